@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+// unisonctl — the UnisonOS distribution toolchain. Module map and dependency rules: docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "unisonctl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "unisonctl", targets: ["unisonctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
+        .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
+
+        // Leaf: processes, progress, clocks, atomic files, hashing, JSON.
+        .target(name: "UnisonCore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "UnisonSpec", dependencies: [
+            "UnisonCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec"]),
+        .target(name: "UnisonOCI", dependencies: [
+            "UnisonCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
+        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CZstd", "CLzma"]),
+        // GPT, FAT32, ext4 (via mke2fs for now), raw/qcow2/vmdk encoders.
+        .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib"]),
+        .target(name: "UnisonInstall", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonArchive"]),
+        .target(name: "UnisonImage", dependencies: [
+            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall",
+        ]),
+        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall"]),
+        .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
+        .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
+
+        .executableTarget(name: "unisonctl", dependencies: [
+            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
+            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
+        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
+        .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
+        .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore"]),
+        .testTarget(name: "UnisonInstallTests", dependencies: ["UnisonInstall", "UnisonCore"]),
+        .testTarget(name: "UnisonImageTests", dependencies: ["UnisonImage", "UnisonCore"]),
+        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore"]),
+        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore"]),
+        .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore"]),
+        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"], resources: [.copy("Golden")]),
+    ]
+)

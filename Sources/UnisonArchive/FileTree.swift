@@ -1,0 +1,295 @@
+import Foundation
+
+/// An in-memory description of a root filesystem: what an image will contain, with ownership,
+/// modes, times and xattrs recorded but never applied to the build host (builds are rootless).
+///
+/// Paths are relative to the root, `/`-separated, without a leading slash, normalized (no `.`,
+/// `..` or empty components); the root itself is `""`. Every insertion checks that the path
+/// neither escapes the root nor walks through a symlink, so hostile archives cannot place a
+/// file outside the tree.
+public struct FileTree: Sendable {
+    /// Where a regular file's bytes come from.
+    public enum Content: Sendable, Equatable {
+        case bytes(Data)
+        /// A whole file on the build host.
+        case file(URL)
+        /// `length` bytes at `offset` of a file on the build host (a tar member, a blob).
+        case range(URL, offset: Int64, length: Int64)
+
+        public var size: Int64 {
+            switch self {
+            case let .bytes(d): return Int64(d.count)
+            case let .file(url):
+                let attrs = try? FileManager.default.attributesOfItem(atPath: url.path)
+                return (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+            case let .range(_, _, length): return length
+            }
+        }
+
+        /// Reads the whole content (for small files and tests; encoders stream instead).
+        public func data() throws -> Data {
+            switch self {
+            case let .bytes(d): return d
+            case let .file(url): return try Data(contentsOf: url)
+            case let .range(url, offset, length):
+                let h = try FileHandle(forReadingFrom: url)
+                defer { try? h.close() }
+                try h.seek(toOffset: UInt64(offset))
+                return try h.read(upToCount: Int(length)) ?? Data()
+            }
+        }
+    }
+
+    public enum Kind: Sendable, Equatable {
+        case regular(Content)
+        case directory
+        case symlink(target: String)
+        /// A hard link to another regular file of the tree, by its tree path.
+        case hardlink(target: String)
+        case characterDevice(major: UInt32, minor: UInt32)
+        case blockDevice(major: UInt32, minor: UInt32)
+        case fifo
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var kind: Kind
+        /// Permission bits including setuid/setgid/sticky (`0o7777`), no file type bits.
+        public var mode: UInt32
+        public var uid: UInt32
+        public var gid: UInt32
+        /// Seconds since the epoch.
+        public var mtime: Int64
+        public var xattrs: [String: Data]
+
+        public init(path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0,
+                    xattrs: [String: Data] = [:]) {
+            self.path = path
+            self.kind = kind
+            self.mode = mode & 0o7777
+            self.uid = uid
+            self.gid = gid
+            self.mtime = mtime
+            self.xattrs = xattrs
+        }
+
+        public var isDirectory: Bool { if case .directory = kind { return true } else { return false } }
+    }
+
+    public enum TreeError: Error, CustomStringConvertible, Sendable, Equatable {
+        case escapesRoot(String)
+        case absolutePath(String)
+        case throughSymlink(path: String, symlink: String)
+        case notADirectory(path: String, parent: String)
+        case hardlinkTargetMissing(path: String, target: String)
+        case hardlinkTargetNotRegular(path: String, target: String)
+        case symlinkEscapes(path: String, target: String)
+
+        public var description: String {
+            switch self {
+            case let .escapesRoot(p): return "entry '\(p)' leads outside the root"
+            case let .absolutePath(p): return "entry '\(p)' has an absolute name"
+            case let .throughSymlink(p, l): return "entry '\(p)' walks through the symlink '\(l)'"
+            case let .notADirectory(p, parent): return "entry '\(p)' needs '\(parent)' to be a directory"
+            case let .hardlinkTargetMissing(p, t): return "hard link '\(p)' points to '\(t)', which is not in the tree"
+            case let .hardlinkTargetNotRegular(p, t): return "hard link '\(p)' points to '\(t)', which is not a regular file"
+            case let .symlinkEscapes(p, t): return "symlink '\(p)' -> '\(t)' leads outside the root"
+            }
+        }
+    }
+
+    private var entries: [String: Entry] = [:]
+    /// Children of each directory, so removal and listing do not scan the whole tree.
+    private var children: [String: Set<String>] = [:]
+
+    /// An empty tree holding only the root directory (0755, root:root).
+    public init(rootMtime: Int64 = 0) {
+        entries[""] = Entry(path: "", kind: .directory, mode: 0o755, mtime: rootMtime)
+        children[""] = []
+    }
+
+    public var count: Int { entries.count }
+    public subscript(path: String) -> Entry? { entries[path] }
+    public func contains(_ path: String) -> Bool { entries[path] != nil }
+
+    /// Normalizes an archive name (`./etc//passwd`, `etc/passwd/`) into a tree path.
+    /// Absolute names are refused unless `allowAbsolute` (rootfs tarballs rooted at `/`).
+    public static func normalize(_ name: String, allowAbsolute: Bool = false) throws -> String {
+        if name.hasPrefix("/") && !allowAbsolute { throw TreeError.absolutePath(name) }
+        var parts: [Substring] = []
+        for part in name.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { throw TreeError.escapesRoot(name) }
+            parts.append(part)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// Inserts or replaces an entry. Missing parent directories are created (0755, root,
+    /// `mtime` of the entry). Throws when a parent is a symlink or a non-directory, or when
+    /// a hard link's target is absent.
+    public mutating func insert(_ entry: Entry) throws {
+        var entry = entry
+        entry.path = try Self.normalize(entry.path)
+        let path = entry.path
+        if path.isEmpty {
+            guard entry.isDirectory else { throw TreeError.notADirectory(path: path, parent: "") }
+            entries[""] = entry
+            return
+        }
+        try ensureParents(of: path, mtime: entry.mtime)
+        if case let .hardlink(target) = entry.kind {
+            let t = try Self.normalize(target, allowAbsolute: true)
+            guard let targetEntry = entries[t] else { throw TreeError.hardlinkTargetMissing(path: path, target: target) }
+            guard case .regular = targetEntry.kind else { throw TreeError.hardlinkTargetNotRegular(path: path, target: target) }
+            entry.kind = .hardlink(target: t)
+        }
+        if let existing = entries[path], existing.isDirectory, entry.isDirectory {
+            // Re-declaring a directory updates its metadata and keeps its children.
+            entries[path] = entry
+            return
+        }
+        if entries[path] != nil { remove(path) }
+        entries[path] = entry
+        children[Self.parent(of: path), default: []].insert(path)
+        if entry.isDirectory { children[path] = children[path] ?? [] }
+    }
+
+    private mutating func ensureParents(of path: String, mtime: Int64) throws {
+        var prefix = ""
+        let components = path.split(separator: "/").dropLast()
+        for component in components {
+            prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+            if let existing = entries[prefix] {
+                switch existing.kind {
+                case .directory: continue
+                case .symlink: throw TreeError.throughSymlink(path: path, symlink: prefix)
+                default: throw TreeError.notADirectory(path: path, parent: prefix)
+                }
+            }
+            let dir = Entry(path: prefix, kind: .directory, mode: 0o755, mtime: mtime)
+            entries[prefix] = dir
+            children[Self.parent(of: prefix), default: []].insert(prefix)
+            children[prefix] = []
+        }
+    }
+
+    /// Removes an entry and, for a directory, everything below it. Hard links to a removed
+    /// file are removed as well, since their content would dangle.
+    public mutating func remove(_ path: String) {
+        guard !path.isEmpty, let entry = entries[path] else { return }
+        if entry.isDirectory { removeChildren(of: path) ; children[path] = nil }
+        entries[path] = nil
+        children[Self.parent(of: path)]?.remove(path)
+        if case .regular = entry.kind {
+            let links = entries.values.filter { if case .hardlink(path) = $0.kind { return true } else { return false } }
+            for link in links { remove(link.path) }
+        }
+    }
+
+    /// Empties a directory but keeps it (an OCI opaque whiteout).
+    public mutating func removeChildren(of path: String) {
+        for child in children[path] ?? [] { remove(child) }
+        children[path] = []
+    }
+
+    /// Direct children of a directory, sorted by name.
+    public func children(of path: String) -> [Entry] {
+        (children[path] ?? []).sorted().compactMap { entries[$0] }
+    }
+
+    /// Every entry in depth-first order, each directory before its children and children by
+    /// byte order of their names: a deterministic order in which hard-link targets come before
+    /// links whenever the target sorts first. `orderedForArchive` fixes the other case.
+    public func walk() -> [Entry] {
+        var out: [Entry] = []
+        out.reserveCapacity(entries.count)
+        func visit(_ path: String) {
+            guard let entry = entries[path] else { return }
+            out.append(entry)
+            if entry.isDirectory {
+                for child in (children[path] ?? []).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                    visit(child)
+                }
+            }
+        }
+        visit("")
+        return out
+    }
+
+    /// `walk()` with each hard link moved after its target (WSL's importer, microsoft/WSL#4457,
+    /// and GNU tar both need the target first).
+    public func orderedForArchive() -> [Entry] {
+        let all = walk()
+        var emitted: Set<String> = []
+        var waiting: [String: [Entry]] = [:]
+        var out: [Entry] = []
+        out.reserveCapacity(all.count)
+        func emit(_ e: Entry) {
+            out.append(e)
+            emitted.insert(e.path)
+            if let pending = waiting.removeValue(forKey: e.path) { pending.forEach(emit) }
+        }
+        for e in all {
+            if case let .hardlink(target) = e.kind, !emitted.contains(target) {
+                waiting[target, default: []].append(e)
+            } else {
+                emit(e)
+            }
+        }
+        return out
+    }
+
+    /// Resolves a symlink target relative to the link's directory, as the kernel would inside
+    /// a chroot: `..` stops at the root, absolute targets start at the root. Returns the tree
+    /// path (which may not exist). Used to refuse links that lead out when the caller demands it.
+    public static func resolveLinkTarget(_ target: String, from linkPath: String) -> (path: String, escapes: Bool) {
+        var stack: [Substring] = target.hasPrefix("/") ? [] : parent(of: linkPath).split(separator: "/")
+        var escapes = false
+        for part in target.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                if stack.isEmpty { escapes = true } else { stack.removeLast() }
+                continue
+            }
+            stack.append(part)
+        }
+        return (stack.joined(separator: "/"), escapes)
+    }
+
+    /// Sets every timestamp later than `epoch` to `epoch` (SOURCE_DATE_EPOCH clamping).
+    public mutating func clampTimes(to epoch: Int64) {
+        for key in entries.keys where entries[key]!.mtime > epoch { entries[key]!.mtime = epoch }
+    }
+
+    /// Total bytes of regular file content (hard links counted once).
+    public var contentSize: Int64 {
+        entries.values.reduce(0) { sum, e in
+            if case let .regular(c) = e.kind { return sum + c.size } else { return sum }
+        }
+    }
+}
+
+extension FileTree {
+    /// Convenience builders for overlays and tests.
+    public mutating func addDirectory(_ path: String, mode: UInt32 = 0o755, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+        try insert(Entry(path: path, kind: .directory, mode: mode, uid: uid, gid: gid, mtime: mtime))
+    }
+
+    public mutating func addFile(_ path: String, _ data: Data, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+        try insert(Entry(path: path, kind: .regular(.bytes(data)), mode: mode, uid: uid, gid: gid, mtime: mtime))
+    }
+
+    public mutating func addFile(_ path: String, _ text: String, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+        try addFile(path, Data(text.utf8), mode: mode, uid: uid, gid: gid, mtime: mtime)
+    }
+
+    public mutating func addSymlink(_ path: String, target: String, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+        try insert(Entry(path: path, kind: .symlink(target: target), mode: 0o777, uid: uid, gid: gid, mtime: mtime))
+    }
+}

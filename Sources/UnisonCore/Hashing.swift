@@ -1,0 +1,22 @@
+import Crypto
+import Foundation
+
+/// SHA-256 helpers shared by checksums, OCI digests and model verification.
+public enum SHA256Hex {
+    public static func hex(_ data: some DataProtocol) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Hashes a file in 1 MiB reads; returns the hex digest and the byte count.
+    public static func file(_ url: URL) throws -> (hex: String, size: Int64) {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+    }
+}

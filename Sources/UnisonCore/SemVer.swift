@@ -1,0 +1,153 @@
+/// A Semantic Versioning 2.0.0 version (https://semver.org), parsed strictly.
+///
+/// Git tags may carry a leading `v`; it is remembered in `hasPrefixV` so that a version read
+/// from a tag prints back as the same tag, and ignored for comparison.
+public struct SemVer: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    public enum Identifier: Sendable, Hashable, Comparable, CustomStringConvertible {
+        case numeric(UInt64)
+        case alphanumeric(String)
+
+        public var description: String {
+            switch self {
+            case let .numeric(n): return String(n)
+            case let .alphanumeric(s): return s
+            }
+        }
+
+        /// §11.4: numeric identifiers compare numerically and sort before alphanumeric ones,
+        /// which compare in ASCII order.
+        public static func < (a: Identifier, b: Identifier) -> Bool {
+            switch (a, b) {
+            case let (.numeric(x), .numeric(y)): return x < y
+            case (.numeric, .alphanumeric): return true
+            case (.alphanumeric, .numeric): return false
+            case let (.alphanumeric(x), .alphanumeric(y)): return Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
+            }
+        }
+    }
+
+    public var major: UInt64
+    public var minor: UInt64
+    public var patch: UInt64
+    public var prerelease: [Identifier]
+    public var build: [String]
+    public var hasPrefixV: Bool
+
+    public init(_ major: UInt64, _ minor: UInt64, _ patch: UInt64, prerelease: [Identifier] = [],
+                build: [String] = [], hasPrefixV: Bool = false) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.prerelease = prerelease
+        self.build = build
+        self.hasPrefixV = hasPrefixV
+    }
+
+    /// Parses `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, with an optional leading `v` or `V`.
+    /// Returns nil for anything the spec's grammar rejects (leading zeros, empty identifiers, …).
+    public init?(_ text: String) {
+        var s = Substring(text)
+        var v = false
+        if let first = s.first, first == "v" || first == "V" { v = true; s = s.dropFirst() }
+        var buildPart: Substring?
+        if let plus = s.firstIndex(of: "+") {
+            buildPart = s[s.index(after: plus)...]
+            s = s[..<plus]
+        }
+        var prePart: Substring?
+        if let dash = s.firstIndex(of: "-") {
+            prePart = s[s.index(after: dash)...]
+            s = s[..<dash]
+        }
+        let core = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard core.count == 3,
+              let major = Self.numeric(core[0]), let minor = Self.numeric(core[1]), let patch = Self.numeric(core[2])
+        else { return nil }
+        var pre: [Identifier] = []
+        if let prePart {
+            for part in prePart.split(separator: ".", omittingEmptySubsequences: false) {
+                guard !part.isEmpty, part.allSatisfy(Self.isIdentifierCharacter) else { return nil }
+                if part.allSatisfy(\.isASCIIDigit) {
+                    guard let n = Self.numeric(part) else { return nil }
+                    pre.append(.numeric(n))
+                } else {
+                    pre.append(.alphanumeric(String(part)))
+                }
+            }
+        }
+        var build: [String] = []
+        if let buildPart {
+            for part in buildPart.split(separator: ".", omittingEmptySubsequences: false) {
+                guard !part.isEmpty, part.allSatisfy(Self.isIdentifierCharacter) else { return nil }
+                build.append(String(part))
+            }
+        }
+        self.init(major, minor, patch, prerelease: pre, build: build, hasPrefixV: v)
+    }
+
+    private static func isIdentifierCharacter(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || c == "-")
+    }
+
+    /// A numeric identifier: digits only, no leading zero unless it is "0".
+    private static func numeric(_ s: Substring) -> UInt64? {
+        guard !s.isEmpty, s.allSatisfy(\.isASCIIDigit) else { return nil }
+        if s.count > 1, s.first == "0" { return nil }
+        return UInt64(s)
+    }
+
+    public var isPrerelease: Bool { !prerelease.isEmpty }
+
+    /// The version without `v`, e.g. `1.2.0-beta.1+build.5`.
+    public var description: String {
+        var out = "\(major).\(minor).\(patch)"
+        if !prerelease.isEmpty { out += "-" + prerelease.map(\.description).joined(separator: ".") }
+        if !build.isEmpty { out += "+" + build.joined(separator: ".") }
+        return out
+    }
+
+    /// The version as a git tag: with `v` when it was parsed with one (or `forceV`).
+    public func tagString(forceV: Bool = false) -> String { (hasPrefixV || forceV ? "v" : "") + description }
+
+    /// §11: precedence ignores build metadata; a pre-release sorts below its release.
+    public static func < (a: SemVer, b: SemVer) -> Bool {
+        if a.major != b.major { return a.major < b.major }
+        if a.minor != b.minor { return a.minor < b.minor }
+        if a.patch != b.patch { return a.patch < b.patch }
+        switch (a.prerelease.isEmpty, b.prerelease.isEmpty) {
+        case (true, true): return false
+        case (true, false): return false
+        case (false, true): return true
+        case (false, false): return a.prerelease.lexicographicallyPrecedes(b.prerelease)
+        }
+    }
+
+    /// Equal in precedence (build metadata and the `v` prefix ignored).
+    public func hasSamePrecedence(as other: SemVer) -> Bool { !(self < other) && !(other < self) }
+
+    public static func == (a: SemVer, b: SemVer) -> Bool {
+        a.major == b.major && a.minor == b.minor && a.patch == b.patch && a.prerelease == b.prerelease && a.build == b.build
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(major); hasher.combine(minor); hasher.combine(patch)
+        hasher.combine(prerelease); hasher.combine(build)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let v = SemVer(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a SemVer 2.0.0 version"))
+        }
+        self = v
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(tagString())
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,1 @@
+// UnisonDisk: module placeholder until its first type lands.

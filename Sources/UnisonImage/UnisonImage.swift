@@ -1,0 +1,1 @@
+// UnisonImage: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// UnisonInstall: module placeholder until its first type lands.

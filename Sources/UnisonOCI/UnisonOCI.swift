@@ -1,0 +1,1 @@
+// UnisonOCI: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// UnisonOps: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// UnisonQA: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// UnisonRelease: module placeholder until its first type lands.

@@ -1,0 +1,95 @@
+import Foundation
+import UnisonCore
+import Yams
+
+/// Loads `unison.yaml`: parses, reads every section, applies defaults, then validates the
+/// references between sections. Every problem is collected and thrown together as `SpecError`.
+public enum SpecLoader {
+    public static func load(file url: URL) throws -> PlatformSpec {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        return try load(text: text, file: displayPath(url))
+    }
+
+    /// Parses spec text; `file` is the name diagnostics carry.
+    public static func load(text: String, file: String = "unison.yaml") throws -> PlatformSpec {
+        let sink = DiagnosticSink(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            sink.append(yamlError: error, text: text)
+            throw SpecError(diagnostics: sink.sorted)
+        }
+        guard let root else {
+            sink.report(line: 1, column: 1, "the spec is empty", hint: "start from the unison.yaml shipped with unisonctl")
+            throw SpecError(diagnostics: sink.sorted)
+        }
+        let spec = SectionReader(sink: sink).read(root)
+        if let spec { SpecValidator(spec: spec, sink: sink).validate() }
+        guard sink.diagnostics.isEmpty, let spec else { throw SpecError(diagnostics: sink.sorted) }
+        return spec.spec
+    }
+
+    /// A path relative to the working directory when it lies below it, as editors expect.
+    static func displayPath(_ url: URL) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let path = url.standardizedFileURL.path
+        if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
+        return path
+    }
+}
+
+extension DiagnosticSink {
+    /// Turns a libyaml error into a located diagnostic.
+    func append(yamlError error: YamlError, text: String) {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let ctx = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            report(line: mark.line, column: mark.column, "YAML syntax error: \(problem)\(ctx)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            // Yams marks the first occurrence; point at the repeat, which is the one to remove.
+            for key in duplicates {
+                let (line, column) = Self.secondOccurrence(of: key, after: context.mark, in: text)
+                report(line: line, column: column, "duplicate key '\(key)'",
+                       hint: "first defined at \(context.mark.line):\(context.mark.column)")
+            }
+        case let .reader(problem, offset, _, _):
+            let prefix = text.utf8.prefix(offset ?? 0)
+            let line = prefix.filter { $0 == UInt8(ascii: "\n") }.count + 1
+            report(line: line, column: 1, "the spec cannot be read as text: \(problem)")
+        default:
+            report(line: 1, column: 1, "YAML error: \(error)")
+        }
+    }
+
+    /// The next line after `mark` with the same indentation that starts with `key:`.
+    static func secondOccurrence(of key: String, after mark: Mark, in text: String) -> (Int, Int) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = mark.column - 1
+        guard mark.line < lines.count else { return (mark.line, mark.column) }
+        for index in mark.line..<lines.count {
+            let line = lines[index]
+            let body = line.dropFirst(indent)
+            let leading = line.prefix(indent)
+            guard leading.allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            for form in [key, "\"\(key)\"", "'\(key)'"] where body.hasPrefix(form + ":") {
+                return (index + 1, indent + 1)
+            }
+        }
+        return (mark.line, mark.column)
+    }
+}
+
+/// The spec plus where each named thing was declared, for the validator's diagnostics.
+struct LocatedSpec {
+    var spec: PlatformSpec
+    var locations: [String: Node]
+
+    func node(_ key: String) -> Node? { locations[key] }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Finds the spec: `--spec`, then `UNISON_SPEC`, then the nearest `unison.yaml` from the
+/// working directory upward.
+public enum SpecLocator {
+    public static let fileName = "unison.yaml"
+
+    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                              from directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> URL {
+        if let explicit, !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        if let env = environment["UNISON_SPEC"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        var dir = directory.standardizedFileURL
+        while true {
+            let candidate = dir.appendingPathComponent(fileName)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        throw SpecLocationError.notFound(searchedFrom: directory.path)
+    }
+
+    /// Locates and loads in one step.
+    public static func load(explicit: String?) throws -> (url: URL, spec: PlatformSpec) {
+        let url = try locate(explicit: explicit)
+        return (url, try SpecLoader.load(file: url))
+    }
+}

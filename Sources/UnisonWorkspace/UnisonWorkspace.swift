@@ -1,0 +1,1 @@
+// UnisonWorkspace: module placeholder until its first type lands.

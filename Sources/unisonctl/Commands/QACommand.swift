@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct QACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qa",
+        abstract: "Quality checks: smoke, e2e and boot in QEMU.",
+        subcommands: []
+    )
+}
