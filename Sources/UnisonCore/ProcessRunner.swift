@@ -79,8 +79,10 @@ public struct SystemProcessRunner: ProcessRunner {
         let tmp = FileManager.default.temporaryDirectory
         let outURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).out")
         let errURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
+              FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
+        }
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)

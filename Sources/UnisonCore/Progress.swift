@@ -25,7 +25,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     public static var defaultStyle: Style {
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] != nil { return .silent }
-        return Terminal.isTTY(fileno(stderr)) ? .bar : .lines
+        return Terminal.isTTY(STDERR_FILENO) ? .bar : .lines
     }
 
     public func advance(by units: Int64) {

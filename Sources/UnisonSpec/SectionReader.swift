@@ -89,9 +89,12 @@ final class SectionReader {
         }
         let entrypoints = m.stringMap("entrypoints") ?? [:]
         let description = m.string("description") ?? ""
-        guard let name, let role else { return nil }
+        // A repo with a bad role stays declared (the spec already fails), so references to it
+        // do not produce further errors.
+        guard let name, roleText != nil else { return nil }
+        let knownRole = role ?? .library
         if let node = m.value("name") { remember("repo:\(name)", node) }
-        return Repo(name: name, role: role, description: description, entrypoints: entrypoints, services: [])
+        return Repo(name: name, role: knownRole, description: description, entrypoints: entrypoints, services: [])
     }
 
     func readService(_ m: MapReader, kind: ServiceKind, platform: Platform?) -> Service? {
@@ -107,7 +110,9 @@ final class SectionReader {
         let volumes = m.stringList("volumes") ?? []
         let command = m.stringList("command")
         let description = m.string("description")
-        guard let name, let port else { return nil }
+        // A service with a bad field is kept (port 0) so that references to it do not cascade
+        // into further, misleading errors.
+        guard let name else { return nil }
         let key = "service:\(name)"
         if let node = m.value("name") { remember(key, node) }
         if let node = m.value("image") { remember("\(key).image", node) }
@@ -124,7 +129,7 @@ final class SectionReader {
             sink.report(m.node, "service '\(name)' has no health check", hint: "add health: /health or healthCommand")
         }
         if kind == .platform, image == nil, let repo, let platform { image = "\(platform.imagePrefix)/\(repo)" }
-        return Service(name: name, kind: kind, repo: repo, image: image ?? "", port: port, health: health,
+        return Service(name: name, kind: kind, repo: repo, image: image ?? "", port: port ?? 0, health: health,
                        healthPort: healthPort, healthCommand: healthCommand, dependsOn: dependsOn, env: env,
                        volumes: volumes, command: command, description: description)
     }

@@ -35,7 +35,7 @@ struct SpecValidator {
     }
 
     private func checkImages() {
-        for service in spec.allServices {
+        for service in spec.allServices where !service.image.isEmpty {
             let node = located.node("service:\(service.name).image") ?? located.node("service:\(service.name)")
             guard let image = ImageName(service.image) else {
                 sink.report(node, "malformed image reference '\(service.image)' for service '\(service.name)'",
@@ -121,7 +121,7 @@ struct SpecValidator {
 
     private func checkPorts() {
         var seen: [Int: String] = [:]
-        for service in spec.allServices {
+        for service in spec.allServices where service.port != 0 {
             if let other = seen[service.port] {
                 sink.report(located.node("service:\(service.name)"),
                             "service '\(service.name)' uses port \(service.port), already used by '\(other)'")

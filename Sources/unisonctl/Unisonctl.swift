@@ -60,9 +60,7 @@ struct Unisonctl: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(message)\n".utf8))
             Foundation.exit(ExitStatus.badInput.rawValue)
         }
-        if error is CustomStringConvertible || !message.isEmpty {
-            ErrorOutput.print(error)
-        }
+        FileHandle.standardError.write(Data("unisonctl: \(message)\n".utf8))
         Foundation.exit(ExitStatus.checkFailed.rawValue)
     }
 
