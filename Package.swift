@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"]),
+        .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore"]),
         .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore"]),
         .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore"]),
-        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"]),
+        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"], exclude: ["Golden"]),
     ]
 )
