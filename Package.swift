@@ -54,6 +54,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),

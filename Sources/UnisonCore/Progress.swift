@@ -14,13 +14,18 @@ public final class ProgressReporter: @unchecked Sendable {
     private var lastDraw: Date = .distantPast
     private var finished = false
     private let started = Date()
+    private let sink: @Sendable (String) -> Void
 
-    /// `total` in units (bytes when `bytes` is true); nil when unknown.
-    public init(_ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle) {
+    /// `total` in bytes; nil when unknown. `interval` is how often a report is drawn
+    /// (default 0.1 s for a bar, 5 s for plain lines); `sink` receives the text (stderr).
+    public init(_ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle,
+                interval: TimeInterval? = nil,
+                sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.label = label
         self.total = total
         self.style = style
-        self.interval = style == .bar ? 0.1 : 5
+        self.interval = interval ?? (style == .bar ? 0.1 : 5)
+        self.sink = sink
     }
 
     public static var defaultStyle: Style {
@@ -78,9 +83,7 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    private func write(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
-    }
+    private func write(_ s: String) { sink(s) }
 
     /// Bytes in binary units with one decimal, locale-independent.
     public static func formatBytes(_ n: Int64) -> String {
