@@ -22,7 +22,7 @@ struct Unisonctl: AsyncParsableCommand {
             InstallCommand.self, UninstallCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self,
             HealthCommand.self, LogsCommand.self, DoctorCommand.self, RecoverCommand.self,
-            WorkspaceCommand.self, ReadmeCommand.self,
+            WorkspaceCommand.self, ReadmeCommand.self, CICommand.self,
         ]
     )
 
