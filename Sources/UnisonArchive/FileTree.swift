@@ -101,6 +101,8 @@ public struct FileTree: Sendable {
     private var entries: [String: Entry] = [:]
     /// Children of each directory, so removal and listing do not scan the whole tree.
     private var children: [String: Set<String>] = [:]
+    /// Hard links of each regular file, so removing a file finds its links without a scan.
+    private var hardlinks: [String: Set<String>] = [:]
 
     /// An empty tree holding only the root directory (0755, root:root).
     public init(rootMtime: Int64 = 0) {
@@ -143,11 +145,24 @@ public struct FileTree: Sendable {
             return
         }
         try ensureParents(of: path, mtime: entry.mtime)
-        if case let .hardlink(target) = entry.kind {
-            let t = try Self.normalize(target, allowAbsolute: true)
+        switch entry.kind {
+        case let .hardlink(target):
+            var t = try Self.normalize(target, allowAbsolute: true)
+            // A link to a link is a link to the file (tar writers may name either).
+            if let targetEntry = entries[t], case let .hardlink(first) = targetEntry.kind { t = first }
             guard let targetEntry = entries[t] else { throw TreeError.hardlinkTargetMissing(path: path, target: target) }
-            guard case .regular = targetEntry.kind else { throw TreeError.hardlinkTargetNotRegular(path: path, target: target) }
+            guard case .regular = targetEntry.kind, t != path else {
+                throw TreeError.hardlinkTargetNotRegular(path: path, target: target)
+            }
             entry.kind = .hardlink(target: t)
+        case let .symlink(target):
+            // Absolute targets resolve inside the root (as in a chroot); relative ones must not
+            // climb above it, or a naive extraction would follow them out.
+            if Self.resolveLinkTarget(target, from: path).escapes {
+                throw TreeError.symlinkEscapes(path: path, target: target)
+            }
+        default:
+            break
         }
         if let existing = entries[path], existing.isDirectory, entry.isDirectory {
             // Re-declaring a directory updates its metadata and keeps its children.
@@ -158,6 +173,7 @@ public struct FileTree: Sendable {
         entries[path] = entry
         children[Self.parent(of: path), default: []].insert(path)
         if entry.isDirectory { children[path] = children[path] ?? [] }
+        if case let .hardlink(target) = entry.kind { hardlinks[target, default: []].insert(path) }
     }
 
     private mutating func ensureParents(of path: String, mtime: Int64) throws {
@@ -186,10 +202,34 @@ public struct FileTree: Sendable {
         if entry.isDirectory { removeChildren(of: path) ; children[path] = nil }
         entries[path] = nil
         children[Self.parent(of: path)]?.remove(path)
-        if case .regular = entry.kind {
-            let links = entries.values.filter { if case .hardlink(path) = $0.kind { return true } else { return false } }
-            for link in links { remove(link.path) }
+        switch entry.kind {
+        case .regular:
+            for link in hardlinks.removeValue(forKey: path) ?? [] { remove(link) }
+        case let .hardlink(target):
+            hardlinks[target]?.remove(path)
+        default:
+            break
         }
+    }
+
+    /// Changes an entry in place: its metadata, or a regular file's content. The path and the
+    /// kind of entry must stay the same, so hard links and children stay valid.
+    public mutating func update(_ path: String, _ body: (inout Entry) throws -> Void) throws {
+        guard var entry = entries[path] else { return }
+        let before = entry
+        try body(&entry)
+        entry.path = before.path
+        entry.mode &= 0o7777
+        switch (before.kind, entry.kind) {
+        case (.regular, .regular), (.directory, .directory), (.fifo, .fifo),
+             (.characterDevice, .characterDevice), (.blockDevice, .blockDevice):
+            break
+        case let (.symlink, .symlink(target)):
+            if Self.resolveLinkTarget(target, from: path).escapes { throw TreeError.symlinkEscapes(path: path, target: target) }
+        default:
+            entry.kind = before.kind
+        }
+        entries[path] = entry
     }
 
     /// Empties a directory but keeps it (an OCI opaque whiteout).
