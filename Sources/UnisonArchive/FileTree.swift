@@ -302,6 +302,35 @@ public struct FileTree: Sendable {
         return (stack.joined(separator: "/"), escapes)
     }
 
+    /// The tree path `path` designates once symlinks in its directory components (and, with
+    /// `followFinal`, its last component) are followed inside the tree, as in a chroot:
+    /// `lib/modules` is `usr/lib/modules` when `lib -> usr/lib`. Nil for a symlink loop or a
+    /// component that is not a directory. The result may not exist.
+    public func resolvingSymlinks(_ path: String, followFinal: Bool = false) -> String? {
+        guard var pending = try? Self.normalize(path, allowAbsolute: true).split(separator: "/").map(String.init) else { return nil }
+        var resolved: [String] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let component = pending.removeFirst()
+            let candidate = (resolved + [component]).joined(separator: "/")
+            guard let entry = entries[candidate] else {
+                resolved.append(component)
+                continue
+            }
+            if case let .symlink(target) = entry.kind, !pending.isEmpty || followFinal {
+                hops += 1
+                if hops > 40 { return nil }
+                let resolvedTarget = Self.resolveLinkTarget(target, from: candidate).path
+                pending = resolvedTarget.split(separator: "/").map(String.init) + pending
+                resolved = []
+                continue
+            }
+            if !pending.isEmpty, !entry.isDirectory { return nil }
+            resolved.append(component)
+        }
+        return resolved.joined(separator: "/")
+    }
+
     /// Sets every timestamp later than `epoch` to `epoch` (SOURCE_DATE_EPOCH clamping).
     public mutating func clampTimes(to epoch: Int64) {
         for key in entries.keys where entries[key]!.mtime > epoch { entries[key]!.mtime = epoch }
