@@ -36,7 +36,7 @@ extension FileTree {
 
     private mutating func apply(archive url: URL, options: TarReadOptions, ociLayer: Bool,
                                 progress: ((Int64) -> Void)?) throws {
-        let compression = try Compression.detect(url)
+        let compression = try ArchiveCompression.detect(url)
         let source: ByteSource
         // Where regular file contents live: ranges of an uncompressed file, or memory.
         let contentFile: URL?
@@ -47,12 +47,12 @@ extension FileTree {
             try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
             let spooled = spool.appendingPathComponent("\(url.lastPathComponent)-\(UUID().uuidString.prefix(8)).tar")
             let sink = try FileSink(spooled)
-            try Compression.openDecompressing(url).copy(to: sink)
+            try ArchiveCompression.openDecompressing(url).copy(to: sink)
             try sink.finish()
             source = try FileSource(spooled)
             contentFile = spooled
         } else {
-            source = try Compression.openDecompressing(url)
+            source = try ArchiveCompression.openDecompressing(url)
             contentFile = nil
         }
         let reader = TarReader(source: source, archiveName: url.path)

@@ -262,27 +262,32 @@ public struct FileTree: Sendable {
         return out
     }
 
-    /// `walk()` with each hard link moved after its target (WSL's importer, microsoft/WSL#4457,
-    /// and GNU tar both need the target first).
+    /// `walk()` arranged for an archive: in each group of hard-linked names, the first name in
+    /// walk order carries the content and the others link to it. Targets therefore always come
+    /// before their links (WSL's importer, microsoft/WSL#4457, and GNU tar need that), and the
+    /// output does not depend on which name the tree happened to record as the file (a tar's
+    /// member order, a directory's readdir order). Every name of a group gets the file's
+    /// metadata, as they share one inode.
     public func orderedForArchive() -> [Entry] {
         let all = walk()
-        var emitted: Set<String> = []
-        var waiting: [String: [Entry]] = [:]
-        var out: [Entry] = []
-        out.reserveCapacity(all.count)
-        func emit(_ e: Entry) {
-            out.append(e)
-            emitted.insert(e.path)
-            if let pending = waiting.removeValue(forKey: e.path) { pending.forEach(emit) }
+        guard !hardlinks.isEmpty else { return all }
+        var position: [String: Int] = [:]
+        for (i, e) in all.enumerated() { position[e.path] = i }
+        // name -> (the file's entry, the group's first name in walk order)
+        var group: [String: (file: Entry, primary: String)] = [:]
+        for (target, links) in hardlinks where !links.isEmpty {
+            guard let file = entries[target] else { continue }
+            let names = [target] + Array(links)
+            let primary = names.min { (position[$0] ?? .max) < (position[$1] ?? .max) }!
+            for name in names { group[name] = (file, primary) }
         }
-        for e in all {
-            if case let .hardlink(target) = e.kind, !emitted.contains(target) {
-                waiting[target, default: []].append(e)
-            } else {
-                emit(e)
-            }
+        return all.map { e in
+            guard let (file, primary) = group[e.path] else { return e }
+            var out = file
+            out.path = e.path
+            if e.path != primary { out.kind = .hardlink(target: primary) }
+            return out
         }
-        return out
     }
 
     /// Resolves a symlink target relative to the link's directory, as the kernel would inside

@@ -5,13 +5,13 @@ import UnisonCore
 public enum TarArchive {
     public struct WriteOptions: Sendable, Equatable {
         public var tar: TarWriteOptions
-        public var compression: Compression
+        public var compression: ArchiveCompression
         /// gzip 1...9 (default 6, as gzip), zstd 1...19 (default 3, as zstd).
         public var level: Int32?
         /// Compression threads; the active cores by default.
         public var threads: Int
 
-        public init(tar: TarWriteOptions = TarWriteOptions(), compression: Compression = .gzip, level: Int32? = nil,
+        public init(tar: TarWriteOptions = TarWriteOptions(), compression: ArchiveCompression = .gzip, level: Int32? = nil,
                     threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
             self.tar = tar
             self.compression = compression
@@ -21,7 +21,7 @@ public enum TarArchive {
     }
 
     /// The sink chain for `compression` in front of `file`.
-    public static func sink(for compression: Compression, level: Int32? = nil, threads: Int,
+    public static func sink(for compression: ArchiveCompression, level: Int32? = nil, threads: Int,
                             into file: ByteSink) throws -> ByteSink {
         switch compression {
         case .none: return file

@@ -13,31 +13,6 @@ import Foundation
 import UnisonArchive
 import UnisonCore
 
-/// The few OCI JSON fields this reader needs (the full types live with the OCI client).
-struct OCIDescriptor: Decodable, Sendable {
-    struct Platform: Decodable, Sendable {
-        var architecture: String?
-        var os: String?
-    }
-
-    var mediaType: String?
-    var digest: String
-    var size: Int64?
-    var annotations: [String: String]?
-    var platform: Platform?
-}
-
-struct OCIIndexDocument: Decodable, Sendable {
-    var mediaType: String?
-    var manifests: [OCIDescriptor]
-}
-
-struct OCIManifestDocument: Decodable, Sendable {
-    var mediaType: String?
-    var config: OCIDescriptor
-    var layers: [OCIDescriptor]
-}
-
 /// An OCI image layout on disk, read as a base.
 public struct OCILayoutBase: Sendable {
     public let directory: URL
@@ -50,6 +25,31 @@ public struct OCILayoutBase: Sendable {
         "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.docker.image.rootfs.diff.tar.gzip",
         "application/vnd.docker.image.rootfs.diff.tar",
     ]
+
+    /// The few OCI JSON fields this reader needs (the full types live with the OCI client).
+    struct Descriptor: Decodable, Sendable {
+        struct Platform: Decodable, Sendable {
+            var architecture: String?
+            var os: String?
+        }
+
+        var mediaType: String?
+        var digest: String
+        var size: Int64?
+        var annotations: [String: String]?
+        var platform: Platform?
+    }
+
+    struct IndexDocument: Decodable, Sendable {
+        var mediaType: String?
+        var manifests: [Descriptor]
+    }
+
+    struct ManifestDocument: Decodable, Sendable {
+        var mediaType: String?
+        var config: Descriptor
+        var layers: [Descriptor]
+    }
 
     public init(directory: URL) { self.directory = directory }
 
@@ -64,7 +64,7 @@ public struct OCILayoutBase: Sendable {
     }
 
     /// Reads a blob and checks its digest (and size, when the descriptor has one).
-    func blob(_ d: OCIDescriptor) throws -> Data {
+    func blob(_ d: Descriptor) throws -> Data {
         let url = try blobURL(d.digest)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw BaseError.layout(path: directory.path, detail: "blob \(d.digest) is missing")
@@ -84,14 +84,14 @@ public struct OCILayoutBase: Sendable {
     }
 
     /// The image manifest for `tag` (or the only image), resolving nested indexes to linux/amd64.
-    func manifest(tag: String?) throws -> OCIManifestDocument {
+    func manifest(tag: String?) throws -> ManifestDocument {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("oci-layout").path) else {
             throw BaseError.layout(path: directory.path, detail: "no oci-layout file: not an OCI image layout")
         }
         guard let indexData = FileManager.default.contents(atPath: directory.appendingPathComponent("index.json").path) else {
             throw BaseError.layout(path: directory.path, detail: "index.json is missing")
         }
-        let index = try decode(OCIIndexDocument.self, indexData, what: "index.json")
+        let index = try decode(IndexDocument.self, indexData, what: "index.json")
         var candidates = index.manifests
         if let tag {
             candidates = candidates.filter { $0.annotations?[Self.refName] == tag }
@@ -108,9 +108,9 @@ public struct OCILayoutBase: Sendable {
             let data = try blob(descriptor)
             let mediaType = descriptor.mediaType ?? (try? decode(MediaTypeOnly.self, data, what: "blob"))?.mediaType ?? ""
             guard Self.indexTypes.contains(mediaType) else {
-                return try decode(OCIManifestDocument.self, data, what: "manifest \(descriptor.digest)")
+                return try decode(ManifestDocument.self, data, what: "manifest \(descriptor.digest)")
             }
-            let nested = try decode(OCIIndexDocument.self, data, what: "index \(descriptor.digest)")
+            let nested = try decode(IndexDocument.self, data, what: "index \(descriptor.digest)")
             guard let amd64 = nested.manifests.first(where: { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }) else {
                 throw BaseError.layout(path: directory.path, detail: "index \(descriptor.digest) has no linux/amd64 image")
             }

@@ -29,8 +29,9 @@ public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ text: String, spec: PlatformSpec?, relativeTo cwd: URL? = nil) throws -> BaseSource {
         let fm = FileManager.default
         func url(_ path: String) -> URL {
-            if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
-            return URL(fileURLWithPath: path, relativeTo: cwd ?? URL(fileURLWithPath: fm.currentDirectoryPath)).standardizedFileURL
+            if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
+            let dir = cwd?.path ?? fm.currentDirectoryPath
+            return URL(fileURLWithPath: dir).appendingPathComponent(path).standardizedFileURL
         }
         if text.hasPrefix("oci:") {
             let rest = String(text.dropFirst(4))

@@ -121,8 +121,8 @@ struct Listed: Equatable, CustomStringConvertible {
 
 extension FileTree {
     /// The tree as the list an independent reader would give: path, type, mode, owners, link.
-    func listed(includeRoot: Bool = false) -> [Listed] {
-        walk().compactMap { e in
+    func listed(includeRoot: Bool = false, asArchived: Bool = false) -> [Listed] {
+        (asArchived ? orderedForArchive() : walk()).compactMap { e in
             if e.path.isEmpty && !includeRoot { return nil }
             let type: Character
             var link: String?

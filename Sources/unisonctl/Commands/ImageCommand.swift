@@ -59,10 +59,9 @@ struct ImageBuildWSL: AsyncParsableCommand {
 
     func run() async throws {
         let (specURL, spec) = try specOptions.loadWithURL()
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let outDir = out.map { URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL }
+        let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL }
+        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard FileManager.default.isReadableFile(atPath: binary.path) else {
             throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
@@ -71,7 +70,7 @@ struct ImageBuildWSL: AsyncParsableCommand {
                                           outputDirectory: outDir, version: version)
         options.gzipLevel = level
         let overlay = InterimPlatformOverlay(unisonctl: binary, version: options.version)
-        let result = try WSLImage.build(options, overlay: overlay, status: Status.line)
+        let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)
         } else {
@@ -104,9 +103,8 @@ struct ImageTarCommand: AsyncParsableCommand {
     var dotSlash = false
 
     func run() async throws {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let result = try ImagePack.pack(try BaseSource.parse(source, spec: nil),
-                                        to: URL(fileURLWithPath: out, relativeTo: cwd).standardizedFileURL,
+                                        to: URL(fileURLWithPath: out).standardizedFileURL,
                                         level: level, nameStyle: dotSlash ? .dotSlash : .plain)
         if jsonOption.json {
             try Output.json(result)
@@ -117,7 +115,7 @@ struct ImageTarCommand: AsyncParsableCommand {
 }
 
 /// Status lines on stderr, silent with UNISONCTL_QUIET.
-enum Status {
+enum ImageStatus {
     static let line: @Sendable (String) -> Void = { text in
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] == nil {
             FileHandle.standardError.write(Data("image: \(text)\n".utf8))

@@ -49,7 +49,7 @@ struct CompressionTests {
             """, file.path]).stdoutString
         #expect(check == "\(size) True 0\n")
         // And our own reader.
-        #expect(try Compression.openDecompressing(file).readFully(size + 10) == input)
+        #expect(try ArchiveCompression.openDecompressing(file).readFully(size + 10) == input)
     }
 
     @Test("gzip output depends only on the input: not on threads or on how it was written")
@@ -80,17 +80,17 @@ struct CompressionTests {
         defer { dir.cleanup() }
         let a = textBytes(100_000, seed: 1), b = textBytes(50_000, seed: 2)
         try (try Self.gzip(a) + Self.gzip(b)).write(to: dir.path("cat.gz"))
-        #expect(try Compression.openDecompressing(dir.path("cat.gz")).readFully(1 << 20) == a + b)
+        #expect(try ArchiveCompression.openDecompressing(dir.path("cat.gz")).readFully(1 << 20) == a + b)
         let whole = try Self.gzip(a)
         try whole.prefix(whole.count / 2).write(to: dir.path("cut.gz"))
         #expect(throws: CompressionError.truncated(format: "gzip", path: dir.path("cut.gz").path)) {
-            try Compression.openDecompressing(dir.path("cut.gz")).readFully(1 << 20)
+            try ArchiveCompression.openDecompressing(dir.path("cut.gz")).readFully(1 << 20)
         }
         var bad = whole
         bad[200] ^= 0xff
         bad[201] ^= 0xff
         try bad.write(to: dir.path("bad.gz"))
-        #expect { try Compression.openDecompressing(dir.path("bad.gz")).readFully(1 << 20) } throws: { error in
+        #expect { try ArchiveCompression.openDecompressing(dir.path("bad.gz")).readFully(1 << 20) } throws: { error in
             guard case .corrupt(format: "gzip", _, _, _)? = error as? CompressionError else { return false }
             return true
         }
@@ -119,7 +119,7 @@ struct CompressionTests {
         try outputs[0].write(to: file)
         try Tool.run(["zstd", "-q", "-t", file.path])
         #expect(try Tool.run(["zstd", "-q", "-dc", file.path]).stdout == input)
-        #expect(try Compression.openDecompressing(file).readFully(input.count + 1) == input)
+        #expect(try ArchiveCompression.openDecompressing(file).readFully(input.count + 1) == input)
     }
 
     @Test("xz from xz-utils is read, corrupt xz refused")
@@ -129,22 +129,22 @@ struct CompressionTests {
         let input = textBytes(500_000, seed: 6)
         try input.write(to: dir.path("in"))
         try Tool.shell("xz -c < in > in.xz && cat in.xz in.xz > twice.xz", cwd: dir.url)
-        #expect(try Compression.openDecompressing(dir.path("in.xz")).readFully(input.count + 1) == input)
-        #expect(try Compression.openDecompressing(dir.path("twice.xz")).readFully(2 * input.count + 1) == input + input)
+        #expect(try ArchiveCompression.openDecompressing(dir.path("in.xz")).readFully(input.count + 1) == input)
+        #expect(try ArchiveCompression.openDecompressing(dir.path("twice.xz")).readFully(2 * input.count + 1) == input + input)
         var bad = try Data(contentsOf: dir.path("in.xz"))
         bad[bad.count / 2] ^= 0x55
         try bad.write(to: dir.path("bad.xz"))
-        #expect { try Compression.openDecompressing(dir.path("bad.xz")).readFully(input.count + 1) } throws: { error in
+        #expect { try ArchiveCompression.openDecompressing(dir.path("bad.xz")).readFully(input.count + 1) } throws: { error in
             if case .corrupt(format: "xz", _, _, _)? = error as? CompressionError { return true }
             return false
         }
     }
 
     @Test("formats are recognized by magic number, not by name", arguments: [
-        ([UInt8]([0x1f, 0x8b, 8, 0]), Compression?.some(.gzip)), ([0x28, 0xb5, 0x2f, 0xfd], .zstd),
-        ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], .xz), (Array("ustar".utf8), Compression.none), (Array("BZh9".utf8), nil),
+        ([UInt8]([0x1f, 0x8b, 8, 0]), ArchiveCompression?.some(.gzip)), ([0x28, 0xb5, 0x2f, 0xfd], .zstd),
+        ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], .xz), (Array("ustar".utf8), ArchiveCompression.none), (Array("BZh9".utf8), nil),
     ])
-    func sniff(_ head: [UInt8], _ expected: Compression?) {
-        #expect(Compression.sniff(head) == expected)
+    func sniff(_ head: [UInt8], _ expected: ArchiveCompression?) {
+        #expect(ArchiveCompression.sniff(head) == expected)
     }
 }

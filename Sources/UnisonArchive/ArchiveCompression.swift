@@ -5,20 +5,20 @@ import Foundation
 
 /// Stream compressions an archive may use, recognized by their magic numbers:
 /// gzip RFC 1952 (`1f 8b`), zstd RFC 8878 (`28 b5 2f fd`), xz (`fd 37 7a 58 5a 00`).
-public enum Compression: String, Sendable, CaseIterable {
+public enum ArchiveCompression: String, Sendable, CaseIterable {
     case none, gzip, zstd, xz
 
     /// From the first bytes of a file; nil for a format we do not read (bzip2, lz4, …).
-    public static func sniff(_ head: [UInt8]) -> Compression? {
+    public static func sniff(_ head: [UInt8]) -> ArchiveCompression? {
         if head.starts(with: [0x1f, 0x8b]) { return .gzip }
         if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
         if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return .xz }
         if head.starts(with: Array("BZh".utf8)) || head.starts(with: [0x04, 0x22, 0x4d, 0x18]) { return nil }
-        return Compression.none
+        return ArchiveCompression.none
     }
 
     /// From an output name: `.tar.gz`/`.tgz`/`.wsl` gzip, `.tar.zst` zstd, `.tar.xz` xz, else none.
-    public static func forFileName(_ name: String) -> Compression {
+    public static func forFileName(_ name: String) -> ArchiveCompression {
         let lower = name.lowercased()
         if lower.hasSuffix(".gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".wsl") { return .gzip }
         if lower.hasSuffix(".zst") || lower.hasSuffix(".tzst") { return .zstd }
@@ -27,7 +27,7 @@ public enum Compression: String, Sendable, CaseIterable {
     }
 
     /// Sniffs the file's compression.
-    public static func detect(_ url: URL) throws -> Compression {
+    public static func detect(_ url: URL) throws -> ArchiveCompression {
         let source = try FileSource(url)
         let head = [UInt8](try source.readFully(8))
         guard let kind = sniff(head) else { throw CompressionError.unsupportedFormat(path: url.path) }
