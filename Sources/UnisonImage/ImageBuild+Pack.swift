@@ -26,7 +26,7 @@ public enum ImagePack {
         defer { try? FileManager.default.removeItem(at: workDir) }
         var tree = try BaseSource.load(source, cacheDir: cacheDir, workDir: workDir)
         tree.clampTimes(to: epoch)
-        let compression = Compression.forFileName(destination.lastPathComponent)
+        let compression = ArchiveCompression.forFileName(destination.lastPathComponent)
         try TarArchive.write(tree, to: destination, options: .init(tar: .init(nameStyle: nameStyle, clampMtime: epoch),
                                                                    compression: compression, level: level, threads: threads))
         let (hex, size) = try SHA256Hex.file(destination)
