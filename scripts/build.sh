@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
-swift build -c release --static-swift-stdlib --product unisonctl
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)/unisonctl
+# The unisonctl that goes into the images: release build, Swift runtime linked in, symbols
+# stripped, so it runs on a base without Swift.
+release_flags=(-c release --static-swift-stdlib -Xlinker --strip-all)
+swift build "${release_flags[@]}" --product unisonctl
+bin=$(swift build "${release_flags[@]}" --show-bin-path)/unisonctl
 "$bin" spec validate unison.yaml
 out=${OUT:-out}
 mkdir -p "$out"
