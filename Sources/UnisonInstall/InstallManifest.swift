@@ -1,0 +1,78 @@
+import Foundation
+import UnisonCore
+
+/// What an install put on a system (`<dataDir>/install-manifest.json`), so that `uninstall`
+/// removes exactly that. Deterministic: no timestamps, entries sorted by path, so a repeated
+/// install writes identical bytes and leaves the file untouched.
+public struct InstallManifest: Codable, Sendable, Equatable {
+    public static let schemaID = "unisonctl.install-manifest/v1"
+
+    public enum Role: String, Codable, Sendable {
+        /// Belongs to the install: replaced on install, removed on uninstall.
+        case managed
+        /// The env file: kept on uninstall unless `--purge`.
+        case config
+        /// Data directories: kept on uninstall unless `--purge`.
+        case data
+        /// A file of the system the install only added lines to (`/etc/wsl.conf`).
+        case edited
+    }
+
+    public enum Kind: String, Codable, Sendable { case directory, file, symlink }
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var path: String
+        public var kind: Kind
+        public var role: Role
+        /// True when this install (or an earlier one) created it; false when it was there before.
+        public var created: Bool
+        /// Octal permission bits, e.g. "0644" (symlinks: none).
+        public var mode: String?
+        public var uid: UInt32?
+        public var gid: UInt32?
+        /// Content digest of managed files.
+        public var sha256: String?
+        /// Symlink target.
+        public var target: String?
+        /// INI keys set in an edited file (`boot.systemd`).
+        public var keys: [String]?
+    }
+
+    public var schema = InstallManifest.schemaID
+    public var tool = "unisonctl"
+    public var mode: InstallMode
+    public var version: String
+    public var channel: String
+    public var prefix: String
+    public var envFile: String
+    public var dataDir: String
+    /// False when ownership could not be applied (rootless `--root`): `uid`/`gid` are what the
+    /// installed system should have.
+    public var ownershipApplied: Bool
+    public var entries: [Entry]
+
+    public static func load(from root: some InstallRoot, path: String) throws -> InstallManifest? {
+        guard let item = try root.item(at: path) else { return nil }
+        guard item.kind == .file else { throw InstallError.badInstallManifest(path: path, reason: "not a regular file") }
+        let data = try root.contents(of: path)
+        do {
+            let manifest = try JSONDecoder().decode(InstallManifest.self, from: data)
+            guard manifest.schema == schemaID else {
+                throw InstallError.badInstallManifest(path: path, reason: "schema '\(manifest.schema)', expected '\(schemaID)'")
+            }
+            return manifest
+        } catch let error as InstallError {
+            throw error
+        } catch {
+            throw InstallError.badInstallManifest(path: path, reason: ReleasePins.describe(error))
+        }
+    }
+
+    public func encoded() throws -> Data {
+        var copy = self
+        copy.entries.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        return Data((try JSONOutput.string(copy) + "\n").utf8)
+    }
+
+    static func octal(_ mode: UInt32) -> String { String(mode, radix: 8).leftPadded(to: 4) }
+}

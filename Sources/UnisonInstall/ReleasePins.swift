@@ -1,0 +1,102 @@
+import Foundation
+import UnisonCore
+import UnisonSpec
+
+/// The images a release pins, read from its manifest (`unisonos-manifest-<v>.json`).
+///
+/// Only the fields an install needs are read, so the reader accepts any manifest schema that has
+/// them: `version` (SemVer, `v` optional), optional `channel`, and `services`, a list of
+/// `{name, image, digest}` with `digest` a `sha256:` digest. Other fields are ignored.
+public struct ReleasePins: Sendable, Equatable {
+    public struct Pin: Sendable, Equatable, Codable {
+        public var name: String
+        public var image: String?
+        public var digest: String
+    }
+
+    public var version: SemVer
+    public var channel: String?
+    public var pins: [String: Pin]
+
+    private struct File: Decodable {
+        var version: String
+        var channel: String?
+        var services: [Pin]
+    }
+
+    public static func load(_ url: URL) throws -> ReleasePins {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw InstallError.unreadable(path: url.path, reason: "\(error.localizedDescription)") }
+        return try parse(data, source: url.path)
+    }
+
+    public static func parse(_ data: Data, source: String) throws -> ReleasePins {
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+            throw InstallError.badManifest(path: source, reason: Self.describe(error))
+        }
+        guard let version = SemVer(file.version) else {
+            throw InstallError.badManifest(path: source, reason: "version '\(file.version)' is not a SemVer version")
+        }
+        var pins: [String: Pin] = [:]
+        for pin in file.services {
+            let hex = pin.digest.dropFirst(7)
+            guard pin.digest.hasPrefix("sha256:"), hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw InstallError.badManifest(path: source, reason: "service '\(pin.name)' has digest '\(pin.digest)', not sha256:<64 lowercase hex>")
+            }
+            guard pins[pin.name] == nil else {
+                throw InstallError.badManifest(path: source, reason: "service '\(pin.name)' is listed twice")
+            }
+            pins[pin.name] = pin
+        }
+        return ReleasePins(version: version, channel: file.channel, pins: pins)
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, ctx):
+            return "missing '\(key.stringValue)'" + (ctx.codingPath.isEmpty ? "" : " at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+        case let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx):
+            return "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
+        case let DecodingError.dataCorrupted(ctx):
+            return ctx.codingPath.isEmpty ? "not JSON" : "bad value at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The image reference each service runs, for a version/channel or a release manifest.
+public enum ImagePinning {
+    /// The tag platform images carry for this install: `v<version>` (the stable and beta
+    /// channels' `type=semver,pattern=v{{version}}` rule), or `edge-main` on the nightly channel
+    /// when no version is asked for.
+    public static func platformTag(spec: PlatformSpec, version: SemVer?, channel: String?) -> String {
+        if let version { return "v" + version.description }
+        if channel == "nightly" { return "edge-main" }
+        return "v" + spec.platform.version.description
+    }
+
+    /// `service name -> image reference` for every service of the spec.
+    public static func references(spec: PlatformSpec, version: SemVer?, channel: String?,
+                                  pins: ReleasePins?) throws -> [String: String] {
+        let tag = platformTag(spec: spec, version: version ?? pins?.version, channel: channel)
+        var out: [String: String] = [:]
+        for service in spec.allServices {
+            let pin = pins?.pins[service.name]
+            switch service.kind {
+            case .platform:
+                if let pins, pin == nil {
+                    throw InstallError.badManifest(path: "release manifest \(pins.version)",
+                                                   reason: "it pins no digest for platform service '\(service.name)'")
+                }
+                out[service.name] = "\(service.image):\(tag)" + (pin.map { "@" + $0.digest } ?? "")
+            case .infrastructure:
+                // Infrastructure keeps the spec's pinned tag; a manifest digest adds immutability.
+                let base = service.image.split(separator: "@").first.map(String.init) ?? service.image
+                out[service.name] = base + (pin.map { "@" + $0.digest } ?? "")
+            }
+        }
+        return out
+    }
+}

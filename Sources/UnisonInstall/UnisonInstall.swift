@@ -1,1 +1,0 @@
-// UnisonInstall: module placeholder until its first type lands.

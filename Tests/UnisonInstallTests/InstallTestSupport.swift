@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import UnisonCore
+import UnisonSpec
+@testable import UnisonInstall
+
+/// Shared helpers: the repository's spec, temporary roots, running tools.
+enum Fixture {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func spec() throws -> PlatformSpec {
+        try SpecLoader.load(file: repoRoot.appendingPathComponent("unison.yaml"))
+    }
+
+    static func specText() throws -> String {
+        try String(contentsOf: repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
+    }
+
+    static func tempDir(_ label: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unison-install-\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// A stand-in for the unisonctl binary (any executable file will do for the copy).
+    static func fakeBinary(in dir: URL, text: String = "#!/bin/sh\necho fake unisonctl\n") throws -> URL {
+        let url = dir.appendingPathComponent("unisonctl-src")
+        try Data(text.utf8).write(to: url)
+        chmod(url.path, 0o755)
+        return url
+    }
+
+    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> ProcessResult {
+        try SystemProcessRunner().run(args, environment: env, input: nil, workingDirectory: cwd)
+    }
+
+    /// Every path below `root` with its type, mode, size and mtime (nanoseconds), sorted.
+    static func snapshot(_ root: URL) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: root.path) else { return out }
+        while let rel = walker.nextObject() as? String {
+            var st = stat()
+            lstat(root.path + "/" + rel, &st)
+            let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            var line = "type=\(st.st_mode & S_IFMT) mode=\(String(st.st_mode & 0o7777, radix: 8)) size=\(st.st_size) mtime=\(mtime) ino=\(st.st_ino)"
+            if st.st_mode & S_IFMT == S_IFREG { line += " sha=" + (try SHA256Hex.file(root.appendingPathComponent(rel)).hex) }
+            if st.st_mode & S_IFMT == S_IFLNK { line += " -> " + (try fm.destinationOfSymbolicLink(atPath: root.path + "/" + rel)) }
+            out[rel] = line
+        }
+        return out
+    }
+
+    static func read(_ root: URL, _ path: String) throws -> String {
+        try String(contentsOf: URL(fileURLWithPath: root.path + path), encoding: .utf8)
+    }
+
+    static func mode(_ root: URL, _ path: String) -> UInt32 {
+        var st = stat()
+        guard lstat(root.path + path, &st) == 0 else { return 0 }
+        return UInt32(st.st_mode & 0o7777)
+    }
+
+    static func exists(_ root: URL, _ path: String) -> Bool {
+        var st = stat()
+        return lstat(root.path + path, &st) == 0
+    }
+
+    /// Plans and applies a host install of the repository spec into `root`.
+    @discardableResult
+    static func install(into root: URL, mode: InstallMode = .native, spec: PlatformSpec? = nil, binary: URL? = nil,
+                        modelPack: String? = nil, version: SemVer? = nil, manifest: URL? = nil) throws -> InstallReport {
+        let plan = try InstallPlan.make(spec: spec ?? Fixture.spec(),
+                                        options: InstallOptions(mode: mode, version: version, modelPack: modelPack, releaseManifest: manifest,
+                                                                unisonctlBinary: binary, specText: try specText()))
+        var host = try HostRoot(root)
+        return try plan.apply(to: &host)
+    }
+}
+
+/// `Secret` has no public memberwise initializer; it is Codable.
+func makeSecret(_ name: String, _ bytes: Int) -> Secret {
+    try! JSONDecoder().decode(Secret.self, from: Data(#"{"name":"\#(name)","bytes":\#(bytes)}"#.utf8))
+}
