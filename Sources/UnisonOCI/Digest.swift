@@ -1,0 +1,124 @@
+// Content digests as the OCI image spec defines them (opencontainers/image-spec `descriptor.md`,
+// "Digests"): `algorithm ":" encoded`, here sha256 (64 lowercase hex) or sha512 (128).
+import Crypto
+import Foundation
+
+/// A validated content digest such as `sha256:9f86d0…`. Only registered algorithms with their
+/// exact encoded length are accepted, so a `Digest` is always safe to use in a path or URL.
+public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public enum Algorithm: String, Sendable, Codable, CaseIterable {
+        case sha256, sha512
+
+        var hexLength: Int { self == .sha256 ? 64 : 128 }
+    }
+
+    public let algorithm: Algorithm
+    /// The lowercase hex encoding.
+    public let hex: String
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let algorithm = Algorithm(rawValue: String(parts[0])) else { return nil }
+        let hex = parts[1]
+        guard hex.utf8.count == algorithm.hexLength,
+              hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+        self.algorithm = algorithm
+        self.hex = String(hex)
+    }
+
+    /// Parses or throws `OCIError.invalidDigest` naming the text.
+    public static func parse(_ text: String) throws -> Digest {
+        guard let digest = Digest(text) else { throw OCIError.invalidDigest(text) }
+        return digest
+    }
+
+    /// The sha256 digest of `data`.
+    public static func sha256(of data: some DataProtocol) -> Digest {
+        var hasher = DigestHasher(.sha256)
+        hasher.update(data)
+        return hasher.finalize()
+    }
+
+    /// Hashes a file in 1 MiB reads with this digest's algorithm, returning digest and size.
+    public static func of(file url: URL, algorithm: Algorithm = .sha256) throws -> (digest: Digest, size: Int64) {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = DigestHasher(algorithm)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+        }
+        return (hasher.finalize(), hasher.count)
+    }
+
+    public var description: String { "\(algorithm.rawValue):\(hex)" }
+
+    /// `sha256-<hex>`: the form used by Ollama's blob names and the referrers tag fallback.
+    public var dashed: String { "\(algorithm.rawValue)-\(hex)" }
+
+    public static func < (a: Digest, b: Digest) -> Bool { a.description < b.description }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let digest = Digest(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a valid digest"))
+        }
+        self = digest
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// Incremental hashing for streamed content; counts the bytes it has seen.
+public struct DigestHasher {
+    private enum Engine {
+        case sha256(SHA256)
+        case sha512(SHA512)
+    }
+
+    private var engine: Engine
+    public private(set) var count: Int64 = 0
+    public let algorithm: Digest.Algorithm
+
+    public init(_ algorithm: Digest.Algorithm) {
+        self.algorithm = algorithm
+        engine = algorithm == .sha256 ? .sha256(SHA256()) : .sha512(SHA512())
+    }
+
+    public mutating func update(_ data: some DataProtocol) {
+        count += Int64(data.count)
+        switch engine {
+        case var .sha256(h):
+            for region in data.regions { region.withUnsafeBytes { h.update(bufferPointer: $0) } }
+            engine = .sha256(h)
+        case var .sha512(h):
+            for region in data.regions { region.withUnsafeBytes { h.update(bufferPointer: $0) } }
+            engine = .sha512(h)
+        }
+    }
+
+    public func finalize() -> Digest {
+        let bytes: [UInt8]
+        switch engine {
+        case let .sha256(h): bytes = Array(h.finalize())
+        case let .sha512(h): bytes = Array(h.finalize())
+        }
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0x0f)])
+        }
+        return Digest(unchecked: algorithm, hex: String(decoding: out, as: UTF8.self))
+    }
+}
+
+extension Digest {
+    fileprivate init(unchecked algorithm: Algorithm, hex: String) {
+        self.algorithm = algorithm
+        self.hex = hex
+    }
+}

@@ -1,0 +1,236 @@
+// Image references as distribution/reference's grammar writes them:
+//
+//   reference      := name [ ":" tag ] [ "@" digest ]
+//   name           := [ domain "/" ] path-component ( "/" path-component )*
+//   domain         := host [ ":" port ]      (first component with ".", ":" or "localhost")
+//   path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
+//   tag            := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+//
+// Docker Hub defaults: no domain means `docker.io`, and a single component there means
+// `library/<name>`; its API lives at `registry-1.docker.io`.
+import Foundation
+
+/// A validated tag (`[\w][\w.-]{0,127}`).
+public struct Tag: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let value: String
+
+    public init?(_ text: String) {
+        guard let first = text.utf8.first, text.utf8.count <= 128, Self.isWord(first),
+              text.utf8.allSatisfy({ Self.isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else { return nil }
+        value = text
+    }
+
+    public static func parse(_ text: String) throws -> Tag {
+        guard let tag = Tag(text) else { throw OCIError.invalidReference(text, reason: "'\(text)' is not a valid tag") }
+        return tag
+    }
+
+    private static func isWord(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || c == UInt8(ascii: "_")
+    }
+
+    public var description: String { value }
+    public static func < (a: Tag, b: Tag) -> Bool { a.value < b.value }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let tag = Tag(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a valid tag"))
+        }
+        self = tag
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}
+
+/// A reference to an image or artifact in a registry: registry host, repository, and a tag
+/// and/or a digest. When both are present the digest wins for fetching.
+public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
+    public static let dockerHub = "docker.io"
+
+    /// `host[:port]`, lowercased; `docker.io` for Docker Hub.
+    public let registry: String
+    /// `team/app`; `library/<name>` on Docker Hub for single names.
+    public let repository: String
+    public let tag: Tag?
+    public let digest: Digest?
+
+    public init(registry: String, repository: String, tag: Tag? = nil, digest: Digest? = nil) throws {
+        guard Self.isValidHost(registry) else { throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(registry)' is not a valid registry host") }
+        let components = repository.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !components.isEmpty, components.allSatisfy(Self.isPathComponent) else {
+            throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(repository)' is not a valid repository name (lowercase letters, digits and . _ - separators)")
+        }
+        guard registry.utf8.count + 1 + repository.utf8.count <= 255 else {
+            throw OCIError.invalidReference("\(registry)/\(repository)", reason: "the name is longer than 255 characters")
+        }
+        self.registry = registry.lowercased()
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+    }
+
+    /// Parses `[host[:port]/]path[:tag][@digest]`, also accepting a `docker://` prefix as skopeo
+    /// writes it. A reference without tag or digest is accepted here; callers that need one ask
+    /// for `requireIdentifier()`.
+    public init(parsing text: String) throws {
+        var rest = Substring(text)
+        if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
+        guard !rest.isEmpty else { throw OCIError.invalidReference(text, reason: "empty reference") }
+        var digest: Digest?
+        if let at = rest.firstIndex(of: "@") {
+            let d = String(rest[rest.index(after: at)...])
+            guard let parsed = Digest(d) else { throw OCIError.invalidReference(text, reason: "'\(d)' is not a valid digest") }
+            digest = parsed
+            rest = rest[..<at]
+        }
+        var tag: Tag?
+        let lastSlash = rest.lastIndex(of: "/")
+        if let colon = rest.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
+            let t = String(rest[rest.index(after: colon)...])
+            guard let parsed = Tag(t) else { throw OCIError.invalidReference(text, reason: "'\(t)' is not a valid tag") }
+            tag = parsed
+            rest = rest[..<colon]
+        }
+        var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var registry = Self.dockerHub
+        if components.count > 1, let first = components.first,
+           first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
+            registry = first.lowercased()
+            components.removeFirst()
+        }
+        if registry == "index.docker.io" || registry == "registry-1.docker.io" { registry = Self.dockerHub }
+        if registry == Self.dockerHub, components.count == 1 { components.insert("library", at: 0) }
+        try self.init(registry: registry, repository: components.joined(separator: "/"), tag: tag, digest: digest)
+    }
+
+    /// The tag or digest to fetch: the digest when there is one.
+    public var identifier: String? { digest?.description ?? tag?.value }
+
+    /// Throws unless the reference names a tag or a digest.
+    public func requireIdentifier() throws -> String {
+        guard let identifier else { throw OCIError.invalidReference(description, reason: "a tag or @digest is required") }
+        return identifier
+    }
+
+    public func with(tag: Tag?) -> ImageReference { ImageReference(unchecked: registry, repository, tag, nil) }
+    public func with(digest: Digest) -> ImageReference { ImageReference(unchecked: registry, repository, tag, digest) }
+    /// Same repository, no tag or digest.
+    public var repositoryReference: ImageReference { ImageReference(unchecked: registry, repository, nil, nil) }
+
+    /// The same repository path on another registry (used to point a spec's images at a test registry).
+    public func with(registry newRegistry: String) throws -> ImageReference {
+        try ImageReference(registry: newRegistry, repository: repository, tag: tag, digest: digest)
+    }
+
+    /// `registry/repository[:tag][@digest]`.
+    public var description: String {
+        var out = "\(registry)/\(repository)"
+        if let tag { out += ":\(tag.value)" }
+        if let digest { out += "@\(digest)" }
+        return out
+    }
+
+    /// `registry/repository`.
+    public var name: String { "\(registry)/\(repository)" }
+
+    private init(unchecked registry: String, _ repository: String, _ tag: Tag?, _ digest: Digest?) {
+        self.registry = registry
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+    }
+
+    static func isPathComponent(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x61...0x7a).contains(c) }
+        guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
+        var i = 0
+        while i < bytes.count {
+            if alnum(bytes[i]) { i += 1; continue }
+            // A separator run: ".", "_", "__", or any number of "-".
+            var j = i
+            while j < bytes.count, !alnum(bytes[j]) { j += 1 }
+            let run = bytes[i..<j]
+            let ok = run.elementsEqual([UInt8(ascii: ".")]) || run.elementsEqual([UInt8(ascii: "_")])
+                || run.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")]) || run.allSatisfy { $0 == UInt8(ascii: "-") }
+            if !ok { return false }
+            i = j
+        }
+        return true
+    }
+
+    static func isValidHost(_ s: String) -> Bool {
+        var hostPart = Substring(s)
+        if hostPart.hasPrefix("[") {
+            // [IPv6]:port
+            guard let close = hostPart.firstIndex(of: "]") else { return false }
+            let inside = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
+            guard !inside.isEmpty, inside.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { return false }
+            let after = hostPart[hostPart.index(after: close)...]
+            if after.isEmpty { return true }
+            guard after.first == ":", let port = Int(after.dropFirst()), (1...65535).contains(port) else { return false }
+            return true
+        }
+        let parts = hostPart.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let name = parts.first, !name.isEmpty else { return false }
+        if parts.count == 2 {
+            guard let port = Int(parts[1]), (1...65535).contains(port), parts[1].allSatisfy(\.isNumber) else { return false }
+        }
+        hostPart = name
+        let labels = hostPart.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.allSatisfy { label in
+            guard let f = label.first, let l = label.last, f != "-", l != "-" else { return false }
+            return label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+}
+
+/// An OCI image layout directory as skopeo writes it: `oci:DIR[:TAG]`.
+public struct LayoutReference: Sendable, Hashable, CustomStringConvertible {
+    public let directory: URL
+    public let tag: Tag?
+
+    public init(directory: URL, tag: Tag? = nil) {
+        self.directory = directory
+        self.tag = tag
+    }
+
+    public var description: String { "oci:\(directory.path)" + (tag.map { ":\($0.value)" } ?? "") }
+}
+
+/// Where an image is: in a registry or in an OCI layout directory.
+public enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
+    case registry(ImageReference)
+    case layout(LayoutReference)
+
+    /// `oci:DIR[:TAG]` for a layout (the directory may not contain ':'), anything else as a
+    /// registry reference.
+    public init(parsing text: String) throws {
+        if text.hasPrefix("oci:") {
+            let rest = text.dropFirst(4)
+            guard !rest.isEmpty else { throw OCIError.invalidReference(text, reason: "oci: needs a directory") }
+            if let colon = rest.firstIndex(of: ":") {
+                let dir = String(rest[..<colon])
+                let t = String(rest[rest.index(after: colon)...])
+                guard !dir.isEmpty else { throw OCIError.invalidReference(text, reason: "oci: needs a directory") }
+                guard let tag = Tag(t) else { throw OCIError.invalidReference(text, reason: "'\(t)' is not a valid tag") }
+                self = .layout(LayoutReference(directory: URL(fileURLWithPath: dir), tag: tag))
+            } else {
+                self = .layout(LayoutReference(directory: URL(fileURLWithPath: String(rest))))
+            }
+            return
+        }
+        self = .registry(try ImageReference(parsing: text))
+    }
+
+    public var description: String {
+        switch self {
+        case let .registry(r): return r.description
+        case let .layout(l): return l.description
+        }
+    }
+}

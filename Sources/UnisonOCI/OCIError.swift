@@ -1,0 +1,131 @@
+import Foundation
+import UnisonCore
+
+/// One entry of a distribution-spec error body: `{"errors": [{"code", "message", "detail"}]}`.
+public struct RegistryErrorDetail: Sendable, Hashable, Codable {
+    public var code: String
+    public var message: String?
+    /// `detail` is free-form JSON; kept as compact text.
+    public var detail: String?
+
+    public init(code: String, message: String?, detail: String?) {
+        self.code = code
+        self.message = message
+        self.detail = detail
+    }
+
+    /// Parses an error body; nil when it is not one (HTML, empty, plain text).
+    static func parse(_ body: Data) -> [RegistryErrorDetail]? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let errors = object["errors"] as? [[String: Any]] else { return nil }
+        return errors.map { e in
+            var detail: String?
+            if let d = e["detail"], !(d is NSNull) {
+                if let s = d as? String { detail = s } else if JSONSerialization.isValidJSONObject(d),
+                   let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]) {
+                    detail = String(decoding: data, as: UTF8.self)
+                } else { detail = "\(d)" }
+            }
+            return RegistryErrorDetail(code: e["code"] as? String ?? "UNKNOWN", message: e["message"] as? String, detail: detail)
+        }
+    }
+}
+
+/// Errors of the OCI client, each naming the reference, digest, path or HTTP status involved.
+/// Credentials and tokens never appear in them.
+public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
+    case invalidReference(String, reason: String)
+    case invalidDigest(String)
+    case invalidArgument(String)
+    /// The registry answered with an unexpected status; `what` says which operation.
+    case registry(status: Int, what: String, reference: String, errors: [RegistryErrorDetail], bodyExcerpt: String?)
+    case unauthorized(registry: String, what: String, reference: String, detail: String)
+    case tokenRequestFailed(realm: String, status: Int?, detail: String)
+    /// The connection failed (refused, dropped, timed out) and retries were used up.
+    case transport(what: String, reference: String, detail: String, attempts: Int)
+    case digestMismatch(what: String, expected: Digest, actual: Digest)
+    case sizeMismatch(what: String, digest: Digest, expected: Int64, actual: Int64)
+    case manifestTooLarge(reference: String, limit: Int)
+    case malformedManifest(reference: String, reason: String)
+    case notFound(what: String, reference: String)
+    case layout(path: String, reason: String)
+    case insecureRedirect(from: String, to: String)
+    case upload(reference: String, digest: Digest, reason: String)
+    case unsupported(String)
+    case invalidModelName(String, reason: String)
+    case modelStore(path: String, reason: String)
+    case io(path: String, reason: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .invalidReference, .invalidDigest, .invalidArgument, .invalidModelName, .layout, .malformedManifest, .unsupported:
+            return .badInput
+        default:
+            return .checkFailed
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .invalidReference(text, reason):
+            return "invalid reference '\(text)': \(reason)"
+        case let .invalidDigest(text):
+            return "invalid digest '\(text)' (expected sha256:<64 hex> or sha512:<128 hex>, lowercase)"
+        case let .invalidArgument(text):
+            return text
+        case let .registry(status, what, reference, errors, excerpt):
+            var text = "\(what) \(reference): registry answered HTTP \(status)"
+            if !errors.isEmpty {
+                text += " " + errors.map { e in
+                    var s = e.code
+                    if let m = e.message, !m.isEmpty { s += " (\(m))" }
+                    if let d = e.detail, !d.isEmpty { s += " [\(d.prefix(200))]" }
+                    return s
+                }.joined(separator: "; ")
+            } else if let excerpt, !excerpt.isEmpty {
+                text += ": \(excerpt)"
+            }
+            return text
+        case let .unauthorized(registry, what, reference, detail):
+            return "\(what) \(reference): not authorized by \(registry) (\(detail)); give credentials with --username/--password-stdin, UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD, GITHUB_TOKEN (ghcr.io) or ~/.docker/config.json"
+        case let .tokenRequestFailed(realm, status, detail):
+            return "token request to \(realm) failed" + (status.map { " with HTTP \($0)" } ?? "") + ": \(detail)"
+        case let .transport(what, reference, detail, attempts):
+            return "\(what) \(reference): connection failed after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(detail)"
+        case let .digestMismatch(what, expected, actual):
+            return "\(what): content does not match its digest (expected \(expected), got \(actual)); nothing was kept"
+        case let .sizeMismatch(what, digest, expected, actual):
+            return "\(what): \(digest) has \(actual) bytes, its descriptor says \(expected); nothing was kept"
+        case let .manifestTooLarge(reference, limit):
+            return "manifest \(reference) is larger than the \(limit)-byte limit"
+        case let .malformedManifest(reference, reason):
+            return "manifest \(reference) is malformed: \(reason)"
+        case let .notFound(what, reference):
+            return "\(what) \(reference) was not found"
+        case let .layout(path, reason):
+            return "OCI layout \(path): \(reason)"
+        case let .insecureRedirect(from, to):
+            return "refusing redirect from \(from) to \(to) (it leaves HTTPS)"
+        case let .upload(reference, digest, reason):
+            return "upload of \(digest) to \(reference) failed: \(reason)"
+        case let .unsupported(text):
+            return text
+        case let .invalidModelName(name, reason):
+            return "invalid model name '\(name)': \(reason)"
+        case let .modelStore(path, reason):
+            return "model store \(path): \(reason)"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        }
+    }
+
+    /// Whether the registry reported the thing as absent (404, or a `*_UNKNOWN` code).
+    public var isNotFound: Bool {
+        switch self {
+        case .notFound: return true
+        case let .registry(status, _, _, errors, _):
+            return status == 404 || errors.contains { $0.code.hasSuffix("_UNKNOWN") || $0.code == "NAME_UNKNOWN" }
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// A client for registries implementing the OCI distribution spec 1.1
+// (opencontainers/distribution-spec `spec.md`). Every HTTP exchange goes through one executor
+// (`RegistryClient+Request.swift`) that adds credentials, answers auth challenges, follows
+// redirects without leaking credentials, retries by `RetryPolicy`, and turns error bodies into
+// `OCIError.registry`. The operations live in `+Manifests`, `+Blobs`, `+Upload`, `+Tags` and
+// `+Referrers`; whole-image copies in `ImageTransfer`.
+import Foundation
+import UnisonCore
+
+public struct RegistryClient: Sendable {
+    public struct Configuration: Sendable {
+        public var credentials: CredentialSource
+        /// Use plain HTTP for every registry (`--plain-http`); loopback hosts always use it.
+        public var plainHTTP: Bool
+        public var retry: RetryPolicy
+        /// Blobs larger than this are uploaded in PATCH chunks of this size; smaller ones in
+        /// one PUT. GHCR refuses large chunks, hence a moderate default.
+        public var chunkSize: Int64
+        /// Upload every blob in one PUT, whatever its size.
+        public var monolithicUploads: Bool
+        /// Blob transfers running at once during a copy.
+        public var maxConcurrentTransfers: Int
+        /// Largest manifest accepted (the distribution spec suggests registries accept 4 MiB).
+        public var manifestSizeLimit: Int
+        public var userAgent: String
+
+        public init(credentials: CredentialSource = CredentialSource(), plainHTTP: Bool = false,
+                    retry: RetryPolicy = .standard, chunkSize: Int64 = 8 << 20, monolithicUploads: Bool = false,
+                    maxConcurrentTransfers: Int = 4, manifestSizeLimit: Int = 4 << 20,
+                    userAgent: String = "unisonctl/\(ToolVersion.current)") {
+            self.credentials = credentials
+            self.plainHTTP = plainHTTP
+            self.retry = retry
+            self.chunkSize = max(1, chunkSize)
+            self.monolithicUploads = monolithicUploads
+            self.maxConcurrentTransfers = max(1, maxConcurrentTransfers)
+            self.manifestSizeLimit = manifestSizeLimit
+            self.userAgent = userAgent
+        }
+    }
+
+    public let configuration: Configuration
+    let transport: any RegistryTransport
+    let auth = AuthSession()
+    /// Byte and request counters for this client (what a re-push or promote really sent).
+    public let stats = TransferStats()
+
+    public init(configuration: Configuration = Configuration(), transport: any RegistryTransport = HTTPClientTransport.shared) {
+        self.configuration = configuration
+        self.transport = transport
+    }
+
+    /// Runs `body` with a client on a private transport that is shut down afterwards.
+    public static func withClient<T: Sendable>(configuration: Configuration = Configuration(),
+                                               _ body: (RegistryClient) async throws -> T) async throws -> T {
+        let transport = HTTPClientTransport()
+        let client = RegistryClient(configuration: configuration, transport: transport)
+        do {
+            let result = try await body(client)
+            try? await transport.shutdown()
+            return result
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+    }
+
+    // MARK: Endpoints
+
+    /// Whether `registry` is spoken to over plain HTTP: loopback always, others with `plainHTTP`.
+    public func usesPlainHTTP(_ registry: String) -> Bool {
+        configuration.plainHTTP || Self.isLoopback(host: Self.hostName(of: registry))
+    }
+
+    /// `https://host[:port]` (`registry-1.docker.io` for Docker Hub).
+    public func baseURL(_ registry: String) -> URL {
+        let host = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
+        return URL(string: "\(usesPlainHTTP(registry) ? "http" : "https")://\(host)")!
+    }
+
+    func url(_ ref: ImageReference, _ path: String, query: [URLQueryItem] = []) -> URL {
+        var components = URLComponents(url: baseURL(ref.registry), resolvingAgainstBaseURL: false)!
+        components.path = "/v2/\(ref.repository)/\(path)"
+        if !query.isEmpty { components.queryItems = query }
+        return components.url!
+    }
+
+    static func hostName(of registry: String) -> String {
+        if registry.hasPrefix("["), let close = registry.firstIndex(of: "]") {
+            return String(registry[registry.index(after: registry.startIndex)..<close])
+        }
+        return String(registry.split(separator: ":").first ?? Substring(registry))
+    }
+
+    static func isLoopback(host: String) -> Bool {
+        let h = host.lowercased()
+        if h == "localhost" || h == "::1" || h.hasSuffix(".localhost") { return true }
+        let parts = h.split(separator: ".")
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// `host[:port]` of a URL, the unit credentials are bound to.
+    static func authority(_ url: URL) -> String {
+        var host = url.host ?? ""
+        if host.contains(":") { host = "[\(host)]" }
+        return url.port.map { "\(host):\($0)" } ?? host
+    }
+}
+
+/// Counters of one client's traffic; thread-safe.
+public final class TransferStats: @unchecked Sendable {
+    public struct Snapshot: Sendable, Codable, Equatable {
+        /// Blob bytes sent in upload requests (PATCH and PUT bodies), retries included.
+        public var blobBytesUploaded: Int64 = 0
+        /// Blob bytes received and kept.
+        public var blobBytesDownloaded: Int64 = 0
+        public var blobsUploaded: Int = 0
+        public var blobsMounted: Int = 0
+        /// Blobs the destination already had (HEAD answered), so nothing was sent.
+        public var blobsSkipped: Int = 0
+        public var manifestsPushed: Int = 0
+        public var requests: Int = 0
+        public var retries: Int = 0
+        public var authChallenges: Int = 0
+    }
+
+    private let lock = NSLock()
+    private var value = Snapshot()
+
+    public init() {}
+
+    public var snapshot: Snapshot { lock.withLock { value } }
+
+    func update(_ change: (inout Snapshot) -> Void) { lock.withLock { change(&value) } }
+}

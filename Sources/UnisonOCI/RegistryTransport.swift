@@ -1,0 +1,112 @@
+// The I/O boundary under the registry client: one HTTP exchange at a time, no auth, no
+// retries, no redirects (the client's request executor does all of that). The real transport
+// is AsyncHTTPClient (`HTTPClientTransport`); tests can put anything behind the protocol.
+import Foundation
+
+public enum HTTPMethod: String, Sendable {
+    case GET, HEAD, POST, PUT, PATCH, DELETE
+}
+
+/// What a request carries. Bodies are descriptions, not streams, so a request can be replayed
+/// after an auth challenge or a retry.
+public enum RequestBody: Sendable {
+    case empty
+    case data(Data)
+    /// `range` of the file's bytes (a chunk of a blob, or all of it).
+    case file(URL, range: Range<Int64>)
+
+    public var count: Int64 {
+        switch self {
+        case .empty: return 0
+        case let .data(d): return Int64(d.count)
+        case let .file(_, range): return range.upperBound - range.lowerBound
+        }
+    }
+}
+
+public struct TransportRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: URL
+    public var headers: [String: String]
+    public var body: RequestBody
+
+    public init(method: HTTPMethod, url: URL, headers: [String: String] = [:], body: RequestBody = .empty) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Response headers with case-insensitive lookup.
+public struct ResponseHeaders: Sendable {
+    private var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)]) { self.fields = fields }
+
+    public subscript(_ name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    public func all(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+    }
+}
+
+/// A response body read chunk by chunk, with backpressure: the next chunk is pulled from the
+/// connection only when the consumer asks for it.
+public struct ResponseBody: AsyncSequence, Sendable {
+    public typealias Element = Data
+    private let stream: AsyncThrowingStream<Data, Error>
+
+    public init(_ stream: AsyncThrowingStream<Data, Error>) { self.stream = stream }
+
+    public init(data: Data) {
+        self.stream = AsyncThrowingStream { continuation in
+            if !data.isEmpty { continuation.yield(data) }
+            continuation.finish()
+        }
+    }
+
+    public static var empty: ResponseBody { ResponseBody(data: Data()) }
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<Data, Error>.AsyncIterator { stream.makeAsyncIterator() }
+
+    /// Reads the whole body, failing with `limitExceeded` past `limit` bytes.
+    public func collect(limit: Int) async throws -> Data {
+        var out = Data()
+        for try await chunk in self {
+            if out.count + chunk.count > limit { throw BodyLimitExceeded(limit: limit) }
+            out.append(chunk)
+        }
+        return out
+    }
+}
+
+public struct BodyLimitExceeded: Error, Sendable {
+    public let limit: Int
+}
+
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var headers: ResponseHeaders
+    public var body: ResponseBody
+
+    public init(status: Int, headers: ResponseHeaders, body: ResponseBody) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A failure below HTTP: the connection was refused, dropped or timed out. Retryable.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public let detail: String
+    public init(_ detail: String) { self.detail = detail }
+    public var description: String { detail }
+}
+
+/// One HTTP exchange. Implementations must not follow redirects or add credentials.
+public protocol RegistryTransport: Sendable {
+    func send(_ request: TransportRequest) async throws -> TransportResponse
+}

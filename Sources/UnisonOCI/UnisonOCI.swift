@@ -1,1 +1,0 @@
-// UnisonOCI: module placeholder until its first type lands.

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import UnisonCore
+import UnisonOCI
+import UnisonSpec
+
+/// `unisonctl release promote`: give the already tested digest of every platform service image
+/// its release tags, without rebuilding and without sending layers.
+struct ReleasePromote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Tag every platform service image's tested digest (e.g. edge-main) with the release tags.",
+        discussion: """
+        Default tags: vX.Y.Z, vX.Y, vX and latest for a release; only vX.Y.Z-pre for a pre-release. Every source image
+        is resolved before any tag moves; the same manifest bytes are PUT under each tag, so digests are unchanged and
+        no layer is uploaded.
+        """)
+
+    @OptionGroup var specOptions: SpecOptions
+    @Option(name: .long, help: "The release version, e.g. v0.5.0 or v0.5.0-beta.1.") var version: String
+    @Option(name: .long, help: "Tag whose digest is promoted.") var fromTag: String = "edge-main"
+    @Option(name: .long, parsing: .singleValue, help: "Release tag (repeatable; default from --version).") var tag: [String] = []
+    @Option(name: .long, help: "Registry host that replaces the spec's (e.g. 127.0.0.1:5000 for a test registry).") var registryOverride: String?
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard SemVer(version) != nil else { throw ValidationError("--version '\(version)' is not a SemVer version (vX.Y.Z[-pre])") }
+        guard Tag(fromTag) != nil else { throw ValidationError("--from-tag '\(fromTag)' is not a valid tag") }
+        for t in tag where Tag(t) == nil { throw ValidationError("--tag '\(t)' is not a valid tag") }
+        if let registryOverride, (try? RegistryEndpoint(parsing: registryOverride)) == nil {
+            throw ValidationError("--registry-override '\(registryOverride)' is not host[:port]")
+        }
+    }
+
+    func run() async throws {
+        let spec = try specOptions.load()
+        let semver = SemVer(version)!
+        let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
+        var images: [ImageReference] = []
+        for service in spec.services where service.kind == .platform {
+            var image = try ImageReference(parsing: service.image).repositoryReference
+            if let override, image.registry == spec.platform.registry.lowercased() {
+                image = try image.with(registry: override.host)
+            }
+            images.append(image)
+        }
+        let tags = tag.isEmpty ? ReleaseTags.defaults(for: semver) : tag.compactMap(Tag.init)
+        let report = try await registry.client(plainHTTP: override?.plainHTTP ?? false)
+            .promote(images: images, sourceTag: Tag(fromTag)!, tags: tags, version: semver.tagString(forceV: true))
+        if output.json { return try Output.json(report) }
+        for image in report.images {
+            Output.line("\(image.image)@\(image.digest): \(image.tagged.isEmpty ? "unchanged" : image.tagged.joined(separator: ", "))")
+        }
+        Output.line("\(report.images.count) image(s) promoted from \(report.sourceTag) to \(report.tags.joined(separator: ", ")); "
+                    + "\(ProgressReporter.formatBytes(report.blobBytesUploaded)) of blobs uploaded")
+    }
+}
