@@ -1,0 +1,169 @@
+import Foundation
+import UnisonCore
+import UnisonSpec
+
+/// `unisonctl readme fix`: appends the sections a README lacks, as a skeleton filled from the
+/// spec (the repo's role and description, its run and test commands, a docs link). Existing
+/// text is never changed: the new sections go after the last byte of the file. A README that
+/// has every section is not written at all, so a second run leaves the file byte-identical.
+public enum ReadmeFixer {
+    public struct Result: Sendable, Encodable, Equatable {
+        /// The README as the user named it (or `<dir>/README.md`).
+        public var path: String
+        public var repo: String
+        /// True when the README did not exist and was written from scratch.
+        public var created: Bool
+        /// Section ids appended, in policy order; empty when nothing changed.
+        public var added: [String]
+    }
+
+    public static let schema = "unisonctl.readme-fix/v1"
+
+    /// `{"schema": "unisonctl.readme-fix/v1", "files": [{"added", "created", "path", "repo"}]}`
+    public static func json(_ results: [Result]) throws -> String {
+        try FindingsReport.schemaFirstJSON(schema: schema, key: "files", value: results)
+    }
+
+    /// One line per README: what was added, or that nothing was missing.
+    public static func text(_ results: [Result]) -> String {
+        results.map { r in
+            r.added.isEmpty ? "\(r.path): every section present, unchanged"
+                : "\(r.path): \(r.created ? "created with" : "added") \(r.added.joined(separator: ", "))"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// Fixes one README of `repo`. `display` is the path printed back to the user.
+    public static func fix(readme url: URL, display: String, repo: Repo, spec: PlatformSpec) throws -> Result {
+        let fm = FileManager.default
+        let exists = fm.fileExists(atPath: url.path)
+        let original = exists ? try Data(contentsOf: url) : Data()
+        let text = String(decoding: original, as: UTF8.self)
+        let document = MarkdownDocument(text)
+        let missing = ReadmeAudit.missingSections(document, spec: spec)
+        guard !missing.isEmpty else { return Result(path: display, repo: repo.name, created: false, added: []) }
+
+        let newline = text.contains("\r\n") ? "\r\n" : "\n"
+        var addition = ""
+        if !exists || text.allSatisfy(\.isWhitespace) {
+            addition += "# \(repo.name)\n\n\(repo.description.isEmpty ? "Part of \(spec.platform.displayName)." : repo.description)\n"
+        } else if !text.hasSuffix("\n") {
+            addition += "\n"
+        }
+        addition += skeleton(missing, repo: repo, spec: spec)
+        if newline == "\r\n" { addition = addition.replacingOccurrences(of: "\n", with: "\r\n") }
+
+        var data = (exists && !text.allSatisfy(\.isWhitespace)) ? original : Data()
+        data.append(Data(addition.utf8))
+        let permissions = exists ? ((try? fm.attributesOfItem(atPath: url.path)[.posixPermissions]) as? Int) : 0o644
+        try AtomicFile.write(data, to: url, permissions: permissions ?? 0o644)
+        return Result(path: display, repo: repo.name, created: !exists, added: missing.map(\.id))
+    }
+
+    /// The appended text: one `##` section per missing policy section, each preceded by a
+    /// blank line. Known ids (`role`, `run`, `test`, `docs`) get content from the spec; any
+    /// other section gets a line asking for its text.
+    static func skeleton(_ sections: [ReadmeSection], repo: Repo, spec: PlatformSpec) -> String {
+        let org = spec.platform.org
+        let docs = "https://github.com/\(org)/unison-docs"
+        var out = ""
+        for section in sections {
+            out += "\n## \(section.title)\n\n"
+            switch section.id {
+            case "role":
+                let description = repo.description.isEmpty ? "" : " — \(repo.description)"
+                out += "Role: `\(repo.role.rawValue)`\(description)\n"
+                if !repo.services.isEmpty {
+                    let images = repo.services.compactMap { spec.service(named: $0) }.map { "`\($0.image)`" }
+                    out += "\nPublishes \(images.joined(separator: ", ")).\n"
+                }
+            case "run", "test":
+                if let command = repo.entrypoints[section.id] {
+                    out += "```sh\n\(command)\n```\n"
+                } else {
+                    out += "No `\(section.id)` command is declared for this repo in the platform spec.\n"
+                }
+            case "docs":
+                out += "- [\(spec.platform.displayName) documentation](\(docs))\n"
+                out += "- [Repository roles](\(docs)/blob/\(spec.platform.defaultBranch)/docs/repo-roles.md)\n"
+            default:
+                out += "To be written: \(section.title.lowercased()) of \(repo.name).\n"
+            }
+        }
+        return out
+    }
+}
+
+/// The README commands' view of their arguments: which README, of which repo.
+public enum ReadmeTargets {
+    public struct Target: Sendable {
+        public var readme: URL
+        /// The path printed back: as given, or `<dir>/README.md` for a directory.
+        public var display: String
+        public var repoDirectory: URL
+        public var repo: Repo
+    }
+
+    /// Resolves `readme check|fix PATH…`: a PATH is a README file or a repo directory (its
+    /// README, or `README.md` to be created by `fix`). The repo is `repoName` when given, else
+    /// the name of the README's directory.
+    public static func resolve(_ paths: [String], repoName: String?, spec: PlatformSpec,
+                               currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Target] {
+        let fm = FileManager.default
+        return try paths.map { path in
+            let url = URL(fileURLWithPath: path, relativeTo: currentDirectory).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            let readme: URL, display: String, directory: URL
+            if fm.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+                if isDirectory.boolValue {
+                    directory = url
+                    readme = ReadmeAudit.findReadme(in: url) ?? url.appendingPathComponent("README.md")
+                    display = WorkspaceCheck.Located.join(path.hasSuffix("/") ? String(path.dropLast()) : path, readme.lastPathComponent)
+                } else {
+                    directory = url.deletingLastPathComponent()
+                    readme = url
+                    display = path
+                }
+            } else {
+                throw WorkspaceError.pathNotFound(path: path)
+            }
+            let name = repoName ?? directory.resolvingSymlinksInPath().lastPathComponent
+            guard let repo = spec.repo(named: name) else {
+                throw WorkspaceError.unknownRepo(name: name, path: path, known: spec.repos.map(\.name))
+            }
+            return Target(readme: readme, display: display, repoDirectory: directory, repo: repo)
+        }
+    }
+
+    /// `readme check`: the README findings of every target, in one report.
+    public static func check(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> FindingsReport {
+        var findings: [Finding] = []
+        for target in try resolve(paths, repoName: repoName, spec: spec) {
+            let exists = FileManager.default.fileExists(atPath: target.readme.path)
+            if !exists {
+                findings.append(Finding(.readmeMissing, .error, repo: target.repo.name, file: target.display,
+                                        "\(target.display) does not exist",
+                                        hint: "unisonctl readme fix \(target.display) writes it with the sections of the spec"))
+                continue
+            }
+            let prefix = String(target.display.dropLast(target.readme.lastPathComponent.count)).trimmingTrailingSlash
+            findings += ReadmeAudit.audit(spec: spec, repo: target.repo, directory: target.repoDirectory,
+                                          readme: target.readme, displayPrefix: prefix)
+        }
+        return FindingsReport(schema: FindingsReport.readmeSchema, findings: findings)
+    }
+
+    /// `readme fix`: appends the missing sections of every target.
+    public static func fix(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> [ReadmeFixer.Result] {
+        try resolve(paths, repoName: repoName, spec: spec).map {
+            try ReadmeFixer.fix(readme: $0.readme, display: $0.display, repo: $0.repo, spec: spec)
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingSlash: String {
+        var s = self
+        while s.hasSuffix("/") { s.removeLast() }
+        return s
+    }
+}

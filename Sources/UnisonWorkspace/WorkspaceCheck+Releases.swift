@@ -1,0 +1,135 @@
+import Foundation
+import UnisonCore
+import UnisonSpec
+
+/// Release tags and the compatibility matrix: tag names, the matrix's shape and cells, platform
+/// releases without a row, and service versions a row names that the service repo never tagged.
+extension WorkspaceCheck.Context {
+    mutating func tags(of located: WorkspaceCheck.Located) throws -> [String] {
+        if let cached = tagCache[located.repo.name] { return cached }
+        let tags = try git(located.directory).tags()
+        tagCache[located.repo.name] = tags
+        return tags
+    }
+
+    mutating func checkTagNames(_ located: WorkspaceCheck.Located) throws {
+        for tag in try tags(of: located) {
+            if let version = SemVer(tag) {
+                if !version.hasPrefixV {
+                    findings.append(Finding(.tagsNotSemver, .warning, repo: located.repo.name,
+                                            "tag '\(tag)' is a version without the 'v' prefix the release channels match (v*.*.*)",
+                                            hint: "tag the same commit as v\(version) (git tag v\(version) \(tag)^{})"))
+                }
+            } else {
+                findings.append(Finding(.tagsNotSemver, .warning, repo: located.repo.name,
+                                        "tag '\(tag)' is not a SemVer 2.0.0 version (vMAJOR.MINOR.PATCH[-PRERELEASE])",
+                                        hint: "release tags are vX.Y.Z or vX.Y.0-beta.N; use a branch or a note for other markers"))
+            }
+        }
+    }
+
+    /// Maps a matrix column to the service it names: a service name, or the repo of a platform service.
+    func service(forColumn column: String) -> Service? {
+        let key = column.lowercased()
+        return spec.allServices.first { $0.name.lowercased() == key || $0.repo?.lowercased() == key }
+    }
+
+    mutating func checkCompatibilityAndReleases() throws {
+        guard let docs = repos.first(where: { $0.repo.name == spec.compatibility.repo }) else { return }
+        let file = docs.display(spec.compatibility.file)
+        let url = docs.directory.appendingPathComponent(spec.compatibility.file)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
+                                    "the compatibility matrix \(file) does not exist",
+                                    hint: "write it: a table headed | platform | \(spec.services.map(\.name).prefix(3).joined(separator: " | ")) | … | with one row per platform release"))
+            return
+        }
+        guard let matrix = CompatMatrixScan.scan(markdown: text) else {
+            findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
+                                    "\(file) has no table whose first column is 'platform'",
+                                    hint: "head the matrix | platform | <service> | … | with a delimiter row below it"))
+            return
+        }
+
+        // Columns.
+        var covered: Set<String> = []
+        for column in matrix.columns {
+            if let service = service(forColumn: column) {
+                covered.insert(service.name)
+            } else {
+                findings.append(Finding(.compatUnknownColumn, .warning, repo: docs.repo.name, file: file, line: matrix.headerLine,
+                                        "column '\(column)' names no service of the spec",
+                                        hint: "drop the column, or rename it after a service (\(spec.services.map(\.name).prefix(4).joined(separator: ", ")), …)"))
+            }
+        }
+        for service in spec.services where !covered.contains(service.name) {
+            findings.append(Finding(.compatMissingServiceColumn, .error, repo: docs.repo.name, file: file, line: matrix.headerLine,
+                                    "the matrix has no column for service '\(service.name)' (\(service.repo ?? service.name))",
+                                    hint: "add a '\(service.name)' column; leave a cell empty (or '-') for releases the service is not part of"))
+        }
+
+        // Rows and cells.
+        var seen: [SemVer: Int] = [:]
+        for row in matrix.rows {
+            if let platform = row.platform {
+                if let first = seen[platform] {
+                    findings.append(Finding(.compatDuplicateRow, .warning, repo: docs.repo.name, file: file, line: row.line,
+                                            "a second row for platform \(row.platformText) (the first is on line \(first))",
+                                            hint: "keep one row per platform release"))
+                } else {
+                    seen[platform] = row.line
+                }
+            } else {
+                findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
+                                        "platform cell '\(row.platformText)' is not a version",
+                                        hint: "write the platform release as vX.Y.Z"))
+            }
+            for cell in row.cells {
+                if case .invalid = cell.cell {
+                    findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
+                                            "cell '\(cell.text)' (column \(cell.column), platform \(row.platformText)) is neither a version nor a range",
+                                            hint: "write v1.2.3, a range such as >=1.2.0 <1.3.0, or leave it empty ('-') when the service is not part of the release"))
+                }
+            }
+        }
+
+        // Platform releases: stable vX.Y.Z tags of the platform repo.
+        let platformRepo = repos.first { $0.repo.role == .platform }
+        let platformTags = try platformRepo.map { try tags(of: $0) } ?? []
+        let platformVersions = platformTags.compactMap(SemVer.init).filter(\.hasPrefixV)
+        for version in platformVersions where !version.isPrerelease {
+            if !matrix.rows.contains(where: { $0.platform?.hasSamePrecedence(as: version) == true }) {
+                findings.append(Finding(.compatReleaseWithoutRow, .error, repo: docs.repo.name, file: file,
+                                        "platform release \(version.tagString()) (a tag of \(platformRepo?.repo.name ?? "the platform repo")) has no row in the matrix",
+                                        hint: "add a row | \(version.tagString()) | … | with the version of each service it ships"))
+            }
+        }
+
+        // Service tags behind each row.
+        for row in matrix.rows {
+            guard let platform = row.platform else { continue }
+            let released = platformVersions.contains { $0.hasSamePrecedence(as: platform) }
+            for cell in row.cells {
+                switch cell.cell {
+                case .unset, .invalid: continue
+                case .exact, .range: break
+                }
+                guard let service = service(forColumn: cell.column), let repoName = service.repo,
+                      let serviceRepo = repos.first(where: { $0.repo.name == repoName }) else { continue }
+                let versions = try tags(of: serviceRepo).compactMap(SemVer.init)
+                if versions.contains(where: cell.cell.accepts) { continue }
+                let wanted: String
+                if case let .exact(v) = cell.cell { wanted = "no tag \(v.tagString(forceV: true))" } else { wanted = "no tag in \(cell.text)" }
+                let state = released ? "platform release \(row.platformText)" : "platform \(row.platformText) (not tagged yet)"
+                findings.append(Finding(.tagsServiceMissingReleaseTag, released ? .error : .warning, repo: repoName, file: file, line: row.line,
+                                        "\(state) lists \(service.name) \(cell.text), and \(repoName) has \(wanted)",
+                                        hint: {
+                                            if case let .exact(v) = cell.cell {
+                                                return "tag the released commit: git -C \(serviceRepo.relativePath) tag \(v.tagString(forceV: true)) <commit>, then push the tag; or correct the row"
+                                            }
+                                            return "tag a release of \(repoName) inside the range, or correct the row"
+                                        }()))
+            }
+        }
+    }
+}
