@@ -17,54 +17,69 @@
 //
 // Reproducible: the header has no name and MTIME 0 and a fixed OS byte; blocks are cut at
 // fixed offsets of the input and the last block always holds 1...blockSize bytes, so the output
-// is a function of the input, level and block size only, never of the thread count or of how
-// the input was split into writes.
+// is a function of the input, level and block size only, never of the thread count, of which
+// block finished first, or of how the input was split into writes.
+//
+// Work is spread as pigz does it: every block is an independent task; the caller's thread
+// cuts blocks, then writes finished ones in input order, combining their CRCs.
 import CZlib
 import Foundation
 
 public final class ParallelGzipSink: ByteSink {
     public static let dictionarySize = 32 * 1024
 
+    // Threads: the caller's thread cuts blocks and writes finished ones in order; each block
+    // is deflated by its own task on the global concurrent queue (as many at once as there are
+    // cores). No round barrier: a slow block only delays the writer, never the other workers.
     private let output: ByteSink
     private let level: Int32
     private let blockSize: Int
-    private let threads: Int
-    /// Blocks compressed per parallel round.
-    private let batchBlocks: Int
-    private var pending: [UInt8] = []
-    /// The last 32 KiB of input already compressed: the next block's dictionary.
+    /// Blocks submitted and not yet written, oldest first.
+    private var inFlight: [BlockTask] = []
+    private let maxInFlight: Int
+    /// Input not yet cut into a block: `buffer[start...]`.
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// The 32 KiB of input before the next block: its dictionary.
     private var dictionary: [UInt8] = []
     private var crc: uLong = crc32(0, nil, 0)
     private var length: UInt64 = 0
-    private var wroteHeader = false
     private var finished = false
+    private let queue = DispatchQueue.global(qos: .userInitiated)
 
-    /// `level` 1...9 (6 is gzip's default); `threads` defaults to the active cores.
+    /// `level` 1...9 (6 is gzip's default); `threads`: blocks compressed at once (the
+    /// active cores by default). The output does not depend on `threads`.
     public init(_ output: ByteSink, level: Int32 = 6, blockSize: Int = 128 * 1024,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         precondition(blockSize >= Self.dictionarySize, "blocks must hold at least one dictionary")
         self.output = output
         self.level = max(1, min(9, level))
         self.blockSize = blockSize
-        self.threads = max(1, threads)
-        self.batchBlocks = max(4, self.threads * 4)
-        pending.reserveCapacity(blockSize * batchBlocks + blockSize)
+        // Twice the workers, so a worker finds the next block ready while the writer waits.
+        self.maxInFlight = max(1, threads) * 2
+        buffer.reserveCapacity(blockSize * 2)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StreamError.finished }
-        pending.append(contentsOf: bytes)
-        let batchBytes = blockSize * batchBlocks
-        // Strictly more than a batch: the stream's last block must be compressed by finish().
-        while pending.count > batchBytes {
-            try compress(count: batchBytes, final: false)
+        buffer.append(contentsOf: bytes)
+        // Strictly more than a block: the stream's last block is cut by finish().
+        while buffer.count - start > blockSize {
+            try submit(Array(buffer[start..<(start + blockSize)]), final: false)
+            start += blockSize
+        }
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
         }
     }
 
     public func finish() throws {
         guard !finished else { return }
         finished = true
-        try compress(count: pending.count, final: true)
+        try submit(Array(buffer[start...]), final: true)
+        buffer = []
+        while !inFlight.isEmpty { try writeOldest() }
         var trailer = [UInt8](repeating: 0, count: 8)
         let c = UInt32(truncatingIfNeeded: crc)
         let n = UInt32(truncatingIfNeeded: length)
@@ -76,104 +91,71 @@ public final class ParallelGzipSink: ByteSink {
         try output.finish()
     }
 
+    private var wroteHeader = false
+
     private func header() -> [UInt8] {
         // XFL: 2 = maximum compression, 4 = fastest (RFC 1952 §2.3.1), 0 otherwise.
         let xfl: UInt8 = level == 9 ? 2 : (level == 1 ? 4 : 0)
         return [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]
     }
 
-    /// Compresses the first `count` pending bytes as blocks; the last one is final when `final`.
-    private func compress(count: Int, final: Bool) throws {
+    /// Starts compressing one block; writes the oldest finished ones when too many are open.
+    private func submit(_ block: [UInt8], final: Bool) throws {
         if !wroteHeader {
             try output.write(header())
             wroteHeader = true
         }
-        let blockCount = final ? max(1, (count + blockSize - 1) / blockSize) : count / blockSize
-        let results = UnsafeMutableBufferPointer<BlockResult>.allocate(capacity: blockCount)
-        results.initialize(repeating: BlockResult())
-        defer { results.deinitialize(); results.deallocate() }
-        let failure = FailureBox()
-
-        let job = BatchJob(level: level, blockSize: blockSize, count: count, blockCount: blockCount, final: final,
-                           workers: min(threads, blockCount), results: results, failure: failure)
-        let previous = dictionary
-        pending.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
-            previous.withUnsafeBytes { (carried: UnsafeRawBufferPointer) in
-                let buffers = Buffers(input: input, carried: carried)
-                if job.workers <= 1 {
-                    job.run(worker: 0, buffers)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: job.workers) { job.run(worker: $0, buffers) }
-                }
-            }
-        }
-        if let error = failure.error { throw error }
-        for result in results {
-            try output.write(result.compressed)
-            crc = crc32_combine(crc, result.crc, off_t(result.length))
-            length &+= UInt64(result.length)
-        }
-        // Carry the last 32 KiB of input forward as the next block's dictionary.
-        let tailStart = max(0, count - Self.dictionarySize)
-        if count >= Self.dictionarySize {
-            dictionary = Array(pending[tailStart..<count])
-        } else {
-            dictionary = Array((dictionary + pending[0..<count]).suffix(Self.dictionarySize))
-        }
-        pending.removeFirst(count)
+        let task = BlockTask(input: block, dictionary: dictionary, level: level, final: final)
+        dictionary = block.count >= Self.dictionarySize
+            ? Array(block.suffix(Self.dictionarySize))
+            : Array((dictionary + block).suffix(Self.dictionarySize))
+        inFlight.append(task)
+        queue.async { task.run() }
+        while inFlight.count > maxInFlight { try writeOldest() }
     }
 
-    /// The input of one round: pending bytes and the dictionary carried from the last round.
-    /// Only read while the round runs.
-    private struct Buffers: @unchecked Sendable {
-        let input: UnsafeRawBufferPointer
-        let carried: UnsafeRawBufferPointer
+    private func writeOldest() throws {
+        let task = inFlight.removeFirst()
+        task.done.wait()
+        switch task.result {
+        case let .success(compressed):
+            try output.write(compressed)
+            crc = crc32_combine(crc, task.crc, off_t(task.input.count))
+            length &+= UInt64(task.input.count)
+        case let .failure(error):
+            throw error
+        case nil:
+            throw CompressionError.codec(format: "gzip", detail: "a block finished without a result")
+        }
     }
 
-    /// One parallel round. Worker `w` compresses blocks w, w + workers, …; each writes only
-    /// its own result slots, so the shared buffer needs no lock.
-    private struct BatchJob: @unchecked Sendable {
+    /// One block's work: input and dictionary in, compressed bytes and CRC out. Written by its
+    /// worker before `done` is signalled and read by the writer only after waiting on it.
+    private final class BlockTask: @unchecked Sendable {
+        let input: [UInt8]
+        let dictionary: [UInt8]
         let level: Int32
-        let blockSize: Int
-        let count: Int
-        let blockCount: Int
         let final: Bool
-        let workers: Int
-        let results: UnsafeMutableBufferPointer<BlockResult>
-        let failure: FailureBox
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<[UInt8], Error>?
+        var crc: uLong = 0
 
-        func run(worker: Int, _ buffers: Buffers) {
-            var index = worker
-            while index < blockCount {
-                let start = index * blockSize
-                let end = min(count, start + blockSize)
-                let block = UnsafeRawBufferPointer(rebasing: buffers.input[start..<end])
-                let dict: UnsafeRawBufferPointer = index == 0
-                    ? buffers.carried
-                    : UnsafeRawBufferPointer(rebasing: buffers.input[max(0, start - ParallelGzipSink.dictionarySize)..<start])
-                let isLast = final && index == blockCount - 1
-                do {
-                    let bytes = try ParallelGzipSink.deflateBlock(block, dictionary: dict, level: level, final: isLast)
-                    let check = crc32(0, block.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(block.count))
-                    results[index] = BlockResult(compressed: bytes, crc: check, length: block.count)
-                } catch {
-                    failure.set(error)
+        init(input: [UInt8], dictionary: [UInt8], level: Int32, final: Bool) {
+            self.input = input
+            self.dictionary = dictionary
+            self.level = level
+            self.final = final
+        }
+
+        func run() {
+            defer { done.signal() }
+            input.withUnsafeBytes { block in
+                dictionary.withUnsafeBytes { dict in
+                    result = Result { try ParallelGzipSink.deflateBlock(block, dictionary: dict, level: level, final: final) }
+                    crc = crc32(0, block.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(block.count))
                 }
-                index += workers
             }
         }
-    }
-
-    private struct BlockResult {
-        var compressed: [UInt8] = []
-        var crc: uLong = 0
-        var length = 0
-    }
-
-    private final class FailureBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var error: Error?
-        func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
     }
 
     /// Raw deflate of one block: primed with `dictionary`, ended by a sync flush, or finished

@@ -122,46 +122,47 @@ extension BaseSource {
     ///
     /// File contents are referenced, not copied: an uncompressed tarball is read in place;
     /// compressed tarballs and OCI layers are decompressed into `workDir`, which must outlive
-    /// the tree. `progress` receives short status lines.
+    /// the tree. `progress` receives short status lines, `bytes` the uncompressed bytes of a
+    /// tarball read so far.
     public static func load(_ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL,
-                            progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
+                            progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
         let spool = TarReadOptions(allowAbsoluteNames: true, spoolDirectory: workDir)
         switch source {
         case let .tarball(url):
             progress?("reading \(url.path)")
-            return try FileTree(tarball: url, options: spool)
+            return try FileTree(tarball: url, options: spool, progress: bytes)
         case let .directory(url):
             progress?("reading \(url.path)")
             return try FileTree(directory: url)
         case let .ociLayout(url, tag):
             return try OCILayoutBase(directory: url).loadTree(tag: tag, workDir: workDir, progress: progress)
         case let .named(base):
-            return try load(base: base, cacheDir: cacheDir, workDir: workDir, progress: progress)
+            return try load(base: base, cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         }
     }
 
     /// Loads a spec base: mmdebstrap bases from the cache (built by `scripts/build-base.sh`),
     /// `oci` bases from an OCI layout in the cache, tarball and directory bases from their path.
     public static func load(base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL,
-                            progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
+                            progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
         let location = BaseCache.location(of: base, cacheDir: cacheDir)
         switch base.kind {
         case .mmdebstrap:
             guard FileManager.default.fileExists(atPath: location.path) else {
                 throw BaseError.notBuilt(name: base.name, path: location.path, fix: "scripts/build-base.sh \(base.name)")
             }
-            return try load(.tarball(location), cacheDir: cacheDir, workDir: workDir, progress: progress)
+            return try load(.tarball(location), cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         case .oci:
             guard FileManager.default.fileExists(atPath: location.appendingPathComponent("oci-layout").path) else {
                 throw BaseError.ociNotCached(name: base.name, image: base.image ?? "?", path: location.path)
             }
-            return try load(.ociLayout(location, tag: nil), cacheDir: cacheDir, workDir: workDir, progress: progress)
+            return try load(.ociLayout(location, tag: nil), cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         case .tarball:
             guard let path = base.path else { throw BaseError.missingPath(name: base.name, kind: "tarball") }
-            return try load(.tarball(URL(fileURLWithPath: path)), cacheDir: cacheDir, workDir: workDir, progress: progress)
+            return try load(.tarball(URL(fileURLWithPath: path)), cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         case .directory:
             guard let path = base.path else { throw BaseError.missingPath(name: base.name, kind: "directory") }
-            return try load(.directory(URL(fileURLWithPath: path)), cacheDir: cacheDir, workDir: workDir, progress: progress)
+            return try load(.directory(URL(fileURLWithPath: path)), cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         }
     }
 }

@@ -27,8 +27,9 @@ public struct ComposedOverlay: RootfsOverlay {
 public enum RootfsBuilder {
     /// Loads `base`, applies `overlay`, clamps every mtime to `epoch` (SOURCE_DATE_EPOCH).
     public static func assemble(base: BaseSource, overlay: any RootfsOverlay, epoch: Int64, cacheDir: URL,
-                                workDir: URL, progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
-        var tree = try BaseSource.load(base, cacheDir: cacheDir, workDir: workDir, progress: progress)
+                                workDir: URL, progress: (@Sendable (String) -> Void)? = nil,
+                                bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
+        var tree = try BaseSource.load(base, cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
         progress?("base: \(tree.count) entries, \(ProgressReporter.formatBytes(tree.contentSize))")
         try overlay.apply(to: &tree)
         tree.clampTimes(to: epoch)

@@ -100,8 +100,10 @@ public enum WSLImage {
         let workDir = try RootfsBuilder.makeWorkDir(label: "wsl")
         defer { try? FileManager.default.removeItem(at: workDir) }
 
+        let reading = reporter("reading the base", nil)
         var tree = try RootfsBuilder.assemble(base: options.base, overlay: overlay, epoch: options.epoch,
-                                              cacheDir: options.cacheDir, workDir: workDir, progress: status)
+                                              cacheDir: options.cacheDir, workDir: workDir, progress: status) { reading.set($0) }
+        reading.finish()
         let report = try WSLRootfs.prepare(&tree, distribution: options.distribution, mtime: options.epoch)
         tree.clampTimes(to: options.epoch)
         let problems = WSLRootfs.problems(in: tree, distribution: options.distribution)

@@ -131,4 +131,35 @@ struct TarFormatTests {
         #expect(read["etc/passwd"]?.mtime == SampleTrees.epoch - 100)
         #expect(a.data.count % 512 == 0)
     }
+
+    @Test("global PAX headers apply to every later member, local ones to the next only")
+    func globalAndLocalPAX() throws {
+        var data = Data()
+        func member(_ name: String, _ type: Character, _ body: [UInt8]) {
+            var h = TarHeader()
+            h.name = Array(name.utf8)
+            h.typeflag = type.asciiValue!
+            h.mode = 0o644
+            h.size = Int64(body.count)
+            data.append(contentsOf: h.encode())
+            data.append(contentsOf: body)
+            data.append(Data(count: TarBlock.padding(Int64(body.count))))
+        }
+        member("pax_global_header", "g", PAX.record("uid", "77") + PAX.record("mtime", "1700000000.123456"))
+        member("PaxHeaders/a", "x", PAX.record("gid", "88") + PAX.record("SCHILY.xattr.user.k", [0, 1, 2]))
+        member("a", "0", Array("A".utf8))
+        member("b", "0", Array("B".utf8))
+        data.append(Data(count: 1024))
+        let dir = try Scratch("pax-global")
+        defer { dir.cleanup() }
+        try data.write(to: dir.path("g.tar"))
+        let tree = try FileTree(tarball: dir.path("g.tar"))
+        #expect(tree["a"]?.uid == 77 && tree["a"]?.gid == 88 && tree["a"]?.xattrs == ["user.k": Data([0, 1, 2])])
+        #expect(tree["b"]?.uid == 77 && tree["b"]?.gid == 0 && tree["b"]?.xattrs == [:])
+        #expect(tree["a"]?.mtime == 1_700_000_000 && tree["b"]?.mtime == 1_700_000_000)
+        #expect(tree["pax_global_header"] == nil)
+        // GNU tar agrees on the owners.
+        let listing = try Tool.run(["tar", "--numeric-owner", "-tvf", dir.path("g.tar").path]).stdoutString
+        #expect(listing.contains("77/88") && listing.contains("77/0"))
+    }
 }

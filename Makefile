@@ -1,0 +1,54 @@
+# UnisonOS release artifacts. On a fresh Debian 12 machine `make image-wsl` builds the WSL
+# distribution from unison.yaml: the Debian base (cached outside the repository by
+# scripts/build-base.sh), unisonctl as a release build with the Swift standard library linked
+# statically (it runs on a base without a Swift runtime), then the image into $(OUT).
+#
+#   make image-wsl [OUT=dist] [VERSION=x.y.z]   WSL: unisonos-wsl2-<v>.tar.gz and .wsl
+#   make image-vm  [OUT=dist] [VERSION=x.y.z]   VM disks (qcow2, vmdk)
+#   make image-iso [OUT=dist] [VERSION=x.y.z]   bootable installer ISO
+#   make test                                    every test tier (scripts/test.sh)
+#   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
+#
+# SOURCE_DATE_EPOCH fixes every timestamp: the same inputs give the same bytes.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+OUT ?= dist
+VERSION ?=
+RELEASE_FLAGS := -c release --static-swift-stdlib
+UNISONCTL = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/unisonctl
+VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
+
+.PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar
+
+help:
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	scripts/setup.sh
+
+base:
+	scripts/build-base.sh
+
+unisonctl:
+	$(SWIFT) build $(RELEASE_FLAGS) --product unisonctl
+
+image-wsl: unisonctl base
+	"$(UNISONCTL)" image build wsl --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
+
+image-vm: unisonctl base
+	"$(UNISONCTL)" image build vm --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
+
+image-iso: unisonctl base
+	"$(UNISONCTL)" image build iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
+
+images: image-wsl image-vm image-iso
+
+test:
+	scripts/test.sh
+
+bench-tar: unisonctl base
+	UNISONCTL_BIN="$(UNISONCTL)" scripts/bench-tar.sh

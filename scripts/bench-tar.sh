@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): unisonctl's own .tar.gz writer (parallel gzip) against
+# `tar | gzip -6` and `tar | pigz -6` on the same root filesystem. Prints wall time and size
+# of each, and the ratios to `tar | gzip -6`.
+#
+# Usage: scripts/bench-tar.sh [ROOTFS_DIR_OR_TARBALL]
+#   default: the cached Debian base (scripts/build-base.sh), extracted to a temporary directory
+#   UNISONCTL_BIN: the unisonctl to use (default: a release build, built when missing)
+#   LEVEL: gzip level for all three (default 6)
+set -euo pipefail
+
+die() { echo "bench-tar: $*" >&2; exit 2; }
+
+now() { date +%s.%N; }
+
+# Floating-point arithmetic without bc: awk is in every Debian base.
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+
+main() {
+  local here root
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  root=$(cd "$here/.." && pwd)
+  local level=${LEVEL:-6}
+  local bin=${UNISONCTL_BIN:-}
+  if [ -z "$bin" ]; then
+    (cd "$root" && swift build -c release --static-swift-stdlib --product unisonctl >/dev/null)
+    bin=$(cd "$root" && swift build -c release --static-swift-stdlib --show-bin-path)/unisonctl
+  fi
+  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  for tool in tar gzip pigz; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it with: apt-get install $tool)"
+  done
+
+  # Global, so the EXIT trap still sees it after main returns.
+  work=$(mktemp -d /tmp/unison-bench-tar.XXXXXX)
+  trap 'rm -rf "$work"' EXIT
+
+  local source=${1:-${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/debian-bookworm.tar}
+  local rootfs
+  if [ -d "$source" ]; then
+    rootfs=$source
+  elif [ -f "$source" ]; then
+    rootfs="$work/rootfs"
+    mkdir -p "$rootfs"
+    echo "bench-tar: extracting $source"
+    tar --numeric-owner -xf "$source" -C "$rootfs" 2>/dev/null || tar -xf "$source" -C "$rootfs"
+  else
+    die "$source not found (build the default base with scripts/build-base.sh, or pass a directory)"
+  fi
+
+  # Warm the page cache so every contender reads from memory.
+  tar --numeric-owner -C "$rootfs" -cf - . >/dev/null
+  local cores
+  cores=$(nproc)
+  echo "bench-tar: $(du -sh "$rootfs" | cut -f1) in $rootfs, $cores cores, gzip level $level"
+
+  local t0 t1
+  t0=$(now)
+  tar --numeric-owner -C "$rootfs" -cf - . | gzip "-$level" -n > "$work/gzip.tar.gz"
+  t1=$(now)
+  local gzip_time gzip_size
+  gzip_time=$(calc "$t1 - $t0")
+  gzip_size=$(stat -c %s "$work/gzip.tar.gz")
+
+  t0=$(now)
+  tar --numeric-owner -C "$rootfs" -cf - . | pigz "-$level" -n -p "$cores" > "$work/pigz.tar.gz"
+  t1=$(now)
+  local pigz_time pigz_size
+  pigz_time=$(calc "$t1 - $t0")
+  pigz_size=$(stat -c %s "$work/pigz.tar.gz")
+
+  t0=$(now)
+  UNISONCTL_QUIET=1 "$bin" image tar "$rootfs" --out "$work/ours.tar.gz" --level "$level" >/dev/null
+  t1=$(now)
+  local ours_time ours_size
+  ours_time=$(calc "$t1 - $t0")
+  ours_size=$(stat -c %s "$work/ours.tar.gz")
+  gzip -t "$work/ours.tar.gz" || die "our output does not pass gzip -t"
+
+  printf '\n%-22s %10s %14s %12s %12s\n' "writer" "seconds" "bytes" "time/gzip" "size/gzip"
+  local name time size
+  for row in "tar | gzip -$level:$gzip_time:$gzip_size" "tar | pigz -$level:$pigz_time:$pigz_size" \
+             "unisonctl image tar:$ours_time:$ours_size"; do
+    IFS=: read -r name time size <<<"$row"
+    printf '%-22s %10.2f %14d %12.2f %12.3f\n' "$name" "$time" "$size" \
+      "$(calc "$time / $gzip_time")" "$(calc "$size / $gzip_size")"
+  done
+}
+
+main "$@"
