@@ -1,0 +1,90 @@
+import Foundation
+
+/// What `unisonctl image inspect` reports about a disk image.
+public struct DiskReport: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.image-inspect/v1"
+    public var path: String
+    public var format: DiskFormat
+    public var virtualSize: Int64
+    public var fileSize: Int64
+    /// "gpt", "mbr" or "none".
+    public var partitionTable: String
+    public var diskGUID: GUID?
+    public var gptValid: Bool?
+    public var partitions: [Partition]
+    /// Descriptor fields of a VMDK (createType, CID).
+    public var vmdk: VMDKInfo?
+
+    public struct Partition: Sendable, Codable, Equatable {
+        public var index: Int
+        public var type: GUID
+        public var typeName: String
+        public var name: String
+        public var guid: GUID
+        public var firstLBA: UInt64
+        public var lastLBA: UInt64
+        public var offset: Int64
+        public var size: Int64
+        public var filesystem: Filesystem?
+    }
+
+    public struct Filesystem: Sendable, Codable, Equatable {
+        /// "fat32" or "ext4".
+        public var type: String
+        public var label: String
+        /// ext4 UUID, or the FAT volume ID as XXXX-XXXX.
+        public var uuid: String
+    }
+
+    public struct VMDKInfo: Sendable, Codable, Equatable {
+        public var createType: String
+        public var cid: String
+        public var version: UInt32
+    }
+}
+
+public enum DiskInspector {
+    public static func inspect(_ url: URL) throws -> DiskReport {
+        let reader = try DiskImage.open(url)
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.int64Value ?? 0
+        var report = DiskReport(path: url.path, format: reader.format, virtualSize: reader.virtualSize, fileSize: fileSize,
+                                partitionTable: "none", partitions: [])
+        if let vmdk = reader as? VMDKReader {
+            let text = vmdk.descriptor
+            func field(_ key: String) -> String {
+                for line in text.split(separator: "\n") where line.hasPrefix(key + "=") {
+                    return String(line.dropFirst(key.count + 1)).trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
+                }
+                return ""
+            }
+            report.vmdk = .init(createType: field("createType"), cid: field("CID"), version: vmdk.header.version)
+        }
+        let sectors = UInt64(reader.virtualSize / 512)
+        guard sectors >= 3 else { return report }
+        let gpt = try GPT.read(diskSectors: sectors, path: url.path) { lba, count in
+            try reader.read(at: Int64(lba) * 512, count: count * 512)
+        }
+        guard let gpt else {
+            let mbr = try reader.read(at: 0, count: 512)
+            if mbr[510] == 0x55, mbr[511] == 0xAA { report.partitionTable = "mbr" }
+            return report
+        }
+        report.partitionTable = "gpt"
+        report.diskGUID = gpt.gpt.diskGUID
+        report.gptValid = gpt.headerCRCValid && gpt.entriesCRCValid && gpt.backupMatches
+        for (i, p) in gpt.gpt.partitions.enumerated() {
+            let head = try reader.read(at: p.offset, count: 4096)
+            var fs: DiskReport.Filesystem?
+            if let fat = FAT32BootSector.probe(Array(head[0..<512])) {
+                fs = .init(type: "fat32", label: fat.label,
+                           uuid: String(format: "%04X-%04X", fat.volumeID >> 16, fat.volumeID & 0xFFFF))
+            } else if let ext4 = Ext4Superblock.probe(head) {
+                fs = .init(type: "ext4", label: ext4.label, uuid: ext4.uuid.text(uppercase: false))
+            }
+            report.partitions.append(.init(index: i + 1, type: p.type, typeName: PartitionType.name(of: p.type), name: p.name,
+                                           guid: p.guid, firstLBA: p.firstLBA, lastLBA: p.lastLBA, offset: p.offset,
+                                           size: p.size, filesystem: fs))
+        }
+        return report
+    }
+}

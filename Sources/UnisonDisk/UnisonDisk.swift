@@ -1,1 +1,0 @@
-// UnisonDisk: module placeholder until its first type lands.
