@@ -54,6 +54,41 @@ public struct WSLDistribution: Sendable, Equatable {
         """
     }
 
+    /// `/etc/wsl.conf` for a base or overlay that already wrote one (the installer's WSL mode
+    /// adds a `[boot] command`): `[boot] systemd=true` is set and every other line is kept.
+    public func wslConf(merging existing: String?) -> String {
+        guard let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return wslConf }
+        var lines = existing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        func section(_ line: String) -> String? {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            return t.hasPrefix("[") && t.hasSuffix("]") ? String(t.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces) : nil
+        }
+        func key(_ line: String) -> String? {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard !t.hasPrefix("#"), !t.hasPrefix(";"), let eq = t.firstIndex(of: "=") else { return nil }
+            return t[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        var current: String?
+        var bootEnd: Int?
+        var replaced = false
+        for i in lines.indices {
+            if let name = section(lines[i]) { current = name.lowercased(); continue }
+            guard current == "boot" else { continue }
+            bootEnd = i + 1
+            if key(lines[i]) == "systemd" { lines[i] = "systemd=true"; replaced = true }
+        }
+        if !replaced {
+            if let header = lines.firstIndex(where: { section($0)?.lowercased() == "boot" }) {
+                lines.insert("systemd=true", at: max(bootEnd ?? header + 1, header + 1))
+            } else {
+                if lines.last.map({ !$0.isEmpty }) ?? false { lines.append("") }
+                lines += ["[boot]", "systemd=true"]
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// `/etc/wsl-distribution.conf`.
     public var distributionConf: String {
         """

@@ -70,7 +70,10 @@ public enum WSLRootfs {
         }
 
         // The configuration files, root:root 0644, and the first-run script and icon.
-        try tree.addFile("etc/wsl.conf", distribution.wslConf, mode: 0o644, mtime: mtime)
+        // wsl.conf keeps what the overlay put there (the installer's boot command) with systemd on.
+        let existingConf = try text(tree, "etc/wsl.conf")
+        tree.remove("etc/wsl.conf")
+        try tree.addFile("etc/wsl.conf", distribution.wslConf(merging: existingConf), mode: 0o644, mtime: mtime)
         try tree.addFile("etc/wsl-distribution.conf", distribution.distributionConf, mode: 0o644, mtime: mtime)
         try tree.addFile(WSLDistribution.oobePath, distribution.oobeScript, mode: 0o755, mtime: mtime)
         try tree.addFile(WSLDistribution.iconPath, WSLIcon.ico(), mode: 0o644, mtime: mtime)

@@ -128,3 +128,35 @@ struct WSLImageTests {
         #expect(throws: WSLError.self) { try WSLDistribution(defaultName: name, defaultUser: user).validate() }
     }
 }
+
+@Suite("WSL configuration files")
+struct WSLConfTests {
+    static let d = WSLDistribution(defaultName: "UnisonOS", defaultUser: "unison")
+
+    @Test("an existing wsl.conf keeps its lines; [boot] systemd is set to true", arguments: [
+        (nil, "[boot]\nsystemd=true\n"),
+        ("[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\n", "[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\nsystemd=true\n"),
+        ("[boot]\nsystemd = false\ncommand=x\n[network]\nhostname=a\n", "[boot]\nsystemd=true\ncommand=x\n[network]\nhostname=a\n"),
+        ("[network]\ngenerateResolvConf=true", "[network]\ngenerateResolvConf=true\n\n[boot]\nsystemd=true\n"),
+        ("[boot]\n[user]\ndefault=unison\n", "[boot]\nsystemd=true\n[user]\ndefault=unison\n"),
+    ] as [(String?, String)])
+    func merge(_ existing: String?, _ expected: String) {
+        let merged = Self.d.wslConf(merging: existing)
+        if existing == nil {
+            #expect(merged.contains(expected))
+        } else {
+            #expect(merged == expected)
+        }
+    }
+
+    @Test("the overlay's wsl.conf survives the WSL changes, root-owned 0644")
+    func overlayConfKept() throws {
+        var tree = try SyntheticBase.tree()
+        try tree.addFile("etc/wsl.conf", "[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\n", mode: 0o600, uid: 5)
+        try WSLRootfs.prepare(&tree, distribution: Self.d, mtime: 1)
+        let e = try #require(tree["etc/wsl.conf"])
+        #expect(e.mode == 0o644 && e.uid == 0 && e.gid == 0)
+        guard case let .regular(c) = e.kind else { Issue.record("not a file"); return }
+        #expect(String(decoding: try c.data(), as: UTF8.self) == "[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\nsystemd=true\n")
+    }
+}
