@@ -166,7 +166,8 @@ public struct FAT32Volume: Sendable {
 
         let boot = FAT32BootSector(geometry: g, hiddenSectors: options.hiddenSectors, volumeID: options.volumeID,
                                    label: options.label.uppercased()).encode()
-        let info = FAT32BootSector.fsInfo(freeClusters: UInt32(g.clusterCount - used), nextFree: nextCluster)
+        // FSI_Nxt_Free is read by Linux and mtools as the last allocated cluster (the search starts after it).
+        let info = FAT32BootSector.fsInfo(freeClusters: UInt32(g.clusterCount - used), nextFree: nextCluster - 1)
         var reserved = BinaryRecord(size: FAT32Geometry.reservedSectors * 512)
         reserved.put(boot, at: 0)
         reserved.put(info, at: 512)
