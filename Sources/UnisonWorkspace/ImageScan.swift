@@ -95,7 +95,7 @@ enum ImageScan {
     /// `KEY=VALUE` lines of a Compose `.env` file (quotes removed, comments skipped).
     static func dotEnv(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
+        for line in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n") {
             var l = line.trimmingCharacters(in: .whitespaces)
             if l.hasPrefix("export ") { l = String(l.dropFirst(7)) }
             guard !l.hasPrefix("#"), let eq = l.firstIndex(of: "=") else { continue }

@@ -46,7 +46,7 @@ public enum ReadmeFixer {
         var addition = ""
         if !exists || text.allSatisfy(\.isWhitespace) {
             addition += "# \(repo.name)\n\n\(repo.description.isEmpty ? "Part of \(spec.platform.displayName)." : repo.description)\n"
-        } else if !text.hasSuffix("\n") {
+        } else if original.last != UInt8(ascii: "\n") {  // bytes: "\r\n" is one Character
             addition += "\n"
         }
         addition += skeleton(missing, repo: repo, spec: spec)

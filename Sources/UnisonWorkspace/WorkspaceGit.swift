@@ -111,7 +111,7 @@ struct WorkspaceGit {
             if body.hasSuffix(".path") { paths[String(body.dropLast(5))] = value }
             if body.hasSuffix(".url") { urls[String(body.dropLast(4))] = value }
         }
-        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         return paths.map { name, path in
             let header = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "[submodule \"\(name)\"]" }
             return Submodule(name: name, path: path, url: urls[name], line: header.map { $0 + 1 })

@@ -252,3 +252,27 @@ enum CLI {
         return Result(status: result.status, stdout: result.stdoutString, stderr: result.stderrString)
     }
 }
+
+/// The small platform's repos, each kept clean, as sources under `src/`; services tagged
+/// v0.4.0, the platform tagged v0.4.0, the matrix with one matching row.
+enum SmallWorkspace {
+    static func sources(_ sandbox: Sandbox, spec: PlatformSpec, skip: Set<String> = []) throws {
+        for repo in spec.repos where repo.role != .workspace && !skip.contains(repo.name) {
+            var files = try GoodRepo.files(repo, spec: spec)
+            var tags: [String] = []
+            if repo.role == .service || repo.role == .platform { tags = ["v0.4.0"] }
+            if repo.role == .docs {
+                files["docs/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
+            }
+            try sandbox.repo(repo.name, files: files, tags: tags)
+        }
+    }
+
+    /// Sources plus the meta repository `unison-workspace` holding `submodules` (default: all).
+    static func meta(_ sandbox: Sandbox, spec: PlatformSpec, submodules: [String]? = nil) throws -> URL {
+        try sources(sandbox, spec: spec)
+        let metaRepo = spec.repos.first { $0.role == .workspace }!
+        return try sandbox.meta(submodules: submodules ?? spec.repos.filter { $0.role != .workspace }.map(\.name),
+                                name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import Testing
+import UnisonCore
+import UnisonSpec
+@testable import UnisonWorkspace
+
+@Suite struct MarkdownHeadingTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var text: String
+        var headings: [String]
+        var description: String { headings.joined(separator: ",") }
+    }
+
+    static let cases: [Case] = [
+        Case(text: "# Title\n\n## Run\ntext\n### Tests ###\n", headings: ["1:Title@1", "2:Run@3", "3:Tests@5"]),
+        Case(text: "Role\n====\n\nUsage\n-----\n", headings: ["1:Role@1", "2:Usage@4"]),
+        Case(text: "```sh\n# not a heading\n```\n## Docs\n", headings: ["2:Docs@4"]),
+        Case(text: "~~~~\n## inside\n~~~\n## still inside\n~~~~\n## Out\n", headings: ["2:Out@6"]),
+        Case(text: "    # indented code\n   ## three spaces\n#NoSpace\n", headings: ["2:three spaces@2"]),
+        Case(text: "---\ntitle: x\n---\n# Front matter skipped\n", headings: ["1:Front matter skipped@4"]),
+        Case(text: "<h2 align=\"center\">Quick start</h2>\n\n---\n", headings: ["2:Quick start@1"]),
+        Case(text: "text\n\n---\n\n## After a rule\n", headings: ["2:After a rule@5"]),
+    ]
+
+    @Test(arguments: cases)
+    func headingsAreFound(_ c: Case) {
+        let doc = MarkdownDocument(c.text)
+        #expect(doc.headings.map { "\($0.level):\($0.text)@\($0.line)" } == c.headings)
+    }
+
+    @Test(arguments: [
+        ("## 1. Quick Start", "quick start"),
+        ("## 🚀 `Run` it!", "run it"),
+        ("### [Documentation](https://x.example/docs)", "documentation"),
+        ("## **Role & status**", "role status"),
+        ("## 2) Tests:", "tests"),
+    ])
+    func headingTextIsNormalized(_ heading: String, _ normalized: String) {
+        #expect(MarkdownDocument(heading).headings.first?.normalized == normalized)
+    }
+
+    @Test func firstParagraphSkipsBadgesAndComments() throws {
+        let doc = MarkdownDocument("# x\n\n<!-- c -->\n[![ci](https://b/badge.svg)](https://b) ![x](y.png)\n\nThe shared\nlibrary.\n\nMore.\n")
+        let p = try #require(doc.firstParagraph())
+        #expect(p.text == "The shared library.")
+        #expect(p.line == 6)
+    }
+}
+
+@Suite struct ReadmeAuditTests {
+    static func repoDir(_ sandbox: Sandbox, _ name: String, readme: String?, files: [String: String] = [:]) throws -> URL {
+        let dir = sandbox.root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let readme { try sandbox.write(dir, "README.md", readme) }
+        for (path, content) in files { try sandbox.write(dir, path, content, executable: path.hasSuffix(".sh")) }
+        return dir
+    }
+
+    @Test func sectionsMatchTitlesAndAliasesOnly() throws {
+        let spec = try Specs.small()
+        let repo = try #require(spec.repo(named: "unison-auth"))
+        let sandbox = try Sandbox()
+        let readme = """
+        # unison-auth
+
+        Issues tokens for the platform.
+
+        Status
+        ------
+
+        A service of UnisonOS.
+
+        ## Running locally
+
+        ```sh
+        make run
+        # Test
+        ```
+
+        ## Links
+        """
+        let dir = try Self.repoDir(sandbox, "unison-auth", readme: readme, files: ["Makefile": "run:\n\ttrue\ntest:\n\ttrue\n"])
+        let findings = ReadmeAudit.audit(spec: spec, repo: repo, directory: dir, displayPrefix: "unison-auth")
+        let missing = findings.with(.readmeMissingSection)
+        // "Running locally" is not "Running"; "# Test" inside a code block is not a heading.
+        #expect(Set(missing.map(\.message)).count == 2)
+        #expect(missing.contains { $0.message.contains("\"Run\" section") })
+        #expect(missing.contains { $0.message.contains("\"Test\" section") })
+        #expect(missing.allSatisfy { $0.file == "unison-auth/README.md" && $0.severity == .error && $0.repo == "unison-auth" })
+        // The Status section names the role; `make test` is not shown anywhere.
+        #expect(findings.with(.readmeRoleMismatch).isEmpty)
+        let undocumented = findings.with(.readmeEntrypointUndocumented)
+        #expect(undocumented.count == 1 && undocumented.first?.message.contains("`make test`") == true)
+        #expect(findings.with(.readmeEntrypointMissing).isEmpty)
+    }
+
+    @Test func roleMustBeNamedInTheRoleSectionOrFirstParagraph() throws {
+        let spec = try Specs.small()
+        let devstack = try #require(spec.repo(named: "unison-devstack"))
+        let sandbox = try Sandbox()
+        // The repo's own name contains the role word: that does not count.
+        let readme = """
+        # unison-devstack
+
+        Welcome to unison-devstack, a library of helpers.
+
+        ## Role
+
+        Library code shared by services.
+
+        ## Run
+
+        ## Test
+
+        ## Docs
+
+        The devstack is mentioned here, outside the role section: too late.
+        """
+        let dir = try Self.repoDir(sandbox, "unison-devstack", readme: readme)
+        let findings = ReadmeAudit.audit(spec: spec, repo: devstack, directory: dir, displayPrefix: "unison-devstack")
+        let mismatch = try #require(findings.with(.readmeRoleMismatch).first)
+        #expect(mismatch.line == 5)  // the Role heading
+        #expect(mismatch.severity == .warning)
+        #expect(mismatch.message.contains("'devstack'"))
+        #expect(mismatch.message.contains("'library'"))
+
+        // The description (case and spacing aside) counts as naming the role.
+        try sandbox.write(dir, "README.md", readme.replacingOccurrences(of: "Library code shared by services.",
+                                                                        with: "Docker   compose STACK for local development of all services"))
+        let fixed = ReadmeAudit.audit(spec: spec, repo: devstack, directory: dir, displayPrefix: "unison-devstack")
+        #expect(fixed.with(.readmeRoleMismatch).isEmpty)
+    }
+
+    @Test func entryPointsMustExist() throws {
+        let spec = try Specs.small()
+        let platform = try #require(spec.repo(named: "unison-platform"))  // make image-wsl image-vm / make test
+        let devstack = try #require(spec.repo(named: "unison-devstack"))  // make up / ./scripts/smoke.sh
+        let sandbox = try Sandbox()
+        let platformReadme = "# p\n\nRelease bundle.\n\n## Role\nplatform\n## Run\n\n```\nmake image-wsl\nmake image-vm\n```\n## Test\nmake test\n## Docs\n"
+        let platformDir = try Self.repoDir(sandbox, "unison-platform", readme: platformReadme, files: [
+            "Makefile": "IMAGE := x\nVERSION ?= 1\nimage-%: base\n\t@true\nbase:\n\t@true\n",
+            "mk/extra.mk": "test:\n\t@true\n",
+        ])
+        var findings = ReadmeAudit.audit(spec: spec, repo: platform, directory: platformDir, displayPrefix: "unison-platform")
+        // `image-wsl` and `image-vm` match the pattern rule; `test` is in a file that is not included.
+        var missing = findings.with(.readmeEntrypointMissing)
+        #expect(missing.count == 1)
+        #expect(missing.first?.file == "unison-platform/README.md" && missing.first?.line == 14)
+        #expect(missing.first?.message.contains("'test'") == true)
+        #expect(findings.with(.readmeEntrypointUndocumented).isEmpty)
+
+        try sandbox.write(platformDir, "Makefile", "include mk/extra.mk\nimage-%: base\n\t@true\nbase:\n\t@true\n")
+        findings = ReadmeAudit.audit(spec: spec, repo: platform, directory: platformDir, displayPrefix: "unison-platform")
+        #expect(findings.with(.readmeEntrypointMissing).isEmpty, "\(findings.described)")
+
+        // A script that is not executable, and no Makefile at all.
+        let devstackReadme = "# d\n\nThe devstack.\n\n## Role\ndevstack\n## Run\nmake up\n## Test\n./scripts/smoke.sh\n## Docs\n"
+        let devstackDir = try Self.repoDir(sandbox, "unison-devstack", readme: devstackReadme)
+        try sandbox.write(devstackDir, "scripts/smoke.sh", "#!/bin/sh\n", executable: false)
+        findings = ReadmeAudit.audit(spec: spec, repo: devstack, directory: devstackDir, displayPrefix: "unison-devstack")
+        missing = findings.with(.readmeEntrypointMissing)
+        #expect(missing.count == 2, "\(missing.described)")
+        #expect(missing.contains { $0.file == "unison-devstack/scripts/smoke.sh" && $0.message.contains("not executable") })
+        #expect(missing.contains { $0.message.contains("needs a Makefile") && $0.line == 8 })
+
+        try FileManager.default.removeItem(at: devstackDir.appendingPathComponent("scripts/smoke.sh"))
+        findings = ReadmeAudit.audit(spec: spec, repo: devstack, directory: devstackDir, displayPrefix: "unison-devstack")
+        #expect(findings.with(.readmeEntrypointMissing).contains { $0.message.contains("does not exist") && $0.line == 10 })
+    }
+
+    @Test func missingReadmeIsAnError() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        let dir = try Self.repoDir(sandbox, "unison-auth", readme: nil)
+        let findings = ReadmeAudit.audit(spec: spec, repo: try #require(spec.repo(named: "unison-auth")), directory: dir, displayPrefix: "unison-auth")
+        #expect(findings.map(\.rule) == [.readmeMissing])
+        #expect(findings.first?.file == "unison-auth" && findings.first?.severity == .error)
+    }
+
+    @Test(arguments: [
+        ("make image-wsl image-vm", [ReadmeAudit.Invocation.make(targets: ["image-wsl", "image-vm"], directory: nil, file: nil)]),
+        ("FOO=1 make -C sub -j4 build V=1", [.make(targets: ["build"], directory: "sub", file: nil)]),
+        ("./scripts/smoke.sh --fast && make test", [.script(path: "./scripts/smoke.sh", direct: true), .make(targets: ["test"], directory: nil, file: nil)]),
+        ("bash ci/run.sh", [.script(path: "ci/run.sh", direct: false)]),
+        ("pip install -e .", [.other]),
+    ])
+    func entryPointCommandsAreRead(_ command: String, _ expected: [ReadmeAudit.Invocation]) {
+        #expect(ReadmeAudit.invocations(command) == expected)
+    }
+
+    @Test func makefileTargetsFollowRuleSyntax() {
+        let m = MakefileTargets(text: """
+        VAR := a:b
+        OTHER = x:y
+        X ::= z
+        .PHONY: all test
+        all test: deps \\
+          more
+        \tcd x && make inner: || true
+        build/%.o: %.c
+        # comment: not a target
+        define BLOCK
+        fake:
+        endef
+        serve::
+        $(OUT)/file: x
+        """)
+        #expect(Set(m.targets.keys) == ["all", "test", "serve"])
+        #expect(m.targets["test"] == 5)
+        #expect(m.defines("build/x.o") && !m.defines("fake") && !m.defines("VAR"))
+    }
+}
+
+@Suite struct ReadmeFixTests {
+    @Test func fixAppendsOnlyWhatIsMissingAndIsIdempotent() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        let dir = sandbox.root.appendingPathComponent("unison-auth")
+        let original = "# unison-auth\n\nIssues tokens.\n\n## Usage\n\nmake run\n\n## Tests\nno trailing newline"
+        try sandbox.write(dir, "README.md", original)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: dir.appendingPathComponent("README.md").path)
+
+        let first = try ReadmeTargets.fix([dir.path], repoName: nil, spec: spec)
+        #expect(first.map(\.added) == [["role", "docs"]])
+        #expect(first.first?.created == false)
+        let fixed = try Data(contentsOf: dir.appendingPathComponent("README.md"))
+        let text = String(decoding: fixed, as: UTF8.self)
+        #expect(text.hasPrefix(original + "\n"))
+        #expect(text.contains("## Role\n\nRole: `service` — Issues and checks tokens.\n"))
+        #expect(text.contains("Publishes `ghcr.io/project-unisonos/unison-auth`."))
+        #expect(text.contains("https://github.com/project-unisonos/unison-docs"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("README.md").path)
+        #expect(attributes[.posixPermissions] as? Int == 0o640)
+
+        let second = try ReadmeTargets.fix([dir.appendingPathComponent("README.md").path], repoName: nil, spec: spec)
+        #expect(second.map(\.added) == [[]])
+        #expect(try Data(contentsOf: dir.appendingPathComponent("README.md")) == fixed)
+        // The fixed README passes the section and role checks; nothing is left beside it.
+        let report = try ReadmeTargets.check([dir.path], repoName: nil, spec: spec)
+        #expect(report.findings.with(.readmeMissingSection).isEmpty && report.findings.with(.readmeRoleMismatch).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["README.md"])
+    }
+
+    @Test func fixCreatesAMissingReadmeAndKeepsCRLF() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        let dir = sandbox.root.appendingPathComponent("checkout")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let created = try ReadmeTargets.fix([dir.path], repoName: "unison-devstack", spec: spec)
+        #expect(created.first?.created == true && created.first?.added == ["role", "run", "test", "docs"])
+        let text = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(text.hasPrefix("# unison-devstack\n\nDocker Compose stack"))
+        #expect(text.contains("```sh\nmake up\n```") && text.contains("```sh\n./scripts/smoke.sh\n```"))
+
+        let crlf = sandbox.root.appendingPathComponent("unison-docs")
+        try sandbox.write(crlf, "README.md", "# Docs\r\n\r\nDocumentation.\r\n\r\n## Run\r\n")
+        _ = try ReadmeTargets.fix([crlf.path], repoName: nil, spec: spec)
+        let bytes = try String(contentsOf: crlf.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(bytes.hasPrefix("# Docs\r\n\r\nDocumentation.\r\n\r\n## Run\r\n\r\n## Role\r\n"))
+        #expect(!bytes.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    }
+
+    @Test func unknownRepoAndMissingPathAreBadInput() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.root.appendingPathComponent("mystery"), "README.md", "# x\n")
+        #expect(throws: WorkspaceError.self) {
+            try ReadmeTargets.check([sandbox.root.appendingPathComponent("mystery").path], repoName: nil, spec: spec)
+        }
+        #expect(throws: WorkspaceError.self) {
+            try ReadmeTargets.fix([sandbox.root.appendingPathComponent("absent/README.md").path], repoName: "unison-auth", spec: spec)
+        }
+    }
+}
+
+/// `unisonctl readme check|fix` as a subprocess: exit codes, output, idempotence.
+@Suite struct ReadmeCLITests {
+    @Test func checkFailsUntilFixAddsTheSections() throws {
+        let sandbox = try Sandbox()
+        let specFile = sandbox.root.appendingPathComponent("small.yaml")
+        try Data(Specs.smallText.utf8).write(to: specFile)
+        let dir = sandbox.root.appendingPathComponent("unison-policy")
+        try sandbox.write(dir, "README.md", "# policy\n\nPolicy decisions for the platform's service calls.\n")
+        try sandbox.write(dir, "Makefile", "run:\n\ttrue\ntest:\n\ttrue\n")
+
+        var result = try CLI.run(["readme", "check", "--spec", specFile.path, "unison-policy/README.md"], cwd: sandbox.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("unison-policy/README.md: error: [readme.missing-section]"))
+
+        result = try CLI.run(["readme", "check", "--spec", specFile.path, "--json", "unison-policy"], cwd: sandbox.root)
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["schema"] as? String == "unisonctl.readme-check/v1")
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        #expect(findings.filter { $0["rule"] as? String == "readme.missing-section" }.count == 4)
+
+        result = try CLI.run(["readme", "fix", "--spec", specFile.path, "unison-policy"], cwd: sandbox.root)
+        #expect(result.status == 0)
+        #expect(result.stdout == "unison-policy/README.md: added role, run, test, docs\n")
+        let afterFirst = try Data(contentsOf: dir.appendingPathComponent("README.md"))
+        result = try CLI.run(["readme", "fix", "--spec", specFile.path, "--json", "unison-policy/README.md"], cwd: sandbox.root)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("{\n  \"schema\" : \"unisonctl.readme-fix/v1\""))
+        #expect(try Data(contentsOf: dir.appendingPathComponent("README.md")) == afterFirst)
+
+        result = try CLI.run(["readme", "check", "--spec", specFile.path, "unison-policy"], cwd: sandbox.root)
+        #expect(result.status == 0, "\(result.stdout)")
+
+        // A README whose directory names no repo, then the same with --repo.
+        try sandbox.write(sandbox.root.appendingPathComponent("elsewhere"), "README.md", "# x\n")
+        result = try CLI.run(["readme", "check", "--spec", specFile.path, "elsewhere/README.md"], cwd: sandbox.root)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--repo"))
+        result = try CLI.run(["readme", "check", "--spec", specFile.path, "--repo", "unison-policy", "elsewhere/README.md"], cwd: sandbox.root)
+        #expect(result.status == 1)
+        result = try CLI.run(["readme", "check", "--spec", specFile.path], cwd: sandbox.root)
+        #expect(result.status == 2)
+    }
+}
