@@ -123,6 +123,11 @@ public struct WSLDistribution: Sendable, Equatable {
           echo "The account '$existing' already has uid $uid; nothing to create."
           exit 0
         fi
+        if getent passwd "$user" >/dev/null; then
+          # Failing here would lock every shell out (WSL reruns a failed command), so say it and go on.
+          echo "An account '$user' exists with another uid; create a user with uid $uid with: wsl -u root useradd -m -u $uid NAME"
+          exit 0
+        fi
 
         groups=''
         for group in \(groupList); do

@@ -57,6 +57,11 @@ struct WSLCommandTests {
         // Run again, it finds the user and succeeds without change (WSL reruns it on failure).
         let again = try ImageTool.run(["chroot", root.path, "/usr/lib/wsl/oobe.sh"]).stdoutString
         #expect(again.contains("already has uid 1000"))
+        // The name taken with another uid: it explains and exits 0 rather than lock WSL out.
+        try ImageTool.run(["chroot", root.path, "userdel", "-r", "unison"])
+        try ImageTool.run(["chroot", root.path, "useradd", "-u", "1234", "unison"])
+        let taken = try ImageTool.run(["chroot", root.path, "/usr/lib/wsl/oobe.sh"]).stdoutString
+        #expect(taken.contains("exists with another uid"), "\(taken)")
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("usr/local/bin/unisonctl").path))
     }
 
