@@ -122,8 +122,8 @@ public struct OCILayoutBase: Sendable {
     private struct MediaTypeOnly: Decodable { var mediaType: String? }
 
     /// Applies the image's layers in order into a tree; compressed layers are decompressed
-    /// into `workDir` (which must outlive the tree).
-    public func loadTree(tag: String?, workDir: URL, progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
+    /// into `workDir` (which must outlive the tree), or held in memory without one.
+    public func loadTree(tag: String?, workDir: URL?, progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
         let manifest = try manifest(tag: tag)
         var tree = FileTree()
         for (i, layer) in manifest.layers.enumerated() {

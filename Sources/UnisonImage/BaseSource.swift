@@ -122,9 +122,9 @@ extension BaseSource {
     ///
     /// File contents are referenced, not copied: an uncompressed tarball is read in place;
     /// compressed tarballs and OCI layers are decompressed into `workDir`, which must outlive
-    /// the tree. `progress` receives short status lines, `bytes` the uncompressed bytes of a
+    /// the tree (without one, their contents are held in memory). `progress` receives short status lines, `bytes` the uncompressed bytes of a
     /// tarball read so far.
-    public static func load(_ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL,
+    public static func load(_ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
                             progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
         let spool = TarReadOptions(allowAbsoluteNames: true, spoolDirectory: workDir)
         switch source {
@@ -143,7 +143,7 @@ extension BaseSource {
 
     /// Loads a spec base: mmdebstrap bases from the cache (built by `scripts/build-base.sh`),
     /// `oci` bases from an OCI layout in the cache, tarball and directory bases from their path.
-    public static func load(base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL,
+    public static func load(base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
                             progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
         let location = BaseCache.location(of: base, cacheDir: cacheDir)
         switch base.kind {

@@ -75,8 +75,11 @@ struct BaseSourceTests {
             #expect(tree["etc/motd"] == nil, "whiteout ignored")
             #expect(tree.children(of: "var/cache/app").map(\.path) == ["var/cache/app/c"], "opaque directory ignored")
         }
-        // Without a tag, the only image is used.
-        #expect(try BaseSource.load(.ociLayout(copy, tag: nil), workDir: scratch.path("work2"))["etc/os-release"] != nil)
+        // Without a tag, the only image is used; without a work directory, layers stay in memory.
+        let inMemory = try BaseSource.load(.ociLayout(copy, tag: nil))
+        let osRelease = try #require(inMemory["etc/os-release"])
+        guard case let .regular(content) = osRelease.kind, case .bytes = content else { Issue.record("not in memory"); return }
+        #expect(try content.data() == Data("ID=test\n".utf8))
     }
 
     @Test("a corrupted blob is refused by digest; a wrong tag lists the tags")
