@@ -9,7 +9,7 @@ import UnisonCore
 ///     | v0.4.0   | v0.4.2       | >=0.4.0 <0.5.0 |
 ///
 /// The table is the first GitHub-flavoured Markdown table whose first header cell is
-/// `platform`. A cell is a version (`v1.2.3`, `1.2.3`), a range of space-separated comparators
+/// `platform` (or `release`). A cell is a version (`v1.2.3`, `1.2.3`), a range of space-separated comparators
 /// (`>=1.2.0 <1.3.0`; operators `>=`, `>`, `<=`, `<`, `=`), or empty (`""`, `-`, `—`, `n/a`):
 /// the service is not part of that release. Backticks and bold markers around a cell are ignored.
 struct CompatMatrixScan {
@@ -64,6 +64,9 @@ struct CompatMatrixScan {
     var columns: [String]
     var rows: [Row]
 
+    /// Header text of the first column: `platform` (the documented form) or `release`.
+    static let firstColumnNames: Set<String> = ["platform", "release"]
+
     static let unsetMarkers: Set<String> = ["", "-", "—", "–", "n/a", "na", "none"]
 
     /// The matrix in `markdown`, or nil when it has no table headed `platform`.
@@ -77,7 +80,7 @@ struct CompatMatrixScan {
             if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle() }
             if !inFence, trimmed.contains("|"), isDelimiterRow(lines[index + 1]) {
                 let header = cells(line).map(clean)
-                if let first = header.first, first.lowercased() == "platform" {
+                if let first = header.first, Self.firstColumnNames.contains(first.lowercased()) {
                     var scan = CompatMatrixScan(headerLine: index + 1, columns: Array(header.dropFirst()), rows: [])
                     var r = index + 2
                     while r < lines.count, lines[r].contains("|"), !lines[r].trimmingSpaces.isEmpty {

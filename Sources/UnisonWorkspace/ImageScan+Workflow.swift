@@ -62,14 +62,16 @@ extension ImageScan {
                         }
                     }
                     if action == "docker/build-push-action" || action == "docker/bake-action" {
+                        var pushes = false
+                        if let push = with?["push"]?.scalar, push.text.lowercased() != "false" {
+                            scan.pushLines.append(push.line)
+                            pushes = true
+                        }
                         for line in with?["tags"]?.textLines ?? [] {
                             for tag in line.text.split(separator: ",").map({ String($0).trimmingSpaces }) where !tag.isEmpty {
                                 scan.mentions.append(ImageMention(text: Interpolation.github(tag, resolve), written: tag, file: file,
-                                                                  line: line.number, use: .publish))
+                                                                  line: line.number, use: pushes ? .publish : .localTag))
                             }
-                        }
-                        if let push = with?["push"]?.scalar, push.text.lowercased() != "false" {
-                            scan.pushLines.append(push.line)
                         }
                     }
                     if action == "redhat-actions/push-to-registry" { scan.pushLines.append(uses.line) }
@@ -116,7 +118,7 @@ extension ImageScan {
         }
         if !pending.isEmpty { logical.append((pendingLine, pending)) }
 
-        var variables = environment
+        var variables = environment.mapValues { Interpolation.github($0, resolve) }
         for (number, raw) in logical {
             let line = Interpolation.github(raw, resolve)
             let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { token -> String in
@@ -148,11 +150,11 @@ extension ImageScan {
                     while i < rest.count {
                         let a = rest[i]
                         if (a == "-t" || a == "--tag"), i + 1 < rest.count {
-                            scan.mentions.append(ImageMention(text: value(rest[i + 1]), written: rest[i + 1], file: file, line: number, use: .publish))
+                            scan.mentions.append(ImageMention(text: value(rest[i + 1]), written: rest[i + 1], file: file, line: number, use: .localTag))
                             i += 1
                         } else if a.hasPrefix("--tag=") {
                             let ref = String(a.dropFirst(6))
-                            scan.mentions.append(ImageMention(text: value(ref), written: ref, file: file, line: number, use: .publish))
+                            scan.mentions.append(ImageMention(text: value(ref), written: ref, file: file, line: number, use: .localTag))
                         } else if a == "--push" || a.contains("type=registry") || a == "--output=type=image,push=true" {
                             scan.pushLines.append(number)
                         }
@@ -167,7 +169,7 @@ extension ImageScan {
                     }
                 case "tag":
                     if operands.count >= 2 {
-                        scan.mentions.append(ImageMention(text: value(operands[1]), written: operands[1], file: file, line: number, use: .publish))
+                        scan.mentions.append(ImageMention(text: value(operands[1]), written: operands[1], file: file, line: number, use: .localTag))
                     }
                 case "pull":
                     if let ref = operands.first {

@@ -10,9 +10,12 @@ struct ImageMention: Equatable {
         case base
         /// A Compose service that also has `build:`: the image is built locally under this name.
         case localBuild
-        /// Pushed or tagged for pushing: `docker build -t`, `docker push`, `docker tag` targets,
-        /// build-push-action `tags:`, metadata-action `images:` (a name without tag).
+        /// Pushed: `docker push`, build-push-action `tags:` with `push:` set, metadata-action
+        /// `images:` (a name without tag).
         case publish
+        /// A name given to a local build (`docker build -t`, `docker tag`, build-push-action
+        /// `tags:` without `push:`): judged only when it names a registry.
+        case localTag
     }
 
     /// The reference with variables resolved (unresolvable parts marked).

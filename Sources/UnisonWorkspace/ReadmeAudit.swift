@@ -113,12 +113,13 @@ public enum ReadmeAudit {
 
     private static func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber }
 
-    /// The text the role rule reads: the bodies of the role sections (policy section id
-    /// `role`) and the first paragraph, with the repo's own name removed (so that
-    /// `unison-devstack` does not name the role `devstack` by itself). Nil when there is none.
+    /// The text the role rule reads: the document's title (its first level-1 heading), the
+    /// bodies of the role sections (policy section id `role`) and the first paragraph. Nil
+    /// when there is none of them.
     static func roleRegion(_ document: MarkdownDocument, spec: PlatformSpec, repo: Repo) -> (text: String, line: Int)? {
         var parts: [String] = []
         var line: Int?
+        if let title = document.headings.first(where: { $0.level == 1 }) { parts.append(title.text) }
         if let roleSection = spec.readme.sections.first(where: { $0.id == "role" }) {
             for heading in headings(for: roleSection, in: document) {
                 parts.append(document.text(of: document.bodyRange(of: heading)))
@@ -129,9 +130,8 @@ public enum ReadmeAudit {
             parts.append(paragraph.text)
             line = line ?? paragraph.line
         }
-        guard let line else { return nil }
-        let text = prose(parts.joined(separator: "\n")).replacingOccurrences(of: repo.name.lowercased(), with: " ")
-        return (text, line)
+        guard let line = line ?? document.headings.first(where: { $0.level == 1 })?.line else { return nil }
+        return (prose(parts.joined(separator: "\n")), line)
     }
 
     /// The repo's description as the role rule compares it (trailing period dropped).
@@ -153,7 +153,7 @@ public enum ReadmeAudit {
         let others = RepoRole.allCases.filter { $0 != repo.role && roleWords($0).contains { containsWord(region?.text ?? "", $0) } }
         let said = others.isEmpty ? "" : " (it names \(others.map { "'\($0.rawValue)'" }.joined(separator: ", ")) instead)"
         return Finding(.readmeRoleMismatch, .warning, repo: repo.name, file: file, line: region?.line,
-                       "README does not name the role the spec gives \(repo.name), '\(repo.role.rawValue)', nor its description, in its Role section or first paragraph\(said)",
+                       "README does not name the role the spec gives \(repo.name), '\(repo.role.rawValue)', nor its description, in its title, Role section or first paragraph\(said)",
                        hint: "say what the repo is, e.g. \"Role: \(repo.role.rawValue) — \(repo.description)\"; or fix role: in unison.yaml if the README is right")
     }
 }

@@ -53,6 +53,16 @@ extension WorkspaceCheck.Context {
         }
     }
 
+    /// `sha256:` and 64 lowercase hex digits (or `sha512:` and 128), as the OCI image spec's
+    /// registered algorithms require.
+    static func isDigest(_ text: String) -> Bool {
+        for (algorithm, length) in [("sha256:", 64), ("sha512:", 128)] where text.hasPrefix(algorithm) {
+            let hex = text.dropFirst(algorithm.count)
+            return hex.count == length && hex.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        }
+        return false
+    }
+
     func workflowScan(_ located: WorkspaceCheck.Located, _ file: String) -> WorkflowScan? {
         guard let text = try? String(contentsOf: located.directory.appendingPathComponent(file), encoding: .utf8) else { return nil }
         let org = spec.platform.org, repoName = located.repo.name
@@ -93,10 +103,17 @@ extension WorkspaceCheck.Context {
 
     func judge(_ mention: ImageMention, in located: WorkspaceCheck.Located, release: Bool, policy: ImagePolicy) -> [Finding] {
         guard let ref = ImageReference(mention.text), ref.nameIsResolved else { return [] }
+        // A local build name (`docker build -t app:ci`) is not a registry reference.
+        if mention.use == .localTag, ref.host == nil { return [] }
         let file = located.display(mention.file)
         let shown = ImageReference.display(mention.text)
         let name = located.repo.name
         var out: [Finding] = []
+        if let digest = ref.digest, !digest.contains(ImageReference.unresolved), !Self.isDigest(digest) {
+            return [Finding(.ghcrBadReference, .error, repo: name, file: file, line: mention.line,
+                            "image \(shown) has an invalid digest '\(digest)' (expected sha256: and 64 lowercase hex digits)",
+                            hint: "pin the digest the registry reports (skopeo inspect docker://\(ref.canonicalName):<tag> shows it)")]
+        }
         if policy.isOwn(ref) {
             let expected = policy.expectedName(ref)
             let actual = "\(ref.host ?? "docker.io")/\(ref.path)"
@@ -115,7 +132,7 @@ extension WorkspaceCheck.Context {
                                    "image \(shown) names '\(ref.repositoryName)', which is not a repo of the spec",
                                    hint: "add the repo to unison.yaml, or use the image of an existing repo"))
             }
-            if mention.use == .publish || mention.use == .localBuild || mention.nameOnly { return out }
+            if mention.use == .publish || mention.use == .localTag || mention.use == .localBuild || mention.nameOnly { return out }
             if ref.digest != nil || ref.tagIsParameterized { return out }
             let tag = ref.tag
             if release {
@@ -134,7 +151,7 @@ extension WorkspaceCheck.Context {
             return out
         }
         // Third-party images.
-        if mention.use == .publish || mention.use == .localBuild { return out }
+        if mention.use == .publish || mention.use == .localTag || mention.use == .localBuild { return out }
         if ref.digest != nil || ref.tagIsParameterized { return out }
         if ref.tag == nil || ref.tag == "latest" {
             out.append(Finding(.ghcrThirdPartyUnpinned, release ? .error : .warning, repo: name, file: file, line: mention.line,

@@ -46,7 +46,7 @@ extension WorkspaceCheck.Context {
         }
         guard let matrix = CompatMatrixScan.scan(markdown: text) else {
             findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
-                                    "\(file) has no table whose first column is 'platform'",
+                                    "\(file) has no table whose first column is 'platform' (or 'release')",
                                     hint: "head the matrix | platform | <service> | … | with a delimiter row below it"))
             return
         }

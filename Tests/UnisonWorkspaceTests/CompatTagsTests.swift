@@ -50,6 +50,9 @@ import UnisonSpec
         #expect(scan.rows[0].cells.map(\.cell) == [.exact(SemVer(0, 4, 1)), .range([.init(op: .ge, version: SemVer(0, 4, 0)), .init(op: .lt, version: SemVer(0, 5, 0))])])
         #expect(scan.rows[1].cells.map(\.text) == ["\\|", "-"])
         #expect(CompatMatrixScan.scan(markdown: "| service | v |\n|---|---|\n") == nil)
+        // `Release` heads the first column in unison-docs today; it is read the same way.
+        let release = try #require(CompatMatrixScan.scan(markdown: "| Release | unison-auth |\n|---|---|\n| 0.0.1 | 0.1.x |\n"))
+        #expect(release.columns == ["unison-auth"] && release.rows.first?.cells.first?.cell == .invalid("0.1.x"))
     }
 }
 
