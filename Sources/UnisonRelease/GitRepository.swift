@@ -1,0 +1,97 @@
+import Foundation
+import UnisonCore
+
+/// One commit as `git log` reports it.
+public struct GitCommit: Sendable, Equatable, Codable {
+    public var sha: String
+    public var author: String
+    /// Author date, ISO 8601 strict (`%aI`).
+    public var date: String
+    public var message: String
+
+    public var subject: String { String(message.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
+    public var shortSHA: String { String(sha.prefix(7)) }
+}
+
+/// A git tag with the commit it points at (annotated tags peeled).
+public struct GitTag: Sendable, Equatable {
+    public var name: String
+    public var commit: String
+}
+
+/// Reads a repository's history by running `git` through a `ProcessRunner`.
+public struct GitRepository: Sendable {
+    public var directory: URL
+    public var runner: any ProcessRunner
+
+    public init(directory: URL, runner: any ProcessRunner = SystemProcessRunner()) {
+        self.directory = directory
+        self.runner = runner
+    }
+
+    /// Runs `git -C <dir> args…` and returns stdout; a failure names the repository.
+    func git(_ arguments: [String]) throws -> String {
+        // Fixed locale and no pager or config surprises: output is parsed.
+        let env = ["LC_ALL": "C", "GIT_PAGER": "cat", "GIT_CONFIG_NOSYSTEM": "1"]
+        let result = try runner.run(["git", "-C", directory.path] + arguments, environment: env, input: nil, workingDirectory: nil)
+        guard result.status == 0 else {
+            let message = result.stderrString.trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.contains("not a git repository") { throw ReleaseError.notAGitRepository(path: directory.path) }
+            throw ReleaseError.git(path: directory.path, message: message.isEmpty ? "exit status \(result.status)" : message)
+        }
+        return result.stdoutString
+    }
+
+    /// True when the directory is inside a work tree.
+    public func isRepository() -> Bool {
+        (try? git(["rev-parse", "--is-inside-work-tree"]))?.hasPrefix("true") ?? false
+    }
+
+    /// The commit HEAD points at; nil in a repository without commits.
+    public func head() throws -> String? {
+        let result = try runner.run(["git", "-C", directory.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                                    environment: ["LC_ALL": "C"], input: nil, workingDirectory: nil)
+        if result.status != 0 {
+            guard isRepository() else { throw ReleaseError.notAGitRepository(path: directory.path) }
+            return nil
+        }
+        return result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Every tag, peeled to its commit, sorted by name. With `mergedInto`, only tags whose
+    /// commit is an ancestor of that revision.
+    public func tags(mergedInto revision: String? = nil) throws -> [GitTag] {
+        var args = ["for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)", "refs/tags"]
+        if let revision { args += ["--merged", revision] }
+        let out = try git(args)
+        return out.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { return nil }
+            return GitTag(name: fields[0], commit: fields[2].isEmpty ? fields[1] : fields[2])
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Commits reachable from `to` but not from `from` (all of history when `from` is nil),
+    /// newest first, merges left out (their content arrives through the merged commits).
+    public func commits(from: String?, to: String = "HEAD") throws -> [GitCommit] {
+        let range = from.map { "\($0)..\(to)" } ?? to
+        // NUL-separated fields; a commit message cannot contain NUL, so the split is exact.
+        let out = try git(["log", "--no-merges", "--no-color", "-z", "--format=%H%x00%an%x00%aI%x00%B", range, "--"])
+        let fields = out.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        var commits: [GitCommit] = []
+        var i = 0
+        while i + 3 < fields.count {
+            let sha = fields[i].trimmingCharacters(in: .whitespacesAndNewlines)
+            commits.append(GitCommit(sha: sha, author: fields[i + 1], date: fields[i + 2],
+                                     message: fields[i + 3].trimmingCharacters(in: .newlines)))
+            i += 4
+        }
+        return commits
+    }
+
+    /// The committer date of a revision.
+    public func commitDate(_ revision: String = "HEAD") throws -> Date? {
+        let out = try git(["show", "-s", "--format=%cI", revision]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return ISO8601DateFormatter().date(from: out)
+    }
+}

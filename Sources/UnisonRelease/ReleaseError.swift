@@ -1,0 +1,46 @@
+import UnisonCore
+
+/// Everything the release engine can refuse, with the input that caused it.
+public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
+    /// A `tags:` / `flavor:` / `images:` line the action's grammar rejects.
+    case invalidRule(line: String, reason: String)
+    /// A template (`{{…}}`) that cannot be evaluated.
+    case invalidTemplate(template: String, reason: String)
+    case invalidDate(String)
+    case unknownTimeZone(String)
+    case invalidRef(String)
+    case invalidVersion(String)
+    case notAGitRepository(path: String)
+    case git(path: String, message: String)
+    case unknownChannel(String)
+    case unknownService(String)
+    case invalidOption(option: String, value: String, reason: String)
+    case missingDigests([String])
+    case missingServiceTags([String])
+    case invalidMatrix(path: String, line: Int, reason: String)
+    case matrixRowExists(platform: String)
+    case unreadable(path: String, reason: String)
+
+    public var exitStatus: ExitStatus { .badInput }
+
+    public var description: String {
+        switch self {
+        case let .invalidRule(line, reason): return "invalid rule '\(line)': \(reason)"
+        case let .invalidTemplate(template, reason): return "invalid expression in '\(template)': \(reason)"
+        case let .invalidDate(text): return "'\(text)' is not an ISO 8601 date-time (e.g. 2020-01-10T00:30:00Z)"
+        case let .unknownTimeZone(name): return "unknown time zone '\(name)' (use an IANA name such as Europe/Paris)"
+        case let .invalidRef(ref): return "'\(ref)' is not a git ref (refs/heads/…, refs/tags/…, refs/pull/…)"
+        case let .invalidVersion(text): return "'\(text)' is not a SemVer 2.0.0 version"
+        case let .notAGitRepository(path): return "\(path) is not a git repository"
+        case let .git(path, message): return "git failed in \(path): \(message)"
+        case let .unknownChannel(name): return "no channel named '\(name)' in the spec"
+        case let .unknownService(name): return "no service named '\(name)' in the spec"
+        case let .invalidOption(option, value, reason): return "\(option) '\(value)': \(reason)"
+        case let .missingDigests(names): return "no image digest for \(names.joined(separator: ", ")) (pass --digest NAME=sha256:… or --digests FILE)"
+        case let .missingServiceTags(names): return "no image tag for \(names.joined(separator: ", ")) (pass --service-tag NAME=vX.Y.Z, --matrix or --workspace)"
+        case let .invalidMatrix(path, line, reason): return "\(path):\(line): \(reason)"
+        case let .matrixRowExists(platform): return "the matrix already has a row for \(platform) (use --replace)"
+        case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// UnisonRelease: module placeholder until its first type lands.
