@@ -65,7 +65,7 @@ extension WorkspaceCheck.Context {
         for service in spec.services where !covered.contains(service.name) {
             findings.append(Finding(.compatMissingServiceColumn, .error, repo: docs.repo.name, file: file, line: matrix.headerLine,
                                     "the matrix has no column for service '\(service.name)' (\(service.repo ?? service.name))",
-                                    hint: "add a '\(service.name)' column; leave a cell empty (or '-') for releases the service is not part of"))
+                                    hint: "add the column '\(service.name)'; leave a cell empty (or '-') for releases the service is not part of"))
         }
 
         // Rows and cells.
@@ -86,9 +86,11 @@ extension WorkspaceCheck.Context {
             }
             for cell in row.cells {
                 if case .invalid = cell.cell {
+                    let xRange = cell.text.lowercased().hasSuffix(".x") || cell.text.hasSuffix(".*")
                     findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
                                             "cell '\(cell.text)' (column \(cell.column), platform \(row.platformText)) is neither a version nor a range",
-                                            hint: "write v1.2.3, a range such as >=1.2.0 <1.3.0, or leave it empty ('-') when the service is not part of the release"))
+                                            hint: (xRange ? "x-ranges are not read; write them as comparators (0.1.x is >=0.1.0 <0.2.0). " : "")
+                                                + "write v1.2.3, a range such as >=1.2.0 <1.3.0, or leave it empty ('-') when the service is not part of the release"))
                 }
             }
         }
