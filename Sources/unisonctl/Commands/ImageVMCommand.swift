@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import UnisonCore
 import UnisonDisk
+import UnisonImage
+import UnisonSpec
 
 struct ImageInspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +37,89 @@ struct ImageInspect: AsyncParsableCommand {
             var line = "  \(p.index)  \(p.typeName)  \"\(p.name)\"  \(p.guid)  LBA \(p.firstLBA)-\(p.lastLBA)  \(ProgressReporter.formatBytes(p.size))"
             if let fs = p.filesystem { line += "  \(fs.type) label=\"\(fs.label)\" uuid=\(fs.uuid)" }
             Output.line(line)
+        }
+    }
+}
+
+struct ImageBuildVM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vm",
+        abstract: "Build the VM disks: <name>-linux-vm-<version>.qcow2, .vmdk (and .raw).",
+        discussion: """
+        A GPT disk with an EFI System Partition (FAT32: systemd-boot, the base's kernel and
+        initrd) and an ext4 root, written in one pass as each format. The base is
+        targets.vm.base unless --base is given (a rootfs tarball, a directory, oci:DIR[:TAG] or
+        a base name); the size is targets.vm.diskSize unless --disk-size is given. GUIDs and
+        UUIDs derive from the content and timestamps from SOURCE_DATE_EPOCH: the same inputs
+        give the same bytes. Outputs are renamed into place only when complete.
+        """
+    )
+
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var jsonOption: JSONOption
+
+    @Option(help: ArgumentHelp("Comma-separated formats: qcow2, vmdk, raw (default: targets.vm.formats).", valueName: "list"))
+    var format: String?
+
+    @Option(help: ArgumentHelp("Base to build from (default: targets.vm.base).", valueName: "tarball|dir|oci:DIR[:TAG]|name"))
+    var base: String?
+
+    @Option(help: ArgumentHelp("Directory for the artifacts (default: the spec's release.artifacts).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Version in the artifact names (default: platform.version).", valueName: "version"))
+    var version: String?
+
+    @Option(name: .customLong("disk-size"), help: ArgumentHelp("Virtual disk size, e.g. 4GiB (default: targets.vm.diskSize).", valueName: "size"))
+    var diskSize: String?
+
+    @Option(name: .customLong("kernel-arg"), help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "arg"))
+    var kernelArgs: [String] = []
+
+    @Option(name: .customLong("unisonctl-binary"),
+            help: ArgumentHelp("unisonctl to install in the image (default: this executable).", valueName: "file"))
+    var unisonctlBinary: String?
+
+    func validate() throws {
+        if let format {
+            let parsed = DiskFormat.list(format)
+            if !parsed.unknown.isEmpty { throw ValidationError("--format: unknown format \(parsed.unknown.joined(separator: ", ")) (use qcow2, vmdk, raw)") }
+            if parsed.formats.isEmpty { throw ValidationError("--format needs at least one of qcow2, vmdk, raw") }
+        }
+        if let diskSize {
+            guard let size = ByteSize(diskSize), size.bytes > 0 else { throw ValidationError("--disk-size '\(diskSize)' is not a size (e.g. 4GiB, 2048MiB)") }
+            guard size.bytes % (1 << 20) == 0 else { throw ValidationError("--disk-size must be a whole number of MiB") }
+        }
+        if kernelArgs.contains(where: { $0.isEmpty || $0.contains(where: { $0.isWhitespace }) }) {
+            throw ValidationError("--kernel-arg takes one argument without blanks")
+        }
+    }
+
+    func run() async throws {
+        let (specURL, spec) = try specOptions.loadWithURL()
+        let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
+        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        guard FileManager.default.isReadableFile(atPath: binary.path) else {
+            throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
+        }
+        var options = try VMBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
+                                         outputDirectory: outDir, version: version,
+                                         formats: format.map { DiskFormat.list($0).formats },
+                                         diskSize: diskSize.flatMap { ByteSize($0)?.bytes })
+        options.kernelArguments = kernelArgs
+        let overlay = ComposedOverlay([
+            InterimPlatformOverlay(unisonctl: binary, version: options.version),
+            FirstBootMarkerOverlay(unitName: spec.installer.firstBootUnit, marker: spec.qa.boot.marker, mtime: options.epoch),
+        ])
+        let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
+        if jsonOption.json {
+            try Output.json(result)
+        } else {
+            for a in result.artifacts {
+                Output.line("\(a.path)  \(ProgressReporter.formatBytes(a.size))  sha256:\(a.sha256)")
+            }
         }
     }
 }

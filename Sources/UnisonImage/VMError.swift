@@ -1,0 +1,24 @@
+import Foundation
+import UnisonCore
+
+/// Problems specific to VM disk builds (format, sizes and filesystems report `DiskError`).
+public enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+    case badVersion(String)
+    case noFormats
+    case badDiskSize(Int64, reason: String)
+    case noVMTarget
+    case badFirstBoot(unit: String, marker: String)
+
+    public var exitStatus: ExitStatus { .badInput }
+
+    public var description: String {
+        switch self {
+        case let .badVersion(v): return "version '\(v)' cannot be used in an artifact name (letters, digits, '.', '_', '+', '-')"
+        case .noFormats: return "no disk format to write (choose from qcow2, vmdk, raw)"
+        case let .badDiskSize(size, reason): return "disk size \(size) bytes: \(reason)"
+        case .noVMTarget: return "the spec has no targets.vm"
+        case let .badFirstBoot(unit, marker):
+            return "first-boot unit '\(unit)' with marker '\(marker)': the unit must be a .service name and the marker printable ASCII without blanks, '%' or '\\'"
+        }
+    }
+}

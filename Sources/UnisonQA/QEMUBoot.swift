@@ -1,0 +1,245 @@
+import Foundation
+import UnisonCore
+
+/// Firmware a boot check starts the VM with.
+public enum BootFirmware: String, Sendable, Codable, CaseIterable {
+    case uefi, bios
+}
+
+/// Which accelerator QEMU uses. `auto` tries KVM only when /dev/kvm opens and a probe VM
+/// actually runs; nested or half-working KVM hangs, so TCG is the safe default.
+public enum BootAccelerator: String, Sendable, Codable, CaseIterable {
+    case auto, tcg, kvm
+}
+
+public struct BootOptions: Sendable {
+    public var image: URL
+    public var firmware: BootFirmware
+    public var timeout: TimeInterval
+    public var marker: String
+    public var memoryMiB: Int
+    public var cpus: Int
+    public var accelerator: BootAccelerator
+    /// Keep the whole serial console here (else it lives in a temporary directory).
+    public var serialLog: URL?
+    /// Firmware file instead of the installed OVMF (UEFI: the code image) or SeaBIOS (BIOS).
+    public var firmwareFile: URL?
+    public var qemu: String
+
+    public init(image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
+                memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
+                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+        self.image = image
+        self.firmware = firmware
+        self.timeout = timeout
+        self.marker = marker
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.accelerator = accelerator
+        self.serialLog = serialLog
+        self.firmwareFile = firmwareFile
+        self.qemu = qemu
+    }
+}
+
+/// What `unisonctl qa boot --json` prints.
+public struct BootResult: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.qa-boot/v1"
+    public var image: String
+    public var format: String
+    public var firmware: BootFirmware
+    public var accelerator: String
+    public var marker: String
+    public var markerSeen: Bool
+    public var seconds: Double
+    /// Why the watch ended: "marker", "timeout" or "qemu exited with status N".
+    public var reason: String
+    public var consoleTail: [String]
+    public var qemuStderr: String
+}
+
+public enum BootCheck {
+    /// Boots `options.image` in QEMU with a throw-away overlay (`-snapshot`) and watches the
+    /// serial console until the marker appears, the timeout passes or QEMU stops. QEMU is
+    /// always stopped before this returns. Bad input throws `QAError` (exit 2); a boot that
+    /// does not show the marker returns `markerSeen == false`.
+    public static func run(_ options: BootOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
+                           status: (@Sendable (String) -> Void)? = nil) async throws -> BootResult {
+        guard options.timeout > 0, options.memoryMiB >= 64, options.cpus >= 1, !options.marker.isEmpty else {
+            throw QAError.badOption("timeout, memory and cpus must be positive and the marker non-empty")
+        }
+        let format = try DiskSniff.format(of: options.image)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-boot-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let firmwareArgs = try Firmware.arguments(options.firmware, override: options.firmwareFile, workDir: work)
+        let accel = try await resolveAccelerator(options.accelerator, qemu: options.qemu, launcher: launcher, workDir: work)
+        status?("booting \(options.image.lastPathComponent) (\(format), \(options.firmware.rawValue), \(accel)); watching for \(options.marker)")
+
+        let serial = options.serialLog ?? work.appendingPathComponent("serial.log")
+        try? FileManager.default.removeItem(at: serial)
+        FileManager.default.createFile(atPath: serial.path, contents: nil)
+        let arguments = [options.qemu] + QEMUArguments.make(
+            image: options.image, format: format, accelerator: accel, firmware: firmwareArgs,
+            memoryMiB: options.memoryMiB, cpus: options.cpus, serialLog: serial)
+        let stderrURL = work.appendingPathComponent("qemu.stderr")
+        let started = Date()
+        let vm = try launcher.start(arguments, stdout: work.appendingPathComponent("qemu.stdout"), stderr: stderrURL)
+        var watcher = ConsoleWatcher(marker: options.marker)
+        var reason = "timeout after \(Int(options.timeout)) s"
+        do {
+            defer { vm.stop(grace: 3) }
+            let deadline = started.addingTimeInterval(options.timeout)
+            while true {
+                try watcher.poll(serial)
+                if watcher.seen { reason = "marker"; break }
+                if !vm.isRunning {
+                    try watcher.poll(serial)
+                    reason = watcher.seen ? "marker" : "qemu exited with status \(vm.exitStatus ?? -1)"
+                    break
+                }
+                if Date() >= deadline { break }
+                try await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
+        let stderrText = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+        return BootResult(image: options.image.path, format: format, firmware: options.firmware, accelerator: accel,
+                          marker: options.marker, markerSeen: watcher.seen, seconds: Date().timeIntervalSince(started),
+                          reason: reason, consoleTail: watcher.tail(lines: 40),
+                          qemuStderr: String(stderrText.suffix(4000)))
+    }
+
+    /// `kvm` when asked for or when the probe VM prints on KVM within a few seconds; `tcg` otherwise.
+    static func resolveAccelerator(_ wanted: BootAccelerator, qemu: String, launcher: any QEMULauncher, workDir: URL) async throws -> String {
+        switch wanted {
+        case .tcg: return "tcg"
+        case .kvm: return "kvm"
+        case .auto:
+            let fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { return "tcg" }
+            close(fd)
+            return try await KVMProbe.works(qemu: qemu, launcher: launcher, workDir: workDir) ? "kvm" : "tcg"
+        }
+    }
+}
+
+/// Accumulates the serial console and looks for the marker, also across read boundaries.
+struct ConsoleWatcher {
+    let marker: String
+    private(set) var seen = false
+    private var offset: UInt64 = 0
+    private var text = ""
+
+    init(marker: String) { self.marker = marker }
+
+    mutating func poll(_ url: URL) throws {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        guard let data = try handle.readToEnd(), !data.isEmpty else { return }
+        offset += UInt64(data.count)
+        text += String(decoding: data, as: UTF8.self)
+        if text.count > 256 << 10 { text = String(text.suffix(128 << 10)) }
+        if !seen, text.contains(marker) { seen = true }
+    }
+
+    /// The last lines, without terminal escapes and carriage returns.
+    func tail(lines: Int) -> [String] {
+        let cleaned = text.replacingOccurrences(of: "\u{1B}\\[[0-9;?]*[A-Za-z]", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "\r", with: "")
+        return cleaned.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).map(String.init)
+    }
+}
+
+/// Sniffs a disk image's container format for QEMU's `format=` (never let QEMU guess raw).
+enum DiskSniff {
+    static func format(of url: URL) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
+              let handle = try? FileHandle(forReadingFrom: url) else {
+            throw QAError.imageNotFound(url.path)
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        guard head.count >= 512 else { throw QAError.notADiskImage(path: url.path, detail: "shorter than one sector") }
+        if head.starts(with: [0x51, 0x46, 0x49, 0xFB]) { return "qcow2" }
+        if head.starts(with: Array("KDMV".utf8)) { return "vmdk" }
+        if head.starts(with: Array("vhdxfile".utf8)) { return "vhdx" }
+        return "raw"
+    }
+}
+
+/// Firmware files: OVMF (split code + a private copy of the variable store, or the combined
+/// image) for UEFI; QEMU's default SeaBIOS for BIOS.
+enum Firmware {
+    static let codeVarsPairs = [
+        ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+        ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
+        ("/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd"),
+    ]
+    static let combined = ["/usr/share/ovmf/OVMF.fd", "/usr/share/qemu/OVMF.fd"]
+
+    static func arguments(_ firmware: BootFirmware, override: URL?, workDir: URL) throws -> [String] {
+        let fm = FileManager.default
+        if let override {
+            guard fm.isReadableFile(atPath: override.path) else {
+                throw QAError.firmwareNotFound(firmware: firmware.rawValue, looked: [override.path])
+            }
+            return ["-bios", override.path]
+        }
+        switch firmware {
+        case .bios:
+            return []
+        case .uefi:
+            for (code, vars) in codeVarsPairs where fm.isReadableFile(atPath: code) && fm.isReadableFile(atPath: vars) {
+                let copy = workDir.appendingPathComponent("OVMF_VARS.fd")
+                try? fm.removeItem(at: copy)
+                try fm.copyItem(at: URL(fileURLWithPath: vars), to: copy)
+                return ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(code)",
+                        "-drive", "if=pflash,format=raw,unit=1,file=\(copy.path)"]
+            }
+            for path in combined where fm.isReadableFile(atPath: path) {
+                return ["-bios", path]
+            }
+            throw QAError.firmwareNotFound(firmware: "UEFI (OVMF)", looked: codeVarsPairs.map(\.0) + combined)
+        }
+    }
+}
+
+enum QEMUArguments {
+    /// A headless q35 machine: serial console to a file, no monitor, no network, the disk on
+    /// virtio behind a temporary overlay (`-snapshot`: the image is never written).
+    static func make(image: URL, format: String, accelerator: String, firmware: [String], memoryMiB: Int, cpus: Int,
+                     serialLog: URL) -> [String] {
+        let accel = accelerator == "tcg" ? "tcg,thread=multi" : accelerator
+        return ["-machine", "q35", "-accel", accel, "-m", String(memoryMiB), "-smp", String(cpus),
+                "-nodefaults", "-display", "none", "-monitor", "none", "-parallel", "none",
+                "-serial", "file:\(serialLog.path)", "-no-reboot", "-snapshot"]
+            + firmware
+            + ["-drive", "file=\(image.path),format=\(format),if=virtio,media=disk"]
+    }
+}
+
+/// Does KVM run guest code here? A probe VM (the tiny BIOS) must print within a few seconds.
+enum KVMProbe {
+    static func works(qemu: String, launcher: any QEMULauncher, workDir: URL, timeout: TimeInterval = 4) async throws -> Bool {
+        let bios = workDir.appendingPathComponent("probe-bios.bin")
+        try TinyBIOS.image(printing: "KVM-OK\n").write(to: bios)
+        let serial = workDir.appendingPathComponent("probe-serial.log")
+        FileManager.default.createFile(atPath: serial.path, contents: nil)
+        let vm = try launcher.start([qemu, "-machine", "pc", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none",
+                                     "-monitor", "none", "-serial", "file:\(serial.path)", "-bios", bios.path, "-no-reboot"],
+                                    stdout: workDir.appendingPathComponent("probe.out"), stderr: workDir.appendingPathComponent("probe.err"))
+        defer { vm.stop(grace: 1) }
+        var watcher = ConsoleWatcher(marker: "KVM-OK")
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, vm.isRunning {
+            try watcher.poll(serial)
+            if watcher.seen { return true }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        try watcher.poll(serial)
+        return watcher.seen
+    }
+}

@@ -1,1 +1,0 @@
-// UnisonQA: module placeholder until its first type lands.

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import UnisonCore
+@testable import UnisonQA
+
+/// A scratch directory with a blank disk and a tiny BIOS that prints `message` on COM1.
+struct BootFixture {
+    let dir: URL
+    let disk: URL
+    let bios: URL
+
+    init(message: String) throws {
+        dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        disk = dir.appendingPathComponent("blank.raw")
+        try Data(count: 1 << 20).write(to: disk)
+        bios = dir.appendingPathComponent("bios.bin")
+        try TinyBIOS.image(printing: message).write(to: bios)
+    }
+
+    func options(marker: String, timeout: TimeInterval) -> BootOptions {
+        BootOptions(image: disk, firmware: .bios, timeout: timeout, marker: marker, memoryMiB: 64, cpus: 1,
+                    accelerator: .tcg, serialLog: dir.appendingPathComponent("serial.log"), firmwareFile: bios)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(at: dir) }
+}
+
+/// Counts running processes whose command line mentions `needle` (QEMU must never outlive a check).
+func processes(mentioning needle: String) -> Int {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.filter { Int($0) != nil }.filter { pid in
+        guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: raw, as: UTF8.self).contains(needle)
+    }.count
+}
+
+@Suite("qa boot: QEMU watched on its serial console")
+struct BootCheckTests {
+    @Test("the marker printed by the guest is seen, and QEMU is gone afterwards")
+    func markerSeen() async throws {
+        let f = try BootFixture(message: "early noise\r\nUNISONOS-FIRSTBOOT-OK\r\n")
+        defer { f.cleanup() }
+        let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 60))
+        #expect(result.markerSeen, "\(result)")
+        #expect(result.reason == "marker")
+        #expect(result.format == "raw")
+        #expect(result.accelerator == "tcg")
+        #expect(result.consoleTail.contains("early noise"))
+        #expect(try String(contentsOf: f.dir.appendingPathComponent("serial.log"), encoding: .utf8).contains("UNISONOS-FIRSTBOOT-OK"))
+        #expect(processes(mentioning: f.dir.path) == 0)
+    }
+
+    @Test("without the marker the check times out with the console tail, and QEMU is killed")
+    func timeout() async throws {
+        let f = try BootFixture(message: "kernel panic - not syncing\n")
+        defer { f.cleanup() }
+        let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 3))
+        #expect(!result.markerSeen)
+        #expect(result.reason.hasPrefix("timeout"))
+        #expect(result.seconds >= 3 && result.seconds < 20)
+        #expect(result.consoleTail.contains("kernel panic - not syncing"))
+        #expect(processes(mentioning: f.dir.path) == 0)
+    }
+
+    @Test("QEMU failing to start is reported with its stderr, not as a timeout")
+    func qemuFails() async throws {
+        let f = try BootFixture(message: "x")
+        defer { f.cleanup() }
+        try Data([0x90]).write(to: f.bios)  // not a loadable firmware size
+        let result = try await BootCheck.run(f.options(marker: "NEVER", timeout: 60))
+        #expect(!result.markerSeen)
+        #expect(result.reason.hasPrefix("qemu exited with status"), "\(result.reason)")
+        #expect(!result.qemuStderr.isEmpty)
+        #expect(result.seconds < 30)
+    }
+
+    @Test("bad input is refused before QEMU starts")
+    func badInput() async throws {
+        let f = try BootFixture(message: "x")
+        defer { f.cleanup() }
+        var missing = f.options(marker: "M", timeout: 5)
+        missing.image = f.dir.appendingPathComponent("nope.qcow2")
+        await #expect(throws: QAError.imageNotFound(missing.image.path)) { _ = try await BootCheck.run(missing) }
+        let tiny = f.dir.appendingPathComponent("tiny.raw")
+        try Data(count: 10).write(to: tiny)
+        var short = f.options(marker: "M", timeout: 5)
+        short.image = tiny
+        await #expect(throws: QAError.notADiskImage(path: tiny.path, detail: "shorter than one sector")) { _ = try await BootCheck.run(short) }
+        var noFirmware = f.options(marker: "M", timeout: 5)
+        noFirmware.firmwareFile = f.dir.appendingPathComponent("missing.fd")
+        await #expect(throws: QAError.self) { _ = try await BootCheck.run(noFirmware) }
+        #expect(QAError.imageNotFound("x").exitStatus == .badInput)
+        #expect(QAError.markerNotSeen(marker: "M", reason: "timeout", consoleTail: []).exitStatus == .checkFailed)
+    }
+
+    @Test("QEMU arguments: TCG, headless, snapshot, explicit format, OVMF with a private variable store")
+    func arguments() throws {
+        let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-args-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let firmware = try Firmware.arguments(.uefi, override: nil, workDir: dir)
+        let args = QEMUArguments.make(image: URL(fileURLWithPath: "/d/x.qcow2"), format: "qcow2", accelerator: "tcg",
+                                      firmware: firmware, memoryMiB: 1024, cpus: 2, serialLog: URL(fileURLWithPath: "/d/s.log"))
+        let line = args.joined(separator: " ")
+        #expect(line.contains("-accel tcg,thread=multi"))
+        #expect(line.contains("-snapshot"))
+        #expect(line.contains("-display none") && line.contains("-serial file:/d/s.log"))
+        #expect(line.contains("file=/d/x.qcow2,format=qcow2,if=virtio"))
+        #expect(line.contains("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE"))
+        #expect(line.contains("unit=1,file=\(dir.path)/OVMF_VARS.fd"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("OVMF_VARS.fd").path))
+        #expect(try Firmware.arguments(.bios, override: nil, workDir: dir).isEmpty)
+    }
+
+    @Test("the watcher finds a marker split across reads")
+    func splitMarker() throws {
+        let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-watch-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("serial.log")
+        try Data("boot...\nUNISONOS-FIRST".utf8).write(to: log)
+        var w = ConsoleWatcher(marker: "UNISONOS-FIRSTBOOT-OK")
+        try w.poll(log)
+        #expect(!w.seen)
+        let h = try FileHandle(forWritingTo: log)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data("BOOT-OK\r\n\u{1B}[0m".utf8))
+        try h.close()
+        try w.poll(log)
+        #expect(w.seen)
+        #expect(w.tail(lines: 2) == ["UNISONOS-FIRSTBOOT-OK", ""])
+    }
+}

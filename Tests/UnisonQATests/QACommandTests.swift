@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import UnisonCore
+@testable import UnisonQA
+
+enum CLI {
+    static var unisonctl: URL {
+        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("unisonctl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: "unisonctl")
+    }
+
+    static func run(_ arguments: [String]) throws -> ProcessResult {
+        try SystemProcessRunner().run([unisonctl.path] + arguments, environment: ["UNISONCTL_QUIET": "1", "NO_COLOR": "1"])
+    }
+}
+
+@Suite("unisonctl qa boot exit codes")
+struct QACommandTests {
+    @Test("0 when the marker appears, 1 with the console tail when it does not, 2 for bad input")
+    func exitCodes() throws {
+        let f = try BootFixture(message: "hello\nMARKER-42\n")
+        defer { f.cleanup() }
+        let common = ["--firmware", "bios", "--firmware-file", f.bios.path, "--accel", "tcg", "--memory", "64"]
+        let ok = try CLI.run(["qa", "boot", f.disk.path, "--marker", "MARKER-42", "--timeout", "60"] + common)
+        #expect(ok.status == 0, "\(ok.stderrString)")
+        #expect(ok.stdoutString.contains("boot ok"))
+
+        let json = try CLI.run(["qa", "boot", f.disk.path, "--marker", "MARKER-42", "--timeout", "60", "--json"] + common)
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        #expect(object["schema"] as? String == "unisonctl.qa-boot/v1")
+        #expect(object["markerSeen"] as? Bool == true)
+
+        let missing = try CLI.run(["qa", "boot", f.disk.path, "--marker", "ABSENT", "--timeout", "2"] + common)
+        #expect(missing.status == 1)
+        #expect(missing.stderrString.contains("did not appear"))
+        #expect(missing.stderrString.contains("| hello"), "\(missing.stderrString)")
+
+        let bad = try CLI.run(["qa", "boot", f.dir.appendingPathComponent("none.qcow2").path, "--marker", "M", "--timeout", "5"] + common)
+        #expect(bad.status == 2)
+        #expect(bad.stderrString.contains("does not exist"))
+        let usage = try CLI.run(["qa", "boot", f.disk.path, "--marker", "M", "--timeout", "0"])
+        #expect(usage.status == 2)
+        #expect(processes(mentioning: f.dir.path) == 0)
+    }
+}
