@@ -1,52 +1,35 @@
 import UnisonCore
+import UnisonRelease
 
-/// A reader for the compatibility matrix (`docs/compatibility-matrix.md` of unison-docs) that
-/// keeps line numbers, for the workspace checks. It stands in until UnisonRelease's
-/// `CompatibilityMatrix.parse(markdown:)` lands; the format is the same:
+/// The compatibility matrix (`docs/compatibility-matrix.md` of unison-docs) read for the
+/// workspace checks. The grammar is UnisonRelease's (`CompatibilityMatrix`, `VersionConstraint`),
+/// so that a matrix this check accepts is one the release tooling reads; unlike
+/// `CompatibilityMatrix.parse`, which stops at the first problem, this scan keeps going and
+/// keeps the line of every row, so that each gap becomes its own finding:
 ///
 ///     | platform | orchestrator | auth           | …
 ///     |----------|--------------|----------------|
 ///     | v0.4.0   | v0.4.2       | >=0.4.0 <0.5.0 |
 ///
-/// The table is the first GitHub-flavoured Markdown table whose first header cell is
-/// `platform` (or `release`). A cell is a version (`v1.2.3`, `1.2.3`), a range of space-separated comparators
-/// (`>=1.2.0 <1.3.0`; operators `>=`, `>`, `<=`, `<`, `=`), or empty (`""`, `-`, `—`, `n/a`):
-/// the service is not part of that release. Backticks and bold markers around a cell are ignored.
+/// The table is the first one whose header row starts with `| platform |`, outside code
+/// blocks. A cell is a version (`v1.2.3`, `1.2.3`), comparators that must all hold
+/// (`>=1.2.0 <1.3.0`; `=`, `>`, `>=`, `<`, `<=`), or empty / `-`: the service is not part of that
+/// release. Backticks around a cell are ignored.
 struct CompatMatrixScan {
-    struct Comparator: Equatable {
-        enum Op: String { case ge = ">=", gt = ">", le = "<=", lt = "<", eq = "=" }
-        var op: Op
-        var version: SemVer
-
-        func matches(_ v: SemVer) -> Bool {
-            switch op {
-            case .ge: return !(v < version)
-            case .gt: return version < v
-            case .le: return !(version < v)
-            case .lt: return v < version
-            case .eq: return v.hasSamePrecedence(as: version)
-            }
-        }
-    }
-
     enum Cell: Equatable {
         case unset
-        case exact(SemVer)
-        case range([Comparator])
+        case constraint(VersionConstraint)
         case invalid(String)
 
-        /// True when `version` is what the cell asks for. Pre-releases satisfy a range only
-        /// when one of its comparators is itself a pre-release of the same major.minor.patch.
+        /// True when `version` is what the cell asks for. A pre-release satisfies a range only
+        /// when one of its comparators is itself a pre-release of the same major.minor.patch
+        /// (as npm's semver does), so `>=1.2.0 <1.3.0` is not met by `1.2.5-rc.1` alone.
         func accepts(_ version: SemVer) -> Bool {
-            switch self {
-            case .unset, .invalid: return false
-            case let .exact(v): return v.hasSamePrecedence(as: version)
-            case let .range(comparators):
-                if version.isPrerelease, !comparators.contains(where: {
-                    $0.version.isPrerelease && $0.version.major == version.major && $0.version.minor == version.minor && $0.version.patch == version.patch
-                }) { return false }
-                return comparators.allSatisfy { $0.matches(version) }
-            }
+            guard case let .constraint(constraint) = self else { return false }
+            if constraint.exactVersion == nil, version.isPrerelease, !constraint.comparators.contains(where: {
+                $0.version.isPrerelease && $0.version.major == version.major && $0.version.minor == version.minor && $0.version.patch == version.patch
+            }) { return false }
+            return constraint.isSatisfied(by: version)
         }
     }
 
@@ -54,7 +37,8 @@ struct CompatMatrixScan {
         var line: Int
         var platformText: String
         var platform: SemVer?
-        /// Cells by column name (the header text of each service column).
+        /// Number of cells, the platform cell included.
+        var cellCount: Int
         var cells: [(column: String, text: String, cell: Cell)]
     }
 
@@ -64,98 +48,65 @@ struct CompatMatrixScan {
     var columns: [String]
     var rows: [Row]
 
-    /// Header text of the first column: `platform` (the documented form) or `release`.
-    static let firstColumnNames: Set<String> = ["platform", "release"]
-
-    static let unsetMarkers: Set<String> = ["", "-", "—", "–", "n/a", "na", "none"]
-
-    /// The matrix in `markdown`, or nil when it has no table headed `platform`.
+    /// The matrix in `markdown`, or nil when it has no table headed `| platform |`.
     static func scan(markdown: String) -> CompatMatrixScan? {
         let lines = markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var index = 0
         var inFence = false
-        while index + 1 < lines.count {
-            let line = lines[index]
-            let trimmed = line.trimmingSpaces
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle() }
-            if !inFence, trimmed.contains("|"), isDelimiterRow(lines[index + 1]) {
-                let header = cells(line).map(clean)
-                if let first = header.first, Self.firstColumnNames.contains(first.lowercased()) {
-                    var scan = CompatMatrixScan(headerLine: index + 1, columns: Array(header.dropFirst()), rows: [])
-                    var r = index + 2
-                    while r < lines.count, lines[r].contains("|"), !lines[r].trimmingSpaces.isEmpty {
-                        let values = cells(lines[r]).map(clean)
-                        let platformText = values.first ?? ""
-                        var row = Row(line: r + 1, platformText: platformText, platform: SemVer(platformText), cells: [])
-                        for (offset, column) in scan.columns.enumerated() {
-                            let text = offset + 1 < values.count ? values[offset + 1] : ""
-                            row.cells.append((column, text, parseCell(text)))
-                        }
-                        scan.rows.append(row)
-                        r += 1
-                    }
-                    return scan
+        for index in lines.indices {
+            let trimmed = lines[index].trimmingSpaces
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
+            guard !inFence, trimmed.hasPrefix("|"), cells(trimmed).first?.lowercased() == "platform" else { continue }
+            let header = cells(trimmed)
+            var scan = CompatMatrixScan(headerLine: index + 1, columns: Array(header.dropFirst()), rows: [])
+            var r = index + 1
+            if r < lines.count, isDelimiterRow(lines[r]) { r += 1 }
+            while r < lines.count, lines[r].trimmingSpaces.hasPrefix("|") {
+                let values = cells(lines[r].trimmingSpaces)
+                let platformText = values.first ?? ""
+                var row = Row(line: r + 1, platformText: platformText, platform: SemVer(platformText), cellCount: values.count, cells: [])
+                for (offset, column) in scan.columns.enumerated() {
+                    let text = offset + 1 < values.count ? values[offset + 1] : ""
+                    row.cells.append((column, text, parseCell(text)))
                 }
+                scan.rows.append(row)
+                r += 1
             }
-            index += 1
+            return scan
         }
         return nil
     }
 
-    /// `|---|:--:|` (leading and trailing pipes optional).
+    /// `|---|:--:|`
     static func isDelimiterRow(_ line: String) -> Bool {
-        let parts = cells(line)
-        guard !parts.isEmpty else { return false }
-        return parts.allSatisfy { part in
-            var p = Substring(part.trimmingSpaces)
-            if p.hasPrefix(":") { p = p.dropFirst() }
-            if p.hasSuffix(":") { p = p.dropLast() }
-            return !p.isEmpty && p.allSatisfy { $0 == "-" }
-        }
+        let parts = cells(line.trimmingSpaces)
+        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }
     }
 
-    /// Cells of a table row: split at pipes that are not escaped (`\|`), the empty cells
-    /// before a leading and after a trailing pipe dropped.
+    /// Cells of a `| a | b |` row: split at pipes not escaped with `\`, trimmed, one pair of
+    /// backticks around a cell removed (the same reading as `CompatibilityMatrix`).
     static func cells(_ line: String) -> [String] {
+        var body = Substring(line)
+        if body.hasPrefix("|") { body = body.dropFirst() }
+        if body.hasSuffix("|"), !body.hasSuffix("\\|") { body = body.dropLast() }
         var out: [String] = []
         var current = ""
         var escaped = false
-        for c in line {
+        for c in body {
             if escaped { current.append(c); escaped = false; continue }
-            if c == "\\" { escaped = true; current.append(c); continue }
+            if c == "\\" { escaped = true; continue }
             if c == "|" { out.append(current); current = ""; continue }
             current.append(c)
         }
         out.append(current)
-        if out.first?.trimmingSpaces.isEmpty == true { out.removeFirst() }
-        if out.last?.trimmingSpaces.isEmpty == true { out.removeLast() }
-        return out.map { $0.trimmingSpaces }
-    }
-
-    /// A cell without the markup people put around versions: backticks, `**`.
-    static func clean(_ text: String) -> String {
-        text.replacingOccurrences(of: "`", with: "").replacingOccurrences(of: "**", with: "").trimmingSpaces
+        return out.map { cell in
+            var t = cell.trimmingSpaces
+            if t.count >= 2, t.hasPrefix("`"), t.hasSuffix("`") { t = String(t.dropFirst().dropLast()) }
+            return t
+        }
     }
 
     static func parseCell(_ text: String) -> Cell {
-        if unsetMarkers.contains(text.lowercased()) { return .unset }
-        if let v = SemVer(text) { return .exact(v) }
-        // Comparators, with or without a space between operator and version.
-        var comparators: [Comparator] = []
-        var tokens = text.split(separator: " ").map(String.init)
-        var merged: [String] = []
-        while !tokens.isEmpty {
-            let t = tokens.removeFirst()
-            if Comparator.Op(rawValue: t) != nil, let next = tokens.first { merged.append(t + next); tokens.removeFirst() } else { merged.append(t) }
-        }
-        for token in merged {
-            let op: Comparator.Op
-            if token.hasPrefix(">=") { op = .ge } else if token.hasPrefix("<=") { op = .le }
-            else if token.hasPrefix(">") { op = .gt } else if token.hasPrefix("<") { op = .lt }
-            else if token.hasPrefix("=") { op = .eq } else { return .invalid(text) }
-            guard let v = SemVer(String(token.dropFirst(op.rawValue.count))) else { return .invalid(text) }
-            comparators.append(Comparator(op: op, version: v))
-        }
-        return comparators.isEmpty ? .invalid(text) : .range(comparators)
+        if text.isEmpty || text == "-" { return .unset }
+        return VersionConstraint(text).map(Cell.constraint) ?? .invalid(text)
     }
 }

@@ -41,6 +41,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     case compatUnknownColumn = "compat.unknown-column"
     case compatBadCell = "compat.bad-cell"
     case compatDuplicateRow = "compat.duplicate-row"
+    case compatUnreadable = "compat.unreadable"
     // release tags
     case tagsNotSemver = "tags.not-semver"
     case tagsServiceMissingReleaseTag = "tags.service-missing-release-tag"

@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonRelease
 import UnisonSpec
 
 /// Release tags and the compatibility matrix: tag names, the matrix's shape and cells, platform
@@ -46,7 +47,7 @@ extension WorkspaceCheck.Context {
         }
         guard let matrix = CompatMatrixScan.scan(markdown: text) else {
             findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
-                                    "\(file) has no table whose first column is 'platform' (or 'release')",
+                                    "\(file) has no table whose header row starts with '| platform |'",
                                     hint: "head the matrix | platform | <service> | … | with a delimiter row below it"))
             return
         }
@@ -71,9 +72,14 @@ extension WorkspaceCheck.Context {
         // Rows and cells.
         var seen: [SemVer: Int] = [:]
         for row in matrix.rows {
+            if row.cellCount != matrix.columns.count + 1 {
+                findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
+                                        "the row has \(row.cellCount) cells, the header has \(matrix.columns.count + 1)",
+                                        hint: "give every row one cell per column ('-' for a service the release does not ship)"))
+            }
             if let platform = row.platform {
                 if let first = seen[platform] {
-                    findings.append(Finding(.compatDuplicateRow, .warning, repo: docs.repo.name, file: file, line: row.line,
+                    findings.append(Finding(.compatDuplicateRow, .error, repo: docs.repo.name, file: file, line: row.line,
                                             "a second row for platform \(row.platformText) (the first is on line \(first))",
                                             hint: "keep one row per platform release"))
                 } else {
@@ -89,9 +95,24 @@ extension WorkspaceCheck.Context {
                     let xRange = cell.text.lowercased().hasSuffix(".x") || cell.text.hasSuffix(".*")
                     findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
                                             "cell '\(cell.text)' (column \(cell.column), platform \(row.platformText)) is neither a version nor a range",
-                                            hint: (xRange ? "x-ranges are not read; write them as comparators (0.1.x is >=0.1.0 <0.2.0). " : "")
+                                            hint: (xRange ? "x-ranges are not read; write comparators instead (0.1.x is >=0.1.0 <0.2.0). " : "")
                                                 + "write v1.2.3, a range such as >=1.2.0 <1.3.0, or leave it empty ('-') when the service is not part of the release"))
                 }
+            }
+        }
+
+        // The release tooling's own reading of the file: anything it rejects that the scan above
+        // did not already report at that line.
+        do {
+            _ = try CompatibilityMatrix.parse(markdown: text, path: file)
+        } catch let ReleaseError.invalidMatrix(_, line, reason) {
+            let reported = findings.contains {
+                $0.file == file && $0.line == line && ($0.rule == .compatBadCell || $0.rule == .compatDuplicateRow)
+            }
+            if !reported {
+                findings.append(Finding(.compatUnreadable, .error, repo: docs.repo.name, file: file, line: line,
+                                        "the release tooling cannot read the matrix: \(reason)",
+                                        hint: "unisonctl compat reads the same file; fix the table there"))
             }
         }
 
@@ -112,25 +133,18 @@ extension WorkspaceCheck.Context {
             guard let platform = row.platform else { continue }
             let released = platformVersions.contains { $0.hasSamePrecedence(as: platform) }
             for cell in row.cells {
-                switch cell.cell {
-                case .unset, .invalid: continue
-                case .exact, .range: break
-                }
+                guard case let .constraint(constraint) = cell.cell else { continue }
                 guard let service = service(forColumn: cell.column), let repoName = service.repo,
                       let serviceRepo = repos.first(where: { $0.repo.name == repoName }) else { continue }
                 let versions = try tags(of: serviceRepo).compactMap(SemVer.init)
                 if versions.contains(where: cell.cell.accepts) { continue }
-                let wanted: String
-                if case let .exact(v) = cell.cell { wanted = "no tag \(v.tagString(forceV: true))" } else { wanted = "no tag in \(cell.text)" }
+                let wanted = constraint.exactVersion.map { "no tag \($0.tagString(forceV: true))" } ?? "no tag in \(cell.text)"
                 let state = released ? "platform release \(row.platformText)" : "platform \(row.platformText) (not tagged yet)"
                 findings.append(Finding(.tagsServiceMissingReleaseTag, released ? .error : .warning, repo: repoName, file: file, line: row.line,
                                         "\(state) lists \(service.name) \(cell.text), and \(repoName) has \(wanted)",
-                                        hint: {
-                                            if case let .exact(v) = cell.cell {
-                                                return "tag the released commit: git -C \(serviceRepo.relativePath) tag \(v.tagString(forceV: true)) <commit>, then push the tag; or correct the row"
-                                            }
-                                            return "tag a release of \(repoName) inside the range, or correct the row"
-                                        }()))
+                                        hint: constraint.exactVersion.map {
+                                            "tag the released commit: git -C \(serviceRepo.relativePath) tag \($0.tagString(forceV: true)) <commit>, then push the tag; or correct the row"
+                                        } ?? "tag a release of \(repoName) inside the range, or correct the row"))
             }
         }
     }

@@ -1,24 +1,33 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonRelease
 import UnisonSpec
 @testable import UnisonWorkspace
 
 @Suite struct CompatMatrixScanTests {
+    /// Cells read with UnisonRelease's grammar: (text, exact version, comparator count), or nil when invalid.
     @Test(arguments: [
-        ("v1.2.3", CompatMatrixScan.Cell.exact(SemVer(1, 2, 3, hasPrefixV: true))),
-        ("1.2.3-beta.1", .exact(SemVer(1, 2, 3, prerelease: [.alphanumeric("beta"), .numeric(1)]))),
-        ("", .unset), ("-", .unset), ("—", .unset), ("n/a", .unset),
-        (">=1.2.0 <1.3.0", .range([.init(op: .ge, version: SemVer(1, 2, 0)), .init(op: .lt, version: SemVer(1, 3, 0))])),
-        (">= v1.2.0", .range([.init(op: .ge, version: SemVer(1, 2, 0))])),
-        ("latest", .invalid("latest")), ("~1.2", .invalid("~1.2")), (">=1.2", .invalid(">=1.2")), ("v1.02.3", .invalid("v1.02.3")),
-    ])
-    func cellsAreRead(_ text: String, _ expected: CompatMatrixScan.Cell) {
-        #expect(CompatMatrixScan.parseCell(text) == expected)
+        ("v1.2.3", "1.2.3", 1), ("1.2.3-beta.1", "1.2.3-beta.1", 1), (">=1.2.0 <1.3.0", nil, 2), ("<=v2.0.0", nil, 1),
+    ] as [(String, String?, Int)])
+    func validCells(_ text: String, _ exact: String?, _ comparators: Int) throws {
+        guard case let .constraint(c) = CompatMatrixScan.parseCell(text) else { Issue.record("'\(text)' should be valid"); return }
+        #expect(c.exactVersion?.description == exact)
+        #expect(c.comparators.count == comparators)
+    }
+
+    @Test(arguments: ["latest", "~1.2", ">=1.2", "v1.02.3", "0.1.x", "—", "n/a", ">= v1.2.0"])
+    func invalidCells(_ text: String) {
+        #expect(CompatMatrixScan.parseCell(text) == .invalid(text))
+    }
+
+    @Test func unsetCells() {
+        #expect(CompatMatrixScan.parseCell("") == .unset && CompatMatrixScan.parseCell("-") == .unset)
     }
 
     @Test func rangesFollowSemVerPrecedence() {
         let range = CompatMatrixScan.parseCell(">=1.2.0 <1.3.0")
+        #expect(!CompatMatrixScan.parseCell("latest").accepts(SemVer(1, 2, 0)))
         #expect(range.accepts(SemVer(1, 2, 0)) && range.accepts(SemVer(1, 2, 9)))
         #expect(!range.accepts(SemVer(1, 3, 0)) && !range.accepts(SemVer(1, 1, 9)))
         #expect(!range.accepts(SemVer("1.2.5-rc.1")!))  // a pre-release needs a pre-release comparator
@@ -36,23 +45,44 @@ import UnisonSpec
         ```
 
         Intro | with a pipe
-        platform | `auth` | **orchestrator**
-        :---|:---:|---:
-        v0.4.0 | v0.4.1 | `>=0.4.0 <0.5.0`
-        v0.3.0 | \\| | -
+        | Platform | `auth` | orchestrator |
+        |:---|:---:|---:|
+        | v0.4.0 | v0.4.1 | `>=0.4.0 <0.5.0` |
+        | v0.3.0 | a\\|b | - |
+        | v0.2.0 | v0.2.0 |
+        after the table
 
         | platform | later |
         """
         let scan = try #require(CompatMatrixScan.scan(markdown: text))
         #expect(scan.headerLine == 9)
         #expect(scan.columns == ["auth", "orchestrator"])
-        #expect(scan.rows.map(\.line) == [11, 12])
-        #expect(scan.rows[0].cells.map(\.cell) == [.exact(SemVer(0, 4, 1)), .range([.init(op: .ge, version: SemVer(0, 4, 0)), .init(op: .lt, version: SemVer(0, 5, 0))])])
-        #expect(scan.rows[1].cells.map(\.text) == ["\\|", "-"])
+        #expect(scan.rows.map(\.line) == [11, 12, 13])
+        #expect(scan.rows[0].cells.map(\.cell) == [.constraint(VersionConstraint("v0.4.1")!), .constraint(VersionConstraint(">=0.4.0 <0.5.0")!)])
+        #expect(scan.rows[1].cells.map(\.text) == ["a|b", "-"])
+        #expect(scan.rows.map(\.cellCount) == [3, 3, 2])
         #expect(CompatMatrixScan.scan(markdown: "| service | v |\n|---|---|\n") == nil)
-        // `Release` heads the first column in unison-docs today; it is read the same way.
-        let release = try #require(CompatMatrixScan.scan(markdown: "| Release | unison-auth |\n|---|---|\n| 0.0.1 | 0.1.x |\n"))
-        #expect(release.columns == ["unison-auth"] && release.rows.first?.cells.first?.cell == .invalid("0.1.x"))
+        // unison-docs heads its table `Release` today: the release tooling does not read that.
+        #expect(CompatMatrixScan.scan(markdown: "| Release | unison-auth |\n|---|---|\n| 0.0.1 | 0.1.x |\n") == nil)
+    }
+
+    /// What the scan accepts, UnisonRelease's parser accepts too, and the other way round.
+    @Test(arguments: [
+        "| platform | auth |\n|---|---|\n| v0.4.0 | v0.4.1 |\n| 0.3.0 | `>=0.3.0 <0.4.0` |\n| v0.2.0 | - |\n",
+        "| platform | auth |\n|---|---|\n| v0.4.0 | latest |\n",
+        "| platform | auth |\n|---|---|\n| v0.4.0 | v1 | v2 |\n",
+        "| platform | auth |\n|---|---|\n| v0.4.0 | v1.0.0 |\n| v0.4.0 | v1.0.0 |\n",
+        "| platform | auth |\n|---|---|\n| 0.x | v1.0.0 |\n",
+    ])
+    func scanAgreesWithTheReleaseParser(_ text: String) throws {
+        let scan = try #require(CompatMatrixScan.scan(markdown: text))
+        var seen: Set<String> = []
+        let clean = scan.rows.allSatisfy { row in
+            row.platform != nil && row.cellCount == scan.columns.count + 1 && seen.insert(row.platform!.description).inserted
+                && row.cells.allSatisfy { if case .invalid = $0.cell { return false } else { return true } }
+        }
+        let parsed = Result { try CompatibilityMatrix.parse(markdown: text) }
+        #expect(clean == ((try? parsed.get()) != nil))
     }
 }
 
@@ -100,6 +130,9 @@ import UnisonSpec
         #expect(f.with(.compatBadCell).map(\.line) == [6, 8])
         #expect(f.with(.compatBadCell).first?.message.contains("'latest'") == true)
         #expect(f.with(.compatDuplicateRow).map(\.line) == [7])
+        #expect(f.with(.compatDuplicateRow).first?.severity == .error)
+        // The release parser stops at line 6, which is already reported as a bad cell.
+        #expect(f.with(.compatUnreadable).isEmpty)
         let withoutRow = f.with(.compatReleaseWithoutRow)
         #expect(withoutRow.count == 1 && withoutRow[0].message.contains("v0.3.0") && withoutRow[0].repo == "unison-docs"
                 && withoutRow[0].file == file && withoutRow[0].line == nil && withoutRow[0].severity == .error)
@@ -130,5 +163,13 @@ import UnisonSpec
         report = try WorkspaceCheck.run(directory: src, spec: spec, runner: sandbox.runner)
         let finding = try #require(report.findings.with(.compatMissingMatrix).first)
         #expect(finding.message.contains("no table") && finding.severity == .error)
+
+        // A table the scan reads but the release tooling rejects: a service named twice.
+        try sandbox.commit(docs, "docs/compatibility-matrix.md",
+                           "# Matrix\n\n| platform | auth | orchestrator | policy | auth |\n|---|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n")
+        report = try WorkspaceCheck.run(directory: src, spec: spec, runner: sandbox.runner)
+        let unreadable = try #require(report.findings.with(.compatUnreadable).first)
+        #expect(unreadable.line == 3 && unreadable.message.contains("appears twice") && unreadable.severity == .error)
+        #expect(report.findings.filter { $0.rule.rawValue.hasPrefix("compat.") }.count == 1, "\(report.findings.described)")
     }
 }
