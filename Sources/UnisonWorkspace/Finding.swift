@@ -81,14 +81,16 @@ public struct Finding: Sendable, Hashable {
         return line.map { "\(file):\($0)" } ?? file
     }
 
-    /// The order reports use: by repo, then file and line, then rule and message.
+    /// The order reports use: by repo, then file and line, then rule, severity, message and
+    /// hint — a total order, so a report prints the same whatever order checks ran in.
     static func precedes(_ a: Finding, _ b: Finding) -> Bool {
         if a.repo != b.repo { return a.repo < b.repo }
         if (a.file ?? "") != (b.file ?? "") { return (a.file ?? "") < (b.file ?? "") }
         if (a.line ?? 0) != (b.line ?? 0) { return (a.line ?? 0) < (b.line ?? 0) }
         if a.rule != b.rule { return a.rule.rawValue < b.rule.rawValue }
         if a.severity != b.severity { return a.severity < b.severity }
-        return a.message < b.message
+        if a.message != b.message { return a.message < b.message }
+        return a.hint < b.hint
     }
 }
 

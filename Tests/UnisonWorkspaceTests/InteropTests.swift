@@ -37,6 +37,26 @@ import UnisonSpec
         #expect(headings.count == 5)
     }
 
+    @Test func reportsAreOrderedAndDeduplicatedWhateverTheInputOrder() throws {
+        var findings: [Finding] = []
+        for repo in ["b", "a"] {
+            for line in [3, nil, 1] as [Int?] {
+                findings.append(Finding(.gitDirty, .error, repo: repo, file: line == nil ? nil : "\(repo)/f", line: line, "m", hint: "h2"))
+                findings.append(Finding(.gitDirty, .error, repo: repo, file: line == nil ? nil : "\(repo)/f", line: line, "m", hint: "h1"))
+            }
+        }
+        let reference = try FindingsReport(schema: "s", findings: findings).json()
+        for seed in 0..<5 {
+            var shuffled = findings.reversed() + findings
+            shuffled.swapAt(seed, shuffled.count - 1 - seed)
+            #expect(try FindingsReport(schema: "s", findings: shuffled).json() == reference)
+        }
+        let report = FindingsReport(schema: "s", findings: findings + findings)
+        #expect(report.findings.count == findings.count)
+        #expect(report.findings.map { "\($0.repo)\($0.line ?? 0)\($0.hint)" }
+                == ["a0h1", "a0h2", "a1h1", "a1h2", "a3h1", "a3h2", "b0h1", "b0h2", "b1h1", "b1h2", "b3h1", "b3h2"])
+    }
+
     @Test func gapReportTablesAndJSONReadBack() throws {
         let report = FindingsReport(schema: FindingsReport.workspaceSchema, findings: [
             Finding(.gitDirty, .error, repo: "unison-auth", file: "unison-auth/a|b.py", "uncommitted change", hint: "commit | discard"),
