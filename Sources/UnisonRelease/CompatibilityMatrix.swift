@@ -44,8 +44,15 @@ public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConve
         comparators.count == 1 && comparators[0].op == .eq ? comparators[0].version : nil
     }
 
+    /// All comparators hold. As in npm ranges, a pre-release only satisfies a constraint that
+    /// names a pre-release of the same MAJOR.MINOR.PATCH (`<1.3.0` does not take `1.3.0-beta.1`).
     public func isSatisfied(by v: SemVer) -> Bool {
-        comparators.allSatisfy { c in
+        if v.isPrerelease, !comparators.contains(where: {
+            $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (v.major, v.minor, v.patch)
+        }) {
+            return false
+        }
+        return comparators.allSatisfy { c in
             switch c.op {
             case .eq: return v.hasSamePrecedence(as: c.version)
             case .gt: return c.version < v

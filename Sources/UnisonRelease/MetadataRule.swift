@@ -51,18 +51,20 @@ public struct MetadataRule: Sendable, Equatable {
     public static let defaultLines = ["type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr"]
 
     /// Parses every line (blank lines and `#` comment lines dropped) and orders them by
-    /// priority, highest first; equal priorities keep their input order (JS sort is stable).
+    /// priority, highest first. The order is the one JavaScript's `Array.prototype.sort` (V8)
+    /// gives with the action's comparator: stable for numbers, and the same placement when a
+    /// priority is not a number (the comparator then calls it equal to everything).
     public static func parseAll(_ lines: [String]) throws -> [MetadataRule] {
         var inputs = MetadataInput.lines(lines)
         if inputs.isEmpty { inputs = defaultLines }
         let rules = try inputs.map(parse)
-        return rules.enumerated().sorted { a, b in
-            let pa = MetadataJS.number(a.element["priority"] ?? "") ?? .nan
-            let pb = MetadataJS.number(b.element["priority"] ?? "") ?? .nan
-            if pa > pb { return true }
-            if pa < pb { return false }
-            return a.offset < b.offset
-        }.map(\.element)
+        return V8Sort.sorted(rules) { a, b in
+            let pa = MetadataJS.number(a["priority"] ?? "") ?? .nan
+            let pb = MetadataJS.number(b["priority"] ?? "") ?? .nan
+            if pa < pb { return 1 }
+            if pa > pb { return -1 }
+            return 0
+        }
     }
 
     public static func parse(_ line: String) throws -> MetadataRule {
@@ -318,5 +320,51 @@ enum MetadataCSV {
         if quoted { throw ReleaseError.invalidRule(line: line, reason: "quote not closed") }
         fields.append(current)
         return fields
+    }
+}
+
+/// V8's `Array.prototype.sort` for arrays shorter than 64 elements (one run: the initial
+/// ascending/descending run, then binary insertion sort), so that comparators that are not
+/// consistent (NaN priorities) order elements exactly as the action's runtime does. Longer
+/// arrays fall back to a stable sort, which agrees whenever the comparator is consistent.
+enum V8Sort {
+    static func sorted<T>(_ input: [T], by compare: (T, T) -> Int) -> [T] {
+        var a = input
+        let n = a.count
+        guard n >= 2 else { return a }
+        guard n < 64 else {
+            return a.enumerated().sorted { x, y in
+                let c = compare(x.element, y.element)
+                return c != 0 ? c < 0 : x.offset < y.offset
+            }.map(\.element)
+        }
+        // CountAndMakeRun
+        var runLength = 2
+        let descending = compare(a[1], a[0]) < 0
+        var previous = a[1]
+        var i = 2
+        while i < n {
+            let order = compare(a[i], previous)
+            if descending ? order >= 0 : order < 0 { break }
+            previous = a[i]
+            runLength += 1
+            i += 1
+        }
+        if descending { a[0..<runLength].reverse() }
+        // BinaryInsertionSort(low: 0, start: runLength, high: n)
+        var start = runLength
+        while start < n {
+            let pivot = a[start]
+            var left = 0, right = start
+            while left < right {
+                let mid = left + ((right - left) >> 1)
+                if compare(pivot, a[mid]) < 0 { right = mid } else { left = mid + 1 }
+            }
+            var p = start
+            while p > left { a[p] = a[p - 1]; p -= 1 }
+            a[left] = pivot
+            start += 1
+        }
+        return a
     }
 }
