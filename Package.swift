@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "UnisonImageTests", dependencies: ["UnisonImage", "UnisonCore"]),
         .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore"]),
         .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore"]),
-        .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore"]),
+        .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease"]),
         .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"], exclude: ["Golden"]),
     ]
 )

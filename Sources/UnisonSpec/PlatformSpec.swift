@@ -60,6 +60,15 @@ public struct Repo: Sendable, Codable, Equatable {
     public var entrypoints: [String: String]
     /// Services whose image this repo builds (empty for non-service repos).
     public var services: [String]
+
+    public init(name: String, role: RepoRole, description: String = "", entrypoints: [String: String] = [:],
+                services: [String] = []) {
+        self.name = name
+        self.role = role
+        self.description = description
+        self.entrypoints = entrypoints
+        self.services = services
+    }
 }
 
 public enum ServiceKind: String, Sendable, Codable { case platform, infrastructure }
