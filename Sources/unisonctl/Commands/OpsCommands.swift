@@ -1,65 +1,151 @@
 import ArgumentParser
+import Foundation
+import UnisonCore
+import UnisonOps
+import UnisonSpec
+
+/// Runs a stack action and prints what each command printed.
+private func runStack(_ action: StackControl.Action, _ specOptions: SpecOptions, json: Bool) throws {
+    let control = StackControl(spec: try InstalledSpec.require(specOptions))
+    let outcome = try control.perform(action)
+    if json { try Output.json(outcome); return }
+    if let note = outcome.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    for step in outcome.steps {
+        if !step.stdout.isEmpty { print(step.stdout, terminator: step.stdout.hasSuffix("\n") ? "" : "\n") }
+        if !step.stderr.isEmpty { FileHandle.standardError.write(Data(step.stderr.utf8)) }
+    }
+}
 
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start",
-        abstract: "Start the platform stack.",
-        subcommands: []
-    )
+        commandName: "start", abstract: "Start the platform stack.",
+        discussion: "Through systemd when it runs, else docker compose. Refuses while the env file holds placeholder or development secrets.")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+    func run() async throws { try runStack(.start, specOptions, json: output.json) }
 }
 
 struct StopCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stop",
-        abstract: "Stop the platform stack.",
-        subcommands: []
-    )
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop the platform stack.")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+    func run() async throws { try runStack(.stop, specOptions, json: output.json) }
 }
 
 struct RestartCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "restart",
-        abstract: "Restart the platform stack.",
-        subcommands: []
-    )
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart the platform stack.")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+    func run() async throws { try runStack(.restart, specOptions, json: output.json) }
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
-        abstract: "Show the state of every service.",
-        subcommands: []
-    )
-}
-
-struct HealthCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "health",
-        abstract: "Poll every service's health endpoint.",
-        subcommands: []
-    )
-}
-
-struct LogsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "logs",
-        abstract: "Show service logs.",
-        subcommands: []
-    )
-}
-
-struct DoctorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "doctor",
-        abstract: "Check the host and the install, each finding with a fix.",
-        subcommands: []
-    )
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the state of every service.")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+    func run() async throws { try runStack(.status, specOptions, json: output.json) }
 }
 
 struct RecoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recover",
-        abstract: "Bring a failed stack back to a known state.",
-        subcommands: []
-    )
+        commandName: "recover", abstract: "Bring a failed stack back to a known state.",
+        discussion: "Clears a failed unit, removes the project's containers (volumes and data are kept) and starts it again.")
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+    func run() async throws { try runStack(.recover, specOptions, json: output.json) }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show service logs.")
+    @Argument(help: "One service (default: the whole stack).")
+    var service: String?
+    @Option(name: .long, help: "Lines to show from the end.")
+    var tail: Int = 200
+    @Flag(name: [.short, .long], help: "Keep following new lines.")
+    var follow = false
+    @OptionGroup var specOptions: SpecOptions
+
+    func run() async throws {
+        let control = StackControl(spec: try InstalledSpec.require(specOptions))
+        let action = StackControl.Action.logs(service: service, tail: tail, follow: follow)
+        let backend = try control.preflight(action)
+        // Logs stream straight to the terminal rather than through a captured runner.
+        for command in control.commands(for: action, backend: backend) {
+            guard let exe = SystemProcessRunner.which(command[0]) else { throw ProcessError.notFound(tool: command[0], hint: nil) }
+            let process = Process()
+            process.executableURL = exe
+            process.arguments = Array(command.dropFirst())
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+        }
+    }
+}
+
+struct HealthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health", abstract: "Poll every service's health endpoint.",
+        discussion: "Exit status: 0 every service healthy, 1 some unhealthy, 2 cannot check.")
+    @Flag(name: .long, help: "Keep polling until every service is healthy or --timeout passes.")
+    var wait = false
+    @Option(name: .long, help: "Seconds to wait with --wait.")
+    var timeout: Double = 300
+    @Option(name: .long, help: "Seconds each request may take.")
+    var requestTimeout: Double = 5
+    @Option(name: .long, help: "Seconds between polls with --wait.")
+    var interval: Double = 2
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard timeout > 0, requestTimeout > 0, interval > 0 else { throw ValidationError("--timeout, --request-timeout and --interval must be positive") }
+    }
+
+    func run() async throws {
+        let spec = try InstalledSpec.require(specOptions)
+        let control = StackControl(spec: spec)
+        let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
+            : ComposeHealthSource(composeFile: control.hostPath(control.layout.composeFile))
+        let checker = HealthChecker(spec: spec, requestTimeout: requestTimeout, containerHealth: docker)
+        let report = wait ? checker.wait(timeout: timeout, interval: interval) : checker.checkOnce()
+        if output.json {
+            try Output.json(report)
+        } else {
+            for s in report.services {
+                Output.line("\(s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.url ?? "-")  \(s.detail)")
+            }
+            Output.line(report.healthy ? "all \(report.services.count) services healthy"
+                        : report.exitCode == 1 ? "some services are unhealthy" : "health could not be checked for every service")
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "Check the host and the install, each finding with a fix.",
+        discussion: "Exit status: 0 no errors (warnings allowed), 1 some error found.")
+    @Option(name: .long, help: ArgumentHelp("Check an install staged in this directory.", valueName: "dir"))
+    var root: String?
+    @Option(name: .customLong("models"), help: ArgumentHelp("Model pack to size RAM and disk for.", valueName: "pack"))
+    var models: String?
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+
+    func run() async throws {
+        let rootURL = URL(fileURLWithPath: root ?? "/")
+        let control = StackControl(spec: try InstalledSpec.require(specOptions, root: rootURL), root: rootURL)
+        let report = Doctor(control: control, modelPack: models).run()
+        if output.json {
+            try Output.json(report)
+        } else {
+            for f in report.findings {
+                let mark = f.level == .ok ? "ok     " : f.level == .warning ? "warning" : "error  "
+                Output.line("\(mark) \(f.check): \(f.message)")
+                if let fix = f.fix, f.level != .ok { Output.line("        fix: \(fix)") }
+            }
+            Output.line("\(report.errors) errors, \(report.warnings) warnings (model pack \(report.modelPack))")
+        }
+        if report.errors > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import UnisonCore
+import UnisonSpec
+
+/// The state of one service's health.
+public enum HealthState: String, Sendable, Codable {
+    case healthy, unhealthy, timeout, refused
+    /// Could not be checked from here (a container-only health command without Docker).
+    case unknown
+}
+
+public struct ServiceHealth: Sendable, Codable, Equatable {
+    public var name: String
+    /// `http://127.0.0.1:<port><path>`, or nil for services checked inside their container.
+    public var url: String?
+    public var state: HealthState
+    public var status: Int?
+    public var detail: String
+}
+
+public struct HealthReport: Sendable, Codable {
+    public var schema = "unisonctl.health/v1"
+    public var healthy: Bool
+    /// 0 all healthy, 1 some unhealthy, 2 cannot check.
+    public var exitCode: Int32
+    public var attempts: Int
+    public var services: [ServiceHealth]
+
+    init(services: [ServiceHealth], attempts: Int) {
+        self.services = services
+        self.attempts = attempts
+        let bad = services.contains { [.unhealthy, .timeout, .refused].contains($0.state) }
+        let unknown = services.isEmpty || services.contains { $0.state == .unknown }
+        exitCode = bad ? ExitStatus.checkFailed.rawValue : unknown ? ExitStatus.badInput.rawValue : ExitStatus.ok.rawValue
+        healthy = exitCode == 0
+    }
+}
+
+/// Where the health of container-only checks (`healthCommand`) comes from: Docker's own view.
+public protocol ContainerHealthSource: Sendable {
+    /// `service -> docker health` ("healthy", "unhealthy", "starting", "" without a check);
+    /// throws when Docker cannot be asked.
+    func health(project: String) throws -> [String: String]
+}
+
+/// Docker's health through `docker compose ps --format json` (a JSON array or one object a line,
+/// depending on the compose version).
+public struct ComposeHealthSource: ContainerHealthSource {
+    public var runner: any ProcessRunner
+    public var composeFile: String
+    public init(runner: any ProcessRunner = SystemProcessRunner(), composeFile: String) {
+        self.runner = runner
+        self.composeFile = composeFile
+    }
+
+    public func health(project: String) throws -> [String: String] {
+        let r = try runner.run(["docker", "compose", "-f", composeFile, "-p", project, "ps", "--all", "--format", "json"])
+        guard r.status == 0 else { throw OpsError.commandFailed(command: "docker compose ps", status: r.status, stderr: r.stderrString) }
+        var rows: [[String: Any]] = []
+        let text = r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("[") {
+            rows = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+        } else {
+            for line in text.split(separator: "\n") {
+                if let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { rows.append(row) }
+            }
+        }
+        var out: [String: String] = [:]
+        for row in rows {
+            guard let service = row["Service"] as? String else { continue }
+            let state = row["State"] as? String ?? ""
+            let health = row["Health"] as? String ?? ""
+            out[service] = state == "running" ? (health.isEmpty ? "running" : health) : (state.isEmpty ? "unknown" : state)
+        }
+        return out
+    }
+}
+
+/// Polls every service's health endpoint from the spec at `http://127.0.0.1:<healthPort or port><path>`,
+/// all services at once, each with its own request timeout.
+public struct HealthChecker: Sendable {
+    public var spec: PlatformSpec
+    public var host: String
+    public var requestTimeout: TimeInterval
+    public var containerHealth: (any ContainerHealthSource)?
+
+    public init(spec: PlatformSpec, host: String = "127.0.0.1", requestTimeout: TimeInterval = 5,
+                containerHealth: (any ContainerHealthSource)? = nil) {
+        self.spec = spec
+        self.host = host
+        self.requestTimeout = requestTimeout
+        self.containerHealth = containerHealth
+    }
+
+    public func checkOnce(attempts: Int = 1) -> HealthReport {
+        let services = spec.allServices
+        let results = ResultBox(count: services.count)
+        var docker: Result<[String: String], Error>?
+        if services.contains(where: { $0.health == nil && $0.healthCommand != nil }) {
+            if let containerHealth {
+                docker = Result { try containerHealth.health(project: spec.installer.composeProject) }
+            }
+        }
+        let dockerView = docker
+        DispatchQueue.concurrentPerform(iterations: services.count) { i in
+            results.set(i, check(services[i], docker: dockerView))
+        }
+        return HealthReport(services: results.values, attempts: attempts)
+    }
+
+    func check(_ s: Service, docker: Result<[String: String], Error>?) -> ServiceHealth {
+        if let path = s.health {
+            let port = s.healthPort ?? s.port
+            let url = "http://\(host):\(port)\(path)"
+            let started = Date()
+            let result = HTTPProbe.get(host: host, port: port, path: path, timeout: requestTimeout)
+            let ms = Int(Date().timeIntervalSince(started) * 1000)
+            switch result {
+            case let .status(code) where (200..<300).contains(code):
+                return ServiceHealth(name: s.name, url: url, state: .healthy, status: code, detail: "HTTP \(code) in \(ms) ms")
+            case let .status(code):
+                return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: code, detail: "HTTP \(code)")
+            case .refused:
+                return ServiceHealth(name: s.name, url: url, state: .refused, status: nil, detail: "connection refused: nothing listens on port \(port)")
+            case .timedOut:
+                return ServiceHealth(name: s.name, url: url, state: .timeout, status: nil,
+                                     detail: "no answer within \(String(format: "%.1f", requestTimeout)) s")
+            case let .failed(reason):
+                return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: nil, detail: reason)
+            }
+        }
+        guard s.healthCommand != nil else {
+            return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil, detail: "the spec declares no health check")
+        }
+        switch docker {
+        case nil:
+            return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil,
+                                 detail: "checked inside its container (healthCommand); Docker is not available here to ask")
+        case let .failure(error)?:
+            let reason = (error as? OpsError).map { $0 == .dockerMissing ? "Docker is not installed" : $0.description }
+                ?? ((error as? ProcessError).map { "\($0)" } ?? "\(error)")
+            return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil, detail: "cannot ask Docker: \(reason)")
+        case let .success(view)?:
+            switch view[s.name] {
+            case "healthy"?: return ServiceHealth(name: s.name, url: nil, state: .healthy, status: nil, detail: "docker: healthy")
+            case let state?: return ServiceHealth(name: s.name, url: nil, state: .unhealthy, status: nil, detail: "docker: \(state)")
+            case nil: return ServiceHealth(name: s.name, url: nil, state: .unhealthy, status: nil, detail: "docker: no container")
+            }
+        }
+    }
+
+    /// Polls until every service is healthy or `timeout` has passed (then the last report).
+    public func wait(timeout: TimeInterval, interval: TimeInterval = 2) -> HealthReport {
+        let deadline = Date().addingTimeInterval(timeout)
+        var attempt = 1
+        while true {
+            let report = checkOnce(attempts: attempt)
+            if report.healthy || Date().addingTimeInterval(interval) >= deadline { return report }
+            Thread.sleep(forTimeInterval: interval)
+            attempt += 1
+        }
+    }
+}
+
+/// Results written from concurrent checks.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [ServiceHealth?]
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: ServiceHealth) { lock.lock(); storage[i] = value; lock.unlock() }
+    var values: [ServiceHealth] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
+}

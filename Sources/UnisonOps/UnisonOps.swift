@@ -1,1 +1,0 @@
-// UnisonOps: module placeholder until its first type lands.

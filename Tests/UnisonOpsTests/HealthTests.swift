@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import UnisonCore
+import UnisonSpec
+@testable import UnisonOps
+
+@Suite("health against real HTTP servers on 127.0.0.1", .serialized)
+struct HealthTests {
+    @Test("healthy, failing, slow and refusing services are told apart; exit 1")
+    func mixed() throws {
+        let servers = try HealthServers(["ok", "fail", "slow", "refuse"])
+        defer { servers.stop() }
+        let spec = try OpsFixture.spec(OpsFixture.specText(services: [
+            ("good", servers.ports["ok"]!, "/health", nil), ("broken", servers.ports["fail"]!, "/health", nil),
+            ("sluggish", servers.ports["slow"]!, "/health", nil), ("down", servers.ports["refuse"]!, "/health", nil),
+        ]))
+        let started = Date()
+        let report = HealthChecker(spec: spec, requestTimeout: 0.5).checkOnce()
+        #expect(Date().timeIntervalSince(started) < 4, "checks run at once, each with its own timeout")
+        let byName = Dictionary(uniqueKeysWithValues: report.services.map { ($0.name, $0) })
+        #expect(byName["good"]?.state == .healthy && byName["good"]?.status == 200)
+        #expect(byName["good"]?.url == "http://127.0.0.1:\(servers.ports["ok"]!)/health")
+        #expect(byName["broken"]?.state == .unhealthy && byName["broken"]?.status == 500)
+        #expect(byName["sluggish"]?.state == .timeout)
+        #expect(byName["down"]?.state == .refused)
+        #expect(report.exitCode == 1 && !report.healthy)
+    }
+
+    @Test("all healthy exits 0; a healthPort is used when the spec gives one")
+    func allHealthy() throws {
+        let servers = try HealthServers(["ok", "refuse"])
+        defer { servers.stop() }
+        // The service's own port refuses; its health port answers.
+        let text = OpsFixture.specText(services: [("a", servers.ports["refuse"]!, "/healthz", nil)])
+            .replacingOccurrences(of: "    health: /healthz\n", with: "    health: /healthz\n    healthPort: \(servers.ports["ok"]!)\n")
+        let report = HealthChecker(spec: try OpsFixture.spec(text), requestTimeout: 2).checkOnce()
+        #expect(report.exitCode == 0, "\(report.services)")
+        #expect(report.services.first?.url == "http://127.0.0.1:\(servers.ports["ok"]!)/healthz")
+    }
+
+    @Test("--wait polls until a recovering service is healthy")
+    func waitRecovers() throws {
+        let servers = try HealthServers(["flaky"])
+        defer { servers.stop() }
+        let spec = try OpsFixture.spec(OpsFixture.specText(services: [("warming", servers.ports["flaky"]!, "/health", nil)]))
+        let checker = HealthChecker(spec: spec, requestTimeout: 2)
+        #expect(checker.checkOnce().exitCode == 1)
+        let report = checker.wait(timeout: 20, interval: 0.2)
+        #expect(report.exitCode == 0)
+        #expect(report.attempts >= 3)
+        // And gives up at the timeout with the last answer.
+        let stuck = try HealthServers(["fail"])
+        defer { stuck.stop() }
+        let failing = HealthChecker(spec: try OpsFixture.spec(OpsFixture.specText(services: [("x", stuck.ports["fail"]!, "/health", nil)])), requestTimeout: 1)
+        let started = Date()
+        let final = failing.wait(timeout: 1.5, interval: 0.3)
+        #expect(final.exitCode == 1 && final.attempts >= 2)
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test("services checked inside their container: unknown without Docker (exit 2), Docker's answer with it")
+    func containerChecks() throws {
+        let servers = try HealthServers(["ok"])
+        defer { servers.stop() }
+        let spec = try OpsFixture.spec(OpsFixture.specText(services: [("web", servers.ports["ok"]!, "/health", nil),
+                                                                     ("db", 1, nil, "pg_isready")]))
+        let without = HealthChecker(spec: spec, requestTimeout: 2).checkOnce()
+        #expect(without.exitCode == 2)
+        #expect(without.services.first { $0.name == "db" }?.detail.contains("Docker is not available") == true)
+
+        struct Docker: ContainerHealthSource {
+            let answer: [String: String]
+            func health(project: String) throws -> [String: String] { answer }
+        }
+        #expect(HealthChecker(spec: spec, requestTimeout: 2, containerHealth: Docker(answer: ["db": "healthy"])).checkOnce().exitCode == 0)
+        #expect(HealthChecker(spec: spec, requestTimeout: 2, containerHealth: Docker(answer: ["db": "starting"])).checkOnce().exitCode == 1)
+
+        // Docker's NDJSON `ps` output, parsed through a fake runner.
+        let ps = #"{"Service":"db","State":"running","Health":"healthy"}"# + "\n" + #"{"Service":"web","State":"exited","Health":""}"#
+        let runner = FakeRunner([(["docker", "compose"], FakeRunner.ok(ps))])
+        let view = try ComposeHealthSource(runner: runner, composeFile: "/c.yaml").health(project: "unison")
+        #expect(view == ["db": "healthy", "web": "exited"])
+        #expect(runner.commands == [["docker", "compose", "-f", "/c.yaml", "-p", "unison", "ps", "--all", "--format", "json"]])
+    }
+
+    @Test("unisonctl health --json: schema, states and exit codes 1 and 0")
+    func cli() throws {
+        let servers = try HealthServers(["ok", "fail"])
+        defer { servers.stop() }
+        let dir = try OpsFixture.tempDir("health-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let specURL = dir.appendingPathComponent("unison.yaml")
+        try Data(OpsFixture.specText(services: [("good", servers.ports["ok"]!, "/health", nil),
+                                                ("bad", servers.ports["fail"]!, "/health", nil)]).utf8).write(to: specURL)
+        let r = try OpsCLI.run(["health", "--spec", specURL.path, "--json", "--request-timeout", "2"])
+        #expect(r.status == 1, "\(r.stderrString)")
+        let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        #expect(json["schema"] as? String == "unisonctl.health/v1")
+        let states = (json["services"] as? [[String: Any]])?.reduce(into: [String: String]()) { $0[$1["name"] as! String] = $1["state"] as? String }
+        #expect(states == ["good": "healthy", "bad": "unhealthy"])
+
+        try Data(OpsFixture.specText(services: [("good", servers.ports["ok"]!, "/health", nil)]).utf8).write(to: specURL)
+        let ok = try OpsCLI.run(["health", "--spec", specURL.path])
+        #expect(ok.status == 0)
+        #expect(ok.stdoutString.contains("all 1 services healthy"))
+    }
+}
