@@ -71,7 +71,8 @@ public enum CompressionError: Error, CustomStringConvertible, Sendable, Equatabl
 /// Decompresses gzip, including multi-member files (pigz, concatenations).
 public final class GzipSource: ByteSource {
     private let input: FileSource
-    private var stream = z_stream()
+    /// On the heap: zlib keeps a pointer back to its z_stream and checks it on every call.
+    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     private let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     private var inputEnded = false
     private var ended = false
@@ -79,55 +80,58 @@ public final class GzipSource: ByteSource {
 
     public init(_ input: FileSource) throws {
         self.input = input
+        stream.initialize(to: z_stream())
         // 15 + 16: a gzip wrapper is required (RFC 1952).
-        let rc = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "inflateInit2 returned \(rc)") }
     }
 
     deinit {
-        inflateEnd(&stream)
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
         inBuffer.deallocate()
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !ended, buffer.count > 0 else { return 0 }
-        stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-        stream.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
-        while stream.avail_out > 0 {
-            if stream.avail_in == 0 && !inputEnded {
+        stream.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
+        while stream.pointee.avail_out > 0 {
+            if stream.pointee.avail_in == 0 && !inputEnded {
                 let n = try input.read(into: inBuffer)
                 if n == 0 { inputEnded = true } else {
-                    stream.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_in = uInt(n)
+                    stream.pointee.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.pointee.avail_in = uInt(n)
                 }
             }
-            if stream.avail_in == 0 && inputEnded {
+            if stream.pointee.avail_in == 0 && inputEnded {
                 throw CompressionError.truncated(format: "gzip", path: input.path)
             }
-            let before = stream.avail_in
-            let rc = inflate(&stream, Z_NO_FLUSH)
-            inputConsumed += Int64(before - stream.avail_in)
+            let before = stream.pointee.avail_in
+            let rc = inflate(stream, Z_NO_FLUSH)
+            inputConsumed += Int64(before - stream.pointee.avail_in)
             if rc == Z_STREAM_END {
                 // Another member may follow; trailing zero padding ends the stream.
-                if stream.avail_in == 0 {
+                if stream.pointee.avail_in == 0 {
                     let n = try input.read(into: inBuffer)
                     if n == 0 { ended = true; break }
-                    stream.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.avail_in = uInt(n)
+                    stream.pointee.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.pointee.avail_in = uInt(n)
                 }
-                if stream.next_in.pointee == 0 {
+                if stream.pointee.next_in.pointee == 0 {
                     ended = true
                     break
                 }
-                inflateReset(&stream)
+                inflateReset(stream)
                 continue
             }
             guard rc == Z_OK || rc == Z_BUF_ERROR else {
-                let msg = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
+                let msg = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
                 throw CompressionError.corrupt(format: "gzip", path: input.path, offset: inputConsumed, detail: msg)
             }
         }
-        return buffer.count - Int(stream.avail_out)
+        return buffer.count - Int(stream.pointee.avail_out)
     }
 }
 

@@ -28,9 +28,10 @@ import Foundation
 public final class ParallelGzipSink: ByteSink {
     public static let dictionarySize = 32 * 1024
 
-    // Threads: the caller's thread cuts blocks and writes finished ones in order; each block
-    // is deflated by its own task on the global concurrent queue (as many at once as there are
-    // cores). No round barrier: a slow block only delays the writer, never the other workers.
+    // Threads: the caller's thread cuts blocks and writes finished ones in order; `threads`
+    // worker threads of our own deflate blocks as they come. No round barrier: a slow block only
+    // delays the writer, never the other workers. Own threads rather than libdispatch's pool,
+    // which on Linux holds workers back when the machine is busy.
     private let output: ByteSink
     private let level: Int32
     private let blockSize: Int
@@ -45,7 +46,7 @@ public final class ParallelGzipSink: ByteSink {
     private var crc: uLong = crc32(0, nil, 0)
     private var length: UInt64 = 0
     private var finished = false
-    private let queue = DispatchQueue.global(qos: .userInitiated)
+    private let workers: WorkerPool
 
     /// `level` 1...9 (6 is gzip's default); `threads`: blocks compressed at once (the
     /// active cores by default). The output does not depend on `threads`.
@@ -57,8 +58,11 @@ public final class ParallelGzipSink: ByteSink {
         self.blockSize = blockSize
         // Twice the workers, so a worker finds the next block ready while the writer waits.
         self.maxInFlight = max(1, threads) * 2
+        self.workers = WorkerPool(threads: max(1, threads), level: self.level)
         buffer.reserveCapacity(blockSize * 2)
     }
+
+    deinit { workers.shutdown() }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StreamError.finished }
@@ -80,6 +84,7 @@ public final class ParallelGzipSink: ByteSink {
         try submit(Array(buffer[start...]), final: true)
         buffer = []
         while !inFlight.isEmpty { try writeOldest() }
+        workers.shutdown()
         var trailer = [UInt8](repeating: 0, count: 8)
         let c = UInt32(truncatingIfNeeded: crc)
         let n = UInt32(truncatingIfNeeded: length)
@@ -110,7 +115,7 @@ public final class ParallelGzipSink: ByteSink {
             ? Array(block.suffix(Self.dictionarySize))
             : Array((dictionary + block).suffix(Self.dictionarySize))
         inFlight.append(task)
-        queue.async { task.run() }
+        workers.submit(task)
         while inFlight.count > maxInFlight { try writeOldest() }
     }
 
@@ -126,6 +131,58 @@ public final class ParallelGzipSink: ByteSink {
             throw error
         case nil:
             throw CompressionError.codec(format: "gzip", detail: "a block finished without a result")
+        }
+    }
+
+    /// Worker threads taking blocks in submission order until shut down.
+    private final class WorkerPool: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var queue: [BlockTask] = []
+        private var head = 0
+        private var stopping = false
+        private let level: Int32
+
+        init(threads: Int, level: Int32) {
+            self.level = level
+            for i in 0..<threads {
+                let thread = Thread { [self] in loop() }
+                thread.name = "unisonctl-gzip-\(i)"
+                thread.start()
+            }
+        }
+
+        func submit(_ task: BlockTask) {
+            condition.lock()
+            queue.append(task)
+            condition.signal()
+            condition.unlock()
+        }
+
+        func shutdown() {
+            condition.lock()
+            stopping = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        private func loop() {
+            let deflater = Deflater(level: level)
+            while true {
+                condition.lock()
+                while head == queue.count && !stopping { condition.wait() }
+                if head == queue.count {
+                    condition.unlock()
+                    return
+                }
+                let task = queue[head]
+                head += 1
+                if head > 64 && head * 2 > queue.count {
+                    queue.removeFirst(head)
+                    head = 0
+                }
+                condition.unlock()
+                task.run(deflater)
+            }
         }
     }
 
@@ -147,59 +204,82 @@ public final class ParallelGzipSink: ByteSink {
             self.final = final
         }
 
-        func run() {
+        func run(_ deflater: Deflater) {
             defer { done.signal() }
             input.withUnsafeBytes { block in
                 dictionary.withUnsafeBytes { dict in
-                    result = Result { try ParallelGzipSink.deflateBlock(block, dictionary: dict, level: level, final: final) }
+                    result = Result { try deflater.block(block, dictionary: dict, final: final) }
                     crc = crc32(0, block.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(block.count))
                 }
             }
         }
     }
 
-    /// Raw deflate of one block: primed with `dictionary`, ended by a sync flush, or finished
-    /// (final bit) for the stream's last block.
-    static func deflateBlock(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer,
-                             level: Int32, final: Bool) throws -> [UInt8] {
-        var stream = z_stream()
-        // windowBits -15: raw deflate, no zlib header (the gzip wrapper is ours).
-        var rc = deflateInit2_(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
-                               zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflateInit2 returned \(rc)") }
-        defer { deflateEnd(&stream) }
-        if dictionary.count > 0 {
-            rc = deflateSetDictionary(&stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
-            guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflateSetDictionary returned \(rc)") }
+    /// A raw-deflate stream reused block after block by one worker (`deflateReset` instead of a
+    /// fresh `deflateInit2`, which would allocate and zero its tables for every block). A reset
+    /// stream behaves exactly like a new one, so the bytes do not change.
+    final class Deflater {
+        /// On the heap: zlib keeps a pointer back to its z_stream and checks it on every call.
+        private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        private let level: Int32
+        private var ready = false
+
+        init(level: Int32) {
+            self.level = level
+            stream.initialize(to: z_stream())
         }
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
-        var produced = 0
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.avail_in = uInt(input.count)
-        let flush = final ? Z_FINISH : Z_SYNC_FLUSH
-        while true {
-            if produced == out.count { out += [UInt8](repeating: 0, count: max(4096, out.count / 2)) }
-            rc = out.withUnsafeMutableBytes { raw -> Int32 in
-                stream.next_out = raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
-                stream.avail_out = uInt(raw.count - produced)
-                let r = deflate(&stream, flush)
-                produced = raw.count - Int(stream.avail_out)
-                return r
-            }
-            if final {
-                if rc == Z_STREAM_END { break }
-                guard rc == Z_OK || rc == Z_BUF_ERROR else {
-                    throw CompressionError.codec(format: "gzip", detail: "deflate returned \(rc)")
-                }
+
+        deinit {
+            if ready { deflateEnd(stream) }
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+
+        /// Raw deflate of one block: primed with `dictionary`, ended by a sync flush, or
+        /// finished (final bit) for the stream's last block.
+        func block(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, final: Bool) throws -> [UInt8] {
+            var rc: Int32
+            if ready {
+                rc = deflateReset(stream)
             } else {
-                guard rc == Z_OK || rc == Z_BUF_ERROR else {
+                // windowBits -15: raw deflate, no zlib header (the gzip wrapper is ours).
+                rc = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
+                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+                ready = rc == Z_OK
+            }
+            guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflate init/reset returned \(rc)") }
+            if dictionary.count > 0 {
+                rc = deflateSetDictionary(stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
+                guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflateSetDictionary returned \(rc)") }
+            }
+            var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 64)
+            var produced = 0
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.avail_in = uInt(input.count)
+            let flush = final ? Z_FINISH : Z_SYNC_FLUSH
+            while true {
+                if produced == out.count { out += [UInt8](repeating: 0, count: max(4096, out.count / 2)) }
+                rc = out.withUnsafeMutableBytes { raw -> Int32 in
+                    stream.pointee.next_out = raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
+                    stream.pointee.avail_out = uInt(raw.count - produced)
+                    let r = deflate(stream, flush)
+                    produced = raw.count - Int(stream.pointee.avail_out)
+                    return r
+                }
+                guard rc == Z_OK || rc == Z_BUF_ERROR || (final && rc == Z_STREAM_END) else {
                     throw CompressionError.codec(format: "gzip", detail: "deflate returned \(rc)")
                 }
-                // A sync flush is complete when deflate left output space unused.
-                if stream.avail_in == 0 && stream.avail_out > 0 { break }
+                if final {
+                    if rc == Z_STREAM_END { break }
+                } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 {
+                    // A sync flush is complete when deflate left output space unused.
+                    break
+                }
             }
+            stream.pointee.next_in = nil
+            stream.pointee.next_out = nil
+            out.removeSubrange(produced...)
+            return out
         }
-        out.removeSubrange(produced...)
-        return out
     }
 }
