@@ -81,7 +81,7 @@ struct CompatCommand: AsyncParsableCommand {
         func run() async throws {
             let matrix = try CompatFile.read(file.path)
             var versions: [String: SemVer] = [:]
-            for (name, text) in try ReleaseFiles.digests(pairs: installed, file: installedJSON.map { URL(fileURLWithPath: $0) }) {
+            for (name, text) in try ReleaseFiles.nameValues(pairs: installed, option: "--installed", file: installedJSON.map { URL(fileURLWithPath: $0) }) {
                 guard let v = SemVer(text) else { throw ValidationError("installed \(name)='\(text)' is not a version") }
                 versions[name] = v
             }

@@ -21,7 +21,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() async throws {
-            let rules = BumpRules(bumpMinorPreMajor: try specOptions.loadIfPresent()?.release.bumpMinorPreMajor ?? true)
+            let rules = BumpRules(bumpMinorPreMajor: try specOptions.loadReleaseSpecIfPresent()?.release.bumpMinorPreMajor ?? true)
             let next = try VersionCalculator.next(repository: GitRepository(directory: URL(fileURLWithPath: repo)), rules: rules)
             if output.json { try Output.json(next); return }
             print(ReleaseText.version(next))
@@ -119,7 +119,7 @@ struct ReleaseCommand: AsyncParsableCommand {
                 labels: labels, title: title, description: description, url: url, license: license,
                 shortSHALength: shortLength)
             let needsSpec = service != nil || (tagRules.isEmpty && flavorRules.isEmpty)
-            let plan = try ReleaseTags.plan(request, spec: needsSpec ? try specOptions.loadIfPresent() : nil)
+            let plan = try ReleaseTags.plan(request, spec: needsSpec ? try specOptions.loadReleaseSpecIfPresent() : nil)
             for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             if let githubOutput { try GitHubOutput.append(plan.githubOutputs, to: URL(fileURLWithPath: githubOutput)) }
             if output.json { try Output.json(plan); return }
@@ -286,7 +286,7 @@ enum ReleaseOptions {
 
 extension SpecOptions {
     /// The spec when one is given or found; nil when none exists (commands that can run without it).
-    func loadIfPresent() throws -> PlatformSpec? {
+    func loadReleaseSpecIfPresent() throws -> PlatformSpec? {
         do {
             return try load()
         } catch SpecLocationError.notFound {
