@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import UnisonCore
+@testable import UnisonInstall
+
+/// scripts/install.sh end to end: a local HTTP server on 127.0.0.1 serves release assets, a
+/// small shell script stands in for the unisonctl binary and records that it ran.
+@Suite("install.sh", .serialized)
+struct InstallScriptTests {
+    static let script = Fixture.repoRoot.appendingPathComponent("scripts/install.sh")
+
+    /// A static file server for `dir` that logs every request path to `requests.log`.
+    final class AssetServer {
+        static let code = #"""
+        import functools, os, signal, sys
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+        root, ready, log = sys.argv[1], sys.argv[2], sys.argv[3]
+        class H(SimpleHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                with open(log, "a") as f: f.write(self.path + "\n")
+                super().do_GET()
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
+        with open(ready + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+        os.rename(ready + ".tmp", ready)
+        srv.serve_forever()
+        """#
+
+        let process = Process()
+        let dir: URL
+        let log: URL
+        var port = 0
+
+        init(serving root: URL, work: URL) throws {
+            dir = work
+            log = work.appendingPathComponent("requests.log")
+            let code = work.appendingPathComponent("server.py"), ready = work.appendingPathComponent("port")
+            try Data(Self.code.utf8).write(to: code)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [code.path, root.path, ready.path, log.path]
+            try process.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: ready.path) {
+                guard Date() < deadline, process.isRunning else { throw CocoaError(.fileReadNoSuchFile) }
+                usleep(20_000)
+            }
+            port = Int(try String(contentsOf: ready, encoding: .utf8))!
+        }
+
+        var requests: [String] { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        func stop() { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        deinit { stop() }
+    }
+
+    struct Release {
+        let work: URL
+        let assets: URL
+        let ranLog: URL
+        let server: AssetServer
+        var url: String { "http://127.0.0.1:\(server.port)" }
+    }
+
+    static var arch: String {
+        var u = utsname()
+        uname(&u)
+        let machine = withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return machine == "aarch64" || machine == "arm64" ? "arm64" : "amd64"
+    }
+
+    /// Publishes a release `tag` holding a stand-in unisonctl, the spec and SHA256SUMS, checked
+    /// with sha256sum; `tamper` changes the binary after the sums were written.
+    static func publish(_ assets: URL, tag: String, version: String, ranLog: URL, tamper: Bool = false, listBinary: Bool = true) throws {
+        let dir = assets.appendingPathComponent(tag)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let binary = "unisonctl-linux-\(arch)"
+        let stand_in = "#!/bin/sh\nprintf 'ran:' >> '\(ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(ranLog.path)'; done\necho >> '\(ranLog.path)'\n"
+        try Data(stand_in.utf8).write(to: dir.appendingPathComponent(binary))
+        try Data("schema: 1\n".utf8).write(to: dir.appendingPathComponent("unison-\(version).yaml"))
+        let names = (listBinary ? [binary] : []) + ["unison-\(version).yaml"]
+        let sums = try Fixture.run(["sha256sum"] + names, cwd: dir)
+        #expect(sums.status == 0)
+        try sums.stdout.write(to: dir.appendingPathComponent("SHA256SUMS-\(version).txt"))
+        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-\(version).txt"], cwd: dir).status == 0)
+        if tamper {
+            try Data((stand_in + "echo evil >> '\(ranLog.path)'\n").utf8).write(to: dir.appendingPathComponent(binary))
+        }
+    }
+
+    static func release(_ label: String) throws -> Release {
+        let work = try Fixture.tempDir("installsh-\(label)")
+        let assets = work.appendingPathComponent("assets")
+        try FileManager.default.createDirectory(at: assets, withIntermediateDirectories: true)
+        return Release(work: work, assets: assets, ranLog: work.appendingPathComponent("ran.log"),
+                       server: try AssetServer(serving: assets, work: work))
+    }
+
+    static func runScript(_ release: Release, _ args: [String], env: [String: String] = [:], script: URL = script) throws -> ProcessResult {
+        var environment = ["UNISON_RELEASE_URL": release.url, "UNISON_OSRELEASE_FILE": release.work.appendingPathComponent("osrelease").path,
+                           "PATH": "/usr/bin:/bin", "TMPDIR": release.work.path, "WSL_DISTRO_NAME": ""]
+        for (k, v) in env { environment[k] = v }
+        return try Fixture.run(["sh", script.path] + args, env: environment)
+    }
+
+    @Test("is shellcheck-clean POSIX sh whose last line calls the one function holding everything")
+    func shape() throws {
+        let r = try Fixture.run(["shellcheck", "-s", "sh", Self.script.path])
+        #expect(r.status == 0, "\(r.stdoutString)")
+        let text = try String(contentsOf: Self.script, encoding: .utf8)
+        let code = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(code.first == "unison_install() {")
+        #expect(code.last == "unison_install \"$@\"")
+        #expect(code.dropLast().last == "}")
+    }
+
+    @Test("downloads, verifies, installs and runs unisonctl install with the version and passed-through arguments")
+    func endToEnd() throws {
+        let release = try Self.release("e2e")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
+        try Data("6.1.0-generic\n".utf8).write(to: release.work.appendingPathComponent("osrelease"))
+        let prefix = release.work.appendingPathComponent("bin")
+        let r = try Self.runScript(release, ["--version", "v1.2.3", "--prefix", prefix.path, "--root", "/tmp/x y", "--models", "default"])
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(r.stderrString.contains("verified unisonctl-linux-\(Self.arch) sha256:"))
+        let installed = prefix.appendingPathComponent("unisonctl")
+        #expect(Fixture.mode(installed.deletingLastPathComponent(), "/unisonctl") == 0o755)
+        let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
+        #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
+        #expect(ran.contains("/unison-1.2.3.yaml --root /tmp/x y --models default\n"), "\(ran)")
+        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/unison-1.2.3.yaml"])
+        // Nothing of the download is left behind.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: release.work.path).filter { $0.hasPrefix("unison-install.") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("WSL is detected from the kernel release; a channel resolves through its VERSION file")
+    func wslAndChannel() throws {
+        let release = try Self.release("wsl")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "stable", version: "2.0.1", ranLog: release.ranLog)
+        try Data("v2.0.1\n".utf8).write(to: release.assets.appendingPathComponent("stable/VERSION"))
+        try Data("5.15.153.1-microsoft-standard-WSL2\n".utf8).write(to: release.work.appendingPathComponent("osrelease"))
+        let r = try Self.runScript(release, ["--prefix", release.work.appendingPathComponent("bin").path])
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(try String(contentsOf: release.ranLog, encoding: .utf8).hasPrefix("ran: install wsl --channel stable --version 2.0.1 "))
+        #expect(release.server.requests.first == "/stable/VERSION")
+    }
+
+    @Test("a tampered binary is refused and never run; nothing is installed")
+    func tampered() throws {
+        let release = try Self.release("tamper")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog, tamper: true)
+        let prefix = release.work.appendingPathComponent("bin")
+        let r = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path])
+        #expect(r.status != 0)
+        #expect(r.stderrString.contains("checksum mismatch for unisonctl-linux-\(Self.arch)"), "\(r.stderrString)")
+        #expect(!FileManager.default.fileExists(atPath: release.ranLog.path), "the tampered binary ran")
+        #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))
+        // The independent check agrees that the file does not match.
+        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
+    }
+
+    @Test("a binary the sums file does not list is refused")
+    func unlisted() throws {
+        let release = try Self.release("unlisted")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog, listBinary: false)
+        let r = try Self.runScript(release, ["--version", "1.2.3", "--prefix", release.work.appendingPathComponent("bin").path])
+        #expect(r.status != 0)
+        #expect(r.stderrString.contains("lists no checksum for unisonctl-linux-"))
+        #expect(!FileManager.default.fileExists(atPath: release.ranLog.path))
+    }
+
+    @Test("a truncated download runs nothing: no request is made, nothing installed", arguments: [0.3, 0.6, 0.95])
+    func truncated(fraction: Double) throws {
+        let release = try Self.release("trunc")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
+        let full = try Data(contentsOf: Self.script)
+        let cut = release.work.appendingPathComponent("install-cut.sh")
+        try full.prefix(Int(Double(full.count) * fraction)).write(to: cut)
+        let prefix = release.work.appendingPathComponent("bin")
+        _ = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path], script: cut)
+        #expect(release.server.requests.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: release.ranLog.path))
+        #expect(!FileManager.default.fileExists(atPath: prefix.path))
+    }
+
+    @Test("bad arguments are refused before any download", arguments: [["--channel", "weekly"], ["--version", "latest"], ["--mode", "vm"]])
+    func badArguments(args: [String]) throws {
+        let release = try Self.release("badargs")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        let r = try Self.runScript(release, args)
+        #expect(r.status == 1)
+        #expect(r.stderrString.contains("unison-install: error:"))
+        #expect(release.server.requests.isEmpty)
+    }
+}
