@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import UnisonCore
+@testable import UnisonInstall
+
+/// The built `unisonctl` run as a subprocess, as the acceptance checks do.
+@Suite("unisonctl install/uninstall")
+struct InstallCLITests {
+    static var binary: URL {
+        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("unisonctl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Fixture.repoRoot.appendingPathComponent(".build/debug/unisonctl")
+    }
+
+    static func cli(_ args: [String]) throws -> ProcessResult {
+        try Fixture.run([binary.path] + args + ["--spec", Fixture.repoRoot.appendingPathComponent("unison.yaml").path],
+                        env: ["NO_COLOR": "1"], cwd: FileManager.default.temporaryDirectory)
+    }
+
+    @Test("install native --root stages a complete install; a second run changes no file; uninstall undoes it")
+    func roundTrip() throws {
+        let dir = try Fixture.tempDir("cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+
+        let dry = try Self.cli(["install", "native", "--root", root.path, "--dry-run", "--json"])
+        #expect(dry.status == 0, "\(dry.stderrString)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: dry.stdout) as? [String: Any])
+        #expect(plan["schema"] as? String == "unisonctl.install/v1")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty, "--dry-run wrote something")
+
+        let first = try Self.cli(["install", "native", "--root", root.path])
+        #expect(first.status == 0, "\(first.stderrString)")
+        #expect(first.stdoutString.contains("host: skipped for a staging root"))
+        // The binary installed is the one that ran.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: root.path + "/usr/local/bin/unisonctl")) == Data(contentsOf: Self.binary.resolvingSymlinksInPath()))
+        let before = try Fixture.snapshot(root)
+        let second = try Self.cli(["install", "native", "--root", root.path])
+        #expect(second.status == 0)
+        #expect(second.stdoutString.contains("already up to date, nothing changed"), "\(second.stdoutString)")
+        #expect(try Fixture.snapshot(root) == before)
+
+        let removed = try Self.cli(["uninstall", "--root", root.path, "--purge"])
+        #expect(removed.status == 0, "\(removed.stderrString)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
+    }
+
+    @Test("bad input exits 2 with one clear line")
+    func badInput() throws {
+        let dir = try Fixture.tempDir("cli-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Self.cli(["install", "docker", "--root", dir.path, "--models", "huge"])
+        #expect(r.status == 2)
+        #expect(r.stderrString.contains("unknown model pack 'huge'"))
+        let v = try Self.cli(["install", "docker", "--root", dir.path, "--version", "one"])
+        #expect(v.status == 2)
+        #expect(v.stderrString.contains("--version 'one' is not a SemVer version"))
+        let u = try Self.cli(["uninstall", "--root", dir.path])
+        #expect(u.status == 2)
+        #expect(u.stderrString.contains("nothing to uninstall"))
+    }
+}
