@@ -65,12 +65,14 @@ public enum ComposeBundle {
     }
 
     /// The container health test: the spec's command, or an HTTP GET of the health path from
-    /// inside the container with whichever of wget or curl the image has.
+    /// inside the container with whichever of wget, curl or python3 the image has (slim Python
+    /// images ship neither wget nor curl). Images without a shell need a `healthCommand`.
     public static func healthTest(_ s: Service) -> [String]? {
         if let command = s.healthCommand { return ["CMD-SHELL", command] }
         guard let path = s.health else { return nil }
         let url = "http://127.0.0.1:\(s.healthPort ?? s.port)\(path)"
-        return ["CMD-SHELL", "wget -q -O /dev/null \(url) || curl -fsS -o /dev/null \(url)"]
+        return ["CMD-SHELL", "wget -q -O /dev/null \(url) 2>/dev/null || curl -fsS -o /dev/null \(url) 2>/dev/null"
+            + " || python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)' \(url)"]
     }
 
     /// Host directories bind-mounted by the spec's volumes (`/host/path:/container/path`).

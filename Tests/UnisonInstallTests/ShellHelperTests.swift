@@ -136,4 +136,37 @@ struct ShellHelperTests {
         let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         #expect(calls == ["compose version", "compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env ps"])
     }
+
+    @Test("WSL without systemd: the boot command runs first boot, then starts the stack when Docker is there")
+    func wslBoot() throws {
+        let dir = try Fixture.tempDir("wslboot")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var host = try HostRoot(root)
+        _ = try InstallPlan.make(spec: try Fixture.spec(), options: InstallOptions(mode: .wsl, secrets: .atFirstBoot)).apply(to: &host)
+
+        let noDocker = try sh(root, "unison-wsl-boot")
+        #expect(noDocker.status == 0, "\(noDocker.stderrString)")
+        #expect(noDocker.stdoutString.contains("UNISONOS-FIRSTBOOT-OK"))
+        #expect(noDocker.stderrString.contains("Docker is not installed; the stack was not started"))
+        #expect(Fixture.exists(root, "/var/lib/unison/.firstboot-done"))
+
+        let fakeBin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: fakeBin, withIntermediateDirectories: true)
+        let log = dir.appendingPathComponent("docker.log")
+        try Data("#!/bin/sh\necho \"$*\" >> \(log.path)\n".utf8).write(to: fakeBin.appendingPathComponent("docker"))
+        chmod(fakeBin.appendingPathComponent("docker").path, 0o755)
+        let started = try sh(root, "unison-wsl-boot", extraPath: fakeBin.path)
+        #expect(started.status == 0, "\(started.stderrString)")
+        #expect(!started.stdoutString.contains("UNISONOS-FIRSTBOOT-OK"), "first boot runs once")
+        let calls = try String(contentsOf: log, encoding: .utf8)
+        #expect(calls.hasSuffix("compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env up -d --remove-orphans\n"), "\(calls)")
+
+        // With systemd running, the units do the work and the boot command does nothing.
+        try FileManager.default.createDirectory(atPath: root.path + "/run/systemd/system", withIntermediateDirectories: true)
+        try FileManager.default.removeItem(at: log)
+        #expect(try sh(root, "unison-wsl-boot", extraPath: fakeBin.path).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: log.path))
+    }
 }
