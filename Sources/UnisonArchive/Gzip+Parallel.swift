@@ -56,8 +56,8 @@ public final class ParallelGzipSink: ByteSink {
         self.output = output
         self.level = max(1, min(9, level))
         self.blockSize = blockSize
-        // Twice the workers, so a worker finds the next block ready while the writer waits.
-        self.maxInFlight = max(1, threads) * 2
+        // Several blocks per worker, so workers find the next block ready while the writer waits.
+        self.maxInFlight = max(1, threads) * 4
         self.workers = WorkerPool(threads: max(1, threads), level: self.level)
         buffer.reserveCapacity(blockSize * 2)
     }
