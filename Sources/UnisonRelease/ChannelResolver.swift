@@ -134,3 +134,39 @@ extension ChannelResolver {
         return try resolve(ref: ref, event: event, channels: channels, existingTags: tags)
     }
 }
+
+extension ChannelResolver {
+    /// One problem in a channel's rule lines.
+    public struct RuleProblem: Sendable, Equatable, CustomStringConvertible {
+        public var channel: String
+        public var field: String
+        public var message: String
+        public var description: String { "channel \(channel), \(field): \(message)" }
+    }
+
+    /// Parses every channel's `tags:` and `flavor:` lines and evaluates their expressions once
+    /// against a sample tag push, so a spec with a rule the engine would refuse can be reported
+    /// when the spec is validated rather than when CI first runs it.
+    public static func validateRules(_ channels: [Channel]) -> [RuleProblem] {
+        var problems: [RuleProblem] = []
+        for channel in channels {
+            do { _ = try MetadataRule.parseAll(channel.tags) } catch {
+                problems.append(RuleProblem(channel: channel.name, field: "tags", message: "\(error)"))
+                continue
+            }
+            do { _ = try MetadataFlavor.parse(channel.flavor) } catch {
+                problems.append(RuleProblem(channel: channel.name, field: "flavor", message: "\(error)"))
+                continue
+            }
+            let context = MetadataContext(eventName: "push", ref: "refs/tags/v1.2.3", sha: String(repeating: "0", count: 40),
+                                          date: Date(timeIntervalSince1970: 0))
+            do {
+                _ = try MetadataAction(inputs: MetadataInputs(tags: channel.tags, flavor: channel.flavor), context: context,
+                                       repository: MetadataRepository()).evaluate()
+            } catch {
+                problems.append(RuleProblem(channel: channel.name, field: "tags", message: "\(error)"))
+            }
+        }
+        return problems
+    }
+}

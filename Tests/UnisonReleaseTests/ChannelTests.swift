@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonSpec
 @testable import UnisonRelease
 
 /// Which channel a ref publishes to, the beta numbering, and the UnisonOS tags each channel gives.
@@ -99,5 +100,20 @@ struct ChannelTests {
         #expect(Glob.matches("v*.*.*", "v1.2.3"))
         #expect(Glob.matches("v?.?", "v1.2"))
         #expect(!Glob.matches("v*.*.*", "v1.2"))
+    }
+}
+
+struct ChannelRuleValidationTests {
+    @Test func theTestSpecsRulesAreValid() throws {
+        #expect(ChannelResolver.validateRules(try TestSpec.load().channels).isEmpty)
+    }
+
+    @Test func aBrokenRuleIsReportedWithItsChannel() throws {
+        let yaml = TestSpec.yaml.replacingOccurrences(of: "\"type=semver,pattern={{raw}}\"", with: "\"type=semver,pattern={{raw}},enable=maybe\"")
+            .replacingOccurrences(of: "flavor: [\"latest=auto\"]", with: "flavor: [\"latest=sometimes\"]")
+        let problems = ChannelResolver.validateRules(try SpecLoader.load(text: yaml).channels)
+        #expect(problems.map(\.channel) == ["beta", "stable"])
+        #expect(problems[0].message.contains("enable must evaluate to true or false"))
+        #expect(problems[1].field == "flavor")
     }
 }
