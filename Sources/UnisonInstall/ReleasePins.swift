@@ -4,24 +4,37 @@ import UnisonSpec
 
 /// The images a release pins, read from its manifest (`unisonos-manifest-<v>.json`).
 ///
-/// Only the fields an install needs are read, so the reader accepts any manifest schema that has
-/// them: `version` (SemVer, `v` optional), optional `channel`, and `services`, a list of
-/// `{name, image, digest}` with `digest` a `sha256:` digest. Other fields are ignored.
+/// Only the fields an install needs are read (UnisonRelease's `ReleaseManifest`,
+/// schema `unisonos.release-manifest/v1`, writes them): `version` (SemVer, `v` optional),
+/// optional `channel`, `services` as `{name, image, tag?, digest, reference?}` with `digest` a
+/// `sha256:` digest and `reference` the `image:tag@digest` to run, and optional
+/// `infrastructure` as `{name, image}`. Other fields are ignored.
 public struct ReleasePins: Sendable, Equatable {
     public struct Pin: Sendable, Equatable, Codable {
         public var name: String
         public var image: String?
+        public var tag: String?
         public var digest: String
+        public var reference: String?
+    }
+
+    public struct Infrastructure: Sendable, Equatable, Codable {
+        public var name: String
+        public var image: String
     }
 
     public var version: SemVer
     public var channel: String?
     public var pins: [String: Pin]
+    /// Infrastructure images as the release pinned them.
+    public var infrastructure: [String: String] = [:]
 
     private struct File: Decodable {
+        var schema: String?
         var version: String
         var channel: String?
         var services: [Pin]
+        var infrastructure: [Infrastructure]?
     }
 
     public static func load(_ url: URL) throws -> ReleasePins {
@@ -35,6 +48,9 @@ public struct ReleasePins: Sendable, Equatable {
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
             throw InstallError.badManifest(path: source, reason: Self.describe(error))
         }
+        if let schema = file.schema, !schema.hasPrefix("unisonos.release-manifest/") {
+            throw InstallError.badManifest(path: source, reason: "schema '\(schema)' is not a release manifest")
+        }
         guard let version = SemVer(file.version) else {
             throw InstallError.badManifest(path: source, reason: "version '\(file.version)' is not a SemVer version")
         }
@@ -47,9 +63,14 @@ public struct ReleasePins: Sendable, Equatable {
             guard pins[pin.name] == nil else {
                 throw InstallError.badManifest(path: source, reason: "service '\(pin.name)' is listed twice")
             }
+            if let reference = pin.reference, !reference.hasSuffix("@" + pin.digest) {
+                throw InstallError.badManifest(path: source, reason: "service '\(pin.name)' has reference '\(reference)', which does not end in its digest")
+            }
             pins[pin.name] = pin
         }
-        return ReleasePins(version: version, channel: file.channel, pins: pins)
+        var infrastructure: [String: String] = [:]
+        for entry in file.infrastructure ?? [] where ImageName(entry.image) != nil { infrastructure[entry.name] = entry.image }
+        return ReleasePins(version: version, channel: file.channel, pins: pins, infrastructure: infrastructure)
     }
 
     static func describe(_ error: Error) -> String {
@@ -90,11 +111,20 @@ public enum ImagePinning {
                     throw InstallError.badManifest(path: "release manifest \(pins.version)",
                                                    reason: "it pins no digest for platform service '\(service.name)'")
                 }
-                out[service.name] = "\(service.image):\(tag)" + (pin.map { "@" + $0.digest } ?? "")
+                if let pin {
+                    // The release's own reference, else the spec's image with the release's tag.
+                    out[service.name] = pin.reference ?? "\(pin.image ?? service.image):\(pin.tag ?? tag)@\(pin.digest)"
+                } else {
+                    out[service.name] = "\(service.image):\(tag)"
+                }
             case .infrastructure:
-                // Infrastructure keeps the spec's pinned tag; a manifest digest adds immutability.
-                let base = service.image.split(separator: "@").first.map(String.init) ?? service.image
-                out[service.name] = base + (pin.map { "@" + $0.digest } ?? "")
+                // The release's pin, else the spec's pinned tag (plus a digest when listed as a service).
+                if let pinned = pins?.infrastructure[service.name] {
+                    out[service.name] = pinned
+                } else {
+                    let base = service.image.split(separator: "@").first.map(String.init) ?? service.image
+                    out[service.name] = base + (pin.map { "@" + $0.digest } ?? "")
+                }
             }
         }
         return out

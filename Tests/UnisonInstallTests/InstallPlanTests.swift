@@ -95,7 +95,7 @@ struct InstallPlanTests {
         for (i, s) in spec.services.enumerated() {
             services.append(["name": s.name, "image": s.image, "digest": "sha256:" + String(repeating: String(i % 10), count: 64)])
         }
-        let json = try JSONSerialization.data(withJSONObject: ["schema": "unisonctl.release-manifest/v1", "version": "v0.6.1",
+        let json = try JSONSerialization.data(withJSONObject: ["schema": "unisonos.release-manifest/v1", "version": "v0.6.1",
                                                                "services": services], options: [.sortedKeys])
         let url = dir.appendingPathComponent("unisonos-manifest-0.6.1.json")
         try json.write(to: url)
@@ -127,5 +127,37 @@ struct InstallPlanTests {
     ])
     func tags(version: SemVer?, channel: String, tag: String) throws {
         #expect(ImagePinning.platformTag(spec: try Fixture.spec(), version: version, channel: channel) == tag)
+    }
+
+    @Test("a manifest as UnisonRelease writes it: per-service references and infrastructure pins are used as they are")
+    func releaseManifestShape() throws {
+        let dir = try Fixture.tempDir("relmanifest")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = try Fixture.spec()
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let services: [[String: Any]] = spec.services.map { s in
+            let tag = s.name == "auth" ? "v0.7.2" : "v0.7.0"
+            return ["name": s.name, "image": s.image, "tag": tag, "digest": digest, "reference": "\(s.image):\(tag)@\(digest)"]
+        }
+        let manifest: [String: Any] = [
+            "schema": "unisonos.release-manifest/v1", "platform": "unisonos", "version": "0.7.0", "channel": "stable",
+            "commit": String(repeating: "1", count: 40), "created": "2024-01-01T00:00:00Z", "services": services,
+            "infrastructure": [["name": "postgres", "image": "docker.io/library/postgres:15.8"]],
+            "modelPacks": [], "artifacts": [], "requirements": ["os": "linux", "architecture": "amd64", "minRam": "4GB", "minDisk": "10GB"],
+        ]
+        let url = dir.appendingPathComponent("unisonos-manifest-0.7.0.json")
+        try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]).write(to: url)
+        let plan = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .native, releaseManifest: url))
+        #expect(plan.version == SemVer("0.7.0"))
+        #expect(plan.images["auth"] == "ghcr.io/project-unisonos/unison-auth:v0.7.2@\(digest)")
+        #expect(plan.images["policy"] == "ghcr.io/project-unisonos/unison-policy:v0.7.0@\(digest)")
+        #expect(plan.images["postgres"] == "docker.io/library/postgres:15.8")
+        #expect(plan.images["redis"] == "docker.io/library/redis:7")
+
+        // Another document is not taken for a manifest.
+        var other = manifest
+        other["schema"] = "unisonctl.doctor/v1"
+        try JSONSerialization.data(withJSONObject: other).write(to: url)
+        #expect(throws: InstallError.self) { try InstallPlan.make(spec: spec, options: InstallOptions(mode: .native, releaseManifest: url)) }
     }
 }
