@@ -61,17 +61,18 @@ struct HostRootInstallTests {
         if geteuid() == 0 { #expect(st.st_uid == 0 && st.st_gid == 0) }
     }
 
-    @Test("a second install into the same root changes no file: same bytes, same mtimes, same inodes")
-    func idempotent() throws {
+    @Test("a second install into the same root changes no file: same bytes, same mtimes, same inodes",
+          arguments: [InstallMode.native, .docker, .wsl])
+    func idempotent(mode: InstallMode) throws {
         let dir = try Fixture.tempDir("idem")
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let binary = try Fixture.fakeBinary(in: dir)
-        try Fixture.install(into: root, binary: binary)
+        try Fixture.install(into: root, mode: mode, binary: binary)
         let before = try Fixture.snapshot(root)
         usleep(20_000)
-        let report = try Fixture.install(into: root, binary: binary)
+        let report = try Fixture.install(into: root, mode: mode, binary: binary)
         let after = try Fixture.snapshot(root)
         #expect(before == after)
         #expect(!report.changedFiles, "\(report.changes.filter { $0.action != .unchanged && $0.action != .kept })")

@@ -65,4 +65,27 @@ struct InstallCLITests {
         #expect(u.status == 2)
         #expect(u.stderrString.contains("nothing to uninstall"))
     }
+
+    @Test("rootless staging: owners are recorded in the manifest, not applied, and the install still succeeds")
+    func rootless() throws {
+        let dir = try Fixture.tempDir("rootless")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let spec = dir.appendingPathComponent("unison.yaml")
+        try Data(try Fixture.specText().utf8).write(to: spec)
+        let binary = try Fixture.fakeBinary(in: dir)
+        for path in [dir.path, root.path, spec.path, binary.path] { chown(path, 65534, 65534) }
+        // As root, drop to nobody for the run; as anyone else, the run is rootless already.
+        let command = (geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [])
+            + [Self.binary.resolvingSymlinksInPath().path, "install", "native", "--root", root.path, "--spec", spec.path,
+               "--unisonctl-binary", binary.path]
+        let r = try Fixture.run(command, env: ["HOME": dir.path], cwd: dir)
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(r.stdoutString.contains("owners recorded in the manifest, not applied"))
+        let manifest = try JSONDecoder().decode(InstallManifest.self, from: Data(contentsOf: root.appendingPathComponent("var/lib/unison/install-manifest.json")))
+        #expect(!manifest.ownershipApplied)
+        #expect(manifest.entries.first { $0.path == "/etc/unison/platform.env" }.map { ($0.uid, $0.gid, $0.mode) } ?? (1, 1, nil) == (0, 0, "0600"))
+        #expect(Fixture.mode(root, "/etc/unison/platform.env") == 0o600)
+    }
 }
