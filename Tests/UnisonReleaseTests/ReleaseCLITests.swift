@@ -65,6 +65,22 @@ struct ReleaseCLITests {
         #expect(byName["labels"]?.split(separator: "\n").count == 8)
     }
 
+    @Test func commitDateComesFromTheRepository() throws {
+        let tmp = try TempDir("cli")
+        let repo = try TestRepo.create(at: tmp.path("svc"))
+        let sha = try repo.commit("feat: x")
+        let committed = try repo.git("show", "-s", "--format=%cd", "--date=format:%Y%m%d%H%M", sha).trimmingCharacters(in: .whitespacesAndNewlines)
+        let args = ["release", "tags", "--ref", "refs/heads/main", "--sha", sha, "--date", "2020-01-10T00:30:00Z",
+                    "--tag", "type=raw,value={{commit_date 'YYYYMMDDHHmm'}}", "--tag", "type=raw,value={{date 'YYYYMMDD'}}"]
+        var r = try Self.run(args + ["--repo", repo.url.path], cwd: tmp.url, env: ["TZ": "UTC"])
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(r.stdoutString == "\(committed)\n20200110\n")
+        r = try Self.run(args + ["--repo", repo.url.path, "--commit-date", "2021-05-06T07:08:09Z"], cwd: tmp.url)
+        #expect(r.stdoutString == "202105060708\n20200110\n")
+        r = try Self.run(args, cwd: tmp.url)   // not a repository: the commit date falls back to --date
+        #expect(r.stdoutString == "202001100030\n20200110\n")
+    }
+
     @Test(arguments: [
         (["--ref", "refs/heads/main", "--sha", "xyz"], "--sha must be 40 hex digits"),
         (["--ref", "refs/heads/main", "--tag", "type=nope"], "unknown tag type 'nope'"),

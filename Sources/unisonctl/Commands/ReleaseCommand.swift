@@ -78,8 +78,10 @@ struct ReleaseCommand: AsyncParsableCommand {
         var labels: [String] = []
         @Option(help: ArgumentHelp("Fixed 'now' (ISO 8601); default SOURCE_DATE_EPOCH when set, else the clock.", valueName: "date"))
         var date: String?
-        @Option(name: .customLong("commit-date"), help: ArgumentHelp("Commit date for {{commit_date}} (default: --date).", valueName: "date"))
+        @Option(name: .customLong("commit-date"), help: ArgumentHelp("Commit date for {{commit_date}} (default: the committer date of --sha in --repo, else --date).", valueName: "date"))
         var commitDate: String?
+        @Option(help: ArgumentHelp("Repository where --sha's commit date is looked up (default: the current directory).", valueName: "path"))
+        var repo: String = "."
         @Option(name: .customLong("default-branch"), help: ArgumentHelp("Default branch (default: the spec's platform.defaultBranch).", valueName: "branch"))
         var defaultBranch: String?
         @Option(name: .customLong("base-ref"), help: ArgumentHelp("Base branch for {{base_ref}}.", valueName: "branch"))
@@ -111,8 +113,11 @@ struct ReleaseCommand: AsyncParsableCommand {
                 shortLength = n
             }
             let now = try ReleaseTags.now(explicit: date)
+            // As the action's git context does: the commit's own date when the commit is at hand.
+            let commitDay = try commitDate.map(ReleaseTags.parseDate)
+                ?? (sha.isEmpty ? nil : try? GitRepository(directory: URL(fileURLWithPath: repo)).commitDate(sha))
             let request = TagRequest(
-                event: event, ref: ref, sha: sha, date: now, commitDate: try commitDate.map(ReleaseTags.parseDate),
+                event: event, ref: ref, sha: sha, date: now, commitDate: commitDay,
                 defaultBranch: defaultBranch, baseRef: baseRef, images: images, service: service,
                 tags: tagRules.isEmpty && flavorRules.isEmpty ? nil : tagRules,
                 flavor: tagRules.isEmpty && flavorRules.isEmpty ? nil : flavorRules,
