@@ -9,7 +9,7 @@ public struct VMBootFiles: Sendable {
     public var kernel: FileTree.Content
     public var initrd: FileTree.Content
     public var loader: FileTree.Content
-    /// Where the loader came from: a tree path or a host path.
+    /// Where the loader came from: `image:/usr/lib/…` (the tree) or `host:/usr/lib/…`.
     public var loaderSource: String
 
     /// The systemd-boot binary inside the base, and the host's as a fallback.
@@ -32,10 +32,10 @@ public struct VMBootFiles: Sendable {
             throw DiskError.missingBootFile(what: "initrd for kernel \(release)", looked: ["/boot/initrd.img-\(release) in the image tree"])
         }
         if let loader = regularContent(tree, treeLoaderPath) {
-            return VMBootFiles(release: release, kernel: kernel, initrd: initrd, loader: loader, loaderSource: "/" + treeLoaderPath)
+            return VMBootFiles(release: release, kernel: kernel, initrd: initrd, loader: loader, loaderSource: "image:/" + treeLoaderPath)
         }
         if let host = hostLoader, FileManager.default.isReadableFile(atPath: host.path) {
-            return VMBootFiles(release: release, kernel: kernel, initrd: initrd, loader: .file(host), loaderSource: host.path)
+            return VMBootFiles(release: release, kernel: kernel, initrd: initrd, loader: .file(host), loaderSource: "host:" + host.path)
         }
         throw DiskError.missingBootFile(what: "UEFI boot loader (systemd-boot)",
                                         looked: ["/" + treeLoaderPath + " in the image tree", hostLoader?.path ?? "no host fallback"])

@@ -99,6 +99,10 @@ public enum BootCheck {
                     reason = watcher.seen ? "marker" : "qemu exited with status \(vm.exitStatus ?? -1)"
                     break
                 }
+                if let fault = QEMUFault.find(in: stderrURL) {
+                    reason = "qemu stopped the guest: \(fault)"
+                    break
+                }
                 if Date() >= deadline { break }
                 try await Task.sleep(nanoseconds: 200_000_000)
             }
@@ -121,6 +125,21 @@ public enum BootCheck {
             close(fd)
             return try await KVMProbe.works(qemu: qemu, launcher: launcher, workDir: workDir) ? "kvm" : "tcg"
         }
+    }
+}
+
+/// Fatal conditions QEMU reports on stderr while the process lives on with a stopped guest
+/// (a half-working KVM): waiting for the timeout would be pointless.
+enum QEMUFault {
+    static let patterns = ["KVM internal error", "emulation failure"]
+
+    static func find(in stderr: URL) -> String? {
+        guard let data = FileManager.default.contents(atPath: stderr.path), !data.isEmpty else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        for line in text.split(separator: "\n") where patterns.contains(where: { line.contains($0) }) {
+            return String(line)
+        }
+        return nil
     }
 }
 
@@ -225,7 +244,7 @@ enum QEMUArguments {
 enum KVMProbe {
     static func works(qemu: String, launcher: any QEMULauncher, workDir: URL, timeout: TimeInterval = 4) async throws -> Bool {
         let bios = workDir.appendingPathComponent("probe-bios.bin")
-        try TinyBIOS.image(printing: "KVM-OK\n").write(to: bios)
+        try TinyBIOS.image(printing: "KVM-OK\n", exerciseFPU: true).write(to: bios)
         let serial = workDir.appendingPathComponent("probe-serial.log")
         FileManager.default.createFile(atPath: serial.path, contents: nil)
         let vm = try launcher.start([qemu, "-machine", "pc", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none",

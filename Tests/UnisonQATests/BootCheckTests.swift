@@ -113,6 +113,25 @@ struct BootCheckTests {
         #expect(try Firmware.arguments(.bios, override: nil, workDir: dir).isEmpty)
     }
 
+    @Test("the KVM probe runs x87 code; a guest fault on stderr ends the watch at once")
+    func probeAndFault() async throws {
+        let bios = [UInt8](TinyBIOS.image(printing: "K", exerciseFPU: true))
+        #expect(Array(bios[0..<7]) == [0x9B, 0xDB, 0xE3, 0xD9, 0xE8, 0xDD, 0xD8])
+        #expect(Array(bios[0xFFF0..<0xFFF5]) == [0xEA, 0x00, 0x00, 0x00, 0xF0])
+        // The FPU variant still prints under TCG.
+        let f = try BootFixture(message: "x")
+        defer { f.cleanup() }
+        try TinyBIOS.image(printing: "FPU-FINE\n", exerciseFPU: true).write(to: f.bios)
+        let ok = try await BootCheck.run(f.options(marker: "FPU-FINE", timeout: 60))
+        #expect(ok.markerSeen)
+
+        let stderr = f.dir.appendingPathComponent("qemu.err")
+        try Data("warning: something\nKVM internal error. Suberror: 1\nextra data[0]: 0x1\n".utf8).write(to: stderr)
+        #expect(QEMUFault.find(in: stderr) == "KVM internal error. Suberror: 1")
+        try Data("warning: host doesn't support requested feature\n".utf8).write(to: stderr)
+        #expect(QEMUFault.find(in: stderr) == nil)
+    }
+
     @Test("the watcher finds a marker split across reads")
     func splitMarker() throws {
         let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-watch-\(UUID().uuidString.prefix(8))")
