@@ -5,18 +5,25 @@ import Yams
 /// Loads `unison.yaml`: parses, reads every section, applies defaults, then validates the
 /// references between sections. Every problem is collected and thrown together as `SpecError`.
 public enum SpecLoader {
-    public static func load(file url: URL) throws -> PlatformSpec {
+    /// Which list of a channel a rule line comes from.
+    public enum ChannelRuleKind: Sendable { case tag, flavor }
+
+    /// Checks one channel rule line (the release engine's grammar, which this module cannot
+    /// see); returns the problem, or nil when the line is good.
+    public typealias ChannelRuleCheck = @Sendable (_ kind: ChannelRuleKind, _ line: String) -> String?
+
+    public static func load(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
             throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
-        return try load(text: text, file: displayPath(url))
+        return try load(text: text, file: displayPath(url), ruleCheck: ruleCheck)
     }
 
     /// Parses spec text; `file` is the name diagnostics carry.
-    public static func load(text: String, file: String = "unison.yaml") throws -> PlatformSpec {
+    public static func load(text: String, file: String = "unison.yaml", ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
         let sink = DiagnosticSink(file: file)
         let root: Node?
         do {
@@ -30,7 +37,7 @@ public enum SpecLoader {
             throw SpecError(diagnostics: sink.sorted)
         }
         let spec = SectionReader(sink: sink).read(root)
-        if let spec { SpecValidator(spec: spec, sink: sink).validate() }
+        if let spec { SpecValidator(spec: spec, sink: sink, ruleCheck: ruleCheck).validate() }
         guard sink.diagnostics.isEmpty, let spec else { throw SpecError(diagnostics: sink.sorted) }
         return spec.spec
     }

@@ -21,8 +21,8 @@ public enum SpecLocator {
     }
 
     /// Locates and loads in one step.
-    public static func load(explicit: String?) throws -> (url: URL, spec: PlatformSpec) {
+    public static func load(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> (url: URL, spec: PlatformSpec) {
         let url = try locate(explicit: explicit)
-        return (url, try SpecLoader.load(file: url))
+        return (url, try SpecLoader.load(file: url, ruleCheck: ruleCheck))
     }
 }

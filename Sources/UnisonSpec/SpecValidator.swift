@@ -5,10 +5,12 @@ import Yams
 struct SpecValidator {
     let located: LocatedSpec
     let sink: DiagnosticSink
+    let ruleCheck: SpecLoader.ChannelRuleCheck?
 
-    init(spec: LocatedSpec, sink: DiagnosticSink) {
+    init(spec: LocatedSpec, sink: DiagnosticSink, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) {
         self.located = spec
         self.sink = sink
+        self.ruleCheck = ruleCheck
     }
 
     var spec: PlatformSpec { located.spec }
@@ -20,6 +22,23 @@ struct SpecValidator {
         checkTargets()
         checkPorts()
         checkReferences()
+        checkChannelRules()
+    }
+
+    private func checkChannelRules() {
+        guard let ruleCheck else { return }
+        for channel in spec.channels {
+            for (kind, field, lines) in [(SpecLoader.ChannelRuleKind.tag, "tags", channel.tags),
+                                         (.flavor, "flavor", channel.flavor)] {
+                for (i, line) in lines.enumerated() {
+                    if let problem = ruleCheck(kind, line) {
+                        sink.report(located.node("channel:\(channel.name).\(field)[\(i)]") ?? located.node("channel:\(channel.name)"),
+                                    "channel '\(channel.name)' \(field) rule '\(line)': \(problem)",
+                                    hint: "rules are docker/metadata-action lines, e.g. type=semver,pattern={{version}}")
+                    }
+                }
+            }
+        }
     }
 
     private func checkDuplicates() {

@@ -66,6 +66,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == before)
     }
 
+    @Test func channelRulesAreCheckedByTheReleaseEngine() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let minimal = try String(contentsOf: CLI.repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures/minimal.yaml"), encoding: .utf8)
+        let broken = minimal.replacingOccurrences(of: "type=edge,branch=main", with: "type=bogus,value=x")
+        #expect(broken != minimal)
+        try Data(broken.utf8).write(to: dir.appendingPathComponent("unison.yaml"))
+        let r = try CLI.run(["spec", "validate"], cwd: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("unison.yaml:20:20: error: channel 'nightly' tags rule 'type=bogus,value=x'"), "\(r.stderr)")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try CLI.run(["spec", "frobnicate"]).status == 2)
         #expect(try CLI.run(["spec", "show", "--no-such-flag"]).status == 2)

@@ -38,7 +38,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
     }
 
     @Test(arguments: [("postgres", "docker.io/library/postgres:15"), ("redis", "docker.io/library/redis:7"),
-                      ("nats", "docker.io/library/nats:2.10")])
+                      ("nats", "docker.io/library/nats:2.10-alpine")])
     func infrastructureIsPinned(name: String, image: String) throws {
         let service = try #require(spec.service(named: name))
         #expect(service.kind == .infrastructure)

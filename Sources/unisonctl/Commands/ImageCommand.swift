@@ -9,7 +9,7 @@ struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "Build and inspect the release artifacts (WSL, VM disks, ISO).",
-        subcommands: [ImageBuildCommand.self, ImageTarCommand.self]
+        subcommands: [ImageBuildCommand.self, ImageInspect.self, ImageTarCommand.self]
     )
 }
 
@@ -17,7 +17,7 @@ struct ImageBuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an image target from the spec.",
-        subcommands: [ImageBuildWSL.self]
+        subcommands: [ImageBuildWSL.self, ImageBuildVM.self]
     )
 }
 
@@ -50,6 +50,13 @@ struct ImageBuildWSL: AsyncParsableCommand {
             help: ArgumentHelp("unisonctl to install in the image (default: this executable).", valueName: "file"))
     var unisonctlBinary: String?
 
+    @Option(help: ArgumentHelp("Model pack (default: targets.wsl.models).", valueName: "pack"))
+    var models: String?
+
+    @Option(name: .customLong("release-manifest"),
+            help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
+    var releaseManifest: String?
+
     @Option(help: ArgumentHelp("gzip level, 1-9.", valueName: "n"))
     var level: Int32 = 6
 
@@ -69,7 +76,10 @@ struct ImageBuildWSL: AsyncParsableCommand {
         var options = try WSLBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
                                           outputDirectory: outDir, version: version)
         options.gzipLevel = level
-        let overlay = InterimPlatformOverlay(unisonctl: binary, version: options.version)
+        let overlay = try PlatformOverlay.plan(
+            spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .wsl,
+            version: options.version, modelPack: models ?? spec.targets.wsl?.models,
+            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
         let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)
@@ -123,8 +133,8 @@ enum ImageStatus {
     }
 }
 
-/// The platform part of the image until the installer's `InstallPlan` is wired in: unisonctl
-/// itself and the platform version. The lead replaces this with the plan applied to the tree.
+/// unisonctl and a version file only: what the VM build installs until it takes the platform
+/// install plan like the WSL build does.
 struct InterimPlatformOverlay: RootfsOverlay {
     let unisonctl: URL
     let version: String

@@ -8,7 +8,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Versions, channels, GHCR tags, plans and release files.",
-        subcommands: [Version.self, Channel.self, Tags.self, Plan.self, Manifest.self, Checksums.self, Notes.self]
+        subcommands: [Version.self, Channel.self, Tags.self, Plan.self, Manifest.self, Checksums.self, Notes.self, ReleasePromote.self]
     )
 
     struct Version: AsyncParsableCommand {

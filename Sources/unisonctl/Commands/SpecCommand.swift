@@ -22,7 +22,7 @@ struct SpecCommand: AsyncParsableCommand {
         func run() async throws {
             let url = try SpecLocator.locate(explicit: file ?? specOptions.spec)
             do {
-                let spec = try SpecLoader.load(file: url)
+                let spec = try SpecLoader.load(file: url, ruleCheck: channelRuleCheck)
                 if output.json {
                     try Output.json(ValidationReport(schema: "unisonctl.spec-validation/v1", file: url.path, valid: true,
                                                      diagnostics: [], services: spec.allServices.count, repos: spec.repos.count))

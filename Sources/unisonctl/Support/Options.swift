@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UnisonCore
+import UnisonRelease
 import UnisonSpec
 
 /// `--spec FILE`: shared by every command that reads the platform spec.
@@ -10,11 +11,25 @@ struct SpecOptions: ParsableArguments {
     var spec: String?
 
     func load() throws -> PlatformSpec {
-        try SpecLocator.load(explicit: spec).spec
+        try SpecLocator.load(explicit: spec, ruleCheck: channelRuleCheck).spec
     }
 
     func loadWithURL() throws -> (url: URL, spec: PlatformSpec) {
-        try SpecLocator.load(explicit: spec)
+        try SpecLocator.load(explicit: spec, ruleCheck: channelRuleCheck)
+    }
+}
+
+/// Channel rule lines checked with the release engine's own parser, so a rule the engine
+/// would refuse is a located spec error rather than a failure at release time.
+let channelRuleCheck: SpecLoader.ChannelRuleCheck = { kind, line in
+    do {
+        switch kind {
+        case .tag: _ = try MetadataRule.parse(line)
+        case .flavor: _ = try MetadataFlavor.parse([line])
+        }
+        return nil
+    } catch {
+        return "\(error)"
     }
 }
 

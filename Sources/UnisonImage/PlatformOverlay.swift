@@ -1,0 +1,25 @@
+import Foundation
+import UnisonArchive
+import UnisonCore
+import UnisonInstall
+import UnisonSpec
+
+/// An install plan is an overlay: images are installed by the same plan a host install runs,
+/// applied to the image's FileTree instead of a directory.
+extension InstallPlan: RootfsOverlay {}
+
+/// The platform part of every image: the install plan for the image's mode, with secrets left
+/// to first boot (each machine gets its own) and the spec and `unisonctl` installed.
+public enum PlatformOverlay {
+    public static func plan(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
+                            modelPack: String?, releaseManifest: URL?, unisonctl: URL,
+                            epoch: Int64) throws -> InstallPlan {
+        var options = InstallOptions(mode: mode, version: SemVer(version), channel: nil, modelPack: modelPack,
+                                     releaseManifest: releaseManifest, unisonctlBinary: unisonctl,
+                                     specText: specText, secrets: .atFirstBoot, mtime: epoch)
+        // A version that is not SemVer (a nightly build id) still names the artifacts but pins
+        // images by the spec's version.
+        if options.version == nil { options.version = spec.platform.version }
+        return try InstallPlan.make(spec: spec, options: options)
+    }
+}
