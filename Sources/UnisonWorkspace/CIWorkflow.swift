@@ -61,7 +61,7 @@ public enum CIWorkflow {
                 with:
                   persist-credentials: false
               - name: Install unisonctl
-                run: curl -fsSL "$INSTALLER" | sh -s -- --tool-only
+                run: curl -fsSL "$INSTALLER" | sh -s -- --download-only
                 env:
                   INSTALLER: \(installer)
               - name: Compute tags and labels
