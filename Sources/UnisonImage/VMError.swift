@@ -7,7 +7,6 @@ public enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCo
     case noFormats
     case badDiskSize(Int64, reason: String)
     case noVMTarget
-    case badFirstBoot(unit: String, marker: String)
 
     public var exitStatus: ExitStatus { .badInput }
 
@@ -17,8 +16,6 @@ public enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCo
         case .noFormats: return "no disk format to write (choose from qcow2, vmdk, raw)"
         case let .badDiskSize(size, reason): return "disk size \(size) bytes: \(reason)"
         case .noVMTarget: return "the spec has no targets.vm"
-        case let .badFirstBoot(unit, marker):
-            return "first-boot unit '\(unit)' with marker '\(marker)': the unit must be a .service name and the marker printable ASCII without blanks, '%' or '\\'"
         }
     }
 }

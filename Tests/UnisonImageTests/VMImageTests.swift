@@ -59,7 +59,10 @@ struct VMImageTests {
     static func build(base: URL, out: URL, formats: [DiskFormat] = DiskFormat.allCases) async throws -> VMBuildResult {
         let options = VMBuildOptions(base: .directory(base), outputDirectory: out, version: "0.0.1-test", formats: formats,
                                      diskSize: diskSize, epoch: epoch, cacheDir: out.appendingPathComponent("cache"))
-        let overlay = FirstBootMarkerOverlay(unitName: "unison-firstboot.service", marker: BusyboxBase.marker, mtime: epoch)
+        // The overlay's file must land in the ext4 root with its owner and mode.
+        let overlay = ClosureOverlay { tree in
+            try tree.addFile("etc/unisonos-overlay", "applied\n", mode: 0o640, uid: 0, gid: 4, mtime: epoch)
+        }
         return try await VMImage.build(options, overlay: overlay, reporter: { ProgressReporter($0, total: $1, style: .silent) })
     }
 
@@ -119,8 +122,9 @@ struct VMImageTests {
         #expect(e2fsck.status == 0, "\(e2fsck.stdoutString)")
         let fstab = try ImageTool.run(["debugfs", "-R", "cat /etc/fstab", rootImage.path]).stdoutString
         #expect(fstab.contains("PARTUUID=\(root.guid.text(uppercase: false))  /  "), "\(fstab)")
-        let unit = try ImageTool.run(["debugfs", "-R", "cat /usr/lib/systemd/system/unison-firstboot.service", rootImage.path]).stdoutString
-        #expect(unit.contains("ExecStart=/bin/echo \(BusyboxBase.marker)"))
+        #expect(try ImageTool.run(["debugfs", "-R", "cat /etc/unisonos-overlay", rootImage.path]).stdoutString == "applied\n")
+        let overlayStat = try ImageTool.run(["debugfs", "-R", "stat /etc/unisonos-overlay", rootImage.path]).stdoutString
+        #expect(overlayStat.contains("Mode:  0640") && overlayStat.range(of: "Group: +4 ", options: .regularExpression) != nil, "\(overlayStat)")
         #expect(try ImageTool.run(["dumpe2fs", "-h", rootImage.path]).stdoutString.contains(root.filesystemID))
 
         // inspect, through the CLI.

@@ -58,7 +58,7 @@ struct BootCheckTests {
         let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 3))
         #expect(!result.markerSeen)
         #expect(result.reason.hasPrefix("timeout"))
-        #expect(result.seconds >= 3 && result.seconds < 20)
+        #expect(result.seconds >= 3 && result.seconds < 90)
         #expect(result.consoleTail.contains("kernel panic - not syncing"))
         #expect(processes(mentioning: f.dir.path) == 0)
     }
@@ -71,8 +71,9 @@ struct BootCheckTests {
         let result = try await BootCheck.run(f.options(marker: "NEVER", timeout: 60))
         #expect(!result.markerSeen)
         #expect(result.reason.hasPrefix("qemu exited with status"), "\(result.reason)")
+        #expect(!result.reason.hasPrefix("timeout"))
         #expect(!result.qemuStderr.isEmpty)
-        #expect(result.seconds < 30)
+        #expect(result.seconds < 55, "QEMU's exit ends the watch well before the timeout")
     }
 
     @Test("bad input is refused before QEMU starts")

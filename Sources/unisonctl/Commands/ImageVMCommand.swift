@@ -80,6 +80,13 @@ struct ImageBuildVM: AsyncParsableCommand {
             help: ArgumentHelp("unisonctl to install in the image (default: this executable).", valueName: "file"))
     var unisonctlBinary: String?
 
+    @Option(help: ArgumentHelp("Model pack (default: targets.vm.models).", valueName: "pack"))
+    var models: String?
+
+    @Option(name: .customLong("release-manifest"),
+            help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
+    var releaseManifest: String?
+
     func validate() throws {
         if let format {
             let parsed = DiskFormat.list(format)
@@ -109,10 +116,12 @@ struct ImageBuildVM: AsyncParsableCommand {
                                          formats: format.map { DiskFormat.list($0).formats },
                                          diskSize: diskSize.flatMap { ByteSize($0)?.bytes })
         options.kernelArguments = kernelArgs
-        let overlay = ComposedOverlay([
-            InterimPlatformOverlay(unisonctl: binary, version: options.version),
-            FirstBootMarkerOverlay(unitName: spec.installer.firstBootUnit, marker: spec.qa.boot.marker, mtime: options.epoch),
-        ])
+        // The platform is installed by the same plan a host install runs; its first-boot unit
+        // prints qa.boot.marker after multi-user.target.
+        let overlay = try PlatformOverlay.plan(
+            spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .image,
+            version: options.version, modelPack: models ?? spec.targets.vm?.models,
+            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
         let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)
