@@ -132,15 +132,3 @@ enum ImageStatus {
         }
     }
 }
-
-/// unisonctl and a version file only: what the VM build installs until it takes the platform
-/// install plan like the WSL build does.
-struct InterimPlatformOverlay: RootfsOverlay {
-    let unisonctl: URL
-    let version: String
-
-    func apply(to tree: inout FileTree) throws {
-        try tree.insert(.init(path: "usr/local/bin/unisonctl", kind: .regular(.file(unisonctl)), mode: 0o755))
-        try tree.addFile("usr/lib/unisonos/version", version + "\n")
-    }
-}
