@@ -53,6 +53,10 @@ struct ImageBuildWSL: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Model pack (default: targets.wsl.models).", valueName: "pack"))
     var models: String?
 
+    @Option(name: .customLong("model-registry"),
+            help: ArgumentHelp("Registry (or mirror) the model pack is pulled from (default: models.registry).", valueName: "host|url"))
+    var modelRegistry: String?
+
     @Option(name: .customLong("release-manifest"),
             help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
     var releaseManifest: String?
@@ -76,10 +80,18 @@ struct ImageBuildWSL: AsyncParsableCommand {
         var options = try WSLBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
                                           outputDirectory: outDir, version: version)
         options.gzipLevel = level
-        let overlay = try PlatformOverlay.plan(
+        let plan = try PlatformOverlay.plan(
             spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .wsl,
             version: options.version, modelPack: models ?? spec.targets.wsl?.models,
             releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        var overlays: [any RootfsOverlay] = [plan]
+        if let store = try await ModelPreload.pull(spec: spec, pack: models ?? spec.targets.wsl?.models ?? plan.modelPack,
+                                                   mirror: modelRegistry, workDir: work) {
+            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: options.epoch))
+        }
+        let overlay = ComposedOverlay(overlays)
         let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

@@ -83,6 +83,10 @@ struct ImageBuildVM: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Model pack (default: targets.vm.models).", valueName: "pack"))
     var models: String?
 
+    @Option(name: .customLong("model-registry"),
+            help: ArgumentHelp("Registry (or mirror) the model pack is pulled from (default: models.registry).", valueName: "host|url"))
+    var modelRegistry: String?
+
     @Option(name: .customLong("release-manifest"),
             help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
     var releaseManifest: String?
@@ -118,10 +122,18 @@ struct ImageBuildVM: AsyncParsableCommand {
         options.kernelArguments = kernelArgs
         // The platform is installed by the same plan a host install runs; its first-boot unit
         // prints qa.boot.marker after multi-user.target.
-        let overlay = try PlatformOverlay.plan(
+        let plan = try PlatformOverlay.plan(
             spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .image,
             version: options.version, modelPack: models ?? spec.targets.vm?.models,
             releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        var overlays: [any RootfsOverlay] = [plan]
+        if let store = try await ModelPreload.pull(spec: spec, pack: models ?? spec.targets.vm?.models ?? plan.modelPack,
+                                                   mirror: modelRegistry, workDir: work) {
+            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: options.epoch))
+        }
+        let overlay = ComposedOverlay(overlays)
         let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

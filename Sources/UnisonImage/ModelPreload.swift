@@ -1,0 +1,96 @@
+import Foundation
+import UnisonArchive
+import UnisonCore
+import UnisonOCI
+import UnisonSpec
+
+/// Local models preloaded into an image: the model pack's models are pulled over OCI into an
+/// Ollama store (every blob verified), and the store is placed at the spec's `models.store`,
+/// which the compose bundle mounts into the Ollama container.
+public enum ModelPreload {
+    public enum PreloadError: Error, CustomStringConvertible, ExitCoded {
+        case unknownPack(String, known: [String])
+        case unverified(model: String, problems: [String])
+
+        public var exitStatus: ExitStatus {
+            if case .unknownPack = self { return .badInput }
+            return .checkFailed
+        }
+
+        public var description: String {
+            switch self {
+            case let .unknownPack(name, known):
+                return "unknown model pack '\(name)'; the spec declares: \(known.joined(separator: ", "))"
+            case let .unverified(model, problems):
+                return "model store for \(model) failed verification: \(problems.joined(separator: "; "))"
+            }
+        }
+    }
+
+    /// Pulls every model of `pack` into a fresh store under `workDir` and returns it (nil when
+    /// the pack preloads nothing). `mirror` (host[:port] or URL) is where blobs come from; the
+    /// models are recorded under the spec's `models.registry`, so Ollama lists them by their
+    /// usual names (`qwen2.5:1.5b`) whichever mirror served them.
+    public static func pull(spec: PlatformSpec, pack packName: String, mirror: String?, workDir: URL,
+                            client: RegistryClient = RegistryClient()) async throws -> URL? {
+        guard let pack = spec.modelPack(named: packName) else {
+            throw PreloadError.unknownPack(packName, known: spec.models.packs.map(\.name))
+        }
+        guard !pack.preload.isEmpty else { return nil }
+        let source = mirror ?? spec.models.registry
+        let sourceHost = try RegistryEndpoint(parsing: source).host
+        let canonicalHost = try RegistryEndpoint(parsing: spec.models.registry).host
+        let store = workDir.appendingPathComponent("models-\(packName)")
+        try? FileManager.default.removeItem(at: store)
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        let puller = ModelPuller(client: client)
+        for model in pack.preload {
+            try await puller.pull(name: model, registry: source, store: store)
+        }
+        if sourceHost != canonicalHost {
+            let manifests = store.appendingPathComponent("manifests")
+            try FileManager.default.moveItem(at: manifests.appendingPathComponent(sourceHost),
+                                             to: manifests.appendingPathComponent(canonicalHost))
+        }
+        let report = try ModelStore(root: store).verify()
+        if !report.problems.isEmpty {
+            throw PreloadError.unverified(model: pack.preload.joined(separator: ", "),
+                                          problems: report.problems.map { "\($0)" })
+        }
+        return store
+    }
+}
+
+/// Places a model store directory in the tree at `destination` (root-owned, 0644 files).
+public struct ModelStoreOverlay: RootfsOverlay {
+    public let store: URL
+    public let destination: String
+    public let mtime: Int64
+
+    public init(store: URL, destination: String, mtime: Int64) {
+        self.store = store
+        self.destination = destination
+        self.mtime = mtime
+    }
+
+    public func apply(to tree: inout FileTree) throws {
+        let base = try FileTree.normalize(destination, allowAbsolute: true)
+        try tree.addDirectory(base, mtime: mtime)
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(at: store, includingPropertiesForKeys: [.isDirectoryKey]) else { return }
+        var paths: [(String, Bool, URL)] = []
+        for case let url as URL in walker {
+            let relative = String(url.standardizedFileURL.path.dropFirst(store.standardizedFileURL.path.count + 1))
+            let isDir = (try url.resourceValues(forKeys: [.isDirectoryKey])).isDirectory ?? false
+            paths.append((relative, isDir, url))
+        }
+        for (relative, isDir, url) in paths.sorted(by: { $0.0 < $1.0 }) {
+            let path = base + "/" + relative
+            if isDir {
+                try tree.addDirectory(path, mtime: mtime)
+            } else {
+                try tree.insert(.init(path: path, kind: .regular(.file(url)), mode: 0o644, mtime: mtime))
+            }
+        }
+    }
+}
