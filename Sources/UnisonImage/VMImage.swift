@@ -160,7 +160,7 @@ public enum VMImage {
         let rootEnd = ((sectors - 34) / 2048) * 2048  // exclusive, MiB-aligned
         let rootNeeded = roundUp(tree.contentSize + tree.contentSize / 8 + Int64(tree.count) * 4096 + 96 * mib, mib)
         guard rootEnd > rootFirst, Int64(rootEnd - rootFirst) * 512 >= rootNeeded else {
-            throw DiskError.doesNotFit(what: "the root filesystem (\(tree.count) entries, \(ProgressReporter.formatBytes(tree.contentSize)) of files, plus the \(ProgressReporter.formatBytes(espSize)) ESP)",
+            throw DiskError.doesNotFit(what: "the disk (\(tree.count) entries and \(ProgressReporter.formatBytes(tree.contentSize)) of files in the root, a \(ProgressReporter.formatBytes(espSize)) ESP; raise targets.vm.diskSize or pass --disk-size)",
                                        needed: rootNeeded + espSize + 2 * mib, available: options.diskSize)
         }
         let gpt = GPT(diskSectors: sectors, diskGUID: diskGUID, partitions: [

@@ -179,6 +179,20 @@ struct VMImageTests {
         await #expect(throws: DiskError.self) { _ = try await VMImage.build(options, overlay: noKernel) }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         #expect(left.isEmpty, "nothing is written when the build is refused: \(left)")
+
+        // The same through the CLI: exit 2 and one sentence naming the remedy.
+        let common = ["image", "build", "vm", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
+                      "--version", "1.0.0", "--unisonctl-binary", Repo.unisonctl.path]
+        let small = try Repo.cli(common + ["--format", "qcow2", "--disk-size", "300MiB"])
+        #expect(small.status == 2)
+        #expect(small.stderr.contains("--disk-size") && small.stderr.contains("300.0 MiB"), "\(small.stderr)")
+        let bogus = try Repo.cli(common + ["--format", "qcow2,bogus"])
+        #expect(bogus.status == 2)
+        #expect(bogus.stderr.contains("unknown format bogus"))
+        let odd = try Repo.cli(common + ["--disk-size", "1000000000"])
+        #expect(odd.status == 2)
+        #expect(odd.stderr.contains("whole number of MiB"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)
     }
 
     @Test("kernel releases order numerically", arguments: [
