@@ -68,12 +68,13 @@ struct BootCheckTests {
         let f = try BootFixture(message: "x")
         defer { f.cleanup() }
         try Data([0x90]).write(to: f.bios)  // not a loadable firmware size
-        let result = try await BootCheck.run(f.options(marker: "NEVER", timeout: 60))
+        // A long timeout: the watch must end because QEMU exited, which the reason says; how
+        // fast that is depends on the machine's load, so no duration is asserted.
+        let result = try await BootCheck.run(f.options(marker: "NEVER", timeout: 600))
         #expect(!result.markerSeen)
         #expect(result.reason.hasPrefix("qemu exited with status"), "\(result.reason)")
         #expect(!result.reason.hasPrefix("timeout"))
         #expect(!result.qemuStderr.isEmpty)
-        #expect(result.seconds < 55, "QEMU's exit ends the watch well before the timeout")
     }
 
     @Test("bad input is refused before QEMU starts")
