@@ -58,7 +58,7 @@ struct BootCheckTests {
         let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 3))
         #expect(!result.markerSeen)
         #expect(result.reason.hasPrefix("timeout"))
-        #expect(result.seconds >= 3 && result.seconds < 90)
+        #expect(result.seconds >= 3, "the watch lasts at least the timeout")
         #expect(result.consoleTail.contains("kernel panic - not syncing"))
         #expect(processes(mentioning: f.dir.path) == 0)
     }
