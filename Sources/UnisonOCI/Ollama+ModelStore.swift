@@ -44,7 +44,7 @@ public struct ModelStore: Sendable {
         let manifests = root.appendingPathComponent("manifests")
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw OCIError.modelStore(path: root.path, reason: "no such directory")
+            throw OCIError.invalidArgument("model store \(root.path) is not a directory")
         }
         guard fm.fileExists(atPath: manifests.path) else { return [] }
         func children(_ url: URL) -> [String] {

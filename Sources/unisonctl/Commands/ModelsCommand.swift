@@ -8,7 +8,7 @@ struct ModelsCommand: AsyncParsableCommand {
         commandName: "models",
         abstract: "Ollama models over OCI: pull into a store, verify, push.",
         discussion: """
-        The store is Ollama's own layout (what OLLAMA_MODELS points at): manifests/<host>/<namespace>/<model>/<tag>
+        The store is Ollama's own layout (what OLLAMA_MODELS points at): manifests/<host>/<namespace>/<model>/<tag> \
         and blobs/sha256-<hex>. Names are [namespace/]model[:tag], namespace 'library' and tag 'latest' by default.
         """,
         subcommands: [ModelsPull.self, ModelsVerify.self, ModelsPush.self]
@@ -62,7 +62,7 @@ struct ModelsPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push", abstract: "Publish a model (a directory or files, or a model of an Ollama store) with Ollama's media types.",
         discussion: """
-        Inputs are a model directory or files named by what they are (*.gguf, template, params.json, system, license,
+        Inputs are a model directory or files named by what they are (*.gguf, template, params.json, system, license, \
         projector*, adapter*), or KIND=PATH. With --from-store, the model NAME is read from that Ollama store instead.
         """)
 

@@ -8,9 +8,9 @@ struct OCICommand: AsyncParsableCommand {
         commandName: "oci",
         abstract: "Push, pull, copy, tag and inspect images and artifacts in OCI registries.",
         discussion: """
-        References are plain (127.0.0.1:5000/team/app:v1, ghcr.io/org/app@sha256:…; docker.io/library is implied for
-        short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain
-        HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin, else
+        References are plain (127.0.0.1:5000/team/app:v1, ghcr.io/org/app@sha256:…; docker.io/library is implied for \
+        short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain \
+        HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin, else \
         UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD, else GITHUB_TOKEN for ghcr.io, else ~/.docker/config.json.
         """,
         subcommands: [OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,

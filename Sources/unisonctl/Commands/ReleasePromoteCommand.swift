@@ -11,8 +11,8 @@ struct ReleasePromote: AsyncParsableCommand {
         commandName: "promote",
         abstract: "Tag every platform service image's tested digest (e.g. edge-main) with the release tags.",
         discussion: """
-        Default tags: vX.Y.Z, vX.Y, vX and latest for a release; only vX.Y.Z-pre for a pre-release. Every source image
-        is resolved before any tag moves; the same manifest bytes are PUT under each tag, so digests are unchanged and
+        Default tags: vX.Y.Z, vX.Y, vX and latest for a release; only vX.Y.Z-pre for a pre-release. Every source image \
+        is resolved before any tag moves; the same manifest bytes are PUT under each tag, so digests are unchanged and \
         no layer is uploaded.
         """)
 

@@ -12,9 +12,12 @@
 //   - counters at GET /__stats (blob bytes received in upload bodies, requests, faults).
 enum FaultProxyScript {
     static let source = #"""
-import base64, http.client, json, secrets, socket, sys, threading, urllib.parse
+import base64, http.client, json, os, secrets, signal, socket, sys, threading, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The test runner starts children with signals blocked; make SIGTERM end the proxy.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 CONFIG = json.load(open(sys.argv[1]))
 UPSTREAM = CONFIG["upstream"]
 LOCK = threading.Lock()
@@ -27,18 +30,20 @@ COUNTS = {}
 PORT = [0]
 
 def fault_for(method, path):
+    # Every fault counts its own matching requests, whether or not another one fires.
+    fired = None
     for index, f in enumerate(CONFIG.get("faults", [])):
         if f["method"] != method or f.get("path_contains", "") not in path:
             continue
-        key = (index,)
         with LOCK:
-            COUNTS[key] = COUNTS.get(key, 0) + 1
-            n = COUNTS[key]
-        if n in f.get("nth", []):
-            with LOCK:
-                STATS["faults_fired"] += 1
-            return f
-    return None
+            COUNTS[index] = COUNTS.get(index, 0) + 1
+            n = COUNTS[index]
+        if fired is None and n in f.get("nth", []):
+            fired = f
+    if fired is not None:
+        with LOCK:
+            STATS["faults_fired"] += 1
+    return fired
 
 def repo_of(path):
     p = path.split("?")[0]

@@ -65,7 +65,7 @@ final class FaultProxy: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         let log = dir.appendingPathComponent("proxy.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         // The first line is "PORT <n>".
@@ -95,7 +95,8 @@ final class FaultProxy: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: the test runner spawns children with SIGTERM blocked.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: dir)

@@ -67,7 +67,7 @@ final class TestRegistry: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
         process.arguments = ["serve", configURL.path]
         let log = root.appendingPathComponent("registry.log")
-        fm.createFile(atPath: log.path, contents: nil)
+        _ = fm.createFile(atPath: log.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
@@ -95,7 +95,8 @@ final class TestRegistry: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: the test runner spawns children with SIGTERM blocked.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: root)
@@ -177,8 +178,8 @@ enum TestProcess {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         if let input {
