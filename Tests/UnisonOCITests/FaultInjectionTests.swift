@@ -89,7 +89,7 @@ struct FaultInjectionTests {
         #expect(try proxy.stats().faults_fired == 1)
     }
 
-    @Test("pulls survive a 503 on the manifest and a blob cut in the middle (resumed with Range)")
+    @Test("pulls survive a 429 and a 503 on the manifest and a blob cut in the middle (resumed with Range)")
     func pullRetries() async throws {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
@@ -97,7 +97,8 @@ struct FaultInjectionTests {
         let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["p": TestImage.noise(600_000, seed: 8)]])
         try TestProcess.run(["skopeo", "copy", "--dest-tls-verify=false", "oci:\(image.layout.path):v1", "docker://\(registry.host)/team/pull:v1"])
         let proxy = try FaultProxy(.init(upstream: registry.host, faults: [
-            .init(method: "GET", path_contains: "/manifests/", nth: [1, 2], action: .status, status: 503),
+            .init(method: "GET", path_contains: "/manifests/", nth: [1], action: .status, status: 429),
+            .init(method: "GET", path_contains: "/manifests/", nth: [2], action: .status, status: 503),
             .init(method: "GET", path_contains: "/blobs/\(image.layers[0].digest)", nth: [1], action: .drop_mid_body),
         ]))
         defer { proxy.stop() }
@@ -106,6 +107,7 @@ struct FaultInjectionTests {
         let report = try await client.pull(reference: try ImageReference(parsing: "\(proxy.host)/team/pull:v1"), toLayout: out)
         #expect(report.digest.description == image.manifestDigest)
         #expect(try proxy.stats().faults_fired == 3)
+        #expect(try proxy.stats().requests.filter { $0.hasPrefix("GET /v2/team/pull/manifests/") }.count == 3)
         for blob in image.blobs {
             #expect(FileManager.default.contentsEqual(atPath: image.layout.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path,
                                                       andPath: out.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path))
