@@ -23,3 +23,20 @@ public enum PlatformOverlay {
         return try InstallPlan.make(spec: spec, options: options)
     }
 }
+
+extension PlatformOverlay {
+    /// Everything an image gets on top of its base: the install plan, then the plan's model
+    /// pack pulled into the Ollama store (`modelRegistry` as a mirror). `workDir` holds the
+    /// pulled store until the image is written; the caller removes it.
+    public static func overlay(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
+                               modelPack: String?, modelRegistry: String?, releaseManifest: URL?, unisonctl: URL,
+                               epoch: Int64, workDir: URL) async throws -> any RootfsOverlay {
+        let plan = try plan(spec: spec, specText: specText, mode: mode, version: version, modelPack: modelPack,
+                            releaseManifest: releaseManifest, unisonctl: unisonctl, epoch: epoch)
+        var overlays: [any RootfsOverlay] = [plan]
+        if let store = try await ModelPreload.pull(spec: spec, pack: plan.modelPack, mirror: modelRegistry, workDir: workDir) {
+            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: epoch))
+        }
+        return ComposedOverlay(overlays)
+    }
+}

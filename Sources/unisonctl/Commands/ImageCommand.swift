@@ -36,6 +36,7 @@ struct ImageBuildWSL: AsyncParsableCommand {
 
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var platform: ImagePlatformOptions
 
     @Option(help: ArgumentHelp("Base to build from (default: targets.wsl.base).", valueName: "tarball|dir|oci:DIR[:TAG]|name"))
     var base: String?
@@ -45,21 +46,6 @@ struct ImageBuildWSL: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Version in the artifact names (default: platform.version).", valueName: "version"))
     var version: String?
-
-    @Option(name: .customLong("unisonctl-binary"),
-            help: ArgumentHelp("unisonctl to install in the image (default: this executable).", valueName: "file"))
-    var unisonctlBinary: String?
-
-    @Option(help: ArgumentHelp("Model pack (default: targets.wsl.models).", valueName: "pack"))
-    var models: String?
-
-    @Option(name: .customLong("model-registry"),
-            help: ArgumentHelp("Registry (or mirror) the model pack is pulled from (default: models.registry).", valueName: "host|url"))
-    var modelRegistry: String?
-
-    @Option(name: .customLong("release-manifest"),
-            help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
-    var releaseManifest: String?
 
     @Option(help: ArgumentHelp("gzip level, 1-9.", valueName: "n"))
     var level: Int32 = 6
@@ -72,26 +58,13 @@ struct ImageBuildWSL: AsyncParsableCommand {
         let (specURL, spec) = try specOptions.loadWithURL()
         let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        guard FileManager.default.isReadableFile(atPath: binary.path) else {
-            throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
-        }
         var options = try WSLBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
                                           outputDirectory: outDir, version: version)
         options.gzipLevel = level
-        let plan = try PlatformOverlay.plan(
-            spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .wsl,
-            version: options.version, modelPack: models ?? spec.targets.wsl?.models,
-            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
-        var overlays: [any RootfsOverlay] = [plan]
-        if let store = try await ModelPreload.pull(spec: spec, pack: models ?? spec.targets.wsl?.models ?? plan.modelPack,
-                                                   mirror: modelRegistry, workDir: work) {
-            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: options.epoch))
-        }
-        let overlay = ComposedOverlay(overlays)
+        let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .wsl, targetPack: spec.targets.wsl?.models,
+                                                 version: options.version, epoch: options.epoch, workDir: work)
         let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

@@ -57,6 +57,7 @@ struct ImageBuildVM: AsyncParsableCommand {
 
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var platform: ImagePlatformOptions
 
     @Option(help: ArgumentHelp("Comma-separated formats: qcow2, vmdk, raw (default: targets.vm.formats).", valueName: "list"))
     var format: String?
@@ -75,21 +76,6 @@ struct ImageBuildVM: AsyncParsableCommand {
 
     @Option(name: .customLong("kernel-arg"), help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "arg"))
     var kernelArgs: [String] = []
-
-    @Option(name: .customLong("unisonctl-binary"),
-            help: ArgumentHelp("unisonctl to install in the image (default: this executable).", valueName: "file"))
-    var unisonctlBinary: String?
-
-    @Option(help: ArgumentHelp("Model pack (default: targets.vm.models).", valueName: "pack"))
-    var models: String?
-
-    @Option(name: .customLong("model-registry"),
-            help: ArgumentHelp("Registry (or mirror) the model pack is pulled from (default: models.registry).", valueName: "host|url"))
-    var modelRegistry: String?
-
-    @Option(name: .customLong("release-manifest"),
-            help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
-    var releaseManifest: String?
 
     func validate() throws {
         if let format {
@@ -110,11 +96,6 @@ struct ImageBuildVM: AsyncParsableCommand {
         let (specURL, spec) = try specOptions.loadWithURL()
         let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        guard FileManager.default.isReadableFile(atPath: binary.path) else {
-            throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
-        }
         var options = try VMBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
                                          outputDirectory: outDir, version: version,
                                          formats: format.map { DiskFormat.list($0).formats },
@@ -122,18 +103,10 @@ struct ImageBuildVM: AsyncParsableCommand {
         options.kernelArguments = kernelArgs
         // The platform is installed by the same plan a host install runs; its first-boot unit
         // prints qa.boot.marker after multi-user.target.
-        let plan = try PlatformOverlay.plan(
-            spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: .image,
-            version: options.version, modelPack: models ?? spec.targets.vm?.models,
-            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: options.epoch)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
-        var overlays: [any RootfsOverlay] = [plan]
-        if let store = try await ModelPreload.pull(spec: spec, pack: models ?? spec.targets.vm?.models ?? plan.modelPack,
-                                                   mirror: modelRegistry, workDir: work) {
-            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: options.epoch))
-        }
-        let overlay = ComposedOverlay(overlays)
+        let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.vm?.models,
+                                                 version: options.version, epoch: options.epoch, workDir: work)
         let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)
