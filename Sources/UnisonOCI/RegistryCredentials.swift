@@ -1,6 +1,8 @@
 // Where registry credentials come from, first match wins:
-//   1. explicit ones (command-line flags), for every registry the command talks to;
-//   2. UNISON_REGISTRY_USER / UNISON_REGISTRY_PASSWORD;
+//   1. explicit ones (command-line flags), for the one registry they were given for (the
+//      registry a command writes to, or reads from when it only reads);
+//   2. UNISON_REGISTRY_USER / UNISON_REGISTRY_PASSWORD, for the registry UNISON_REGISTRY_HOST
+//      names (every registry when it is unset);
 //   3. GITHUB_TOKEN for ghcr.io (user GITHUB_ACTOR, else "unisonctl"; GHCR checks the token);
 //   4. ~/.docker/config.json (or $DOCKER_CONFIG/config.json): `auths.<host>.auth`, base64 of
 //      `user:password`; keys may be written as URLs (`https://index.docker.io/v1/`).
@@ -26,14 +28,17 @@ public struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
 
 public struct CredentialSource: Sendable {
     public var explicit: RegistryCredential?
+    /// The registry (`host[:port]`) `explicit` is for; nil sends it to every registry.
+    public var explicitRegistry: String?
     public var environment: [String: String]
     public var dockerConfig: URL?
 
     /// `environment` defaults to the process environment, `dockerConfig` to
     /// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
-    public init(explicit: RegistryCredential? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                dockerConfig: URL? = nil) {
+    public init(explicit: RegistryCredential? = nil, for explicitRegistry: String? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment, dockerConfig: URL? = nil) {
         self.explicit = explicit
+        self.explicitRegistry = explicitRegistry.map(Self.normalize)
         self.environment = environment
         if let dockerConfig {
             self.dockerConfig = dockerConfig
@@ -51,9 +56,11 @@ public struct CredentialSource: Sendable {
 
     /// The credential for `registry` (`host[:port]`, `docker.io` for Docker Hub), if any.
     public func credential(for registry: String) -> RegistryCredential? {
-        if let explicit { return explicit }
+        let wanted = Self.normalize(registry)
+        if let explicit, explicitRegistry == nil || explicitRegistry == wanted { return explicit }
+        let envHost = environment["UNISON_REGISTRY_HOST"].flatMap { $0.isEmpty ? nil : Self.normalize($0) }
         if let user = environment["UNISON_REGISTRY_USER"], let password = environment["UNISON_REGISTRY_PASSWORD"],
-           !user.isEmpty, !password.isEmpty {
+           !user.isEmpty, !password.isEmpty, envHost == nil || envHost == wanted {
             return RegistryCredential(username: user, password: password)
         }
         if registry == "ghcr.io", let token = environment["GITHUB_TOKEN"], !token.isEmpty {

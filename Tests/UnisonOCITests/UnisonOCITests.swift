@@ -104,7 +104,7 @@ struct AuthTests {
         #expect(c.scope == scope)
     }
 
-    @Test("credentials: explicit, then environment, then GITHUB_TOKEN for ghcr.io, then docker config")
+    @Test("credentials: explicit (for their registry), then environment, then GITHUB_TOKEN for ghcr.io, then docker config")
     func credentialOrder() throws {
         let tmp = try TempDir()
         let config = tmp.path("config.json")
@@ -124,6 +124,21 @@ struct AuthTests {
         #expect(env.credential(for: "ghcr.io")?.username == "u")
         let explicit = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p"], dockerConfig: config)
         #expect(explicit.credential(for: "docker.io")?.username == "flag")
+
+        // Scoped: flags go to their registry only; elsewhere the other sources answer.
+        let scoped = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), for: "127.0.0.1:5000",
+                                      environment: [:], dockerConfig: config)
+        #expect(scoped.credential(for: "127.0.0.1:5000")?.username == "flag")
+        #expect(scoped.credential(for: "docker.io")?.username == "cfguser")
+        #expect(scoped.credential(for: "ghcr.io") == nil)
+        let hubScoped = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), for: "index.docker.io",
+                                         environment: [:], dockerConfig: config)
+        #expect(hubScoped.credential(for: "docker.io")?.username == "flag")
+        let envScoped = CredentialSource(environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p",
+                                                       "UNISON_REGISTRY_HOST": "ghcr.io"], dockerConfig: config)
+        #expect(envScoped.credential(for: "ghcr.io")?.username == "u")
+        #expect(envScoped.credential(for: "quay.io") == nil)
+        #expect(envScoped.credential(for: "127.0.0.1:5000")?.username == "cfguser")
         #expect("\(RegistryCredential(username: "me", password: "hunter2"))" == "me:<redacted>")
         #expect(CredentialSource(environment: ["HOME": tmp.url.path]).dockerConfig?.path == tmp.path(".docker/config.json").path)
     }

@@ -26,7 +26,7 @@ struct ModelsPull: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try RegistryEndpoint(parsing: registry)
-        let report = try await ModelPuller(client: options.client(plainHTTP: endpoint.plainHTTP))
+        let report = try await ModelPuller(client: options.client(for: endpoint.host, plainHTTP: endpoint.plainHTTP))
             .pull(name: name, registry: registry, store: URL(fileURLWithPath: store), progress: options.progress)
         if output.json { return try Output.json(report) }
         Output.line("\(report.model)@\(report.digest)")
@@ -82,7 +82,7 @@ struct ModelsPush: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try RegistryEndpoint(parsing: registry)
-        let pusher = ModelPusher(client: try options.client(plainHTTP: endpoint.plainHTTP))
+        let pusher = ModelPusher(client: try options.client(for: endpoint.host, plainHTTP: endpoint.plainHTTP))
         let report: ModelPushReport
         if let fromStore {
             report = try await pusher.push(fromStore: URL(fileURLWithPath: fromStore), name: arguments[0], registry: registry)

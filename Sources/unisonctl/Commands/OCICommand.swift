@@ -10,8 +10,9 @@ struct OCICommand: AsyncParsableCommand {
         discussion: """
         References are plain (127.0.0.1:5000/team/app:v1, ghcr.io/org/app@sha256:…; docker.io/library is implied for \
         short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain \
-        HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin, else \
-        UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD, else GITHUB_TOKEN for ghcr.io, else ~/.docker/config.json.
+        HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin (for the registry \
+        written to, or read from when nothing is written), else UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD (for \
+        UNISON_REGISTRY_HOST only, when set), else GITHUB_TOKEN for ghcr.io, else ~/.docker/config.json.
         """,
         subcommands: [OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,
                       OCIPushArtifact.self, OCIReferrers.self]
@@ -23,7 +24,7 @@ struct RegistryOptions: ParsableArguments {
     @Flag(name: .long, help: "Use plain HTTP for non-loopback registries too.")
     var plainHTTP = false
 
-    @Option(name: .long, help: "Registry user name (the password comes from --password-stdin or --password).")
+    @Option(name: .long, help: "Registry user name, for the registry written to (the password comes from --password-stdin).")
     var username: String?
 
     @Flag(name: .long, help: "Read the registry password or token from standard input.")
@@ -52,7 +53,10 @@ struct RegistryOptions: ParsableArguments {
         if username != nil, !passwordStdin, password == nil { throw ValidationError("--username needs --password-stdin") }
     }
 
-    func client(plainHTTP extraPlain: Bool = false) throws -> RegistryClient {
+    /// A client for a command. Credentials given on the command line go to `host` only (the
+    /// registry the command writes to, or reads from when it only reads), never to another
+    /// registry the same command talks to.
+    func client(for host: String, plainHTTP extraPlain: Bool = false) throws -> RegistryClient {
         var credential: RegistryCredential?
         if let username {
             var secret = password ?? ""
@@ -65,11 +69,19 @@ struct RegistryOptions: ParsableArguments {
         var policy = RetryPolicy.standard
         policy.attempts = retries
         return RegistryClient(configuration: .init(
-            credentials: CredentialSource(explicit: credential), plainHTTP: plainHTTP || extraPlain, retry: policy,
+            credentials: CredentialSource(explicit: credential, for: host), plainHTTP: plainHTTP || extraPlain, retry: policy,
             chunkSize: ByteSize(chunkSize)?.bytes ?? 8 << 20, monolithicUploads: monolithic, maxConcurrentTransfers: jobs))
     }
 
     var progress: ProgressReporter.Style { ProgressReporter.defaultStyle }
+}
+
+/// The registry command-line credentials are for: the destination when it is a registry, else
+/// the source ("" when neither is, so they go nowhere).
+private func credentialHost(writing destination: ImageLocation, reading source: ImageLocation) -> String {
+    if case let .registry(ref) = destination { return ref.registry }
+    if case let .registry(ref) = source { return ref.registry }
+    return ""
 }
 
 /// Prints a copy's outcome.
@@ -91,7 +103,7 @@ struct OCIPush: AsyncParsableCommand {
     func run() async throws {
         let src = try ImageLocation(parsing: source.hasPrefix("oci:") ? source : "oci:\(source)")
         let dst = try ImageReference(parsing: destination)
-        let report = try await registry.client().copy(from: src, to: .registry(dst), options: CopyOptions(progress: registry.progress))
+        let report = try await registry.client(for: dst.registry).copy(from: src, to: .registry(dst), options: CopyOptions(progress: registry.progress))
         try printCopy(report, json: output.json)
     }
 }
@@ -113,7 +125,7 @@ struct OCIPull: AsyncParsableCommand {
 
     func run() async throws {
         let ref = try ImageReference(parsing: reference)
-        let report = try await registry.client().pull(reference: ref, toLayout: URL(fileURLWithPath: output), tag: tag.flatMap(Tag.init),
+        let report = try await registry.client(for: ref.registry).pull(reference: ref, toLayout: URL(fileURLWithPath: output), tag: tag.flatMap(Tag.init),
                                                       platform: platform.flatMap(Platform.init), progress: registry.progress)
         try printCopy(report, json: json.json)
     }
@@ -133,7 +145,8 @@ struct OCICopy: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report = try await registry.client().copy(from: ImageLocation(parsing: source), to: ImageLocation(parsing: destination),
+        let (src, dst) = try (ImageLocation(parsing: source), ImageLocation(parsing: destination))
+        let report = try await registry.client(for: credentialHost(writing: dst, reading: src)).copy(from: src, to: dst,
                                                       options: CopyOptions(platform: platform.flatMap(Platform.init), progress: registry.progress))
         try printCopy(report, json: output.json)
     }
@@ -153,7 +166,8 @@ struct OCITag: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let result = try await registry.client().tag(ImageReference(parsing: reference), as: tags.compactMap(Tag.init))
+        let ref = try ImageReference(parsing: reference)
+        let result = try await registry.client(for: ref.registry).tag(ref, as: tags.compactMap(Tag.init))
         if output.json { return try Output.json(TagOutput(result: result)) }
         Output.line("\(result.image)@\(result.digest): tagged \(result.tagged.joined(separator: ", "))"
                     + (result.unchanged.isEmpty ? "" : "; already \(result.unchanged.joined(separator: ", "))"))
@@ -174,7 +188,7 @@ struct OCIList: AsyncParsableCommand {
 
     func run() async throws {
         let ref = try ImageReference(parsing: repository)
-        let tags = try await registry.client().listTags(ref)
+        let tags = try await registry.client(for: ref.registry).listTags(ref)
         if output.json { return try Output.json(TagList(repository: ref.name, tags: tags)) }
         tags.forEach(Output.line)
     }
@@ -195,7 +209,8 @@ struct OCIInspect: AsyncParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() async throws {
-        let report = try await registry.client().inspect(ImageLocation(parsing: reference), includeRaw: raw)
+        let location = try ImageLocation(parsing: reference)
+        let report = try await registry.client(for: credentialHost(writing: location, reading: location)).inspect(location, includeRaw: raw)
         if output.json { return try Output.json(report) }
         report.lines.forEach(Output.line)
         if let raw = report.raw { Output.line(raw) }
@@ -227,8 +242,9 @@ struct OCIPushArtifact: AsyncParsableCommand {
             let parts = a.split(separator: "=", maxSplits: 1)
             annotations[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let report = try await registry.client().pushArtifact(
-            to: ImageReference(parsing: reference), files: files.map(ArtifactFile.init(argument:)), artifactType: artifactType,
+        let ref = try ImageReference(parsing: reference)
+        let report = try await registry.client(for: ref.registry).pushArtifact(
+            to: ref, files: files.map(ArtifactFile.init(argument:)), artifactType: artifactType,
             subject: try subject.map(ImageReference.init(parsing:)), annotations: annotations, progress: registry.progress)
         if output.json { return try Output.json(report) }
         Output.line("\(report.reference)")
@@ -247,7 +263,8 @@ struct OCIReferrers: AsyncParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() async throws {
-        let result = try await registry.client().referrers(named: ImageReference(parsing: reference), artifactType: artifactType)
+        let ref = try ImageReference(parsing: reference)
+        let result = try await registry.client(for: ref.registry).referrers(named: ref, artifactType: artifactType)
         if output.json { return try Output.json(result) }
         for d in result.referrers { Output.line("\(d.digest) \(d.artifactType ?? d.mediaType)") }
     }

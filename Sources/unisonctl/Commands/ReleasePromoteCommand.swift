@@ -46,7 +46,7 @@ struct ReleasePromote: AsyncParsableCommand {
             images.append(image)
         }
         let tags = tag.isEmpty ? ReleaseTags.defaults(for: semver) : tag.compactMap(Tag.init)
-        let report = try await registry.client(plainHTTP: override?.plainHTTP ?? false)
+        let report = try await registry.client(for: override?.host ?? spec.platform.registry.lowercased(), plainHTTP: override?.plainHTTP ?? false)
             .promote(images: images, sourceTag: Tag(fromTag)!, tags: tags, version: semver.tagString(forceV: true))
         if output.json { return try Output.json(report) }
         for image in report.images {
