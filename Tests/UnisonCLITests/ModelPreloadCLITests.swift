@@ -121,12 +121,14 @@ struct LoopbackRegistry {
             if (try? shell(["curl", "-fsS", "-o", "/dev/null", "http://\(host)/v2/"]).status) == 0 { return }
             usleep(100_000)
         }
-        process.terminate()
+        stop()
         throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "docker-registry did not answer on \(host)"])
     }
 
+    /// SIGKILL: the registry keeps nothing worth a clean shutdown, and a SIGTERM may be blocked in
+    /// the signal mask the test runner hands to its children.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UnisonCore
+import UnisonOCI
 import UnisonRelease
 import UnisonSpec
 
@@ -185,16 +186,44 @@ extension ReleaseCommand {
         var workspace: String?
         @Option(help: ArgumentHelp("Artifacts directory (default: the spec's release.artifacts).", valueName: "dir"))
         var artifacts: String?
+        @Flag(name: .customLong("resolve-digests"),
+              help: "Take every digest not given from the registry: the service image at its release tag.")
+        var resolveDigests = false
+        @Option(name: .customLong("registry-override"),
+                help: ArgumentHelp("Registry that stands in for the spec's when resolving (e.g. a mirror).", valueName: "host[:port]|url"))
+        var registryOverride: String?
+        @OptionGroup var registry: RegistryOptions
         @OptionGroup var specOptions: SpecOptions
+
+        func validate() throws {
+            if registryOverride != nil, !resolveDigests { throw ValidationError("--registry-override needs --resolve-digests") }
+            if let registryOverride, (try? RegistryEndpoint(parsing: registryOverride)) == nil {
+                throw ValidationError("--registry-override '\(registryOverride)' is not host[:port] or a URL")
+            }
+        }
 
         func run() async throws {
             let (specURL, spec) = try specOptions.loadWithURL()
             let v = try ReleaseOptions.version(version)
+            let tags = try ReleaseOptions.serviceTags(explicit: serviceTags, matrix: matrix, workspace: workspace, version: v, spec: spec)
+            var known = try ReleaseFiles.digests(pairs: digests, file: digestsFile.map { URL(fileURLWithPath: $0) })
+            if resolveDigests {
+                let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
+                var wanted: [String: ImageReference] = [:]
+                for service in spec.services where known[service.name] == nil {
+                    guard let tag = tags[service.name], let t = Tag(tag) else { continue }
+                    wanted[service.name] = try serviceRepository(service, spec: spec, override: override).with(tag: t)
+                }
+                let host = override?.host ?? spec.platform.registry.lowercased()
+                for (name, digest) in try await registry.client(for: host, plainHTTP: override?.plainHTTP ?? false).resolveDigests(wanted) {
+                    known[name] = digest.description
+                }
+            }
             let request = ManifestRequest(
                 version: v, channel: channel,
                 commit: try commit ?? ReleaseOptions.head(repo),
-                digests: try ReleaseFiles.digests(pairs: digests, file: digestsFile.map { URL(fileURLWithPath: $0) }),
-                serviceTags: try ReleaseOptions.serviceTags(explicit: serviceTags, matrix: matrix, workspace: workspace, version: v, spec: spec),
+                digests: known,
+                serviceTags: tags,
                 artifactsDirectory: ReleaseOptions.artifactsDirectory(artifacts, spec: spec, specURL: specURL),
                 sourceDateEpoch: SourceDateEpoch.current())
             let url = try ReleaseFiles.writeManifest(try ReleaseFiles.manifest(request, spec: spec), to: request.artifactsDirectory)

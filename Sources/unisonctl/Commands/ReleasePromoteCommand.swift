@@ -37,13 +37,8 @@ struct ReleasePromote: AsyncParsableCommand {
         let spec = try specOptions.load()
         let semver = SemVer(version)!
         let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
-        var images: [ImageReference] = []
-        for service in spec.services where service.kind == .platform {
-            var image = try ImageReference(parsing: service.image).repositoryReference
-            if let override, image.registry == spec.platform.registry.lowercased() {
-                image = try image.with(registry: override.host)
-            }
-            images.append(image)
+        let images = try spec.services.filter { $0.kind == .platform }.map {
+            try serviceRepository($0, spec: spec, override: override)
         }
         let tags = tag.isEmpty ? ReleaseTags.defaults(for: semver) : tag.compactMap(Tag.init)
         let report = try await registry.client(for: override?.host ?? spec.platform.registry.lowercased(), plainHTTP: override?.plainHTTP ?? false)
@@ -55,4 +50,12 @@ struct ReleasePromote: AsyncParsableCommand {
         Output.line("\(report.images.count) image(s) promoted from \(report.sourceTag) to \(report.tags.joined(separator: ", ")); "
                     + "\(ProgressReporter.formatBytes(report.blobBytesUploaded)) of blobs uploaded")
     }
+}
+
+/// A service's image repository, moved to `override`'s host when it lives on the spec's registry
+/// (a test or mirror registry standing in for GHCR).
+func serviceRepository(_ service: Service, spec: PlatformSpec, override: RegistryEndpoint?) throws -> ImageReference {
+    let image = try ImageReference(parsing: service.image).repositoryReference
+    guard let override, image.registry == spec.platform.registry.lowercased() else { return image }
+    return try image.with(registry: override.host)
 }
