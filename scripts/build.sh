@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the UnisonOS release artifacts from the shipped unison.yaml into out/:
+# Builds the UnisonOS release artifacts from the shipped unison.yaml into $OUT (default out/):
 # installs what the build needs, builds unisonctl (release, static Swift stdlib), validates the
 # spec, then builds every image target this toolchain supports.
 set -euo pipefail
@@ -12,10 +12,13 @@ swift build "${release_flags[@]}" --product unisonctl
 bin=$(swift build "${release_flags[@]}" --show-bin-path)/unisonctl
 "$bin" spec validate unison.yaml
 out=${OUT:-out}
+# VERSION names the artifacts (default: the spec's platform.version).
+version_flag=()
+if [[ -n ${VERSION:-} ]]; then version_flag=(--version "$VERSION"); fi
 mkdir -p "$out"
-for target in wsl vm; do
+for target in wsl vm iso; do
   if "$bin" image build "$target" --help >/dev/null 2>&1; then
-    "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin"
+    "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin" "${version_flag[@]}"
   fi
 done
 ls -l "$out"

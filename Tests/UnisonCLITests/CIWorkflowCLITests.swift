@@ -23,6 +23,33 @@ import Testing
         #expect(audit.status == 0, "zizmor: \(audit.output)")
     }
 
+    @Test func platformReleaseWorkflowPassesActionlintAndZizmor() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent(".github/workflows/release.yml")
+        let r = try CLI.run(["ci", "workflow", "--platform", "--output", file.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        // Every channel's tag pattern triggers it; the README's commands build and check.
+        #expect(text.contains("tags: [\"v*.*.*-beta.*\", \"v*.*.*\"]"))
+        #expect(text.contains("scripts/build.sh") && text.contains("scripts/check-artifacts.sh"))
+        #expect(text.contains("release promote --version"))
+        #expect(text.contains("--matrix unison-docs/docs/compatibility-matrix.md --resolve-digests"))
+        #expect(text.contains("oci push-artifact \"ghcr.io/project-unisonos/unison-platform:$VERSION\""))
+        #expect(!text.contains("run: ${{"), "no expression is expanded inside a script")
+        let lint = try run(["actionlint", "-no-color", file.path], cwd: dir)
+        #expect(lint.status == 0, "actionlint: \(lint.output)")
+        let audit = try run(["zizmor", "--offline", "--no-progress", file.path], cwd: dir)
+        #expect(audit.status == 0, "zizmor: \(audit.output)")
+    }
+
+    @Test func serviceOrPlatformButNotBoth() throws {
+        #expect(try CLI.run(["ci", "workflow"]).status == 2)
+        let both = try CLI.run(["ci", "workflow", "--platform", "--service", "auth"])
+        #expect(both.status == 2)
+        #expect(both.stderr.contains("either --service NAME or --platform"))
+    }
+
     @Test func unknownServiceIsBadInput() throws {
         let r = try CLI.run(["ci", "workflow", "--service", "no-such-service"])
         #expect(r.status == 2)

@@ -39,6 +39,8 @@ struct ReleaseCommand: AsyncParsableCommand {
         var event: String = "push"
         @Option(help: ArgumentHelp("Repository whose tags count for beta numbering (default: the current directory).", valueName: "path"))
         var repo: String = "."
+        @Option(name: .customLong("github-output"), help: ArgumentHelp("Append channel and version (empty when none) to this file ($GITHUB_OUTPUT).", valueName: "file"))
+        var githubOutput: String?
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
 
@@ -46,6 +48,10 @@ struct ReleaseCommand: AsyncParsableCommand {
             let spec = try specOptions.load()
             let resolution = try ChannelResolver.resolve(ref: ref, event: event, channels: spec.channels,
                                                          repository: GitRepository(directory: URL(fileURLWithPath: repo)))
+            if let githubOutput {
+                try GitHubOutput.append([("channel", resolution.channel ?? ""), ("version", resolution.version ?? "")],
+                                        to: URL(fileURLWithPath: githubOutput))
+            }
             if output.json { try Output.json(resolution); return }
             print("\(resolution.channel ?? "none")\(resolution.version.map { " \($0)" } ?? "")  (\(resolution.reason))")
         }
