@@ -107,3 +107,37 @@ struct FieldCLITests {
         #expect(try run(["record", "--field", "service_health=ok"]).stdoutString.contains("not recorded"))
     }
 }
+
+@Suite("first-boot unit hand-over")
+struct FirstBootHandOverTests {
+    func run(_ root: URL) throws -> ProcessResult {
+        try SystemProcessRunner().run(["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],
+                                      environment: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"], input: nil, workingDirectory: root)
+    }
+
+    @Test("the installed first-boot helper hands over to `unisonctl firstboot` when the binary and the spec are installed")
+    func handsOver() throws {
+        let root = try FieldFixture.stageImage("handover", pack: "light")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(atPath: root.path + "/usr/local/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/usr/local/bin/unisonctl", withDestinationPath: OpsCLI.binary.path)
+        let r = try run(root)
+        #expect(r.status == 0, "\(r.stdoutString)\(r.stderrString)")
+        #expect(r.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK")
+        #expect(r.stderrString.contains("firstboot: models: model pack 'light' preloads no model"), "\(r.stderrString)")
+        #expect(!r.stdoutString.contains("docker: "), "the shell path ran")
+        let state = try Data(contentsOf: root.appendingPathComponent("var/lib/unison/.firstboot-done"))
+        #expect(String(decoding: state, as: UTF8.self).contains("\"schema\" : \"unisonctl.firstboot/v1\""))
+    }
+
+    @Test("a binary that cannot run here: the shell helper does first boot itself")
+    func fallsBack() throws {
+        let root = try FieldFixture.stageImage("handover-fallback", pack: "light")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(atPath: root.path + "/usr/local/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/usr/local/bin/unisonctl", withDestinationPath: "/bin/false")
+        let r = try run(root)
+        #expect(r.status == 0 && r.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK", "\(r.stdoutString)\(r.stderrString)")
+        #expect(r.stdoutString.contains("docker: "))
+    }
+}
