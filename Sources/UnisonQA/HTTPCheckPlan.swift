@@ -168,6 +168,8 @@ public enum HTTPCheckError: Error, CustomStringConvertible, Sendable, Equatable,
     case duplicateCheck(String, suite: QASuite)
     case badCheck(name: String, detail: String)
     case badOption(String)
+    /// The JUnit report cannot be written there.
+    case cannotWrite(path: String, detail: String)
 
     public var exitStatus: ExitStatus { .badInput }
 
@@ -183,6 +185,7 @@ public enum HTTPCheckError: Error, CustomStringConvertible, Sendable, Equatable,
         case let .duplicateCheck(name, suite): return "qa.\(suite.rawValue) declares the check '\(name)' twice"
         case let .badCheck(name, detail): return "check '\(name)': \(detail)"
         case let .badOption(text): return text
+        case let .cannotWrite(path, detail): return "cannot write the report '\(path)': \(detail)"
         }
     }
 }

@@ -49,6 +49,7 @@ public enum HTTPCheckRunner {
         let declared = (suite == .smoke ? spec.qa.smoke : spec.qa.e2e).map(HTTPCheckPlan.init)
         let checks = try select(declared, only: only, suite: suite)
         let endpoints = try QAEndpoints(spec: spec, host: host, baseURLs: baseURLs)
+        if let junit { try JUnitReport.checkWritable(junit) }
         var report = try run(checks, suite: suite, endpoints: endpoints, options: options, status: status)
         if let junit {
             report.junit = junit.path

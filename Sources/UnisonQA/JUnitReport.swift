@@ -108,7 +108,34 @@ public struct JUnitReport: Sendable, Equatable {
 
     /// Writes the report atomically: a reader never sees half a file.
     public func write(to url: URL) throws {
-        try AtomicFile.write(Data(xml.utf8), to: url)
+        do {
+            try AtomicFile.write(Data(xml.utf8), to: url)
+        } catch {
+            throw HTTPCheckError.cannotWrite(path: url.path, detail: Self.reason(error))
+        }
+    }
+
+    /// Refuses a report path that cannot be written (its directory is created if missing),
+    /// so that a run is not wasted on a report that cannot be kept.
+    public static func checkWritable(_ url: URL) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            throw HTTPCheckError.cannotWrite(path: url.path, detail: "it is a directory")
+        }
+        let dir = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw HTTPCheckError.cannotWrite(path: url.path, detail: reason(error))
+        }
+        guard access(dir.path, W_OK) == 0 else {
+            throw HTTPCheckError.cannotWrite(path: url.path, detail: "directory \(dir.path) is not writable")
+        }
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let cocoa = error as? CocoaError, let text = cocoa.userInfo[NSLocalizedDescriptionKey] as? String { return text }
+        return "\(error)"
     }
 }
 

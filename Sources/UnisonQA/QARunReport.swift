@@ -82,10 +82,15 @@ public struct QARunReport: Sendable, Codable, Equatable {
     /// The JUnit file written, if one was asked for.
     public var junit: String?
 
+    /// Times are kept to the millisecond.
     public init(suite: QASuite, checks: [HTTPCheckResult], seconds: Double, junit: String? = nil) {
         self.suite = suite
-        self.checks = checks
-        self.seconds = seconds
+        self.checks = checks.map { c in
+            var c = c
+            c.seconds = QATime.milliseconds(c.seconds)
+            return c
+        }
+        self.seconds = QATime.milliseconds(seconds)
         self.junit = junit
         counts = QARunCounts(checks)
         passed = counts.passed == counts.total
@@ -120,6 +125,8 @@ public struct QARunReport: Sendable, Codable, Equatable {
 }
 
 enum QATime {
+    static func milliseconds(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
+
     /// Seconds with millisecond precision and a dot, whatever the locale.
     static func format(_ seconds: Double) -> String {
         let ms = Int((max(0, seconds) * 1000).rounded())

@@ -108,6 +108,20 @@ struct JUnitReportTests {
         }
     }
 
+    @Test("the schema check has teeth: xmllint rejects what the format forbids", arguments: [
+        #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="-1"/></testsuite></testsuites>"#,
+        #"<testsuites><testsuite name="s" tests="1" failures="1" errors="0"><testcase name="a" classname="c" time="1"><failure/><skipped/></testcase></testsuite></testsuites>"#,
+        #"<testsuites><testsuite tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"/></testsuite></testsuites>"#,
+        #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"><system-out>x</system-out><failure/></testcase></testsuite></testsuites>"#,
+    ])
+    func schemaRejects(document: String) throws {
+        let dir = try QAFixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("bad.xml")
+        try Data(document.utf8).write(to: url)
+        #expect(throws: FixtureFailure.self) { try QAFixtures.validateJUnit(url) }
+    }
+
     @Test("XML escaping of text and attributes", arguments: [
         ("a<b>&c", "a&lt;b&gt;&amp;c", "a&lt;b&gt;&amp;c"),
         ("say \"hi\" 'x'", "say \"hi\" 'x'", "say &quot;hi&quot; &apos;x&apos;"),

@@ -134,13 +134,27 @@ enum QAFixtures {
                               "text": kids[0].text if kids else None,
                               "out": so.text if so is not None else None})
             out["suites"].append({"attrib": dict(s.attrib), "cases": cases})
+            for attr, tag in (("tests", None), ("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+                want = len([c for c in cases if tag is None or c["result"] == tag])
+                assert int(s.get(attr)) == want, "%s=%s but %d found" % (attr, s.get(attr), want)
+        for attr in ("tests", "failures", "errors", "skipped"):
+            assert int(root.get(attr)) == sum(int(s["attrib"][attr]) for s in out["suites"]), "root " + attr
         print(json.dumps(out))
         """
+        try validateJUnit(url)
         let r = try SystemProcessRunner().run(["python3", "-c", program, url.path])
         guard r.status == 0 else { throw FixtureFailure("python could not read \(url.path): \(r.stderrString)") }
         guard let object = try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any] else {
             throw FixtureFailure("no JSON from the JUnit reader")
         }
         return object
+    }
+
+    static let junitSchema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/junit.xsd")
+
+    /// `xmllint --schema` (libxml2) against the JUnit schema in Fixtures/junit.xsd.
+    static func validateJUnit(_ url: URL) throws {
+        let r = try SystemProcessRunner().run(["xmllint", "--noout", "--schema", junitSchema.path, url.path])
+        guard r.status == 0 else { throw FixtureFailure("xmllint rejects \(url.path): \(r.stderrString)") }
     }
 }

@@ -130,6 +130,18 @@ struct QAHTTPCLITests {
         #expect(!FileManager.default.fileExists(atPath: junit.path))
     }
 
+    @Test("exit 2 before any check runs when the JUnit report cannot be written")
+    func unwritableReport() throws {
+        let f = try CLISpec(port: FixtureServer.freePort())
+        defer { f.cleanup() }
+        for path in [f.spec.path + "/r.xml", f.dir.path] {
+            let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", path, "--timeout", "30"])
+            #expect(r.status == 2, "\(r.stdoutString)\(r.stderrString)")
+            #expect(r.stderrString.contains("cannot write the report '\(path)'"), "\(r.stderrString)")
+            #expect(r.stdoutString.isEmpty, "no check ran")
+        }
+    }
+
     @Test("qa boot --junit writes the boot result as a JUnit test case")
     func bootJUnit() throws {
         let f = try BootFixture(message: "hello\nMARKER-7\n")

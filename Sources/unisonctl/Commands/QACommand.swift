@@ -78,10 +78,10 @@ struct QABoot: AsyncParsableCommand {
             memoryMiB: memory, cpus: cpus, accelerator: accel,
             serialLog: serialLog.map { URL(fileURLWithPath: $0).standardizedFileURL },
             firmwareFile: firmwareFile.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let junitURL = junit.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        if let junitURL { try JUnitReport.checkWritable(junitURL) }
         let result = try await BootCheck.run(options, status: QAStatus.line)
-        if let junit {
-            try JUnitReport(boot: result).write(to: URL(fileURLWithPath: junit).standardizedFileURL)
-        }
+        if let junitURL { try JUnitReport(boot: result).write(to: junitURL) }
         if jsonOption.json {
             try Output.json(result)
         } else if result.markerSeen {
