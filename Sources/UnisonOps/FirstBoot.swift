@@ -103,33 +103,111 @@ public struct FirstBoot: Sendable {
     /// The state file: the first-boot unit's stamp, holding this report as JSON.
     public var stateFile: String { layout.firstBootStamp }
 
+    /// Drives `FirstBootStateMachine` to its end, performing each action it asks for.
     public func run() -> FirstBootReport {
         var report = FirstBootReport(ok: false, alreadyDone: false, modelPack: nil, ollama: ollama.description, ollamaVersion: nil,
                                      steps: [], models: [], marker: nil, failure: nil, stateFile: stateFile)
-        func fail(_ step: String, _ detail: String) -> FirstBootReport {
-            report.steps.append(FirstBootStep(name: step, status: .failed, detail: detail))
-            report.failure = "\(step): \(detail)"
-            return report
-        }
-        func ok(_ step: String, _ detail: String, _ status: FirstBootStep.Status = .ok) {
+        func note(_ step: String, _ detail: String, _ status: FirstBootStep.Status = .ok) {
             report.steps.append(FirstBootStep(name: step, status: status, detail: detail))
             log("\(step): \(detail)")
         }
-
+        var machine = FirstBootStateMachine()
+        var envText = ""
+        var pack: ModelPack?
+        var expected: [(name: ModelName, digest: String?)] = []
+        var deadline: Date?
+        let api = OllamaAPI(endpoint: ollama, requestTimeout: min(10, max(1, timeout)))
         let statePath = hostPath(stateFile)
-        if !force, FileManager.default.fileExists(atPath: statePath) {
-            report.ok = true
-            report.alreadyDone = true
-            ok("state", "first boot already completed (\(stateFile) exists; --force runs it again)", .skipped)
-            return report
-        }
+        var action = machine.handle(.begin(stateExists: FileManager.default.fileExists(atPath: statePath), force: force))
+        while true {
+            switch action {
+            case .reportAlreadyDone:
+                report.ok = true
+                report.alreadyDone = true
+                note("state", "first boot already completed (\(stateFile) exists; --force runs it again)", .skipped)
+                return report
 
-        // 1. Secrets, seeded exactly as the installer's generateSecrets operation does.
+            case .seedSecrets:
+                let outcome = seedSecrets()
+                if case let .success(seeded) = outcome {
+                    envText = seeded.text
+                    note("secrets", seeded.generatedSecrets.isEmpty ? "every secret was already set"
+                                                                   : "generated \(seeded.generatedSecrets.joined(separator: ", "))")
+                }
+                action = machine.handle(.seeded(problem: outcome.problem))
+
+            case .resolvePack:
+                // The env file's UNISON_MODEL_PACK, else the spec's default.
+                let name = EnvFile.value(of: "UNISON_MODEL_PACK", in: envText)
+                    ?? spec.installer.env["UNISON_MODEL_PACK"] ?? spec.models.packs.first?.name ?? "light"
+                report.modelPack = name
+                pack = spec.modelPack(named: name)
+                if let pack, pack.preload.isEmpty { note("models", "model pack '\(name)' preloads no model: nothing to validate", .skipped) }
+                action = machine.handle(.packResolved(
+                    problem: pack == nil ? "UNISON_MODEL_PACK=\(name) is not a pack of the spec (it has: \(spec.models.packs.map(\.name).joined(separator: ", ")))" : nil,
+                    preloads: !(pack?.preload.isEmpty ?? true)))
+
+            case .verifyStore:
+                var problem: String?
+                do {
+                    expected = try verifyStore(pack: pack!, storeRoot: URL(fileURLWithPath: hostPath(spec.models.store)), models: &report.models)
+                    note("model-store", "\(expected.count) preloaded model\(expected.count == 1 ? "" : "s") of pack '\(pack!.name)' present and intact in \(spec.models.store)")
+                } catch let failure as StoreFailure {
+                    problem = failure.detail
+                } catch {
+                    problem = "\(error)"
+                }
+                action = machine.handle(.storeVerified(problem: problem))
+
+            case .probeOllama, .waitThenProbeOllama:
+                if action == .waitThenProbeOllama { Thread.sleep(forTimeInterval: interval) }
+                let limit = deadline ?? clock.now().addingTimeInterval(timeout)
+                deadline = limit
+                let problem = probeOllama(api, expected: expected, report: &report)
+                let timeLeft = clock.now().addingTimeInterval(interval) < limit
+                if let problem {
+                    if case let .waitingForOllama(attempt) = machine.state, attempt == 1 || attempt % 15 == 0 { log("waiting for Ollama: \(problem)") }
+                } else {
+                    note("ollama", "Ollama \(report.ollamaVersion ?? "?") at \(ollama) lists \(report.models.map(\.name).joined(separator: ", ")) with the store's digests")
+                }
+                action = machine.handle(.ollamaChecked(problem: problem.map { timeLeft ? $0 : "\($0) (gave up after \(Int(timeout)) s)" },
+                                                       timeLeft: timeLeft))
+
+            case .recordState:
+                report.ok = true
+                report.marker = spec.qa.boot.marker
+                var problem: String?
+                do {
+                    let data = try JSONOutput.encoder().encode(report)
+                    try AtomicFile.write(data + Data("\n".utf8), to: URL(fileURLWithPath: statePath), permissions: 0o644)
+                } catch {
+                    problem = "cannot write \(stateFile): \(error)"
+                }
+                action = machine.handle(.recorded(problem: problem))
+
+            case .announceSuccess:
+                report.steps.append(FirstBootStep(name: "state", status: .ok, detail: "recorded in \(stateFile)"))
+                return report
+
+            case let .announceFailure(step, reason):
+                report.ok = false
+                report.marker = nil
+                report.failure = "\(step): \(reason)"
+                report.steps.append(FirstBootStep(name: step, status: .failed, detail: reason))
+                return report
+            }
+        }
+    }
+
+    /// Seeds the env file from the installed template the way the installer's
+    /// `generateSecrets` operation does (`EnvFile.seed`, generate), writes it atomically with
+    /// mode 0600 when it changed, and checks the result.
+    func seedSecrets() -> SeedOutcome {
         let envPath = hostPath(layout.envFile)
         let existing = try? String(contentsOfFile: envPath, encoding: .utf8)
         let template = try? String(contentsOfFile: hostPath(layout.envTemplate), encoding: .utf8)
         guard existing != nil || template != nil else {
-            return fail("secrets", "neither \(layout.envFile) nor its template \(layout.envTemplate) exists: the platform is not installed here (run unisonctl install)")
+            return .failure("neither \(layout.envFile) nor its template \(layout.envTemplate) exists: the platform is not installed here (run unisonctl install)")
         }
         var rng = SystemRandomNumberGenerator()
         let seeded = EnvFile.seed(existing: existing, template: template ?? existing ?? "", secrets: spec.installer.secrets,
@@ -138,67 +216,35 @@ public struct FirstBoot: Sendable {
             do {
                 try AtomicFile.write(Data(seeded.text.utf8), to: URL(fileURLWithPath: envPath), permissions: 0o600)
             } catch {
-                return fail("secrets", "cannot write \(layout.envFile): \(error)")
+                return .failure("cannot write \(layout.envFile): \(error)")
             }
         }
         let problems = EnvFile.problems(in: seeded.text, secrets: spec.installer.secrets)
-        guard problems.isEmpty else { return fail("secrets", "\(layout.envFile) is unsafe: " + problems.joined(separator: "; ")) }
-        ok("secrets", seeded.generatedSecrets.isEmpty ? "every secret was already set"
-                                                     : "generated \(seeded.generatedSecrets.joined(separator: ", "))")
+        guard problems.isEmpty else { return .failure("\(layout.envFile) is unsafe: " + problems.joined(separator: "; ")) }
+        return .success(seeded)
+    }
 
-        // 2. The model pack: the env file's UNISON_MODEL_PACK, else the spec's default.
-        let packName = EnvFile.value(of: "UNISON_MODEL_PACK", in: seeded.text)
-            ?? spec.installer.env["UNISON_MODEL_PACK"] ?? spec.models.packs.first?.name ?? "light"
-        report.modelPack = packName
-        guard let pack = spec.modelPack(named: packName) else {
-            return fail("model-pack", "UNISON_MODEL_PACK=\(packName) is not a pack of the spec (it has: \(spec.models.packs.map(\.name).joined(separator: ", ")))")
-        }
-        guard !pack.preload.isEmpty else {
-            ok("models", "model pack '\(packName)' preloads no model: nothing to validate", .skipped)
-            return finish(&report)
-        }
+    enum SeedOutcome {
+        case success(EnvFile.SeedResult)
+        case failure(String)
+        var problem: String? { if case let .failure(p) = self { return p } else { return nil } }
+    }
 
-        // 3. The store, offline.
-        let storeRoot = URL(fileURLWithPath: hostPath(spec.models.store))
-        let expected: [(name: ModelName, digest: String?)]
-        do {
-            expected = try verifyStore(pack: pack, storeRoot: storeRoot, models: &report.models)
-        } catch let failure as StoreFailure {
-            return fail("model-store", failure.detail)
-        } catch {
-            return fail("model-store", "\(error)")
-        }
-        ok("model-store", "\(expected.count) preloaded model\(expected.count == 1 ? "" : "s") of pack '\(packName)' present and intact in \(spec.models.store)")
-
-        // 4. The server: answering, and listing every preloaded model with the store's digest.
-        let api = OllamaAPI(endpoint: ollama, requestTimeout: min(10, max(1, timeout)))
-        let deadline = clock.now().addingTimeInterval(timeout)
-        var lastProblem = "not asked yet"
-        var attempt = 0
-        while true {
-            attempt += 1
-            switch api.version() {
+    /// One look at the server: answering, and listing each expected model with its digest.
+    func probeOllama(_ api: OllamaAPI, expected: [(name: ModelName, digest: String?)], report: inout FirstBootReport) -> String? {
+        switch api.version() {
+        case let .failure(error):
+            return "the Ollama API at \(ollama) does not answer: \(error)"
+        case let .success(version):
+            report.ollamaVersion = version
+            switch api.tags() {
             case let .failure(error):
-                lastProblem = "the Ollama API at \(ollama) does not answer: \(error)"
-            case let .success(version):
-                report.ollamaVersion = version
-                switch api.tags() {
-                case let .failure(error):
-                    lastProblem = "the Ollama API at \(ollama) cannot list models: \(error)"
-                case let .success(listed):
-                    let (models, problem) = Self.compare(expected: expected, listed: listed)
-                    report.models = models
-                    if let problem { lastProblem = problem } else {
-                        ok("ollama", "Ollama \(version) at \(ollama) lists \(models.map(\.name).joined(separator: ", ")) with the store's digests")
-                        return finish(&report)
-                    }
-                }
+                return "the Ollama API at \(ollama) cannot list models: \(error)"
+            case let .success(listed):
+                let (models, problem) = Self.compare(expected: expected, listed: listed)
+                report.models = models
+                return problem
             }
-            if attempt == 1 || attempt % 15 == 0 { log("waiting for Ollama: \(lastProblem)") }
-            if clock.now().addingTimeInterval(interval) >= deadline {
-                return fail("ollama", "\(lastProblem) (gave up after \(Int(timeout)) s)")
-            }
-            Thread.sleep(forTimeInterval: interval)
         }
     }
 
@@ -258,24 +304,6 @@ public struct FirstBoot: Sendable {
             }
         }
         return (models, problems.isEmpty ? nil : problems.joined(separator: "; "))
-    }
-
-    /// Records success in the state file and sets the marker.
-    func finish(_ report: inout FirstBootReport) -> FirstBootReport {
-        report.ok = true
-        report.marker = spec.qa.boot.marker
-        do {
-            let data = try JSONOutput.encoder().encode(report)
-            try AtomicFile.write(data + Data("\n".utf8), to: URL(fileURLWithPath: hostPath(stateFile)), permissions: 0o644)
-        } catch {
-            report.ok = false
-            report.marker = nil
-            report.failure = "state: cannot write \(stateFile): \(error)"
-            report.steps.append(FirstBootStep(name: "state", status: .failed, detail: "cannot write \(stateFile): \(error)"))
-            return report
-        }
-        report.steps.append(FirstBootStep(name: "state", status: .ok, detail: "recorded in \(stateFile)"))
-        return report
     }
 
     /// Writes `line` to the console device when there is one (the boot QA reads the serial
