@@ -174,6 +174,20 @@ struct TelemetryTests {
         #expect(files(s) == ["settings.json"] && s.isEnabled)
     }
 
+    @Test("record without fields: this machine's values from the release record, env file and uptime, coarse")
+    func snapshot() throws {
+        let root = try FieldFixture.stageNative("tm-snapshot")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let uptime = root.appendingPathComponent("uptime")
+        try Data("200000.52 380000.10\n".utf8).write(to: uptime)
+        let spec = try FieldFixture.spec()
+        let fields = TelemetrySnapshot.collect(control: StackControl(spec: spec, root: root), uptimePath: uptime.path, checkHealth: false)
+        #expect(fields == ["platform_version": "0.5.0", "channel": "stable", "model_pack": "light", "target": "native", "uptime_bucket": "1d-7d"])
+        let s = try store(root)
+        try s.setEnabled(true)
+        #expect(try s.record(fields).recorded)
+    }
+
     @Test("the telemetry store has no network code")
     func noNetworkCode() throws {
         for file in ["Telemetry.swift", "Telemetry+Fields.swift"] {
