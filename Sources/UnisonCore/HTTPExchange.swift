@@ -1,7 +1,8 @@
 import Foundation
 
 /// One plain-HTTP/1.1 request and its whole response over a TCP socket, under a single
-/// deadline covering name resolution, connect, send and receive. Made for checks against
+/// deadline covering connect, send and receive (name resolution is the system resolver's,
+/// which has its own timeouts; IP addresses skip it). Made for checks against
 /// services on loopback or a test VM: no TLS, no redirects, no keep-alive (`Connection: close`).
 ///
 /// Message syntax from RFC 9112: status line `HTTP-version SP status-code SP [reason]` (§4),

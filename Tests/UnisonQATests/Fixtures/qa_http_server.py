@@ -9,6 +9,11 @@ Prints "READY <port>" on stdout once it listens. Routes:
   GET  /chunked             200, body "alpha-beta-gamma" sent in three chunks
   GET  /flaky/<key>/<n>     503 for the first <n> requests per key, then 200 "recovered"
   GET  /weird               200 with XML-hostile bytes in the body (<, &, quotes, NUL, ESC)
+  GET  /big/<n>             200 with <n> bytes of "x"
+  GET  /raw/<case>          hand-written wire bytes, then close: garbage, empty, close-delimited,
+                            interim (100 Continue first), short (fewer bytes than Content-Length),
+                            trailer (chunked with a trailer field)
+  HEAD /health              200 with Content-Length 2 and no body
   POST /echo                200, the request body back; X-Request-Content-Type names its type
   POST /v1/intents          200 {"ok": true, "echo": <body>} for a JSON object with "text"
                             sent as application/json; 415 for another type, 400 for bad JSON
@@ -23,6 +28,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 COUNTS = {}
+RAW = {
+    "garbage": b"NOT HTTP AT ALL\r\n",
+    "empty": b"",
+    "close-delimited": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
+    "interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok",
+    "short": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+    "trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Checksum: 1\r\n\r\n",
+}
 LOCK = threading.Lock()
 
 
@@ -34,6 +48,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, code, body, content_type="text/plain; charset=utf-8", extra=None):
         data = body if isinstance(body, bytes) else body.encode()
+        if code in (204, 304):
+            data = b""
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -70,10 +86,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(503, "starting (%d)" % seen)
             else:
                 self.send(200, "recovered after %d" % (seen - 1))
+        elif len(parts) == 2 and parts[0] == "big":
+            self.send(200, b"x" * int(parts[1]))
+        elif len(parts) == 2 and parts[0] == "raw" and parts[1] in RAW:
+            self.wfile.write(RAW[parts[1]])
+            self.wfile.flush()
+            self.close_connection = True
         elif parts == ["weird"]:
             self.send(200, b"<b>&amp; \"quoted\" 'single' \x00nul \x1b[31mred\x1b[0m ]]> end")
         else:
             self.send(404, "no route " + self.path)
+
+    def do_HEAD(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
