@@ -24,9 +24,12 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
     public var expectBodyContains: String?
     /// The response body must be a JSON object with this key; dots walk nested objects (`data.version`).
     public var expectJSONKey: String?
+    /// Seconds one request of this check may take, instead of the run's request timeout.
+    public var timeout: TimeInterval?
 
     public init(name: String, service: String, method: String = "GET", path: String, body: String? = nil,
-                expectStatus: Int = 200, expectBodyContains: String? = nil, expectJSONKey: String? = nil) {
+                expectStatus: Int = 200, expectBodyContains: String? = nil, expectJSONKey: String? = nil,
+                timeout: TimeInterval? = nil) {
         self.name = name
         self.service = service
         self.method = method.uppercased()
@@ -35,6 +38,7 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
         self.expectStatus = expectStatus
         self.expectBodyContains = expectBodyContains
         self.expectJSONKey = expectJSONKey
+        self.timeout = timeout
     }
 
     public init(_ check: HTTPCheck) {

@@ -82,6 +82,9 @@ public enum HTTPCheckRunner {
             guard (100...599).contains(check.expectStatus) else {
                 throw HTTPCheckError.badCheck(name: check.name, detail: "expected status \(check.expectStatus) is not an HTTP status")
             }
+            if let timeout = check.timeout, !(timeout > 0) {
+                throw HTTPCheckError.badCheck(name: check.name, detail: "its timeout must be a positive number of seconds")
+            }
             guard !check.path.contains(where: { $0 == " " || $0.isNewline }) else {
                 throw HTTPCheckError.badCheck(name: check.name, detail: "the path '\(check.path)' contains white space")
             }
@@ -144,7 +147,7 @@ public enum HTTPCheckRunner {
         var backoff = options.initialBackoff
         while true {
             attempts += 1
-            let timeout = min(options.requestTimeout, max(0.001, deadline.timeIntervalSinceNow))
+            let timeout = min(check.timeout ?? options.requestTimeout, max(0.001, deadline.timeIntervalSinceNow))
             let answer = HTTPExchange.perform(request, host: endpoint.host, port: endpoint.port, timeout: timeout,
                                               userAgent: "unisonctl-qa")
             let verdict = evaluate(check, answer, timeout: timeout)

@@ -114,7 +114,7 @@ public struct QARunReport: Sendable, Codable, Equatable {
             return "\(mark) \(name)  \(c.method) \(c.url): \(c.message) (\(QATime.format(c.seconds)) s\(tries))"
         }
         var total = "\(suite.rawValue): \(counts.passed) of \(counts.total) passed"
-        let others = [(counts.failed, "failed"), (counts.errors, "errors"), (counts.skipped, "skipped")]
+        let others = [(counts.failed, "failed"), (counts.errors, counts.errors == 1 ? "error" : "errors"), (counts.skipped, "skipped")]
             .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
         if !others.isEmpty { total += ", " + others.joined(separator: ", ") }
         total += " in \(QATime.format(seconds)) s"

@@ -154,6 +154,22 @@ struct HTTPCheckRunnerTests {
         #expect(c.message.contains("no answer within 1.000 s"))
     }
 
+    @Test("a check's own timeout wins over the run's request timeout")
+    func perCheckTimeout() throws {
+        let server = try FixtureServer()
+        defer { server.stop() }
+        let checks = [HTTPCheckPlan(name: "tight", service: "auth", path: "/slow/3", timeout: 0.5),
+                      HTTPCheckPlan(name: "loose", service: "auth", path: "/slow/1")]
+        let report = try HTTPCheckRunner.run(checks, suite: .e2e, endpoints: endpoints(server), options: e2e(request: 10, stop: false))
+        #expect(report.checks.map(\.outcome) == [.timedOut, .passed])
+        #expect(report.checks[0].seconds < 2.5)
+        #expect(report.checks[0].message.contains("0.500 s"))
+        #expect(throws: HTTPCheckError.self) {
+            try HTTPCheckRunner.run([HTTPCheckPlan(name: "zero", service: "auth", path: "/", timeout: 0)], suite: .e2e,
+                                    endpoints: endpoints(server), options: e2e())
+        }
+    }
+
     @Test("e2e runs in order and skips the steps after a failure, unless told to keep going")
     func ordered() throws {
         let server = try FixtureServer()

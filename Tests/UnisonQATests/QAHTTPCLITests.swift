@@ -78,7 +78,7 @@ struct QAHTTPCLITests {
         #expect(r.status == 1, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString.contains("ERROR auth-json"))
         #expect(r.stdoutString.contains("connection refused"))
-        #expect(r.stdoutString.contains("smoke: 1 of 2 passed, 1 errors"))
+        #expect(r.stdoutString.contains("smoke: 1 of 2 passed, 1 error in"))
         let parsed = try QAFixtures.readJUnit(junit)
         let root = try #require(parsed["root"] as? [String: String])
         #expect(root["tests"] == "2" && root["errors"] == "1")
