@@ -67,6 +67,8 @@ public final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
     static func describe(_ error: Error) -> String {
         if let e = error as? HTTPClientError { return "\(e)" }
         if let e = error as? TransportError { return e.detail }
+        // NIO's own text for a failed syscall reads "connection reset (error set): …"; the errno says it plainly.
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() + " (errno \(e.errnoCode))" }
         return String(describing: error)
     }
 }

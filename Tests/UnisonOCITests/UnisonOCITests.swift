@@ -1,5 +1,5 @@
 // Unit tier: references, digests, challenges, credentials, retry policy, the upload state
-// machine, Ollama names, release tags. No network.
+// machine, Ollama names, release tags. No network (one test connects to a closed loopback port).
 import Foundation
 import Testing
 import UnisonCore
@@ -141,6 +141,29 @@ struct AuthTests {
         #expect(envScoped.credential(for: "127.0.0.1:5000")?.username == "cfguser")
         #expect("\(RegistryCredential(username: "me", password: "hunter2"))" == "me:<redacted>")
         #expect(CredentialSource(environment: ["HOME": tmp.url.path]).dockerConfig?.path == tmp.path(".docker/config.json").path)
+    }
+
+    @Test("a registry that refuses connections: the error names the reference, the tries and the refusal plainly")
+    func refusedConnection() async throws {
+        // Bind a port, then close it: nothing listens there afterwards.
+        let port = try #require(Int(try SystemProcessRunner().run(["python3", "-c",
+            "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()"])
+            .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
+        var retry = RetryPolicy.standard
+        retry.attempts = 2
+        retry.initialBackoff = .milliseconds(10)
+        let client = RegistryClient(configuration: .init(credentials: .none, retry: retry))
+        let ref = try ImageReference(parsing: "127.0.0.1:\(port)/team/app:v1")
+        do {
+            _ = try await client.fetchManifest(ref)
+            Issue.record("a refused connection succeeded")
+        } catch let error as OCIError {
+            let text = "\(error)"
+            #expect(text.contains("127.0.0.1:\(port)/team/app:v1"), "\(text)")
+            #expect(text.contains("after 2 attempts"), "\(text)")
+            #expect(text.contains("connection refused (errno 111)"), "\(text)")
+            #expect(!text.contains("error set"), "\(text)")
+        }
     }
 
     @Test("retry policy: exponential, capped, Retry-After honoured up to a limit; retryable statuses")

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Checks the artifacts scripts/build.sh wrote, each with a tool that is not ours, and boots
+# every bootable one in QEMU (TCG) until the first-boot marker of the spec's qa.boot:
+#   WSL  .tar.gz / .wsl   gzip -t, GNU tar and bsdtar list them, the two are the same bytes
+#   VM   .qcow2 / .vmdk   qemu-img check, qemu-img compare (same disk in both formats),
+#                         `unisonctl qa boot` of the qcow2 under OVMF
+#   ISO  .iso             its .sha256 checked, xorriso lists the boot entries, booted when the
+#                         build wrote one
+# Usage: scripts/check-artifacts.sh [OUT]   (default: out, as build.sh)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+out=${1:-${OUT:-out}}
+bin=$(swift build -c release --static-swift-stdlib -Xlinker --strip-all --show-bin-path)/unisonctl
+[[ -x $bin ]] || { echo "check-artifacts: $bin missing: run scripts/build.sh first" >&2; exit 2; }
+
+one() { # the single file matching a glob in $out, or a clear failure
+  # shellcheck disable=SC2206 # $1 is a glob, expanded on purpose
+  local matches=("$out"/$1)
+  [[ ${#matches[@]} -eq 1 && -f ${matches[0]} ]] || { echo "check-artifacts: expected one $1 in $out, found: ${matches[*]}" >&2; exit 1; }
+  printf '%s\n' "${matches[0]}"
+}
+
+echo "== WSL"
+targz=$(one 'unisonos-wsl2-*.tar.gz')
+wsl=$(one 'unisonos-wsl2-*.wsl')
+gzip -t "$targz"
+entries=$(tar -tzf "$targz" | wc -l)
+bsd=$(bsdtar -tf "$wsl" | wc -l)
+[[ $entries -gt 1000 && $entries -eq $bsd ]] || { echo "check-artifacts: $targz lists $entries entries, $wsl $bsd" >&2; exit 1; }
+cmp "$targz" "$wsl"
+tar -xzOf "$targz" etc/wsl.conf etc/wsl-distribution.conf >/dev/null
+echo "$targz: $entries entries, gzip and tar agree; .wsl identical"
+
+echo "== VM"
+qcow2=$(one 'unisonos-linux-vm-*.qcow2')
+vmdk=$(one 'unisonos-linux-vm-*.vmdk')
+qemu-img check -f qcow2 "$qcow2"
+qemu-img check -f vmdk "$vmdk"
+qemu-img compare -f qcow2 -F vmdk "$qcow2" "$vmdk"
+"$bin" qa boot "$qcow2" --firmware uefi
+
+shopt -s nullglob
+isos=("$out"/unisonos-*.iso)
+if [[ ${#isos[@]} -gt 0 ]]; then
+  echo "== ISO"
+  for iso in "${isos[@]}"; do
+    (cd "$(dirname "$iso")" && sha256sum -c "$(basename "$iso").sha256")
+    xorriso -indev "$iso" -report_el_torito plain 2>/dev/null
+  done
+fi
+echo "check-artifacts: all good"
