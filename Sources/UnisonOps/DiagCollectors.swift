@@ -34,11 +34,25 @@ struct DiagCollectors: Sendable {
     func read(_ path: String) -> String? { try? String(contentsOfFile: control.hostPath(path), encoding: .utf8) }
 
     /// Runs a command and renders what it did; `missing` when its program is not installed.
+    /// For real processes, coreutils `timeout` kills a command that outlives its share of the
+    /// collector's deadline (collectors run at most two commands), so a hung tool is not left
+    /// behind and its partial output is kept. KILL rather than TERM: a child can inherit a
+    /// signal mask that blocks TERM from the thread that spawned it. A timed-out command shows
+    /// as 124 or 137, or as 9 when `timeout` re-raised the KILL on itself.
     func capture(_ command: [String]) -> (text: String, missing: Bool, status: Int32?) {
         var out = "$ \(command.joined(separator: " "))\n"
+        var run = command
+        if control.runner is SystemProcessRunner {
+            guard SystemProcessRunner.which(command[0]) != nil else {
+                return (out + "not run: '\(command[0])' is not installed here\n", true, nil)
+            }
+            if SystemProcessRunner.which("timeout") != nil {
+                run = ["timeout", "--signal=KILL", String(format: "%.1f", max(0.5, options.collectorTimeout * 0.45))] + command
+            }
+        }
         do {
-            let r = try control.runner.run(command)
-            out += "exit status \(r.status)\n"
+            let r = try control.runner.run(run)
+            out += "exit status \(r.status)\(run.first == "timeout" && [124, 137, 9].contains(r.status) ? " (timed out)" : "")\n"
             if !r.stdout.isEmpty { out += "--- stdout\n" + r.stdoutString + (r.stdoutString.hasSuffix("\n") ? "" : "\n") }
             if !r.stderr.isEmpty { out += "--- stderr\n" + r.stderrString + (r.stderrString.hasSuffix("\n") ? "" : "\n") }
             return (out, false, r.status)

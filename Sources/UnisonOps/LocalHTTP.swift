@@ -123,7 +123,7 @@ public enum LocalHTTP {
             var body = Data()
             var i = bodyStart
             while true {
-                guard let lineEnd = find([13, 10], in: bytes, from: i) else { return complete ? nil : nil }
+                guard let lineEnd = find([13, 10], in: bytes, from: i) else { return nil }
                 let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
                 guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0, size <= maxBody else {
                     throw Failure.failed("bad chunk size '\(sizeText.prefix(20))' at byte \(i)")

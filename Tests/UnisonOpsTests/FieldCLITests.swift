@@ -71,6 +71,30 @@ struct FieldCLITests {
         #expect(bad.status == 2 && bad.stderrString.contains("/nonexistent-dir"))
     }
 
+    @Test("diag: a tool that hangs is ended by its deadline (coreutils timeout) and left behind by nothing")
+    func diagHungTool() throws {
+        let root = try FieldFixture.stageNative("cli-diag-hang")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bin = try OpsFixture.tempDir("cli-diag-bin")
+        defer { try? FileManager.default.removeItem(at: bin) }
+        // Stand-ins for systemd's tools, which cannot run here: one answers, one hangs.
+        try Data("#!/bin/sh\necho 'unison-platform.service - inactive'\nexit 3\n".utf8).write(to: bin.appendingPathComponent("systemctl"))
+        try Data("#!/bin/sh\necho 'journal line before the hang'\nexec sleep 47.125\n".utf8).write(to: bin.appendingPathComponent("journalctl"))
+        for tool in ["systemctl", "journalctl"] { chmod(bin.appendingPathComponent(tool).path, 0o755) }
+        let out = try OpsFixture.tempDir("cli-diag-hang-out")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let started = Date()
+        let r = try OpsCLI.run(["diag", "--root", root.path, "--spec", specPath, "--output", out.appendingPathComponent("b.tar.gz").path,
+                                "--collector-timeout", "3"], env: ["PATH": bin.path + ":/usr/bin:/bin"])
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        let journal = try SystemProcessRunner().run(["tar", "-xzOf", "b.tar.gz", "--wildcards", "*/systemd/journal.txt"],
+                                                   environment: nil, input: nil, workingDirectory: out).stdoutString
+        #expect(journal.contains("journal line before the hang") && journal.contains("(timed out)"), "\(journal)")
+        let left = try SystemProcessRunner().run(["pgrep", "-f", "sleep 47.125"])
+        #expect(left.status == 1, "a hung tool was left running: \(left.stdoutString)")
+    }
+
     @Test("telemetry: status, enable, record, refused field (2), show, export, purge, disable; --help says nothing is sent")
     func telemetry() throws {
         let root = try OpsFixture.tempDir("cli-tm")
