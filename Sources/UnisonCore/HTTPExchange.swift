@@ -35,6 +35,14 @@ public enum HTTPExchange {
         /// The body was longer than the read limit and was cut there.
         public var truncated: Bool
 
+        public init(status: Int, reason: String, headers: [Header], body: Data, truncated: Bool) {
+            self.status = status
+            self.reason = reason
+            self.headers = headers
+            self.body = body
+            self.truncated = truncated
+        }
+
         public func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
         }

@@ -242,6 +242,25 @@ struct HTTPCheckRunnerTests {
         }
     }
 
+    @Test("what counts as a service still starting (retried in smoke)", arguments: [
+        (Result<Int, HTTPExchange.Failure>.failure(.refused), 200, true),
+        (.failure(.timedOut(phase: "response")), 200, true),
+        (.failure(.failed("connection reset by the server")), 200, true),
+        (.failure(.unresolved(host: "x", detail: "unknown")), 200, false),
+        (.success(503), 200, true),
+        (.success(502), 200, true),
+        (.success(429), 200, true),
+        (.success(503), 503, false),
+        (.success(404), 200, false),
+        (.success(401), 200, false),
+        (.success(200), 204, false),
+    ])
+    func retryable(answer: Result<Int, HTTPExchange.Failure>, expect: Int, retried: Bool) {
+        let response = answer.map { HTTPExchange.Response(status: $0, reason: "", headers: [], body: Data(), truncated: false) }
+        let check = HTTPCheckPlan(name: "c", service: "auth", path: "/", expectStatus: expect)
+        #expect(HTTPCheckRunner.retryable(response, check) == retried)
+    }
+
     @Test("base URLs parse host, port and path prefix", arguments: [
         ("http://127.0.0.1:8080", ServiceEndpoint(host: "127.0.0.1", port: 8080)),
         ("http://localhost", ServiceEndpoint(host: "localhost", port: 80)),
