@@ -115,7 +115,7 @@ public struct DiagBundle: Sendable {
     public static func systemHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `unison-diag-<host>-<yyyyMMdd'T'HHmmss'Z'>`.
