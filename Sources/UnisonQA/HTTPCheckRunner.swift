@@ -151,7 +151,8 @@ public enum HTTPCheckRunner {
             let answer = HTTPExchange.perform(request, host: endpoint.host, port: endpoint.port, timeout: timeout,
                                               userAgent: "unisonctl-qa")
             let verdict = evaluate(check, answer, timeout: timeout)
-            let pause = min(backoff, deadline.timeIntervalSinceNow)
+            // The last attempt keeps a quarter second of its own, so that it can still get an answer.
+            let pause = min(backoff, deadline.timeIntervalSinceNow - 0.25)
             if verdict.outcome != .passed, options.retryWhileStarting, retryable(answer, check), pause > 0 {
                 if attempts % 10 == 1 {
                     status?("\(check.name): \(verdict.message) (attempt \(attempts)); retrying until the deadline")
