@@ -6,9 +6,11 @@
 //                                    "digest": "<hex>", "size": 986061892, ...}, ...]}
 //
 // A model's `digest` is the SHA-256 of its manifest file in the store, as hex without the
-// `sha256:` prefix (`server/images.go` hashes the manifest bytes it reads). Plain HTTP only:
-// the server listens on the machine itself or inside the compose network.
+// `sha256:` prefix (`server/manifest.go` hashes the manifest bytes as it decodes them). Plain
+// HTTP only, through UnisonCore's HTTPExchange: the server listens on the machine itself or
+// inside the compose network.
 import Foundation
+import UnisonCore
 
 /// A local plain-HTTP Ollama endpoint, `http://host:port`.
 public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
@@ -22,7 +24,7 @@ public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    /// `http://HOST[:PORT][/]` with an IPv4 address or `localhost`; port 11434 by default.
+    /// `http://HOST[:PORT][/]`: an IPv4 address or a host name; port 11434 by default.
     public init(parsing text: String) throws {
         guard text.hasPrefix("http://") else { throw FirstBootError.badOllamaURL(text, reason: "only http:// URLs are supported") }
         var rest = Substring(text.dropFirst(7))
@@ -35,11 +37,12 @@ public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
             port = p
             rest = rest[..<colon]
         }
-        var host = String(rest)
-        if host == "localhost" { host = "127.0.0.1" }
-        var probe = in_addr()
-        guard inet_pton(AF_INET, host, &probe) == 1 else {
-            throw FirstBootError.badOllamaURL(text, reason: "the host must be an IPv4 address or localhost")
+        let host = String(rest).lowercased()
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard !host.isEmpty, host.count <= 253,
+              labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-")
+                  && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }) else {
+            throw FirstBootError.badOllamaURL(text, reason: "'\(rest)' is not an IPv4 address or a host name")
         }
         self.host = host
         self.port = port
@@ -56,7 +59,7 @@ public struct OllamaListedModel: Sendable, Codable, Equatable {
     public var size: Int64?
 }
 
-/// Reads `/api/version` and `/api/tags` over `LocalHTTP`.
+/// Reads `/api/version` and `/api/tags`.
 public struct OllamaAPI: Sendable {
     public var endpoint: OllamaEndpoint
     public var requestTimeout: TimeInterval
@@ -81,10 +84,12 @@ public struct OllamaAPI: Sendable {
     }
 
     func getJSON(_ path: String) -> Result<Any, Failure> {
-        switch LocalHTTP.get(host: endpoint.host, port: endpoint.port, path: path, timeout: requestTimeout) {
+        switch HTTPExchange.perform(HTTPExchange.Request(target: path, headers: [.init(name: "Accept", value: "application/json")]),
+                                    host: endpoint.host, port: endpoint.port, timeout: requestTimeout, maxBody: 16 << 20) {
         case let .failure(error): return .failure(.unreachable(error.description))
         case let .success(response):
             guard response.status == 200 else { return .failure(.status(path: path, code: response.status)) }
+            guard !response.truncated else { return .failure(.badBody(path: path, reason: "larger than 16 MiB")) }
             do {
                 return .success(try JSONSerialization.jsonObject(with: response.body))
             } catch {

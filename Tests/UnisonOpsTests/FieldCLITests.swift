@@ -43,7 +43,7 @@ struct FieldCLITests {
         let models = try json(forced)["models"] as? [[String: Any]]
         #expect(forced.status == 0 && models?.first?["serverDigest"] as? String == models?.first?["storeDigest"] as? String)
 
-        for bad in [["--ollama", "https://127.0.0.1"], ["--ollama", "http://ollama:11434"], ["--timeout", "0"], ["--timeout", "-3"]] {
+        for bad in [["--ollama", "https://127.0.0.1"], ["--ollama", "http://bad_host:11434"], ["--timeout", "0"], ["--timeout", "-3"]] {
             let r = try OpsCLI.run(["firstboot", "--root", root.path, "--spec", specPath] + bad)
             #expect(r.status == 2, "\(bad): \(r.stderrString)")
         }

@@ -192,7 +192,7 @@ struct TelemetryTests {
     func noNetworkCode() throws {
         for file in ["Telemetry.swift", "Telemetry+Fields.swift"] {
             let text = try String(contentsOf: OpsFixture.repoRoot.appendingPathComponent("Sources/UnisonOps/\(file)"), encoding: .utf8)
-            for word in ["socket(", "connect(", "URLSession", "URLRequest", "HTTPProbe", "LocalHTTP", "FoundationNetworking", "import Network"] {
+            for word in ["socket(", "connect(", "URLSession", "URLRequest", "HTTPProbe", "HTTPExchange", "OllamaAPI", "FoundationNetworking", "import Network"] {
                 #expect(!text.contains(word), "\(file) contains \(word)")
             }
         }

@@ -18,7 +18,7 @@ struct FirstbootCommand: AsyncParsableCommand {
         """)
     @Option(name: .long, help: ArgumentHelp("Run against an install staged in this directory.", valueName: "dir"))
     var root: String?
-    @Option(name: .long, help: ArgumentHelp("The Ollama API (http://IPv4-or-localhost[:port]).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("The Ollama API (http://host[:port]).", valueName: "url"))
     var ollama: String = "http://127.0.0.1:11434"
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for Ollama to answer and list the models.", valueName: "seconds"))
     var timeout: Double = 600
