@@ -5,7 +5,7 @@
 #
 #   make image-wsl [OUT=dist] [VERSION=x.y.z]   WSL: unisonos-wsl2-<v>.tar.gz and .wsl
 #   make image-vm  [OUT=dist] [VERSION=x.y.z]   VM disks (qcow2, vmdk)
-#   make image-iso                               not built yet: says so and fails
+#   make image-iso [OUT=dist] [VERSION=x.y.z] [PAYLOAD=disk.qcow2]   hybrid BIOS+UEFI installer ISO
 #   make test                                    every test tier (scripts/test.sh)
 #   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
 #   make bench-disk                              our VM disks against mke2fs -d + qemu-img convert
@@ -43,8 +43,8 @@ image-wsl: unisonctl base
 image-vm: unisonctl base
 	"$(UNISONCTL)" image build vm --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
 
-image-iso:
-	@echo "image-iso: the hybrid BIOS+UEFI installer ISO is not built by unisonctl yet" >&2; exit 2
+image-iso: unisonctl base
+	"$(UNISONCTL)" image build iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",)
 
 images: image-wsl image-vm
 

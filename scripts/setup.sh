@@ -17,7 +17,7 @@ main() {
     # archive interop
     tar libarchive-tools pigz zstd xz-utils gzip
     # checks
-    shellcheck systemd python3 python3-pip curl ca-certificates file python3-markdown-it python3-yaml
+    shellcheck systemd python3 python3-pip curl ca-certificates file python3-markdown-it python3-yaml libxml2-utils
   )
   local missing=()
   local p

@@ -219,6 +219,14 @@ public enum HostScripts {
         for f in \#(layout.composeFile) \#(layout.envTemplate) \#(layout.envScript) \#(layout.composeScript); do
             [ -s "$ROOT$f" ] || fail "$f is missing: the install is incomplete (run unisonctl install again)"
         done
+        # With the unisonctl binary and the spec installed, `unisonctl firstboot` does the whole
+        # job (the same seeding, then the preloaded models checked in the store and in Ollama)
+        # and prints the marker. Without them, or when the binary cannot run here, the shell
+        # does the part it can, below.
+        UNISONCTL=$ROOT\#(layout.binary)
+        if [ -x "$UNISONCTL" ] && [ -s "$ROOT\#(layout.specCopy)" ] && "$UNISONCTL" --version >/dev/null 2>&1; then
+            exec "$UNISONCTL" firstboot --spec "$ROOT\#(layout.specCopy)" --root "${ROOT:-/}"
+        fi
         "$BIN/unison-env" seed || fail "could not seed \#(layout.envFile)"
         "$BIN/unison-env" check || fail "\#(layout.envFile) is unsafe (see the lines above)"
         if command -v docker >/dev/null 2>&1; then

@@ -17,7 +17,7 @@ struct ImageBuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an image target from the spec.",
-        subcommands: [ImageBuildWSL.self, ImageBuildVM.self]
+        subcommands: [ImageBuildWSL.self, ImageBuildVM.self, ImageBuildISO.self]
     )
 }
 

@@ -8,7 +8,7 @@ struct QACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
         abstract: "Quality checks: smoke, e2e and boot in QEMU.",
-        subcommands: [QABoot.self]
+        subcommands: [QASmoke.self, QAE2E.self, QABoot.self]
     )
 }
 
@@ -17,10 +17,11 @@ struct QABoot: AsyncParsableCommand {
         commandName: "boot",
         abstract: "Boot a disk image in QEMU and wait for the first-boot marker on the serial console.",
         discussion: """
-        QEMU runs headless with TCG (KVM only when a probe VM actually runs on it), OVMF for
-        UEFI, and -snapshot, so the image is never modified. The marker and timeout default to
-        the spec's qa.boot. Exit status: 0 the marker appeared, 1 it did not (timeout or QEMU
-        stopped; the console's last lines are printed), 2 bad input. QEMU is always stopped.
+        QEMU runs headless with TCG (KVM only when a probe VM actually runs on it), OVMF for \
+        UEFI, and -snapshot, so the image is never modified. The marker and timeout default to \
+        the spec's qa.boot. Exit status: 0 the marker appeared, 1 it did not (timeout or QEMU \
+        stopped; the console's last lines are printed), 2 bad input. QEMU is always stopped. \
+        With --junit FILE the result is also written as a JUnit XML report (one test case).
         """
     )
 
@@ -54,6 +55,9 @@ struct QABoot: AsyncParsableCommand {
     @Option(name: .customLong("firmware-file"), help: ArgumentHelp("Firmware image to pass to -bios instead of the installed one.", valueName: "file"))
     var firmwareFile: String?
 
+    @Option(help: ArgumentHelp("Also write the result as a JUnit XML report to this file.", valueName: "file"))
+    var junit: String?
+
     func validate() throws {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
         guard memory >= 64 else { throw ValidationError("--memory must be at least 64 (MiB)") }
@@ -74,7 +78,10 @@ struct QABoot: AsyncParsableCommand {
             memoryMiB: memory, cpus: cpus, accelerator: accel,
             serialLog: serialLog.map { URL(fileURLWithPath: $0).standardizedFileURL },
             firmwareFile: firmwareFile.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        let junitURL = junit.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        if let junitURL { try JUnitReport.checkWritable(junitURL) }
         let result = try await BootCheck.run(options, status: QAStatus.line)
+        if let junitURL { try JUnitReport(boot: result).write(to: junitURL) }
         if jsonOption.json {
             try Output.json(result)
         } else if result.markerSeen {
@@ -84,6 +91,116 @@ struct QABoot: AsyncParsableCommand {
             let reason = result.reason + (result.qemuStderr.isEmpty ? "" : "; qemu said: \(result.qemuStderr.split(separator: "\n").suffix(3).joined(separator: " "))")
             throw QAError.markerNotSeen(marker: result.marker, reason: reason, consoleTail: result.consoleTail)
         }
+    }
+}
+
+/// Options `qa smoke` and `qa e2e` share.
+struct QARunArguments: ParsableArguments {
+    @Option(name: .customLong("only"), help: ArgumentHelp("Run only this check (repeatable); the spec's order is kept.", valueName: "name"))
+    var only: [String] = []
+
+    @Option(help: ArgumentHelp("Also write a JUnit XML report to this file.", valueName: "file"))
+    var junit: String?
+
+    @Option(help: ArgumentHelp("Seconds the whole run may take, retries included (default: smoke 120, e2e 300).", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds one request may take (default: smoke 10, e2e 30).", valueName: "seconds"))
+    var requestTimeout: Double?
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("Reach SERVICE at this http:// URL instead of its spec port (repeatable).", valueName: "service=url"))
+    var baseURL: [String] = []
+
+    @Option(help: ArgumentHelp("Host for services without --base-url (default: 127.0.0.1).", valueName: "host"))
+    var host: String?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let requestTimeout, !(requestTimeout > 0) { throw ValidationError("--request-timeout must be a positive number of seconds") }
+        if only.contains(where: \.isEmpty) { throw ValidationError("--only needs a check name") }
+    }
+
+    func options(for suite: QASuite) -> QARunOptions {
+        var options = QARunOptions.defaults(for: suite)
+        if let timeout { options.deadline = timeout }
+        if let requestTimeout { options.requestTimeout = requestTimeout }
+        return options
+    }
+
+    /// Runs the suite from the spec, prints the summary or JSON, exits 1 when a check failed.
+    func run(_ suite: QASuite, spec: SpecOptions, json: Bool, adjust: (inout QARunOptions) -> Void = { _ in }) throws {
+        var options = options(for: suite)
+        adjust(&options)
+        let report = try HTTPCheckRunner.run(
+            spec: try spec.load(), suite: suite, only: only, host: host, baseURLs: baseURL, options: options,
+            junit: junit.map { URL(fileURLWithPath: $0).standardizedFileURL }, status: QAStatus.line)
+        if json {
+            try Output.json(report)
+        } else {
+            report.summaryLines.forEach(Output.line)
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
+
+struct QASmoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smoke",
+        abstract: "Check that the platform's services answer: the spec's qa.smoke HTTP checks.",
+        discussion: """
+        Each check in qa.smoke sends one HTTP request (method, path, optional body; a JSON body \
+        goes with Content-Type: application/json) to its service and expects a status code. \
+        Services are reached on 127.0.0.1 (or --host) at their spec port; a check of the \
+        service's health path uses its healthPort when the spec declares one. --base-url \
+        SERVICE=http://host:port[/prefix] sends a service's checks elsewhere.
+
+        All checks run at once. While a service looks like it is still starting (connection \
+        refused, no answer, 429 or a 5xx) its check is retried with backoff (0.25 s doubling \
+        up to 2 s) until --timeout; any other wrong answer fails at once.
+
+        Exit status: 0 every check passed, 1 some check failed, 2 bad input (unknown service \
+        or check, malformed --base-url). --junit FILE writes a JUnit XML report (failures for \
+        wrong answers, errors for no answer) that CI systems display; --json prints the \
+        results (schema unisonctl.qa-run/v1).
+        """
+    )
+
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var arguments: QARunArguments
+
+    func run() async throws {
+        try arguments.run(.smoke, spec: specOptions, json: jsonOption.json)
+    }
+}
+
+struct QAE2E: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "Run the spec's qa.e2e scenario: ordered HTTP steps against running services.",
+        discussion: """
+        The steps of qa.e2e run one after the other in the spec's order, each once, with the \
+        same request and endpoint rules as qa smoke (method, path, JSON body, expected status; \
+        --base-url and --host to reach the services elsewhere). Run qa smoke first to wait for \
+        the services. A step that fails makes the later ones skipped, since they build on it; \
+        --keep-going runs them anyway. Steps not started before --timeout are skipped.
+
+        Exit status: 0 every step passed, 1 some step failed or was skipped, 2 bad input. \
+        --junit FILE writes a JUnit XML report; --json prints the results (schema \
+        unisonctl.qa-run/v1).
+        """
+    )
+
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var arguments: QARunArguments
+
+    @Flag(name: .customLong("keep-going"), help: "Run the remaining steps after one fails.")
+    var keepGoing = false
+
+    func run() async throws {
+        let keepGoing = keepGoing
+        try arguments.run(.e2e, spec: specOptions, json: jsonOption.json) { $0.stopAtFirstFailure = !keepGoing }
     }
 }
 

@@ -1,0 +1,260 @@
+import Foundation
+import UnisonArchive
+import UnisonCore
+import UnisonDisk
+
+/// The installer the ISO boots: the image's kernel and an initramfs of our own (the host's
+/// static busybox, the storage drivers from the image's /lib/modules, and `/init`).
+public enum ISOInstaller {
+    public static let okMarker = "UNISONOS-INSTALL-OK"
+    public static let failedMarker = "UNISONOS-INSTALL-FAILED"
+    /// Where the ISO keeps the installer and the payload.
+    static let isoDir = "unisonos"
+
+    /// Drivers for the install medium (SATA/IDE CD, virtio, USB) and the target disk (virtio,
+    /// SATA, NVMe), and ISO 9660; with their dependencies from modules.dep. Built-in drivers
+    /// (absent from modules.dep) need nothing.
+    public static let moduleNames = [
+        "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "ata_piix", "sd_mod", "sr_mod", "nvme",
+        "xhci_pci", "ehci_pci", "usb_storage", "uas", "crct10dif_generic", "isofs",
+    ]
+
+    /// The kernel the installer boots: the newest `boot/vmlinuz-*` of the image tree.
+    static func kernel(in tree: FileTree) throws -> (release: String, content: FileTree.Content) {
+        let kernels = RootfsBuilder.entries(of: tree, in: "boot", matching: "vmlinuz-*")
+            .compactMap { path -> (String, FileTree.Content)? in
+                guard let content = VMBootFiles.regularContent(tree, path) else { return nil }
+                return (String(path.dropFirst("boot/vmlinuz-".count)), content)
+            }
+            .sorted { VMBootFiles.versionOrder($0.0, $1.0) }
+        guard let newest = kernels.last else {
+            throw DiskError.missingBootFile(what: "kernel for the installer", looked: ["/boot/vmlinuz-* in the image tree"])
+        }
+        return newest
+    }
+
+    struct Module: Equatable {
+        var name: String
+        var data: Data
+    }
+
+    /// The closure of `wanted` over the tree's `lib/modules/<release>/modules.dep`, in load
+    /// order (every module after its dependencies). Compressed modules (.ko.xz, .ko.zst,
+    /// .ko.gz) are stored decompressed: busybox insmod reads plain ELF.
+    static func modules(in tree: FileTree, release: String, wanted: [String], workDir: URL) throws -> [Module] {
+        guard let depPath = tree.resolvingSymlinks("lib/modules/\(release)/modules.dep", followFinal: true),
+              let depContent = VMBootFiles.regularContent(tree, depPath) else { return [] }
+        let moduleRoot = (depPath as NSString).deletingLastPathComponent
+        let text = String(decoding: try depContent.data(), as: UTF8.self)
+        var paths: [String: String] = [:]
+        var deps: [String: [String]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let path = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let name = moduleName(path)
+            paths[name] = path
+            deps[name] = line[line.index(after: colon)...].split(separator: " ").map { moduleName(String($0)) }
+        }
+        var order: [String] = []
+        var seen: Set<String> = []
+        func visit(_ name: String) {
+            guard paths[name] != nil, !seen.contains(name) else { return }
+            seen.insert(name)
+            for d in deps[name] ?? [] { visit(d) }
+            order.append(name)
+        }
+        for name in wanted { visit(moduleName(name)) }
+        var out: [Module] = []
+        for name in order {
+            let relative = paths[name]!
+            let full = relative.hasPrefix("/") ? String(relative.dropFirst()) : moduleRoot + "/" + relative
+            guard let content = VMBootFiles.regularContent(tree, full) else { continue }
+            out.append(Module(name: name, data: try decompressed(content, path: full, workDir: workDir)))
+        }
+        return out
+    }
+
+    /// `kernel/drivers/nvme/host/nvme-core.ko.xz` -> `nvme_core`.
+    static func moduleName(_ path: String) -> String {
+        var base = (path as NSString).lastPathComponent
+        for ext in [".xz", ".zst", ".gz"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
+        if base.hasSuffix(".ko") { base = String(base.dropLast(3)) }
+        return base.replacingOccurrences(of: "-", with: "_")
+    }
+
+    static func decompressed(_ content: FileTree.Content, path: String, workDir: URL) throws -> Data {
+        let data = try content.data()
+        guard let kind = ArchiveCompression.sniff(Array(data.prefix(8))), kind != .none else { return data }
+        let tmp = workDir.appendingPathComponent("module-\(moduleName(path))")
+        try data.write(to: tmp)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let source = try ArchiveCompression.openDecompressing(tmp)
+        let sink = DataSink()
+        _ = try source.copy(to: sink)
+        return sink.data
+    }
+
+    /// The initramfs as a tree: busybox, /init, its configuration and the modules.
+    static func initramfsTree(busybox: URL, modules: [Module], installID: String, version: String, title: String,
+                              mtime: Int64) throws -> FileTree {
+        var t = FileTree(rootMtime: mtime)
+        for dir in ["bin", "dev", "etc", "lib", "lib/modules", "media", "proc", "run", "sys", "tmp"] {
+            try t.addDirectory(dir, mode: dir == "tmp" ? 0o1777 : 0o755, mtime: mtime)
+        }
+        // The kernel opens /dev/console for /init before devtmpfs is mounted.
+        try t.insert(.init(path: "dev/console", kind: .characterDevice(major: 5, minor: 1), mode: 0o600, mtime: mtime))
+        try t.insert(.init(path: "bin/busybox", kind: .regular(.bytes(try Data(contentsOf: busybox))), mode: 0o755, mtime: mtime))
+        try t.addSymlink("bin/sh", target: "busybox", mtime: mtime)
+        try t.addFile("init", initScript, mode: 0o755, mtime: mtime)
+        try t.addFile("etc/unisonos-installer.conf", """
+            # Written by unisonctl image build iso: which medium this installer belongs to.
+            UNISONOS_ID=\(installID)
+            UNISONOS_VERSION=\(version)
+            UNISONOS_TITLE='\(title.replacingOccurrences(of: "'", with: ""))'
+            MARKER_OK=\(okMarker)
+            MARKER_FAILED=\(failedMarker)
+
+            """, mtime: mtime)
+        try t.addFile("etc/unisonos-modules", modules.map { $0.name + "\n" }.joined(), mtime: mtime)
+        for m in modules {
+            try t.insert(.init(path: "lib/modules/\(m.name).ko", kind: .regular(.bytes(m.data)), mode: 0o644, mtime: mtime))
+        }
+        return t
+    }
+
+    /// The gzip-compressed newc archive of `tree`.
+    static func initramfs(_ tree: FileTree) throws -> Data {
+        let sink = DataSink()
+        let gzip = ParallelGzipSink(sink, level: 9)
+        try gzip.write(try NewcArchive.encode(tree))
+        try gzip.finish()
+        return sink.data
+    }
+
+    /// /init: find the medium, pick the target disk, write, verify, power off. POSIX sh for
+    /// busybox ash; `shellcheck -s sh` clean. Kernel command line: `unisonos.target=NAME`
+    /// forces the target disk, `unisonos.poweroff-on-failure` powers off after a failure
+    /// (default: stay up with the message on screen).
+    static let initScript = #"""
+        #!/bin/sh
+        # UnisonOS installer: writes the disk image on this medium to the first fixed disk.
+        # Generated by unisonctl image build iso.
+        PATH=/bin
+        export PATH
+        /bin/busybox --install -s /bin
+        mount -t proc proc /proc
+        mount -t sysfs sysfs /sys
+        mount -t devtmpfs devtmpfs /dev
+        exec </dev/console >/dev/console 2>&1
+        # shellcheck disable=SC1091
+        . /etc/unisonos-installer.conf
+
+        say() { echo "unisonos-installer: $*"; }
+
+        fail() {
+            say "$MARKER_FAILED: $*"
+            echo "$MARKER_FAILED: $*"
+            sync
+            if grep -qw unisonos.poweroff-on-failure /proc/cmdline; then
+                sleep 5
+                poweroff -f
+            fi
+            say "nothing more to do; the machine can be switched off"
+            while :; do sleep 3600; done
+        }
+
+        mib() { echo $(($1 / 1048576)); }
+
+        say "$UNISONOS_TITLE $UNISONOS_VERSION installer ($UNISONOS_ID)"
+        while read -r module; do
+            [ -n "$module" ] && insmod "/lib/modules/$module.ko" 2>/dev/null
+        done </etc/unisonos-modules
+
+        # The medium: a whole disk holding ISO 9660 with our install.conf (CD or USB stick).
+        MEDIUM=
+        tries=0
+        while [ -z "$MEDIUM" ] && [ "$tries" -lt 60 ]; do
+            for dev in /sys/block/*; do
+                name=${dev##*/}
+                case $name in loop*|ram*|zram*) continue ;; esac
+                [ -b "/dev/$name" ] || continue
+                [ "$(cat "$dev/size")" -gt 0 ] || continue
+                if mount -t iso9660 -o ro "/dev/$name" /media 2>/dev/null; then
+                    if grep -qx "UNISONOS_ID=$UNISONOS_ID" /media/unisonos/install.conf 2>/dev/null; then
+                        MEDIUM=$name
+                        break
+                    fi
+                    umount /media
+                fi
+            done
+            [ -n "$MEDIUM" ] && break
+            tries=$((tries + 1))
+            sleep 1
+        done
+        [ -n "$MEDIUM" ] || fail "the install medium was not found (no disk with /unisonos/install.conf for $UNISONOS_ID)"
+        say "install medium: /dev/$MEDIUM"
+        # shellcheck disable=SC1091
+        . /media/unisonos/install.conf
+
+        # The target: the first fixed virtio, SATA/SCSI or NVMe disk that is not the medium.
+        TARGET=
+        # shellcheck disable=SC2013
+        for word in $(cat /proc/cmdline); do
+            case $word in unisonos.target=*) TARGET=${word#unisonos.target=} ;; esac
+        done
+        tries=0
+        while [ -z "$TARGET" ] && [ "$tries" -lt 15 ]; do
+            for dev in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
+                [ -e "$dev" ] || continue
+                name=${dev##*/}
+                [ "$name" = "$MEDIUM" ] && continue
+                [ "$(cat "$dev/removable")" = 0 ] || continue
+                [ "$(cat "$dev/size")" -gt 0 ] || continue
+                TARGET=$name
+                break
+            done
+            [ -n "$TARGET" ] && break
+            tries=$((tries + 1))
+            sleep 1
+        done
+        [ -n "$TARGET" ] || fail "no target disk found (looked for fixed virtio, SATA/SCSI and NVMe disks other than /dev/$MEDIUM)"
+        [ "$TARGET" != "$MEDIUM" ] || fail "the target /dev/$TARGET is the install medium"
+        [ -b "/dev/$TARGET" ] || fail "the target /dev/$TARGET is not a block device"
+        SIZE=$(($(cat "/sys/block/$TARGET/size") * 512))
+        if [ "$SIZE" -lt "$PAYLOAD_BYTES" ]; then
+            fail "target disk /dev/$TARGET is too small: $SIZE bytes ($(mib "$SIZE") MiB), the image needs $PAYLOAD_BYTES bytes ($(mib "$PAYLOAD_BYTES") MiB)"
+        fi
+        say "target disk: /dev/$TARGET, $(mib "$SIZE") MiB"
+
+        say "checking the payload on the medium (sha256sum -c SHA256SUMS)"
+        (cd /media/unisonos && sha256sum -c -s SHA256SUMS) || fail "the payload on the install medium is damaged (sha256sum -c SHA256SUMS failed)"
+
+        say "writing $PAYLOAD_NAME ($(mib "$PAYLOAD_BYTES") MiB) to /dev/$TARGET"
+        # shellcheck disable=SC3040
+        set -o pipefail
+        # shellcheck disable=SC2086
+        (cd /media/unisonos && cat $PAYLOAD_PARTS) | gunzip -c | dd of="/dev/$TARGET" bs=1048576 conv=fsync 2>/tmp/dd.log \
+            || fail "writing /dev/$TARGET failed: $(tail -n 2 /tmp/dd.log | tr '\n' ' ')"
+        set +o pipefail
+        sync
+        blockdev --flushbufs "/dev/$TARGET" 2>/dev/null
+        echo 3 >/proc/sys/vm/drop_caches
+
+        say "verifying /dev/$TARGET against $PAYLOAD_NAME.sha256"
+        if [ $((PAYLOAD_BYTES % 1048576)) -eq 0 ]; then
+            written=$(dd if="/dev/$TARGET" bs=1048576 count=$((PAYLOAD_BYTES / 1048576)) 2>/dev/null | sha256sum)
+        else
+            written=$(head -c "$PAYLOAD_BYTES" "/dev/$TARGET" | sha256sum)
+        fi
+        written=${written%% *}
+        expected=$(cut -d ' ' -f 1 "/media/unisonos/$PAYLOAD_NAME.sha256")
+        [ "$written" = "$expected" ] || fail "verification failed: /dev/$TARGET reads back as sha256 $written, expected $expected"
+        umount /media
+        sync
+        say "$MARKER_OK: $PAYLOAD_NAME written to /dev/$TARGET, sha256 $written"
+        echo "$MARKER_OK"
+        sleep 1
+        poweroff -f
+
+        """#
+}

@@ -1,0 +1,255 @@
+// A support bundle, `unison-diag-<host>-<UTC time>.tar.gz`: one top directory named like the
+// file, holding what the collectors gathered plus
+//
+//   manifest.json   schema "unisonctl.diag/v1": every other file with size and SHA-256, and
+//                   each collector's outcome (ok, missing tool, failed, timed out, truncated)
+//   SHA256SUMS      `<hex>  <path>` lines for every file but itself, for `sha256sum -c`
+//                   run inside the extracted directory
+//
+// Secrets never enter it (DiagRedaction). Each collector runs on its own thread with a
+// deadline and a size cap; one that fails or hangs is recorded and the bundle goes on.
+import Foundation
+import UnisonArchive
+import UnisonCore
+import UnisonInstall
+import UnisonSpec
+
+public struct DiagOptions: Sendable {
+    /// The bundle file, or a directory to put the default-named bundle in (default: the current directory).
+    public var output: URL?
+    /// The spec file in use (copied in, scrubbed); nil: the installed copy when there is one.
+    public var specFile: URL?
+    public var collectorTimeout: TimeInterval
+    public var maxBytesPerFile: Int
+    public var hostName: String?
+    public var memInfoPath: String
+    public var osReleasePath: String?
+
+    public init(output: URL? = nil, specFile: URL? = nil, collectorTimeout: TimeInterval = 20, maxBytesPerFile: Int = 2 << 20,
+                hostName: String? = nil, memInfoPath: String = "/proc/meminfo", osReleasePath: String? = nil) {
+        self.output = output
+        self.specFile = specFile
+        self.collectorTimeout = collectorTimeout
+        self.maxBytesPerFile = maxBytesPerFile
+        self.hostName = hostName
+        self.memInfoPath = memInfoPath
+        self.osReleasePath = osReleasePath
+    }
+}
+
+/// How one collector went.
+public struct DiagCollectorResult: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case ok, missing, failed, timeout }
+    public var name: String
+    public var status: Status
+    public var detail: String?
+    public var files: [String]
+    public var truncated: Bool
+    public var milliseconds: Int
+}
+
+public struct DiagManifest: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var path: String
+        public var size: Int
+        public var sha256: String
+    }
+
+    public var schema = "unisonctl.diag/v1"
+    public var name: String
+    public var created: String
+    public var host: String
+    public var unisonctl: String
+    public var root: String
+    public var files: [File]
+    public var collectors: [DiagCollectorResult]
+}
+
+/// What `diag` wrote, for the CLI.
+public struct DiagResult: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.diag-result/v1"
+    public var bundle: String
+    public var bytes: Int64
+    public var sha256: String
+    public var files: Int
+    public var collectors: [DiagCollectorResult]
+}
+
+public enum DiagError: Error, CustomStringConvertible, Sendable, ExitCoded {
+    case badOutput(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .badOutput: return .badInput
+        case .writeFailed: return .checkFailed
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .badOutput(path, reason): return "--output '\(path)': \(reason)"
+        case let .writeFailed(path, reason): return "cannot write the bundle '\(path)': \(reason)"
+        }
+    }
+}
+
+public struct DiagBundle: Sendable {
+    public var control: StackControl
+    public var options: DiagOptions
+    public var clock: any UnisonCore.Clock
+
+    public init(control: StackControl, options: DiagOptions = DiagOptions(), clock: any UnisonCore.Clock = SystemClock()) {
+        self.control = control
+        self.options = options
+        self.clock = clock
+    }
+
+    /// `[A-Za-z0-9.-]`, at most 63 characters, never empty or dot-leading: safe in a file name.
+    public static func safeHostName(_ raw: String) -> String {
+        var s = String(raw.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "-" }.prefix(63))
+        while s.hasPrefix(".") || s.hasPrefix("-") { s.removeFirst() }
+        return s.isEmpty ? "host" : s
+    }
+
+    public static func systemHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `unison-diag-<host>-<yyyyMMdd'T'HHmmss'Z'>`.
+    public static func bundleName(host: String, date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return "unison-diag-\(safeHostName(host))-\(f.string(from: date))"
+    }
+
+    /// Where the bundle goes: `--output` as a file, or the default name inside a directory.
+    func destination(name: String) throws -> URL {
+        let fm = FileManager.default
+        guard let output = options.output else {
+            return URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(name + ".tar.gz")
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: output.path, isDirectory: &isDir), isDir.boolValue {
+            return output.appendingPathComponent(name + ".tar.gz")
+        }
+        if output.hasDirectoryPath { throw DiagError.badOutput(path: output.path, reason: "the directory does not exist") }
+        let parent = output.deletingLastPathComponent()
+        guard fm.fileExists(atPath: parent.path, isDirectory: &isDir), isDir.boolValue else {
+            throw DiagError.badOutput(path: output.path, reason: "its directory \(parent.path) does not exist")
+        }
+        return output
+    }
+
+    /// Gathers everything, writes the bundle atomically (mode 0600) and returns where it is.
+    public func write() throws -> DiagResult {
+        let now = clock.now()
+        let name = Self.bundleName(host: options.hostName ?? Self.systemHostName(), date: now)
+        let url = try destination(name: name)
+
+        var redaction = DiagRedaction(spec: control.spec)
+        if let env = try? String(contentsOfFile: control.hostPath(control.layout.envFile), encoding: .utf8) {
+            redaction.learn(envText: env)
+        }
+        let collectors = DiagCollectors(control: control, options: options, redaction: redaction)
+        var files: [(path: String, data: Data)] = []
+        var results: [DiagCollectorResult] = []
+        for collector in collectors.all() {
+            let (result, produced) = run(collector, redaction: redaction)
+            results.append(result)
+            files += produced
+        }
+
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime]
+        files.sort { $0.path < $1.path }
+        let manifest = DiagManifest(name: name, created: iso.string(from: now), host: Self.safeHostName(options.hostName ?? Self.systemHostName()),
+                                    unisonctl: ToolVersion.current, root: control.root.path,
+                                    files: files.map { .init(path: $0.path, size: $0.data.count, sha256: SHA256Hex.hex($0.data)) },
+                                    collectors: results)
+        let manifestData = try JSONOutput.encoder().encode(manifest) + Data("\n".utf8)
+        files.append(("manifest.json", manifestData))
+        files.sort { $0.path < $1.path }
+        let sums = files.map { "\(SHA256Hex.hex($0.data))  \($0.path)\n" }.joined()
+        files.append(("SHA256SUMS", Data(sums.utf8)))
+
+        var tree = FileTree(rootMtime: Int64(now.timeIntervalSince1970))
+        let mtime = Int64(now.timeIntervalSince1970)
+        do {
+            try tree.addDirectory(name, mode: 0o755, mtime: mtime)
+            for file in files {
+                let path = name + "/" + file.path
+                var dir = (path as NSString).deletingLastPathComponent
+                var missing: [String] = []
+                while !dir.isEmpty, dir != name, !tree.contains(dir) { missing.append(dir); dir = (dir as NSString).deletingLastPathComponent }
+                for d in missing.reversed() { try tree.addDirectory(d, mode: 0o755, mtime: mtime) }
+                try tree.addFile(path, file.data, mode: 0o644, mtime: mtime)
+            }
+            try AtomicFile.write(to: url, permissions: 0o600) { tmp in
+                let sink = try ParallelGzipSink(FileSink(tmp))
+                try tree.writeTar(to: sink)
+            }
+        } catch {
+            throw DiagError.writeFailed(path: url.path, reason: "\(error)")
+        }
+        let (hex, size) = try SHA256Hex.file(url)
+        return DiagResult(bundle: url.path, bytes: size, sha256: hex, files: files.count, collectors: results)
+    }
+
+    /// Runs one collector on its own thread, bounded by the deadline and the size cap.
+    func run(_ collector: DiagCollector, redaction: DiagRedaction) -> (DiagCollectorResult, [(path: String, data: Data)]) {
+        let started = Date()
+        let box = CollectorBox()
+        let done = DispatchSemaphore(value: 0)
+        let body = collector.body
+        Thread.detachNewThread {
+            box.set(body())
+            done.signal()
+        }
+        let ms = { Int(Date().timeIntervalSince(started) * 1000) }
+        guard done.wait(timeout: .now() + options.collectorTimeout) == .success, let output = box.value else {
+            let note = "collector '\(collector.name)' did not finish within \(Int(options.collectorTimeout)) s; its output is left out\n"
+            return (DiagCollectorResult(name: collector.name, status: .timeout, detail: "gave up after \(Int(options.collectorTimeout)) s",
+                                        files: ["errors/\(collector.name).txt"], truncated: false, milliseconds: ms()),
+                    [("errors/\(collector.name).txt", Data(note.utf8))])
+        }
+        var truncated = false
+        var files: [(String, Data)] = []
+        for (path, data) in output.files {
+            // Whatever a collector gathered, a secret value from the env file never passes.
+            var d = redaction.scrub(data)
+            if d.count > options.maxBytesPerFile {
+                truncated = true
+                let cut = d.count - options.maxBytesPerFile
+                // Logs matter most at their end: keep the tail.
+                d = Data("[unisonctl diag: first \(cut) bytes cut; \(options.maxBytesPerFile) bytes kept]\n".utf8) + d.suffix(options.maxBytesPerFile)
+            }
+            files.append((path, d))
+        }
+        return (DiagCollectorResult(name: collector.name, status: output.status, detail: output.detail.map { String($0.prefix(500)) },
+                                    files: files.map(\.0), truncated: truncated, milliseconds: ms()), files)
+    }
+}
+
+/// A named collector: produces files (paths relative to the bundle directory) and a status.
+struct DiagCollector: Sendable {
+    struct Output: Sendable {
+        var status: DiagCollectorResult.Status
+        var detail: String?
+        var files: [(String, Data)]
+    }
+
+    var name: String
+    var body: @Sendable () -> Output
+}
+
+private final class CollectorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: DiagCollector.Output?
+    func set(_ v: DiagCollector.Output) { lock.lock(); stored = v; lock.unlock() }
+    var value: DiagCollector.Output? { lock.lock(); defer { lock.unlock() }; return stored }
+}

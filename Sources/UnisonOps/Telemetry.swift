@@ -1,0 +1,291 @@
+// Optional, local, privacy-preserving telemetry. There is no network code here, and none may
+// be added: events stay in files on the machine until a person exports a summary and shares
+// it by hand.
+//
+//   <telemetry.dir>/settings.json               {"schema": "unisonctl.telemetry-settings/v1", "enabled": true, ...}
+//   <telemetry.dir>/events-YYYY-MM-DD.jsonl     one JSON object per line: "day" plus allow-listed fields
+//
+// Off unless enabled: the spec's `telemetry.enabled` is the default, the settings file (written
+// by `enable`/`disable`) overrides it. Days are UTC; nothing finer than a day is stored. Files
+// older than `telemetry.retentionDays` are pruned whenever events are recorded, shown or
+// exported.
+import Foundation
+import UnisonCore
+import UnisonSpec
+
+public struct TelemetrySettings: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-settings/v1"
+    public var enabled: Bool
+    /// The UTC day the setting was changed.
+    public var changedOn: String
+}
+
+public struct TelemetryStatus: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-status/v1"
+    public var enabled: Bool
+    /// "spec" (the default from unison.yaml) or "local" (the settings file).
+    public var source: String
+    public var dir: String
+    public var retentionDays: Int
+    public var fields: [String]
+    public var files: Int
+    public var events: Int
+    public var firstDay: String?
+    public var lastDay: String?
+    public var network = "none: telemetry is never sent anywhere; export a summary and share it by hand"
+}
+
+public struct TelemetryEvent: Sendable, Equatable {
+    public var day: String
+    public var fields: [String: String]
+
+    /// One line of JSON, keys sorted.
+    func jsonLine() throws -> Data {
+        var object: [String: String] = fields
+        object["day"] = day
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8)
+    }
+}
+
+public struct TelemetryRecordResult: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-record/v1"
+    public var recorded: Bool
+    public var reason: String?
+    public var file: String?
+    public var event: [String: String]?
+    public var pruned: [String]
+}
+
+public struct TelemetryEventList: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-events/v1"
+    public var events: [[String: String]]
+    /// Lines that were not valid events, or fields outside the allow-list that were dropped.
+    public var dropped: Int
+}
+
+public struct TelemetrySummary: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-export/v1"
+    public var platform: String
+    public var exportedOn: String
+    public var firstDay: String?
+    public var lastDay: String?
+    public var days: Int
+    public var events: Int
+    /// field -> value -> number of events.
+    public var counts: [String: [String: Int]]
+}
+
+public struct TelemetryPurgeResult: Sendable, Codable, Equatable {
+    public var schema = "unisonctl.telemetry-purge/v1"
+    public var removed: [String]
+}
+
+public struct TelemetryStore: Sendable {
+    public var spec: PlatformSpec
+    public var root: URL
+    public var clock: any UnisonCore.Clock
+
+    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any UnisonCore.Clock = SystemClock()) {
+        self.spec = spec
+        self.root = root
+        self.clock = clock
+    }
+
+    public var dir: URL { URL(fileURLWithPath: root.path == "/" ? spec.telemetry.dir : root.path + spec.telemetry.dir) }
+    var settingsURL: URL { dir.appendingPathComponent("settings.json") }
+
+    /// The fields both this code and the spec's allow-list know, in the spec's order.
+    public var allowList: [TelemetryField] { spec.telemetry.fields.compactMap(TelemetryField.init(rawValue:)) }
+
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    static func date(ofDay day: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        guard day.count == 10, let d = f.date(from: day), Self.day(d) == day else { return nil }
+        return d
+    }
+
+    public var today: String { Self.day(clock.now()) }
+
+    // MARK: settings
+
+    public func settings() -> TelemetrySettings? {
+        guard let data = FileManager.default.contents(atPath: settingsURL.path) else { return nil }
+        return try? JSONDecoder().decode(TelemetrySettings.self, from: data)
+    }
+
+    public var isEnabled: Bool { settings()?.enabled ?? spec.telemetry.enabled }
+
+    @discardableResult
+    public func setEnabled(_ enabled: Bool) throws -> TelemetryStatus {
+        let settings = TelemetrySettings(enabled: enabled, changedOn: today)
+        do {
+            try makeDir()
+            try AtomicFile.write(try JSONOutput.encoder().encode(settings) + Data("\n".utf8), to: settingsURL, permissions: 0o600)
+        } catch {
+            throw TelemetryError.io(path: settingsURL.path, reason: "\(error)")
+        }
+        return try status()
+    }
+
+    func makeDir() throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    // MARK: files
+
+    /// `events-YYYY-MM-DD.jsonl` files, by day.
+    func eventFiles() -> [(day: String, url: URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.compactMap { name in
+            guard name.hasPrefix("events-"), name.hasSuffix(".jsonl") else { return nil }
+            let day = String(name.dropFirst(7).dropLast(6))
+            guard Self.date(ofDay: day) != nil else { return nil }
+            return (day, dir.appendingPathComponent(name))
+        }.sorted { $0.day < $1.day }
+    }
+
+    public func status() throws -> TelemetryStatus {
+        let files = eventFiles()
+        let events = files.reduce(0) { n, f in n + ((try? String(contentsOf: f.url, encoding: .utf8))?.split(separator: "\n").count ?? 0) }
+        return TelemetryStatus(enabled: isEnabled, source: settings() == nil ? "spec" : "local", dir: spec.telemetry.dir,
+                               retentionDays: spec.telemetry.retentionDays, fields: allowList.map(\.rawValue), files: files.count,
+                               events: events, firstDay: files.first?.day, lastDay: files.last?.day)
+    }
+
+    /// Removes event files older than the retention period; returns their names.
+    @discardableResult
+    public func prune() throws -> [String] {
+        guard let todayDate = Self.date(ofDay: today) else { return [] }
+        let cutoff = todayDate.addingTimeInterval(-Double(spec.telemetry.retentionDays) * 86_400)
+        var removed: [String] = []
+        for file in eventFiles() {
+            guard let d = Self.date(ofDay: file.day), d < cutoff else { continue }
+            do { try FileManager.default.removeItem(at: file.url) } catch {
+                throw TelemetryError.io(path: file.url.path, reason: "cannot remove: \(error)")
+            }
+            removed.append(file.url.lastPathComponent)
+        }
+        return removed
+    }
+
+    // MARK: events
+
+    /// Checks every field against the allow-list and coarsens its value; anything else is refused.
+    public func makeEvent(_ raw: [String: String]) throws -> TelemetryEvent {
+        let allowed = allowList
+        var fields: [String: String] = [:]
+        for key in raw.keys.sorted() {
+            guard let field = TelemetryField(rawValue: key), allowed.contains(field) else {
+                throw TelemetryError.unknownField(key, allowed: allowed.map(\.rawValue))
+            }
+            fields[key] = try field.normalize(raw[key]!, spec: spec).get()
+        }
+        return TelemetryEvent(day: today, fields: fields)
+    }
+
+    /// Appends one event to today's file, when telemetry is enabled; writes nothing otherwise.
+    public func record(_ raw: [String: String]) throws -> TelemetryRecordResult {
+        let event = try makeEvent(raw)
+        guard isEnabled else {
+            return TelemetryRecordResult(recorded: false, reason: TelemetryError.disabled.description, file: nil, event: nil, pruned: [])
+        }
+        guard !event.fields.isEmpty else {
+            return TelemetryRecordResult(recorded: false, reason: "no field to record", file: nil, event: nil, pruned: [])
+        }
+        let url = dir.appendingPathComponent("events-\(event.day).jsonl")
+        do {
+            try makeDir()
+            let line = try event.jsonLine()
+            let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw TelemetryError.io(path: url.path, reason: String(cString: strerror(errno))) }
+            defer { close(fd) }
+            // One write(2) per line with O_APPEND: concurrent recorders never interleave a line.
+            let n = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n == line.count else { throw TelemetryError.io(path: url.path, reason: "short write") }
+        } catch let error as TelemetryError {
+            throw error
+        } catch {
+            throw TelemetryError.io(path: url.path, reason: "\(error)")
+        }
+        let pruned = try prune()
+        var shown = event.fields
+        shown["day"] = event.day
+        return TelemetryRecordResult(recorded: true, reason: nil, file: url.path, event: shown, pruned: pruned)
+    }
+
+    /// Every stored event (after pruning), oldest day first; lines that are not JSON objects
+    /// are skipped and fields outside the allow-list dropped, both counted in `dropped`.
+    public func events() throws -> TelemetryEventList {
+        if isEnabled || FileManager.default.fileExists(atPath: dir.path) { _ = try? prune() }
+        let allowed = Set(allowList.map(\.rawValue))
+        var out: [[String: String]] = []
+        var dropped = 0
+        for file in eventFiles() {
+            let text = (try? String(contentsOf: file.url, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { dropped += 1; continue }
+                var event: [String: String] = ["day": file.day]
+                var lost = false
+                for (k, v) in object where k != "day" {
+                    if allowed.contains(k), let s = v as? String, let field = TelemetryField(rawValue: k),
+                       case let .success(value) = field.normalize(s, spec: spec) {
+                        event[k] = value
+                    } else {
+                        lost = true
+                    }
+                }
+                if lost { dropped += 1 }
+                out.append(event)
+            }
+        }
+        return TelemetryEventList(events: out, dropped: dropped)
+    }
+
+    /// Counts per field value across every stored event; days only, no finer time.
+    public func summary() throws -> TelemetrySummary {
+        let list = try events()
+        var counts: [String: [String: Int]] = [:]
+        for event in list.events {
+            for (k, v) in event where k != "day" { counts[k, default: [:]][v, default: 0] += 1 }
+        }
+        let days = Set(list.events.compactMap { $0["day"] })
+        return TelemetrySummary(platform: spec.platform.name, exportedOn: today, firstDay: days.min(), lastDay: days.max(),
+                                days: days.count, events: list.events.count, counts: counts)
+    }
+
+    /// Writes the summary to `url` atomically (sorted keys, so equal data gives equal bytes).
+    public func export(to url: URL) throws -> TelemetrySummary {
+        let summary = try summary()
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            throw TelemetryError.badOutput(path: url.path, reason: "is a directory")
+        }
+        do {
+            try AtomicFile.write(try JSONOutput.encoder().encode(summary) + Data("\n".utf8), to: url, permissions: 0o644)
+        } catch {
+            throw TelemetryError.io(path: url.path, reason: "\(error)")
+        }
+        return summary
+    }
+
+    /// Removes every event file (the setting is kept).
+    public func purge() throws -> TelemetryPurgeResult {
+        var removed: [String] = []
+        for file in eventFiles() {
+            do { try FileManager.default.removeItem(at: file.url) } catch {
+                throw TelemetryError.io(path: file.url.path, reason: "cannot remove: \(error)")
+            }
+            removed.append(file.url.lastPathComponent)
+        }
+        return TelemetryPurgeResult(removed: removed)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import UnisonCore
+import UnisonOps
+import UnisonSpec
+
+struct FirstbootCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "firstboot", abstract: "First-boot checks: seed secrets, verify the preloaded models, check Ollama serves them.",
+        discussion: """
+        Seeds the env file's secrets (as the installer does), verifies every model the configured pack \
+        (UNISON_MODEL_PACK in the env file, else the spec's default) preloads is present and intact in the \
+        model store, offline, then waits for the Ollama API (/api/version, /api/tags) to list each of them \
+        with the store's manifest digest. A pack that preloads nothing needs no Ollama. On success the state \
+        file under installer.dataDir is written (later runs do nothing unless --force) and the spec's \
+        qa.boot.marker is printed, also to /dev/console when there is one; otherwise a FAILED line gives the reason.
+        Exit status: 0 ok (or already done), 1 a check failed, 2 bad arguments.
+        """)
+    @Option(name: .long, help: ArgumentHelp("Run against an install staged in this directory.", valueName: "dir"))
+    var root: String?
+    @Option(name: .long, help: ArgumentHelp("The Ollama API (http://host[:port]).", valueName: "url"))
+    var ollama: String = "http://127.0.0.1:11434"
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for Ollama to answer and list the models.", valueName: "seconds"))
+    var timeout: Double = 600
+    @Option(name: .long, help: ArgumentHelp("Seconds between attempts while waiting.", valueName: "seconds"))
+    var interval: Double = 2
+    @Flag(name: .long, help: "Run again even if first boot already completed.")
+    var force = false
+    @OptionGroup var specOptions: SpecOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        // ValidationError: what the parser turns into a usage error (exit 2).
+        guard timeout > 0, timeout.isFinite else { throw ValidationError(FirstBootError.badTimeout(timeout).description) }
+        guard interval > 0, interval.isFinite else { throw ValidationError("--interval must be a positive number of seconds") }
+        do { _ = try OllamaEndpoint(parsing: ollama) } catch let error as FirstBootError { throw ValidationError(error.description) }
+    }
+
+    func run() async throws {
+        let rootURL = URL(fileURLWithPath: root ?? "/")
+        let spec = try InstalledSpec.require(specOptions, root: rootURL)
+        let json = output.json
+        let report = FirstBoot(spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
+                               interval: interval, force: force,
+                               log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(line)\n".utf8)) } }).run()
+        if json {
+            try Output.json(report)
+        } else if report.alreadyDone {
+            Output.line("first boot already completed (\(report.stateFile)); --force runs it again")
+        } else {
+            Output.line(report.finalLine(specMarker: spec.qa.boot.marker))
+        }
+        // The boot QA watches the serial console; only a real boot (root /) has one worth writing to.
+        if rootURL.path == "/", !report.alreadyDone {
+            FirstBoot.announce(report.finalLine(specMarker: spec.qa.boot.marker))
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
