@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "UnisonImage", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall",
         ]),
-        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall"]),
+        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
         .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
 
@@ -62,8 +62,8 @@ let package = Package(
         .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore"]),
         .testTarget(name: "UnisonInstallTests", dependencies: ["UnisonInstall", "UnisonCore"]),
         .testTarget(name: "UnisonImageTests", dependencies: ["UnisonImage", "UnisonCore"]),
-        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore"]),
-        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore"]),
+        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall"], exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease"]),
         .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"], exclude: ["Golden"]),
     ]

@@ -10,8 +10,8 @@ public enum QASuite: String, Sendable, Codable, CaseIterable {
     case e2e
 }
 
-/// One HTTP check to run: the spec's `HTTPCheck`, plus body expectations the spec does not
-/// declare yet (they stay nil for checks read from `unison.yaml`).
+/// One HTTP check to run, from the spec's `HTTPCheck` (`expect`, `expectBody`, `expectJSON`,
+/// `timeout`).
 public struct HTTPCheckPlan: Sendable, Equatable, Codable {
     public var name: String
     public var service: String
@@ -43,7 +43,8 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
 
     public init(_ check: HTTPCheck) {
         self.init(name: check.name, service: check.service, method: check.method, path: check.path, body: check.body,
-                  expectStatus: check.expect)
+                  expectStatus: check.expect, expectBodyContains: check.expectBody, expectJSONKey: check.expectJSON,
+                  timeout: check.timeout.map(TimeInterval.init))
     }
 
     /// `application/json` when the body parses as a JSON object or array, else plain text.

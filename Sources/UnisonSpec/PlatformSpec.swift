@@ -196,6 +196,12 @@ public struct HTTPCheck: Sendable, Codable, Equatable {
     public var path: String
     public var body: String?
     public var expect: Int
+    /// Text the response body must contain.
+    public var expectBody: String?
+    /// A dotted key path (`data.version`) the JSON response body must have.
+    public var expectJSON: String?
+    /// Seconds one request of this check may take (default: the run's request timeout).
+    public var timeout: Int?
 }
 
 public struct BootCheck: Sendable, Codable, Equatable {

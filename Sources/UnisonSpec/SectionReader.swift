@@ -287,7 +287,9 @@ final class SectionReader {
                 let service = c.string("service", required: true)
                 let path = c.string("path", required: true)
                 let check = HTTPCheck(name: name ?? "", service: service ?? "", method: c.string("method") ?? "GET",
-                                      path: path ?? "/", body: c.string("body"), expect: c.int("expect", range: 100...599) ?? 200)
+                                      path: path ?? "/", body: c.string("body"), expect: c.int("expect", range: 100...599) ?? 200,
+                                      expectBody: c.string("expectBody"), expectJSON: c.string("expectJSON"),
+                                      timeout: c.int("timeout", range: 1...3600))
                 if let service, let node = c.value("service") { self.remember("qa:\(key):\(name ?? service).service", node) }
                 return name == nil || service == nil || path == nil ? nil : check
             } ?? []

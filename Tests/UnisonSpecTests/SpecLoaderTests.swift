@@ -80,6 +80,13 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(spec.telemetry.enabled == false)
     }
 
+    @Test func qaChecksCarryTheirExpectations() throws {
+        let ollama = try #require(spec.qa.smoke.first { $0.name == "ollama-version" })
+        #expect(ollama.expectJSON == "version")
+        #expect(ollama.expectBody == nil && ollama.timeout == nil)
+        #expect(spec.qa.e2e.first?.method == "POST")
+    }
+
     @Test func roundTripsThroughJSON() throws {
         let data = try JSONOutput.encoder().encode(spec)
         let decoded = try JSONDecoder().decode(PlatformSpec.self, from: data)
@@ -128,6 +135,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         ("wrong-type-list", [(13, 16, "dependsOn must be a list of strings, found a mapping")]),
         ("empty", [(1, 1, "the spec is empty")]),
         ("not-a-mapping", [(1, 1, "spec must be a mapping, found a list")]),
+        ("qa-check-timeout", [(33, 86, "must be between 1 and 3600, found 0")]),
         ("several-at-once", [(5, 3, "unknown key 'colour'"), (14, 17, "unknown service 'postgress'"),
                              (30, 28, "unknown model pack 'heavy'")]),
     ]
