@@ -149,7 +149,7 @@ struct QASmoke: AsyncParsableCommand {
         abstract: "Check that the platform's services answer: the spec's qa.smoke HTTP checks.",
         discussion: """
         Each check in qa.smoke sends one HTTP request (method, path, optional body; a JSON body \
-        goes with Content-Type: application/json) to its service and expects a status code. \
+        goes with Content-Type: application/json) to its service and expects a status code (and, where the check says so, expectBody text in the body or an expectJSON key in it; timeout caps its requests). \
         Services are reached on 127.0.0.1 (or --host) at their spec port; a check of the \
         service's health path uses its healthPort when the spec declares one. --base-url \
         SERVICE=http://host:port[/prefix] sends a service's checks elsewhere.
