@@ -111,3 +111,29 @@ final class Lines: @unchecked Sendable {
         #expect(SHA256Hex.hex(Data("abc".utf8)) == hex)
     }
 }
+
+@Suite struct JSONOutputTests {
+    struct Middle: Encodable { var alpha = 1; var nested = Last(); var schema = "x/v1"; var zulu = [1, 2] }
+    struct Last: Encodable { var alpha = "a"; var beta = ["k": "v"]; var schema = "inner/v1" }
+    struct Alone: Encodable { var schema = "only/v1" }
+
+    @Test func schemaComesFirstAndTheRestStaysSorted() throws {
+        let text = try JSONOutput.string(Middle())
+        let lines = text.components(separatedBy: "\n")
+        #expect(lines[1] == "  \"schema\" : \"x/v1\",")
+        #expect(lines.filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] } == ["schema", "alpha", "nested", "zulu"])
+        // The nested object's own schema stays where sorting put it.
+        #expect(text.contains("    \"schema\" : \"inner/v1\"\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["schema"] as? String == "x/v1" && object["zulu"] as? [Int] == [1, 2])
+    }
+
+    @Test func aSchemaThatSortsLastMovesWithItsCommasFixed() throws {
+        let text = try JSONOutput.string(Last())
+        #expect(text.components(separatedBy: "\n")[1] == "  \"schema\" : \"inner/v1\",")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["beta"] as? [String: String] == ["k": "v"])
+        #expect(try JSONOutput.string(Alone()) == "{\n  \"schema\" : \"only/v1\"\n}")
+        #expect(try JSONOutput.string(Last(), pretty: false).hasPrefix("{\"alpha\""))
+    }
+}
