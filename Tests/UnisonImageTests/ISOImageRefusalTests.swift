@@ -48,6 +48,17 @@ struct ISOImageRefusalTests {
         await #expect(throws: DiskError.missingBootFile(what: "kernel for the installer", looked: ["/boot/vmlinuz-* in the image tree"])) {
             _ = try await ISOImage.build(options(raw, base: noKernel), reporter: quiet)
         }
+        // Modules without modules.dep: the installer would see no disk.
+        let noDep = scratch.path("no-modules-dep")
+        try ImageTool.run(["cp", "-a", base.path, noDep.path])
+        let (release, _) = try BusyboxBase.hostKernel()
+        try FileManager.default.removeItem(at: noDep.appendingPathComponent("usr/lib/modules/\(release)/modules.dep"))
+        do {
+            _ = try await ISOImage.build(options(raw, base: noDep), reporter: quiet)
+            Issue.record("a module directory without modules.dep was accepted")
+        } catch let error as DiskError {
+            #expect("\(error)".contains("modules.dep for kernel \(release)"), "\(error)")
+        }
         var o = options(raw)
         o.version = "../evil"
         await #expect(throws: VMError.badVersion("../evil")) { _ = try await ISOImage.build(o, reporter: quiet) }
@@ -91,6 +102,20 @@ struct ISOImageRefusalTests {
         }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         #expect(left.isEmpty, "nothing is written when the build is refused: \(left)")
+
+        // A payload name the installer's shell must not see as code is made safe.
+        let oddName = scratch.path("odd name;$(x).raw")
+        try FileManager.default.copyItem(at: raw, to: oddName)
+        var odd2 = options(oddName)
+        odd2.outputDirectory = scratch.path("odd-out")
+        odd2.firmware = [.uefi]
+        let oddResult = try await ISOImage.build(odd2, reporter: quiet)
+        #expect(oddResult.payload.name == "odd_name___x_.raw")
+        #expect(oddResult.payload.parts.map(\.name) == ["odd_name___x_.raw.gz"])
+        try ImageTool.run(["xorriso", "-osirrox", "on", "-indev", oddResult.artifact.path, "-extract",
+                           "/unisonos/install.conf", scratch.path("odd-install.conf").path])
+        let text = try String(contentsOf: scratch.path("odd-install.conf"), encoding: .utf8)
+        #expect(text.contains("PAYLOAD_NAME=odd_name___x_.raw\n") && text.contains("PAYLOAD_PARTS=\"odd_name___x_.raw.gz\""), "\(text)")
 
         // The same through the CLI: exit 2 and a sentence naming the problem.
         let common = ["image", "build", "iso", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path, "--version", "1.0.0"]
