@@ -43,7 +43,15 @@ public enum ISOInstaller {
     /// .ko.gz) are stored decompressed: busybox insmod reads plain ELF.
     static func modules(in tree: FileTree, release: String, wanted: [String], workDir: URL) throws -> [Module] {
         guard let depPath = tree.resolvingSymlinks("lib/modules/\(release)/modules.dep", followFinal: true),
-              let depContent = VMBootFiles.regularContent(tree, depPath) else { return [] }
+              let depContent = VMBootFiles.regularContent(tree, depPath) else {
+            // No module directory: a kernel with its drivers built in. A directory without
+            // modules.dep would give an installer that cannot see any disk.
+            if let dir = tree.resolvingSymlinks("lib/modules/\(release)", followFinal: true), tree[dir]?.isDirectory == true {
+                throw DiskError.missingBootFile(what: "modules.dep for kernel \(release) (run depmod in the image)",
+                                                looked: ["/lib/modules/\(release)/modules.dep in the image tree"])
+            }
+            return []
+        }
         let moduleRoot = (depPath as NSString).deletingLastPathComponent
         let text = String(decoding: try depContent.data(), as: UTF8.self)
         var paths: [String: String] = [:]

@@ -203,7 +203,11 @@ public enum ISOImage {
         case let .image(url):
             let (converted, format) = try ISOPayload.raw(from: url, workDir: workDir, runner: options.runner)
             raw = converted
-            payloadName = (url.deletingPathExtension().lastPathComponent) + ".raw"
+            // The name is read by the installer's shell: letters, digits and . _ + - only.
+            let stem = url.deletingPathExtension().lastPathComponent.unicodeScalars
+                .map { allowed.contains($0) ? Character($0) : "_" }
+            let cleaned = String(stem).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            payloadName = (cleaned.isEmpty ? "payload" : cleaned) + ".raw"
             source = url.path
             sourceFormat = format
         }

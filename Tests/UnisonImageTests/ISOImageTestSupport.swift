@@ -81,18 +81,24 @@ enum InstallBoot {
         process.standardError = try FileHandle(forWritingTo: stderr)
         let started = Date()
         try process.run()
+        // The console holds firmware output that is not UTF-8: decode leniently.
+        func read() -> String { String(decoding: FileManager.default.contents(atPath: serial.path) ?? Data(), as: UTF8.self) }
         var console = ""
         while process.isRunning {
-            console = (try? String(contentsOf: serial, encoding: .utf8)) ?? console
+            console = read()
             if console.contains(ISOInstaller.failedMarker) || Date().timeIntervalSince(started) > timeout {
                 usleep(500_000)
+                // QEMU started from a Foundation Process ignores SIGTERM here: SIGKILL after a grace period.
                 process.terminate()
+                let grace = Date().addingTimeInterval(2)
+                while process.isRunning, Date() < grace { usleep(50_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 break
             }
             usleep(250_000)
         }
         process.waitUntilExit()
-        console = (try? String(contentsOf: serial, encoding: .utf8)) ?? console
+        console = read()
         let poweredOff = process.terminationReason == .exit && process.terminationStatus == 0
             && console.contains("reboot: Power down")
         return Outcome(console: console, poweredOff: poweredOff, seconds: Date().timeIntervalSince(started))
