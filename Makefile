@@ -46,7 +46,7 @@ image-vm: unisonctl base
 image-iso: unisonctl base
 	"$(UNISONCTL)" image build iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",)
 
-images: image-wsl image-vm
+images: image-wsl image-vm image-iso
 
 test:
 	scripts/test.sh

@@ -4,8 +4,8 @@
 #   WSL  .tar.gz / .wsl   gzip -t, GNU tar and bsdtar list them, the two are the same bytes
 #   VM   .qcow2 / .vmdk   qemu-img check, qemu-img compare (same disk in both formats),
 #                         `unisonctl qa boot` of the qcow2 under OVMF
-#   ISO  .iso             its .sha256 checked, xorriso lists the boot entries, booted when the
-#                         build wrote one
+#   ISO  .iso             its .sha256 checked, xorriso lists the boot entries; installed in QEMU
+#                         onto a blank disk (`unisonctl qa install`), which then boots (`qa boot`)
 # Usage: scripts/check-artifacts.sh [OUT]   (default: out, as build.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +46,11 @@ if [[ ${#isos[@]} -gt 0 ]]; then
   for iso in "${isos[@]}"; do
     (cd "$(dirname "$iso")" && sha256sum -c "$(basename "$iso").sha256")
     xorriso -indev "$iso" -report_el_torito plain 2>/dev/null
+    # Install it unattended onto a blank disk under OVMF, then boot what it installed.
+    target=$(mktemp -d)/installed.qcow2
+    "$bin" qa install "$iso" --target "$target" --target-size 6GiB --firmware uefi --timeout 1800
+    "$bin" qa boot "$target" --firmware uefi
+    rm -rf "$(dirname "$target")"
   done
 fi
 echo "check-artifacts: all good"

@@ -113,7 +113,7 @@ public struct ISOArtifact: Sendable, Codable, Equatable {
 
 /// The build's result, printed by `unisonctl image build iso --json`.
 public struct ISOBuildResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.image-iso/v1"
+    public var schema = "unisonctl.image-build.iso/v1"
     public var version: String
     public var base: String
     public var sourceDateEpoch: Int64

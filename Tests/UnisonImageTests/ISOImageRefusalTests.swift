@@ -147,7 +147,7 @@ struct ISOImageRefusalTests {
                                environment: ["SOURCE_DATE_EPOCH": String(Self.epoch)])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        #expect(json["schema"] as? String == "unisonctl.image-iso/v1")
+        #expect(json["schema"] as? String == "unisonctl.image-build.iso/v1")
         #expect(json["firmware"] as? [String] == ["uefi"])
         #expect(json["sourceDateEpoch"] as? Int == Int(Self.epoch))
         let payload = try #require(json["payload"] as? [String: Any])

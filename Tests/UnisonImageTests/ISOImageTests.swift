@@ -44,7 +44,7 @@ struct ISOImageTests {
         let result = try await Self.build(base: base, out: out, scratch: scratch)
         let iso = out.appendingPathComponent("unisonos-linux-installer-0.0.1-test.iso")
         #expect(result.artifact.path == iso.path)
-        #expect(result.schema == "unisonctl.image-iso/v1")
+        #expect(result.schema == "unisonctl.image-build.iso/v1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
             == ["unisonos-linux-installer-0.0.1-test.iso", "unisonos-linux-installer-0.0.1-test.iso.sha256"], "no temporary files remain")
         #expect(try ImageTool.status(["sh", "-c", "cd '\(out.path)' && sha256sum -c '\(iso.lastPathComponent).sha256'"]).status == 0)

@@ -63,15 +63,22 @@ struct ISOInstallCheckTests {
         let compare = try SystemProcessRunner().run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", payload.path, target.path])
         #expect(compare.status == 0, "\(compare.stdoutString)")
 
+        // Through the CLI: a disk too small is refused by the installer; exit 1 with its reason.
         let small = dir.appendingPathComponent("small.qcow2")
-        let refused = try await ISOInstallCheck.run(ISOInstallOptions(iso: iso, target: small, targetSize: 4 << 20, firmware: .bios,
-                                                                      timeout: 240, accelerator: .tcg))
-        #expect(!refused.installed && !refused.poweredOff && refused.reason == "installer failed", "\(refused.reason)")
-        #expect(refused.failure == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
-                "\(refused.failure ?? "nil")")
-        #expect(refused.seconds < 200, "the FAILED marker ends the watch at once")
-        #expect(throws: ISOInstallError.self) { try refused.check() }
-        #expect((try? refused.check()) == nil)
+        let cli = try SystemProcessRunner().run([CLI.unisonctl.path, "qa", "install", iso.path, "--target", small.path,
+                                                 "--target-size", "4MiB", "--firmware", "bios", "--accel", "tcg",
+                                                 "--timeout", "240", "--json"], environment: ["UNISONCTL_QUIET": "1"])
+        #expect(cli.status == 1, "\(cli.stderrString)")
+        let refused = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdoutString.utf8)) as? [String: Any])
+        #expect(refused["schema"] as? String == "unisonctl.qa-install/v1")
+        #expect(refused["installed"] as? Bool == false && refused["poweredOff"] as? Bool == false)
+        #expect(refused["failure"] as? String == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
+                "\(cli.stdoutString)")
+        #expect((refused["seconds"] as? Double ?? 999) < 200, "the FAILED marker ends the watch at once")
+        let notISO = try SystemProcessRunner().run([CLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
+                                                   environment: ["UNISONCTL_QUIET": "1"])
+        #expect(notISO.status == 2, "\(notISO.stderrString)")
+        #expect(notISO.stderrString.contains(payload.path))
 
         // Bad input: not an ISO, a missing target without a size.
         await #expect(throws: ISOInstallError.notAnISO(path: payload.path)) {

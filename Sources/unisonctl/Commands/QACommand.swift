@@ -8,7 +8,7 @@ struct QACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
         abstract: "Quality checks: smoke, e2e and boot in QEMU.",
-        subcommands: [QASmoke.self, QAE2E.self, QABoot.self]
+        subcommands: [QASmoke.self, QAE2E.self, QABoot.self, QAInstall.self]
     )
 }
 
