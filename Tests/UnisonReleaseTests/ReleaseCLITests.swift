@@ -193,5 +193,18 @@ struct ReleaseCLITests {
         let channel = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(channel["channel"] as? String == "beta")
         #expect(channel["version"] as? String == "v1.3.0-beta.2")
+
+        // The same for a workflow step: channel and version appended to $GITHUB_OUTPUT; a
+        // nightly carries no version (the workflow names it after the day).
+        let githubOutput = tmp.path("github_output")
+        r = try Self.run(["release", "channel", "--ref", "refs/heads/release/1.3", "--repo", orch.url.path, "--spec", spec.path,
+                          "--github-output", githubOutput.path], cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        r = try Self.run(["release", "channel", "--ref", "refs/heads/main", "--event", "schedule", "--repo", orch.url.path,
+                          "--spec", spec.path, "--github-output", githubOutput.path], cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        let outputs = GitHubOutput.parse(try String(contentsOf: githubOutput, encoding: .utf8))
+        #expect(outputs.map(\.name) == ["channel", "version", "channel", "version"])
+        #expect(outputs.map(\.value) == ["beta", "v1.3.0-beta.2", "nightly", ""])
     }
 }
