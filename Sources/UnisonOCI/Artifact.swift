@@ -13,10 +13,28 @@ public struct ArtifactFile: Sendable, Hashable {
     /// The name recorded in `org.opencontainers.image.title` (default: the file's name).
     public var title: String
 
-    public init(url: URL, mediaType: String = MediaType.octetStream, title: String? = nil) {
+    /// `mediaType` defaults to the one the file's name implies (`mediaType(forName:)`).
+    public init(url: URL, mediaType: String? = nil, title: String? = nil) {
         self.url = url
-        self.mediaType = mediaType
+        self.mediaType = mediaType ?? Self.mediaType(forName: url.lastPathComponent)
         self.title = title ?? url.lastPathComponent
+    }
+
+    /// The media type of a release file by its name: IANA's types where there is one (ISO and
+    /// raw EFI images, gzip, JSON, text), the project's own for disk formats IANA lacks, else
+    /// `application/octet-stream`.
+    public static func mediaType(forName name: String) -> String {
+        let lower = name.lowercased()
+        let table: [(suffix: String, type: String)] = [
+            (".iso", "application/vnd.efi.iso"),
+            (".raw", "application/vnd.efi.img"), (".img", "application/vnd.efi.img"),
+            (".qcow2", "application/vnd.unisonos.disk.qcow2"), (".vmdk", "application/vnd.unisonos.disk.vmdk"),
+            (".tar.gz", "application/gzip"), (".tgz", "application/gzip"), (".wsl", "application/gzip"), (".gz", "application/gzip"),
+            (".tar.zst", "application/zstd"), (".zst", "application/zstd"), (".tar.xz", "application/x-xz"), (".tar", "application/x-tar"),
+            (".json", "application/json"), (".sha256", "text/plain"), (".txt", "text/plain"), (".md", "text/markdown"),
+        ]
+        if lower.hasPrefix("sha256sums") { return "text/plain" }
+        return table.first { lower.hasSuffix($0.suffix) }?.type ?? MediaType.octetStream
     }
 
     /// `PATH[:MEDIATYPE]` as ORAS writes it; the suffix counts as a media type only when it

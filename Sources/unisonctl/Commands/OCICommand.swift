@@ -221,7 +221,7 @@ struct OCIPushArtifact: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push-artifact",
         abstract: "Publish files as an OCI artifact (ORAS-style), optionally attached to a subject image.",
-        discussion: "Each FILE may end in :MEDIATYPE (default application/octet-stream). The config is the empty descriptor {}.")
+        discussion: "Each FILE may end in :MEDIATYPE; the default comes from its name (.iso application/vnd.efi.iso, .qcow2/.vmdk application/vnd.unisonos.disk.*, .tar.gz/.wsl application/gzip, .json, .txt/.sha256/SHA256SUMS text, else application/octet-stream). The config is the empty descriptor {}.")
 
     @Argument(help: "Destination reference (tag, or none to push by digest).") var reference: String
     @Argument(help: "Files, each FILE[:MEDIATYPE].") var files: [String]
