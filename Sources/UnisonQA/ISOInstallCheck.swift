@@ -161,10 +161,8 @@ public enum ISOInstallCheck {
     /// virtio, serial console to a file, no network, no reboot (power-off and reboot end QEMU).
     static func qemuArguments(_ o: ISOInstallOptions, targetFormat: String, accelerator: String, firmware: [String],
                               serialLog: URL) -> [String] {
-        let accel = accelerator == "tcg" ? "tcg,thread=multi" : accelerator
-        var args = ["-machine", "q35", "-accel", accel, "-m", String(o.memoryMiB), "-smp", String(o.cpus),
-                    "-nodefaults", "-display", "none", "-monitor", "none", "-parallel", "none",
-                    "-serial", "file:\(serialLog.path)", "-no-reboot"] + firmware
+        var args = QEMUArguments.machine(accelerator: accelerator, memoryMiB: o.memoryMiB, cpus: o.cpus, serialLog: serialLog)
+            + firmware
         switch o.medium {
         case .cdrom:
             args += ["-drive", "file=\(o.iso.path),format=raw,media=cdrom,readonly=on,if=none,id=medium",

@@ -231,12 +231,18 @@ enum QEMUArguments {
     /// virtio behind a temporary overlay (`-snapshot`: the image is never written).
     static func make(image: URL, format: String, accelerator: String, firmware: [String], memoryMiB: Int, cpus: Int,
                      serialLog: URL) -> [String] {
+        machine(accelerator: accelerator, memoryMiB: memoryMiB, cpus: cpus, serialLog: serialLog) + ["-snapshot"]
+            + firmware
+            + ["-drive", "file=\(image.path),format=\(format),if=virtio,media=disk"]
+    }
+
+    /// The machine every QA run starts from: q35, headless, no default devices, the serial
+    /// console to `serialLog`, and no reboot (a reboot or power-off ends QEMU).
+    static func machine(accelerator: String, memoryMiB: Int, cpus: Int, serialLog: URL) -> [String] {
         let accel = accelerator == "tcg" ? "tcg,thread=multi" : accelerator
         return ["-machine", "q35", "-accel", accel, "-m", String(memoryMiB), "-smp", String(cpus),
                 "-nodefaults", "-display", "none", "-monitor", "none", "-parallel", "none",
-                "-serial", "file:\(serialLog.path)", "-no-reboot", "-snapshot"]
-            + firmware
-            + ["-drive", "file=\(image.path),format=\(format),if=virtio,media=disk"]
+                "-serial", "file:\(serialLog.path)", "-no-reboot"]
     }
 }
 
