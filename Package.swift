@@ -47,10 +47,13 @@ let package = Package(
         .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
         .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
+        // The version from git (scripts/version.sh), stamped before every build; only the executable imports it.
+        .target(name: "UnisonBuildInfo", plugins: ["VersionStamp"]),
+        .plugin(name: "VersionStamp", capability: .buildTool()),
 
         .executableTarget(name: "unisonctl", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
-            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace",
+            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,5 +1,24 @@
+import Foundation
+
 /// The version of unisonctl itself, printed by `unisonctl --version` and recorded in every
-/// manifest and diagnostic bundle it writes.
+/// manifest and diagnostic bundle it writes. The executable sets it at start from the version
+/// its build was stamped with (scripts/version.sh: git describe, or $UNISONCTL_VERSION), so that
+/// a new commit rebuilds only the executable; code run outside it (tests) sees `unstamped`.
 public enum ToolVersion {
-    public static let current = "0.1.0"
+    public static let unstamped = "0.0.0-dev"
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var value = unstamped
+
+    public static var current: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    /// Called once by the executable before any command runs.
+    public static func stamp(_ version: String) {
+        lock.lock()
+        value = version
+        lock.unlock()
+    }
 }

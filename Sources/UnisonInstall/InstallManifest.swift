@@ -40,6 +40,8 @@ public struct InstallManifest: Codable, Sendable, Equatable {
 
     public var schema = InstallManifest.schemaID
     public var tool = "unisonctl"
+    /// The unisonctl version that wrote the install (absent in manifests of older versions).
+    public var toolVersion: String? = ToolVersion.current
     public var mode: InstallMode
     public var version: String
     public var channel: String

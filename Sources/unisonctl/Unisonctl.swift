@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UnisonBuildInfo
 import UnisonCore
 
 @main
@@ -13,7 +14,7 @@ struct Unisonctl: AsyncParsableCommand {
         Colour only on a terminal and never when NO_COLOR is set.
         Shell completions: unisonctl --generate-completion-script bash|zsh|fish
         """,
-        version: ToolVersion.current,
+        version: BuildInfo.version,
         subcommands: [
             SpecCommand.self, ReposCommand.self,
             ReleaseCommand.self, CompatCommand.self,
@@ -30,6 +31,7 @@ struct Unisonctl: AsyncParsableCommand {
     /// Runs the command and maps failures onto the project's exit codes: 2 for usage and
     /// input errors (ArgumentParser's own usage errors included), 1 for failed checks.
     static func main() async {
+        ToolVersion.stamp(BuildInfo.version)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
