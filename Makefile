@@ -44,7 +44,7 @@ image-vm: unisonctl base
 	"$(UNISONCTL)" image build vm --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
 
 image-iso: unisonctl base
-	"$(UNISONCTL)" image build iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",)
+	"$(UNISONCTL)" image build iso --out "$(OUT)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",--unisonctl-binary "$(UNISONCTL)")
 
 images: image-wsl image-vm image-iso
 

@@ -1,24 +1,52 @@
 #!/usr/bin/env bash
 # Builds the UnisonOS release artifacts from the shipped unison.yaml into $OUT (default out/):
 # installs what the build needs, builds unisonctl (release, static Swift stdlib), validates the
-# spec, then builds every image target this toolchain supports.
+# spec, then builds every image target the README promises. A target that fails fails the run,
+# naming it; nothing is skipped. $OUT is emptied first, so no artifact of an earlier run can
+# stand in for one this run did not build.
+#   UNISONCTL_BIN=path   use this unisonctl instead of building one (tests of this script)
+#   SKIP_SETUP=1         do not run scripts/setup.sh (CI has just run it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/setup.sh
-# The unisonctl that goes into the images: release build, Swift runtime linked in, symbols
-# stripped, so it runs on a base without Swift.
-release_flags=(-c release --static-swift-stdlib -Xlinker --strip-all)
-swift build "${release_flags[@]}" --product unisonctl
-bin=$(swift build "${release_flags[@]}" --show-bin-path)/unisonctl
+# The image targets of README.md ("What it does": image build wsl|vm|iso), in build order.
+targets=(wsl vm iso)
+
+fail() { echo "build.sh: $*" >&2; exit 1; }
+
+if [[ -z ${SKIP_SETUP:-} ]]; then scripts/setup.sh; fi
+if [[ -n ${UNISONCTL_BIN:-} ]]; then
+  bin=$UNISONCTL_BIN
+else
+  # The unisonctl that goes into the images: release build, Swift runtime linked in, symbols
+  # stripped, so it runs on a base without Swift.
+  release_flags=(-c release --static-swift-stdlib -Xlinker --strip-all)
+  swift build "${release_flags[@]}" --product unisonctl
+  bin=$(swift build "${release_flags[@]}" --show-bin-path)/unisonctl
+fi
+[[ -x $bin ]] || fail "unisonctl binary $bin missing"
+"$bin" --version
 "$bin" spec validate unison.yaml
 out=${OUT:-out}
 # VERSION names the artifacts (default: the spec's platform.version).
 version_flag=()
 if [[ -n ${VERSION:-} ]]; then version_flag=(--version "$VERSION"); fi
-mkdir -p "$out"
-for target in wsl vm iso; do
-  if "$bin" image build "$target" --help >/dev/null 2>&1; then
-    "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin" "${version_flag[@]}"
+
+# A clean output directory: the default out/, one this script made (it holds the stamp) or an
+# empty one is emptied; anything else is left alone and refused.
+stamp=.unisonctl-build-output
+if [[ -e $out ]]; then
+  if [[ $out == out || -f $out/$stamp || -z $(ls -A "$out") ]]; then
+    rm -rf -- "$out"
+  else
+    fail "$out exists and was not made by build.sh: remove it or set OUT to a new directory"
   fi
+fi
+mkdir -p "$out"
+: >"$out/$stamp"
+
+for target in "${targets[@]}"; do
+  echo "== image build $target"
+  "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin" "${version_flag[@]}" \
+    || fail "image target '$target' failed (unisonctl image build $target)"
 done
 ls -l "$out"

@@ -6,12 +6,26 @@
 #                         `unisonctl qa boot` of the qcow2 under OVMF
 #   ISO  .iso             its .sha256 checked, xorriso lists the boot entries; installed in QEMU
 #                         onto a blank disk (`unisonctl qa install`), which then boots (`qa boot`)
-# Usage: scripts/check-artifacts.sh [OUT]   (default: out, as build.sh)
+# Every artifact and every tool is required: a missing one fails the run, naming it.
+# Usage: scripts/check-artifacts.sh [OUT]   (default: out, as build.sh; UNISONCTL_BIN overrides the binary)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-${OUT:-out}}
-bin=$(swift build -c release --static-swift-stdlib -Xlinker --strip-all --show-bin-path)/unisonctl
+bin=${UNISONCTL_BIN:-$(swift build -c release --static-swift-stdlib -Xlinker --strip-all --show-bin-path)/unisonctl}
 [[ -x $bin ]] || { echo "check-artifacts: $bin missing: run scripts/build.sh first" >&2; exit 2; }
+[[ -d $out ]] || { echo "check-artifacts: no output directory $out: run scripts/build.sh first" >&2; exit 1; }
+missing=()
+for tool in gzip tar bsdtar cmp qemu-img sha256sum xorriso qemu-system-x86_64; do
+  command -v "$tool" >/dev/null || missing+=("tool $tool (not on PATH; scripts/setup.sh installs it)")
+done
+# One artifact per image target the README promises (scripts/build.sh builds them all).
+for glob in 'unisonos-wsl2-*.tar.gz' 'unisonos-wsl2-*.wsl' 'unisonos-linux-vm-*.qcow2' 'unisonos-linux-vm-*.vmdk' 'unisonos-*.iso'; do
+  compgen -G "$out/$glob" >/dev/null || missing+=("artifact $glob (in $out)")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  printf 'check-artifacts: missing %s\n' "${missing[@]}" >&2
+  exit 1
+fi
 
 one() { # the single file matching a glob in $out, or a clear failure
   # shellcheck disable=SC2206 # $1 is a glob, expanded on purpose
@@ -39,18 +53,13 @@ qemu-img check -f vmdk "$vmdk"
 qemu-img compare -f qcow2 -F vmdk "$qcow2" "$vmdk"
 "$bin" qa boot "$qcow2" --firmware uefi
 
-shopt -s nullglob
-isos=("$out"/unisonos-*.iso)
-if [[ ${#isos[@]} -gt 0 ]]; then
-  echo "== ISO"
-  for iso in "${isos[@]}"; do
-    (cd "$(dirname "$iso")" && sha256sum -c "$(basename "$iso").sha256")
-    xorriso -indev "$iso" -report_el_torito plain 2>/dev/null
-    # Install it unattended onto a blank disk under OVMF, then boot what it installed.
-    target=$(mktemp -d)/installed.qcow2
-    "$bin" qa install "$iso" --target "$target" --target-size 6GiB --firmware uefi --timeout 1800
-    "$bin" qa boot "$target" --firmware uefi
-    rm -rf "$(dirname "$target")"
-  done
-fi
+echo "== ISO"
+iso=$(one 'unisonos-*.iso')
+(cd "$(dirname "$iso")" && sha256sum -c "$(basename "$iso").sha256")
+xorriso -indev "$iso" -report_el_torito plain 2>/dev/null
+# Install it unattended onto a blank disk under OVMF, then boot what it installed.
+target=$(mktemp -d)/installed.qcow2
+"$bin" qa install "$iso" --target "$target" --target-size 6GiB --firmware uefi --timeout 1800
+"$bin" qa boot "$target" --firmware uefi
+rm -rf "$(dirname "$target")"
 echo "check-artifacts: all good"
