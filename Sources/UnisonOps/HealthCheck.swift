@@ -102,9 +102,17 @@ public struct HealthChecker: Sendable {
             }
         }
         let dockerView = docker
-        DispatchQueue.concurrentPerform(iterations: services.count) { i in
-            results.set(i, check(services[i], docker: dockerView))
+        // One thread per service: the probes block on their sockets, and concurrentPerform would
+        // run only as many of them at once as there are cores.
+        let group = DispatchGroup()
+        for i in services.indices {
+            group.enter()
+            Thread {
+                results.set(i, check(services[i], docker: dockerView))
+                group.leave()
+            }.start()
         }
+        group.wait()
         return HealthReport(services: results.values, attempts: attempts)
     }
 

@@ -5,7 +5,7 @@ import UnisonInstall
 import UnisonSpec
 @testable import UnisonOps
 
-@Suite("doctor")
+@Suite("doctor", .tags(.unit))
 struct DoctorTests {
     func stage(_ spec: PlatformSpec, _ label: String) throws -> URL {
         let dir = try OpsFixture.tempDir(label)
@@ -73,17 +73,26 @@ struct DoctorTests {
         #expect(big.findings.first { $0.check == "ram" }?.fix?.contains("--models light") == true)
     }
 
-    @Test("unisonctl doctor --json on a staged root: schema, findings and exit status 1")
+    @Test("unisonctl doctor --json on a staged root: schema, findings and exit status 1 for an engine that does not answer")
     func cli() throws {
         let spec = try OpsFixture.repoSpec()
         let root = try stage(spec, "cli")
         defer { try? FileManager.default.removeItem(at: root) }
-        let r = try OpsCLI.run(["doctor", "--root", root.path, "--spec", OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path, "--json"])
-        #expect(r.status == 1, "this machine has no Docker engine: doctor must report an error")
+        // Stand-in docker on PATH: the client and compose plugin answer, the engine does not.
+        let tools = try StandInTools(engineUp: false)
+        defer { tools.cleanup() }
+        let r = try OpsCLI.run(["doctor", "--root", root.path, "--spec", OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path, "--json"],
+                               env: tools.environment)
+        #expect(r.status == 1, "an engine that does not answer is an error")
         let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(json["schema"] as? String == "unisonctl.doctor/v1")
         let findings = try #require(json["findings"] as? [[String: Any]])
-        #expect(findings.contains { $0["check"] as? String == "env-mode" && $0["level"] as? String == "ok" })
-        #expect(findings.contains { ($0["check"] as? String)?.hasPrefix("docker") == true || $0["check"] as? String == "compose" })
+        func level(_ check: String) -> String? { findings.first { $0["check"] as? String == check }?["level"] as? String }
+        #expect(level("env-mode") == "ok")
+        #expect(level("docker") == "ok" && level("compose") == "ok", "\(findings)")
+        #expect(level("docker-engine") == "error", "\(findings)")
+        #expect(findings.contains { $0["check"] as? String == "systemd" && $0["level"] as? String == "warning" },
+                "a staged root is not run by this host's systemd")
+        #expect(tools.calls().contains(["docker", "info", "--format", "{{.ServerVersion}}"]))
     }
 }

@@ -86,8 +86,10 @@ enum OpsFixture {
 }
 
 /// Real HTTP servers on 127.0.0.1 (python3), one per mode: `ok` answers 200, `fail` 500, `slow`
-/// sleeps before answering, `flaky` answers 503 to its first three requests then 200, and
-/// `refuse` holds a bound port without listening (connections are refused).
+/// sleeps a minute before answering, `flaky` answers 503 to its first three requests then 200,
+/// `refuse` holds a bound port without listening (connections are refused), and every
+/// `barrier…` mode answers 200 only once a request has reached each `barrier…` server (504 when
+/// that has not happened within 30 s): only a checker that asks them all at once passes.
 final class HealthServers {
     static let script = #"""
     import json, signal, socket, sys, threading, time
@@ -97,6 +99,7 @@ final class HealthServers {
 
     ready_file, modes = sys.argv[1], sys.argv[2:]
     ports, servers, held = {}, [], []
+    barrier = threading.Barrier(max(1, sum(m.startswith("barrier") for m in modes)), timeout=30)
 
     def handler(mode):
         state = {"count": 0}
@@ -105,8 +108,13 @@ final class HealthServers {
             def do_GET(self):
                 state["count"] += 1
                 if mode == "slow":
-                    time.sleep(5)
+                    time.sleep(60)
                 code = {"ok": 200, "fail": 500, "slow": 200}.get(mode, 200)
+                if mode.startswith("barrier"):
+                    try:
+                        barrier.wait()
+                    except threading.BrokenBarrierError:
+                        code = 504
                 if mode == "flaky":
                     code = 503 if state["count"] <= 3 else 200
                 body = json.dumps({"mode": mode, "path": self.path}).encode()
@@ -186,4 +194,70 @@ enum OpsCLI {
         for (k, v) in env { environment[k] = v }
         return try SystemProcessRunner().run([binary.path] + args, environment: environment, input: nil, workingDirectory: FileManager.default.temporaryDirectory)
     }
+}
+
+/// Stand-in `docker` and `systemctl` executables in a directory put first on PATH for CLI tests:
+/// each logs its argv (one line per call, arguments separated by tabs) and answers like the real
+/// tool would on a host with Docker, the compose plugin and a running engine (`engineUp: false`:
+/// `docker info` fails as with a stopped daemon).
+struct StandInTools {
+    let dir: URL
+    var bin: URL { dir.appendingPathComponent("bin") }
+    var log: URL { dir.appendingPathComponent("calls.log") }
+
+    init(engineUp: Bool = true) throws {
+        dir = try OpsFixture.tempDir("stand-in")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let record = """
+        #!/bin/sh
+        { printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> '\(log.path)'
+
+        """
+        let docker = record + """
+        case "$1" in
+          --version) echo "Docker version 27.0.0, build standin"; exit 0 ;;
+          info) \(engineUp ? "echo 27.0.0; exit 0" : "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; exit 1") ;;
+          compose) ;;
+          *) echo "stand-in docker: unexpected $1" >&2; exit 64 ;;
+        esac
+        for a in "$@"; do last=$a; done
+        case " $* " in
+          *" compose version "*) echo "Docker Compose version v2.29.0" ;;
+          *" ps "*) printf 'NAME STATUS\\nunison-auth-1 running\\n' ;;
+          *" logs "*) echo "auth-1  | stand-in log line for $last" ;;
+          *" config "*) ;;
+          *" up "* | *" down"*) echo "stand-in compose: $*" >&2 ;;
+        esac
+        exit 0
+
+        """
+        let systemctl = record + """
+        case "$1" in
+          status) echo "unison-platform.service - stand-in"; exit 3 ;;
+          is-enabled) echo enabled ;;
+          is-active) echo active ;;
+        esac
+        exit 0
+
+        """
+        for (name, text) in [("docker", docker), ("systemctl", systemctl), ("journalctl", record + "echo stand-in journal\n")] {
+            let url = bin.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            chmod(url.path, 0o755)
+        }
+    }
+
+    /// PATH with the stand-ins first.
+    var environment: [String: String] {
+        ["PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+    }
+
+    /// Every call so far, as argv arrays (the tool's name first).
+    func calls() -> [[String]] {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func reset() { try? FileManager.default.removeItem(at: log) }
+    func cleanup() { try? FileManager.default.removeItem(at: dir) }
 }

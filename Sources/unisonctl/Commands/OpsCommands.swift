@@ -4,9 +4,27 @@ import UnisonCore
 import UnisonOps
 import UnisonSpec
 
+/// `--root DIR`: the commands that operate an installed stack act on the install under DIR.
+struct StackRootOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The installed system's root (default /); a staged install in this directory.", valueName: "dir"))
+    var root: String?
+
+    func control(_ specOptions: SpecOptions) throws -> StackControl { try Self.control(root: root, specOptions) }
+
+    /// The stack under `root`: its spec (from --spec, else the copy the install left there)
+    /// and, for a root other than /, systemd looked for under the root: this host's systemd
+    /// does not run a staged install, docker compose does.
+    static func control(root: String?, _ specOptions: SpecOptions) throws -> StackControl {
+        let url = URL(fileURLWithPath: root ?? "/").standardizedFileURL
+        let spec = try InstalledSpec.require(specOptions, root: url)
+        guard url.path != "/" else { return StackControl(spec: spec) }
+        return StackControl(spec: spec, root: url, systemdProbe: url.appendingPathComponent("run/systemd/system").path)
+    }
+}
+
 /// Runs a stack action and prints what each command printed.
-private func runStack(_ action: StackControl.Action, _ specOptions: SpecOptions, json: Bool) throws {
-    let control = StackControl(spec: try InstalledSpec.require(specOptions))
+private func runStack(_ action: StackControl.Action, _ specOptions: SpecOptions, _ root: StackRootOption, json: Bool) throws {
+    let control = try root.control(specOptions)
     let outcome = try control.perform(action)
     if json { try Output.json(outcome); return }
     if let note = outcome.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
@@ -20,39 +38,44 @@ struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start", abstract: "Start the platform stack.",
         discussion: "Through systemd when it runs, else docker compose. Refuses while the env file holds placeholder or development secrets.")
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
-    func run() async throws { try runStack(.start, specOptions, json: output.json) }
+    func run() async throws { try runStack(.start, specOptions, rootOption, json: output.json) }
 }
 
 struct StopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop the platform stack.")
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
-    func run() async throws { try runStack(.stop, specOptions, json: output.json) }
+    func run() async throws { try runStack(.stop, specOptions, rootOption, json: output.json) }
 }
 
 struct RestartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart the platform stack.")
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
-    func run() async throws { try runStack(.restart, specOptions, json: output.json) }
+    func run() async throws { try runStack(.restart, specOptions, rootOption, json: output.json) }
 }
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the state of every service.")
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
-    func run() async throws { try runStack(.status, specOptions, json: output.json) }
+    func run() async throws { try runStack(.status, specOptions, rootOption, json: output.json) }
 }
 
 struct RecoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover", abstract: "Bring a failed stack back to a known state.",
         discussion: "Clears a failed unit, removes the project's containers (volumes and data are kept) and starts it again.")
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
-    func run() async throws { try runStack(.recover, specOptions, json: output.json) }
+    func run() async throws { try runStack(.recover, specOptions, rootOption, json: output.json) }
 }
 
 struct LogsCommand: AsyncParsableCommand {
@@ -63,13 +86,15 @@ struct LogsCommand: AsyncParsableCommand {
     var tail: Int = 200
     @Flag(name: [.short, .long], help: "Keep following new lines.")
     var follow = false
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
 
     func run() async throws {
-        let control = StackControl(spec: try InstalledSpec.require(specOptions))
         let action = StackControl.Action.logs(service: service, tail: tail, follow: follow)
+        guard follow else { return try runStack(action, specOptions, rootOption, json: false) }
+        let control = try rootOption.control(specOptions)
         let backend = try control.preflight(action)
-        // Logs stream straight to the terminal rather than through a captured runner.
+        // Followed logs never end: they stream straight to the terminal instead of being captured.
         for command in control.commands(for: action, backend: backend) {
             guard let exe = SystemProcessRunner.which(command[0]) else { throw ProcessError.notFound(tool: command[0], hint: nil) }
             let process = Process()
@@ -133,8 +158,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() async throws {
-        let rootURL = URL(fileURLWithPath: root ?? "/")
-        let control = StackControl(spec: try InstalledSpec.require(specOptions, root: rootURL), root: rootURL)
+        let control = try StackRootOption.control(root: root, specOptions)
         let report = Doctor(control: control, modelPack: models).run()
         if output.json {
             try Output.json(report)
