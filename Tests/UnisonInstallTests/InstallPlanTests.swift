@@ -5,7 +5,7 @@ import UnisonCore
 import UnisonSpec
 @testable import UnisonInstall
 
-@Suite("InstallPlan")
+@Suite("InstallPlan", .tags(.unit))
 struct InstallPlanTests {
     @Test("the plan lists the bundle, env, units, enablement and the binary, in a stable order")
     func planContents() throws {
@@ -76,7 +76,7 @@ struct InstallPlanTests {
         guard case let .regular(bin)? = tree["usr/local/bin/unisonctl"]?.kind else { Issue.record("no binary"); return }
         #expect(bin == .file(binary))
         let manifestEntry = try #require(tree["var/lib/unison/install-manifest.json"])
-        guard case let .regular(m) = manifestEntry.kind else { return }
+        guard case let .regular(m) = manifestEntry.kind else { Issue.record("the install manifest is not a file: \(manifestEntry.kind)"); return }
         let manifest = try JSONDecoder().decode(InstallManifest.self, from: try m.data())
         #expect(manifest.entries.contains { $0.path == "/etc/unison/platform.env" && $0.role == .config && $0.mode == "0600" })
 

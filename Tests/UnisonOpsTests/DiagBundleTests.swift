@@ -20,7 +20,7 @@ final class ScriptedRunner: ProcessRunner, @unchecked Sendable {
     }
 }
 
-@Suite("diag")
+@Suite("diag", .tags(.interop))
 struct DiagBundleTests {
     /// Every secret value the staged install generated.
     func secrets(_ root: URL, _ spec: PlatformSpec) throws -> [String] {
@@ -116,13 +116,13 @@ struct DiagBundleTests {
         let spec = try FieldFixture.spec()
         let root = try FieldFixture.stageNative("diag-hang")
         defer { try? FileManager.default.removeItem(at: root) }
-        let runner = ScriptedRunner([(["journalctl"], ProcessResult(status: 0, stdout: Data(), stderr: Data()), 8), (["systemctl"], nil, 0), (["docker"], nil, 0)])
+        let runner = ScriptedRunner([(["journalctl"], ProcessResult(status: 0, stdout: Data(), stderr: Data()), 90), (["systemctl"], nil, 0), (["docker"], nil, 0)])
         let out = try OpsFixture.tempDir("diag-hang-out")
         defer { try? FileManager.default.removeItem(at: out) }
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
         let started = Date()
         let result = try DiagBundle(control: control, options: DiagOptions(output: out.appendingPathComponent("b.tar.gz"), collectorTimeout: 1, hostName: "h")).write()
-        #expect(Date().timeIntervalSince(started) < 7)
+        #expect(Date().timeIntervalSince(started) < 60, "cut off at the 1 s deadline, not after the collector's 90 s")
         #expect(result.bundle == out.path + "/b.tar.gz")
         let systemd = result.collectors.first { $0.name == "systemd" }
         #expect(systemd?.status == .timeout && systemd?.files == ["errors/systemd.txt"])

@@ -5,7 +5,7 @@ import UnisonInstall
 import UnisonSpec
 @testable import UnisonOps
 
-@Suite("firstboot")
+@Suite("firstboot", .tags(.interop))
 struct FirstBootTests {
     func storeURL(_ root: URL) -> URL { root.appendingPathComponent("var/lib/unison/models") }
 
@@ -75,7 +75,8 @@ struct FirstBootTests {
         let theirs = try FieldFixture.writeModel(store: other, name: FieldFixture.qwen, seed: "theirs")
         let server = try OllamaStoreServer(store: other)
         defer { server.stop() }
-        let report = FirstBoot(spec: spec, root: root, ollama: server.endpoint, timeout: 1.5, interval: 0.3).run()
+        // Generous: the last problem seen is the reason given, and a loaded machine must still reach the server.
+        let report = FirstBoot(spec: spec, root: root, ollama: server.endpoint, timeout: 8, interval: 0.3).run()
         #expect(!report.ok && report.exitCode == 1)
         let theirDigest = try FieldFixture.sha256sum(theirs)
         #expect(report.failure?.contains("qwen2.5:1.5b with digest sha256:\(theirDigest)") == true, "\(report.failure ?? "")")
@@ -93,7 +94,7 @@ struct FirstBootTests {
         defer { try? FileManager.default.removeItem(at: empty) }
         let server = try OllamaStoreServer(store: empty)
         defer { server.stop() }
-        let report = FirstBoot(spec: spec, root: root, ollama: server.endpoint, timeout: 1, interval: 0.3).run()
+        let report = FirstBoot(spec: spec, root: root, ollama: server.endpoint, timeout: 8, interval: 0.3).run()
         #expect(report.failure?.contains("Ollama does not list qwen2.5:1.5b") == true, "\(report.failure ?? "")")
     }
 
@@ -118,11 +119,10 @@ struct FirstBootTests {
             if kind == "corrupt" { data[10] ^= 0xFF } else { data = data.prefix(100) }
             try data.write(to: url)
         }
-        // Nothing listens: the failure must come from the store check, at once.
-        let started = Date()
+        // Nothing listens: the failure must come from the store check, before Ollama is asked.
         let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 30).run()
-        #expect(Date().timeIntervalSince(started) < 10)
         #expect(!report.ok)
+        #expect(!report.steps.contains { $0.name == "ollama" }, "\(report.steps.map(\.name))")
         #expect(report.steps.last?.name == "model-store")
         let expected = kind == "missing" ? "qwen2.5:1.5b is missing" : kind == "corrupt" ? "does not match its digest" : "wrong size"
         #expect(report.failure?.contains(expected) == true, "\(report.failure ?? "")")
@@ -136,9 +136,9 @@ struct FirstBootTests {
         try FieldFixture.writeModel(store: storeURL(root), name: FieldFixture.qwen, seed: "n")
         let started = Date()
         let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1.5, interval: 0.3).run()
-        let took = Date().timeIntervalSince(started)
-        #expect(took >= 1.0 && took < 15)
+        #expect(Date().timeIntervalSince(started) >= 1.0, "it waited for the timeout")
         #expect(report.failure?.contains("does not answer: connection refused") == true, "\(report.failure ?? "")")
+        #expect(report.failure?.contains("gave up after 1 s") == true, "the timeout ended the wait: \(report.failure ?? "")")
     }
 
     @Test("pack 'light' preloads nothing: no Ollama needed, marker printed")

@@ -22,7 +22,7 @@ private func e2e(deadline: TimeInterval = 20, request: TimeInterval = 5, stop: B
     return o
 }
 
-@Suite("qa smoke/e2e: HTTP checks against a real server", .serialized)
+@Suite("qa smoke/e2e: HTTP checks against a real server", .serialized, .tags(.interop))
 struct HTTPCheckRunnerTests {
     let spec: PlatformSpec
 
@@ -92,7 +92,7 @@ struct HTTPCheckRunnerTests {
         #expect(missing.responseExcerpt == "status 404")
         #expect(report.checks[1].outcome == .bodyMismatch)
         #expect(report.checks[2].outcome == .bodyMismatch)
-        #expect(report.seconds < 20, "nothing waited for the deadline")
+        #expect(report.checks.allSatisfy { $0.attempts == 1 }, "nothing was retried until the deadline")
         #expect(!report.passed && report.exitCode == 1)
         #expect(report.counts.failed == 3)
     }
@@ -150,7 +150,7 @@ struct HTTPCheckRunnerTests {
                                              endpoints: endpoints(server), options: e2e(request: 1))
         let c = report.checks[0]
         #expect(c.outcome == .timedOut, "\(c.message)")
-        #expect(c.seconds >= 0.9 && c.seconds < 5, "\(c.seconds)")
+        #expect(c.seconds >= 0.9, "\(c.seconds)")
         #expect(c.message.contains("no answer within 1.000 s"))
     }
 
@@ -162,8 +162,7 @@ struct HTTPCheckRunnerTests {
                       HTTPCheckPlan(name: "loose", service: "auth", path: "/slow/1")]
         let report = try HTTPCheckRunner.run(checks, suite: .e2e, endpoints: endpoints(server), options: e2e(request: 10, stop: false))
         #expect(report.checks.map(\.outcome) == [.timedOut, .passed])
-        #expect(report.checks[0].seconds < 2.5)
-        #expect(report.checks[0].message.contains("0.500 s"))
+                #expect(report.checks[0].message.contains("0.500 s"))
         #expect(throws: HTTPCheckError.self) {
             try HTTPCheckRunner.run([HTTPCheckPlan(name: "zero", service: "auth", path: "/", timeout: 0)], suite: .e2e,
                                     endpoints: endpoints(server), options: e2e())

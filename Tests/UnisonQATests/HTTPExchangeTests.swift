@@ -4,7 +4,7 @@ import UnisonCore
 
 /// UnisonCore's HTTPExchange (the client under qa smoke/e2e) against the fixture server's
 /// well-formed and hand-written responses.
-@Suite("HTTPExchange: one HTTP/1.1 request over a socket", .serialized)
+@Suite("HTTPExchange: one HTTP/1.1 request over a socket", .serialized, .tags(.interop))
 struct HTTPExchangeTests {
     let server: FixtureServer
 
@@ -62,10 +62,8 @@ struct HTTPExchangeTests {
         defer { server.stop() }
         let refused = HTTPExchange.perform(.init(target: "/"), host: "127.0.0.1", port: FixtureServer.freePort(), timeout: 5)
         #expect(refused == .failure(.refused))
-        let started = Date()
         let slow = get("/slow/5", timeout: 0.5)
-        #expect(slow == .failure(.timedOut(phase: "response")))
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(slow == .failure(.timedOut(phase: "response")), "the timeout, not the server's answer after 5 s, ended it")
         guard case .failure(.unresolved)? = Optional(HTTPExchange.perform(.init(target: "/"), host: "no-such-host.invalid", port: 80, timeout: 5)) else {
             Issue.record("an .invalid name resolved")
             return

@@ -6,7 +6,7 @@ import UnisonCore
 /// The install check against a real installer ISO, built by `unisonctl image build iso` from the
 /// host's kernel and storage drivers with a small payload: a disk large enough is filled and
 /// matches the payload (qemu-img compare); one too small fails with the installer's reason.
-@Suite("qa install: installer ISO on a target disk", .serialized)
+@Suite("qa install: installer ISO on a target disk", .serialized, .tags(.boot))
 struct ISOInstallCheckTests {
     static let repo = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -74,7 +74,6 @@ struct ISOInstallCheckTests {
         #expect(refused["installed"] as? Bool == false && refused["poweredOff"] as? Bool == false)
         #expect(refused["failure"] as? String == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
                 "\(cli.stdoutString)")
-        #expect((refused["seconds"] as? Double ?? 999) < 200, "the FAILED marker ends the watch at once")
         let notISO = try SystemProcessRunner().run([CLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
                                                    environment: ["UNISONCTL_QUIET": "1"])
         #expect(notISO.status == 2, "\(notISO.stderrString)")

@@ -20,7 +20,7 @@ enum CLI {
     }
 }
 
-@Suite("unisonctl qa boot exit codes")
+@Suite("unisonctl qa boot exit codes", .tags(.boot))
 struct QACommandTests {
     @Test("0 when the marker appears, 1 with the console tail when it does not, 2 for bad input")
     func exitCodes() throws {
@@ -36,7 +36,7 @@ struct QACommandTests {
         #expect(object["schema"] as? String == "unisonctl.qa-boot/v1")
         #expect(object["markerSeen"] as? Bool == true)
 
-        let missing = try CLI.run(["qa", "boot", f.disk.path, "--marker", "ABSENT", "--timeout", "2"] + common)
+        let missing = try CLI.run(["qa", "boot", f.disk.path, "--marker", "ABSENT", "--timeout", "20"] + common)
         #expect(missing.status == 1)
         #expect(missing.stderrString.contains("did not appear"))
         #expect(missing.stderrString.contains("| hello"), "\(missing.stderrString)")

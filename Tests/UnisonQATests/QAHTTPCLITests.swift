@@ -33,7 +33,7 @@ private struct CLISpec {
     func cleanup() { try? FileManager.default.removeItem(at: dir) }
 }
 
-@Suite("unisonctl qa smoke / qa e2e: exit codes, --json, --junit", .serialized)
+@Suite("unisonctl qa smoke / qa e2e: exit codes, --json, --junit", .serialized, .tags(.boot))
 struct QAHTTPCLITests {
     @Test("smoke: 0 when every check passes, with the summary, --json and a JUnit file")
     func smokePasses() throws {
@@ -74,7 +74,7 @@ struct QAHTTPCLITests {
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("smoke.xml")
         let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(FixtureServer.freePort())",
-                             "--timeout", "1.5", "--junit", junit.path])
+                             "--timeout", "8", "--junit", junit.path])
         #expect(r.status == 1, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString.contains("ERROR auth-json"))
         #expect(r.stdoutString.contains("connection refused"))
