@@ -4,7 +4,7 @@ import UnisonCore
 @testable import UnisonArchive
 
 /// gzip (parallel, one member), zstd and xz, checked by gzip, pigz, zstd, xz and Python's zlib.
-@Suite("compression")
+@Suite("compression", .tags(.interop))
 struct CompressionTests {
     static func gzip(_ data: Data, threads: Int = 2, level: Int32 = 6, chunks: [Int]? = nil) throws -> Data {
         let sink = DataSink()

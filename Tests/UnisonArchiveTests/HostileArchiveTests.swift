@@ -5,7 +5,7 @@ import UnisonCore
 
 /// Hand-made archives with hostile members: each is refused with the member's name, and
 /// nothing appears outside the extraction root.
-@Suite("hostile archives", .serialized)  // the cases share one marker directory outside the root
+@Suite("hostile archives", .serialized, .tags(.interop))  // the cases share one marker directory outside the root
 struct HostileArchiveTests {
     /// One raw member, built from header fields so names can be anything.
     struct Raw: Sendable {

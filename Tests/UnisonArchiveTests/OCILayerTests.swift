@@ -5,7 +5,7 @@ import UnisonCore
 
 /// OCI image-spec layer semantics: layers applied in order, whiteouts and opaque directories
 /// removing what lower layers put there. Layers are made by GNU tar from real directories.
-@Suite("OCI layers")
+@Suite("OCI layers", .tags(.interop))
 struct OCILayerTests {
     /// Writes `files` (path -> content; a trailing "/" makes a directory, "->" a symlink) into a
     /// directory and packs it with GNU tar + gzip, as image builders do.

@@ -3,7 +3,7 @@ import Testing
 @testable import UnisonArchive
 
 /// Unit tier: header fields at their offsets, PAX records, name splitting, tree rules.
-@Suite("tar format")
+@Suite("tar format", .tags(.interop))
 struct TarFormatTests {
     @Test("a header decodes to what was encoded, and its checksum is GNU-style")
     func headerRoundTrip() throws {

@@ -4,7 +4,7 @@ import UnisonCore
 @testable import UnisonArchive
 
 /// Interop tier: our tar read back by GNU tar, bsdtar and Python's tarfile; their tars read by us.
-@Suite("tar interop")
+@Suite("tar interop", .tags(.interop))
 struct TarInteropTests {
     /// Parses `rwsr-xr-x` (the 9 characters after the type) into permission bits.
     static func modeBits(_ s: Substring) -> UInt32 {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Generated workflows are read back by actionlint and zizmor, neither of them ours.
-@Suite struct CIWorkflowCLITests {
+@Suite(.tags(.interop)) struct CIWorkflowCLITests {
     static let services = ["orchestrator", "auth", "io-speech", "updates"]
 
     @Test(arguments: services)

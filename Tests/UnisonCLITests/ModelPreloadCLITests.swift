@@ -5,7 +5,7 @@ import Testing
 /// a small model pushed with `unisonctl models push`; `image build wsl --models` pulls it into
 /// the image's Ollama store; GNU tar extracts the artifact and `models verify` rechecks every
 /// blob of the store found there.
-@Suite(.serialized) struct ModelPreloadCLITests {
+@Suite(.serialized, .tags(.interop)) struct ModelPreloadCLITests {
     @Test func wslImageCarriesTheVerifiedModelStore() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -4,7 +4,7 @@ import Testing
 /// `release manifest --resolve-digests`: each service image's digest at its release tag comes from
 /// a real docker-registry on 127.0.0.1 standing in for GHCR; skopeo, reading the same tags,
 /// says what the digests must be.
-@Suite(.serialized) struct ReleaseDigestsCLITests {
+@Suite(.serialized, .tags(.interop)) struct ReleaseDigestsCLITests {
     struct Service { var name: String; var repository: String }
 
     static func services() throws -> [Service] {

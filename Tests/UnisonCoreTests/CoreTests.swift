@@ -9,7 +9,7 @@ final class Lines: @unchecked Sendable {
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
-@Suite struct ProgressTests {
+@Suite(.tags(.unit)) struct ProgressTests {
     @Test func plainLinesReportPercentAndFinish() {
         let lines = Lines()
         let progress = ProgressReporter("pushing", total: 4 << 20, style: .lines, interval: 0, sink: lines.append)
@@ -49,7 +49,7 @@ final class Lines: @unchecked Sendable {
     }
 }
 
-@Suite struct AtomicFileTests {
+@Suite(.tags(.unit)) struct AtomicFileTests {
     @Test func failedWriteLeavesDestinationUntouched() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -72,7 +72,7 @@ final class Lines: @unchecked Sendable {
     }
 }
 
-@Suite struct ProcessRunnerTests {
+@Suite(.tags(.unit)) struct ProcessRunnerTests {
     @Test func capturesOutputStatusAndInput() throws {
         let runner = SystemProcessRunner()
         let r = try runner.run(["sh", "-c", "cat; echo err >&2; exit 3"], input: Data("hello".utf8))
@@ -94,7 +94,7 @@ final class Lines: @unchecked Sendable {
     }
 }
 
-@Suite struct SourceDateEpochTests {
+@Suite(.tags(.unit)) struct SourceDateEpochTests {
     @Test func readsEnvironmentOrFallsBack() {
         #expect(SourceDateEpoch.current(["SOURCE_DATE_EPOCH": "1700000000"]) == 1_700_000_000)
         #expect(SourceDateEpoch.current([:]) == SourceDateEpoch.fallback)
@@ -112,7 +112,7 @@ final class Lines: @unchecked Sendable {
     }
 }
 
-@Suite struct JSONOutputTests {
+@Suite(.tags(.unit)) struct JSONOutputTests {
     struct Middle: Encodable { var alpha = 1; var nested = Last(); var schema = "x/v1"; var zulu = [1, 2] }
     struct Last: Encodable { var alpha = "a"; var beta = ["k": "v"]; var schema = "inner/v1" }
     struct Alone: Encodable { var schema = "only/v1" }

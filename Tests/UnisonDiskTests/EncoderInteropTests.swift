@@ -3,7 +3,7 @@ import Testing
 import UnisonCore
 @testable import UnisonDisk
 
-@Suite("Disk encoders, read back by qemu-img")
+@Suite("Disk encoders, read back by qemu-img", .tags(.interop))
 struct EncoderInteropTests {
     static let size: Int64 = 1 << 30  // two qcow2 L1 entries, 32 VMDK grain tables
 

@@ -4,7 +4,7 @@ import UnisonArchive
 import UnisonCore
 @testable import UnisonDisk
 
-@Suite("ext4 via mke2fs -d and debugfs")
+@Suite("ext4 via mke2fs -d and debugfs", .tags(.interop))
 struct Ext4Tests {
     static let epoch: Int64 = 1_704_067_200
 

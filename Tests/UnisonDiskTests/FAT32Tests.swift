@@ -4,7 +4,7 @@ import UnisonArchive
 import UnisonCore
 @testable import UnisonDisk
 
-@Suite("FAT32")
+@Suite("FAT32", .tags(.interop))
 struct FAT32Tests {
     static let epoch: Int64 = 1_704_067_200  // 2024-01-01T00:00:00Z
 

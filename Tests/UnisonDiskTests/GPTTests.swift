@@ -55,7 +55,7 @@ enum Sgdisk {
     }
 }
 
-@Suite("GPT")
+@Suite("GPT", .tags(.interop))
 struct GPTTests {
     @Test("sgdisk -v finds no problems and sfdisk reads the partitions back")
     func verifiedByTools() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import UnisonDisk
 
-@Suite("GUID")
+@Suite("GUID", .tags(.unit))
 struct GUIDTests {
     @Test("mixed-endian disk encoding", arguments: [
         ("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "28732ac11ff8d211ba4b00a0c93ec93b"),

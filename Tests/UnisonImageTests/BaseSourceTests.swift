@@ -4,7 +4,7 @@ import UnisonCore
 @testable import UnisonImage
 
 /// Bases: parsing `--base`, OCI image layouts (checked and copied by skopeo), the cache.
-@Suite("bases")
+@Suite("bases", .tags(.interop))
 struct BaseSourceTests {
     /// Writes an OCI image layout whose layers GNU tar made from `layers` (path -> content,
     /// "" for a whiteout marker file), tagged `tag`. Returns the layout directory.

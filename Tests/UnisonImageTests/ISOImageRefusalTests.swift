@@ -6,7 +6,7 @@ import UnisonDisk
 
 /// Bad input for the ISO build (nothing at the final path) and the installer refusing a disk
 /// smaller than its payload; the CLI with an existing qcow2 payload and UEFI only.
-@Suite("Installer ISO: payloads and refusals", .serialized)
+@Suite("Installer ISO: payloads and refusals", .serialized, .tags(.boot))
 struct ISOImageRefusalTests {
     static let epoch: Int64 = 1_700_000_000
 

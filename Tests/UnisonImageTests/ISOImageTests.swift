@@ -8,7 +8,7 @@ import UnisonDisk
 /// The installer ISO end to end on the busybox base: read back by xorriso, sha256sum,
 /// fsck.vfat, mtools, cpio and shellcheck; rebuilt byte for byte; and installed by QEMU under
 /// SeaBIOS and OVMF, as a CD and as a USB disk, checked by qemu-img compare.
-@Suite("Installer ISO", .serialized)
+@Suite("Installer ISO", .serialized, .tags(.boot))
 struct ISOImageTests {
     static let epoch: Int64 = 1_700_000_000
     static let version = "0.0.1-test"

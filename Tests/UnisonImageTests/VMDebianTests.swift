@@ -6,7 +6,7 @@ import UnisonCore
 /// `unisonctl image build vm` and `unisonctl qa boot` as the acceptance checks run them: the
 /// shipped spec's Debian base (built once by scripts/build-base.sh into the cache), booted
 /// under OVMF until the first-boot unit prints its marker after multi-user.target.
-@Suite("VM image from the Debian base", .serialized)
+@Suite("VM image from the Debian base", .serialized, .tags(.boot))
 struct VMDebianTests {
     static func debianBase() throws -> URL {
         let tarball = BaseCache.directory().appendingPathComponent("bases/debian-bookworm.tar")

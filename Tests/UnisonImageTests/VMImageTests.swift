@@ -51,7 +51,7 @@ enum BusyboxBase {
 
 /// The VM disk pipeline end to end on a small synthetic base: every format read back by
 /// independent tools, identical rebuilds, and a UEFI boot through systemd-boot.
-@Suite("VM disk image", .serialized)
+@Suite("VM disk image", .serialized, .tags(.boot))
 struct VMImageTests {
     static let epoch: Int64 = 1_700_000_000
     static let diskSize: Int64 = 512 << 20

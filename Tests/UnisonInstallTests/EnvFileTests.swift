@@ -3,7 +3,7 @@ import Testing
 import UnisonSpec
 @testable import UnisonInstall
 
-@Suite("EnvFile")
+@Suite("EnvFile", .tags(.unit))
 struct EnvFileTests {
     let secrets = [makeSecret("A_SECRET", 16), makeSecret("B_SECRET", 8)]
 

@@ -6,7 +6,7 @@ import UnisonSpec
 
 /// The generated compose file, units and shell helpers, each read back by an independent tool:
 /// PyYAML, systemd-analyze verify, shellcheck, and the shell itself.
-@Suite("Generated files")
+@Suite("Generated files", .tags(.interop))
 struct GeneratedFilesTests {
     static let composeCheck = #"""
     import json, sys, yaml

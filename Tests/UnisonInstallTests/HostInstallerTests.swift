@@ -23,7 +23,7 @@ final class ScriptedRunner: ProcessRunner, @unchecked Sendable {
     static func fail(_ s: Int32) -> ProcessResult { ProcessResult(status: s, stdout: Data(), stderr: Data("no".utf8)) }
 }
 
-@Suite("Host actions")
+@Suite("Host actions", .tags(.unit))
 struct HostInstallerTests {
     @Test("docker mode requires Docker and the compose plugin, and says which is missing")
     func dockerModeRequires() throws {

@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonSpec
 @testable import UnisonInstall
 
-@Suite("Install into a root directory")
+@Suite("Install into a root directory", .tags(.unit))
 struct HostRootInstallTests {
     @Test("the tree, modes and recorded owners of a fresh install")
     func freshInstall() throws {

@@ -4,7 +4,7 @@ import UnisonCore
 @testable import UnisonInstall
 
 /// The built `unisonctl` run as a subprocess, as the acceptance checks do.
-@Suite("unisonctl install/uninstall")
+@Suite("unisonctl install/uninstall", .tags(.unit))
 struct InstallCLITests {
     static var binary: URL {
         if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }

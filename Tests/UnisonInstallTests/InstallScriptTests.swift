@@ -5,7 +5,7 @@ import UnisonCore
 
 /// scripts/install.sh end to end: a local HTTP server on 127.0.0.1 serves release assets, a
 /// small shell script stands in for the unisonctl binary and records that it ran.
-@Suite("install.sh", .serialized)
+@Suite("install.sh", .serialized, .tags(.interop))
 struct InstallScriptTests {
     static let script = Fixture.repoRoot.appendingPathComponent("scripts/install.sh")
 

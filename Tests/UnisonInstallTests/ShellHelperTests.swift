@@ -6,7 +6,7 @@ import UnisonSpec
 
 /// The installed helpers run by sh against a staged image root (UNISON_ROOT), the way the
 /// first-boot unit runs them on a machine.
-@Suite("Shell helpers")
+@Suite("Shell helpers", .tags(.interop))
 struct ShellHelperTests {
     /// A staged image: the plan applied with secrets left for first boot.
     func stageImage(_ dir: URL) throws -> URL {

@@ -6,7 +6,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("faults: retries, resumed uploads, token refresh, redirects")
+@Suite("faults: retries, resumed uploads, token refresh, redirects", .tags(.interop))
 struct FaultInjectionTests {
     /// Pushes `image` through the proxy and checks the registry holds exactly our bytes.
     private func expectStored(_ image: TestImage, at reference: String) throws {

@@ -6,7 +6,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("Ollama models over OCI")
+@Suite("Ollama models over OCI", .tags(.interop))
 struct ModelStoreTests {
     /// A model directory as `models push` takes it.
     private func makeModelDir(_ tmp: TempDir, seed: UInt64 = 1) throws -> URL {

@@ -5,7 +5,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("unisonctl oci commands")
+@Suite("unisonctl oci commands", .tags(.interop))
 struct OCICLITests {
     @Test("push, copy, pull, tag, ls, inspect and push-artifact through the CLI")
     func commands() throws {

@@ -6,7 +6,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("release promote")
+@Suite("release promote", .tags(.interop))
 struct PromoteTests {
     static let spec = OCICLI.repoRoot.appendingPathComponent("unison.yaml")
 

@@ -5,7 +5,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("registry interop (docker-registry + skopeo)")
+@Suite("registry interop (docker-registry + skopeo)", .tags(.interop))
 struct RegistryInteropTests {
     @Test("what we push, skopeo inspects byte for byte and copies; a re-push sends no blob bytes")
     func pushThenSkopeo() async throws {

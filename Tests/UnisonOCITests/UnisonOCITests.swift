@@ -5,7 +5,7 @@ import Testing
 import UnisonCore
 @testable import UnisonOCI
 
-@Suite("references and digests")
+@Suite("references and digests", .tags(.unit))
 struct ReferenceTests {
     @Test("valid references parse with Docker Hub defaults", arguments: [
         ("127.0.0.1:5000/team/app:v1", "127.0.0.1:5000", "team/app", "v1", nil),
@@ -88,7 +88,7 @@ struct ReferenceTests {
     }
 }
 
-@Suite("auth, credentials, retries")
+@Suite("auth, credentials, retries", .tags(.interop))
 struct AuthTests {
     @Test("WWW-Authenticate challenges", arguments: [
         (#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:org/app:pull,push""#, "bearer", "https://ghcr.io/token", "ghcr.io", "repository:org/app:pull,push"),
@@ -206,7 +206,7 @@ struct AuthTests {
     }
 }
 
-@Suite("blob upload state machine")
+@Suite("blob upload state machine", .tags(.unit))
 struct UploadStateMachineTests {
     let loc = URL(string: "http://r/v2/a/blobs/uploads/1")!
     let loc2 = URL(string: "http://r/v2/a/blobs/uploads/1?s=2")!
@@ -296,7 +296,7 @@ struct UploadStateMachineTests {
     }
 }
 
-@Suite("Ollama names, release tags, artifacts")
+@Suite("Ollama names, release tags, artifacts", .tags(.unit))
 struct NamingTests {
     @Test("model names and their store paths", arguments: [
         ("qwen2.5:1.5b", nil, "registry.ollama.ai/library/qwen2.5:1.5b", "manifests/registry.ollama.ai/library/qwen2.5/1.5b"),

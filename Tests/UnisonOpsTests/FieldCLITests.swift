@@ -5,7 +5,7 @@ import UnisonSpec
 @testable import UnisonOps
 
 /// `unisonctl firstboot|diag|telemetry` run as a subprocess: exit codes, --json, stdout lines.
-@Suite("field commands (CLI)")
+@Suite("field commands (CLI)", .tags(.interop))
 struct FieldCLITests {
     var specPath: String { OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path }
 
@@ -83,11 +83,10 @@ struct FieldCLITests {
         for tool in ["systemctl", "journalctl"] { chmod(bin.appendingPathComponent(tool).path, 0o755) }
         let out = try OpsFixture.tempDir("cli-diag-hang-out")
         defer { try? FileManager.default.removeItem(at: out) }
-        let started = Date()
         let r = try OpsCLI.run(["diag", "--root", root.path, "--spec", specPath, "--output", out.appendingPathComponent("b.tar.gz").path,
                                 "--collector-timeout", "3"], env: ["PATH": bin.path + ":/usr/bin:/bin"])
         #expect(r.status == 0, "\(r.stderrString)")
-        #expect(Date().timeIntervalSince(started) < 30)
+        // The deadline, not the tool, ended the wait: the journal says "(timed out)" and no sleep is left.
         let journal = try SystemProcessRunner().run(["tar", "-xzOf", "b.tar.gz", "--wildcards", "*/systemd/journal.txt"],
                                                    environment: nil, input: nil, workingDirectory: out).stdoutString
         #expect(journal.contains("journal line before the hang") && journal.contains("(timed out)"), "\(journal)")
@@ -99,40 +98,40 @@ struct FieldCLITests {
     func telemetry() throws {
         let root = try OpsFixture.tempDir("cli-tm")
         defer { try? FileManager.default.removeItem(at: root) }
-        func run(_ args: [String]) throws -> ProcessResult { try OpsCLI.run(["telemetry"] + args + ["--root", root.path, "--spec", specPath]) }
+        func run(_ args: [String]) throws -> ProcessResult { try OpsCLI.run(args + ["--root", root.path, "--spec", specPath]) }
 
         let help = try OpsCLI.run(["telemetry", "--help"])
         let helpText = help.stdoutString.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(help.status == 0 && helpText.contains("Nothing is ever sent over the network"), "\(help.stdoutString)")
 
-        let status = try run(["status", "--json"])
+        let status = try run(["telemetry", "status", "--json"])
         #expect(try status.status == 0 && (try json(status))["enabled"] as? Bool == false && (try json(status))["schema"] as? String == "unisonctl.telemetry-status/v1")
-        let off = try run(["record", "--field", "service_health=ok"])
+        let off = try run(["telemetry", "record", "--field", "service_health=ok"])
         #expect(off.status == 0 && off.stdoutString.contains("not recorded"))
         #expect(!FileManager.default.fileExists(atPath: root.path + "/var/lib/unison/telemetry"))
 
-        #expect(try run(["enable"]).status == 0)
-        let rec = try run(["record", "--field", "service_health=ok", "--field", "uptime_bucket=7200", "--json"])
+        #expect(try run(["telemetry", "enable"]).status == 0)
+        let rec = try run(["telemetry", "record", "--field", "service_health=ok", "--field", "uptime_bucket=7200", "--json"])
         #expect(try rec.status == 0 && (try json(rec))["recorded"] as? Bool == true)
-        let refused = try run(["record", "--field", "mac_address=00:11:22:33:44:55"])
+        let refused = try run(["telemetry", "record", "--field", "mac_address=00:11:22:33:44:55"])
         #expect(refused.status == 2 && refused.stderrString.contains("'mac_address' is not allowed"))
-        #expect(try run(["record", "--field", "nonsense"]).status == 2)
+        #expect(try run(["telemetry", "record", "--field", "nonsense"]).status == 2)
 
-        let shown = try run(["show"])
+        let shown = try run(["telemetry", "show"])
         #expect(shown.status == 0 && shown.stdoutString.contains("service_health=ok uptime_bucket=1h-1d"))
         let summaryFile = root.appendingPathComponent("share.json").path
-        #expect(try run(["export", "--output", summaryFile]).status == 0)
+        #expect(try run(["telemetry", "export", "--output", summaryFile]).status == 0)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summaryFile))) as? [String: Any]
         #expect(summary?["events"] as? Int == 1 && summary?["schema"] as? String == "unisonctl.telemetry-export/v1")
 
-        let purged = try run(["purge", "--json"])
+        let purged = try run(["telemetry", "purge", "--json"])
         #expect(try purged.status == 0 && ((try json(purged))["removed"] as? [String])?.count == 1)
-        #expect(try run(["disable"]).status == 0)
-        #expect(try run(["record", "--field", "service_health=ok"]).stdoutString.contains("not recorded"))
+        #expect(try run(["telemetry", "disable"]).status == 0)
+        #expect(try run(["telemetry", "record", "--field", "service_health=ok"]).stdoutString.contains("not recorded"))
     }
 }
 
-@Suite("first-boot unit hand-over")
+@Suite("first-boot unit hand-over", .tags(.interop))
 struct FirstBootHandOverTests {
     func run(_ root: URL) throws -> ProcessResult {
         try SystemProcessRunner().run(["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],

@@ -2,7 +2,7 @@ import Testing
 @testable import UnisonOps
 
 /// The first-boot ordering rules, without I/O.
-@Suite("firstboot state machine")
+@Suite("firstboot state machine", .tags(.unit))
 struct FirstBootStateMachineTests {
     typealias M = FirstBootStateMachine
 

@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonSpec
 @testable import UnisonOps
 
-@Suite("telemetry")
+@Suite("telemetry", .tags(.interop))
 struct TelemetryTests {
     static let day0 = Date(timeIntervalSince1970: 1_764_201_600 + 13 * 3600)  // 2025-11-27T13:00Z
 

@@ -5,6 +5,7 @@ import UnisonSpec
 @testable import UnisonRelease
 
 /// Which channel a ref publishes to, the beta numbering, and the UnisonOS tags each channel gives.
+@Suite(.tags(.interop))
 struct ChannelTests {
     @Test(arguments: [
         ("refs/heads/main", "push", "nightly"),
@@ -103,6 +104,7 @@ struct ChannelTests {
     }
 }
 
+@Suite(.tags(.unit))
 struct ChannelRuleValidationTests {
     @Test func theTestSpecsRulesAreValid() throws {
         #expect(ChannelResolver.validateRules(try TestSpec.load().channels).isEmpty)

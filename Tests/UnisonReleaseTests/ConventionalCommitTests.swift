@@ -3,6 +3,7 @@ import UnisonCore
 @testable import UnisonRelease
 
 /// Conventional Commits 1.0.0 parsing and the bump each commit asks for.
+@Suite(.tags(.unit))
 struct ConventionalCommitTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var message: String

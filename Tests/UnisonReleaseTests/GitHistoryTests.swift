@@ -4,6 +4,7 @@ import UnisonCore
 @testable import UnisonRelease
 
 /// Next versions read from real git repositories made by the test.
+@Suite(.tags(.interop))
 struct GitHistoryTests {
     struct Scenario: CustomTestStringConvertible, Sendable {
         var name: String

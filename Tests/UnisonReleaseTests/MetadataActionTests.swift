@@ -6,6 +6,7 @@ import UnisonCore
 /// docker/metadata-action's behaviours, as its own tests (`__tests__/meta.test.ts` and the
 /// event fixtures) and README document them: for each event and inputs, the version, the tag
 /// list in order, and `latest`.
+@Suite(.tags(.unit))
 struct MetadataActionTests {
     static let sha = "860c1904a1ce19322e91ac35af1ab07466440c37"
     static let masterSHA = "266574110acf203503badf966df2ea24b5d732d7"

@@ -3,6 +3,7 @@ import Testing
 @testable import UnisonRelease
 
 /// `{{date 'FORMAT' tz='ZONE'}}`: Moment.js tokens in the English locale.
+@Suite(.tags(.unit))
 struct MomentFormatTests {
     static func date(_ iso: String) -> Date { try! ReleaseTags.parseDate(iso) }
 

@@ -4,6 +4,7 @@ import UnisonCore
 @testable import UnisonRelease
 
 /// The built `unisonctl` run as a subprocess: release and compat commands end to end.
+@Suite(.tags(.interop))
 struct ReleaseCLITests {
     /// `UNISONCTL_BIN`, else the `unisonctl` built beside the test bundle.
     static var binary: URL {

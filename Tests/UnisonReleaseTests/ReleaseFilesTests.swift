@@ -4,6 +4,7 @@ import UnisonCore
 @testable import UnisonRelease
 
 /// The manifest and SHA256SUMS, the latter checked by `sha256sum -c`.
+@Suite(.tags(.interop))
 struct ReleaseFilesTests {
     static let digests = [
         "orchestrator": "sha256:" + String(repeating: "a", count: 64),

@@ -4,6 +4,7 @@ import UnisonCore
 @testable import UnisonRelease
 
 /// `release plan`, notes and the compatibility matrix over a workspace of real git repos.
+@Suite(.tags(.interop))
 struct ReleasePlanTests {
     /// unison-orchestrator: feat since v0.3.0; unison-auth: chores since v1.2.0; unison-storage:
     /// no release tag yet but a fix; unison-platform: a fix; unison-docs missing.

@@ -4,6 +4,7 @@ import UnisonCore
 
 /// SemVer 2.0.0 (semver.org): the grammar's valid and invalid examples, §11 precedence,
 /// and the bumps and pre-release increments the release engine builds on them.
+@Suite(.tags(.unit))
 struct SemVerTests {
     static let valid = [
         "0.0.4", "1.2.3", "10.20.30", "1.1.2-prerelease+meta", "1.1.2+meta", "1.1.2+meta-valid", "1.0.0-alpha",

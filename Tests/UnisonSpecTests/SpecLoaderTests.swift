@@ -7,7 +7,7 @@ import UnisonCore
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
 
-@Suite struct ShippedSpecTests {
+@Suite(.tags(.unit)) struct ShippedSpecTests {
     let spec: PlatformSpec
 
     init() throws {
@@ -94,7 +94,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
     }
 }
 
-@Suite struct DefaultsTests {
+@Suite(.tags(.unit)) struct DefaultsTests {
     @Test func minimalSpecGetsDefaults() throws {
         let spec = try SpecLoader.load(file: fixtures.appendingPathComponent("minimal.yaml"))
         #expect(spec.platform.registry == "ghcr.io")
@@ -111,7 +111,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
 }
 
 /// Each broken spec of the corpus, with every diagnostic it must produce, in order.
-@Suite struct BrokenSpecTests {
+@Suite(.tags(.unit)) struct BrokenSpecTests {
     static let corpus: [(String, [(Int, Int, String)])] = [
         ("unknown-key", [(5, 3, "unknown key 'colour' in spec.platform")]),
         ("wrong-type-port", [(11, 11, "spec.services[0].port must be an integer, found 'eighty'")]),
@@ -162,7 +162,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
     }
 }
 
-@Suite struct LocatorTests {
+@Suite(.tags(.unit)) struct LocatorTests {
     @Test func explicitThenEnvironmentThenUpward() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("spec-locator-\(UUID().uuidString)")
         let nested = tmp.appendingPathComponent("a/b/c")
@@ -179,7 +179,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
     }
 }
 
-@Suite struct ValueTypeTests {
+@Suite(.tags(.unit)) struct ValueTypeTests {
     @Test(arguments: [("4GB", Int64(4_000_000_000)), ("4GiB", Int64(4 << 30)), ("512 MiB", Int64(512 << 20)),
                       ("100", Int64(100)), ("2TB", Int64(2_000_000_000_000))])
     func byteSizes(text: String, bytes: Int64) {

@@ -7,7 +7,7 @@ import UnisonSpec
 /// A workspace laid out like UnisonOS's (every repo of the project's own unison.yaml as a
 /// submodule of the meta repository, each kept the way the rules ask) must give no error and
 /// no warning: the checks raise no false alarm.
-@Suite struct CleanWorkspaceTests {
+@Suite(.tags(.interop)) struct CleanWorkspaceTests {
     /// Builds the clean workspace; returns the sandbox and the meta repository.
     static func build(spec: PlatformSpec) throws -> (Sandbox, URL) {
         let sandbox = try Sandbox()

@@ -5,7 +5,7 @@ import UnisonRelease
 import UnisonSpec
 @testable import UnisonWorkspace
 
-@Suite struct CompatMatrixScanTests {
+@Suite(.tags(.unit)) struct CompatMatrixScanTests {
     /// Cells read with UnisonRelease's grammar: (text, exact version, comparator count), or nil when invalid.
     @Test(arguments: [
         ("v1.2.3", "1.2.3", 1), ("1.2.3-beta.1", "1.2.3-beta.1", 1), (">=1.2.0 <1.3.0", nil, 2), ("<=v2.0.0", nil, 1),
@@ -87,7 +87,7 @@ import UnisonSpec
 }
 
 /// The matrix and the release tags, on real repositories.
-@Suite struct CompatAndTagRuleTests {
+@Suite(.tags(.interop)) struct CompatAndTagRuleTests {
     static let matrix = """
     # Compatibility
 

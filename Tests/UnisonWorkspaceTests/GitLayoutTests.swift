@@ -6,7 +6,7 @@ import UnisonSpec
 
 /// Layout and cleanliness, on real repositories: missing and unknown repos, uninitialised and
 /// moved submodules, dirty trees, detached heads, unexpected branches.
-@Suite struct GitLayoutTests {
+@Suite(.tags(.interop)) struct GitLayoutTests {
     @Test func layoutAndCleanlinessFindingsCarryTheirLocations() throws {
         let spec = try Specs.small()
         let sandbox = try Sandbox()

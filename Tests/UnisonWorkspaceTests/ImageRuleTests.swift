@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonSpec
 @testable import UnisonWorkspace
 
-@Suite struct ImageParsingTests {
+@Suite(.tags(.unit)) struct ImageParsingTests {
     @Test(arguments: [
         ("ghcr.io/project-unisonos/unison-auth:v1.2.3", "ghcr.io", "project-unisonos/unison-auth", "v1.2.3", nil),
         ("localhost:5000/x/y", "localhost:5000", "x/y", nil, nil),
@@ -97,7 +97,7 @@ import UnisonSpec
 
 /// Image references in Compose files, Dockerfiles and workflows, and publishing workflows,
 /// on real repositories.
-@Suite struct ImageRuleTests {
+@Suite(.tags(.interop)) struct ImageRuleTests {
     static let devstackCompose = """
     services:
       auth:

@@ -6,7 +6,7 @@ import UnisonSpec
 
 /// What the README rules and `readme fix` see as headings, and what the reports print, read
 /// back by independent implementations: markdown-it-py (CommonMark) and Python's json module.
-@Suite struct InteropTests {
+@Suite(.tags(.interop)) struct InteropTests {
     static let documents: [String] = [
         "# Title\n\n## Run\ntext\n### Tests ###\n#NoSpace\n",
         "Role and status\n===============\n\nQuick start\n-----------\n\nSome text\n---\n",

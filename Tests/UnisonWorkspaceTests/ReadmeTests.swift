@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonSpec
 @testable import UnisonWorkspace
 
-@Suite struct MarkdownHeadingTests {
+@Suite(.tags(.unit)) struct MarkdownHeadingTests {
     struct Case: Sendable, CustomStringConvertible {
         var text: String
         var headings: [String]
@@ -47,7 +47,7 @@ import UnisonSpec
     }
 }
 
-@Suite struct ReadmeAuditTests {
+@Suite(.tags(.interop)) struct ReadmeAuditTests {
     static func repoDir(_ sandbox: Sandbox, _ name: String, readme: String?, files: [String: String] = [:]) throws -> URL {
         let dir = sandbox.root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -213,7 +213,7 @@ import UnisonSpec
     }
 }
 
-@Suite struct ReadmeFixTests {
+@Suite(.tags(.interop)) struct ReadmeFixTests {
     @Test func fixAppendsOnlyWhatIsMissingAndIsIdempotent() throws {
         let spec = try Specs.small()
         let sandbox = try Sandbox()
@@ -276,7 +276,7 @@ import UnisonSpec
 }
 
 /// `unisonctl readme check|fix` as a subprocess: exit codes, output, idempotence.
-@Suite struct ReadmeCLITests {
+@Suite(.tags(.interop)) struct ReadmeCLITests {
     @Test func checkFailsUntilFixAddsTheSections() throws {
         let sandbox = try Sandbox()
         let specFile = sandbox.root.appendingPathComponent("small.yaml")

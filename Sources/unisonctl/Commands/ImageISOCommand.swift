@@ -47,6 +47,15 @@ struct ImageBuildISO: AsyncParsableCommand {
     var kernelArgs: [String] = []
 
     func validate() throws {
+        if payload != nil {
+            // The payload already holds the platform: these would be silently ignored.
+            let ignored = [("--models", platform.models), ("--model-registry", platform.modelRegistry),
+                           ("--release-manifest", platform.releaseManifest), ("--unisonctl-binary", platform.unisonctlBinary)]
+                .filter { $0.1 != nil }.map(\.0)
+            if !ignored.isEmpty {
+                throw ValidationError("\(ignored.joined(separator: ", ")) cannot be used with --payload: the payload disk already holds the platform, its models and unisonctl (build it with `image build vm` and those flags)")
+            }
+        }
         if let firmware {
             let names = firmware.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             if let bad = names.first(where: { ISOFirmware(rawValue: $0) == nil }) {

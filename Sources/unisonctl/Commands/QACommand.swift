@@ -7,7 +7,7 @@ import UnisonSpec
 struct QACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
-        abstract: "Quality checks: smoke, e2e and boot in QEMU.",
+        abstract: "Quality checks: smoke, e2e, boot and install.",
         subcommands: [QASmoke.self, QAE2E.self, QABoot.self, QAInstall.self]
     )
 }
