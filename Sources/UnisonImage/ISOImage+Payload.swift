@@ -26,19 +26,25 @@ public struct ISOPayloadInfo: Sendable, Codable, Equatable {
 }
 
 /// Writes a byte stream as numbered files of at most `limit` bytes: `<base>.000`, `.001`, ...
-/// A stream that fits in one file is renamed to `<base>`.
+/// (or the names `partName` gives). A stream that fits in one file is renamed to `<base>`
+/// unless `keepSinglePart`.
 final class SplitFileSink: ByteSink {
     let directory: URL
     let baseName: String
     let limit: Int64
+    let partName: @Sendable (_ base: String, _ index: Int) -> String
+    let keepSinglePart: Bool
     private(set) var partNames: [String] = []
     private var current: FileSink?
     private var currentCount: Int64 = 0
 
-    init(directory: URL, baseName: String, limit: Int64) {
+    init(directory: URL, baseName: String, limit: Int64, keepSinglePart: Bool = false,
+         partName: @escaping @Sendable (_ base: String, _ index: Int) -> String = { String(format: "%@.%03d", $0, $1) }) {
         self.directory = directory
         self.baseName = baseName
         self.limit = limit
+        self.keepSinglePart = keepSinglePart
+        self.partName = partName
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -54,7 +60,7 @@ final class SplitFileSink: ByteSink {
 
     private func openNext() throws {
         try current?.finish()
-        let name = String(format: "%@.%03d", baseName, partNames.count)
+        let name = partName(baseName, partNames.count)
         current = try FileSink(directory.appendingPathComponent(name))
         partNames.append(name)
         currentCount = 0
@@ -63,7 +69,7 @@ final class SplitFileSink: ByteSink {
     func finish() throws {
         if current == nil { try openNext() }
         try current?.finish()
-        if partNames.count == 1 {
+        if partNames.count == 1, !keepSinglePart {
             let single = directory.appendingPathComponent(baseName)
             if rename(directory.appendingPathComponent(partNames[0]).path, single.path) != 0 {
                 throw DiskError.io(path: single.path, operation: "rename", errno: errno)

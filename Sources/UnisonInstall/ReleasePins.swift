@@ -4,6 +4,12 @@ import UnisonSpec
 
 /// The images a release pins, read from its manifest (`unisonos-manifest-<v>.json`).
 ///
+/// The manifest UnisonRelease writes is `unison.platform.release.manifest.v1` (the schema
+/// unison-platform's generator writes and unison-updates reads): `release.version`,
+/// `release.channel`, `compose.images_pinned` (service → `image[:tag]@sha256:…`) and
+/// `compose.images_from_compose` for images not pinned by digest (infrastructure).
+/// The older form below is still read.
+///
 /// Only the fields an install needs are read (UnisonRelease's `ReleaseManifest`,
 /// schema `unisonos.release-manifest/v1`, writes them): `version` (SemVer, `v` optional),
 /// optional `channel`, `services` as `{name, image, tag?, digest, reference?}` with `digest` a
@@ -43,7 +49,53 @@ public struct ReleasePins: Sendable, Equatable {
         return try parse(data, source: url.path)
     }
 
+    private struct PlatformFile: Decodable {
+        struct Release: Decodable { var version: String; var channel: String? }
+        struct Compose: Decodable {
+            var images_pinned: [String: String]?
+            var images_from_compose: [String: String]?
+        }
+        var schema_version: String
+        var release: Release
+        var compose: Compose
+    }
+
+    /// A v1 platform manifest: pins from `compose.images_pinned`.
+    static func parsePlatform(_ data: Data, source: String) throws -> ReleasePins {
+        let file: PlatformFile
+        do { file = try JSONDecoder().decode(PlatformFile.self, from: data) } catch {
+            throw InstallError.badManifest(path: source, reason: Self.describe(error))
+        }
+        guard let version = SemVer(file.release.version) else {
+            throw InstallError.badManifest(path: source, reason: "release.version '\(file.release.version)' is not a SemVer version")
+        }
+        var pins: [String: Pin] = [:]
+        for (name, reference) in file.compose.images_pinned ?? [:] {
+            guard let at = reference.range(of: "@sha256:") else {
+                throw InstallError.badManifest(path: source, reason: "compose.images_pinned.\(name) '\(reference)' is not pinned by a sha256 digest")
+            }
+            let digest = String(reference[reference.index(after: at.lowerBound)...])
+            let hex = digest.dropFirst(7)
+            guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw InstallError.badManifest(path: source, reason: "service '\(name)' has digest '\(digest)', not sha256:<64 lowercase hex>")
+            }
+            pins[name] = Pin(name: name, image: nil, tag: nil, digest: digest, reference: reference)
+        }
+        var infrastructure: [String: String] = [:]
+        for (name, image) in file.compose.images_from_compose ?? [:] where pins[name] == nil && ImageName(image) != nil {
+            infrastructure[name] = image
+        }
+        return ReleasePins(version: version, channel: file.release.channel, pins: pins, infrastructure: infrastructure)
+    }
+
     public static func parse(_ data: Data, source: String) throws -> ReleasePins {
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let schema = object["schema_version"] as? String {
+            guard schema == "unison.platform.release.manifest.v1" else {
+                throw InstallError.badManifest(path: source, reason: "schema_version '\(schema)' is not unison.platform.release.manifest.v1")
+            }
+            return try parsePlatform(data, source: source)
+        }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
             throw InstallError.badManifest(path: source, reason: Self.describe(error))

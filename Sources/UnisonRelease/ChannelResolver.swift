@@ -7,12 +7,45 @@ public struct ChannelResolution: Sendable, Equatable, Codable {
     public var schema = "unisonctl.release-channel/v1"
     public var ref: String
     public var event: String
-    /// `nightly`, `beta`, `stable`, …; nil when no channel takes the ref (feature branches,
-    /// pull requests): those get the action's default tag rules.
+    /// `alpha`, `nightly`, `beta`, `stable`, …; nil when no channel takes the ref (pull
+    /// requests, branches no channel lists): those get the action's default tag rules.
     public var channel: String?
-    /// `v0.5.0-beta.3` on a beta branch, the tag itself on a tag; nil on nightly.
+    /// `v0.5.0-beta.41` on a release branch, the release version on a tag (without a target
+    /// suffix); nil on nightly.
     public var version: String?
+    /// A SemVer pre-release (alpha, beta): never `latest`, `vX.Y` or `vX`.
+    public var prerelease: Bool = false
+    /// The GitHub release a tag gets (`draft`, `prerelease`, `release`); nil: none.
+    public var githubRelease: String?
+    /// The image a per-target tag (`v0.5.0-wsl2`) builds: `wsl2`, `linux-vm`, `bare-metal`.
+    public var target: String?
     public var reason: String
+
+    public init(ref: String, event: String, channel: String?, version: String?, prerelease: Bool = false,
+                githubRelease: String? = nil, target: String? = nil, reason: String) {
+        self.ref = ref
+        self.event = event
+        self.channel = channel
+        self.version = version
+        self.prerelease = prerelease
+        self.githubRelease = githubRelease
+        self.target = target
+        self.reason = reason
+    }
+}
+
+/// What a CI run tells the resolver beyond the ref: the repository's default branch and the
+/// run's number and attempt (`GITHUB_RUN_NUMBER`, `GITHUB_RUN_ATTEMPT`).
+public struct RunContext: Sendable, Equatable {
+    public var defaultBranch: String
+    public var runNumber: UInt64?
+    public var runAttempt: UInt64
+
+    public init(defaultBranch: String = "main", runNumber: UInt64? = nil, runAttempt: UInt64 = 1) {
+        self.defaultBranch = defaultBranch
+        self.runNumber = runNumber
+        self.runAttempt = runAttempt
+    }
 }
 
 /// Maps refs to channels by the spec's `branches` / `tagPattern` / `events` and forms
@@ -20,17 +53,18 @@ public struct ChannelResolution: Sendable, Equatable, Codable {
 public enum ChannelResolver {
     /// The channel for `ref` (`refs/heads/…`, `refs/tags/…`, `refs/pull/…`) under `event`.
     ///
-    /// A branch takes the first channel whose `branches` glob matches it. A tag takes the
+    /// A branch takes the first channel whose `branches` glob matches it (`{default}` is the
+    /// repository's default branch). A tag, less any per-target suffix (`-wsl2`), takes the
     /// channel with the most specific (longest) matching `tagPattern`; a pattern without `-`
     /// accepts only release versions, so `v1.2.3-rc.1` is not stable.
-    public static func channel(for ref: String, event: String, channels: [Channel]) -> Channel? {
+    public static func channel(for ref: String, event: String, channels: [Channel], defaultBranch: String = "main") -> Channel? {
         let eligible = channels.filter { $0.events.isEmpty || $0.events.contains(event) }
         if ref.hasPrefix("refs/heads/") {
             let branch = String(ref.dropFirst("refs/heads/".count))
-            return eligible.first { $0.branches.contains { Glob.matches($0, branch) } }
+            return eligible.first { $0.branches.contains { $0 == "{default}" ? branch == defaultBranch : Glob.matches($0, branch) } }
         }
         if ref.hasPrefix("refs/tags/") {
-            let tag = String(ref.dropFirst("refs/tags/".count))
+            let tag = ReleaseTarget.split(String(ref.dropFirst("refs/tags/".count))).version
             let isPrerelease = SemVer(tag)?.isPrerelease ?? false
             return eligible.filter { channel in
                 guard let pattern = channel.tagPattern, Glob.matches(pattern, tag) else { return false }
@@ -40,21 +74,25 @@ public enum ChannelResolver {
         return nil
     }
 
-    /// Resolves the channel and, for a release branch, the next pre-release version from the
-    /// existing `tags` of the repository.
-    public static func resolve(ref: String, event: String, channels: [Channel], existingTags: [String]) throws -> ChannelResolution {
+    /// Resolves the channel and, for a release branch, the next pre-release version: from the
+    /// run number (`{run}`) or one above the highest existing tag of the line (`{n}`).
+    public static func resolve(ref: String, event: String, channels: [Channel], existingTags: [String],
+                               run: RunContext = RunContext()) throws -> ChannelResolution {
         guard ref.hasPrefix("refs/heads/") || ref.hasPrefix("refs/tags/") || ref.hasPrefix("refs/pull/") else {
             throw ReleaseError.invalidRef(ref)
         }
-        guard let channel = channel(for: ref, event: event, channels: channels) else {
+        guard let channel = channel(for: ref, event: event, channels: channels, defaultBranch: run.defaultBranch) else {
             let what = ref.hasPrefix("refs/pull/") ? "a pull request" : "a ref no channel lists"
             return ChannelResolution(ref: ref, event: event, channel: nil, version: nil,
                                      reason: "\(what): published with the default rules only (branch name, pr-N)")
         }
         if ref.hasPrefix("refs/tags/") {
-            let tag = String(ref.dropFirst("refs/tags/".count))
-            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: tag,
-                                     reason: "tag matches \(channel.tagPattern ?? "")")
+            let (tag, target) = ReleaseTarget.split(String(ref.dropFirst("refs/tags/".count)))
+            let pre = SemVer(tag)?.isPrerelease ?? false
+            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: tag, prerelease: pre,
+                                     githubRelease: channel.githubRelease.map { pre && $0 == "release" ? "prerelease" : $0 },
+                                     target: target?.rawValue,
+                                     reason: "tag matches \(channel.tagPattern ?? "")" + (target.map { ", target \($0.rawValue)" } ?? ""))
         }
         let branch = String(ref.dropFirst("refs/heads/".count))
         guard let format = channel.versionFormat else {
@@ -65,8 +103,18 @@ public enum ChannelResolver {
             throw ReleaseError.invalidOption(option: "ref", value: ref,
                                              reason: "channel \(channel.name) needs a branch named like release/X.Y to form \(format)")
         }
+        if format.contains("{run}") {
+            guard let number = run.runNumber else {
+                throw ReleaseError.invalidOption(option: "--run-number", value: "", reason: "channel \(channel.name) numbers its versions by the CI run (\(format)); pass --run-number (GITHUB_RUN_NUMBER)")
+            }
+            let version = render(format: format, major: line.major, minor: line.minor, n: number)
+            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: version,
+                                     prerelease: SemVer(version)?.isPrerelease ?? false,
+                                     reason: "run \(number) of branch \(branch)")
+        }
         let version = nextVersion(format: format, major: line.major, minor: line.minor, existingTags: existingTags)
         return ChannelResolution(ref: ref, event: event, channel: channel.name, version: version.text,
+                                 prerelease: SemVer(version.text)?.isPrerelease ?? false,
                                  reason: version.previous.map { "one above \($0)" } ?? "first of the \(line.major).\(line.minor) line")
     }
 
@@ -79,12 +127,13 @@ public enum ChannelResolver {
         return (major, minor)
     }
 
-    /// Fills `{major}`, `{minor}`, `{patch}`, `{n}` in a version format.
+    /// Fills `{major}`, `{minor}`, `{patch}`, `{n}` (or `{run}`) in a version format.
     public static func render(format: String, major: UInt64, minor: UInt64, patch: UInt64 = 0, n: UInt64) -> String {
         format.replacingOccurrences(of: "{major}", with: String(major))
             .replacingOccurrences(of: "{minor}", with: String(minor))
             .replacingOccurrences(of: "{patch}", with: String(patch))
             .replacingOccurrences(of: "{n}", with: String(n))
+            .replacingOccurrences(of: "{run}", with: String(n))
     }
 
     /// N one above the highest existing tag of the same line in that format (1 when none).
@@ -126,12 +175,14 @@ public enum Glob {
 }
 
 extension ChannelResolver {
-    /// As `resolve(ref:event:channels:existingTags:)`, reading the tags from `repository` when
-    /// the channel numbers its versions (a release branch); other refs do not need a repository.
-    public static func resolve(ref: String, event: String, channels: [Channel], repository: GitRepository) throws -> ChannelResolution {
-        let needsTags = ref.hasPrefix("refs/heads/") && channel(for: ref, event: event, channels: channels)?.versionFormat != nil
-        let tags = needsTags ? try repository.tags().map(\.name) : []
-        return try resolve(ref: ref, event: event, channels: channels, existingTags: tags)
+    /// As `resolve(ref:event:channels:existingTags:run:)`, reading the tags from `repository`
+    /// when the channel numbers its versions by tag (`{n}`); other refs need no repository.
+    public static func resolve(ref: String, event: String, channels: [Channel], repository: GitRepository,
+                               run: RunContext = RunContext()) throws -> ChannelResolution {
+        let format = ref.hasPrefix("refs/heads/")
+            ? channel(for: ref, event: event, channels: channels, defaultBranch: run.defaultBranch)?.versionFormat : nil
+        let tags = format?.contains("{n}") == true ? try repository.tags().map(\.name) : []
+        return try resolve(ref: ref, event: event, channels: channels, existingTags: tags, run: run)
     }
 }
 
@@ -149,7 +200,8 @@ extension ChannelResolver {
     /// when the spec is validated rather than when CI first runs it.
     public static func validateRules(_ channels: [Channel]) -> [RuleProblem] {
         var problems: [RuleProblem] = []
-        for channel in channels {
+        for var channel in channels {
+            channel.tags = channel.tags.map(ChannelVariables.sample)
             do { _ = try MetadataRule.parseAll(channel.tags) } catch {
                 problems.append(RuleProblem(channel: channel.name, field: "tags", message: "\(error)"))
                 continue

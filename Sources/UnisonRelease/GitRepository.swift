@@ -89,6 +89,28 @@ public struct GitRepository: Sendable {
         return commits
     }
 
+    /// True when the directory holds its own repository (`.git` directory or, in a checked-out
+    /// submodule, a `.git` file). Looks at the file system only: git run in a submodule that is
+    /// not checked out would answer for the parent repository.
+    public func hasOwnGitDirectory() -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(".git").path)
+    }
+
+    /// The repository's default branch: what `origin/HEAD` points at, else a local `main`,
+    /// else `master`; nil when none of them exists.
+    public func defaultBranch() throws -> String? {
+        if let remote = try? git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines),
+           remote.hasPrefix("origin/") {
+            let name = String(remote.dropFirst("origin/".count))
+            if (try? git(["rev-parse", "--verify", "--quiet", "refs/heads/\(name)^{commit}"])) != nil { return name }
+            return remote
+        }
+        for name in ["main", "master"] where (try? git(["rev-parse", "--verify", "--quiet", "refs/heads/\(name)^{commit}"])) != nil {
+            return name
+        }
+        return nil
+    }
+
     /// The committer date of a revision.
     public func commitDate(_ revision: String = "HEAD") throws -> Date? {
         let out = try git(["show", "-s", "--format=%cI", revision]).trimmingCharacters(in: .whitespacesAndNewlines)

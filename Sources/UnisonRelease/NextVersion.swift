@@ -104,12 +104,13 @@ public enum VersionCalculator {
     }
 
     /// Reads the repository at `directory` and computes its next version.
-    public static func next(repository: GitRepository, rules: BumpRules) throws -> NextVersion {
+    /// `revision` (default HEAD) is where the history is read: a repo's default branch.
+    public static func next(repository: GitRepository, rules: BumpRules, revision: String = "HEAD") throws -> NextVersion {
         guard try repository.head() != nil else {
             return NextVersion(previousTag: nil, previous: nil, next: nil, bump: .none, reason: "no commits", commits: [], deciding: [])
         }
-        let last = latestRelease(in: try repository.tags(mergedInto: "HEAD"))
-        let commits = try repository.commits(from: last?.tag.name)
+        let last = latestRelease(in: try repository.tags(mergedInto: revision))
+        let commits = try repository.commits(from: last?.tag.name, to: revision)
         return next(previous: last?.version, previousTag: last?.tag.name, commits: commits, rules: rules)
     }
 }

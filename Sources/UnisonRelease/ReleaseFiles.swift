@@ -25,32 +25,55 @@ public enum ReleaseFiles {
         let missingDigests = spec.services.map(\.name).filter { request.digests[$0] == nil }
         guard missingDigests.isEmpty else { throw ReleaseError.missingDigests(missingDigests) }
 
-        let services = spec.services.map { s in
+        var fromCompose: [String: String] = [:], pinned: [String: String] = [:]
+        var resolved: [String: ReleaseManifest.ResolvedImage] = [:]
+        for s in spec.services {
             let tag = request.serviceTags[s.name]!, digest = request.digests[s.name]!
-            return ReleaseManifest.ServiceImage(name: s.name, image: s.image, tag: tag, digest: digest, reference: "\(s.image):\(tag)@\(digest)")
+            let ref = "\(s.image):\(tag)"
+            fromCompose[s.name] = ref
+            pinned[s.name] = "\(ref)@\(digest)"
+            resolved[s.name] = .init(requestedRef: ref, resolvedRef: ref, pinnedRef: "\(ref)@\(digest)", imageID: "",
+                                     repoDigests: ["\(s.image)@\(digest)"], repoTags: [ref], source: "registry")
         }
+        for i in spec.infrastructure { fromCompose[i.name] = i.image }
         let packs = spec.models.packs.map {
-            ReleaseManifest.ModelPackEntry(name: $0.name, description: $0.description, preload: $0.preload,
-                                           minRam: $0.minRam.text, minDisk: $0.minDisk.text)
+            ReleaseManifest.Pack(name: $0.name, description: $0.description, preload: $0.preload,
+                                 ramGBMin: gigabytes($0.minRam.bytes), diskGBMin: gigabytes($0.minDisk.bytes))
         }
-        let smallest = spec.models.packs.min { ($0.minRam, $0.minDisk) < ($1.minRam, $1.minDisk) }
+        let profile = request.modelPackProfile ?? "alpha/default"
+        let profilePack = packs.first { $0.name == profile.split(separator: "/").last.map(String.init) }
+        let profileHash = try profilePack.map { SHA256Hex.hex(try JSONOutput.encoder().encode($0)) } ?? ""
+        // The floor for an install: the pack the profile names, else the smallest.
+        let floor = profilePack ?? packs.min { ($0.ramGBMin, $0.diskGBMin) < ($1.ramGBMin, $1.diskGBMin) }
         let channel = request.channel
             ?? ChannelResolver.channel(for: "refs/tags/\(version)", event: "push", channels: spec.channels)?.name
-            ?? "stable"
+            ?? ((request.version.isPrerelease) ? "alpha" : "stable")
+        var files: [String: String] = [:]
+        for url in request.composeFiles {
+            do { files[url.path] = try SHA256Hex.file(url).hex } catch {
+                throw ReleaseError.unreadable(path: url.path, reason: "cannot read the compose file")
+            }
+        }
+        var assets: [String: ReleaseManifest.Asset] = [:]
+        for a in try artifacts(in: request.artifactsDirectory, version: version) { assets[a.name] = .init(sizeBytes: a.size, sha256: a.sha256) }
+        let builtAt = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(request.sourceDateEpoch)))
         return ReleaseManifest(
-            platform: spec.platform.name, version: version, channel: channel, commit: request.commit.lowercased(),
-            created: MetadataAction.isoString(Date(timeIntervalSince1970: TimeInterval(request.sourceDateEpoch))),
-            services: services,
-            infrastructure: spec.infrastructure.map { .init(name: $0.name, image: $0.image) },
-            modelPacks: packs,
-            artifacts: try artifacts(in: request.artifactsDirectory, version: version),
-            requirements: .init(os: "linux", architecture: "amd64", minRam: smallest?.minRam.text ?? "", minDisk: smallest?.minDisk.text ?? ""))
+            release: .init(version: version, channel: channel, builtAt: builtAt,
+                           git: .init(repo: spec.repos.first { $0.role == .platform }?.name ?? "unison-platform", commit: request.commit.lowercased())),
+            assets: assets,
+            compose: .init(files: files, imagesFromCompose: fromCompose, imagesPinned: pinned, imagesResolved: resolved),
+            modelPacks: .init(defaultProfile: profile, profileManifestSHA256: profileHash, packs: packs),
+            requirements: .init(cpuCoresMin: 4, ramGBMin: floor?.ramGBMin ?? 8, diskGBMin: floor?.diskGBMin ?? 20,
+                                notes: "From the spec's model pack \(floor?.name ?? "-"); larger packs need more RAM and disk."))
     }
+
+    /// Whole gigabytes (10^9, as the spec's GB means), rounded up.
+    static func gigabytes(_ bytes: Int64) -> Int { Int((bytes + 999_999_999) / 1_000_000_000) }
 
     /// Writes the manifest atomically into `directory`; returns its URL.
     @discardableResult
     public static func writeManifest(_ manifest: ReleaseManifest, to directory: URL) throws -> URL {
-        let url = directory.appendingPathComponent(ReleaseManifest.fileName(version: manifest.version))
+        let url = directory.appendingPathComponent(ReleaseManifest.fileName(version: manifest.release.version))
         var data = try JSONOutput.encoder().encode(manifest)
         data.append(0x0A)
         try AtomicFile.write(data, to: url)
@@ -84,10 +107,10 @@ public enum ReleaseFiles {
             }
     }
 
-    static func artifacts(in directory: URL, version: String) throws -> [ReleaseManifest.Artifact] {
+    static func artifacts(in directory: URL, version: String) throws -> [(name: String, size: Int64, sha256: String)] {
         try releaseFiles(in: directory, version: version).map { url in
             let (hex, size) = try SHA256Hex.file(url)
-            return ReleaseManifest.Artifact(name: url.lastPathComponent, size: size, sha256: hex)
+            return (url.lastPathComponent, size, hex)
         }
     }
 

@@ -24,11 +24,20 @@ public struct TagRequest: Sendable {
     public var url: String?
     public var license: String?
     public var shortSHALength: Int
+    /// `GITHUB_RUN_NUMBER` / `GITHUB_RUN_ATTEMPT`: a release branch's beta is numbered by the run.
+    public var runNumber: UInt64?
+    public var runAttempt: UInt64
+    /// The repository's tags, for a channel numbered by tag (`{n}`).
+    public var existingTags: [String]
 
     public init(event: String, ref: String, sha: String, date: Date, commitDate: Date? = nil, defaultBranch: String? = nil,
                 baseRef: String? = nil, images: [String] = [], service: String? = nil, tags: [String]? = nil,
                 flavor: [String]? = nil, labels: [String] = [], title: String? = nil, description: String? = nil,
-                url: String? = nil, license: String? = nil, shortSHALength: Int = 7) {
+                url: String? = nil, license: String? = nil, shortSHALength: Int = 7,
+                runNumber: UInt64? = nil, runAttempt: UInt64 = 1, existingTags: [String] = []) {
+        self.runNumber = runNumber
+        self.runAttempt = runAttempt
+        self.existingTags = existingTags
         self.event = event
         self.ref = ref
         self.sha = sha
@@ -53,6 +62,11 @@ public struct TagRequest: Sendable {
 public struct TagPlan: Sendable, Equatable, Encodable {
     public var schema = "unisonctl.release-tags/v1"
     public var channel: String?
+    /// The channel's version (`v0.5.0-beta.41`, `v0.5.0-alpha.1`); nil on nightly.
+    public var channelVersion: String?
+    public var prerelease: Bool
+    /// The GitHub release a tag gets (`draft`, `prerelease`, `release`); nil: none.
+    public var githubRelease: String?
     public var version: MetadataVersion
     public var tags: [String]
     public var labels: [String]
@@ -60,19 +74,23 @@ public struct TagPlan: Sendable, Equatable, Encodable {
 
     /// The outputs GitHub Actions steps read, as the action names them.
     public var githubOutputs: [(name: String, value: String)] {
-        [("version", version.main ?? ""), ("tags", tags.joined(separator: "\n")),
+        [("channel", channel ?? ""), ("channel-version", channelVersion ?? ""), ("prerelease", prerelease ? "true" : "false"),
+         ("github-release", githubRelease ?? ""), ("version", version.main ?? ""), ("tags", tags.joined(separator: "\n")),
          ("tag-names", tagNames.joined(separator: "\n")), ("labels", labels.joined(separator: "\n")),
          ("annotations", labels.map { "manifest:\($0)" }.joined(separator: "\n"))]
     }
 
     public var tagNames: [String]
 
-    enum CodingKeys: String, CodingKey { case schema, channel, version, tags, labels, warnings }
+    enum CodingKeys: String, CodingKey { case schema, channel, channelVersion, prerelease, githubRelease, version, tags, labels, warnings }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(channel, forKey: .channel)
+        try c.encode(channelVersion, forKey: .channelVersion)
+        try c.encode(prerelease, forKey: .prerelease)
+        try c.encode(githubRelease, forKey: .githubRelease)
         try c.encode(version, forKey: .version)
         try c.encode(tags, forKey: .tags)
         try c.encode(labels, forKey: .labels)
@@ -89,12 +107,18 @@ public enum ReleaseTags {
         }
         var tags = request.tags
         var flavor = request.flavor
-        var channelName: String?
+        var resolution: ChannelResolution?
+        let defaultBranch = request.defaultBranch ?? spec?.platform.defaultBranch ?? "main"
+        let run = RunContext(defaultBranch: defaultBranch, runNumber: request.runNumber, runAttempt: request.runAttempt)
         if tags == nil, flavor == nil, let spec,
-           let channel = ChannelResolver.channel(for: request.ref, event: request.event, channels: spec.channels) {
-            tags = channel.tags
+           let channel = ChannelResolver.channel(for: request.ref, event: request.event, channels: spec.channels,
+                                                 defaultBranch: defaultBranch) {
+            let resolved = try ChannelResolver.resolve(ref: request.ref, event: request.event, channels: spec.channels,
+                                                      existingTags: request.existingTags, run: run)
+            let values = ChannelVariables.values(resolution: resolved, run: run)
+            tags = channel.tags.map { ChannelVariables.substitute($0, values) }
             flavor = channel.flavor
-            channelName = channel.name
+            resolution = resolved
         }
 
         var images = request.images
@@ -112,7 +136,6 @@ public enum ReleaseTags {
                 description = description ?? service.description ?? spec.repo(named: repo)?.description
             }
         }
-        let defaultBranch = request.defaultBranch ?? spec?.platform.defaultBranch ?? "main"
         let context = MetadataContext(eventName: request.event, ref: request.ref, sha: request.sha, date: request.date,
                                       commitDate: request.commitDate, payloadDefaultBranch: defaultBranch,
                                       baseRef: request.baseRef, pullRequestBaseRef: request.baseRef,
@@ -122,9 +145,31 @@ public enum ReleaseTags {
         let action = try MetadataAction(inputs: MetadataInputs(images: images, tags: tags ?? [], flavor: flavor ?? [],
                                                                labels: request.labels),
                                         context: context, repository: repository)
-        let result = try action.evaluate()
-        return TagPlan(channel: channelName, version: result.version, tags: result.tags, labels: result.labels,
+        var result = try action.evaluate()
+        if resolution?.prerelease == true {
+            // The project's rule (and metadata-action's for semver rules): a pre-release never
+            // moves latest, vX.Y or vX, whatever a raw rule says.
+            let moving = result.tagNames.filter(isMovingTag)
+            if !moving.isEmpty {
+                result.tags.removeAll { tag in tag.split(separator: ":").last.map { isMovingTag(String($0)) } ?? false }
+                result.tagNames.removeAll(where: isMovingTag)
+                result.version.partial.removeAll(where: isMovingTag)
+                result.version.latest = false
+                result.warnings.append("pre-release \(resolution?.version ?? ""): dropped \(moving.joined(separator: ", "))")
+            }
+        }
+        return TagPlan(channel: resolution?.channel, channelVersion: resolution?.version, prerelease: resolution?.prerelease ?? false,
+                       githubRelease: resolution?.githubRelease, version: result.version, tags: result.tags, labels: result.labels,
                        warnings: result.warnings, tagNames: result.tagNames)
+    }
+
+    /// `latest`, `vX.Y`, `vX`: tags that move to the newest release. (A bare `1.2` is not
+    /// counted: a short SHA can be all digits.)
+    static func isMovingTag(_ name: String) -> Bool {
+        if name == "latest" { return true }
+        guard name.hasPrefix("v") else { return false }
+        let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 
     /// Parses `--date`: ISO 8601 with or without fractional seconds.

@@ -97,13 +97,18 @@ public struct Service: Sendable, Codable, Equatable {
 
 public struct Channel: Sendable, Codable, Equatable {
     public var name: String
-    /// Branch globs (`main`, `release/*`) whose pushes publish to this channel.
+    /// Branch globs (`release/*`) whose pushes publish to this channel; `{default}` stands for
+    /// the repository's default branch (`main` or `master`, whichever the repo has).
     public var branches: [String]
     /// Git tag glob (`v*.*.*-beta.*`) whose pushes publish to this channel.
     public var tagPattern: String?
     public var events: [String]
-    /// How versions on this channel are formed, e.g. `v{major}.{minor}.0-beta.{n}`.
+    /// How versions on this channel are formed, e.g. `v{major}.{minor}.0-beta.{run}` (`{run}`:
+    /// the CI run number; `{n}`: one above the highest such tag).
     public var versionFormat: String?
+    /// The GitHub release a tag on this channel gets: `draft` (a draft pre-release),
+    /// `prerelease`, `release`; nil: none.
+    public var githubRelease: String?
     /// docker/metadata-action `tags:` lines.
     public var tags: [String]
     /// docker/metadata-action `flavor:` lines.

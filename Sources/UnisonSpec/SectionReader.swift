@@ -151,7 +151,11 @@ final class SectionReader {
             }
             channels.append(Channel(name: name, branches: c.stringList("branches") ?? [],
                                     tagPattern: c.string("tagPattern"), events: c.stringList("events") ?? ["push"],
-                                    versionFormat: c.string("versionFormat"), tags: tags, flavor: flavor))
+                                    versionFormat: c.string("versionFormat"), githubRelease: c.string("githubRelease"),
+                                    tags: tags, flavor: flavor))
+            if let kind = c.string("githubRelease"), !["draft", "prerelease", "release"].contains(kind), let node = c.value("githubRelease") {
+                sink.report(node, "githubRelease must be draft, prerelease or release, not '\(kind)'")
+            }
             c.finish()
         }
         for required in ["nightly", "beta", "stable"] where !channels.contains(where: { $0.name == required }) {
@@ -162,7 +166,7 @@ final class SectionReader {
 
     func readRelease(_ m: MapReader?) -> ReleaseSettings {
         defer { m?.finish() }
-        return ReleaseSettings(bumpMinorPreMajor: m?.bool("bumpMinorPreMajor") ?? true,
+        return ReleaseSettings(bumpMinorPreMajor: m?.bool("bumpMinorPreMajor") ?? false,
                                artifacts: m?.string("artifacts") ?? "dist")
     }
 

@@ -63,11 +63,12 @@ struct ImagePolicy {
     }
 }
 
-/// A tag shape one channel rule publishes: `type=raw,value=edge-main-{{date 'YYYYMMDD'}}`
-/// gives the literal `edge-main-` then eight digits; `type=sha,prefix=sha-` gives `sha-` then
-/// 7 to 40 hex digits. Rules of other types (`semver`, `ref`) are matched elsewhere or not at all.
+/// A tag shape one channel rule publishes: `type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}`
+/// gives `edge-`, a branch name, `-`, then eight digits; `type=sha,prefix={{branch}}-` gives a
+/// branch name, `-`, then 7 to 40 hex digits. Rules of other types (`semver`, `ref`) and values
+/// unisonctl fills in (`{channel.version}`: a version, matched elsewhere) are not matched here.
 struct TagMatcher {
-    enum Piece { case literal(String), digits(Int), hex }
+    enum Piece: Equatable { case literal(String), digits(Int), hex, word }
     var pieces: [Piece]
 
     init?(rule: String) {
@@ -75,55 +76,66 @@ struct TagMatcher {
         for part in rule.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
             if kv.count == 2 { attributes[kv[0].trimmingSpaces] = kv[1].trimmingSpaces }
+            else if kv.count == 1, part.hasSuffix("=") { attributes[kv[0].trimmingSpaces] = "" }
         }
         switch attributes["type"] {
         case "raw":
-            guard let value = attributes["value"] else { return nil }
-            var pieces: [Piece] = []
-            var rest = Substring(value)
-            while let open = rest.range(of: "{{") {
-                if open.lowerBound > rest.startIndex { pieces.append(.literal(String(rest[..<open.lowerBound]))) }
-                guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
-                let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-                guard expression.hasPrefix("date"), let q1 = expression.firstIndex(of: "'"),
-                      let q2 = expression[expression.index(after: q1)...].firstIndex(of: "'") else { return nil }
-                let format = expression[expression.index(after: q1)..<q2]
-                guard format.allSatisfy({ "YMDHms".contains($0) }) else { return nil }
-                pieces.append(.digits(format.count))
-                rest = rest[close.upperBound...]
-            }
-            if !rest.isEmpty { pieces.append(.literal(String(rest))) }
+            guard let value = attributes["value"], !value.contains("{channel."), let pieces = Self.pieces(value) else { return nil }
             self.pieces = pieces
         case "sha":
-            pieces = [.literal(attributes["prefix"] ?? "sha-"), .hex]
+            guard let prefix = Self.pieces(attributes["prefix"] ?? "sha-") else { return nil }
+            pieces = prefix + [.hex]
             if let suffix = attributes["suffix"], !suffix.isEmpty { pieces.append(.literal(suffix)) }
         default:
             return nil
         }
     }
 
-    func matches(_ tag: String) -> Bool {
-        var rest = Substring(tag)
-        for (index, piece) in pieces.enumerated() {
-            switch piece {
-            case let .literal(text):
-                guard rest.hasPrefix(text) else { return false }
-                rest = rest.dropFirst(text.count)
-            case let .digits(n):
-                guard rest.prefix(n).count == n, rest.prefix(n).allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-                rest = rest.dropFirst(n)
-            case .hex:
-                // Up to the next literal (or the end).
-                var length = rest.prefix { $0.isHexDigit && !$0.isUppercase }.count
-                if index + 1 < pieces.count, case let .literal(next) = pieces[index + 1] {
-                    guard let r = rest.range(of: next) else { return false }
-                    length = rest.distance(from: rest.startIndex, to: r.lowerBound)
-                }
-                let hex = rest.prefix(length)
-                guard (7...40).contains(hex.count), hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return false }
-                rest = rest.dropFirst(length)
+    /// Literal text with `{{date 'FORMAT'}}` and `{{branch}}` expressions.
+    static func pieces(_ text: String) -> [Piece]? {
+        var pieces: [Piece] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { pieces.append(.literal(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
+            let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if expression == "branch" {
+                pieces.append(.word)
+            } else {
+                guard expression.hasPrefix("date"), let q1 = expression.firstIndex(of: "'"),
+                      let q2 = expression[expression.index(after: q1)...].firstIndex(of: "'") else { return nil }
+                let format = expression[expression.index(after: q1)..<q2]
+                guard format.allSatisfy({ "YMDHms".contains($0) }) else { return nil }
+                pieces.append(.digits(format.count))
             }
+            rest = rest[close.upperBound...]
         }
-        return rest.isEmpty
+        if !rest.isEmpty { pieces.append(.literal(String(rest))) }
+        return pieces
+    }
+
+    func matches(_ tag: String) -> Bool { Self.match(pieces[...], Substring(tag)) }
+
+    /// Backtracking match: a branch name or hex run may be followed by a literal it could contain.
+    static func match(_ pieces: ArraySlice<Piece>, _ rest: Substring) -> Bool {
+        guard let piece = pieces.first else { return rest.isEmpty }
+        let next = pieces.dropFirst()
+        switch piece {
+        case let .literal(text):
+            return rest.hasPrefix(text) && match(next, rest.dropFirst(text.count))
+        case let .digits(n):
+            let head = rest.prefix(n)
+            return head.count == n && head.allSatisfy({ $0.isASCII && $0.isNumber }) && match(next, rest.dropFirst(n))
+        case .hex, .word:
+            let allowed: (Character) -> Bool = piece == .hex
+                ? { $0.isHexDigit && !$0.isUppercase }
+                : { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+            let run = rest.prefix(while: allowed).count
+            let lengths = piece == .hex ? Array((7...min(40, max(7, run))).reversed()) : Array((1...max(1, run)).reversed())
+            for length in lengths where length <= run {
+                if match(next, rest.dropFirst(length)) { return true }
+            }
+            return false
+        }
     }
 }

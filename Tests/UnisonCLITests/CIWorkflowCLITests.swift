@@ -31,7 +31,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let text = try String(contentsOf: file, encoding: .utf8)
         // Every channel's tag pattern triggers it; the README's commands build and check.
-        #expect(text.contains("tags: [\"v*.*.*-beta.*\", \"v*.*.*\"]"))
+        #expect(text.contains("tags: [\"v*.*.*-alpha.*\", \"v*.*.*-beta.*\", \"v*.*.*\"]"))
         #expect(text.contains("scripts/build.sh") && text.contains("scripts/check-artifacts.sh"))
         #expect(text.contains("release promote --version"))
         #expect(text.contains("--matrix unison-docs/docs/compatibility-matrix.md --resolve-digests"))

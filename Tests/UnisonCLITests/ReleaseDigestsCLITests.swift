@@ -51,10 +51,9 @@ import Testing
 
         let manifest = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: artifacts.appendingPathComponent("unisonos-manifest-v0.9.0.json"))) as? [String: Any])
-        let entries = try #require(manifest["services"] as? [[String: Any]])
-        let digests = Dictionary(uniqueKeysWithValues: entries.compactMap { e in
-            (e["name"] as? String).map { ($0, e["digest"] as? String ?? "") }
-        })
+        // compose.images_pinned: service -> image:tag@digest, as unison-updates reads it.
+        let pinned = try #require((manifest["compose"] as? [String: Any])?["images_pinned"] as? [String: String])
+        let digests = pinned.mapValues { String($0[($0.range(of: "@")?.upperBound ?? $0.endIndex)...]) }
         #expect(digests[services[0].name] == given)
         for (i, service) in services.enumerated().dropFirst() {
             let raw = try shell(["sh", "-c", "skopeo inspect --tls-verify=false --raw docker://\(registry.host)/\(service.repository):v1.\(i).0 | sha256sum"])

@@ -38,10 +38,10 @@ struct ReleaseCLITests {
         #expect(json["channel"] as? String == "stable")
         let version = try #require(json["version"] as? [String: Any])
         #expect(version["main"] as? String == "v1.4.2")
-        #expect(version["partial"] as? [String] == ["v1.4", "v1", "sha-0123456"])
+        #expect(version["partial"] as? [String] == ["v1.4", "v1", "0123456"])
         #expect(version["latest"] as? Bool == true)
         let image = "ghcr.io/project-unisonos/unison-auth"
-        #expect(json["tags"] as? [String] == ["v1.4.2", "v1.4", "v1", "sha-0123456", "latest"].map { "\(image):\($0)" })
+        #expect(json["tags"] as? [String] == ["v1.4.2", "v1.4", "v1", "0123456", "latest"].map { "\(image):\($0)" })
         let labels = try #require(json["labels"] as? [String])
         #expect(labels.first == "org.opencontainers.image.created=2020-01-10T00:30:00.000Z")
         #expect(labels.contains("org.opencontainers.image.licenses=Apache-2.0"))
@@ -102,7 +102,7 @@ struct ReleaseCLITests {
         let ws = tmp.path("ws")
         let orch = try TestRepo.create(at: ws.appendingPathComponent("unison-orchestrator"))
         try orch.commit("feat: routing")
-        try orch.tag("v1.2.3")
+        try orch.tag("v0.4.1")
         try orch.commit("feat(api): intents")
         try orch.commit("fix: crash")
         let auth = try TestRepo.create(at: ws.appendingPathComponent("unison-auth"))
@@ -116,20 +116,21 @@ struct ReleaseCLITests {
         // release version
         var r = try Self.run(["release", "version", "--repo", orch.url.path, "--spec", spec.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
-        #expect(r.stdoutString.hasPrefix("v1.3.0 (minor, feature; previous: v1.2.3)\n"))
+        #expect(r.stdoutString.hasPrefix("v0.5.0 (minor, feature; previous: v0.4.1)\n"))
         r = try Self.run(["release", "version", "--repo", orch.url.path, "--json"], cwd: tmp.url)
         let version = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(version["schema"] as? String == "unisonctl.release-version/v1")
-        #expect(version["next"] as? String == "v1.3.0")
+        #expect(version["next"] as? String == "v0.5.0")
         #expect((version["commits"] as? [Any])?.count == 2)
 
         // release plan
         r = try Self.run(["release", "plan", "--version", "v0.5.0", "--workspace", ws.path, "--spec", spec.path, "--json"], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
         let plan = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
-        #expect(plan["matrixRow"] as? [String: String] == ["orchestrator": "v1.3.0", "auth": "v0.9.0", "storage": "v0.1.0"])
+        // Policy: included service repos take the platform's version; auth's own v0.9.0 is newer, so it stays.
+        #expect(plan["matrixRow"] as? [String: String] == ["orchestrator": "v0.5.0", "auth": "v0.9.0", "storage": "v0.5.0"])
         r = try Self.run(["release", "plan", "--version", "v0.5.0", "--workspace", ws.path, "--spec", spec.path, "--markdown"], cwd: tmp.url)
-        #expect(r.stdoutString.contains("| v0.5.0 | v1.3.0 | v0.9.0 | v0.1.0 |"))
+        #expect(r.stdoutString.contains("| v0.5.0 | v0.5.0 | v0.9.0 | v0.5.0 |"))
 
         // release notes
         r = try Self.run(["release", "notes", "--version", "v0.5.0", "--workspace", ws.path, "--spec", spec.path,
@@ -147,14 +148,14 @@ struct ReleaseCLITests {
                           "--spec", spec.path, "--file", matrix.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
         let text = try String(contentsOf: matrix, encoding: .utf8)
-        #expect(text.contains("| platform | orchestrator | auth | storage |\n|---|---|---|---|\n| v0.5.0 | v1.3.0 | v0.9.0 | v0.1.0 |\n| v0.4.0 | v1.2.3 | >=0.8.0 <0.10.0 | - |\n"))
+        #expect(text.contains("| platform | orchestrator | auth | storage |\n|---|---|---|---|\n| v0.5.0 | v0.5.0 | v0.9.0 | v0.5.0 |\n| v0.4.0 | v1.2.3 | >=0.8.0 <0.10.0 | - |\n"))
         r = try Self.run(["compat", "add", "--version", "v0.5.0", "--service", "auth=v1.0.0", "--spec", spec.path, "--file", matrix.path], cwd: tmp.url)
         #expect(r.status == 2)
         #expect(r.stderrString.contains("already has a row for v0.5.0"))
         r = try Self.run(["compat", "check", "--file", matrix.path, "--installed", "orchestrator=v1.2.3", "--installed", "auth=v0.9.5"], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString == "matches v0.4.0\n")
-        r = try Self.run(["compat", "check", "--file", matrix.path, "--installed", "orchestrator=v1.3.0", "--installed", "auth=v0.9.0", "--json"], cwd: tmp.url)
+        r = try Self.run(["compat", "check", "--file", matrix.path, "--installed", "orchestrator=v0.5.0", "--installed", "auth=v0.9.0", "--json"], cwd: tmp.url)
         #expect(r.status == 1)
         let check = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(check["platform"] as? String == "v0.5.0")
@@ -178,34 +179,45 @@ struct ReleaseCLITests {
         #expect(r.status == 0, "\(r.stderrString)")
         let manifestURL = dist.appendingPathComponent("unisonos-manifest-v0.5.0.json")
         let manifest = try JSONDecoder().decode(ReleaseManifest.self, from: Data(contentsOf: manifestURL))
-        #expect(manifest.commit == platformHead)
-        #expect(manifest.created == "2023-11-14T22:13:20.000Z")
-        #expect(manifest.services.map(\.tag) == ["v1.3.0", "v0.9.0", "v0.1.0"])
-        #expect(manifest.artifacts.map(\.name) == ["unisonos-wsl2-v0.5.0.tar.gz"])
+        #expect(manifest.release.git.commit == platformHead)
+        #expect(manifest.release.builtAt == "2023-11-14T22:13:20Z")
+        #expect(["orchestrator", "auth", "storage"].map { manifest.compose.imagesFromCompose[$0]?.split(separator: ":").last.map(String.init) }
+                == ["v0.5.0", "v0.9.0", "v0.5.0"])
+        #expect(Array(manifest.assets.keys) == ["unisonos-wsl2-v0.5.0.tar.gz"])
         r = try Self.run(["release", "checksums", "--version", "v0.5.0", "--artifacts", dist.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
         let check2 = try SystemProcessRunner().run(["sha256sum", "-c", "--strict", "SHA256SUMS-v0.5.0.txt"], workingDirectory: dist)
         #expect(check2.status == 0, "\(check2.stdoutString)\(check2.stderrString)")
         #expect(check2.stdoutString == "unisonos-manifest-v0.5.0.json: OK\nunisonos-wsl2-v0.5.0.tar.gz: OK\n")
 
-        // release channel: beta numbering from the repo's tags
-        try orch.tag("v1.3.0-beta.1")
+        // release channel: a release branch's beta numbered by the CI run; without one, refused
         r = try Self.run(["release", "channel", "--ref", "refs/heads/release/1.3", "--repo", orch.url.path, "--spec", spec.path, "--json"], cwd: tmp.url)
+        #expect(r.status != 0)
+        #expect(r.stderrString.contains("--run-number"))
+        r = try Self.run(["release", "channel", "--ref", "refs/heads/release/1.3", "--run-number", "57", "--repo", orch.url.path,
+                          "--spec", spec.path, "--json"], cwd: tmp.url)
         let channel = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(channel["channel"] as? String == "beta")
-        #expect(channel["version"] as? String == "v1.3.0-beta.2")
+        #expect(channel["version"] as? String == "v1.3.0-beta.57")
 
-        // The same for a workflow step: channel and version appended to $GITHUB_OUTPUT; a
-        // nightly carries no version (the workflow names it after the day).
+        // The same for a workflow step, appended to $GITHUB_OUTPUT; a nightly carries no version
+        // (the workflow names it after the day); the alpha is a draft pre-release; on a master repo
+        // master is the nightly.
         let githubOutput = tmp.path("github_output")
-        r = try Self.run(["release", "channel", "--ref", "refs/heads/release/1.3", "--repo", orch.url.path, "--spec", spec.path,
-                          "--github-output", githubOutput.path], cwd: tmp.url)
+        r = try Self.run(["release", "channel", "--ref", "refs/heads/release/1.3", "--run-number", "57", "--repo", orch.url.path,
+                          "--spec", spec.path, "--github-output", githubOutput.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
-        r = try Self.run(["release", "channel", "--ref", "refs/heads/main", "--event", "schedule", "--repo", orch.url.path,
+        r = try Self.run(["release", "channel", "--ref", "refs/heads/master", "--default-branch", "master", "--event", "schedule",
+                          "--repo", orch.url.path, "--spec", spec.path, "--github-output", githubOutput.path], cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        r = try Self.run(["release", "channel", "--ref", "refs/tags/v0.5.0-alpha.1", "--repo", orch.url.path,
                           "--spec", spec.path, "--github-output", githubOutput.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
         let outputs = GitHubOutput.parse(try String(contentsOf: githubOutput, encoding: .utf8))
-        #expect(outputs.map(\.name) == ["channel", "version", "channel", "version"])
-        #expect(outputs.map(\.value) == ["beta", "v1.3.0-beta.2", "nightly", ""])
+        let names = ["channel", "version", "prerelease", "github-release", "target"]
+        #expect(outputs.map(\.name) == names + names + names)
+        #expect(outputs.map(\.value) == ["beta", "v1.3.0-beta.57", "true", "", "",
+                                         "nightly", "", "false", "", "",
+                                         "alpha", "v0.5.0-alpha.1", "true", "draft", ""])
     }
 }

@@ -6,11 +6,18 @@ import UnisonCore
 /// `release plan`, notes and the compatibility matrix over a workspace of real git repos.
 @Suite(.tags(.interop))
 struct ReleasePlanTests {
-    /// unison-orchestrator: feat since v0.3.0; unison-auth: chores since v1.2.0; unison-storage:
-    /// no release tag yet but a fix; unison-platform: a fix; unison-docs missing.
+    /// A planted workspace: the workspace itself a git repo (so git run in an empty submodule
+    /// directory would answer for it); unison-platform on master, tagged v0.4.0 and
+    /// v0.5.0-alpha.1, checked out on a feature branch; unison-docs a submodule not checked
+    /// out; unison-orchestrator: feat since v0.3.0; unison-auth: chores since v0.4.0;
+    /// unison-storage: never released.
     static func workspace() throws -> (TempDir, URL) {
         let tmp = try TempDir("plan")
         let ws = tmp.path("ws")
+        let parent = try TestRepo.create(at: ws)
+        try parent.commit("feat: workspace commit that no repo may count")
+        try parent.commit("feat!: another one")
+        try FileManager.default.createDirectory(at: ws.appendingPathComponent("unison-docs"), withIntermediateDirectories: true)
         let orch = try TestRepo.create(at: ws.appendingPathComponent("unison-orchestrator"))
         try orch.commit("feat: routing")
         try orch.tag("v0.3.0")
@@ -19,45 +26,92 @@ struct ReleasePlanTests {
         try orch.commit("chore: lint")
         let auth = try TestRepo.create(at: ws.appendingPathComponent("unison-auth"))
         try auth.commit("feat: jwt")
-        try auth.tag("v1.2.0", annotated: true)
+        try auth.tag("v0.4.0", annotated: true)
         try auth.commit("chore: deps")
         try auth.commit("docs: readme")
         let storage = try TestRepo.create(at: ws.appendingPathComponent("unison-storage"))
         try storage.commit("chore: init")
         try storage.commit("fix: fsync")
         let platform = try TestRepo.create(at: ws.appendingPathComponent("unison-platform"))
+        try platform.git("checkout", "-q", "-b", "master")
         try platform.commit("feat: release engine")
         try platform.tag("v0.4.0")
+        try platform.commit("fix: installer")
+        try platform.tag("v0.5.0-alpha.1", annotated: true)
         try platform.commit("perf: faster tar")
+        try platform.git("checkout", "-q", "-b", "feature/wip")
+        try platform.commit("feat: unfinished work on a feature branch")
         return (tmp, ws)
     }
 
-    @Test func planAcrossRepositories() throws {
+    @Test func planOnThePolicy() throws {
         let (tmp, ws) = try Self.workspace()
         _ = tmp
         let plan = try ReleasePlanner.plan(spec: TestSpec.load(), version: #require(SemVer("v0.5.0")), workspace: ws)
         #expect(plan.channel == "stable")
         #expect(plan.repos.map(\.repo) == ["unison-platform", "unison-docs", "unison-orchestrator", "unison-auth", "unison-storage"])
         let byName = Dictionary(uniqueKeysWithValues: plan.repos.map { ($0.repo, $0) })
-        #expect(byName["unison-docs"]?.status == .missing)
-        #expect(byName["unison-docs"]?.participates == false)
+
+        let docs = try #require(byName["unison-docs"])
+        #expect(docs.status == .notCheckedOut)
+        #expect(docs.commits.isEmpty)
+        #expect(docs.participates == false)
+        #expect(docs.reason.contains("not checked out"))
+
+        let platform = try #require(byName["unison-platform"])
+        #expect(platform.branch == "master")
+        #expect(platform.participates)
+        #expect(platform.nextVersion == "v0.5.0")
+        #expect(platform.lastTag == "v0.5.0-alpha.1")
+        #expect(platform.commits.map(\.subject) == ["perf: faster tar", "fix: installer"])   // master only, since v0.4.0
+
         let orch = try #require(byName["unison-orchestrator"])
+        #expect(orch.branch == "main")
         #expect(orch.lastTag == "v0.3.0")
         #expect(orch.commits.count == 3)
-        #expect(orch.nextVersion == "v0.4.0")       // breaking below 1.0: minor
+        #expect(orch.nextVersion == "v0.5.0")       // the platform's version, not its own bump
         #expect(orch.participates)
-        #expect(orch.imageTag == "v0.4.0")
         let auth = try #require(byName["unison-auth"])
         #expect(auth.participates == false)
-        #expect(auth.imageTag == "v1.2.0")           // pinned at its last release
-        #expect(auth.reason == "no releasable commits")
-        #expect(byName["unison-storage"]?.nextVersion == "v0.1.0")
-        #expect(byName["unison-platform"]?.nextVersion == "v0.4.1")
-        #expect(plan.matrixRow == ["orchestrator": "v0.4.0", "auth": "v1.2.0", "storage": "v0.1.0"])
+        #expect(auth.imageTag == "v0.4.0")           // pinned at its last release
+        #expect(auth.reason.contains("no releasable commits"))
+        #expect(byName["unison-storage"]?.nextVersion == "v0.5.0")
+        #expect(plan.matrixRow == ["orchestrator": "v0.5.0", "auth": "v0.4.0", "storage": "v0.5.0"])
 
         let md = ReleasePlanner.markdown(plan, spec: try TestSpec.load())
-        #expect(md.contains("| unison-orchestrator | v0.3.0 | 3 | v0.4.0 | yes | v0.4.0 |"))
-        #expect(md.contains("| platform | orchestrator | auth | storage |\n|---|---|---|---|\n| v0.5.0 | v0.4.0 | v1.2.0 | v0.1.0 |"))
+        #expect(md.contains("| unison-orchestrator | main | v0.3.0 | 3 | v0.5.0 | yes | v0.5.0 |"))
+        #expect(md.contains("| unison-docs | - | - | 0 | - | no | - | not-checked-out: "))
+        #expect(md.contains("| platform | orchestrator | auth | storage |\n|---|---|---|---|\n| v0.5.0 | v0.5.0 | v0.4.0 | v0.5.0 |"))
+    }
+
+    /// Existing platform tags, the alpha included, are respected.
+    @Test(arguments: [
+        ("v0.5.0-alpha.1", false, "already tagged v0.5.0-alpha.1"),
+        ("v0.4.9", false, "v0.5.0-alpha.1 already exists"),
+        ("v0.4.0", false, "already tagged v0.4.0"),
+        ("v0.5.0-alpha.2", true, "after v0.5.0-alpha.1"),
+        ("v0.5.0-beta.1", true, "after v0.5.0-alpha.1"),
+    ])
+    func existingPlatformTags(_ version: String, _ participates: Bool, _ reason: String) throws {
+        let (tmp, ws) = try Self.workspace()
+        _ = tmp
+        let plan = try ReleasePlanner.plan(spec: TestSpec.load(), version: #require(SemVer(version)), workspace: ws)
+        let platform = try #require(plan.repos.first { $0.repo == "unison-platform" })
+        #expect(platform.participates == participates)
+        #expect(platform.status == (participates ? .ok : .versionTaken))
+        #expect(platform.reason.contains(reason), "\(platform.reason)")
+        if version == "v0.5.0-alpha.2" { #expect(plan.channel == "alpha") }
+    }
+
+    /// A service whose own release is newer than the platform version keeps it and is reported.
+    @Test func aServiceAheadOfThePlatformIsReported() throws {
+        let (tmp, ws) = try Self.workspace()
+        _ = tmp
+        let plan = try ReleasePlanner.plan(spec: TestSpec.load(), version: #require(SemVer("v0.2.0")), workspace: ws)
+        let orch = try #require(plan.repos.first { $0.repo == "unison-orchestrator" })
+        #expect(orch.status == .versionTaken)
+        #expect(orch.imageTag == "v0.3.0")
+        #expect(!orch.participates)
     }
 
     @Test func notesGroupCommitsByType() throws {
@@ -77,7 +131,7 @@ struct ReleasePlanTests {
         // Chores, docs and non-participating repos stay out.
         #expect(!notes.contains("lint"))
         #expect(!notes.contains("unison-auth**"))
-        #expect(notes.contains("| auth | v1.2.0 |"))
+        #expect(notes.contains("| auth | v0.4.0 |"))
     }
 
     @Test func matrixRoundTripAndAdd() throws {

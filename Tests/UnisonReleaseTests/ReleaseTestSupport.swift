@@ -94,31 +94,52 @@ enum TestSpec {
     infrastructure:
       - {name: postgres, image: docker.io/library/postgres:15, port: 5432, healthCommand: pg_isready}
     channels:
+      alpha:
+        tagPattern: "v*.*.*-alpha.*"
+        events: [push, workflow_dispatch]
+        githubRelease: draft
+        tags:
+          - "type=raw,value={channel.version}"
+          - "type=sha,prefix="
+        flavor: ["latest=false"]
       nightly:
-        branches: [main]
+        branches: ["{default}"]
         events: [push, schedule, workflow_dispatch]
         tags:
-          - "type=raw,value=edge-main,enable={{is_default_branch}}"
-          - "type=raw,value=edge-main-{{date 'YYYYMMDD'}},enable={{is_default_branch}}"
-          - "type=sha,prefix=sha-"
+          - "type=raw,value=edge-main"
+          - "type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}"
+          - "type=sha,prefix={{branch}}-"
+          - "type=sha,prefix="
         flavor: ["latest=false"]
       beta:
         branches: ["release/*"]
         tagPattern: "v*.*.*-beta.*"
-        versionFormat: "v{major}.{minor}.0-beta.{n}"
+        events: [push, workflow_dispatch]
+        versionFormat: "v{major}.{minor}.0-beta.{run}"
+        githubRelease: prerelease
         tags:
-          - "type=semver,pattern={{raw}}"
-          - "type=sha,prefix=sha-"
+          - "type=raw,value={channel.version}"
+          - "type=raw,value={channel.version}-run{run.attempt},enable={ref.is_branch}"
+          - "type=sha,prefix="
         flavor: ["latest=false"]
       stable:
         tagPattern: "v*.*.*"
+        events: [push, workflow_dispatch]
+        githubRelease: release
         tags:
           - "type=semver,pattern=v{{version}}"
           - "type=semver,pattern=v{{major}}.{{minor}}"
           - "type=semver,pattern=v{{major}}"
-          - "type=sha,prefix=sha-"
+          - "type=sha,prefix="
         flavor: ["latest=auto"]
-    release: {bumpMinorPreMajor: true, artifacts: dist}
+      feature:
+        branches: ["feature/**", "hotfix/**"]
+        events: [push, workflow_dispatch]
+        tags:
+          - "type=sha,prefix={{branch}}-"
+          - "type=sha,prefix="
+        flavor: ["latest=false"]
+    release: {artifacts: dist}
     models:
       packs:
         - {name: light, description: No model., preload: [], minRam: 4GB, minDisk: 10GB}

@@ -67,7 +67,10 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
     }
 
     @Test func channelsTargetsInstallerTelemetry() throws {
-        #expect(spec.channels.map(\.name) == ["nightly", "beta", "stable"])
+        #expect(spec.channels.map(\.name) == ["alpha", "nightly", "beta", "stable", "feature"])
+        #expect(spec.channel(named: "alpha")?.githubRelease == "draft")
+        #expect(spec.channel(named: "nightly")?.branches == ["{default}"])
+        #expect(spec.release.bumpMinorPreMajor == false)
         #expect(spec.channels.allSatisfy { !$0.tags.isEmpty })
         let vm = try #require(spec.targets.vm)
         #expect(vm.diskSize.bytes == 4 << 30)

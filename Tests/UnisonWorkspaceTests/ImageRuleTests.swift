@@ -50,6 +50,15 @@ import UnisonSpec
         ("type=sha,prefix=sha-", "sha-1a2b3c4", true),
         ("type=sha,prefix=sha-", "sha-1a2b3c", false),
         ("type=sha,prefix=sha-", "sha-XYZ1234", false),
+        // The project's nightly: edge-<branch>-YYYYMMDD, <branch>-<sha7>, <sha7>.
+        ("type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}", "edge-main-20250131", true),
+        ("type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}", "edge-master-20250131", true),
+        ("type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}", "edge-main-2025013", false),
+        ("type=sha,prefix={{branch}}-", "master-1a2b3c4", true),
+        ("type=sha,prefix={{branch}}-", "feature-x-1a2b3c4", true),
+        ("type=sha,prefix={{branch}}-", "1a2b3c4", false),
+        ("type=sha,prefix=", "1a2b3c4", true),
+        ("type=sha,prefix=", "latest", false),
     ])
     func channelTagShapes(_ rule: String, _ tag: String, _ matches: Bool) throws {
         #expect(try #require(TagMatcher(rule: rule)).matches(tag) == matches)

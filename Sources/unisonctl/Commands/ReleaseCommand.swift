@@ -9,7 +9,8 @@ struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Versions, channels, GHCR tags, plans and release files.",
-        subcommands: [Version.self, Channel.self, Tags.self, Plan.self, Manifest.self, Checksums.self, Notes.self, ReleasePromote.self]
+        subcommands: [Version.self, Channel.self, Tags.self, Targets.self, Plan.self, Manifest.self, Checksums.self, Notes.self,
+                      ReleasePromote.self, SplitISO.self]
     )
 
     struct Version: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() async throws {
-            let rules = BumpRules(bumpMinorPreMajor: try specOptions.loadReleaseSpecIfPresent()?.release.bumpMinorPreMajor ?? true)
+            let rules = BumpRules(bumpMinorPreMajor: try specOptions.loadReleaseSpecIfPresent()?.release.bumpMinorPreMajor ?? false)
             let next = try VersionCalculator.next(repository: GitRepository(directory: URL(fileURLWithPath: repo)), rules: rules)
             if output.json { try Output.json(next); return }
             print(ReleaseText.version(next))
@@ -31,15 +32,16 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Channel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the channel a git ref publishes to and the version it carries (beta: one above the highest beta tag).")
+            abstract: "Print the channel a git ref publishes to and the version it carries (beta branch: numbered by the CI run).")
 
-        @Option(help: ArgumentHelp("Git ref: refs/heads/main, refs/heads/release/0.5, refs/tags/v0.5.0, refs/pull/7/merge.", valueName: "ref"))
+        @Option(help: ArgumentHelp("Git ref: refs/heads/main, refs/heads/release/0.5, refs/tags/v0.5.0-alpha.1, refs/pull/7/merge.", valueName: "ref"))
         var ref: String
         @Option(help: "GitHub event name.")
         var event: String = "push"
-        @Option(help: ArgumentHelp("Repository whose tags count for beta numbering (default: the current directory).", valueName: "path"))
+        @Option(help: ArgumentHelp("Repository whose tags count for a channel numbered by tag (default: the current directory).", valueName: "path"))
         var repo: String = "."
-        @Option(name: .customLong("github-output"), help: ArgumentHelp("Append channel and version (empty when none) to this file ($GITHUB_OUTPUT).", valueName: "file"))
+        @OptionGroup var ci: RunOptions
+        @Option(name: .customLong("github-output"), help: ArgumentHelp("Append channel, version, prerelease, github-release, target (empty when none) to this file ($GITHUB_OUTPUT).", valueName: "file"))
         var githubOutput: String?
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
@@ -47,9 +49,12 @@ struct ReleaseCommand: AsyncParsableCommand {
         func run() async throws {
             let spec = try specOptions.load()
             let resolution = try ChannelResolver.resolve(ref: ref, event: event, channels: spec.channels,
-                                                         repository: GitRepository(directory: URL(fileURLWithPath: repo)))
+                                                         repository: GitRepository(directory: URL(fileURLWithPath: repo)),
+                                                         run: ci.context(spec: spec))
             if let githubOutput {
-                try GitHubOutput.append([("channel", resolution.channel ?? ""), ("version", resolution.version ?? "")],
+                try GitHubOutput.append([("channel", resolution.channel ?? ""), ("version", resolution.version ?? ""),
+                                         ("prerelease", resolution.prerelease ? "true" : "false"),
+                                         ("github-release", resolution.githubRelease ?? ""), ("target", resolution.target ?? "")],
                                         to: URL(fileURLWithPath: githubOutput))
             }
             if output.json { try Output.json(resolution); return }
@@ -89,8 +94,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         var commitDate: String?
         @Option(help: ArgumentHelp("Repository where --sha's commit date is looked up (default: the current directory).", valueName: "path"))
         var repo: String = "."
-        @Option(name: .customLong("default-branch"), help: ArgumentHelp("Default branch (default: the spec's platform.defaultBranch).", valueName: "branch"))
-        var defaultBranch: String?
+        @OptionGroup var ci: RunOptions
         @Option(name: .customLong("base-ref"), help: ArgumentHelp("Base branch for {{base_ref}}.", valueName: "branch"))
         var baseRef: String?
         @Option(help: "org.opencontainers.image.title (the action: the GitHub repo name).")
@@ -125,11 +129,12 @@ struct ReleaseCommand: AsyncParsableCommand {
                 ?? (sha.isEmpty ? nil : try? GitRepository(directory: URL(fileURLWithPath: repo)).commitDate(sha))
             let request = TagRequest(
                 event: event, ref: ref, sha: sha, date: now, commitDate: commitDay,
-                defaultBranch: defaultBranch, baseRef: baseRef, images: images, service: service,
+                defaultBranch: ci.defaultBranch, baseRef: baseRef, images: images, service: service,
                 tags: tagRules.isEmpty && flavorRules.isEmpty ? nil : tagRules,
                 flavor: tagRules.isEmpty && flavorRules.isEmpty ? nil : flavorRules,
                 labels: labels, title: title, description: description, url: url, license: license,
-                shortSHALength: shortLength)
+                shortSHALength: shortLength, runNumber: ci.runNumber, runAttempt: ci.runAttempt,
+                existingTags: (try? GitRepository(directory: URL(fileURLWithPath: repo)).tags().map(\.name)) ?? [])
             let needsSpec = service != nil || (tagRules.isEmpty && flavorRules.isEmpty)
             let plan = try ReleaseTags.plan(request, spec: needsSpec ? try specOptions.loadReleaseSpecIfPresent() : nil)
             for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
@@ -140,7 +145,46 @@ struct ReleaseCommand: AsyncParsableCommand {
     }
 }
 
+/// What a CI run adds to a ref: the repository's default branch, the run number and attempt.
+struct RunOptions: ParsableArguments {
+    @Option(name: .customLong("default-branch"), help: ArgumentHelp("The repository's default branch, main or master (default: the spec's platform.defaultBranch).", valueName: "branch"))
+    var defaultBranch: String?
+    @Option(name: .customLong("run-number"), help: ArgumentHelp("CI run number (GITHUB_RUN_NUMBER): numbers a release branch's beta.", valueName: "n"))
+    var runNumber: UInt64?
+    @Option(name: .customLong("run-attempt"), help: ArgumentHelp("CI run attempt (GITHUB_RUN_ATTEMPT).", valueName: "n"))
+    var runAttempt: UInt64 = 1
+
+    func context(spec: PlatformSpec?) -> RunContext {
+        RunContext(defaultBranch: defaultBranch ?? spec?.platform.defaultBranch ?? "main", runNumber: runNumber, runAttempt: runAttempt)
+    }
+}
+
 extension ReleaseCommand {
+    struct Targets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a release's per-target git tags (vX.Y.Z-wsl2, -linux-vm, -bare-metal), the rolling latest-* tags they move, and their asset names.",
+            discussion: """
+            An alpha (vX.Y.Z-alpha.N) is one immutable tag carrying every target; a pre-release moves no \
+            rolling tag. Rolling tags are force-moved: git tag -fa latest-wsl vX.Y.Z-wsl2.
+            """)
+
+        @Option(help: ArgumentHelp("Release version, e.g. v0.5.0 or v0.5.0-alpha.1.", valueName: "version"))
+        var version: String
+        @OptionGroup var specOptions: SpecOptions
+        @OptionGroup var output: JSONOption
+
+        func run() async throws {
+            let v = try ReleaseOptions.version(version).tagString(forceV: true)
+            let spec = try specOptions.loadReleaseSpecIfPresent()
+            let channel = spec.flatMap { ChannelResolver.channel(for: "refs/tags/\(v)", event: "push", channels: $0.channels)?.name }
+            let plan = TargetTagPlan.plan(version: v, channel: channel)
+            if output.json { try Output.json(plan); return }
+            for t in plan.targets {
+                print("\(t.target.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.tag)\(t.rolling.map { " -> \($0)" } ?? "")  \(t.assets.joined(separator: " "))")
+            }
+        }
+    }
+
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Plan a platform release: every repo's last tag, commits since, whether it takes part, the image tag pinned, and the matrix row.")
@@ -163,14 +207,19 @@ extension ReleaseCommand {
             print("\(spec.platform.displayName) \(plan.version) (channel \(plan.channel ?? "none")): \(plan.participating.count) of \(plan.repos.count) repos take part")
             for r in plan.repos {
                 let mark = r.participates ? "+" : " "
-                print("\(mark) \(r.repo.padding(toLength: 28, withPad: " ", startingAt: 0)) \((r.lastTag ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) -> \((r.nextVersion ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.commits.count) commits  \(r.status == .ok ? r.reason : r.status.rawValue)")
+                print("\(mark) \(r.repo.padding(toLength: 28, withPad: " ", startingAt: 0)) \((r.lastTag ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) -> \((r.nextVersion ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.branch ?? "-") \(r.commits.count) commits  \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)")")
             }
         }
     }
 
     struct Manifest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write unisonos-manifest-<v>.json: services with digests, model packs, artifacts with size and sha256, requirements.")
+            abstract: "Write unisonos-manifest-<v>.json (schema unison.platform.release.manifest.v1, as unison-updates reads it).",
+            discussion: """
+            release (version, channel, built_at, git), assets (size and sha256 of each file of the artifacts \
+            directory), compose (files hashed, images, each service pinned image:tag@digest), model_packs \
+            (default_profile) and requirements. JSON Schema: docs/schemas/unison.platform.release.manifest.v1.schema.json.
+            """)
 
         @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0.", valueName: "version"))
         var version: String
@@ -192,6 +241,10 @@ extension ReleaseCommand {
         var workspace: String?
         @Option(help: ArgumentHelp("Artifacts directory (default: the spec's release.artifacts).", valueName: "dir"))
         var artifacts: String?
+        @Option(name: .customLong("compose"), help: ArgumentHelp("Compose file whose sha256 is recorded (repeatable).", valueName: "file"))
+        var composeFiles: [String] = []
+        @Option(name: .customLong("model-pack-profile"), help: ArgumentHelp("Model pack profile devices are offered (default: alpha/default).", valueName: "profile"))
+        var modelPackProfile: String?
         @Flag(name: .customLong("resolve-digests"),
               help: "Take every digest not given from the registry: the service image at its release tag.")
         var resolveDigests = false
@@ -231,7 +284,8 @@ extension ReleaseCommand {
                 digests: known,
                 serviceTags: tags,
                 artifactsDirectory: ReleaseOptions.artifactsDirectory(artifacts, spec: spec, specURL: specURL),
-                sourceDateEpoch: SourceDateEpoch.current())
+                sourceDateEpoch: SourceDateEpoch.current(),
+                composeFiles: composeFiles.map { URL(fileURLWithPath: $0) }, modelPackProfile: modelPackProfile)
             let url = try ReleaseFiles.writeManifest(try ReleaseFiles.manifest(request, spec: spec), to: request.artifactsDirectory)
             print(url.path)
         }
