@@ -1,7 +1,8 @@
 // The one request path. For every exchange it:
-//   - adds `Authorization` only for the registry's own authority (never after a redirect to
-//     another host, never over a redirect that leaves HTTPS);
-//   - answers a 401 once per request: Basic → the registry's credential; Bearer → a token for
+//   - adds `Authorization` only to the registry's own origin — scheme, host and port of
+//     `baseURL(registry)` — whatever URL the request goes to: an upload `Location` or a
+//     redirect to another host, another port or from https to http carries none;
+//   - answers a 401 once per request, and only from the registry's own origin: Basic → the registry's credential; Bearer → a token for
 //     the request's scopes (a cached token that stopped working is dropped and refetched, which
 //     is how an expiry in the middle of an upload is survived);
 //   - follows 301/302/303/307/308 itself (at most 5);
@@ -31,7 +32,9 @@ struct RegistryExchange: Sendable {
 extension RegistryClient {
     func execute(_ exchange: RegistryExchange) async throws -> TransportResponse {
         let policy = exchange.retryable ? configuration.retry : .none
-        let origin = Self.authority(exchange.url)
+        // Bound to the registry, not to the URL asked for: an upload session's URL comes from a
+        // `Location` header, which the registry (or anyone in between) chooses.
+        let origin = self.origin(of: exchange.registry)
         var url = exchange.url
         var method = exchange.method
         var body = exchange.body
@@ -43,7 +46,8 @@ extension RegistryClient {
             var headers = exchange.headers
             headers["User-Agent"] = configuration.userAgent
             let credential = configuration.credentials.credential(for: exchange.registry)
-            if Self.authority(url) == origin {
+            let sameOrigin = origin != nil && Origin(url) == origin
+            if sameOrigin {
                 var authorization = await auth.authorization(registry: exchange.registry, scopes: exchange.scopes, credential: credential)
                 // A registry that challenged for Bearer before gets a token up front for new scopes.
                 if authorization == nil, !answeredChallenge, let known = await auth.challenge(for: exchange.registry) {
@@ -66,7 +70,7 @@ extension RegistryClient {
             }
 
             switch response.status {
-            case 401 where Self.authority(url) == origin && !answeredChallenge:
+            case 401 where sameOrigin && !answeredChallenge:
                 _ = try? await response.body.collect(limit: 64 << 10)
                 answeredChallenge = true
                 attempt -= 1
@@ -166,7 +170,7 @@ extension RegistryClient {
         let realmHost = Self.authority(tokenURL)
         var headers = ["User-Agent": configuration.userAgent]
         let safeRealm = tokenURL.scheme == "https" || Self.isLoopback(host: tokenURL.host ?? "")
-            || realmHost == Self.authority(exchange.url)
+            || (Origin(tokenURL) != nil && Origin(tokenURL) == origin(of: exchange.registry))
         if let credential, safeRealm { headers["Authorization"] = credential.basicAuthorization }
 
         let policy = configuration.retry

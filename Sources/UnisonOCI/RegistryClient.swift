@@ -92,12 +92,38 @@ public struct RegistryClient: Sendable {
         return String(registry.split(separator: ":").first ?? Substring(registry))
     }
 
+    /// Hosts spoken to over plain HTTP without `--plain-http`: `localhost`, 127.0.0.0/8 and
+    /// `::1` only. Other `*.localhost` names are not trusted to resolve to this machine (a
+    /// resolver may send them anywhere), so they need `--plain-http` like any other host.
     static func isLoopback(host: String) -> Bool {
-        let h = host.lowercased()
-        if h == "localhost" || h == "::1" || h.hasSuffix(".localhost") { return true }
-        let parts = h.split(separator: ".")
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        var h = host.lowercased()
+        if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }
     }
+
+    /// The origin credentials are bound to: scheme, host and port (the scheme's default port
+    /// when none is written). Two URLs share credentials only when all three match.
+    struct Origin: Hashable, Sendable, CustomStringConvertible {
+        var scheme: String
+        var host: String
+        var port: Int
+
+        init?(_ url: URL) {
+            guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+            self.scheme = scheme
+            self.host = host
+            self.port = url.port ?? (scheme == "https" ? 443 : 80)
+        }
+
+        var description: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    }
+
+    /// The origin of `registry` as this client speaks to it (after `--plain-http` and the
+    /// loopback rule): the only origin its credentials and tokens are ever sent to.
+    func origin(of registry: String) -> Origin? { Origin(baseURL(registry)) }
 
     /// `host[:port]` of a URL, the unit credentials are bound to.
     static func authority(_ url: URL) -> String {

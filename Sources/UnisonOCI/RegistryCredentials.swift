@@ -2,7 +2,8 @@
 //   1. explicit ones (command-line flags), for the one registry they were given for (the
 //      registry a command writes to, or reads from when it only reads);
 //   2. UNISON_REGISTRY_USER / UNISON_REGISTRY_PASSWORD, for the registry UNISON_REGISTRY_HOST
-//      names (every registry when it is unset);
+//      names; when it is unset, for the command's own registry (`explicitRegistry`) only, and
+//      for none at all when that is unknown — never for every registry a command talks to;
 //   3. GITHUB_TOKEN for ghcr.io (user GITHUB_ACTOR, else "unisonctl"; GHCR checks the token);
 //   4. ~/.docker/config.json (or $DOCKER_CONFIG/config.json): `auths.<host>.auth`, base64 of
 //      `user:password`; keys may be written as URLs (`https://index.docker.io/v1/`).
@@ -28,7 +29,8 @@ public struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
 
 public struct CredentialSource: Sendable {
     public var explicit: RegistryCredential?
-    /// The registry (`host[:port]`) `explicit` is for; nil sends it to every registry.
+    /// The registry (`host[:port]`) `explicit` is for (nil sends it to every registry); also
+    /// the one environment credentials go to when UNISON_REGISTRY_HOST is unset.
     public var explicitRegistry: String?
     public var environment: [String: String]
     public var dockerConfig: URL?
@@ -60,7 +62,7 @@ public struct CredentialSource: Sendable {
         if let explicit, explicitRegistry == nil || explicitRegistry == wanted { return explicit }
         let envHost = environment["UNISON_REGISTRY_HOST"].flatMap { $0.isEmpty ? nil : Self.normalize($0) }
         if let user = environment["UNISON_REGISTRY_USER"], let password = environment["UNISON_REGISTRY_PASSWORD"],
-           !user.isEmpty, !password.isEmpty, envHost == nil || envHost == wanted {
+           !user.isEmpty, !password.isEmpty, let scope = envHost ?? explicitRegistry, scope == wanted {
             return RegistryCredential(username: user, password: password)
         }
         if registry == "ghcr.io", let token = environment["GITHUB_TOKEN"], !token.isEmpty {

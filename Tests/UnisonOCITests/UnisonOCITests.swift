@@ -121,7 +121,9 @@ struct AuthTests {
         #expect(github.credential(for: "quay.io") == nil)
 
         let env = CredentialSource(environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
-        #expect(env.credential(for: "ghcr.io")?.username == "u")
+        #expect(env.credential(for: "ghcr.io")?.password == "t")  // unscoped environment credentials go nowhere
+        let envFor = CredentialSource(for: "ghcr.io", environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
+        #expect(envFor.credential(for: "ghcr.io")?.username == "u")
         let explicit = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p"], dockerConfig: config)
         #expect(explicit.credential(for: "docker.io")?.username == "flag")
 

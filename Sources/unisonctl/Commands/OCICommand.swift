@@ -12,7 +12,9 @@ struct OCICommand: AsyncParsableCommand {
         short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain \
         HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin (for the registry \
         written to, or read from when nothing is written), else UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD (for \
-        UNISON_REGISTRY_HOST only, when set), else GITHUB_TOKEN for ghcr.io, else ~/.docker/config.json.
+        UNISON_REGISTRY_HOST when set, else for that same registry only), else GITHUB_TOKEN for ghcr.io, else \
+        ~/.docker/config.json. Credentials go only to their registry's origin (scheme, host, port): never to an \
+        upload Location or redirect elsewhere. Only localhost, 127.0.0.0/8 and ::1 count as loopback.
         """,
         subcommands: [OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,
                       OCIPushArtifact.self, OCIReferrers.self]
