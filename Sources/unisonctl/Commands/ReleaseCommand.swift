@@ -9,7 +9,8 @@ struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Versions, channels, GHCR tags, plans and release files.",
-        subcommands: [Version.self, Channel.self, Tags.self, Plan.self, Manifest.self, Checksums.self, Notes.self, ReleasePromote.self]
+        subcommands: [Version.self, Channel.self, Tags.self, Plan.self, Manifest.self, Checksums.self, Notes.self, ReleasePromote.self,
+                      Attest.self, Verify.self, Attach.self]
     )
 
     struct Version: AsyncParsableCommand {
