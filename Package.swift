@@ -38,11 +38,16 @@ let package = Package(
         ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
         .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CZstd", "CLzma"]),
+        // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
+        .target(name: "UnisonAttest", dependencies: [
+            "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // GPT, FAT32, ext4 (via mke2fs for now), raw/qcow2/vmdk encoders.
         .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib"]),
         .target(name: "UnisonInstall", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonArchive"]),
         .target(name: "UnisonImage", dependencies: [
-            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall",
+            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
         ]),
         .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
@@ -53,7 +58,7 @@ let package = Package(
 
         .executableTarget(name: "unisonctl", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
-            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo",
+            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,6 +67,8 @@ let package = Package(
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
+        .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],
+                    exclude: ["Schemas"]),
         .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore"]),
         .testTarget(name: "UnisonInstallTests", dependencies: ["UnisonInstall", "UnisonCore"]),
         .testTarget(name: "UnisonImageTests", dependencies: ["UnisonImage", "UnisonCore"]),

@@ -85,7 +85,8 @@ public enum ReleaseFiles {
     }
 
     /// Regular, non-hidden files of `directory` sorted by name (byte order), without this
-    /// version's manifest and any checksum file.
+    /// version's manifest, any checksum file and any SSH signature (`.sig`: signatures are
+    /// made over the checksum file, so it cannot list them).
     static func releaseFiles(in directory: URL, version: String) throws -> [URL] {
         let fm = FileManager.default
         let names: [String]
@@ -94,7 +95,7 @@ public enum ReleaseFiles {
         } catch {
             throw ReleaseError.unreadable(path: directory.path, reason: "not a readable directory")
         }
-        return try names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("SHA256SUMS") && $0 != ReleaseManifest.fileName(version: version) }
+        return try names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("SHA256SUMS") && !$0.hasSuffix(".sig") && $0 != ReleaseManifest.fileName(version: version) }
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             .compactMap { name -> URL? in
                 let url = directory.appendingPathComponent(name)

@@ -1,3 +1,4 @@
+import Foundation
 import UnisonCore
 
 /// The whole UnisonOS platform as declared in `unison.yaml`, validated and with defaults applied.
@@ -118,6 +119,17 @@ public struct Channel: Sendable, Codable, Equatable {
 public struct ReleaseSettings: Sendable, Codable, Equatable {
     public var bumpMinorPreMajor: Bool
     public var artifacts: String
+    /// OpenSSH Ed25519 public keys (`ssh-ed25519 AAAA… comment`) that sign releases; published
+    /// with each release as its allowed signers (docs/verify.md).
+    public var signingKeys: [String] = []
+
+    /// `ssh-ed25519 <base64 of string "ssh-ed25519", string key[32]> [comment]`.
+    public static func isEd25519PublicKey(_ line: String) -> Bool {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count >= 2, fields[0] == "ssh-ed25519", let blob = Data(base64Encoded: String(fields[1])) else { return false }
+        let prefix: [UInt8] = [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32]
+        return blob.count == prefix.count + 32 && blob.starts(with: prefix)
+    }
 }
 
 public struct Models: Sendable, Codable, Equatable {

@@ -166,8 +166,16 @@ final class SectionReader {
 
     func readRelease(_ m: MapReader?) -> ReleaseSettings {
         defer { m?.finish() }
+        let keys = m?.stringList("signingKeys") ?? []
+        if let m, let node = m.value("signingKeys") {
+            for (i, key) in keys.enumerated() where !ReleaseSettings.isEd25519PublicKey(key) {
+                var at = node
+                if case let .sequence(seq) = node, i < seq.count { at = seq[i] }
+                sink.report(at, "release.signingKeys[\(i)] is not an OpenSSH Ed25519 public key ('ssh-ed25519 AAAAC3Nza… [comment]')")
+            }
+        }
         return ReleaseSettings(bumpMinorPreMajor: m?.bool("bumpMinorPreMajor") ?? false,
-                               artifacts: m?.string("artifacts") ?? "dist")
+                               artifacts: m?.string("artifacts") ?? "dist", signingKeys: keys)
     }
 
     func readModels(_ m: MapReader?) -> Models {

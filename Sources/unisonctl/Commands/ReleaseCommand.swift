@@ -10,7 +10,8 @@ struct ReleaseCommand: AsyncParsableCommand {
         commandName: "release",
         abstract: "Versions, channels, GHCR tags, plans and release files.",
         subcommands: [Version.self, Channel.self, Tags.self, Targets.self, Plan.self, Manifest.self, Checksums.self, Notes.self,
-                      ReleasePromote.self, SplitISO.self]
+                      ReleasePromote.self, SplitISO.self,
+                      Attest.self, Verify.self, Attach.self]
     )
 
     struct Version: AsyncParsableCommand {

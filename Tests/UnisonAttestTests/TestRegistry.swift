@@ -1,0 +1,1 @@
+../UnisonOCITests/Support/TestRegistry.swift
