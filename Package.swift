@@ -16,8 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev).
+        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate", pkgConfig: "libdeflate"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
 
@@ -37,14 +38,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
-        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CZstd", "CLzma"]),
+        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"]),
         // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
         .target(name: "UnisonAttest", dependencies: [
             "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // GPT, FAT32, ext4 (via mke2fs for now), raw/qcow2/vmdk encoders.
-        .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib"]),
+        .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib", "CLibdeflate"]),
         .target(name: "UnisonInstall", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonArchive"]),
         .target(name: "UnisonImage", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",

@@ -1,32 +1,33 @@
-// A gzip writer that uses every core and still produces ONE ordinary gzip member
-// (RFC 1952, deflate RFC 1951), the way pigz does:
+// A gzip writer that uses every core, the way pigz does, with libdeflate doing the deflating.
+// The file is a sequence of ordinary gzip members (RFC 1952 §2.2: "a gzip file consists of a
+// series of members"), one per fixed-size block of the input:
 //
 //   +----+----+----+----+----+----+----+----+----+----+
 //   | 1f | 8b | 08 | 00 | 00   00   00   00 |XFL | 03 |   header: no name, MTIME 0, OS Unix
 //   +----+----+----+----+----+----+----+----+----+----+
-//   | deflate(block 0) ... sync flush | deflate(block 1) ... | ... | deflate(last) final |
+//   | raw deflate of the block (libdeflate, whole buffer, final block set)  ...  |
 //   +----+----+----+----+----+----+----+----+
-//   |   CRC32 (LE)      |   ISIZE (LE)      |   trailer: crc32_combine of the blocks' CRCs,
-//   +----+----+----+----+----+----+----+----+            input length mod 2^32
+//   |   CRC32 (LE)      |   ISIZE (LE)      |   trailer: the block's CRC and length
+//   +----+----+----+----+----+----+----+----+
+//   ... the next member, and so on; an empty input is one member holding an empty block.
 //
-// The input is cut into fixed 128 KiB blocks. Each block is deflated on its own, primed with the
-// 32 KiB of input before it as a preset dictionary (so matches may reach back across the cut,
-// keeping the ratio close to single-threaded gzip), and ends with a sync flush: a byte-aligned
-// empty stored block without the final bit, so the raw deflate pieces concatenate into one
-// valid stream. Only the last block is finished (final bit set).
+// gzip, pigz, zlib (inflate with auto-detected multi-member handling in its callers), GNU tar,
+// bsdtar, busybox and our GzipSource read such files as one stream. libdeflate compresses whole
+// buffers only (no preset dictionary, no sync flush), so blocks are independent members; at
+// 1 MiB a block loses next to nothing to the cut, and libdeflate's parser more than makes up
+// for it (smaller than zlib's at the same level).
 //
-// Reproducible: the header has no name and MTIME 0 and a fixed OS byte; blocks are cut at
-// fixed offsets of the input and the last block always holds 1...blockSize bytes, so the output
-// is a function of the input, level and block size only, never of the thread count, of which
-// block finished first, or of how the input was split into writes.
-//
-// Work is spread as pigz does it: every block is an independent task; the caller's thread
-// cuts blocks, then writes finished ones in input order, combining their CRCs.
-import CZlib
+// Reproducible: every header has no name and MTIME 0 and a fixed OS byte; blocks are cut at
+// fixed offsets of the input and the last block always holds 1...blockSize bytes (0 only for an
+// empty input), and libdeflate's output is a function of its input and level. So the file is a
+// function of the input, level and block size only, never of the thread count, of which block
+// finished first, or of how the input was split into writes. A full block of zeros (disk
+// images are mostly zeros) is compressed once per level and block size and reused.
+import CLibdeflate
 import Foundation
 
 public final class ParallelGzipSink: ByteSink {
-    public static let dictionarySize = 32 * 1024
+    public static let defaultBlockSize = 1 << 20
 
     // Threads: the caller's thread cuts blocks and writes finished ones in order; `threads`
     // worker threads of our own deflate blocks as they come. No round barrier: a slow block only
@@ -41,23 +42,20 @@ public final class ParallelGzipSink: ByteSink {
     /// Input not yet cut into a block: `buffer[start...]`.
     private var buffer: [UInt8] = []
     private var start = 0
-    /// The 32 KiB of input before the next block: its dictionary.
-    private var dictionary: [UInt8] = []
-    private var crc: uLong = crc32(0, nil, 0)
-    private var length: UInt64 = 0
     private var finished = false
     private let workers: WorkerPool
 
-    /// `level` 1...9 (6 is gzip's default); `threads`: blocks compressed at once (the
-    /// active cores by default). The output does not depend on `threads`.
-    public init(_ output: ByteSink, level: Int32 = 6, blockSize: Int = 128 * 1024,
+    /// `level` 1...12 (libdeflate's scale; 6 is gzip's default and compresses at least as well
+    /// as `gzip -6`); `threads`: blocks compressed at once (the active cores by default). The
+    /// output does not depend on `threads`.
+    public init(_ output: ByteSink, level: Int32 = 6, blockSize: Int = ParallelGzipSink.defaultBlockSize,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        precondition(blockSize >= Self.dictionarySize, "blocks must hold at least one dictionary")
+        precondition(blockSize >= 4096, "blocks must hold at least 4 KiB")
         self.output = output
-        self.level = max(1, min(9, level))
+        self.level = max(1, min(12, level))
         self.blockSize = blockSize
-        // Several blocks per worker, so workers find the next block ready while the writer waits.
-        self.maxInFlight = max(1, threads) * 4
+        // Two blocks per worker, so workers find the next block ready while the writer waits.
+        self.maxInFlight = max(1, threads) * 2
         self.workers = WorkerPool(threads: max(1, threads), level: self.level)
         buffer.reserveCapacity(blockSize * 2)
     }
@@ -69,7 +67,7 @@ public final class ParallelGzipSink: ByteSink {
         buffer.append(contentsOf: bytes)
         // Strictly more than a block: the stream's last block is cut by finish().
         while buffer.count - start > blockSize {
-            try submit(Array(buffer[start..<(start + blockSize)]), final: false)
+            try submit(Array(buffer[start..<(start + blockSize)]))
             start += blockSize
         }
         if start > 0 && start >= buffer.count / 2 {
@@ -81,39 +79,16 @@ public final class ParallelGzipSink: ByteSink {
     public func finish() throws {
         guard !finished else { return }
         finished = true
-        try submit(Array(buffer[start...]), final: true)
+        try submit(Array(buffer[start...]))
         buffer = []
         while !inFlight.isEmpty { try writeOldest() }
         workers.shutdown()
-        var trailer = [UInt8](repeating: 0, count: 8)
-        let c = UInt32(truncatingIfNeeded: crc)
-        let n = UInt32(truncatingIfNeeded: length)
-        for i in 0..<4 {
-            trailer[i] = UInt8(truncatingIfNeeded: c >> (8 * UInt32(i)))
-            trailer[4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i)))
-        }
-        try output.write(trailer)
         try output.finish()
     }
 
-    private var wroteHeader = false
-
-    private func header() -> [UInt8] {
-        // XFL: 2 = maximum compression, 4 = fastest (RFC 1952 §2.3.1), 0 otherwise.
-        let xfl: UInt8 = level == 9 ? 2 : (level == 1 ? 4 : 0)
-        return [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]
-    }
-
     /// Starts compressing one block; writes the oldest finished ones when too many are open.
-    private func submit(_ block: [UInt8], final: Bool) throws {
-        if !wroteHeader {
-            try output.write(header())
-            wroteHeader = true
-        }
-        let task = BlockTask(input: block, dictionary: dictionary, level: level, final: final)
-        dictionary = block.count >= Self.dictionarySize
-            ? Array(block.suffix(Self.dictionarySize))
-            : Array((dictionary + block).suffix(Self.dictionarySize))
+    private func submit(_ block: [UInt8]) throws {
+        let task = BlockTask(input: block, zeroKey: block.count == blockSize ? ZeroMembers.Key(level: level, size: blockSize) : nil)
         inFlight.append(task)
         workers.submit(task)
         while inFlight.count > maxInFlight { try writeOldest() }
@@ -123,14 +98,56 @@ public final class ParallelGzipSink: ByteSink {
         let task = inFlight.removeFirst()
         task.done.wait()
         switch task.result {
-        case let .success(compressed):
-            try output.write(compressed)
-            crc = crc32_combine(crc, task.crc, off_t(task.input.count))
-            length &+= UInt64(task.input.count)
-        case let .failure(error):
-            throw error
-        case nil:
-            throw CompressionError.codec(format: "gzip", detail: "a block finished without a result")
+        case let .success(member): try output.write(member)
+        case let .failure(error): throw error
+        case nil: throw CompressionError.codec(format: "gzip", detail: "a block finished without a result")
+        }
+    }
+
+    /// One gzip member holding `input`, deflated by `compressor` at `level`.
+    static func member(_ input: UnsafeRawBufferPointer, compressor: OpaquePointer, level: Int32) throws -> [UInt8] {
+        // XFL: 2 = maximum compression, 4 = fastest (RFC 1952 §2.3.1), 0 otherwise.
+        let xfl: UInt8 = level >= 9 ? 2 : (level == 1 ? 4 : 0)
+        let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]
+        let bound = libdeflate_deflate_compress_bound(compressor, input.count)
+        var out = [UInt8](repeating: 0, count: header.count + bound + 8)
+        let produced = out.withUnsafeMutableBytes { raw -> Int in
+            for (i, b) in header.enumerated() { raw[i] = b }
+            return libdeflate_deflate_compress(compressor, input.baseAddress ?? UnsafeRawPointer(raw.baseAddress!), input.count,
+                                               raw.baseAddress! + header.count, bound)
+        }
+        // The bound is libdeflate's own worst case, so 0 ("did not fit") cannot happen.
+        guard produced > 0 else { throw CompressionError.codec(format: "gzip", detail: "libdeflate produced no output") }
+        let crc = libdeflate_crc32(0, input.baseAddress, input.count)
+        let n = UInt32(truncatingIfNeeded: input.count)
+        var end = header.count + produced
+        for i in 0..<4 {
+            out[end + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
+            out[end + 4 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt32(i)))
+        }
+        end += 8
+        out.removeSubrange(end...)
+        return out
+    }
+
+    /// Members for full blocks of zeros, compressed once per (level, size) and shared.
+    enum ZeroMembers {
+        struct Key: Hashable { let level: Int32; let size: Int }
+        private final class Cache: @unchecked Sendable {
+            let lock = NSLock()
+            var members: [Key: [UInt8]] = [:]
+        }
+        private static let cache = Cache()
+
+        static func member(_ key: Key, compressor: OpaquePointer) throws -> [UInt8] {
+            cache.lock.lock()
+            defer { cache.lock.unlock() }
+            if let m = cache.members[key] { return m }
+            let zeros = [UInt8](repeating: 0, count: key.size)
+            let m = try zeros.withUnsafeBytes { try ParallelGzipSink.member($0, compressor: compressor, level: key.level) }
+            if cache.members.count > 8 { cache.members.removeAll() }
+            cache.members[key] = m
+            return m
         }
     }
 
@@ -166,120 +183,74 @@ public final class ParallelGzipSink: ByteSink {
         }
 
         private func loop() {
-            let deflater = Deflater(level: level)
-            while true {
-                condition.lock()
-                while head == queue.count && !stopping { condition.wait() }
-                if head == queue.count {
-                    condition.unlock()
-                    return
-                }
-                let task = queue[head]
-                head += 1
-                if head > 64 && head * 2 > queue.count {
-                    queue.removeFirst(head)
-                    head = 0
-                }
-                condition.unlock()
-                task.run(deflater)
+            // One compressor per thread, reused block after block (it holds no state between calls).
+            guard let compressor = libdeflate_alloc_compressor(level) else {
+                failAll(CompressionError.codec(format: "gzip", detail: "libdeflate could not allocate a compressor"))
+                return
+            }
+            defer { libdeflate_free_compressor(compressor) }
+            while let task = next() { task.run(compressor, level: level) }
+        }
+
+        private func next() -> BlockTask? {
+            condition.lock()
+            defer { condition.unlock() }
+            while head == queue.count && !stopping { condition.wait() }
+            if head == queue.count { return nil }
+            let task = queue[head]
+            head += 1
+            if head > 64 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            return task
+        }
+
+        private func failAll(_ error: Error) {
+            while let task = next() {
+                task.result = .failure(error)
+                task.done.signal()
             }
         }
     }
 
-    /// One block's work: input and dictionary in, compressed bytes and CRC out. Written by its
-    /// worker before `done` is signalled and read by the writer only after waiting on it.
+    /// One block's work: input in, a whole gzip member out. Written by its worker before `done`
+    /// is signalled and read by the writer only after waiting on it.
     private final class BlockTask: @unchecked Sendable {
         let input: [UInt8]
-        let dictionary: [UInt8]
-        let level: Int32
-        let final: Bool
+        /// Set for full-size blocks, which may be all zeros.
+        let zeroKey: ZeroMembers.Key?
         let done = DispatchSemaphore(value: 0)
         var result: Result<[UInt8], Error>?
-        var crc: uLong = 0
 
-        init(input: [UInt8], dictionary: [UInt8], level: Int32, final: Bool) {
+        init(input: [UInt8], zeroKey: ZeroMembers.Key?) {
             self.input = input
-            self.dictionary = dictionary
-            self.level = level
-            self.final = final
+            self.zeroKey = zeroKey
         }
 
-        func run(_ deflater: Deflater) {
+        func run(_ compressor: OpaquePointer, level: Int32) {
             defer { done.signal() }
             input.withUnsafeBytes { block in
-                dictionary.withUnsafeBytes { dict in
-                    result = Result { try deflater.block(block, dictionary: dict, final: final) }
-                    crc = crc32(0, block.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(block.count))
+                result = Result {
+                    if let zeroKey, isZero(block) { return try ZeroMembers.member(zeroKey, compressor: compressor) }
+                    return try ParallelGzipSink.member(block, compressor: compressor, level: level)
                 }
             }
         }
-    }
 
-    /// A raw-deflate stream reused block after block by one worker (`deflateReset` instead of a
-    /// fresh `deflateInit2`, which would allocate and zero its tables for every block). A reset
-    /// stream behaves exactly like a new one, so the bytes do not change.
-    final class Deflater {
-        /// On the heap: zlib keeps a pointer back to its z_stream and checks it on every call.
-        private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        private let level: Int32
-        private var ready = false
-
-        init(level: Int32) {
-            self.level = level
-            stream.initialize(to: z_stream())
-        }
-
-        deinit {
-            if ready { deflateEnd(stream) }
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-        }
-
-        /// Raw deflate of one block: primed with `dictionary`, ended by a sync flush, or
-        /// finished (final bit) for the stream's last block.
-        func block(_ input: UnsafeRawBufferPointer, dictionary: UnsafeRawBufferPointer, final: Bool) throws -> [UInt8] {
-            var rc: Int32
-            if ready {
-                rc = deflateReset(stream)
-            } else {
-                // windowBits -15: raw deflate, no zlib header (the gzip wrapper is ours).
-                rc = deflateInit2_(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-                ready = rc == Z_OK
+        private func isZero(_ block: UnsafeRawBufferPointer) -> Bool {
+            let words = block.count / 8
+            let w = block.baseAddress!.assumingMemoryBound(to: UInt64.self)
+            var acc: UInt64 = 0
+            var i = 0
+            while i < words {
+                acc |= w[i]
+                if i & 1023 == 1023 && acc != 0 { return false }
+                i += 1
             }
-            guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflate init/reset returned \(rc)") }
-            if dictionary.count > 0 {
-                rc = deflateSetDictionary(stream, dictionary.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(dictionary.count))
-                guard rc == Z_OK else { throw CompressionError.codec(format: "gzip", detail: "deflateSetDictionary returned \(rc)") }
-            }
-            var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 64)
-            var produced = 0
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            let flush = final ? Z_FINISH : Z_SYNC_FLUSH
-            while true {
-                if produced == out.count { out += [UInt8](repeating: 0, count: max(4096, out.count / 2)) }
-                rc = out.withUnsafeMutableBytes { raw -> Int32 in
-                    stream.pointee.next_out = raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + produced
-                    stream.pointee.avail_out = uInt(raw.count - produced)
-                    let r = deflate(stream, flush)
-                    produced = raw.count - Int(stream.pointee.avail_out)
-                    return r
-                }
-                guard rc == Z_OK || rc == Z_BUF_ERROR || (final && rc == Z_STREAM_END) else {
-                    throw CompressionError.codec(format: "gzip", detail: "deflate returned \(rc)")
-                }
-                if final {
-                    if rc == Z_STREAM_END { break }
-                } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 {
-                    // A sync flush is complete when deflate left output space unused.
-                    break
-                }
-            }
-            stream.pointee.next_in = nil
-            stream.pointee.next_out = nil
-            out.removeSubrange(produced...)
-            return out
+            if acc != 0 { return false }
+            for j in (words * 8)..<block.count where block[j] != 0 { return false }
+            return true
         }
     }
 }

@@ -4,7 +4,14 @@ import UnisonArchive
 import UnisonCore
 @testable import UnisonDisk
 
-@Suite("ext4 via mke2fs -d and debugfs", .tags(.interop))
+/// Both ext4 writers behind `Ext4Builder`: the native one and the mke2fs -d one it replaced.
+enum Ext4WriterKind: String, CaseIterable, CustomTestStringConvertible {
+    case native, mke2fs
+    var builder: any Ext4Builder { self == .native ? NativeExt4Builder() : Mke2fsExt4Builder() }
+    var testDescription: String { rawValue }
+}
+
+@Suite("ext4 writers: native and mke2fs -d + debugfs", .tags(.interop))
 struct Ext4Tests {
     static let epoch: Int64 = 1_704_067_200
 
@@ -36,22 +43,23 @@ struct Ext4Tests {
         return t
     }
 
-    static func build(_ tree: FileTree, scratch: DiskScratch, name: String) throws -> Ext4Image {
+    static func build(_ tree: FileTree, scratch: DiskScratch, name: String, writer: Ext4WriterKind = .mke2fs,
+                      size: Int64 = 64 << 20) throws -> Ext4Image {
         let uuid = GUID.derived(from: Array("ext4-test".utf8), label: "root")
-        return try Mke2fsExt4Builder().build(tree, image: scratch.path(name), size: 64 << 20,
-                                             options: .init(uuid: uuid, label: "unisonos-root", epoch: epoch, workDir: scratch.url))
+        return try writer.builder.build(tree, image: scratch.path(name), size: size,
+                                        options: .init(uuid: uuid, label: "unisonos-root", epoch: epoch, workDir: scratch.url))
     }
 
     static func stat(_ image: URL, _ path: String) throws -> String {
         try Tool.run(["debugfs", "-R", "stat \"\(path)\"", image.path]).stdoutString
     }
 
-    @Test("e2fsck -fn is clean; debugfs shows owners, modes, devices, fifos, links, xattrs and times")
-    func readBack() throws {
+    @Test("e2fsck -fn is clean; debugfs shows owners, modes, devices, fifos, links, xattrs and times", arguments: Ext4WriterKind.allCases)
+    func readBack(_ writer: Ext4WriterKind) throws {
         let scratch = try DiskScratch("ext4")
         defer { scratch.cleanup() }
         let tree = try Self.tree()
-        let image = try Self.build(tree, scratch: scratch, name: "root.img")
+        let image = try Self.build(tree, scratch: scratch, name: "root.img", writer: writer)
 
         let fsck = try Tool.status(["e2fsck", "-fn", image.url.path])
         #expect(fsck.status == 0, "\(fsck.stdoutString)\(fsck.stderrString)")
@@ -109,18 +117,18 @@ struct Ext4Tests {
         #expect(!image.dataRanges.isEmpty && image.dataRanges.reduce(0) { $0 + $1.count } < 64 << 20)
     }
 
-    @Test("two builds of the same tree are byte-identical (staging times do not leak)")
-    func reproducible() throws {
+    @Test("two builds of the same tree are byte-identical (staging times do not leak)", arguments: Ext4WriterKind.allCases)
+    func reproducible(_ writer: Ext4WriterKind) throws {
         let scratch = try DiskScratch("ext4-repro")
         defer { scratch.cleanup() }
         let tree = try Self.tree()
-        let a = try Self.build(tree, scratch: scratch, name: "a.img")
+        let a = try Self.build(tree, scratch: scratch, name: "a.img", writer: writer)
         Thread.sleep(forTimeInterval: 1.1)
-        let b = try Self.build(tree, scratch: scratch, name: "b.img")
+        let b = try Self.build(tree, scratch: scratch, name: "b.img", writer: writer)
         #expect(try Tool.status(["cmp", a.url.path, b.url.path]).status == 0)
     }
 
-    @Test("names debugfs cannot take are refused with their path")
+    @Test("names debugfs cannot take are refused with their path by the mke2fs writer")
     func refusedNames() throws {
         let scratch = try DiskScratch("ext4-bad")
         defer { scratch.cleanup() }
