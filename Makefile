@@ -6,7 +6,7 @@
 #   make image-wsl [OUT=dist] [VERSION=x.y.z]   WSL: unisonos-wsl2-<v>.tar.gz and .wsl
 #   make image-vm  [OUT=dist] [VERSION=x.y.z]   VM disks (qcow2, vmdk)
 #   make image-iso [OUT=dist] [VERSION=x.y.z] [PAYLOAD=disk.qcow2]   hybrid BIOS+UEFI installer ISO
-#   make test                                    every test tier (scripts/test.sh)
+#   make test [TIER=unit|interop|boot]           every test tier, or one (scripts/test.sh)
 #   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
 #   make bench-disk                              our VM disks against mke2fs -d + qemu-img convert
 #
@@ -49,7 +49,7 @@ image-iso: unisonctl base
 images: image-wsl image-vm image-iso
 
 test:
-	scripts/test.sh
+	scripts/test.sh $(if $(TIER),--tier $(TIER),)
 
 bench-tar: unisonctl base
 	UNISONCTL_BIN="$(UNISONCTL)" scripts/bench-tar.sh

@@ -42,12 +42,12 @@ suites() {
 swift build --build-tests
 
 # Every test swift test knows must belong to a tagged suite.
-listed=$(swift test list --skip-build 2>/dev/null | sed -n 's#^\([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)/.*#\1#p' | sort -u)
+listed=$(swift test list --skip-build | sed -n 's#^\([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)/.*#\1#p' | sort -u)
 tagged=$(suites | awk '$2 != "-" { print $1 }' | sort -u)
 untiered=$(comm -23 <(printf '%s\n' "$listed") <(printf '%s\n' "$tagged"))
 if [[ -n $untiered ]]; then
   echo "test.sh: these suites name no tier (add .tags(.unit|.interop|.boot) to their @Suite line):" >&2
-  printf '  %s\n' $untiered >&2
+  while read -r suite; do echo "  $suite" >&2; done <<<"$untiered"
   exit 1
 fi
 

@@ -41,7 +41,8 @@ struct FieldCLITests {
 
         let forced = try OpsCLI.run(["firstboot", "--root", root.path, "--spec", specPath, "--ollama", server.url, "--json", "--force"])
         let models = try json(forced)["models"] as? [[String: Any]]
-        #expect(forced.status == 0 && models?.first?["serverDigest"] as? String == models?.first?["storeDigest"] as? String)
+        let serverDigest = try #require(models?.first?["serverDigest"] as? String, "\(forced.stdoutString)")
+        #expect(forced.status == 0 && serverDigest.hasPrefix("sha256:") && serverDigest == models?.first?["storeDigest"] as? String)
 
         for bad in [["--ollama", "https://127.0.0.1"], ["--ollama", "http://bad_host:11434"], ["--timeout", "0"], ["--timeout", "-3"]] {
             let r = try OpsCLI.run(["firstboot", "--root", root.path, "--spec", specPath] + bad)

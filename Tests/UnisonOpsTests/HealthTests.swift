@@ -101,7 +101,7 @@ struct HealthTests {
         let specURL = dir.appendingPathComponent("unison.yaml")
         try Data(OpsFixture.specText(services: [("good", servers.ports["ok"]!, "/health", nil),
                                                 ("bad", servers.ports["fail"]!, "/health", nil)]).utf8).write(to: specURL)
-        let r = try OpsCLI.run(["health", "--spec", specURL.path, "--json", "--request-timeout", "2"])
+        let r = try OpsCLI.run(["health", "--spec", specURL.path, "--json", "--request-timeout", "10"])
         #expect(r.status == 1, "\(r.stderrString)")
         let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(json["schema"] as? String == "unisonctl.health/v1")

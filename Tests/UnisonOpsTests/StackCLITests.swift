@@ -65,6 +65,12 @@ struct StackCLITests {
         let logs = try OpsCLI.run(["logs", "--tail", "5", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
         #expect(logs.status == 0, "\(logs.stderrString)")
         #expect(tools.calls() == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "5"]])
+        // --follow streams the tool's output straight through (the stand-in ends at once).
+        tools.reset()
+        let followed = try OpsCLI.run(["logs", "--follow", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        #expect(followed.status == 0, "\(followed.stderrString)")
+        #expect(followed.stdoutString.contains("stand-in journal"))
+        #expect(tools.calls() == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"]])
         // `systemctl status` of a stopped unit exits 3: reported, not a failure.
         let status = try OpsCLI.run(["status", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
         #expect(status.status == 0, "\(status.stderrString)")

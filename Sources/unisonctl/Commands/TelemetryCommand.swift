@@ -22,8 +22,9 @@ struct TelemetryCommand: AsyncParsableCommand {
         discussion: """
         Telemetry is local and privacy-preserving. Nothing is ever sent over the network: events stay \
         as JSON lines in telemetry.dir (one file per UTC day) until you export a summary and share it by \
-        hand; the only requests made are `record`'s health checks of the local services on 127.0.0.1. Only the spec's allow-listed fields are kept (platform_version, channel, \
-        model_pack, target, uptime_bucket, service_health), with coarse values and no time finer than a day; \
+        hand; the only requests made are `record`'s health checks of the local services on 127.0.0.1. \
+        Only the spec's allow-listed fields are kept (platform_version, channel, model_pack, target, \
+        uptime_bucket, service_health), with coarse values and no time finer than a day; \
         no identifier of the machine or of a person. Files older than telemetry.retentionDays are removed. \
         It is off unless enabled: the spec's telemetry.enabled is the default, `enable`/`disable` override it.
         """,
