@@ -6,7 +6,7 @@ import UnisonCore
 @testable import UnisonAttest
 @testable import UnisonOCI
 
-@Suite("release attest, verify and attach through the CLI")
+@Suite("release attest, verify and attach through the CLI", .tags(.interop))
 struct ReleaseAttestCLITests {
     static let spec = AttestCLI.repoRoot.appendingPathComponent("unison.yaml").path
 

@@ -6,7 +6,7 @@ import UnisonCore
 import UnisonRelease
 @testable import UnisonAttest
 
-@Suite("release attest and verify")
+@Suite("release attest and verify", .tags(.interop))
 struct ReleaseVerifyTests {
     static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Schemas")
 

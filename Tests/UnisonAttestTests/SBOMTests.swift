@@ -5,7 +5,7 @@ import UnisonArchive
 import UnisonCore
 @testable import UnisonAttest
 
-@Suite("SPDX 2.3 SBOMs")
+@Suite("SPDX 2.3 SBOMs", .tags(.interop))
 struct SBOMTests {
     @Test("the inventory of a root: installed dpkg packages with source and license, the model, unisonctl")
     func inventory() throws {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import UnisonAttest
 
-@Suite("SSH signatures (sshsig) and OpenSSH keys")
+@Suite("SSH signatures (sshsig) and OpenSSH keys", .tags(.interop))
 struct SSHSignatureTests {
     @Test("a signature we write is accepted by ssh-keygen -Y verify; a changed file or another key is refused")
     func weSignSshKeygenVerifies() throws {

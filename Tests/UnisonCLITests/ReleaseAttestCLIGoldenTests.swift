@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Help of the release attestation commands (docs/verify.md), as snapshots.
-@Suite struct ReleaseAttestCLIGoldenTests {
+@Suite(.tags(.unit)) struct ReleaseAttestCLIGoldenTests {
     @Test(arguments: ["attest", "verify", "attach"])
     func helpIsGolden(_ command: String) throws {
         let r = try CLI.run(["release", command, "--help"])

@@ -6,7 +6,7 @@ import UnisonCore
 
 /// The native ext4 writer on its own: hostile trees, host independence, and agreement with
 /// the mke2fs writer. e2fsck and debugfs (e2fsprogs) are the independent readers.
-@Suite("ext4 native writer")
+@Suite("ext4 native writer", .tags(.interop))
 struct NativeExt4Tests {
     static let epoch = Ext4Tests.epoch
 

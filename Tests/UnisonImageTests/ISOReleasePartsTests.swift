@@ -5,7 +5,7 @@ import UnisonCore
 
 /// The release ISO cut into parts under the asset limit: joined again by `cat` (as the
 /// REASSEMBLE text says) it is byte-identical, and `sha256sum -c` accepts the parts' lines.
-@Suite("Release ISO parts")
+@Suite("Release ISO parts", .tags(.interop))
 struct ISOReleasePartsTests {
     static func iso(in scratch: ImageScratch, size: Int) throws -> URL {
         var bytes = Data(count: size)

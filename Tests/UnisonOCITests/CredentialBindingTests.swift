@@ -31,7 +31,7 @@ final class RecordingTransport: RegistryTransport, @unchecked Sendable {
     }
 }
 
-@Suite("Registry credentials stay with their origin")
+@Suite("Registry credentials stay with their origin", .tags(.interop))
 struct CredentialBindingTests {
     static let credential = RegistryCredential(username: HostileRegistry.user, password: HostileRegistry.password)
 
