@@ -130,13 +130,10 @@ public enum ISOInstaller {
         return t
     }
 
-    /// The gzip-compressed newc archive of `tree`.
+    /// The newc archive of `tree` as ONE gzip member: the kernel's unpacker fails on a member
+    /// boundary inside a cpio entry, which a parallel (multi-member) gzip would put there.
     static func initramfs(_ tree: FileTree) throws -> Data {
-        let sink = DataSink()
-        let gzip = ParallelGzipSink(sink, level: 9)
-        try gzip.write(try NewcArchive.encode(tree))
-        try gzip.finish()
-        return sink.data
+        try GzipBuffer.compress(try NewcArchive.encode(tree), level: 9)
     }
 
     /// /init: find the medium, pick the target disk, write, verify, power off. POSIX sh for

@@ -114,6 +114,12 @@ struct ISOImageTests {
         #expect(check.status == 0, "\(check.stdoutString)")
         let console = try ImageTool.run(["stat", "-c", "%F %t:%T", unpacked.appendingPathComponent("dev/console").path]).stdoutString
         #expect(console.hasPrefix("character special file 5:1"), "\(console)")
+        // One gzip member, as the kernel's initramfs unpacker needs (Python's zlib reads one
+        // member and leaves what follows it as unused data).
+        let members = try ImageTool.run(["python3", "-c",
+            "import sys,zlib; d=zlib.decompressobj(31); d.decompress(open(sys.argv[1],'rb').read()); print(d.eof, len(d.unused_data))",
+            extracted.appendingPathComponent("initrd.img").path]).stdoutString
+        #expect(members.trimmingCharacters(in: .whitespacesAndNewlines) == "True 0", "initramfs gzip members: \(members)")
         let order = try String(contentsOf: unpacked.appendingPathComponent("etc/unisonos-modules"), encoding: .utf8)
         #expect(order == result.modules.map { $0 + "\n" }.joined())
 
