@@ -6,6 +6,8 @@ struct ComposeFile {
         var host: Int?
         var container: Int
         var line: Int
+        /// The file that states it (an overlay such as docker-compose.ports.yml).
+        var file: String
     }
 
     struct Service {
@@ -40,10 +42,12 @@ struct ComposeFile {
             var s = Service(name: entry.key, file: file, line: entry.line)
             if let image = node["image"]?.scalar { s.image = (BlockYAML.unquote(image.text), image.line) }
             for item in list(node["ports"]) {
-                if let port = parsePort(item.text) { s.ports.append(Port(host: port.host, container: port.container, line: item.line)) }
+                if let port = parsePort(item.text) {
+                    s.ports.append(Port(host: port.host, container: port.container, line: item.line, file: file))
+                }
             }
             for item in list(node["expose"]) {
-                if let n = Int(resolve(item.text)) { s.exposed.append(Port(host: nil, container: n, line: item.line)) }
+                if let n = Int(resolve(item.text)) { s.exposed.append(Port(host: nil, container: n, line: item.line, file: file)) }
             }
             if let test = node["healthcheck"]?["test"] {
                 let words = list(test).map(\.text)
@@ -73,16 +77,13 @@ struct ComposeFile {
                 var m = out.services[i]
                 if let image = s.image { m.image = image }
                 for p in s.ports where !m.ports.contains(where: { $0.container == p.container && $0.host == p.host }) {
-                    var port = p
-                    port.line = p.line
-                    m.ports.append(port)
+                    m.ports.append(p)
                 }
                 m.exposed += s.exposed
                 if let h = s.health { m.health = h }
                 if let d = s.dependsOn { m.dependsOn = d }
                 if let p = s.profiles { m.profiles = p }
                 if let x = s.secrets { m.secrets = x }
-                if !s.ports.isEmpty { m.file = file.file }
                 out.services[i] = m
             }
         }

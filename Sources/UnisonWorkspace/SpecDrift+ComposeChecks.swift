@@ -27,6 +27,8 @@ extension SpecDrift {
         var specValue: String
         var specKey: String
         var line: Int
+        /// The file stating it, when not the service's own (a ports overlay).
+        var file: String? = nil
     }
 
     /// Differences between a compose service and the spec's service. `hostPorts`: compare the
@@ -50,16 +52,18 @@ extension SpecDrift {
             var specPorts = Set([s.port] + s.extraPorts)
             if let hp = s.healthPort, s.hostPort != nil || !c.ports.isEmpty { specPorts.insert(hp) }
             if !composePorts.contains(s.port) {
-                let line = (c.ports + c.exposed).first?.line ?? c.line
+                let first = (c.ports + c.exposed).first
                 out.append(.init(kind: .composePort, what: "container port", composeValue: composePorts.sorted().map(String.init).joined(separator: ", "),
-                                 specValue: String(s.port), specKey: "\(key).port", line: line))
+                                 specValue: String(s.port), specKey: "\(key).port", line: first?.line ?? c.line, file: first?.file))
             } else if full, let extra = composePorts.subtracting(specPorts).sorted().first {
-                let line = (c.ports + c.exposed).first { $0.container == extra }?.line ?? c.line
+                let port = (c.ports + c.exposed).first { $0.container == extra }
                 out.append(.init(kind: .composePort, what: "published port", composeValue: String(extra),
-                                 specValue: specPorts.sorted().map(String.init).joined(separator: ", "), specKey: "\(key).port", line: line))
+                                 specValue: specPorts.sorted().map(String.init).joined(separator: ", "), specKey: "\(key).port",
+                                 line: port?.line ?? c.line, file: port?.file))
             }
         }
-        if hostPorts {
+        // The host port of the service's own port (a container port that differs is reported above).
+        if hostPorts, c.ports.isEmpty || c.ports.contains(where: { $0.container == s.port }) {
             let mainHost = c.ports.first { $0.container == s.port }
             let composeHost = mainHost?.host
             if composeHost != s.hostPort, mainHost != nil || s.hostPort != nil {
@@ -120,8 +124,8 @@ extension SpecDrift {
             }
             for d in compare(c, s, hostPorts: true, full: true) {
                 out.append(Drift(d.kind, repo: repo,
-                                 "service '\(s.name)': \(compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
-                                 spec: specLocation(d.specKey), found: DriftLocation(file: compose.file, line: d.line)))
+                                 "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
+                                 spec: specLocation(d.specKey), found: DriftLocation(file: d.file ?? compose.file, line: d.line)))
             }
         }
         for s in spec.services where compose.service(s.name) == nil {
@@ -142,15 +146,15 @@ extension SpecDrift {
             let platformService = platform?.service(c.name)
             let platformDiffs = platformService.map { compare($0, s, hostPorts: false, full: false).map(\.kind) } ?? []
             for d in compare(c, s, hostPorts: false, full: false) {
-                let found = DriftLocation(file: compose.file, line: d.line)
+                let found = DriftLocation(file: d.file ?? compose.file, line: d.line)
                 if let platformService, let platform, !platformDiffs.contains(d.kind) {
                     out.append(Drift(.reposDisagree, repo: repo,
-                                     "service '\(s.name)': \(compose.file) has \(d.what) \(d.composeValue); \(platform.file) and the spec have \(d.specValue)",
+                                     "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); \(platform.file) and the spec have \(d.specValue)",
                                      spec: specLocation(d.specKey), found: found,
                                      other: DriftLocation(file: platform.file, line: platformService.line)))
                 } else {
                     out.append(Drift(d.kind, repo: repo,
-                                     "service '\(s.name)': \(compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
+                                     "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
                                      spec: specLocation(d.specKey), found: found))
                 }
             }
