@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# assemble-workspace.sh DIR [MIRRORS]: lays out a UnisonOS workspace from local mirrors of the
+# assemble-workspace.sh [--heads] DIR [MIRRORS]: lays out a UnisonOS workspace from local mirrors of the
 # project-unisonOS repositories, without the network, for `unisonctl spec drift DIR` and
 # `unisonctl workspace check DIR` by hand.
 #
@@ -7,10 +7,14 @@
 # DIR becomes a clone of unison-workspace; each of its submodules is filled from its mirror at
 # the commit the workspace records (the mirror's default branch when that commit is missing),
 # and every other mirrored repo is cloned beside the submodules, as developers clone
-# unison-platform next to them. Nothing in DIR may exist beforehand.
+# unison-platform next to them. With --heads every submodule is at its mirror's default
+# branch instead (the repositories as they are now, rather than as the workspace pins them).
+# Nothing in DIR may exist beforehand.
 set -euo pipefail
 
-usage() { echo "usage: $0 DIR [MIRRORS]" >&2; exit 2; }
+usage() { echo "usage: $0 [--heads] DIR [MIRRORS]" >&2; exit 2; }
+heads=0
+if [ "${1:-}" = --heads ]; then heads=1; shift; fi
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 dir=$1
 mirrors=${2:-/work/.mirror}
@@ -43,7 +47,10 @@ while read -r key path; do
     continue
   fi
   git -C "$dir" config "submodule.$name.url" "$src"
-  if ! git -C "$dir" submodule update -q --init -- "$path" 2>/dev/null; then
+  if [ "$heads" = 1 ]; then
+    rm -rf "${dir:?}/$path"
+    git clone -q "$src" "$dir/$path"
+  elif ! git -C "$dir" submodule update -q --init -- "$path" 2>/dev/null; then
     # The recorded commit is not in the mirror: take the mirror's default branch instead.
     rm -rf "${dir:?}/$path" "$dir/.git/modules/$name"
     git clone -q "$src" "$dir/$path"

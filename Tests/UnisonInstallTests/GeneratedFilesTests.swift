@@ -94,6 +94,36 @@ struct GeneratedFilesTests {
         #expect(Set(secrets.keys) == Set(spec.installer.fileSecrets.map(\.name)))
     }
 
+    /// The bundle against the Compose Specification's JSON schema, as check-jsonschema vendors
+    /// it (no network): every target's placement of Ollama, and a broken file refused.
+    @Test("compose.yaml validates against the compose-spec JSON schema (check-jsonschema)", arguments: [OllamaPlacement.host, .container])
+    func composeSpecSchema(ollama: OllamaPlacement) throws {
+        let dir = try Fixture.tempDir("compose-schema")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = try Fixture.spec()
+        let plan = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .docker, ollama: ollama))
+        guard case let .writeFile(_, data, _, _, _)? = plan.operations.first(where: { $0.path == "/opt/unison-platform/compose.yaml" }) else {
+            Issue.record("no compose file"); return
+        }
+        let file = dir.appendingPathComponent("compose.yaml")
+        try data.write(to: file)
+        let result = try Fixture.run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", file.path])
+        #expect(result.status == 0, "\(result.stdoutString)\(result.stderrString)")
+        // The env file picks the profile and where the services reach Ollama.
+        guard case let .generateSecrets(_, template, _, _, _)? = plan.operations.first(where: { $0.path == "/etc/unison/platform.env" }) else {
+            Issue.record("no env file"); return
+        }
+        #expect(EnvFile.value(of: "COMPOSE_PROFILES", in: template) == (ollama == .container ? "ollama" : ""))
+        #expect(EnvFile.value(of: "OLLAMA_BASE_URL", in: template)
+                == (ollama == .container ? "http://ollama:11434" : "http://host.docker.internal:11434"))
+        #expect(EnvFile.value(of: "UNISON_KEYS_DIR", in: template) == "/var/lib/unison/keys")
+        // The same tool refuses a file the schema does not allow (the check is real).
+        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "    restart: \"unless-stopped\"", with: "    restart: [1]")
+        try Data(text.utf8).write(to: file)
+        let bad = try Fixture.run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", file.path])
+        #expect(bad.status != 0)
+    }
+
     @Test("YAML scalars that look like other types stay strings", arguments: [
         "yes", "no", "on", "off", "null", "~", "1.0", "0755", "2024-01-01", "a: b", "- x", "#hash", "quote\"d", "back\\slash",
         "tab\there", "multi\nline", "${VAR}", "",
