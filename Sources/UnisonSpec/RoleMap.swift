@@ -35,6 +35,17 @@ public enum RoleMap {
         if !others.isEmpty { out += "\nOther entry points:\n\n" + others.joined(separator: "\n") + "\n" }
         let notes = spec.repos.compactMap { repo in repo.note.map { "- **\(repo.name)**: \($0)" } }
         if !notes.isEmpty { out += "\n## Notes\n\n" + notes.joined(separator: "\n") + "\n" }
+        if let docs = spec.repos.first(where: { $0.role == .docs && $0.status != .deprecated }) {
+            let base = "https://github.com/\(spec.platform.org)/\(docs.name)/blob/\(docs.defaultBranch)"
+            out += "\n## Canonical documents\n\nThis table is generated from the spec; the prose the repositories follow lives in \(docs.name):\n\n"
+            for (title, path) in [("Repository roles", "dev/unison-repo-roles.md"), ("Repository map", "dev/unison-repo-map.md"),
+                                  ("Compatibility matrix", "dev/compatibility-matrix.md"),
+                                  ("Release and branching", "dev/release-and-branching.md"),
+                                  ("Hardware deployment guide", "dev/hardware-deployment-guide.md"),
+                                  ("Developer guide", "dev/developer-guide.md")] {
+                out += "- [\(title)](\(base)/\(path))\n"
+            }
+        }
         out += "\n## Roles\n\n"
         let described: [(RepoRole, String)] = [
             (.workspace, "the meta repository; checks out every other repo as a submodule"),

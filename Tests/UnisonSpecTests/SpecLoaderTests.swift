@@ -236,6 +236,10 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         ("host-port-clash", [(16, 11, "service 'postgres' publishes host port 5432, already published by 'auth'")]),
         ("bad-file-secret-mode", [(32, 49, "spec.installer.fileSecrets[0].mode '0644' must be 0400 or 0600")]),
         ("bad-model-pack-requires", [(25, 82, "requires: 'speech' is not NAME@VERSION")]),
+        ("bad-extra-hosts", [(13, 18, "spec.services[0].extraHosts: 'host.docker.internal' is not HOST:ADDRESS")]),
+        ("bad-dockerfile-path", [(8, 17, "spec.repos[0].dockerfile '../Dockerfile' must be a path inside the repo")]),
+        ("health-check-conflict", [(13, 18, "service 'auth' has healthCheck: false and a health check")]),
+        ("bad-ollama-placement", [(29, 43, "spec.targets.wsl.ollama 'remote' is not one of: host, container")]),
         ("several-at-once", [(5, 3, "unknown key 'colour'"), (14, 17, "unknown service 'postgress'"),
                              (30, 28, "unknown model pack 'heavy'")]),
     ]
