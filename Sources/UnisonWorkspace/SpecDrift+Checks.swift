@@ -42,7 +42,8 @@ extension SpecDrift {
     // MARK: workflows
 
     /// Image names published by the repo's workflows: `image_name:` of unison-platform's
-    /// reusable build, and `ghcr.io/<org>/<name>` or `ghcr.io/${{ github.repository }}` tags.
+    /// reusable build, and `ghcr.io/<org>/<name>`, `ghcr.io/${{ github.repository_owner }}/<name>`
+    /// or `ghcr.io/${{ github.repository }}` references.
     /// A workflow whose jobs are switched off (`if: false`) publishes nothing.
     func checkWorkflows(_ repo: Repo, _ dir: URL) -> [Drift] {
         let workflows = dir.appendingPathComponent(".github/workflows")
@@ -77,7 +78,7 @@ extension SpecDrift {
             if !value.isEmpty, !value.contains("${{") { out.append(value.lowercased()) }
         }
         let lower = t.lowercased()
-        for prefix in ["ghcr.io/\(org.lowercased())/", "ghcr.io/${{ github.repository }}"] {
+        for prefix in ["ghcr.io/\(org.lowercased())/", "ghcr.io/${{ github.repository_owner }}/", "ghcr.io/${{ github.repository }}"] {
             var rest = Substring(lower)
             while let r = rest.range(of: prefix) {
                 let after = rest[r.upperBound...]

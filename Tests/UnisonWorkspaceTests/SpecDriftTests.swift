@@ -338,6 +338,17 @@ enum DriftFixture {
         #expect(p.host == host && p.container == container)
     }
 
+    @Test func publishedImageNames() {
+        #expect(SpecDrift.publishedImages(in: "image_name: unison-auth", org: "project-unisonos", repo: "r") == ["unison-auth"])
+        #expect(SpecDrift.publishedImages(in: "IMAGE: ghcr.io/${{ github.repository_owner }}/unison-platform:${{ inputs.tag }}",
+                                          org: "project-unisonos", repo: "r") == ["unison-platform"])
+        #expect(SpecDrift.publishedImages(in: "- ghcr.io/${{ github.repository }}:latest", org: "project-unisonos", repo: "unison-actuation")
+                == ["unison-actuation"])
+        #expect(SpecDrift.publishedImages(in: "tags: ghcr.io/project-unisonOS/unison-common-wheel:latest", org: "project-unisonos", repo: "r")
+                == ["unison-common-wheel"])
+        #expect(SpecDrift.publishedImages(in: "image_name: ${{ inputs.image_name }}", org: "project-unisonos", repo: "r").isEmpty)
+    }
+
     @Test func dockerfileFactsFollowTheLastStage() {
         let facts = DockerfileFacts.parse(DriftFixture.authDockerfile)
         #expect(facts.exposed.map(\.port) == [8088] && facts.exposed.first?.line == 6)
