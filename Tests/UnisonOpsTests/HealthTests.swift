@@ -48,6 +48,31 @@ struct HealthTests {
         #expect(report.services.first?.url == "http://127.0.0.1:\(servers.ports["ok"]!)/healthz")
     }
 
+    /// The host side of a published port is polled (auth: 8083 → 8088 in unison-platform's
+    /// compose); services of profiles the env file does not turn on, workers without a health
+    /// check, and unpublished services (asked of Docker) are not polled over HTTP.
+    @Test("host ports are polled; off-profile services and workers are skipped; unpublished ones go to Docker")
+    func hostPortsAndProfiles() throws {
+        let servers = try HealthServers(["ok"])
+        defer { servers.stop() }
+        let text = OpsFixture.specText(services: [("web", 1, "/health", nil), ("vdi", 2, "/readyz", nil),
+                                                  ("worker", 3, nil, nil), ("inner", 4, "/health", nil)])
+            .replacingOccurrences(of: "    port: 1\n", with: "    port: 1\n    hostPort: \(servers.ports["ok"]!)\n")
+            .replacingOccurrences(of: "    port: 2\n", with: "    port: 2\n    profiles: [vdi]\n")
+            .replacingOccurrences(of: "    port: 3\n", with: "    port: 3\n    publish: false\n    healthCheck: false\n")
+            .replacingOccurrences(of: "    port: 4\n", with: "    port: 4\n    publish: false\n")
+        let spec = try OpsFixture.spec(text)
+        let checker = HealthChecker(spec: spec, requestTimeout: 2, activeProfiles: [])
+        #expect(checker.checkedServices.map(\.name) == ["web", "inner"])
+        let report = checker.checkOnce()
+        let byName = Dictionary(uniqueKeysWithValues: report.services.map { ($0.name, $0) })
+        #expect(byName["web"]?.state == .healthy)
+        #expect(byName["web"]?.url == "http://127.0.0.1:\(servers.ports["ok"]!)/health")
+        #expect(byName["inner"]?.url == nil && byName["inner"]?.state == .unknown, "\(String(describing: byName["inner"]))")
+        #expect(HealthChecker(spec: spec, activeProfiles: ["vdi"]).checkedServices.map(\.name) == ["web", "vdi", "inner"])
+        #expect(HealthChecker(spec: spec).checkedServices.map(\.name) == ["web", "vdi", "inner"])
+    }
+
     @Test("--wait polls until a recovering service is healthy")
     func waitRecovers() throws {
         let servers = try HealthServers(["flaky"])

@@ -87,7 +87,7 @@ struct StackControlTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let envPath = root.path + "/etc/unison/platform.env"
         var text = try String(contentsOfFile: envPath, encoding: .utf8)
-        text = text.split(separator: "\n").map { $0.hasPrefix("REDIS_PASSWORD=") ? "REDIS_PASSWORD=redis" : String($0) }.joined(separator: "\n") + "\n"
+        text = text.split(separator: "\n").map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: envPath))
         let runner = FakeRunner.withDocker
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
@@ -95,7 +95,7 @@ struct StackControlTests {
             _ = try control.perform(.start)
             Issue.record("started with a development secret")
         } catch let error as OpsError {
-            #expect(error.description.contains("REDIS_PASSWORD is a known development value"))
+            #expect(error.description.contains("POSTGRES_PASSWORD is a known development value"))
         }
         #expect(!runner.commands.contains { $0.contains("up") })
         #expect(try control.perform(.stop).steps.count == 1)

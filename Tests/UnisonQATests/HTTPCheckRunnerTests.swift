@@ -197,9 +197,10 @@ struct HTTPCheckRunnerTests {
         var spec = spec
         let i = try #require(spec.services.firstIndex { $0.name == "orchestrator" })
         spec.services[i].port = server.port
+        spec.services[i].hostPort = server.port
         spec.qa.smoke = [specCheck(name: "a", service: "orchestrator", method: "GET", path: "/health", body: nil, expect: 200),
                          specCheck(name: "b", service: "orchestrator", method: "GET", path: "/status/201", body: nil, expect: 201),
-                         specCheck(name: "c", service: "nats", method: "GET", path: "/healthz", body: nil, expect: 200)]
+                         specCheck(name: "c", service: "nats", method: "GET", path: "/varz", body: nil, expect: 200)]
         let report = try HTTPCheckRunner.run(spec: spec, suite: .smoke, only: ["b", "a"], options: smoke())
         #expect(report.checks.map(\.name) == ["a", "b"], "the spec's order, not --only's")
         #expect(report.passed, "\(report.checks.map(\.message))")

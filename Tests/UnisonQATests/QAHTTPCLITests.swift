@@ -26,7 +26,7 @@ private struct CLISpec {
             - {name: after, service: orchestrator, path: /health, expect: 200}
 
         """
-        let text = try QAFixtures.specText(qa: qa, replacing: [("    port: 8080\n", "    port: \(port)\n")])
+        let text = try QAFixtures.specText(qa: qa, replacing: [("    hostPort: 8090\n", "    hostPort: \(port)\n")])
         try text.write(to: spec, atomically: true, encoding: .utf8)
     }
 

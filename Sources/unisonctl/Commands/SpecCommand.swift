@@ -7,7 +7,7 @@ struct SpecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spec",
         abstract: "Validate and show the platform spec (unison.yaml).",
-        subcommands: [Validate.self, Show.self]
+        subcommands: [Validate.self, Show.self, Drift.self]
     )
 
     struct Validate: AsyncParsableCommand {
@@ -75,17 +75,26 @@ enum SpecSummary {
         for s in spec.allServices {
             let health = s.health ?? s.healthCommand.map { "cmd: \($0)" } ?? "-"
             let deps = s.dependsOn.isEmpty ? "" : "  <- " + s.dependsOn.joined(separator: ", ")
-            lines.append("  \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.image)  :\(s.port) \(health)\(deps)")
+            // host port -> the image's port ("-" when only the stack reaches it)
+            let ports = "\(s.hostPort.map(String.init) ?? "-")->\(s.port)"
+            let profiles = s.profiles.isEmpty ? "" : "  [" + s.profiles.joined(separator: ",") + "]"
+            lines.append("  \(s.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(s.image)  \(ports) \(health)\(profiles)\(deps)")
         }
         lines.append("")
         lines.append("channels: " + spec.channels.map { "\($0.name) (\($0.tags.count) tag rules)" }.joined(separator: ", "))
-        lines.append("model packs: " + spec.models.packs.map { "\($0.name) [\($0.preload.joined(separator: ", "))] ram>=\($0.minRam) disk>=\($0.minDisk)" }.joined(separator: "; "))
+        lines.append("model packs: " + spec.models.packs.map {
+            "\($0.name)\($0.profile.map { " (\($0))" } ?? "") [\($0.preload.joined(separator: ", "))] ram>=\($0.minRam) disk>=\($0.minDisk)"
+        }.joined(separator: "; "))
         var targets: [String] = []
         if let t = spec.targets.wsl { targets.append("wsl (\(t.formats.joined(separator: ",")), base \(t.base), models \(t.models))") }
         if let t = spec.targets.vm { targets.append("vm (\(t.formats.joined(separator: ",")), \(t.diskSize), base \(t.base), models \(t.models))") }
         if let t = spec.targets.iso { targets.append("iso (\(t.firmware.joined(separator: "+")), base \(t.base), models \(t.models))") }
         lines.append("targets: " + targets.joined(separator: "; "))
-        lines.append("installer: \(spec.installer.prefix), env \(spec.installer.envFile), unit \(spec.installer.unit)")
+        lines.append("installer: \(spec.installer.prefix), env \(spec.installer.envFile), unit \(spec.installer.unit), "
+                     + "keys \(spec.installer.keysDir), Ollama on the \(spec.installer.ollama.rawValue)")
+        lines.append("repos: \(spec.repos.count) (" + RepoStatus.allCases.map { status in
+            "\(spec.repos.filter { $0.status == status }.count) \(status.rawValue)"
+        }.joined(separator: ", ") + ")")
         lines.append("telemetry: \(spec.telemetry.enabled ? "on" : "off")")
         return lines.joined(separator: "\n")
     }
