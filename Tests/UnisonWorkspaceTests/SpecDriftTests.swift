@@ -206,7 +206,7 @@ enum DriftFixture {
     }
 }
 
-@Suite struct SpecDriftTests {
+@Suite(.tags(.interop)) struct SpecDriftTests {
     @Test func cleanWorkspaceHasNoDrift() throws {
         let (ws, specURL) = try DriftFixture.make()
         defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
@@ -328,7 +328,7 @@ enum DriftFixture {
     }
 }
 
-@Suite struct SpecDriftParsingTests {
+@Suite(.tags(.unit)) struct SpecDriftParsingTests {
     @Test(arguments: [
         ("${AUTH_HOST_PORT:-8083}:8088", 8083 as Int?, 8088), ("8096:8086", 8096, 8086), ("127.0.0.1:8083:8088", 8083, 8088),
         ("8080", nil, 8080), ("4317:4317/tcp", 4317, 4317), ("${PORT}:80", nil, 80),
