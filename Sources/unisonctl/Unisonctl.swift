@@ -30,6 +30,8 @@ struct Unisonctl: AsyncParsableCommand {
     /// Runs the command and maps failures onto the project's exit codes: 2 for usage and
     /// input errors (ArgumentParser's own usage errors included), 1 for failed checks.
     static func main() async {
+        // SIGINT/SIGTERM remove partial blobs and temporary directories before exiting.
+        TempPaths.installSignalHandlers()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
