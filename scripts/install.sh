@@ -14,6 +14,11 @@
 #           --mode M           native, docker or wsl (default: wsl inside WSL, else native)
 #           --prefix DIR       where unisonctl goes (default /usr/local/bin)
 #           --download-only    install unisonctl, do not run it
+#           --sha256 HEX       the binary's SHA-256 from a source you trust (release notes,
+#                              your own mirror); also UNISON_INSTALL_SHA256. Without it the only
+#                              check is SHA256SUMS from the same server as the binary, which
+#                              catches a broken download but not a replaced release: a warning
+#                              says so. (Signature verification is planned.)
 # Environment: UNISON_RELEASE_URL  base URL of the release assets, holding one directory per
 #              release tag (v<version>/, and stable/, beta/, edge-main/ with a VERSION file);
 #              default https://github.com/project-unisonos/unison-platform/releases/download
@@ -30,6 +35,7 @@ unison_install() {
     mode=""
     prefix="/usr/local/bin"
     run_install=1
+    pinned=${UNISON_INSTALL_SHA256:-}
     osrelease=${UNISON_OSRELEASE_FILE:-/proc/sys/kernel/osrelease}
 
     say() { printf 'unison-install: %s\n' "$*" >&2; }
@@ -51,8 +57,10 @@ unison_install() {
         --prefix) [ $# -ge 2 ] || die "--prefix needs a value"; prefix=$2; shift 2 ;;
         --prefix=*) prefix=${1#*=}; shift ;;
         --download-only) run_install=0; shift ;;
+        --sha256) [ $# -ge 2 ] || die "--sha256 needs a value"; pinned=$2; shift 2 ;;
+        --sha256=*) pinned=${1#*=}; shift ;;
         -h | --help)
-            sed -n '2,25p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//' >&2 || true
+            sed -n '2,24p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//' >&2 || true
             exit 0
             ;;
         *)
@@ -63,6 +71,12 @@ unison_install() {
         esac
     done
 
+    pinned=$(printf '%s' "$pinned" | tr 'A-F' 'a-f')
+    case $pinned in
+    '') ;;
+    *[!0-9a-f]*) die "--sha256 '$pinned' is not a SHA-256 in hex" ;;
+    *) [ ${#pinned} -eq 64 ] || die "--sha256 '$pinned' is not 64 hex digits" ;;
+    esac
     case $channel in
     stable | beta | nightly) ;;
     *) die "unknown channel '$channel' (stable, beta or nightly)" ;;
@@ -145,7 +159,13 @@ unison_install() {
     if [ "$actual" != "$expected" ]; then
         die "checksum mismatch for $asset: expected $expected, got $actual; the download was not run"
     fi
-    say "verified $asset sha256:$actual"
+    if [ -n "$pinned" ]; then
+        [ "$actual" = "$pinned" ] || die "$asset has sha256 $actual, not the pinned $pinned: refusing to install it"
+        say "verified $asset sha256:$actual (pinned)"
+    else
+        say "verified $asset sha256:$actual"
+        say "warning: $sums comes from the same server as $asset; pin the binary with --sha256 HEX from a source you trust"
+    fi
 
     # The platform spec of the release, when it ships one, verified the same way.
     spec_expected=$(expected_for "$spec")

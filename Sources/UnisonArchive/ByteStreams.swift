@@ -29,16 +29,20 @@ extension ByteSink {
 extension ByteSource {
     /// Reads exactly `count` bytes, or fewer only at the end of the stream.
     public func readFully(_ count: Int) throws -> Data {
-        var out = Data(count: count)
+        // Grows as bytes arrive instead of allocating `count` up front: a size read from
+        // hostile input must not turn into a huge allocation before the stream runs dry.
+        let step = 1 << 20
+        var out = Data(count: min(max(0, count), step))
         var filled = 0
-        try out.withUnsafeMutableBytes { raw in
-            while filled < count {
-                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
-                if n == 0 { break }
-                filled += n
+        while filled < count {
+            if filled == out.count { out.count = min(count, out.count + max(step, out.count)) }
+            let n = try out.withUnsafeMutableBytes { raw in
+                try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
             }
+            if n == 0 { break }
+            filled += n
         }
-        if filled < count { out.removeSubrange(filled...) }
+        if filled < out.count { out.removeSubrange(filled...) }
         return out
     }
 

@@ -71,6 +71,10 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
 /// Call `next()` for each member; its content can be read with `readContent()` before the
 /// next call, or is skipped (by seeking when the source is a file).
 public final class TarReader {
+    /// The largest member accepted (1 PiB). Far above any real layer, and far enough below
+    /// Int64.max that offsets plus sizes plus padding cannot overflow.
+    public static let maxMemberSize: Int64 = 1 << 50
+
     private let source: ByteSource
     private let archiveName: String
     private var position: Int64 = 0
@@ -130,6 +134,10 @@ public final class TarReader {
             let rawName = String(decoding: header.fullName, as: UTF8.self)
             guard header.size >= 0 else {
                 throw TarError.badMember(archive: archiveName, member: rawName, offset: headerOffset, detail: "negative size")
+            }
+            guard header.size <= Self.maxMemberSize else {
+                throw TarError.badMember(archive: archiveName, member: rawName, offset: headerOffset,
+                                         detail: "size \(header.size) is above the 2^50-byte limit")
             }
             switch header.typeflag {
             case UInt8(ascii: "x"), UInt8(ascii: "g"):
@@ -202,7 +210,14 @@ public final class TarReader {
             switch key {
             case "path": nameBytes = value
             case "linkpath": linkBytes = value
-            case "size": size = try number(Int64.self)
+            case "size":
+                // Checked here, before any arithmetic: a PAX size is free text (negative,
+                // 2^63-1, or beyond Int64 are all possible in hostile input).
+                size = try number(Int64.self)
+                guard size >= 0, size <= Self.maxMemberSize else {
+                    throw TarError.badPAX(archive: archiveName, member: fallbackName, offset: headerOffset,
+                                          detail: "size=\(text) is outside 0...2^50")
+                }
             case "uid": uid = try number(UInt64.self)
             case "gid": gid = try number(UInt64.self)
             case "mtime": mtime = try number(Int64.self)

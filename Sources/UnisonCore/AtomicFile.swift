@@ -1,17 +1,49 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes outputs so that an interrupted run never leaves a partial file at the final path:
 /// the content goes to a hidden temporary name in the same directory and is renamed into place.
+///
+/// Files are created with their final mode from the first byte: `write(_:to:permissions:)`
+/// creates the temporary file itself with `O_CREAT | O_EXCL | O_NOFOLLOW` and that mode (so a
+/// secret is never readable by others, not even while it is written, and a planted symlink
+/// is never followed); the closure form does the same before handing the name over whenever
+/// the mode gives the group and others nothing (a secret, such as a diag bundle).
 public enum AtomicFile {
-    /// A temporary path beside `destination` (same directory, so rename is atomic).
+    /// A temporary path beside `destination` (same directory, so rename is atomic), registered
+    /// with `TempPaths` so that SIGINT/SIGTERM removes it.
     public static func temporaryURL(for destination: URL) -> URL {
         let dir = destination.deletingLastPathComponent()
-        return dir.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let url = dir.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+        TempPaths.register(url)
+        return url
     }
 
     public static func write(_ data: Data, to destination: URL, permissions: Int? = nil) throws {
-        try write(to: destination, permissions: permissions) { tmp in
-            try data.write(to: tmp)
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let tmp = temporaryURL(for: destination)
+        defer { TempPaths.unregister(tmp) }
+        do {
+            let fd = try createExclusive(tmp, mode: permissions ?? 0o644, exactMode: permissions != nil)
+            defer { close(fd) }
+            try data.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw failure(tmp, errno)
+                    }
+                    offset += n
+                }
+            }
+            try commit(tmp, to: destination)
+        } catch {
+            unlink(tmp.path)
+            throw error
         }
     }
 
@@ -21,18 +53,40 @@ public enum AtomicFile {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = temporaryURL(for: destination)
+        defer { TempPaths.unregister(tmp) }
         do {
+            if let permissions, permissions & 0o077 == 0 {
+                close(try createExclusive(tmp, mode: permissions, exactMode: true))
+            }
             try body(tmp)
             if let permissions {
                 try fm.setAttributes([.posixPermissions: permissions], ofItemAtPath: tmp.path)
             }
-            if rename(tmp.path, destination.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path,
-                                                               NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
+            try commit(tmp, to: destination)
         } catch {
             try? fm.removeItem(at: tmp)
             throw error
         }
+    }
+
+    /// Creates `url` (which must not exist; a symlink there is not followed) with `mode`; with
+    /// `exactMode` the umask does not narrow it.
+    static func createExclusive(_ url: URL, mode: Int, exactMode: Bool) throws -> Int32 {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode & 0o7777))
+        guard fd >= 0 else { throw failure(url, errno) }
+        if exactMode, fchmod(fd, mode_t(mode & 0o7777)) != 0 {
+            let code = errno
+            close(fd)
+            throw failure(url, code)
+        }
+        return fd
+    }
+
+    private static func commit(_ tmp: URL, to destination: URL) throws {
+        if rename(tmp.path, destination.path) != 0 { throw failure(destination, errno) }
+    }
+
+    private static func failure(_ url: URL, _ code: Int32) -> CocoaError {
+        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: String(cString: strerror(code))])
     }
 }

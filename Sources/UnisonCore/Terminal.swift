@@ -11,6 +11,24 @@ public enum Terminal {
 
     public enum Color: String, Sendable { case red = "31", green = "32", yellow = "33", bold = "1", dim = "2" }
 
+    /// `text` safe to print: control characters (ESC, CR, BEL, backspace, C1 controls, DEL…)
+    /// written as `\x1b` or `\u{9b}`, so text that came from a server, a registry or a file
+    /// cannot move the cursor, retitle the window or hide what was printed. Newlines and tabs
+    /// are kept.
+    public static func escapingControls(_ text: String) -> String {
+        func bad(_ s: Unicode.Scalar) -> Bool {
+            (s.value < 0x20 && s != "\n" && s != "\t") || (0x7f...0x9f).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+        }
+        guard text.unicodeScalars.contains(where: bad) else { return text }
+        var out = ""
+        for s in text.unicodeScalars {
+            if !bad(s) { out.unicodeScalars.append(s) }
+            else if s.value < 0x100 { out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16) }
+            else { out += "\\u{\(String(s.value, radix: 16))}" }
+        }
+        return out
+    }
+
     public static func paint(_ text: String, _ color: Color, enabled: Bool = Terminal.colorEnabled) -> String {
         enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
     }

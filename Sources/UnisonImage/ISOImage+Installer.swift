@@ -117,8 +117,8 @@ public enum ISOInstaller {
         try t.addFile("etc/unisonos-installer.conf", """
             # Written by unisonctl image build iso: which medium this installer belongs to.
             UNISONOS_ID=\(installID)
-            UNISONOS_VERSION=\(version)
-            UNISONOS_TITLE='\(title.replacingOccurrences(of: "'", with: ""))'
+            UNISONOS_VERSION=\(ShellQuote.quote(version))
+            UNISONOS_TITLE=\(ShellQuote.quote(title))
             MARKER_OK=\(okMarker)
             MARKER_FAILED=\(failedMarker)
 

@@ -143,6 +143,7 @@ public enum ISOImage {
             throw VMError.badVersion(options.version)
         }
         guard !options.firmware.isEmpty else { throw ISOError.noFirmware }
+        _ = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName)
         guard options.splitAbove >= 1 << 20, options.splitAbove < 1 << 32 else { throw ISOError.badSplitSize(options.splitAbove) }
         let fm = FileManager.default
         let isohybridMBR = options.isolinuxDir.appendingPathComponent("isohdpfx.bin")
@@ -233,12 +234,13 @@ public enum ISOImage {
         try initramfs.write(to: payloadDir.appendingPathComponent(ISOBoot.initrdName))
         try Data("""
             # Written by unisonctl image build iso; read by the installer's /init.
+            # Sourced as root: every value is one single-quoted word (data, never code).
             UNISONOS_ID=\(installID)
-            PAYLOAD_NAME=\(payload.name)
+            PAYLOAD_NAME=\(ShellQuote.quote(payload.name))
             PAYLOAD_BYTES=\(payload.size)
-            PAYLOAD_SHA256=\(payload.sha256)
+            PAYLOAD_SHA256=\(ShellQuote.quote(payload.sha256))
             PAYLOAD_COMPRESSION=gzip
-            PAYLOAD_PARTS="\(payload.parts.map(\.name).joined(separator: " "))"
+            PAYLOAD_PARTS=\(ShellQuote.quote(payload.parts.map(\.name).joined(separator: " ")))
 
             """.utf8).write(to: payloadDir.appendingPathComponent("install.conf"))
         try Data(payload.parts.map { "\($0.sha256)  \($0.name)\n" }.joined().utf8)
@@ -268,7 +270,7 @@ public enum ISOImage {
         try normalizeTimes(staging, epoch: options.epoch)
 
         // Assemble.
-        let destination = options.outputDirectory.appendingPathComponent(options.artifactName)
+        let destination = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName)
         status?("xorriso: writing \(destination.path)")
         try await VMImage.writeAtomically(destination) { tmp in
             let args = ISOBoot.xorrisoArguments(staging: staging, output: tmp, volumeID: volumeID, firmware: options.firmware,

@@ -38,9 +38,7 @@ public enum RootfsBuilder {
 
     /// A private working directory for one build (spooled layers), removed by the caller.
     public static func makeWorkDir(label: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
+        try TempPaths.makeDirectory(prefix: "unisonctl-\(label)")
     }
 
     /// Paths of the tree whose last component matches a shell-style `*` pattern, below `dir`.

@@ -125,6 +125,7 @@ public enum VMImage {
             throw VMError.badVersion(options.version)
         }
         guard !options.formats.isEmpty else { throw VMError.noFormats }
+        for format in options.formats { _ = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName(format)) }
         guard options.diskSize % mib == 0 else {
             throw VMError.badDiskSize(options.diskSize, reason: "must be a multiple of 1 MiB")
         }
@@ -189,7 +190,7 @@ public enum VMImage {
 
         var artifacts: [VMArtifact] = []
         for format in options.formats {
-            let destination = options.outputDirectory.appendingPathComponent(options.artifactName(format))
+            let destination = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName(format))
             let encoder: any DiskEncoder = switch format {
             case .raw: RawEncoder()
             case .qcow2: Qcow2Encoder()

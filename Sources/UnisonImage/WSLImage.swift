@@ -97,6 +97,7 @@ public enum WSLImage {
             throw WSLError.badVersion(options.version)
         }
         try options.distribution.validate()
+        for format in WSLFormat.allCases { _ = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName(format)) }
         let workDir = try RootfsBuilder.makeWorkDir(label: "wsl")
         defer { try? FileManager.default.removeItem(at: workDir) }
 
@@ -110,7 +111,7 @@ public enum WSLImage {
         guard problems.isEmpty else { throw WSLError.requirementsNotMet(problems) }
 
         let formats = options.formats.isEmpty ? WSLFormat.allCases : options.formats
-        let primary = options.outputDirectory.appendingPathComponent(options.artifactName(formats[0]))
+        let primary = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName(formats[0]))
         status?("writing \(primary.path)")
         let progress = reporter("writing \(primary.lastPathComponent)", tree.contentSize)
         try TarArchive.write(tree, to: primary, options: .init(
@@ -123,7 +124,7 @@ public enum WSLImage {
         artifacts.append(WSLArtifact(name: primary.lastPathComponent, path: primary.path, sha256: hex, size: size))
         for format in formats.dropFirst() {
             // The same bytes under the other name, also renamed into place.
-            let copy = options.outputDirectory.appendingPathComponent(options.artifactName(format))
+            let copy = try ArtifactPath.destination(in: options.outputDirectory, name: options.artifactName(format))
             try AtomicFile.write(to: copy, permissions: 0o644) { tmp in
                 try FileManager.default.copyItem(at: primary, to: tmp)
             }

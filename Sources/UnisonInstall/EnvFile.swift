@@ -81,13 +81,39 @@ public enum EnvFile {
         # Settings
         """
         out += "\n"
-        for key in env.keys.sorted() { out += "\(key)=\(env[key]!)\n" }
+        // `spec validate` refuses bad keys and values with control characters; should one get
+        // here anyway it must not become a line of its own: such keys are left out and such
+        // values written as one double-quoted, escaped value.
+        for key in env.keys.sorted() where SpecCharacterRule.envKey.problem(key) == nil {
+            out += "\(key)=\(assignmentValue(env[key]!))\n"
+        }
         out += "\n# Secrets: \(placeholder) until generated (hex from the system's random source)\n"
         for secret in spec.installer.secrets {
             out += "# \(secret.name): \(secret.bytes) random bytes\n"
             out += "\(secret.name)=\(placeholder)\n"
         }
         return out
+    }
+
+    /// `value` as it is written after `KEY=`: as is, or double-quoted with `\n`, `\r`, `\t`,
+    /// `\\` and `\"` escapes (Compose's env-file syntax) when it holds a control character.
+    static func assignmentValue(_ value: String) -> String {
+        guard value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x2028 || $0.value == 0x2029 }) else {
+            return value
+        }
+        var out = "\""
+        for s in value.unicodeScalars {
+            switch s {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            default:
+                if s.value < 0x20 || s.value == 0x7f || s.value == 0x2028 || s.value == 0x2029 { out += " " } else { out.unicodeScalars.append(s) }
+            }
+        }
+        return out + "\""
     }
 
     /// Hex text of `bytes` random bytes from the system's cryptographically secure source.

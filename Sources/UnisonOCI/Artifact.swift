@@ -118,7 +118,7 @@ extension RegistryClient {
         let document = try ManifestDocument(image: manifest)
 
         let before = stats.snapshot
-        let total = layers.reduce(Int64(0)) { $0 + $1.size }
+        let total = try Descriptor.totalSize(layers, what: reference.description)
         let reporter = progress.map { ProgressReporter("push \(reference)", total: total, style: $0) }
         try await pushBlob(.data(Descriptor.emptyJSON), descriptor: .empty, to: repository)
         let pairs = Array(zip(files, layers))

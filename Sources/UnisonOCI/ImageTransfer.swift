@@ -120,12 +120,11 @@ extension RegistryClient {
         }
         try await collect(root, depth: 0)
 
-        let total = blobs.reduce(Int64(0)) { $0 + $1.size }
+        let total = try Descriptor.totalSize(blobs, what: src.label)
         let progress = options.progress.map { ProgressReporter("copy \(src.label)", total: total, style: $0) }
         let before = stats.snapshot
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-copy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = try TempPaths.makeDirectory(prefix: "unisonctl-copy")
+        defer { try? FileManager.default.removeItem(at: scratch); TempPaths.unregister(scratch) }
 
         let outcomes: [BlobPushOutcome]
         let destinationLabel: String

@@ -84,6 +84,46 @@ public struct Descriptor: Codable, Sendable, Hashable {
         self.artifactType = artifactType
     }
 
+    /// The largest size a descriptor may state (1 PiB): sizes come from manifests, which come
+    /// from anyone; bounding them here keeps every later offset and sum in range.
+    public static let maxSize: Int64 = 1 << 50
+
+    enum CodingKeys: String, CodingKey {
+        case mediaType, digest, size, urls, annotations, data, platform, artifactType
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mediaType = try c.decode(String.self, forKey: .mediaType)
+        digest = try c.decode(Digest.self, forKey: .digest)
+        size = try c.decode(Int64.self, forKey: .size)
+        guard size >= 0, size <= Self.maxSize else {
+            throw DecodingError.dataCorruptedError(forKey: .size, in: c,
+                                                   debugDescription: "size \(size) of \(digest) is outside 0...2^50")
+        }
+        urls = try c.decodeIfPresent([String].self, forKey: .urls)
+        annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
+        data = try c.decodeIfPresent(String.self, forKey: .data)
+        platform = try c.decodeIfPresent(Platform.self, forKey: .platform)
+        artifactType = try c.decodeIfPresent(String.self, forKey: .artifactType)
+    }
+
+    /// The sum of `descriptors`' sizes, or an error naming `what` when it does not fit Int64.
+    public static func totalSize(_ descriptors: some Sequence<Descriptor>, what: String) throws -> Int64 {
+        var total: Int64 = 0
+        for d in descriptors {
+            guard d.size >= 0 else {
+                throw OCIError.malformedManifest(reference: what, reason: "\(d.digest) has a negative size (\(d.size))")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(d.size)
+            guard !overflow else {
+                throw OCIError.malformedManifest(reference: what, reason: "the sizes of its blobs add up to more than 2^63-1 bytes")
+            }
+            total = sum
+        }
+        return total
+    }
+
     /// The empty JSON object `{}` as a descriptor: the config of artifacts without one.
     public static let empty = Descriptor(mediaType: MediaType.ociEmpty, digest: Digest.sha256(of: emptyJSON), size: 2)
     public static let emptyJSON = Data("{}".utf8)
@@ -225,7 +265,8 @@ public struct ManifestDocument: Sendable {
 
     static func describe(_ error: Error) -> String {
         switch error {
-        case let DecodingError.dataCorrupted(ctx): return "invalid JSON: \(ctx.debugDescription) at \(path(ctx.codingPath))"
+        case let DecodingError.dataCorrupted(ctx):
+            return ctx.codingPath.isEmpty ? "invalid JSON: \(ctx.debugDescription)" : "\(ctx.debugDescription) at \(path(ctx.codingPath))"
         case let DecodingError.keyNotFound(key, ctx): return "missing field '\(key.stringValue)' at \(path(ctx.codingPath))"
         case let DecodingError.typeMismatch(_, ctx): return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
         case let DecodingError.valueNotFound(_, ctx): return "missing value at \(path(ctx.codingPath))"

@@ -86,9 +86,17 @@ public struct ModelStore: Sendable {
                 report.models.append(entry)
                 continue
             }
+            do {
+                entry.bytes = try Descriptor.totalSize([manifest.config] + manifest.layers, what: url.path)
+            } catch {
+                entry.ok = false
+                report.problems.append(.init(model: name.description, kind: .corruptManifest, path: url.path, digest: nil,
+                                             detail: "not a readable manifest: \(error)"))
+                report.models.append(entry)
+                continue
+            }
             for descriptor in [manifest.config] + manifest.layers {
                 entry.blobs += 1
-                entry.bytes += descriptor.size
                 let kind: ModelStoreReport.Problem.Kind?
                 if let known = checked[descriptor.digest] {
                     kind = known

@@ -56,7 +56,7 @@ public struct ModelPuller: Sendable {
         }
         var seen = Set<Digest>()
         let blobs = ([manifest.config] + manifest.layers).filter { seen.insert($0.digest).inserted }
-        let total = blobs.reduce(Int64(0)) { $0 + $1.size }
+        let total = try Descriptor.totalSize(blobs, what: reference.description)
         let reporter = progress.map { ProgressReporter("pull \(model.shortName)", total: total, style: $0) }
         let outcomes = try await client.forEachBounded(blobs) { descriptor -> Int64? in
             if store.hasVerifiedBlob(descriptor) {

@@ -10,6 +10,7 @@
 //     Retry-After) and 5xx, waiting as `RetryPolicy` says;
 //   - turns any other unexpected status into `OCIError.registry` with the error body's codes.
 import Foundation
+import UnisonCore
 
 struct RegistryExchange: Sendable {
     var method: HTTPMethod
@@ -123,8 +124,9 @@ extension RegistryClient {
         let details = body.flatMap(RegistryErrorDetail.parse) ?? []
         var excerpt: String?
         if details.isEmpty, let body, !body.isEmpty {
-            let text = String(decoding: body.prefix(200), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+            // A server's words: terminal control sequences in them are escaped, never replayed.
+            let text = Terminal.escapingControls(String(decoding: body.prefix(200), as: UTF8.self)
+                .replacingOccurrences(of: "\n", with: " ")).trimmingCharacters(in: .whitespaces)
             excerpt = text.isEmpty ? nil : text
         }
         return .registry(status: status, what: exchange.what, reference: exchange.reference, errors: details, bodyExcerpt: excerpt)

@@ -152,7 +152,7 @@ public struct DiagBundle: Sendable {
         let url = try destination(name: name)
 
         var redaction = DiagRedaction(spec: control.spec)
-        if let env = try? String(contentsOfFile: control.hostPath(control.layout.envFile), encoding: .utf8) {
+        if case let .text(env) = DiagCollectors.readFile(root: control.root, hostPath: control.hostPath(control.layout.envFile)) {
             redaction.learn(envText: env)
         }
         let collectors = DiagCollectors(control: control, options: options, redaction: redaction)

@@ -31,7 +31,11 @@ struct DiagCollectors: Sendable {
 
     func text(_ s: String) -> Data { Data(s.utf8) }
 
-    func read(_ path: String) -> String? { try? String(contentsOfFile: control.hostPath(path), encoding: .utf8) }
+    /// The file's text when it could be read (no symlink followed; see `readFile`).
+    func read(_ path: String) -> String? {
+        if case let .text(t) = readFile(path) { return t }
+        return nil
+    }
 
     /// Runs a command and renders what it did; `missing` when its program is not installed.
     /// For real processes, coreutils `timeout` kills a command that outlives its share of the
@@ -89,8 +93,9 @@ struct DiagCollectors: Sendable {
         let installed = control.hostPath(layout.specCopy)
         let url = options.specFile ?? (FileManager.default.fileExists(atPath: installed) ? URL(fileURLWithPath: installed) : nil)
         var files: [(String, Data)] = []
-        if let url, let data = FileManager.default.contents(atPath: url.path) {
-            files.append(("spec/unison.yaml", redaction.scrub(data)))
+        if let url, case let .text(content) = Self.readFile(root: options.specFile == nil ? control.root : URL(fileURLWithPath: "/"),
+                                                             hostPath: url.path) {
+            files.append(("spec/unison.yaml", redaction.scrub(Data(content.utf8))))
         }
         if let json = try? JSONOutput.encoder().encode(spec) {
             files.append(("spec/spec.json", redaction.scrub(json)))
@@ -101,20 +106,24 @@ struct DiagCollectors: Sendable {
     func install() -> DiagCollector.Output {
         var files: [(String, Data)] = []
         var notes: [String] = []
-        if let env = read(layout.envFile) {
+        let envRead = readFile(layout.envFile)
+        if case let .text(env) = envRead {
             files.append(("install/platform.env.redacted", text(redaction.redactEnv(env))))
-            var st = stat()
-            if lstat(control.hostPath(layout.envFile), &st) == 0 {
-                files.append(("install/platform.env.stat", text("mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) uid \(st.st_uid) gid \(st.st_gid) size \(st.st_size)\n")))
-            }
-        } else {
-            notes.append("\(layout.envFile) does not exist")
+        } else if let note = envRead.note(layout.envFile) {
+            notes.append(note)
+        }
+        // The mode and owner say much about a failed start, and need no read permission.
+        var st = stat()
+        if lstat(control.hostPath(layout.envFile), &st) == 0 {
+            files.append(("install/platform.env.stat", text("mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) uid \(st.st_uid) gid \(st.st_gid) size \(st.st_size)\n")))
         }
         for (path, name) in [(layout.releaseRecord, "release.json"), (layout.firstBootStamp, "firstboot-state.json"),
                              (layout.composeFile, "compose.yaml"), (layout.manifest, "install-manifest.json")] {
-            if let content = read(path) { files.append(("install/\(name)", redaction.scrub(text(content)))) } else { notes.append("\(path) does not exist") }
+            let result = readFile(path)
+            if case let .text(content) = result { files.append(("install/\(name)", redaction.scrub(text(content)))) }
+            if let note = result.note(path) { notes.append(note) }
         }
-        if !notes.isEmpty { files.append(("install/missing.txt", text(notes.joined(separator: "\n") + "\n"))) }
+        if !notes.isEmpty { files.append(("install/not-collected.txt", text(notes.joined(separator: "\n") + "\n"))) }
         return .init(status: .ok, detail: notes.isEmpty ? nil : notes.joined(separator: "; "), files: files)
     }
 

@@ -91,7 +91,12 @@ public struct TelemetryStore: Sendable {
         self.clock = clock
     }
 
-    public var dir: URL { URL(fileURLWithPath: root.path == "/" ? spec.telemetry.dir : root.path + spec.telemetry.dir) }
+    /// `telemetry.dir` under the root. `spec validate` requires an absolute path; a relative
+    /// one is still taken from `/`, never from the working directory.
+    public var dir: URL {
+        let path = spec.telemetry.dir.hasPrefix("/") ? spec.telemetry.dir : "/" + spec.telemetry.dir
+        return URL(fileURLWithPath: root.path == "/" ? path : root.path + path)
+    }
     var settingsURL: URL { dir.appendingPathComponent("settings.json") }
 
     /// The fields both this code and the spec's allow-list know, in the spec's order.
@@ -142,11 +147,13 @@ public struct TelemetryStore: Sendable {
 
     // MARK: files
 
-    /// `events-YYYY-MM-DD.jsonl` files, by day.
+    /// `events-YYYY-MM-DD.jsonl` regular files, by day (symlinks are not events files).
     func eventFiles() -> [(day: String, url: URL)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         return names.compactMap { name in
             guard name.hasPrefix("events-"), name.hasSuffix(".jsonl") else { return nil }
+            var st = stat()
+            guard lstat(dir.appendingPathComponent(name).path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             let day = String(name.dropFirst(7).dropLast(6))
             guard Self.date(ofDay: day) != nil else { return nil }
             return (day, dir.appendingPathComponent(name))
@@ -205,8 +212,13 @@ public struct TelemetryStore: Sendable {
         do {
             try makeDir()
             let line = try event.jsonLine()
-            let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw TelemetryError.io(path: url.path, reason: String(cString: strerror(errno))) }
+            // Never through a symlink: a planted events file must not turn recording into a
+            // write to some other file.
+            let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else {
+                let code = errno
+                throw TelemetryError.io(path: url.path, reason: code == ELOOP ? "is a symbolic link; not followed" : String(cString: strerror(code)))
+            }
             defer { close(fd) }
             // One write(2) per line with O_APPEND: concurrent recorders never interleave a line.
             let n = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -18,7 +18,8 @@ public struct SpecDiagnostic: Sendable, Codable, Equatable, CustomStringConverti
 
     /// `unison.yaml:12:5: message (hint: …)`, the form editors and CI annotate from.
     public var description: String {
-        "\(file):\(line):\(column): \(message)" + (hint.map { " (hint: \($0))" } ?? "")
+        // One line whatever a value held: control characters in messages are escaped.
+        SpecCharacterRule.escapingControls("\(file):\(line):\(column): \(message)" + (hint.map { " (hint: \($0))" } ?? ""))
     }
 }
 

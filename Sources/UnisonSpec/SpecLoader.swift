@@ -13,12 +13,18 @@ public enum SpecLoader {
     public typealias ChannelRuleCheck = @Sendable (_ kind: ChannelRuleKind, _ line: String) -> String?
 
     public static func load(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
-        let text: String
+        let bytes: Data
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            bytes = try Data(contentsOf: url)
         } catch {
             throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
+        if let bad = SpecEncoding.firstInvalid(Array(bytes)) {
+            throw SpecError(diagnostics: [SpecDiagnostic(file: displayPath(url), line: bad.line, column: bad.column,
+                                                         message: "the spec is not UTF-8: invalid byte 0x\(String(bytes[bad.offset], radix: 16)) at offset \(bad.offset)",
+                                                         hint: "save the file as UTF-8")])
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         return try load(text: text, file: displayPath(url), ruleCheck: ruleCheck)
     }
 
@@ -37,6 +43,7 @@ public enum SpecLoader {
             throw SpecError(diagnostics: sink.sorted)
         }
         let spec = SectionReader(sink: sink).read(root)
+        SpecCharacterCheck(root: root, sink: sink).run()
         if let spec { SpecValidator(spec: spec, sink: sink, ruleCheck: ruleCheck).validate() }
         guard sink.diagnostics.isEmpty, let spec else { throw SpecError(diagnostics: sink.sorted) }
         return spec.spec

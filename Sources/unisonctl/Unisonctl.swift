@@ -32,6 +32,8 @@ struct Unisonctl: AsyncParsableCommand {
     /// input errors (ArgumentParser's own usage errors included), 1 for failed checks.
     static func main() async {
         ToolVersion.stamp(BuildInfo.version)
+        // SIGINT/SIGTERM remove partial blobs and temporary directories before exiting.
+        TempPaths.installSignalHandlers()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -162,6 +162,36 @@ struct InstallScriptTests {
         #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
     }
 
+    @Test("a pinned --sha256 is checked too: a release replaced together with its sums file is refused; without a pin a warning says the sums come from the same server")
+    func pinned() throws {
+        let release = try Self.release("pinned")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
+        let binary = release.assets.appendingPathComponent("v1.2.3/unisonctl-linux-\(Self.arch)")
+        let genuine = try Fixture.run(["sha256sum", binary.path]).stdoutString.split(separator: " ").first.map(String.init) ?? ""
+        #expect(genuine.count == 64)
+        let prefix = release.work.appendingPathComponent("bin")
+        // The pin matches: installed, and said so.
+        let ok = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path, "--download-only", "--sha256", genuine.uppercased()])
+        #expect(ok.status == 0, "\(ok.stderrString)")
+        #expect(ok.stderrString.contains("sha256:\(genuine) (pinned)") && !ok.stderrString.contains("warning"), "\(ok.stderrString)")
+        // Without a pin: installed with a warning.
+        let unpinned = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path, "--download-only"])
+        #expect(unpinned.status == 0 && unpinned.stderrString.contains("warning: SHA256SUMS-1.2.3.txt comes from the same server"), "\(unpinned.stderrString)")
+        // The server replaces the binary and rewrites its sums file to match: only the pin notices.
+        try FileManager.default.removeItem(at: prefix)
+        try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.work.appendingPathComponent("evil.log"))
+        let bad = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path], env: ["UNISON_INSTALL_SHA256": genuine])
+        #expect(bad.status != 0)
+        #expect(bad.stderrString.contains("not the pinned \(genuine)"), "\(bad.stderrString)")
+        #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))
+        #expect(!FileManager.default.fileExists(atPath: release.work.appendingPathComponent("evil.log").path))
+        // A pin that is not a SHA-256 is refused before any download.
+        let before = release.server.requests.count
+        #expect(try Self.runScript(release, ["--sha256", "xyz"]).status != 0)
+        #expect(release.server.requests.count == before)
+    }
+
     @Test("a binary the sums file does not list is refused")
     func unlisted() throws {
         let release = try Self.release("unlisted")

@@ -100,6 +100,17 @@ struct CredentialBindingTests {
         }
     }
 
+    @Test("terminal control sequences in a registry's error bodies are escaped, not replayed", arguments: ["escape", "escape-json"])
+    func escapedErrorBodies(repo: String) throws {
+        let hostile = try HostileRegistry()
+        defer { hostile.stop() }
+        let cli = try OCICLI.run(["oci", "ls", "\(hostile.host)/team/\(repo)", "--username", HostileRegistry.user, "--password-stdin",
+                                  "--retries", "1"], input: Data("\(HostileRegistry.password)\n".utf8))
+        #expect(cli.status != 0)
+        #expect(!cli.stderr.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x0d }, "\(cli.stderr.debugDescription)")
+        #expect(cli.stderr.contains("\\x1b"), "\(cli.stderr)")
+    }
+
     @Test("environment credentials go to UNISON_REGISTRY_HOST, else to the command's registry, else nowhere")
     func environmentScoped() {
         let env = ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p"]

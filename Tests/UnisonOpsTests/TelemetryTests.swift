@@ -67,6 +67,27 @@ struct TelemetryTests {
         #expect(try s.events().events.count == 2)
     }
 
+    @Test("a symlinked events file is neither written through nor read; a relative telemetry.dir is taken from /, not the working directory")
+    func symlinkedEventsFile() throws {
+        let root = try OpsFixture.tempDir("tm-link")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let s = try store(root)
+        _ = try s.setEnabled(true)
+        let target = root.appendingPathComponent("outside.txt")
+        try Data("host file\n".utf8).write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: s.dir.appendingPathComponent("events-2025-11-27.jsonl").path,
+                                                   withDestinationPath: target.path)
+        let error = try #require(throws: TelemetryError.self) { try s.record(event) }
+        #expect("\(error)".contains("symbolic link"), "\(error)")
+        #expect(try String(contentsOf: target, encoding: .utf8) == "host file\n")
+        #expect(try s.events().events.isEmpty)
+
+        var relative = try FieldFixture.spec()
+        relative.telemetry.dir = "var/lib/unison/telemetry"
+        let r = try store(root, spec: relative)
+        #expect(r.dir.path == root.path + "/var/lib/unison/telemetry")
+    }
+
     @Test("fields outside the allow-list and values outside their sets are refused", arguments: [
         (["hostname": "edge-01"], "not allowed"),
         (["ip": "10.0.0.1"], "not allowed"),

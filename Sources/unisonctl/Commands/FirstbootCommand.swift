@@ -42,7 +42,7 @@ struct FirstbootCommand: AsyncParsableCommand {
         let json = output.json
         let report = FirstBoot(spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
                                interval: interval, force: force,
-                               log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(line)\n".utf8)) } }).run()
+                               log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) } }).run()
         if json {
             try Output.json(report)
         } else if report.alreadyDone {

@@ -62,7 +62,8 @@ struct ImageBuildWSL: AsyncParsableCommand {
                                           outputDirectory: outDir, version: version)
         options.gzipLevel = level
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: work) }
+        TempPaths.register(work)
+        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
         let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .wsl, targetPack: spec.targets.wsl?.models,
                                                  version: options.version, epoch: options.epoch, workDir: work,
                                                  ollama: spec.targets.wsl?.ollama)

@@ -79,7 +79,8 @@ struct ImageBuildISO: AsyncParsableCommand {
         let epoch = SourceDateEpoch.current()
         let chosenVersion = version ?? spec.platform.version.description
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: work) }
+        TempPaths.register(work)
+        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
         // A payload given on the command line already holds the platform: no overlay to build.
         let overlay: any RootfsOverlay = payload != nil ? ClosureOverlay { _ in }
             : try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.iso?.models,

@@ -104,7 +104,8 @@ struct ImageBuildVM: AsyncParsableCommand {
         // The platform is installed by the same plan a host install runs; its first-boot unit
         // prints qa.boot.marker after multi-user.target.
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: work) }
+        TempPaths.register(work)
+        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
         let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.vm?.models,
                                                  version: options.version, epoch: options.epoch, workDir: work,
                                                  ollama: spec.targets.vm?.ollama)

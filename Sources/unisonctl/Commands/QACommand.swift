@@ -211,7 +211,7 @@ extension BootAccelerator: ExpressibleByArgument {}
 enum QAStatus {
     static let line: @Sendable (String) -> Void = { text in
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] == nil {
-            FileHandle.standardError.write(Data("qa: \(text)\n".utf8))
+            FileHandle.standardError.write(Data("qa: \(Terminal.escapingControls(text))\n".utf8))
         }
     }
 }

@@ -8,7 +8,9 @@ enum Output {
         print(try JSONOutput.string(value))
     }
 
-    static func line(_ text: String) { print(text) }
+    /// Text lines are printed with control characters escaped: much of what commands print
+    /// (tags, annotations, error bodies, log lines) comes from elsewhere.
+    static func line(_ text: String) { print(Terminal.escapingControls(text)) }
 }
 
 enum ErrorOutput {
@@ -20,12 +22,13 @@ enum ErrorOutput {
         case let spec as SpecError:
             let errorWord = Terminal.paint("error:", .red, enabled: Terminal.colorEnabled && Terminal.isTTY(STDERR_FILENO))
             text = spec.diagnostics.map { d in
-                "\(d.file):\(d.line):\(d.column): \(errorWord) \(d.message)" + (d.hint.map { "\n    hint: \($0)" } ?? "")
+                "\(Terminal.escapingControls(d.file)):\(d.line):\(d.column): \(errorWord) \(SpecCharacterRule.escapingControls(d.message))"
+                    + (d.hint.map { "\n    hint: \(SpecCharacterRule.escapingControls($0))" } ?? "")
             }.joined(separator: "\n") + "\n\(spec.diagnostics.count) problem\(spec.diagnostics.count == 1 ? "" : "s") in the spec"
         case let described as CustomStringConvertible:
-            text = "unisonctl: \(described.description)"
+            text = "unisonctl: \(Terminal.escapingControls(described.description))"
         default:
-            text = "unisonctl: \(error.localizedDescription)"
+            text = "unisonctl: \(Terminal.escapingControls(error.localizedDescription))"
         }
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

@@ -119,6 +119,12 @@ class Registry(Base):
         if self.command == "POST" and path.endswith("/blobs/uploads/"):
             loc = LOCATION.replace("COLLECTOR", str(PORTS["collector"])).replace("REGISTRY", str(PORTS["registry"]))
             return self.reply(202, [("Location", loc), ("Range", "0-0")])
+        if "/escape/" in path:
+            body = b'\x1b]0;owned\x07\x1b[2J\x1b[31mregistry says no\r\n'
+            return self.reply(400, [("Content-Type", "text/plain")], body)
+        if "/escape-json/" in path:
+            body = json.dumps({"errors": [{"code": "DENIED", "message": "\x1b[2Jcleared \x1b]0;title\x07"}]}).encode()
+            return self.reply(403, [("Content-Type", "application/json")], body)
         if path.startswith("/upload/"):
             return self.reply(201, [("Location", path)])
         return self.reply(404, [("Content-Type", "application/json")], b'{"errors":[{"code":"NAME_UNKNOWN","message":"x"}]}')

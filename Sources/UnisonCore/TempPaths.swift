@@ -1,0 +1,96 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Temporary files and directories that must not outlive the process: partial blobs
+/// (`.<name>.tmp-<pid>-…`, registered by `AtomicFile.temporaryURL`), build work directories
+/// and scratch space. Normal exits remove them where they are made (`defer`); on SIGINT or
+/// SIGTERM, once `installSignalHandlers()` has run, every path still registered is removed
+/// before the process exits with 128 + the signal number.
+///
+/// The signal handler itself only writes the signal number to a pipe (async-signal-safe); a
+/// thread waiting on that pipe does the removal with ordinary file APIs.
+public enum TempPaths {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths: Set<String> = []
+    nonisolated(unsafe) private static var installed = false
+
+    /// Adds `url` to what a signal removes (recursively for a directory).
+    public static func register(_ url: URL) {
+        lock.withLock { _ = paths.insert(url.path) }
+    }
+
+    /// Forgets `url` (it was renamed into place or removed).
+    public static func unregister(_ url: URL) {
+        lock.withLock { _ = paths.remove(url.path) }
+    }
+
+    /// What is registered now, sorted (for tests and diagnostics).
+    public static var registered: [String] { lock.withLock { paths.sorted() } }
+
+    /// A new private directory `<tmp>/<prefix>-<random>` (mode 0700), registered.
+    public static func makeDirectory(prefix: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        register(dir)
+        return dir
+    }
+
+    /// Removes every registered path now.
+    public static func removeAll() {
+        let list = lock.withLock { () -> [String] in
+            let l = paths.sorted()
+            paths.removeAll()
+            return l
+        }
+        // Deepest first, so a file inside a registered directory goes before the directory.
+        for path in list.sorted(by: { $0.count > $1.count }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Installs the SIGINT/SIGTERM handling once per process (the CLI does this at start).
+    public static func installSignalHandlers() {
+        let already = lock.withLock { () -> Bool in
+            defer { installed = true }
+            return installed
+        }
+        guard !already else { return }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        signalPipe = fds[1]
+        let reader = fds[0]
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(reader, &byte, 1)
+                if n == 1 { break }
+                if n < 0, errno == EINTR { continue }
+                return
+            }
+            removeAll()
+            _exit(128 + Int32(byte))
+        }
+        thread.name = "unisonctl-signals"
+        thread.start()
+        for sig in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                var b = UInt8(truncatingIfNeeded: sig)
+                _ = write(signalPipe, &b, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, nil)
+        }
+        // A parent may start us with these blocked (test runners do); they must arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+}
+
+nonisolated(unsafe) private var signalPipe: Int32 = -1
