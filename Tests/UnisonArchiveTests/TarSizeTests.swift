@@ -6,7 +6,7 @@ import UnisonCore
 /// Sizes read from an archive are checked before any arithmetic: PAX `size` records that are
 /// negative, 2^63-1 or beyond Int64, and header sizes above the member limit, are refused with
 /// the member's name and offset instead of trapping.
-@Suite("tar sizes from hostile input")
+@Suite("tar sizes from hostile input", .tags(.unit))
 struct TarSizeTests {
     static func members(_ raws: [HostileArchiveTests.Raw]) -> Data { HostileArchiveTests.archive(raws) }
 

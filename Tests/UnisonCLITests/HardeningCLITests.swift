@@ -3,7 +3,7 @@ import Testing
 
 /// Hostile input through the built binary: a clear error and exit status, and nothing left in
 /// the temporary directory or at the output path.
-@Suite("hardening (CLI)")
+@Suite("hardening (CLI)", .tags(.unit))
 struct HardeningCLITests {
     /// A tar whose one member has a PAX `size` record of `size`.
     static func paxTar(size: String) -> Data {

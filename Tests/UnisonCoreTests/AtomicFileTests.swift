@@ -4,7 +4,7 @@ import Testing
 
 /// Secret files exist with their final mode from the first byte, and temporary names are
 /// registered for removal on a signal.
-@Suite("atomic files and temporary paths")
+@Suite("atomic files and temporary paths", .tags(.unit))
 struct AtomicSecretFileTests {
     static func scratch() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString.prefix(8))")

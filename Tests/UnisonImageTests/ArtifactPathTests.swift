@@ -4,7 +4,7 @@ import UnisonCore
 @testable import UnisonImage
 
 /// Artifacts are written only directly inside --out, whatever platform.name or --version say.
-@Suite("artifacts stay inside --out")
+@Suite("artifacts stay inside --out", .tags(.unit))
 struct ArtifactPathTests {
     @Test("a name that is not one plain component is refused", arguments: [
         "../escape-wsl2-1.0.0.tar.gz", "a/b.tar.gz", "..", ".", "", ".hidden", "x\n.tar.gz", "a/../../b",

@@ -6,7 +6,7 @@ import UnisonSpec
 
 /// Spec values reach root-run scripts, units and the env file as data, never as code — even
 /// values `spec validate` would refuse (the generators do not rely on validation).
-@Suite("hostile spec values in generated files")
+@Suite("hostile spec values in generated files", .tags(.interop))
 struct HostileSpecValuesTests {
     /// A spec whose every generator-facing value tries to run `touch <pwn>`.
     static func hostileSpec(pwn: String) throws -> PlatformSpec {

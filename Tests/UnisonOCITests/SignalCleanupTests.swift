@@ -7,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("signals clean up temporary files", .serialized)
+@Suite("signals clean up temporary files", .serialized, .tags(.interop))
 struct SignalCleanupTests {
     static let server = #"""
 import hashlib, json, os, signal, sys, time

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import UnisonOCI
 
-@Suite("descriptor sizes from hostile manifests")
+@Suite("descriptor sizes from hostile manifests", .tags(.unit))
 struct SizeCheckTests {
     static let digest = "sha256:" + String(repeating: "a", count: 64)
 

@@ -8,7 +8,7 @@ import UnisonSpec
 /// A planted root with secrets everywhere — env keys named like secrets, short values, URL
 /// passwords, multi-line values, compose and spec literals, tokens and headers in logs, a
 /// symlink to a host file — checked against the extracted bundle with GNU tar and grep.
-@Suite("diag redaction against a planted root")
+@Suite("diag redaction against a planted root", .tags(.interop))
 struct DiagRedactionTests {
     func sh(_ command: String, cwd: URL) throws -> ProcessResult {
         try SystemProcessRunner().run(["/bin/sh", "-c", command], environment: nil, input: nil, workingDirectory: cwd)

@@ -4,7 +4,7 @@ import Testing
 
 /// Every spec field that reaches a file name, a shell script, a systemd unit or an env file
 /// refuses command substitution, quotes, newlines and `..` in `spec validate`, at the value.
-@Suite("spec character policy")
+@Suite("spec character policy", .tags(.unit))
 struct SpecCharacterTests {
     /// `minimal.yaml` with extra lines under `platform:` and with `installer:`, `qa:`,
     /// `telemetry:` and `models:` written out, so each field can be replaced.

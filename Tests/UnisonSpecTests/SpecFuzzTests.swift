@@ -4,7 +4,7 @@ import Testing
 
 /// A bounded randomized test of the spec loader: mutants of the shipped spec either load or
 /// give a SpecError with located diagnostics; none crashes, none gives another error.
-@Suite("spec loader, randomized")
+@Suite("spec loader, randomized", .tags(.unit))
 struct SpecFuzzTests {
     @Test("400 mutants of unison.yaml: a spec or a SpecError, never a crash")
     func mutants() throws {
