@@ -71,7 +71,7 @@ struct TelemetryTests {
         (["hostname": "edge-01"], "not allowed"),
         (["ip": "10.0.0.1"], "not allowed"),
         (["service_health": "great"], "is not one of ok, degraded, down"),
-        (["channel": "alpha"], "is not one of"),
+        (["channel": "canary"], "is not one of"),
         (["model_pack": "huge"], "is not one of"),
         (["platform_version": "0.5.0+build.7"], "X.Y.Z"),
         (["platform_version": "my laptop"], "X.Y.Z"),
