@@ -43,9 +43,13 @@ public struct StackControl: Sendable {
         systemdRunning && FileManager.default.fileExists(atPath: hostPath(layout.unitPath)) ? .systemd : .compose
     }
 
-    /// `docker compose` with the installed project's file, name and env file.
+    /// `docker compose` with the installed project's file, name and env file, plus a staged
+    /// update's override while one is staged (as unison-platform's unisonctl does).
     public var compose: [String] {
-        ["docker", "compose", "-f", hostPath(layout.composeFile), "-p", layout.composeProject, "--env-file", hostPath(layout.envFile)]
+        let staged = StagedUpdate(spec: spec, root: root).overridePath
+        let override = FileManager.default.fileExists(atPath: hostPath(staged)) ? ["-f", hostPath(staged)] : []
+        return ["docker", "compose", "-f", hostPath(layout.composeFile)] + override
+            + ["-p", layout.composeProject, "--env-file", hostPath(layout.envFile)]
     }
 
     /// The commands an action runs, in order, for a backend.

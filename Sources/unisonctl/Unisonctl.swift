@@ -22,9 +22,10 @@ struct Unisonctl: AsyncParsableCommand {
             ImageCommand.self, QACommand.self,
             InstallCommand.self, UninstallCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self,
-            HealthCommand.self, LogsCommand.self, DoctorCommand.self, RecoverCommand.self,
+            HealthCommand.self, LogsCommand.self, FollowCommand.self, DoctorCommand.self, RecoverCommand.self,
+            StageUpdateCommand.self, ShowStagedUpdateCommand.self, FinalizeStagedUpdateCommand.self, ClearStagedUpdateCommand.self,
             FirstbootCommand.self, DiagCommand.self, TelemetryCommand.self,
-            WorkspaceCommand.self, ReadmeCommand.self, CICommand.self,
+            WorkspaceCommand.self, ReadmeCommand.self, CICommand.self, PlatformCommand.self,
         ]
     )
 

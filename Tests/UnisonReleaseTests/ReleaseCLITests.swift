@@ -220,4 +220,42 @@ struct ReleaseCLITests {
                                          "nightly", "", "false", "", "",
                                          "alpha", "v0.5.0-alpha.1", "true", "draft", ""])
     }
+
+    /// `v0.5.0-alpha.1` end to end through the CLI: channel, image tags, targets, manifest.
+    @Test func theRealAlphaEndToEnd() throws {
+        let tmp = try TempDir("alpha")
+        let spec = try TestSpec.write(to: tmp.url)
+        var r = try Self.run(["release", "tags", "--spec", spec.path, "--ref", "refs/tags/v0.5.0-alpha.1", "--sha", Self.sha,
+                              "--default-branch", "master", "--service", "auth", "--date", "2020-01-10T00:30:00Z", "--json"], cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        let tags = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        #expect(tags["channel"] as? String == "alpha")
+        #expect(tags["githubRelease"] as? String == "draft")
+        #expect(tags["prerelease"] as? Bool == true)
+        #expect(tags["tags"] as? [String] == ["v0.5.0-alpha.1", "0123456"].map { "ghcr.io/project-unisonos/unison-auth:\($0)" })
+
+        r = try Self.run(["release", "targets", "--spec", spec.path, "--version", "v0.5.0-alpha.1", "--json"], cwd: tmp.url)
+        let targets = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        #expect(targets["bundle"] as? Bool == true)
+        r = try Self.run(["release", "targets", "--spec", spec.path, "--version", "v0.5.0"], cwd: tmp.url)
+        #expect(r.stdoutString.contains("bare-metal v0.5.0-bare-metal -> latest-bare-metal  unisonos-baremetal-v0.5.0.iso"))
+
+        let dist = tmp.path("dist")
+        try FileManager.default.createDirectory(at: dist, withIntermediateDirectories: true)
+        try Data(repeating: 0x5a, count: 3 << 20).write(to: dist.appendingPathComponent("unisonos-baremetal-v0.5.0-alpha.1.iso"))
+        r = try Self.run(["release", "split-iso", dist.appendingPathComponent("unisonos-baremetal-v0.5.0-alpha.1.iso").path,
+                          "--part-size", String(2 << 20)], cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(r.stdoutString == "unisonos-baremetal-v0.5.0-alpha.1.iso.part00\nunisonos-baremetal-v0.5.0-alpha.1.iso.part01\nunisonos-baremetal-v0.5.0-alpha.1.iso.REASSEMBLE.txt\n")
+        var args = ["release", "manifest", "--spec", spec.path, "--version", "v0.5.0-alpha.1", "--commit", Self.sha, "--artifacts", dist.path]
+        for s in ["orchestrator", "auth", "storage"] {
+            args += ["--service-tag", "\(s)=v0.5.0-alpha.1", "--digest", "\(s)=sha256:" + String(repeating: "e", count: 64)]
+        }
+        r = try Self.run(args, cwd: tmp.url)
+        #expect(r.status == 0, "\(r.stderrString)")
+        let manifest = try JSONDecoder().decode(ReleaseManifest.self, from: Data(contentsOf: dist.appendingPathComponent("unisonos-manifest-v0.5.0-alpha.1.json")))
+        #expect(manifest.release.channel == "alpha")
+        #expect(manifest.assets.keys.sorted() == ["unisonos-baremetal-v0.5.0-alpha.1.iso.REASSEMBLE.txt",
+                                                  "unisonos-baremetal-v0.5.0-alpha.1.iso.part00", "unisonos-baremetal-v0.5.0-alpha.1.iso.part01"])
+    }
 }

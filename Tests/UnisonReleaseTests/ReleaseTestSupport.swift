@@ -106,8 +106,8 @@ enum TestSpec {
         branches: ["{default}"]
         events: [push, schedule, workflow_dispatch]
         tags:
-          - "type=raw,value=edge-main"
           - "type=raw,value=edge-{{branch}}-{{date 'YYYYMMDD'}}"
+          - "type=raw,value=edge-main"
           - "type=sha,prefix={{branch}}-"
           - "type=sha,prefix="
         flavor: ["latest=false"]

@@ -214,6 +214,10 @@ enum GoodRepo {
             files["Dockerfile"] = "ARG PYTHON=3.12\nFROM python:${PYTHON}-slim AS build\nRUN pip wheel .\nFROM build\nCMD [\"serve\"]\n"
             files[".github/workflows/publish.yml"] = try CIWorkflow.servicePublish(spec: spec, service: service)
         }
+        if repo.role == .platform {
+            // The reusable build the service repos' publish workflows call.
+            files[".github/workflows/\(CIWorkflow.reusableFile)"] = try CIWorkflow.reusableBuild(spec: spec, platformVersion: "v0.5.0")
+        }
         return files
     }
 }

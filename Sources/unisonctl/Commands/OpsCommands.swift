@@ -179,3 +179,16 @@ struct DoctorCommand: AsyncParsableCommand {
         if report.errors > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }
+
+/// `follow [service]`: the logs, followed (unison-platform's unisonctl has it).
+struct FollowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "follow", abstract: "Follow service logs (logs --follow).")
+    @Argument(help: "One service (default: the whole stack).")
+    var service: String?
+    @OptionGroup var specOptions: SpecOptions
+
+    func run() async throws {
+        var logs = try LogsCommand.parse(["--follow"] + (specOptions.spec.map { ["--spec", $0] } ?? []) + (service.map { ["--", $0] } ?? []))
+        try await logs.run()
+    }
+}
