@@ -3,7 +3,7 @@ import Testing
 
 /// `platform scaffold` on a unison-platform checkout whose Makefile has its own image targets
 /// (as the real one does) and whose images/README.md says something else.
-@Suite struct PlatformScaffoldCLITests {
+@Suite(.tags(.unit)) struct PlatformScaffoldCLITests {
     static let realLikeMakefile = """
     .PHONY: up image-wsl
     up: ## Start the stack

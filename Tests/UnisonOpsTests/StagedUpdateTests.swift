@@ -7,7 +7,7 @@ import UnisonSpec
 /// Staged updates through a temporary root, with an artifact shaped as unison-updates writes
 /// it (`<job>-apply-override.json` in its data dir) and a stand-in unison-updates that records
 /// the `updates.record_applied` call.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.unit))
 struct StagedUpdateTests {
     static let digest = "sha256:" + String(repeating: "ab", count: 32)
 
