@@ -140,15 +140,21 @@ extension CIWorkflow {
                   repository: \(spec.platform.org)/\(compat.repo)
                   path: \(compat.repo)
                   persist-credentials: false
-              - name: Release manifest (service digests from the registry) and checksums
+              - name: Release manifest (service digests from the registry), checksums, provenance and signatures
                 env:
                   VERSION: ${{ steps.channel.outputs.version }}
                   GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+                  UNISONCTL_SIGNING_KEY: ${{ secrets.UNISONOS_RELEASE_SIGNING_KEY }}
                 run: |
                   set -euo pipefail
                   unisonctl release manifest --spec unison.yaml --version "$VERSION" --artifacts "$OUT" \\
                     --matrix \(compat.repo)/\(compat.file) --resolve-digests
-                  unisonctl release checksums --spec unison.yaml --version "$VERSION" --artifacts "$OUT"
+                  # SHA256SUMS, provenance and SSH signatures over them, the manifest and the SBOMs;
+                  # without the release key secret, a key made for this run (integrity, not origin).
+                  key=()
+                  if [ -z "${UNISONCTL_SIGNING_KEY:-}" ]; then key=(--ephemeral-key); fi
+                  unisonctl release attest "$OUT" --spec unison.yaml --version "$VERSION" "${key[@]}"
+                  unisonctl release verify "$OUT"
                   (cd "$OUT" && sha256sum -c --strict "SHA256SUMS-$VERSION.txt")
               - name: GitHub release (alpha a draft pre-release, beta a pre-release)
                 env:
