@@ -69,14 +69,22 @@ main() {
 
   local cache=${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}
   local out="$cache/bases/$name.tar"
-  if [ -s "$out" ] && [ "$force" = 0 ]; then
-    echo "build-base: $out present (pass --force to rebuild)"
-    return 0
-  fi
 
   local fields suite mirror packages kind
   fields=$(read_base "$spec" "$name")
   [ -n "$fields" ] || die "no base named '$name' under bases: in $spec"
+  # The cached tarball is reused only while what made it is unchanged: the spec's entry for
+  # this base and this script (its hooks). A stale cache would otherwise hide a package that
+  # was added to the spec.
+  local inputs
+  inputs="$(printf '%s\n' "$fields"; sha256sum <"${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+  if [ -s "$out" ] && [ "$force" = 0 ]; then
+    if [ "$(cat "$out.inputs" 2>/dev/null)" = "$inputs" ]; then
+      echo "build-base: $out present and current (pass --force to rebuild)"
+      return 0
+    fi
+    echo "build-base: $out was made from other inputs (spec entry or this script changed): rebuilding"
+  fi
   IFS=$'\t' read -r suite mirror packages kind <<<"$fields"
   [ "$kind" = mmdebstrap ] || die "base '$name' in $spec has kind '$kind'; this script builds kind: mmdebstrap"
   [ -n "$suite" ] || die "base '$name' in $spec has no suite"
@@ -101,6 +109,7 @@ main() {
       "$suite" "$tmp" "$mirror"
   chmod 0644 "$tmp"
   mv -f "$tmp" "$out"
+  printf '%s\n' "$inputs" >"$out.inputs"
   trap - EXIT
   echo "build-base: wrote $out ($(du -h "$out" | cut -f1)) in $((SECONDS - started)) s"
 }
