@@ -185,9 +185,61 @@ import UnisonSpec
         ("./scripts/smoke.sh --fast && make test", [.script(path: "./scripts/smoke.sh", direct: true), .make(targets: ["test"], directory: nil, file: nil)]),
         ("bash ci/run.sh", [.script(path: "ci/run.sh", direct: false)]),
         ("pip install -e .", [.other]),
+        ("docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build",
+         [.compose(files: ["docker-compose.yml", "docker-compose.ports.yml"])]),
+        ("docker-compose --file=dev.yml up", [.compose(files: ["dev.yml"])]),
+        ("PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 OTEL_SDK_DISABLED=true python -m pytest", [.other]),
+        ("PYTHONPATH=src python src/server.py", [.script(path: "src/server.py", direct: false)]),
     ])
     func entryPointCommandsAreRead(_ command: String, _ expected: [ReadmeAudit.Invocation]) {
         #expect(ReadmeAudit.invocations(command) == expected)
+    }
+
+    /// Entry points as the real repos run them: python scripts, pytest behind environment
+    /// assignments, docker compose with its files.
+    @Test func realEntryPointsAreCheckedAndFoundDocumented() throws {
+        let sandbox = try Sandbox()
+        var spec = try Specs.small()
+        let index = try #require(spec.repos.firstIndex { $0.name == "unison-devstack" })
+        spec.repos[index].entrypoints = [
+            "run": "docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build",
+            "test": "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 OTEL_SDK_DISABLED=true python -m pytest",
+            "smoke": "python scripts/e2e_smoke.py",
+        ]
+        let readme = """
+        # unison-devstack
+
+        ## Role in UnisonOS
+
+        The devstack: the Compose stack for local development.
+
+        ## Run locally
+
+        ```sh
+        docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build
+        ```
+
+        ## Testing
+
+        ```sh
+        $ python3 -m pytest
+        ```
+
+        ## Docs
+
+        See unison-docs.
+        """
+        let dir = try Self.repoDir(sandbox, "unison-devstack", readme: readme, files: ["docker-compose.yml": "services: {}\n"])
+        let findings = ReadmeAudit.audit(spec: spec, repo: spec.repos[index], directory: dir, displayPrefix: "unison-devstack")
+        #expect(findings.with(.readmeMissingSection).isEmpty, "\(findings.described)")
+        // pytest is shown (as python3, without the assignments); the smoke script is not.
+        let undocumented = findings.with(.readmeEntrypointUndocumented)
+        #expect(undocumented.map { $0.message.contains("e2e_smoke.py") } == [true], "\(undocumented.described)")
+        let missing = findings.with(.readmeEntrypointMissing)
+        #expect(missing.count == 2, "\(missing.described)")
+        let compose = try #require(missing.first { $0.message.contains("Compose file docker-compose.ports.yml") })
+        #expect(compose.file == "unison-devstack/README.md" && compose.line == 10)
+        #expect(missing.contains { $0.message.contains("scripts/e2e_smoke.py, which does not exist") })
     }
 
     @Test func makefileTargetsFollowRuleSyntax() {
