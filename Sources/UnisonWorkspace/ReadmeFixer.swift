@@ -87,7 +87,7 @@ public enum ReadmeFixer {
                     if absent.isEmpty {
                         out += "```sh\n\(command)\n```\n"
                     } else {
-                        out += "To be written: the platform spec's \(section.id) command for this repo, `\(command)`, does not work here (\(absent.joined(separator: "; "))).\n"
+                        out += "To be written: how to \(section.id) \(repo.name). The platform spec declares `\(command)`, which this repository cannot run: \(absent.joined(separator: "; ")).\n"
                     }
                 } else {
                     out += "No `\(section.id)` command is declared for this repo in the platform spec.\n"
