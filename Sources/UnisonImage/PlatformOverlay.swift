@@ -13,10 +13,10 @@ extension InstallPlan: RootfsOverlay {}
 public enum PlatformOverlay {
     public static func plan(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
                             modelPack: String?, releaseManifest: URL?, unisonctl: URL,
-                            epoch: Int64) throws -> InstallPlan {
+                            epoch: Int64, ollama: OllamaPlacement? = nil) throws -> InstallPlan {
         var options = InstallOptions(mode: mode, version: SemVer(version), channel: nil, modelPack: modelPack,
                                      releaseManifest: releaseManifest, unisonctlBinary: unisonctl,
-                                     specText: specText, secrets: .atFirstBoot, mtime: epoch)
+                                     specText: specText, secrets: .atFirstBoot, ollama: ollama, mtime: epoch)
         // A version that is not SemVer (a nightly build id) still names the artifacts but pins
         // images by the spec's version.
         if options.version == nil { options.version = spec.platform.version }
@@ -30,9 +30,9 @@ extension PlatformOverlay {
     /// pulled store until the image is written; the caller removes it.
     public static func overlay(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
                                modelPack: String?, modelRegistry: String?, releaseManifest: URL?, unisonctl: URL,
-                               epoch: Int64, workDir: URL) async throws -> any RootfsOverlay {
+                               epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
         let plan = try plan(spec: spec, specText: specText, mode: mode, version: version, modelPack: modelPack,
-                            releaseManifest: releaseManifest, unisonctl: unisonctl, epoch: epoch)
+                            releaseManifest: releaseManifest, unisonctl: unisonctl, epoch: epoch, ollama: ollama)
         var overlays: [any RootfsOverlay] = [plan]
         if let store = try await ModelPreload.pull(spec: spec, pack: plan.modelPack, mirror: modelRegistry, workDir: workDir) {
             overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: epoch))

@@ -33,6 +33,10 @@ public enum InstallOperation: Sendable, Equatable {
     /// seeding is deferred to first boot, holding the template's placeholders); once it exists
     /// it is never rewritten, only completed with keys a newer template adds.
     case generateSecrets(envFile: String, template: String, secrets: [Secret], mode: UInt32, owner: FileOwner)
+    /// A file secret: `bytes` random bytes, hex, written with its final mode and owner when the
+    /// file is absent (at install, or at first boot for images); an existing file is never
+    /// rewritten, only its mode and owner corrected.
+    case generateFileSecret(path: String, bytes: Int, mode: UInt32, owner: FileOwner)
     /// One `key = value` line in an INI `[section]` (e.g. `/etc/wsl.conf`), leaving the rest of the file alone.
     case setINIValue(path: String, section: String, key: String, value: String, mode: UInt32)
     /// An executable copied from the build host (the `unisonctl` binary).
@@ -47,6 +51,7 @@ public enum InstallOperation: Sendable, Equatable {
         case let .enableUnit(name, wantedBy): return "/etc/systemd/system/\(wantedBy).wants/\(name)"
         case let .maskUnit(name): return "/etc/systemd/system/\(name)"
         case let .generateSecrets(envFile, _, _, _, _): return envFile
+        case let .generateFileSecret(path, _, _, _): return path
         }
     }
 }

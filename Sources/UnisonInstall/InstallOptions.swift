@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonSpec
 
 /// Where an install goes and how it will run there.
 public enum InstallMode: String, Sendable, Codable, CaseIterable {
@@ -38,12 +39,15 @@ public struct InstallOptions: Sendable {
     /// The spec's own text, copied to `<prefix>/unison.yaml` so host commands find it.
     public var specText: String?
     public var secrets: SecretSeeding
+    /// Where the installed stack reaches Ollama (default: the spec's `installer.ollama` for hosts,
+    /// `container` for images, which carry their own).
+    public var ollama: OllamaPlacement?
     /// Timestamp for entries added to an image's FileTree (SOURCE_DATE_EPOCH).
     public var mtime: Int64
 
     public init(mode: InstallMode, version: SemVer? = nil, channel: String? = nil, modelPack: String? = nil,
                 releaseManifest: URL? = nil, unisonctlBinary: URL? = nil, specText: String? = nil,
-                secrets: SecretSeeding? = nil, mtime: Int64 = SourceDateEpoch.current()) {
+                secrets: SecretSeeding? = nil, ollama: OllamaPlacement? = nil, mtime: Int64 = SourceDateEpoch.current()) {
         self.mode = mode
         self.version = version
         self.channel = channel
@@ -52,6 +56,7 @@ public struct InstallOptions: Sendable {
         self.unisonctlBinary = unisonctlBinary
         self.specText = specText
         self.secrets = secrets ?? (mode == .image ? .atFirstBoot : .atInstall)
+        self.ollama = ollama
         self.mtime = mtime
     }
 }

@@ -208,6 +208,22 @@ struct PlanApplier {
             }
             record(path, .file, role: .config, created: existing == nil, mode: mode, owner: owner)
 
+        case let .generateFileSecret(_, bytes, mode, owner):
+            if let existing {
+                guard existing.kind == .file else { throw InstallError.conflict(path: path, found: existing.kindName, wanted: "file") }
+                // Never rewritten: the services' keys depend on it. Mode and owner are corrected.
+                report.note(path, try fixAttributes(path, existing, mode: mode, owner: owner, in: &root) ? .attributes : .kept)
+            } else if generateSecrets {
+                let value = EnvFile.generateSecret(bytes: bytes, using: &rng)
+                try root.writeFile(path, Data(value.utf8), mode: mode, owner: owner)
+                report.generatedSecrets.append(path)
+                report.note(path, .created, "\(bytes) random bytes")
+            } else {
+                report.note(path, .kept, "generated at first boot")
+                return
+            }
+            record(path, .file, role: .config, created: existing == nil, mode: mode, owner: owner)
+
         case let .setINIValue(_, section, key, value, mode):
             var text = ""
             var fileMode = mode

@@ -19,6 +19,8 @@ extension InstallOperation {
             return "mask    \(name): link \(path) -> /dev/null"
         case let .generateSecrets(envFile, _, secrets, mode, owner):
             return "seed    \(envFile) \(m(mode)) \(owner) from the template; secrets \(secrets.map(\.name).joined(separator: ", ")); never overwritten once present"
+        case let .generateFileSecret(path, bytes, mode, owner):
+            return "secret  \(path) \(m(mode)) \(owner) \(bytes) random bytes; never overwritten once present"
         case let .setINIValue(path, section, key, value, _):
             return "ini     \(path) [\(section)] \(key) = \(value)"
         case let .installBinary(path, source, mode):

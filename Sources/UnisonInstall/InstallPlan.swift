@@ -63,7 +63,8 @@ public struct InstallPlan: Sendable {
         dir(layout.prefix)
         dir(layout.binDir)
         file(layout.composeFile, ComposeBundle.render(spec: spec, images: images, layout: layout))
-        let template = EnvFile.template(spec: spec, modelPack: pack)
+        let ollama = options.ollama ?? (options.secrets == .atFirstBoot ? .container : spec.installer.ollama)
+        let template = EnvFile.template(spec: spec, modelPack: pack, ollama: ollama)
         file(layout.envTemplate, template)
         file(layout.envScript, HostScripts.envScript(spec: spec, layout: layout), 0o755)
         file(layout.composeScript, HostScripts.composeScript(layout: layout), 0o755)
@@ -78,6 +79,14 @@ public struct InstallPlan: Sendable {
         ops.append(.generateSecrets(envFile: layout.envFile, template: template, secrets: spec.installer.secrets,
                                     mode: 0o600, owner: root))
         dir(layout.dataDir)
+        // File secrets: the keys directory, then each secret the services mount.
+        try checkPath(spec.installer.keysDir)
+        dir(spec.installer.keysDir, 0o700)
+        let mounted = Set(spec.allServices.flatMap(\.secrets))
+        for secret in spec.installer.fileSecrets where mounted.contains(secret.name) {
+            ops.append(.generateFileSecret(path: spec.installer.path(of: secret), bytes: secret.bytes, mode: secret.mode,
+                                           owner: FileOwner(uid: secret.uid, gid: secret.gid)))
+        }
         for volume in ComposeBundle.hostVolumeDirectories(spec: spec) where volume != layout.dataDir {
             try checkPath(volume)
             dir(volume)

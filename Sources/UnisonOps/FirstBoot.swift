@@ -221,7 +221,13 @@ public struct FirstBoot: Sendable {
         }
         let problems = EnvFile.problems(in: seeded.text, secrets: spec.installer.secrets)
         guard problems.isEmpty else { return .failure("\(layout.envFile) is unsafe: " + problems.joined(separator: "; ")) }
-        return .success(seeded)
+        var result = seeded
+        do {
+            result.generatedSecrets += try seedFileSecrets()
+        } catch {
+            return .failure("\(error)")
+        }
+        return .success(result)
     }
 
     enum SeedOutcome {

@@ -83,20 +83,32 @@ public struct HealthChecker: Sendable {
     public var host: String
     public var requestTimeout: TimeInterval
     public var containerHealth: (any ContainerHealthSource)?
+    /// The compose profiles turned on (the env file's `COMPOSE_PROFILES`); services of other
+    /// profiles are not running and not checked. nil: every service.
+    public var activeProfiles: Set<String>?
 
     public init(spec: PlatformSpec, host: String = "127.0.0.1", requestTimeout: TimeInterval = 5,
-                containerHealth: (any ContainerHealthSource)? = nil) {
+                containerHealth: (any ContainerHealthSource)? = nil, activeProfiles: Set<String>? = nil) {
         self.spec = spec
         self.host = host
         self.requestTimeout = requestTimeout
         self.containerHealth = containerHealth
+        self.activeProfiles = activeProfiles
+    }
+
+    /// The services this checker looks at: every service whose profiles are on, none of the
+    /// workers without a health check.
+    public var checkedServices: [Service] {
+        spec.allServices.filter { s in
+            s.healthCheck && (s.profiles.isEmpty || activeProfiles.map { !$0.isDisjoint(with: s.profiles) } ?? true)
+        }
     }
 
     public func checkOnce(attempts: Int = 1) -> HealthReport {
-        let services = spec.allServices
+        let services = checkedServices
         let results = ResultBox(count: services.count)
         var docker: Result<[String: String], Error>?
-        if services.contains(where: { $0.health == nil && $0.healthCommand != nil }) {
+        if services.contains(where: { ($0.health == nil || $0.hostHealthPort == nil) && ($0.healthCommand != nil || $0.health != nil) }) {
             if let containerHealth {
                 docker = Result { try containerHealth.health(project: spec.installer.composeProject) }
             }
@@ -109,8 +121,7 @@ public struct HealthChecker: Sendable {
     }
 
     func check(_ s: Service, docker: Result<[String: String], Error>?) -> ServiceHealth {
-        if let path = s.health {
-            let port = s.healthPort ?? s.port
+        if let path = s.health, let port = s.hostHealthPort {
             let url = "http://\(host):\(port)\(path)"
             let started = Date()
             let result = HTTPProbe.get(host: host, port: port, path: path, timeout: requestTimeout)
@@ -129,7 +140,7 @@ public struct HealthChecker: Sendable {
                 return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: nil, detail: reason)
             }
         }
-        guard s.healthCommand != nil else {
+        guard s.healthCommand != nil || s.health != nil else {
             return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil, detail: "the spec declares no health check")
         }
         switch docker {

@@ -158,7 +158,8 @@ public struct QAEndpoints: Sendable {
         guard let service = spec.service(named: check.service) else {
             throw HTTPCheckError.unknownService(check.service, context: "check '\(check.name)'", known: spec.allServices.map(\.name))
         }
-        let port = (check.path == service.health ? service.healthPort : nil) ?? service.port
+        // Published ports: the host side (a service's image may listen on another port inside).
+        let port = (check.path == service.health ? service.healthPort : nil) ?? service.hostPort ?? service.port
         return ServiceEndpoint(host: host, port: port)
     }
 }

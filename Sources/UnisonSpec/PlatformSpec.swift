@@ -50,24 +50,103 @@ public enum RepoRole: String, Sendable, Codable, CaseIterable {
     case workspace, devstack, platform, docs, site
     case baseImage = "base-image"
     case library, service
+    /// A desktop or device client (unison-shell's Electron shell).
+    case app
+    /// Hardware design sources: interfaces, BOM, qualification (unison-hardware).
+    case hardware
+    /// The organization's reusable CI workflows (the org's `.github` repository).
+    case workflows
+    /// Deployment infrastructure outside the compose stack.
+    case infrastructure
+}
+
+/// How much of the platform depends on a repository (unison-docs `dev/unison-repo-map.md`'s
+/// Status column, reduced to what tooling acts on).
+public enum RepoStatus: String, Sendable, Codable, CaseIterable {
+    /// Part of every installation or of the release itself.
+    case core
+    /// Shipped or supported, but off by default (a compose profile, an add-on).
+    case optional
+    /// Used while developing only (stubs, dev-mode tools, design repos).
+    case devOnly = "dev-only"
+    /// Superseded; kept as a pointer.
+    case deprecated
+}
+
+/// Where a repository sits in a developer's workspace checkout.
+public enum RepoCheckout: String, Sendable, Codable, CaseIterable {
+    /// The workspace repository itself: the directory everything else sits in.
+    case root
+    /// A submodule of the workspace repo (listed in its `.gitmodules`).
+    case submodule
+    /// Cloned beside the submodules, inside the workspace directory.
+    case sibling
+    /// Not checked out in a workspace (the org's `.github` repository: the workspace has a
+    /// `.github` directory of its own).
+    case external
 }
 
 public struct Repo: Sendable, Codable, Equatable {
     public var name: String
     public var role: RepoRole
     public var description: String
-    /// Commands a README must name: `run`, `test`, and any others the repo declares.
+    public var status: RepoStatus
+    /// Main implementation language (`python`, `javascript`, `markdown`, ...), when known.
+    public var language: String?
+    /// The branch the repository's HEAD names; defaults to `platform.defaultBranch`.
+    public var defaultBranch: String
+    /// Commands a README must name: `run`, `test`, and any others the repo declares, exactly as
+    /// the repo runs them (`python src/server.py`, `python -m pytest`, `./scripts/up.sh`).
     public var entrypoints: [String: String]
     /// Services whose image this repo builds (empty for non-service repos).
     public var services: [String]
+    /// Image names (under the platform's registry and org) the repo publishes. Defaults to the
+    /// repo's name for service repos; differs where the repo publishes under another name
+    /// (`unison-capabilities` publishes `unison-capability`).
+    public var images: [String]
+    public var checkout: RepoCheckout
+    /// The Dockerfile that builds the repo's image, relative to the repo root (`docker/Dockerfile`).
+    public var dockerfile: String?
+    /// What could not be checked, or where the repo deviates from the platform's conventions.
+    public var note: String?
 
-    public init(name: String, role: RepoRole, description: String = "", entrypoints: [String: String] = [:],
-                services: [String] = []) {
+    public init(name: String, role: RepoRole, description: String = "", status: RepoStatus = .core,
+                language: String? = nil, defaultBranch: String = "main", entrypoints: [String: String] = [:],
+                services: [String] = [], images: [String] = [], checkout: RepoCheckout = .sibling, dockerfile: String? = nil,
+                note: String? = nil) {
         self.name = name
         self.role = role
         self.description = description
+        self.status = status
+        self.language = language
+        self.defaultBranch = defaultBranch
         self.entrypoints = entrypoints
         self.services = services
+        self.images = images
+        self.checkout = checkout
+        self.dockerfile = dockerfile
+        self.note = note
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, role, description, status, language, defaultBranch, entrypoints, services, images, checkout, dockerfile, note
+    }
+
+    /// Fields added after the first schema decode with their defaults, so JSON written by an
+    /// older unisonctl still reads.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), role: try c.decode(RepoRole.self, forKey: .role),
+                  description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
+                  status: try c.decodeIfPresent(RepoStatus.self, forKey: .status) ?? .core,
+                  language: try c.decodeIfPresent(String.self, forKey: .language),
+                  defaultBranch: try c.decodeIfPresent(String.self, forKey: .defaultBranch) ?? "main",
+                  entrypoints: try c.decodeIfPresent([String: String].self, forKey: .entrypoints) ?? [:],
+                  services: try c.decodeIfPresent([String].self, forKey: .services) ?? [],
+                  images: try c.decodeIfPresent([String].self, forKey: .images) ?? [],
+                  checkout: try c.decodeIfPresent(RepoCheckout.self, forKey: .checkout) ?? .sibling,
+                  dockerfile: try c.decodeIfPresent(String.self, forKey: .dockerfile),
+                  note: try c.decodeIfPresent(String.self, forKey: .note))
     }
 }
 
@@ -79,20 +158,107 @@ public struct Service: Sendable, Codable, Equatable {
     /// The source repository (platform services only).
     public var repo: String?
     /// The image without tag for platform services (`ghcr.io/project-unisonos/unison-auth`);
-    /// the full pinned reference for infrastructure (`docker.io/library/postgres:15`).
+    /// the full pinned reference for infrastructure (`docker.io/library/postgres:15-alpine`).
     public var image: String
+    /// The port the image listens on inside the container.
     public var port: Int
+    /// The port `port` is published on, on the host's loopback; nil when the service is only
+    /// reachable from other containers (`publish: false`).
+    public var hostPort: Int?
     /// HTTP health path, when the service has one.
     public var health: String?
-    /// Port the health endpoint listens on, when it is not `port`.
+    /// Container port the health endpoint listens on, when it is not `port`; published on the
+    /// same host port.
     public var healthPort: Int?
     /// A command run inside the container for health, when there is no HTTP endpoint.
     public var healthCommand: String?
+    /// False for a worker with no health check at all (nothing may wait for it to be healthy).
+    public var healthCheck: Bool
+    /// More container ports published on the same host port (Jaeger's collector).
+    public var extraPorts: [Int]
     public var dependsOn: [String]
     public var env: [String: String]
     public var volumes: [String]
     public var command: [String]?
+    /// Compose profiles that enable the service; empty: always on.
+    public var profiles: [String]
+    /// File secrets (names of `installer.fileSecrets`) mounted at `/run/secrets/<name>`.
+    public var secrets: [String]
+    /// `extra_hosts` entries, e.g. `host.docker.internal:host-gateway` to reach Ollama on the host.
+    public var extraHosts: [String]
+    /// Linux capabilities added (`cap_add`), e.g. SYS_ADMIN for the VDI agent.
+    public var capAdd: [String]
+    /// `security_opt` entries, e.g. `no-new-privileges:true`.
+    public var securityOpt: [String]
     public var description: String?
+
+    public init(name: String, kind: ServiceKind, repo: String? = nil, image: String, port: Int, hostPort: Int? = nil,
+                health: String? = nil, healthPort: Int? = nil, healthCommand: String? = nil, healthCheck: Bool = true,
+                extraPorts: [Int] = [], dependsOn: [String] = [], env: [String: String] = [:], volumes: [String] = [],
+                command: [String]? = nil, profiles: [String] = [], secrets: [String] = [], extraHosts: [String] = [],
+                capAdd: [String] = [], securityOpt: [String] = [], description: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.repo = repo
+        self.image = image
+        self.port = port
+        self.hostPort = hostPort
+        self.health = health
+        self.healthPort = healthPort
+        self.healthCommand = healthCommand
+        self.healthCheck = healthCheck
+        self.extraPorts = extraPorts
+        self.dependsOn = dependsOn
+        self.env = env
+        self.volumes = volumes
+        self.command = command
+        self.profiles = profiles
+        self.secrets = secrets
+        self.extraHosts = extraHosts
+        self.capAdd = capAdd
+        self.securityOpt = securityOpt
+        self.description = description
+    }
+
+    /// The host port the health endpoint answers on (loopback), when it is published.
+    public var hostHealthPort: Int? { healthPort ?? hostPort }
+
+    /// Every `host:container` pair the service publishes.
+    public var publishedPorts: [(host: Int, container: Int)] {
+        var out: [(host: Int, container: Int)] = []
+        if let hostPort { out.append((hostPort, port)) }
+        for p in [healthPort].compactMap({ $0 }) + extraPorts where p != port && !out.contains(where: { $0.container == p }) {
+            out.append((p, p))
+        }
+        return out
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, kind, repo, image, port, hostPort, health, healthPort, healthCommand, healthCheck, extraPorts, dependsOn
+        case env, volumes, command, profiles, secrets, extraHosts, capAdd, securityOpt, description
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), kind: try c.decode(ServiceKind.self, forKey: .kind),
+                  repo: try c.decodeIfPresent(String.self, forKey: .repo), image: try c.decode(String.self, forKey: .image),
+                  port: try c.decode(Int.self, forKey: .port), hostPort: try c.decodeIfPresent(Int.self, forKey: .hostPort),
+                  health: try c.decodeIfPresent(String.self, forKey: .health),
+                  healthPort: try c.decodeIfPresent(Int.self, forKey: .healthPort),
+                  healthCommand: try c.decodeIfPresent(String.self, forKey: .healthCommand),
+                  healthCheck: try c.decodeIfPresent(Bool.self, forKey: .healthCheck) ?? true,
+                  extraPorts: try c.decodeIfPresent([Int].self, forKey: .extraPorts) ?? [],
+                  dependsOn: try c.decodeIfPresent([String].self, forKey: .dependsOn) ?? [],
+                  env: try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:],
+                  volumes: try c.decodeIfPresent([String].self, forKey: .volumes) ?? [],
+                  command: try c.decodeIfPresent([String].self, forKey: .command),
+                  profiles: try c.decodeIfPresent([String].self, forKey: .profiles) ?? [],
+                  secrets: try c.decodeIfPresent([String].self, forKey: .secrets) ?? [],
+                  extraHosts: try c.decodeIfPresent([String].self, forKey: .extraHosts) ?? [],
+                  capAdd: try c.decodeIfPresent([String].self, forKey: .capAdd) ?? [],
+                  securityOpt: try c.decodeIfPresent([String].self, forKey: .securityOpt) ?? [],
+                  description: try c.decodeIfPresent(String.self, forKey: .description))
+    }
 }
 
 public struct Channel: Sendable, Codable, Equatable {
@@ -128,6 +294,46 @@ public struct ModelPack: Sendable, Codable, Equatable {
     public var preload: [String]
     public var minRam: ByteSize
     public var minDisk: ByteSize
+    /// unison-platform's selector for this pack (`alpha/default`), written to the env file as
+    /// `UNISON_MODEL_PACK_PROFILE`; nil for packs unison-platform does not define.
+    public var profile: String?
+    /// Model packs (unison-common's `.tgz` packs, `name@version`) the profile requires besides
+    /// the Ollama models, e.g. `unison.phase1.1.speech@0.1.1`.
+    public var requires: [String]
+    /// The profile's defaults (`interaction_model`, `planner_model`, ...), as unison-platform writes them.
+    public var defaults: [String: String]
+
+    public init(name: String, description: String = "", preload: [String] = [], minRam: ByteSize, minDisk: ByteSize,
+                profile: String? = nil, requires: [String] = [], defaults: [String: String] = [:]) {
+        self.name = name
+        self.description = description
+        self.preload = preload
+        self.minRam = minRam
+        self.minDisk = minDisk
+        self.profile = profile
+        self.requires = requires
+        self.defaults = defaults
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, description, preload, minRam, minDisk, profile, requires, defaults }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
+                  preload: try c.decodeIfPresent([String].self, forKey: .preload) ?? [],
+                  minRam: try c.decode(ByteSize.self, forKey: .minRam), minDisk: try c.decode(ByteSize.self, forKey: .minDisk),
+                  profile: try c.decodeIfPresent(String.self, forKey: .profile),
+                  requires: try c.decodeIfPresent([String].self, forKey: .requires) ?? [],
+                  defaults: try c.decodeIfPresent([String: String].self, forKey: .defaults) ?? [:])
+    }
+}
+
+/// Where Ollama runs: on the host (the services reach it at `host.docker.internal:11434`
+/// through the `host-gateway` mapping, as unison-platform's compose does) or as the stack's
+/// own `ollama` container (compose profile `ollama`).
+public enum OllamaPlacement: String, Sendable, Codable, CaseIterable {
+    case host, container
 }
 
 public enum BaseKind: String, Sendable, Codable { case mmdebstrap, oci, tarball, directory }
@@ -155,6 +361,8 @@ public struct WSLTarget: Sendable, Codable, Equatable {
     public var models: String
     public var formats: [String]
     public var defaultUser: String
+    /// Where the target runs Ollama (images carry their own container: no host install).
+    public var ollama: OllamaPlacement = .container
 }
 
 public struct VMTarget: Sendable, Codable, Equatable {
@@ -163,6 +371,8 @@ public struct VMTarget: Sendable, Codable, Equatable {
     public var formats: [String]
     public var diskSize: ByteSize
     public var firmware: String
+    /// Where the target runs Ollama (images carry their own container: no host install).
+    public var ollama: OllamaPlacement = .container
 }
 
 public struct ISOTarget: Sendable, Codable, Equatable {
@@ -170,12 +380,40 @@ public struct ISOTarget: Sendable, Codable, Equatable {
     public var models: String
     public var firmware: [String]
     public var splitAbove: ByteSize
+    /// Where the target runs Ollama (images carry their own container: no host install).
+    public var ollama: OllamaPlacement = .container
 }
 
 public struct Secret: Sendable, Codable, Equatable {
     public var name: String
     /// Random bytes behind the secret (it is written hex-encoded, so twice as many characters).
     public var bytes: Int
+}
+
+/// A secret kept in a file under the keys directory and mounted into the services that name it
+/// (compose `secrets:`), generated at first install and never overwritten.
+public struct FileSecret: Sendable, Codable, Equatable {
+    /// The compose secret name (`unison_bootstrap_token`); mounted at `/run/secrets/<name>`.
+    public var name: String
+    /// File name under `installer.keysDir` (`bootstrap-token`).
+    public var file: String
+    /// Random bytes behind the secret (written hex-encoded).
+    public var bytes: Int
+    /// 0o400 or 0o600.
+    public var mode: UInt32
+    /// Owner of the file: the user the consuming image runs as (compose mounts the file with
+    /// the host file's owner and mode).
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(name: String, file: String, bytes: Int = 32, mode: UInt32 = 0o400, uid: UInt32 = 0, gid: UInt32 = 0) {
+        self.name = name
+        self.file = file
+        self.bytes = bytes
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 public struct Installer: Sendable, Codable, Equatable {
@@ -187,6 +425,14 @@ public struct Installer: Sendable, Codable, Equatable {
     public var composeProject: String
     public var secrets: [Secret]
     public var env: [String: String]
+    /// Directory of the file secrets (`UNISON_KEYS_DIR`), mode 0700.
+    public var keysDir: String = "/var/lib/unison/keys"
+    public var fileSecrets: [FileSecret] = []
+    /// Where hosts installed with `unisonctl install` (native, docker) run Ollama.
+    public var ollama: OllamaPlacement = .host
+
+    /// The file path of a file secret.
+    public func path(of secret: FileSecret) -> String { "\(keysDir)/\(secret.file)" }
 }
 
 public struct HTTPCheck: Sendable, Codable, Equatable {

@@ -17,9 +17,13 @@ final class SectionReader {
                         hint: "this unisonctl reads schema \(PlatformSpec.currentSchema)")
         }
         let platform = readPlatform(top.map("platform", required: true))
-        let declaredRepos = top.list("repos", required: true, readRepo) ?? []
-        let services = top.list("services", required: true) { self.readService($0, kind: .platform, platform: platform) } ?? []
-        let infrastructure = top.list("infrastructure") { self.readService($0, kind: .infrastructure, platform: platform) } ?? []
+        let declaredRepos = top.list("repos", required: true) { self.readRepo($0, platform: platform) } ?? []
+        let services = top.list("services", required: true) {
+            self.readService($0, kind: .platform, platform: platform, repos: declaredRepos)
+        } ?? []
+        let infrastructure = top.list("infrastructure") {
+            self.readService($0, kind: .infrastructure, platform: platform, repos: declaredRepos)
+        } ?? []
         let channels = readChannels(top.map("channels", required: true))
         let release = readRelease(top.map("release"))
         let models = readModels(top.map("models", required: true))
@@ -41,7 +45,9 @@ final class SectionReader {
             } else {
                 repos.append(Repo(name: repoName, role: .service,
                                   description: service.description ?? "The \(service.name) service.",
-                                  entrypoints: ["run": "make run", "test": "make test"], services: [service.name]))
+                                  defaultBranch: platform.defaultBranch,
+                                  entrypoints: ["run": "make run", "test": "make test"], services: [service.name],
+                                  images: [repoName], dockerfile: "Dockerfile"))
             }
         }
         let spec = PlatformSpec(schema: schemaValue ?? PlatformSpec.currentSchema, platform: platform, repos: repos,
@@ -76,7 +82,7 @@ final class SectionReader {
         return name == nil || org == nil ? nil : platform
     }
 
-    func readRepo(_ m: MapReader) -> Repo? {
+    func readRepo(_ m: MapReader, platform: Platform?) -> Repo? {
         let name = m.string("name", required: true)
         let roleText = m.string("role", required: true)
         var role: RepoRole?
@@ -87,28 +93,142 @@ final class SectionReader {
                             hint: "one of: " + RepoRole.allCases.map(\.rawValue).joined(separator: ", "))
             }
         }
+        let status = enumValue(m, "status", RepoStatus.self) ?? .core
+        let checkout = enumValue(m, "checkout", RepoCheckout.self) ?? .sibling
+        let language = m.string("language")
+        if let language, !Self.knownLanguages.contains(language) {
+            sink.report(m.value("language"), "\(m.path).language '\(language)' is not a known language",
+                        hint: "one of: " + Self.knownLanguages.sorted().joined(separator: ", "))
+        }
+        let branch = m.string("defaultBranch")
+        if let branch, !Self.isBranchName(branch) {
+            sink.report(m.value("defaultBranch"), "\(m.path).defaultBranch '\(branch)' is not a valid branch name",
+                        hint: "letters, digits, '.', '_', '-' and '/', e.g. main")
+        }
         let entrypoints = m.stringMap("entrypoints") ?? [:]
         let description = m.string("description") ?? ""
+        var images = m.stringList("images")
+        if let node = m.value("images"), case let .sequence(seq) = node {
+            for item in seq {
+                if let image = item.scalar?.string, !Self.isImageName(image) {
+                    sink.report(item, "\(m.path).images: '\(image)' is not an image name",
+                                hint: "a lowercase repository name under the org, e.g. unison-capability")
+                }
+            }
+        }
+        let dockerfile = m.string("dockerfile")
+        if let dockerfile, dockerfile.hasPrefix("/") || dockerfile.split(separator: "/").contains("..") || dockerfile.isEmpty {
+            sink.report(m.value("dockerfile"), "\(m.path).dockerfile '\(dockerfile)' must be a path inside the repo",
+                        hint: "relative to the repo root, e.g. docker/Dockerfile")
+        }
+        let note = m.string("note")
         // A repo with a bad role stays declared (the spec already fails), so references to it
         // do not produce further errors.
         guard let name, roleText != nil else { return nil }
         let knownRole = role ?? .library
+        if images == nil { images = knownRole == .service ? [name] : [] }
+        let builds = knownRole == .service && !(images ?? []).isEmpty
         if let node = m.value("name") { remember("repo:\(name)", node) }
-        return Repo(name: name, role: knownRole, description: description, entrypoints: entrypoints, services: [])
+        for field in ["images", "defaultBranch", "entrypoints", "dockerfile", "checkout", "role"] {
+            if let node = m.value(field) { remember("repo:\(name).\(field)", node) }
+        }
+        return Repo(name: name, role: knownRole, description: description, status: status, language: language,
+                    defaultBranch: branch ?? platform?.defaultBranch ?? "main", entrypoints: entrypoints, services: [],
+                    images: images ?? [], checkout: checkout,
+                    dockerfile: dockerfile ?? (builds ? "Dockerfile" : nil), note: note)
     }
 
-    func readService(_ m: MapReader, kind: ServiceKind, platform: Platform?) -> Service? {
+    /// Languages a repo may declare: what the platform's repositories are written in.
+    static let knownLanguages: Set<String> = ["python", "javascript", "typescript", "swift", "go", "rust", "shell",
+                                               "markdown", "docker", "yaml", "json", "c", "kicad"]
+
+    /// A git branch name as `git check-ref-format --branch` accepts the common subset.
+    static func isBranchName(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 255, !s.hasPrefix("-"), !s.hasPrefix("/"), !s.hasSuffix("/"), !s.hasSuffix(".lock"),
+              !s.hasSuffix("."), !s.contains(".."), !s.contains("//") else { return false }
+        return s.unicodeScalars.allSatisfy { c in
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || "._-/".unicodeScalars.contains(c)
+        }
+    }
+
+    /// An image repository name below the org: lowercase components joined by `/`.
+    static func isImageName(_ s: String) -> Bool {
+        !s.isEmpty && s.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { part in
+            guard let first = part.first, first.isASCII, first.isLowercase || first.isNumber else { return false }
+            return isLowercaseName(String(part))
+        }
+    }
+
+    /// A scalar that must be one of an enum's raw values; reports the choices otherwise.
+    func enumValue<E: RawRepresentable & CaseIterable>(_ m: MapReader, _ key: String, _ type: E.Type) -> E?
+        where E.RawValue == String {
+        guard let text = m.string(key) else { return nil }
+        if let value = E(rawValue: text) { return value }
+        sink.report(m.value(key), "\(m.path).\(key) '\(text)' is not one of: "
+                    + E.allCases.map(\.rawValue).joined(separator: ", "))
+        return nil
+    }
+
+    func readService(_ m: MapReader, kind: ServiceKind, platform: Platform?, repos: [Repo]) -> Service? {
         let name = m.string("name", required: true)
         let repo = kind == .platform ? m.string("repo", required: true) : nil
         var image = m.string("image", required: kind == .infrastructure)
         let port = m.int("port", required: true, range: 1...65535)
+        let hostPortValue = m.int("hostPort", range: 1...65535)
+        let publish = m.bool("publish") ?? true
+        if !publish, hostPortValue != nil {
+            sink.report(m.value("hostPort"), "service '\(name ?? "")' has a hostPort but publish: false",
+                        hint: "drop hostPort, or publish the port")
+        }
         let health = m.string("health")
         let healthPort = m.int("healthPort", range: 1...65535)
         let healthCommand = m.string("healthCommand")
+        let healthCheck = m.bool("healthCheck") ?? true
+        let extraPorts = intList(m, "extraPorts")
         let dependsOn = m.stringList("dependsOn") ?? []
         let env = m.stringMap("env") ?? [:]
+        if let envNode = m.value("env"), case let .mapping(pairs) = envNode {
+            for (key, _) in pairs {
+                if let k = key.scalar?.string, !Self.isEnvName(k) {
+                    sink.report(key, "\(m.path).env: '\(k)' is not a valid environment variable name")
+                }
+            }
+        }
         let volumes = m.stringList("volumes") ?? []
+        if let node = m.value("volumes"), case let .sequence(seq) = node {
+            for item in seq {
+                guard let text = item.scalar?.string else { continue }
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                let sourceOK = parts.first.map { $0.hasPrefix("/") || Self.isComposeName($0) } ?? false
+                if parts.count < 2 || parts.count > 3 || !sourceOK || !parts[1].hasPrefix("/")
+                    || (parts.count == 3 && !["ro", "rw"].contains(parts[2])) {
+                    sink.report(item, "\(m.path).volumes: '\(text)' is not SOURCE:/container/path[:ro]",
+                                hint: "SOURCE is an absolute host path or a volume name, e.g. postgres_data:/var/lib/postgresql/data")
+                }
+            }
+        }
         let command = m.stringList("command")
+        let profiles = names(m, "profiles", what: "profile")
+        let secrets = names(m, "secrets", what: "secret")
+        let extraHosts = m.stringList("extraHosts") ?? []
+        if let node = m.value("extraHosts"), case let .sequence(seq) = node {
+            for item in seq {
+                guard let text = item.scalar?.string else { continue }
+                let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+                if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty
+                    || !parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) {
+                    sink.report(item, "\(m.path).extraHosts: '\(text)' is not HOST:ADDRESS",
+                                hint: "e.g. host.docker.internal:host-gateway")
+                }
+            }
+        }
+        let capAdd = m.stringList("capAdd") ?? []
+        if let node = m.value("capAdd"), case let .sequence(seq) = node {
+            for item in seq where !(item.scalar?.string ?? "").allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "_") }) {
+                sink.report(item, "\(m.path).capAdd: '\(item.scalar?.string ?? "")' is not a capability name", hint: "e.g. SYS_ADMIN")
+            }
+        }
+        let securityOpt = m.stringList("securityOpt") ?? []
         let description = m.string("description")
         // A service with a bad field is kept (port 0) so that references to it do not cascade
         // into further, misleading errors.
@@ -116,22 +236,77 @@ final class SectionReader {
         let key = "service:\(name)"
         if let node = m.value("name") { remember(key, node) }
         if let node = m.value("image") { remember("\(key).image", node) }
+        for field in ["hostPort", "port", "health", "healthPort", "healthCommand", "profiles", "secrets", "command"] {
+            if let node = m.value(field) { remember("\(key).\(field)", node) }
+        }
         if let node = m.value("dependsOn") {
             remember("\(key).dependsOn", node)
             if case let .sequence(seq) = node {
                 for (i, item) in seq.enumerated() { remember("\(key).dependsOn[\(i)]", item) }
             }
         }
+        if let node = m.value("secrets"), case let .sequence(seq) = node {
+            for (i, item) in seq.enumerated() { remember("\(key).secrets[\(i)]", item) }
+        }
         if let health, !health.hasPrefix("/") {
             sink.report(m.value("health"), "\(m.path).health '\(health)' must be an absolute path", hint: "write /\(health)")
         }
-        if health == nil, healthCommand == nil {
-            sink.report(m.node, "service '\(name)' has no health check", hint: "add health: /health or healthCommand")
+        if health == nil, healthCommand == nil, healthCheck {
+            sink.report(m.node, "service '\(name)' has no health check",
+                        hint: "add health: /health or healthCommand (or healthCheck: false for a worker nothing waits on)")
         }
-        if kind == .platform, image == nil, let repo, let platform { image = "\(platform.imagePrefix)/\(repo)" }
-        return Service(name: name, kind: kind, repo: repo, image: image ?? "", port: port ?? 0, health: health,
-                       healthPort: healthPort, healthCommand: healthCommand, dependsOn: dependsOn, env: env,
-                       volumes: volumes, command: command, description: description)
+        if !healthCheck, health != nil || healthCommand != nil {
+            sink.report(m.value("healthCheck"), "service '\(name)' has healthCheck: false and a health check",
+                        hint: "drop one of them")
+        }
+        if kind == .platform, image == nil, let repo, let platform {
+            let published = repos.first { $0.name == repo }?.images.first ?? repo
+            image = "\(platform.imagePrefix)/\(published)"
+        }
+        return Service(name: name, kind: kind, repo: repo, image: image ?? "", port: port ?? 0,
+                       hostPort: publish ? (hostPortValue ?? port) : nil, health: health, healthPort: healthPort,
+                       healthCommand: healthCommand, healthCheck: healthCheck, extraPorts: extraPorts,
+                       dependsOn: dependsOn, env: env, volumes: volumes, command: command, profiles: profiles,
+                       secrets: secrets, extraHosts: extraHosts, capAdd: capAdd, securityOpt: securityOpt,
+                       description: description)
+    }
+
+    /// A list of ports (1...65535).
+    func intList(_ m: MapReader, _ key: String) -> [Int] {
+        guard let node = m.value(key) else { return [] }
+        guard case let .sequence(seq) = node else {
+            sink.report(node, "\(m.path).\(key) must be a list of ports, found \(node.kindName)")
+            return []
+        }
+        var out: [Int] = []
+        for item in seq {
+            guard let text = item.scalar?.string, let n = Int(text), (1...65535).contains(n) else {
+                sink.report(item, "\(m.path).\(key): \(item.kindDescription) is not a port between 1 and 65535")
+                continue
+            }
+            out.append(n)
+        }
+        return out
+    }
+
+    /// A list of lowercase names (compose profile and secret names).
+    func names(_ m: MapReader, _ key: String, what: String) -> [String] {
+        let list = m.stringList(key) ?? []
+        if let node = m.value(key), case let .sequence(seq) = node {
+            for item in seq {
+                if let text = item.scalar?.string, !Self.isComposeName(text) {
+                    sink.report(item, "\(m.path).\(key): '\(text)' is not a valid \(what) name",
+                                hint: "lowercase letters, digits, '_' and '-', starting with a letter or digit")
+                }
+            }
+        }
+        return list
+    }
+
+    /// Compose profile and secret names: `[a-z0-9][a-z0-9_.-]*`.
+    static func isComposeName(_ s: String) -> Bool {
+        guard let first = s.first, first.isASCII, first.isLowercase || first.isNumber else { return false }
+        return s.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "_.-".contains($0)) }
     }
 
     func readChannels(_ m: MapReader?) -> [Channel] {
@@ -185,8 +360,26 @@ final class SectionReader {
                     }
                 }
             }
+            let profile = p.string("profile")
+            if let profile, !profile.contains("/") || !profile.split(separator: "/").allSatisfy({ Self.isComposeName(String($0)) }) {
+                self.sink.report(p.value("profile"), "\(p.path).profile '\(profile)' is not a unison-platform profile name",
+                                 hint: "CHANNEL/NAME as in model-packs/, e.g. alpha/default")
+            }
+            let requires = p.stringList("requires") ?? []
+            if let node = p.value("requires"), case let .sequence(seq) = node {
+                for item in seq {
+                    let text = item.scalar?.string ?? ""
+                    let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+                    if parts.count != 2 || parts[0].isEmpty || SemVer(String(parts[1])) == nil {
+                        self.sink.report(item, "\(p.path).requires: '\(text)' is not NAME@VERSION",
+                                         hint: "e.g. unison.phase1.1.speech@0.1.1")
+                    }
+                }
+            }
+            let defaults = p.stringMap("defaults") ?? [:]
             return ModelPack(name: name, description: description, preload: preload,
-                             minRam: ram ?? ByteSize(bytes: 0), minDisk: disk ?? ByteSize(bytes: 0))
+                             minRam: ram ?? ByteSize(bytes: 0), minDisk: disk ?? ByteSize(bytes: 0),
+                             profile: profile, requires: requires, defaults: defaults)
         } ?? []
         return Models(registry: m.string("registry") ?? "registry.ollama.ai",
                       store: m.string("store") ?? "/var/lib/unison/models", packs: packs)
@@ -226,7 +419,8 @@ final class SectionReader {
         if let t = m.map("wsl") {
             let formats = formatList(t, allowed: ["tar.gz", "wsl"], default: ["tar.gz", "wsl"])
             targets.wsl = WSLTarget(base: ref(t, "wsl", "base"), models: ref(t, "wsl", "models"), formats: formats,
-                                    defaultUser: t.string("defaultUser") ?? "unison")
+                                    defaultUser: t.string("defaultUser") ?? "unison",
+                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
             t.finish()
         }
         if let t = m.map("vm") {
@@ -234,7 +428,8 @@ final class SectionReader {
             let firmware = t.string("firmware") ?? "uefi"
             if firmware != "uefi" { sink.report(t.value("firmware"), "vm firmware must be 'uefi', found '\(firmware)'") }
             targets.vm = VMTarget(base: ref(t, "vm", "base"), models: ref(t, "vm", "models"), formats: formats,
-                                  diskSize: size(t, "diskSize") ?? ByteSize("8GiB")!, firmware: firmware)
+                                  diskSize: size(t, "diskSize") ?? ByteSize("8GiB")!, firmware: firmware,
+                                  ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
             t.finish()
         }
         if let t = m.map("iso") {
@@ -243,7 +438,8 @@ final class SectionReader {
                 sink.report(t.value("firmware"), "iso firmware '\(f)' is not bios or uefi")
             }
             targets.iso = ISOTarget(base: ref(t, "iso", "base"), models: ref(t, "iso", "models"), firmware: firmware,
-                                    splitAbove: size(t, "splitAbove") ?? ByteSize("2GiB")!)
+                                    splitAbove: size(t, "splitAbove") ?? ByteSize("2GiB")!,
+                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
             t.finish()
         }
         return targets
@@ -269,9 +465,45 @@ final class SectionReader {
         for (key, value) in [("unit", unit), ("firstBootUnit", firstBoot)] where !value.hasSuffix(".service") {
             sink.report(m?.value(key), "installer.\(key) '\(value)' must name a .service unit")
         }
-        return Installer(prefix: prefix, envFile: envFile, dataDir: dataDir, unit: unit, firstBootUnit: firstBoot,
-                         composeProject: m?.string("composeProject") ?? "unison", secrets: secrets,
-                         env: m?.stringMap("env") ?? [:])
+        var installer = Installer(prefix: prefix, envFile: envFile, dataDir: dataDir, unit: unit, firstBootUnit: firstBoot,
+                                  composeProject: m?.string("composeProject") ?? "unison", secrets: secrets,
+                                  env: m?.stringMap("env") ?? [:])
+        if let m {
+            installer.keysDir = m.string("keysDir") ?? installer.keysDir
+            if !installer.keysDir.hasPrefix("/") {
+                sink.report(m.value("keysDir"), "installer.keysDir must be an absolute path, found '\(installer.keysDir)'")
+            }
+            installer.ollama = enumValue(m, "ollama", OllamaPlacement.self) ?? installer.ollama
+            installer.fileSecrets = m.list("fileSecrets") { f -> FileSecret? in
+                let name = f.string("name", required: true)
+                let file = f.string("file", required: true)
+                let bytes = f.int("bytes", range: 16...256) ?? 32
+                var mode: UInt32 = 0o400
+                if let text = f.string("mode") {
+                    switch text {
+                    case "0400", "400": mode = 0o400
+                    case "0600", "600": mode = 0o600
+                    default:
+                        self.sink.report(f.value("mode"), "\(f.path).mode '\(text)' must be 0400 or 0600",
+                                         hint: "secrets are readable by their owner only")
+                    }
+                }
+                let uid = f.int("uid", range: 0...65534) ?? 0
+                let gid = f.int("gid", range: 0...65534) ?? uid
+                if let name, !Self.isComposeName(name) {
+                    self.sink.report(f.value("name"), "\(f.path).name '\(name)' is not a valid secret name",
+                                     hint: "lowercase letters, digits, '_' and '-', e.g. unison_bootstrap_token")
+                }
+                if let file, !Self.isComposeName(file) {
+                    self.sink.report(f.value("file"), "\(f.path).file '\(file)' must be a plain file name",
+                                     hint: "lowercase letters, digits, '.', '_' and '-'; no '/'")
+                }
+                guard let name, let file else { return nil }
+                if let node = f.value("name") { self.remember("fileSecret:\(name)", node) }
+                return FileSecret(name: name, file: file, bytes: bytes, mode: mode, uid: UInt32(uid), gid: UInt32(gid))
+            } ?? []
+        }
+        return installer
     }
 
     func readQA(_ m: MapReader?) -> QA {

@@ -21,6 +21,7 @@ struct SpecValidator {
         checkDependencies()
         checkTargets()
         checkPorts()
+        checkSecretsAndProfiles()
         checkReferences()
         checkChannelRules()
     }
@@ -70,10 +71,14 @@ struct SpecValidator {
                                 hint: "pin a version tag or a digest")
                 }
             case .platform:
-                let expected = "\(spec.platform.imagePrefix)/\(service.repo ?? "")"
-                if service.image != expected {
-                    sink.report(node, "image '\(service.image)' of service '\(service.name)' is not '\(expected)'",
-                                hint: "platform images are published as <registry>/<org>/<repo>, without a tag")
+                let repoName = service.repo ?? ""
+                let published = spec.repo(named: repoName)?.images ?? [repoName]
+                let expected = (published.isEmpty ? [repoName] : published).map { "\(spec.platform.imagePrefix)/\($0)" }
+                if !expected.contains(service.image) {
+                    sink.report(node, "image '\(service.image)' of service '\(service.name)' is not "
+                                + expected.map { "'\($0)'" }.joined(separator: " or "),
+                                hint: "platform images are published as <registry>/<org>/<image>, without a tag, where "
+                                + "<image> is one of the repo's images (default: the repo's name)")
                 }
             }
         }
@@ -138,14 +143,49 @@ struct SpecValidator {
         }
     }
 
+    /// Host ports must not clash (container ports may: each container has its own network
+    /// namespace, and several real images listen on 8080).
     private func checkPorts() {
         var seen: [Int: String] = [:]
         for service in spec.allServices where service.port != 0 {
-            if let other = seen[service.port] {
-                sink.report(located.node("service:\(service.name)"),
-                            "service '\(service.name)' uses port \(service.port), already used by '\(other)'")
-            } else {
-                seen[service.port] = service.name
+            for (host, _) in service.publishedPorts {
+                if let other = seen[host], other != service.name {
+                    sink.report(located.node("service:\(service.name).hostPort") ?? located.node("service:\(service.name)"),
+                                "service '\(service.name)' publishes host port \(host), already published by '\(other)'",
+                                hint: "give one of them another hostPort")
+                } else {
+                    seen[host] = service.name
+                }
+            }
+        }
+    }
+
+    /// File secrets named by services exist; a service that is always on does not wait for
+    /// one that only a compose profile starts.
+    private func checkSecretsAndProfiles() {
+        let secrets = spec.installer.fileSecrets.map(\.name)
+        var files: [String: String] = [:]
+        for secret in spec.installer.fileSecrets {
+            if let other = files[secret.file] {
+                sink.report(located.node("fileSecret:\(secret.name)"),
+                            "file secrets '\(other)' and '\(secret.name)' share the file '\(secret.file)'")
+            }
+            files[secret.file] = secret.name
+        }
+        for service in spec.allServices {
+            for (i, name) in service.secrets.enumerated() where !secrets.contains(name) {
+                sink.report(located.node("service:\(service.name).secrets[\(i)]") ?? located.node("service:\(service.name)"),
+                            "service '\(service.name)' mounts unknown file secret '\(name)'",
+                            hint: secrets.isEmpty ? "declare it under installer.fileSecrets" : hintList(name, secrets))
+            }
+            for (i, dep) in service.dependsOn.enumerated() {
+                guard let target = spec.service(named: dep), !target.profiles.isEmpty else { continue }
+                if service.profiles.isEmpty || !Set(service.profiles).isSubset(of: Set(target.profiles)) {
+                    sink.report(located.node("service:\(service.name).dependsOn[\(i)]") ?? located.node("service:\(service.name)"),
+                                "service '\(service.name)' depends on '\(dep)', which only the profiles "
+                                + target.profiles.joined(separator: ", ") + " start",
+                                hint: "give '\(service.name)' the same profiles, or drop the dependency")
+                }
             }
         }
     }

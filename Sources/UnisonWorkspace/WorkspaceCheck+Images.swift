@@ -38,7 +38,9 @@ extension WorkspaceCheck.Context {
             findings += judge(mention, in: located, release: release, policy: policy)
         }
 
-        guard located.repo.role == .service else { return }
+        // Repos whose image the platform's stack runs must publish it (repos of the spec
+        // outside the stack, such as unison-actuation, are not held to it).
+        guard located.repo.role == .service, !located.repo.services.isEmpty else { return }
         if pushes.isEmpty, let (file, line, uses) = unverified.first {
             findings.append(Finding(.ghcrNoPushWorkflow, .info, repo: located.repo.name, file: located.display(file), line: line,
                                     "publishes through the reusable workflow \(uses), which is not in the workspace; not verified",

@@ -160,7 +160,8 @@ public enum WorkspaceCheck {
                 repos.append(Located(repo: repo, directory: directory, relativePath: name, submodule: nil, isMeta: false))
             }
             let uninitialized = Set(findings.filter { $0.rule == .gitSubmoduleUninitialized }.map(\.repo))
-            for repo in spec.repos where !claimed.contains(repo.name) && !uninitialized.contains(repo.name) {
+            for repo in spec.repos where !claimed.contains(repo.name) && !uninitialized.contains(repo.name)
+                && repo.checkout != .external {
                 let url = "https://github.com/\(org)/\(repo.name).git"
                 let hint = isMeta ? "git submodule add \(url) \(repo.name)" : "git clone \(url)"
                 findings.append(Finding(.layoutMissingRepo, .error, repo: repo.name,

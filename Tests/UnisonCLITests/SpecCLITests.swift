@@ -23,7 +23,7 @@ import Testing
     @Test func validateShippedSpec() throws {
         let r = try CLI.run(["spec", "validate"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("ok (15 services"))
+        #expect(r.stdout.contains("ok (17 services"))
     }
 
     @Test func specShowJSONIsGolden() throws {

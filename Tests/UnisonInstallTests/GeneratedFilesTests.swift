@@ -14,11 +14,15 @@ struct GeneratedFilesTests {
     out = {"name": doc["name"], "services": {}}
     for name, s in doc["services"].items():
         out["services"][name] = {
-            "image": s["image"], "ports": s["ports"], "env_file": s["env_file"], "restart": s["restart"],
+            "image": s["image"], "ports": s.get("ports", []), "expose": s.get("expose", []),
+            "env_file": s.get("env_file", []), "restart": s["restart"], "profiles": s.get("profiles", []),
+            "secrets": s.get("secrets", []), "extra_hosts": s.get("extra_hosts", []),
             "depends_on": s.get("depends_on", {}), "healthcheck": s.get("healthcheck"),
             "environment": s.get("environment", {}), "volumes": s.get("volumes", []), "command": s.get("command"),
             "keys": list(s.keys()),
         }
+    out["volumes"] = sorted((doc.get("volumes") or {}).keys())
+    out["secrets"] = {k: v["file"] for k, v in (doc.get("secrets") or {}).items()}
     print(json.dumps(out, sort_keys=True))
     """#
 
@@ -46,10 +50,22 @@ struct GeneratedFilesTests {
             let keys = try #require(c["keys"] as? [String])
             #expect(keys == keys.sorted(), "\(s.name): keys not sorted")
             let ports = try #require(c["ports"] as? [String])
-            #expect(ports.first == "127.0.0.1:\(s.port):\(s.port)")
+            if let host = s.hostPort {
+                // The image's own port, published on loopback at the spec's host port.
+                #expect(ports.first == "127.0.0.1:\(host):\(s.port)")
+            } else {
+                #expect(ports.isEmpty && c["expose"] as? [String] == [String(s.port)])
+            }
             #expect(ports.allSatisfy { $0.hasPrefix("127.0.0.1:") })
-            #expect(c["env_file"] as? [String] == ["/etc/unison/platform.env"])
+            #expect(c["env_file"] as? [String] == (s.kind == .platform ? ["/etc/unison/platform.env"] : []))
             #expect(c["restart"] as? String == "unless-stopped")
+            #expect(c["profiles"] as? [String] == s.profiles)
+            #expect(c["secrets"] as? [String] == s.secrets)
+            #expect(c["extra_hosts"] as? [String] == s.extraHosts)
+            guard s.healthCheck else {
+                #expect(c["healthcheck"] is NSNull)
+                continue
+            }
             let test = try #require((c["healthcheck"] as? [String: Any])?["test"] as? [String])
             #expect(test.first == "CMD-SHELL")
             // A command run inside the container wins over the HTTP path (which the host-side
@@ -68,6 +84,14 @@ struct GeneratedFilesTests {
             }
         }
         #expect(services["nats"]?["ports"] as? [String] == ["127.0.0.1:4222:4222", "127.0.0.1:8222:8222"])
+        #expect(services["auth"]?["ports"] as? [String] == ["127.0.0.1:8083:8088"])
+        #expect(services["inference"]?["extra_hosts"] as? [String] == ["host.docker.internal:host-gateway"])
+        // Named volumes declared; file secrets from the keys directory.
+        #expect(doc["volumes"] as? [String] == ComposeBundle.namedVolumes(spec: spec))
+        #expect((doc["volumes"] as? [String])?.contains("postgres_data") == true)
+        let secrets = try #require(doc["secrets"] as? [String: String])
+        #expect(secrets["unison_bootstrap_token"] == "/var/lib/unison/keys/bootstrap-token")
+        #expect(Set(secrets.keys) == Set(spec.installer.fileSecrets.map(\.name)))
     }
 
     @Test("YAML scalars that look like other types stay strings", arguments: [

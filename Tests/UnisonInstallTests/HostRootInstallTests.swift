@@ -24,7 +24,9 @@ struct HostRootInstallTests {
             ("/etc/unison", 0o755), ("/etc/unison/platform.env", 0o600),
             ("/etc/systemd/system/unison-platform.service", 0o644), ("/etc/systemd/system/unison-firstboot.service", 0o644),
             ("/usr/local/bin/unisonctl", 0o755), ("/var/lib/unison", 0o755), ("/var/lib/unison/models", 0o755),
-            ("/var/lib/unison/postgres", 0o755), ("/var/lib/unison/storage", 0o755),
+            ("/var/lib/unison/keys", 0o700), ("/var/lib/unison/keys/bootstrap-token", 0o400),
+            ("/var/lib/unison/keys/context-root", 0o400), ("/var/lib/unison/keys/storage-root", 0o400),
+            ("/var/lib/unison/keys/channel-root", 0o400), ("/var/lib/unison/keys/channel-workload-secret", 0o400),
             ("/var/lib/unison/install-manifest.json", 0o644),
         ]
         for (path, mode) in expectations {
@@ -46,7 +48,16 @@ struct HostRootInstallTests {
         }
         #expect(values.count == spec.installer.secrets.count)
         #expect(EnvFile.problems(in: env, secrets: spec.installer.secrets).isEmpty)
-        #expect(Set(report.generatedSecrets) == Set(spec.installer.secrets.map(\.name)))
+        let fileSecrets = spec.installer.fileSecrets.map { spec.installer.path(of: $0) }
+        #expect(Set(report.generatedSecrets) == Set(spec.installer.secrets.map(\.name) + fileSecrets))
+        // File secrets: hex of the spec's size, each different, created with their final mode.
+        var fileValues: Set<String> = []
+        for secret in spec.installer.fileSecrets {
+            let value = try Fixture.read(root, spec.installer.path(of: secret))
+            #expect(value.count == secret.bytes * 2 && value.allSatisfy(\.isHexDigit), "\(secret.file)")
+            fileValues.insert(value)
+        }
+        #expect(fileValues.count == spec.installer.fileSecrets.count)
 
         // The manifest records owners (applied when running as root, recorded either way).
         let manifest = try JSONDecoder().decode(InstallManifest.self, from: Data(contentsOf: URL(fileURLWithPath: root.path + "/var/lib/unison/install-manifest.json")))
@@ -55,7 +66,9 @@ struct HostRootInstallTests {
         let envEntry = try #require(manifest.entries.first { $0.path == "/etc/unison/platform.env" })
         #expect(envEntry.uid == 0 && envEntry.gid == 0 && envEntry.mode == "0600" && envEntry.role == .config && envEntry.created)
         #expect(manifest.entries.contains { $0.path == "/opt" && $0.kind == .directory && $0.created })
-        #expect(manifest.entries.first { $0.path == "/var/lib/unison/postgres" }?.role == .data)
+        #expect(manifest.entries.first { $0.path == "/var/lib/unison/models" }?.role == .data)
+        let token = try #require(manifest.entries.first { $0.path == "/var/lib/unison/keys/bootstrap-token" })
+        #expect(token.uid == 1000 && token.gid == 1000 && token.mode == "0400" && token.role == .config)
         var st = stat()
         lstat(root.path + "/etc/unison/platform.env", &st)
         if geteuid() == 0 { #expect(st.st_uid == 0 && st.st_gid == 0) }
@@ -120,20 +133,25 @@ struct HostRootInstallTests {
         try Fixture.install(into: root, mode: .wsl, binary: try Fixture.fakeBinary(in: dir))
         #expect(try Fixture.read(root, "/etc/wsl.conf") == "[boot]\nsystemd = true\ncommand = /opt/unison-platform/bin/unison-wsl-boot\n")
         // Data written by the running platform.
-        try Data("rows".utf8).write(to: URL(fileURLWithPath: root.path + "/var/lib/unison/postgres/PG_VERSION"))
+        try Data("rows".utf8).write(to: URL(fileURLWithPath: root.path + "/var/lib/unison/models/blob"))
+        let token = try Fixture.read(root, "/var/lib/unison/keys/bootstrap-token")
 
         var host = try HostRoot(root)
         let report = try Uninstaller.uninstall(root: &host, manifestPath: "/var/lib/unison/install-manifest.json", purge: false)
         let left = try Fixture.snapshot(root).keys.sorted()
         #expect(left == ["etc", "etc/systemd", "etc/systemd/system", "etc/unison", "etc/unison/platform.env", "etc/wsl.conf",
-                         "var", "var/lib", "var/lib/unison", "var/lib/unison/install-manifest.json", "var/lib/unison/models", "var/lib/unison/postgres",
-                         "var/lib/unison/postgres/PG_VERSION", "var/lib/unison/storage"], "\(left)")
+                         "var", "var/lib", "var/lib/unison", "var/lib/unison/install-manifest.json", "var/lib/unison/keys",
+                         "var/lib/unison/keys/bootstrap-token", "var/lib/unison/keys/channel-root",
+                         "var/lib/unison/keys/channel-workload-secret", "var/lib/unison/keys/context-root",
+                         "var/lib/unison/keys/storage-root", "var/lib/unison/models", "var/lib/unison/models/blob"], "\(left)")
         #expect(report.changes.contains { $0.path == "/etc/wsl.conf" && $0.action == .kept })
 
         // Reinstall over the kept settings: the env file is reused, not regenerated.
         let env = try Fixture.read(root, "/etc/unison/platform.env")
         try Fixture.install(into: root, mode: .wsl)
         #expect(try Fixture.read(root, "/etc/unison/platform.env") == env)
+        // File secrets are never overwritten.
+        #expect(try Fixture.read(root, "/var/lib/unison/keys/bootstrap-token") == token)
         var host2 = try HostRoot(root)
         _ = try Uninstaller.uninstall(root: &host2, manifestPath: "/var/lib/unison/install-manifest.json", purge: true)
         #expect(try Fixture.snapshot(root).keys.sorted() == ["etc", "etc/systemd", "etc/systemd/system", "etc/wsl.conf"])

@@ -19,13 +19,16 @@ struct InstallPlanTests {
                          "/etc/systemd/system/unison-firstboot.service",
                          "/etc/systemd/system/multi-user.target.wants/unison-platform.service",
                          "/etc/systemd/system/multi-user.target.wants/unison-firstboot.service",
-                         "/usr/local/bin/unisonctl", "/var/lib/unison", "/var/lib/unison/postgres"] {
+                         "/usr/local/bin/unisonctl", "/var/lib/unison", "/var/lib/unison/models", "/var/lib/unison/keys",
+                         "/var/lib/unison/keys/bootstrap-token", "/var/lib/unison/keys/channel-root"] {
             #expect(paths.contains(expected), "missing \(expected)")
         }
         #expect(!paths.contains("/etc/wsl.conf"))
         let again = try InstallPlan.make(spec: try Fixture.spec(), options: InstallOptions(mode: .native, unisonctlBinary: binary))
         #expect(again.operations == plan.operations)
         #expect(plan.description.contains("seed    /etc/unison/platform.env 0600 0:0"))
+        #expect(plan.description.contains("mkdir   /var/lib/unison/keys 0700 0:0"))
+        #expect(plan.description.contains("secret  /var/lib/unison/keys/bootstrap-token 0400 1000:1000 32 random bytes"))
         #expect(plan.description.contains("binary  /usr/local/bin/unisonctl 0755 0:0 from \(binary.path)"))
     }
 
@@ -101,15 +104,17 @@ struct InstallPlanTests {
         try json.write(to: url)
         let plan = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .docker, releaseManifest: url))
         #expect(plan.version == SemVer("0.6.1"))
-        #expect(plan.images["orchestrator"] == "ghcr.io/project-unisonos/unison-orchestrator:v0.6.1@sha256:" + String(repeating: "0", count: 64))
-        #expect(plan.images["postgres"] == "docker.io/library/postgres:15")
+        let orchestrator = try #require(spec.services.firstIndex { $0.name == "orchestrator" })
+        #expect(plan.images["orchestrator"] == "ghcr.io/project-unisonos/unison-orchestrator:v0.6.1@sha256:"
+                + String(repeating: String(orchestrator % 10), count: 64))
+        #expect(plan.images["postgres"] == "docker.io/library/postgres:15-alpine")
 
         // A manifest missing a service, or with a malformed digest, is refused by name.
         let partial = try JSONSerialization.data(withJSONObject: ["version": "0.6.1", "services": Array(services.dropFirst())])
         try partial.write(to: url)
         #expect(throws: InstallError.self) { try InstallPlan.make(spec: spec, options: InstallOptions(mode: .docker, releaseManifest: url)) }
         var bad = services
-        bad[0]["digest"] = "sha256:XYZ"
+        bad[orchestrator]["digest"] = "sha256:XYZ"
         try JSONSerialization.data(withJSONObject: ["version": "0.6.1", "services": bad]).write(to: url)
         do {
             _ = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .docker, releaseManifest: url))
@@ -152,7 +157,7 @@ struct InstallPlanTests {
         #expect(plan.images["auth"] == "ghcr.io/project-unisonos/unison-auth:v0.7.2@\(digest)")
         #expect(plan.images["policy"] == "ghcr.io/project-unisonos/unison-policy:v0.7.0@\(digest)")
         #expect(plan.images["postgres"] == "docker.io/library/postgres:15.8")
-        #expect(plan.images["redis"] == "docker.io/library/redis:7")
+        #expect(plan.images["redis"] == "docker.io/library/redis:7-alpine")
 
         // Another document is not taken for a manifest.
         var other = manifest

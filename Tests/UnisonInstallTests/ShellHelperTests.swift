@@ -80,7 +80,7 @@ struct ShellHelperTests {
         let text = try String(contentsOfFile: envPath, encoding: .utf8)
         #expect(text.hasPrefix("# mine\nUNISON_LOG_LEVEL=debug\nUNISON_JWT_SECRET=0123456789abcdef0123456789abcdef\nPOSTGRES_PASSWORD="))
         #expect(EnvFile.value(of: "POSTGRES_PASSWORD", in: text)?.count == 48)
-        for key in ["REDIS_PASSWORD", "NATS_TOKEN", "UNISON_CONSENT_KEY"] {
+        for key in ["GRAFANA_ADMIN_PASSWORD", "UNISON_CONSENT_KEY"] {
             #expect(EnvFile.value(of: key, in: text)?.allSatisfy(\.isHexDigit) == true, "\(key)")
         }
         #expect(EnvFile.value(of: "UNISON_MODEL_PACK", in: text) == "light")

@@ -23,7 +23,7 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
 
     @Test(arguments: ["orchestrator", "intent-graph", "context", "context-graph", "auth", "consent", "policy",
                       "inference", "io-core", "io-speech", "io-vision", "storage", "experience-renderer",
-                      "agent-vdi", "updates"])
+                      "agent-vdi", "updates", "comms"])
     func everyPlatformServiceIsDeclared(name: String) throws {
         let service = try #require(spec.service(named: name))
         #expect(service.kind == .platform)
@@ -34,10 +34,10 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         // Every service repo appears in the repo list with the service role.
         let repo = try #require(spec.repo(named: "unison-\(name)"))
         #expect(repo.role == .service)
-        #expect(repo.services == [name])
+        #expect(repo.services.first == name)
     }
 
-    @Test(arguments: [("postgres", "docker.io/library/postgres:15"), ("redis", "docker.io/library/redis:7"),
+    @Test(arguments: [("postgres", "docker.io/library/postgres:15-alpine"), ("redis", "docker.io/library/redis:7-alpine"),
                       ("nats", "docker.io/library/nats:2.10-alpine")])
     func infrastructureIsPinned(name: String, image: String) throws {
         let service = try #require(spec.service(named: name))
@@ -52,18 +52,101 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(try #require(spec.repo(named: name)).role == role)
     }
 
+    /// Every repository with a snapshot on this machine, with the branch its HEAD names.
+    @Test(arguments: [("unison-platform", "master"), ("unison-consent", "master"), ("unison-context-graph", "master"),
+                      ("unison-comms", "main"), ("unison-actuation", "main"), ("unison-capabilities", "main"),
+                      ("unison-payments", "main"), ("unison-network-vpn", "main"), ("unison-io-bci", "main"),
+                      ("unison-io-braille", "main"), ("unison-io-sign", "main"), ("unison-sign-orchestrator", "main"),
+                      ("unison-hardware", "main"), ("unison-shell", "main"), ("unison-spec", "main"),
+                      ("unison-updates", "main"), ("unison-workspace", "main")])
+    func everyRepoWithItsBranch(name: String, branch: String) throws {
+        let repo = try #require(spec.repo(named: name))
+        #expect(repo.defaultBranch == branch)
+        #expect(repo.language != nil)
+    }
+
+    /// Repos without a snapshot here are still listed, each saying so.
+    @Test(arguments: ["unison-io-core", "unison-infrastructure", ".github", "unison-os", "project-unisonos.github.io"])
+    func unmirroredReposSayWhatWasNotChecked(name: String) throws {
+        let repo = try #require(spec.repo(named: name))
+        #expect(repo.note?.contains("No snapshot here") == true)
+    }
+
+    @Test func imageNameExceptionsAndStatuses() throws {
+        #expect(try #require(spec.repo(named: "unison-capabilities")).images == ["unison-capability"])
+        #expect(try #require(spec.repo(named: "unison-common")).images == ["unison-common-wheel"])
+        #expect(try #require(spec.repo(named: "unison-actuation")).dockerfile == "docker/Dockerfile")
+        #expect(try #require(spec.repo(named: "unison-spec")).status == .deprecated)
+        #expect(try #require(spec.repo(named: "unison-shell")).status == .devOnly)
+        #expect(try #require(spec.repo(named: "unison-agent-vdi")).status == .optional)
+        #expect(try #require(spec.repo(named: "unison-workspace")).checkout == .root)
+        #expect(try #require(spec.repo(named: "unison-payments")).checkout == .submodule)
+        // No repo documents a make-based run or test command except the platform's own Makefile.
+        for repo in spec.repos where repo.name != "unison-platform" {
+            #expect(!repo.entrypoints.values.contains { $0.hasPrefix("make ") }, "\(repo.name)")
+        }
+    }
+
+    /// unison-platform's model-packs/alpha/*.json: light preloads qwen2.5:1.5b, default and full
+    /// also require the speech pack; `none` is this toolchain's own pack for offline images.
     @Test func modelPacks() throws {
+        let none = try #require(spec.modelPack(named: "none"))
+        #expect(none.preload.isEmpty && none.profile == nil)
         let light = try #require(spec.modelPack(named: "light"))
-        #expect(light.preload.isEmpty)
-        #expect(light.minRam.bytes == 4_000_000_000)
-        #expect(light.minDisk.bytes == 10_000_000_000)
+        #expect(light.profile == "alpha/light")
+        #expect(light.preload == ["qwen2.5:1.5b"])
+        #expect(light.requires.isEmpty)
+        #expect(light.minRam.bytes == 6_000_000_000)
+        #expect(light.minDisk.bytes == 12_000_000_000)
         let def = try #require(spec.modelPack(named: "default"))
+        #expect(def.profile == "alpha/default")
         #expect(def.preload == ["qwen2.5:1.5b"])
+        #expect(def.requires == ["unison.phase1.1.speech@0.1.1"])
         #expect(def.minRam.bytes == 8_000_000_000)
         #expect(def.minDisk.bytes == 20_000_000_000)
+        #expect(def.defaults["planner_model"] == "qwen2.5:1.5b")
         let full = try #require(spec.modelPack(named: "full"))
-        #expect(full.preload.count > def.preload.count)
-        #expect(Set(def.preload).isSubset(of: Set(full.preload)))
+        #expect(full.profile == "alpha/full")
+        #expect(full.preload == ["qwen2.5:latest", "qwen2.5:7b"])
+        #expect(full.requires == def.requires)
+        #expect(full.minRam.bytes == 16_000_000_000 && full.minDisk.bytes == 60_000_000_000)
+    }
+
+    /// unison-platform's compose/compose.yaml: image, container port, host port, health path.
+    @Test(arguments: [
+        ("auth", 8088, 8083, "/health"), ("consent", 7072, 7072, "/readyz"), ("context", 8081, 8081, "/health"),
+        ("policy", 8083, 8095, "/readyz"), ("orchestrator", 8080, 8090, "/health"), ("updates", 8089, 8094, "/health"),
+        ("intent-graph", 8080, 8080, "/health"), ("context-graph", 8081, 8091, "/healthz"),
+        ("experience-renderer", 8082, 8092, "/health"), ("agent-vdi", 8083, 8093, "/readyz"),
+        ("io-speech", 8084, 8084, "/health"), ("io-vision", 8086, 8086, "/health"), ("io-core", 8085, 8085, "/health"),
+        ("inference", 8087, 8087, "/health"), ("storage", 8082, 8082, "/health"),
+    ])
+    func servicesAsThePlatformComposeRunsThem(name: String, port: Int, hostPort: Int, health: String) throws {
+        let service = try #require(spec.service(named: name))
+        #expect(service.port == port)
+        #expect(service.hostPort == hostPort)
+        #expect(service.health == health)
+    }
+
+    @Test func commsSecretsProfilesAndOllama() throws {
+        let comms = try #require(spec.service(named: "comms"))
+        #expect(comms.hostPort == nil && comms.port == 8080 && comms.health == "/health")
+        #expect(comms.secrets == ["unison_channel_workload_secret", "unison_channel_root"])
+        let worker = try #require(spec.service(named: "telegram-channel-worker"))
+        #expect(worker.image == "ghcr.io/project-unisonos/unison-comms" && !worker.healthCheck)
+        #expect(try #require(spec.repo(named: "unison-comms")).services == ["comms", "telegram-channel-worker"])
+        #expect(spec.service(named: "agent-vdi")?.profiles == ["vdi"])
+        #expect(spec.service(named: "io-vision")?.profiles == ["vision", "multimodal"])
+        #expect(spec.service(named: "ollama")?.profiles == ["ollama"])
+        #expect(spec.service(named: "inference")?.extraHosts == ["host.docker.internal:host-gateway"])
+        let nats = try #require(spec.service(named: "nats"))
+        #expect(nats.health == "/varz" && nats.healthPort == 8222 && nats.command?.first == "--jetstream")
+        #expect(spec.service(named: "redis")?.command == ["redis-server", "--appendonly", "yes"])
+        #expect(Set(spec.installer.fileSecrets.map(\.file))
+                == ["bootstrap-token", "context-root", "storage-root", "channel-root", "channel-workload-secret"])
+        #expect(spec.installer.fileSecrets.allSatisfy { $0.mode == 0o400 })
+        #expect(spec.installer.ollama == .host)
+        #expect(spec.targets.vm?.ollama == .container && spec.targets.wsl?.ollama == .container)
     }
 
     @Test func channelsTargetsInstallerTelemetry() throws {
@@ -105,6 +188,11 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(spec.targets.wsl?.defaultUser == "unison")
         #expect(spec.service(named: "auth")?.image == "ghcr.io/project-unisonos/unison-auth")
         #expect(spec.repos.map(\.name) == ["unison-docs", "unison-auth"])
+        let docs = try #require(spec.repo(named: "unison-docs"))
+        #expect(docs.status == .core && docs.defaultBranch == "main" && docs.checkout == .sibling)
+        #expect(docs.images.isEmpty && docs.dockerfile == nil && docs.language == nil)
+        let auth = try #require(spec.repo(named: "unison-auth"))
+        #expect(auth.images == ["unison-auth"] && auth.dockerfile == "Dockerfile")
         #expect(spec.readme.sections.map(\.id) == ["role", "run", "test", "docs"])
         #expect(spec.qa.boot.marker == "UNISONOS-FIRSTBOOT-OK")
     }
@@ -136,6 +224,18 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         ("empty", [(1, 1, "the spec is empty")]),
         ("not-a-mapping", [(1, 1, "spec must be a mapping, found a list")]),
         ("qa-check-timeout", [(33, 86, "must be between 1 and 3600, found 0")]),
+        ("bad-repo-status", [(8, 13, "spec.repos[0].status 'essential' is not one of: core, optional, dev-only, deprecated")]),
+        ("bad-repo-branch", [(8, 20, "spec.repos[0].defaultBranch 'main..old' is not a valid branch name")]),
+        ("bad-repo-image", [(8, 27, "spec.repos[0].images: 'Unison-Docs' is not an image name")]),
+        ("bad-repo-language", [(8, 15, "spec.repos[0].language 'cobol' is not a known language")]),
+        ("bad-repo-checkout", [(8, 15, "spec.repos[0].checkout 'nested' is not one of: root, submodule, sibling, external")]),
+        ("service-image-not-published", [(14, 12, "image 'ghcr.io/project-unisonos/unison-capabilities' of service 'capability' is not 'ghcr.io/project-unisonos/unison-capability'")]),
+        ("unknown-file-secret", [(13, 15, "service 'auth' mounts unknown file secret 'unison_bootstrap_tokn'")]),
+        ("bad-volume", [(13, 15, "spec.services[0].volumes: 'data' is not SOURCE:/container/path[:ro]")]),
+        ("profile-dependency", [(13, 17, "service 'auth' depends on 'postgres', which only the profiles db start")]),
+        ("host-port-clash", [(16, 11, "service 'postgres' publishes host port 5432, already published by 'auth'")]),
+        ("bad-file-secret-mode", [(32, 49, "spec.installer.fileSecrets[0].mode '0644' must be 0400 or 0600")]),
+        ("bad-model-pack-requires", [(25, 82, "requires: 'speech' is not NAME@VERSION")]),
         ("several-at-once", [(5, 3, "unknown key 'colour'"), (14, 17, "unknown service 'postgress'"),
                              (30, 28, "unknown model pack 'heavy'")]),
     ]

@@ -64,7 +64,8 @@ struct ImageBuildWSL: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .wsl, targetPack: spec.targets.wsl?.models,
-                                                 version: options.version, epoch: options.epoch, workDir: work)
+                                                 version: options.version, epoch: options.epoch, workDir: work,
+                                                 ollama: spec.targets.wsl?.ollama)
         let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

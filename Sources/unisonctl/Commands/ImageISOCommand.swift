@@ -74,7 +74,8 @@ struct ImageBuildISO: AsyncParsableCommand {
         // A payload given on the command line already holds the platform: no overlay to build.
         let overlay: any RootfsOverlay = payload != nil ? ClosureOverlay { _ in }
             : try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.iso?.models,
-                                         version: chosenVersion, epoch: epoch, workDir: work)
+                                         version: chosenVersion, epoch: epoch, workDir: work,
+                                         ollama: spec.targets.iso?.ollama)
         var options = try ISOBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
                                           payloadImage: payload.map { URL(fileURLWithPath: $0).standardizedFileURL },
                                           overlay: overlay, outputDirectory: outDir, version: version, epoch: epoch)

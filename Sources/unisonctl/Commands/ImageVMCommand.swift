@@ -106,7 +106,8 @@ struct ImageBuildVM: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.vm?.models,
-                                                 version: options.version, epoch: options.epoch, workDir: work)
+                                                 version: options.version, epoch: options.epoch, workDir: work,
+                                                 ollama: spec.targets.vm?.ollama)
         let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

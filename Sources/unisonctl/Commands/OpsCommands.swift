@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UnisonCore
+import UnisonInstall
 import UnisonOps
 import UnisonSpec
 
@@ -106,7 +107,12 @@ struct HealthCommand: AsyncParsableCommand {
         let control = StackControl(spec: spec)
         let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
             : ComposeHealthSource(composeFile: control.hostPath(control.layout.composeFile))
-        let checker = HealthChecker(spec: spec, requestTimeout: requestTimeout, containerHealth: docker)
+        // Only the services the env file's COMPOSE_PROFILES turn on are running.
+        let envText = try? String(contentsOfFile: control.hostPath(control.layout.envFile), encoding: .utf8)
+        let profiles = envText.flatMap { EnvFile.value(of: "COMPOSE_PROFILES", in: $0) }
+            .map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        let checker = HealthChecker(spec: spec, requestTimeout: requestTimeout, containerHealth: docker,
+                                    activeProfiles: profiles)
         let report = wait ? checker.wait(timeout: timeout, interval: interval) : checker.checkOnce()
         if output.json {
             try Output.json(report)

@@ -7,7 +7,7 @@ struct SpecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spec",
         abstract: "Validate and show the platform spec (unison.yaml).",
-        subcommands: [Validate.self, Show.self]
+        subcommands: [Validate.self, Show.self, Drift.self]
     )
 
     struct Validate: AsyncParsableCommand {

@@ -24,7 +24,7 @@ struct ImagePlatformOptions: ParsableArguments {
 
     /// The overlay for `mode`; `targetPack` is the target's `models` from the spec.
     func overlay(spec: PlatformSpec, specURL: URL, mode: InstallMode, targetPack: String?, version: String,
-                 epoch: Int64, workDir: URL) async throws -> any RootfsOverlay {
+                 epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
         let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard FileManager.default.isReadableFile(atPath: binary.path) else {
@@ -34,6 +34,6 @@ struct ImagePlatformOptions: ParsableArguments {
             spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: mode, version: version,
             modelPack: models ?? targetPack, modelRegistry: modelRegistry,
             releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: epoch,
-            workDir: workDir)
+            workDir: workDir, ollama: ollama)
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import Yams
+
+/// Where things were declared in the spec file, for tools that point people at a line of
+/// unison.yaml (`spec drift`). Keys name a declaration and optionally a field:
+/// `service:auth`, `service:auth.port`, `repo:unison-auth.defaultBranch`.
+public struct SpecSourceMap: Sendable, Equatable {
+    public struct Position: Sendable, Equatable, Codable {
+        public var line: Int
+        public var column: Int
+    }
+
+    /// The spec file as diagnostics name it.
+    public var file: String
+    var positions: [String: Position]
+
+    public init(file: String, positions: [String: Position] = [:]) {
+        self.file = file
+        self.positions = positions
+    }
+
+    /// The field's position, else its declaration's (`service:auth.port` falls back to `service:auth`).
+    public func position(_ key: String) -> Position? {
+        if let p = positions[key] { return p }
+        if let dot = key.lastIndex(of: "."), key[..<dot].contains(":") { return position(String(key[..<dot])) }
+        return nil
+    }
+
+    /// `file:line:column` of a key, or the file alone when it is unknown.
+    public func location(_ key: String) -> String {
+        position(key).map { "\(file):\($0.line):\($0.column)" } ?? file
+    }
+}
+
+extension SpecLoader {
+    /// The spec and where each service, repo and their fields were declared.
+    public static func loadWithSourceMap(file url: URL) throws -> (PlatformSpec, SpecSourceMap) {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        let name = displayPath(url)
+        let spec = try load(text: text, file: name)
+        // The text parsed and validated; composing it again only collects the positions.
+        let sink = DiagnosticSink(file: name)
+        guard let root = try? Yams.compose(yaml: text), let located = SectionReader(sink: sink).read(root) else {
+            return (spec, SpecSourceMap(file: name))
+        }
+        var positions: [String: SpecSourceMap.Position] = [:]
+        for (key, node) in located.locations where !key.contains("#dup") {
+            if let mark = node.mark { positions[key] = .init(line: mark.line, column: mark.column) }
+        }
+        return (spec, SpecSourceMap(file: name, positions: positions))
+    }
+}
