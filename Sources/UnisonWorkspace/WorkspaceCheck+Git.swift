@@ -57,11 +57,12 @@ extension WorkspaceCheck.Context {
         let short = String(head.prefix(12))
         let recorded = located.submodule.flatMap { gitlinks[$0.path] }
         let platformBranch = spec.platform.defaultBranch
-        let ownDefault = try repo.originDefaultBranch()
+        // What the clone says (origin/HEAD), else what the spec records for the repo.
+        let ownDefault = try repo.originDefaultBranch() ?? located.repo.defaultBranch
         var acceptedBranches = [expectedBranch]
-        if let ownDefault, ownDefault != platformBranch {
+        if ownDefault != platformBranch {
             findings.append(Finding(.gitDefaultBranch, .warning, repo: name,
-                                    "the repository's default branch is '\(ownDefault)' (origin/HEAD), not the platform's '\(platformBranch)'",
+                                    "the repository's default branch is '\(ownDefault)', not the platform's '\(platformBranch)'",
                                     hint: "rename it on GitHub (Settings → General → Default branch: rename \(ownDefault) to \(platformBranch)); then \(gitC) branch -m \(ownDefault) \(platformBranch)"))
             if expectedBranch == platformBranch { acceptedBranches.append(ownDefault) }
         }

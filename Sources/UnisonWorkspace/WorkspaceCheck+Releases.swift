@@ -88,8 +88,11 @@ extension WorkspaceCheck.Context {
             }
         }
         for service in spec.services where !covered.contains(service.name) {
-            findings.append(Finding(.compatMissingServiceColumn, .error, repo: docs.repo.name, file: file, line: matrix.headerLine,
-                                    "the matrix has no column for service '\(service.name)' (\(service.repo ?? service.name))",
+            // Core services are part of every release; optional ones only of some.
+            let status = service.repo.flatMap { spec.repo(named: $0)?.status } ?? .core
+            guard status == .core || status == .optional else { continue }
+            findings.append(Finding(.compatMissingServiceColumn, status == .core ? .error : .warning, repo: docs.repo.name, file: file, line: matrix.headerLine,
+                                    "the matrix has no column for \(status.rawValue) service '\(service.name)' (\(service.repo ?? service.name))",
                                     hint: "add the column '\(service.repo ?? service.name)'; leave a cell empty (or '-') for releases the service is not part of"))
         }
 

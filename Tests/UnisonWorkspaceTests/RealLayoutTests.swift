@@ -194,4 +194,27 @@ import UnisonSpec
         let release = try WorkspaceCheck.run(directory: meta, spec: spec, expectedBranch: "release/0.4", runner: sandbox.runner).findings
         #expect(release.with(.gitUnexpectedBranch, repo: "unison-auth").count == 1)
     }
+
+    /// The spec's repo fields: a missing column for an optional service is a warning, for a
+    /// core one an error; an image a repo publishes under another name (`images:`) is known.
+    @Test func repoStatusAndPublishedImagesOfTheSpec() throws {
+        var spec = try Specs.small()
+        let policy = try #require(spec.repos.firstIndex { $0.name == "unison-policy" })
+        spec.repos[policy].status = .optional
+        let auth = try #require(spec.repos.firstIndex { $0.name == "unison-auth" })
+        spec.repos[auth].images = ["unison-auth", "unison-auth-wheel"]
+        let sandbox = try Sandbox()
+        let meta = try Self.workspace(sandbox, spec: spec, tags: [:], change: { name, files in
+            if name == "unison-docs" { files["dev/compatibility-matrix.md"] = "| Release | unison-orchestrator |\n|---|---|\n| 0.0.1 | 0.1.x |\n" }
+            if name == "unison-orchestrator" {
+                files["Dockerfile"] = "FROM ghcr.io/project-unisonos/unison-auth-wheel:v0.4.0 AS wheel\nFROM ghcr.io/project-unisonos/unison-gen:v0.4.0\n"
+            }
+        })
+        let f = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner).findings
+        let missing = f.with(.compatMissingServiceColumn)
+        #expect(missing.map { "\($0.severity.rawValue) \($0.message.split(separator: "'")[1])" }.sorted() == ["error auth", "warning policy"],
+                "\(missing.described)")
+        let unknownImages = f.with(.ghcrBadReference).filter { $0.repo == "unison-orchestrator" }
+        #expect(unknownImages.map(\.line) == [2] && unknownImages[0].message.contains("'unison-gen'"), "\(unknownImages.described)")
+    }
 }
