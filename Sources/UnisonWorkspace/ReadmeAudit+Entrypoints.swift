@@ -12,6 +12,8 @@ extension ReadmeAudit {
         case make(targets: [String], directory: String?, file: String?)
         /// A script run directly (must be executable) or through an interpreter (must exist).
         case script(path: String, direct: Bool)
+        /// `docker compose` (or `docker-compose`) with the files its `-f` options name.
+        case compose(files: [String])
         /// Anything else (`pip install -e .`, `npm test`): not checkable against the tree.
         case other
     }
@@ -59,6 +61,17 @@ extension ReadmeAudit {
                 }
                 return .make(targets: targets, directory: directory, file: file)
             }
+            if program == "docker-compose" || (program == "docker" && tokens.count > 1 && tokens[1] == "compose") {
+                var files: [String] = []
+                var i = program == "docker" ? 2 : 1
+                while i < tokens.count {
+                    let t = tokens[i]
+                    if t == "-f" || t == "--file" { if i + 1 < tokens.count { files.append(tokens[i + 1]) }; i += 2; continue }
+                    if t.hasPrefix("--file=") { files.append(String(t.dropFirst(7))) }
+                    i += 1
+                }
+                return .compose(files: files.filter { !$0.contains("$") && $0 != "-" })
+            }
             if interpreters.contains(program), tokens.count > 1, looksLikePath(tokens[1]) {
                 return .script(path: tokens[1], direct: false)
             }
@@ -76,7 +89,30 @@ extension ReadmeAudit {
     /// command, or for one `make` target a line with the word `make` and the target.
     static func mentionLine(_ document: MarkdownDocument, command: String) -> Int? {
         let wanted = squeeze(command)
-        return document.lines.firstIndex { squeeze($0).contains(wanted) }.map { $0 + 1 }
+        if let exact = document.lines.firstIndex(where: { squeeze($0).contains(wanted) }) { return exact + 1 }
+        // The command as READMEs write it: without the environment assignments in front
+        // (`OTEL_SDK_DISABLED=true python -m pytest` shown as `python -m pytest`), `python3`
+        // for `python`.
+        let core = commandCore(command)
+        guard !core.isEmpty else { return nil }
+        return document.lines.firstIndex { line in
+            let words = " " + commandWords(line).joined(separator: " ") + " "
+            return words.contains(" " + core + " ")
+        }.map { $0 + 1 }
+    }
+
+    /// The words of a line with backticks and `$ ` prompts dropped and `python3` read as `python`.
+    static func commandWords(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "`" }).map { $0 == "python3" ? "python" : String($0) }
+            .filter { $0 != "$" }
+    }
+
+    /// A command's words after its leading `NAME=value` assignments, as `commandWords` reads them.
+    static func commandCore(_ command: String) -> String {
+        var words = commandWords(command)
+        while let first = words.first, let eq = first.firstIndex(of: "="), eq != first.startIndex,
+              first[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { words.removeFirst() }
+        return words.joined(separator: " ")
     }
 
     static func mentionLine(_ document: MarkdownDocument, makeTarget target: String) -> Int? {
@@ -163,6 +199,15 @@ extension ReadmeAudit {
                         findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: display,
                                                 "entry point `\(command)` (\(key)) runs \(path) directly, and it is not executable",
                                                 hint: "chmod +x \(display) && git -C \(prefix.isEmpty ? "." : prefix) add --chmod=+x \(relative)"))
+                    }
+                case let .compose(files):
+                    for path in files {
+                        let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+                        guard !fm.fileExists(atPath: directory.appendingPathComponent(relative).path) else { continue }
+                        let line = mentionLine(document, command: command)
+                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: line == nil ? nil : file, line: line,
+                                                "entry point `\(command)` (\(key)) names the Compose file \(path), which does not exist (\(WorkspaceCheck.Located.join(prefix, relative)))",
+                                                hint: "add the file, or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
                     }
                 case .other:
                     continue

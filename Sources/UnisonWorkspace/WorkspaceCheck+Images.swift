@@ -129,9 +129,9 @@ extension WorkspaceCheck.Context {
                 out.append(Finding(.ghcrBadReference, .error, repo: name, file: file, line: mention.line,
                                    "image \(shown) does not follow \(policy.registry)/\(policy.org)/<repo>: \(reasons.joined(separator: "; "))",
                                    hint: "use \(expected)\(ref.tag.map { ":" + $0 } ?? "")"))
-            } else if !spec.repos.contains(where: { $0.name == ref.repositoryName }) {
+            } else if !spec.repos.contains(where: { $0.name == ref.repositoryName || $0.images.contains(ref.repositoryName) }) {
                 out.append(Finding(.ghcrBadReference, .warning, repo: name, file: file, line: mention.line,
-                                   "image \(shown) names '\(ref.repositoryName)', which is not a repo of the spec",
+                                   "image \(shown) names '\(ref.repositoryName)', which is no repo of the spec and no image one publishes",
                                    hint: "add the repo to unison.yaml, or use the image of an existing repo"))
             }
             if mention.use == .publish || mention.use == .localTag || mention.use == .localBuild || mention.nameOnly { return out }

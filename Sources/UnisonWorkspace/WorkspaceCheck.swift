@@ -46,6 +46,8 @@ public enum WorkspaceCheck {
                                                   displayPrefix: located.relativePath)
             try context.checkTagNames(located)
             context.checkImages(located)
+            context.checkLinks(located)
+            context.checkHostPorts(located)
         }
         try context.checkCompatibilityAndReleases()
         return FindingsReport(schema: FindingsReport.workspaceSchema, findings: context.findings)
@@ -161,7 +163,7 @@ public enum WorkspaceCheck {
             for repo in spec.repos where !claimed.contains(repo.name) && !uninitialized.contains(repo.name)
                 && repo.checkout != .external {
                 let url = "https://github.com/\(org)/\(repo.name).git"
-                let hint = isMeta ? "git submodule add \(url) \(repo.name)" : "git clone \(url)"
+                let hint = isMeta && repo.checkout != .sibling ? "git submodule add \(url) \(repo.name)" : "git clone \(url)"
                 findings.append(Finding(.layoutMissingRepo, .error, repo: repo.name,
                                         "repo '\(repo.name)' (\(repo.role.rawValue)) is not in the workspace",
                                         hint: hint))

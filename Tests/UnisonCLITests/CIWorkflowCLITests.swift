@@ -69,7 +69,7 @@ import Testing
         #expect(text.contains("make image-wsl image-vm image-iso"))
         #expect(text.contains("runner: ubuntu-24.04-arm"))
         #expect(text.contains("unisonctl release split-iso"))
-        #expect(text.contains("--matrix unison-docs/docs/compatibility-matrix.md --resolve-digests"))
+        #expect(text.contains("--matrix unison-docs/dev/compatibility-matrix.md --resolve-digests"))
         #expect(text.contains("draft) flags=(--draft --prerelease)"))
         #expect(text.contains("if: steps.channel.outputs.prerelease == 'false'"))
         #expect(text.contains("unisonctl release targets"))

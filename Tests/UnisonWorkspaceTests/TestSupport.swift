@@ -206,8 +206,15 @@ enum GoodRepo {
     static func files(_ repo: Repo, spec: PlatformSpec) throws -> [String: String] {
         var files = ["README.md": readme(repo, spec: spec), "Makefile": makefile(repo)]
         for command in repo.entrypoints.values {
-            for case let .script(path, _) in ReadmeAudit.invocations(command) {
-                files[path.hasPrefix("./") ? String(path.dropFirst(2)) : path] = "#!/bin/sh\necho ok\n"
+            for invocation in ReadmeAudit.invocations(command) {
+                switch invocation {
+                case let .script(path, _):
+                    files[path.hasPrefix("./") ? String(path.dropFirst(2)) : path] = "#!/bin/sh\necho ok\n"
+                case let .compose(composeFiles):
+                    for file in composeFiles { files[file.hasPrefix("./") ? String(file.dropFirst(2)) : file] = "services: {}\n" }
+                default:
+                    continue
+                }
             }
         }
         if repo.role == .service, let service = repo.services.first {
@@ -266,7 +273,7 @@ enum SmallWorkspace {
             var tags: [String] = []
             if repo.role == .service || repo.role == .platform { tags = ["v0.4.0"] }
             if repo.role == .docs {
-                files["docs/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
+                files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
             }
             try sandbox.repo(repo.name, files: files, tags: tags)
         }
