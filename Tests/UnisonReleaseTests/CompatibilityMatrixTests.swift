@@ -6,7 +6,7 @@ import UnisonCore
 /// The one reading of the compatibility matrix: cells in node-semver's range grammar, the table
 /// headed `| Release |` (unison-docs) or `| platform |`, and the lenient scan `workspace check`
 /// reports from, which agrees with `parse`.
-@Suite struct CompatibilityMatrixGrammarTests {
+@Suite(.tags(.unit)) struct CompatibilityMatrixGrammarTests {
     /// (cell, the comparators it means as `op+version` words, or nil when it is not a cell)
     @Test(arguments: [
         ("v1.2.3", "=1.2.3"), ("1.2.3-beta.1", "=1.2.3-beta.1"), ("=1.2.3", "=1.2.3"),

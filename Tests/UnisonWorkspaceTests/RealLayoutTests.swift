@@ -8,7 +8,7 @@ import UnisonSpec
 /// (`| Release | unison-orchestrator | … |`, x-ranges, columns for repos that exist nowhere),
 /// README links to files that do not exist, the devstack's overlays publishing one host port
 /// twice, service repos never tagged, repos whose default branch is `master`.
-@Suite struct RealLayoutTests {
+@Suite(.tags(.interop)) struct RealLayoutTests {
     /// unison-docs `dev/compatibility-matrix.md`'s form, over the small platform's repos.
     static let realMatrix = """
     # Compatibility Matrix
