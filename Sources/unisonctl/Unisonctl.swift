@@ -22,7 +22,7 @@ struct Unisonctl: AsyncParsableCommand {
             InstallCommand.self, UninstallCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self,
             HealthCommand.self, LogsCommand.self, DoctorCommand.self, RecoverCommand.self,
-            FirstbootCommand.self, AnswersCommand.self, DiagCommand.self, TelemetryCommand.self,
+            FirstbootCommand.self, AnswersCommand.self, DiagCommand.self, TelemetryCommand.self, PilotCommand.self,
             WorkspaceCommand.self, ReadmeCommand.self, CICommand.self,
         ]
     )
