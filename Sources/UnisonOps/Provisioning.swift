@@ -79,6 +79,13 @@ public struct Provisioner: Sendable {
             log("\(name): \(detail)")
         }
         guard let found else {
+            let regularUser = Self.table(readText("/etc/passwd")).contains { $0.count > 2 && (Int($0[2]) ?? 0) >= 1000 && (Int($0[2]) ?? 0) < 60000 }
+            if regularUser || FileManager.default.fileExists(atPath: host("/etc/wsl-distribution.conf").path) {
+                // A user exists already, or WSL's first launch asks for one (its OOBE script).
+                note("answers", regularUser ? "none found; a user exists already" : "none found; WSL's first launch creates the user", .skipped)
+                record(report)
+                return report
+            }
             do {
                 try write(Self.issuePath, Self.instructions + "\n\n", mode: 0o644)
                 note("answers", "none found; how to provide them is on the console and before the login prompt", .skipped)
@@ -154,17 +161,7 @@ public struct Provisioner: Sendable {
             let exists = FileManager.default.fileExists(atPath: host(zone).path)
             note("timezone", tz + (exists ? "" : " (no \(zone) in this system: tzdata is not installed, so it reads as UTC)"), exists ? .ok : .skipped)
         }
-        switch answers.network {
-        case .dhcp:
-            try? FileManager.default.removeItem(at: host("/etc/systemd/network/10-unison-static.network"))
-            note("network", "DHCP (the image's default)", .ok)
-        case let .static(s):
-            var text = "# Written by unisonctl from the answers file.\n[Match]\nName=\(s.interface ?? "en* eth*")\n\n[Network]\nAddress=\(s.address)\n"
-            if let gw = s.gateway { text += "Gateway=\(gw)\n" }
-            for dns in s.dns { text += "DNS=\(dns)\n" }
-            try write("/etc/systemd/network/10-unison-static.network", text, mode: 0o644)
-            note("network", "static \(s.address) on \(s.interface ?? "the first Ethernet interface") (systemd-networkd)", .ok)
-        }
+        try configureNetwork(answers.network, note: note)
         if let pack = answers.modelPack, let spec {
             try setEnvValue("UNISON_MODEL_PACK", pack, envFile: InstallLayout(spec: spec).envFile)
             note("model-pack", pack, .ok)
@@ -307,6 +304,43 @@ public struct Provisioner: Sendable {
 
     static func table(_ text: String) -> [[String]] {
         text.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    // MARK: network
+
+    static let networkFile = "/etc/systemd/network/10-unison.network"
+    static let networkdUnitPaths = ["/lib/systemd/system/systemd-networkd.service", "/usr/lib/systemd/system/systemd-networkd.service"]
+
+    /// A systemd-networkd file for the wired interfaces (DHCP, or the static address), and
+    /// networkd enabled: the base configures no network of its own.
+    func configureNetwork(_ network: Answers.Network, note: (String, String, FirstBootStep.Status) -> Void) throws {
+        var text = "# Written by unisonctl from the answers file.\n[Match]\n"
+        let detail: String
+        switch network {
+        case .dhcp:
+            text += "Name=en* eth*\n\n[Network]\nDHCP=yes\n"
+            detail = "DHCP on the wired interfaces"
+        case let .static(s):
+            text += "Name=\(s.interface ?? "en* eth*")\n\n[Network]\nAddress=\(s.address)\n"
+            if let gw = s.gateway { text += "Gateway=\(gw)\n" }
+            for dns in s.dns { text += "DNS=\(dns)\n" }
+            detail = "static \(s.address) on \(s.interface ?? "the wired interfaces")"
+        }
+        try write(Self.networkFile, text, mode: 0o644)
+        let fm = FileManager.default
+        guard let unit = Self.networkdUnitPaths.first(where: { fm.fileExists(atPath: host($0).path) }) else {
+            note("network", detail + " written, but systemd-networkd is not in this system", .skipped)
+            return
+        }
+        let wants = host("/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")
+        try fm.createDirectory(at: wants.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? fm.removeItem(at: wants)
+        try fm.createSymbolicLink(atPath: wants.path, withDestinationPath: unit)
+        if live {
+            _ = try? runner.run(["systemctl", "enable", "--now", "systemd-networkd.service"])
+            _ = try? runner.run(["networkctl", "reload"])
+        }
+        note("network", detail + " (systemd-networkd)", .ok)
     }
 
     // MARK: ssh

@@ -32,6 +32,7 @@ enum ProvisionFixture {
         try put("etc/hosts", "127.0.0.1\tlocalhost\n")
         try put("etc/skel/.bashrc", "# skel\n")
         try put("lib/systemd/system/ssh.service", "[Unit]\nDescription=OpenBSD Secure Shell server\n")
+        if label != "live" { try put("lib/systemd/system/systemd-networkd.service", "[Unit]\n") }
         try put("bin/bash", "")
         return root
     }
@@ -151,8 +152,10 @@ struct ProvisioningTests {
         #expect(ProvisionFixture.text(root, "etc/default/locale") == "LANG=de_DE.UTF-8\n")
         #expect(ProvisionFixture.text(root, "etc/default/keyboard").contains("XKBLAYOUT=\"de\"\nXKBVARIANT=\"nodeadkeys\"\n"))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/localtime").path) == "/usr/share/zoneinfo/Europe/Berlin")
-        let network = ProvisionFixture.text(root, "etc/systemd/network/10-unison-static.network")
+        let network = ProvisionFixture.text(root, "etc/systemd/network/10-unison.network")
         #expect(network.contains("Address=192.168.7.20/24\nGateway=192.168.7.1\nDNS=192.168.7.1\n"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/systemd-networkd.service").path)
+                == "/lib/systemd/system/systemd-networkd.service")
         #expect(ProvisionFixture.text(root, spec.installer.envFile.dropFirst().description).contains("UNISON_MODEL_PACK=light\n"))
         #expect(try ProvisionFixture.attributes(root, String(spec.installer.envFile.dropFirst())).mode == 0o600)
         #expect(TelemetryStore(spec: spec, root: root).isEnabled)
@@ -174,6 +177,8 @@ struct ProvisioningTests {
             .run(found: .init(source: AnswersSource(kind: .cidata, path: "c"), text: "hostname: box\nusers: [{name: ops, ssh_authorized_keys: [\"\(provisionKey)\"]}]\n"))
         #expect(report.applied)
         #expect(runner.commands == [["hostname", "box"], ["ssh-keygen", "-A"], ["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "ssh.service"]])
+        // No networkd in the planted root: the file is written, nothing is started for it.
+        #expect(ProvisionFixture.text(root, "etc/systemd/network/10-unison.network").contains("DHCP=yes\n"))
     }
 
     @Test func sshServerOffMasksTheUnit() throws {
