@@ -48,21 +48,33 @@ public struct DoctorReport: Sendable, Codable {
 }
 
 /// Checks the host and the install: Docker, the compose plugin, systemd and the unit, env file
-/// safety, the compose file, ports, disk and RAM against the model pack's minimums.
+/// safety, the compose file, ports, and the hardware — CPUs, AVX, RAM, free disk and GPU —
+/// against unison-docs' hardware deployment guide and the model pack's minimums.
 public struct Doctor: Sendable {
     public var control: StackControl
     /// The pack to size the machine for; default the env file's UNISON_MODEL_PACK, then the spec's.
     public var modelPack: String?
-    public var memInfoPath: String
+    /// Where CPU, RAM and GPU readings come from (procfs on the host; planted files in tests).
+    public var hardware: any HardwareSource
+    /// The guide's minimums; `gpu` set when the chosen pack wants a GPU.
+    public var requirements: HardwareRequirements
     /// Free bytes at a path (statvfs); replaceable in tests.
     public var freeBytes: @Sendable (String) -> Int64?
 
-    public init(control: StackControl, modelPack: String? = nil, memInfoPath: String = "/proc/meminfo",
+    public init(control: StackControl, modelPack: String? = nil, hardware: any HardwareSource = ProcHardware(),
+                requirements: HardwareRequirements = .guide,
                 freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree) {
         self.control = control
         self.modelPack = modelPack
-        self.memInfoPath = memInfoPath
+        self.hardware = hardware
+        self.requirements = requirements
         self.freeBytes = freeBytes
+    }
+
+    /// The host's procfs, with MemTotal read from `memInfoPath` instead.
+    public init(control: StackControl, modelPack: String? = nil, memInfoPath: String,
+                freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree) {
+        self.init(control: control, modelPack: modelPack, hardware: ProcHardware(memInfoPath: memInfoPath), freeBytes: freeBytes)
     }
 
     var spec: PlatformSpec { control.spec }
@@ -218,37 +230,79 @@ public struct Doctor: Sendable {
                                     fix: "use one of: \(spec.models.packs.map(\.name).joined(separator: ", "))"))
             return
         }
+        let guide = "unison-docs dev/hardware-deployment-guide.md"
+        let reading = hardware.read()
+        let need = requirements
         let lighter = spec.models.packs.filter { $0.minRam < pack.minRam }.map(\.name)
-        if let total = memTotal() {
-            if total < pack.minRam.bytes {
-                findings.append(Finding("ram", .error, "\(ProgressReporter.formatBytes(total)) of RAM; model pack '\(name)' needs \(pack.minRam)",
-                                        fix: lighter.isEmpty ? "add memory" : "add memory, or use a lighter pack: --models \(lighter.joined(separator: "|"))"))
+        // Local inference runs on the CPU unless a GPU is there: the packs that preload models need AVX.
+        let infersLocally = !pack.preload.isEmpty
+        func size(_ bytes: Int64) -> String { ProgressReporter.formatBytes(bytes) }
+
+        if let cores = reading.cores {
+            if cores < need.cores {
+                findings.append(Finding("cpu-cores", .warning, "\(cores) CPU\(cores == 1 ? "" : "s"); the hardware guide asks for \(need.cores) (\(need.preferredCores) preferred)",
+                                        fix: "give the machine more CPUs (WSL: processors=\(need.cores) in .wslconfig; a VM: -smp \(need.cores)), or use a machine with \(need.cores)+ cores (\(guide))"))
             } else {
-                findings.append(Finding("ram", .ok, "\(ProgressReporter.formatBytes(total)) of RAM (pack '\(name)' needs \(pack.minRam))"))
+                findings.append(Finding("cpu-cores", .ok, "\(cores) CPUs (the guide asks for \(need.cores), \(need.preferredCores) preferred)"))
             }
         } else {
-            findings.append(Finding("ram", .warning, "cannot read \(memInfoPath) to size RAM"))
+            findings.append(Finding("cpu-cores", .warning, "cannot read the CPU count (proc/cpuinfo)",
+                                    fix: "run doctor on the host itself, where /proc/cpuinfo is readable"))
         }
+
+        if need.avx {
+            switch reading.avx {
+            case true?:
+                findings.append(Finding("cpu-avx", .ok, "the CPU has AVX"))
+            case false?:
+                findings.append(Finding("cpu-avx", infersLocally ? .error : .warning,
+                                        "the CPU does not report AVX; the hardware guide requires it\(infersLocally ? ", and pack '\(name)' runs its models on the CPU" : "")",
+                                        fix: "on a VM pass the host CPU through (qemu -cpu host; the host CPU type in Hyper-V or VirtualBox), or use a CPU with AVX (\(guide))"))
+            case nil:
+                findings.append(Finding("cpu-avx", .warning, "cannot read the CPU flags (proc/cpuinfo) to look for AVX",
+                                        fix: "grep -w avx /proc/cpuinfo on the host"))
+            }
+        }
+
+        if let total = reading.memTotal {
+            if total < pack.minRam.bytes {
+                findings.append(Finding("ram", .error, "\(size(total)) of RAM; model pack '\(name)' needs \(pack.minRam)",
+                                        fix: lighter.isEmpty ? "add memory" : "add memory, or use a lighter pack: --models \(lighter.joined(separator: "|"))"))
+            } else if total < need.ram {
+                findings.append(Finding("ram", .warning, "\(size(total)) of RAM: enough for pack '\(name)' (\(pack.minRam)), below the hardware guide's \(size(need.ram))",
+                                        fix: "add memory (the guide: \(size(need.ram)) minimum, 12–16 GB for local inference; \(guide))"))
+            } else {
+                findings.append(Finding("ram", .ok, "\(size(total)) of RAM (pack '\(name)' needs \(pack.minRam), the guide \(size(need.ram)))"))
+            }
+        } else {
+            findings.append(Finding("ram", .warning, "cannot read MemTotal (proc/meminfo) to size RAM",
+                                    fix: "run doctor on the host itself, where /proc/meminfo is readable"))
+        }
+
         var dir = control.hostPath(layout.dataDir)
         while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
         if let free = freeBytes(dir) {
             if free < pack.minDisk.bytes {
-                findings.append(Finding("disk", .error, "\(ProgressReporter.formatBytes(free)) free at \(dir); model pack '\(name)' needs \(pack.minDisk)",
+                findings.append(Finding("disk", .error, "\(size(free)) free at \(dir); model pack '\(name)' needs \(pack.minDisk)",
                                         fix: "free space there, or give \(layout.dataDir) its own larger disk"))
+            } else if free < need.disk {
+                findings.append(Finding("disk", .warning, "\(size(free)) free at \(dir): enough for pack '\(name)' (\(pack.minDisk)), below the hardware guide's \(size(need.disk))",
+                                        fix: "free space there, or give \(layout.dataDir) its own disk (an SSD of \(size(need.disk)) or more; \(guide))"))
             } else {
-                findings.append(Finding("disk", .ok, "\(ProgressReporter.formatBytes(free)) free at \(dir) (pack '\(name)' needs \(pack.minDisk))"))
+                findings.append(Finding("disk", .ok, "\(size(free)) free at \(dir) (pack '\(name)' needs \(pack.minDisk), the guide \(size(need.disk)))"))
             }
+        } else {
+            findings.append(Finding("disk", .warning, "cannot read the free space at \(dir)", fix: "df -h \(dir)"))
         }
-    }
 
-    /// MemTotal from /proc/meminfo, in bytes.
-    func memTotal() -> Int64? {
-        guard let text = try? String(contentsOfFile: memInfoPath, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
-            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
-            return digits.map { $0 * 1024 }
+        if !reading.gpus.isEmpty {
+            findings.append(Finding("gpu", .ok, "GPU: \(reading.gpus.joined(separator: ", "))"))
+        } else if need.gpu {
+            findings.append(Finding("gpu", .error, "model pack '\(name)' wants a GPU, and no NVIDIA GPU with its driver was found",
+                                    fix: "install the NVIDIA driver and nvidia-container-toolkit (\(guide)), or choose a pack that runs on the CPU"))
+        } else {
+            findings.append(Finding("gpu", .ok, "no GPU found; pack '\(name)' runs on the CPU (a GPU is optional)"))
         }
-        return nil
     }
 
     public static let statvfsFree: @Sendable (String) -> Int64? = { path in

@@ -1,8 +1,19 @@
 import Foundation
 import UnisonCore
 
-/// A version requirement in a matrix cell: `v1.2.3` (exactly that version) or comparators that
-/// must all hold, separated by spaces: `>=1.2.0 <1.3.0`. Operators: `=`, `>`, `>=`, `<`, `<=`.
+/// A version requirement in a matrix cell, in node-semver's range grammar restricted to one
+/// comparator set (no `||`, no hyphen ranges). Parts are separated by spaces and must all hold:
+///
+/// - a version, `v1.2.3` or `1.2.3` (or `=1.2.3`): exactly that version;
+/// - a comparator, `>=1.2.0`, `>1.2.0`, `<=1.2.0`, `<1.3.0` (partial versions as npm reads them:
+///   `>=1.2` is `>=1.2.0`, `<=1.2` is `<1.3.0`);
+/// - an x-range, `0.1.x`, `1.x`, `1.2.*`, `1`, `1.2`, `*`: any version of that prefix
+///   (`0.1.x` is `>=0.1.0 <0.2.0`);
+/// - a tilde range, `~1.2.3` (`>=1.2.3 <1.3.0`), `~1.2`, `~1`;
+/// - a caret range, `^1.2.3` (`>=1.2.3 <2.0.0`), `^0.2.3` (`>=0.2.3 <0.3.0`), `^0.0.3`
+///   (`>=0.0.3 <0.0.4`), `^1.x`.
+///
+/// `comparators` hold the desugared form; `text` keeps the cell as written.
 public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Operator: String, Sendable, Codable, CaseIterable { case gte = ">=", lte = "<=", gt = ">", lt = "<", eq = "=" }
 
@@ -20,18 +31,117 @@ public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConve
         guard !parts.isEmpty else { return nil }
         var comparators: [Comparator] = []
         for part in parts {
-            var op = Operator.eq
-            var rest = Substring(part)
-            for candidate in Operator.allCases where rest.hasPrefix(candidate.rawValue) {
-                op = candidate
-                rest = rest.dropFirst(candidate.rawValue.count)
-                break
-            }
-            guard let v = SemVer(String(rest)) else { return nil }
-            comparators.append(Comparator(op: op, version: v))
+            guard let desugared = Self.comparators(part) else { return nil }
+            comparators += desugared
         }
         self.comparators = comparators
         text = parts.joined(separator: " ")
+    }
+
+    /// A version whose parts may be missing or wildcards (`1`, `1.2`, `1.x`, `*`); a pre-release
+    /// or build suffix only after three numbers.
+    struct Partial {
+        /// The numbers given, in order (wildcards and missing parts end the list).
+        var numbers: [UInt64]
+        /// The full version when all three numbers are given.
+        var full: SemVer?
+
+        init?(_ text: String) {
+            var t = Substring(text)
+            if t.hasPrefix("v") || t.hasPrefix("V") { t = t.dropFirst() }
+            guard !t.isEmpty else { return nil }
+            if let full = SemVer(String(t)) {
+                self.full = full
+                numbers = [full.major, full.minor, full.patch]
+                return
+            }
+            let pieces = t.split(separator: ".", omittingEmptySubsequences: false)
+            guard pieces.count <= 3 else { return nil }
+            var numbers: [UInt64] = []
+            var wild = false
+            for piece in pieces {
+                if piece == "x" || piece == "X" || piece == "*" { wild = true; continue }
+                // After a wildcard only wildcards; numbers without leading zeros.
+                guard !wild, !piece.isEmpty, piece.allSatisfy(\.isASCII), piece.allSatisfy(\.isNumber),
+                      piece == "0" || !piece.hasPrefix("0"), let n = UInt64(piece) else { return nil }
+                numbers.append(n)
+            }
+            self.numbers = numbers
+            full = nil
+        }
+
+        func version(_ numbers: [UInt64]) -> SemVer {
+            SemVer(numbers.count > 0 ? numbers[0] : 0, numbers.count > 1 ? numbers[1] : 0, numbers.count > 2 ? numbers[2] : 0)
+        }
+
+        /// The lowest version of the prefix (the full version itself when given).
+        var lower: SemVer { full ?? version(numbers) }
+
+        /// The first version past the prefix (nil for `*`).
+        var upperOfPrefix: SemVer? {
+            switch numbers.count {
+            case 0: return nil
+            case 1: return version([numbers[0] + 1])
+            case 2: return version([numbers[0], numbers[1] + 1])
+            default: return version([numbers[0], numbers[1], numbers[2] + 1])
+            }
+        }
+    }
+
+    /// One space-separated part of a cell, desugared; nil when it is not one.
+    static func comparators(_ part: String) -> [Comparator]? {
+        var rest = Substring(part)
+        var prefix = ""
+        for candidate in [">=", "<=", ">", "<", "=", "^", "~"] where rest.hasPrefix(candidate) {
+            prefix = candidate
+            rest = rest.dropFirst(candidate.count)
+            break
+        }
+        guard let p = Partial(String(rest)) else { return nil }
+        let isFull = p.full != nil
+        switch prefix {
+        case "", "=":
+            if let full = p.full { return [Comparator(op: .eq, version: full)] }
+            return [Comparator(op: .gte, version: p.lower)] + (p.upperOfPrefix.map { [Comparator(op: .lt, version: $0)] } ?? [])
+        case ">=":
+            return [Comparator(op: .gte, version: p.lower)]
+        case ">":
+            if isFull { return [Comparator(op: .gt, version: p.lower)] }
+            // `>1.2` is `>=1.3.0`; `>*` matches nothing.
+            guard let upper = p.upperOfPrefix else { return [Comparator(op: .lt, version: SemVer(0, 0, 0))] }
+            return [Comparator(op: .gte, version: upper)]
+        case "<":
+            return [Comparator(op: .lt, version: p.lower)]
+        case "<=":
+            if isFull { return [Comparator(op: .lte, version: p.lower)] }
+            guard let upper = p.upperOfPrefix else { return [Comparator(op: .gte, version: SemVer(0, 0, 0))] }
+            return [Comparator(op: .lt, version: upper)]
+        case "~":
+            // Patch-level changes when a minor is given, minor-level otherwise.
+            let lower = Comparator(op: .gte, version: p.lower)
+            switch p.numbers.count {
+            case 0: return [Comparator(op: .gte, version: SemVer(0, 0, 0))]
+            case 1: return [lower, Comparator(op: .lt, version: p.version([p.numbers[0] + 1]))]
+            default: return [lower, Comparator(op: .lt, version: p.version([p.numbers[0], p.numbers[1] + 1]))]
+            }
+        case "^":
+            // Changes that do not modify the left-most non-zero part.
+            let lower = Comparator(op: .gte, version: p.lower)
+            let n = p.numbers
+            switch n.count {
+            case 0: return [Comparator(op: .gte, version: SemVer(0, 0, 0))]
+            case 1: return [lower, Comparator(op: .lt, version: p.version([n[0] + 1]))]
+            case 2:
+                if n[0] > 0 { return [lower, Comparator(op: .lt, version: p.version([n[0] + 1]))] }
+                return [lower, Comparator(op: .lt, version: p.version([0, n[1] + 1]))]
+            default:
+                if n[0] > 0 { return [lower, Comparator(op: .lt, version: p.version([n[0] + 1]))] }
+                if n[1] > 0 { return [lower, Comparator(op: .lt, version: p.version([0, n[1] + 1]))] }
+                return [lower, Comparator(op: .lt, version: p.version([0, 0, n[2] + 1]))]
+            }
+        default:
+            return nil
+        }
     }
 
     public init(exactly version: SemVer) {
@@ -79,16 +189,23 @@ public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConve
     }
 }
 
-/// The platform compatibility matrix (`docs/compatibility-matrix.md`): one row per platform
-/// release, one column per platform service, each cell the service version that release
-/// ships (`v1.2.3`), a range (`>=1.2.0 <1.3.0`) or `-` (not part of it).
+/// The platform compatibility matrix (unison-docs `dev/compatibility-matrix.md`): one row per
+/// platform release, one column per platform service or service repo, each cell the version
+/// that release ships (`v1.2.3`), a range (`>=1.2.0 <1.3.0`, `0.1.x`, `^0.1.0`, `~0.1.2`) or `-`
+/// (not part of it):
 ///
-/// The file is plain markdown; the table is the first one whose header starts with
-/// `| platform |`. Text around it is kept out of the model and rewritten on render.
+///     | Release | unison-orchestrator | unison-context | …
+///     |---------|---------------------|----------------|
+///     | 0.0.1   | 0.1.x               | 0.1.x          |
+///
+/// The file is plain markdown; the table is the first one, outside code blocks, whose header
+/// row starts with `| Release |` or `| platform |`. Text around it is kept out of the model and
+/// rewritten on render. This is the one reading of the format: `compat` and `workspace check`
+/// (through `scan`) both use it.
 public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     public struct Row: Sendable, Equatable, Codable {
         public var platform: SemVer
-        /// Service name → constraint; a service absent here is `-` (not shipped).
+        /// Column name → constraint; a column absent here is `-` (not shipped).
         public var services: [String: VersionConstraint]
 
         public init(platform: SemVer, services: [String: VersionConstraint]) {
@@ -98,77 +215,152 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     }
 
     public var schema = "unisonctl.compat-matrix/v1"
-    /// Column order.
+    /// The header of the first column as written (`Release` or `platform`); kept on render.
+    public var firstColumn = "platform"
+    /// Column order: service names or service repo names, as the header writes them.
     public var services: [String]
     /// Newest platform first.
     public var rows: [Row]
 
-    public init(services: [String], rows: [Row] = []) {
+    enum CodingKeys: String, CodingKey { case schema, services, rows }
+
+    public init(services: [String], rows: [Row] = [], firstColumn: String = "platform") {
         self.services = services
+        self.firstColumn = firstColumn
         self.rows = rows.sorted { $1.platform < $0.platform }
     }
 
     public func row(for platform: SemVer) -> Row? { rows.first { $0.platform.hasSamePrecedence(as: platform) } }
 
+    /// Header words that open the matrix's table (compared case-insensitively).
+    public static let firstColumnNames: Set<String> = ["release", "platform"]
+
+    // MARK: Scanning
+
+    /// The table as written, every row and cell with its line, problems kept rather than
+    /// thrown: what `workspace check` reports finding by finding and `parse` turns into errors.
+    public struct Scan: Sendable {
+        public enum Cell: Sendable, Equatable {
+            /// Empty or `-`: the column is not part of that release.
+            case unset
+            case constraint(VersionConstraint)
+            case invalid(String)
+        }
+
+        public struct ScannedCell: Sendable {
+            public var column: String
+            public var text: String
+            public var value: Cell
+        }
+
+        public struct ScannedRow: Sendable {
+            /// 1-based.
+            public var line: Int
+            public var platformText: String
+            public var platform: SemVer?
+            /// Number of cells, the platform cell included.
+            public var cellCount: Int
+            public var cells: [ScannedCell]
+        }
+
+        /// 1-based line of the header row.
+        public var headerLine: Int
+        public var firstColumn: String
+        /// Column names after the first, in order.
+        public var columns: [String]
+        /// Whether a `|---|` delimiter row follows the header.
+        public var hasDelimiter: Bool
+        public var rows: [ScannedRow]
+    }
+
+    /// The table of `markdown`, or nil when it has none headed `| Release |` or `| platform |`.
+    public static func scan(markdown: String) -> Scan? {
+        let lines = markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var inFence = false
+        for index in lines.indices {
+            let trimmed = lines[index].trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
+            guard !inFence, trimmed.hasPrefix("|"), let first = cells(trimmed).first,
+                  firstColumnNames.contains(first.lowercased()) else { continue }
+            let header = cells(trimmed)
+            var r = index + 1
+            let hasDelimiter = r < lines.count && isDelimiterRow(lines[r])
+            if hasDelimiter { r += 1 }
+            var scan = Scan(headerLine: index + 1, firstColumn: first, columns: Array(header.dropFirst()), hasDelimiter: hasDelimiter, rows: [])
+            while r < lines.count, lines[r].trimmingCharacters(in: .whitespaces).hasPrefix("|") {
+                let values = cells(lines[r].trimmingCharacters(in: .whitespaces))
+                let platformText = values.first ?? ""
+                var row = Scan.ScannedRow(line: r + 1, platformText: platformText, platform: SemVer(platformText),
+                                          cellCount: values.count, cells: [])
+                for (offset, column) in scan.columns.enumerated() {
+                    let text = offset + 1 < values.count ? values[offset + 1] : ""
+                    row.cells.append(.init(column: column, text: text, value: cell(text)))
+                }
+                scan.rows.append(row)
+                r += 1
+            }
+            return scan
+        }
+        return nil
+    }
+
+    /// One cell: unset (empty or `-`), a constraint, or something else.
+    public static func cell(_ text: String) -> Scan.Cell {
+        if text.isEmpty || text == "-" { return .unset }
+        return VersionConstraint(text).map(Scan.Cell.constraint) ?? .invalid(text)
+    }
+
+    /// `|---|:--:|`
+    static func isDelimiterRow(_ line: String) -> Bool {
+        let parts = cells(line.trimmingCharacters(in: .whitespaces))
+        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }
+    }
+
     // MARK: Parsing
 
-    /// Reads the matrix from markdown. Errors carry `path:line`.
+    /// Reads the matrix from markdown, stopping at the first problem. Errors carry `path:line`.
     public static func parse(markdown: String, path: String = "compatibility-matrix.md") throws -> CompatibilityMatrix {
-        let lines = markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard let headerIndex = lines.firstIndex(where: { line in
-            let t = line.trimmingCharacters(in: .whitespaces)
-            return t.hasPrefix("|") && cells(t).first?.lowercased() == "platform"
-        }) else {
-            throw ReleaseError.invalidMatrix(path: path, line: 1, reason: "no table with a '| platform |' header")
+        guard let scan = scan(markdown: markdown) else {
+            throw ReleaseError.invalidMatrix(path: path, line: 1, reason: "no table with a '| Release |' (or '| platform |') header")
         }
-        let header = cells(lines[headerIndex].trimmingCharacters(in: .whitespaces))
-        let services = Array(header.dropFirst())
-        for (i, name) in services.enumerated() {
+        for (i, name) in scan.columns.enumerated() {
             guard !name.isEmpty else {
-                throw ReleaseError.invalidMatrix(path: path, line: headerIndex + 1, reason: "column \(i + 2) has no service name")
+                throw ReleaseError.invalidMatrix(path: path, line: scan.headerLine, reason: "column \(i + 2) has no name")
             }
-            guard services.firstIndex(of: name) == i else {
-                throw ReleaseError.invalidMatrix(path: path, line: headerIndex + 1, reason: "service '\(name)' appears twice")
+            guard scan.columns.firstIndex(of: name) == i else {
+                throw ReleaseError.invalidMatrix(path: path, line: scan.headerLine, reason: "column '\(name)' appears twice")
             }
         }
-        let separatorIndex = headerIndex + 1
-        guard separatorIndex < lines.count,
-              cells(lines[separatorIndex].trimmingCharacters(in: .whitespaces)).allSatisfy({ cell in
-                  !cell.isEmpty && cell.allSatisfy { $0 == "-" || $0 == ":" }
-              }) else {
-            throw ReleaseError.invalidMatrix(path: path, line: separatorIndex + 1, reason: "the header must be followed by a |---| separator row")
+        guard scan.hasDelimiter else {
+            throw ReleaseError.invalidMatrix(path: path, line: scan.headerLine + 1, reason: "the header must be followed by a |---| separator row")
         }
         var rows: [Row] = []
-        var index = separatorIndex + 1
-        while index < lines.count {
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
-            guard line.hasPrefix("|") else { break }
-            let lineNumber = index + 1
-            let row = cells(line)
-            guard row.count == header.count else {
-                throw ReleaseError.invalidMatrix(path: path, line: lineNumber, reason: "\(row.count) cells, the header has \(header.count)")
+        for row in scan.rows {
+            guard row.cellCount == scan.columns.count + 1 else {
+                throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "\(row.cellCount) cells, the header has \(scan.columns.count + 1)")
             }
-            guard let platform = SemVer(row[0]) else {
-                throw ReleaseError.invalidMatrix(path: path, line: lineNumber, reason: "'\(row[0])' is not a platform version")
+            guard let platform = row.platform else {
+                throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "'\(row.platformText)' is not a platform version")
             }
             guard !rows.contains(where: { $0.platform.hasSamePrecedence(as: platform) }) else {
-                throw ReleaseError.invalidMatrix(path: path, line: lineNumber, reason: "a second row for \(row[0])")
+                throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "a second row for \(row.platformText)")
             }
             var cellsByService: [String: VersionConstraint] = [:]
-            for (service, cell) in zip(services, row.dropFirst()) where !(cell.isEmpty || cell == "-") {
-                guard let constraint = VersionConstraint(cell) else {
-                    throw ReleaseError.invalidMatrix(path: path, line: lineNumber, reason: "\(service): '\(cell)' is not a version or range")
+            for cell in row.cells {
+                switch cell.value {
+                case .unset: continue
+                case let .constraint(c): cellsByService[cell.column] = c
+                case .invalid:
+                    throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "\(cell.column): '\(cell.text)' is not a version or range")
                 }
-                cellsByService[service] = constraint
             }
             rows.append(Row(platform: platform, services: cellsByService))
-            index += 1
         }
-        return CompatibilityMatrix(services: services, rows: rows)
+        return CompatibilityMatrix(services: scan.columns, rows: rows, firstColumn: scan.firstColumn)
     }
 
     /// Cells of a `| a | b |` line, trimmed, backticks around a cell removed, `\|` unescaped.
-    static func cells(_ line: String) -> [String] {
+    public static func cells(_ line: String) -> [String] {
         var body = Substring(line)
         if body.hasPrefix("|") { body = body.dropFirst() }
         if body.hasSuffix("|"), !body.hasSuffix("\\|") { body = body.dropLast() }
@@ -198,11 +390,11 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         <!-- Maintained by `unisonctl compat add` (one row per platform release); read by `unisonctl compat check` and `unisonctl workspace check`. -->
 
         Each row is a platform release and the version of every service image it ships
-        (`ghcr.io/<org>/<repo>:<version>`). A cell is an exact version (`v1.2.3`), a range whose
-        comparators must all hold (`>=1.2.0 <1.3.0`), or `-` when the release does not ship the
-        service. Newest release first.
+        (`ghcr.io/<org>/<repo>:<version>`). A cell is an exact version (`v1.2.3`), a range
+        (`>=1.2.0 <1.3.0`, `0.1.x`, `^0.1.0`, `~0.1.2`), or `-` when the release does not ship
+        the service. Newest release first.
 
-        | platform | \(services.joined(separator: " | ")) |
+        | \(firstColumn) | \(services.joined(separator: " | ")) |
         |---|\(services.map { _ in "---|" }.joined())
 
         """

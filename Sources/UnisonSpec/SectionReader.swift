@@ -320,7 +320,7 @@ final class SectionReader {
         defer { m?.finish() }
         let repo = m?.string("repo") ?? "unison-docs"
         if let node = m?.value("repo") { remember("compatibility.repo", node) }
-        return Compatibility(repo: repo, file: m?.string("file") ?? "docs/compatibility-matrix.md")
+        return Compatibility(repo: repo, file: m?.string("file") ?? "dev/compatibility-matrix.md")
     }
 
     // MARK: helpers

@@ -28,12 +28,16 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     case gitNoCommits = "git.no-commits"
     case gitSubmoduleUninitialized = "git.submodule-uninitialized"
     case gitSubmoduleOutOfSync = "git.submodule-out-of-sync"
+    case gitDefaultBranch = "git.default-branch"
     // READMEs
     case readmeMissing = "readme.missing"
     case readmeMissingSection = "readme.missing-section"
     case readmeRoleMismatch = "readme.role-mismatch"
     case readmeEntrypointMissing = "readme.entrypoint-missing"
     case readmeEntrypointUndocumented = "readme.entrypoint-undocumented"
+    case readmeUnknownRepo = "readme.unknown-repo"
+    // links in READMEs
+    case linksBroken = "links.broken"
     // compatibility matrix
     case compatMissingMatrix = "compat.missing-matrix"
     case compatReleaseWithoutRow = "compat.release-without-row"
@@ -45,6 +49,9 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     // release tags
     case tagsNotSemver = "tags.not-semver"
     case tagsServiceMissingReleaseTag = "tags.service-missing-release-tag"
+    case tagsNeverTagged = "tags.never-tagged"
+    // devstack
+    case portsHostCollision = "ports.host-collision"
     // image references
     case ghcrBadReference = "ghcr.bad-reference"
     case ghcrMutableTag = "ghcr.mutable-tag"

@@ -46,11 +46,19 @@ public enum ReadmeAudit {
     }
 
     /// A heading matches when its normalized text equals a normalized title or alias, also
-    /// when compared without spaces (`Quickstart` = `Quick start`).
+    /// when compared without spaces (`Quickstart` = `Quick start`), and also without a final
+    /// parenthesized remark (`Quickstart (dev)` = `Quickstart`).
     static func matches(_ heading: MarkdownDocument.Heading, _ section: ReadmeSection) -> Bool {
-        let text = heading.normalized
-        let squeezed = text.replacingOccurrences(of: " ", with: "")
-        return acceptedNames(section).contains { $0 == text || $0.replacingOccurrences(of: " ", with: "") == squeezed }
+        var candidates = [heading.normalized]
+        let raw = heading.text.trimmingSpaces
+        if raw.hasSuffix(")"), let open = raw.lastIndex(of: "("), open > raw.startIndex {
+            candidates.append(MarkdownDocument.normalize(String(raw[..<open])))
+        }
+        let names = acceptedNames(section)
+        return candidates.contains { text in
+            let squeezed = text.replacingOccurrences(of: " ", with: "")
+            return !text.isEmpty && names.contains { $0 == text || $0.replacingOccurrences(of: " ", with: "") == squeezed }
+        }
     }
 
     static func headings(for section: ReadmeSection, in document: MarkdownDocument) -> [MarkdownDocument.Heading] {

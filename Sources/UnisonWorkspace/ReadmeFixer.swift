@@ -15,6 +15,8 @@ public enum ReadmeFixer {
         public var created: Bool
         /// Section ids appended, in policy order; empty when nothing changed.
         public var added: [String]
+        /// Why the file was not looked at (a directory no repo of the spec can be placed at).
+        public var skipped: String?
     }
 
     public static let schema = "unisonctl.readme-fix/v1"
@@ -27,20 +29,21 @@ public enum ReadmeFixer {
     /// One line per README: what was added, or that nothing was missing.
     public static func text(_ results: [Result]) -> String {
         results.map { r in
-            r.added.isEmpty ? "\(r.path): every section present, unchanged"
+            if let skipped = r.skipped { return "\(r.path): skipped, \(skipped)" }
+            return r.added.isEmpty ? "\(r.path): every section present, unchanged"
                 : "\(r.path): \(r.created ? "created with" : "added") \(r.added.joined(separator: ", "))"
         }.joined(separator: "\n") + "\n"
     }
 
     /// Fixes one README of `repo`. `display` is the path printed back to the user.
-    public static func fix(readme url: URL, display: String, repo: Repo, spec: PlatformSpec) throws -> Result {
+    public static func fix(readme url: URL, display: String, repo: Repo, spec: PlatformSpec, directory: URL? = nil) throws -> Result {
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: url.path)
         let original = exists ? try Data(contentsOf: url) : Data()
         let text = String(decoding: original, as: UTF8.self)
         let document = MarkdownDocument(text)
         let missing = ReadmeAudit.missingSections(document, spec: spec)
-        guard !missing.isEmpty else { return Result(path: display, repo: repo.name, created: false, added: []) }
+        guard !missing.isEmpty else { return Result(path: display, repo: repo.name, created: false, added: [], skipped: nil) }
 
         let newline = text.contains("\r\n") ? "\r\n" : "\n"
         var addition = ""
@@ -49,20 +52,22 @@ public enum ReadmeFixer {
         } else if original.last != UInt8(ascii: "\n") {  // bytes: "\r\n" is one Character
             addition += "\n"
         }
-        addition += skeleton(missing, repo: repo, spec: spec)
+        addition += skeleton(missing, repo: repo, spec: spec, directory: directory ?? url.deletingLastPathComponent())
         if newline == "\r\n" { addition = addition.replacingOccurrences(of: "\n", with: "\r\n") }
 
         var data = (exists && !text.allSatisfy(\.isWhitespace)) ? original : Data()
         data.append(Data(addition.utf8))
         let permissions = exists ? ((try? fm.attributesOfItem(atPath: url.path)[.posixPermissions]) as? Int) : 0o644
         try AtomicFile.write(data, to: url, permissions: permissions ?? 0o644)
-        return Result(path: display, repo: repo.name, created: !exists, added: missing.map(\.id))
+        return Result(path: display, repo: repo.name, created: !exists, added: missing.map(\.id), skipped: nil)
     }
 
     /// The appended text: one `##` section per missing policy section, each preceded by a
     /// blank line. Known ids (`role`, `run`, `test`, `docs`) get content from the spec; any
-    /// other section gets a line asking for its text.
-    static func skeleton(_ sections: [ReadmeSection], repo: Repo, spec: PlatformSpec) -> String {
+    /// other section gets a line asking for its text. A `run` or `test` command is written only
+    /// when what it runs exists in `directory` (its make targets, its scripts): a command the
+    /// repo does not have is named as such, never shown as the way to run it.
+    static func skeleton(_ sections: [ReadmeSection], repo: Repo, spec: PlatformSpec, directory: URL) -> String {
         let org = spec.platform.org
         let docs = "https://github.com/\(org)/unison-docs"
         var out = ""
@@ -78,17 +83,32 @@ public enum ReadmeFixer {
                 }
             case "run", "test":
                 if let command = repo.entrypoints[section.id] {
-                    out += "```sh\n\(command)\n```\n"
+                    let absent = missingParts(of: command, key: section.id, repo: repo, spec: spec, directory: directory)
+                    if absent.isEmpty {
+                        out += "```sh\n\(command)\n```\n"
+                    } else {
+                        out += "To be written: the platform spec's \(section.id) command for this repo, `\(command)`, does not work here (\(absent.joined(separator: "; "))).\n"
+                    }
                 } else {
                     out += "No `\(section.id)` command is declared for this repo in the platform spec.\n"
                 }
             case "docs":
                 out += "- [\(spec.platform.displayName) documentation](\(docs))\n"
-                out += "- [Repository roles](\(docs)/blob/\(spec.platform.defaultBranch)/docs/repo-roles.md)\n"
+                out += "- [Repository roles](\(docs)/blob/\(spec.platform.defaultBranch)/dev/unison-repo-roles.md)\n"
             default:
                 out += "To be written: \(section.title.lowercased()) of \(repo.name).\n"
             }
         }
         return out
+    }
+
+    /// What the entry point `command` needs and `directory` lacks (make targets, a Makefile,
+    /// scripts), as the README rule reads it; empty when all of it exists.
+    static func missingParts(of command: String, key: String, repo: Repo, spec: PlatformSpec, directory: URL) -> [String] {
+        var only = repo
+        only.entrypoints = [key: command]
+        return ReadmeAudit.entrypointFindings(MarkdownDocument(""), spec: spec, repo: only, directory: directory, file: "README.md", prefix: "")
+            .filter { $0.rule == .readmeEntrypointMissing }
+            .map(\.message)
     }
 }

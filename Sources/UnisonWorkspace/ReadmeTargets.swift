@@ -11,41 +11,91 @@ public enum ReadmeTargets {
         public var repo: Repo
     }
 
+    /// A PATH of `readme check|fix`: a target, or a directory no repo of the spec can be placed
+    /// at (reported, the other paths still checked).
+    public enum Placement: Sendable {
+        case target(Target)
+        case unplaced(path: String, display: String, name: String)
+    }
+
     /// Resolves `readme check|fix PATH…`: a PATH is a README file or a repo directory (its
-    /// README, or `README.md` to be created by `fix`). The repo is `repoName` when given, else
-    /// the name of the README's directory.
-    public static func resolve(_ paths: [String], repoName: String?, spec: PlatformSpec,
-                               currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Target] {
+    /// README, or `README.md` to be created by `fix`). The repo is `repoName` when given (an
+    /// unknown name is bad input), else the name of the README's directory, else the name its
+    /// `origin` remote's URL ends in. A PATH that does not exist is bad input.
+    public static func place(_ paths: [String], repoName: String?, spec: PlatformSpec,
+                             currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Placement] {
+        if let repoName, spec.repo(named: repoName) == nil {
+            throw WorkspaceError.unknownRepo(name: repoName, path: paths.first ?? ".", known: spec.repos.map(\.name))
+        }
         let fm = FileManager.default
         return try paths.map { path in
             let url = URL(fileURLWithPath: path, relativeTo: currentDirectory).standardizedFileURL
             var isDirectory: ObjCBool = false
             let readme: URL, display: String, directory: URL
-            if fm.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-                if isDirectory.boolValue {
-                    directory = url
-                    readme = ReadmeAudit.findReadme(in: url) ?? url.appendingPathComponent("README.md")
-                    display = WorkspaceCheck.Located.join(path.hasSuffix("/") ? String(path.dropLast()) : path, readme.lastPathComponent)
-                } else {
-                    directory = url.deletingLastPathComponent()
-                    readme = url
-                    display = path
-                }
+            guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw WorkspaceError.pathNotFound(path: path) }
+            if isDirectory.boolValue {
+                directory = url
+                readme = ReadmeAudit.findReadme(in: url) ?? url.appendingPathComponent("README.md")
+                display = WorkspaceCheck.Located.join(path.trimmingTrailingSlash, readme.lastPathComponent)
             } else {
-                throw WorkspaceError.pathNotFound(path: path)
+                directory = url.deletingLastPathComponent()
+                readme = url
+                display = path
             }
             let name = repoName ?? directory.resolvingSymlinksInPath().lastPathComponent
-            guard let repo = spec.repo(named: name) else {
-                throw WorkspaceError.unknownRepo(name: name, path: path, known: spec.repos.map(\.name))
+            guard let repo = spec.repo(named: name) ?? (repoName == nil ? originRepo(directory).flatMap(spec.repo(named:)) : nil) else {
+                return .unplaced(path: path, display: display, name: name)
             }
-            return Target(readme: readme, display: display, repoDirectory: directory, repo: repo)
+            return .target(Target(readme: readme, display: display, repoDirectory: directory, repo: repo))
         }
     }
 
-    /// `readme check`: the README findings of every target, in one report.
+    /// Like `place`, with a directory that cannot be placed as bad input.
+    public static func resolve(_ paths: [String], repoName: String?, spec: PlatformSpec,
+                               currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Target] {
+        try place(paths, repoName: repoName, spec: spec, currentDirectory: currentDirectory).map {
+            switch $0 {
+            case let .target(t): return t
+            case let .unplaced(path, _, name): throw WorkspaceError.unknownRepo(name: name, path: path, known: spec.repos.map(\.name))
+            }
+        }
+    }
+
+    /// The repository name the `origin` URL of `.git/config` in `directory` ends in.
+    static func originRepo(_ directory: URL) -> String? {
+        guard let config = try? String(contentsOf: directory.appendingPathComponent(".git/config"), encoding: .utf8) else { return nil }
+        var inOrigin = false
+        for raw in config.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") { inOrigin = line.replacingOccurrences(of: " ", with: "") == "[remote\"origin\"]"; continue }
+            guard inOrigin, line.hasPrefix("url"), let eq = line.firstIndex(of: "=") else { continue }
+            var url = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            while url.hasSuffix("/") { url.removeLast() }
+            if url.hasSuffix(".git") { url.removeLast(4) }
+            let cut = url.lastIndex { $0 == "/" || $0 == ":" }
+            let name = cut.map { String(url[url.index(after: $0)...]) } ?? url
+            return name.isEmpty ? nil : name
+        }
+        return nil
+    }
+
+    static func unplacedFinding(path: String, display: String, name: String, spec: PlatformSpec) -> Finding {
+        Finding(.readmeUnknownRepo, .error, repo: name, file: display,
+                "cannot tell which repository \(path) belongs to: neither its directory name '\(name)' nor its origin remote names a repo of the spec",
+                hint: "check it alone with --repo NAME, or add the repo to repos: in unison.yaml")
+    }
+
+    /// `readme check`: the README findings of every target, in one report; a directory that
+    /// cannot be placed is a `readme.unknown-repo` finding and the others are still checked.
     public static func check(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> FindingsReport {
         var findings: [Finding] = []
-        for target in try resolve(paths, repoName: repoName, spec: spec) {
+        for placement in try place(paths, repoName: repoName, spec: spec) {
+            guard case let .target(target) = placement else {
+                if case let .unplaced(path, display, name) = placement {
+                    findings.append(unplacedFinding(path: path, display: display, name: name, spec: spec))
+                }
+                continue
+            }
             let exists = FileManager.default.fileExists(atPath: target.readme.path)
             if !exists {
                 findings.append(Finding(.readmeMissing, .error, repo: target.repo.name, file: target.display,
@@ -60,10 +110,17 @@ public enum ReadmeTargets {
         return FindingsReport(schema: FindingsReport.readmeSchema, findings: findings)
     }
 
-    /// `readme fix`: appends the missing sections of every target.
+    /// `readme fix`: appends the missing sections of every target; a directory that cannot be
+    /// placed is left alone and listed with the reason.
     public static func fix(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> [ReadmeFixer.Result] {
-        try resolve(paths, repoName: repoName, spec: spec).map {
-            try ReadmeFixer.fix(readme: $0.readme, display: $0.display, repo: $0.repo, spec: spec)
+        try place(paths, repoName: repoName, spec: spec).map { placement in
+            switch placement {
+            case let .target(t):
+                return try ReadmeFixer.fix(readme: t.readme, display: t.display, repo: t.repo, spec: spec, directory: t.repoDirectory)
+            case let .unplaced(_, display, name):
+                return ReadmeFixer.Result(path: display, repo: name, created: false, added: [],
+                                          skipped: "'\(name)' is not a repo of the spec; pass --repo NAME")
+            }
         }
     }
 }

@@ -51,11 +51,22 @@ extension WorkspaceCheck.Context {
                                     hint: "\(gitC) status"))
         }
 
-        // Branch.
+        // Branch. The platform's branch is `expectedBranch`; a repository whose own default
+        // branch (origin/HEAD) is another one gets one finding for that, and its checkout on that
+        // branch is not reported again.
         let short = String(head.prefix(12))
         let recorded = located.submodule.flatMap { gitlinks[$0.path] }
+        let platformBranch = spec.platform.defaultBranch
+        let ownDefault = try repo.originDefaultBranch()
+        var acceptedBranches = [expectedBranch]
+        if let ownDefault, ownDefault != platformBranch {
+            findings.append(Finding(.gitDefaultBranch, .warning, repo: name,
+                                    "the repository's default branch is '\(ownDefault)' (origin/HEAD), not the platform's '\(platformBranch)'",
+                                    hint: "rename it on GitHub (Settings → General → Default branch: rename \(ownDefault) to \(platformBranch)); then \(gitC) branch -m \(ownDefault) \(platformBranch)"))
+            if expectedBranch == platformBranch { acceptedBranches.append(ownDefault) }
+        }
         if let branch = try repo.currentBranch() {
-            if branch != expectedBranch {
+            if !acceptedBranches.contains(branch) {
                 findings.append(Finding(.gitUnexpectedBranch, .warning, repo: name,
                                         "on branch '\(branch)', expected '\(expectedBranch)'",
                                         hint: "\(gitC) switch \(expectedBranch) (or pass --branch \(branch) when checking a release branch)"))
@@ -63,20 +74,22 @@ extension WorkspaceCheck.Context {
         } else {
             // `git submodule update` leaves submodules detached at the recorded commit: that is
             // the normal state of a fresh checkout when the commit is on the expected branch.
-            var onBranch = false
-            for ref in ["refs/heads/\(expectedBranch)", "refs/remotes/origin/\(expectedBranch)"] where try repo.refExists(ref) {
-                if try repo.isAncestor(head, of: ref) { onBranch = true; break }
+            var onBranch: String?
+            search: for branch in acceptedBranches {
+                for ref in ["refs/heads/\(branch)", "refs/remotes/origin/\(branch)"] where try repo.refExists(ref) {
+                    if try repo.isAncestor(head, of: ref) { onBranch = branch; break search }
+                }
             }
             let asRecorded = located.submodule != nil && recorded == head
-            if asRecorded && onBranch {
+            if asRecorded, let onBranch {
                 findings.append(Finding(.gitDetachedHead, .info, repo: name,
-                                        "HEAD is detached at \(short), the commit the meta repository records (on '\(expectedBranch)')",
-                                        hint: "to work in it: \(gitC) switch \(expectedBranch)"))
+                                        "HEAD is detached at \(short), the commit the meta repository records (on '\(onBranch)')",
+                                        hint: "to work in it: \(gitC) switch \(onBranch)"))
             } else {
-                let why = onBranch ? "" : " (a commit not on '\(expectedBranch)')"
+                let why = onBranch != nil ? "" : " (a commit not on '\(acceptedBranches.joined(separator: "' or '"))')"
                 findings.append(Finding(.gitDetachedHead, .warning, repo: name,
                                         "HEAD is detached at \(short)\(why)",
-                                        hint: "\(gitC) switch \(expectedBranch)"))
+                                        hint: "\(gitC) switch \(onBranch ?? expectedBranch)"))
             }
         }
 

@@ -14,7 +14,14 @@ extension WorkspaceCheck.Context {
     }
 
     mutating func checkTagNames(_ located: WorkspaceCheck.Located) throws {
-        for tag in try tags(of: located) {
+        let all = try tags(of: located)
+        if all.isEmpty, located.repo.role == .service {
+            let gitC = located.relativePath.isEmpty ? "git" : "git -C \(WorkspaceCheck.Context.quote(located.relativePath))"
+            findings.append(Finding(.tagsNeverTagged, .warning, repo: located.repo.name,
+                                    "\(located.repo.name) has never been tagged: no release of it can be named in the matrix or pinned by version",
+                                    hint: "tag its first release: \(gitC) tag v0.1.0 <commit> && \(gitC) push origin v0.1.0"))
+        }
+        for tag in all {
             if let version = SemVer(tag) {
                 if !version.hasPrefixV {
                     findings.append(Finding(.tagsNotSemver, .warning, repo: located.repo.name,
@@ -35,6 +42,15 @@ extension WorkspaceCheck.Context {
         return spec.allServices.first { $0.name.lowercased() == key || $0.repo?.lowercased() == key }
     }
 
+    /// What a column that names no service stands for: a repo of the spec, a repository on disk
+    /// in the workspace, or nothing at all.
+    func columnTarget(_ column: String) -> (specRepo: Bool, onDisk: Bool) {
+        let key = column.lowercased()
+        let specRepo = spec.repos.contains { $0.name.lowercased() == key }
+        let onDisk = repoDirectories.contains { $0.lowercased() == key || ($0 as NSString).lastPathComponent.lowercased() == key }
+        return (specRepo, onDisk)
+    }
+
     mutating func checkCompatibilityAndReleases() throws {
         guard let docs = repos.first(where: { $0.repo.name == spec.compatibility.repo }) else { return }
         let file = docs.display(spec.compatibility.file)
@@ -42,13 +58,13 @@ extension WorkspaceCheck.Context {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
                                     "the compatibility matrix \(file) does not exist",
-                                    hint: "write it: a table headed | platform | \(spec.services.map(\.name).prefix(3).joined(separator: " | ")) | … | with one row per platform release"))
+                                    hint: "write it: a table headed | Release | \(spec.services.compactMap(\.repo).prefix(3).joined(separator: " | ")) | … | with one row per platform release, or point compatibility.file in unison.yaml at it"))
             return
         }
-        guard let matrix = CompatMatrixScan.scan(markdown: text) else {
+        guard let matrix = CompatibilityMatrix.scan(markdown: text) else {
             findings.append(Finding(.compatMissingMatrix, .error, repo: docs.repo.name, file: file,
-                                    "\(file) has no table whose header row starts with '| platform |'",
-                                    hint: "head the matrix | platform | <service> | … | with a delimiter row below it"))
+                                    "\(file) has no table whose header row starts with '| Release |' (or '| platform |')",
+                                    hint: "head the matrix | Release | <service repo> | … | with a delimiter row below it"))
             return
         }
 
@@ -57,16 +73,24 @@ extension WorkspaceCheck.Context {
         for column in matrix.columns {
             if let service = service(forColumn: column) {
                 covered.insert(service.name)
+                continue
+            }
+            let target = columnTarget(column)
+            if target.specRepo { continue }  // a repo of the spec that builds no platform service (a library)
+            if target.onDisk {
+                findings.append(Finding(.compatUnknownColumn, .warning, repo: docs.repo.name, file: file, line: matrix.headerLine,
+                                        "column '\(column)' names a repository of the workspace that the spec does not declare",
+                                        hint: "add \(column) to repos: in unison.yaml, or drop the column"))
             } else {
                 findings.append(Finding(.compatUnknownColumn, .warning, repo: docs.repo.name, file: file, line: matrix.headerLine,
-                                        "column '\(column)' names no service of the spec",
-                                        hint: "drop the column, or rename it after a service (\(spec.services.map(\.name).prefix(4).joined(separator: ", ")), …)"))
+                                        "column '\(column)' names a repository that exists nowhere: no service or repo of the spec, no repository in the workspace",
+                                        hint: "drop the column, or rename it after the repo that ships it (\(spec.services.compactMap(\.repo).prefix(3).joined(separator: ", ")), …)"))
             }
         }
         for service in spec.services where !covered.contains(service.name) {
             findings.append(Finding(.compatMissingServiceColumn, .error, repo: docs.repo.name, file: file, line: matrix.headerLine,
                                     "the matrix has no column for service '\(service.name)' (\(service.repo ?? service.name))",
-                                    hint: "add the column '\(service.name)'; leave a cell empty (or '-') for releases the service is not part of"))
+                                    hint: "add the column '\(service.repo ?? service.name)'; leave a cell empty (or '-') for releases the service is not part of"))
         }
 
         // Rows and cells.
@@ -91,12 +115,10 @@ extension WorkspaceCheck.Context {
                                         hint: "write the platform release as vX.Y.Z"))
             }
             for cell in row.cells {
-                if case .invalid = cell.cell {
-                    let xRange = cell.text.lowercased().hasSuffix(".x") || cell.text.hasSuffix(".*")
+                if case .invalid = cell.value {
                     findings.append(Finding(.compatBadCell, .error, repo: docs.repo.name, file: file, line: row.line,
                                             "cell '\(cell.text)' (column \(cell.column), platform \(row.platformText)) is neither a version nor a range",
-                                            hint: (xRange ? "x-ranges are not read; write comparators instead (0.1.x is >=0.1.0 <0.2.0). " : "")
-                                                + "write v1.2.3, a range such as >=1.2.0 <1.3.0, or leave it empty ('-') when the service is not part of the release"))
+                                            hint: "write v1.2.3, a range such as >=1.2.0 <1.3.0, 0.1.x or ^0.1.0, or leave it empty ('-') when the service is not part of the release"))
                 }
             }
         }
@@ -133,11 +155,11 @@ extension WorkspaceCheck.Context {
             guard let platform = row.platform else { continue }
             let released = platformVersions.contains { $0.hasSamePrecedence(as: platform) }
             for cell in row.cells {
-                guard case let .constraint(constraint) = cell.cell else { continue }
+                guard case let .constraint(constraint) = cell.value else { continue }
                 guard let service = service(forColumn: cell.column), let repoName = service.repo,
                       let serviceRepo = repos.first(where: { $0.repo.name == repoName }) else { continue }
                 let versions = try tags(of: serviceRepo).compactMap(SemVer.init)
-                if versions.contains(where: cell.cell.accepts) { continue }
+                if versions.contains(where: constraint.isSatisfied) { continue }
                 let wanted = constraint.exactVersion.map { "no tag \($0.tagString(forceV: true))" } ?? "no tag in \(cell.text)"
                 let state = released ? "platform release \(row.platformText)" : "platform \(row.platformText) (not tagged yet)"
                 findings.append(Finding(.tagsServiceMissingReleaseTag, released ? .error : .warning, repo: repoName, file: file, line: row.line,

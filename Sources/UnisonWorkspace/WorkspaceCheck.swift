@@ -46,6 +46,8 @@ public enum WorkspaceCheck {
                                                   displayPrefix: located.relativePath)
             try context.checkTagNames(located)
             context.checkImages(located)
+            context.checkLinks(located)
+            context.checkHostPorts(located)
         }
         try context.checkCompatibilityAndReleases()
         return FindingsReport(schema: FindingsReport.workspaceSchema, findings: context.findings)

@@ -58,6 +58,16 @@ struct WorkspaceGit {
         return name.isEmpty ? nil : name
     }
 
+    /// The default branch of the `origin` remote, as `git clone` recorded it
+    /// (`refs/remotes/origin/HEAD` → `origin/master`); nil when there is no such ref.
+    func originDefaultBranch() throws -> String? {
+        let result = try git(["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"])
+        guard result.status == 0 else { return nil }
+        let name = result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name.hasPrefix("origin/"), name.count > 7 else { return nil }
+        return String(name.dropFirst(7))
+    }
+
     /// Changes in the working tree and index. Submodules are left to their own checks.
     func status() throws -> [StatusEntry] {
         let result = try gitChecked(["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--ignore-submodules=all"])

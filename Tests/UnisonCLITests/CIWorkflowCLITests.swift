@@ -34,7 +34,7 @@ import Testing
         #expect(text.contains("tags: [\"v*.*.*-beta.*\", \"v*.*.*\"]"))
         #expect(text.contains("scripts/build.sh") && text.contains("scripts/check-artifacts.sh"))
         #expect(text.contains("release promote --version"))
-        #expect(text.contains("--matrix unison-docs/docs/compatibility-matrix.md --resolve-digests"))
+        #expect(text.contains("--matrix unison-docs/dev/compatibility-matrix.md --resolve-digests"))
         #expect(text.contains("oci push-artifact \"ghcr.io/project-unisonos/unison-platform:$VERSION\""))
         #expect(!text.contains("run: ${{"), "no expression is expanded inside a script")
         let lint = try run(["actionlint", "-no-color", file.path], cwd: dir)

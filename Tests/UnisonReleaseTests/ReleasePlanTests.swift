@@ -133,7 +133,7 @@ struct ReleasePlanTests {
         ("| platform | a | a |\n|---|---|---|", 1, "appears twice"),
         ("| platform | a |\n|---|---|\n| v1.0.0 | v1.0.0 | x |", 3, "3 cells"),
         ("| platform | a |\n|---|---|\n| one | v1.0.0 |", 3, "not a platform version"),
-        ("| platform | a |\n|---|---|\n| v1.0.0 | ~1.0 |", 3, "not a version or range"),
+        ("| platform | a |\n|---|---|\n| v1.0.0 | ~>1.0 |", 3, "not a version or range"),
         ("x\n| platform | a |\n|---|---|\n| v1.0.0 | v1.0.0 |\n| 1.0.0 | v1.0.1 |", 5, "a second row"),
     ])
     func badMatricesNameTheLine(_ md: String, _ line: Int, _ reason: String) {

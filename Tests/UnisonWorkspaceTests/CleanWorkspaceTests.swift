@@ -63,7 +63,7 @@ import UnisonSpec
                     previous += index == 0 ? " v0.4.0 |" : " - |"
                     next += " >=0.5.0-beta.1 <0.6.0 |"
                 }
-                files["docs/compatibility-matrix.md"] = """
+                files["dev/compatibility-matrix.md"] = """
                 # Compatibility matrix
 
                 Which service versions each platform release ships.
@@ -133,7 +133,7 @@ import UnisonSpec
         for repo in spec.repos where repo.role == .service {
             try sandbox.repo(repo.name, files: try GoodRepo.files(repo, spec: spec), tags: ["v0.4.0"])
         }
-        try sandbox.commit(sandbox.root.appendingPathComponent("src/unison-docs"), "docs/compatibility-matrix.md",
+        try sandbox.commit(sandbox.root.appendingPathComponent("src/unison-docs"), "dev/compatibility-matrix.md",
                            "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n")
         let report = try WorkspaceCheck.run(directory: sandbox.root.appendingPathComponent("src"), spec: spec, runner: sandbox.runner)
         #expect(report.findings.isEmpty, "unexpected findings:\n\(report.findings.described)")

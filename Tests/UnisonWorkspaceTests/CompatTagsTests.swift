@@ -5,87 +5,6 @@ import UnisonRelease
 import UnisonSpec
 @testable import UnisonWorkspace
 
-@Suite struct CompatMatrixScanTests {
-    /// Cells read with UnisonRelease's grammar: (text, exact version, comparator count), or nil when invalid.
-    @Test(arguments: [
-        ("v1.2.3", "1.2.3", 1), ("1.2.3-beta.1", "1.2.3-beta.1", 1), (">=1.2.0 <1.3.0", nil, 2), ("<=v2.0.0", nil, 1),
-    ] as [(String, String?, Int)])
-    func validCells(_ text: String, _ exact: String?, _ comparators: Int) throws {
-        guard case let .constraint(c) = CompatMatrixScan.parseCell(text) else { Issue.record("'\(text)' should be valid"); return }
-        #expect(c.exactVersion?.description == exact)
-        #expect(c.comparators.count == comparators)
-    }
-
-    @Test(arguments: ["latest", "~1.2", ">=1.2", "v1.02.3", "0.1.x", "—", "n/a", ">= v1.2.0"])
-    func invalidCells(_ text: String) {
-        #expect(CompatMatrixScan.parseCell(text) == .invalid(text))
-    }
-
-    @Test func unsetCells() {
-        #expect(CompatMatrixScan.parseCell("") == .unset && CompatMatrixScan.parseCell("-") == .unset)
-    }
-
-    @Test func rangesFollowSemVerPrecedence() {
-        let range = CompatMatrixScan.parseCell(">=1.2.0 <1.3.0")
-        #expect(!CompatMatrixScan.parseCell("latest").accepts(SemVer(1, 2, 0)))
-        #expect(range.accepts(SemVer(1, 2, 0)) && range.accepts(SemVer(1, 2, 9)))
-        #expect(!range.accepts(SemVer(1, 3, 0)) && !range.accepts(SemVer(1, 1, 9)))
-        #expect(!range.accepts(SemVer("1.2.5-rc.1")!))  // a pre-release needs a pre-release comparator
-        #expect(CompatMatrixScan.parseCell(">=1.3.0-beta.1 <1.4.0").accepts(SemVer("1.3.0-beta.2")!))
-        #expect(CompatMatrixScan.parseCell("v1.2.3").accepts(SemVer("1.2.3+build.7")!))
-    }
-
-    @Test func tableIsFoundWithItsLines() throws {
-        let text = """
-        # Matrix
-
-        ```
-        | platform | x |
-        |---|---|
-        ```
-
-        Intro | with a pipe
-        | Platform | `auth` | orchestrator |
-        |:---|:---:|---:|
-        | v0.4.0 | v0.4.1 | `>=0.4.0 <0.5.0` |
-        | v0.3.0 | a\\|b | - |
-        | v0.2.0 | v0.2.0 |
-        after the table
-
-        | platform | later |
-        """
-        let scan = try #require(CompatMatrixScan.scan(markdown: text))
-        #expect(scan.headerLine == 9)
-        #expect(scan.columns == ["auth", "orchestrator"])
-        #expect(scan.rows.map(\.line) == [11, 12, 13])
-        #expect(scan.rows[0].cells.map(\.cell) == [.constraint(VersionConstraint("v0.4.1")!), .constraint(VersionConstraint(">=0.4.0 <0.5.0")!)])
-        #expect(scan.rows[1].cells.map(\.text) == ["a|b", "-"])
-        #expect(scan.rows.map(\.cellCount) == [3, 3, 2])
-        #expect(CompatMatrixScan.scan(markdown: "| service | v |\n|---|---|\n") == nil)
-        // unison-docs heads its table `Release` today: the release tooling does not read that.
-        #expect(CompatMatrixScan.scan(markdown: "| Release | unison-auth |\n|---|---|\n| 0.0.1 | 0.1.x |\n") == nil)
-    }
-
-    /// What the scan accepts, UnisonRelease's parser accepts too, and the other way round.
-    @Test(arguments: [
-        "| platform | auth |\n|---|---|\n| v0.4.0 | v0.4.1 |\n| 0.3.0 | `>=0.3.0 <0.4.0` |\n| v0.2.0 | - |\n",
-        "| platform | auth |\n|---|---|\n| v0.4.0 | latest |\n",
-        "| platform | auth |\n|---|---|\n| v0.4.0 | v1 | v2 |\n",
-        "| platform | auth |\n|---|---|\n| v0.4.0 | v1.0.0 |\n| v0.4.0 | v1.0.0 |\n",
-        "| platform | auth |\n|---|---|\n| 0.x | v1.0.0 |\n",
-    ])
-    func scanAgreesWithTheReleaseParser(_ text: String) throws {
-        let scan = try #require(CompatMatrixScan.scan(markdown: text))
-        var seen: Set<String> = []
-        let clean = scan.rows.allSatisfy { row in
-            row.platform != nil && row.cellCount == scan.columns.count + 1 && seen.insert(row.platform!.description).inserted
-                && row.cells.allSatisfy { if case .invalid = $0.cell { return false } else { return true } }
-        }
-        let parsed = Result { try CompatibilityMatrix.parse(markdown: text) }
-        #expect(clean == ((try? parsed.get()) != nil))
-    }
-}
-
 /// The matrix and the release tags, on real repositories.
 @Suite struct CompatAndTagRuleTests {
     static let matrix = """
@@ -111,7 +30,7 @@ import UnisonSpec
             case "unison-auth": tags = ["v0.4.0", "v0.4.1"]
             case "unison-orchestrator": tags = ["v0.4.0"]
             case "unison-policy": tags = ["release-1"]
-            case "unison-docs": files["docs/compatibility-matrix.md"] = Self.matrix
+            case "unison-docs": files["dev/compatibility-matrix.md"] = Self.matrix
             default: break
             }
             try sandbox.repo(repo.name, files: files, tags: tags)
@@ -121,7 +40,7 @@ import UnisonSpec
                                     name: "unison-workspace", files: try GoodRepo.files(metaRepo, spec: spec))
         let report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         let f = report.findings
-        let file = "unison-docs/docs/compatibility-matrix.md"
+        let file = "unison-docs/dev/compatibility-matrix.md"
 
         #expect(f.with(.compatUnknownColumn).map { "\($0.file!):\($0.line!) \($0.severity.rawValue)" } == ["\(file):3 warning", "\(file):3 warning"])
         #expect(f.with(.compatUnknownColumn).contains { $0.message.contains("'policy-engine'") })
@@ -153,19 +72,19 @@ import UnisonSpec
         let sandbox = try Sandbox()
         try SmallWorkspace.sources(sandbox, spec: spec)
         let docs = sandbox.root.appendingPathComponent("src/unison-docs")
-        try sandbox.git(docs, "rm", "-q", "docs/compatibility-matrix.md")
+        try sandbox.git(docs, "rm", "-q", "dev/compatibility-matrix.md")
         try sandbox.git(docs, "commit", "-q", "-m", "no matrix")
         let src = sandbox.root.appendingPathComponent("src")
         var report = try WorkspaceCheck.run(directory: src, spec: spec, runner: sandbox.runner)
-        #expect(report.findings.with(.compatMissingMatrix).map(\.file) == ["unison-docs/docs/compatibility-matrix.md"])
+        #expect(report.findings.with(.compatMissingMatrix).map(\.file) == ["unison-docs/dev/compatibility-matrix.md"])
 
-        try sandbox.commit(docs, "docs/compatibility-matrix.md", "# Matrix\n\nTo do.\n")
+        try sandbox.commit(docs, "dev/compatibility-matrix.md", "# Matrix\n\nTo do.\n")
         report = try WorkspaceCheck.run(directory: src, spec: spec, runner: sandbox.runner)
         let finding = try #require(report.findings.with(.compatMissingMatrix).first)
         #expect(finding.message.contains("no table") && finding.severity == .error)
 
         // A table the scan reads but the release tooling rejects: a service named twice.
-        try sandbox.commit(docs, "docs/compatibility-matrix.md",
+        try sandbox.commit(docs, "dev/compatibility-matrix.md",
                            "# Matrix\n\n| platform | auth | orchestrator | policy | auth |\n|---|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n")
         report = try WorkspaceCheck.run(directory: src, spec: spec, runner: sandbox.runner)
         let unreadable = try #require(report.findings.with(.compatUnreadable).first)

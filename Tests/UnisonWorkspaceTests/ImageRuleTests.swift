@@ -240,7 +240,7 @@ import UnisonSpec
                 files[".github/workflows/publish.yml"] = authWorkflow
             case "unison-orchestrator": files[".github/workflows/publish.yml"] = orchestratorWorkflow
             case "unison-policy": files[".github/workflows/publish.yml"] = policyWorkflow
-            case "unison-docs": files["docs/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | | | |\n"
+            case "unison-docs": files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | | | |\n"
             default: break
             }
             try sandbox.repo(repo.name, files: files, tags: tags)

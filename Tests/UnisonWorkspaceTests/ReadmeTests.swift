@@ -70,7 +70,7 @@ import UnisonSpec
 
         A service of UnisonOS.
 
-        ## Running locally
+        ## Running in production
 
         ```sh
         make run
@@ -82,7 +82,7 @@ import UnisonSpec
         let dir = try Self.repoDir(sandbox, "unison-auth", readme: readme, files: ["Makefile": "run:\n\ttrue\ntest:\n\ttrue\n"])
         let findings = ReadmeAudit.audit(spec: spec, repo: repo, directory: dir, displayPrefix: "unison-auth")
         let missing = findings.with(.readmeMissingSection)
-        // "Running locally" is not "Running"; "# Test" inside a code block is not a heading.
+        // "Running in production" is not "Running"; "# Test" inside a code block is not a heading.
         #expect(Set(missing.map(\.message)).count == 2)
         #expect(missing.contains { $0.message.contains("\"Run\" section") })
         #expect(missing.contains { $0.message.contains("\"Test\" section") })
@@ -247,12 +247,16 @@ import UnisonSpec
         let spec = try Specs.small()
         let sandbox = try Sandbox()
         let dir = sandbox.root.appendingPathComponent("checkout")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try sandbox.write(dir, "Makefile", "up:\n\tdocker compose up -d\n")
+        try sandbox.write(dir, "scripts/smoke.sh", "#!/bin/sh\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.appendingPathComponent("scripts/smoke.sh").path)
         let created = try ReadmeTargets.fix([dir.path], repoName: "unison-devstack", spec: spec)
         #expect(created.first?.created == true && created.first?.added == ["role", "run", "test", "docs"])
         let text = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(text.hasPrefix("# unison-devstack\n\nDocker Compose stack"))
         #expect(text.contains("```sh\nmake up\n```") && text.contains("```sh\n./scripts/smoke.sh\n```"))
+        // The docs link points at the page unison-docs really has.
+        #expect(text.contains("https://github.com/project-unisonos/unison-docs/blob/main/dev/unison-repo-roles.md"))
 
         let crlf = sandbox.root.appendingPathComponent("unison-docs")
         try sandbox.write(crlf, "README.md", "# Docs\r\n\r\nDocumentation.\r\n\r\n## Run\r\n")
@@ -262,12 +266,48 @@ import UnisonSpec
         #expect(!bytes.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
     }
 
-    @Test func unknownRepoAndMissingPathAreBadInput() throws {
+    /// A command the repo does not have is never written as the way to run it.
+    @Test func fixWritesOnlyCommandsTheRepoHas() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        let dir = sandbox.root.appendingPathComponent("unison-devstack")
+        try sandbox.write(dir, "README.md", "# unison-devstack\n\n## Role\n\nThe devstack.\n")
+        try sandbox.write(dir, "Makefile", "down:\n\ttrue\n")
+        _ = try ReadmeTargets.fix([dir.path], repoName: nil, spec: spec)
+        let text = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(!text.contains("```sh\nmake up") && !text.contains("```sh\n./scripts/smoke.sh"))
+        #expect(text.contains("`make up`, does not work here (") && text.contains("make target 'up'"))
+        #expect(text.contains("`./scripts/smoke.sh`, does not work here (") && text.contains("does not exist"))
+    }
+
+    @Test func unplacedDirectoriesAreFindingsAndTheRestIsChecked() throws {
+        let spec = try Specs.small()
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.root.appendingPathComponent("mystery"), "README.md", "# x\n")
+        let auth = sandbox.root.appendingPathComponent("unison-auth")
+        try sandbox.write(auth, "README.md", "# unison-auth\n")
+        // A clone under another directory name is placed by its origin remote.
+        let renamed = sandbox.root.appendingPathComponent("policy-checkout")
+        try sandbox.write(renamed, "README.md", "# policy\n")
+        try sandbox.write(renamed, ".git/config", "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:project-unisonos/unison-policy.git\n")
+        let report = try ReadmeTargets.check([sandbox.root.appendingPathComponent("mystery").path, auth.path, renamed.path], repoName: nil, spec: spec)
+        let unplaced = report.findings.with(.readmeUnknownRepo)
+        #expect(unplaced.count == 1 && unplaced[0].severity == .error && unplaced[0].repo == "mystery")
+        #expect(unplaced[0].file?.hasSuffix("mystery/README.md") == true)
+        #expect(report.findings.with(.readmeMissingSection).contains { $0.repo == "unison-auth" })
+        #expect(report.findings.with(.readmeMissingSection).contains { $0.repo == "unison-policy" })
+
+        let fixed = try ReadmeTargets.fix([sandbox.root.appendingPathComponent("mystery").path], repoName: nil, spec: spec)
+        #expect(fixed.first?.skipped?.contains("'mystery' is not a repo of the spec") == true)
+        #expect(try String(contentsOf: sandbox.root.appendingPathComponent("mystery/README.md"), encoding: .utf8) == "# x\n")
+    }
+
+    @Test func unknownRepoFlagAndMissingPathAreBadInput() throws {
         let spec = try Specs.small()
         let sandbox = try Sandbox()
         try sandbox.write(sandbox.root.appendingPathComponent("mystery"), "README.md", "# x\n")
         #expect(throws: WorkspaceError.self) {
-            try ReadmeTargets.check([sandbox.root.appendingPathComponent("mystery").path], repoName: nil, spec: spec)
+            try ReadmeTargets.check([sandbox.root.appendingPathComponent("mystery").path], repoName: "no-such-repo", spec: spec)
         }
         #expect(throws: WorkspaceError.self) {
             try ReadmeTargets.fix([sandbox.root.appendingPathComponent("absent/README.md").path], repoName: "unison-auth", spec: spec)
@@ -310,9 +350,12 @@ import UnisonSpec
 
         // A README whose directory names no repo, then the same with --repo.
         try sandbox.write(sandbox.root.appendingPathComponent("elsewhere"), "README.md", "# x\n")
-        result = try CLI.run(["readme", "check", "--spec", specFile.path, "elsewhere/README.md"], cwd: sandbox.root)
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("--repo"))
+        result = try CLI.run(["readme", "check", "--spec", specFile.path, "elsewhere/README.md", "unison-policy"], cwd: sandbox.root)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("elsewhere/README.md: error: [readme.unknown-repo]") && result.stdout.contains("--repo NAME"))
+        #expect(result.stdout.contains("1 error, 0 warnings"), "\(result.stdout)")  // unison-policy is still checked (and clean)
+        result = try CLI.run(["readme", "fix", "--spec", specFile.path, "elsewhere"], cwd: sandbox.root)
+        #expect(result.status == 1 && result.stdout.contains("elsewhere/README.md: skipped, 'elsewhere' is not a repo of the spec"))
         result = try CLI.run(["readme", "check", "--spec", specFile.path, "--repo", "unison-policy", "elsewhere/README.md"], cwd: sandbox.root)
         #expect(result.status == 1)
         result = try CLI.run(["readme", "check", "--spec", specFile.path], cwd: sandbox.root)

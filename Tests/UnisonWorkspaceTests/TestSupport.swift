@@ -262,7 +262,7 @@ enum SmallWorkspace {
             var tags: [String] = []
             if repo.role == .service || repo.role == .platform { tags = ["v0.4.0"] }
             if repo.role == .docs {
-                files["docs/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
+                files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
             }
             try sandbox.repo(repo.name, files: files, tags: tags)
         }
