@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "UnisonImage", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall",
         ]),
-        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
+        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
         .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
 
