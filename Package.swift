@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "UnisonImage", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
         ]),
-        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
+        .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
         .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
         // The version from git (scripts/version.sh), stamped before every build; only the executable imports it.

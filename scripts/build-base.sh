@@ -99,13 +99,17 @@ main() {
   local started=$SECONDS
   # minbase keeps the base small; the spec's packages add systemd, the kernel and what first
   # boot needs. The customize hooks drop host-specific files so the output only depends on
-  # the mirror state and SOURCE_DATE_EPOCH (see mmdebstrap(1), SOURCE_DATE_EPOCH).
+  # the mirror state and SOURCE_DATE_EPOCH (see mmdebstrap(1), SOURCE_DATE_EPOCH). openssh-server's
+  # host keys are removed (each machine makes its own at first boot) and its unit is left
+  # disabled: only answers with an SSH key or unison.ssh-server: true turn it on.
   # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook runner, not here
   SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200} \
     mmdebstrap --quiet --variant=minbase --format=tar --components=main \
       ${packages:+--include="$packages"} \
       --customize-hook='rm -f "$1/etc/resolv.conf"' \
       --customize-hook='echo unisonos > "$1/etc/hostname"; chmod 0644 "$1/etc/hostname"' \
+      --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+      --customize-hook='rm -f "$1/etc/systemd/system/multi-user.target.wants/ssh.service" "$1/etc/systemd/system/sshd.service"' \
       "$suite" "$tmp" "$mirror"
   chmod 0644 "$tmp"
   mv -f "$tmp" "$out"

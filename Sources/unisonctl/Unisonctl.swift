@@ -24,7 +24,7 @@ struct Unisonctl: AsyncParsableCommand {
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self,
             HealthCommand.self, LogsCommand.self, FollowCommand.self, DoctorCommand.self, RecoverCommand.self,
             StageUpdateCommand.self, ShowStagedUpdateCommand.self, FinalizeStagedUpdateCommand.self, ClearStagedUpdateCommand.self,
-            FirstbootCommand.self, DiagCommand.self, TelemetryCommand.self,
+            FirstbootCommand.self, AnswersCommand.self, DiagCommand.self, TelemetryCommand.self, PilotCommand.self,
             WorkspaceCommand.self, ReadmeCommand.self, CICommand.self, PlatformCommand.self,
         ]
     )

@@ -8,7 +8,7 @@ struct CompatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compat",
         abstract: "The compatibility matrix of platform releases and service versions.",
-        subcommands: [Show.self, Add.self, Check.self]
+        subcommands: [Show.self, Add.self, Check.self, Ingest.self]
     )
 
     /// `--file`: the matrix (default: docs/compatibility-matrix.md).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UnisonCore
+import UnisonInstall
 import UnisonOps
 import UnisonSpec
 
@@ -26,6 +27,8 @@ struct FirstbootCommand: AsyncParsableCommand {
     var interval: Double = 2
     @Flag(name: .long, help: "Run again even if first boot already completed.")
     var force = false
+    @Option(name: .long, help: ArgumentHelp("Apply this answers file first (on a live system they are looked for as `answers apply` does).", valueName: "file"))
+    var answers: String?
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
 
@@ -40,6 +43,14 @@ struct FirstbootCommand: AsyncParsableCommand {
         let rootURL = URL(fileURLWithPath: root ?? "/")
         let spec = try InstalledSpec.require(specOptions, root: rootURL)
         let json = output.json
+        let log: @Sendable (String) -> Void = { line in if !json { FileHandle.standardError.write(Data("firstboot: \(line)\n".utf8)) } }
+        // Answers first (user, hostname, sshd), once: a live boot looks for them, a staged root only takes --answers.
+        let stampExists = FileManager.default.fileExists(atPath: rootURL.path == "/" ? InstallLayout(spec: spec).firstBootStamp
+                                                                                        : rootURL.path + InstallLayout(spec: spec).firstBootStamp)
+        if answers != nil || rootURL.path == "/", force || !stampExists {
+            let provision = try Provisioning.run(root: rootURL, file: answers, spec: spec, log: log)
+            if rootURL.path == "/", !provision.applied, provision.source == nil { FirstBoot.announce(Provisioner.instructions) }
+        }
         let report = FirstBoot(spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
                                interval: interval, force: force,
                                log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) } }).run()

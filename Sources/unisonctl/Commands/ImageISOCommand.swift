@@ -94,6 +94,15 @@ struct ImageBuildISO: AsyncParsableCommand {
         }
         if let splitAbove, let size = ByteSize(splitAbove) { options.splitAbove = size.bytes }
         options.kernelArguments = kernelArgs
+        // The answers' disk is the installer's target (its unisonos.target= takes a /sys/block name).
+        if platform.answers != nil, payload != nil { throw ValidationError("--answers needs the VM disk built in this run (not --payload)") }
+        if let (_, answers) = try platform.checkedAnswers(spec: spec, target: .iso), let disk = answers.disk {
+            let name = String(disk.dropFirst("/dev/".count))
+            guard !name.contains("/") else {
+                throw ValidationError("--answers: unison.disk \(disk): the ISO installer takes a whole-disk name such as /dev/vda (not a /dev/disk/by-* link)")
+            }
+            options.kernelArguments.append("unisonos.target=\(name)")
+        }
         let result = try await ISOImage.build(options, status: ImageStatus.line)
         if jsonOption.json {
             try Output.json(result)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UnisonImage
 import UnisonInstall
+import UnisonOps
 import UnisonSpec
 
 /// What every image target installs on top of its base: unisonctl, the platform pinned by an
@@ -22,6 +23,18 @@ struct ImagePlatformOptions: ParsableArguments {
             help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
     var releaseManifest: String?
 
+    @Option(help: ArgumentHelp("Answers file checked and put in the image as /etc/unison/answers.yaml (mode 0600), applied at first boot.",
+                               valueName: "file"))
+    var answers: String?
+
+    /// The answers file's text, checked for `target` against the spec's packs (located errors).
+    func checkedAnswers(spec: PlatformSpec, target: Answers.Target) throws -> (text: String, answers: Answers)? {
+        guard let answers else { return nil }
+        let url = URL(fileURLWithPath: answers)
+        let parsed = try AnswersLoader.load(file: url, context: .init(target: target, packs: spec.models.packs.map(\.name)))
+        return (try String(contentsOf: url, encoding: .utf8), parsed)
+    }
+
     /// The overlay for `mode`; `targetPack` is the target's `models` from the spec.
     func overlay(spec: PlatformSpec, specURL: URL, mode: InstallMode, targetPack: String?, version: String,
                  epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
@@ -30,10 +43,16 @@ struct ImagePlatformOptions: ParsableArguments {
         guard FileManager.default.isReadableFile(atPath: binary.path) else {
             throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
         }
-        return try await PlatformOverlay.overlay(
+        let platform = try await PlatformOverlay.overlay(
             spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: mode, version: version,
             modelPack: models ?? targetPack, modelRegistry: modelRegistry,
             releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: epoch,
             workDir: workDir, ollama: ollama)
+        guard let (text, _) = try checkedAnswers(spec: spec, target: mode == .wsl ? .wsl : .vm) else { return platform }
+        // Root-only: the file names users and may hold password hashes.
+        return ClosureOverlay { tree in
+            try platform.apply(to: &tree)
+            try tree.addFile(String(AnswersLocator.installedPath.dropFirst()), text, mode: 0o600, mtime: epoch)
+        }
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import UnisonCore
+@testable import UnisonImage
+
+/// The login route of a VM image, end to end: the shipped Debian base (with openssh-server)
+/// built into a VM disk, booted under QEMU with a second disk labelled CIDATA (cloud-init
+/// NoCloud, made with mkfs.vfat and mtools) holding user-data with an SSH key. First boot
+/// creates the user, sets the hostname, makes host keys and starts sshd; OpenSSH's client on the
+/// host then logs in over a port forwarded to 127.0.0.1. One boot checks all of it (TCG is slow).
+@Suite("VM image: answers from a CIDATA medium, login over SSH", .serialized)
+struct VMAnswersBootTests {
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    @Test("a user from CIDATA user-data logs in with its key; password login and root are refused")
+    func cidataUserLogsInOverSSH() throws {
+        let base = try VMDebianTests.debianBase()
+        let listing = try ImageTool.run(["tar", "-tf", base.path]).stdoutString
+        try #require(listing.contains("usr/sbin/sshd\n"),
+                     "the cached base \(base.path) has no openssh-server: rebuild it with scripts/build-base.sh --force")
+        let scratch = try ImageScratch("vm-answers")
+        defer { scratch.cleanup() }
+        // Shipped images carry a static unisonctl (make images). A test build links the Swift
+        // runtime from /opt/swift (its RUNPATH): a copy of the base gets those libraries at the
+        // same paths, so the guest runs the binary under test.
+        let guestBinary = Repo.unisonctl
+        var baseArgument = base
+        let swiftLibs = try ImageTool.run(["ldd", guestBinary.path]).stdoutString.split(separator: "\n")
+            .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("/opt/swift/") }.map(String.init) }
+        if !swiftLibs.isEmpty {
+            baseArgument = scratch.path("base-with-swift-runtime.tar")
+            try ImageTool.run(["cp", base.path, baseArgument.path])
+            try ImageTool.run(["tar", "-rhf", baseArgument.path, "-C", "/", "--owner=0", "--group=0", "--numeric-owner"]
+                              + swiftLibs.map { "." + $0 })
+        }
+        let build = try Repo.cli(["image", "build", "vm", "--spec", Repo.spec.path, "--base", baseArgument.path, "--out", scratch.path("out").path,
+                                  "--version", "9.9.9", "--format", "qcow2", "--unisonctl-binary", guestBinary.path],
+                                 environment: ["SOURCE_DATE_EPOCH": "1700000000"])
+        try #require(build.status == 0, "\(build.stderr)")
+        let disk = scratch.path("out/unisonos-linux-vm-9.9.9.qcow2")
+
+        // The key pair and the NoCloud medium, made with the tools a person would use.
+        let key = scratch.path("id_ed25519")
+        try ImageTool.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pilot@host", "-f", key.path])
+        let publicKey = try String(contentsOf: scratch.path("id_ed25519.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let userData = scratch.path("user-data")
+        try Data("""
+        #cloud-config
+        hostname: pilot-vm
+        users:
+          - name: pilot
+            ssh_authorized_keys: ["\(publicKey)"]
+        unison:
+          network: dhcp
+
+        """.utf8).write(to: userData)
+        try Data("instance-id: pilot-test\nlocal-hostname: pilot-vm\n".utf8).write(to: scratch.path("meta-data"))
+        // The file must pass the same check a person runs before booting.
+        #expect(try Repo.cli(["answers", "check", userData.path, "--target", "vm", "--spec", Repo.spec.path]).status == 0)
+        let seed = scratch.path("seed.img")
+        try ImageTool.run(["mkfs.vfat", "-C", "-n", "CIDATA", seed.path, "2048"])
+        try ImageTool.run(["mcopy", "-i", seed.path, userData.path, scratch.path("meta-data").path, "::"])
+
+        let port = try Self.freePort()
+        let serial = scratch.path("serial.log")
+        FileManager.default.createFile(atPath: serial.path, contents: nil)
+        let vars = scratch.path("OVMF_VARS.fd")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: "/usr/share/OVMF/OVMF_VARS_4M.fd"), to: vars)
+        let qemu = Process()
+        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+        qemu.arguments = ["-machine", "q35", "-accel", "tcg,thread=multi", "-m", "2048", "-smp", "2", "-nodefaults",
+                          "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot", "-snapshot",
+                          "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                          "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)",
+                          "-drive", "file=\(disk.path),format=qcow2,if=virtio,media=disk",
+                          "-drive", "file=\(seed.path),format=raw,if=virtio,media=disk",
+                          "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:\(port)-:22", "-device", "virtio-net-pci,netdev=n0"]
+        qemu.standardOutput = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: serial.path + ".err", contents: nil)
+        qemu.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: serial.path + ".err"))
+        try qemu.run()
+        // SIGKILL: the test runner blocks SIGTERM and its children inherit the mask.
+        defer { if qemu.isRunning { kill(qemu.processIdentifier, SIGKILL); qemu.waitUntilExit() } }
+
+        func console() -> String { (try? String(contentsOf: serial, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(900)
+        while Date() < deadline, qemu.isRunning, !console().contains("UNISONOS-FIRSTBOOT-") { Thread.sleep(forTimeInterval: 3) }
+        try #require(console().contains("UNISONOS-FIRSTBOOT-OK"), "no first-boot marker:\n\(console().suffix(4000))")
+        // unisonctl ran first boot (not the shell fallback) and applied the medium's answers.
+        #expect(console().contains("firstboot: user: pilot: no password (keys only), 1 SSH key, administrator"), "\(console().suffix(4000))")
+        #expect(console().contains("firstboot: ssh: server on, keys only, no root login"))
+
+        let ssh = ["ssh", "-i", key.path, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                   "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes"]
+        var login = ProcessResult(status: -1, stdout: Data(), stderr: Data())
+        let sshDeadline = Date().addingTimeInterval(240)
+        while Date() < sshDeadline {
+            login = try SystemProcessRunner().run(ssh + ["pilot@127.0.0.1", "hostname; id -un; sudo -n true && echo SUDO-OK"])
+            if login.status == 0 { break }
+            Thread.sleep(forTimeInterval: 5)
+        }
+        #expect(login.status == 0, "ssh failed: \(login.stderrString)\n\(console().suffix(3000))")
+        #expect(login.stdoutString == "pilot-vm\npilot\nSUDO-OK\n", "\(login.stdoutString)")
+        // Keys only: a password is refused, and root cannot log in even with the user's key.
+        let password = try SystemProcessRunner().run(["ssh", "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                                                      "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "PubkeyAuthentication=no",
+                                                      "-o", "PreferredAuthentications=password,keyboard-interactive", "pilot@127.0.0.1", "true"])
+        #expect(password.status == 255 && password.stderrString.contains("Permission denied"), "\(password.stderrString)")
+        let root = try SystemProcessRunner().run(ssh + ["root@127.0.0.1", "true"])
+        #expect(root.status == 255 && root.stderrString.contains("Permission denied"), "\(root.stderrString)")
+        // The host key was made on this machine at first boot: no key ships in the image.
+        #expect(!listing.contains("etc/ssh/ssh_host_ed25519_key\n"))
+    }
+}

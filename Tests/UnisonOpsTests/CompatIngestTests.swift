@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import UnisonCore
+import UnisonSpec
+@testable import UnisonOps
+
+/// `compat ingest`: reports from planted machines folded into a copy of unison-docs'
+/// `dev/compatibility-matrix.md` (its real form: `Release` header, repository columns, `0.1.x`
+/// cells), the result read back by `compat show` (the one matrix reader `workspace check` uses).
+@Suite("compat ingest")
+struct CompatIngestTests {
+    /// unison-docs `dev/compatibility-matrix.md` as the snapshot has it.
+    static let realMatrix = """
+    # Compatibility Matrix
+
+    | Release | unison-orchestrator | unison-context | unison-io-speech | unison-io-canvas | unison-gen | unison-policy | unison-storage | unison-hal |
+    |---------|---------------------|----------------|------------------|------------------|------------|---------------|----------------|-----------|
+    | 0.0.1   | 0.1.x               | 0.1.x          | 0.1.x            | 0.1.x            | 0.1.x      | 0.1.x         | 0.1.x          | 0.1.x     |
+
+    """
+
+    static func report(target: String = "vm", version: String = "0.0.1", ram: String = "8GiB", disk: String = "128GiB",
+                       pack: String = "default", ok: Bool = true, step: String? = nil) -> PilotReport {
+        PilotReport(day: "2026-12-03", unisonctl: "0.0.0", target: target, release: .init(version: version, channel: "beta"),
+                    hardware: .init(arch: "x86_64", cores: 4, avx: true, avx2: true, avx512: false, ramClass: ram, diskClass: disk, gpu: ["none"]),
+                    install: .init(outcome: "installed", mode: "image"),
+                    firstBoot: .init(outcome: ok ? "ok" : "failed", failedStep: ok ? nil : step, minutesAfterInstall: 3),
+                    answers: .init(source: "cidata", applied: true), stack: [], models: .init(pack: pack, preloaded: 1, verified: ok),
+                    doctor: [], diag: nil)
+    }
+
+    @Test func foldIntoTheRealMatrixCountsOnceAndSuggests() throws {
+        let dir = try OpsFixture.tempDir("ingest")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let matrix = dir.appendingPathComponent("compatibility-matrix.md")
+        try Data(Self.realMatrix.utf8).write(to: matrix)
+        var paths: [String] = []
+        let reports = [Self.report(), Self.report(ram: "4GiB"), Self.report(ram: "4GiB", ok: false, step: "ollama"),
+                       Self.report(target: "iso", version: "0.2.0", ram: "4GiB", disk: "16GiB", ok: false, step: "ollama")]
+        for (i, r) in reports.enumerated() {
+            let url = dir.appendingPathComponent("r\(i).json")
+            try JSONOutput.encoder().encode(r).write(to: url)
+            paths.append(url.path)
+        }
+        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
+        let first = try OpsCLI.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
+        #expect(first.status == 0, "\(first.stderrString)")
+        let out = first.stdoutString
+        #expect(out.contains("4 reports counted"))
+        #expect(out.contains("vm 0.0.1 [4 cores, 4GiB RAM, 128GiB disk, AVX2, GPU none]: 1 passed, 1 failed"), "\(out)")
+        #expect(out.contains("note: release 0.2.0 has no row in the matrix"))
+        #expect(out.contains("suggestion: model pack 'default' needs 8GB of RAM, but 3 of 4 pilots using it have less; make 'light' the default"), "\(out)")
+        #expect(out.contains("suggestion: target iso: first boot failed on 1 of 1 reports (at ollama)"))
+        #expect(out.contains("pilots using 'default' have a root disk below its 20GB minimum"))
+
+        let text = try String(contentsOf: matrix, encoding: .utf8)
+        // The real table is untouched, byte for byte; the section follows it.
+        #expect(text.hasPrefix(Self.realMatrix))
+        #expect(text.contains("| vm | 0.0.1 | 4 cores, 8GiB RAM, 128GiB disk, AVX2, GPU none | 1 | 0 |\n"))
+        #expect(text.contains("| iso | 0.2.0 | 4 cores, 4GiB RAM, 16GiB disk, AVX2, GPU none | 0 | 1 |\n"))
+        // Rows newest release first.
+        #expect(text.range(of: "| iso | 0.2.0")!.lowerBound < text.range(of: "| vm | 0.0.1")!.lowerBound)
+
+        // Still the matrix the one reader reads (compat show; workspace check scans with it).
+        let show = try OpsCLI.run(["compat", "show", "--file", matrix.path, "--json"])
+        #expect(show.status == 0, "\(show.stderrString)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
+        #expect((doc["services"] as? [String])?.count == 8 && (doc["rows"] as? [Any])?.count == 1)
+
+        // Ingesting the same reports again counts nothing; a new one adds to its row.
+        let again = try OpsCLI.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
+        #expect(again.stdoutString.contains("0 reports counted, 4 already counted"))
+        #expect(try String(contentsOf: matrix, encoding: .utf8) == text)
+        let extra = dir.appendingPathComponent("r9.json")
+        var fifth = Self.report()
+        fifth.day = "2026-12-04"
+        try JSONOutput.encoder().encode(fifth).write(to: extra)
+        #expect(try OpsCLI.run(["compat", "ingest", extra.path, "--matrix", matrix.path, "--spec", spec]).status == 0)
+        #expect(try String(contentsOf: matrix, encoding: .utf8).contains("| vm | 0.0.1 | 4 cores, 8GiB RAM, 128GiB disk, AVX2, GPU none | 2 | 0 |\n"))
+    }
+
+    @Test func badInputChangesNothing() throws {
+        let dir = try OpsFixture.tempDir("ingest-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let matrix = dir.appendingPathComponent("m.md")
+        try Data(Self.realMatrix.utf8).write(to: matrix)
+        let notReport = dir.appendingPathComponent("x.json")
+        try Data("{\"schema\": \"unisonctl.doctor/v1\"}".utf8).write(to: notReport)
+        let r = try OpsCLI.run(["compat", "ingest", notReport.path, "--matrix", matrix.path])
+        #expect(r.status == 2 && r.stderrString.contains("not a pilot report"))
+        let broken = dir.appendingPathComponent("broken.md")
+        try Data("# no table here\n".utf8).write(to: broken)
+        let good = dir.appendingPathComponent("good.json")
+        try JSONOutput.encoder().encode(Self.report()).write(to: good)
+        let noTable = try OpsCLI.run(["compat", "ingest", good.path, "--matrix", broken.path])
+        #expect(noTable.status != 0 && noTable.stderrString.contains("Release"))
+        #expect(try String(contentsOf: broken, encoding: .utf8) == "# no table here\n")
+        #expect(try String(contentsOf: matrix, encoding: .utf8) == Self.realMatrix)
+    }
+}
