@@ -8,7 +8,7 @@ import UnisonCore
 /// NoCloud, made with mkfs.vfat and mtools) holding user-data with an SSH key. First boot
 /// creates the user, sets the hostname, makes host keys and starts sshd; OpenSSH's client on the
 /// host then logs in over a port forwarded to 127.0.0.1. One boot checks all of it (TCG is slow).
-@Suite("VM image: answers from a CIDATA medium, login over SSH", .serialized)
+@Suite("VM image: answers from a CIDATA medium, login over SSH", .serialized, .tags(.boot))
 struct VMAnswersBootTests {
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

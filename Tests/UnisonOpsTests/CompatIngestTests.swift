@@ -7,7 +7,7 @@ import UnisonSpec
 /// `compat ingest`: reports from planted machines folded into a copy of unison-docs'
 /// `dev/compatibility-matrix.md` (its real form: `Release` header, repository columns, `0.1.x`
 /// cells), the result read back by `compat show` (the one matrix reader `workspace check` uses).
-@Suite("compat ingest")
+@Suite("compat ingest", .tags(.unit))
 struct CompatIngestTests {
     /// unison-docs `dev/compatibility-matrix.md` as the snapshot has it.
     static let realMatrix = """

@@ -7,7 +7,7 @@ import UnisonSpec
 
 /// `pilot report` on planted machines: an image install with answers applied, a first boot that
 /// verified its model, planted /proc and /sys for the hardware.
-@Suite("pilot report")
+@Suite("pilot report", .tags(.unit))
 struct PilotReportTests {
     static let cpuinfo = (0..<4).map { "processor\t: \($0)\nmodel name\t: Test CPU\nflags\t\t: fpu sse2 avx avx2 f16c\n\n" }.joined()
 

@@ -68,7 +68,7 @@ enum ProvisionFixture {
     }
 }
 
-@Suite("answers: finding and applying them")
+@Suite("answers: finding and applying them", .tags(.interop))
 struct ProvisioningTests {
     @Test func cidataMediumPrefersUnisonAnswersThenUserData() throws {
         let root = try ProvisionFixture.plantRoot("find")

@@ -6,7 +6,7 @@ import Testing
 let testHash = "$6$pilotsalt$6Dy7TUUid8IfpITE71mK/iFHTlSen/eNgvkFOhovebsM5oY6k2RUHps6BJvzdp17Wpf7trXX.l/WBCzSv5KmW."
 let testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnX+DnA9wYhNsQ9Jq1B9Qk9lgnOrcgrSivFVnb18He0 pilot@laptop"
 
-@Suite struct AnswersLoaderTests {
+@Suite(.tags(.unit)) struct AnswersLoaderTests {
     func problems(_ text: String, _ context: AnswersLoader.Context = .init()) -> [SpecDiagnostic] {
         do {
             _ = try AnswersLoader.load(text: text, file: "a.yaml", context: context)
