@@ -71,6 +71,11 @@ struct StackCLITests {
         #expect(followed.status == 0, "\(followed.stderrString)")
         #expect(followed.stdoutString.contains("stand-in journal"))
         #expect(tools.calls() == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"]])
+        // `follow` is `logs --follow`, under the same root.
+        let follow = try OpsCLI.run(["follow", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        #expect(follow.status == 0, "\(follow.stderrString)")
+        #expect(follow.stdoutString.contains("stand-in journal"))
+        #expect(tools.calls().last == ["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"])
         // `systemctl status` of a stopped unit exits 3: reported, not a failure.
         let status = try OpsCLI.run(["status", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
         #expect(status.status == 0, "\(status.stderrString)")
@@ -83,11 +88,11 @@ struct StackCLITests {
         defer { try? FileManager.default.removeItem(at: root); tools.cleanup() }
         let envPath = root.path + "/etc/unison/platform.env"
         let text = try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n")
-            .map { $0.hasPrefix("REDIS_PASSWORD=") ? "REDIS_PASSWORD=redis" : String($0) }.joined(separator: "\n") + "\n"
+            .map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: envPath))
         let start = try OpsCLI.run(["start", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
         #expect(start.status != 0)
-        #expect(start.stderrString.contains("REDIS_PASSWORD"), "\(start.stderrString)")
+        #expect(start.stderrString.contains("POSTGRES_PASSWORD"), "\(start.stderrString)")
         #expect(!tools.calls().contains { $0.contains("up") }, "\(tools.calls())")
 
         let empty = try OpsFixture.tempDir("stack-empty")

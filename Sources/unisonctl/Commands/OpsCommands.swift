@@ -185,10 +185,12 @@ struct FollowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "follow", abstract: "Follow service logs (logs --follow).")
     @Argument(help: "One service (default: the whole stack).")
     var service: String?
+    @OptionGroup var rootOption: StackRootOption
     @OptionGroup var specOptions: SpecOptions
 
     func run() async throws {
-        var logs = try LogsCommand.parse(["--follow"] + (specOptions.spec.map { ["--spec", $0] } ?? []) + (service.map { ["--", $0] } ?? []))
+        var logs = try LogsCommand.parse(["--follow"] + (rootOption.root.map { ["--root", $0] } ?? [])
+            + (specOptions.spec.map { ["--spec", $0] } ?? []) + (service.map { ["--", $0] } ?? []))
         try await logs.run()
     }
 }
