@@ -859,6 +859,34 @@ final class Ext4Writer {
 
     /// Name prefixes and their index (kernel fs/ext4/xattr.h).
     static let xattrPrefixes: [(String, UInt8)] = [("user.", 1), ("trusted.", 4), ("security.", 6)]
+    static let aclNames: [(UInt8, String)] = [(2, "system.posix_acl_access"), (3, "system.posix_acl_default")]
+
+    /// A POSIX ACL from the VFS layout tar carries (version 2; 8-byte entries of tag, perm, id)
+    /// to ext4's (version 1; 4-byte entries for the owner, group, mask and other classes,
+    /// 8-byte ones for named users and groups), as the kernel's ext4_acl_to_disk does.
+    static func aclToDisk(_ v: [UInt8], key: String, path: String) throws -> [UInt8] {
+        func le16(_ o: Int) -> UInt16 { UInt16(v[o]) | UInt16(v[o + 1]) << 8 }
+        guard v.count >= 4, (v.count - 4) % 8 == 0, v[0] == 2, v[1] == 0, v[2] == 0, v[3] == 0 else {
+            throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "'\(key)' is not a version 2 POSIX ACL")
+        }
+        var out = BinaryRecord(size: 4 + (v.count - 4))
+        out.le32(1, at: 0)
+        var at = 4
+        for o in stride(from: 4, to: v.count, by: 8) {
+            let tag = le16(o)
+            out.le16(tag, at: at)
+            out.le16(le16(o + 2), at: at + 2)
+            switch tag {
+            case 0x01, 0x04, 0x10, 0x20: at += 4  // USER_OBJ, GROUP_OBJ, MASK, OTHER
+            case 0x02, 0x08:  // USER, GROUP: with the id
+                out.put(v[(o + 4)..<(o + 8)], at: at + 4)
+                at += 8
+            default:
+                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "'\(key)' holds an unknown ACL tag \(tag)")
+            }
+        }
+        return Array(out.bytes[0..<at])
+    }
 
     struct XattrEntry {
         var index: UInt8
@@ -881,8 +909,13 @@ final class Ext4Writer {
     private func placeXattrs(_ xattrs: [String: Data], ino: UInt32, path: String, into f: inout InodeFields) throws {
         var entries: [XattrEntry] = []
         for (key, value) in xattrs {
+            if let (index, _) = Self.aclNames.first(where: { $0.1 == key }) {
+                // POSIX ACLs: stored by index alone, in ext4's own layout.
+                entries.append(XattrEntry(index: index, name: [], value: try Self.aclToDisk(Array(value), key: key, path: path)))
+                continue
+            }
             guard let (prefix, index) = Self.xattrPrefixes.first(where: { key.hasPrefix($0.0) && key.count > $0.0.count }) else {
-                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attribute '\(key)' is not in the user, trusted or security namespace")
+                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attribute '\(key)' is not in the user, trusted or security namespace nor a POSIX ACL")
             }
             let name = Array(key.utf8.dropFirst(prefix.utf8.count))
             guard name.count <= 255 else {

@@ -152,9 +152,9 @@ struct NativeExt4Tests {
         try big.addFile("blob", Data(repeating: 7, count: 20 << 20))
         #expect(throws: DiskError.self) { _ = try Ext4Tests.build(big, scratch: scratch, name: "small.img", writer: .native, size: 16 << 20) }
         var ns = FileTree()
-        try ns.insert(.init(path: "x", kind: .regular(.bytes(Data())), mode: 0o644, xattrs: ["system.posix_acl_access": Data([2, 0, 0, 0])]))
+        try ns.insert(.init(path: "x", kind: .regular(.bytes(Data())), mode: 0o644, xattrs: ["system.richacl": Data([2, 0, 0, 0])]))
         #expect(throws: DiskError.unsupportedEntry(path: "/x", filesystem: "ext4",
-                                                   detail: "extended attribute 'system.posix_acl_access' is not in the user, trusted or security namespace")) {
+                                                   detail: "extended attribute 'system.richacl' is not in the user, trusted or security namespace nor a POSIX ACL")) {
             _ = try Ext4Tests.build(ns, scratch: scratch, name: "ns.img", writer: .native)
         }
     }
