@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): unisonctl's VM disk pipeline (native GPT, FAT32 and qcow2/vmdk
-# encoders, ext4 through mke2fs -d) against the usual tool chain on the same root filesystem:
-# sgdisk + mkfs.vfat + mcopy + `mke2fs -d` into a raw disk, then `qemu-img convert -O qcow2`
-# and `qemu-img convert -O vmdk -o subformat=streamOptimized`. Prints wall time and size of
-# each, and the ratios ours / reference (below 1: ours is faster or smaller).
+# Benchmark (not a test): unisonctl's VM disk pipeline (native GPT, FAT32, ext4 and qcow2/vmdk
+# encoders, VMDK grains deflated by libdeflate) against the usual tool chain on the same root
+# filesystem: sgdisk + mkfs.vfat + mcopy + `mke2fs -d` into a raw disk, then `qemu-img convert
+# -O qcow2` and `qemu-img convert -O vmdk -o subformat=streamOptimized`. Prints wall time and
+# size of each, the ratios ours / reference (below 1: ours is faster or smaller), and the goals
+# of issue 17: qcow2 in at most 0.7x and VMDK in at most 0.5x the reference's time.
 #
 # Usage: scripts/bench-disk.sh [ROOTFS_DIR_OR_TARBALL]
 #   default: the cached Debian base (scripts/build-base.sh)
@@ -116,6 +117,21 @@ main() {
       "$(calc "${ours_size[$format]} / ${ref_size[$format]}")"
   done
   echo "(reference times include the shared raw-disk build of $(printf '%.2f' "$prefix") s; ratios are ours / reference)"
+
+  # Every artifact read back by qemu-img; ours and the reference hold the same number of bytes.
+  for format in qcow2 vmdk; do
+    qemu-img check -q -f "$format" "$work/ours/unisonos-linux-vm-bench.$format" || die "qemu-img check failed for our $format"
+  done
+  echo
+  local goal ratio verdict
+  for row in qcow2:0.7 vmdk:0.5; do
+    format=${row%%:*}
+    goal=${row#*:}
+    ratio=$(calc "${ours_time[$format]} / ${ref_time[$format]}")
+    verdict=met
+    awk "BEGIN { exit !($ratio <= $goal) }" || verdict="NOT met"
+    printf 'goal (issue 17): %-5s %.3fx the reference time (goal <= %s): %s\n' "$format" "$ratio" "$goal" "$verdict"
+  done
 }
 
 main "$@"

@@ -17,9 +17,9 @@ import UnisonCore
 ///
 /// Features: has_journal, ext_attr, dir_index; filetype, extents, 64bit, flex_bg; sparse_super,
 /// large_file, dir_nlink, extra_isize, metadata_csum (CRC-32C over the superblock, descriptors,
-/// bitmaps, inodes, extent leaves, directory blocks and xattr blocks). Directories are linear
-/// (a tail with the block's checksum ends every block); the kernel reads large linear
-/// directories correctly and indexes them when they grow.
+/// bitmaps, inodes, extent leaves, directory blocks, htree nodes and xattr blocks). A directory
+/// that fits one block is linear; a larger one is hashed (htree, half-MD4 seeded with the UUID,
+/// up to two index levels), as the kernel would have indexed it.
 ///
 /// Reproducible: inode numbers follow `FileTree.walk()` (names in byte order), never a host's
 /// readdir order; every time is the entry's mtime; the UUID, label and hash seed come from the
@@ -55,6 +55,7 @@ enum Ext4 {
     static let roExtraIsize: UInt32 = 0x40, roMetadataCsum: UInt32 = 0x400
 
     static let extentsFlag: UInt32 = 0x80000
+    static let indexFlag: UInt32 = 0x1000
     static let extentMagic: UInt16 = 0xF30A
     static let maxExtentLength = 32768
     static let xattrMagic: UInt32 = 0xEA02_0000
@@ -559,7 +560,7 @@ final class Ext4Writer {
         var f: InodeFields
         switch e.kind {
         case .directory:
-            let blocks = directoryBlocks(ino: ino, parent: node.parent, children: node.children)
+            let (blocks, indexed) = try directoryBlocks(ino: ino, parent: node.parent, children: node.children)
             var extents: [Ext4Extent] = []
             for (i, block) in blocks.enumerated() {
                 let physical = try allocator.one(what: "the ext4 directory '\(path)'")
@@ -568,7 +569,7 @@ final class Ext4Writer {
             }
             let (iblock, extra) = try extentTree(extents, ino: ino, path: path)
             f = InodeFields(mode: 0o040000 | UInt16(e.mode), size: UInt64(blocks.count * Ext4.blockSize), links: node.links,
-                            blocks: Int64(blocks.count + extra), flags: Ext4.extentsFlag, time: e.mtime)
+                            blocks: Int64(blocks.count + extra), flags: Ext4.extentsFlag | (indexed ? Ext4.indexFlag : 0), time: e.mtime)
             f.iblock = iblock
             let group = (Int(ino) - 1) / geometry.inodesPerGroup
             dirCount[group] += 1
@@ -724,28 +725,98 @@ final class Ext4Writer {
         return (root.bytes, leaves.count)
     }
 
-    /// Linear directory blocks: "." and ".." first, then the children in order; each block
-    /// ends with the 12-byte checksum tail.
-    private func directoryBlocks(ino: UInt32, parent: UInt32, children: [DirEntry]) -> [[UInt8]] {
-        let limit = Ext4.blockSize - 12
+    /// A directory's blocks: linear when everything fits in one block, else hashed (htree,
+    /// half-MD4 with the superblock's seed): a root block indexing leaf blocks, through one level
+    /// of index nodes when more than 507 leaves are needed. Returns the blocks in logical order
+    /// and whether the directory is indexed.
+    private func directoryBlocks(ino: UInt32, parent: UInt32, children: [DirEntry]) throws -> ([[UInt8]], Bool) {
         let seed = inodeSeed(ino)
+        let dots = [DirEntry(name: Array(".".utf8), ino: ino, type: Ext4.ftDirectory),
+                    DirEntry(name: Array("..".utf8), ino: parent, type: Ext4.ftDirectory)]
+        let linear = Self.packLeaves(dots + children, seed: seed)
+        if linear.count == 1 { return ([linear[0].block], false) }
+
+        let hashed = children.map { (entry: $0, hash: DirHash.halfMD4($0.name, seed: options.uuid.bytes)) }
+            .sorted { ($0.hash.major, $0.hash.minor) < ($1.hash.major, $1.hash.minor)
+                || (($0.hash.major, $0.hash.minor) == ($1.hash.major, $1.hash.minor) && $0.entry.name.lexicographicallyPrecedes($1.entry.name)) }
+        let leaves = Self.packLeaves(hashed.map(\.entry), seed: seed, hashes: hashed.map(\.hash.major))
+        let rootLimit = (Ext4.blockSize - 32 - 8) / 8  // 507
+        let nodeLimit = (Ext4.blockSize - 8 - 8) / 8  // 510
+        // (hash, logical block) for every leaf; the first covers hashes from 0.
+        let levels = leaves.count <= rootLimit ? 0 : 1
         var blocks: [[UInt8]] = []
+        var rootEntries: [(UInt32, UInt32)] = []
+        if levels == 0 {
+            rootEntries = leaves.enumerated().map { (i, leaf) in (leaf.hash, UInt32(1 + i)) }
+            blocks.append([])  // root, filled below
+            blocks += leaves.map(\.block)
+        } else {
+            let groups = stride(from: 0, to: leaves.count, by: nodeLimit).map { Array(leaves[$0..<min($0 + nodeLimit, leaves.count)]) }
+            guard groups.count <= rootLimit else {
+                throw DiskError.unsupportedEntry(path: "inode \(ino)", filesystem: "ext4", detail: "a directory of \(children.count) entries needs more than two index levels")
+            }
+            blocks.append([])
+            let firstLeaf = 1 + groups.count
+            var leafNumber = firstLeaf
+            for (i, group) in groups.enumerated() {
+                var r = BinaryRecord(size: Ext4.blockSize)
+                r.le32(0, at: 0)
+                r.le16(UInt16(Ext4.blockSize), at: 4)  // a fake empty entry spanning the block
+                let entries = group.enumerated().map { (j, leaf) in (leaf.hash, UInt32(leafNumber + j)) }
+                Self.indexEntries(&r, countAt: 8, limit: nodeLimit, entries: entries, seed: seed)
+                leafNumber += group.count
+                blocks.append(r.bytes)
+                rootEntries.append((group[0].hash, UInt32(1 + i)))
+            }
+            blocks += leaves.map(\.block)
+        }
+        var root = BinaryRecord(size: Ext4.blockSize)
+        root.le32(ino, at: 0)
+        root.le16(12, at: 4)
+        root.u8(1, at: 6)
+        root.u8(Ext4.ftDirectory, at: 7)
+        root.put(Array(".".utf8), at: 8)
+        root.le32(parent, at: 12)
+        root.le16(UInt16(Ext4.blockSize - 12), at: 16)
+        root.u8(2, at: 18)
+        root.u8(Ext4.ftDirectory, at: 19)
+        root.put(Array("..".utf8), at: 20)
+        root.le32(0, at: 24)  // dx_root_info: reserved
+        root.u8(1, at: 28)  // half_md4
+        root.u8(8, at: 29)  // info length
+        root.u8(UInt8(levels), at: 30)
+        Self.indexEntries(&root, countAt: 32, limit: rootLimit, entries: rootEntries, seed: seed)
+        blocks[0] = root.bytes
+        return (blocks, true)
+    }
+
+    /// dx_countlimit, dx_entries (the first one's hash slot holds count and limit) and the
+    /// dx_tail with its checksum.
+    private static func indexEntries(_ r: inout BinaryRecord, countAt: Int, limit: Int, entries: [(UInt32, UInt32)], seed: UInt32) {
+        r.le16(UInt16(limit), at: countAt)
+        r.le16(UInt16(entries.count), at: countAt + 2)
+        for (i, (hash, block)) in entries.enumerated() {
+            if i > 0 { r.le32(hash, at: countAt + i * 8) }
+            r.le32(block, at: countAt + i * 8 + 4)
+        }
+        let tail = countAt + limit * 8
+        var c = CRC32C.update(seed, Array(r.bytes[0..<(countAt + entries.count * 8)]))
+        c = CRC32C.update(c, Array(r.bytes[tail..<(tail + 4)]))
+        c = CRC32C.update(c, le32: 0)
+        r.le32(c, at: tail + 4)
+    }
+
+    /// Packs entries into directory blocks in order, each ending with the 12-byte checksum
+    /// tail. With `hashes`, an entry whose hash equals the previous one's may still start a new
+    /// block: its index hash then carries the collision bit. Returns each block with the hash
+    /// its index entry holds.
+    static func packLeaves(_ entries: [DirEntry], seed: UInt32, hashes: [UInt32]? = nil) -> [(block: [UInt8], hash: UInt32)] {
+        let limit = Ext4.blockSize - 12
+        var out: [(block: [UInt8], hash: UInt32)] = []
         var r = BinaryRecord(size: Ext4.blockSize)
         var offset = 0
         var lastOffset = 0
-        func put(_ name: [UInt8], _ target: UInt32, _ type: UInt8) {
-            let length = (8 + name.count + 3) & ~3
-            if offset + length > limit {
-                finish()
-            }
-            r.le32(target, at: offset)
-            r.le16(UInt16(length), at: offset + 4)
-            r.u8(UInt8(name.count), at: offset + 6)
-            r.u8(type, at: offset + 7)
-            r.put(name, at: offset + 8)
-            lastOffset = offset
-            offset += length
-        }
+        var blockHash: UInt32 = 0
         func finish() {
             // The last entry takes the rest of the block up to the tail.
             r.le16(UInt16(limit - lastOffset), at: lastOffset + 4)
@@ -754,21 +825,68 @@ final class Ext4Writer {
             r.u8(0, at: limit + 6)
             r.u8(0xDE, at: limit + 7)
             r.le32(CRC32C.update(seed, Array(r.bytes[0..<limit])), at: limit + 8)
-            blocks.append(r.bytes)
+            out.append((r.bytes, blockHash))
             r = BinaryRecord(size: Ext4.blockSize)
             offset = 0
         }
-        put(Array(".".utf8), ino, Ext4.ftDirectory)
-        put(Array("..".utf8), parent, Ext4.ftDirectory)
-        for c in children { put(c.name, c.ino, c.type) }
-        finish()
-        return blocks
+        for (i, e) in entries.enumerated() {
+            let length = (8 + e.name.count + 3) & ~3
+            if offset + length > limit {
+                finish()
+                if let hashes {
+                    blockHash = hashes[i] | (i > 0 && hashes[i - 1] == hashes[i] ? 1 : 0)
+                }
+            }
+            r.le32(e.ino, at: offset)
+            r.le16(UInt16(length), at: offset + 4)
+            r.u8(UInt8(e.name.count), at: offset + 6)
+            r.u8(e.type, at: offset + 7)
+            r.put(e.name, at: offset + 8)
+            lastOffset = offset
+            offset += length
+        }
+        if offset > 0 || out.isEmpty {
+            if offset == 0 {
+                // An empty leaf: one unused entry spanning it.
+                r.le16(UInt16(limit), at: 4)
+            }
+            finish()
+        }
+        return out
     }
 
     // MARK: - Extended attributes
 
     /// Name prefixes and their index (kernel fs/ext4/xattr.h).
     static let xattrPrefixes: [(String, UInt8)] = [("user.", 1), ("trusted.", 4), ("security.", 6)]
+    static let aclNames: [(UInt8, String)] = [(2, "system.posix_acl_access"), (3, "system.posix_acl_default")]
+
+    /// A POSIX ACL from the VFS layout tar carries (version 2; 8-byte entries of tag, perm, id)
+    /// to ext4's (version 1; 4-byte entries for the owner, group, mask and other classes,
+    /// 8-byte ones for named users and groups), as the kernel's ext4_acl_to_disk does.
+    static func aclToDisk(_ v: [UInt8], key: String, path: String) throws -> [UInt8] {
+        func le16(_ o: Int) -> UInt16 { UInt16(v[o]) | UInt16(v[o + 1]) << 8 }
+        guard v.count >= 4, (v.count - 4) % 8 == 0, v[0] == 2, v[1] == 0, v[2] == 0, v[3] == 0 else {
+            throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "'\(key)' is not a version 2 POSIX ACL")
+        }
+        var out = BinaryRecord(size: 4 + (v.count - 4))
+        out.le32(1, at: 0)
+        var at = 4
+        for o in stride(from: 4, to: v.count, by: 8) {
+            let tag = le16(o)
+            out.le16(tag, at: at)
+            out.le16(le16(o + 2), at: at + 2)
+            switch tag {
+            case 0x01, 0x04, 0x10, 0x20: at += 4  // USER_OBJ, GROUP_OBJ, MASK, OTHER
+            case 0x02, 0x08:  // USER, GROUP: with the id
+                out.put(v[(o + 4)..<(o + 8)], at: at + 4)
+                at += 8
+            default:
+                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "'\(key)' holds an unknown ACL tag \(tag)")
+            }
+        }
+        return Array(out.bytes[0..<at])
+    }
 
     struct XattrEntry {
         var index: UInt8
@@ -791,8 +909,13 @@ final class Ext4Writer {
     private func placeXattrs(_ xattrs: [String: Data], ino: UInt32, path: String, into f: inout InodeFields) throws {
         var entries: [XattrEntry] = []
         for (key, value) in xattrs {
+            if let (index, _) = Self.aclNames.first(where: { $0.1 == key }) {
+                // POSIX ACLs: stored by index alone, in ext4's own layout.
+                entries.append(XattrEntry(index: index, name: [], value: try Self.aclToDisk(Array(value), key: key, path: path)))
+                continue
+            }
             guard let (prefix, index) = Self.xattrPrefixes.first(where: { key.hasPrefix($0.0) && key.count > $0.0.count }) else {
-                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attribute '\(key)' is not in the user, trusted or security namespace")
+                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attribute '\(key)' is not in the user, trusted or security namespace nor a POSIX ACL")
             }
             let name = Array(key.utf8.dropFirst(prefix.utf8.count))
             guard name.count <= 255 else {
@@ -937,5 +1060,74 @@ final class ContentReader {
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<want]))
             done += Int64(want)
         }
+    }
+}
+
+/// ext4's directory hash (kernel fs/ext4/hash.c, DX_HASH_HALF_MD4 with signed characters, as
+/// the superblock's "signed hash" flag says): the name in 32-byte pieces, each spread over
+/// eight words padded with its length, stirred by a cut-down MD4 seeded with s_hash_seed.
+enum DirHash {
+    static func halfMD4(_ name: [UInt8], seed: [UInt8]) -> (major: UInt32, minor: UInt32) {
+        var buf: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476]
+        if seed.count == 16, seed.contains(where: { $0 != 0 }) {
+            for i in 0..<4 {
+                buf[i] = UInt32(seed[4 * i]) | UInt32(seed[4 * i + 1]) << 8 | UInt32(seed[4 * i + 2]) << 16 | UInt32(seed[4 * i + 3]) << 24
+            }
+        }
+        var position = 0
+        var remaining = name.count
+        repeat {
+            let words = spread(Array(name[position...]), remaining: remaining)
+            transform(&buf, words)
+            remaining -= 32
+            position += 32
+        } while remaining > 0
+        var major = buf[1] & ~1
+        if major == 0x7FFF_FFFF << 1 { major = (0x7FFF_FFFF - 1) << 1 }
+        return (major, buf[2])
+    }
+
+    /// str2hashbuf, signed variant: eight words from up to 32 bytes.
+    private static func spread(_ bytes: [UInt8], remaining: Int) -> [UInt32] {
+        var pad = UInt32(truncatingIfNeeded: remaining) | UInt32(truncatingIfNeeded: remaining) << 8
+        pad |= pad << 16
+        var out: [UInt32] = []
+        var value = pad
+        let n = min(remaining, 32)
+        for i in 0..<n {
+            value = UInt32(bitPattern: Int32(Int8(bitPattern: bytes[i]))) &+ (value << 8)
+            if i % 4 == 3 {
+                out.append(value)
+                value = pad
+            }
+        }
+        if out.count < 8 && n % 4 != 0 { out.append(value) }
+        while out.count < 8 { out.append(pad) }
+        return out
+    }
+
+    private static func transform(_ buf: inout [UInt32], _ x: [UInt32]) {
+        var a = buf[0], b = buf[1], c = buf[2], d = buf[3]
+        func rol(_ v: UInt32, _ s: UInt32) -> UInt32 { (v << s) | (v >> (32 - s)) }
+        func f(_ x: UInt32, _ y: UInt32, _ z: UInt32) -> UInt32 { z ^ (x & (y ^ z)) }
+        func g(_ x: UInt32, _ y: UInt32, _ z: UInt32) -> UInt32 { (x & y) &+ ((x ^ y) & z) }
+        func h(_ x: UInt32, _ y: UInt32, _ z: UInt32) -> UInt32 { x ^ y ^ z }
+        let k2: UInt32 = 0o13240474631, k3: UInt32 = 0o15666365641
+        // Round 1
+        a = rol(a &+ f(b, c, d) &+ x[0], 3); d = rol(d &+ f(a, b, c) &+ x[1], 7)
+        c = rol(c &+ f(d, a, b) &+ x[2], 11); b = rol(b &+ f(c, d, a) &+ x[3], 19)
+        a = rol(a &+ f(b, c, d) &+ x[4], 3); d = rol(d &+ f(a, b, c) &+ x[5], 7)
+        c = rol(c &+ f(d, a, b) &+ x[6], 11); b = rol(b &+ f(c, d, a) &+ x[7], 19)
+        // Round 2
+        a = rol(a &+ g(b, c, d) &+ x[1] &+ k2, 3); d = rol(d &+ g(a, b, c) &+ x[3] &+ k2, 5)
+        c = rol(c &+ g(d, a, b) &+ x[5] &+ k2, 9); b = rol(b &+ g(c, d, a) &+ x[7] &+ k2, 13)
+        a = rol(a &+ g(b, c, d) &+ x[0] &+ k2, 3); d = rol(d &+ g(a, b, c) &+ x[2] &+ k2, 5)
+        c = rol(c &+ g(d, a, b) &+ x[4] &+ k2, 9); b = rol(b &+ g(c, d, a) &+ x[6] &+ k2, 13)
+        // Round 3
+        a = rol(a &+ h(b, c, d) &+ x[3] &+ k3, 3); d = rol(d &+ h(a, b, c) &+ x[7] &+ k3, 9)
+        c = rol(c &+ h(d, a, b) &+ x[2] &+ k3, 11); b = rol(b &+ h(c, d, a) &+ x[6] &+ k3, 15)
+        a = rol(a &+ h(b, c, d) &+ x[1] &+ k3, 3); d = rol(d &+ h(a, b, c) &+ x[5] &+ k3, 9)
+        c = rol(c &+ h(d, a, b) &+ x[0] &+ k3, 11); b = rol(b &+ h(c, d, a) &+ x[4] &+ k3, 15)
+        buf[0] = buf[0] &+ a; buf[1] = buf[1] &+ b; buf[2] = buf[2] &+ c; buf[3] = buf[3] &+ d
     }
 }

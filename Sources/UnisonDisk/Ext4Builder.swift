@@ -2,9 +2,9 @@ import Foundation
 import UnisonArchive
 import UnisonCore
 
-/// Makes an ext4 filesystem image from a `FileTree`. Behind a protocol so that the current
-/// implementation (e2fsprogs' `mke2fs -d` plus a `debugfs` pass) can be replaced by a native
-/// writer without touching the VM pipeline.
+/// Makes an ext4 filesystem image from a `FileTree`. Two implementations: `NativeExt4Builder`
+/// (one pass, no staging directory; the VM pipeline's default) and `Mke2fsExt4Builder`
+/// (e2fsprogs' `mke2fs -d` plus a `debugfs` pass), kept for comparison tests.
 public protocol Ext4Builder: Sendable {
     /// Writes a filesystem of exactly `size` bytes holding `tree` to `image`.
     func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image

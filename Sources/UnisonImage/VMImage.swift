@@ -32,7 +32,7 @@ public struct VMBuildOptions: Sendable {
                 cacheDir: URL = BaseCache.directory(), vmdkLevel: Int32 = 6,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 hostBootLoader: URL? = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
-                ext4: any Ext4Builder = Mke2fsExt4Builder()) {
+                ext4: any Ext4Builder = NativeExt4Builder()) {
         self.base = base
         self.outputDirectory = outputDirectory
         self.version = version

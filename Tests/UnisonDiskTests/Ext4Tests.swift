@@ -40,6 +40,12 @@ struct Ext4Tests {
         try t.insert(.init(path: "dev/sda", kind: .blockDevice(major: 8, minor: 0), mode: 0o660, gid: 6, mtime: epoch))
         try t.insert(.init(path: "run/initctl", kind: .fifo, mode: 0o600, mtime: epoch))
         try t.addDirectory("tmp", mode: 0o1777, mtime: epoch)
+        // POSIX ACLs as tar carries them (VFS layout, version 2): owner rwx, group r-x, group 4 r-x, mask, other.
+        let noID: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF]
+        let acl = Data([2, 0, 0, 0] + [1, 0, 7, 0] + noID + [4, 0, 5, 0] + noID + [8, 0, 5, 0, 4, 0, 0, 0]
+                       + [0x10, 0, 5, 0] + noID + [0x20, 0, 5, 0] + noID)
+        try t.insert(.init(path: "var/log/journal", kind: .directory, mode: 0o2755, gid: 101, mtime: epoch,
+                           xattrs: ["system.posix_acl_access": acl, "system.posix_acl_default": acl]))
         return t
     }
 
@@ -99,6 +105,12 @@ struct Ext4Tests {
         let xattrs = try Tool.run(["debugfs", "-R", "ea_list /usr/bin/ping", image.url.path]).stdoutString
         #expect(xattrs.contains("security.capability (20) = 01 00 00 02 00 20 00 00"), "\(xattrs)")
         #expect(try Tool.run(["debugfs", "-R", "ea_list /usr/share/doc/readme", image.url.path]).stdoutString.contains("user.comment (6) = \"a note\""))
+        // ext4's own ACL layout (version 1; short entries except the named group's): debugfs
+        // shows the stored bytes, which e2fsprogs' ea_set writes for the mke2fs writer.
+        let acl = try Tool.run(["debugfs", "-R", "ea_list /var/log/journal", image.url.path]).stdoutString
+        let stored = "(28) = 01 00 00 00 01 00 07 00 04 00 05 00 08 00 05 00 04 00 00 00 10 00 05 00 20 00 05 00"
+        #expect(acl.contains("system.posix_acl_access \(stored)"), "\(acl)")
+        #expect(acl.contains("system.posix_acl_default \(stored)"), "\(acl)")
 
         for path in ["usr/lib/big.bin", "etc/locked", "home/unison/notes with spaces.txt"] {
             guard case let .regular(content) = tree[path]!.kind else { continue }

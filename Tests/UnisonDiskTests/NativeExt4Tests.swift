@@ -36,8 +36,14 @@ struct NativeExt4Tests {
         let long = String(repeating: "n", count: 250) + ".conf"
         try t.addFile("etc/" + long, "long\n", mtime: Self.epoch)
         try t.addFile("etc/" + String(repeating: "é", count: 127) + "x", "utf8 name of 255 bytes\n", mtime: Self.epoch)
+        // 100k names of ~45 bytes: over 1000 leaf blocks, so the htree needs a level of index nodes.
         for i in 0..<100_000 {
-            try t.insert(.init(path: "many/f\(i)", kind: .regular(.bytes(Data())), mode: 0o644, mtime: Self.epoch))
+            try t.insert(.init(path: "many/file-with-a-longer-name-\(i)-and-padding", kind: .regular(.bytes(Data())), mode: 0o644, mtime: Self.epoch))
+        }
+        // A few hundred entries: a one-level htree.
+        for i in 0..<600 {
+            // Bytes above 0x7f hash differently with signed and unsigned chars: e2fsck checks ours.
+            try t.addSymlink("some/\(i % 2 == 0 ? "link" : "lién-ü")\(i)", target: "../many/file-with-a-longer-name-\(i)-and-padding", mtime: Self.epoch)
         }
         // Sparse: 8 MiB with data only at 1 MiB and at the end.
         var sparse = Data(count: 8 << 20)
@@ -58,7 +64,8 @@ struct NativeExt4Tests {
 
         let out = try Self.debugfs(image.url, [
             "cat \"/\(deep)/bottom\"", "cat \"/etc/\(long)\"", "stat /var/lib/sparse.img", "stat /var/lib/fragmented",
-            "ea_list /usr/bin/noted", "ls -l /many/f99999", "cat /etc/slow", "ls /etc",
+            "ea_list /usr/bin/noted", "ls -l /many/file-with-a-longer-name-99999-and-padding", "cat /etc/slow", "ls /etc",
+            "htree /many", "htree /some",
         ], scratch: scratch)
         #expect(out[0].hasSuffix("\ndeep\n"), "\(out[0].prefix(500))")
         #expect(out[1].hasSuffix("\nlong\n"))
@@ -68,9 +75,11 @@ struct NativeExt4Tests {
         #expect(out[3].contains("Blockcount: \(700 * 8 + 3 * 8)"), "700 data blocks and 3 extent leaves: \(out[3].prefix(800))")
         #expect(out[4].contains("user.big (600)"), "\(out[4])")
         #expect(out[4].contains("security.capability (20)"))
-        #expect(out[5].contains("f99999"))
+        #expect(out[5].contains("file-with-a-longer-name-99999-and-padding"))
         #expect(out[6].hasSuffix(String(repeating: "s", count: 200)))
         #expect(out[7].contains("say \"hi\""), "\(out[7])")
+        #expect(out[8].contains("Indirect levels: 1"), "\(out[8].prefix(600))")
+        #expect(out[9].contains("Indirect levels: 0"), "\(out[9].prefix(600))")
 
         for (path, data) in [("var/lib/sparse.img", sparse), ("var/lib/fragmented", fragmented)] {
             let back = try Tool.run(["debugfs", "-R", "cat /\(path)", image.url.path]).stdout
@@ -143,10 +152,28 @@ struct NativeExt4Tests {
         try big.addFile("blob", Data(repeating: 7, count: 20 << 20))
         #expect(throws: DiskError.self) { _ = try Ext4Tests.build(big, scratch: scratch, name: "small.img", writer: .native, size: 16 << 20) }
         var ns = FileTree()
-        try ns.insert(.init(path: "x", kind: .regular(.bytes(Data())), mode: 0o644, xattrs: ["system.posix_acl_access": Data([2, 0, 0, 0])]))
+        try ns.insert(.init(path: "x", kind: .regular(.bytes(Data())), mode: 0o644, xattrs: ["system.richacl": Data([2, 0, 0, 0])]))
         #expect(throws: DiskError.unsupportedEntry(path: "/x", filesystem: "ext4",
-                                                   detail: "extended attribute 'system.posix_acl_access' is not in the user, trusted or security namespace")) {
+                                                   detail: "extended attribute 'system.richacl' is not in the user, trusted or security namespace nor a POSIX ACL")) {
             _ = try Ext4Tests.build(ns, scratch: scratch, name: "ns.img", writer: .native)
+        }
+    }
+
+    @Test("the directory hash agrees with debugfs dx_hash (half_md4, signed, the image's seed)")
+    func dirHash() throws {
+        let scratch = try DiskScratch("ext4-hash")
+        defer { scratch.cleanup() }
+        var t = FileTree(rootMtime: Self.epoch)
+        try t.addFile("x", "x")
+        let image = try Ext4Tests.build(t, scratch: scratch, name: "h.img", writer: .native)
+        let names = ["a", "lost+found", "libc.so.6", String(repeating: "z", count: 31), String(repeating: "q", count: 32),
+                     String(repeating: "é", count: 20) + "ß", String(repeating: "n", count: 255)]
+        let seed = image.uuid.text(uppercase: false)
+        let out = try Self.debugfs(image.url, names.map { "dx_hash -h half_md4 -s \(seed) \($0)" }, scratch: scratch)
+        for (name, line) in zip(names, out) {
+            let (major, minor) = DirHash.halfMD4(Array(name.utf8), seed: image.uuid.bytes)
+            let expected = "is 0x\(String(major, radix: 16)) (minor 0x\(String(minor, radix: 16)))"
+            #expect(line.contains(expected), "\(name): \(line) vs \(expected)")
         }
     }
 
