@@ -18,7 +18,9 @@ let package = Package(
     targets: [
         // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
-        .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate", pkgConfig: "libdeflate"),
+        // libdeflate is linked statically (see UnisonArchive's linker settings): the images' base
+        // and most hosts have no libdeflate.so, and unisonctl must run there.
+        .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
 
@@ -38,7 +40,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
-        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"]),
+        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
+                linkerSettings: [.linkedLibrary(":libdeflate.a")]),
         // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
         .target(name: "UnisonAttest", dependencies: [
             "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",

@@ -19,8 +19,10 @@ struct PromoteTests {
             if line.hasPrefix("services:") { inServices = true; continue }
             if inServices, let first = line.first, !first.isWhitespace, first != "#", first != "-" { break }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
+            // Each image once: comms and its Telegram worker run the same one.
             if inServices, trimmed.hasPrefix("repo:") {
-                repos.append(trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces))
+                let repo = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                if !repos.contains(repo) { repos.append(repo) }
             }
         }
         return repos

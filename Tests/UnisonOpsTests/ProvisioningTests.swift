@@ -215,6 +215,28 @@ struct ProvisioningTests {
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/hostname").path))
     }
 
+    @Test func answersApplyCLI() throws {
+        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
+        let example = OpsFixture.repoRoot.appendingPathComponent("docs/examples/answers.yaml").path
+        // A file given: applied to the staged root as data, reported as JSON.
+        let root = try ProvisionFixture.plantRoot("apply-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let applied = try OpsCLI.run(["answers", "apply", "--file", example, "--root", root.path, "--spec", spec, "--json"])
+        #expect(applied.status == 0, "\(applied.stderrString)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: applied.stdout) as? [String: Any])
+        #expect(doc["applied"] as? Bool == true, "\(doc)")
+        #expect(ProvisionFixture.text(root, "etc/hostname") == "unison-lab-01\n")
+        #expect(ProvisionFixture.text(root, "etc/passwd").contains("\npilot:x:1000:1000::/home/pilot:/bin/bash\n"))
+        // No answers anywhere under the root: exit 1, the instructions, nothing changed.
+        let bare = try ProvisionFixture.plantRoot("apply-cli-none")
+        defer { try? FileManager.default.removeItem(at: bare) }
+        let passwd = ProvisionFixture.text(bare, "etc/passwd")
+        let none = try OpsCLI.run(["answers", "apply", "--root", bare.path, "--spec", spec])
+        #expect(none.status == 1, "\(none.stderrString)")
+        #expect(none.stdoutString.contains("no default password"), "\(none.stdoutString)")
+        #expect(ProvisionFixture.text(bare, "etc/passwd") == passwd)
+    }
+
     @Test func answersCheckCLI() throws {
         let dir = try OpsFixture.tempDir("answers-cli")
         defer { try? FileManager.default.removeItem(at: dir) }

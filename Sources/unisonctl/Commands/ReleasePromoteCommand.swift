@@ -37,8 +37,12 @@ struct ReleasePromote: AsyncParsableCommand {
         let spec = try specOptions.load()
         let semver = SemVer(version)!
         let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
-        let images = try spec.services.filter { $0.kind == .platform }.map {
-            try serviceRepository($0, spec: spec, override: override)
+        // One entry per image: several services can run the same image (comms and its Telegram
+        // worker), and a second promotion of it would find nothing left to tag.
+        var images: [ImageReference] = []
+        for service in spec.services where service.kind == .platform {
+            let image = try serviceRepository(service, spec: spec, override: override)
+            if !images.contains(image) { images.append(image) }
         }
         let tags = tag.isEmpty ? ReleaseTags.defaults(for: semver) : tag.compactMap(Tag.init)
         let report = try await registry.client(for: override?.host ?? spec.platform.registry.lowercased(), plainHTTP: override?.plainHTTP ?? false)
