@@ -51,7 +51,12 @@ vmdk=$(one 'unisonos-linux-vm-*.vmdk')
 qemu-img check -f qcow2 "$qcow2"
 qemu-img check -f vmdk "$vmdk"
 qemu-img compare -f qcow2 -F vmdk "$qcow2" "$vmdk"
-"$bin" qa boot "$qcow2" --firmware uefi
+serial=$(mktemp)
+"$bin" qa boot "$qcow2" --firmware uefi --serial-log "$serial"
+# The image's own unisonctl ran first boot: its "firstboot:" lines are on the console. Without
+# them the shell fallback printed the marker, which means the shipped binary cannot start there.
+grep -q 'firstboot: ' "$serial" || { echo "check-artifacts: first boot of $qcow2 did not run the image's unisonctl (shell fallback)" >&2; exit 1; }
+rm -f "$serial"
 
 echo "== ISO"
 iso=$(one 'unisonos-*.iso')
