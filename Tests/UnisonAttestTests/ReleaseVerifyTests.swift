@@ -25,7 +25,7 @@ struct ReleaseVerifyTests {
         let keyFile = tmp.path("release-key")
         try Data(key.openSSHText().utf8).write(to: keyFile)
         let report = try ReleaseAttest.run(.init(
-            directory: dir, version: SemVer("1.0.0")!, key: .file(keyFile), specKeys: specKeys,
+            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: specKeys,
             spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
             repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
         return (dir, report)
@@ -156,7 +156,7 @@ struct ReleaseVerifyTests {
         #expect(report.failures.contains { $0.contains(expected) }, "\(tamper): \(report.failures)")
     }
 
-    @Test("a given key that the spec does not list is refused; an ephemeral one is allowed with a warning")
+    @Test("a given key that the spec does not list is refused; an ephemeral one is allowed with a warning; a nightly name works")
     func specKeys() throws {
         let tmp = try TempDir()
         let listed = SSHSigningKey.generate(comment: "listed").publicKey
@@ -164,10 +164,12 @@ struct ReleaseVerifyTests {
         let dir = tmp.path("eph")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
-        let report = try ReleaseAttest.run(.init(directory: dir, version: SemVer("1.0.0")!, key: .ephemeral, specKeys: [listed],
+        let report = try ReleaseAttest.run(.init(directory: dir, version: ReleaseAttest.versionName("edge-main-20261203"), key: .ephemeral, specKeys: [listed],
                                                  spec: ("unison.yaml", String(repeating: "0", count: 64)), commit: nil, repositoryURI: nil,
                                                  epoch: 0, environment: [:]))
         #expect(report.ephemeralKey && report.warnings.count == 1)
+        #expect(report.checksums == "SHA256SUMS-edge-main-20261203.txt", "a nightly's name, not SemVer, names its files")
+        #expect(ReleaseAttest.versionName("1.2.3") == "v1.2.3")
         let signers = try String(contentsOf: dir.appendingPathComponent(report.allowedSigners), encoding: .utf8)
         #expect(signers.contains(listed.line))
         #expect(try ReleaseVerifier.verify(directory: dir, keyFile: nil).failures == [])
