@@ -21,4 +21,10 @@ for target in wsl vm iso; do
     "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin" "${version_flag[@]}"
   fi
 done
+# Provenance, SHA256SUMS and SSH signatures over them and the SBOMs the image builds wrote
+# (docs/verify.md). The key: $UNISONCTL_SIGNING_KEY_FILE or $UNISONCTL_SIGNING_KEY, else one
+# generated for this run (attest says so).
+key_flag=(--ephemeral-key)
+if [[ -n ${UNISONCTL_SIGNING_KEY_FILE:-} ]]; then key_flag+=(--key "$UNISONCTL_SIGNING_KEY_FILE"); fi
+"$bin" release attest "$out" "${version_flag[@]}" "${key_flag[@]}"
 ls -l "$out"
