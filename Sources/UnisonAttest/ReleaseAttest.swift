@@ -117,7 +117,7 @@ public enum ReleaseAttest {
         for name in layout.artifacts { artifacts.append((name, try SHA256Hex.file(layout.url(name)).hex)) }
         var bases: [(name: String, sha256: String?)] = []
         for name in layout.sboms {
-            let doc = try SPDXDocument.decode(try Data(contentsOf: layout.url(name)), path: layout.url(name).path)
+            let doc = try SPDXDocument.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.sbom, what: "SBOM"), path: layout.url(name).path)
             for rel in doc.relationships where rel.spdxElementId == SBOM.artifactID && rel.relationshipType == "DESCENDANT_OF" {
                 if let base = doc.packages.first(where: { $0.SPDXID == rel.relatedSpdxElement }) { bases.append((base.name, base.sha256)) }
             }

@@ -89,7 +89,7 @@ struct ReleaseVerifyTests {
     }
 
     enum Tamper: String, CaseIterable, Sendable {
-        case artifactByte, checksumLine, signature, sbomElement, provenanceSubject, wrongKey, unlistedFile, missingSBOM
+        case artifactByte, checksumLine, signature, sbomElement, provenanceSubject, wrongKey, unlistedFile, missingSBOM, hugeSignature
     }
 
     @Test("each tampered piece is named by release verify", arguments: Tamper.allCases)
@@ -147,6 +147,9 @@ struct ReleaseVerifyTests {
         case .unlistedFile:
             try Data("extra".utf8).write(to: dir.appendingPathComponent("payload.bin"))
             expected = "payload.bin is not listed in SHA256SUMS-v1.0.0.txt"
+        case .hugeSignature:
+            try Data(repeating: 0x41, count: 100 << 10).write(to: dir.appendingPathComponent("unisonos-manifest-v1.0.0.json.sig"))
+            expected = "unisonos-manifest-v1.0.0.json.sig is not a valid SSH signature"
         case .missingSBOM:
             try FileManager.default.removeItem(at: dir.appendingPathComponent("unisonos-linux-vm-1.0.0.qcow2.spdx.json"))
             expected = "unisonos-linux-vm-1.0.0.qcow2 has no SBOM"
