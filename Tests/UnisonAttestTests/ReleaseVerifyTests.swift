@@ -82,6 +82,16 @@ struct ReleaseVerifyTests {
                                                  Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path])
         #expect(refused.status != 0)
 
+        // Same inputs, same bytes: a second attest with the same key rewrites identical files.
+        let names = ["SHA256SUMS-v1.0.0.txt", report.provenance, report.allowedSigners] + report.signatures
+        let before = try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) }
+        let keyFile = tmp.path("release-key")
+        _ = try ReleaseAttest.run(.init(
+            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: [],
+            spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
+            repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
+        #expect(try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) } == before)
+
         let verified = try ReleaseVerifier.verify(directory: dir, keyFile: nil)
         #expect(verified.failures == [])
         #expect(verified.notes.count == 1)
