@@ -49,4 +49,10 @@ for target in "${targets[@]}"; do
   "$bin" image build "$target" --out "$out" --unisonctl-binary "$bin" "${version_flag[@]}" \
     || fail "image target '$target' failed (unisonctl image build $target)"
 done
+# Provenance, SHA256SUMS and SSH signatures over them and the SBOMs the image builds wrote
+# (docs/verify.md). The key: $UNISONCTL_SIGNING_KEY_FILE or $UNISONCTL_SIGNING_KEY, else one
+# generated for this run (attest says so).
+key_flag=(--ephemeral-key)
+if [[ -n ${UNISONCTL_SIGNING_KEY_FILE:-} ]]; then key_flag+=(--key "$UNISONCTL_SIGNING_KEY_FILE"); fi
+"$bin" release attest "$out" "${version_flag[@]}" "${key_flag[@]}"
 ls -l "$out"

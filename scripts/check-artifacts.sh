@@ -6,6 +6,8 @@
 #                         `unisonctl qa boot` of the qcow2 under OVMF
 #   ISO  .iso             its .sha256 checked, xorriso lists the boot entries; installed in QEMU
 #                         onto a blank disk (`unisonctl qa install`), which then boots (`qa boot`)
+#   release               `unisonctl release verify`: SSH signatures, SHA256SUMS, each SBOM against
+#                         its artifact, provenance subjects, nothing unlisted
 # Every artifact and every tool is required: a missing one fails the run, naming it.
 # Usage: scripts/check-artifacts.sh [OUT]   (default: out, as build.sh; UNISONCTL_BIN overrides the binary)
 set -euo pipefail
@@ -33,6 +35,9 @@ one() { # the single file matching a glob in $out, or a clear failure
   [[ ${#matches[@]} -eq 1 && -f ${matches[0]} ]] || { echo "check-artifacts: expected one $1 in $out, found: ${matches[*]}" >&2; exit 1; }
   printf '%s\n' "${matches[0]}"
 }
+
+echo "== release: signatures, checksums, SBOMs, provenance"
+"$bin" release verify "$out"
 
 echo "== WSL"
 targz=$(one 'unisonos-wsl2-*.tar.gz')

@@ -22,6 +22,8 @@
 # Environment: UNISON_RELEASE_URL  base URL of the release assets, holding one directory per
 #              release tag (v<version>/, and stable/, beta/, edge-main/ with a VERSION file);
 #              default https://github.com/project-unisonos/unison-platform/releases/download
+#              UNISON_ALLOWED_SIGNERS  ssh allowed_signers file the checksum file's signature
+#              must verify against (default: the keys the release publishes)
 #
 # The whole script is the function below, called on the last line: a download cut short
 # defines at most part of it and runs nothing.
@@ -60,7 +62,7 @@ unison_install() {
         --sha256) [ $# -ge 2 ] || die "--sha256 needs a value"; pinned=$2; shift 2 ;;
         --sha256=*) pinned=${1#*=}; shift ;;
         -h | --help)
-            sed -n '2,24p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//' >&2 || true
+            sed -n '2,29p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//' >&2 || true
             exit 0
             ;;
         *)
@@ -147,6 +149,27 @@ unison_install() {
     spec="unison-$version.yaml"
     fetch "$base/$tag/$sums" "$tmp/$sums" || die "cannot download $base/$tag/$sums"
     fetch "$base/$tag/$asset" "$tmp/$asset" || die "cannot download $base/$tag/$asset"
+
+    # The checksum file's SSH signature (docs/verify.md), when the release has one and
+    # ssh-keygen is here. Trusted keys: the file $UNISON_ALLOWED_SIGNERS, else the release's own.
+    if fetch "$base/$tag/$sums.sig" "$tmp/$sums.sig" 2>/dev/null; then
+        if command -v ssh-keygen >/dev/null 2>&1; then
+            signers=${UNISON_ALLOWED_SIGNERS:-}
+            if [ -z "$signers" ]; then
+                signers="$tmp/allowed-signers"
+                fetch "$base/$tag/unisonos-allowed-signers-v$version.txt" "$signers" ||
+                    die "$sums is signed but the release has no unisonos-allowed-signers-v$version.txt"
+                say "checking $sums against the keys this release publishes (set UNISON_ALLOWED_SIGNERS to a file of keys you trust)"
+            fi
+            ssh-keygen -Y verify -f "$signers" -I release@unisonos -n file -s "$tmp/$sums.sig" <"$tmp/$sums" >/dev/null 2>&1 ||
+                die "the SSH signature of $sums does not verify: refusing to install"
+            say "verified the SSH signature of $sums"
+        else
+            say "ssh-keygen is not installed: the signature of $sums was not checked"
+        fi
+    else
+        say "this release has no signature for $sums: checking checksums only"
+    fi
 
     # Verify before anything runs: exactly one line for the asset, and the same digest.
     expected_for() {

@@ -18,6 +18,8 @@ main() {
     tar libarchive-tools pigz zstd xz-utils gzip
     # checks
     shellcheck systemd python3 python3-pip curl ca-certificates file python3-markdown-it python3-yaml libxml2-utils
+    # release signatures and attestations: ssh-keygen -Y verify, provenance schemas
+    openssh-client python3-jsonschema
   )
   local missing=()
   local p
@@ -49,6 +51,12 @@ main() {
   if ! command -v check-jsonschema >/dev/null 2>&1; then
     echo "setup: installing check-jsonschema from PyPI"
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --only-binary=:all: check-jsonschema
+  fi
+
+  # The SPDX reference validator (pyspdxtools) that checks every SBOM in the tests.
+  if ! command -v pyspdxtools >/dev/null 2>&1; then
+    echo "setup: installing spdx-tools from PyPI"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore spdx-tools
   fi
 
   local here

@@ -23,3 +23,27 @@ public enum AttestError: Error, CustomStringConvertible, Sendable, Equatable, Ex
         }
     }
 }
+
+/// Reads of files a release (or its registry) supplies: each kind has a ceiling, checked
+/// before the bytes are read, so a hostile directory cannot make a check load gigabytes.
+enum BoundedRead {
+    static let signature = 64 << 10
+    static let keys = 1 << 20
+    static let checksums = 16 << 20
+    static let provenance = 64 << 20
+    static let sbom = 256 << 20
+
+    static func data(_ url: URL, limit: Int, what: String) throws -> Data {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limit else {
+            throw AttestError.unreadable(path: url.path, reason: "\(size) bytes is more than a \(what) may be (\(limit))")
+        }
+        do { return try Data(contentsOf: url) } catch {
+            throw AttestError.unreadable(path: url.path, reason: "cannot read the \(what)")
+        }
+    }
+
+    static func text(_ url: URL, limit: Int, what: String) throws -> String {
+        String(decoding: try data(url, limit: limit, what: what), as: UTF8.self)
+    }
+}

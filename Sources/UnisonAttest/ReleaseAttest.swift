@@ -56,7 +56,9 @@ public struct AttestReport: Sendable, Codable, Equatable {
 public enum ReleaseAttest {
     public struct Request: Sendable {
         public var directory: URL
-        public var version: SemVer
+        /// The release's name in file names: `v1.2.3` for a SemVer version (as `release
+        /// checksums` names it), else the name as given (a nightly's `edge-main-20261203`).
+        public var version: String
         public var prefix: String
         public var key: SigningKeySource
         /// `release.signingKeys` of the spec: a given key must be one of them (when any).
@@ -67,7 +69,7 @@ public enum ReleaseAttest {
         public var epoch: Int64
         public var environment: [String: String]
 
-        public init(directory: URL, version: SemVer, prefix: String = "unisonos", key: SigningKeySource, specKeys: [SSHPublicKey],
+        public init(directory: URL, version: String, prefix: String = "unisonos", key: SigningKeySource, specKeys: [SSHPublicKey],
                     spec: (path: String, sha256: String), commit: String?, repositoryURI: String?, epoch: Int64,
                     environment: [String: String]) {
             self.directory = directory
@@ -95,7 +97,11 @@ public enum ReleaseAttest {
                 throw AttestError.badKey(source: describe(r.key), reason: "its public key \(key.publicKey.fingerprint) is not listed in the spec's release.signingKeys")
             }
         }
-        let v = r.version.tagString(forceV: true)
+        let v = r.version
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        guard !v.isEmpty, !v.hasPrefix("."), v.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw AttestError.badInput("version '\(v)' cannot name release files (letters, digits, . _ + - only)")
+        }
         let fm = FileManager.default
 
         // Allowed signers: this key and the spec's.
@@ -111,7 +117,7 @@ public enum ReleaseAttest {
         for name in layout.artifacts { artifacts.append((name, try SHA256Hex.file(layout.url(name)).hex)) }
         var bases: [(name: String, sha256: String?)] = []
         for name in layout.sboms {
-            let doc = try SPDXDocument.decode(try Data(contentsOf: layout.url(name)), path: layout.url(name).path)
+            let doc = try SPDXDocument.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.sbom, what: "SBOM"), path: layout.url(name).path)
             for rel in doc.relationships where rel.spdxElementId == SBOM.artifactID && rel.relationshipType == "DESCENDANT_OF" {
                 if let base = doc.packages.first(where: { $0.SPDXID == rel.relatedSpdxElement }) { bases.append((base.name, base.sha256)) }
             }
@@ -127,7 +133,7 @@ public enum ReleaseAttest {
         try AtomicFile.write(try statement.encoded(), to: provenanceURL, permissions: 0o644)
 
         // Checksums over everything but signatures, then the signatures.
-        let sums = try ReleaseFiles.checksums(directory: r.directory, version: r.version).url
+        let sums = try writeChecksums(directory: r.directory, version: v)
         var signed = [sums.lastPathComponent]
         let manifest = ReleaseManifest.fileName(version: v)
         if fm.fileExists(atPath: r.directory.appendingPathComponent(manifest).path) { signed.append(manifest) }
@@ -145,6 +151,30 @@ public enum ReleaseAttest {
                             ephemeralKey: r.key == .ephemeral, provenance: provenanceURL.lastPathComponent,
                             checksums: sums.lastPathComponent, allowedSigners: signersURL.lastPathComponent,
                             signatures: written, subjects: artifacts.count, warnings: warnings)
+    }
+
+    /// The version name of `text`: `v1.2.3` for SemVer (`1.2.3` or `v1.2.3`), else `text`.
+    public static func versionName(_ text: String) -> String {
+        SemVer(text)?.tagString(forceV: true) ?? text
+    }
+
+    /// `SHA256SUMS-<v>.txt` as `release checksums` writes it (`<hex>  <name>`, sorted by name,
+    /// `sha256sum -c` reads it), over every file but signatures and checksum lists; written
+    /// here so that a version that is not SemVer (a nightly) gets one too.
+    static func writeChecksums(directory: URL, version: String) throws -> URL {
+        let layout = try ReleaseLayout(directory: directory)
+        let names = (layout.artifacts + layout.sboms + layout.provenance + layout.allowedSigners)
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        var text = ""
+        for name in names {
+            guard !name.contains("\n"), !name.contains("\\") else {
+                throw AttestError.badInput("\(name): names with newlines or backslashes cannot be listed in a checksum file")
+            }
+            text += "\(try SHA256Hex.file(layout.url(name)).hex)  \(name)\n"
+        }
+        let url = directory.appendingPathComponent("SHA256SUMS-\(version).txt")
+        try AtomicFile.write(Data(text.utf8), to: url, permissions: 0o644)
+        return url
     }
 
     static func describe(_ source: SigningKeySource) -> String {

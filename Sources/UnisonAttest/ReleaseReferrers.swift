@@ -87,6 +87,10 @@ extension ReleaseReferrers {
                 guard !title.isEmpty, !title.contains("/"), !title.hasPrefix("."), title != ".." else {
                     throw AttestError.badInput("\(ref): layer \(layer.digest) has an unsafe title '\(title)'")
                 }
+                // Attestation files are small; the subject's own files are what the user asked for.
+                if ref.digest != report.digest, layer.size > Int64(BoundedRead.sbom) {
+                    throw AttestError.badInput("\(ref): \(title) is \(layer.size) bytes, more than an attestation file may be")
+                }
                 try await client.fetchBlob(layer, from: repository, to: directory.appendingPathComponent(title))
             }
         }

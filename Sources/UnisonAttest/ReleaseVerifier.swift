@@ -56,15 +56,12 @@ public enum ReleaseVerifier {
         // Trusted keys.
         let keys: [SSHPublicKey], keySource: String
         if let keyFile {
-            let text: String
-            do { text = try String(contentsOf: keyFile, encoding: .utf8) } catch {
-                throw AttestError.unreadable(path: keyFile.path, reason: "cannot read the key file")
-            }
+            let text = try BoundedRead.text(keyFile, limit: BoundedRead.keys, what: "key file")
             keys = try AllowedSigners.keys(in: text, source: keyFile.path)
             keySource = keyFile.path
         } else if layout.allowedSigners.count == 1 {
             let url = layout.url(layout.allowedSigners[0])
-            keys = try AllowedSigners.keys(in: try String(contentsOf: url, encoding: .utf8), source: url.path)
+            keys = try AllowedSigners.keys(in: try BoundedRead.text(url, limit: BoundedRead.keys, what: "allowed signers file"), source: url.path)
             keySource = layout.allowedSigners[0]
             notes.append("trusting the keys the release itself ships (\(keySource)): this proves the files match each other; pass --key with a key you got elsewhere (the spec's release.signingKeys) to prove who signed them")
         } else {
@@ -84,10 +81,10 @@ public enum ReleaseVerifier {
                 continue
             }
             do {
-                let signature = try SSHSignature(armored: try String(contentsOf: layout.url(sig), encoding: .utf8), path: sig)
+                let signature = try SSHSignature(armored: try BoundedRead.text(layout.url(sig), limit: BoundedRead.signature, what: "signature"), path: sig)
                 if !keys.contains(signature.publicKey) {
                     failures.append("\(sig) is signed by \(signature.publicKey.fingerprint), which is not a trusted key (\(keySource))")
-                } else if !signature.verifies(try Data(contentsOf: layout.url(target)), trusted: keys) {
+                } else if !(try signature.verifies(file: layout.url(target), trusted: keys)) {
                     failures.append("\(sig) does not verify: \(target) or its signature was changed")
                 } else {
                     checked.append("signature \(sig)")
@@ -103,7 +100,7 @@ public enum ReleaseVerifier {
             failures.append("expected one SHA256SUMS-<version>.txt, found \(layout.checksums.isEmpty ? "none" : layout.checksums.joined(separator: ", "))")
         } else {
             let name = layout.checksums[0]
-            let text = String(decoding: try Data(contentsOf: layout.url(name)), as: UTF8.self)
+            let text = try BoundedRead.text(layout.url(name), limit: BoundedRead.checksums, what: "checksum list")
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
                 let parts = line.split(separator: " ", maxSplits: 1)
                 guard parts.count == 2, parts[0].count == 64, parts[0].allSatisfy(\.isHexDigit),
@@ -141,7 +138,7 @@ public enum ReleaseVerifier {
                 continue
             }
             do {
-                let doc = try SPDXDocument.decode(try Data(contentsOf: layout.url(name)), path: name)
+                let doc = try SPDXDocument.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.sbom, what: "SBOM"), path: name)
                 let actual = try SHA256Hex.file(layout.url(artifact)).hex
                 guard let described = doc.described else {
                     failures.append("\(name) describes no package (no DESCRIBES relationship)")
@@ -168,7 +165,7 @@ public enum ReleaseVerifier {
         } else {
             let name = layout.provenance[0]
             do {
-                let statement = try InTotoStatement.decode(try Data(contentsOf: layout.url(name)), path: name)
+                let statement = try InTotoStatement.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.provenance, what: "provenance"), path: name)
                 if statement._type != InTotoStatement.type || statement.predicateType != InTotoStatement.slsaProvenance {
                     failures.append("\(name) is \(statement._type) / \(statement.predicateType), not an in-toto Statement v1 with SLSA Provenance v1")
                 }

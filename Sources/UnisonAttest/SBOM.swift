@@ -103,9 +103,10 @@ public enum SBOM {
 
     /// Writes `<artifact>.spdx.json` beside `artifact` (atomically); returns its URL.
     @discardableResult
-    public static func write(_ inventory: RootInventory, artifact: URL, version: String, base: (name: String, sha256: String?)?,
-                             epoch: Int64) throws -> URL {
-        let (hex, _) = try SHA256Hex.file(artifact)
+    /// `sha256` is the artifact's when the caller has it already (else it is read).
+    public static func write(_ inventory: RootInventory, artifact: URL, sha256: String? = nil, version: String,
+                             base: (name: String, sha256: String?)?, epoch: Int64) throws -> URL {
+        let hex = try sha256 ?? SHA256Hex.file(artifact).hex
         let doc = document(inventory, subject: .init(name: artifact.lastPathComponent, sha256: hex, version: version, base: base, epoch: epoch))
         let url = SBOMFile.url(for: artifact)
         try AtomicFile.write(try doc.encoded(), to: url, permissions: 0o644)

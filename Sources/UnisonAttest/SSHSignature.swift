@@ -92,6 +92,22 @@ public struct SSHSignature: Sendable, Equatable {
         self.signature = signature
     }
 
+    /// Whether this is a valid signature of the file at `url` (hashed in 1 MiB reads).
+    public func verifies(file url: URL, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) throws -> Bool {
+        guard namespace == expected, trusted.contains(publicKey), let key = try? publicKey.cryptoKey else { return false }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw AttestError.unreadable(path: url.path, reason: "cannot read the signed file")
+        }
+        defer { try? handle.close() }
+        var sha256 = SHA256(), sha512 = SHA512()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            if hashAlgorithm == "sha256" { sha256.update(data: chunk) } else { sha512.update(data: chunk) }
+        }
+        let hash = hashAlgorithm == "sha256" ? Data(sha256.finalize()) : Data(sha512.finalize())
+        return key.isValidSignature(signature, for: Self.signedData(hash: hash, namespace: namespace, algorithm: hashAlgorithm))
+    }
+
     /// Whether this is a valid signature of `message` in `namespace` by one of `trusted`.
     public func verifies(_ message: Data, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) -> Bool {
         guard namespace == expected, trusted.contains(publicKey), let key = try? publicKey.cryptoKey else { return false }

@@ -1,5 +1,6 @@
 import Foundation
 import UnisonArchive
+import UnisonAttest
 import UnisonCore
 import UnisonDisk
 import UnisonSpec
@@ -109,6 +110,8 @@ public struct ISOArtifact: Sendable, Codable, Equatable {
     public var size: Int64
     /// `<name>.sha256`, in sha256sum's format.
     public var checksumFile: String
+    /// Its SPDX SBOM: the payload disk's, retargeted to the ISO (nil when the payload had none).
+    public var sbom: String?
 }
 
 /// The build's result, printed by `unisonctl image build iso --json`.
@@ -188,6 +191,7 @@ public enum ISOImage {
 
         // The payload: a raw disk, compressed and split.
         let raw: URL, payloadName: String, source: String, sourceFormat: DiskFormat
+        var payloadSBOM: URL?
         switch options.payload {
         case let .build(vmOptions, overlay):
             var vm = vmOptions
@@ -199,10 +203,13 @@ public enum ISOImage {
             let built = try await VMImage.build(vm, overlay: overlay, status: status, reporter: reporter)
             raw = URL(fileURLWithPath: built.artifacts[0].path)
             payloadName = built.artifacts[0].name
+            payloadSBOM = built.artifacts[0].sbom.map { URL(fileURLWithPath: $0) }
             source = "built"
             sourceFormat = .raw
         case let .image(url):
             let (converted, format) = try ISOPayload.raw(from: url, workDir: workDir, runner: options.runner)
+            let beside = SBOMFile.url(for: url)
+            payloadSBOM = fm.fileExists(atPath: beside.path) ? beside : nil
             raw = converted
             // The name is read by the installer's shell: letters, digits and . _ + - only.
             let stem = url.deletingPathExtension().lastPathComponent.unicodeScalars
@@ -288,12 +295,22 @@ public enum ISOImage {
             try? fm.removeItem(at: destination)
             throw error
         }
+        // The ISO installs the payload disk: its SBOM is the disk's, naming the ISO.
+        var sbom: String?
+        if let payloadSBOM {
+            let doc = try SBOM.retarget(try SPDXDocument.decode(try Data(contentsOf: payloadSBOM), path: payloadSBOM.path), to: destination)
+            let url = SBOMFile.url(for: destination)
+            try AtomicFile.write(try doc.encoded(), to: url, permissions: 0o644)
+            sbom = url.path
+        } else {
+            status?("no SBOM: the payload \(source) has none beside it (\(SBOMFile.suffix))")
+        }
         return ISOBuildResult(
             version: options.version, base: options.base.description, sourceDateEpoch: options.epoch, firmware: options.firmware,
             volumeID: volumeID, installID: installID, kernel: release, kernelCommandLine: commandLine, bootLoaders: bootLoaders,
             modules: modules.map(\.name), initramfsBytes: Int64(initramfs.count), efiImageBytes: efiBytes, payload: payload,
             artifact: ISOArtifact(name: destination.lastPathComponent, path: destination.path, sha256: isoHex, size: isoSize,
-                                  checksumFile: checksum.path))
+                                  checksumFile: checksum.path, sbom: sbom))
     }
 
     /// Every file and directory of the staging tree at the epoch (xorriso records mtimes).

@@ -25,6 +25,10 @@ public struct VMBuildOptions: Sendable {
     public var threads: Int
     public var hostBootLoader: URL?
     public var ext4: any Ext4Builder
+    /// Ollama model stores of the root (the spec's `models.store`), listed in the SBOM.
+    public var modelStores: [String] = []
+    /// Write `<artifact>.spdx.json` beside each disk.
+    public var writeSBOM = true
 
     public init(base: BaseSource, outputDirectory: URL, version: String, artifactPrefix: String = "unisonos",
                 title: String = "UnisonOS", formats: [DiskFormat] = [.qcow2, .vmdk], diskSize: Int64 = 4 << 30,
@@ -69,6 +73,7 @@ public struct VMBuildOptions: Sendable {
                   artifactPrefix: spec.platform.name, title: spec.platform.displayName,
                   formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
                   diskSize: diskSize ?? target.diskSize.bytes, epoch: epoch, cacheDir: cacheDir)
+        modelStores = [spec.models.store]
     }
 
     public func artifactName(_ format: DiskFormat) -> String { "\(artifactPrefix)-linux-vm-\(version).\(format.fileExtension)" }
@@ -80,6 +85,8 @@ public struct VMArtifact: Sendable, Codable, Equatable {
     public var format: DiskFormat
     public var sha256: String
     public var size: Int64
+    /// Its SPDX SBOM, when written.
+    public var sbom: String?
 }
 
 public struct VMPartitionInfo: Sendable, Codable, Equatable {
@@ -204,6 +211,12 @@ public enum VMImage {
             progress.finish()
             let (hex, size) = try SHA256Hex.file(destination)
             artifacts.append(VMArtifact(name: destination.lastPathComponent, path: destination.path, format: format, sha256: hex, size: size))
+        }
+        if options.writeSBOM {
+            let sboms = try ImageSBOM.write(tree: tree, artifacts: artifacts.map { (URL(fileURLWithPath: $0.path), $0.sha256) }, version: options.version,
+                                            base: options.base, cacheDir: options.cacheDir, modelStores: options.modelStores,
+                                            epoch: options.epoch, status: status)
+            for i in artifacts.indices { artifacts[i].sbom = sboms[i] }
         }
         return VMBuildResult(
             version: options.version, base: options.base.description, sourceDateEpoch: options.epoch, diskSize: options.diskSize,

@@ -24,6 +24,10 @@ public struct WSLBuildOptions: Sendable {
     public var cacheDir: URL
     public var gzipLevel: Int32
     public var threads: Int
+    /// Ollama model stores of the root (the spec's `models.store`), listed in the SBOM.
+    public var modelStores: [String] = []
+    /// Write `<artifact>.spdx.json` beside each artifact.
+    public var writeSBOM = true
 
     public init(base: BaseSource, outputDirectory: URL, version: String, artifactPrefix: String = "unisonos",
                 distribution: WSLDistribution, formats: [WSLFormat] = WSLFormat.allCases,
@@ -59,6 +63,7 @@ public struct WSLBuildOptions: Sendable {
                   artifactPrefix: spec.platform.name,
                   distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: target.defaultUser),
                   formats: formats.isEmpty ? WSLFormat.allCases : formats, epoch: epoch, cacheDir: cacheDir)
+        modelStores = [spec.models.store]
     }
 
     public func artifactName(_ format: WSLFormat) -> String { "\(artifactPrefix)-wsl2-\(version).\(format.rawValue)" }
@@ -70,6 +75,8 @@ public struct WSLArtifact: Sendable, Codable, Equatable {
     public var path: String
     public var sha256: String
     public var size: Int64
+    /// Its SPDX SBOM, when written.
+    public var sbom: String?
 }
 
 /// The build's result, printed by `unisonctl image build wsl --json`.
@@ -129,6 +136,12 @@ public enum WSLImage {
                 try FileManager.default.copyItem(at: primary, to: tmp)
             }
             artifacts.append(WSLArtifact(name: copy.lastPathComponent, path: copy.path, sha256: hex, size: size))
+        }
+        if options.writeSBOM {
+            let sboms = try ImageSBOM.write(tree: tree, artifacts: artifacts.map { (URL(fileURLWithPath: $0.path), $0.sha256) }, version: options.version,
+                                            base: options.base, cacheDir: options.cacheDir, modelStores: options.modelStores,
+                                            epoch: options.epoch, status: status)
+            for i in artifacts.indices { artifacts[i].sbom = sboms[i] }
         }
         return WSLBuildResult(version: options.version, base: options.base.description, sourceDateEpoch: options.epoch,
                               entries: tree.count, contentBytes: tree.contentSize, artifacts: artifacts, changes: report)

@@ -25,7 +25,7 @@ struct ReleaseVerifyTests {
         let keyFile = tmp.path("release-key")
         try Data(key.openSSHText().utf8).write(to: keyFile)
         let report = try ReleaseAttest.run(.init(
-            directory: dir, version: SemVer("1.0.0")!, key: .file(keyFile), specKeys: specKeys,
+            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: specKeys,
             spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
             repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
         return (dir, report)
@@ -82,6 +82,16 @@ struct ReleaseVerifyTests {
                                                  Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path])
         #expect(refused.status != 0)
 
+        // Same inputs, same bytes: a second attest with the same key rewrites identical files.
+        let names = ["SHA256SUMS-v1.0.0.txt", report.provenance, report.allowedSigners] + report.signatures
+        let before = try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) }
+        let keyFile = tmp.path("release-key")
+        _ = try ReleaseAttest.run(.init(
+            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: [],
+            spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
+            repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
+        #expect(try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) } == before)
+
         let verified = try ReleaseVerifier.verify(directory: dir, keyFile: nil)
         #expect(verified.failures == [])
         #expect(verified.notes.count == 1)
@@ -89,7 +99,7 @@ struct ReleaseVerifyTests {
     }
 
     enum Tamper: String, CaseIterable, Sendable {
-        case artifactByte, checksumLine, signature, sbomElement, provenanceSubject, wrongKey, unlistedFile, missingSBOM
+        case artifactByte, checksumLine, signature, sbomElement, provenanceSubject, wrongKey, unlistedFile, missingSBOM, hugeSignature
     }
 
     @Test("each tampered piece is named by release verify", arguments: Tamper.allCases)
@@ -147,6 +157,9 @@ struct ReleaseVerifyTests {
         case .unlistedFile:
             try Data("extra".utf8).write(to: dir.appendingPathComponent("payload.bin"))
             expected = "payload.bin is not listed in SHA256SUMS-v1.0.0.txt"
+        case .hugeSignature:
+            try Data(repeating: 0x41, count: 100 << 10).write(to: dir.appendingPathComponent("unisonos-manifest-v1.0.0.json.sig"))
+            expected = "unisonos-manifest-v1.0.0.json.sig is not a valid SSH signature"
         case .missingSBOM:
             try FileManager.default.removeItem(at: dir.appendingPathComponent("unisonos-linux-vm-1.0.0.qcow2.spdx.json"))
             expected = "unisonos-linux-vm-1.0.0.qcow2 has no SBOM"
@@ -156,7 +169,7 @@ struct ReleaseVerifyTests {
         #expect(report.failures.contains { $0.contains(expected) }, "\(tamper): \(report.failures)")
     }
 
-    @Test("a given key that the spec does not list is refused; an ephemeral one is allowed with a warning")
+    @Test("a given key that the spec does not list is refused; an ephemeral one is allowed with a warning; a nightly name works")
     func specKeys() throws {
         let tmp = try TempDir()
         let listed = SSHSigningKey.generate(comment: "listed").publicKey
@@ -164,10 +177,12 @@ struct ReleaseVerifyTests {
         let dir = tmp.path("eph")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
-        let report = try ReleaseAttest.run(.init(directory: dir, version: SemVer("1.0.0")!, key: .ephemeral, specKeys: [listed],
+        let report = try ReleaseAttest.run(.init(directory: dir, version: ReleaseAttest.versionName("edge-main-20261203"), key: .ephemeral, specKeys: [listed],
                                                  spec: ("unison.yaml", String(repeating: "0", count: 64)), commit: nil, repositoryURI: nil,
                                                  epoch: 0, environment: [:]))
         #expect(report.ephemeralKey && report.warnings.count == 1)
+        #expect(report.checksums == "SHA256SUMS-edge-main-20261203.txt", "a nightly's name, not SemVer, names its files")
+        #expect(ReleaseAttest.versionName("1.2.3") == "v1.2.3")
         let signers = try String(contentsOf: dir.appendingPathComponent(report.allowedSigners), encoding: .utf8)
         #expect(signers.contains(listed.line))
         #expect(try ReleaseVerifier.verify(directory: dir, keyFile: nil).failures == [])

@@ -46,7 +46,9 @@ struct ISOImageTests {
         #expect(result.artifact.path == iso.path)
         #expect(result.schema == "unisonctl.image-build.iso/v1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            == ["unisonos-linux-installer-0.0.1-test.iso", "unisonos-linux-installer-0.0.1-test.iso.sha256"], "no temporary files remain")
+            == ["unisonos-linux-installer-0.0.1-test.iso", "unisonos-linux-installer-0.0.1-test.iso.sha256",
+                "unisonos-linux-installer-0.0.1-test.iso.spdx.json"], "no temporary files remain")
+        #expect(result.artifact.sbom == iso.path + ".spdx.json")
         #expect(try ImageTool.status(["sh", "-c", "cd '\(out.path)' && sha256sum -c '\(iso.lastPathComponent).sha256'"]).status == 0)
         #expect(result.modules.contains("virtio_blk") && result.modules.contains("isofs") && result.modules.contains("sr_mod"))
         let loadOrder = result.modules

@@ -75,7 +75,8 @@ struct VMImageTests {
         let result = try await Self.build(base: base, out: out)
         let names = result.artifacts.map(\.name)
         #expect(names == ["unisonos-linux-vm-0.0.1-test.raw", "unisonos-linux-vm-0.0.1-test.qcow2", "unisonos-linux-vm-0.0.1-test.vmdk"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == names.sorted(), "no temporary files remain")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == (names + names.map { $0 + ".spdx.json" }).sorted(),
+                "no temporary files remain; an SBOM beside each disk")
         #expect(result.bootLoader == "host:" + VMBootFiles.hostLoaderPath)
         let raw = out.appendingPathComponent(names[0]), qcow2 = out.appendingPathComponent(names[1]), vmdk = out.appendingPathComponent(names[2])
         let (esp, root) = (result.partitions[0], result.partitions[1])

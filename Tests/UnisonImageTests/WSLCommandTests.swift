@@ -78,8 +78,21 @@ struct WSLCommandTests {
             .first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("version:") }!
             .split(separator: ":")[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names == ["unisonos-wsl2-\(version).tar.gz", "unisonos-wsl2-\(version).wsl"])
+        #expect(names == ["unisonos-wsl2-\(version).tar.gz", "unisonos-wsl2-\(version).tar.gz.spdx.json",
+                          "unisonos-wsl2-\(version).wsl", "unisonos-wsl2-\(version).wsl.spdx.json"])
         #expect(r.stdout.contains("sha256:"))
+        // The SBOM read from the built root is valid SPDX 2.3 for the reference tool.
+        let sbom = out.appendingPathComponent("unisonos-wsl2-\(version).tar.gz.spdx.json")
+        let spdx = try ImageTool.status(["pyspdxtools", "-i", sbom.path])
+        #expect(spdx.status == 0, "\(spdx.stdoutString) \(spdx.stderrString)")
+        #expect(try String(contentsOf: sbom, encoding: .utf8).contains("\"name\" : \"unisonctl\""))
+        // The release step of scripts/build.sh over what the build wrote, then its verification.
+        let attest = try Repo.cli(["release", "attest", out.path, "--spec", Repo.spec.path, "--version", version, "--ephemeral-key"],
+                                  environment: ["UNISONCTL_SIGNING_KEY": ""])
+        #expect(attest.status == 0, "\(attest.stderr)")
+        #expect(attest.stderr.contains("key generated for this run"))
+        let verify = try Repo.cli(["release", "verify", out.path])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
     }
 
     @Test("bad input exits 2 with one clear sentence and writes nothing", arguments: [

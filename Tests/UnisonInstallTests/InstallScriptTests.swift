@@ -128,7 +128,9 @@ struct InstallScriptTests {
         let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
         #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
         #expect(ran.contains("/unison-1.2.3.yaml --root /tmp/x y --models default\n"), "\(ran)")
-        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/unison-1.2.3.yaml"])
+        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/SHA256SUMS-1.2.3.txt.sig",
+                                           "/v1.2.3/unison-1.2.3.yaml"])
+        #expect(r.stderrString.contains("this release has no signature for SHA256SUMS-1.2.3.txt"))
         // Nothing of the download is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: release.work.path).filter { $0.hasPrefix("unison-install.") }
         #expect(leftovers.isEmpty)

@@ -19,7 +19,7 @@ extension ReleaseCommand {
 
         @Argument(help: ArgumentHelp("Release directory (default: the spec's release.artifacts).", valueName: "dir"))
         var directory: String?
-        @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0 (default: platform.version).", valueName: "version"))
+        @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0, or a nightly's name (default: platform.version).", valueName: "version"))
         var version: String?
         @Option(help: ArgumentHelp("OpenSSH Ed25519 private key file (unencrypted).", valueName: "file"))
         var key: String?
@@ -50,7 +50,7 @@ extension ReleaseCommand {
             if let server = env["GITHUB_SERVER_URL"], let repository = env["GITHUB_REPOSITORY"] { repositoryURI = "\(server)/\(repository)" }
             let report = try ReleaseAttest.run(.init(
                 directory: ReleaseOptions.artifactsDirectory(directory, spec: spec, specURL: specURL),
-                version: try version.map(ReleaseOptions.version) ?? spec.platform.version,
+                version: ReleaseAttest.versionName(version ?? spec.platform.version.description),
                 prefix: spec.platform.name, key: source, specKeys: specKeys,
                 spec: (specURL.lastPathComponent, try SHA256Hex.file(specURL).hex),
                 commit: sha?.lowercased(), repositoryURI: repositoryURI, epoch: SourceDateEpoch.current(env), environment: env))

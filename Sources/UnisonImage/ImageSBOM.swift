@@ -1,0 +1,35 @@
+import Foundation
+import UnisonArchive
+import UnisonAttest
+import UnisonCore
+
+/// The SBOM every image artifact gets beside it (`<artifact>.spdx.json`), read from the root
+/// the artifact was written from.
+enum ImageSBOM {
+    /// The base as the SBOM and the provenance name it: its description and, when it is a
+    /// file (a rootfs tarball), its sha256.
+    static func baseInfo(_ source: BaseSource, cacheDir: URL) throws -> (name: String, sha256: String?) {
+        let file: URL?
+        switch source {
+        case let .tarball(url): file = url
+        case let .named(base):
+            let url = BaseCache.location(of: base, cacheDir: cacheDir)
+            var isDir: ObjCBool = false
+            file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && !isDir.boolValue ? url : nil
+        case .directory, .ociLayout: file = nil
+        }
+        let name = file?.lastPathComponent ?? source.description
+        return (name, try file.map { try SHA256Hex.file($0).hex })
+    }
+
+    /// Writes the SBOM of each artifact; returns their paths in the same order.
+    static func write(tree: FileTree, artifacts: [(url: URL, sha256: String)], version: String, base: BaseSource, cacheDir: URL, modelStores: [String],
+                      epoch: Int64, status: (@Sendable (String) -> Void)?) throws -> [String] {
+        let inventory = try RootInventory.scan(tree, modelStores: modelStores)
+        let baseInfo = try Self.baseInfo(base, cacheDir: cacheDir)
+        status?("SBOM: \(inventory.packages.count) Debian packages, \(inventory.images.count) models/images, \(inventory.tools.count) tools")
+        return try artifacts.map {
+            try SBOM.write(inventory, artifact: $0.url, sha256: $0.sha256, version: version, base: baseInfo, epoch: epoch).path
+        }
+    }
+}
