@@ -6,7 +6,7 @@ import UnisonArchive
 import UnisonCore
 @testable import UnisonAttest
 
-@Suite("SBOM of the Debian base", .serialized)
+@Suite("SBOM of the Debian base", .serialized, .tags(.interop))
 struct DebianSBOMTests {
     static func debianBase() throws -> URL {
         let env = ProcessInfo.processInfo.environment

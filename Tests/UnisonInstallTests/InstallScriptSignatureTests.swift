@@ -3,7 +3,7 @@
 import Foundation
 import Testing
 
-@Suite("install.sh: signed checksum files", .serialized)
+@Suite("install.sh: signed checksum files", .serialized, .tags(.interop))
 struct InstallScriptSignatureTests {
     /// Signs the release's SHA256SUMS with a fresh ssh-keygen key and publishes the allowed
     /// signers as `release attest` does; returns the key's allowed_signers line.

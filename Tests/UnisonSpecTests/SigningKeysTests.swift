@@ -3,7 +3,7 @@ import Testing
 @testable import UnisonSpec
 
 /// `release.signingKeys`: OpenSSH Ed25519 public keys, each checked where it is written.
-@Suite struct SigningKeysTests {
+@Suite(.tags(.unit)) struct SigningKeysTests {
     static let good = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILlQWLHjfobVJXbv3npEb0oYXccSlVeeZp4iBctNLGbC release"
 
     static func load(_ keys: [String]) throws -> PlatformSpec {
