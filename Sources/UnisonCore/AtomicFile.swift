@@ -21,13 +21,29 @@ public enum AtomicFile {
         return url
     }
 
+    /// A temporary file beside `destination`, created now (exclusively, with `mode` exactly)
+    /// and registered with `TempPaths` in one step, so a signal never leaves it behind.
+    /// Returns its URL and an open read-write descriptor the caller closes.
+    public static func createTemporary(for destination: URL, mode: Int = 0o644, exactMode: Bool = false) throws -> (URL, Int32) {
+        let dir = destination.deletingLastPathComponent()
+        let url = dir.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let fd = try TempPaths.createFile(url, mode: mode_t(mode & 0o7777))
+        if exactMode, fchmod(fd, mode_t(mode & 0o7777)) != 0 {
+            let code = errno
+            close(fd)
+            unlink(url.path)
+            TempPaths.unregister(url)
+            throw failure(url, code)
+        }
+        return (url, fd)
+    }
+
     public static func write(_ data: Data, to destination: URL, permissions: Int? = nil) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = temporaryURL(for: destination)
+        let (tmp, fd) = try createTemporary(for: destination, mode: permissions ?? 0o644, exactMode: permissions != nil)
         defer { TempPaths.unregister(tmp) }
         do {
-            let fd = try createExclusive(tmp, mode: permissions ?? 0o644, exactMode: permissions != nil)
             defer { close(fd) }
             try data.withUnsafeBytes { raw in
                 var offset = 0
@@ -52,12 +68,18 @@ public enum AtomicFile {
     public static func write(to destination: URL, permissions: Int? = nil, _ body: (URL) throws -> Void) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = temporaryURL(for: destination)
+        // A secret's file is made before the body runs, with its final mode; other bodies
+        // create the file themselves (a copy refuses an existing one).
+        let tmp: URL
+        if let permissions, permissions & 0o077 == 0 {
+            let (url, fd) = try createTemporary(for: destination, mode: permissions, exactMode: true)
+            close(fd)
+            tmp = url
+        } else {
+            tmp = temporaryURL(for: destination)
+        }
         defer { TempPaths.unregister(tmp) }
         do {
-            if let permissions, permissions & 0o077 == 0 {
-                close(try createExclusive(tmp, mode: permissions, exactMode: true))
-            }
             try body(tmp)
             if let permissions {
                 try fm.setAttributes([.posixPermissions: permissions], ofItemAtPath: tmp.path)

@@ -10,15 +10,48 @@ import Glibc
 /// before the process exits with 128 + the signal number.
 ///
 /// The signal handler itself only writes the signal number to a pipe (async-signal-safe); a
-/// thread waiting on that pipe does the removal with ordinary file APIs.
+/// thread waiting on that pipe does the removal with ordinary file APIs. Once it has started,
+/// no thread registers anything new (it waits for the exit), and a file made by
+/// `createFile(_:mode:)` exists before the sweep or not at all, so nothing appears behind it.
 public enum TempPaths {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var installed = false
+    nonisolated(unsafe) private static var terminating = false
 
     /// Adds `url` to what a signal removes (recursively for a directory).
     public static func register(_ url: URL) {
-        lock.withLock { _ = paths.insert(url.path) }
+        lock.lock()
+        guard !terminating else { lock.unlock(); parkUntilExit() }
+        paths.insert(url.path)
+        lock.unlock()
+    }
+
+    /// Registers `url` and creates it as a new file with `mode` (`O_EXCL`, no symlink followed)
+    /// under the lock the signal cleanup takes: the file is swept if a signal comes at any
+    /// point after this returns. Returns the open descriptor (close-on-exec).
+    public static func createFile(_ url: URL, mode: mode_t) throws -> Int32 {
+        lock.lock()
+        guard !terminating else { lock.unlock(); parkUntilExit() }
+        let fd = open(url.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        let code = errno
+        if fd >= 0 { paths.insert(url.path) }
+        lock.unlock()
+        guard fd >= 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: String(cString: strerror(code))])
+        }
+        return fd
+    }
+
+    /// Called before a normal exit: once a signal's cleanup has begun, the run ends with the
+    /// signal's status (128 + n) from the cleanup thread, not with an error its sweep caused.
+    public static func yieldToSignalCleanup() {
+        if lock.withLock({ terminating }) { parkUntilExit() }
+    }
+
+    /// A thread that would make a temporary path after a signal waits here for `_exit`.
+    private static func parkUntilExit() -> Never {
+        while true { sleep(60) }
     }
 
     /// Forgets `url` (it was renamed into place or removed).
@@ -37,11 +70,11 @@ public enum TempPaths {
         return dir
     }
 
-    /// Removes every registered path now.
-    public static func removeAll() {
+    /// Removes every registered path now (and forgets them unless `forget` is false).
+    public static func removeAll(forget: Bool = true) {
         let list = lock.withLock { () -> [String] in
             let l = paths.sorted()
-            paths.removeAll()
+            if forget { paths.removeAll() }
             return l
         }
         // Deepest first, so a file inside a registered directory goes before the directory.
@@ -69,7 +102,12 @@ public enum TempPaths {
                 if n < 0, errno == EINTR { continue }
                 return
             }
-            removeAll()
+            lock.withLock { terminating = true }
+            removeAll(forget: false)
+            // A path registered just before the signal may be created by its writer only now
+            // (writers that make the file themselves, such as a copy): sweep once more.
+            usleep(200_000)
+            removeAll(forget: false)
             _exit(128 + Int32(byte))
         }
         thread.name = "unisonctl-signals"

@@ -41,13 +41,20 @@ extension RegistryClient {
         let what = "\(ref.name)@\(digest)"
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = AtomicFile.temporaryURL(for: destination)
-        guard fm.createFile(atPath: temporary.path, contents: nil) else {
-            throw OCIError.io(path: temporary.path, reason: "cannot create a temporary file")
+        let temporary: URL
+        let handle: FileHandle
+        do {
+            let (url, fd) = try AtomicFile.createTemporary(for: destination)
+            temporary = url
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        } catch {
+            throw OCIError.io(path: destination.path, reason: "cannot create a temporary file: \(error.localizedDescription)")
         }
         var keep = false
-        defer { if !keep { try? fm.removeItem(at: temporary) } }
-        let handle = try FileHandle(forWritingTo: temporary)
+        defer {
+            if !keep { try? fm.removeItem(at: temporary) }
+            TempPaths.unregister(temporary)
+        }
         defer { try? handle.close() }
 
         var hasher = DigestHasher(digest.algorithm)

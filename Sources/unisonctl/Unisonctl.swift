@@ -42,12 +42,14 @@ struct Unisonctl: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            TempPaths.yieldToSignalCleanup()
         } catch {
             exit(with: error)
         }
     }
 
     static func exit(with error: Error) -> Never {
+        TempPaths.yieldToSignalCleanup()
         if let coded = error as? ExitCoded {
             ErrorOutput.print(error)
             Foundation.exit(coded.exitStatus.rawValue)
