@@ -179,7 +179,8 @@ public enum HostScripts {
         """#
     }
 
-    /// `unison-compose ARGS…`: docker compose for the installed project; exit 69
+    /// `unison-compose ARGS…`: docker compose for the installed project (with a staged
+    /// update's override while one is staged, as `StackControl.compose`); exit 69
     /// (EX_UNAVAILABLE) with a plain message when Docker or its compose plugin is absent.
     public static func composeScript(layout: InstallLayout) -> String {
         #"""
@@ -198,6 +199,12 @@ public enum HostScripts {
         COMPOSE_FILE="$ROOT"\#(q(layout.composeFile))
         PROJECT=\#(q(layout.composeProject))
         ENV_FILE="$ROOT"\#(q(layout.envFile))
+        # A staged update (unisonctl stage-update) applies while its override is there, added
+        # after the compose file exactly as `unisonctl start` adds it.
+        STAGED_OVERRIDE="$ROOT"\#(q(layout.stagedOverride))
+        if [ -f "$STAGED_OVERRIDE" ]; then
+            exec docker compose -f "$COMPOSE_FILE" -f "$STAGED_OVERRIDE" -p "$PROJECT" --env-file "$ENV_FILE" "$@"
+        fi
         exec docker compose -f "$COMPOSE_FILE" -p "$PROJECT" --env-file "$ENV_FILE" "$@"
 
         """#

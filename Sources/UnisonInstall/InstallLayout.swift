@@ -26,6 +26,9 @@ public struct InstallLayout: Sendable, Equatable {
     public var binDir: String { prefix + "/bin" }
     public var envScript: String { binDir + "/unison-env" }
     public var composeScript: String { binDir + "/unison-compose" }
+    /// A staged update's compose override (`unisonctl stage-update`; unison-platform's
+    /// unisonctl uses the same path): every compose command adds it after the compose file.
+    public var stagedOverride: String { prefix + "/staged/compose.next-boot.override.yaml" }
     public var firstBootScript: String { binDir + "/unison-firstboot" }
     public var wslBootScript: String { binDir + "/unison-wsl-boot" }
     public var unitDir: String { "/etc/systemd/system" }

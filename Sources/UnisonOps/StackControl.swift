@@ -44,10 +44,11 @@ public struct StackControl: Sendable {
     }
 
     /// `docker compose` with the installed project's file, name and env file, plus a staged
-    /// update's override while one is staged (as unison-platform's unisonctl does).
+    /// update's override while one is staged (as unison-platform's unisonctl does, and as the
+    /// unit's `unison-compose` does: `HostScripts.composeScript`).
     public var compose: [String] {
-        let staged = StagedUpdate(spec: spec, root: root).overridePath
-        let override = FileManager.default.fileExists(atPath: hostPath(staged)) ? ["-f", hostPath(staged)] : []
+        let staged = hostPath(layout.stagedOverride)
+        let override = FileManager.default.fileExists(atPath: staged) ? ["-f", staged] : []
         return ["docker", "compose", "-f", hostPath(layout.composeFile)] + override
             + ["-p", layout.composeProject, "--env-file", hostPath(layout.envFile)]
     }

@@ -1,6 +1,7 @@
 import Foundation
 import UnisonCore
 import UnisonSpec
+import UnisonInstall
 
 /// Staged updates as unison-platform's own `unisonctl` (installer/unisonctl.sh with
 /// scripts/install-staged-update.py and finalize-staged-update.py) does them, with the files
@@ -68,7 +69,7 @@ public struct StagedUpdate: Sendable {
 
     /// Installed paths (as the host sees them, under `root`).
     public var stagedDir: String { spec.installer.prefix + "/staged" }
-    public var overridePath: String { stagedDir + "/compose.next-boot.override.yaml" }
+    public var overridePath: String { InstallLayout(spec: spec).stagedOverride }
     public var metadataPath: String { stagedDir + "/compose.next-boot.metadata.json" }
     public var archiveDir: String { stagedDir + "/archive" }
     /// unison-updates' `UNISON_UPDATES_DATA_DIR` default, under the platform's data dir.

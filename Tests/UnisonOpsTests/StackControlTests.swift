@@ -116,4 +116,54 @@ struct StackControlTests {
                 .perform(.logs(service: "nope", tail: nil, follow: false))
         }
     }
+
+    /// The platform unit's start and stop go through `unison-compose`: with an update staged it
+    /// must add the same override, in the same place, as `unisonctl start` does.
+    @Test("a staged update applies through the systemd unit's compose script exactly as through start")
+    func stagedUpdateThroughTheUnit() throws {
+        let (root, spec) = try staged("unit-staged")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tools = try StandInTools()
+        defer { tools.cleanup() }
+        let layout = InstallLayout(spec: spec)
+        let unit = try String(contentsOfFile: root.path + layout.unitPath, encoding: .utf8)
+        func exec(_ key: String) throws -> [String] {
+            let line = try #require(unit.split(separator: "\n").first { $0.hasPrefix(key + "=") })
+            return line.dropFirst(key.count + 1).split(separator: " ").map(String.init)
+        }
+        let script = root.path + layout.composeScript
+        let syntax = try SystemProcessRunner().run(["bash", "-n", script])
+        #expect(syntax.status == 0, "\(syntax.stderrString)")
+
+        // The compose call the unit's ExecStart/ExecStop makes, by the script itself.
+        func unitCompose(_ key: String) throws -> [String] {
+            tools.reset()
+            let argv = try exec(key)
+            #expect(argv.first == layout.composeScript)
+            var env = tools.environment
+            env["UNISON_ROOT"] = root.path
+            let run = try SystemProcessRunner().run(["sh", root.path + argv[0]] + argv.dropFirst(), environment: env, input: nil, workingDirectory: nil)
+            #expect(run.status == 0, "\(run.stderrString)")
+            return try #require(tools.calls().last { $0.count > 3 && $0[1] == "compose" && $0[2] == "-f" })
+        }
+        let control = StackControl(spec: spec, runner: FakeRunner.withDocker, root: root, systemdProbe: root.path + "/run/systemd/system")
+        let override = root.path + layout.stagedOverride
+
+        let store = root.appendingPathComponent("var/lib/unison/updates/artifacts")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        try StagedUpdateTests.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.1", "action": "switch-image"]])
+            .write(to: store.appendingPathComponent("job-0123456789ab-apply-override.json"))
+        try StagedUpdate(spec: spec, root: root).stage(artifact: "job-0123456789ab-apply-override.json")
+        let start = try #require(control.commands(for: .start, backend: .compose).first)
+        #expect(start.contains(override))
+        let prefix = Array(start.prefix(control.compose.count))
+        #expect(prefix == control.compose)
+        #expect(try unitCompose("ExecStart") == prefix + ["up", "--remove-orphans"])
+        #expect(try unitCompose("ExecStop") == prefix + ["down"])
+
+        // Cleared: neither adds it.
+        #expect(try StagedUpdate(spec: spec, root: root).clear())
+        #expect(!control.compose.contains(override))
+        #expect(try unitCompose("ExecStart") == control.compose + ["up", "--remove-orphans"])
+    }
 }
