@@ -207,12 +207,14 @@ public struct Doctor: Sendable {
 
     func checkPorts(_ findings: inout [Finding], running: [String: String]) {
         var busy: [String] = []
+        // The host side of what the compose bundle publishes (`127.0.0.1:<host>:<container>`):
+        // the container's own port never binds on the host.
         for s in spec.allServices {
-            for port in Set([s.port, s.healthPort].compactMap { $0 }).sorted() where PortProbe.inUse(port: port) {
+            for port in Set(s.publishedPorts.map(\.host)).sorted() where PortProbe.inUse(port: port) {
                 if let state = running[s.name], state != "exited" { continue }  // held by the stack itself
                 busy.append("\(port) (\(s.name))")
                 findings.append(Finding("ports", .error, "port \(port) for \(s.name) is already in use on 127.0.0.1 by another program",
-                                        fix: "find it with `ss -ltnp 'sport = :\(port)'` and stop it, or change the port in unison.yaml and reinstall"))
+                                        fix: "find it with `ss -ltnp 'sport = :\(port)'` and stop it, or change the service's hostPort in unison.yaml and reinstall"))
             }
         }
         if busy.isEmpty { findings.append(Finding("ports", .ok, "every service port is free or held by the stack")) }

@@ -95,6 +95,49 @@ struct DoctorTests {
         #expect(big.findings.first { $0.check == "ram" }?.fix?.contains("--models light") == true)
     }
 
+    /// A socket listening on 127.0.0.1 at a port the kernel picks: (descriptor, port).
+    func listening() -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 1)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+    }
+
+    /// The compose bundle publishes `127.0.0.1:<hostPort>:<port>`: what can collide on the host is
+    /// the host port, never the container's own port.
+    @Test("the port check probes the host port the compose bundle publishes, not the container port")
+    func portsAreHostPorts() throws {
+        let (taken, takenPort) = listening()
+        defer { close(taken) }
+        let (spare, sparePort) = listening()
+        close(spare)  // free again: a port nothing listens on
+        func doctor(port: Int, hostPort: Int, _ label: String) throws -> (DoctorReport, String) {
+            let text = OpsFixture.specText(services: [("web", port, "/health", nil)])
+                .replacingOccurrences(of: "    port: \(port)\n", with: "    port: \(port)\n    hostPort: \(hostPort)\n")
+            let spec = try OpsFixture.spec(text)
+            #expect(spec.service(named: "web")?.hostPort == hostPort)
+            let root = try stage(spec, label)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let compose = try String(contentsOfFile: root.path + "/opt/unison-platform/compose.yaml", encoding: .utf8)
+            let control = StackControl(spec: spec, runner: FakeRunner.withDocker, root: root, systemdProbe: "/nonexistent")
+            return (Doctor(control: control, hardware: try proc(root), freeBytes: { _ in 50_000_000_000 }).run(), compose)
+        }
+        // Published on the taken port: found, whatever the container listens on inside.
+        let (busy, busyCompose) = try doctor(port: sparePort, hostPort: takenPort, "host-port-busy")
+        #expect(busyCompose.contains("127.0.0.1:\(takenPort):\(sparePort)"))
+        let error = busy.findings.first { $0.check == "ports" && $0.level == .error }
+        #expect(error?.message.contains("port \(takenPort) for web") == true, "\(busy.findings)")
+        // The container port is taken on the host, the published one is free: no collision.
+        let (free, _) = try doctor(port: takenPort, hostPort: sparePort, "host-port-free")
+        #expect(!free.findings.contains { $0.check == "ports" && $0.level == .error }, "\(free.findings)")
+        #expect(free.findings.contains { $0.check == "ports" && $0.level == .ok })
+    }
+
     @Test("hardware from planted /proc files against the guide and the pack: cores, AVX, RAM, disk, GPU, each with its fix")
     func hardware() throws {
         let spec = try OpsFixture.spec(OpsFixture.specText(services: [("web", 1, "/health", nil)], minRam: "4GB", minDisk: "10GB"))
