@@ -150,9 +150,11 @@ struct DiagCollectors: Sendable {
     func health() -> DiagCollector.Output {
         let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
             : ComposeHealthSource(runner: control.runner, composeFile: control.hostPath(layout.composeFile))
-        let report = HealthChecker(spec: spec, requestTimeout: 2, containerHealth: docker).checkOnce()
+        // Services whose compose profile is off are not running: listed as skipped, not polled.
+        let report = HealthChecker(spec: spec, requestTimeout: 2, containerHealth: docker, activeProfiles: control.activeProfiles).checkOnce()
         guard let json = try? JSONOutput.encoder().encode(report) else { return .init(status: .failed, detail: "cannot encode", files: []) }
-        return .init(status: .ok, detail: report.healthy ? "all healthy" : "not all healthy", files: [("health.json", json)])
+        let skipped = report.skipped.isEmpty ? "" : "; " + report.skipped.map { "\($0.name) \($0.reason)" }.joined(separator: ", ")
+        return .init(status: .ok, detail: (report.healthy ? "all healthy" : "not all healthy") + skipped, files: [("health.json", json)])
     }
 
     func models() -> DiagCollector.Output {

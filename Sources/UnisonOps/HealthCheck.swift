@@ -18,6 +18,14 @@ public struct ServiceHealth: Sendable, Codable, Equatable {
     public var detail: String
 }
 
+/// A service not polled because none of its compose profiles is on (it is not running).
+public struct SkippedService: Sendable, Codable, Equatable {
+    public var name: String
+    public var profiles: [String]
+    /// Always `skipped: profile off`.
+    public var reason: String
+}
+
 public struct HealthReport: Sendable, Codable {
     public var schema = "unisonctl.health/v1"
     public var healthy: Bool
@@ -25,10 +33,13 @@ public struct HealthReport: Sendable, Codable {
     public var exitCode: Int32
     public var attempts: Int
     public var services: [ServiceHealth]
+    /// Services whose profile is off: not polled, not counted.
+    public var skipped: [SkippedService]
 
-    init(services: [ServiceHealth], attempts: Int) {
+    init(services: [ServiceHealth], attempts: Int, skipped: [SkippedService] = []) {
         self.services = services
         self.attempts = attempts
+        self.skipped = skipped
         let bad = services.contains { [.unhealthy, .timeout, .refused].contains($0.state) }
         let unknown = services.isEmpty || services.contains { $0.state == .unknown }
         exitCode = bad ? ExitStatus.checkFailed.rawValue : unknown ? ExitStatus.badInput.rawValue : ExitStatus.ok.rawValue
@@ -99,9 +110,17 @@ public struct HealthChecker: Sendable {
     /// The services this checker looks at: every service whose profiles are on, none of the
     /// workers without a health check.
     public var checkedServices: [Service] {
-        spec.allServices.filter { s in
-            s.healthCheck && (s.profiles.isEmpty || activeProfiles.map { !$0.isDisjoint(with: s.profiles) } ?? true)
-        }
+        spec.allServices.filter { s in s.healthCheck && profileOn(s) }
+    }
+
+    /// Services with a health check whose profiles are all off.
+    public var skippedServices: [SkippedService] {
+        spec.allServices.filter { $0.healthCheck && !profileOn($0) }
+            .map { SkippedService(name: $0.name, profiles: $0.profiles, reason: "skipped: profile off") }
+    }
+
+    func profileOn(_ s: Service) -> Bool {
+        s.profiles.isEmpty || activeProfiles.map { !$0.isDisjoint(with: s.profiles) } ?? true
     }
 
     public func checkOnce(attempts: Int = 1) -> HealthReport {
@@ -125,7 +144,7 @@ public struct HealthChecker: Sendable {
             }.start()
         }
         group.wait()
-        return HealthReport(services: results.values, attempts: attempts)
+        return HealthReport(services: results.values, attempts: attempts, skipped: skippedServices)
     }
 
     func check(_ s: Service, docker: Result<[String: String], Error>?) -> ServiceHealth {

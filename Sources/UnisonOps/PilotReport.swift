@@ -20,7 +20,8 @@ public struct PilotReport: Sendable, Codable, Equatable {
     public var install: Install
     public var firstBoot: FirstBootOutcome
     public var answers: AnswersOutcome
-    /// Per service: healthy, unhealthy, timeout, refused, unknown; empty when not checked.
+    /// Per service: healthy, unhealthy, timeout, refused, unknown, or `skipped: profile off`;
+    /// empty when not checked.
     public var stack: [ServiceState]
     public var models: Models
     /// Check name and level only (the messages may name paths or ports of this machine).
@@ -148,7 +149,8 @@ public struct PilotReporter: Sendable {
             install: .init(outcome: manifestExists || release != nil ? "installed" : "missing", mode: release?.mode.rawValue),
             firstBoot: fb,
             answers: .init(source: provision.map { $0.source?.kind.rawValue ?? "none" } ?? "not-run", applied: provision?.applied ?? false),
-            stack: (health?.services ?? []).map { .init(service: $0.name, state: $0.state.rawValue) },
+            stack: (health?.services ?? []).map { .init(service: $0.name, state: $0.state.rawValue) }
+                + (health?.skipped ?? []).map { .init(service: $0.name, state: $0.reason) },
             models: .init(pack: pack.flatMap { spec.modelPack(named: $0) == nil ? nil : $0 }, preloaded: preloads, verified: verified),
             doctor: (doctor?.findings ?? []).map { .init(check: $0.check, level: $0.level.rawValue) },
             diag: nil)

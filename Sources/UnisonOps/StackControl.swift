@@ -43,6 +43,15 @@ public struct StackControl: Sendable {
         systemdRunning && FileManager.default.fileExists(atPath: hostPath(layout.unitPath)) ? .systemd : .compose
     }
 
+    /// The compose profiles the installed env file turns on (`COMPOSE_PROFILES`, which compose
+    /// reads from `--env-file`; none when the key is absent); nil when the file cannot be read.
+    /// Services of other profiles are not running: health, diag and telemetry skip them.
+    public var activeProfiles: Set<String>? {
+        guard let text = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8) else { return nil }
+        let value = EnvFile.value(of: "COMPOSE_PROFILES", in: text) ?? ""
+        return Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
     /// `docker compose` with the installed project's file, name and env file, plus a staged
     /// update's override while one is staged (as unison-platform's unisonctl does, and as the
     /// unit's `unison-compose` does: `HostScripts.composeScript`).

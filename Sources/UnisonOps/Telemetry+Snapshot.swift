@@ -30,7 +30,8 @@ public enum TelemetrySnapshot {
             out["uptime_bucket"] = TelemetryField.uptimeBucket(seconds: seconds)
         }
         if checkHealth {
-            let report = HealthChecker(spec: spec, requestTimeout: 2).checkOnce()
+            // Only services whose compose profile is on run; the others are not counted.
+            let report = HealthChecker(spec: spec, requestTimeout: 2, activeProfiles: control.activeProfiles).checkOnce()
             let checked = report.services.filter { $0.state != .unknown }
             out["service_health"] = TelemetryField.health(healthy: checked.filter { $0.state == .healthy }.count, total: checked.count)
         }

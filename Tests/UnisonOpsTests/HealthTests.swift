@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonInstall
 import UnisonSpec
 @testable import UnisonOps
 
@@ -71,6 +72,54 @@ struct HealthTests {
         #expect(byName["inner"]?.url == nil && byName["inner"]?.state == .unknown, "\(String(describing: byName["inner"]))")
         #expect(HealthChecker(spec: spec, activeProfiles: ["vdi"]).checkedServices.map(\.name) == ["web", "vdi", "inner"])
         #expect(HealthChecker(spec: spec).checkedServices.map(\.name) == ["web", "vdi", "inner"])
+    }
+
+    /// A service of a compose profile the env file does not turn on is not running: diag,
+    /// telemetry and the pilot report must not poll it (it would read as down) and say why.
+    @Test("diag, telemetry and the pilot report skip services whose compose profile is off, and say so")
+    func profileOffIsSkipped() throws {
+        let servers = try HealthServers(["ok", "refuse"])
+        defer { servers.stop() }
+        let (ok, refused) = (servers.ports["ok"]!, servers.ports["refuse"]!)
+        let text = OpsFixture.specText(services: [("web", ok, "/health", nil), ("vdi", refused, "/health", nil)])
+            .replacingOccurrences(of: "    port: \(refused)\n", with: "    port: \(refused)\n    profiles: [vdi]\n")
+            + "telemetry: {fields: [service_health]}\n"
+        let spec = try OpsFixture.spec(text)
+        let root = try OpsFixture.tempDir("profile-off")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var host = try HostRoot(root)
+        _ = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .native)).apply(to: &host)
+        let env = root.appendingPathComponent("etc/unison/platform.env")
+        let control = StackControl(spec: spec, runner: FakeRunner.noDocker, root: root, systemdProbe: "/nonexistent")
+
+        func observe(profiles: String) throws -> (diag: DiagCollector.Output, health: [String: Any], telemetry: String?, stack: [PilotReport.ServiceState]) {
+            try Data("TEST_SECRET=\(String(repeating: "a1", count: 16))\nCOMPOSE_PROFILES=\(profiles)\n".utf8).write(to: env)
+            let diag = DiagCollectors(control: control, options: DiagOptions(), redaction: DiagRedaction(spec: spec)).health()
+            let json = try #require(diag.files.first { $0.0 == "health.json" }?.1)
+            let health = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+            let telemetry = TelemetrySnapshot.collect(control: control, uptimePath: "/nonexistent")["service_health"]
+            let checked = HealthChecker(spec: spec, requestTimeout: 2, activeProfiles: control.activeProfiles).checkOnce()
+            let stack = PilotReporter(spec: spec, root: root).report(target: nil, doctor: nil, health: checked).stack
+            return (diag, health, telemetry, stack)
+        }
+
+        // Profile off: only web is polled; vdi is listed as skipped.
+        let off = try observe(profiles: "ollama-host")
+        #expect(control.activeProfiles == ["ollama-host"])
+        #expect((off.health["services"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["web"])
+        let skipped = off.health["skipped"] as? [[String: Any]]
+        #expect(skipped?.first?["name"] as? String == "vdi" && skipped?.first?["reason"] as? String == "skipped: profile off", "\(off.health)")
+        #expect(off.diag.detail == "all healthy; vdi skipped: profile off")
+        #expect(off.telemetry == "ok")
+        #expect(off.stack.map(\.service) == ["web", "vdi"])
+        #expect(off.stack.map(\.state) == ["healthy", "skipped: profile off"])
+
+        // Profile on: vdi is polled, and nothing listens there.
+        let on = try observe(profiles: "ollama-host,vdi")
+        #expect((on.health["services"] as? [[String: Any]])?.count == 2)
+        #expect(on.diag.detail == "not all healthy")
+        #expect(on.telemetry == "degraded")
+        #expect(on.stack.map(\.state) == ["healthy", "refused"])
     }
 
     @Test("--wait polls until a recovering service is healthy")

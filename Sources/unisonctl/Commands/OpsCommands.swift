@@ -133,17 +133,17 @@ struct HealthCommand: AsyncParsableCommand {
         let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
             : ComposeHealthSource(composeFile: control.hostPath(control.layout.composeFile))
         // Only the services the env file's COMPOSE_PROFILES turn on are running.
-        let envText = try? String(contentsOfFile: control.hostPath(control.layout.envFile), encoding: .utf8)
-        let profiles = envText.flatMap { EnvFile.value(of: "COMPOSE_PROFILES", in: $0) }
-            .map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         let checker = HealthChecker(spec: spec, requestTimeout: requestTimeout, containerHealth: docker,
-                                    activeProfiles: profiles)
+                                    activeProfiles: control.activeProfiles)
         let report = wait ? checker.wait(timeout: timeout, interval: interval) : checker.checkOnce()
         if output.json {
             try Output.json(report)
         } else {
             for s in report.services {
                 Output.line("\(s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.url ?? "-")  \(s.detail)")
+            }
+            for s in report.skipped {
+                Output.line("\("skipped".padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) -  \(s.reason)")
             }
             Output.line(report.healthy ? "all \(report.services.count) services healthy"
                         : report.exitCode == 1 ? "some services are unhealthy" : "health could not be checked for every service")

@@ -48,7 +48,7 @@ struct PilotCommand: AsyncParsableCommand {
             let control = StackControl(spec: spec, root: rootURL)
             let doctor = Doctor(control: control).run()
             // Health is asked of the running stack only: a staged root has none.
-            let health = rootURL.path == "/" ? HealthChecker(spec: spec, requestTimeout: 2).checkOnce() : nil
+            let health = rootURL.path == "/" ? HealthChecker(spec: spec, requestTimeout: 2, activeProfiles: control.activeProfiles).checkOnce() : nil
             var report = PilotReporter(spec: spec, root: rootURL).report(target: target, doctor: doctor, health: health)
             if diag, let out {
                 let dir = URL(fileURLWithPath: out).deletingLastPathComponent()
