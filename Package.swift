@@ -32,7 +32,9 @@ let package = Package(
             "UnisonCore",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec"]),
+        // docker/metadata-action's tag and label rules, reproduced to the action's own cases (leaf).
+        .target(name: "UnisonMetadataAction", dependencies: ["UnisonCore"]),
+        .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec", "UnisonMetadataAction"]),
         .target(name: "UnisonOCI", dependencies: [
             "UnisonCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,12 +65,14 @@ let package = Package(
         .executableTarget(name: "unisonctl", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
             "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
+            "UnisonMetadataAction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
+        .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
         .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],

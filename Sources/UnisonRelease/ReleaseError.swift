@@ -2,12 +2,7 @@ import UnisonCore
 
 /// Everything the release engine can refuse, with the input that caused it.
 public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
-    /// A `tags:` / `flavor:` / `images:` line the action's grammar rejects.
-    case invalidRule(line: String, reason: String)
-    /// A template (`{{…}}`) that cannot be evaluated.
-    case invalidTemplate(template: String, reason: String)
     case invalidDate(String)
-    case unknownTimeZone(String)
     case invalidRef(String)
     case invalidVersion(String)
     case notAGitRepository(path: String)
@@ -25,10 +20,7 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
 
     public var description: String {
         switch self {
-        case let .invalidRule(line, reason): return "invalid rule '\(line)': \(reason)"
-        case let .invalidTemplate(template, reason): return "invalid expression in '\(template)': \(reason)"
         case let .invalidDate(text): return "'\(text)' is not an ISO 8601 date-time (e.g. 2020-01-10T00:30:00Z)"
-        case let .unknownTimeZone(name): return "unknown time zone '\(name)' (use an IANA name such as Europe/Paris)"
         case let .invalidRef(ref): return "'\(ref)' is not a git ref (refs/heads/…, refs/tags/…, refs/pull/…)"
         case let .invalidVersion(text): return "'\(text)' is not a SemVer 2.0.0 version"
         case let .notAGitRepository(path): return "\(path) is not a git repository"

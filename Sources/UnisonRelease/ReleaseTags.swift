@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonMetadataAction
 import UnisonSpec
 
 /// What `release tags` is asked: the event, and optionally rules that replace the spec's.
