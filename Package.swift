@@ -44,6 +44,8 @@ let package = Package(
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
         .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
                 linkerSettings: [.linkedLibrary(":libdeflate.a")]),
+        // Release publishing: digest resolution and promotion (release policy over the registry client).
+        .target(name: "UnisonPublish", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI"]),
         // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
         .target(name: "UnisonAttest", dependencies: [
             "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
@@ -65,7 +67,7 @@ let package = Package(
         .executableTarget(name: "unisonctl", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
             "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
-            "UnisonMetadataAction",
+            "UnisonMetadataAction", "UnisonPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
         .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore"]),
-        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
+        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
         .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],
                     exclude: ["Schemas"]),

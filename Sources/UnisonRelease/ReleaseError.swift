@@ -15,6 +15,8 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
     case invalidMatrix(path: String, line: Int, reason: String)
     case matrixRowExists(platform: String)
     case unreadable(path: String, reason: String)
+    /// A release manifest that cannot be read for its pins.
+    case badManifest(path: String, reason: String)
 
     public var exitStatus: ExitStatus { .badInput }
 
@@ -33,6 +35,7 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
         case let .invalidMatrix(path, line, reason): return "\(path):\(line): \(reason)"
         case let .matrixRowExists(platform): return "the matrix already has a row for \(platform) (use --replace)"
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
+        case let .badManifest(path, reason): return "release manifest '\(path)': \(reason)"
         }
     }
 }
