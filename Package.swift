@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
         .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore"]),
+        .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
         .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],
