@@ -32,7 +32,9 @@ let package = Package(
             "UnisonCore",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec"]),
+        // docker/metadata-action's tag and label rules, reproduced to the action's own cases (leaf).
+        .target(name: "UnisonMetadataAction", dependencies: ["UnisonCore"]),
+        .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec", "UnisonMetadataAction"]),
         .target(name: "UnisonOCI", dependencies: [
             "UnisonCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -42,6 +44,8 @@ let package = Package(
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
         .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
                 linkerSettings: [.linkedLibrary(":libdeflate.a")]),
+        // Release publishing: digest resolution and promotion (release policy over the registry client).
+        .target(name: "UnisonPublish", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI"]),
         // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
         .target(name: "UnisonAttest", dependencies: [
             "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
@@ -63,13 +67,16 @@ let package = Package(
         .executableTarget(name: "unisonctl", dependencies: [
             "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
             "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
+            "UnisonMetadataAction", "UnisonPublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
-        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore"]),
+        .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore"]),
+        .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore"]),
+        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
         .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],
                     exclude: ["Schemas"]),

@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonRelease
 
 /// What an install put on a system (`<dataDir>/install-manifest.json`), so that `uninstall`
 /// removes exactly that. Deterministic: no timestamps, entries sorted by path, so a repeated

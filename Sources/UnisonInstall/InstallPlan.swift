@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonRelease
 import UnisonSpec
 
 /// An install as a list of plain operations, made from the spec and the options alone (no

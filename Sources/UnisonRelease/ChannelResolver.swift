@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonMetadataAction
 import UnisonSpec
 
 /// Which release channel a git ref publishes to, and the version it carries there.

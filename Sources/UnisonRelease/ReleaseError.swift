@@ -2,12 +2,7 @@ import UnisonCore
 
 /// Everything the release engine can refuse, with the input that caused it.
 public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
-    /// A `tags:` / `flavor:` / `images:` line the action's grammar rejects.
-    case invalidRule(line: String, reason: String)
-    /// A template (`{{…}}`) that cannot be evaluated.
-    case invalidTemplate(template: String, reason: String)
     case invalidDate(String)
-    case unknownTimeZone(String)
     case invalidRef(String)
     case invalidVersion(String)
     case notAGitRepository(path: String)
@@ -20,15 +15,14 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
     case invalidMatrix(path: String, line: Int, reason: String)
     case matrixRowExists(platform: String)
     case unreadable(path: String, reason: String)
+    /// A release manifest that cannot be read for its pins.
+    case badManifest(path: String, reason: String)
 
     public var exitStatus: ExitStatus { .badInput }
 
     public var description: String {
         switch self {
-        case let .invalidRule(line, reason): return "invalid rule '\(line)': \(reason)"
-        case let .invalidTemplate(template, reason): return "invalid expression in '\(template)': \(reason)"
         case let .invalidDate(text): return "'\(text)' is not an ISO 8601 date-time (e.g. 2020-01-10T00:30:00Z)"
-        case let .unknownTimeZone(name): return "unknown time zone '\(name)' (use an IANA name such as Europe/Paris)"
         case let .invalidRef(ref): return "'\(ref)' is not a git ref (refs/heads/…, refs/tags/…, refs/pull/…)"
         case let .invalidVersion(text): return "'\(text)' is not a SemVer 2.0.0 version"
         case let .notAGitRepository(path): return "\(path) is not a git repository"
@@ -41,6 +35,7 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
         case let .invalidMatrix(path, line, reason): return "\(path):\(line): \(reason)"
         case let .matrixRowExists(platform): return "the matrix already has a row for \(platform) (use --replace)"
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
+        case let .badManifest(path, reason): return "release manifest '\(path)': \(reason)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonMetadataAction
 import UnisonSpec
 
 /// What `release tags` is asked: the event, and optionally rules that replace the spec's.
@@ -163,9 +164,26 @@ public enum ReleaseTags {
                        warnings: result.warnings, tagNames: result.tagNames)
     }
 
+    /// The tags a promoted release gets (`release promote` without `--tag`): `vX.Y.Z`, `vX.Y`,
+    /// `vX` and `latest` for a release; only `vX.Y.Z-pre` for a pre-release, which never moves
+    /// a moving tag (docker/metadata-action's semver rules; the same policy `plan` enforces).
+    /// Build metadata is dropped: `+` is not allowed in a tag.
+    public static func defaults(for version: SemVer) -> [String] {
+        let tag = version.tagString(forceV: true)
+        let full = tag.split(separator: "+").first.map(String.init) ?? tag
+        if version.isPrerelease { return [full] }
+        return [full] + movingTags(for: version)
+    }
+
+    /// The moving tags a release of `version` points: `vX.Y`, `vX`, `latest` (each one
+    /// `isMovingTag` accepts).
+    public static func movingTags(for version: SemVer) -> [String] {
+        ["v\(version.major).\(version.minor)", "v\(version.major)", "latest"]
+    }
+
     /// `latest`, `vX.Y`, `vX`: tags that move to the newest release. (A bare `1.2` is not
     /// counted: a short SHA can be all digits.)
-    static func isMovingTag(_ name: String) -> Bool {
+    public static func isMovingTag(_ name: String) -> Bool {
         if name == "latest" { return true }
         guard name.hasPrefix("v") else { return false }
         let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import UnisonCore
 @testable import UnisonOCI
+import UnisonPublish
 
 @Suite("release promote", .tags(.interop))
 struct PromoteTests {

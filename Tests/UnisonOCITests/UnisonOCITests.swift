@@ -335,16 +335,6 @@ struct NamingTests {
         #expect(throws: OCIError.self) { _ = try RegistryEndpoint(parsing: "http://bad host") }
     }
 
-    @Test("release tags: short tags and latest for a release, only the full tag for a pre-release", arguments: [
-        ("v1.2.3", ["v1.2.3", "v1.2", "v1", "latest"]),
-        ("0.5.0", ["v0.5.0", "v0.5", "v0", "latest"]),
-        ("v0.6.0-beta.1", ["v0.6.0-beta.1"]),
-        ("v2.0.0+build.7", ["v2.0.0", "v2.0", "v2", "latest"]),
-    ])
-    func releaseTags(version: String, tags: [String]) throws {
-        #expect(ReleaseTags.defaults(for: try #require(SemVer(version))).map(\.value) == tags)
-    }
-
     @Test("artifact file arguments: PATH[:MEDIATYPE]")
     func artifactFiles() {
         let typed = ArtifactFile(argument: "/tmp/disk.qcow2:application/vnd.unisonos.disk.qcow2")

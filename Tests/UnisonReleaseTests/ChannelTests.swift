@@ -253,4 +253,16 @@ struct ChannelRuleValidationTests {
         #expect(problems[0].message.contains("enable must evaluate to true or false"))
         #expect(problems[1].field == "flavor")
     }
+
+    @Test("release tags: short tags and latest for a release, only the full tag for a pre-release", arguments: [
+        ("v1.2.3", ["v1.2.3", "v1.2", "v1", "latest"]),
+        ("0.5.0", ["v0.5.0", "v0.5", "v0", "latest"]),
+        ("v0.6.0-beta.1", ["v0.6.0-beta.1"]),
+        ("v2.0.0+build.7", ["v2.0.0", "v2.0", "v2", "latest"]),
+    ])
+    func releaseTags(version: String, tags: [String]) throws {
+        #expect(ReleaseTags.defaults(for: try #require(SemVer(version))) == tags)
+        // One policy: the tags a release adds past its own are exactly the moving ones.
+        #expect(ReleaseTags.defaults(for: try #require(SemVer(version))).dropFirst().allSatisfy(ReleaseTags.isMovingTag))
+    }
 }

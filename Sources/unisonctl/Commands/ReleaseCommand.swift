@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UnisonCore
 import UnisonOCI
+import UnisonPublish
 import UnisonRelease
 import UnisonSpec
 
@@ -269,15 +270,9 @@ extension ReleaseCommand {
             var known = try ReleaseFiles.digests(pairs: digests, file: digestsFile.map { URL(fileURLWithPath: $0) })
             if resolveDigests {
                 let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
-                var wanted: [String: ImageReference] = [:]
-                for service in spec.services where known[service.name] == nil {
-                    guard let tag = tags[service.name], let t = Tag(tag) else { continue }
-                    wanted[service.name] = try serviceRepository(service, spec: spec, override: override).with(tag: t)
-                }
-                let host = override?.host ?? spec.platform.registry.lowercased()
-                for (name, digest) in try await registry.client(for: host, plainHTTP: override?.plainHTTP ?? false).resolveDigests(wanted) {
-                    known[name] = digest.description
-                }
+                let target = ServiceImages.registry(spec: spec, override: override)
+                known.merge(try await DigestResolution.resolve(spec: spec, serviceTags: tags, known: Set(known.keys), override: override,
+                                                               client: try registry.client(for: target.host, plainHTTP: target.plainHTTP))) { $1 }
             }
             let request = ManifestRequest(
                 version: v, channel: channel,

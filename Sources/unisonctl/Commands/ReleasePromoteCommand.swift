@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import UnisonCore
 import UnisonOCI
+import UnisonPublish
 import UnisonSpec
 
 /// `unisonctl release promote`: give the already tested digest of every platform service image
@@ -35,18 +36,10 @@ struct ReleasePromote: AsyncParsableCommand {
 
     func run() async throws {
         let spec = try specOptions.load()
-        let semver = SemVer(version)!
-        let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
-        // One entry per image: several services can run the same image (comms and its Telegram
-        // worker), and a second promotion of it would find nothing left to tag.
-        var images: [ImageReference] = []
-        for service in spec.services where service.kind == .platform {
-            let image = try serviceRepository(service, spec: spec, override: override)
-            if !images.contains(image) { images.append(image) }
-        }
-        let tags = tag.isEmpty ? ReleaseTags.defaults(for: semver) : tag.compactMap(Tag.init)
-        let report = try await registry.client(for: override?.host ?? spec.platform.registry.lowercased(), plainHTTP: override?.plainHTTP ?? false)
-            .promote(images: images, sourceTag: Tag(fromTag)!, tags: tags, version: semver.tagString(forceV: true))
+        let request = PromotionRequest(version: SemVer(version)!, sourceTag: Tag(fromTag)!, tags: tag.compactMap(Tag.init),
+                                       registryOverride: try registryOverride.map { try RegistryEndpoint(parsing: $0) })
+        let target = ServiceImages.registry(spec: spec, override: request.registryOverride)
+        let report = try await Promotion.promote(request, spec: spec, client: try registry.client(for: target.host, plainHTTP: target.plainHTTP))
         if output.json { return try Output.json(report) }
         for image in report.images {
             Output.line("\(image.image)@\(image.digest): \(image.tagged.isEmpty ? "unchanged" : image.tagged.joined(separator: ", "))")
@@ -54,12 +47,4 @@ struct ReleasePromote: AsyncParsableCommand {
         Output.line("\(report.images.count) image(s) promoted from \(report.sourceTag) to \(report.tags.joined(separator: ", ")); "
                     + "\(ProgressReporter.formatBytes(report.blobBytesUploaded)) of blobs uploaded")
     }
-}
-
-/// A service's image repository, moved to `override`'s host when it lives on the spec's registry
-/// (a test or mirror registry standing in for GHCR).
-func serviceRepository(_ service: Service, spec: PlatformSpec, override: RegistryEndpoint?) throws -> ImageReference {
-    let image = try ImageReference(parsing: service.image).repositoryReference
-    guard let override, image.registry == spec.platform.registry.lowercased() else { return image }
-    return try image.with(registry: override.host)
 }

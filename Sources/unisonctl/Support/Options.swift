@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import UnisonCore
+import UnisonMetadataAction
 import UnisonRelease
 import UnisonSpec
 

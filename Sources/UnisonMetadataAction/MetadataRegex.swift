@@ -14,7 +14,7 @@ struct MetadataRegex {
         do {
             regex = try NSRegularExpression(pattern: Self.icuPattern(source), options: options)
         } catch {
-            throw ReleaseError.invalidRule(line: line, reason: "invalid regular expression '\(source)'")
+            throw MetadataActionError.invalidRule(line: line, reason: "invalid regular expression '\(source)'")
         }
     }
 

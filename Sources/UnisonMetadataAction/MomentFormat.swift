@@ -12,7 +12,7 @@ public struct MomentFormat: Sendable {
 
     /// `zone` is an IANA name; moment-timezone's default is UTC.
     public init(zone: String = "UTC") throws {
-        guard !zone.isEmpty, let tz = TimeZone(identifier: zone) else { throw ReleaseError.unknownTimeZone(zone) }
+        guard !zone.isEmpty, let tz = TimeZone(identifier: zone) else { throw MetadataActionError.unknownTimeZone(zone) }
         timeZone = tz
         zoneName = zone
     }

@@ -32,7 +32,7 @@ public struct MetadataAction: Sendable {
         for var rule in rules {
             let enabled = try globalExpression(rule["enable"] ?? "true")
             guard enabled == "true" || enabled == "false" else {
-                throw ReleaseError.invalidRule(line: rule.line, reason: "enable must evaluate to true or false, got '\(enabled)'")
+                throw MetadataActionError.invalidRule(line: rule.line, reason: "enable must evaluate to true or false, got '\(enabled)'")
             }
             guard enabled == "true" else { continue }
             switch rule.type {
@@ -127,7 +127,7 @@ public struct MetadataAction: Sendable {
             let regex = try MetadataRegex(source: matchPattern, flags: "", line: rule.line)
             if let groups = regex.match(raw) {
                 guard groups.count > 1, let group = groups[1] else {
-                    throw ReleaseError.invalidRule(line: rule.line, reason: "match pattern '\(matchPattern)' has no capture group 1")
+                    throw MetadataActionError.invalidRule(line: rule.line, reason: "match pattern '\(matchPattern)' has no capture group 1")
                 }
                 raw = group
             } else {
@@ -269,11 +269,11 @@ public struct MetadataAction: Sendable {
     func dateHelper(_ date: Date) -> TemplateEntry {
         .helper { params, hash in
             guard params.count == 1 else {
-                throw ReleaseError.invalidTemplate(template: "date", reason: "date takes one format, e.g. {{date 'YYYYMMDD'}}")
+                throw MetadataActionError.invalidTemplate(template: "date", reason: "date takes one format, e.g. {{date 'YYYYMMDD'}}")
             }
             var zone = "UTC"
             for (key, value) in hash {
-                guard key == "tz" else { throw ReleaseError.invalidTemplate(template: "date", reason: "unknown \(key) attribute") }
+                guard key == "tz" else { throw MetadataActionError.invalidTemplate(template: "date", reason: "unknown \(key) attribute") }
                 zone = value.text
             }
             let formatter = try MomentFormat(zone: zone)

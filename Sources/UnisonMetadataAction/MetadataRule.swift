@@ -78,7 +78,7 @@ public struct MetadataRule: Sendable, Equatable {
                 let value = field[field.index(after: eq)...].trimmingCharacters(in: .whitespaces)
                 if key == "type" {
                     guard let t = MetadataRuleType(rawValue: value) else {
-                        throw ReleaseError.invalidRule(line: line, reason: "unknown tag type '\(value)'")
+                        throw MetadataActionError.invalidRule(line: line, reason: "unknown tag type '\(value)'")
                     }
                     type = t
                 } else {
@@ -93,34 +93,34 @@ public struct MetadataRule: Sendable, Equatable {
         case .schedule:
             if !rule.has("pattern") { rule["pattern"] = "nightly" }
         case .semver, .pep440:
-            guard rule.has("pattern") else { throw ReleaseError.invalidRule(line: line, reason: "missing pattern attribute") }
+            guard rule.has("pattern") else { throw MetadataActionError.invalidRule(line: line, reason: "missing pattern attribute") }
             if rule.type == .pep440 {
-                throw ReleaseError.invalidRule(line: line, reason: "type=pep440 is not supported by unisonctl (use type=semver)")
+                throw MetadataActionError.invalidRule(line: line, reason: "type=pep440 is not supported by unisonctl (use type=semver)")
             }
             if !rule.has("value") { rule["value"] = "" }
             if !rule.has("match") { rule["match"] = "" }
         case .match:
-            guard rule.has("pattern") else { throw ReleaseError.invalidRule(line: line, reason: "missing pattern attribute") }
+            guard rule.has("pattern") else { throw MetadataActionError.invalidRule(line: line, reason: "missing pattern attribute") }
             if !rule.has("group") { rule["group"] = "0" }
             guard MetadataJS.number(rule["group"] ?? "") != nil else {
-                throw ReleaseError.invalidRule(line: line, reason: "invalid match group '\(rule["group"] ?? "")'")
+                throw MetadataActionError.invalidRule(line: line, reason: "invalid match group '\(rule["group"] ?? "")'")
             }
             if !rule.has("value") { rule["value"] = "" }
         case .edge:
             if !rule.has("branch") { rule["branch"] = "" }
         case .ref:
-            guard let event = rule["event"] else { throw ReleaseError.invalidRule(line: line, reason: "missing event attribute") }
+            guard let event = rule["event"] else { throw MetadataActionError.invalidRule(line: line, reason: "missing event attribute") }
             guard ["branch", "tag", "pr"].contains(event) else {
-                throw ReleaseError.invalidRule(line: line, reason: "invalid event '\(event)' (branch, tag or pr)")
+                throw MetadataActionError.invalidRule(line: line, reason: "invalid event '\(event)' (branch, tag or pr)")
             }
             if event == "pr", !rule.has("prefix") { rule["prefix"] = "pr-" }
         case .raw:
-            guard rule.has("value") else { throw ReleaseError.invalidRule(line: line, reason: "missing value attribute") }
+            guard rule.has("value") else { throw MetadataActionError.invalidRule(line: line, reason: "missing value attribute") }
         case .sha:
             if !rule.has("prefix") { rule["prefix"] = "sha-" }
             if !rule.has("format") { rule["format"] = "short" }
             guard ["short", "long"].contains(rule["format"] ?? "") else {
-                throw ReleaseError.invalidRule(line: line, reason: "invalid format '\(rule["format"] ?? "")' (short or long)")
+                throw MetadataActionError.invalidRule(line: line, reason: "invalid format '\(rule["format"] ?? "")' (short or long)")
             }
         }
         if !rule.has("enable") { rule["enable"] = "true" }
@@ -146,12 +146,12 @@ public struct MetadataFlavor: Sendable, Equatable {
             for field in try MetadataCSV.firstRecord(line) {
                 // flavor.ts splits at every `=` and keeps the second part.
                 let parts = field.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count > 1 else { throw ReleaseError.invalidRule(line: line, reason: "invalid flavor entry") }
+                guard parts.count > 1 else { throw MetadataActionError.invalidRule(line: line, reason: "invalid flavor entry") }
                 let value = parts[1]
                 switch parts[0].lowercased() {
                 case "latest":
                     guard ["auto", "true", "false"].contains(value) else {
-                        throw ReleaseError.invalidRule(line: line, reason: "latest must be auto, true or false")
+                        throw MetadataActionError.invalidRule(line: line, reason: "latest must be auto, true or false")
                     }
                     flavor.latest = value
                 case "prefix":
@@ -162,12 +162,12 @@ public struct MetadataFlavor: Sendable, Equatable {
                     onLatestFor = "suffix"
                 case "onlatest":
                     guard ["true", "false"].contains(value) else {
-                        throw ReleaseError.invalidRule(line: line, reason: "onlatest must be true or false")
+                        throw MetadataActionError.invalidRule(line: line, reason: "onlatest must be true or false")
                     }
                     if onLatestFor == "prefix" { flavor.prefixLatest = value == "true" }
                     if onLatestFor == "suffix" { flavor.suffixLatest = value == "true" }
                 default:
-                    throw ReleaseError.invalidRule(line: line, reason: "unknown flavor entry '\(parts[0])'")
+                    throw MetadataActionError.invalidRule(line: line, reason: "unknown flavor entry '\(parts[0])'")
                 }
             }
         }
@@ -200,13 +200,13 @@ public struct MetadataImage: Sendable, Equatable {
                 case "name": image.name = parts[1]
                 case "enable":
                     guard ["true", "false"].contains(parts[1]) else {
-                        throw ReleaseError.invalidRule(line: line, reason: "enable must be true or false")
+                        throw MetadataActionError.invalidRule(line: line, reason: "enable must be true or false")
                     }
                     image.enable = parts[1] == "true"
-                default: throw ReleaseError.invalidRule(line: line, reason: "unknown image attribute '\(parts[0])'")
+                default: throw MetadataActionError.invalidRule(line: line, reason: "unknown image attribute '\(parts[0])'")
                 }
             }
-            guard !image.name.isEmpty else { throw ReleaseError.invalidRule(line: line, reason: "image name is empty") }
+            guard !image.name.isEmpty else { throw MetadataActionError.invalidRule(line: line, reason: "image name is empty") }
             return image
         }
     }
@@ -298,7 +298,7 @@ enum MetadataCSV {
                     quoted = false
                     // After a closing quote only a delimiter or the end may follow.
                     if i + 1 < chars.count, chars[i + 1] != "," {
-                        throw ReleaseError.invalidRule(line: line, reason: "invalid closing quote at column \(i + 1)")
+                        throw MetadataActionError.invalidRule(line: line, reason: "invalid closing quote at column \(i + 1)")
                     }
                     i += 1; continue
                 }
@@ -309,7 +309,7 @@ enum MetadataCSV {
                 fields.append(current); current = ""; fieldStart = true
             case "\"":
                 guard fieldStart else {
-                    throw ReleaseError.invalidRule(line: line, reason: "invalid opening quote at column \(i + 1)")
+                    throw MetadataActionError.invalidRule(line: line, reason: "invalid opening quote at column \(i + 1)")
                 }
                 quoted = true; fieldStart = false
             default:
@@ -317,7 +317,7 @@ enum MetadataCSV {
             }
             i += 1
         }
-        if quoted { throw ReleaseError.invalidRule(line: line, reason: "quote not closed") }
+        if quoted { throw MetadataActionError.invalidRule(line: line, reason: "quote not closed") }
         fields.append(current)
         return fields
     }

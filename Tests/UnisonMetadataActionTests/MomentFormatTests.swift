@@ -1,11 +1,16 @@
 import Foundation
 import Testing
-@testable import UnisonRelease
+@testable import UnisonMetadataAction
 
 /// `{{date 'FORMAT' tz='ZONE'}}`: Moment.js tokens in the English locale.
 @Suite(.tags(.unit))
 struct MomentFormatTests {
-    static func date(_ iso: String) -> Date { try! ReleaseTags.parseDate(iso) }
+    /// ISO 8601, with or without fractional seconds (as `release tags --date` reads it).
+    static func date(_ iso: String) -> Date {
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return ISO8601DateFormatter().date(from: iso) ?? fractional.date(from: iso)!
+    }
 
     @Test(arguments: [
         ("2020-01-10T00:30:00Z", "YYYYMMDD", "UTC", "20200110"),

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
-@testable import UnisonRelease
+@testable import UnisonMetadataAction
 
 /// docker/metadata-action's behaviours, as its own tests (`__tests__/meta.test.ts` and the
 /// event fixtures) and README document them: for each event and inputs, the version, the tag
@@ -235,7 +235,7 @@ struct MetadataActionTests {
         ("type=pep440,pattern={{version}}", "not supported"),
     ])
     func badRulesAreRefused(_ line: String, _ message: String) throws {
-        let error = #expect(throws: ReleaseError.self) {
+        let error = #expect(throws: MetadataActionError.self) {
             _ = try Self.run(Case(name: "", ref: "refs/tags/v1.0.0", tags: [line], main: nil, expected: []))
         }
         #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
@@ -246,7 +246,7 @@ struct MetadataActionTests {
         (["prefix=a,onlatest=yes"], "onlatest must be"),
     ])
     func badFlavorsAreRefused(_ flavor: [String], _ message: String) {
-        let error = #expect(throws: ReleaseError.self) {
+        let error = #expect(throws: MetadataActionError.self) {
             _ = try Self.run(Case(name: "", ref: "refs/heads/dev", flavor: flavor, main: nil, expected: []))
         }
         #expect(error?.description.contains(message) == true)

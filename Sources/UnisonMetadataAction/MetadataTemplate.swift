@@ -89,18 +89,18 @@ public enum MetadataTemplate {
         let hash = try expr.hash.map { ($0.0, try resolve($0.1, template: template, lookup: lookup)) }
         switch lookup(name) {
         case nil:
-            if !params.isEmpty || !hash.isEmpty { throw ReleaseError.invalidTemplate(template: template, reason: "missing helper '\(name)'") }
+            if !params.isEmpty || !hash.isEmpty { throw MetadataActionError.invalidTemplate(template: template, reason: "missing helper '\(name)'") }
             return .undefined
         case let .value(v)?:
-            if !params.isEmpty || !hash.isEmpty { throw ReleaseError.invalidTemplate(template: template, reason: "missing helper '\(name)'") }
+            if !params.isEmpty || !hash.isEmpty { throw MetadataActionError.invalidTemplate(template: template, reason: "missing helper '\(name)'") }
             return v
         case let .helper(f)?:
             do {
                 return try f(params, hash)
-            } catch let error as ReleaseError {
+            } catch let error as MetadataActionError {
                 if case .invalidTemplate = error { throw error }
                 if case .unknownTimeZone = error { throw error }
-                throw ReleaseError.invalidTemplate(template: template, reason: error.description)
+                throw MetadataActionError.invalidTemplate(template: template, reason: error.description)
             }
         }
     }
@@ -173,7 +173,7 @@ public enum MetadataTemplate {
                 let long = j + 2 < chars.count && chars[j + 1] == "-" && chars[j + 2] == "-"
                 let closer: [Character] = long ? ["-", "-", "}", "}"] : ["}", "}"]
                 guard let end = find(closer, in: chars, from: j + 1) else {
-                    throw ReleaseError.invalidTemplate(template: template, reason: "unclosed comment")
+                    throw MetadataActionError.invalidTemplate(template: template, reason: "unclosed comment")
                 }
                 let stripAfter = end > 0 && chars[end - 1] == "~"
                 flushText(stripTrailing: stripBefore)
@@ -185,7 +185,7 @@ public enum MetadataTemplate {
 
             let closer: [Character] = triple ? ["}", "}", "}"] : ["}", "}"]
             guard let end = find(closer, in: chars, from: j) else {
-                throw ReleaseError.invalidTemplate(template: template, reason: "'{{' without a closing '}}'")
+                throw MetadataActionError.invalidTemplate(template: template, reason: "'{{' without a closing '}}'")
             }
             var inner = Array(chars[j..<end])
             var stripAfter = false
@@ -193,7 +193,7 @@ public enum MetadataTemplate {
             var escaped = !triple
             if !triple, inner.first == "&" { escaped = false; inner.removeFirst() }
             if let first = inner.first(where: { !$0.isWhitespace }), "#/^>".contains(first) || String(inner).trimmingCharacters(in: .whitespaces) == "else" {
-                throw ReleaseError.invalidTemplate(template: template, reason: "blocks and partials are not supported")
+                throw MetadataActionError.invalidTemplate(template: template, reason: "blocks and partials are not supported")
             }
             let expr = try parseExpression(inner, template: template)
             flushText(stripTrailing: stripBefore)
@@ -219,7 +219,7 @@ public enum MetadataTemplate {
     static func parseExpression(_ chars: [Character], template: String) throws -> Expression {
         var tokens: [(key: String?, param: Param)] = []
         var i = 0
-        func fail(_ reason: String) -> ReleaseError { .invalidTemplate(template: template, reason: reason) }
+        func fail(_ reason: String) -> MetadataActionError { .invalidTemplate(template: template, reason: reason) }
 
         while i < chars.count {
             if chars[i].isWhitespace { i += 1; continue }
