@@ -5,7 +5,8 @@
 #   curl -fsSL …/install.sh | sh -s -- --version 0.5.0 --models default
 #
 # Detects the OS, the architecture and WSL; downloads unisonctl for the chosen version or
-# channel from the release assets; checks its SHA-256 against SHA256SUMS-<version>.txt before
+# channel from the release assets; checks its SHA-256 against SHA256SUMS-v<version>.txt (the
+# name `unisonctl release attest` writes and unison-platform's release workflow publishes) before
 # running anything; installs it (default /usr/local/bin) and runs `unisonctl install <mode>`,
 # passing on every argument it does not know itself.
 #
@@ -145,8 +146,10 @@ unison_install() {
     say "UnisonOS $version ($channel channel) for linux/$arch, mode $mode"
 
     asset="unisonctl-linux-$arch"
-    sums="SHA256SUMS-$version.txt"
-    spec="unison-$version.yaml"
+    # The release's names, as `unisonctl release attest` and the platform's release workflow
+    # write them: the checksum file carries the tag (v<version>), the spec is unison.yaml.
+    sums="SHA256SUMS-v$version.txt"
+    spec="unison.yaml"
     fetch "$base/$tag/$sums" "$tmp/$sums" || die "cannot download $base/$tag/$sums"
     fetch "$base/$tag/$asset" "$tmp/$asset" || die "cannot download $base/$tag/$asset"
 

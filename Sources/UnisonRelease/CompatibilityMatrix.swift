@@ -392,7 +392,8 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         Each row is a platform release and the version of every service image it ships
         (`ghcr.io/<org>/<repo>:<version>`). A cell is an exact version (`v1.2.3`), a range
         (`>=1.2.0 <1.3.0`, `0.1.x`, `^0.1.0`, `~0.1.2`), or `-` when the release does not ship
-        the service. Newest release first.
+        the service. Newest release first. Columns are the services' repositories, as unison-docs'
+        `dev/compatibility-matrix.md` heads them (`compat add --service` takes a service or repo name).
 
         | \(firstColumn) | \(services.joined(separator: " | ")) |
         |---|\(services.map { _ in "---|" }.joined())

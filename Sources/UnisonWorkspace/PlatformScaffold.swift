@@ -73,7 +73,7 @@ public enum PlatformScaffold {
             lives in `\(installer.prefix)/staged/`.
 
             The release assets carry `install.sh`, which downloads `unisonctl-linux-amd64` or `-arm64`,
-            checks it against `SHA256SUMS-<version>.txt` and runs `unisonctl install`.
+            checks it against `SHA256SUMS-v<version>.txt` and runs `unisonctl install`.
 
             """),
             ("qa/README.md", """

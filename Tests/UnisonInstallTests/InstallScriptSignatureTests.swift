@@ -12,7 +12,7 @@ struct InstallScriptSignatureTests {
         let key = release.work.appendingPathComponent("key-\(UUID().uuidString)")
         #expect(try Fixture.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.path]).status == 0)
         #expect(try Fixture.run(["ssh-keygen", "-q", "-Y", "sign", "-f", key.path, "-n", "file",
-                                 dir.appendingPathComponent("SHA256SUMS-\(version).txt").path]).status == 0)
+                                 dir.appendingPathComponent("SHA256SUMS-v\(version).txt").path]).status == 0)
         let pub = try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8)
         let line = "release@unisonos namespaces=\"file\" \(pub)"
         try Data(line.utf8).write(to: dir.appendingPathComponent("unisonos-allowed-signers-v\(version).txt"))
@@ -28,7 +28,7 @@ struct InstallScriptSignatureTests {
         let ok = try InstallScriptTests.runScript(release, ["--version", "1.2.3", "--prefix", release.work.appendingPathComponent("bin").path,
                                                             "--download-only"])
         #expect(ok.status == 0, "\(ok.stderrString)")
-        #expect(ok.stderrString.contains("verified the SSH signature of SHA256SUMS-1.2.3.txt"))
+        #expect(ok.stderrString.contains("verified the SSH signature of SHA256SUMS-v1.2.3.txt"))
         #expect(ok.stderrString.contains("keys this release publishes"))
 
         // A key the user pinned, which did not sign this release.
@@ -40,7 +40,7 @@ struct InstallScriptSignatureTests {
         let refused = try InstallScriptTests.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path],
                                                        env: ["UNISON_ALLOWED_SIGNERS": pinned.path])
         #expect(refused.status != 0)
-        #expect(refused.stderrString.contains("SSH signature of SHA256SUMS-1.2.3.txt does not verify"), "\(refused.stderrString)")
+        #expect(refused.stderrString.contains("SSH signature of SHA256SUMS-v1.2.3.txt does not verify"), "\(refused.stderrString)")
         #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))
         #expect(!FileManager.default.fileExists(atPath: release.ranLog.path))
     }
@@ -51,7 +51,7 @@ struct InstallScriptSignatureTests {
         defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
         try InstallScriptTests.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
         _ = try Self.sign(release, tag: "v1.2.3", version: "1.2.3")
-        let sums = release.assets.appendingPathComponent("v1.2.3/SHA256SUMS-1.2.3.txt")
+        let sums = release.assets.appendingPathComponent("v1.2.3/SHA256SUMS-v1.2.3.txt")
         try (try String(contentsOf: sums, encoding: .utf8) + "\n").write(to: sums, atomically: true, encoding: .utf8)
         let r = try InstallScriptTests.runScript(release, ["--version", "1.2.3", "--prefix", release.work.appendingPathComponent("bin").path])
         #expect(r.status != 0)

@@ -76,12 +76,12 @@ struct InstallScriptTests {
         let binary = "unisonctl-linux-\(arch)"
         let stand_in = "#!/bin/sh\nprintf 'ran:' >> '\(ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(ranLog.path)'; done\necho >> '\(ranLog.path)'\n"
         try Data(stand_in.utf8).write(to: dir.appendingPathComponent(binary))
-        try Data("schema: 1\n".utf8).write(to: dir.appendingPathComponent("unison-\(version).yaml"))
-        let names = (listBinary ? [binary] : []) + ["unison-\(version).yaml"]
+        try Data("schema: 1\n".utf8).write(to: dir.appendingPathComponent("unison.yaml"))
+        let names = (listBinary ? [binary] : []) + ["unison.yaml"]
         let sums = try Fixture.run(["sha256sum"] + names, cwd: dir)
         #expect(sums.status == 0)
-        try sums.stdout.write(to: dir.appendingPathComponent("SHA256SUMS-\(version).txt"))
-        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-\(version).txt"], cwd: dir).status == 0)
+        try sums.stdout.write(to: dir.appendingPathComponent("SHA256SUMS-v\(version).txt"))
+        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-v\(version).txt"], cwd: dir).status == 0)
         if tamper {
             try Data((stand_in + "echo evil >> '\(ranLog.path)'\n").utf8).write(to: dir.appendingPathComponent(binary))
         }
@@ -127,13 +127,44 @@ struct InstallScriptTests {
         #expect(Fixture.mode(installed.deletingLastPathComponent(), "/unisonctl") == 0o755)
         let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
         #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
-        #expect(ran.contains("/unison-1.2.3.yaml --root /tmp/x y --models default\n"), "\(ran)")
-        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/SHA256SUMS-1.2.3.txt.sig",
-                                           "/v1.2.3/unison-1.2.3.yaml"])
-        #expect(r.stderrString.contains("this release has no signature for SHA256SUMS-1.2.3.txt"))
+        #expect(ran.contains("/unison.yaml --root /tmp/x y --models default\n"), "\(ran)")
+        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig",
+                                           "/v1.2.3/unison.yaml"])
+        #expect(r.stderrString.contains("this release has no signature for SHA256SUMS-v1.2.3.txt"))
         // Nothing of the download is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: release.work.path).filter { $0.hasPrefix("unison-install.") }
         #expect(leftovers.isEmpty)
+    }
+
+    /// The names install.sh downloads are the ones `release attest` writes (and unison-platform's
+    /// release workflow publishes): `SHA256SUMS-v<version>.txt`, its `.sig`, the allowed signers
+    /// `unisonos-allowed-signers-v<version>.txt`, and the spec as `unison.yaml`.
+    @Test("install.sh installs from a directory `unisonctl release attest` produced, checking its sums and signature")
+    func fromAttestedRelease() throws {
+        let release = try Self.release("attested")
+        defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
+        let dir = release.assets.appendingPathComponent("v1.2.3")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let stand_in = "#!/bin/sh\nprintf 'ran:' >> '\(release.ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(release.ranLog.path)'; done\necho >> '\(release.ranLog.path)'\n"
+        try Data(stand_in.utf8).write(to: dir.appendingPathComponent("unisonctl-linux-\(Self.arch)"))
+        let spec = Fixture.repoRoot.appendingPathComponent("unison.yaml")
+        try FileManager.default.copyItem(at: spec, to: dir.appendingPathComponent("unison.yaml"))
+        let attest = try Fixture.run([InstallCLITests.binary.path, "release", "attest", dir.path, "--version", "1.2.3", "--ephemeral-key",
+                                      "--spec", spec.path, "--commit", String(repeating: "a", count: 40)])
+        #expect(attest.status == 0, "\(attest.stderrString)")
+        try Data("6.1.0-generic\n".utf8).write(to: release.work.appendingPathComponent("osrelease"))
+
+        let prefix = release.work.appendingPathComponent("bin")
+        let r = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path])
+        #expect(r.status == 0, "\(r.stderrString)")
+        #expect(r.stderrString.contains("verified the SSH signature of SHA256SUMS-v1.2.3.txt"), "\(r.stderrString)")
+        #expect(r.stderrString.contains("verified unisonctl-linux-\(Self.arch) sha256:"))
+        let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
+        #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
+        #expect(ran.contains("/unison.yaml\n"), "\(ran)")
+        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)",
+                                           "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig", "/v1.2.3/unisonos-allowed-signers-v1.2.3.txt",
+                                           "/v1.2.3/unison.yaml"])
     }
 
     @Test("WSL is detected from the kernel release; a channel resolves through its VERSION file")
@@ -161,7 +192,7 @@ struct InstallScriptTests {
         #expect(!FileManager.default.fileExists(atPath: release.ranLog.path), "the tampered binary ran")
         #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))
         // The independent check agrees that the file does not match.
-        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
+        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-v1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
     }
 
     @Test("a pinned --sha256 is checked too: a release replaced together with its sums file is refused; without a pin a warning says the sums come from the same server")
@@ -179,7 +210,7 @@ struct InstallScriptTests {
         #expect(ok.stderrString.contains("sha256:\(genuine) (pinned)") && !ok.stderrString.contains("warning"), "\(ok.stderrString)")
         // Without a pin: installed with a warning.
         let unpinned = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path, "--download-only"])
-        #expect(unpinned.status == 0 && unpinned.stderrString.contains("warning: SHA256SUMS-1.2.3.txt comes from the same server"), "\(unpinned.stderrString)")
+        #expect(unpinned.status == 0 && unpinned.stderrString.contains("warning: SHA256SUMS-v1.2.3.txt comes from the same server"), "\(unpinned.stderrString)")
         // The server replaces the binary and rewrites its sums file to match: only the pin notices.
         try FileManager.default.removeItem(at: prefix)
         try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.work.appendingPathComponent("evil.log"))

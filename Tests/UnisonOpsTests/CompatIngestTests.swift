@@ -29,6 +29,45 @@ struct CompatIngestTests {
                     doctor: [], diag: nil)
     }
 
+    /// The real matrix's columns are repositories: `compat add` must put a service's cell under
+    /// its repository's column (the spec maps one to the other), never add a column of its own,
+    /// and `compat check`/`compat ingest` must read the result the same way.
+    @Test func addKeysCellsByRepositoryAsTheRealMatrixDoesAndIngestReadsThem() throws {
+        let dir = try OpsFixture.tempDir("compat-add")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let matrix = dir.appendingPathComponent("compatibility-matrix.md")
+        try Data(Self.realMatrix.utf8).write(to: matrix)
+        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
+        let add = try OpsCLI.run(["compat", "add", "--version", "0.2.0", "--service", "orchestrator=0.2.x", "--service", "unison-context=0.2.x",
+                                  "--spec", spec, "--file", matrix.path])
+        #expect(add.status == 0, "\(add.stderrString)")
+        let show = try OpsCLI.run(["compat", "show", "--file", matrix.path, "--json"])
+        let shown = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
+        #expect(shown["services"] as? [String] == ["unison-orchestrator", "unison-context", "unison-io-speech", "unison-io-canvas", "unison-gen",
+                                                   "unison-policy", "unison-storage", "unison-hal"], "\(show.stdoutString)")
+        let rows = try #require(shown["rows"] as? [[String: Any]])
+        let cells = (rows.first?["services"] as? [String: Any])?.keys.sorted()
+        #expect(cells == ["unison-context", "unison-orchestrator"])
+        // Two names of one column that disagree are refused, and nothing is written.
+        let before = try Data(contentsOf: matrix)
+        let conflict = try OpsCLI.run(["compat", "add", "--version", "0.3.0", "--service", "orchestrator=0.3.x", "--service", "unison-orchestrator=0.2.x",
+                                       "--spec", spec, "--file", matrix.path])
+        #expect(conflict.status == 2 && conflict.stderrString.contains("column unison-orchestrator"), "\(conflict.stderrString)")
+        #expect(try Data(contentsOf: matrix) == before)
+
+        // compat check finds the repository's column from a service name.
+        let check = try OpsCLI.run(["compat", "check", "--file", matrix.path, "--platform", "0.2.0", "--spec", spec,
+                                    "--installed", "orchestrator=v0.2.4", "--installed", "context=v0.2.0"])
+        #expect(check.status == 0 && check.stdoutString == "matches v0.2.0\n", "\(check.stdoutString)\(check.stderrString)")
+        // compat ingest reads the row compat add wrote.
+        let report = dir.appendingPathComponent("r.json")
+        try JSONOutput.encoder().encode(Self.report(version: "0.2.0")).write(to: report)
+        let ingest = try OpsCLI.run(["compat", "ingest", report.path, "--matrix", matrix.path, "--spec", spec])
+        #expect(ingest.status == 0, "\(ingest.stderrString)")
+        #expect(!ingest.stdoutString.contains("release 0.2.0 has no row"), "\(ingest.stdoutString)")
+        #expect(try String(contentsOf: matrix, encoding: .utf8).contains("| vm | 0.2.0 |"))
+    }
+
     @Test func foldIntoTheRealMatrixCountsOnceAndSuggests() throws {
         let dir = try OpsFixture.tempDir("ingest")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -148,7 +148,8 @@ struct ReleaseCLITests {
                           "--spec", spec.path, "--file", matrix.path], cwd: tmp.url)
         #expect(r.status == 0, "\(r.stderrString)")
         let text = try String(contentsOf: matrix, encoding: .utf8)
-        #expect(text.contains("| platform | orchestrator | auth | storage |\n|---|---|---|---|\n| v0.5.0 | v0.5.0 | v0.9.0 | v0.5.0 |\n| v0.4.0 | v1.2.3 | >=0.8.0 <0.10.0 | - |\n"))
+        // Columns are the services' repositories, as unison-docs' matrix has them.
+        #expect(text.contains("| platform | unison-orchestrator | unison-auth | unison-storage |\n|---|---|---|---|\n| v0.5.0 | v0.5.0 | v0.9.0 | v0.5.0 |\n| v0.4.0 | v1.2.3 | >=0.8.0 <0.10.0 | - |\n"), "\(text)")
         r = try Self.run(["compat", "add", "--version", "v0.5.0", "--service", "auth=v1.0.0", "--spec", spec.path, "--file", matrix.path], cwd: tmp.url)
         #expect(r.status == 2)
         #expect(r.stderrString.contains("already has a row for v0.5.0"))
@@ -159,9 +160,9 @@ struct ReleaseCLITests {
         #expect(r.status == 1)
         let check = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(check["platform"] as? String == "v0.5.0")
-        #expect((check["differences"] as? [[String: Any]])?.first?["service"] as? String == "storage")
+        #expect((check["differences"] as? [[String: Any]])?.first?["service"] as? String == "unison-storage")
         r = try Self.run(["compat", "show", "--file", matrix.path, "--json"], cwd: tmp.url)
-        #expect((try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])?["services"] as? [String] == ["orchestrator", "auth", "storage"])
+        #expect((try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])?["services"] as? [String] == ["unison-orchestrator", "unison-auth", "unison-storage"])
 
         // manifest (tags from the matrix row, digests from a file and a flag) and checksums
         let dist = tmp.path("dist")

@@ -31,11 +31,12 @@ struct CompatCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add the row of a platform release (from --service pairs and/or a workspace's release plan) and rewrite the file.")
+            abstract: "Add the row of a platform release (from --service pairs and/or a workspace's release plan) and rewrite the file.",
+            discussion: "Columns are the services' repositories (unison-orchestrator), as unison-docs' matrix has them; a matrix that names a service's own column keeps it.")
 
         @Option(help: ArgumentHelp("Platform version of the row, e.g. v0.5.0.", valueName: "version"))
         var version: String
-        @Option(name: .customLong("service"), help: ArgumentHelp("A cell (repeatable): name=v1.2.3 or name='>=1.2.0 <1.3.0'.", valueName: "name=constraint"))
+        @Option(name: .customLong("service"), help: ArgumentHelp("A cell (repeatable): service or repo name=v1.2.3 or name='>=1.2.0 <1.3.0'.", valueName: "name=constraint"))
         var cells: [String] = []
         @Option(help: ArgumentHelp("Take the cells from this workspace's release plan.", valueName: "dir"))
         var workspace: String?
@@ -47,18 +48,20 @@ struct CompatCommand: AsyncParsableCommand {
         func run() async throws {
             let spec = try specOptions.load()
             let v = try ReleaseOptions.version(version)
-            var row = CompatibilityMatrix.Row(platform: v, services: [:])
-            if let workspace {
-                row = try ReleasePlanner.plan(spec: spec, version: v, workspace: URL(fileURLWithPath: workspace)).compatibilityRow ?? row
-            }
-            for (name, text) in try ReleaseFiles.keyValues(cells, option: "--service") {
-                guard spec.services.contains(where: { $0.name == name }) else { throw ReleaseError.unknownService(name) }
-                guard let c = VersionConstraint(text) else { throw ValidationError("--service \(name)='\(text)' is not a version or range") }
-                row.services[name] = c
-            }
             let url = URL(fileURLWithPath: file.path)
             var matrix = FileManager.default.fileExists(atPath: url.path)
-                ? try CompatFile.read(file.path) : CompatibilityMatrix(services: spec.services.map(\.name))
+                ? try CompatFile.read(file.path) : CompatibilityMatrix(services: CompatibilityMatrix.columns(spec: spec))
+            // Cells by service (the plan's) or repo name, then keyed by the matrix's columns.
+            var row = CompatibilityMatrix.Row(platform: v, services: [:])
+            if let workspace, let planned = try ReleasePlanner.plan(spec: spec, version: v, workspace: URL(fileURLWithPath: workspace)).compatibilityRow {
+                row.services = try matrix.keyedByColumn(planned.services, spec: spec)
+            }
+            var given: [String: VersionConstraint] = [:]
+            for (name, text) in try ReleaseFiles.keyValues(cells, option: "--service") {
+                guard let c = VersionConstraint(text) else { throw ValidationError("--service \(name)='\(text)' is not a version or range") }
+                given[name] = c
+            }
+            row.services.merge(try matrix.keyedByColumn(given, spec: spec)) { $1 }
             try matrix.add(row, replace: replace)
             try AtomicFile.write(Data(matrix.markdown(displayName: spec.platform.displayName).utf8), to: url)
             print("\(url.path): \(row.platform.tagString(forceV: true)) (\(row.services.count) services)")
@@ -76,6 +79,7 @@ struct CompatCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Check against this release's row only.", valueName: "version"))
         var platform: String?
         @OptionGroup var file: FileOption
+        @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
 
         func run() async throws {
@@ -85,6 +89,8 @@ struct CompatCommand: AsyncParsableCommand {
                 guard let v = SemVer(text) else { throw ValidationError("installed \(name)='\(text)' is not a version") }
                 versions[name] = v
             }
+            // Service names find their repository's column through the spec, when there is one.
+            if let spec = try specOptions.loadReleaseSpecIfPresent() { versions = matrix.installedByColumn(versions, spec: spec) }
             let result = matrix.check(installed: versions, platform: try platform.map(ReleaseOptions.version))
             if output.json {
                 try Output.json(result)

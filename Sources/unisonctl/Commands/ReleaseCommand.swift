@@ -365,7 +365,8 @@ enum ReleaseOptions {
             guard let row = m.row(for: version) else {
                 throw ValidationError("\(matrix) has no row for \(version.tagString(forceV: true))")
             }
-            for (service, constraint) in row.services {
+            // A repository's column gives each of its services (comms and its worker share one).
+            for (service, constraint) in CompatibilityMatrix.cellsByService(row, spec: spec) {
                 if let exact = constraint.exactVersion { tags[service] = exact.tagString(forceV: true) }
             }
         }
