@@ -1,6 +1,6 @@
 /// A size written in the spec as `4GB`, `512MiB`, `20 GB` or a plain byte count.
 /// SI suffixes (kB, MB, GB, TB) are powers of 1000; IEC ones (KiB, MiB, GiB, TiB) powers of 1024.
-public struct ByteSize: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct ByteSize: Sendable, Hashable, Comparable, StringCodable {
     public var bytes: Int64
     /// The text it was written as, kept for printing back.
     public var text: String
@@ -34,15 +34,8 @@ public struct ByteSize: Sendable, Hashable, Comparable, Codable, CustomStringCon
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int64.self) { self.init(bytes: n); return }
-        let s = try c.decode(String.self)
-        guard let v = ByteSize(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(s)' is not a size"))
-        }
-        self = v
+        self = try Self.decodeText(try c.decode(String.self), codingPath: decoder.codingPath)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(text)
-    }
+    public static let expectedText = "a size"
 }

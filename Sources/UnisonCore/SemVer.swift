@@ -2,7 +2,7 @@
 ///
 /// Git tags may carry a leading `v`; it is remembered in `hasPrefixV` so that a version read
 /// from a tag prints back as the same tag, and ignored for comparison.
-public struct SemVer: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
     public enum Identifier: Sendable, Hashable, Comparable, CustomStringConvertible {
         case numeric(UInt64)
         case alphanumeric(String)
@@ -134,18 +134,9 @@ public struct SemVer: Sendable, Hashable, Comparable, CustomStringConvertible, C
         hasher.combine(prerelease); hasher.combine(build)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let v = SemVer(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a SemVer 2.0.0 version"))
-        }
-        self = v
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(tagString())
-    }
+    public static let expectedText = "a SemVer 2.0.0 version"
+    /// Written with its `v` prefix when it was read with one.
+    public var encodedText: String { tagString() }
 }
 
 extension Character {

@@ -10,7 +10,7 @@ import UnisonCore
 ///     disk:   28 73 2A C1  1F F8  D2 11  BA 4B  00 A0 C9 3E C9 3B
 ///
 /// `bytes` holds the text order (RFC 9562 big-endian), `diskBytes` the mixed-endian order.
-public struct GUID: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct GUID: Sendable, Hashable, StringCodable {
     /// The sixteen bytes in text order.
     public let bytes: [UInt8]
 
@@ -68,18 +68,7 @@ public struct GUID: Sendable, Hashable, Codable, CustomStringConvertible {
         return GUID(bytes: b)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let g = GUID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a GUID"))
-        }
-        self = g
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let expectedText = "a GUID"
 }
 
 /// SHA-256 through UnisonCore (the only hashing dependency this module has).

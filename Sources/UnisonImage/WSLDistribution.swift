@@ -58,17 +58,9 @@ public struct WSLDistribution: Sendable, Equatable {
     /// adds a `[boot] command`): `[boot] systemd=true` is set and every other line is kept.
     public func wslConf(merging existing: String?) -> String {
         guard let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return wslConf }
-        var lines = existing.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        func section(_ line: String) -> String? {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            return t.hasPrefix("[") && t.hasSuffix("]") ? String(t.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces) : nil
-        }
-        func key(_ line: String) -> String? {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            guard !t.hasPrefix("#"), !t.hasPrefix(";"), let eq = t.firstIndex(of: "=") else { return nil }
-            return t[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-        }
+        var lines = INILine.lines(existing)
+        func section(_ line: String) -> String? { if case let .section(name) = INILine(line) { name } else { nil } }
+        func key(_ line: String) -> String? { if case let .entry(k, _) = INILine(line) { k.lowercased() } else { nil } }
         var current: String?
         var bootEnd: Int?
         var replaced = false

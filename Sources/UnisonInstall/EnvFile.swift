@@ -25,24 +25,10 @@ public enum EnvFile {
     /// The shortest secret accepted (in characters).
     public static let minimumSecretLength = 16
 
-    /// One line of the file.
-    public enum Line: Sendable, Equatable {
-        case assignment(key: String, value: String)
-        case other(String)
-    }
+    /// One line of the file (UnisonCore's `EnvLine`, the one reader of the format).
+    public typealias Line = EnvLine
 
-    public static func parse(_ text: String) -> [Line] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        return lines.map { line in
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard !trimmed.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { return .other(line) }
-            var key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            if key.hasPrefix("export ") { key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return .other(line) }
-            return .assignment(key: key, value: String(line[line.index(after: eq)...]))
-        }
-    }
+    public static func parse(_ text: String) -> [Line] { EnvLine.parse(text) }
 
     /// The value of the last assignment of `key` (what Compose uses), unquoted.
     public static func value(of key: String, in text: String) -> String? {
@@ -51,13 +37,7 @@ public enum EnvFile {
         return found.map(unquote)
     }
 
-    static func unquote(_ v: String) -> String {
-        let t = v.trimmingCharacters(in: .whitespaces)
-        if t.count >= 2, let f = t.first, let l = t.last, f == l, f == "\"" || f == "'" {
-            return String(t.dropFirst().dropLast())
-        }
-        return t
-    }
+    static func unquote(_ v: String) -> String { EnvLine.unquote(v) }
 
     /// The template text for a spec: settings first, then one placeholder per secret.
     /// `ollama` (default: the installer's) sets where the services reach Ollama and whether
@@ -95,26 +75,8 @@ public enum EnvFile {
         return out
     }
 
-    /// `value` as it is written after `KEY=`: as is, or double-quoted with `\n`, `\r`, `\t`,
-    /// `\\` and `\"` escapes (Compose's env-file syntax) when it holds a control character.
-    static func assignmentValue(_ value: String) -> String {
-        guard value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x2028 || $0.value == 0x2029 }) else {
-            return value
-        }
-        var out = "\""
-        for s in value.unicodeScalars {
-            switch s {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            default:
-                if s.value < 0x20 || s.value == 0x7f || s.value == 0x2028 || s.value == 0x2029 { out += " " } else { out.unicodeScalars.append(s) }
-            }
-        }
-        return out + "\""
-    }
+    /// `value` as it is written after `KEY=` (`EnvLine.quote`).
+    static func assignmentValue(_ value: String) -> String { EnvLine.quote(value) }
 
     /// Hex text of `bytes` random bytes from the system's cryptographically secure source.
     public static func generateSecret(bytes: Int, using rng: inout some RandomNumberGenerator) -> String {

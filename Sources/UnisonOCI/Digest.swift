@@ -2,10 +2,11 @@
 // "Digests"): `algorithm ":" encoded`, here sha256 (64 lowercase hex) or sha512 (128).
 import Crypto
 import Foundation
+import UnisonCore
 
 /// A validated content digest such as `sha256:9f86d0…`. Only registered algorithms with their
 /// exact encoded length are accepted, so a `Digest` is always safe to use in a path or URL.
-public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Digest: Sendable, Hashable, Comparable, StringCodable {
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         case sha256, sha512
 
@@ -57,18 +58,7 @@ public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     public static func < (a: Digest, b: Digest) -> Bool { a.description < b.description }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let digest = Digest(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a valid digest"))
-        }
-        self = digest
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public static let expectedText = "a valid digest"
 }
 
 /// Incremental hashing for streamed content; counts the bytes it has seen.

@@ -1,22 +1,17 @@
-// Image references as distribution/reference's grammar writes them:
-//
-//   reference      := name [ ":" tag ] [ "@" digest ]
-//   name           := [ domain "/" ] path-component ( "/" path-component )*
-//   domain         := host [ ":" port ]      (first component with ".", ":" or "localhost")
-//   path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
-//   tag            := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+// Image references for the registry client: the grammar (UnisonCore's `ImageReferenceGrammar`)
+// split, then each part validated and normalised.
 //
 // Docker Hub defaults: no domain means `docker.io`, and a single component there means
 // `library/<name>`; its API lives at `registry-1.docker.io`.
 import Foundation
+import UnisonCore
 
 /// A validated tag (`[\w][\w.-]{0,127}`).
-public struct Tag: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Tag: Sendable, Hashable, Comparable, StringCodable {
     public let value: String
 
     public init?(_ text: String) {
-        guard let first = text.utf8.first, text.utf8.count <= 128, Self.isWord(first),
-              text.utf8.allSatisfy({ Self.isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else { return nil }
+        guard ImageReferenceGrammar.isTag(text) else { return nil }
         value = text
     }
 
@@ -25,25 +20,10 @@ public struct Tag: Sendable, Hashable, Comparable, Codable, CustomStringConverti
         return tag
     }
 
-    private static func isWord(_ c: UInt8) -> Bool {
-        (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || c == UInt8(ascii: "_")
-    }
-
     public var description: String { value }
     public static func < (a: Tag, b: Tag) -> Bool { a.value < b.value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let tag = Tag(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a valid tag"))
-        }
-        self = tag
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
+    public static let expectedText = "a valid tag"
 }
 
 /// A reference to an image or artifact in a registry: registry host, repository, and a tag
@@ -64,7 +44,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         guard !components.isEmpty, components.allSatisfy(Self.isPathComponent) else {
             throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(repository)' is not a valid repository name (lowercase letters, digits and . _ - separators)")
         }
-        guard registry.utf8.count + 1 + repository.utf8.count <= 255 else {
+        guard registry.utf8.count + 1 + repository.utf8.count <= ImageReferenceGrammar.maxNameLength else {
             throw OCIError.invalidReference("\(registry)/\(repository)", reason: "the name is longer than 255 characters")
         }
         self.registry = registry.lowercased()
@@ -80,28 +60,19 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         var rest = Substring(text)
         if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
         guard !rest.isEmpty else { throw OCIError.invalidReference(text, reason: "empty reference") }
+        let parts = ImageReferenceGrammar.split(rest, alsoHost: { $0.contains(where: \.isUppercase) })
         var digest: Digest?
-        if let at = rest.firstIndex(of: "@") {
-            let d = String(rest[rest.index(after: at)...])
-            guard let parsed = Digest(d) else { throw OCIError.invalidReference(text, reason: "'\(d)' is not a valid digest") }
+        if let d = parts.digest {
+            guard let parsed = Digest(String(d)) else { throw OCIError.invalidReference(text, reason: "'\(d)' is not a valid digest") }
             digest = parsed
-            rest = rest[..<at]
         }
         var tag: Tag?
-        let lastSlash = rest.lastIndex(of: "/")
-        if let colon = rest.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
-            let t = String(rest[rest.index(after: colon)...])
-            guard let parsed = Tag(t) else { throw OCIError.invalidReference(text, reason: "'\(t)' is not a valid tag") }
+        if let t = parts.tag {
+            guard let parsed = Tag(String(t)) else { throw OCIError.invalidReference(text, reason: "'\(t)' is not a valid tag") }
             tag = parsed
-            rest = rest[..<colon]
         }
-        var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        var registry = Self.dockerHub
-        if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
-            registry = first.lowercased()
-            components.removeFirst()
-        }
+        var components = parts.components.map(String.init)
+        var registry = parts.host.map { $0.lowercased() } ?? Self.dockerHub
         if registry == "index.docker.io" || registry == "registry-1.docker.io" { registry = Self.dockerHub }
         if registry == Self.dockerHub, components.count == 1 { components.insert("library", at: 0) }
         try self.init(registry: registry, repository: components.joined(separator: "/"), tag: tag, digest: digest)
@@ -144,49 +115,9 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         self.digest = digest
     }
 
-    static func isPathComponent(_ s: String) -> Bool {
-        let bytes = Array(s.utf8)
-        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x61...0x7a).contains(c) }
-        guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
-        var i = 0
-        while i < bytes.count {
-            if alnum(bytes[i]) { i += 1; continue }
-            // A separator run: ".", "_", "__", or any number of "-".
-            var j = i
-            while j < bytes.count, !alnum(bytes[j]) { j += 1 }
-            let run = bytes[i..<j]
-            let ok = run.elementsEqual([UInt8(ascii: ".")]) || run.elementsEqual([UInt8(ascii: "_")])
-                || run.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")]) || run.allSatisfy { $0 == UInt8(ascii: "-") }
-            if !ok { return false }
-            i = j
-        }
-        return true
-    }
+    static func isPathComponent(_ s: String) -> Bool { ImageReferenceGrammar.isPathComponent(s) }
 
-    static func isValidHost(_ s: String) -> Bool {
-        var hostPart = Substring(s)
-        if hostPart.hasPrefix("[") {
-            // [IPv6]:port
-            guard let close = hostPart.firstIndex(of: "]") else { return false }
-            let inside = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
-            guard !inside.isEmpty, inside.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { return false }
-            let after = hostPart[hostPart.index(after: close)...]
-            if after.isEmpty { return true }
-            guard after.first == ":", let port = Int(after.dropFirst()), (1...65535).contains(port) else { return false }
-            return true
-        }
-        let parts = hostPart.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let name = parts.first, !name.isEmpty else { return false }
-        if parts.count == 2 {
-            guard let port = Int(parts[1]), (1...65535).contains(port), parts[1].allSatisfy(\.isNumber) else { return false }
-        }
-        hostPart = name
-        let labels = hostPart.split(separator: ".", omittingEmptySubsequences: false)
-        return labels.allSatisfy { label in
-            guard let f = label.first, let l = label.last, f != "-", l != "-" else { return false }
-            return label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
-    }
+    static func isValidHost(_ s: String) -> Bool { ImageReferenceGrammar.isHost(s) }
 }
 
 /// An OCI image layout directory as skopeo writes it: `oci:DIR[:TAG]`.

@@ -67,7 +67,7 @@ public enum PilotFold {
                 continue
             }
             guard line.hasPrefix("|") else { continue }
-            let cells = CompatibilityMatrix.cells(line)
+            let cells = MarkdownTable.cells(line)
             guard cells.count == 5, let passed = Int(cells[3]), let failed = Int(cells[4]) else { continue }
             rows.append(Row(target: cells[0], release: cells[1], hardware: cells[2], passed: passed, failed: failed))
         }
@@ -79,7 +79,7 @@ public enum PilotFold {
         out += "| Target | Release | Hardware | Passed | Failed |\n|---|---|---|---|---|\n"
         for r in rows {
             let cells = [r.target, r.release, r.hardware, String(r.passed), String(r.failed)]
-            out += "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+            out += MarkdownTable.row(cells.map(MarkdownTable.escape)) + "\n"
         }
         return out
     }

@@ -1,5 +1,6 @@
 import Foundation
 import UnisonCore
+import UnisonInstall
 import UnisonSpec
 import UnisonInstall
 
@@ -135,9 +136,8 @@ public struct StagedUpdate: Sendable {
     static func overrideYAML(images: [(service: String, image: String)], planID: String) -> String {
         var out = "# Written by unisonctl stage-update; applied with the compose file on the next start.\n"
         out += "# source plan: \(isSafeName(planID) ? planID : "unknown")\n"
-        out += images.isEmpty ? "services: {}\n" : "services:\n"
-        for (service, image) in images { out += "  \(service):\n    image: \"\(image)\"\n" }
-        return out
+        let services = images.map { ($0.service, YAMLValue.map([("image", .string($0.image))])) }
+        return out + YAMLValue.map([("services", .map(services))]).render()
     }
 
     /// Stages `artifact`; with `manifest`, every staged image of a service the release

@@ -14,7 +14,7 @@ import UnisonCore
 ///   (`>=0.0.3 <0.0.4`), `^1.x`.
 ///
 /// `comparators` hold the desugared form; `text` keeps the cell as written.
-public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct VersionConstraint: Sendable, Equatable, StringCodable {
     public enum Operator: String, Sendable, Codable, CaseIterable { case gte = ">=", lte = "<=", gt = ">", lt = "<", eq = "=" }
 
     public struct Comparator: Sendable, Equatable, Codable {
@@ -175,18 +175,7 @@ public struct VersionConstraint: Sendable, Equatable, Codable, CustomStringConve
 
     public var description: String { text }
 
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let c = VersionConstraint(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(s)' is not a version constraint"))
-        }
-        self = c
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(text)
-    }
+    public static let expectedText = "a version constraint"
 }
 
 /// The platform compatibility matrix (unison-docs `dev/compatibility-matrix.md`): one row per
@@ -310,11 +299,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         return VersionConstraint(text).map(Scan.Cell.constraint) ?? .invalid(text)
     }
 
-    /// `|---|:--:|`
-    static func isDelimiterRow(_ line: String) -> Bool {
-        let parts = cells(line.trimmingCharacters(in: .whitespaces))
-        return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }
-    }
+    static func isDelimiterRow(_ line: String) -> Bool { MarkdownTable.isDelimiterRow(line) }
 
     // MARK: Parsing
 
@@ -359,27 +344,8 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         return CompatibilityMatrix(services: scan.columns, rows: rows, firstColumn: scan.firstColumn)
     }
 
-    /// Cells of a `| a | b |` line, trimmed, backticks around a cell removed, `\|` unescaped.
-    public static func cells(_ line: String) -> [String] {
-        var body = Substring(line)
-        if body.hasPrefix("|") { body = body.dropFirst() }
-        if body.hasSuffix("|"), !body.hasSuffix("\\|") { body = body.dropLast() }
-        var out: [String] = []
-        var current = ""
-        var escaped = false
-        for c in body {
-            if escaped { current.append(c); escaped = false; continue }
-            if c == "\\" { escaped = true; continue }
-            if c == "|" { out.append(current); current = ""; continue }
-            current.append(c)
-        }
-        out.append(current)
-        return out.map { cell in
-            var t = cell.trimmingCharacters(in: .whitespaces)
-            if t.count >= 2, t.hasPrefix("`"), t.hasSuffix("`") { t = String(t.dropFirst().dropLast()) }
-            return t
-        }
-    }
+    /// Cells of a `| a | b |` line (`MarkdownTable.cells`).
+    public static func cells(_ line: String) -> [String] { MarkdownTable.cells(line) }
 
     // MARK: Rendering
 
@@ -401,7 +367,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         """
         for row in rows {
             let cells = services.map { row.services[$0]?.text ?? "-" }
-            out += "| \(row.platform.tagString(forceV: true)) | \(cells.joined(separator: " | ")) |\n"
+            out += MarkdownTable.row([row.platform.tagString(forceV: true)] + cells) + "\n"
         }
         return out
     }

@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// The phase-1 repo role map: every repository of the platform, its role, what it is for,
 /// and the commands its README must name. `docs/repo-roles.md` is this output, checked in.
 public enum RoleMap {
@@ -78,5 +80,5 @@ public enum RoleMap {
         return out
     }
 
-    private static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    private static func escape(_ s: String) -> String { MarkdownTable.escape(s) }
 }

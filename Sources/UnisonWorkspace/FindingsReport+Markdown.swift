@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// The gap report to publish (`workspace check --markdown`): a summary table by rule, then
 /// the findings of each repository with their locations and hints.
 extension FindingsReport {
@@ -54,6 +56,6 @@ extension FindingsReport {
 
     /// Table cell text: pipes escaped, newlines flattened.
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        MarkdownTable.escape(text)
     }
 }

@@ -1,6 +1,8 @@
-/// An image reference as written in a Compose file, Dockerfile or workflow, split the way the
-/// distribution project's reference grammar does (`[host[:port]/]path[:tag][@digest]`, the
-/// first component being a host when it has a `.` or `:` or is `localhost`), but without
+import UnisonCore
+
+/// An image reference as written in a Compose file, Dockerfile or workflow, split by the
+/// distribution project's reference grammar (UnisonCore's `ImageReferenceGrammar`; a first
+/// component holding an unresolved variable counts as a host), but without
 /// rejecting anything: judging the parts is the GHCR rules' job. Text a variable would supply
 /// and that could not be resolved is marked with `ImageReference.unresolved`.
 struct ImageReference: Equatable {
@@ -15,24 +17,12 @@ struct ImageReference: Equatable {
     init?(_ text: String) {
         let trimmed = text.trimmingSpaces
         guard !trimmed.isEmpty, !trimmed.contains(" "), !trimmed.contains("\t") else { return nil }
-        var rest = Substring(trimmed)
-        if let at = rest.firstIndex(of: "@") {
-            digest = String(rest[rest.index(after: at)...])
-            rest = rest[..<at]
-        }
-        let slash = rest.lastIndex(of: "/")
-        if let colon = rest.lastIndex(of: ":"), slash.map({ colon > $0 }) ?? true {
-            tag = String(rest[rest.index(after: colon)...])
-            rest = rest[..<colon]
-        }
-        var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" || first.contains(Self.unresolved) {
-            host = first
-            components.removeFirst()
-        }
-        guard !components.isEmpty, !components.contains(where: \.isEmpty) else { return nil }
-        path = components.joined(separator: "/")
+        let parts = ImageReferenceGrammar.split(Substring(trimmed), alsoHost: { $0.contains(Self.unresolved) })
+        guard !parts.components.isEmpty, !parts.components.contains(where: \.isEmpty) else { return nil }
+        host = parts.host.map(String.init)
+        path = parts.path
+        tag = parts.tag.map(String.init)
+        digest = parts.digest.map(String.init)
     }
 
     var components: [String] { path.split(separator: "/").map(String.init) }

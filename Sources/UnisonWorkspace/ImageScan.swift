@@ -1,4 +1,5 @@
 import Foundation
+import UnisonCore
 
 /// Where a file mentions a container image, and what it does with it.
 struct ImageMention: Equatable {
@@ -97,16 +98,7 @@ enum ImageScan {
 
     /// `KEY=VALUE` lines of a Compose `.env` file (quotes removed, comments skipped).
     static func dotEnv(_ text: String) -> [String: String] {
-        var values: [String: String] = [:]
-        for line in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n") {
-            var l = line.trimmingCharacters(in: .whitespaces)
-            if l.hasPrefix("export ") { l = String(l.dropFirst(7)) }
-            guard !l.hasPrefix("#"), let eq = l.firstIndex(of: "=") else { continue }
-            var value = String(l[l.index(after: eq)...]).trimmingSpaces
-            if value.count >= 2, let f = value.first, f == value.last, f == "\"" || f == "'" { value = String(value.dropFirst().dropLast()) }
-            values[String(l[..<eq]).trimmingSpaces] = value
-        }
-        return values
+        EnvLine.values(text.replacingOccurrences(of: "\r\n", with: "\n"))
     }
 
     // MARK: Dockerfile

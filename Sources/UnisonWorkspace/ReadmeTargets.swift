@@ -1,4 +1,5 @@
 import Foundation
+import UnisonCore
 import UnisonSpec
 
 /// The README commands' view of their arguments: which README, of which repo.
@@ -66,10 +67,9 @@ public enum ReadmeTargets {
         guard let config = try? String(contentsOf: directory.appendingPathComponent(".git/config"), encoding: .utf8) else { return nil }
         var inOrigin = false
         for raw in config.split(separator: "\n") {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[") { inOrigin = line.replacingOccurrences(of: " ", with: "") == "[remote\"origin\"]"; continue }
-            guard inOrigin, line.hasPrefix("url"), let eq = line.firstIndex(of: "=") else { continue }
-            var url = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let line = INILine(raw)
+            if case let .section(name) = line { inOrigin = name.replacingOccurrences(of: " ", with: "") == "remote\"origin\""; continue }
+            guard inOrigin, case .entry(key: "url", var url) = line else { continue }
             while url.hasSuffix("/") { url.removeLast() }
             if url.hasSuffix(".git") { url.removeLast(4) }
             let cut = url.lastIndex { $0 == "/" || $0 == ":" }

@@ -187,10 +187,7 @@ extension SpecDrift {
         }
         var submodules: [String: Int] = [:]
         for (i, line) in gitmodules.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("path"), let eq = t.firstIndex(of: "=") {
-                submodules[t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces)] = i + 1
-            }
+            if case let .entry(key: "path", value) = INILine(line) { submodules[value] = i + 1 }
         }
         let gitmodulesFile = display(metaDir.appendingPathComponent(".gitmodules"))
         for (path, line) in submodules.sorted(by: { $0.key < $1.key }) {
