@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 @Suite("health against real HTTP servers on 127.0.0.1", .serialized, .tags(.interop))
