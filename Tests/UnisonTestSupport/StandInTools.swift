@@ -13,37 +13,39 @@ public struct StandInTools: Sendable {
         dir = try TempDir.create("stand-in")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let record = """
-        #!/bin/sh
-        { printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> '\(log.path)'
+            #!/bin/sh
+            { printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> '\(log.path)'
 
-        """
-        let docker = record + """
-        case "$1" in
-          --version) echo "Docker version 27.0.0, build standin"; exit 0 ;;
-          info) \(engineUp ? "echo 27.0.0; exit 0" : "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; exit 1") ;;
-          compose) ;;
-          *) echo "stand-in docker: unexpected $1" >&2; exit 64 ;;
-        esac
-        for a in "$@"; do last=$a; done
-        case " $* " in
-          *" compose version "*) echo "Docker Compose version v2.29.0" ;;
-          *" ps "*) printf 'NAME STATUS\\nunison-auth-1 running\\n' ;;
-          *" logs "*) echo "auth-1  | stand-in log line for $last" ;;
-          *" config "*) ;;
-          *" up "* | *" down"*) echo "stand-in compose: $*" >&2 ;;
-        esac
-        exit 0
+            """
+        let docker =
+            record + """
+                case "$1" in
+                  --version) echo "Docker version 27.0.0, build standin"; exit 0 ;;
+                  info) \(engineUp ? "echo 27.0.0; exit 0" : "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; exit 1") ;;
+                  compose) ;;
+                  *) echo "stand-in docker: unexpected $1" >&2; exit 64 ;;
+                esac
+                for a in "$@"; do last=$a; done
+                case " $* " in
+                  *" compose version "*) echo "Docker Compose version v2.29.0" ;;
+                  *" ps "*) printf 'NAME STATUS\\nunison-auth-1 running\\n' ;;
+                  *" logs "*) echo "auth-1  | stand-in log line for $last" ;;
+                  *" config "*) ;;
+                  *" up "* | *" down"*) echo "stand-in compose: $*" >&2 ;;
+                esac
+                exit 0
 
-        """
-        let systemctl = record + """
-        case "$1" in
-          status) echo "unison-platform.service - stand-in"; exit 3 ;;
-          is-enabled) echo enabled ;;
-          is-active) echo active ;;
-        esac
-        exit 0
+                """
+        let systemctl =
+            record + """
+                case "$1" in
+                  status) echo "unison-platform.service - stand-in"; exit 3 ;;
+                  is-enabled) echo enabled ;;
+                  is-active) echo active ;;
+                esac
+                exit 0
 
-        """
+                """
         for (name, text) in [("docker", docker), ("systemctl", systemctl), ("journalctl", record + "echo stand-in journal\n")] {
             let url = bin.appendingPathComponent(name)
             try Data(text.utf8).write(to: url)
