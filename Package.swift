@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev).
@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "UnisonOCI", dependencies: [
             "UnisonCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
         .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib", "CLibdeflate"]),
         .target(name: "UnisonInstall", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonArchive"]),
         .target(name: "UnisonImage", dependencies: [
-            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
+            "UnisonCore", "UnisonSpec", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
         ]),
         .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
@@ -71,21 +71,32 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore"]),
-        .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore"]),
-        .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore"]),
-        .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore"]),
-        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish"]),
-        .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore"]),
-        .testTarget(name: "UnisonAttestTests", dependencies: ["UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease"],
-                    exclude: ["Schemas"]),
-        .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore"]),
-        .testTarget(name: "UnisonInstallTests", dependencies: ["UnisonInstall", "UnisonCore"]),
-        .testTarget(name: "UnisonImageTests", dependencies: ["UnisonImage", "UnisonCore"]),
-        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall"], exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec"], exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonWorkspaceTests", dependencies: ["UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease"]),
-        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore"], exclude: ["Golden"]),
+        // Tests: each target declares what it imports. UnisonTestSupport holds what they share
+        // (the tier tags, running unisonctl, temporary directories, child servers).
+        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport"),
+        .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonAttestTests", dependencies: [
+            "UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease", "UnisonTestSupport",
+        ], exclude: ["Schemas"]),
+        .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore", "UnisonArchive", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonInstallTests", dependencies: [
+            "UnisonInstall", "UnisonCore", "UnisonSpec", "UnisonArchive", "UnisonTestSupport",
+        ]),
+        .testTarget(name: "UnisonImageTests", dependencies: [
+            "UnisonImage", "UnisonCore", "UnisonArchive", "UnisonDisk", "UnisonTestSupport",
+        ]),
+        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonWorkspaceTests", dependencies: [
+            "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
+        ]),
+        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonTestSupport"], exclude: ["Golden"]),
     ]
 )

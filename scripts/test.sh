@@ -7,7 +7,9 @@
 #   scripts/test.sh --tier boot      QEMU boots: minutes
 # Each suite names its tier with a tag on its @Suite line (`.tags(.unit)`); this toolchain's
 # `swift test` cannot filter by tag, so the tier becomes one --filter per suite read from those
-# lines. A suite with no tier fails every run, named. Other arguments go to `swift test`.
+# lines (the tags themselves are declared once, in Tests/UnisonTestSupport/TestTiers.swift). A
+# suite with no tier fails every run, named. Before anything is built, the files the formatter
+# owns must be formatted (scripts/format.sh --check). Other arguments go to `swift test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -38,6 +40,8 @@ suites() {
     }
   ' Tests/*/*.swift
 }
+
+scripts/format.sh --check
 
 swift build --build-tests
 

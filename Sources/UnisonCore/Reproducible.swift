@@ -15,17 +15,18 @@ public enum SourceDateEpoch {
     }
 }
 
-/// A clock behind a protocol, so date-dependent logic (nightly tags, telemetry) is testable.
-public protocol Clock: Sendable {
+/// The calendar date behind a protocol, so date-dependent logic (nightly tags, telemetry) is
+/// testable. Named apart from the standard library's `Clock` (monotonic instants for sleeping).
+public protocol WallClock: Sendable {
     func now() -> Date
 }
 
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public func now() -> Date { Date() }
 }
 
-public struct FixedClock: Clock {
+public struct FixedClock: WallClock {
     public let date: Date
     public init(_ date: Date) { self.date = date }
     public func now() -> Date { date }

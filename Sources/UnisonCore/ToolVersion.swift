@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The version of unisonctl itself, printed by `unisonctl --version` and recorded in every
 /// manifest and diagnostic bundle it writes. The executable sets it at start from the version
@@ -6,19 +7,10 @@ import Foundation
 /// a new commit rebuilds only the executable; code run outside it (tests) sees `unstamped`.
 public enum ToolVersion {
     public static let unstamped = "0.0.0-dev"
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var value = unstamped
+    private static let value = Mutex(unstamped)
 
-    public static var current: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    public static var current: String { value.withLock { $0 } }
 
     /// Called once by the executable before any command runs.
-    public static func stamp(_ version: String) {
-        lock.lock()
-        value = version
-        lock.unlock()
-    }
+    public static func stamp(_ version: String) { value.withLock { $0 = version } }
 }

@@ -5,6 +5,7 @@
 // `OCIError.registry`. The operations live in `+Manifests`, `+Blobs`, `+Upload`, `+Tags` and
 // `+Referrers`; whole-image copies in `ImageTransfer`.
 import Foundation
+import Synchronization
 import UnisonCore
 
 public struct RegistryClient: Sendable {
@@ -134,7 +135,7 @@ public struct RegistryClient: Sendable {
 }
 
 /// Counters of one client's traffic; thread-safe.
-public final class TransferStats: @unchecked Sendable {
+public final class TransferStats: Sendable {
     public struct Snapshot: Sendable, Codable, Equatable {
         /// Blob bytes sent in upload requests (PATCH and PUT bodies), retries included.
         public var blobBytesUploaded: Int64 = 0
@@ -150,12 +151,11 @@ public final class TransferStats: @unchecked Sendable {
         public var authChallenges: Int = 0
     }
 
-    private let lock = NSLock()
-    private var value = Snapshot()
+    private let value = Mutex(Snapshot())
 
     public init() {}
 
-    public var snapshot: Snapshot { lock.withLock { value } }
+    public var snapshot: Snapshot { value.withLock { $0 } }
 
-    func update(_ change: (inout Snapshot) -> Void) { lock.withLock { change(&value) } }
+    func update(_ change: (inout Snapshot) -> Void) { value.withLock { change(&$0) } }
 }

@@ -9,6 +9,7 @@
 // Secrets never enter it (DiagRedaction). Each collector runs on its own thread with a
 // deadline and a size cap; one that fails or hangs is recorded and the bundle goes on.
 import Foundation
+import Synchronization
 import UnisonArchive
 import UnisonCore
 import UnisonInstall
@@ -97,9 +98,9 @@ public enum DiagError: Error, CustomStringConvertible, Sendable, ExitCoded {
 public struct DiagBundle: Sendable {
     public var control: StackControl
     public var options: DiagOptions
-    public var clock: any UnisonCore.Clock
+    public var clock: any WallClock
 
-    public init(control: StackControl, options: DiagOptions = DiagOptions(), clock: any UnisonCore.Clock = SystemClock()) {
+    public init(control: StackControl, options: DiagOptions = DiagOptions(), clock: any WallClock = SystemClock()) {
         self.control = control
         self.options = options
         self.clock = clock
@@ -247,9 +248,8 @@ struct DiagCollector: Sendable {
     var body: @Sendable () -> Output
 }
 
-private final class CollectorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: DiagCollector.Output?
-    func set(_ v: DiagCollector.Output) { lock.lock(); stored = v; lock.unlock() }
-    var value: DiagCollector.Output? { lock.lock(); defer { lock.unlock() }; return stored }
+private final class CollectorBox: Sendable {
+    private let stored = Mutex<DiagCollector.Output?>(nil)
+    func set(_ v: DiagCollector.Output) { stored.withLock { $0 = v } }
+    var value: DiagCollector.Output? { stored.withLock { $0 } }
 }

@@ -80,13 +80,13 @@ public struct FirstBoot: Sendable {
     public var timeout: TimeInterval
     public var interval: TimeInterval
     public var force: Bool
-    public var clock: any UnisonCore.Clock
+    public var clock: any WallClock
     /// Progress lines for people (stderr in the CLI).
     public var log: @Sendable (String) -> Void
 
     public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), ollama: OllamaEndpoint = .default,
                 timeout: TimeInterval = 600, interval: TimeInterval = 2, force: Bool = false,
-                clock: any UnisonCore.Clock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+                clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.spec = spec
         self.layout = InstallLayout(spec: spec)
         self.root = root

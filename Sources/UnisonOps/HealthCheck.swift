@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import UnisonCore
 import UnisonSpec
 
@@ -201,10 +202,9 @@ public struct HealthChecker: Sendable {
 }
 
 /// Results written from concurrent checks.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [ServiceHealth?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: ServiceHealth) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [ServiceHealth] { lock.lock(); defer { lock.unlock() }; return storage.compactMap { $0 } }
+private final class ResultBox: Sendable {
+    private let storage: Mutex<[ServiceHealth?]>
+    init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ value: ServiceHealth) { storage.withLock { $0[i] = value } }
+    var values: [ServiceHealth] { storage.withLock { $0.compactMap { $0 } } }
 }

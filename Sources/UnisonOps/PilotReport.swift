@@ -101,11 +101,11 @@ public struct PilotReport: Sendable, Codable, Equatable {
 public struct PilotReporter: Sendable {
     public var spec: PlatformSpec
     public var root: URL
-    public var clock: any UnisonCore.Clock
+    public var clock: any WallClock
     /// The root filesystem's total bytes (statvfs), injectable for tests.
     public var diskBytes: @Sendable (String) -> Int64?
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any UnisonCore.Clock = SystemClock(),
+    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock(),
                 diskBytes: @escaping @Sendable (String) -> Int64? = PilotReporter.statvfsTotal) {
         self.spec = spec
         self.root = root

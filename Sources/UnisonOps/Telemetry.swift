@@ -83,9 +83,9 @@ public struct TelemetryPurgeResult: Sendable, Codable, Equatable {
 public struct TelemetryStore: Sendable {
     public var spec: PlatformSpec
     public var root: URL
-    public var clock: any UnisonCore.Clock
+    public var clock: any WallClock
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any UnisonCore.Clock = SystemClock()) {
+    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock()) {
         self.spec = spec
         self.root = root
         self.clock = clock

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import UnisonCore
 import UnisonSpec
 
@@ -227,10 +228,9 @@ public enum HTTPCheckRunner {
 }
 
 /// Results written from concurrent checks, read once all are done.
-private final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [HTTPCheckResult?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: HTTPCheckResult) { lock.lock(); slots[i] = value; lock.unlock() }
-    var values: [HTTPCheckResult] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
+private final class ResultSlots: Sendable {
+    private let slots: Mutex<[HTTPCheckResult?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ value: HTTPCheckResult) { slots.withLock { $0[i] = value } }
+    var values: [HTTPCheckResult] { slots.withLock { $0.compactMap { $0 } } }
 }

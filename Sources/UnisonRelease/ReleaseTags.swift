@@ -202,7 +202,7 @@ public enum ReleaseTags {
 
     /// "Now" for tags: `--date`, else `SOURCE_DATE_EPOCH` when set, else the clock.
     public static func now(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                           clock: any Clock = SystemClock()) throws -> Date {
+                           clock: any WallClock = SystemClock()) throws -> Date {
         if let explicit { return try parseDate(explicit) }
         if environment["SOURCE_DATE_EPOCH"] != nil {
             return Date(timeIntervalSince1970: TimeInterval(SourceDateEpoch.current(environment)))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// gzip (parallel members, libdeflate), zstd and xz, checked by gzip, pigz, zstd, xz and Python's zlib.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// Hand-made archives with hostile members: each is refused with the member's name, and

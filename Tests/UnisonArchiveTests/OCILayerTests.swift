@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// OCI image-spec layer semantics: layers applied in order, whiteouts and opaque directories

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// Unit tier: header fields at their offsets, PAX records, name splitting, tree rules.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// Interop tier: our tar read back by GNU tar, bsdtar and Python's tarfile; their tars read by us.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
 
 /// Sizes read from an archive are checked before any arithmetic: PAX `size` records that are

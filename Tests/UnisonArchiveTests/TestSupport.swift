@@ -1,21 +1,8 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonArchive
-
-/// A fresh directory under /tmp, removed by `cleanup()`.
-struct Scratch {
-    let url: URL
-
-    init(_ label: String = "archive") throws {
-        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
 
 enum Tool {
     /// Runs a tool and fails the calling test (by throwing) when it exits non-zero.

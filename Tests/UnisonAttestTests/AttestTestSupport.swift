@@ -1,31 +1,13 @@
 import Foundation
 import UnisonArchive
+import UnisonTestSupport
 @testable import UnisonAttest
-
-final class TempDir: @unchecked Sendable {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("unisonattest-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// Runs the built `unisonctl`.
 enum AttestCLI {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Unisonctl.repoRoot
 
-    static var binary: String {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return env }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/unisonctl").path
-    }
+    static var binary: String { Unisonctl.binary.path }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         var env = environment

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonAttest
 
 @Suite("SBOM of the Debian base", .serialized, .tags(.interop))

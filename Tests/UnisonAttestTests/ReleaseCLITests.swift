@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonAttest
 @testable import UnisonOCI
 

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonRelease
+import UnisonTestSupport
 @testable import UnisonAttest
 
 @Suite("release attest and verify", .tags(.interop))

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonAttest
 
 @Suite("SPDX 2.3 SBOMs", .tags(.interop))

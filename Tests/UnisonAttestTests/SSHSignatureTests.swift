@@ -1,6 +1,7 @@
 // SSH signatures and OpenSSH key files, checked against ssh-keygen both ways.
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonAttest
 
 @Suite("SSH signatures (sshsig) and OpenSSH keys", .tags(.interop))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// The CI scripts fail loudly: a missing tool, artifact or image target fails the run and is
 /// named. Run with stand-in binaries and a narrowed PATH, never a real image build.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Generated workflows are read back by actionlint and zizmor, neither of them ours.
 @Suite(.tags(.interop)) struct CIWorkflowCLITests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Commands whose CLI behaviour the issue on silent gaps named: installs into a temp root for
 /// every mode, the stamped version, flags --payload would ignore, and qa's help.

@@ -1,22 +1,13 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Runs the built `unisonctl` as a subprocess, the way users and CI do.
 enum CLI {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Unisonctl.repoRoot
     static let goldenDir = repoRoot.appendingPathComponent("Tests/UnisonCLITests/Golden")
 
-    /// `UNISONCTL_BIN`, else the `unisonctl` built beside the test bundle.
-    static var binary: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var binary: URL { Unisonctl.binary }
 
     struct Result {
         var status: Int32
@@ -34,8 +25,7 @@ enum CLI {
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.currentDirectoryURL = cwd ?? repoRoot
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let tmp = try TempDir.create("cli")
         defer { try? FileManager.default.removeItem(at: tmp) }
         let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -62,9 +52,5 @@ enum CLI {
                 sourceLocation: sourceLocation)
     }
 
-    static func tempDir() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir() throws -> URL { try TempDir.create("cli") }
 }

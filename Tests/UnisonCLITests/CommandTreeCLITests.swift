@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// The whole command tree, read from the built binary (`--experimental-dump-help`), so that a
 /// command added later is checked without editing this file.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Hostile input through the built binary: a clear error and exit status, and nothing left in
 /// the temporary directory or at the output path.
@@ -50,8 +51,7 @@ struct HardeningCLITests {
 
     @Test("spec validate refuses injected values at file:line:column, one line each")
     func specValidate() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hardening-spec-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TempDir.create("hardening-spec")
         defer { try? FileManager.default.removeItem(at: dir) }
         var text = try String(contentsOf: CLI.repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
         text = text.replacingOccurrences(of: "  name: unisonos\n", with: "  name: \"unisonos$(touch /tmp/pwned)\"\n")

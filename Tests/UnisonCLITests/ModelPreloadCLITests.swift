@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Phase 4: a model pack preloaded into an image. A real docker-registry on 127.0.0.1 serves
 /// a small model pushed with `unisonctl models push`; `image build wsl --models` pulls it into

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// `platform scaffold` on a unison-platform checkout whose Makefile has its own image targets
 /// (as the real one does) and whose images/README.md says something else.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// Help of the release attestation commands (docs/verify.md), as snapshots.
 @Suite(.tags(.unit)) struct ReleaseAttestCLIGoldenTests {

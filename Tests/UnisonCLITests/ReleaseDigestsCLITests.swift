@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 /// `release manifest --resolve-digests`: each service image's digest at its release tag comes from
 /// a real docker-registry on 127.0.0.1 standing in for GHCR; skopeo, reading the same tags,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 
 @Suite(.tags(.unit)) struct SpecCLITests {
     @Test func rootHelpIsGolden() throws {

@@ -1,16 +1,13 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonCore
 
 /// Secret files exist with their final mode from the first byte, and temporary names are
 /// registered for removal on a signal.
 @Suite("atomic files and temporary paths", .tags(.unit))
 struct AtomicSecretFileTests {
-    static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func scratch() throws -> URL { try TempDir.create("atomic") }
 
     static func mode(_ path: String) -> UInt32? {
         var st = stat()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonCore
 
 final class Lines: @unchecked Sendable {
@@ -51,8 +52,7 @@ final class Lines: @unchecked Sendable {
 
 @Suite(.tags(.unit)) struct AtomicFileTests {
     @Test func failedWriteLeavesDestinationUntouched() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TempDir.create("atomic")
         defer { try? FileManager.default.removeItem(at: dir) }
         let dest = dir.appendingPathComponent("artifact.bin")
         try AtomicFile.write(Data("old".utf8), to: dest)

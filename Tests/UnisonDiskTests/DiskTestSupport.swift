@@ -1,19 +1,10 @@
 import Foundation
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonDisk
 
-/// A fresh directory under /tmp, removed by `cleanup()`.
-struct DiskScratch {
-    let url: URL
-
-    init(_ label: String) throws {
-        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-disk-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
+/// The shared scratch directory under its old name here (UnisonTestSupport's `Scratch`).
+typealias DiskScratch = Scratch
 
 enum Tool {
     @discardableResult

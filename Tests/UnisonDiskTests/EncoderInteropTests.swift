@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonDisk
 
 @Suite("Disk encoders, read back by qemu-img", .tags(.interop))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonDisk
 
 /// Both ext4 writers behind `Ext4Builder`: the native one and the mke2fs -d one it replaced.

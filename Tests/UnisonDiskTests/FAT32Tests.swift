@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonDisk
 
 @Suite("FAT32", .tags(.interop))

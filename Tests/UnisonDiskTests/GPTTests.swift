@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonDisk
 
 /// A two-partition GPT disk with some content, as the VM pipeline lays one out.

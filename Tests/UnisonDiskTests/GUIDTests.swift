@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonDisk
 
 @Suite("GUID", .tags(.unit))

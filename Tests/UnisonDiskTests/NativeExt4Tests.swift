@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonDisk
 
 /// The native ext4 writer on its own: hostile trees, host independence, and agreement with

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// Artifacts are written only directly inside --out, whatever platform.name or --version say.

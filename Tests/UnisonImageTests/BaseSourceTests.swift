@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// Bases: parsing `--base`, OCI image layouts (checked and copied by skopeo), the cache.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonDisk
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// Bad input for the ISO build (nothing at the final path) and the installer refusing a disk

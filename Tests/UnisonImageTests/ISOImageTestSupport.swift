@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// The VM tests' busybox base plus what the installer needs from an image: the host's storage

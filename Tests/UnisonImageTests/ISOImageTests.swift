@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// The installer ISO end to end on the busybox base: read back by xorriso, sha256sum,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// `image build … --answers FILE`: the file is checked like `answers check` and carried in the

@@ -2,20 +2,11 @@ import Foundation
 import Testing
 import UnisonArchive
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
-/// A fresh directory under /tmp, removed by `cleanup()`.
-struct ImageScratch {
-    let url: URL
-
-    init(_ label: String) throws {
-        url = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-img-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
+/// The shared scratch directory under its old name here (UnisonTestSupport's `Scratch`).
+typealias ImageScratch = Scratch
 
 enum ImageTool {
     @discardableResult
@@ -39,17 +30,7 @@ enum Repo {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let spec = root.appendingPathComponent("unison.yaml")
 
-    /// `UNISONCTL_BIN`, else the `unisonctl` built beside the test bundle.
-    static var unisonctl: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return root.appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var unisonctl: URL { Unisonctl.binary }
 
     /// Runs the CLI; returns status and output.
     static func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -1,2 +1,3 @@
 import Testing
+import UnisonTestSupport
 @testable import UnisonImage

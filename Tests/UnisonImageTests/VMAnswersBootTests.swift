@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// The login route of a VM image, end to end: the shipped Debian base (with openssh-server)

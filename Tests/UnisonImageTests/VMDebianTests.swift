@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// `unisonctl image build vm` and `unisonctl qa boot` as the acceptance checks run them: the

@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// A tiny bootable base: the host's kernel, a busybox initramfs whose /init prints the kernel

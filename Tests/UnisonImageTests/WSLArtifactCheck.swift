@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 
 /// Checks a built WSL artifact against every requirement of Microsoft's custom-distribution
 /// guide using tools nobody here wrote: gzip, GNU tar, Python's tarfile, shellcheck, file,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// `unisonctl image build wsl` as users and the acceptance checks run it, on the real Debian

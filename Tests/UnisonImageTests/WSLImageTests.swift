@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonImage
 
 /// The WSL target on a small synthetic base: every requirement, reproducibility, atomic output.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 @Suite("EnvFile", .tags(.unit))

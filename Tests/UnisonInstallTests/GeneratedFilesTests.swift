@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// The generated compose file, units and shell helpers, each read back by an independent tool:

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// Spec values reach root-run scripts, units and the env file as data, never as code — even

@@ -1,21 +1,13 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// The built `unisonctl` run as a subprocess, as the acceptance checks do.
 @Suite("unisonctl install/uninstall", .tags(.unit))
 struct InstallCLITests {
-    static var binary: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return Fixture.repoRoot.appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var binary: URL { Unisonctl.binary }
 
     static func cli(_ args: [String]) throws -> ProcessResult {
         try Fixture.run([binary.path] + args + ["--spec", Fixture.repoRoot.appendingPathComponent("unison.yaml").path],

@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 @Suite("InstallPlan", .tags(.unit))

@@ -2,6 +2,7 @@
 // ssh-keygen -Y sign here, checked by ssh-keygen -Y verify inside the script.
 import Foundation
 import Testing
+import UnisonTestSupport
 
 @Suite("install.sh: signed checksum files", .serialized, .tags(.interop))
 struct InstallScriptSignatureTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// scripts/install.sh end to end: a local HTTP server on 127.0.0.1 serves release assets, a

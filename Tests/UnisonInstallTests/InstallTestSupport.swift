@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// Shared helpers: the repository's spec, temporary roots, running tools.
 enum Fixture {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Unisonctl.repoRoot
 
     static func spec() throws -> PlatformSpec {
         try SpecLoader.load(file: repoRoot.appendingPathComponent("unison.yaml"))
@@ -16,11 +17,7 @@ enum Fixture {
         try String(contentsOf: repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
     }
 
-    static func tempDir(_ label: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unison-install-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir(_ label: String) throws -> URL { try TempDir.create("install-\(label)") }
 
     /// A stand-in for the unisonctl binary (any executable file will do for the copy).
     static func fakeBinary(in dir: URL, text: String = "#!/bin/sh\necho fake unisonctl\n") throws -> URL {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonInstall
 
 /// The installed helpers run by sh against a staged image root (UNISON_ROOT), the way the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonMetadataAction
 
 /// docker/metadata-action's behaviours, as its own tests (`__tests__/meta.test.ts` and the

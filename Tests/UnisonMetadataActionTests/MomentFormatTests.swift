@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonMetadataAction
 
 /// `{{date 'FORMAT' tz='ZONE'}}`: Moment.js tokens in the English locale.

@@ -3,6 +3,7 @@
 // them, and environment credentials go to one registry only.
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonOCI
 
 /// A transport in memory: the registry `https://registry.test` wants Basic credentials and

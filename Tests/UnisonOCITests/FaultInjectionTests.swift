@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonOCI
 
 @Suite("faults: retries, resumed uploads, token refresh, redirects", .tags(.interop))

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonOCI
 import UnisonPublish
 

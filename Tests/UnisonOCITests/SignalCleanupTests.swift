@@ -5,6 +5,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import UnisonTestSupport
 #endif
 
 @Suite("signals clean up temporary files", .serialized, .tags(.interop))

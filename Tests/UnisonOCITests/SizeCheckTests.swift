@@ -2,6 +2,7 @@
 // overflow checks: a hostile manifest gives a clear error, never a trap.
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonOCI
 
 @Suite("descriptor sizes from hostile manifests", .tags(.unit))

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonOCI
 
 @Suite("references and digests", .tags(.unit))

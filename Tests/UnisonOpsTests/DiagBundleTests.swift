@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// A runner whose commands echo given text, or hang for a while (a stuck journalctl).

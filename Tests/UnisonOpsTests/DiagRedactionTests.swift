@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// A planted root with secrets everywhere — env keys named like secrets, short values, URL

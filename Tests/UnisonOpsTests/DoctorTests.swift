@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 @Suite("doctor", .tags(.unit))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// `unisonctl firstboot|diag|telemetry` run as a subprocess: exit codes, --json, stdout lines.
@@ -20,7 +21,7 @@ struct FieldCLITests {
         let store = root.appendingPathComponent("var/lib/unison/models")
         try FieldFixture.writeModel(store: store, name: FieldFixture.qwen, seed: "cli")
 
-        let dead = "http://127.0.0.1:\(unusedPort())"
+        let dead = "http://127.0.0.1:\(try TestNetwork.freePort())"
         let failed = try OpsCLI.run(["firstboot", "--root", root.path, "--spec", specPath, "--ollama", dead, "--timeout", "1", "--interval", "0.2"])
         #expect(failed.status == 1)
         // Secrets are seeded before the model checks, so even a failed first boot leaves them set.

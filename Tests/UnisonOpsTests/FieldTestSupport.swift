@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// Staged installs, Ollama model stores and the store-backed Ollama API server used by the
@@ -82,11 +83,7 @@ final class OllamaStoreServer {
         process.arguments = [script.path, store.path, ready.path, "--start-after", String(startAfter)] + (chunked ? ["--chunked"] : [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready.path) {
-            guard Date() < deadline, process.isRunning else { throw CocoaError(.fileReadNoSuchFile) }
-            usleep(20_000)
-        }
+        try process.waitForFile(ready)
         struct Ready: Decodable { var port: Int }
         port = try JSONDecoder().decode(Ready.self, from: Data(contentsOf: ready)).port
     }
@@ -95,22 +92,9 @@ final class OllamaStoreServer {
     var url: String { "http://127.0.0.1:\(port)" }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndWait()
         try? FileManager.default.removeItem(at: dir)
     }
 
     deinit { stop() }
-}
-
-/// A free loopback port nobody listens on (bound, read, closed).
-func unusedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }

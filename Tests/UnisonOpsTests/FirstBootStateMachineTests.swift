@@ -1,4 +1,5 @@
 import Testing
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// The first-boot ordering rules, without I/O.

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 @Suite("firstboot", .tags(.interop))
@@ -120,7 +121,7 @@ struct FirstBootTests {
             try data.write(to: url)
         }
         // Nothing listens: the failure must come from the store check, before Ollama is asked.
-        let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 30).run()
+        let report = try FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 30).run()
         #expect(!report.ok)
         #expect(!report.steps.contains { $0.name == "ollama" }, "\(report.steps.map(\.name))")
         #expect(report.steps.last?.name == "model-store")
@@ -135,7 +136,7 @@ struct FirstBootTests {
         defer { try? FileManager.default.removeItem(at: root) }
         try FieldFixture.writeModel(store: storeURL(root), name: FieldFixture.qwen, seed: "n")
         let started = Date()
-        let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1.5, interval: 0.3).run()
+        let report = try FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1.5, interval: 0.3).run()
         #expect(Date().timeIntervalSince(started) >= 1.0, "it waited for the timeout")
         #expect(report.failure?.contains("does not answer: connection refused") == true, "\(report.failure ?? "")")
         #expect(report.failure?.contains("gave up after 1 s") == true, "the timeout ended the wait: \(report.failure ?? "")")
@@ -146,7 +147,7 @@ struct FirstBootTests {
         let spec = try FieldFixture.spec()
         let root = try FieldFixture.stageImage("fb-light", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
-        let report = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1).run()
+        let report = try FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1).run()
         #expect(report.ok && report.modelPack == "none" && report.marker == "UNISONOS-FIRSTBOOT-OK")
         #expect(report.steps.contains { $0.name == "models" && $0.status == .skipped })
         // The image left the file secrets to first boot: each created now, with its final mode.
@@ -163,7 +164,7 @@ struct FirstBootTests {
         let keysDir = try FileManager.default.attributesOfItem(atPath: root.path + spec.installer.keysDir)
         #expect((keysDir[.posixPermissions] as? NSNumber)?.uint32Value == 0o700)
         // A second first boot never overwrites them.
-        _ = FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: unusedPort()), timeout: 1).run()
+        _ = try FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1).run()
         for secret in spec.installer.fileSecrets {
             #expect(try String(contentsOfFile: root.path + spec.installer.path(of: secret), encoding: .utf8) == values[secret.file])
         }

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 @Suite("health against real HTTP servers on 127.0.0.1", .serialized, .tags(.interop))

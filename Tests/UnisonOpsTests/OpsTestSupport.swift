@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 /// A ProcessRunner that records every command and answers from a script of prefixes.
@@ -36,13 +37,9 @@ final class FakeRunner: ProcessRunner, @unchecked Sendable {
 }
 
 enum OpsFixture {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Unisonctl.repoRoot
 
-    static func tempDir(_ label: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unison-ops-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir(_ label: String) throws -> URL { try TempDir.create("ops-\(label)") }
 
     static func repoSpec() throws -> PlatformSpec { try SpecLoader.load(file: repoRoot.appendingPathComponent("unison.yaml")) }
 
@@ -159,17 +156,12 @@ final class HealthServers {
         process.arguments = [scriptURL.path, ready.path] + modes
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: ready.path) {
-            guard Date() < deadline, process.isRunning else { throw CocoaError(.fileReadNoSuchFile) }
-            usleep(20_000)
-        }
+        try process.waitForFile(ready)
         ports = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: ready))
     }
 
     func stop() {
-        // SIGKILL: a signal mask inherited from the test runner could leave SIGTERM blocked.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndWait()
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -178,86 +170,9 @@ final class HealthServers {
 
 /// The `unisonctl` built beside the test bundle, or $UNISONCTL_BIN.
 enum OpsCLI {
-    static var binary: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return OpsFixture.repoRoot.appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var binary: URL { Unisonctl.binary }
 
     static func run(_ args: [String], env: [String: String] = [:]) throws -> ProcessResult {
-        var environment = ["NO_COLOR": "1"]
-        for (k, v) in env { environment[k] = v }
-        return try SystemProcessRunner().run([binary.path] + args, environment: environment, input: nil, workingDirectory: FileManager.default.temporaryDirectory)
+        try Unisonctl.run(args, environment: env)
     }
-}
-
-/// Stand-in `docker` and `systemctl` executables in a directory put first on PATH for CLI tests:
-/// each logs its argv (one line per call, arguments separated by tabs) and answers like the real
-/// tool would on a host with Docker, the compose plugin and a running engine (`engineUp: false`:
-/// `docker info` fails as with a stopped daemon).
-struct StandInTools {
-    let dir: URL
-    var bin: URL { dir.appendingPathComponent("bin") }
-    var log: URL { dir.appendingPathComponent("calls.log") }
-
-    init(engineUp: Bool = true) throws {
-        dir = try OpsFixture.tempDir("stand-in")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let record = """
-        #!/bin/sh
-        { printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; } >> '\(log.path)'
-
-        """
-        let docker = record + """
-        case "$1" in
-          --version) echo "Docker version 27.0.0, build standin"; exit 0 ;;
-          info) \(engineUp ? "echo 27.0.0; exit 0" : "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; exit 1") ;;
-          compose) ;;
-          *) echo "stand-in docker: unexpected $1" >&2; exit 64 ;;
-        esac
-        for a in "$@"; do last=$a; done
-        case " $* " in
-          *" compose version "*) echo "Docker Compose version v2.29.0" ;;
-          *" ps "*) printf 'NAME STATUS\\nunison-auth-1 running\\n' ;;
-          *" logs "*) echo "auth-1  | stand-in log line for $last" ;;
-          *" config "*) ;;
-          *" up "* | *" down"*) echo "stand-in compose: $*" >&2 ;;
-        esac
-        exit 0
-
-        """
-        let systemctl = record + """
-        case "$1" in
-          status) echo "unison-platform.service - stand-in"; exit 3 ;;
-          is-enabled) echo enabled ;;
-          is-active) echo active ;;
-        esac
-        exit 0
-
-        """
-        for (name, text) in [("docker", docker), ("systemctl", systemctl), ("journalctl", record + "echo stand-in journal\n")] {
-            let url = bin.appendingPathComponent(name)
-            try Data(text.utf8).write(to: url)
-            chmod(url.path, 0o755)
-        }
-    }
-
-    /// PATH with the stand-ins first.
-    var environment: [String: String] {
-        ["PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
-    }
-
-    /// Every call so far, as argv arrays (the tool's name first).
-    func calls() -> [[String]] {
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
-    }
-
-    func reset() { try? FileManager.default.removeItem(at: log) }
-    func cleanup() { try? FileManager.default.removeItem(at: dir) }
 }

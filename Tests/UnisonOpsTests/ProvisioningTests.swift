@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonOps
 
 let provisionHash = "$6$pilotsalt$6Dy7TUUid8IfpITE71mK/iFHTlSen/eNgvkFOhovebsM5oY6k2RUHps6BJvzdp17Wpf7trXX.l/WBCzSv5KmW."

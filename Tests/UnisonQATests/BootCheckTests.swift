@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonQA
 
 /// A scratch directory with a blank disk and a tiny BIOS that prints `message` on COM1.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonQA
 
 /// Options with short deadlines so that failing cases end quickly.
@@ -99,7 +100,7 @@ struct HTTPCheckRunnerTests {
 
     @Test("connection refused: once in e2e, retried until the deadline in smoke")
     func refused() throws {
-        let port = FixtureServer.freePort()
+        let port = try TestNetwork.freePort()
         let endpoints = try QAEndpoints(spec: spec, baseURLs: ["orchestrator=http://127.0.0.1:\(port)"])
         let check = HTTPCheckPlan(name: "down", service: "orchestrator", path: "/health")
 
@@ -118,7 +119,7 @@ struct HTTPCheckRunnerTests {
 
     @Test("a service that comes up late: smoke retries until it answers")
     func lateService() throws {
-        let port = FixtureServer.freePort()
+        let port = try TestNetwork.freePort()
         let started = Date()
         let server = try FixtureServer(port: port, delay: 2)
         defer { server.stop() }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 
 /// UnisonCore's HTTPExchange (the client under qa smoke/e2e) against the fixture server's
 /// well-formed and hand-written responses.
@@ -58,9 +59,9 @@ struct HTTPExchangeTests {
     }
 
     @Test("refused, timed out and unresolvable are told apart")
-    func failures() {
+    func failures() throws {
         defer { server.stop() }
-        let refused = HTTPExchange.perform(.init(target: "/"), host: "127.0.0.1", port: FixtureServer.freePort(), timeout: 5)
+        let refused = HTTPExchange.perform(.init(target: "/"), host: "127.0.0.1", port: try TestNetwork.freePort(), timeout: 5)
         #expect(refused == .failure(.refused))
         let slow = get("/slow/5", timeout: 0.5)
         #expect(slow == .failure(.timedOut(phase: "response")), "the timeout, not the server's answer after 5 s, ended it")

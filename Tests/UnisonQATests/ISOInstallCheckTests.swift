@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonQA
 
 /// The install check against a real installer ISO, built by `unisonctl image build iso` from the

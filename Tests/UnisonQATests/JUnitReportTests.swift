@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonQA
 
 @Suite("JUnit XML reports, read back by Python's xml.etree", .serialized, .tags(.interop))
@@ -22,7 +23,7 @@ struct JUnitReportTests {
         var options = QARunOptions.defaults(for: .e2e)
         options.stopAtFirstFailure = false
         let junit = dir.appendingPathComponent("reports/e2e.xml")
-        let baseURLs = ["orchestrator=\(server.baseURL)", "auth=\(server.baseURL)", "ollama=http://127.0.0.1:\(FixtureServer.freePort())"]
+        let baseURLs = ["orchestrator=\(server.baseURL)", "auth=\(server.baseURL)", "ollama=http://127.0.0.1:\(try TestNetwork.freePort())"]
         let report = try HTTPCheckRunner.run(spec: spec, suite: .e2e, baseURLs: baseURLs, options: options, junit: junit)
         #expect(report.junit == junit.path)
         #expect(report.checks.map(\.outcome) == [.passed, .wrongStatus, .refused, .passed])

@@ -1,19 +1,11 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonQA
 
 enum CLI {
-    static var unisonctl: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: "unisonctl")
-    }
+    static var unisonctl: URL { Unisonctl.binary }
 
     static func run(_ arguments: [String]) throws -> ProcessResult {
         try SystemProcessRunner().run([unisonctl.path] + arguments, environment: ["UNISONCTL_QUIET": "1", "NO_COLOR": "1"])

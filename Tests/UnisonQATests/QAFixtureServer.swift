@@ -1,6 +1,7 @@
 import Foundation
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonQA
 
 /// The fixture HTTP service (Fixtures/qa_http_server.py) as a child process on 127.0.0.1.
@@ -44,30 +45,7 @@ final class FixtureServer: @unchecked Sendable {
     }
 
     /// SIGKILL: the test runner's blocked signal mask is inherited, so SIGTERM would stay pending.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    /// A port nothing listens on (bound once by the kernel's choice, then released).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { ptr -> Int32 in
-                _ = bind(fd, ptr, len)
-                return getsockname(fd, ptr, &len)
-            }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    func stop() { process.killAndWait() }
 }
 
 /// A spec `HTTPCheck` (it has no public memberwise initializer: decoded like the loader's output).
@@ -106,11 +84,7 @@ enum QAFixtures {
         return text
     }
 
-    static func tempDir() throws -> URL {
-        let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-http-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir() throws -> URL { try TempDir.create("qa-http", in: URL(fileURLWithPath: "/tmp")) }
 
     /// Reads a JUnit file with Python's xml.etree (an XML parser we did not write) and
     /// returns what it found, as JSON: totals of <testsuites>, per-suite attributes, and per

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonQA
 
 /// A spec whose orchestrator listens on the fixture server's port (default endpoints) and
@@ -73,7 +74,7 @@ struct QAHTTPCLITests {
         let f = try CLISpec(port: server.port)
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("smoke.xml")
-        let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(FixtureServer.freePort())",
+        let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(TestNetwork.freePort())",
                              "--timeout", "8", "--junit", junit.path])
         #expect(r.status == 1, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString.contains("ERROR auth-json"))
@@ -121,7 +122,7 @@ struct QAHTTPCLITests {
         (["--host", "a b"], "is not a host name"),
     ])
     func badInput(extra: [String], message: String) throws {
-        let f = try CLISpec(port: FixtureServer.freePort())
+        let f = try CLISpec(port: TestNetwork.freePort())
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("never.xml")
         let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", junit.path] + extra)
@@ -132,7 +133,7 @@ struct QAHTTPCLITests {
 
     @Test("exit 2 before any check runs when the JUnit report cannot be written")
     func unwritableReport() throws {
-        let f = try CLISpec(port: FixtureServer.freePort())
+        let f = try CLISpec(port: TestNetwork.freePort())
         defer { f.cleanup() }
         for path in [f.spec.path + "/r.xml", f.dir.path] {
             let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", path, "--timeout", "30"])

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// Which channel a ref publishes to, the beta numbering, and the UnisonOS tags each channel gives.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// The one reading of the compatibility matrix: cells in node-semver's range grammar, the table

@@ -1,5 +1,6 @@
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// Conventional Commits 1.0.0 parsing and the bump each commit asks for.

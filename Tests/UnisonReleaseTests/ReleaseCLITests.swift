@@ -1,23 +1,13 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// The built `unisonctl` run as a subprocess: release and compat commands end to end.
 @Suite(.tags(.interop))
 struct ReleaseCLITests {
-    /// `UNISONCTL_BIN`, else the `unisonctl` built beside the test bundle.
-    static var binary: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var binary: URL { Unisonctl.binary }
 
     static func run(_ args: [String], cwd: URL, env: [String: String] = [:]) throws -> ProcessResult {
         var environment = ["NO_COLOR": "1", "UNISON_SPEC": "", "SOURCE_DATE_EPOCH": "1700000000"]

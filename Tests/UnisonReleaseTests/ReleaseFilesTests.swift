@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// The manifest and SHA256SUMS, the latter checked by `sha256sum -c`.

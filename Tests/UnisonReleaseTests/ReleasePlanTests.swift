@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// `release plan`, notes and the compatibility matrix over a workspace of real git repos.

@@ -3,20 +3,7 @@ import Testing
 import UnisonCore
 import UnisonRelease
 import UnisonSpec
-
-/// A temporary directory removed when the value goes away.
-final class TempDir: @unchecked Sendable {
-    let url: URL
-
-    init(_ label: String = "release") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-}
+import UnisonTestSupport
 
 /// A real git repository made by the test: commits with given messages (empty commits with
 /// fixed dates), lightweight or annotated tags, branches.

@@ -1,5 +1,6 @@
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonRelease
 
 /// SemVer 2.0.0 (semver.org): the grammar's valid and invalid examples, §11 precedence,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonSpec
 
 /// A valid hash (openssl passwd -6) and key (ssh-keygen -t ed25519), public test values.

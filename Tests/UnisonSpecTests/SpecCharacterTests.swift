@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonSpec
 
 /// Every spec field that reaches a file name, a shell script, a systemd unit or an env file
@@ -122,8 +123,7 @@ struct SpecCharacterTests {
         var bytes = Array(text.utf8)
         let at = text.utf8.distance(from: text.startIndex, to: prefix)
         bytes.insert(0xff, at: at)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spec-utf8-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TempDir.create("spec-utf8")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("unison.yaml")
         try Data(bytes).write(to: file)

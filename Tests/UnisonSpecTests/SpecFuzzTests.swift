@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 @testable import UnisonSpec
 
 /// A bounded randomized test of the spec loader: mutants of the shipped spec either load or
@@ -20,8 +21,7 @@ struct SpecFuzzTests {
         let tokens: [[UInt8]] = ["\n", ": ", "- ", "{", "[", "\"", "'", "$(touch /tmp/x)", "..", "99999999999999999999", "-1",
                                  "*a", "&a ", "!!binary ", "\t", "%", "\\", "\u{0}", "\u{202E}", "---\n", "? "].map { Array($0.utf8) }
             + [[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80]]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spec-fuzz-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TempDir.create("spec-fuzz")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("unison.yaml")
         var loaded = 0, refused = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonSpec
 
 /// The repository root, found from this file's path (Tests/UnisonSpecTests/…).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonWorkspace
 
 /// A workspace laid out like UnisonOS's (every repo of the project's own unison.yaml as a

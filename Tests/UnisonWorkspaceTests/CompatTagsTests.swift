@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonRelease
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonWorkspace
 
 /// The matrix and the release tags, on real repositories.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonWorkspace
 
 /// What the README rules and `readme fix` see as headings, and what the reports print, read

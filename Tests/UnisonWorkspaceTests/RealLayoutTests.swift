@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonWorkspace
 
 /// The rules on the shapes the real UnisonOS repositories have: the matrix of unison-docs

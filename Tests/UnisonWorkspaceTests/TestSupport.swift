@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 @testable import UnisonWorkspace
 
 /// Git with no user or system configuration, a fixed identity and fixed dates, and local
@@ -100,8 +101,7 @@ final class Sandbox {
     let runner = HermeticRunner()
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-ws-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        root = try TempDir.create("ws")
     }
 
     deinit { try? FileManager.default.removeItem(at: root) }
@@ -238,16 +238,7 @@ extension [Finding] {
 
 /// Runs the built `unisonctl` (beside the test bundle, or `UNISONCTL_BIN`).
 enum CLI {
-    static var binary: URL {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return URL(fileURLWithPath: env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return Paths.packageRoot.appendingPathComponent(".build/debug/unisonctl")
-    }
+    static var binary: URL { Unisonctl.binary }
 
     struct Result {
         var status: Int32

@@ -3,6 +3,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import UnisonTestSupport
 #endif
 
 final class FaultProxy: @unchecked Sendable {
@@ -53,8 +54,7 @@ final class FaultProxy: @unchecked Sendable {
     var host: String { "127.0.0.1:\(port)" }
 
     init(_ config: Config) throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("unisonoci-proxy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        dir = try TempDir.create("proxy")
         let script = dir.appendingPathComponent("fault_proxy.py")
         try Data(FaultProxyScript.source.utf8).write(to: script)
         let configURL = dir.appendingPathComponent("config.json")

@@ -7,6 +7,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import UnisonTestSupport
 #endif
 
 final class HostileRegistry: @unchecked Sendable {
@@ -30,8 +31,7 @@ final class HostileRegistry: @unchecked Sendable {
     /// `location` is the upload URL handed out; `COLLECTOR` in it is replaced by the
     /// collector's port.
     init(location: String = "http://127.0.0.1:COLLECTOR/upload/session-1") throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("unisonoci-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        dir = try TempDir.create("hostile")
         let script = dir.appendingPathComponent("hostile.py")
         try Data(Self.source.utf8).write(to: script)
         process = Process()

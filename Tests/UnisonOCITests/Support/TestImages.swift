@@ -3,6 +3,7 @@
 // the image spec. skopeo and docker-registry then read them.
 import Foundation
 import UnisonCore
+import UnisonTestSupport
 @testable import UnisonOCI
 
 struct TestImage {
@@ -38,8 +39,7 @@ struct TestImage {
         let blobsDir = layout.appendingPathComponent("blobs/sha256")
         try fm.createDirectory(at: blobsDir, withIntermediateDirectories: true)
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: layout.appendingPathComponent("oci-layout"))
-        let work = fm.temporaryDirectory.appendingPathComponent("unisonoci-image-\(UUID().uuidString)")
-        try fm.createDirectory(at: work, withIntermediateDirectories: true)
+        let work = try TempDir.create("image")
         defer { try? fm.removeItem(at: work) }
 
         var layers: [Descriptor] = []
@@ -107,32 +107,11 @@ struct TestImage {
     }
 }
 
-/// A temporary directory removed at the end of a test.
-final class TempDir: @unchecked Sendable {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("unisonoci-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Runs the built `unisonctl`.
 enum OCICLI {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = Unisonctl.repoRoot
 
-    static var binary: String {
-        if let env = ProcessInfo.processInfo.environment["UNISONCTL_BIN"] { return env }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("unisonctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/unisonctl").path
-    }
+    static var binary: String { Unisonctl.binary.path }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         var env = environment

@@ -2,24 +2,25 @@
 // 127.0.0.1 port with temporary storage, optionally behind htpasswd Basic auth, and killed
 // when the test is done. Reusable by any test target that needs a registry.
 import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class TestRegistry: @unchecked Sendable {
-    let root: URL
-    let storage: URL
-    let port: Int
+public final class TestRegistry: @unchecked Sendable {
+    public let root: URL
+    public let storage: URL
+    public let port: Int
     private let process: Process
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopped = Mutex(false)
 
     /// `127.0.0.1:<port>`.
-    var host: String { "127.0.0.1:\(port)" }
+    public var host: String { "127.0.0.1:\(port)" }
 
     /// Starts `docker-registry serve` with a config written for this test; waits until /v2/
     /// answers. `basicAuth` puts it behind htpasswd (bcrypt, made with `htpasswd -Bbn`).
-    static func start(basicAuth: (user: String, password: String)? = nil) throws -> TestRegistry {
+    public static func start(basicAuth: (user: String, password: String)? = nil) throws -> TestRegistry {
         var lastError: Error?
         for _ in 0..<5 {
             do { return try TestRegistry(basicAuth: basicAuth) } catch { lastError = error }
@@ -34,30 +35,30 @@ final class TestRegistry: @unchecked Sendable {
         try fm.createDirectory(at: storage, withIntermediateDirectories: true)
         port = try TestNetwork.freePort()
         var config = """
-        version: 0.1
-        log:
-          level: error
-          accesslog:
-            disabled: true
-        storage:
-          filesystem:
-            rootdirectory: \(storage.path)
-          delete:
-            enabled: true
-        http:
-          addr: 127.0.0.1:\(port)
-        """
+            version: 0.1
+            log:
+              level: error
+              accesslog:
+                disabled: true
+            storage:
+              filesystem:
+                rootdirectory: \(storage.path)
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:\(port)
+            """
         if let basicAuth {
             let htpasswd = try TestProcess.run(["htpasswd", "-Bbn", basicAuth.user, basicAuth.password])
             let file = root.appendingPathComponent("htpasswd")
             try Data(htpasswd.utf8).write(to: file)
             config += """
 
-            auth:
-              htpasswd:
-                realm: unisonctl-test
-                path: \(file.path)
-            """
+                auth:
+                  htpasswd:
+                    realm: unisonctl-test
+                    path: \(file.path)
+                """
         }
         config += "\n"
         let configURL = root.appendingPathComponent("config.yml")
@@ -85,34 +86,31 @@ final class TestRegistry: @unchecked Sendable {
     }
 
     /// The blob file inside the registry's storage (for corrupting content on purpose).
-    func storedBlob(_ hex: String) -> URL {
+    public func storedBlob(_ hex: String) -> URL {
         storage.appendingPathComponent("docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data")
     }
 
-    func stop() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !stopped else { return }
-        stopped = true
-        if process.isRunning {
-            // SIGKILL: the test runner spawns children with SIGTERM blocked.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+    public func stop() {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
         }
+        guard first else { return }
+        process.killAndWait()
         try? FileManager.default.removeItem(at: root)
     }
 
     deinit { stop() }
 }
 
-struct TestSupportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
-enum TestNetwork {
+public enum TestNetwork {
     /// A port nobody listens on right now (bound to 127.0.0.1:0, then released).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
@@ -129,7 +127,7 @@ enum TestNetwork {
     }
 
     /// The status code of `GET path` on 127.0.0.1:port, nil when nothing answers.
-    static func httpStatus(port: Int, path: String) -> Int? {
+    public static func httpStatus(port: Int, path: String) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -153,9 +151,9 @@ enum TestNetwork {
 }
 
 /// Runs a tool and returns its stdout, failing the test on a non-zero exit.
-enum TestProcess {
+public enum TestProcess {
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, cwd: URL? = nil) throws -> String {
+    public static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, cwd: URL? = nil) throws -> String {
         let result = try runStatus(arguments, environment: environment, input: input, cwd: cwd)
         guard result.status == 0 else {
             throw TestSupportError("\(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr.suffix(2000))")
@@ -163,8 +161,10 @@ enum TestProcess {
         return result.stdout
     }
 
-    static func runStatus(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
-                          cwd: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func runStatus(
+        _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+        cwd: URL? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -191,7 +191,9 @@ enum TestProcess {
         }
         try process.run()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self),
+            String(decoding: try Data(contentsOf: err), as: UTF8.self)
+        )
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 
 /// start, stop, restart, status, logs and recover through the built CLI against an install
 /// staged with `install native --root`, with stand-in docker/systemctl/journalctl on PATH that
 /// record what they were asked to run: the same result on a host with or without Docker.
 @Suite("stack commands through the CLI (--root, stand-in docker and systemctl)", .tags(.unit))
 struct StackCLITests {
-    static var specPath: String { OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path }
+    static var specPath: String { Unisonctl.repoRoot.appendingPathComponent("unison.yaml").path }
 
     /// A staged install (secrets generated, nothing started), with the stand-in tools.
     func staged(_ label: String) throws -> (root: URL, tools: StandInTools) {
-        let root = try OpsFixture.tempDir(label)
-        let install = try OpsCLI.run(["install", "native", "--root", root.path, "--spec", Self.specPath, "--no-binary", "--no-start"])
+        let root = try TempDir.create(label)
+        let install = try Unisonctl.run(["install", "native", "--root", root.path, "--spec", Self.specPath, "--no-binary", "--no-start"])
         #expect(install.status == 0, "\(install.stderrString)")
         return (root, try StandInTools())
     }
@@ -34,17 +35,17 @@ struct StackCLITests {
         ]
         for (args, expected) in cases {
             tools.reset()
-            let r = try OpsCLI.run(args + ["--root", root.path, "--spec", Self.specPath], env: tools.environment)
+            let r = try Unisonctl.run(args + ["--root", root.path, "--spec", Self.specPath], environment: tools.environment)
             #expect(r.status == 0, "\(args): \(r.stderrString)")
             #expect(r.stderrString.contains("note: systemd is not running here"), "\(args): \(r.stderrString)")
             #expect(tools.calls() == checks + expected.map { ["docker"] + $0 }, "\(args)")
         }
         // What the tools printed reaches the user: compose's table, the log lines.
-        let status = try OpsCLI.run(["status", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let status = try Unisonctl.run(["status", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(status.stdoutString.contains("unison-auth-1 running"), "\(status.stdoutString)")
-        let logs = try OpsCLI.run(["logs", "auth", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let logs = try Unisonctl.run(["logs", "auth", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(logs.stdoutString.contains("stand-in log line for auth"), "\(logs.stdoutString)")
-        let json = try OpsCLI.run(["status", "--json", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let json = try Unisonctl.run(["status", "--json", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         let outcome = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
         #expect(outcome["schema"] as? String == "unisonctl.stack/v1")
         #expect(outcome["backend"] as? String == "compose")
@@ -57,27 +58,27 @@ struct StackCLITests {
         try FileManager.default.createDirectory(atPath: root.path + "/run/systemd/system", withIntermediateDirectories: true)
         for verb in ["start", "stop", "restart"] {
             tools.reset()
-            let r = try OpsCLI.run([verb, "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+            let r = try Unisonctl.run([verb, "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
             #expect(r.status == 0, "\(verb): \(r.stderrString)")
             #expect(tools.calls().last == ["systemctl", verb, "unison-platform.service"], "\(verb): \(tools.calls())")
         }
         tools.reset()
-        let logs = try OpsCLI.run(["logs", "--tail", "5", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let logs = try Unisonctl.run(["logs", "--tail", "5", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(logs.status == 0, "\(logs.stderrString)")
         #expect(tools.calls() == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "5"]])
         // --follow streams the tool's output straight through (the stand-in ends at once).
         tools.reset()
-        let followed = try OpsCLI.run(["logs", "--follow", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let followed = try Unisonctl.run(["logs", "--follow", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(followed.status == 0, "\(followed.stderrString)")
         #expect(followed.stdoutString.contains("stand-in journal"))
         #expect(tools.calls() == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"]])
         // `follow` is `logs --follow`, under the same root.
-        let follow = try OpsCLI.run(["follow", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let follow = try Unisonctl.run(["follow", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(follow.status == 0, "\(follow.stderrString)")
         #expect(follow.stdoutString.contains("stand-in journal"))
         #expect(tools.calls().last == ["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"])
         // `systemctl status` of a stopped unit exits 3: reported, not a failure.
-        let status = try OpsCLI.run(["status", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let status = try Unisonctl.run(["status", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(status.status == 0, "\(status.stderrString)")
         #expect(status.stdoutString.contains("unison-platform.service - stand-in"))
     }
@@ -90,14 +91,14 @@ struct StackCLITests {
         let text = try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n")
             .map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: envPath))
-        let start = try OpsCLI.run(["start", "--root", root.path, "--spec", Self.specPath], env: tools.environment)
+        let start = try Unisonctl.run(["start", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(start.status != 0)
         #expect(start.stderrString.contains("POSTGRES_PASSWORD"), "\(start.stderrString)")
         #expect(!tools.calls().contains { $0.contains("up") }, "\(tools.calls())")
 
-        let empty = try OpsFixture.tempDir("stack-empty")
+        let empty = try TempDir.create("stack-empty")
         defer { try? FileManager.default.removeItem(at: empty) }
-        let none = try OpsCLI.run(["status", "--root", empty.path, "--spec", Self.specPath], env: tools.environment)
+        let none = try Unisonctl.run(["status", "--root", empty.path, "--spec", Self.specPath], environment: tools.environment)
         #expect(none.status != 0)
         #expect(none.stderrString.contains("/opt/unison-platform/compose.yaml"), "\(none.stderrString)")
     }

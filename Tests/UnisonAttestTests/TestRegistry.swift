@@ -1,1 +1,0 @@
-../UnisonOCITests/Support/TestRegistry.swift
