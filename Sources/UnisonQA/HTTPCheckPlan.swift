@@ -158,8 +158,9 @@ public struct QAEndpoints: Sendable {
         guard let service = spec.service(named: check.service) else {
             throw HTTPCheckError.unknownService(check.service, context: "check '\(check.name)'", known: spec.allServices.map(\.name))
         }
-        // Published ports: the host side (a service's image may listen on another port inside).
-        let port = (check.path == service.health ? service.healthPort : nil) ?? service.hostPort ?? service.port
+        // Published ports: the host side (a service's image may listen on another port inside),
+        // read as health and doctor read them (`Service.publishedPorts`).
+        let port = (check.path == service.health ? service.hostHealthPort : service.hostPort) ?? service.port
         return ServiceEndpoint(host: host, port: port)
     }
 }

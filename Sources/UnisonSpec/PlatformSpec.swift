@@ -221,8 +221,12 @@ public struct Service: Sendable, Codable, Equatable {
         self.description = description
     }
 
-    /// The host port the health endpoint answers on (loopback), when it is published.
-    public var hostHealthPort: Int? { healthPort ?? hostPort }
+    /// The host port the health endpoint answers on (loopback), when it is published: the host
+    /// side of `healthPort` (or `port`) in `publishedPorts`, as the compose bundle publishes it.
+    public var hostHealthPort: Int? { hostPort(publishing: healthPort ?? port) }
+
+    /// The host port (loopback) that container port `container` is published on; nil when it is not.
+    public func hostPort(publishing container: Int) -> Int? { publishedPorts.first { $0.container == container }?.host }
 
     /// Every `host:container` pair the service publishes.
     public var publishedPorts: [(host: Int, container: Int)] {

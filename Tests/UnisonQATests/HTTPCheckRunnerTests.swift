@@ -213,6 +213,25 @@ struct HTTPCheckRunnerTests {
         #expect(try endpoints.endpoint(for: HTTPCheckPlan(name: "x", service: "nats", path: "/other")).port == nats.port)
     }
 
+    /// One reading of the ports the compose bundle publishes (`Service.publishedPorts`): a
+    /// health endpoint on the main port answers on the host port that port is published on.
+    @Test("a health check on the main port goes to the published host port, as health and doctor read it")
+    func healthOnTheMainPortUsesTheHostPort() throws {
+        var spec = spec
+        let i = try #require(spec.services.firstIndex { $0.name == "orchestrator" })
+        spec.services[i].port = 8090
+        spec.services[i].hostPort = 18090
+        spec.services[i].healthPort = 8090
+        let service = spec.services[i]
+        #expect(service.publishedPorts.map { "\($0.host):\($0.container)" } == ["18090:8090"])
+        #expect(service.hostHealthPort == 18090)
+        #expect(service.hostPort(publishing: 8090) == 18090 && service.hostPort(publishing: 9999) == nil)
+        let endpoints = try QAEndpoints(spec: spec, host: "127.0.0.1")
+        let health = HTTPCheckPlan(name: "h", service: "orchestrator", path: try #require(service.health))
+        #expect(try endpoints.endpoint(for: health).port == 18090)
+        #expect(try endpoints.endpoint(for: HTTPCheckPlan(name: "o", service: "orchestrator", path: "/other")).port == 18090)
+    }
+
     @Test("bad input is refused before any request", arguments: [
         (["nosuch=http://127.0.0.1:1"], [String](), "unknown service 'nosuch'"),
         (["orchestrator"], [], "expected SERVICE=URL"),
