@@ -95,8 +95,11 @@ public struct ISOImage: ImageTarget {
         for (what, url, package) in hostFiles where !fm.isReadableFile(atPath: url.path) {
             throw ISOError.missingHostFile(what: what, path: url.path, package: package)
         }
-        if case let .image(url) = options.payload, !fm.isReadableFile(atPath: url.path) {
+        switch options.payload {
+        case let .build(vm): try vm.check(request)
+        case let .image(url) where !fm.isReadableFile(atPath: url.path):
             throw ISOError.badPayload(path: url.path, detail: "does not exist or cannot be read")
+        case .image: break
         }
     }
 

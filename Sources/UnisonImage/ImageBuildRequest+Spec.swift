@@ -66,7 +66,13 @@ extension ImageBuildRequest {
     public init(_ document: SpecDocument, _ choice: ImageTargetChoice, flags: ImageBuildFlags,
                 epoch: Int64 = SourceDateEpoch.current(), cacheDir: URL = BaseCache.directory()) throws {
         let spec = document.spec
-        let section = try SpecSection(spec, choice)
+        if case .iso(_?, _, _, _) = choice, flags.answers != nil { throw ImageRequestError.answersNeedBuiltDisk }
+        var answersDisk: String?
+        if case .iso = choice, let file = flags.answers {
+            answersDisk = try AnswersLoader.load(file: URL(fileURLWithPath: file),
+                                                 context: .init(target: .iso, packs: spec.models.packs.map(\.name))).disk
+        }
+        let section = try SpecSection(spec, choice, answersDisk: answersDisk)
         let base: BaseSource
         if let given = flags.base {
             base = try BaseSource.parse(given, spec: spec)
@@ -80,18 +86,10 @@ extension ImageBuildRequest {
                       ?? document.directory.appendingPathComponent(spec.release.artifacts),
                   version: flags.version.map { ImageVersion($0) } ?? ImageVersion(spec.platform.version), epoch: epoch,
                   cacheDir: cacheDir, artifactPrefix: spec.platform.name, title: spec.platform.displayName,
-                  modelStores: section.listsModels ? [spec.models.store] : [])
-        if case let .iso(payload?, _, _, _) = choice {
-            if flags.answers != nil { throw ImageRequestError.answersNeedBuiltDisk }
-            targets = [try section.target(spec, payload: payload, answersDisk: nil)]
-            return
-        }
+                  modelStores: section.listsModels ? [spec.models.store] : [], targets: [section.target])
+        // A payload disk built elsewhere already holds the platform.
+        if case .iso(_?, _, _, _) = choice { return }
         platform = try ImagePlatform(document, section: section, flags: flags)
-        let answersDisk = try flags.answers.flatMap { file in
-            try section.name == "iso" ? AnswersLoader.load(file: URL(fileURLWithPath: file),
-                                                          context: .init(target: .iso, packs: spec.models.packs.map(\.name))).disk : nil
-        }
-        targets = [try section.target(spec, payload: nil, answersDisk: answersDisk)]
     }
 }
 
@@ -118,7 +116,8 @@ extension ImagePlatform {
     }
 }
 
-/// The spec's `targets.<name>` section a choice reads, and the target settings made from it.
+/// The spec's `targets.<name>` section a choice reads, and the target made from it with the
+/// command line's settings.
 struct SpecSection {
     var name: String
     var base: String
@@ -126,37 +125,26 @@ struct SpecSection {
     var ollama: OllamaPlacement
     var mode: InstallMode
     /// The ISO's payload disk has listed no model store in its SBOM so far; kept as it was.
-    var listsModels: Bool
-    var choice: ImageTargetChoice
+    var listsModels = true
+    var target: any ImageTarget
 
-    init(_ spec: PlatformSpec, _ choice: ImageTargetChoice) throws {
-        self.choice = choice
-        switch choice {
-        case .wsl:
-            guard let t = spec.targets.wsl else { throw WSLError.badDistribution("the spec has no targets.wsl") }
-            (name, base, models, ollama, mode, listsModels) = ("wsl", t.base, t.models, t.ollama, .wsl, true)
-        case .vm:
-            guard let t = spec.targets.vm else { throw VMError.noVMTarget }
-            (name, base, models, ollama, mode, listsModels) = ("vm", t.base, t.models, t.ollama, .image, true)
-        case .iso:
-            guard let t = spec.targets.iso else { throw ISOError.noISOTarget }
-            (name, base, models, ollama, mode, listsModels) = ("iso", t.base, t.models, t.ollama, .image, false)
-        }
-    }
-
-    func target(_ spec: PlatformSpec, payload: URL?, answersDisk: String?) throws -> any ImageTarget {
+    /// `answersDisk`: the answers file's `unison.disk`, which the ISO installer writes.
+    init(_ spec: PlatformSpec, _ choice: ImageTargetChoice, answersDisk: String?) throws {
         switch choice {
         case let .wsl(gzipLevel):
-            let t = spec.targets.wsl!
-            return WSLImage(distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: t.defaultUser),
-                            formats: t.formats.compactMap(WSLFormat.init(rawValue:)), gzipLevel: gzipLevel)
+            guard let t = spec.targets.wsl else { throw WSLError.badDistribution("the spec has no targets.wsl") }
+            (name, base, models, ollama, mode) = ("wsl", t.base, t.models, t.ollama, .wsl)
+            target = WSLImage(distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: t.defaultUser),
+                              formats: t.formats.compactMap(WSLFormat.init(rawValue:)), gzipLevel: gzipLevel)
         case let .vm(formats, diskSize, kernelArguments):
-            let t = spec.targets.vm!
+            guard let t = spec.targets.vm else { throw VMError.noVMTarget }
+            (name, base, models, ollama, mode) = ("vm", t.base, t.models, t.ollama, .image)
             let specFormats = t.formats.compactMap { DiskFormat(rawValue: $0.lowercased()) }
-            return VMImage(formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
-                           diskSize: diskSize ?? t.diskSize.bytes, kernelArguments: kernelArguments)
-        case let .iso(_, firmware, splitAbove, kernelArguments):
-            let t = spec.targets.iso!
+            target = VMImage(formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
+                             diskSize: diskSize ?? t.diskSize.bytes, kernelArguments: kernelArguments)
+        case let .iso(payload, firmware, splitAbove, kernelArguments):
+            guard let t = spec.targets.iso else { throw ISOError.noISOTarget }
+            (name, base, models, ollama, mode, listsModels) = ("iso", t.base, t.models, t.ollama, .image, false)
             var fromSpec: [ISOFirmware] = []
             for name in t.firmware {
                 guard let f = ISOFirmware(rawValue: name.lowercased()) else { throw ISOError.unknownFirmware(name) }
@@ -170,8 +158,8 @@ struct SpecSection {
                 arguments.append("unisonos.target=\(name)")
             }
             let disk = VMImage(formats: [.raw], diskSize: spec.targets.vm?.diskSize.bytes ?? 4 << 30)
-            return ISOImage(payload: payload.map(ISOPayloadSource.image) ?? .build(disk), firmware: firmware ?? fromSpec,
-                            splitAbove: splitAbove ?? t.splitAbove.bytes, kernelArguments: arguments)
+            target = ISOImage(payload: payload.map(ISOPayloadSource.image) ?? .build(disk), firmware: firmware ?? fromSpec,
+                              splitAbove: splitAbove ?? t.splitAbove.bytes, kernelArguments: arguments)
         }
     }
 }
