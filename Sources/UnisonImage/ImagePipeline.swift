@@ -62,13 +62,14 @@ public struct ImageRoot: Sendable {
 }
 
 /// What the targets of one build share beyond the root: disks already laid out, so an ISO
-/// after a VM carries that disk instead of building it again.
+/// after a VM carries that disk instead of building it again. One run per root: a disk is
+/// keyed by its settings only.
 public struct ImageRun: Sendable {
     var disks: [VMImage.DiskKey: VMImage.Disk] = [:]
     /// How many disks were laid out in this run (each costs a filesystem build).
     public private(set) var disksLaidOut = 0
 
-    public init() {}
+    init() {}
 
     mutating func disk(_ key: VMImage.DiskKey, make: () async throws -> VMImage.Disk) async throws -> VMImage.Disk {
         if let disk = disks[key] { return disk }
@@ -89,18 +90,12 @@ public enum ImagePipeline {
     public static func build<Target: ImageTarget>(_ request: ImageBuildRequest, target: Target, status: Status? = nil,
                                                   reporter: @escaping Reporter = { ProgressReporter($0, total: $1) })
         async throws -> Target.Result {
-        var run = ImageRun()
-        return try await build(request, target: target, run: &run, status: status, reporter: reporter)
-    }
-
-    /// Builds one target within `run` (so it can reuse what an earlier target of the run made).
-    public static func build<Target: ImageTarget>(_ request: ImageBuildRequest, target: Target, run: inout ImageRun,
-                                                  status: Status? = nil,
-                                                  reporter: @escaping Reporter = { ProgressReporter($0, total: $1) })
-        async throws -> Target.Result {
         try request.version.check()
         try target.check(request)
-        return try await withRoot(request, status: status, reporter: reporter) { root in try await target.build(root, run: &run) }
+        return try await withRoot(request, status: status, reporter: reporter) { root in
+            var run = ImageRun()
+            return try await target.build(root, run: &run)
+        }
     }
 
     /// Builds every target of `request` from one root, in order.
