@@ -32,4 +32,14 @@ enum ImageSBOM {
             try SBOM.write(inventory, artifact: $0.url, sha256: $0.sha256, version: version, base: baseInfo, epoch: epoch).path
         }
     }
+
+    /// Writes the SBOM of each artifact, when the request asks for them, and records its path.
+    static func attach(to artifacts: inout [ImageArtifact], tree: FileTree, root: ImageRoot) throws {
+        let request = root.request
+        guard request.writeSBOM else { return }
+        let sboms = try write(tree: tree, artifacts: artifacts.map { (URL(fileURLWithPath: $0.path), $0.sha256) },
+                              version: request.version.text, base: request.base, cacheDir: request.cacheDir,
+                              modelStores: request.modelStores, epoch: request.epoch, status: root.status)
+        for i in artifacts.indices { artifacts[i].sbom = sboms[i] }
+    }
 }

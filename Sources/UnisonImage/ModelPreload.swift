@@ -9,38 +9,30 @@ import UnisonSpec
 /// which the compose bundle mounts into the Ollama container.
 public enum ModelPreload {
     public enum PreloadError: Error, CustomStringConvertible, ExitCoded {
-        case unknownPack(String, known: [String])
         case unverified(model: String, problems: [String])
 
-        public var exitStatus: ExitStatus {
-            if case .unknownPack = self { return .badInput }
-            return .checkFailed
-        }
+        public var exitStatus: ExitStatus { .checkFailed }
 
         public var description: String {
             switch self {
-            case let .unknownPack(name, known):
-                return "unknown model pack '\(name)'; the spec declares: \(known.joined(separator: ", "))"
             case let .unverified(model, problems):
                 return "model store for \(model) failed verification: \(problems.joined(separator: "; "))"
             }
         }
     }
 
-    /// Pulls every model of `pack` into a fresh store under `workDir` and returns it (nil when
-    /// the pack preloads nothing). `mirror` (host[:port] or URL) is where blobs come from; the
+    /// Pulls every model of `pack` (checked against the spec when the request was made) into a
+    /// fresh store under `workDir` and returns it (nil when the pack preloads nothing).
+    /// `mirror` (host[:port] or URL) is where blobs come from; the
     /// models are recorded under the spec's `models.registry`, so Ollama lists them by their
     /// usual names (`qwen2.5:1.5b`) whichever mirror served them.
-    public static func pull(spec: PlatformSpec, pack packName: String, mirror: String?, workDir: URL,
+    public static func pull(spec: PlatformSpec, pack: ModelPack, mirror: String?, workDir: URL,
                             client: RegistryClient = RegistryClient()) async throws -> URL? {
-        guard let pack = spec.modelPack(named: packName) else {
-            throw PreloadError.unknownPack(packName, known: spec.models.packs.map(\.name))
-        }
         guard !pack.preload.isEmpty else { return nil }
         let source = mirror ?? spec.models.registry
         let sourceHost = try RegistryEndpoint(parsing: source).host
         let canonicalHost = try RegistryEndpoint(parsing: spec.models.registry).host
-        let store = workDir.appendingPathComponent("models-\(packName)")
+        let store = workDir.appendingPathComponent("models-\(pack.name)")
         try? FileManager.default.removeItem(at: store)
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
         let puller = ModelPuller(client: client)

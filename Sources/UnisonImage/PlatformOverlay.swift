@@ -8,35 +8,68 @@ import UnisonSpec
 /// applied to the image's FileTree instead of a directory.
 extension InstallPlan: RootfsOverlay {}
 
-/// The platform part of every image: the install plan for the image's mode, with secrets left
-/// to first boot (each machine gets its own) and the spec and `unisonctl` installed.
-public enum PlatformOverlay {
-    public static func plan(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
-                            modelPack: String?, releaseManifest: URL?, unisonctl: URL,
-                            epoch: Int64, ollama: OllamaPlacement? = nil) throws -> InstallPlan {
-        var options = InstallOptions(mode: mode, version: SemVer(version), channel: nil, modelPack: modelPack,
-                                     releaseManifest: releaseManifest, unisonctlBinary: unisonctl,
-                                     specText: specText, secrets: .atFirstBoot, ollama: ollama, mtime: epoch)
-        // A version that is not SemVer (a nightly build id) still names the artifacts but pins
-        // images by the spec's version.
-        if options.version == nil { options.version = spec.platform.version }
-        return try InstallPlan.make(spec: spec, options: options)
+/// One step of the shared head: what it adds to the root, after the base is loaded and before
+/// any target's own changes. Steps run in `ImageHead.steps` order, once per build.
+public protocol ImageHeadStep: Sendable {
+    func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+               status: (@Sendable (String) -> Void)?) async throws
+}
+
+/// The platform part of every image, in order: the install plan, the model pack's models,
+/// then the answers file. A new step (service images preloaded beside the models) is one
+/// more entry here, after `ModelPreloadStep`.
+public enum ImageHead {
+    public static let steps: [any ImageHeadStep] = [
+        InstallPlanStep(),
+        ModelPreloadStep(),
+        AnswersStep(),
+    ]
+}
+
+/// The install plan for the image's mode, with secrets left to first boot (each machine gets
+/// its own) and the spec and `unisonctl` installed.
+public struct InstallPlanStep: ImageHeadStep {
+    public init() {}
+
+    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+                      status: (@Sendable (String) -> Void)?) async throws {
+        try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch).apply(to: &tree)
     }
 }
 
-extension PlatformOverlay {
-    /// Everything an image gets on top of its base: the install plan, then the plan's model
-    /// pack pulled into the Ollama store (`modelRegistry` as a mirror). `workDir` holds the
-    /// pulled store until the image is written; the caller removes it.
-    public static func overlay(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
-                               modelPack: String?, modelRegistry: String?, releaseManifest: URL?, unisonctl: URL,
-                               epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
-        let plan = try plan(spec: spec, specText: specText, mode: mode, version: version, modelPack: modelPack,
-                            releaseManifest: releaseManifest, unisonctl: unisonctl, epoch: epoch, ollama: ollama)
-        var overlays: [any RootfsOverlay] = [plan]
-        if let store = try await ModelPreload.pull(spec: spec, pack: plan.modelPack, mirror: modelRegistry, workDir: workDir) {
-            overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: epoch))
-        }
-        return ComposedOverlay(overlays)
+/// The model pack pulled into an Ollama store under the work directory (every blob verified)
+/// and placed at the spec's `models.store`.
+public struct ModelPreloadStep: ImageHeadStep {
+    public init() {}
+
+    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+                      status: (@Sendable (String) -> Void)?) async throws {
+        guard let store = try await ModelPreload.pull(spec: platform.spec, pack: platform.modelPack,
+                                                      mirror: platform.modelRegistry, workDir: workDir) else { return }
+        try ModelStoreOverlay(store: store, destination: platform.spec.models.store, mtime: request.epoch).apply(to: &tree)
+    }
+}
+
+/// The checked answers file where first boot reads it, root-only: it names users and may hold
+/// password hashes.
+public struct AnswersStep: ImageHeadStep {
+    public init() {}
+
+    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+                      status: (@Sendable (String) -> Void)?) async throws {
+        guard let answers = platform.answers else { return }
+        try tree.addFile(String(answers.path.drop { $0 == "/" }), answers.text, mode: 0o600, mtime: request.epoch)
+    }
+}
+
+public enum PlatformOverlay {
+    /// The install plan of `platform`. A version that is not SemVer (a nightly build id) still
+    /// names the artifacts but pins images by the spec's version.
+    public static func plan(_ platform: ImagePlatform, version: ImageVersion, epoch: Int64) throws -> InstallPlan {
+        let options = InstallOptions(mode: platform.mode, version: version.semver ?? platform.spec.platform.version, channel: nil,
+                                     modelPack: platform.modelPack.name, releaseManifest: platform.releaseManifest,
+                                     unisonctlBinary: platform.unisonctl, specText: platform.specText, secrets: .atFirstBoot,
+                                     ollama: platform.ollama, mtime: epoch)
+        return try InstallPlan.make(spec: platform.spec, options: options)
     }
 }

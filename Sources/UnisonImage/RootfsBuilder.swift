@@ -16,26 +16,8 @@ public struct ClosureOverlay: RootfsOverlay {
     public func apply(to tree: inout FileTree) throws { try body(&tree) }
 }
 
-/// Overlays applied one after the other.
-public struct ComposedOverlay: RootfsOverlay {
-    public let overlays: [any RootfsOverlay]
-    public init(_ overlays: [any RootfsOverlay]) { self.overlays = overlays }
-    public func apply(to tree: inout FileTree) throws { for o in overlays { try o.apply(to: &tree) } }
-}
-
-/// The common first half of every image target: base, then overlay, then timestamps clamped.
+/// Helpers of the image pipeline's head (`ImagePipeline`): its work directory, tree lookups.
 public enum RootfsBuilder {
-    /// Loads `base`, applies `overlay`, clamps every mtime to `epoch` (SOURCE_DATE_EPOCH).
-    public static func assemble(base: BaseSource, overlay: any RootfsOverlay, epoch: Int64, cacheDir: URL,
-                                workDir: URL, progress: (@Sendable (String) -> Void)? = nil,
-                                bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
-        var tree = try BaseSource.load(base, cacheDir: cacheDir, workDir: workDir, progress: progress, bytes: bytes)
-        progress?("base: \(tree.count) entries, \(ProgressReporter.formatBytes(tree.contentSize))")
-        try overlay.apply(to: &tree)
-        tree.clampTimes(to: epoch)
-        return tree
-    }
-
     /// A private working directory for one build (spooled layers), removed by the caller.
     public static func makeWorkDir(label: String) throws -> URL {
         try TempPaths.makeDirectory(prefix: "unisonctl-\(label)")

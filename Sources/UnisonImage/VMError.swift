@@ -1,7 +1,7 @@
 import Foundation
 import UnisonCore
 
-/// Problems specific to VM disk builds (format, sizes and filesystems report `DiskError`).
+/// Problems of VM disk builds, and the artifact version every target checks (format, sizes and filesystems report `DiskError`).
 public enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badVersion(String)
     case noFormats

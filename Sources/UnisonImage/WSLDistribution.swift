@@ -170,13 +170,12 @@ public struct WSLDistribution: Sendable, Equatable {
 /// WSL target errors.
 public enum WSLError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badDistribution(String)
-    case badVersion(String)
     case noRootUser(String)
     case requirementsNotMet([String])
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .badDistribution, .badVersion, .noRootUser: return .badInput
+        case .badDistribution, .noRootUser: return .badInput
         case .requirementsNotMet: return .checkFailed
         }
     }
@@ -184,7 +183,6 @@ public enum WSLError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
     public var description: String {
         switch self {
         case let .badDistribution(what): return "WSL distribution settings: \(what)"
-        case let .badVersion(v): return "version '\(v)' cannot be part of a file name (letters, digits, '.', '_', '+' or '-')"
         case let .noRootUser(detail): return "the base has no usable root account: \(detail)"
         case let .requirementsNotMet(problems):
             return "the WSL image does not meet Microsoft's requirements:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")

@@ -6,41 +6,25 @@ public enum InstallMedium: String, Sendable, Codable, CaseIterable {
     case cdrom, disk
 }
 
-public struct ISOInstallOptions: Sendable {
+public struct ISOInstallOptions: QEMUMachineOptions, Sendable {
     public var iso: URL
     /// The disk the installer writes; created as qcow2 of `targetSize` bytes when missing.
     public var target: URL
     public var targetSize: Int64?
-    public var firmware: BootFirmware
     public var medium: InstallMedium
     public var timeout: TimeInterval
     public var okMarker: String
     public var failedMarker: String
-    public var memoryMiB: Int
-    public var cpus: Int
-    public var accelerator: BootAccelerator
-    public var serialLog: URL?
-    public var firmwareFile: URL?
-    public var qemu: String
+    public var machine: QEMUMachine
 
     public init(iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
                 timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
                 memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
                 firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
-        self.iso = iso
-        self.target = target
-        self.targetSize = targetSize
-        self.firmware = firmware
-        self.medium = medium
-        self.timeout = timeout
-        self.okMarker = okMarker
-        self.failedMarker = failedMarker
-        self.memoryMiB = memoryMiB
-        self.cpus = cpus
-        self.accelerator = accelerator
-        self.serialLog = serialLog
-        self.firmwareFile = firmwareFile
-        self.qemu = qemu
+        (self.iso, self.target, self.targetSize, self.medium) = (iso, target, targetSize, medium)
+        (self.timeout, self.okMarker, self.failedMarker) = (timeout, okMarker, failedMarker)
+        machine = QEMUMachine(firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
+                              serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
     }
 }
 

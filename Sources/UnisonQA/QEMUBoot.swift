@@ -12,11 +12,10 @@ public enum BootAccelerator: String, Sendable, Codable, CaseIterable {
     case auto, tcg, kvm
 }
 
-public struct BootOptions: Sendable {
-    public var image: URL
+/// The machine a QEMU check starts, shared by boot and install checks: firmware, size,
+/// accelerator, where the serial console is kept, and which firmware file and QEMU to run.
+public struct QEMUMachine: Sendable, Equatable {
     public var firmware: BootFirmware
-    public var timeout: TimeInterval
-    public var marker: String
     public var memoryMiB: Int
     public var cpus: Int
     public var accelerator: BootAccelerator
@@ -26,19 +25,46 @@ public struct BootOptions: Sendable {
     public var firmwareFile: URL?
     public var qemu: String
 
-    public init(image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
-                memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
-                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
-        self.image = image
+    public init(firmware: BootFirmware = .uefi, memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto,
+                serialLog: URL? = nil, firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
         self.firmware = firmware
-        self.timeout = timeout
-        self.marker = marker
         self.memoryMiB = memoryMiB
         self.cpus = cpus
         self.accelerator = accelerator
         self.serialLog = serialLog
         self.firmwareFile = firmwareFile
         self.qemu = qemu
+    }
+}
+
+/// Options that start a `QEMUMachine`: its fields read and set as the options' own
+/// (`options.memoryMiB`).
+@dynamicMemberLookup
+public protocol QEMUMachineOptions {
+    var machine: QEMUMachine { get set }
+}
+
+extension QEMUMachineOptions {
+    public subscript<T>(dynamicMember path: WritableKeyPath<QEMUMachine, T>) -> T {
+        get { machine[keyPath: path] }
+        set { machine[keyPath: path] = newValue }
+    }
+}
+
+public struct BootOptions: QEMUMachineOptions, Sendable {
+    public var image: URL
+    public var timeout: TimeInterval
+    public var marker: String
+    public var machine: QEMUMachine
+
+    public init(image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
+                memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
+                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+        self.image = image
+        self.timeout = timeout
+        self.marker = marker
+        machine = QEMUMachine(firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
+                              serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
     }
 }
 

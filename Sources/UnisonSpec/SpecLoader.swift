@@ -13,6 +13,12 @@ public enum SpecLoader {
     public typealias ChannelRuleCheck = @Sendable (_ kind: ChannelRuleKind, _ line: String) -> String?
 
     public static func load(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
+        try loadDocument(file: url, ruleCheck: ruleCheck).spec
+    }
+
+    /// Reads `url` once and returns the file, its text and the model together, so a use case
+    /// that needs the text (an image carries the spec) never reads the file again.
+    public static func loadDocument(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> SpecDocument {
         let bytes: Data
         do {
             bytes = try Data(contentsOf: url)
@@ -25,7 +31,7 @@ public enum SpecLoader {
                                                          hint: "save the file as UTF-8")])
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        return try load(text: text, file: displayPath(url), ruleCheck: ruleCheck)
+        return SpecDocument(url: url, text: text, spec: try load(text: text, file: displayPath(url), ruleCheck: ruleCheck))
     }
 
     /// Parses spec text; `file` is the name diagnostics carry.
@@ -98,6 +104,22 @@ extension DiagnosticSink {
         }
         return (mark.line, mark.column)
     }
+}
+
+/// A loaded spec: the file it came from, its text as read, and the model parsed from that text.
+public struct SpecDocument: Sendable {
+    public var url: URL
+    public var text: String
+    public var spec: PlatformSpec
+
+    public init(url: URL, text: String, spec: PlatformSpec) {
+        self.url = url
+        self.text = text
+        self.spec = spec
+    }
+
+    /// The directory holding the spec: relative paths in it (`release.artifacts`) start here.
+    public var directory: URL { url.deletingLastPathComponent() }
 }
 
 /// The spec plus where each named thing was declared, for the validator's diagnostics.

@@ -22,7 +22,12 @@ public enum SpecLocator {
 
     /// Locates and loads in one step.
     public static func load(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> (url: URL, spec: PlatformSpec) {
-        let url = try locate(explicit: explicit)
-        return (url, try SpecLoader.load(file: url, ruleCheck: ruleCheck))
+        let document = try loadDocument(explicit: explicit, ruleCheck: ruleCheck)
+        return (document.url, document.spec)
+    }
+
+    /// Locates and loads in one step, keeping the text read.
+    public static func loadDocument(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> SpecDocument {
+        try SpecLoader.loadDocument(file: try locate(explicit: explicit), ruleCheck: ruleCheck)
     }
 }

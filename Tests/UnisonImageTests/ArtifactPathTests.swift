@@ -22,15 +22,16 @@ struct ArtifactPathTests {
     }
 
     @Test("image build wsl with platform.name '../escape' writes nothing anywhere, before reading the base")
-    func wslBuildRefused() throws {
+    func wslBuildRefused() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-path-\(UUID().uuidString.prefix(8))")
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let options = WSLBuildOptions(base: .directory(dir.appendingPathComponent("no-such-base")), outputDirectory: out, version: "1.0.0",
-                                      artifactPrefix: "../escape", distribution: WSLDistribution(defaultName: "UnisonOS", defaultUser: "unison"))
-        #expect(throws: ArtifactPath.OutsideOutput.self) {
-            _ = try WSLImage.build(options, overlay: ClosureOverlay { _ in }, reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        let request = ImageBuildRequest(base: .directory(dir.appendingPathComponent("no-such-base")), outputDirectory: out, version: "1.0.0",
+                                        artifactPrefix: "../escape")
+        await #expect(throws: ArtifactPath.OutsideOutput.self) {
+            _ = try await ImagePipeline.build(request, target: WSLImage(distribution: WSLDistribution(defaultName: "UnisonOS", defaultUser: "unison")),
+                                              reporter: { ProgressReporter($0, total: $1, style: .silent) })
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)

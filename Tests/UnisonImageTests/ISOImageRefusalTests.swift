@@ -34,9 +34,10 @@ struct ISOImageRefusalTests {
         let base = try ISOTestBase.make(in: scratch)
         let (raw, _) = try Self.payload(in: scratch)
         let out = scratch.path("out")
-        func options(_ payload: URL, base: URL = base) -> ISOBuildOptions {
-            ISOBuildOptions(base: .directory(base), payload: .image(payload), outputDirectory: out, version: "1.0.0", epoch: Self.epoch,
-                            cacheDir: scratch.path("cache"))
+        func options(_ payload: URL, base: URL = base) -> ISOCase {
+            ISOCase(request: ImageBuildRequest(base: .directory(base), outputDirectory: out, version: "1.0.0", epoch: Self.epoch,
+                                                       cacheDir: scratch.path("cache")),
+                            target: ISOImage(payload: .image(payload)))
         }
         let quiet: @Sendable (String, Int64?) -> ProgressReporter = { ProgressReporter($0, total: $1, style: .silent) }
 
@@ -47,7 +48,7 @@ struct ISOImageRefusalTests {
             try FileManager.default.removeItem(at: noKernel.appendingPathComponent("boot/\(name)"))
         }
         await #expect(throws: DiskError.missingBootFile(what: "kernel for the installer", looked: ["/boot/vmlinuz-* in the image tree"])) {
-            _ = try await ISOImage.build(options(raw, base: noKernel), reporter: quiet)
+            _ = try await ISOCase.build(options(raw, base: noKernel), reporter: quiet)
         }
         // Modules without modules.dep: the installer would see no disk.
         let noDep = scratch.path("no-modules-dep")
@@ -55,35 +56,35 @@ struct ISOImageRefusalTests {
         let (release, _) = try BusyboxBase.hostKernel()
         try FileManager.default.removeItem(at: noDep.appendingPathComponent("usr/lib/modules/\(release)/modules.dep"))
         do {
-            _ = try await ISOImage.build(options(raw, base: noDep), reporter: quiet)
+            _ = try await ISOCase.build(options(raw, base: noDep), reporter: quiet)
             Issue.record("a module directory without modules.dep was accepted")
         } catch let error as DiskError {
             #expect("\(error)".contains("modules.dep for kernel \(release)"), "\(error)")
         }
         var o = options(raw)
-        o.version = "../evil"
-        await #expect(throws: VMError.badVersion("../evil")) { _ = try await ISOImage.build(o, reporter: quiet) }
+        o.request.version = "../evil"
+        await #expect(throws: VMError.badVersion("../evil")) { _ = try await ISOCase.build(o, reporter: quiet) }
         o = options(raw)
-        o.splitAbove = 1000
-        await #expect(throws: ISOError.badSplitSize(1000)) { _ = try await ISOImage.build(o, reporter: quiet) }
+        o.target.splitAbove = 1000
+        await #expect(throws: ISOError.badSplitSize(1000)) { _ = try await ISOCase.build(o, reporter: quiet) }
         o = options(raw)
-        o.firmware = []
-        await #expect(throws: ISOError.noFirmware) { _ = try await ISOImage.build(o, reporter: quiet) }
+        o.target.firmware = []
+        await #expect(throws: ISOError.noFirmware) { _ = try await ISOCase.build(o, reporter: quiet) }
         o = options(raw)
-        o.isolinuxDir = scratch.path("no-isolinux")
+        o.target.isolinuxDir = scratch.path("no-isolinux")
         await #expect(throws: ISOError.missingHostFile(what: "isolinux", path: scratch.path("no-isolinux/isolinux.bin").path, package: "isolinux")) {
-            _ = try await ISOImage.build(o, reporter: quiet)
+            _ = try await ISOCase.build(o, reporter: quiet)
         }
 
         // Payloads that are not disk images.
         let missing = scratch.path("missing.qcow2")
         await #expect(throws: ISOError.badPayload(path: missing.path, detail: "does not exist or cannot be read")) {
-            _ = try await ISOImage.build(options(missing), reporter: quiet)
+            _ = try await ISOCase.build(options(missing), reporter: quiet)
         }
         let odd = scratch.path("odd.raw")
         try Data(repeating: 7, count: 1000).write(to: odd)
         do {
-            _ = try await ISOImage.build(options(odd), reporter: quiet)
+            _ = try await ISOCase.build(options(odd), reporter: quiet)
             Issue.record("a 1000-byte payload was accepted")
         } catch let ISOError.badPayload(path, detail) {
             #expect(path == odd.path)
@@ -94,7 +95,7 @@ struct ISOImageRefusalTests {
         header.replaceSubrange(24..<32, with: Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))  // virtual size
         try header.write(to: broken)
         do {
-            _ = try await ISOImage.build(options(broken), reporter: quiet)
+            _ = try await ISOCase.build(options(broken), reporter: quiet)
             Issue.record("a truncated qcow2 payload was accepted")
         } catch let error as ISOError {
             #expect("\(error)".contains(broken.path), "\(error)")
@@ -108,9 +109,9 @@ struct ISOImageRefusalTests {
         let oddName = scratch.path("odd name;$(x).raw")
         try FileManager.default.copyItem(at: raw, to: oddName)
         var odd2 = options(oddName)
-        odd2.outputDirectory = scratch.path("odd-out")
-        odd2.firmware = [.uefi]
-        let oddResult = try await ISOImage.build(odd2, reporter: quiet)
+        odd2.request.outputDirectory = scratch.path("odd-out")
+        odd2.target.firmware = [.uefi]
+        let oddResult = try await ISOCase.build(odd2, reporter: quiet)
         #expect(oddResult.payload.name == "odd_name___x_.raw")
         #expect(oddResult.payload.parts.map(\.name) == ["odd_name___x_.raw.gz"])
         try ImageTool.run(["xorriso", "-osirrox", "on", "-indev", oddResult.artifact.path, "-extract",
@@ -177,5 +178,15 @@ struct ISOImageRefusalTests {
         #expect(done.installed && done.poweredOff, "\(done.console.split(separator: "\n").suffix(12).joined(separator: "\n"))")
         let compare = try ImageTool.status(["qemu-img", "compare", "-f", "raw", "-F", "raw", raw.path, large.path])
         #expect(compare.status == 0, "\(compare.stdoutString)")
+    }
+}
+
+/// A request and its ISO target, edited field by field by the refusal cases.
+struct ISOCase {
+    var request: ImageBuildRequest
+    var target: ISOImage
+
+    static func build(_ c: ISOCase, reporter: @escaping ImagePipeline.Reporter) async throws -> ISOBuildResult {
+        try await ImagePipeline.build(c.request, target: c.target, reporter: reporter)
     }
 }

@@ -14,9 +14,11 @@ struct ISOImageTests {
     static let epoch: Int64 = 1_700_000_000
     static let version = "0.0.1-test"
 
-    static func vmOptions(base: URL, scratch: ImageScratch) -> VMBuildOptions {
-        VMBuildOptions(base: .directory(base), outputDirectory: scratch.path("vm"), version: version, formats: [.raw],
-                       diskSize: 192 << 20, espSize: 48 << 20, epoch: epoch, cacheDir: scratch.path("cache"))
+    static let vm = VMImage(formats: [.raw], diskSize: 192 << 20, espSize: 48 << 20)
+
+    static func request(base: URL, out: URL, scratch: ImageScratch) -> ImageBuildRequest {
+        ImageBuildRequest(base: .directory(base), outputDirectory: out, version: ImageVersion(version), epoch: epoch,
+                          cacheDir: scratch.path("cache"), overlay: overlay)
     }
 
     static let overlay = ClosureOverlay { tree in
@@ -24,10 +26,9 @@ struct ISOImageTests {
     }
 
     static func build(base: URL, out: URL, scratch: ImageScratch, splitAbove: Int64 = 4 << 20) async throws -> ISOBuildResult {
-        let options = ISOBuildOptions(base: .directory(base), payload: .build(vmOptions(base: base, scratch: scratch), overlay: overlay),
-                                      outputDirectory: out, version: version, splitAbove: splitAbove, epoch: epoch,
-                                      cacheDir: scratch.path("cache"))
-        return try await ISOImage.build(options, reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        try await ImagePipeline.build(request(base: base, out: out, scratch: scratch),
+                                      target: ISOImage(payload: .build(vm), splitAbove: splitAbove),
+                                      reporter: { ProgressReporter($0, total: $1, style: .silent) })
     }
 
     static func xorriso(_ args: [String]) throws -> String {
@@ -80,8 +81,8 @@ struct ISOImageTests {
         let disk = extracted.appendingPathComponent(result.payload.name)
         #expect(result.payload.name == "unisonos-linux-vm-0.0.1-test.raw")
         // It is the VM pipeline's disk: an independent VM build gives the same bytes.
-        let vm = try await VMImage.build(Self.vmOptions(base: base, scratch: scratch), overlay: Self.overlay,
-                                         reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        let vm = try await ImagePipeline.build(Self.request(base: base, out: scratch.path("vm"), scratch: scratch), target: Self.vm,
+                                               reporter: { ProgressReporter($0, total: $1, style: .silent) })
         #expect(vm.artifacts[0].sha256 == result.payload.sha256)
         let sgdisk = try ImageTool.status(["sgdisk", "-v", disk.path]).stdoutString
         #expect(sgdisk.contains("No problems found"), "\(sgdisk)")
@@ -131,6 +132,19 @@ struct ISOImageTests {
         #expect(again.artifact.sha256 == result.artifact.sha256)
         #expect(again.installID == result.installID)
 
+        // VM and ISO in one build: one root, the disk laid out once, the ISO's bytes unchanged.
+        let lines = StatusLines()
+        var both = Self.request(base: base, out: scratch.path("both"), scratch: scratch)
+        both.targets = [Self.vm, ISOImage(payload: .build(Self.vm), splitAbove: 4 << 20)]
+        let results = try await ImagePipeline.build(both, status: { lines.append($0) },
+                                                    reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        let (vmInRun, isoInRun) = (try #require(results.first as? VMBuildResult), try #require(results.last as? ISOBuildResult))
+        #expect(isoInRun.artifact.sha256 == result.artifact.sha256)
+        #expect(vmInRun.artifacts[0].sha256 == result.payload.sha256)
+        #expect(lines.all.filter { $0.hasPrefix("base: ") }.count == 1, "\(lines.all)")
+        #expect(lines.all.contains("payload: the VM disk built in this run") && !lines.all.contains("building the VM disk for the payload"),
+                "\(lines.all)")
+
         // Install: CD under SeaBIOS and OVMF, USB disk under OVMF; each target equals the payload.
         for (firmware, medium) in [(InstallBoot.Firmware.bios, InstallBoot.Medium.cdrom), (.uefi, .cdrom), (.uefi, .disk)] {
             let target = scratch.path("target-\(firmware)-\(medium).qcow2")
@@ -144,4 +158,13 @@ struct ISOImageTests {
             #expect(compare.status == 0, "\(firmware) \(medium): \(compare.stdoutString)")
         }
     }
+}
+
+/// Status lines a build printed, collected across its tasks.
+final class StatusLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }

@@ -58,13 +58,15 @@ struct VMImageTests {
     static let diskSize: Int64 = 512 << 20
 
     static func build(base: URL, out: URL, formats: [DiskFormat] = DiskFormat.allCases) async throws -> VMBuildResult {
-        let options = VMBuildOptions(base: .directory(base), outputDirectory: out, version: "0.0.1-test", formats: formats,
-                                     diskSize: diskSize, epoch: epoch, cacheDir: out.appendingPathComponent("cache"))
+        var request = ImageBuildRequest(base: .directory(base), outputDirectory: out, version: "0.0.1-test", epoch: epoch,
+                                        cacheDir: out.appendingPathComponent("cache"))
         // The overlay's file must land in the ext4 root with its owner and mode.
         let overlay = ClosureOverlay { tree in
             try tree.addFile("etc/unisonos-overlay", "applied\n", mode: 0o640, uid: 0, gid: 4, mtime: epoch)
         }
-        return try await VMImage.build(options, overlay: overlay, reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        request.overlay = overlay
+        return try await ImagePipeline.build(request, target: VMImage(formats: formats, diskSize: diskSize),
+                                             reporter: { ProgressReporter($0, total: $1, style: .silent) })
     }
 
     @Test("raw, qcow2 and vmdk: sgdisk, qemu-img, fsck.vfat, mtools, e2fsck, inspect; rebuild identical; boots under OVMF")
@@ -167,18 +169,18 @@ struct VMImageTests {
         let base = try BusyboxBase.make(in: scratch)
         let out = scratch.path("out")
         let overlay = ClosureOverlay { _ in }
-        var options = VMBuildOptions(base: .directory(base), outputDirectory: out, version: "1.0.0", formats: [.qcow2],
-                                     diskSize: 300 << 20, epoch: Self.epoch)
-        await #expect(throws: DiskError.self) { _ = try await VMImage.build(options, overlay: overlay) }
-        options.diskSize = 512 << 20
-        options.version = "../evil"
-        await #expect(throws: VMError.badVersion("../evil")) { _ = try await VMImage.build(options, overlay: overlay) }
-        options.version = "1.0.0"
-        options.diskSize = (512 << 20) + 4096
-        await #expect(throws: VMError.self) { _ = try await VMImage.build(options, overlay: overlay) }
-        options.diskSize = 512 << 20
-        let noKernel = ClosureOverlay { tree in tree.remove("boot") }
-        await #expect(throws: DiskError.self) { _ = try await VMImage.build(options, overlay: noKernel) }
+        var request = ImageBuildRequest(base: .directory(base), outputDirectory: out, version: "1.0.0", epoch: Self.epoch, overlay: overlay)
+        var vm = VMImage(formats: [.qcow2], diskSize: 300 << 20)
+        await #expect(throws: DiskError.self) { _ = try await ImagePipeline.build(request, target: vm) }
+        vm.diskSize = 512 << 20
+        request.version = "../evil"
+        await #expect(throws: VMError.badVersion("../evil")) { _ = try await ImagePipeline.build(request, target: vm) }
+        request.version = "1.0.0"
+        vm.diskSize = (512 << 20) + 4096
+        await #expect(throws: VMError.self) { _ = try await ImagePipeline.build(request, target: vm) }
+        vm.diskSize = 512 << 20
+        request.overlay = ClosureOverlay { tree in tree.remove("boot") }
+        await #expect(throws: DiskError.self) { _ = try await ImagePipeline.build(request, target: vm) }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
         #expect(left.isEmpty, "nothing is written when the build is refused: \(left)")
 

@@ -15,18 +15,19 @@ struct WSLImageTests {
         try tree.addFile("etc/unison/platform.env", "UNISON_LOG_LEVEL=info\n", mode: 0o600)
     }
 
-    func options(base: BaseSource, out: URL, epoch: Int64 = Self.epoch) -> WSLBuildOptions {
-        WSLBuildOptions(base: base, outputDirectory: out, version: "1.2.3-test", distribution: Self.distribution,
-                        epoch: epoch, cacheDir: out.appendingPathComponent("no-cache"), threads: 2)
+    func build(base: BaseSource, out: URL, epoch: Int64 = Self.epoch, overlay: any RootfsOverlay) async throws -> WSLBuildResult {
+        let request = ImageBuildRequest(base: base, outputDirectory: out, version: "1.2.3-test", epoch: epoch,
+                                        cacheDir: out.appendingPathComponent("no-cache"), threads: 2, overlay: overlay)
+        return try await ImagePipeline.build(request, target: WSLImage(distribution: Self.distribution))
     }
 
     @Test("the artifact meets every requirement, read back by gzip, tar, systemctl, dpkg, shellcheck, file")
-    func requirements() throws {
+    func requirements() async throws {
         let scratch = try ImageScratch("wsl")
         defer { scratch.cleanup() }
         let base = try SyntheticBase.directory(in: scratch)
         let out = scratch.path("out")
-        let result = try WSLImage.build(options(base: .directory(base), out: out), overlay: Self.overlay)
+        let result = try await build(base: .directory(base), out: out, overlay: Self.overlay)
         #expect(result.artifacts.map(\.name) == ["unisonos-wsl2-1.2.3-test.tar.gz", "unisonos-wsl2-1.2.3-test.wsl"])
         #expect(result.changes.removedPackages == ["linux-image-6.1.0-test-amd64", "linux-image-amd64"])
         let tgz = out.appendingPathComponent("unisonos-wsl2-1.2.3-test.tar.gz")
@@ -65,7 +66,7 @@ struct WSLImageTests {
     }
 
     @Test("two builds with the same SOURCE_DATE_EPOCH are identical; another epoch changes the bytes")
-    func reproducible() throws {
+    func reproducible() async throws {
         let scratch = try ImageScratch("wsl-repro")
         defer { scratch.cleanup() }
         let base = try SyntheticBase.directory(in: scratch)
@@ -74,30 +75,30 @@ struct WSLImageTests {
         try ImageTool.run(["tar", "--numeric-owner", "-C", base.path, "-czf", tarball.path, "."])
         var digests: [String] = []
         for (i, source) in [BaseSource.directory(base), .tarball(tarball), .directory(base)].enumerated() {
-            let r = try WSLImage.build(options(base: source, out: scratch.path("out\(i)")), overlay: Self.overlay)
+            let r = try await build(base: source, out: scratch.path("out\(i)"), overlay: Self.overlay)
             digests.append(r.artifacts[0].sha256)
             #expect(r.artifacts[1].sha256 == r.artifacts[0].sha256)
         }
         #expect(Set(digests).count == 1, "\(digests)")
-        let later = try WSLImage.build(options(base: .directory(base), out: scratch.path("later"), epoch: Self.epoch + 86_400),
-                                       overlay: Self.overlay)
+        let later = try await build(base: .directory(base), out: scratch.path("later"), epoch: Self.epoch + 86_400,
+                                        overlay: Self.overlay)
         #expect(later.artifacts[0].sha256 != digests[0])
     }
 
     @Test("a failing build leaves no artifact and no temporary file behind")
-    func atomicOnFailure() throws {
+    func atomicOnFailure() async throws {
         let scratch = try ImageScratch("wsl-fail")
         defer { scratch.cleanup() }
         let base = try SyntheticBase.directory(in: scratch)
         let out = scratch.path("out")
         // An overlay that breaks the image after the base loaded: no root account.
         let broken = ClosureOverlay { tree in tree.remove("etc/passwd") }
-        #expect(throws: WSLError.self) { try WSLImage.build(options(base: .directory(base), out: out), overlay: broken) }
+        await #expect(throws: WSLError.self) { try await build(base: .directory(base), out: out, overlay: broken) }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)
         // A hostile base tarball is refused by member name before anything is written.
         let hostile = scratch.path("hostile.tar")
         try ImageTool.shell("cd '\(scratch.url.path)' && mkdir -p h && ln -s ../../../etc h/up && tar -C h -cf hostile.tar up")
-        #expect { try WSLImage.build(options(base: .tarball(hostile), out: out), overlay: Self.overlay) } throws: { error in
+        await #expect { try await build(base: .tarball(hostile), out: out, overlay: Self.overlay) } throws: { error in
             (error as? TarError)?.member == "up"
         }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)

@@ -41,11 +41,7 @@ struct ImageBuildWSL: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Base to build from (default: targets.wsl.base).", valueName: "tarball|dir|oci:DIR[:TAG]|name"))
     var base: String?
 
-    @Option(help: ArgumentHelp("Directory for the artifacts (default: the spec's release.artifacts).", valueName: "dir"))
-    var out: String?
-
-    @Option(help: ArgumentHelp("Version in the artifact names (default: platform.version).", valueName: "version"))
-    var version: String?
+    @OptionGroup var output: ImageOutputOptions
 
     @Option(help: ArgumentHelp("gzip level, 1-9.", valueName: "n"))
     var level: Int32 = 6
@@ -55,26 +51,9 @@ struct ImageBuildWSL: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (specURL, spec) = try specOptions.loadWithURL()
-        let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        var options = try WSLBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
-                                          outputDirectory: outDir, version: version)
-        options.gzipLevel = level
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        TempPaths.register(work)
-        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
-        let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .wsl, targetPack: spec.targets.wsl?.models,
-                                                 version: options.version, epoch: options.epoch, workDir: work,
-                                                 ollama: spec.targets.wsl?.ollama)
-        let result = try WSLImage.build(options, overlay: overlay, status: ImageStatus.line)
-        if jsonOption.json {
-            try Output.json(result)
-        } else {
-            for a in result.artifacts {
-                Output.line("\(a.path)  \(ProgressReporter.formatBytes(a.size))  sha256:\(a.sha256)")
-            }
-        }
+        let request = try ImageBuildRequest(try specOptions.loadDocument(), .wsl(gzipLevel: level),
+                                            flags: platform.flags(base: base, output: output))
+        try ImageOutput.print(try await ImagePipeline.build(request, status: ImageStatus.line), json: jsonOption.json)
     }
 }
 

@@ -31,11 +31,7 @@ struct ImageBuildISO: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Existing VM disk to carry instead of building one (raw, qcow2, vmdk).", valueName: "image"))
     var payload: String?
 
-    @Option(help: ArgumentHelp("Directory for the artifacts (default: the spec's release.artifacts).", valueName: "dir"))
-    var out: String?
-
-    @Option(help: ArgumentHelp("Version in the artifact name (default: platform.version).", valueName: "version"))
-    var version: String?
+    @OptionGroup var output: ImageOutputOptions
 
     @Option(help: ArgumentHelp("Comma-separated firmware: bios, uefi (default: targets.iso.firmware).", valueName: "list"))
     var firmware: String?
@@ -73,42 +69,17 @@ struct ImageBuildISO: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (specURL, spec) = try specOptions.loadWithURL()
-        let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        let epoch = SourceDateEpoch.current()
-        let chosenVersion = version ?? spec.platform.version.description
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        TempPaths.register(work)
-        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
-        // A payload given on the command line already holds the platform: no overlay to build.
-        let overlay: any RootfsOverlay = payload != nil ? ClosureOverlay { _ in }
-            : try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.iso?.models,
-                                         version: chosenVersion, epoch: epoch, workDir: work,
-                                         ollama: spec.targets.iso?.ollama)
-        var options = try ISOBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
-                                          payloadImage: payload.map { URL(fileURLWithPath: $0).standardizedFileURL },
-                                          overlay: overlay, outputDirectory: outDir, version: version, epoch: epoch)
-        if let firmware {
-            options.firmware = ISOFirmware.allCases.filter { f in firmware.lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == f.rawValue } }
-        }
-        if let splitAbove, let size = ByteSize(splitAbove) { options.splitAbove = size.bytes }
-        options.kernelArguments = kernelArgs
-        // The answers' disk is the installer's target (its unisonos.target= takes a /sys/block name).
-        if platform.answers != nil, payload != nil { throw ValidationError("--answers needs the VM disk built in this run (not --payload)") }
-        if let (_, answers) = try platform.checkedAnswers(spec: spec, target: .iso), let disk = answers.disk {
-            let name = String(disk.dropFirst("/dev/".count))
-            guard !name.contains("/") else {
-                throw ValidationError("--answers: unison.disk \(disk): the ISO installer takes a whole-disk name such as /dev/vda (not a /dev/disk/by-* link)")
-            }
-            options.kernelArguments.append("unisonos.target=\(name)")
-        }
-        let result = try await ISOImage.build(options, status: ImageStatus.line)
-        if jsonOption.json {
-            try Output.json(result)
-        } else {
-            Output.line("\(result.artifact.path)  \(ProgressReporter.formatBytes(result.artifact.size))  sha256:\(result.artifact.sha256)")
-            Output.line("payload \(result.payload.name): \(ProgressReporter.formatBytes(result.payload.size)), \(result.payload.parts.count) part(s), sha256:\(result.payload.sha256)")
-        }
+        let choice = ImageTargetChoice.iso(payload: payload.map { URL(fileURLWithPath: $0).standardizedFileURL },
+                                           firmware: firmware.map(ISOFirmware.list), splitAbove: splitAbove.flatMap { ByteSize($0)?.bytes },
+                                           kernelArguments: kernelArgs)
+        let request = try ImageBuildRequest(try specOptions.loadDocument(), choice, flags: platform.flags(base: base, output: output))
+        try ImageOutput.print(try await ImagePipeline.build(request, status: ImageStatus.line), json: jsonOption.json)
+    }
+}
+
+extension ISOFirmware {
+    /// `--firmware bios,uefi`, in the order of `allCases` (validated before).
+    static func list(_ text: String) -> [ISOFirmware] {
+        allCases.filter { f in text.lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == f.rawValue } }
     }
 }

@@ -65,11 +65,7 @@ struct ImageBuildVM: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Base to build from (default: targets.vm.base).", valueName: "tarball|dir|oci:DIR[:TAG]|name"))
     var base: String?
 
-    @Option(help: ArgumentHelp("Directory for the artifacts (default: the spec's release.artifacts).", valueName: "dir"))
-    var out: String?
-
-    @Option(help: ArgumentHelp("Version in the artifact names (default: platform.version).", valueName: "version"))
-    var version: String?
+    @OptionGroup var output: ImageOutputOptions
 
     @Option(name: .customLong("disk-size"), help: ArgumentHelp("Virtual disk size, e.g. 4GiB (default: targets.vm.diskSize).", valueName: "size"))
     var diskSize: String?
@@ -93,29 +89,9 @@ struct ImageBuildVM: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (specURL, spec) = try specOptions.loadWithURL()
-        let outDir = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? specURL.deletingLastPathComponent().appendingPathComponent(spec.release.artifacts)
-        var options = try VMBuildOptions(spec: spec, base: try base.map { try BaseSource.parse($0, spec: spec) },
-                                         outputDirectory: outDir, version: version,
-                                         formats: format.map { DiskFormat.list($0).formats },
-                                         diskSize: diskSize.flatMap { ByteSize($0)?.bytes })
-        options.kernelArguments = kernelArgs
-        // The platform is installed by the same plan a host install runs; its first-boot unit
-        // prints qa.boot.marker after multi-user.target.
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-models-\(UUID().uuidString)")
-        TempPaths.register(work)
-        defer { try? FileManager.default.removeItem(at: work); TempPaths.unregister(work) }
-        let overlay = try await platform.overlay(spec: spec, specURL: specURL, mode: .image, targetPack: spec.targets.vm?.models,
-                                                 version: options.version, epoch: options.epoch, workDir: work,
-                                                 ollama: spec.targets.vm?.ollama)
-        let result = try await VMImage.build(options, overlay: overlay, status: ImageStatus.line)
-        if jsonOption.json {
-            try Output.json(result)
-        } else {
-            for a in result.artifacts {
-                Output.line("\(a.path)  \(ProgressReporter.formatBytes(a.size))  sha256:\(a.sha256)")
-            }
-        }
+        let choice = ImageTargetChoice.vm(formats: format.map { DiskFormat.list($0).formats },
+                                          diskSize: diskSize.flatMap { ByteSize($0)?.bytes }, kernelArguments: kernelArgs)
+        let request = try ImageBuildRequest(try specOptions.loadDocument(), choice, flags: platform.flags(base: base, output: output))
+        try ImageOutput.print(try await ImagePipeline.build(request, status: ImageStatus.line), json: jsonOption.json)
     }
 }

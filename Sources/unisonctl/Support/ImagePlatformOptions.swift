@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import UnisonImage
-import UnisonInstall
 import UnisonOps
 import UnisonSpec
 
@@ -27,32 +26,28 @@ struct ImagePlatformOptions: ParsableArguments {
                                valueName: "file"))
     var answers: String?
 
-    /// The answers file's text, checked for `target` against the spec's packs (located errors).
-    func checkedAnswers(spec: PlatformSpec, target: Answers.Target) throws -> (text: String, answers: Answers)? {
-        guard let answers else { return nil }
-        let url = URL(fileURLWithPath: answers)
-        let parsed = try AnswersLoader.load(file: url, context: .init(target: target, packs: spec.models.packs.map(\.name)))
-        return (try String(contentsOf: url, encoding: .utf8), parsed)
+    /// These flags with the command's own: what `ImageBuildRequest` resolves against the spec.
+    func flags(base: String?, output: ImageOutputOptions) -> ImageBuildFlags {
+        ImageBuildFlags(base: base, outputDirectory: output.out, version: output.version, unisonctlBinary: unisonctlBinary, models: models,
+                        modelRegistry: modelRegistry, releaseManifest: releaseManifest, answers: answers,
+                        answersPath: AnswersLocator.installedPath)
     }
+}
 
-    /// The overlay for `mode`; `targetPack` is the target's `models` from the spec.
-    func overlay(spec: PlatformSpec, specURL: URL, mode: InstallMode, targetPack: String?, version: String,
-                 epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
-        let binary = unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        guard FileManager.default.isReadableFile(atPath: binary.path) else {
-            throw ValidationError("--unisonctl-binary \(binary.path) cannot be read")
-        }
-        let platform = try await PlatformOverlay.overlay(
-            spec: spec, specText: try? String(contentsOf: specURL, encoding: .utf8), mode: mode, version: version,
-            modelPack: models ?? targetPack, modelRegistry: modelRegistry,
-            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary, epoch: epoch,
-            workDir: workDir, ollama: ollama)
-        guard let (text, _) = try checkedAnswers(spec: spec, target: mode == .wsl ? .wsl : .vm) else { return platform }
-        // Root-only: the file names users and may hold password hashes.
-        return ClosureOverlay { tree in
-            try platform.apply(to: &tree)
-            try tree.addFile(String(AnswersLocator.installedPath.dropFirst()), text, mode: 0o600, mtime: epoch)
+/// Where every `image build` command writes, and the version in the names.
+struct ImageOutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Directory for the artifacts (default: the spec's release.artifacts).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Version in the artifact names (default: platform.version).", valueName: "version"))
+    var version: String?
+}
+
+/// What every `image build` command prints: each result as JSON, or its summary lines.
+enum ImageOutput {
+    static func print(_ results: [any ImageBuildResult], json: Bool) throws {
+        for result in results {
+            if json { try Output.json(result) } else { result.summary.forEach(Output.line) }
         }
     }
 }

@@ -18,6 +18,11 @@ struct SpecOptions: ParsableArguments {
     func loadWithURL() throws -> (url: URL, spec: PlatformSpec) {
         try SpecLocator.load(explicit: spec, ruleCheck: channelRuleCheck)
     }
+
+    /// The spec's file, text and model, read once.
+    func loadDocument() throws -> SpecDocument {
+        try SpecLocator.loadDocument(explicit: spec, ruleCheck: channelRuleCheck)
+    }
 }
 
 /// Channel rule lines checked with the release engine's own parser, so a rule the engine

@@ -1,0 +1,132 @@
+import Foundation
+import UnisonArchive
+import UnisonCore
+import UnisonDisk
+
+/// One kind of image written from the shared root: WSL, VM disks, installer ISO.
+public protocol ImageTarget: Sendable {
+    associatedtype Result: ImageBuildResult
+    /// Refuses a request this target cannot build, before any work (names, sizes, host files).
+    func check(_ request: ImageBuildRequest) throws
+    /// Writes the target's artifacts from the root the head made.
+    func build(_ root: ImageRoot, run: inout ImageRun) async throws -> Result
+}
+
+/// What a build prints: `--json` encodes it, text output is its `summary`.
+public protocol ImageBuildResult: Encodable, Sendable {
+    var summary: [String] { get }
+}
+
+/// One file a build wrote, whichever the target.
+public struct ImageArtifact: Sendable, Codable, Equatable {
+    public var name: String
+    public var path: String
+    /// The disk format (VM disks only).
+    public var format: DiskFormat?
+    public var sha256: String
+    public var size: Int64
+    /// `<name>.sha256`, in sha256sum's format (the ISO only).
+    public var checksumFile: String?
+    /// Its SPDX SBOM, when written.
+    public var sbom: String?
+
+    public init(name: String, path: String, format: DiskFormat? = nil, sha256: String, size: Int64,
+                checksumFile: String? = nil, sbom: String? = nil) {
+        self.name = name
+        self.path = path
+        self.format = format
+        self.sha256 = sha256
+        self.size = size
+        self.checksumFile = checksumFile
+        self.sbom = sbom
+    }
+
+    /// The file at `url`, hashed.
+    static func file(_ url: URL, format: DiskFormat? = nil) throws -> ImageArtifact {
+        let (hex, size) = try SHA256Hex.file(url)
+        return ImageArtifact(name: url.lastPathComponent, path: url.path, format: format, sha256: hex, size: size)
+    }
+
+    /// `path  size  sha256:…`, the line text output prints.
+    public var line: String { "\(path)  \(ProgressReporter.formatBytes(size))  sha256:\(sha256)" }
+}
+
+/// The root every target of a build starts from: the base with the platform on top, times
+/// clamped. `workDir` lives until the whole build ends.
+public struct ImageRoot: Sendable {
+    public var tree: FileTree
+    public var workDir: URL
+    public var request: ImageBuildRequest
+    public var status: (@Sendable (String) -> Void)?
+    public var reporter: @Sendable (String, Int64?) -> ProgressReporter
+}
+
+/// What the targets of one build share beyond the root: disks already laid out, so an ISO
+/// after a VM carries that disk instead of building it again. One run per root: a disk is
+/// keyed by its settings only.
+public struct ImageRun: Sendable {
+    var disks: [VMImage.DiskKey: VMImage.Disk] = [:]
+    /// How many disks were laid out in this run (each costs a filesystem build).
+    public private(set) var disksLaidOut = 0
+
+    init() {}
+
+    mutating func disk(_ key: VMImage.DiskKey, make: () async throws -> VMImage.Disk) async throws -> VMImage.Disk {
+        if let disk = disks[key] { return disk }
+        let disk = try await make()
+        disks[key] = disk
+        disksLaidOut += 1
+        return disk
+    }
+}
+
+/// The one image pipeline: the shared head (one work directory, the base, the platform's steps,
+/// the caller's overlay, times clamped) runs once, then each target writes from that root.
+public enum ImagePipeline {
+    public typealias Status = @Sendable (String) -> Void
+    public typealias Reporter = @Sendable (String, Int64?) -> ProgressReporter
+
+    /// Builds one target.
+    public static func build<Target: ImageTarget>(_ request: ImageBuildRequest, target: Target, status: Status? = nil,
+                                                  reporter: @escaping Reporter = { ProgressReporter($0, total: $1) })
+        async throws -> Target.Result {
+        try request.version.check()
+        try target.check(request)
+        return try await withRoot(request, status: status, reporter: reporter) { root in
+            var run = ImageRun()
+            return try await target.build(root, run: &run)
+        }
+    }
+
+    /// Builds every target of `request` from one root, in order.
+    public static func build(_ request: ImageBuildRequest, status: Status? = nil,
+                             reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }) async throws -> [any ImageBuildResult] {
+        try request.version.check()
+        for target in request.targets { try target.check(request) }
+        return try await withRoot(request, status: status, reporter: reporter) { root in
+            var run = ImageRun()
+            var results: [any ImageBuildResult] = []
+            for target in request.targets { results.append(try await target.build(root, run: &run)) }
+            return results
+        }
+    }
+
+    /// The shared head: one work directory for the whole build, removed at the end.
+    static func withRoot<T>(_ request: ImageBuildRequest, status: Status?, reporter: @escaping Reporter,
+                            _ body: (ImageRoot) async throws -> T) async throws -> T {
+        let workDir = try RootfsBuilder.makeWorkDir(label: "image")
+        defer { try? FileManager.default.removeItem(at: workDir); TempPaths.unregister(workDir) }
+        let reading = reporter("reading the base", nil)
+        var tree = try BaseSource.load(request.base, cacheDir: request.cacheDir, workDir: workDir, progress: status) { reading.set($0) }
+        reading.finish()
+        status?("base: \(tree.count) entries, \(ProgressReporter.formatBytes(tree.contentSize))")
+        if let platform = request.platform {
+            for step in ImageHead.steps {
+                try await step.apply(to: &tree, platform: platform, request: request, workDir: workDir, status: status)
+            }
+        }
+        try request.overlay?.apply(to: &tree)
+        tree.clampTimes(to: request.epoch)
+        return try await body(ImageRoot(tree: tree, workDir: workDir, request: request, status: status, reporter: reporter))
+    }
+}
