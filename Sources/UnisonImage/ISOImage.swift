@@ -100,7 +100,7 @@ public struct ISOBuildOptions: Sendable {
                   splitAbove: target.splitAbove.bytes, epoch: epoch, cacheDir: cacheDir)
     }
 
-    public var artifactName: String { "\(artifactPrefix)-linux-installer-\(version).iso" }
+    public var artifactName: String { "\(artifactPrefix)-baremetal-\(version).iso" }
 }
 
 public struct ISOArtifact: Sendable, Codable, Equatable {
