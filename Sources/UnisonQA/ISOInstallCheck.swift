@@ -22,11 +22,14 @@ public struct ISOInstallOptions: Sendable {
     public var serialLog: URL?
     public var firmwareFile: URL?
     public var qemu: String
+    /// A NoCloud medium (raw FAT or ISO 9660 image labelled CIDATA) attached as a second
+    /// virtio disk after the target, read-only: the installer carries its answers.
+    public var answersMedium: URL?
 
     public init(iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
                 timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
                 memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
-                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64", answersMedium: URL? = nil) {
         self.iso = iso
         self.target = target
         self.targetSize = targetSize
@@ -41,6 +44,7 @@ public struct ISOInstallOptions: Sendable {
         self.serialLog = serialLog
         self.firmwareFile = firmwareFile
         self.qemu = qemu
+        self.answersMedium = answersMedium
     }
 }
 
@@ -101,6 +105,9 @@ public enum ISOInstallCheck {
             throw QAError.badOption("timeout, memory and cpus must be positive and the markers non-empty")
         }
         try checkISO(options.iso)
+        if let answers = options.answersMedium, !FileManager.default.isReadableFile(atPath: answers.path) {
+            throw QAError.imageNotFound(answers.path)
+        }
         let fm = FileManager.default
         if !fm.fileExists(atPath: options.target.path) {
             guard let size = options.targetSize, size > 0 else {
@@ -172,6 +179,9 @@ public enum ISOInstallCheck {
                      "-device", "virtio-blk-pci,drive=medium,bootindex=1"]
         }
         args += ["-drive", "file=\(o.target.path),format=\(targetFormat),if=none,id=target", "-device", "virtio-blk-pci,drive=target"]
+        if let answers = o.answersMedium {
+            args += ["-drive", "file=\(answers.path),format=raw,readonly=on,if=none,id=answers", "-device", "virtio-blk-pci,drive=answers"]
+        }
         return args
     }
 
