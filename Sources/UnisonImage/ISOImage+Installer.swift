@@ -139,6 +139,19 @@ public enum ISOInstaller {
         try GzipBuffer.compress(try NewcArchive.encode(tree), level: 9)
     }
 
+    /// awk: the `disk:` value of the top-level `unison:` mapping (block or flow style), printed
+    /// only when it is a whole `/dev/…` path ending the value; anything else prints nothing.
+    static let answersDiskProgram = #"""
+        /^[^ 	#]/ { inside = ($0 ~ /^unison:/) }
+        inside && match($0, /(^|[ 	{,])disk:[ 	]*["']?\/dev\/[A-Za-z0-9\/_.-]+["']?[ 	]*([,}#]|$)/) {
+            v = substr($0, RSTART, RLENGTH)
+            sub(/^[ 	{,]*disk:[ 	]*["']?/, "", v)
+            sub(/["']?[ 	]*[,}#]?$/, "", v)
+            print v
+            exit
+        }
+        """#
+
     /// /init: find the medium, pick the target disk, write, verify, power off. POSIX sh for
     /// busybox ash; `shellcheck -s sh` clean. Kernel command line: `unisonos.target=NAME`
     /// forces the target disk, `unisonos.poweroff-on-failure` powers off after a failure
@@ -146,9 +159,10 @@ public enum ISOInstaller {
     ///
     /// Answers: a second medium labelled `CIDATA` (cloud-init NoCloud, FAT or ISO 9660) holding
     /// `unison-answers.yaml` or `user-data`. Its `unison.disk` names the target (after
-    /// `unisonos.target=`); the file is copied root-only to the installed root's
-    /// `/etc/unison/answers.yaml`, which the installed system's first boot checks and applies.
-    /// The installer never interprets the rest: a file it cannot carry fails the install.
+    /// `unisonos.target=`; answers without one `answersDiskProgram` can read fail the install);
+    /// the file is copied root-only to the installed root's `/etc/unison/answers.yaml`, which the
+    /// installed system's first boot checks and applies. The installer never interprets the
+    /// rest: a file it cannot carry fails the install.
     static let initScript = #"""
         #!/bin/sh
         # UnisonOS installer: writes the disk image on this medium to the first fixed disk.
@@ -236,11 +250,7 @@ public enum ISOInstaller {
             [ -n "$ANSWERS_FROM" ] || fail "the medium labelled CIDATA ($CIDATA_DEV) holds neither unison-answers.yaml nor user-data"
             say "answers: $ANSWERS_FROM (on /dev/$CIDATA_DISK)"
             # unison.disk, block or flow style: the one value the installer itself needs.
-            ANSWERS_DISK=$(awk '
-                /^[^ \t#]/ { inside = ($0 ~ /^unison:/) }
-                inside && match($0, /disk:[ \t]*["\047]?\/dev\/[A-Za-z0-9\/_.-]+/) {
-                    v = substr($0, RSTART, RLENGTH); sub(/^disk:[ \t]*["\047]?/, "", v); print v; exit
-                }' /tmp/answers.yaml)
+            ANSWERS_DISK=$(awk \#(ShellQuote.quote(answersDiskProgram)) /tmp/answers.yaml)
         fi
 
         # The target: unisonos.target=, else the answers' unison.disk, else the first fixed
@@ -250,6 +260,9 @@ public enum ISOInstaller {
         for word in $(cat /proc/cmdline); do
             case $word in unisonos.target=*) TARGET=${word#unisonos.target=} ;; esac
         done
+        if [ -z "$TARGET" ] && [ -n "$ANSWERS_FROM" ] && [ -z "$ANSWERS_DISK" ]; then
+            fail "the answers in $ANSWERS_FROM name no unison.disk (a whole disk such as /dev/vda): an unattended install never guesses which disk to erase"
+        fi
         if [ -z "$TARGET" ] && [ -n "$ANSWERS_DISK" ]; then
             case $ANSWERS_DISK in
             /dev/*/*) fail "unison.disk $ANSWERS_DISK: the installer has no /dev/disk/by-* links; name the whole disk, e.g. /dev/vda or /dev/nvme0n1" ;;
