@@ -21,7 +21,7 @@ for tool in gzip tar bsdtar cmp qemu-img sha256sum xorriso qemu-system-x86_64; d
   command -v "$tool" >/dev/null || missing+=("tool $tool (not on PATH; scripts/setup.sh installs it)")
 done
 # One artifact per image target the README promises (scripts/build.sh builds them all).
-for glob in 'unisonos-wsl2-*.tar.gz' 'unisonos-wsl2-*.wsl' 'unisonos-linux-vm-*.qcow2' 'unisonos-linux-vm-*.vmdk' 'unisonos-*.iso'; do
+for glob in 'unisonos-wsl2-*.tar.gz' 'unisonos-wsl2-*.wsl' 'unisonos-linux-vm-*.qcow2' 'unisonos-linux-vm-*.vmdk' 'unisonos-baremetal-*.iso'; do
   compgen -G "$out/$glob" >/dev/null || missing+=("artifact $glob (in $out)")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
@@ -64,7 +64,7 @@ grep -q 'firstboot: ' "$serial" || { echo "check-artifacts: first boot of $qcow2
 rm -f "$serial"
 
 echo "== ISO"
-iso=$(one 'unisonos-*.iso')
+iso=$(one 'unisonos-baremetal-*.iso')
 (cd "$(dirname "$iso")" && sha256sum -c "$(basename "$iso").sha256")
 xorriso -indev "$iso" -report_el_torito plain 2>/dev/null
 # Install it unattended onto a blank disk under OVMF, then boot what it installed.

@@ -17,6 +17,9 @@ public enum ISOInstaller {
     public static let moduleNames = [
         "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "ata_piix", "sd_mod", "sr_mod", "nvme",
         "xhci_pci", "ehci_pci", "usb_storage", "uas", "crct10dif_generic", "isofs",
+        // An answers medium (CIDATA: FAT or ISO 9660) and the installed root (ext4, whose
+        // checksums need crc32c through the crypto API: a soft dependency modules.dep omits).
+        "vfat", "nls_cp437", "nls_ascii", "nls_utf8", "crc32c_generic", "crc32c_intel", "ext4",
     ]
 
     /// The kernel the installer boots: the newest `boot/vmlinuz-*` of the image tree.
@@ -136,10 +139,30 @@ public enum ISOInstaller {
         try GzipBuffer.compress(try NewcArchive.encode(tree), level: 9)
     }
 
+    /// awk: the `disk:` value of the top-level `unison:` mapping (block or flow style), printed
+    /// only when it is a whole `/dev/…` path ending the value; anything else prints nothing.
+    static let answersDiskProgram = #"""
+        /^[^ 	#]/ { inside = ($0 ~ /^unison:/) }
+        inside && match($0, /(^|[ 	{,])disk:[ 	]*["']?\/dev\/[A-Za-z0-9\/_.-]+["']?[ 	]*([,}#]|$)/) {
+            v = substr($0, RSTART, RLENGTH)
+            sub(/^[ 	{,]*disk:[ 	]*["']?/, "", v)
+            sub(/["']?[ 	]*[,}#]?$/, "", v)
+            print v
+            exit
+        }
+        """#
+
     /// /init: find the medium, pick the target disk, write, verify, power off. POSIX sh for
     /// busybox ash; `shellcheck -s sh` clean. Kernel command line: `unisonos.target=NAME`
     /// forces the target disk, `unisonos.poweroff-on-failure` powers off after a failure
     /// (default: stay up with the message on screen).
+    ///
+    /// Answers: a second medium labelled `CIDATA` (cloud-init NoCloud, FAT or ISO 9660) holding
+    /// `unison-answers.yaml` or `user-data`. Its `unison.disk` names the target (after
+    /// `unisonos.target=`; answers without one `answersDiskProgram` can read fail the install);
+    /// the file is copied root-only to the installed root's `/etc/unison/answers.yaml`, which the
+    /// installed system's first boot checks and applies. The installer never interprets the
+    /// rest: a file it cannot carry fails the install.
     static let initScript = #"""
         #!/bin/sh
         # UnisonOS installer: writes the disk image on this medium to the first fixed disk.
@@ -201,18 +224,65 @@ public enum ISOInstaller {
         # shellcheck disable=SC1091
         . /media/unisonos/install.conf
 
-        # The target: the first fixed virtio, SATA/SCSI or NVMe disk that is not the medium.
+        # Answers: a medium labelled CIDATA (cloud-init NoCloud). Only carried, never run.
+        ANSWERS_FROM=
+        ANSWERS_DISK=
+        CIDATA_DISK=
+        CIDATA_DEV=$(findfs LABEL=CIDATA 2>/dev/null || findfs LABEL=cidata 2>/dev/null)
+        if [ -n "$CIDATA_DEV" ]; then
+            CIDATA_DISK=${CIDATA_DEV#/dev/}
+            if [ -e "/sys/class/block/$CIDATA_DISK/partition" ]; then
+                parent=$(readlink -f "/sys/class/block/$CIDATA_DISK/..")
+                CIDATA_DISK=${parent##*/}
+            fi
+            mkdir -p /run/cidata
+            mount -t vfat -o ro "$CIDATA_DEV" /run/cidata 2>/dev/null || mount -t iso9660 -o ro "$CIDATA_DEV" /run/cidata 2>/dev/null \
+                || fail "the answers medium $CIDATA_DEV (label CIDATA) cannot be mounted as FAT or ISO 9660"
+            for name in unison-answers.yaml user-data; do
+                [ -f "/run/cidata/$name" ] || continue
+                size=$(wc -c <"/run/cidata/$name")
+                [ "$size" -le 262144 ] || fail "$CIDATA_DEV:/$name is $size bytes, too large for an answers file"
+                cp "/run/cidata/$name" /tmp/answers.yaml || fail "cannot read $CIDATA_DEV:/$name"
+                ANSWERS_FROM="LABEL=CIDATA:/$name"
+                break
+            done
+            umount /run/cidata
+            [ -n "$ANSWERS_FROM" ] || fail "the medium labelled CIDATA ($CIDATA_DEV) holds neither unison-answers.yaml nor user-data"
+            say "answers: $ANSWERS_FROM (on /dev/$CIDATA_DISK)"
+            # unison.disk, block or flow style: the one value the installer itself needs.
+            ANSWERS_DISK=$(awk \#(ShellQuote.quote(answersDiskProgram)) /tmp/answers.yaml)
+        fi
+
+        # The target: unisonos.target=, else the answers' unison.disk, else the first fixed
+        # virtio, SATA/SCSI or NVMe disk that is neither the medium nor the answers medium.
         TARGET=
         # shellcheck disable=SC2013
         for word in $(cat /proc/cmdline); do
             case $word in unisonos.target=*) TARGET=${word#unisonos.target=} ;; esac
         done
+        if [ -z "$TARGET" ] && [ -n "$ANSWERS_FROM" ] && [ -z "$ANSWERS_DISK" ]; then
+            fail "the answers in $ANSWERS_FROM name no unison.disk (a whole disk such as /dev/vda): an unattended install never guesses which disk to erase"
+        fi
+        if [ -z "$TARGET" ] && [ -n "$ANSWERS_DISK" ]; then
+            case $ANSWERS_DISK in
+            /dev/*/*) fail "unison.disk $ANSWERS_DISK: the installer has no /dev/disk/by-* links; name the whole disk, e.g. /dev/vda or /dev/nvme0n1" ;;
+            esac
+            TARGET=${ANSWERS_DISK#/dev/}
+            [ -e "/sys/block/$TARGET" ] || sleep 5
+            if [ ! -e "/sys/block/$TARGET" ]; then
+                disks=
+                for dev in /sys/block/*; do disks="$disks ${dev##*/}"; done
+                fail "unison.disk $ANSWERS_DISK is not a disk on this machine (disks:$disks)"
+            fi
+        fi
+        [ -z "$TARGET" ] || [ "$TARGET" != "$CIDATA_DISK" ] || fail "the target /dev/$TARGET is the answers medium"
         tries=0
         while [ -z "$TARGET" ] && [ "$tries" -lt 15 ]; do
             for dev in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
                 [ -e "$dev" ] || continue
                 name=${dev##*/}
                 [ "$name" = "$MEDIUM" ] && continue
+                [ "$name" = "$CIDATA_DISK" ] && continue
                 [ "$(cat "$dev/removable")" = 0 ] || continue
                 [ "$(cat "$dev/size")" -gt 0 ] || continue
                 TARGET=$name
@@ -240,6 +310,7 @@ public enum ISOInstaller {
         # shellcheck disable=SC2086
         (cd /media/unisonos && cat $PAYLOAD_PARTS) | gunzip -c | dd of="/dev/$TARGET" bs=1048576 conv=fsync 2>/tmp/dd.log \
             || fail "writing /dev/$TARGET failed: $(tail -n 2 /tmp/dd.log | tr '\n' ' ')"
+        # shellcheck disable=SC3040
         set +o pipefail
         sync
         blockdev --flushbufs "/dev/$TARGET" 2>/dev/null
@@ -256,6 +327,41 @@ public enum ISOInstaller {
         [ "$written" = "$expected" ] || fail "verification failed: /dev/$TARGET reads back as sha256 $written, expected $expected"
         umount /media
         sync
+
+        # The answers go to the installed root (the ext4 partition holding etc/os-release),
+        # root-only, replacing any the image carried; its first boot applies them.
+        if [ -n "$ANSWERS_FROM" ]; then
+            blockdev --rereadpt "/dev/$TARGET" 2>/dev/null
+            mkdir -p /run/target
+            ROOTPART=
+            tries=0
+            while [ -z "$ROOTPART" ] && [ "$tries" -lt 10 ]; do
+                for part in "/sys/block/$TARGET/$TARGET"*; do
+                    [ -e "$part/partition" ] || continue
+                    p=${part##*/}
+                    [ -b "/dev/$p" ] || continue
+                    mount -t ext4 "/dev/$p" /run/target 2>/dev/null || continue
+                    if [ -e /run/target/etc/os-release ] || [ -L /run/target/etc/os-release ]; then
+                        ROOTPART=$p
+                        break
+                    fi
+                    umount /run/target
+                done
+                [ -n "$ROOTPART" ] && break
+                tries=$((tries + 1))
+                sleep 1
+            done
+            [ -n "$ROOTPART" ] || fail "answers from $ANSWERS_FROM, but /dev/$TARGET has no ext4 root file system to carry them to"
+            mkdir -p /run/target/etc/unison
+            new=/run/target/etc/unison/answers.yaml.new
+            if ! { (umask 077 && cp /tmp/answers.yaml "$new") && chown 0:0 "$new" && chmod 600 "$new" \
+                && mv -f "$new" /run/target/etc/unison/answers.yaml; }; then
+                fail "cannot write /etc/unison/answers.yaml on /dev/$ROOTPART"
+            fi
+            sync
+            umount /run/target || fail "cannot unmount /dev/$ROOTPART after writing the answers"
+            say "answers carried to /dev/$ROOTPART:/etc/unison/answers.yaml (root-only; the first boot applies them)"
+        fi
         say "$MARKER_OK: $PAYLOAD_NAME written to /dev/$TARGET, sha256 $written"
         echo "$MARKER_OK"
         sleep 1

@@ -77,7 +77,7 @@ public struct ISOImage: ImageTarget {
     }
 
     public static func artifactURL(_ request: ImageBuildRequest) throws -> URL {
-        try request.artifactURL("linux-installer", "iso")
+        try request.artifactURL("baremetal", "iso")
     }
 
     public func check(_ request: ImageBuildRequest) throws {

@@ -233,6 +233,7 @@ public enum HostScripts {
             printf 'UNISONOS-FIRSTBOOT-FAILED: %s\n' "$*"
             exit 1
         }
+        \#(loginFallbackFunction())
 
         echo "UnisonOS first boot: platform $VERSION, model pack $MODEL_PACK"
         for f in \#(ShellQuote.words([layout.composeFile, layout.envTemplate, layout.envScript, layout.composeScript])); do
@@ -248,6 +249,7 @@ public enum HostScripts {
         fi
         "$BIN/unison-env" seed || fail "could not seed $ENV_FILE"
         "$BIN/unison-env" check || fail "$ENV_FILE is unsafe (see the lines above)"
+        login_fallback
         if command -v docker >/dev/null 2>&1; then
             echo "docker: $(docker --version 2>/dev/null || echo 'present, not answering')"
         else

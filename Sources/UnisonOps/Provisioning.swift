@@ -52,22 +52,15 @@ public struct Provisioner: Sendable {
     }
 
     /// The login hint shown on the console (`/etc/issue.d`) while no user exists.
-    public static let issuePath = "/etc/issue.d/unison-answers.issue"
+    public static let issuePath = HostScripts.loginIssuePath
     /// What answers were applied from, kept for `pilot report` (source kind and outcome only).
     public static let recordPath = "/var/lib/unison/provision.json"
     public static let sshdDropIn = "/etc/ssh/sshd_config.d/50-unison.conf"
 
     /// The text printed on the console and put before the login prompt when no answers exist:
-    /// how to provide them. There is no default password to print.
-    public static let instructions = """
-    UnisonOS: no user exists yet, and there is no default password.
-    Provide answers (a #cloud-config file; see docs/pilot-guide.md) in one of these ways, then reboot:
-      - attach a second disk or ISO labelled CIDATA holding 'user-data' (cloud-init NoCloud),
-        e.g. cloud-localds seed.img user-data, or: mkfs.vfat -n CIDATA seed.img; mcopy -i seed.img user-data ::
-      - boot with unison.answers=/path/to/answers.yaml on the kernel command line
-      - in a cloud or hypervisor, pass the file as cloud-init user-data
-    Check the file first with: unisonctl answers check FILE
-    """
+    /// how to provide them. There is no default password to print. The shell first-boot
+    /// fallback shares it (UnisonInstall's `HostScripts`).
+    public static let instructions = HostScripts.answersInstructions
 
     func host(_ path: String) -> URL { root.appendingPathComponent(String(path.drop(while: { $0 == "/" }))) }
 
@@ -79,7 +72,7 @@ public struct Provisioner: Sendable {
             log("\(name): \(detail)")
         }
         guard let found else {
-            let regularUser = Self.table(readText("/etc/passwd")).contains { $0.count > 2 && (Int($0[2]) ?? 0) >= 1000 && (Int($0[2]) ?? 0) < 60000 }
+            let regularUser = hasRegularUser
             if regularUser || FileManager.default.fileExists(atPath: host("/etc/wsl-distribution.conf").path) {
                 // A user exists already, or WSL's first launch asks for one (its OOBE script).
                 note("answers", regularUser ? "none found; a user exists already" : "none found; WSL's first launch creates the user", .skipped)
@@ -95,12 +88,14 @@ public struct Provisioner: Sendable {
             record(report)
             return report
         }
+        log("answers: \(found.source)")
         let answers: Answers
         do {
             answers = try AnswersLoader.load(text: found.text, file: sourceFile ?? found.source.path,
                                              context: .init(packs: spec?.models.packs.map(\.name)))
         } catch {
             note("answers", "\(found.source): \(error)", .failed)
+            hintIfNoUser("The answers in \(found.source) could not be applied: \(error)")
             record(report)
             return report
         }
@@ -110,9 +105,23 @@ public struct Provisioner: Sendable {
             report.applied = true
         } catch {
             note("answers", "\(error)", .failed)
+            hintIfNoUser("The answers in \(found.source) could not be applied: \(error)")
         }
         record(report)
         return report
+    }
+
+    var hasRegularUser: Bool {
+        Self.table(readText("/etc/passwd")).contains { $0.count > 2 && (Int($0[2]) ?? 0) >= 1000 && (Int($0[2]) ?? 0) < 60000 }
+    }
+
+    /// Answers that failed must not leave a machine with no way in and no word why: while no
+    /// person's account exists, the reason and the instructions go before the login prompt.
+    func hintIfNoUser(_ reason: String) {
+        guard !hasRegularUser else { return }
+        // agetty expands backslash escapes in issue files; the reason may quote the file's text.
+        let plain = String(String.UnicodeScalarView(reason.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" ? " " : $0 }))
+        try? write(Self.issuePath, plain + "\n" + Self.instructions + "\n\n", mode: 0o644)
     }
 
     func record(_ report: ProvisionReport) {

@@ -16,15 +16,19 @@ public struct ISOInstallOptions: QEMUMachineOptions, Sendable {
     public var okMarker: String
     public var failedMarker: String
     public var machine: QEMUMachine
+    /// A NoCloud medium (raw FAT or ISO 9660 image labelled CIDATA) attached as a second
+    /// virtio disk after the target, read-only: the installer carries its answers.
+    public var answersMedium: URL?
 
     public init(iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
                 timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
                 memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
-                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64", answersMedium: URL? = nil) {
         (self.iso, self.target, self.targetSize, self.medium) = (iso, target, targetSize, medium)
         (self.timeout, self.okMarker, self.failedMarker) = (timeout, okMarker, failedMarker)
         machine = QEMUMachine(firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
                               serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
+        self.answersMedium = answersMedium
     }
 }
 
@@ -85,6 +89,9 @@ public enum ISOInstallCheck {
             throw QAError.badOption("timeout, memory and cpus must be positive and the markers non-empty")
         }
         try checkISO(options.iso)
+        if let answers = options.answersMedium, !FileManager.default.isReadableFile(atPath: answers.path) {
+            throw QAError.imageNotFound(answers.path)
+        }
         let fm = FileManager.default
         if !fm.fileExists(atPath: options.target.path) {
             guard let size = options.targetSize, size > 0 else {
@@ -156,6 +163,9 @@ public enum ISOInstallCheck {
                      "-device", "virtio-blk-pci,drive=medium,bootindex=1"]
         }
         args += ["-drive", "file=\(o.target.path),format=\(targetFormat),if=none,id=target", "-device", "virtio-blk-pci,drive=target"]
+        if let answers = o.answersMedium {
+            args += ["-drive", "file=\(answers.path),format=raw,readonly=on,if=none,id=answers", "-device", "virtio-blk-pci,drive=answers"]
+        }
         return args
     }
 

@@ -127,10 +127,6 @@ extension CIWorkflow {
                 run: |
                   set -euo pipefail
                   sudo chown -R "$(id -u):$(id -g)" "$OUT"
-                  if [ -f "$OUT/\(spec.platform.name)-linux-installer-$VERSION.iso" ]; then
-                    mv "$OUT/\(spec.platform.name)-linux-installer-$VERSION.iso" "$OUT/\(spec.platform.name)-baremetal-$VERSION.iso"
-                    rm -f "$OUT/\(spec.platform.name)-linux-installer-$VERSION.iso.sha256"
-                  fi
                   unisonctl release split-iso "$OUT/\(spec.platform.name)-baremetal-$VERSION.iso"
                   for f in "$OUT"/*.iso.part*; do test "$(stat -c%s "$f")" -lt 2147483648; done
                   cp "$RUNNER_TEMP/unisonctl/unisonctl-linux-amd64/"* "$RUNNER_TEMP/unisonctl/unisonctl-linux-arm64/"* "$OUT/"

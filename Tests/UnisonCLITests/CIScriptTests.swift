@@ -61,7 +61,7 @@ struct CIScriptTests {
         let r = try Self.run([Self.script("check-artifacts.sh"), out.path], environment: ["PATH": noXorriso, "UNISONCTL_BIN": "/bin/true"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("missing tool xorriso"), "\(r.stderr)")
-        #expect(r.stderr.contains("missing artifact unisonos-*.iso"), "\(r.stderr)")
+        #expect(r.stderr.contains("missing artifact unisonos-baremetal-*.iso"), "\(r.stderr)")
         #expect(!r.stderr.contains("missing artifact unisonos-wsl2"), "present artifacts are not reported: \(r.stderr)")
         #expect(!r.stdout.contains("== WSL"), "nothing is checked before everything is there")
 
@@ -69,7 +69,7 @@ struct CIScriptTests {
         let full = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         let noISO = try Self.run([Self.script("check-artifacts.sh"), out.path], environment: ["PATH": full, "UNISONCTL_BIN": "/bin/true"])
         #expect(noISO.status == 1)
-        #expect(noISO.stderr.contains("missing artifact unisonos-*.iso"), "\(noISO.stderr)")
+        #expect(noISO.stderr.contains("missing artifact unisonos-baremetal-*.iso"), "\(noISO.stderr)")
     }
 
     @Test("build.sh: a failing image target fails the run naming it; the output directory starts empty")

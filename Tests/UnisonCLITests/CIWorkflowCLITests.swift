@@ -69,7 +69,9 @@ import UnisonTestSupport
         #expect(!text.contains("scripts/build.sh") && !text.contains("scripts/check-artifacts.sh") && !text.contains("sudo scripts/setup.sh"))
         #expect(text.contains("make image-wsl image-vm image-iso"))
         #expect(text.contains("runner: ubuntu-24.04-arm"))
-        #expect(text.contains("unisonctl release split-iso"))
+        // The builder names the ISO as the release strategy does: nothing to rename.
+        #expect(text.contains("unisonctl release split-iso \"$OUT/unisonos-baremetal-$VERSION.iso\""))
+        #expect(!text.contains("linux-installer") && !text.contains("mv \"$OUT/"))
         #expect(text.contains("--matrix unison-docs/dev/compatibility-matrix.md --resolve-digests"))
         #expect(text.contains("draft) flags=(--draft --prerelease)"))
         #expect(text.contains("if: steps.channel.outputs.prerelease == 'false'"))

@@ -157,7 +157,7 @@ struct ISOImageRefusalTests {
         #expect(payload["name"] as? String == "payload.raw")
         #expect(payload["sha256"] as? String == (try SHA256Hex.file(raw).hex))
         #expect((payload["parts"] as? [[String: Any]])?.map { $0["name"] as? String } == ["payload.raw.gz"], "below splitAbove: one file")
-        let iso = out.appendingPathComponent("unisonos-linux-installer-0.0.2-test.iso")
+        let iso = out.appendingPathComponent("unisonos-baremetal-0.0.2-test.iso")
         let torito = try ImageTool.run(["xorriso", "-indev", iso.path, "-report_el_torito", "plain"])
         let report = torito.stdoutString + torito.stderrString
         #expect(report.contains("UEFI") && !report.contains("BIOS"), "\(report)")

@@ -44,12 +44,12 @@ struct ISOImageTests {
         let base = try ISOTestBase.make(in: scratch)
         let out = scratch.path("out")
         let result = try await Self.build(base: base, out: out, scratch: scratch)
-        let iso = out.appendingPathComponent("unisonos-linux-installer-0.0.1-test.iso")
+        let iso = out.appendingPathComponent("unisonos-baremetal-0.0.1-test.iso")
         #expect(result.artifact.path == iso.path)
         #expect(result.schema == "unisonctl.image-build.iso/v1")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            == ["unisonos-linux-installer-0.0.1-test.iso", "unisonos-linux-installer-0.0.1-test.iso.sha256",
-                "unisonos-linux-installer-0.0.1-test.iso.spdx.json"], "no temporary files remain")
+            == ["unisonos-baremetal-0.0.1-test.iso", "unisonos-baremetal-0.0.1-test.iso.sha256",
+                "unisonos-baremetal-0.0.1-test.iso.spdx.json"], "no temporary files remain")
         #expect(result.artifact.sbom == iso.path + ".spdx.json")
         #expect(try ImageTool.status(["sh", "-c", "cd '\(out.path)' && sha256sum -c '\(iso.lastPathComponent).sha256'"]).status == 0)
         #expect(result.modules.contains("virtio_blk") && result.modules.contains("isofs") && result.modules.contains("sr_mod"))

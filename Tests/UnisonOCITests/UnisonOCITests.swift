@@ -348,13 +348,13 @@ struct NamingTests {
     }
 
     @Test("release files get their media type from the name", arguments: [
-        ("unisonos-linux-installer-0.5.0.iso", "application/vnd.efi.iso"),
+        ("unisonos-baremetal-0.5.0.iso", "application/vnd.efi.iso"),
         ("unisonos-linux-vm-0.5.0.qcow2", "application/vnd.unisonos.disk.qcow2"),
         ("unisonos-linux-vm-0.5.0.VMDK", "application/vnd.unisonos.disk.vmdk"),
         ("unisonos-linux-vm-0.5.0.raw", "application/vnd.efi.img"),
         ("unisonos-wsl2-0.5.0.tar.gz", "application/gzip"), ("unisonos-wsl2-0.5.0.wsl", "application/gzip"),
         ("unisonos-manifest-v0.5.0.json", "application/json"), ("SHA256SUMS-v0.5.0.txt", "text/plain"),
-        ("unisonos-linux-installer-0.5.0.iso.sha256", "text/plain"), ("notes", MediaType.octetStream),
+        ("unisonos-baremetal-0.5.0.iso.sha256", "text/plain"), ("notes", MediaType.octetStream),
     ])
     func releaseFileMediaTypes(name: String, type: String) {
         #expect(ArtifactFile.mediaType(forName: name) == type)

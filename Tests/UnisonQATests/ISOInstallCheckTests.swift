@@ -44,7 +44,7 @@ struct ISOInstallCheckTests {
                                     "--base", base.path, "--payload", payload.path, "--out", out.path, "--version", "0.0.3-qa"],
                                    environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
         #expect(build.status == 0, "\(build.stderrString)")
-        return (out.appendingPathComponent("unisonos-linux-installer-0.0.3-qa.iso"), payload)
+        return (out.appendingPathComponent("unisonos-baremetal-0.0.3-qa.iso"), payload)
     }
 
     @Test("installs under SeaBIOS from the CD onto a disk it creates; a too small disk fails with the installer's reason")

@@ -7,7 +7,7 @@ import UnisonSpec
 struct ImageBuildISO: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iso",
-        abstract: "Build the installer ISO: <name>-linux-installer-<version>.iso and its .sha256.",
+        abstract: "Build the installer ISO: <name>-baremetal-<version>.iso and its .sha256.",
         discussion: """
         A hybrid ISO (boots as a CD and as a USB disk, under BIOS through isolinux and under
         UEFI through systemd-boot) whose installer writes the VM disk to the first fixed disk

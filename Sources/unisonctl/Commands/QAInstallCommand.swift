@@ -44,6 +44,9 @@ struct QAInstall: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Accelerator: auto (KVM only if a probe works), tcg or kvm.", valueName: "auto|tcg|kvm"))
     var accel: BootAccelerator = .auto
 
+    @Option(name: .customLong("answers-medium"), help: ArgumentHelp("Attach this NoCloud image (FAT or ISO 9660 labelled CIDATA) as a second disk: the installer carries its answers to the installed system.", valueName: "file"))
+    var answersMedium: String?
+
     @Option(name: .customLong("serial-log"), help: ArgumentHelp("Keep the whole serial console in this file.", valueName: "file"))
     var serialLog: String?
 
@@ -60,7 +63,8 @@ struct QAInstall: AsyncParsableCommand {
             iso: URL(fileURLWithPath: iso).standardizedFileURL, target: URL(fileURLWithPath: target).standardizedFileURL,
             targetSize: targetSize.flatMap { ByteSize($0)?.bytes }, firmware: firmware, medium: medium,
             timeout: TimeInterval(timeout), memoryMiB: memory, accelerator: accel,
-            serialLog: serialLog.map { URL(fileURLWithPath: $0).standardizedFileURL })
+            serialLog: serialLog.map { URL(fileURLWithPath: $0).standardizedFileURL },
+            answersMedium: answersMedium.map { URL(fileURLWithPath: $0).standardizedFileURL })
         let result = try await ISOInstallCheck.run(options, status: QAStatus.line)
         if jsonOption.json {
             try Output.json(result)
