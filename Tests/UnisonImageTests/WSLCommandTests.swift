@@ -9,7 +9,7 @@ import UnisonCore
 struct WSLCommandTests {
     /// The cached Debian base, built by the repository's script when it is not there yet.
     static func debianBase() throws -> URL {
-        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-bookworm.tar")
+        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {
             try ImageTool.run([Repo.root.appendingPathComponent("scripts/build-base.sh").path])
         }
@@ -122,8 +122,8 @@ struct WSLCommandTests {
                               "--unisonctl-binary", "/bin/true"],
                              environment: ["UNISONCTL_CACHE_DIR": scratch.path("empty-cache").path])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("scripts/build-base.sh debian-bookworm"), "\(r.stderr)")
-        #expect(r.stderr.contains(scratch.path("empty-cache/bases/debian-bookworm.tar").path))
+        #expect(r.stderr.contains("scripts/build-base.sh debian-trixie"), "\(r.stderr)")
+        #expect(r.stderr.contains(scratch.path("empty-cache/bases/debian-trixie.tar").path))
     }
 
     @Test("image tar packs a directory deterministically, readable by GNU tar and pigz")
