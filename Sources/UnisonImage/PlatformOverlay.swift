@@ -30,12 +30,17 @@ extension PlatformOverlay {
     /// pulled store until the image is written; the caller removes it.
     public static func overlay(spec: PlatformSpec, specText: String?, mode: InstallMode, version: String,
                                modelPack: String?, modelRegistry: String?, releaseManifest: URL?, unisonctl: URL,
-                               epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil) async throws -> any RootfsOverlay {
+                               epoch: Int64, workDir: URL, ollama: OllamaPlacement? = nil,
+                               serviceImages: ServiceImagePreload.Request? = nil) async throws -> any RootfsOverlay {
         let plan = try plan(spec: spec, specText: specText, mode: mode, version: version, modelPack: modelPack,
                             releaseManifest: releaseManifest, unisonctl: unisonctl, epoch: epoch, ollama: ollama)
         var overlays: [any RootfsOverlay] = [plan]
         if let store = try await ModelPreload.pull(spec: spec, pack: plan.modelPack, mirror: modelRegistry, workDir: workDir) {
             overlays.append(ModelStoreOverlay(store: store, destination: spec.models.store, mtime: epoch))
+        }
+        if let serviceImages {  // targets.<t>.images: preload (ServiceImagePreload.swift)
+            let store = try await ServiceImagePreload.pull(plan: plan, spec: spec, ollama: ollama ?? .container, request: serviceImages, workDir: workDir)
+            overlays.append(ServiceImagePreload.overlay(store: store, layout: plan.layout, mtime: epoch))
         }
         return ComposedOverlay(overlays)
     }
