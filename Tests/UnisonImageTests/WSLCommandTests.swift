@@ -50,7 +50,7 @@ struct WSLCommandTests {
         // The image works: a shell runs in it, and the first-run script creates the default
         // user with uid 1000 in the sudo group (no terminal: password left locked).
         let hello = try ImageTool.run(["chroot", root.path, "/bin/sh", "-c", "echo hello from $(cat /etc/debian_version | cut -c1-2)"])
-        #expect(hello.stdoutString.hasPrefix("hello from 12"))
+        #expect(hello.stdoutString.hasPrefix("hello from 13"), "the default base is trixie (Debian 13)")
         try ImageTool.run(["chroot", root.path, "/usr/lib/wsl/oobe.sh"])
         let id = try ImageTool.run(["chroot", root.path, "id", "unison"]).stdoutString
         #expect(id.hasPrefix("uid=1000(unison)") && id.contains("(sudo)"), "\(id)")
