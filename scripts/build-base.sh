@@ -5,7 +5,7 @@
 #   ${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/<name>.tar
 #
 # The suite, mirror and package list come from the `bases:` entry of unison.yaml (default
-# name: debian-bookworm, kind: mmdebstrap). Idempotent: does nothing when the tarball exists
+# name: debian-trixie, kind: mmdebstrap). Idempotent: does nothing when the tarball exists
 # (pass --force to rebuild). The tarball keeps the kernel (/boot/vmlinuz-*), the initramfs
 # (/boot/initrd.img-*) and systemd-boot's EFI binary for the VM target; the WSL target drops
 # them itself. Reproducible for a given mirror state: SOURCE_DATE_EPOCH is fixed (the one from
@@ -51,7 +51,7 @@ read_base() {
 }
 
 main() {
-  local force=0 spec="" name="debian-bookworm"
+  local force=0 spec="" name="debian-trixie"
   while (($#)); do
     case $1 in
       --force) force=1 ;;

@@ -3,7 +3,8 @@
 # every bootable one in QEMU (TCG) until the first-boot marker of the spec's qa.boot:
 #   WSL  .tar.gz / .wsl   gzip -t, GNU tar and bsdtar list them, the two are the same bytes
 #   VM   .qcow2 / .vmdk   qemu-img check, qemu-img compare (same disk in both formats),
-#                         `unisonctl qa boot` of the qcow2 under OVMF
+#                         `unisonctl qa boot` of the qcow2 under OVMF; then a VM disk with the test
+#                         stack preloaded boots to UNISONOS-STACK-OK (scripts/check-stack-boot.sh)
 #   ISO  .iso             its .sha256 checked, xorriso lists the boot entries; installed in QEMU
 #                         onto a blank disk (`unisonctl qa install`), which then boots (`qa boot`)
 #   release               `unisonctl release verify`: SSH signatures, SHA256SUMS, each SBOM against
@@ -62,6 +63,9 @@ serial=$(mktemp)
 # them the shell fallback printed the marker, which means the shipped binary cannot start there.
 grep -q 'firstboot: ' "$serial" || { echo "check-artifacts: first boot of $qcow2 did not run the image's unisonctl (shell fallback)" >&2; exit 1; }
 rm -f "$serial"
+
+echo "== VM with the test stack preloaded"
+scripts/check-stack-boot.sh "$bin"
 
 echo "== ISO"
 iso=$(one 'unisonos-baremetal-*.iso')

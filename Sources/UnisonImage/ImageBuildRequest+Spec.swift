@@ -12,20 +12,26 @@ public struct ImageBuildFlags: Sendable {
     public var unisonctlBinary: String?
     public var models: String?
     public var modelRegistry: String?
+    /// `preload` or `pull` for the stack's service images (nil: the target's, else the spec's).
+    public var images: ImageDelivery?
+    /// Where preloaded service images are pulled from instead of their own registries.
+    public var imageRegistry: String?
     public var releaseManifest: String?
     public var answers: String?
     /// Where first boot reads the answers file in the image.
     public var answersPath: String
 
     public init(base: String? = nil, outputDirectory: String? = nil, version: String? = nil, unisonctlBinary: String? = nil,
-                models: String? = nil, modelRegistry: String? = nil, releaseManifest: String? = nil, answers: String? = nil,
-                answersPath: String = "/etc/unison/answers.yaml") {
+                models: String? = nil, modelRegistry: String? = nil, images: ImageDelivery? = nil, imageRegistry: String? = nil,
+                releaseManifest: String? = nil, answers: String? = nil, answersPath: String = "/etc/unison/answers.yaml") {
         self.base = base
         self.outputDirectory = outputDirectory
         self.version = version
         self.unisonctlBinary = unisonctlBinary
         self.models = models
         self.modelRegistry = modelRegistry
+        self.images = images
+        self.imageRegistry = imageRegistry
         self.releaseManifest = releaseManifest
         self.answers = answers
         self.answersPath = answersPath
@@ -109,10 +115,12 @@ extension ImagePlatform {
                                                                  packs: spec.models.packs.map(\.name)))
             return (path: flags.answersPath, text: try String(contentsOf: url, encoding: .utf8))
         }
+        let preload = (flags.images ?? spec.targets.delivery(section.images)) == .preload
         self.init(spec: spec, specText: document.text, mode: section.mode, modelPack: pack,
                   modelRegistry: flags.modelRegistry ?? spec.models.registry,
                   releaseManifest: flags.releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary,
-                  ollama: section.ollama, answers: answers)
+                  ollama: section.ollama, answers: answers,
+                  serviceImages: preload ? ServiceImagePreload.Request(registry: flags.imageRegistry) : nil)
     }
 }
 
@@ -124,6 +132,8 @@ struct SpecSection {
     var models: String
     var ollama: OllamaPlacement
     var mode: InstallMode
+    /// The target's own `images` (the ISO carries the VM target's disk, so the VM's).
+    var images: ImageDelivery?
     /// The ISO's payload disk has listed no model store in its SBOM so far; kept as it was.
     var listsModels = true
     var target: any ImageTarget
@@ -133,18 +143,19 @@ struct SpecSection {
         switch choice {
         case let .wsl(gzipLevel):
             guard let t = spec.targets.wsl else { throw WSLError.badDistribution("the spec has no targets.wsl") }
-            (name, base, models, ollama, mode) = ("wsl", t.base, t.models, t.ollama, .wsl)
+            (name, base, models, ollama, mode, images) = ("wsl", t.base, t.models, t.ollama, .wsl, t.images)
             target = WSLImage(distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: t.defaultUser),
                               formats: t.formats.compactMap(WSLFormat.init(rawValue:)), gzipLevel: gzipLevel)
         case let .vm(formats, diskSize, kernelArguments):
             guard let t = spec.targets.vm else { throw VMError.noVMTarget }
-            (name, base, models, ollama, mode) = ("vm", t.base, t.models, t.ollama, .image)
+            (name, base, models, ollama, mode, images) = ("vm", t.base, t.models, t.ollama, .image, t.images)
             let specFormats = t.formats.compactMap { DiskFormat(rawValue: $0.lowercased()) }
             target = VMImage(formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
                              diskSize: diskSize ?? t.diskSize.bytes, kernelArguments: kernelArguments)
         case let .iso(payload, firmware, splitAbove, kernelArguments):
             guard let t = spec.targets.iso else { throw ISOError.noISOTarget }
             (name, base, models, ollama, mode, listsModels) = ("iso", t.base, t.models, t.ollama, .image, false)
+            images = spec.targets.vm?.images
             var fromSpec: [ISOFirmware] = []
             for name in t.firmware {
                 guard let f = ISOFirmware(rawValue: name.lowercased()) else { throw ISOError.unknownFirmware(name) }

@@ -49,9 +49,12 @@ public struct ImagePlatform: Sendable {
     public var ollama: OllamaPlacement?
     /// A checked answers file and where first boot reads it (installed 0600).
     public var answers: (path: String, text: String)?
+    /// Set when the stack's service images are preloaded into the image (`targets.*.images`).
+    public var serviceImages: ServiceImagePreload.Request?
 
     public init(spec: PlatformSpec, specText: String?, mode: InstallMode, modelPack: ModelPack, modelRegistry: String,
-                releaseManifest: URL?, unisonctl: URL, ollama: OllamaPlacement?, answers: (path: String, text: String)? = nil) {
+                releaseManifest: URL?, unisonctl: URL, ollama: OllamaPlacement?, answers: (path: String, text: String)? = nil,
+                serviceImages: ServiceImagePreload.Request? = nil) {
         self.spec = spec
         self.specText = specText
         self.mode = mode
@@ -61,6 +64,7 @@ public struct ImagePlatform: Sendable {
         self.unisonctl = unisonctl
         self.ollama = ollama
         self.answers = answers
+        self.serviceImages = serviceImages
     }
 }
 

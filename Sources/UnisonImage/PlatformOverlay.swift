@@ -22,6 +22,7 @@ public enum ImageHead {
     public static let steps: [any ImageHeadStep] = [
         InstallPlanStep(),
         ModelPreloadStep(),
+        ServiceImagePreloadStep(),
         AnswersStep(),
     ]
 }
@@ -47,6 +48,23 @@ public struct ModelPreloadStep: ImageHeadStep {
         guard let store = try await ModelPreload.pull(spec: platform.spec, pack: platform.modelPack,
                                                       mirror: platform.modelRegistry, workDir: workDir) else { return }
         try ModelStoreOverlay(store: store, destination: platform.spec.models.store, mtime: request.epoch).apply(to: &tree)
+    }
+}
+
+/// The stack's service images pulled into one OCI layout under the work directory (every blob
+/// verified) and placed at the install layout's image store, with the loader first boot runs
+/// (`ServiceImagePreload`); only when the target preloads.
+public struct ServiceImagePreloadStep: ImageHeadStep {
+    public init() {}
+
+    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+                      status: (@Sendable (String) -> Void)?) async throws {
+        guard var preload = platform.serviceImages else { return }
+        if let status { preload.log = { status("image preload: \($0)") } }
+        let plan = try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch)
+        let store = try await ServiceImagePreload.pull(plan: plan, spec: platform.spec, ollama: platform.ollama ?? .container,
+                                                       request: preload, workDir: workDir)
+        try ServiceImagePreload.overlay(store: store, layout: plan.layout, mtime: request.epoch).apply(to: &tree)
     }
 }
 

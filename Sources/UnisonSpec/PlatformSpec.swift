@@ -375,6 +375,18 @@ public struct Targets: Sendable, Codable, Equatable {
     public var wsl: WSLTarget?
     public var vm: VMTarget?
     public var iso: ISOTarget?
+    /// How every target gets its service images unless it says otherwise (absent: `pull`).
+    public var images: ImageDelivery?
+
+    /// The delivery a target uses: its own `images`, else the spec's default, else `pull`.
+    public func delivery(_ own: ImageDelivery?) -> ImageDelivery { own ?? images ?? .pull }
+}
+
+/// How an image target gets the stack's container images: `preload` puts them in the image
+/// (an OCI layout the engine loads at first boot, no network needed); `pull` leaves them to
+/// `docker compose` at first start.
+public enum ImageDelivery: String, Sendable, Codable, CaseIterable {
+    case preload, pull
 }
 
 public struct WSLTarget: Sendable, Codable, Equatable {
@@ -384,6 +396,8 @@ public struct WSLTarget: Sendable, Codable, Equatable {
     public var defaultUser: String
     /// Where the target runs Ollama (images carry their own container: no host install).
     public var ollama: OllamaPlacement = .container
+    /// `preload` or `pull` (nil: the spec's `targets.images`).
+    public var images: ImageDelivery?
 }
 
 public struct VMTarget: Sendable, Codable, Equatable {
@@ -394,6 +408,8 @@ public struct VMTarget: Sendable, Codable, Equatable {
     public var firmware: String
     /// Where the target runs Ollama (images carry their own container: no host install).
     public var ollama: OllamaPlacement = .container
+    /// `preload` or `pull` (nil: the spec's `targets.images`).
+    public var images: ImageDelivery?
 }
 
 public struct ISOTarget: Sendable, Codable, Equatable {
@@ -403,6 +419,8 @@ public struct ISOTarget: Sendable, Codable, Equatable {
     public var splitAbove: ByteSize
     /// Where the target runs Ollama (images carry their own container: no host install).
     public var ollama: OllamaPlacement = .container
+    /// `preload` or `pull` (nil: the spec's `targets.images`).
+    public var images: ImageDelivery?
 }
 
 public struct Secret: Sendable, Codable, Equatable {

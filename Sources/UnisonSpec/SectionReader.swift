@@ -428,11 +428,13 @@ final class SectionReader {
         guard let m else { return Targets() }
         defer { m.finish() }
         var targets = Targets()
+        targets.images = enumValue(m, "images", ImageDelivery.self)
         if let t = m.map("wsl") {
             let formats = formatList(t, allowed: ["tar.gz", "wsl"], default: ["tar.gz", "wsl"])
             targets.wsl = WSLTarget(base: ref(t, "wsl", "base"), models: ref(t, "wsl", "models"), formats: formats,
                                     defaultUser: t.string("defaultUser") ?? "unison",
-                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
+                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container,
+                                    images: enumValue(t, "images", ImageDelivery.self))
             t.finish()
         }
         if let t = m.map("vm") {
@@ -441,7 +443,8 @@ final class SectionReader {
             if firmware != "uefi" { sink.report(t.value("firmware"), "vm firmware must be 'uefi', found '\(firmware)'") }
             targets.vm = VMTarget(base: ref(t, "vm", "base"), models: ref(t, "vm", "models"), formats: formats,
                                   diskSize: size(t, "diskSize") ?? ByteSize("8GiB")!, firmware: firmware,
-                                  ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
+                                  ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container,
+                                  images: enumValue(t, "images", ImageDelivery.self))
             t.finish()
         }
         if let t = m.map("iso") {
@@ -451,7 +454,8 @@ final class SectionReader {
             }
             targets.iso = ISOTarget(base: ref(t, "iso", "base"), models: ref(t, "iso", "models"), firmware: firmware,
                                     splitAbove: size(t, "splitAbove") ?? ByteSize("2GiB")!,
-                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container)
+                                    ollama: enumValue(t, "ollama", OllamaPlacement.self) ?? .container,
+                                    images: enumValue(t, "images", ImageDelivery.self))
             t.finish()
         }
         return targets

@@ -15,7 +15,7 @@ struct DebianSBOMTests {
         if let dir = env["UNISONCTL_CACHE_DIR"], !dir.isEmpty { cache = URL(fileURLWithPath: dir) }
         else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { cache = URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl") }
         else { cache = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/unisonctl") }
-        let tarball = cache.appendingPathComponent("bases/debian-bookworm.tar")
+        let tarball = cache.appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {
             try TestProcess.run([AttestCLI.repoRoot.appendingPathComponent("scripts/build-base.sh").path])
         }

@@ -10,7 +10,7 @@ import UnisonTestSupport
 @Suite("VM image from the Debian base", .serialized, .tags(.boot))
 struct VMDebianTests {
     static func debianBase() throws -> URL {
-        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-bookworm.tar")
+        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {
             try ImageTool.run([Repo.root.appendingPathComponent("scripts/build-base.sh").path])
         }

@@ -10,7 +10,7 @@ import UnisonTestSupport
 struct WSLCommandTests {
     /// The cached Debian base, built by the repository's script when it is not there yet.
     static func debianBase() throws -> URL {
-        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-bookworm.tar")
+        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {
             try ImageTool.run([Repo.root.appendingPathComponent("scripts/build-base.sh").path])
         }
@@ -51,7 +51,7 @@ struct WSLCommandTests {
         // The image works: a shell runs in it, and the first-run script creates the default
         // user with uid 1000 in the sudo group (no terminal: password left locked).
         let hello = try ImageTool.run(["chroot", root.path, "/bin/sh", "-c", "echo hello from $(cat /etc/debian_version | cut -c1-2)"])
-        #expect(hello.stdoutString.hasPrefix("hello from 12"))
+        #expect(hello.stdoutString.hasPrefix("hello from 13"), "the default base is trixie (Debian 13)")
         try ImageTool.run(["chroot", root.path, "/usr/lib/wsl/oobe.sh"])
         let id = try ImageTool.run(["chroot", root.path, "id", "unison"]).stdoutString
         #expect(id.hasPrefix("uid=1000(unison)") && id.contains("(sudo)"), "\(id)")
@@ -123,8 +123,8 @@ struct WSLCommandTests {
                               "--unisonctl-binary", "/bin/true"],
                              environment: ["UNISONCTL_CACHE_DIR": scratch.path("empty-cache").path])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("scripts/build-base.sh debian-bookworm"), "\(r.stderr)")
-        #expect(r.stderr.contains(scratch.path("empty-cache/bases/debian-bookworm.tar").path))
+        #expect(r.stderr.contains("scripts/build-base.sh debian-trixie"), "\(r.stderr)")
+        #expect(r.stderr.contains(scratch.path("empty-cache/bases/debian-trixie.tar").path))
     }
 
     @Test("image tar packs a directory deterministically, readable by GNU tar and pigz")

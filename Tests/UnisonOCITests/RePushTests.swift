@@ -4,6 +4,7 @@
 // session and send no blob byte: every blob is answered by its HEAD.
 import Foundation
 import Testing
+import UnisonTestSupport
 import UnisonCore
 @testable import UnisonOCI
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnisonTestSupport
 import UnisonCore
 @testable import UnisonRelease
 

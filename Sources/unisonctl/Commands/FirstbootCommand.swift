@@ -25,6 +25,8 @@ struct FirstbootCommand: AsyncParsableCommand {
     var timeout: Double = 600
     @Option(name: .long, help: ArgumentHelp("Seconds between attempts while waiting.", valueName: "seconds"))
     var interval: Double = 2
+    @Option(name: .customLong("stack-timeout"), help: ArgumentHelp("Seconds to wait for every service of the stack to be healthy (machines that run it: docker and the compose bundle present).", valueName: "seconds"))
+    var stackTimeout: Double = 600
     @Flag(name: .long, help: "Run again even if first boot already completed.")
     var force = false
     @Option(name: .long, help: ArgumentHelp("Apply this answers file first (on a live system they are looked for as `answers apply` does).", valueName: "file"))
@@ -66,5 +68,13 @@ struct FirstbootCommand: AsyncParsableCommand {
             FirstBoot.announce(report.finalLine(specMarker: spec.qa.boot.marker))
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        // A machine that runs its own stack (the images): wait for it, then its own marker.
+        guard rootURL.path == "/", !report.alreadyDone else { return }
+        let gate = StackGate(spec: spec, root: rootURL, timeout: stackTimeout, log: log)
+        guard gate.applies else { return }
+        let stack = gate.run()
+        if !json { Output.line(stack.finalLine) }
+        FirstBoot.announce(stack.finalLine)
+        if !stack.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }

@@ -4,6 +4,8 @@ import UnisonImage
 import UnisonOps
 import UnisonSpec
 
+extension ImageDelivery: ExpressibleByArgument {}
+
 /// What every image target installs on top of its base: unisonctl, the platform pinned by an
 /// optional release manifest, and a model pack.
 struct ImagePlatformOptions: ParsableArguments {
@@ -18,6 +20,14 @@ struct ImagePlatformOptions: ParsableArguments {
             help: ArgumentHelp("Registry (or mirror) the model pack is pulled from (default: models.registry).", valueName: "host|url"))
     var modelRegistry: String?
 
+    @Option(help: ArgumentHelp("Service images: preload (pulled now, loaded offline at first boot) or pull (at first start); default: the target's images in the spec.",
+                               valueName: "preload|pull"))
+    var images: ImageDelivery?
+
+    @Option(name: .customLong("image-registry"),
+            help: ArgumentHelp("Registry (or mirror) preloaded service images are pulled from (default: each image's own).", valueName: "host[:port]"))
+    var imageRegistry: String?
+
     @Option(name: .customLong("release-manifest"),
             help: ArgumentHelp("Release manifest whose digests pin the service images.", valueName: "file"))
     var releaseManifest: String?
@@ -29,7 +39,8 @@ struct ImagePlatformOptions: ParsableArguments {
     /// These flags with the command's own: what `ImageBuildRequest` resolves against the spec.
     func flags(base: String?, output: ImageOutputOptions) -> ImageBuildFlags {
         ImageBuildFlags(base: base, outputDirectory: output.out, version: output.version, unisonctlBinary: unisonctlBinary, models: models,
-                        modelRegistry: modelRegistry, releaseManifest: releaseManifest, answers: answers,
+                        modelRegistry: modelRegistry, images: images, imageRegistry: imageRegistry,
+                        releaseManifest: releaseManifest, answers: answers,
                         answersPath: AnswersLocator.installedPath)
     }
 }
