@@ -6,7 +6,7 @@ let package = Package(
     name: "unisonctl",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "unisonctl", targets: ["unisonctl"]),
+        .executable(name: "unisonctl", targets: ["unisonctl"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,38 +25,49 @@ let package = Package(
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
 
         // Leaf: processes, progress, clocks, atomic files, hashing, JSON.
-        .target(name: "UnisonCore", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "UnisonSpec", dependencies: [
-            "UnisonCore",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "UnisonCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ]),
+        .target(
+            name: "UnisonSpec",
+            dependencies: [
+                "UnisonCore",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // docker/metadata-action's tag and label rules, reproduced to the action's own cases (leaf).
         .target(name: "UnisonMetadataAction", dependencies: ["UnisonCore"]),
         .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec", "UnisonMetadataAction"]),
-        .target(name: "UnisonOCI", dependencies: [
-            "UnisonCore",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "UnisonOCI",
+            dependencies: [
+                "UnisonCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
-        .target(name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
-                linkerSettings: [.linkedLibrary(":libdeflate.a")]),
+        .target(
+            name: "UnisonArchive", dependencies: ["UnisonCore", "CZlib", "CLibdeflate", "CZstd", "CLzma"],
+            linkerSettings: [.linkedLibrary(":libdeflate.a")]),
         // Release publishing: digest resolution and promotion (release policy over the registry client).
         .target(name: "UnisonPublish", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI"]),
         // SPDX SBOMs, in-toto/SLSA provenance, SSH signatures (sshsig), release verification, referrers.
-        .target(name: "UnisonAttest", dependencies: [
-            "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "UnisonAttest",
+            dependencies: [
+                "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // GPT, FAT32, ext4 (via mke2fs for now), raw/qcow2/vmdk encoders.
         .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib", "CLibdeflate"]),
         .target(name: "UnisonInstall", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonArchive"]),
-        .target(name: "UnisonImage", dependencies: [
-            "UnisonCore", "UnisonSpec", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
-        ]),
+        .target(
+            name: "UnisonImage",
+            dependencies: [
+                "UnisonCore", "UnisonSpec", "UnisonOCI", "UnisonArchive", "UnisonDisk", "UnisonInstall", "UnisonAttest",
+            ]),
         .target(name: "UnisonOps", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonInstall", "UnisonOCI", "UnisonArchive"]),
         .target(name: "UnisonQA", dependencies: ["UnisonCore", "UnisonSpec"]),
         .target(name: "UnisonWorkspace", dependencies: ["UnisonCore", "UnisonSpec", "UnisonRelease"]),
@@ -64,12 +75,14 @@ let package = Package(
         .target(name: "UnisonBuildInfo", plugins: ["VersionStamp"]),
         .plugin(name: "VersionStamp", capability: .buildTool()),
 
-        .executableTarget(name: "unisonctl", dependencies: [
-            "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
-            "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
-            "UnisonMetadataAction", "UnisonPublish",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "unisonctl",
+            dependencies: [
+                "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonOCI", "UnisonArchive", "UnisonDisk",
+                "UnisonInstall", "UnisonImage", "UnisonOps", "UnisonQA", "UnisonWorkspace", "UnisonBuildInfo", "UnisonAttest",
+                "UnisonMetadataAction", "UnisonPublish",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
@@ -81,22 +94,31 @@ let package = Package(
         .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish", "UnisonTestSupport"]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore", "UnisonTestSupport"]),
-        .testTarget(name: "UnisonAttestTests", dependencies: [
-            "UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease", "UnisonTestSupport",
-        ], exclude: ["Schemas"]),
+        .testTarget(
+            name: "UnisonAttestTests",
+            dependencies: [
+                "UnisonAttest", "UnisonCore", "UnisonArchive", "UnisonOCI", "UnisonRelease", "UnisonTestSupport",
+            ], exclude: ["Schemas"]),
         .testTarget(name: "UnisonDiskTests", dependencies: ["UnisonDisk", "UnisonCore", "UnisonArchive", "UnisonTestSupport"]),
-        .testTarget(name: "UnisonInstallTests", dependencies: [
-            "UnisonInstall", "UnisonCore", "UnisonSpec", "UnisonArchive", "UnisonTestSupport",
-        ]),
-        .testTarget(name: "UnisonImageTests", dependencies: [
-            "UnisonImage", "UnisonCore", "UnisonArchive", "UnisonDisk", "UnisonTestSupport",
-        ]),
-        .testTarget(name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonTestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(
+            name: "UnisonInstallTests",
+            dependencies: [
+                "UnisonInstall", "UnisonCore", "UnisonSpec", "UnisonArchive", "UnisonTestSupport",
+            ]),
+        .testTarget(
+            name: "UnisonImageTests",
+            dependencies: [
+                "UnisonImage", "UnisonCore", "UnisonArchive", "UnisonDisk", "UnisonTestSupport",
+            ]),
+        .testTarget(
+            name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonWorkspaceTests", dependencies: [
-            "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
-        ]),
+        .testTarget(
+            name: "UnisonWorkspaceTests",
+            dependencies: [
+                "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
+            ]),
         .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonTestSupport"], exclude: ["Golden"]),
     ]
 )

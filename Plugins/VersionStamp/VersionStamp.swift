@@ -11,10 +11,13 @@ struct VersionStamp: BuildToolPlugin {
         let script = context.package.directoryURL.appendingPathComponent("scripts/version.sh")
         var environment: [String: String] = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         if let forced = ProcessInfo.processInfo.environment["UNISONCTL_VERSION"] { environment["UNISONCTL_VERSION"] = forced }
-        return [.prebuildCommand(displayName: "Stamping the unisonctl version",
-                                 executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: [script.path, "--swift", output.appendingPathComponent("BuildVersion.swift").path],
-                                 environment: environment,
-                                 outputFilesDirectory: output)]
+        return [
+            .prebuildCommand(
+                displayName: "Stamping the unisonctl version",
+                executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: [script.path, "--swift", output.appendingPathComponent("BuildVersion.swift").path],
+                environment: environment,
+                outputFilesDirectory: output)
+        ]
     }
 }

@@ -100,7 +100,9 @@ public final class GzipSource: ByteSource {
         while stream.pointee.avail_out > 0 {
             if stream.pointee.avail_in == 0 && !inputEnded {
                 let n = try input.read(into: inBuffer)
-                if n == 0 { inputEnded = true } else {
+                if n == 0 {
+                    inputEnded = true
+                } else {
                     stream.pointee.next_in = inBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
                     stream.pointee.avail_in = uInt(n)
                 }
@@ -178,8 +180,9 @@ public final class ZstdSource: ByteSource {
             consumed += Int64(inb.pos - inPos)
             inPos = inb.pos
             if ZSTD_isError(rc) != 0 {
-                throw CompressionError.corrupt(format: "zstd", path: input.path, offset: consumed,
-                                               detail: String(cString: ZSTD_getErrorName(rc)))
+                throw CompressionError.corrupt(
+                    format: "zstd", path: input.path, offset: consumed,
+                    detail: String(cString: ZSTD_getErrorName(rc)))
             }
             lastHint = rc
         }
@@ -202,8 +205,10 @@ public final class ZstdSink: ByteSink {
         self.output = output
         guard let ctx = ZSTD_createCCtx() else { throw CompressionError.codec(format: "zstd", detail: "cannot allocate a context") }
         context = ctx
-        for (param, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1),
-                               (ZSTD_c_nbWorkers, Int32(max(1, workers)))] {
+        for (param, value) in [
+            (ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1),
+            (ZSTD_c_nbWorkers, Int32(max(1, workers))),
+        ] {
             let rc = ZSTD_CCtx_setParameter(ctx, param, value)
             if ZSTD_isError(rc) != 0 {
                 ZSTD_freeCCtx(ctx)
@@ -275,7 +280,9 @@ public final class XzSource: ByteSource {
         while stream.avail_out > 0 {
             if stream.avail_in == 0 && !inputEnded {
                 let n = try input.read(into: inBuffer)
-                if n == 0 { inputEnded = true } else {
+                if n == 0 {
+                    inputEnded = true
+                } else {
                     stream.next_in = UnsafePointer(inBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
                     stream.avail_in = n
                 }
@@ -284,8 +291,9 @@ public final class XzSource: ByteSource {
             if rc == LZMA_STREAM_END { ended = true; break }
             if rc == LZMA_BUF_ERROR && inputEnded { throw CompressionError.truncated(format: "xz", path: input.path) }
             guard rc == LZMA_OK || rc == LZMA_BUF_ERROR else {
-                throw CompressionError.corrupt(format: "xz", path: input.path, offset: Int64(stream.total_in),
-                                               detail: "liblzma error \(rc.rawValue)")
+                throw CompressionError.corrupt(
+                    format: "xz", path: input.path, offset: Int64(stream.total_in),
+                    detail: "liblzma error \(rc.rawValue)")
             }
         }
         return buffer.count - stream.avail_out

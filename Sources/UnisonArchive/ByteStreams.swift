@@ -221,8 +221,10 @@ final class ContentReader {
     }
 
     /// Streams `length` bytes at `offset` of `url` into `body`, in chunks of at most 1 MiB.
-    func stream(_ url: URL, offset: Int64, length: Int64, buffer: UnsafeMutableRawBufferPointer,
-                _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func stream(
+        _ url: URL, offset: Int64, length: Int64, buffer: UnsafeMutableRawBufferPointer,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let fd = try descriptor(for: url)
         var done: Int64 = 0
         while done < length {

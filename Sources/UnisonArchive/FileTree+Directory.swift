@@ -29,8 +29,10 @@ extension FileTree {
         var rootStat = stat()
         guard lstat(root.path, &rootStat) == 0 else { throw DirectoryTreeError.stat(path: root.path, errno: errno) }
         guard rootStat.st_mode & S_IFMT == S_IFDIR else { throw DirectoryTreeError.notADirectory(root.path) }
-        try insert(Entry(path: "", kind: .directory, mode: UInt32(rootStat.st_mode) & 0o7777, uid: rootStat.st_uid,
-                         gid: rootStat.st_gid, mtime: Int64(rootStat.st_mtim.tv_sec), xattrs: Self.xattrs(of: root.path)))
+        try insert(
+            Entry(
+                path: "", kind: .directory, mode: UInt32(rootStat.st_mode) & 0o7777, uid: rootStat.st_uid,
+                gid: rootStat.st_gid, mtime: Int64(rootStat.st_mtim.tv_sec), xattrs: Self.xattrs(of: root.path)))
         var inodes: [String: String] = [:]  // "dev:ino" -> first tree path
         try load(root, relative: "", inodes: &inodes)
     }
@@ -73,8 +75,10 @@ extension FileTree {
             case S_IFIFO: kind = .fifo
             default: throw DirectoryTreeError.unsupportedFileType(path: url.path)
             }
-            try insert(Entry(path: path, kind: kind, mode: mode,
-                             uid: st.st_uid, gid: st.st_gid, mtime: Int64(st.st_mtim.tv_sec), xattrs: Self.xattrs(of: url.path)))
+            try insert(
+                Entry(
+                    path: path, kind: kind, mode: mode,
+                    uid: st.st_uid, gid: st.st_gid, mtime: Int64(st.st_mtim.tv_sec), xattrs: Self.xattrs(of: url.path)))
             if case .directory = kind { try load(url, relative: path, inodes: &inodes) }
         }
     }

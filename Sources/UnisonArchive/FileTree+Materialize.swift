@@ -109,6 +109,6 @@ extension FileTree {
 
     static func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
         let ma = dev_t(major), mi = dev_t(minor)
-        return ((ma & 0xfffff000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffffff00) << 12) | (mi & 0xff)
+        return ((ma & 0xffff_f000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffff_ff00) << 12) | (mi & 0xff)
     }
 }

@@ -20,8 +20,10 @@ extension FileTree {
     /// recognized by content). Later members replace earlier ones, as extraction would.
     /// Hostile members are refused with `TarError.hostile` naming them.
     /// `progress` receives the uncompressed bytes read so far.
-    public init(tarball url: URL, options: TarReadOptions = TarReadOptions(),
-                progress: ((Int64) -> Void)? = nil) throws {
+    public init(
+        tarball url: URL, options: TarReadOptions = TarReadOptions(),
+        progress: ((Int64) -> Void)? = nil
+    ) throws {
         self.init()
         try apply(archive: url, options: options, ociLayer: false, progress: progress)
     }
@@ -29,13 +31,17 @@ extension FileTree {
     /// Applies an OCI image layer (image-spec `layer.md`): whiteouts (`.wh.NAME`) and opaque
     /// directories (`.wh..wh..opq`) remove what lower layers put there, then the layer's own
     /// entries are added. Whiteouts never hide entries of their own layer.
-    public mutating func applyLayer(_ url: URL, options: TarReadOptions = TarReadOptions(),
-                                    progress: ((Int64) -> Void)? = nil) throws {
+    public mutating func applyLayer(
+        _ url: URL, options: TarReadOptions = TarReadOptions(),
+        progress: ((Int64) -> Void)? = nil
+    ) throws {
         try apply(archive: url, options: options, ociLayer: true, progress: progress)
     }
 
-    private mutating func apply(archive url: URL, options: TarReadOptions, ociLayer: Bool,
-                                progress: ((Int64) -> Void)?) throws {
+    private mutating func apply(
+        archive url: URL, options: TarReadOptions, ociLayer: Bool,
+        progress: ((Int64) -> Void)?
+    ) throws {
         let compression = try ArchiveCompression.detect(url)
         let source: ByteSource
         // Where regular file contents live: ranges of an uncompressed file, or memory.
@@ -109,8 +115,9 @@ extension FileTree {
             if path.isEmpty, kind != .directory {
                 throw hostile(.notADirectory(path: member.name, parent: ""))
             }
-            let entry = Entry(path: path, kind: kind, mode: member.mode, uid: member.uid, gid: member.gid,
-                              mtime: member.mtime, xattrs: member.xattrs)
+            let entry = Entry(
+                path: path, kind: kind, mode: member.mode, uid: member.uid, gid: member.gid,
+                mtime: member.mtime, xattrs: member.xattrs)
             if ociLayer {
                 pending.append(entry)
                 pendingMembers.append(member)

@@ -62,8 +62,10 @@ public struct FileTree: Sendable {
         public var mtime: Int64
         public var xattrs: [String: Data]
 
-        public init(path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0,
-                    xattrs: [String: Data] = [:]) {
+        public init(
+            path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0,
+            xattrs: [String: Data] = [:]
+        ) {
             self.path = path
             self.kind = kind
             self.mode = mode & 0o7777
@@ -199,7 +201,7 @@ public struct FileTree: Sendable {
     /// file are removed as well, since their content would dangle.
     public mutating func remove(_ path: String) {
         guard !path.isEmpty, let entry = entries[path] else { return }
-        if entry.isDirectory { removeChildren(of: path) ; children[path] = nil }
+        if entry.isDirectory { removeChildren(of: path); children[path] = nil }
         entries[path] = nil
         children[Self.parent(of: path)]?.remove(path)
         switch entry.kind {
@@ -222,7 +224,7 @@ public struct FileTree: Sendable {
         entry.mode &= 0o7777
         switch (before.kind, entry.kind) {
         case (.regular, .regular), (.directory, .directory), (.fifo, .fifo),
-             (.characterDevice, .characterDevice), (.blockDevice, .blockDevice):
+            (.characterDevice, .characterDevice), (.blockDevice, .blockDevice):
             break
         case let (.symlink, .symlink(target)):
             if Self.resolveLinkTarget(target, from: path).escapes { throw TreeError.symlinkEscapes(path: path, target: target) }

@@ -20,8 +20,9 @@ public enum GzipBuffer {
         var out = Data(count: bound)
         let written = data.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                libdeflate_gzip_compress(compressor, src.baseAddress ?? UnsafeRawPointer(dst.baseAddress!), data.count,
-                                         dst.baseAddress!, bound)
+                libdeflate_gzip_compress(
+                    compressor, src.baseAddress ?? UnsafeRawPointer(dst.baseAddress!), data.count,
+                    dst.baseAddress!, bound)
             }
         }
         guard written > 0 else {

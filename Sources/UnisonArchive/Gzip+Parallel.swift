@@ -48,8 +48,10 @@ public final class ParallelGzipSink: ByteSink {
     /// `level` 1...12 (libdeflate's scale; 6 is gzip's default and compresses at least as well
     /// as `gzip -6`); `threads`: blocks compressed at once (the active cores by default). The
     /// output does not depend on `threads`.
-    public init(_ output: ByteSink, level: Int32 = 6, blockSize: Int = ParallelGzipSink.defaultBlockSize,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(
+        _ output: ByteSink, level: Int32 = 6, blockSize: Int = ParallelGzipSink.defaultBlockSize,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         precondition(blockSize >= 4096, "blocks must hold at least 4 KiB")
         self.output = output
         self.level = max(1, min(12, level))
@@ -113,8 +115,9 @@ public final class ParallelGzipSink: ByteSink {
         var out = [UInt8](repeating: 0, count: header.count + bound + 8)
         let produced = out.withUnsafeMutableBytes { raw -> Int in
             for (i, b) in header.enumerated() { raw[i] = b }
-            return libdeflate_deflate_compress(compressor, input.baseAddress ?? UnsafeRawPointer(raw.baseAddress!), input.count,
-                                               raw.baseAddress! + header.count, bound)
+            return libdeflate_deflate_compress(
+                compressor, input.baseAddress ?? UnsafeRawPointer(raw.baseAddress!), input.count,
+                raw.baseAddress! + header.count, bound)
         }
         // The bound is libdeflate's own worst case, so 0 ("did not fit") cannot happen.
         guard produced > 0 else { throw CompressionError.codec(format: "gzip", detail: "libdeflate produced no output") }

@@ -11,8 +11,10 @@ public enum TarArchive {
         /// Compression threads; the active cores by default.
         public var threads: Int
 
-        public init(tar: TarWriteOptions = TarWriteOptions(), compression: ArchiveCompression = .gzip, level: Int32? = nil,
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        public init(
+            tar: TarWriteOptions = TarWriteOptions(), compression: ArchiveCompression = .gzip, level: Int32? = nil,
+            threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        ) {
             self.tar = tar
             self.compression = compression
             self.level = level
@@ -21,8 +23,10 @@ public enum TarArchive {
     }
 
     /// The sink chain for `compression` in front of `file`.
-    public static func sink(for compression: ArchiveCompression, level: Int32? = nil, threads: Int,
-                            into file: ByteSink) throws -> ByteSink {
+    public static func sink(
+        for compression: ArchiveCompression, level: Int32? = nil, threads: Int,
+        into file: ByteSink
+    ) throws -> ByteSink {
         switch compression {
         case .none: return file
         case .gzip: return ParallelGzipSink(file, level: level ?? 6, threads: threads)
@@ -34,8 +38,10 @@ public enum TarArchive {
     /// Writes `tree` to `destination` through a temporary file renamed into place, so an
     /// interrupted or failed write leaves nothing at `destination`. `progress` receives the
     /// content bytes written so far.
-    public static func write(_ tree: FileTree, to destination: URL, options: WriteOptions = WriteOptions(),
-                             progress: ((Int64) -> Void)? = nil) throws {
+    public static func write(
+        _ tree: FileTree, to destination: URL, options: WriteOptions = WriteOptions(),
+        progress: ((Int64) -> Void)? = nil
+    ) throws {
         try AtomicFile.write(to: destination, permissions: 0o644) { tmp in
             let file = try FileSink(tmp)
             let sink = try sink(for: options.compression, level: options.level, threads: options.threads, into: file)
@@ -46,8 +52,10 @@ public enum TarArchive {
     /// Reads a tarball and writes its tree below `directory` (which must be empty or absent).
     /// The whole archive is checked first: a hostile member fails the call before anything is
     /// created, and nothing is ever written outside `directory`.
-    public static func extract(_ archive: URL, into directory: URL, read: TarReadOptions = TarReadOptions(),
-                               materialize: MaterializeOptions = MaterializeOptions()) throws {
+    public static func extract(
+        _ archive: URL, into directory: URL, read: TarReadOptions = TarReadOptions(),
+        materialize: MaterializeOptions = MaterializeOptions()
+    ) throws {
         let tree = try FileTree(tarball: archive, options: read)
         try tree.materialize(into: directory, options: materialize)
     }

@@ -61,8 +61,8 @@ struct TarHeader: Equatable {
     var isPOSIX = true
 
     /// Largest values that fit the octal fields (with their terminating NUL).
-    static let maxOctal7: UInt64 = 0o7777777          // uid, gid: 2097151
-    static let maxOctal11: Int64 = 0o77777777777      // size, mtime: 8 GiB - 1
+    static let maxOctal7: UInt64 = 0o7777777  // uid, gid: 2097151
+    static let maxOctal11: Int64 = 0o77777777777  // size, mtime: 8 GiB - 1
 
     /// The 512-byte block. Numbers must fit their octal fields (callers move larger ones to
     /// PAX records); byte strings longer than their field are truncated.

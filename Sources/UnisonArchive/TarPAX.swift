@@ -37,7 +37,7 @@ enum PAX {
                 j += 1
             }
             guard j > i, j < data.count, data[j] == UInt8(ascii: " "), length > j - i + 1,
-                  i + length <= data.count, data[i + length - 1] == UInt8(ascii: "\n")
+                i + length <= data.count, data[i + length - 1] == UInt8(ascii: "\n")
             else { throw ParseError.malformed(offset: i) }
             let record = data[(j + 1)..<(i + length - 1)]
             guard let eq = record.firstIndex(of: UInt8(ascii: "=")) else { throw ParseError.malformed(offset: i) }

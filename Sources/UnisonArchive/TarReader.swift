@@ -59,11 +59,11 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
         switch self {
         case .badHeader: return nil
         case let .truncated(_, m, _), let .unsupportedType(_, m, _, _), let .badPAX(_, m, _, _),
-             let .hostile(_, m, _, _), let .badMember(_, m, _, _): return m
+            let .hostile(_, m, _, _), let .badMember(_, m, _, _):
+            return m
         }
     }
 }
-
 
 /// Reads tar members in order: POSIX ustar, pax (local `x` and global `g` headers), GNU
 /// (`L`/`K` long names, base-256 numbers, the old "ustar  " magic), v7.
@@ -125,8 +125,9 @@ public final class TarReader {
             do {
                 header = try TarHeader.decode(UnsafeRawBufferPointer(block))
             } catch let TarHeader.DecodeError.checksum(stored, computed) {
-                throw TarError.badHeader(archive: archiveName, offset: headerOffset,
-                                         detail: "checksum \(stored) does not match the header's sum \(computed)")
+                throw TarError.badHeader(
+                    archive: archiveName, offset: headerOffset,
+                    detail: "checksum \(stored) does not match the header's sum \(computed)")
             } catch let TarHeader.DecodeError.badNumber(field) {
                 throw TarError.badHeader(archive: archiveName, offset: headerOffset, detail: "field '\(field)' is not a number")
             }
@@ -136,8 +137,9 @@ public final class TarReader {
                 throw TarError.badMember(archive: archiveName, member: rawName, offset: headerOffset, detail: "negative size")
             }
             guard header.size <= Self.maxMemberSize else {
-                throw TarError.badMember(archive: archiveName, member: rawName, offset: headerOffset,
-                                         detail: "size \(header.size) is above the 2^50-byte limit")
+                throw TarError.badMember(
+                    archive: archiveName, member: rawName, offset: headerOffset,
+                    detail: "size \(header.size) is above the 2^50-byte limit")
             }
             switch header.typeflag {
             case UInt8(ascii: "x"), UInt8(ascii: "g"):
@@ -147,8 +149,9 @@ public final class TarReader {
                 let body = try readBody(header.size, member: rawName, headerOffset: headerOffset)
                 let records: [(key: String, value: [UInt8])]
                 do { records = try PAX.parse(body) } catch let PAX.ParseError.malformed(at) {
-                    throw TarError.badPAX(archive: archiveName, member: rawName, offset: headerOffset,
-                                          detail: "malformed record at byte \(at)")
+                    throw TarError.badPAX(
+                        archive: archiveName, member: rawName, offset: headerOffset,
+                        detail: "malformed record at byte \(at)")
                 }
                 if header.typeflag == UInt8(ascii: "g") {
                     globals += records
@@ -159,8 +162,9 @@ public final class TarReader {
                 continue
             case UInt8(ascii: "L"), UInt8(ascii: "K"):
                 guard header.size <= 1 << 20 else {
-                    throw TarError.badMember(archive: archiveName, member: rawName, offset: headerOffset,
-                                             detail: "GNU long name larger than 1 MiB")
+                    throw TarError.badMember(
+                        archive: archiveName, member: rawName, offset: headerOffset,
+                        detail: "GNU long name larger than 1 MiB")
                 }
                 var body = try readBody(header.size, member: rawName, headerOffset: headerOffset)
                 if let nul = body.firstIndex(of: 0) { body.removeSubrange(nul...) }
@@ -175,8 +179,9 @@ public final class TarReader {
             default:
                 break
             }
-            return try member(header, headerOffset: firstHeader ?? headerOffset, locals: locals,
-                              longName: gnuLongName, longLink: gnuLongLink)
+            return try member(
+                header, headerOffset: firstHeader ?? headerOffset, locals: locals,
+                longName: gnuLongName, longLink: gnuLongLink)
         }
     }
 
@@ -186,8 +191,10 @@ public final class TarReader {
         return "(extended header)"
     }
 
-    private func member(_ header: TarHeader, headerOffset: Int64, locals: [(key: String, value: [UInt8])],
-                        longName: [UInt8]?, longLink: [UInt8]?) throws -> TarMember {
+    private func member(
+        _ header: TarHeader, headerOffset: Int64, locals: [(key: String, value: [UInt8])],
+        longName: [UInt8]?, longLink: [UInt8]?
+    ) throws -> TarMember {
         var nameBytes = longName ?? header.fullName
         var linkBytes = longLink ?? header.linkname
         var size = header.size
@@ -202,8 +209,9 @@ public final class TarReader {
                 // PAX times may carry a fraction; whole seconds are kept.
                 let whole = key == "mtime" ? String(text.prefix { $0 != "." }) : text
                 guard let v = T(whole) else {
-                    throw TarError.badPAX(archive: archiveName, member: fallbackName, offset: headerOffset,
-                                          detail: "\(key)=\(text) is not a number")
+                    throw TarError.badPAX(
+                        archive: archiveName, member: fallbackName, offset: headerOffset,
+                        detail: "\(key)=\(text) is not a number")
                 }
                 return v
             }
@@ -215,8 +223,9 @@ public final class TarReader {
                 // 2^63-1, or beyond Int64 are all possible in hostile input).
                 size = try number(Int64.self)
                 guard size >= 0, size <= Self.maxMemberSize else {
-                    throw TarError.badPAX(archive: archiveName, member: fallbackName, offset: headerOffset,
-                                          detail: "size=\(text) is outside 0...2^50")
+                    throw TarError.badPAX(
+                        archive: archiveName, member: fallbackName, offset: headerOffset,
+                        detail: "size=\(text) is outside 0...2^50")
                 }
             case "uid": uid = try number(UInt64.self)
             case "gid": gid = try number(UInt64.self)
@@ -225,10 +234,11 @@ public final class TarReader {
                 if key.hasPrefix("SCHILY.xattr.") {
                     xattrs[String(key.dropFirst("SCHILY.xattr.".count))] = Data(value)
                 } else if key.hasPrefix("GNU.sparse.") {
-                    throw TarError.unsupportedType(archive: archiveName, member: fallbackName, offset: headerOffset,
-                                                   typeflag: "GNU sparse (PAX)")
+                    throw TarError.unsupportedType(
+                        archive: archiveName, member: fallbackName, offset: headerOffset,
+                        typeflag: "GNU sparse (PAX)")
                 }
-                // atime, ctime, uname, gname, charset, comment, …: not part of a FileTree.
+            // atime, ctime, uname, gname, charset, comment, …: not part of a FileTree.
             }
         }
         let name = String(decoding: nameBytes, as: UTF8.self)
@@ -253,16 +263,18 @@ public final class TarReader {
             kind = .directory
             dataSize = size
         default:
-            let flag = header.typeflag >= 0x20 && header.typeflag < 0x7f
+            let flag =
+                header.typeflag >= 0x20 && header.typeflag < 0x7f
                 ? String(UnicodeScalar(header.typeflag)) : "\\x" + String(header.typeflag, radix: 16)
             throw TarError.unsupportedType(archive: archiveName, member: name, offset: headerOffset, typeflag: flag)
         }
         pendingData = dataSize
         pendingPadding = TarBlock.padding(dataSize)
         current = (name, headerOffset)
-        return TarMember(name: name, kind: kind, mode: header.mode & 0o7777, uid: UInt32(uid), gid: UInt32(gid),
-                         mtime: mtime, size: kind == .regular ? dataSize : 0, xattrs: xattrs,
-                         headerOffset: headerOffset, dataOffset: position)
+        return TarMember(
+            name: name, kind: kind, mode: header.mode & 0o7777, uid: UInt32(uid), gid: UInt32(gid),
+            mtime: mtime, size: kind == .regular ? dataSize : 0, xattrs: xattrs,
+            headerOffset: headerOffset, dataOffset: position)
     }
 
     /// Reads the current member's content (call at most once, before `next()`).

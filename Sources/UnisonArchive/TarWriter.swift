@@ -193,8 +193,10 @@ public final class TarWriter {
 extension FileTree {
     /// Writes the whole tree as a tar stream in `orderedForArchive()` order and finishes the
     /// sink. `progress` receives the content bytes written so far.
-    public func writeTar(to sink: ByteSink, options: TarWriteOptions = TarWriteOptions(),
-                         progress: ((Int64) -> Void)? = nil) throws {
+    public func writeTar(
+        to sink: ByteSink, options: TarWriteOptions = TarWriteOptions(),
+        progress: ((Int64) -> Void)? = nil
+    ) throws {
         let writer = TarWriter(sink: sink, options: options)
         for entry in orderedForArchive() {
             try writer.append(entry)

@@ -101,9 +101,11 @@ extension InTotoStatement {
         public var invocationID: String?
         public var epoch: Int64
 
-        public init(version: String, artifacts: [(name: String, sha256: String)], spec: (path: String, sha256: String),
-                    commit: String?, repositoryURI: String?, bases: [(name: String, sha256: String?)], builderID: String,
-                    invocationID: String?, epoch: Int64) {
+        public init(
+            version: String, artifacts: [(name: String, sha256: String)], spec: (path: String, sha256: String),
+            commit: String?, repositoryURI: String?, bases: [(name: String, sha256: String?)], builderID: String,
+            invocationID: String?, epoch: Int64
+        ) {
             self.version = version
             self.artifacts = artifacts
             self.spec = spec
@@ -129,8 +131,10 @@ extension InTotoStatement {
         var seen = Set<String>()
         for base in r.bases.sorted(by: { ($0.name, $0.sha256 ?? "") < ($1.name, $1.sha256 ?? "") }) {
             guard seen.insert(base.name + (base.sha256 ?? "")).inserted else { continue }
-            deps.append(ResourceDescriptor(name: base.name, digest: base.sha256.map { ["sha256": $0] },
-                                           annotations: ["role": "base root filesystem"]))
+            deps.append(
+                ResourceDescriptor(
+                    name: base.name, digest: base.sha256.map { ["sha256": $0] },
+                    annotations: ["role": "base root filesystem"]))
         }
         return InTotoStatement(
             subject: artifacts.map { ResourceDescriptor(name: $0.name, digest: ["sha256": $0.sha256]) },
@@ -140,8 +144,9 @@ extension InTotoStatement {
                     externalParameters: .init(version: r.version, spec: specDescriptor, source: source, artifacts: artifacts.map(\.name)),
                     internalParameters: .init(sourceDateEpoch: r.epoch, unisonctl: ToolVersion.current),
                     resolvedDependencies: deps),
-                runDetails: .init(builder: .init(id: r.builderID, version: ["unisonctl": ToolVersion.current]),
-                                  metadata: r.invocationID.map { .init(invocationId: $0) })))
+                runDetails: .init(
+                    builder: .init(id: r.builderID, version: ["unisonctl": ToolVersion.current]),
+                    metadata: r.invocationID.map { .init(invocationId: $0) })))
     }
 
     public func encoded() throws -> Data {
@@ -161,8 +166,11 @@ extension InTotoStatement {
     public static func builder(environment: [String: String]) -> (id: String, invocation: String?) {
         // GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/release.yml@refs/heads/main.
         if let server = environment["GITHUB_SERVER_URL"], let repo = environment["GITHUB_REPOSITORY"],
-           let workflow = environment["GITHUB_WORKFLOW_REF"], !workflow.isEmpty {
-            let run = environment["GITHUB_RUN_ID"].map { "\(server)/\(repo)/actions/runs/\($0)" + (environment["GITHUB_RUN_ATTEMPT"].map { "/attempts/\($0)" } ?? "") }
+            let workflow = environment["GITHUB_WORKFLOW_REF"], !workflow.isEmpty
+        {
+            let run = environment["GITHUB_RUN_ID"].map {
+                "\(server)/\(repo)/actions/runs/\($0)" + (environment["GITHUB_RUN_ATTEMPT"].map { "/attempts/\($0)" } ?? "")
+            }
             return ("\(server)/\(workflow)", run)
         }
         return ("urn:unisonos:unisonctl:builder:local", nil)

@@ -69,9 +69,11 @@ public enum ReleaseAttest {
         public var epoch: Int64
         public var environment: [String: String]
 
-        public init(directory: URL, version: String, prefix: String = "unisonos", key: SigningKeySource, specKeys: [SSHPublicKey],
-                    spec: (path: String, sha256: String), commit: String?, repositoryURI: String?, epoch: Int64,
-                    environment: [String: String]) {
+        public init(
+            directory: URL, version: String, prefix: String = "unisonos", key: SigningKeySource, specKeys: [SSHPublicKey],
+            spec: (path: String, sha256: String), commit: String?, repositoryURI: String?, epoch: Int64,
+            environment: [String: String]
+        ) {
             self.directory = directory
             self.version = version
             self.prefix = prefix
@@ -92,9 +94,12 @@ public enum ReleaseAttest {
         var warnings: [String] = []
         if !r.specKeys.isEmpty, !r.specKeys.contains(key.publicKey) {
             if r.key == .ephemeral {
-                warnings.append("the ephemeral key is not one of the spec's release.signingKeys: verify with this release's allowed signers only to check integrity")
+                warnings.append(
+                    "the ephemeral key is not one of the spec's release.signingKeys: verify with this release's allowed signers only to check integrity"
+                )
             } else {
-                throw AttestError.badKey(source: describe(r.key), reason: "its public key \(key.publicKey.fingerprint) is not listed in the spec's release.signingKeys")
+                throw AttestError.badKey(
+                    source: describe(r.key), reason: "its public key \(key.publicKey.fingerprint) is not listed in the spec's release.signingKeys")
             }
         }
         let v = r.version
@@ -117,15 +122,17 @@ public enum ReleaseAttest {
         for name in layout.artifacts { artifacts.append((name, try SHA256Hex.file(layout.url(name)).hex)) }
         var bases: [(name: String, sha256: String?)] = []
         for name in layout.sboms {
-            let doc = try SPDXDocument.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.sbom, what: "SBOM"), path: layout.url(name).path)
+            let doc = try SPDXDocument.decode(
+                try BoundedRead.data(layout.url(name), limit: BoundedRead.sbom, what: "SBOM"), path: layout.url(name).path)
             for rel in doc.relationships where rel.spdxElementId == SBOM.artifactID && rel.relationshipType == "DESCENDANT_OF" {
                 if let base = doc.packages.first(where: { $0.SPDXID == rel.relatedSpdxElement }) { bases.append((base.name, base.sha256)) }
             }
         }
         let builder = InTotoStatement.builder(environment: r.environment)
-        let statement = InTotoStatement.release(.init(
-            version: v, artifacts: artifacts, spec: r.spec, commit: r.commit, repositoryURI: r.repositoryURI, bases: bases,
-            builderID: builder.id, invocationID: builder.invocation, epoch: r.epoch))
+        let statement = InTotoStatement.release(
+            .init(
+                version: v, artifacts: artifacts, spec: r.spec, commit: r.commit, repositoryURI: r.repositoryURI, bases: bases,
+                builderID: builder.id, invocationID: builder.invocation, epoch: r.epoch))
         let provenanceURL = r.directory.appendingPathComponent(ProvenanceFile.name(prefix: r.prefix, version: v))
         for stale in layout.provenance where stale != provenanceURL.lastPathComponent {
             warnings.append("\(stale) is another provenance file in the directory: release verify will reject it")
@@ -147,10 +154,11 @@ public enum ReleaseAttest {
             try AtomicFile.write(Data(signature.armored.utf8), to: sig, permissions: 0o644)
             written.append(sig.lastPathComponent)
         }
-        return AttestReport(directory: r.directory.path, version: v, key: key.publicKey.fingerprint, keySource: describe(r.key),
-                            ephemeralKey: r.key == .ephemeral, provenance: provenanceURL.lastPathComponent,
-                            checksums: sums.lastPathComponent, allowedSigners: signersURL.lastPathComponent,
-                            signatures: written, subjects: artifacts.count, warnings: warnings)
+        return AttestReport(
+            directory: r.directory.path, version: v, key: key.publicKey.fingerprint, keySource: describe(r.key),
+            ephemeralKey: r.key == .ephemeral, provenance: provenanceURL.lastPathComponent,
+            checksums: sums.lastPathComponent, allowedSigners: signersURL.lastPathComponent,
+            signatures: written, subjects: artifacts.count, warnings: warnings)
     }
 
     /// The version name of `text`: `v1.2.3` for SemVer (`1.2.3` or `v1.2.3`), else `text`.

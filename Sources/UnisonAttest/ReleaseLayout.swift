@@ -37,12 +37,19 @@ public struct ReleaseLayout: Sendable, Equatable {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDir), !isDir.boolValue
             else { continue }
-            if name.hasSuffix(Self.signatureSuffix) { signatures.append(name) }
-            else if name.hasPrefix("SHA256SUMS") { checksums.append(name) }
-            else if name.hasSuffix(SBOMFile.suffix) { sboms.append(name) }
-            else if name.hasSuffix(ProvenanceFile.suffix) { provenance.append(name) }
-            else if name.contains(Self.allowedSignersMarker) { allowedSigners.append(name) }
-            else { artifacts.append(name) }
+            if name.hasSuffix(Self.signatureSuffix) {
+                signatures.append(name)
+            } else if name.hasPrefix("SHA256SUMS") {
+                checksums.append(name)
+            } else if name.hasSuffix(SBOMFile.suffix) {
+                sboms.append(name)
+            } else if name.hasSuffix(ProvenanceFile.suffix) {
+                provenance.append(name)
+            } else if name.contains(Self.allowedSignersMarker) {
+                allowedSigners.append(name)
+            } else {
+                artifacts.append(name)
+            }
         }
     }
 

@@ -24,8 +24,10 @@ public enum ReleaseReferrers {
     /// its signature, the provenance with its signature, and the signed checksum list with the
     /// allowed signers. The directory should pass `release verify` first; this checks only
     /// that the files exist.
-    public static func attach(directory: URL, artifact: String?, subject: ImageReference, client: RegistryClient,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Report {
+    public static func attach(
+        directory: URL, artifact: String?, subject: ImageReference, client: RegistryClient,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Report {
         let layout = try ReleaseLayout(directory: directory)
         let sboms: [String]
         if let artifact {
@@ -36,14 +38,17 @@ public enum ReleaseReferrers {
             sboms = layout.sboms
         }
         guard layout.provenance.count == 1, layout.checksums.count == 1, layout.allowedSigners.count == 1 else {
-            throw AttestError.badInput("\(directory.path) needs one provenance, one SHA256SUMS and one allowed-signers file: run release attest first")
+            throw AttestError.badInput(
+                "\(directory.path) needs one provenance, one SHA256SUMS and one allowed-signers file: run release attest first")
         }
         func files(_ names: [String]) throws -> [ArtifactFile] {
             try names.flatMap { name -> [ArtifactFile] in
                 let sig = name + ReleaseLayout.signatureSuffix
                 guard layout.signatures.contains(sig) else { throw AttestError.badInput("\(name) has no signature \(sig)") }
-                return [ArtifactFile(url: layout.url(name), mediaType: mediaType(name)),
-                        ArtifactFile(url: layout.url(sig), mediaType: sshSignatureMediaType)]
+                return [
+                    ArtifactFile(url: layout.url(name), mediaType: mediaType(name)),
+                    ArtifactFile(url: layout.url(sig), mediaType: sshSignatureMediaType),
+                ]
             }
         }
         let repository = subject.repositoryReference
@@ -54,9 +59,11 @@ public enum ReleaseReferrers {
             (signaturesType, try files(layout.checksums) + [ArtifactFile(url: layout.url(layout.allowedSigners[0]), mediaType: "text/plain")]),
         ]
         for (type, list) in sets where !list.isEmpty {
-            attached.append(try await client.pushArtifact(to: repository, files: list, artifactType: type, subject: subject,
-                                                          annotations: ["org.opencontainers.image.description": "unisonctl release attestation"],
-                                                          environment: environment))
+            attached.append(
+                try await client.pushArtifact(
+                    to: repository, files: list, artifactType: type, subject: subject,
+                    annotations: ["org.opencontainers.image.description": "unisonctl release attestation"],
+                    environment: environment))
         }
         return Report(subject: subject.description, attached: attached)
     }

@@ -38,9 +38,10 @@ public struct VerifyReport: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(directory: try c.decode(String.self, forKey: .directory), keys: try c.decode(String.self, forKey: .keys),
-                  fingerprints: try c.decode([String].self, forKey: .fingerprints), checked: try c.decode([String].self, forKey: .checked),
-                  failures: try c.decode([String].self, forKey: .failures), notes: try c.decode([String].self, forKey: .notes))
+        self.init(
+            directory: try c.decode(String.self, forKey: .directory), keys: try c.decode(String.self, forKey: .keys),
+            fingerprints: try c.decode([String].self, forKey: .fingerprints), checked: try c.decode([String].self, forKey: .checked),
+            failures: try c.decode([String].self, forKey: .failures), notes: try c.decode([String].self, forKey: .notes))
     }
 }
 
@@ -63,9 +64,13 @@ public enum ReleaseVerifier {
             let url = layout.url(layout.allowedSigners[0])
             keys = try AllowedSigners.keys(in: try BoundedRead.text(url, limit: BoundedRead.keys, what: "allowed signers file"), source: url.path)
             keySource = layout.allowedSigners[0]
-            notes.append("trusting the keys the release itself ships (\(keySource)): this proves the files match each other; pass --key with a key you got elsewhere (the spec's release.signingKeys) to prove who signed them")
+            notes.append(
+                "trusting the keys the release itself ships (\(keySource)): this proves the files match each other; pass --key with a key you got elsewhere (the spec's release.signingKeys) to prove who signed them"
+            )
         } else {
-            throw AttestError.badInput("\(directory.path) has \(layout.allowedSigners.isEmpty ? "no" : "more than one") *\(ReleaseLayout.allowedSignersMarker)*.txt file; pass --key FILE (an allowed_signers or .pub file)")
+            throw AttestError.badInput(
+                "\(directory.path) has \(layout.allowedSigners.isEmpty ? "no" : "more than one") *\(ReleaseLayout.allowedSignersMarker)*.txt file; pass --key FILE (an allowed_signers or .pub file)"
+            )
         }
 
         // Signatures: every .sig must verify; these files must have one.
@@ -81,7 +86,8 @@ public enum ReleaseVerifier {
                 continue
             }
             do {
-                let signature = try SSHSignature(armored: try BoundedRead.text(layout.url(sig), limit: BoundedRead.signature, what: "signature"), path: sig)
+                let signature = try SSHSignature(
+                    armored: try BoundedRead.text(layout.url(sig), limit: BoundedRead.signature, what: "signature"), path: sig)
                 if !keys.contains(signature.publicKey) {
                     failures.append("\(sig) is signed by \(signature.publicKey.fingerprint), which is not a trusted key (\(keySource))")
                 } else if !(try signature.verifies(file: layout.url(target), trusted: keys)) {
@@ -97,14 +103,16 @@ public enum ReleaseVerifier {
         // Checksums.
         var sums: [String: String] = [:]
         if layout.checksums.count != 1 {
-            failures.append("expected one SHA256SUMS-<version>.txt, found \(layout.checksums.isEmpty ? "none" : layout.checksums.joined(separator: ", "))")
+            failures.append(
+                "expected one SHA256SUMS-<version>.txt, found \(layout.checksums.isEmpty ? "none" : layout.checksums.joined(separator: ", "))")
         } else {
             let name = layout.checksums[0]
             let text = try BoundedRead.text(layout.url(name), limit: BoundedRead.checksums, what: "checksum list")
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
                 let parts = line.split(separator: " ", maxSplits: 1)
                 guard parts.count == 2, parts[0].count == 64, parts[0].allSatisfy(\.isHexDigit),
-                      parts[1].hasPrefix(" ") || parts[1].hasPrefix("*") else {
+                    parts[1].hasPrefix(" ") || parts[1].hasPrefix("*")
+                else {
                     failures.append("\(name) line \(n + 1) is not '<sha256>  <file>'")
                     continue
                 }
@@ -161,11 +169,14 @@ public enum ReleaseVerifier {
 
         // Provenance subjects against the artifacts.
         if layout.provenance.count != 1 {
-            failures.append("expected one provenance file (*\(ProvenanceFile.suffix)), found \(layout.provenance.isEmpty ? "none" : layout.provenance.joined(separator: ", "))")
+            failures.append(
+                "expected one provenance file (*\(ProvenanceFile.suffix)), found \(layout.provenance.isEmpty ? "none" : layout.provenance.joined(separator: ", "))"
+            )
         } else {
             let name = layout.provenance[0]
             do {
-                let statement = try InTotoStatement.decode(try BoundedRead.data(layout.url(name), limit: BoundedRead.provenance, what: "provenance"), path: name)
+                let statement = try InTotoStatement.decode(
+                    try BoundedRead.data(layout.url(name), limit: BoundedRead.provenance, what: "provenance"), path: name)
                 if statement._type != InTotoStatement.type || statement.predicateType != InTotoStatement.slsaProvenance {
                     failures.append("\(name) is \(statement._type) / \(statement.predicateType), not an in-toto Statement v1 with SLSA Provenance v1")
                 }
@@ -194,7 +205,8 @@ public enum ReleaseVerifier {
                 failures.append(error.description)
             }
         }
-        return VerifyReport(directory: directory.path, keys: keySource, fingerprints: keys.map(\.fingerprint),
-                            checked: checked, failures: failures, notes: notes)
+        return VerifyReport(
+            directory: directory.path, keys: keySource, fingerprints: keys.map(\.fingerprint),
+            checked: checked, failures: failures, notes: notes)
     }
 }

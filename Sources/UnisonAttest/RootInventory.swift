@@ -54,8 +54,10 @@ public struct RootInventory: Sendable, Codable, Equatable {
         images.sort { ($0.repository, $0.tag ?? "", $0.digest) < ($1.repository, $1.tag ?? "", $1.digest) }
         var tools: [Tool] = []
         if let entry = tree[unisonctlPath], case let .regular(content) = entry.kind {
-            tools.append(Tool(name: "unisonctl", version: ToolVersion.current, path: "/" + unisonctlPath,
-                              sha256: SHA256Hex.hex(try content.data())))
+            tools.append(
+                Tool(
+                    name: "unisonctl", version: ToolVersion.current, path: "/" + unisonctlPath,
+                    sha256: SHA256Hex.hex(try content.data())))
         }
         return RootInventory(packages: try debianPackages(in: tree), images: images, tools: tools)
     }
@@ -69,7 +71,8 @@ public struct RootInventory: Sendable, Codable, Equatable {
         for paragraph in text.components(separatedBy: "\n\n") {
             let fields = deb822(paragraph)
             guard let name = fields["Package"], let version = fields["Version"],
-                  fields["Status"]?.hasSuffix(" installed") ?? false else { continue }
+                fields["Status"]?.hasSuffix(" installed") ?? false
+            else { continue }
             let arch = fields["Architecture"] ?? "all"
             var source = name, sourceVersion = version
             if let s = fields["Source"] {
@@ -78,8 +81,10 @@ public struct RootInventory: Sendable, Codable, Equatable {
                 if parts.count > 1 { sourceVersion = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "() ")) }
             }
             let (license, refs) = try copyrightLicense(tree, package: name)
-            out.append(DebianPackage(name: name, version: version, architecture: arch, source: source, sourceVersion: sourceVersion,
-                                     license: license, licenseRefs: refs))
+            out.append(
+                DebianPackage(
+                    name: name, version: version, architecture: arch, source: source, sourceVersion: sourceVersion,
+                    license: license, licenseRefs: refs))
         }
         return out.sorted { ($0.name, $0.architecture) < ($1.name, $1.architecture) }
     }
@@ -105,14 +110,17 @@ public struct RootInventory: Sendable, Codable, Equatable {
     /// Files paragraph), as an SPDX expression; nil for a free-form file.
     static func copyrightLicense(_ tree: FileTree, package: String) throws -> (String?, [String]) {
         guard let path = tree.resolvingSymlinks("usr/share/doc/\(package)/copyright", followFinal: true),
-              let entry = tree[path], case let .regular(content) = entry.kind, content.size < 4 << 20 else { return (nil, []) }
+            let entry = tree[path], case let .regular(content) = entry.kind, content.size < 4 << 20
+        else { return (nil, []) }
         let text = String(decoding: try content.data(), as: UTF8.self)
         guard text.hasPrefix("Format:") else { return (nil, []) }
         let paragraphs = text.components(separatedBy: "\n\n").map(deb822).filter { $0["Files"] != nil && $0["License"] != nil }
-        guard let chosen = paragraphs.first(where: { $0["Files"]?.split(whereSeparator: \.isWhitespace).contains("*") ?? false })
+        guard
+            let chosen = paragraphs.first(where: { $0["Files"]?.split(whereSeparator: \.isWhitespace).contains("*") ?? false })
                 ?? paragraphs.first,
-              let license = chosen["License"]?.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces),
-              !license.isEmpty else { return (nil, []) }
+            let license = chosen["License"]?.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces),
+            !license.isEmpty
+        else { return (nil, []) }
         return DebianLicense.spdxExpression(license)
     }
 
@@ -126,8 +134,9 @@ public struct RootInventory: Sendable, Codable, Equatable {
             guard entry.path.hasPrefix(prefix), case let .regular(content) = entry.kind else { return nil }
             let parts = entry.path.dropFirst(prefix.count).split(separator: "/")
             guard parts.count == 4 else { return nil }
-            return OCIImage(repository: parts[0...2].joined(separator: "/"), tag: String(parts[3]),
-                            digest: "sha256:" + SHA256Hex.hex(try content.data()), kind: .model)
+            return OCIImage(
+                repository: parts[0...2].joined(separator: "/"), tag: String(parts[3]),
+                digest: "sha256:" + SHA256Hex.hex(try content.data()), kind: .model)
         }
     }
 
@@ -136,9 +145,10 @@ public struct RootInventory: Sendable, Codable, Equatable {
         for entry in tree.walk() where entry.path.hasSuffix("/oci-layout") || entry.path == "oci-layout" {
             let dir = entry.path == "oci-layout" ? "" : String(entry.path.dropLast("/oci-layout".count))
             guard let index = tree[dir.isEmpty ? "index.json" : dir + "/index.json"], case let .regular(content) = index.kind,
-                  content.size < 4 << 20,
-                  let object = try JSONSerialization.jsonObject(with: try content.data()) as? [String: Any],
-                  let manifests = object["manifests"] as? [[String: Any]] else { continue }
+                content.size < 4 << 20,
+                let object = try JSONSerialization.jsonObject(with: try content.data()) as? [String: Any],
+                let manifests = object["manifests"] as? [[String: Any]]
+            else { continue }
             for m in manifests {
                 guard let digest = m["digest"] as? String else { continue }
                 let annotations = m["annotations"] as? [String: String] ?? [:]
@@ -224,7 +234,7 @@ enum DebianLicense {
         flush()
         // A dangling operator (malformed input) makes no expression.
         guard let first = out.first, let last = out.last, !["OR", "AND"].contains(first), !["OR", "AND"].contains(last),
-              !zip(out, out.dropFirst()).contains(where: { ["OR", "AND"].contains($0) && ["OR", "AND"].contains($1) })
+            !zip(out, out.dropFirst()).contains(where: { ["OR", "AND"].contains($0) && ["OR", "AND"].contains($1) })
         else { return (nil, []) }
         return (out.joined(separator: " "), Array(Set(refs)).sorted())
     }

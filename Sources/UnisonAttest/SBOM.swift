@@ -33,7 +33,7 @@ public enum SBOM {
     public static func document(_ inventory: RootInventory, subject: Subject) -> SPDXDocument {
         var packages: [SPDXDocument.Package] = []
         var relationships: [SPDXDocument.Relationship] = [
-            .init(spdxElementId: "SPDXRef-DOCUMENT", relationshipType: SPDXDocument.describes, relatedSpdxElement: artifactID),
+            .init(spdxElementId: "SPDXRef-DOCUMENT", relationshipType: SPDXDocument.describes, relatedSpdxElement: artifactID)
         ]
         var used = Set<String>([artifactID])
         func unique(_ id: String) -> String {
@@ -42,12 +42,16 @@ public enum SBOM {
             used.insert(candidate)
             return candidate
         }
-        packages.append(.init(SPDXID: artifactID, name: subject.name, versionInfo: subject.version, packageFileName: subject.name,
-                              checksums: [.sha256(subject.sha256)], primaryPackagePurpose: "OPERATING-SYSTEM"))
+        packages.append(
+            .init(
+                SPDXID: artifactID, name: subject.name, versionInfo: subject.version, packageFileName: subject.name,
+                checksums: [.sha256(subject.sha256)], primaryPackagePurpose: "OPERATING-SYSTEM"))
         if let base = subject.base {
             let id = unique(SPDXDocument.identifier("Base", base.name))
-            packages.append(.init(SPDXID: id, name: base.name, checksums: base.sha256.map { [.sha256($0)] },
-                                  primaryPackagePurpose: "OPERATING-SYSTEM", comment: "The base root filesystem the image was built from."))
+            packages.append(
+                .init(
+                    SPDXID: id, name: base.name, checksums: base.sha256.map { [.sha256($0)] },
+                    primaryPackagePurpose: "OPERATING-SYSTEM", comment: "The base root filesystem the image was built from."))
             relationships.append(.init(spdxElementId: artifactID, relationshipType: "DESCENDANT_OF", relatedSpdxElement: id))
         }
         var refs = Set<String>()
@@ -58,10 +62,12 @@ public enum SBOM {
                 purl += "&upstream=\(percent(p.source == p.name ? p.sourceVersion : "\(p.source)@\(p.sourceVersion)"))"
             }
             refs.formUnion(p.licenseRefs)
-            packages.append(.init(SPDXID: id, name: p.name, versionInfo: p.version, supplier: "Organization: Debian",
-                                  sourceInfo: "built from the Debian source package \(p.source) \(p.sourceVersion)",
-                                  licenseDeclared: p.license ?? "NOASSERTION", externalRefs: [.purl(purl)],
-                                  primaryPackagePurpose: "LIBRARY"))
+            packages.append(
+                .init(
+                    SPDXID: id, name: p.name, versionInfo: p.version, supplier: "Organization: Debian",
+                    sourceInfo: "built from the Debian source package \(p.source) \(p.sourceVersion)",
+                    licenseDeclared: p.license ?? "NOASSERTION", externalRefs: [.purl(purl)],
+                    primaryPackagePurpose: "LIBRARY"))
             relationships.append(.init(spdxElementId: artifactID, relationshipType: SPDXDocument.contains, relatedSpdxElement: id))
         }
         for image in inventory.images {
@@ -70,18 +76,24 @@ public enum SBOM {
             var purl = "pkg:oci/\(percent(last.lowercased()))@\(percent(image.digest))?repository_url=\(percent(image.repository.lowercased()))"
             if let tag = image.tag { purl += "&tag=\(percent(tag))" }
             let hex = image.digest.hasPrefix("sha256:") ? String(image.digest.dropFirst(7)) : nil
-            packages.append(.init(SPDXID: id, name: image.repository + (image.tag.map { ":\($0)" } ?? ""), versionInfo: image.digest,
-                                  checksums: hex.map { [.sha256($0)] }, externalRefs: [.purl(purl)],
-                                  primaryPackagePurpose: image.kind == .model ? "OTHER" : "CONTAINER",
-                                  comment: image.kind == .model ? "Ollama model preloaded into the image; checksum is its manifest's." : "OCI image preloaded into the image; checksum is its manifest's."))
+            packages.append(
+                .init(
+                    SPDXID: id, name: image.repository + (image.tag.map { ":\($0)" } ?? ""), versionInfo: image.digest,
+                    checksums: hex.map { [.sha256($0)] }, externalRefs: [.purl(purl)],
+                    primaryPackagePurpose: image.kind == .model ? "OTHER" : "CONTAINER",
+                    comment: image.kind == .model
+                        ? "Ollama model preloaded into the image; checksum is its manifest's."
+                        : "OCI image preloaded into the image; checksum is its manifest's."))
             relationships.append(.init(spdxElementId: artifactID, relationshipType: SPDXDocument.contains, relatedSpdxElement: id))
         }
         for tool in inventory.tools {
             let id = unique(SPDXDocument.identifier("Tool", tool.name))
-            packages.append(.init(SPDXID: id, name: tool.name, versionInfo: tool.version, packageFileName: tool.path,
-                                  supplier: "Organization: UnisonOS", checksums: [.sha256(tool.sha256)],
-                                  externalRefs: [.purl("pkg:generic/\(percent(tool.name))@\(percent(tool.version))")],
-                                  primaryPackagePurpose: "APPLICATION"))
+            packages.append(
+                .init(
+                    SPDXID: id, name: tool.name, versionInfo: tool.version, packageFileName: tool.path,
+                    supplier: "Organization: UnisonOS", checksums: [.sha256(tool.sha256)],
+                    externalRefs: [.purl("pkg:generic/\(percent(tool.name))@\(percent(tool.version))")],
+                    primaryPackagePurpose: "APPLICATION"))
             relationships.append(.init(spdxElementId: artifactID, relationshipType: SPDXDocument.contains, relatedSpdxElement: id))
         }
         let extracted = refs.sorted().map { name in
@@ -95,8 +107,9 @@ public enum SBOM {
         return SPDXDocument(
             name: subject.name,
             documentNamespace: "https://spdx.org/spdxdocs/\(subject.name)-\(uuid)",
-            creationInfo: .init(created: timestamp(subject.epoch), creators: ["Tool: unisonctl-\(ToolVersion.current)", "Organization: UnisonOS"],
-                                comment: "SBOM of \(subject.name), read from the root filesystem it was built from (dpkg status, copyright files, model store)."),
+            creationInfo: .init(
+                created: timestamp(subject.epoch), creators: ["Tool: unisonctl-\(ToolVersion.current)", "Organization: UnisonOS"],
+                comment: "SBOM of \(subject.name), read from the root filesystem it was built from (dpkg status, copyright files, model store)."),
             packages: packages, relationships: relationships,
             hasExtractedLicensingInfos: extracted.isEmpty ? nil : extracted)
     }
@@ -104,8 +117,10 @@ public enum SBOM {
     /// Writes `<artifact>.spdx.json` beside `artifact` (atomically); returns its URL.
     @discardableResult
     /// `sha256` is the artifact's when the caller has it already (else it is read).
-    public static func write(_ inventory: RootInventory, artifact: URL, sha256: String? = nil, version: String,
-                             base: (name: String, sha256: String?)?, epoch: Int64) throws -> URL {
+    public static func write(
+        _ inventory: RootInventory, artifact: URL, sha256: String? = nil, version: String,
+        base: (name: String, sha256: String?)?, epoch: Int64
+    ) throws -> URL {
         let hex = try sha256 ?? SHA256Hex.file(artifact).hex
         let doc = document(inventory, subject: .init(name: artifact.lastPathComponent, sha256: hex, version: version, base: base, epoch: epoch))
         let url = SBOMFile.url(for: artifact)

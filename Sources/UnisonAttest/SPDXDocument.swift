@@ -56,10 +56,12 @@ public struct SPDXDocument: Sendable, Codable, Equatable {
         public var primaryPackagePurpose: String?
         public var comment: String?
 
-        public init(SPDXID: String, name: String, versionInfo: String? = nil, packageFileName: String? = nil,
-                    supplier: String? = nil, checksums: [Checksum]? = nil, sourceInfo: String? = nil,
-                    licenseDeclared: String = "NOASSERTION", externalRefs: [ExternalRef]? = nil,
-                    primaryPackagePurpose: String? = nil, comment: String? = nil) {
+        public init(
+            SPDXID: String, name: String, versionInfo: String? = nil, packageFileName: String? = nil,
+            supplier: String? = nil, checksums: [Checksum]? = nil, sourceInfo: String? = nil,
+            licenseDeclared: String = "NOASSERTION", externalRefs: [ExternalRef]? = nil,
+            primaryPackagePurpose: String? = nil, comment: String? = nil
+        ) {
             self.SPDXID = SPDXID
             self.name = name
             self.versionInfo = versionInfo

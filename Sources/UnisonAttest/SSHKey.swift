@@ -112,7 +112,11 @@ public struct SSHSigningKey: Sendable, CustomStringConvertible {
             let cipher = try r.text(), kdf = try r.text()
             _ = try r.string()
             guard cipher == "none", kdf == "none" else {
-                throw AttestError.badKey(source: source, reason: "the key is encrypted (\(cipher)); unisonctl reads unencrypted keys only: give it a key without a passphrase, kept in a secret store")
+                throw AttestError.badKey(
+                    source: source,
+                    reason:
+                        "the key is encrypted (\(cipher)); unisonctl reads unencrypted keys only: give it a key without a passphrase, kept in a secret store"
+                )
             }
             guard try r.uint32() == 1 else { throw AttestError.badKey(source: source, reason: "the file holds more than one key") }
             let publicBlob = try r.string()

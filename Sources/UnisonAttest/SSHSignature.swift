@@ -76,7 +76,9 @@ public struct SSHSignature: Sendable, Equatable {
             var s = SSHReader(try r.string())
             guard r.isAtEnd else { throw AttestError.badSignature(path: path, reason: "trailing bytes") }
             let type = try s.text()
-            guard type == SSHPublicKey.algorithm else { throw AttestError.badSignature(path: path, reason: "signature type \(type) (only ssh-ed25519)") }
+            guard type == SSHPublicKey.algorithm else {
+                throw AttestError.badSignature(path: path, reason: "signature type \(type) (only ssh-ed25519)")
+            }
             let raw = try s.string()
             guard raw.count == 64, s.isAtEnd else { throw AttestError.badSignature(path: path, reason: "an Ed25519 signature is 64 bytes") }
             self.init(publicKey: key, namespace: namespace, hashAlgorithm: algorithm, signature: raw)

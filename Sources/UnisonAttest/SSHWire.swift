@@ -73,7 +73,8 @@ enum Armor {
     static func unwrap(_ text: String, label: String) -> Data? {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(of: "-----BEGIN \(label)-----"),
-              let end = lines.firstIndex(of: "-----END \(label)-----"), end > begin else { return nil }
+            let end = lines.firstIndex(of: "-----END \(label)-----"), end > begin
+        else { return nil }
         return Data(base64Encoded: lines[(begin + 1)..<end].joined())
     }
 }

@@ -79,8 +79,10 @@ public enum HTTPExchange {
 
     /// Sends `request` to `host:port` and reads the response, all before `timeout` seconds pass.
     /// Bodies longer than `maxBody` bytes are cut (`truncated`), and the rest is not read.
-    public static func perform(_ request: Request, host: String, port: Int, timeout: TimeInterval,
-                               maxBody: Int = 1 << 20, userAgent: String = "unisonctl") -> Result<Response, Failure> {
+    public static func perform(
+        _ request: Request, host: String, port: Int, timeout: TimeInterval,
+        maxBody: Int = 1 << 20, userAgent: String = "unisonctl"
+    ) -> Result<Response, Failure> {
         let deadline = Date().addingTimeInterval(timeout)
         let fd: Int32
         switch connectSocket(host: host, port: port, deadline: deadline) {
@@ -90,7 +92,8 @@ public enum HTTPExchange {
         defer { close(fd) }
 
         let hostField = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var head = "\(request.method) \(request.target) HTTP/1.1\r\nHost: \(hostField)\r\nUser-Agent: \(userAgent)\r\n"
+        var head =
+            "\(request.method) \(request.target) HTTP/1.1\r\nHost: \(hostField)\r\nUser-Agent: \(userAgent)\r\n"
             + "Accept: */*\r\nConnection: close\r\n"
         for h in request.headers { head += "\(h.name): \(h.value)\r\n" }
         if let body = request.body {
@@ -197,8 +200,10 @@ public enum HTTPExchange {
                     guard let colon = line.firstIndex(of: ":") else {
                         return .failure(.failed("malformed header line '\(line.prefix(60))'"))
                     }
-                    headers.append(Header(name: String(line[..<colon]),
-                                          value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                    headers.append(
+                        Header(
+                            name: String(line[..<colon]),
+                            value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
                 case .success(nil): return .failure(.failed("connection closed inside the response head"))
                 case let .failure(f): return .failure(f.phase("response headers"))
                 }

@@ -40,8 +40,10 @@ public enum INILine: Sendable, Equatable {
     public static func section(_ name: String) -> String { "[\(flat(name))]" }
 
     private static func flat(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map {
-            $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x85 || $0.value == 0x2028 || $0.value == 0x2029 ? " " : $0
-        }))
+        String(
+            String.UnicodeScalarView(
+                s.unicodeScalars.map {
+                    $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x85 || $0.value == 0x2028 || $0.value == 0x2029 ? " " : $0
+                }))
     }
 }

@@ -49,7 +49,8 @@ public enum ImageReferenceGrammar {
         var components = rest.split(separator: "/", omittingEmptySubsequences: false)
         var host: Substring?
         if components.count > 1, let first = components.first,
-           first.contains(".") || first.contains(":") || first == "localhost" || alsoHost(first) {
+            first.contains(".") || first.contains(":") || first == "localhost" || alsoHost(first)
+        {
             host = first
             components.removeFirst()
         }
@@ -68,7 +69,8 @@ public enum ImageReferenceGrammar {
             var j = i
             while j < bytes.count, !alnum(bytes[j]) { j += 1 }
             let run = bytes[i..<j]
-            let ok = run.elementsEqual([UInt8(ascii: ".")]) || run.elementsEqual([UInt8(ascii: "_")])
+            let ok =
+                run.elementsEqual([UInt8(ascii: ".")]) || run.elementsEqual([UInt8(ascii: "_")])
                 || run.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")]) || run.allSatisfy { $0 == UInt8(ascii: "-") }
             if !ok { return false }
             i = j

@@ -41,7 +41,11 @@ public enum MarkdownTable {
     public static func escape(_ text: String) -> String {
         var out = ""
         for s in text.unicodeScalars {
-            if s == "|" { out += "\\|" } else if s.value < 0x20 || s.value == 0x7f || s.value == 0x2028 || s.value == 0x2029 { out += " " } else {
+            if s == "|" {
+                out += "\\|"
+            } else if s.value < 0x20 || s.value == 0x7f || s.value == 0x2028 || s.value == 0x2029 {
+                out += " "
+            } else {
                 out.unicodeScalars.append(s)
             }
         }

@@ -39,15 +39,19 @@ public protocol ProcessRunner: Sendable {
 }
 
 extension ProcessRunner {
-    public func run(_ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
-                    workingDirectory: URL? = nil) throws -> ProcessResult {
+    public func run(
+        _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
+        workingDirectory: URL? = nil
+    ) throws -> ProcessResult {
         try run(arguments, environment: environment, input: input, workingDirectory: workingDirectory)
     }
 
     /// Runs and throws `ProcessError.failed` on a non-zero exit.
     @discardableResult
-    public func check(_ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
-                      workingDirectory: URL? = nil) throws -> ProcessResult {
+    public func check(
+        _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
+        workingDirectory: URL? = nil
+    ) throws -> ProcessResult {
         let result = try run(arguments, environment: environment, input: input, workingDirectory: workingDirectory)
         guard result.status == 0 else {
             throw ProcessError.failed(command: arguments, status: result.status, stderr: result.stderrString)
@@ -60,8 +64,10 @@ extension ProcessRunner {
 public struct SystemProcessRunner: ProcessRunner {
     public init() {}
 
-    public func run(_ arguments: [String], environment: [String: String]?, input: Data?,
-                    workingDirectory: URL?) throws -> ProcessResult {
+    public func run(
+        _ arguments: [String], environment: [String: String]?, input: Data?,
+        workingDirectory: URL?
+    ) throws -> ProcessResult {
         precondition(!arguments.isEmpty, "a command needs at least the program name")
         guard let executable = Self.which(arguments[0]) else {
             throw ProcessError.notFound(tool: arguments[0], hint: ToolHints.hint(for: arguments[0]))
@@ -80,7 +86,8 @@ public struct SystemProcessRunner: ProcessRunner {
         let outURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).out")
         let errURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).err")
         guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
-              FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
+            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
         }
         defer {
@@ -104,9 +111,10 @@ public struct SystemProcessRunner: ProcessRunner {
         process.waitUntilExit()
         try outHandle.close()
         try errHandle.close()
-        return ProcessResult(status: process.terminationStatus,
-                             stdout: (try? Data(contentsOf: outURL)) ?? Data(),
-                             stderr: (try? Data(contentsOf: errURL)) ?? Data())
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: (try? Data(contentsOf: outURL)) ?? Data(),
+            stderr: (try? Data(contentsOf: errURL)) ?? Data())
     }
 
     /// The first executable named `name` on `PATH` (plus the sbin directories, which Debian

@@ -18,9 +18,11 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// `total` in bytes; nil when unknown. `interval` is how often a report is drawn
     /// (default 0.1 s for a bar, 5 s for plain lines); `sink` receives the text (stderr).
-    public init(_ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle,
-                interval: TimeInterval? = nil,
-                sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        _ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle,
+        interval: TimeInterval? = nil,
+        sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.label = label
         self.total = total
         self.style = style

@@ -33,8 +33,10 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
     public var build: [String]
     public var hasPrefixV: Bool
 
-    public init(_ major: UInt64, _ minor: UInt64, _ patch: UInt64, prerelease: [Identifier] = [],
-                build: [String] = [], hasPrefixV: Bool = false) {
+    public init(
+        _ major: UInt64, _ minor: UInt64, _ patch: UInt64, prerelease: [Identifier] = [],
+        build: [String] = [], hasPrefixV: Bool = false
+    ) {
         self.major = major
         self.minor = minor
         self.patch = patch
@@ -61,7 +63,7 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
         }
         let core = s.split(separator: ".", omittingEmptySubsequences: false)
         guard core.count == 3,
-              let major = Self.numeric(core[0]), let minor = Self.numeric(core[1]), let patch = Self.numeric(core[2])
+            let major = Self.numeric(core[0]), let minor = Self.numeric(core[1]), let patch = Self.numeric(core[2])
         else { return nil }
         var pre: [Identifier] = []
         if let prePart {

@@ -22,9 +22,13 @@ public enum Terminal {
         guard text.unicodeScalars.contains(where: bad) else { return text }
         var out = ""
         for s in text.unicodeScalars {
-            if !bad(s) { out.unicodeScalars.append(s) }
-            else if s.value < 0x100 { out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16) }
-            else { out += "\\u{\(String(s.value, radix: 16))}" }
+            if !bad(s) {
+                out.unicodeScalars.append(s)
+            } else if s.value < 0x100 {
+                out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16)
+            } else {
+                out += "\\u{\(String(s.value, radix: 16))}"
+            }
         }
         return out
     }

@@ -25,15 +25,18 @@ enum CRC32C {
         flat.withUnsafeBufferPointer { t in
             var i = 0
             while i + 8 <= count {
-                let lo = c ^ (UInt32(base.load(fromByteOffset: i, as: UInt8.self))
-                    | UInt32(base.load(fromByteOffset: i + 1, as: UInt8.self)) << 8
-                    | UInt32(base.load(fromByteOffset: i + 2, as: UInt8.self)) << 16
-                    | UInt32(base.load(fromByteOffset: i + 3, as: UInt8.self)) << 24)
+                let lo =
+                    c
+                    ^ (UInt32(base.load(fromByteOffset: i, as: UInt8.self))
+                        | UInt32(base.load(fromByteOffset: i + 1, as: UInt8.self)) << 8
+                        | UInt32(base.load(fromByteOffset: i + 2, as: UInt8.self)) << 16
+                        | UInt32(base.load(fromByteOffset: i + 3, as: UInt8.self)) << 24)
                 let b4 = Int(base.load(fromByteOffset: i + 4, as: UInt8.self))
                 let b5 = Int(base.load(fromByteOffset: i + 5, as: UInt8.self))
                 let b6 = Int(base.load(fromByteOffset: i + 6, as: UInt8.self))
                 let b7 = Int(base.load(fromByteOffset: i + 7, as: UInt8.self))
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                c =
+                    t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
                     ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
                     ^ t[3 * 256 + b4] ^ t[2 * 256 + b5] ^ t[1 * 256 + b6] ^ t[b7]
                 i += 8

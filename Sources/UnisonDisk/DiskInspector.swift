@@ -47,8 +47,9 @@ public enum DiskInspector {
     public static func inspect(_ url: URL) throws -> DiskReport {
         let reader = try DiskImage.open(url)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.int64Value ?? 0
-        var report = DiskReport(path: url.path, format: reader.format, virtualSize: reader.virtualSize, fileSize: fileSize,
-                                partitionTable: "none", partitions: [])
+        var report = DiskReport(
+            path: url.path, format: reader.format, virtualSize: reader.virtualSize, fileSize: fileSize,
+            partitionTable: "none", partitions: [])
         if let vmdk = reader as? VMDKReader {
             let text = vmdk.descriptor
             func field(_ key: String) -> String {
@@ -76,14 +77,17 @@ public enum DiskInspector {
             let head = try reader.read(at: p.offset, count: 4096)
             var fs: DiskReport.Filesystem?
             if let fat = FAT32BootSector.probe(Array(head[0..<512])) {
-                fs = .init(type: "fat32", label: fat.label,
-                           uuid: String(format: "%04X-%04X", fat.volumeID >> 16, fat.volumeID & 0xFFFF))
+                fs = .init(
+                    type: "fat32", label: fat.label,
+                    uuid: String(format: "%04X-%04X", fat.volumeID >> 16, fat.volumeID & 0xFFFF))
             } else if let ext4 = Ext4Superblock.probe(head) {
                 fs = .init(type: "ext4", label: ext4.label, uuid: ext4.uuid.text(uppercase: false))
             }
-            report.partitions.append(.init(index: i + 1, type: p.type, typeName: PartitionType.name(of: p.type), name: p.name,
-                                           guid: p.guid, firstLBA: p.firstLBA, lastLBA: p.lastLBA, offset: p.offset,
-                                           size: p.size, filesystem: fs))
+            report.partitions.append(
+                .init(
+                    index: i + 1, type: p.type, typeName: PartitionType.name(of: p.type), name: p.name,
+                    guid: p.guid, firstLBA: p.firstLBA, lastLBA: p.lastLBA, offset: p.offset,
+                    size: p.size, filesystem: fs))
         }
         return report
     }

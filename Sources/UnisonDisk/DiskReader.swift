@@ -110,10 +110,13 @@ final class Qcow2Reader: ClusterMapped {
         self.file = file
         header = try Qcow2Header.decode(try file.read(at: 0, count: 112), path: file.url.path)
         guard header.cryptMethod == 0 else { throw DiskError.unsupported(path: file.url.path, detail: "encrypted qcow2 images are not supported") }
-        guard header.backingFileOffset == 0 else { throw DiskError.unsupported(path: file.url.path, detail: "qcow2 images with a backing file are not supported") }
+        guard header.backingFileOffset == 0 else {
+            throw DiskError.unsupported(path: file.url.path, detail: "qcow2 images with a backing file are not supported")
+        }
         let known: UInt64 = 0b11  // dirty, corrupt: readable
         guard header.incompatibleFeatures & ~known == 0 else {
-            throw DiskError.unsupported(path: file.url.path, detail: "qcow2 incompatible features 0x\(String(header.incompatibleFeatures, radix: 16)) are not supported")
+            throw DiskError.unsupported(
+                path: file.url.path, detail: "qcow2 incompatible features 0x\(String(header.incompatibleFeatures, radix: 16)) are not supported")
         }
         let l1Bytes = Int(header.l1Size) * 8
         guard header.l1TableOffset % UInt64(header.clusterSize) == 0, Int64(header.l1TableOffset) + Int64(l1Bytes) <= file.size else {
@@ -223,7 +226,8 @@ final class VMDKReader: ClusterMapped {
             if header.hasMarkers {
                 let m = BinaryView(try file.read(at: offset, count: 12))
                 guard m.le64(0) == UInt64(index) * header.grainSize else {
-                    throw DiskError.corrupt(path: file.url.path, offset: offset, detail: "grain marker LBA \(m.le64(0)) does not match grain \(index)")
+                    throw DiskError.corrupt(
+                        path: file.url.path, offset: offset, detail: "grain marker LBA \(m.le64(0)) does not match grain \(index)")
                 }
                 length = Int(m.le32(8))
                 start = offset + 12

@@ -22,25 +22,25 @@ public struct Mke2fsExt4Builder: Ext4Builder {
     /// Features fixed here rather than taken from /etc/mke2fs.conf; `orphan_file` and
     /// `metadata_csum_seed` stay off for older kernels and boot loaders.
     static let config = """
-    [defaults]
-    \tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
-    \tdefault_mntopts = acl,user_xattr
-    \tblocksize = 4096
-    \tinode_size = 256
-    \tinode_ratio = 16384
-    \treserved_ratio = 5.0
-    \tlazy_itable_init = false
-    \tlazy_journal_init = false
-    \tenable_periodic_fsck = false
+        [defaults]
+        \tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
+        \tdefault_mntopts = acl,user_xattr
+        \tblocksize = 4096
+        \tinode_size = 256
+        \tinode_ratio = 16384
+        \treserved_ratio = 5.0
+        \tlazy_itable_init = false
+        \tlazy_journal_init = false
+        \tenable_periodic_fsck = false
 
-    [fs_types]
-    \text4 = {
-    \t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
-    \t}
-    \tdefault = {
-    \t}
+        [fs_types]
+        \text4 = {
+        \t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
+        \t}
+        \tdefault = {
+        \t}
 
-    """
+        """
 
     public func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image {
         guard size % 4096 == 0 else { throw DiskError.misaligned(what: "ext4 filesystem size", value: size, alignment: 4096) }
@@ -65,12 +65,17 @@ public struct Mke2fsExt4Builder: Ext4Builder {
         try handle.close()
 
         let uuid = options.uuid.text(uppercase: false)
-        let env = ["E2FSPROGS_FAKE_TIME": String(options.epoch), "MKE2FS_CONFIG": conf.path,
-                   "MKE2FS_SYNC": "0", "LC_ALL": "C"]
-        try runner.check(["mke2fs", "-F", "-q", "-t", "ext4", "-T", "default", "-b", "4096",
-                          "-L", String(options.label.prefix(16)), "-U", uuid,
-                          "-E", "hash_seed=\(uuid),root_owner=0:0,nodiscard",
-                          "-d", staging.path, image.path], environment: env)
+        let env = [
+            "E2FSPROGS_FAKE_TIME": String(options.epoch), "MKE2FS_CONFIG": conf.path,
+            "MKE2FS_SYNC": "0", "LC_ALL": "C",
+        ]
+        try runner.check(
+            [
+                "mke2fs", "-F", "-q", "-t", "ext4", "-T", "default", "-b", "4096",
+                "-L", String(options.label.prefix(16)), "-U", uuid,
+                "-E", "hash_seed=\(uuid),root_owner=0:0,nodiscard",
+                "-d", staging.path, image.path,
+            ], environment: env)
         try fm.removeItem(at: staging)
 
         let script = try DebugfsScript.make(tree, valueDir: work)
@@ -80,8 +85,9 @@ public struct Mke2fsExt4Builder: Ext4Builder {
         // debugfs exits 0 whatever its commands do: any diagnostic besides its banner is a failure.
         let problems = result.stderrString.split(separator: "\n").filter { !$0.hasPrefix("debugfs ") && !$0.isEmpty }
         if !problems.isEmpty {
-            throw ProcessError.failed(command: ["debugfs", "-w", "-f", scriptURL.path, image.path], status: 0,
-                                      stderr: problems.prefix(8).joined(separator: "\n"))
+            throw ProcessError.failed(
+                command: ["debugfs", "-w", "-f", scriptURL.path, image.path], status: 0,
+                stderr: problems.prefix(8).joined(separator: "\n"))
         }
         return Ext4Image(url: image, size: size, uuid: options.uuid, dataRanges: try SparseFile.dataRanges(image))
     }
@@ -135,7 +141,8 @@ enum DebugfsScript {
             }
             for (name, value) in entry.xattrs.sorted(by: { $0.key < $1.key }) {
                 guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "\"" }) else {
-                    throw DiskError.unsupportedEntry(path: path, filesystem: "ext4 (debugfs)", detail: "xattr name '\(name)' cannot be passed to debugfs")
+                    throw DiskError.unsupportedEntry(
+                        path: path, filesystem: "ext4 (debugfs)", detail: "xattr name '\(name)' cannot be passed to debugfs")
                 }
                 let file = valueDir.appendingPathComponent("xattr-\(valueCount)")
                 valueCount += 1

@@ -109,8 +109,9 @@ struct Ext4Geometry {
         var perGroup = (wanted + groups - 1) / groups
         perGroup = (perGroup + 15) / 16 * 16  // whole inode-table blocks
         guard perGroup <= Ext4.blocksPerGroup else {
-            throw DiskError.doesNotFit(what: "\(inodesNeeded) ext4 inodes", needed: Int64(inodesNeeded) * Int64(Ext4.inodeRatio),
-                                       available: blocks * Int64(Ext4.blockSize))
+            throw DiskError.doesNotFit(
+                what: "\(inodesNeeded) ext4 inodes", needed: Int64(inodesNeeded) * Int64(Ext4.inodeRatio),
+                available: blocks * Int64(Ext4.blockSize))
         }
         self.blocks = blocks
         self.groups = groups
@@ -169,8 +170,9 @@ struct BlockAllocator {
                 continue
             }
             guard end <= total else {
-                throw DiskError.doesNotFit(what: what(), needed: (end - total) * Int64(Ext4.blockSize) + Int64(count) * Int64(Ext4.blockSize),
-                                           available: Int64(count) * Int64(Ext4.blockSize))
+                throw DiskError.doesNotFit(
+                    what: what(), needed: (end - total) * Int64(Ext4.blockSize) + Int64(count) * Int64(Ext4.blockSize),
+                    available: Int64(count) * Int64(Ext4.blockSize))
             }
             mark(next..<end)
             defer { next = end }
@@ -257,7 +259,8 @@ final class Ext4Writer {
         for entry in walk where !entry.path.isEmpty {
             let name = Array(entry.path.split(separator: "/").last!.utf8)
             guard name.count <= 255 else {
-                throw DiskError.unsupportedEntry(path: "/" + entry.path, filesystem: "ext4", detail: "a name is \(name.count) bytes long (at most 255)")
+                throw DiskError.unsupportedEntry(
+                    path: "/" + entry.path, filesystem: "ext4", detail: "a name is \(name.count) bytes long (at most 255)")
             }
             guard !name.contains(0) else {
                 throw DiskError.unsupportedEntry(path: "/" + entry.path, filesystem: "ext4", detail: "a name holds a NUL byte")
@@ -487,8 +490,9 @@ final class Ext4Writer {
         try pwriteAll(j.bytes[...], at: start * Int64(Ext4.blockSize))
         let extents = [Ext4Extent(logical: 0, length: count, physical: start)]
         let (iblock, extra) = try extentTree(extents, ino: Ext4.journalIno, path: "<journal>")
-        var inode = InodeFields(mode: 0o100600, size: UInt64(count) * UInt64(Ext4.blockSize), links: 1,
-                                blocks: Int64(count + extra), flags: Ext4.extentsFlag, time: options.epoch)
+        var inode = InodeFields(
+            mode: 0o100600, size: UInt64(count) * UInt64(Ext4.blockSize), links: 1,
+            blocks: Int64(count + extra), flags: Ext4.extentsFlag, time: options.epoch)
         inode.iblock = iblock
         putInode(Ext4.journalIno, inode)
         return iblock
@@ -568,8 +572,9 @@ final class Ext4Writer {
                 append(&extents, logical: UInt32(i), physical: physical)
             }
             let (iblock, extra) = try extentTree(extents, ino: ino, path: path)
-            f = InodeFields(mode: 0o040000 | UInt16(e.mode), size: UInt64(blocks.count * Ext4.blockSize), links: node.links,
-                            blocks: Int64(blocks.count + extra), flags: Ext4.extentsFlag | (indexed ? Ext4.indexFlag : 0), time: e.mtime)
+            f = InodeFields(
+                mode: 0o040000 | UInt16(e.mode), size: UInt64(blocks.count * Ext4.blockSize), links: node.links,
+                blocks: Int64(blocks.count + extra), flags: Ext4.extentsFlag | (indexed ? Ext4.indexFlag : 0), time: e.mtime)
             f.iblock = iblock
             let group = (Int(ino) - 1) / geometry.inodesPerGroup
             dirCount[group] += 1
@@ -577,8 +582,9 @@ final class Ext4Writer {
             let (extents, length) = try writeContent(source, path: path)
             let (iblock, extra) = try extentTree(extents, ino: ino, path: path)
             let dataBlocks = extents.reduce(0) { $0 + $1.length }
-            f = InodeFields(mode: 0o100000 | UInt16(e.mode), size: UInt64(length), links: node.links,
-                            blocks: Int64(dataBlocks + extra), flags: Ext4.extentsFlag, time: e.mtime)
+            f = InodeFields(
+                mode: 0o100000 | UInt16(e.mode), size: UInt64(length), links: node.links,
+                blocks: Int64(dataBlocks + extra), flags: Ext4.extentsFlag, time: e.mtime)
             f.iblock = iblock
         case let .symlink(target):
             let bytes = Array(target.utf8)
@@ -593,8 +599,9 @@ final class Ext4Writer {
                 let physical = try allocator.one(what: "the ext4 symlink '\(path)'")
                 try pwriteAll((bytes + [UInt8](repeating: 0, count: Ext4.blockSize - bytes.count))[...], at: physical * Int64(Ext4.blockSize))
                 let (iblock, extra) = try extentTree([Ext4Extent(logical: 0, length: 1, physical: physical)], ino: ino, path: path)
-                f = InodeFields(mode: 0o120000 | UInt16(e.mode), size: UInt64(bytes.count), links: node.links,
-                                blocks: Int64(1 + extra), flags: Ext4.extentsFlag, time: e.mtime)
+                f = InodeFields(
+                    mode: 0o120000 | UInt16(e.mode), size: UInt64(bytes.count), links: node.links,
+                    blocks: Int64(1 + extra), flags: Ext4.extentsFlag, time: e.mtime)
                 f.iblock = iblock
             }
         case let .characterDevice(major, minor), let .blockDevice(major, minor):
@@ -621,7 +628,8 @@ final class Ext4Writer {
     /// Adds a block to an extent list, extending the last extent when both sides are contiguous.
     private func append(_ extents: inout [Ext4Extent], logical: UInt32, physical: Int64) {
         if var last = extents.last, last.length < Ext4.maxExtentLength,
-           last.logical + UInt32(last.length) == logical, last.physical + Int64(last.length) == physical {
+            last.logical + UInt32(last.length) == logical, last.physical + Int64(last.length) == physical
+        {
             last.length += 1
             extents[extents.count - 1] = last
         } else {
@@ -705,7 +713,8 @@ final class Ext4Writer {
         let perLeaf = (Ext4.blockSize - 12) / 12  // 340; the checksum tail takes the last 4 bytes
         let leaves = stride(from: 0, to: extents.count, by: perLeaf).map { Array(extents[$0..<min($0 + perLeaf, extents.count)]) }
         guard leaves.count <= 4 else {
-            throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "the file needs \(extents.count) extents (at most \(4 * perLeaf))")
+            throw DiskError.unsupportedEntry(
+                path: path, filesystem: "ext4", detail: "the file needs \(extents.count) extents (at most \(4 * perLeaf))")
         }
         header(&root, entries: leaves.count, max: 4, depth: 1)
         let seed = inodeSeed(ino)
@@ -731,14 +740,18 @@ final class Ext4Writer {
     /// and whether the directory is indexed.
     private func directoryBlocks(ino: UInt32, parent: UInt32, children: [DirEntry]) throws -> ([[UInt8]], Bool) {
         let seed = inodeSeed(ino)
-        let dots = [DirEntry(name: Array(".".utf8), ino: ino, type: Ext4.ftDirectory),
-                    DirEntry(name: Array("..".utf8), ino: parent, type: Ext4.ftDirectory)]
+        let dots = [
+            DirEntry(name: Array(".".utf8), ino: ino, type: Ext4.ftDirectory),
+            DirEntry(name: Array("..".utf8), ino: parent, type: Ext4.ftDirectory),
+        ]
         let linear = Self.packLeaves(dots + children, seed: seed)
         if linear.count == 1 { return ([linear[0].block], false) }
 
         let hashed = children.map { (entry: $0, hash: DirHash.halfMD4($0.name, seed: options.uuid.bytes)) }
-            .sorted { ($0.hash.major, $0.hash.minor) < ($1.hash.major, $1.hash.minor)
-                || (($0.hash.major, $0.hash.minor) == ($1.hash.major, $1.hash.minor) && $0.entry.name.lexicographicallyPrecedes($1.entry.name)) }
+            .sorted {
+                ($0.hash.major, $0.hash.minor) < ($1.hash.major, $1.hash.minor)
+                    || (($0.hash.major, $0.hash.minor) == ($1.hash.major, $1.hash.minor) && $0.entry.name.lexicographicallyPrecedes($1.entry.name))
+            }
         let leaves = Self.packLeaves(hashed.map(\.entry), seed: seed, hashes: hashed.map(\.hash.major))
         let rootLimit = (Ext4.blockSize - 32 - 8) / 8  // 507
         let nodeLimit = (Ext4.blockSize - 8 - 8) / 8  // 510
@@ -753,7 +766,8 @@ final class Ext4Writer {
         } else {
             let groups = stride(from: 0, to: leaves.count, by: nodeLimit).map { Array(leaves[$0..<min($0 + nodeLimit, leaves.count)]) }
             guard groups.count <= rootLimit else {
-                throw DiskError.unsupportedEntry(path: "inode \(ino)", filesystem: "ext4", detail: "a directory of \(children.count) entries needs more than two index levels")
+                throw DiskError.unsupportedEntry(
+                    path: "inode \(ino)", filesystem: "ext4", detail: "a directory of \(children.count) entries needs more than two index levels")
             }
             blocks.append([])
             let firstLeaf = 1 + groups.count
@@ -915,7 +929,9 @@ final class Ext4Writer {
                 continue
             }
             guard let (prefix, index) = Self.xattrPrefixes.first(where: { key.hasPrefix($0.0) && key.count > $0.0.count }) else {
-                throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attribute '\(key)' is not in the user, trusted or security namespace nor a POSIX ACL")
+                throw DiskError.unsupportedEntry(
+                    path: path, filesystem: "ext4",
+                    detail: "extended attribute '\(key)' is not in the user, trusted or security namespace nor a POSIX ACL")
             }
             let name = Array(key.utf8.dropFirst(prefix.utf8.count))
             guard name.count <= 255 else {
@@ -923,8 +939,10 @@ final class Ext4Writer {
             }
             entries.append(XattrEntry(index: index, name: name, value: Array(value)))
         }
-        entries.sort { ($0.index, $0.name.count) < ($1.index, $1.name.count)
-            || (($0.index, $0.name.count) == ($1.index, $1.name.count) && $0.name.lexicographicallyPrecedes($1.name)) }
+        entries.sort {
+            ($0.index, $0.name.count) < ($1.index, $1.name.count)
+                || (($0.index, $0.name.count) == ($1.index, $1.name.count) && $0.name.lexicographicallyPrecedes($1.name))
+        }
         let pad = { (n: Int) in (n + 3) & ~3 }
         let entryBytes = entries.reduce(0) { $0 + 16 + pad($1.name.count) } + 4
         let valueBytes = entries.reduce(0) { $0 + pad($1.value.count) }
@@ -938,7 +956,8 @@ final class Ext4Writer {
             return
         }
         guard 32 + entryBytes + valueBytes <= Ext4.blockSize else {
-            throw DiskError.unsupportedEntry(path: path, filesystem: "ext4", detail: "extended attributes take \(entryBytes + valueBytes) bytes (at most one block)")
+            throw DiskError.unsupportedEntry(
+                path: path, filesystem: "ext4", detail: "extended attributes take \(entryBytes + valueBytes) bytes (at most one block)")
         }
         let block = try allocator.one(what: "the extended attributes of '\(path)'")
         var r = BinaryRecord(size: Ext4.blockSize)
@@ -1054,7 +1073,10 @@ final class ContentReader {
                     if errno == EINTR { continue }
                     throw DiskError.io(path: url.path, operation: "read", errno: errno)
                 }
-                if n == 0 { throw DiskError.corrupt(path: url.path, offset: offset + done + Int64(got), detail: "the file ends before the content it should hold") }
+                if n == 0 {
+                    throw DiskError.corrupt(
+                        path: url.path, offset: offset + done + Int64(got), detail: "the file ends before the content it should hold")
+                }
                 got += n
             }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<want]))

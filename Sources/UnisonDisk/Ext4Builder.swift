@@ -58,7 +58,8 @@ public struct Ext4Superblock: Sendable, Equatable {
         let incompat = v.le32(0x60)
         var blocks = Int64(v.le32(0x4))
         if incompat & 0x80 != 0 { blocks |= Int64(v.le32(0x150)) << 32 }  // INCOMPAT_64BIT
-        return Ext4Superblock(uuid: GUID(bytes: v.slice(0x68, 16)), label: v.ascii(0x78, 16),
-                              blockSize: 1024 << Int64(logBlock), blockCount: blocks)
+        return Ext4Superblock(
+            uuid: GUID(bytes: v.slice(0x68, 16)), label: v.ascii(0x78, 16),
+            blockSize: 1024 << Int64(logBlock), blockCount: blocks)
     }
 }

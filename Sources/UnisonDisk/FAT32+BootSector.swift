@@ -48,8 +48,9 @@ public struct FAT32Geometry: Sendable, Equatable {
             let g = FAT32Geometry(totalSectors: total, sectorsPerCluster: spc, fatSectors: fat)
             if g.clusterCount >= minimumClusters, g.clusterCount < 0x0FFF_FFF5 { return g }
         }
-        throw DiskError.doesNotFit(what: "a FAT32 volume", needed: (minimumClusters + 600) * 512 + 32 * 512,
-                                   available: volumeBytes)
+        throw DiskError.doesNotFit(
+            what: "a FAT32 volume", needed: (minimumClusters + 600) * 512 + 32 * 512,
+            available: volumeBytes)
     }
 }
 

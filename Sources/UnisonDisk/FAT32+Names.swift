@@ -34,7 +34,8 @@ enum FATNames {
             throw DiskError.unsupportedEntry(path: path, filesystem: "FAT32", detail: "the name is empty or longer than 255 characters")
         }
         for s in name.unicodeScalars where s.value < 0x20 || forbidden.contains(s) {
-            throw DiskError.unsupportedEntry(path: path, filesystem: "FAT32", detail: "the name holds the character U+\(String(format: "%04X", s.value))")
+            throw DiskError.unsupportedEntry(
+                path: path, filesystem: "FAT32", detail: "the name holds the character U+\(String(format: "%04X", s.value))")
         }
         guard !name.hasSuffix(" "), !name.hasSuffix(".") else {
             throw DiskError.unsupportedEntry(path: path, filesystem: "FAT32", detail: "the name ends with a space or a dot")
@@ -110,8 +111,10 @@ enum FATNames {
     }
 
     /// A short directory entry.
-    static func shortEntry(_ shortName: [UInt8], attributes: UInt8, cluster: UInt32, size: UInt32,
-                           time: DOSTime) -> [UInt8] {
+    static func shortEntry(
+        _ shortName: [UInt8], attributes: UInt8, cluster: UInt32, size: UInt32,
+        time: DOSTime
+    ) -> [UInt8] {
         var r = BinaryRecord(size: 32)
         r.put(shortName, at: 0)
         r.u8(attributes, at: 11)
@@ -133,8 +136,8 @@ struct DOSTime: Sendable, Equatable {
     var time: UInt16
 
     init(epochSeconds: Int64) {
-        let minimum: Int64 = 315_532_800       // 1980-01-01T00:00:00Z
-        let maximum: Int64 = 4_354_819_198     // 2107-12-31T23:59:58Z
+        let minimum: Int64 = 315_532_800  // 1980-01-01T00:00:00Z
+        let maximum: Int64 = 4_354_819_198  // 2107-12-31T23:59:58Z
         let t = min(max(epochSeconds, minimum), maximum)
         let days = t / 86_400
         let secs = t % 86_400

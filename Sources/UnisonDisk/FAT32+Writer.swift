@@ -78,7 +78,8 @@ public struct FAT32Volume: Sendable {
                 guard seenLong.insert(name.uppercased()).inserted else {
                     throw DiskError.unsupportedEntry(path: child, filesystem: "FAT32", detail: "another name in the directory differs only in case")
                 }
-                let short = FATNames.exactShortName(name).flatMap { taken.contains($0) ? nil : $0 }
+                let short =
+                    FATNames.exactShortName(name).flatMap { taken.contains($0) ? nil : $0 }
                     ?? FATNames.generatedShortName(name, taken: taken)
                 taken.insert(short)
                 nodes[child]!.shortName = short
@@ -131,15 +132,18 @@ public struct FAT32Volume: Sendable {
                 var bytes: [UInt8] = []
                 let time = DOSTime(epochSeconds: node.entry.mtime)
                 if path.isEmpty {
-                    bytes += FATNames.shortEntry(FATNames.pad(Array(options.label.uppercased().utf8.prefix(11)), 11),
-                                                 attributes: FATAttribute.volumeID, cluster: 0, size: 0, time: time)
+                    bytes += FATNames.shortEntry(
+                        FATNames.pad(Array(options.label.uppercased().utf8.prefix(11)), 11),
+                        attributes: FATAttribute.volumeID, cluster: 0, size: 0, time: time)
                 } else {
                     let parentPath = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : ""
                     let parentCluster = parentPath.isEmpty ? 0 : nodes[parentPath]!.firstCluster
-                    bytes += FATNames.shortEntry(FATNames.pad(Array(".".utf8), 11), attributes: FATAttribute.directory,
-                                                 cluster: first, size: 0, time: time)
-                    bytes += FATNames.shortEntry(FATNames.pad(Array("..".utf8), 11), attributes: FATAttribute.directory,
-                                                 cluster: parentCluster, size: 0, time: time)
+                    bytes += FATNames.shortEntry(
+                        FATNames.pad(Array(".".utf8), 11), attributes: FATAttribute.directory,
+                        cluster: first, size: 0, time: time)
+                    bytes += FATNames.shortEntry(
+                        FATNames.pad(Array("..".utf8), 11), attributes: FATAttribute.directory,
+                        cluster: parentCluster, size: 0, time: time)
                 }
                 for child in node.children {
                     let c = nodes[child]!
@@ -149,8 +153,9 @@ public struct FAT32Volume: Sendable {
                     let isDir = c.entry.isDirectory
                     var attributes = isDir ? FATAttribute.directory : FATAttribute.archive
                     if !isDir, c.entry.mode & 0o222 == 0 { attributes |= FATAttribute.readOnly }
-                    bytes += FATNames.shortEntry(c.shortName, attributes: attributes, cluster: c.firstCluster,
-                                                 size: isDir ? 0 : UInt32(c.byteSize), time: DOSTime(epochSeconds: c.entry.mtime))
+                    bytes += FATNames.shortEntry(
+                        c.shortName, attributes: attributes, cluster: c.firstCluster,
+                        size: isDir ? 0 : UInt32(c.byteSize), time: DOSTime(epochSeconds: c.entry.mtime))
                 }
                 extents.append(.init(offset: offset, source: .bytes(Data(bytes))))
             } else {
@@ -164,8 +169,10 @@ public struct FAT32Volume: Sendable {
             }
         }
 
-        let boot = FAT32BootSector(geometry: g, hiddenSectors: options.hiddenSectors, volumeID: options.volumeID,
-                                   label: options.label.uppercased()).encode()
+        let boot = FAT32BootSector(
+            geometry: g, hiddenSectors: options.hiddenSectors, volumeID: options.volumeID,
+            label: options.label.uppercased()
+        ).encode()
         // FSI_Nxt_Free is read by Linux and mtools as the last allocated cluster (the search starts after it).
         let info = FAT32BootSector.fsInfo(freeClusters: UInt32(g.clusterCount - used), nextFree: nextCluster - 1)
         var reserved = BinaryRecord(size: FAT32Geometry.reservedSectors * 512)
@@ -179,7 +186,8 @@ public struct FAT32Volume: Sendable {
             all.append(.init(offset: fatOffset, source: .bytes(fat.data)))
         }
         all += extents
-        return FAT32Volume(geometry: g, size: size, extents: all, usedClusters: used,
-                           label: options.label.uppercased(), volumeID: options.volumeID)
+        return FAT32Volume(
+            geometry: g, size: size, extents: all, usedClusters: used,
+            label: options.label.uppercased(), volumeID: options.volumeID)
     }
 }

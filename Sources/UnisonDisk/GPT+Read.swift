@@ -11,8 +11,10 @@ public struct GPTReadResult: Sendable, Equatable {
 extension GPT {
     /// Parses the primary header (sector 1) and its entry array; `readSector` reads 512-byte
     /// sectors of the virtual disk. Returns nil when sector 1 carries no "EFI PART" signature.
-    public static func read(diskSectors: UInt64, path: String,
-                            readSectors: (UInt64, Int) throws -> [UInt8]) throws -> GPTReadResult? {
+    public static func read(
+        diskSectors: UInt64, path: String,
+        readSectors: (UInt64, Int) throws -> [UInt8]
+    ) throws -> GPTReadResult? {
         let header = BinaryView(try readSectors(1, 1))
         guard header.slice(0, 8) == Array("EFI PART".utf8) else { return nil }
         let headerSize = Int(header.le32(12))
@@ -43,17 +45,20 @@ extension GPT {
                 if u == 0 { break }
                 units.append(u)
             }
-            partitions.append(GPTPartition(type: type, guid: GUID(diskBytes: view.slice(o + 16, 16)),
-                                           name: String(decoding: units, as: UTF16.self),
-                                           firstLBA: view.le64(o + 32), lastLBA: view.le64(o + 40),
-                                           attributes: view.le64(o + 48)))
+            partitions.append(
+                GPTPartition(
+                    type: type, guid: GUID(diskBytes: view.slice(o + 16, 16)),
+                    name: String(decoding: units, as: UTF16.self),
+                    firstLBA: view.le64(o + 32), lastLBA: view.le64(o + 40),
+                    attributes: view.le64(o + 48)))
         }
         let gpt = GPT(diskSectors: diskSectors, diskGUID: GUID(diskBytes: header.slice(56, 16)), partitions: partitions)
         var backupOK = false
         let alternate = header.le64(32)
         if alternate < diskSectors {
             let backup = BinaryView(try readSectors(alternate, 1))
-            backupOK = backup.slice(0, 8) == Array("EFI PART".utf8) && backup.le64(24) == alternate
+            backupOK =
+                backup.slice(0, 8) == Array("EFI PART".utf8) && backup.le64(24) == alternate
                 && backup.le64(32) == 1 && backup.slice(56, 16) == header.slice(56, 16) && backup.le32(88) == header.le32(88)
         }
         return GPTReadResult(gpt: gpt, headerCRCValid: headerOK, entriesCRCValid: entriesOK, backupMatches: backupOK)

@@ -122,10 +122,10 @@ public struct GPT: Sendable, Equatable {
     public func protectiveMBR() -> [UInt8] {
         var r = BinaryRecord(size: Int(Self.sectorSize))
         let e = 446
-        r.u8(0x00, at: e)                       // not bootable
-        r.put([0x00, 0x02, 0x00], at: e + 1)     // CHS of LBA 1
-        r.u8(0xEE, at: e + 4)                    // GPT protective
-        r.put([0xFF, 0xFF, 0xFF], at: e + 5)     // CHS beyond what CHS can say
+        r.u8(0x00, at: e)  // not bootable
+        r.put([0x00, 0x02, 0x00], at: e + 1)  // CHS of LBA 1
+        r.u8(0xEE, at: e + 4)  // GPT protective
+        r.put([0xFF, 0xFF, 0xFF], at: e + 5)  // CHS beyond what CHS can say
         r.le32(1, at: e + 8)
         r.le32(UInt32(min(diskSectors - 1, 0xFFFF_FFFF)), at: e + 12)
         r.put([0x55, 0xAA], at: 510)

@@ -89,8 +89,9 @@ public struct Qcow2Encoder: DiskEncoder {
         var l1Record = BinaryRecord(size: Int(l1Clusters * clusterSize))
         for (i, e) in l1.enumerated() { l1Record.be64(e, at: i * 8) }
         try out.write(l1Record.bytes, at: clusterSize)
-        var header = Qcow2Header(size: UInt64(layout.size), l1Size: UInt32(l1Entries), l1TableOffset: UInt64(clusterSize),
-                                 refcountTableOffset: UInt64(tableOffset), refcountTableClusters: UInt32(tableClusters))
+        var header = Qcow2Header(
+            size: UInt64(layout.size), l1Size: UInt32(l1Entries), l1TableOffset: UInt64(clusterSize),
+            refcountTableOffset: UInt64(tableOffset), refcountTableClusters: UInt32(tableClusters))
         header.clusterBits = UInt32(clusterBits)
         try out.write(header.encode(), at: 0)
         try out.finish()

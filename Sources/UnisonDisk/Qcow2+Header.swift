@@ -76,8 +76,9 @@ public struct Qcow2Header: Sendable, Equatable {
             throw DiskError.corrupt(path: path, offset: 0, detail: "not a qcow2 image (no QFI\\xfb magic)")
         }
         let v = BinaryView(bytes)
-        var h = Qcow2Header(size: v.be64(24), l1Size: v.be32(36), l1TableOffset: v.be64(40),
-                            refcountTableOffset: v.be64(48), refcountTableClusters: v.be32(56))
+        var h = Qcow2Header(
+            size: v.be64(24), l1Size: v.be32(36), l1TableOffset: v.be64(40),
+            refcountTableOffset: v.be64(48), refcountTableClusters: v.be32(56))
         h.version = v.be32(4)
         h.backingFileOffset = v.be64(8)
         h.clusterBits = v.be32(20)

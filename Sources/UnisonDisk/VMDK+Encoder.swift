@@ -130,8 +130,9 @@ public struct VMDKEncoder: DiskEncoder {
 
         let descriptor = VMDKDescriptor(cid: cid, capacitySectors: capacity, fileName: fileName).text
         guard descriptor.utf8.count < Int(header.descriptorSize) * 512 else {
-            throw DiskError.doesNotFit(what: "the VMDK descriptor", needed: Int64(descriptor.utf8.count),
-                                       available: Int64(header.descriptorSize) * 512)
+            throw DiskError.doesNotFit(
+                what: "the VMDK descriptor", needed: Int64(descriptor.utf8.count),
+                available: Int64(header.descriptorSize) * 512)
         }
         try out.write(Array(descriptor.utf8), at: Int64(header.descriptorOffset) * 512)
         try out.finish()

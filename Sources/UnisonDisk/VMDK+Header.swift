@@ -121,26 +121,26 @@ public struct VMDKDescriptor: Sendable, Equatable {
     public var text: String {
         let cylinders = min(capacitySectors / (255 * 63), 65535)
         return """
-        # Disk DescriptorFile
-        version=1
-        encoding="UTF-8"
-        CID=\(String(format: "%08x", cid))
-        parentCID=ffffffff
-        createType="streamOptimized"
+            # Disk DescriptorFile
+            version=1
+            encoding="UTF-8"
+            CID=\(String(format: "%08x", cid))
+            parentCID=ffffffff
+            createType="streamOptimized"
 
-        # Extent description
-        RW \(capacitySectors) SPARSE "\(fileName)"
+            # Extent description
+            RW \(capacitySectors) SPARSE "\(fileName)"
 
-        # The Disk Data Base
-        #DDB
+            # The Disk Data Base
+            #DDB
 
-        ddb.adapterType = "\(adapterType)"
-        ddb.geometry.cylinders = "\(cylinders)"
-        ddb.geometry.heads = "255"
-        ddb.geometry.sectors = "63"
-        ddb.toolsVersion = "2147483647"
-        ddb.virtualHWVersion = "\(hardwareVersion)"
+            ddb.adapterType = "\(adapterType)"
+            ddb.geometry.cylinders = "\(cylinders)"
+            ddb.geometry.heads = "255"
+            ddb.geometry.sectors = "63"
+            ddb.toolsVersion = "2147483647"
+            ddb.virtualHWVersion = "\(hardwareVersion)"
 
-        """
+            """
     }
 }

@@ -17,7 +17,8 @@ public enum ArtifactPath {
 
     /// `directory/name`, or `OutsideOutput` when `name` is not a single, plain component.
     public static func destination(in directory: URL, name: String) throws -> URL {
-        let plain = !name.isEmpty && name != "." && name != ".." && !name.hasPrefix(".") && !name.contains("/")
+        let plain =
+            !name.isEmpty && name != "." && name != ".." && !name.hasPrefix(".") && !name.contains("/")
             && !name.contains("..") && name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
         let url = directory.appendingPathComponent(name, isDirectory: false)
         guard plain, url.deletingLastPathComponent().standardizedFileURL.path == directory.standardizedFileURL.path else {

@@ -18,8 +18,10 @@ public struct OCILayoutBase: Sendable {
     public let directory: URL
 
     static let refName = "org.opencontainers.image.ref.name"
-    static let indexTypes: Set<String> = ["application/vnd.oci.image.index.v1+json",
-                                          "application/vnd.docker.distribution.manifest.list.v2+json"]
+    static let indexTypes: Set<String> = [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
     static let layerTypes: Set<String> = [
         "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip",
         "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.docker.image.rootfs.diff.tar.gzip",
@@ -57,7 +59,8 @@ public struct OCILayoutBase: Sendable {
     func blobURL(_ digest: String) throws -> URL {
         let parts = digest.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, parts[0] == "sha256", parts[1].count == 64,
-              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+        else {
             throw BaseError.layout(path: directory.path, detail: "unsupported or malformed digest '\(digest)'")
         }
         return directory.appendingPathComponent("blobs/sha256/\(parts[1])")
@@ -101,8 +104,9 @@ public struct OCILayoutBase: Sendable {
             }
         }
         guard candidates.count == 1, var descriptor = candidates.first else {
-            throw BaseError.layout(path: directory.path,
-                                   detail: "index.json lists \(candidates.count) images; pass oci:DIR:TAG to choose one")
+            throw BaseError.layout(
+                path: directory.path,
+                detail: "index.json lists \(candidates.count) images; pass oci:DIR:TAG to choose one")
         }
         for _ in 0..<4 {
             let data = try blob(descriptor)

@@ -48,7 +48,8 @@ public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
             let u = url(dir)
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: u.path, isDirectory: &isDir), isDir.boolValue else {
-                throw BaseError.notFound(text, hint: "oci: needs an OCI image layout directory, e.g. made by `skopeo copy docker://IMAGE oci:DIR:TAG`")
+                throw BaseError.notFound(
+                    text, hint: "oci: needs an OCI image layout directory, e.g. made by `skopeo copy docker://IMAGE oci:DIR:TAG`")
             }
             return .ociLayout(u, tag: tag)
         }
@@ -124,8 +125,10 @@ extension BaseSource {
     /// compressed tarballs and OCI layers are decompressed into `workDir`, which must outlive
     /// the tree (without one, their contents are held in memory). `progress` receives short status lines, `bytes` the uncompressed bytes of a
     /// tarball read so far.
-    public static func load(_ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
-                            progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
+    public static func load(
+        _ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
+        progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil
+    ) throws -> FileTree {
         let spool = TarReadOptions(allowAbsoluteNames: true, spoolDirectory: workDir)
         switch source {
         case let .tarball(url):
@@ -143,8 +146,10 @@ extension BaseSource {
 
     /// Loads a spec base: mmdebstrap bases from the cache (built by `scripts/build-base.sh`),
     /// `oci` bases from an OCI layout in the cache, tarball and directory bases from their path.
-    public static func load(base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
-                            progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil) throws -> FileTree {
+    public static func load(
+        base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
+        progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil
+    ) throws -> FileTree {
         let location = BaseCache.location(of: base, cacheDir: cacheDir)
         switch base.kind {
         case .mmdebstrap:

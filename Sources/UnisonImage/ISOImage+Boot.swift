@@ -42,12 +42,16 @@ enum ISOBoot {
     }
 
     /// The El Torito EFI image's files: systemd-boot, one entry, the kernel and initramfs.
-    static func efiTree(loader: FileTree.Content, kernel: FileTree.Content, initramfs: Data, title: String,
-                        commandLine: String, mtime: Int64) throws -> FileTree {
+    static func efiTree(
+        loader: FileTree.Content, kernel: FileTree.Content, initramfs: Data, title: String,
+        commandLine: String, mtime: Int64
+    ) throws -> FileTree {
         var t = FileTree(rootMtime: mtime)
         try t.insert(.init(path: "EFI/BOOT/BOOTX64.EFI", kind: .regular(loader), mode: 0o644, mtime: mtime))
         try t.addFile("loader/loader.conf", "default unisonos-installer.conf\ntimeout 0\neditor no\nconsole-mode keep\n", mtime: mtime)
-        try t.addFile("loader/entries/unisonos-installer.conf", """
+        try t.addFile(
+            "loader/entries/unisonos-installer.conf",
+            """
             title   \(title)
             linux   /\(ISOInstaller.isoDir)/\(kernelName)
             initrd  /\(ISOInstaller.isoDir)/\(initrdName)
@@ -72,13 +76,19 @@ enum ISOBoot {
     }
 
     /// `xorriso -as mkisofs` arguments for `staging` → `output`.
-    static func xorrisoArguments(staging: URL, output: URL, volumeID: String, firmware: [ISOFirmware], isohybridMBR: URL,
-                                 epoch: Int64) -> [String] {
-        var args = ["xorriso", "-as", "mkisofs", "-iso-level", "3", "-r", "-V", volumeID,
-                    "--modification-date=\(isoDate(epoch))", "-o", output.path]
+    static func xorrisoArguments(
+        staging: URL, output: URL, volumeID: String, firmware: [ISOFirmware], isohybridMBR: URL,
+        epoch: Int64
+    ) -> [String] {
+        var args = [
+            "xorriso", "-as", "mkisofs", "-iso-level", "3", "-r", "-V", volumeID,
+            "--modification-date=\(isoDate(epoch))", "-o", output.path,
+        ]
         if firmware.contains(.bios) {
-            args += ["-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
-                     "-boot-info-table", "-isohybrid-mbr", isohybridMBR.path]
+            args += [
+                "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
+                "-boot-info-table", "-isohybrid-mbr", isohybridMBR.path,
+            ]
         } else {
             args += ["-c", "boot/boot.cat"]
         }
@@ -95,8 +105,9 @@ enum ISOBoot {
         var t = time_t(epoch)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d%02d%02d%02d%02d%02d00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return String(
+            format: "%04d%02d%02d%02d%02d%02d00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     /// An ISO 9660 volume identifier: d-characters (A-Z, 0-9, _), at most 32.

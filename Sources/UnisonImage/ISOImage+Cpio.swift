@@ -44,18 +44,23 @@ enum NewcArchive {
             case .hardlink:
                 throw DiskError.unsupportedEntry(path: entry.path, filesystem: "initramfs (cpio newc)", detail: "hard links are not written")
             }
-            append(&out, name: entry.path, ino: ino, mode: type | entry.mode, uid: entry.uid, gid: entry.gid, nlink: nlink,
-                   mtime: entry.mtime, body: body, rdev: rdev)
+            append(
+                &out, name: entry.path, ino: ino, mode: type | entry.mode, uid: entry.uid, gid: entry.gid, nlink: nlink,
+                mtime: entry.mtime, body: body, rdev: rdev)
         }
         append(&out, name: "TRAILER!!!", ino: 0, mode: 0, uid: 0, gid: 0, nlink: 1, mtime: 0, body: Data(), rdev: (0, 0))
         return out
     }
 
-    private static func append(_ out: inout Data, name: String, ino: UInt32, mode: UInt32, uid: UInt32, gid: UInt32,
-                               nlink: UInt32, mtime: Int64, body: Data, rdev: (UInt32, UInt32)) {
+    private static func append(
+        _ out: inout Data, name: String, ino: UInt32, mode: UInt32, uid: UInt32, gid: UInt32,
+        nlink: UInt32, mtime: Int64, body: Data, rdev: (UInt32, UInt32)
+    ) {
         let nameBytes = Array(name.utf8) + [0]
-        let fields: [UInt32] = [ino, mode, uid, gid, nlink, UInt32(clamping: max(0, mtime)), UInt32(body.count), 0, 0,
-                                rdev.0, rdev.1, UInt32(nameBytes.count), 0]
+        let fields: [UInt32] = [
+            ino, mode, uid, gid, nlink, UInt32(clamping: max(0, mtime)), UInt32(body.count), 0, 0,
+            rdev.0, rdev.1, UInt32(nameBytes.count), 0,
+        ]
         var header = "070701"
         for f in fields { header += String(format: "%08X", f) }
         out.append(contentsOf: Array(header.utf8))

@@ -46,12 +46,14 @@ public enum ISOInstaller {
     /// .ko.gz) are stored decompressed: busybox insmod reads plain ELF.
     static func modules(in tree: FileTree, release: String, wanted: [String], workDir: URL) throws -> [Module] {
         guard let depPath = tree.resolvingSymlinks("lib/modules/\(release)/modules.dep", followFinal: true),
-              let depContent = VMBootFiles.regularContent(tree, depPath) else {
+            let depContent = VMBootFiles.regularContent(tree, depPath)
+        else {
             // No module directory: a kernel with its drivers built in. A directory without
             // modules.dep would give an installer that cannot see any disk.
             if let dir = tree.resolvingSymlinks("lib/modules/\(release)", followFinal: true), tree[dir]?.isDirectory == true {
-                throw DiskError.missingBootFile(what: "modules.dep for kernel \(release) (run depmod in the image)",
-                                                looked: ["/lib/modules/\(release)/modules.dep in the image tree"])
+                throw DiskError.missingBootFile(
+                    what: "modules.dep for kernel \(release) (run depmod in the image)",
+                    looked: ["/lib/modules/\(release)/modules.dep in the image tree"])
             }
             return []
         }
@@ -106,8 +108,10 @@ public enum ISOInstaller {
     }
 
     /// The initramfs as a tree: busybox, /init, its configuration and the modules.
-    static func initramfsTree(busybox: URL, modules: [Module], installID: String, version: String, title: String,
-                              mtime: Int64) throws -> FileTree {
+    static func initramfsTree(
+        busybox: URL, modules: [Module], installID: String, version: String, title: String,
+        mtime: Int64
+    ) throws -> FileTree {
         var t = FileTree(rootMtime: mtime)
         for dir in ["bin", "dev", "etc", "lib", "lib/modules", "media", "proc", "run", "sys", "tmp"] {
             try t.addDirectory(dir, mode: dir == "tmp" ? 0o1777 : 0o755, mtime: mtime)
@@ -117,7 +121,9 @@ public enum ISOInstaller {
         try t.insert(.init(path: "bin/busybox", kind: .regular(.bytes(try Data(contentsOf: busybox))), mode: 0o755, mtime: mtime))
         try t.addSymlink("bin/sh", target: "busybox", mtime: mtime)
         try t.addFile("init", initScript, mode: 0o755, mtime: mtime)
-        try t.addFile("etc/unisonos-installer.conf", """
+        try t.addFile(
+            "etc/unisonos-installer.conf",
+            """
             # Written by unisonctl image build iso: which medium this installer belongs to.
             UNISONOS_ID=\(installID)
             UNISONOS_VERSION=\(ShellQuote.quote(version))

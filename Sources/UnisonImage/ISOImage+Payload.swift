@@ -38,8 +38,10 @@ final class SplitFileSink: ByteSink {
     private var current: FileSink?
     private var currentCount: Int64 = 0
 
-    init(directory: URL, baseName: String, limit: Int64, keepSinglePart: Bool = false,
-         partName: @escaping @Sendable (_ base: String, _ index: Int) -> String = { String(format: "%@.%03d", $0, $1) }) {
+    init(
+        directory: URL, baseName: String, limit: Int64, keepSinglePart: Bool = false,
+        partName: @escaping @Sendable (_ base: String, _ index: Int) -> String = { String(format: "%@.%03d", $0, $1) }
+    ) {
         self.directory = directory
         self.baseName = baseName
         self.limit = limit
@@ -103,8 +105,10 @@ enum ISOPayload {
 
     /// Compresses `raw` into `directory` as `<name>.gz` or `<name>.gz.NNN` parts of at most
     /// `splitAbove` bytes; hashes the raw disk and every part.
-    static func pack(raw: URL, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
-                     splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?) throws -> ISOPayloadInfo {
+    static func pack(
+        raw: URL, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
+        splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?
+    ) throws -> ISOPayloadInfo {
         let (hex, size) = try SHA256Hex.file(raw)
         let split = SplitFileSink(directory: directory, baseName: name + ".gz", limit: splitAbove)
         let gzip = ParallelGzipSink(split, level: level, threads: threads)
@@ -124,7 +128,8 @@ enum ISOPayload {
             let (partHex, partSize) = try SHA256Hex.file(directory.appendingPathComponent(partName))
             parts.append(ISOPayloadPart(name: partName, size: partSize, sha256: partHex))
         }
-        return ISOPayloadInfo(name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: hex, compression: "gzip",
-                              compressedBytes: parts.reduce(0) { $0 + $1.size }, parts: parts)
+        return ISOPayloadInfo(
+            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: hex, compression: "gzip",
+            compressedBytes: parts.reduce(0) { $0 + $1.size }, parts: parts)
     }
 }

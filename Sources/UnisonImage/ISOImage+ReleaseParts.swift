@@ -64,22 +64,22 @@ public struct ISOReleaseParts: Sendable, Codable, Equatable {
     /// The reassemble text: what to run on Linux/macOS and on Windows, and the checksums.
     public var reassembleText: String {
         var t = """
-        \(iso) is published in \(parts.count) parts (a GitHub release asset must be under 2 GiB).
-        Download every part into one directory, then join them in order and check the result.
+            \(iso) is published in \(parts.count) parts (a GitHub release asset must be under 2 GiB).
+            Download every part into one directory, then join them in order and check the result.
 
-        Linux or macOS:
-          cat \(parts.map(\.name).joined(separator: " ")) > \(iso)
-          echo "\(sha256)  \(iso)" | sha256sum -c -
+            Linux or macOS:
+              cat \(parts.map(\.name).joined(separator: " ")) > \(iso)
+              echo "\(sha256)  \(iso)" | sha256sum -c -
 
-        Windows (cmd.exe):
-          copy /b \(parts.map(\.name).joined(separator: "+")) \(iso)
-          certutil -hashfile \(iso) SHA256
+            Windows (cmd.exe):
+              copy /b \(parts.map(\.name).joined(separator: "+")) \(iso)
+              certutil -hashfile \(iso) SHA256
 
-        \(iso): \(size) bytes, sha256 \(sha256)
+            \(iso): \(size) bytes, sha256 \(sha256)
 
-        Parts (sha256sum -c reads these lines):
+            Parts (sha256sum -c reads these lines):
 
-        """
+            """
         for p in parts { t += "\(p.sha256)  \(p.name)\n" }
         return t
     }

@@ -37,11 +37,12 @@ public struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
     public var artifact: ImageArtifact
 
     public var summary: [String] {
-        [artifact.line,
-         "payload \(payload.name): \(ProgressReporter.formatBytes(payload.size)), \(payload.parts.count) part(s), sha256:\(payload.sha256)"]
+        [
+            artifact.line,
+            "payload \(payload.name): \(ProgressReporter.formatBytes(payload.size)), \(payload.parts.count) part(s), sha256:\(payload.sha256)",
+        ]
     }
 }
-
 
 /// The ISO target: a hybrid installer ISO whose installer writes the payload disk.
 public struct ISOImage: ImageTarget {
@@ -58,12 +59,14 @@ public struct ISOImage: ImageTarget {
     public var busybox: URL
     public var runner: any ProcessRunner
 
-    public init(payload: ISOPayloadSource, firmware: [ISOFirmware] = [.bios, .uefi], splitAbove: Int64 = 2 << 30,
-                kernelArguments: [String] = [], gzipLevel: Int32 = 6,
-                hostBootLoader: URL = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
-                isolinuxDir: URL = URL(fileURLWithPath: "/usr/lib/ISOLINUX"),
-                syslinuxModules: URL = URL(fileURLWithPath: "/usr/lib/syslinux/modules/bios"),
-                busybox: URL = URL(fileURLWithPath: "/bin/busybox"), runner: any ProcessRunner = SystemProcessRunner()) {
+    public init(
+        payload: ISOPayloadSource, firmware: [ISOFirmware] = [.bios, .uefi], splitAbove: Int64 = 2 << 30,
+        kernelArguments: [String] = [], gzipLevel: Int32 = 6,
+        hostBootLoader: URL = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
+        isolinuxDir: URL = URL(fileURLWithPath: "/usr/lib/ISOLINUX"),
+        syslinuxModules: URL = URL(fileURLWithPath: "/usr/lib/syslinux/modules/bios"),
+        busybox: URL = URL(fileURLWithPath: "/bin/busybox"), runner: any ProcessRunner = SystemProcessRunner()
+    ) {
         self.payload = payload
         self.firmware = firmware
         self.splitAbove = splitAbove
@@ -88,9 +91,11 @@ public struct ISOImage: ImageTarget {
         let fm = FileManager.default
         var hostFiles: [(String, URL, String)] = [("busybox (static)", options.busybox, "busybox-static")]
         if options.firmware.contains(.bios) {
-            hostFiles += [("isolinux", options.isolinuxDir.appendingPathComponent("isolinux.bin"), "isolinux"),
-                          ("isohybrid MBR", options.isolinuxDir.appendingPathComponent("isohdpfx.bin"), "isolinux"),
-                          ("syslinux ldlinux.c32", options.syslinuxModules.appendingPathComponent("ldlinux.c32"), "syslinux-common")]
+            hostFiles += [
+                ("isolinux", options.isolinuxDir.appendingPathComponent("isolinux.bin"), "isolinux"),
+                ("isohybrid MBR", options.isolinuxDir.appendingPathComponent("isohdpfx.bin"), "isolinux"),
+                ("syslinux ldlinux.c32", options.syslinuxModules.appendingPathComponent("ldlinux.c32"), "syslinux-common"),
+            ]
         }
         for (what, url, package) in hostFiles where !fm.isReadableFile(atPath: url.path) {
             throw ISOError.missingHostFile(what: what, path: url.path, package: package)
@@ -126,8 +131,9 @@ public struct ISOImage: ImageTarget {
             } else if fm.isReadableFile(atPath: options.hostBootLoader.path) {
                 loader = .file(options.hostBootLoader)
             } else {
-                throw ISOError.missingHostFile(what: "systemd-boot (UEFI boot loader)", path: options.hostBootLoader.path,
-                                               package: "systemd-boot-efi")
+                throw ISOError.missingHostFile(
+                    what: "systemd-boot (UEFI boot loader)", path: options.hostBootLoader.path,
+                    package: "systemd-boot-efi")
             }
         } else {
             loader = nil
@@ -170,25 +176,36 @@ public struct ISOImage: ImageTarget {
         }
         let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? NSNumber)?.int64Value ?? 0
         let progress = reporter("compressing \(payloadName)", rawSize)
-        let payload = try ISOPayload.pack(raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
-                                          splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
-                                          progress: progress)
+        let payload = try ISOPayload.pack(
+            raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
+            splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
+            progress: progress)
         progress.finish()
-        status?("payload: \(payload.parts.count) part(s), \(ProgressReporter.formatBytes(payload.compressedBytes)) for \(ProgressReporter.formatBytes(payload.size))")
+        status?(
+            "payload: \(payload.parts.count) part(s), \(ProgressReporter.formatBytes(payload.compressedBytes)) for \(ProgressReporter.formatBytes(payload.size))"
+        )
 
         // Identity: from the payload, the kernel and the build's parameters.
-        let installID = String(SHA256Hex.hex(Data(["unisonos-iso/1", payload.sha256, release, request.version.text, String(request.epoch),
-                                                   options.kernelArguments.joined(separator: " ")].joined(separator: "\n").utf8)).prefix(16))
+        let installID = String(
+            SHA256Hex.hex(
+                Data(
+                    [
+                        "unisonos-iso/1", payload.sha256, release, request.version.text, String(request.epoch),
+                        options.kernelArguments.joined(separator: " "),
+                    ].joined(separator: "\n").utf8)
+            ).prefix(16))
         let volumeID = ISOBoot.volumeID(prefix: request.artifactPrefix, version: request.version.text)
         let commandLine = ISOBoot.commandLine(options.kernelArguments)
 
         // Installer files.
-        let initramfs = try ISOInstaller.initramfs(try ISOInstaller.initramfsTree(
-            busybox: options.busybox, modules: modules, installID: installID, version: request.version.text, title: request.title,
-            mtime: request.epoch))
+        let initramfs = try ISOInstaller.initramfs(
+            try ISOInstaller.initramfsTree(
+                busybox: options.busybox, modules: modules, installID: installID, version: request.version.text, title: request.title,
+                mtime: request.epoch))
         try kernel.data().write(to: payloadDir.appendingPathComponent(ISOBoot.kernelName))
         try initramfs.write(to: payloadDir.appendingPathComponent(ISOBoot.initrdName))
-        try Data("""
+        try Data(
+            """
             # Written by unisonctl image build iso; read by the installer's /init.
             # Sourced as root: every value is one single-quoted word (data, never code).
             UNISONOS_ID=\(installID)
@@ -198,7 +215,8 @@ public struct ISOImage: ImageTarget {
             PAYLOAD_COMPRESSION=gzip
             PAYLOAD_PARTS=\(ShellQuote.quote(payload.parts.map(\.name).joined(separator: " ")))
 
-            """.utf8).write(to: payloadDir.appendingPathComponent("install.conf"))
+            """.utf8
+        ).write(to: payloadDir.appendingPathComponent("install.conf"))
         try Data(payload.parts.map { "\($0.sha256)  \($0.name)\n" }.joined().utf8)
             .write(to: payloadDir.appendingPathComponent("SHA256SUMS"))
         try Data("\(payload.sha256)  \(payload.name)\n".utf8).write(to: payloadDir.appendingPathComponent(payload.name + ".sha256"))
@@ -216,9 +234,10 @@ public struct ISOImage: ImageTarget {
         var efiBytes: Int64?
         if let loader {
             try fm.createDirectory(at: staging.appendingPathComponent("boot"), withIntermediateDirectories: true)
-            let efiTree = try ISOBoot.efiTree(loader: loader, kernel: kernel, initramfs: initramfs,
-                                              title: "\(request.title) \(request.version.text) installer", commandLine: commandLine,
-                                              mtime: request.epoch)
+            let efiTree = try ISOBoot.efiTree(
+                loader: loader, kernel: kernel, initramfs: initramfs,
+                title: "\(request.title) \(request.version.text) installer", commandLine: commandLine,
+                mtime: request.epoch)
             let volume = UInt32(strtoul(String(installID.prefix(8)), nil, 16))
             efiBytes = try await ISOBoot.writeEFIImage(efiTree, to: staging.appendingPathComponent(ISOBoot.efiImagePath), volumeID: volume)
             bootLoaders.append("uefi: systemd-boot in a FAT32 El Torito image")
@@ -229,8 +248,9 @@ public struct ISOImage: ImageTarget {
         let destination = try Self.artifactURL(request)
         status?("xorriso: writing \(destination.path)")
         try await VMImage.writeAtomically(destination) { tmp in
-            let args = ISOBoot.xorrisoArguments(staging: staging, output: tmp, volumeID: volumeID, firmware: options.firmware,
-                                                isohybridMBR: isohybridMBR, epoch: request.epoch)
+            let args = ISOBoot.xorrisoArguments(
+                staging: staging, output: tmp, volumeID: volumeID, firmware: options.firmware,
+                isohybridMBR: isohybridMBR, epoch: request.epoch)
             var env = ProcessInfo.processInfo.environment
             env["SOURCE_DATE_EPOCH"] = String(request.epoch)
             env["TZ"] = "UTC"
@@ -258,8 +278,9 @@ public struct ISOImage: ImageTarget {
             version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch, firmware: options.firmware,
             volumeID: volumeID, installID: installID, kernel: release, kernelCommandLine: commandLine, bootLoaders: bootLoaders,
             modules: modules.map(\.name), initramfsBytes: Int64(initramfs.count), efiImageBytes: efiBytes, payload: payload,
-            artifact: ImageArtifact(name: destination.lastPathComponent, path: destination.path, sha256: isoHex, size: isoSize,
-                                  checksumFile: checksum.path, sbom: sbom))
+            artifact: ImageArtifact(
+                name: destination.lastPathComponent, path: destination.path, sha256: isoHex, size: isoSize,
+                checksumFile: checksum.path, sbom: sbom))
     }
 
 }

@@ -17,20 +17,26 @@ public enum ImagePack {
         public var seconds: Double
     }
 
-    public static func pack(_ source: BaseSource, to destination: URL, level: Int32? = nil,
-                            nameStyle: TarWriteOptions.NameStyle = .plain, epoch: Int64 = SourceDateEpoch.current(),
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                            cacheDir: URL = BaseCache.directory()) throws -> Result {
+    public static func pack(
+        _ source: BaseSource, to destination: URL, level: Int32? = nil,
+        nameStyle: TarWriteOptions.NameStyle = .plain, epoch: Int64 = SourceDateEpoch.current(),
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        cacheDir: URL = BaseCache.directory()
+    ) throws -> Result {
         let started = Date()
         let workDir = try RootfsBuilder.makeWorkDir(label: "tar")
         defer { try? FileManager.default.removeItem(at: workDir) }
         var tree = try BaseSource.load(source, cacheDir: cacheDir, workDir: workDir)
         tree.clampTimes(to: epoch)
         let compression = ArchiveCompression.forFileName(destination.lastPathComponent)
-        try TarArchive.write(tree, to: destination, options: .init(tar: .init(nameStyle: nameStyle, clampMtime: epoch),
-                                                                   compression: compression, level: level, threads: threads))
+        try TarArchive.write(
+            tree, to: destination,
+            options: .init(
+                tar: .init(nameStyle: nameStyle, clampMtime: epoch),
+                compression: compression, level: level, threads: threads))
         let (hex, size) = try SHA256Hex.file(destination)
-        return Result(path: destination.path, compression: compression.rawValue, entries: tree.count,
-                      contentBytes: tree.contentSize, size: size, sha256: hex, seconds: Date().timeIntervalSince(started))
+        return Result(
+            path: destination.path, compression: compression.rawValue, entries: tree.count,
+            contentBytes: tree.contentSize, size: size, sha256: hex, seconds: Date().timeIntervalSince(started))
     }
 }

@@ -21,9 +21,11 @@ public struct ImageBuildFlags: Sendable {
     /// Where first boot reads the answers file in the image.
     public var answersPath: String
 
-    public init(base: String? = nil, outputDirectory: String? = nil, version: String? = nil, unisonctlBinary: String? = nil,
-                models: String? = nil, modelRegistry: String? = nil, images: ImageDelivery? = nil, imageRegistry: String? = nil,
-                releaseManifest: String? = nil, answers: String? = nil, answersPath: String = "/etc/unison/answers.yaml") {
+    public init(
+        base: String? = nil, outputDirectory: String? = nil, version: String? = nil, unisonctlBinary: String? = nil,
+        models: String? = nil, modelRegistry: String? = nil, images: ImageDelivery? = nil, imageRegistry: String? = nil,
+        releaseManifest: String? = nil, answers: String? = nil, answersPath: String = "/etc/unison/answers.yaml"
+    ) {
         self.base = base
         self.outputDirectory = outputDirectory
         self.version = version
@@ -69,14 +71,18 @@ extension ImageBuildRequest {
     /// target's base, the version (`platform.version` unless given), the output directory
     /// (`release.artifacts` beside the spec unless given), the platform with its model pack
     /// checked, and the target's settings.
-    public init(_ document: SpecDocument, _ choice: ImageTargetChoice, flags: ImageBuildFlags,
-                epoch: Int64 = SourceDateEpoch.current(), cacheDir: URL = BaseCache.directory()) throws {
+    public init(
+        _ document: SpecDocument, _ choice: ImageTargetChoice, flags: ImageBuildFlags,
+        epoch: Int64 = SourceDateEpoch.current(), cacheDir: URL = BaseCache.directory()
+    ) throws {
         let spec = document.spec
         if case .iso(_?, _, _, _) = choice, flags.answers != nil { throw ImageRequestError.answersNeedBuiltDisk }
         var answersDisk: String?
         if case .iso = choice, let file = flags.answers {
-            answersDisk = try AnswersLoader.load(file: URL(fileURLWithPath: file),
-                                                 context: .init(target: .iso, packs: spec.models.packs.map(\.name))).disk
+            answersDisk = try AnswersLoader.load(
+                file: URL(fileURLWithPath: file),
+                context: .init(target: .iso, packs: spec.models.packs.map(\.name))
+            ).disk
         }
         let section = try SpecSection(spec, choice, answersDisk: answersDisk)
         let base: BaseSource
@@ -87,12 +93,13 @@ extension ImageBuildRequest {
         } else {
             throw BaseError.notFound(section.base, hint: "targets.\(section.name).base names no entry of bases:")
         }
-        self.init(base: base,
-                  outputDirectory: flags.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
-                      ?? document.directory.appendingPathComponent(spec.release.artifacts),
-                  version: flags.version.map { ImageVersion($0) } ?? ImageVersion(spec.platform.version), epoch: epoch,
-                  cacheDir: cacheDir, artifactPrefix: spec.platform.name, title: spec.platform.displayName,
-                  modelStores: section.listsModels ? [spec.models.store] : [], targets: [section.target])
+        self.init(
+            base: base,
+            outputDirectory: flags.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
+                ?? document.directory.appendingPathComponent(spec.release.artifacts),
+            version: flags.version.map { ImageVersion($0) } ?? ImageVersion(spec.platform.version), epoch: epoch,
+            cacheDir: cacheDir, artifactPrefix: spec.platform.name, title: spec.platform.displayName,
+            modelStores: section.listsModels ? [spec.models.store] : [], targets: [section.target])
         // A payload disk built elsewhere already holds the platform.
         if case .iso(_?, _, _, _) = choice { return }
         platform = try ImagePlatform(document, section: section, flags: flags)
@@ -102,7 +109,8 @@ extension ImageBuildRequest {
 extension ImagePlatform {
     init(_ document: SpecDocument, section: SpecSection, flags: ImageBuildFlags) throws {
         let spec = document.spec
-        let binary = flags.unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        let binary =
+            flags.unisonctlBinary.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard FileManager.default.isReadableFile(atPath: binary.path) else { throw ImageRequestError.unreadableBinary(binary.path) }
         let packName = flags.models ?? section.models
@@ -111,16 +119,20 @@ extension ImagePlatform {
         }
         let answers = try flags.answers.map { file in
             let url = URL(fileURLWithPath: file)
-            _ = try AnswersLoader.load(file: url, context: .init(target: section.mode == .wsl ? .wsl : .vm,
-                                                                 packs: spec.models.packs.map(\.name)))
+            _ = try AnswersLoader.load(
+                file: url,
+                context: .init(
+                    target: section.mode == .wsl ? .wsl : .vm,
+                    packs: spec.models.packs.map(\.name)))
             return (path: flags.answersPath, text: try String(contentsOf: url, encoding: .utf8))
         }
         let preload = (flags.images ?? spec.targets.delivery(section.images)) == .preload
-        self.init(spec: spec, specText: document.text, mode: section.mode, modelPack: pack,
-                  modelRegistry: flags.modelRegistry ?? spec.models.registry,
-                  releaseManifest: flags.releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary,
-                  ollama: section.ollama, answers: answers,
-                  serviceImages: preload ? ServiceImagePreload.Request(registry: flags.imageRegistry) : nil)
+        self.init(
+            spec: spec, specText: document.text, mode: section.mode, modelPack: pack,
+            modelRegistry: flags.modelRegistry ?? spec.models.registry,
+            releaseManifest: flags.releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctl: binary,
+            ollama: section.ollama, answers: answers,
+            serviceImages: preload ? ServiceImagePreload.Request(registry: flags.imageRegistry) : nil)
     }
 }
 
@@ -144,14 +156,16 @@ struct SpecSection {
         case let .wsl(gzipLevel):
             guard let t = spec.targets.wsl else { throw WSLError.badDistribution("the spec has no targets.wsl") }
             (name, base, models, ollama, mode, images) = ("wsl", t.base, t.models, t.ollama, .wsl, t.images)
-            target = WSLImage(distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: t.defaultUser),
-                              formats: t.formats.compactMap(WSLFormat.init(rawValue:)), gzipLevel: gzipLevel)
+            target = WSLImage(
+                distribution: WSLDistribution(defaultName: spec.platform.displayName, defaultUser: t.defaultUser),
+                formats: t.formats.compactMap(WSLFormat.init(rawValue:)), gzipLevel: gzipLevel)
         case let .vm(formats, diskSize, kernelArguments):
             guard let t = spec.targets.vm else { throw VMError.noVMTarget }
             (name, base, models, ollama, mode, images) = ("vm", t.base, t.models, t.ollama, .image, t.images)
             let specFormats = t.formats.compactMap { DiskFormat(rawValue: $0.lowercased()) }
-            target = VMImage(formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
-                             diskSize: diskSize ?? t.diskSize.bytes, kernelArguments: kernelArguments)
+            target = VMImage(
+                formats: formats ?? (specFormats.isEmpty ? [.qcow2, .vmdk] : specFormats),
+                diskSize: diskSize ?? t.diskSize.bytes, kernelArguments: kernelArguments)
         case let .iso(payload, firmware, splitAbove, kernelArguments):
             guard let t = spec.targets.iso else { throw ISOError.noISOTarget }
             (name, base, models, ollama, mode, listsModels) = ("iso", t.base, t.models, t.ollama, .image, false)
@@ -169,8 +183,9 @@ struct SpecSection {
                 arguments.append("unisonos.target=\(name)")
             }
             let disk = VMImage(formats: [.raw], diskSize: spec.targets.vm?.diskSize.bytes ?? 4 << 30)
-            target = ISOImage(payload: payload.map(ISOPayloadSource.image) ?? .build(disk), firmware: firmware ?? fromSpec,
-                              splitAbove: splitAbove ?? t.splitAbove.bytes, kernelArguments: arguments)
+            target = ISOImage(
+                payload: payload.map(ISOPayloadSource.image) ?? .build(disk), firmware: firmware ?? fromSpec,
+                splitAbove: splitAbove ?? t.splitAbove.bytes, kernelArguments: arguments)
         }
     }
 }

@@ -52,9 +52,11 @@ public struct ImagePlatform: Sendable {
     /// Set when the stack's service images are preloaded into the image (`targets.*.images`).
     public var serviceImages: ServiceImagePreload.Request?
 
-    public init(spec: PlatformSpec, specText: String?, mode: InstallMode, modelPack: ModelPack, modelRegistry: String,
-                releaseManifest: URL?, unisonctl: URL, ollama: OllamaPlacement?, answers: (path: String, text: String)? = nil,
-                serviceImages: ServiceImagePreload.Request? = nil) {
+    public init(
+        spec: PlatformSpec, specText: String?, mode: InstallMode, modelPack: ModelPack, modelRegistry: String,
+        releaseManifest: URL?, unisonctl: URL, ollama: OllamaPlacement?, answers: (path: String, text: String)? = nil,
+        serviceImages: ServiceImagePreload.Request? = nil
+    ) {
         self.spec = spec
         self.specText = specText
         self.mode = mode
@@ -94,10 +96,12 @@ public struct ImageBuildRequest: Sendable {
     /// The targets one run builds from the same root, in order (an ISO after a VM reuses its disk).
     public var targets: [any ImageTarget]
 
-    public init(base: BaseSource, outputDirectory: URL, version: ImageVersion, epoch: Int64 = SourceDateEpoch.current(),
-                cacheDir: URL = BaseCache.directory(), artifactPrefix: String = "unisonos", title: String = "UnisonOS",
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount, platform: ImagePlatform? = nil,
-                overlay: (any RootfsOverlay)? = nil, modelStores: [String] = [], targets: [any ImageTarget] = []) {
+    public init(
+        base: BaseSource, outputDirectory: URL, version: ImageVersion, epoch: Int64 = SourceDateEpoch.current(),
+        cacheDir: URL = BaseCache.directory(), artifactPrefix: String = "unisonos", title: String = "UnisonOS",
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, platform: ImagePlatform? = nil,
+        overlay: (any RootfsOverlay)? = nil, modelStores: [String] = [], targets: [any ImageTarget] = []
+    ) {
         self.base = base
         self.outputDirectory = outputDirectory
         self.version = version

@@ -30,8 +30,10 @@ public struct ImageArtifact: Sendable, Codable, Equatable {
     /// Its SPDX SBOM, when written.
     public var sbom: String?
 
-    public init(name: String, path: String, format: DiskFormat? = nil, sha256: String, size: Int64,
-                checksumFile: String? = nil, sbom: String? = nil) {
+    public init(
+        name: String, path: String, format: DiskFormat? = nil, sha256: String, size: Int64,
+        checksumFile: String? = nil, sbom: String? = nil
+    ) {
         self.name = name
         self.path = path
         self.format = format
@@ -87,9 +89,12 @@ public enum ImagePipeline {
     public typealias Reporter = @Sendable (String, Int64?) -> ProgressReporter
 
     /// Builds one target.
-    public static func build<Target: ImageTarget>(_ request: ImageBuildRequest, target: Target, status: Status? = nil,
-                                                  reporter: @escaping Reporter = { ProgressReporter($0, total: $1) })
-        async throws -> Target.Result {
+    public static func build<Target: ImageTarget>(
+        _ request: ImageBuildRequest, target: Target, status: Status? = nil,
+        reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }
+    )
+        async throws -> Target.Result
+    {
         try request.version.check()
         try target.check(request)
         return try await withRoot(request, status: status, reporter: reporter) { root in
@@ -99,8 +104,10 @@ public enum ImagePipeline {
     }
 
     /// Builds every target of `request` from one root, in order.
-    public static func build(_ request: ImageBuildRequest, status: Status? = nil,
-                             reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }) async throws -> [any ImageBuildResult] {
+    public static func build(
+        _ request: ImageBuildRequest, status: Status? = nil,
+        reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }
+    ) async throws -> [any ImageBuildResult] {
         try request.version.check()
         for target in request.targets { try target.check(request) }
         return try await withRoot(request, status: status, reporter: reporter) { root in
@@ -112,8 +119,10 @@ public enum ImagePipeline {
     }
 
     /// The shared head: one work directory for the whole build, removed at the end.
-    static func withRoot<T>(_ request: ImageBuildRequest, status: Status?, reporter: @escaping Reporter,
-                            _ body: (ImageRoot) async throws -> T) async throws -> T {
+    static func withRoot<T>(
+        _ request: ImageBuildRequest, status: Status?, reporter: @escaping Reporter,
+        _ body: (ImageRoot) async throws -> T
+    ) async throws -> T {
         let workDir = try RootfsBuilder.makeWorkDir(label: "image")
         defer { try? FileManager.default.removeItem(at: workDir); TempPaths.unregister(workDir) }
         let reading = reporter("reading the base", nil)

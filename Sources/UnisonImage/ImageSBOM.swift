@@ -23,8 +23,10 @@ enum ImageSBOM {
     }
 
     /// Writes the SBOM of each artifact; returns their paths in the same order.
-    static func write(tree: FileTree, artifacts: [(url: URL, sha256: String)], version: String, base: BaseSource, cacheDir: URL, modelStores: [String],
-                      epoch: Int64, status: (@Sendable (String) -> Void)?) throws -> [String] {
+    static func write(
+        tree: FileTree, artifacts: [(url: URL, sha256: String)], version: String, base: BaseSource, cacheDir: URL, modelStores: [String],
+        epoch: Int64, status: (@Sendable (String) -> Void)?
+    ) throws -> [String] {
         let inventory = try RootInventory.scan(tree, modelStores: modelStores)
         let baseInfo = try Self.baseInfo(base, cacheDir: cacheDir)
         status?("SBOM: \(inventory.packages.count) Debian packages, \(inventory.images.count) models/images, \(inventory.tools.count) tools")
@@ -37,9 +39,10 @@ enum ImageSBOM {
     static func attach(to artifacts: inout [ImageArtifact], tree: FileTree, root: ImageRoot) throws {
         let request = root.request
         guard request.writeSBOM else { return }
-        let sboms = try write(tree: tree, artifacts: artifacts.map { (URL(fileURLWithPath: $0.path), $0.sha256) },
-                              version: request.version.text, base: request.base, cacheDir: request.cacheDir,
-                              modelStores: request.modelStores, epoch: request.epoch, status: root.status)
+        let sboms = try write(
+            tree: tree, artifacts: artifacts.map { (URL(fileURLWithPath: $0.path), $0.sha256) },
+            version: request.version.text, base: request.base, cacheDir: request.cacheDir,
+            modelStores: request.modelStores, epoch: request.epoch, status: root.status)
         for i in artifacts.indices { artifacts[i].sbom = sboms[i] }
     }
 }

@@ -26,8 +26,10 @@ public enum ModelPreload {
     /// `mirror` (host[:port] or URL) is where blobs come from; the
     /// models are recorded under the spec's `models.registry`, so Ollama lists them by their
     /// usual names (`qwen2.5:1.5b`) whichever mirror served them.
-    public static func pull(spec: PlatformSpec, pack: ModelPack, mirror: String?, workDir: URL,
-                            client: RegistryClient = RegistryClient()) async throws -> URL? {
+    public static func pull(
+        spec: PlatformSpec, pack: ModelPack, mirror: String?, workDir: URL,
+        client: RegistryClient = RegistryClient()
+    ) async throws -> URL? {
         guard !pack.preload.isEmpty else { return nil }
         let source = mirror ?? spec.models.registry
         let sourceHost = try RegistryEndpoint(parsing: source).host
@@ -41,13 +43,15 @@ public enum ModelPreload {
         }
         if sourceHost != canonicalHost {
             let manifests = store.appendingPathComponent("manifests")
-            try FileManager.default.moveItem(at: manifests.appendingPathComponent(sourceHost),
-                                             to: manifests.appendingPathComponent(canonicalHost))
+            try FileManager.default.moveItem(
+                at: manifests.appendingPathComponent(sourceHost),
+                to: manifests.appendingPathComponent(canonicalHost))
         }
         let report = try ModelStore(root: store).verify()
         if !report.problems.isEmpty {
-            throw PreloadError.unverified(model: pack.preload.joined(separator: ", "),
-                                          problems: report.problems.map { "\($0)" })
+            throw PreloadError.unverified(
+                model: pack.preload.joined(separator: ", "),
+                problems: report.problems.map { "\($0)" })
         }
         return store
     }

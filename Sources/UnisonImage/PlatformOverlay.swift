@@ -11,8 +11,9 @@ extension InstallPlan: RootfsOverlay {}
 /// One step of the shared head: what it adds to the root, after the base is loaded and before
 /// any target's own changes. Steps run in `ImageHead.steps` order, once per build.
 public protocol ImageHeadStep: Sendable {
-    func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-               status: (@Sendable (String) -> Void)?) async throws
+    func apply(
+        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+        status: (@Sendable (String) -> Void)?) async throws
 }
 
 /// The platform part of every image, in order: the install plan, the model pack's models,
@@ -32,8 +33,10 @@ public enum ImageHead {
 public struct InstallPlanStep: ImageHeadStep {
     public init() {}
 
-    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-                      status: (@Sendable (String) -> Void)?) async throws {
+    public func apply(
+        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+        status: (@Sendable (String) -> Void)?
+    ) async throws {
         try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch).apply(to: &tree)
     }
 }
@@ -43,10 +46,15 @@ public struct InstallPlanStep: ImageHeadStep {
 public struct ModelPreloadStep: ImageHeadStep {
     public init() {}
 
-    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-                      status: (@Sendable (String) -> Void)?) async throws {
-        guard let store = try await ModelPreload.pull(spec: platform.spec, pack: platform.modelPack,
-                                                      mirror: platform.modelRegistry, workDir: workDir) else { return }
+    public func apply(
+        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+        status: (@Sendable (String) -> Void)?
+    ) async throws {
+        guard
+            let store = try await ModelPreload.pull(
+                spec: platform.spec, pack: platform.modelPack,
+                mirror: platform.modelRegistry, workDir: workDir)
+        else { return }
         try ModelStoreOverlay(store: store, destination: platform.spec.models.store, mtime: request.epoch).apply(to: &tree)
     }
 }
@@ -57,13 +65,16 @@ public struct ModelPreloadStep: ImageHeadStep {
 public struct ServiceImagePreloadStep: ImageHeadStep {
     public init() {}
 
-    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-                      status: (@Sendable (String) -> Void)?) async throws {
+    public func apply(
+        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+        status: (@Sendable (String) -> Void)?
+    ) async throws {
         guard var preload = platform.serviceImages else { return }
         if let status { preload.log = { status("image preload: \($0)") } }
         let plan = try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch)
-        let store = try await ServiceImagePreload.pull(plan: plan, spec: platform.spec, ollama: platform.ollama ?? .container,
-                                                       request: preload, workDir: workDir)
+        let store = try await ServiceImagePreload.pull(
+            plan: plan, spec: platform.spec, ollama: platform.ollama ?? .container,
+            request: preload, workDir: workDir)
         try ServiceImagePreload.overlay(store: store, layout: plan.layout, mtime: request.epoch).apply(to: &tree)
     }
 }
@@ -73,8 +84,10 @@ public struct ServiceImagePreloadStep: ImageHeadStep {
 public struct AnswersStep: ImageHeadStep {
     public init() {}
 
-    public func apply(to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-                      status: (@Sendable (String) -> Void)?) async throws {
+    public func apply(
+        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
+        status: (@Sendable (String) -> Void)?
+    ) async throws {
         guard let answers = platform.answers else { return }
         try tree.addFile(String(answers.path.drop { $0 == "/" }), answers.text, mode: 0o600, mtime: request.epoch)
     }
@@ -84,10 +97,11 @@ public enum PlatformOverlay {
     /// The install plan of `platform`. A version that is not SemVer (a nightly build id) still
     /// names the artifacts but pins images by the spec's version.
     public static func plan(_ platform: ImagePlatform, version: ImageVersion, epoch: Int64) throws -> InstallPlan {
-        let options = InstallOptions(mode: platform.mode, version: version.semver ?? platform.spec.platform.version, channel: nil,
-                                     modelPack: platform.modelPack.name, releaseManifest: platform.releaseManifest,
-                                     unisonctlBinary: platform.unisonctl, specText: platform.specText, secrets: .atFirstBoot,
-                                     ollama: platform.ollama, mtime: epoch)
+        let options = InstallOptions(
+            mode: platform.mode, version: version.semver ?? platform.spec.platform.version, channel: nil,
+            modelPack: platform.modelPack.name, releaseManifest: platform.releaseManifest,
+            unisonctlBinary: platform.unisonctl, specText: platform.specText, secrets: .atFirstBoot,
+            ollama: platform.ollama, mtime: epoch)
         return try InstallPlan.make(spec: platform.spec, options: options)
     }
 }

@@ -86,7 +86,9 @@ public enum DpkgDatabase {
     }
 
     /// Directories never removed even when a purged package listed them and they are empty.
-    static let essentialDirectories: Set<String> = ["boot", "etc", "usr", "usr/lib", "usr/bin", "usr/sbin", "usr/share",
-                                                    "usr/share/doc", "var", "var/lib", "lib",
-                                                    "usr/lib/modules", "lib/modules"]
+    static let essentialDirectories: Set<String> = [
+        "boot", "etc", "usr", "usr/lib", "usr/bin", "usr/sbin", "usr/share",
+        "usr/share/doc", "var", "var/lib", "lib",
+        "usr/lib/modules", "lib/modules",
+    ]
 }

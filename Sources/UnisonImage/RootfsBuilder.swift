@@ -36,7 +36,8 @@ public enum RootfsBuilder {
         let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 1 { return pattern == name }
         guard name.hasPrefix(parts[0]), name.hasSuffix(parts[parts.count - 1]),
-              name.count >= parts[0].count + parts[parts.count - 1].count else { return false }
+            name.count >= parts[0].count + parts[parts.count - 1].count
+        else { return false }
         var rest = Substring(name.dropFirst(parts[0].count).dropLast(parts[parts.count - 1].count))
         for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
             guard let r = rest.range(of: middle) else { return false }

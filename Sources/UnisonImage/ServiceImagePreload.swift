@@ -27,8 +27,10 @@ public enum ServiceImagePreload {
         public var registry: String?
         public var platform: UnisonOCI.Platform
         public var log: @Sendable (String) -> Void
-        public init(registry: String? = nil, platform: UnisonOCI.Platform = UnisonOCI.Platform(os: "linux", architecture: "amd64"),
-                    log: @escaping @Sendable (String) -> Void = { _ in }) {
+        public init(
+            registry: String? = nil, platform: UnisonOCI.Platform = UnisonOCI.Platform(os: "linux", architecture: "amd64"),
+            log: @escaping @Sendable (String) -> Void = { _ in }
+        ) {
             self.registry = registry
             self.platform = platform
             self.log = log
@@ -103,8 +105,10 @@ public enum ServiceImagePreload {
 
     /// Pulls every image of the plan's stack into one OCI layout under `workDir`, verifies every
     /// blob, writes the docker-archive views and the report. Throws naming the image that failed.
-    public static func pull(plan: InstallPlan, spec: PlatformSpec, ollama: OllamaPlacement, request: Request,
-                            workDir: URL, client: RegistryClient = RegistryClient()) async throws -> Store {
+    public static func pull(
+        plan: InstallPlan, spec: PlatformSpec, ollama: OllamaPlacement, request: Request,
+        workDir: URL, client: RegistryClient = RegistryClient()
+    ) async throws -> Store {
         let dir = workDir.appendingPathComponent("service-images")
         try? FileManager.default.removeItem(at: dir)
         let layout = try OCILayout.create(at: dir)
@@ -127,8 +131,9 @@ public enum ServiceImagePreload {
             do {
                 copy = try await client.pull(reference: source, toLayout: dir, tag: Tag("preload-\(n)"), platform: request.platform)
             } catch let OCIError.digestMismatch(what, expected, actual) {
-                throw PreloadError.blobMismatch(image: canonical.description, digest: expected.description,
-                                                reason: "\(what) has \(actual)")
+                throw PreloadError.blobMismatch(
+                    image: canonical.description, digest: expected.description,
+                    reason: "\(what) has \(actual)")
             } catch {
                 throw PreloadError.pullFailed(image: canonical.description, services: services, reason: "\(error)")
             }
@@ -146,14 +151,18 @@ public enum ServiceImagePreload {
             let bytes = ([manifest.config] + manifest.layers).reduce(Int64(document.bytes.count)) { $0 + $1.size }
             unshared += bytes
             // Docker's repository:tag (its classic store has no digest references for loaded images).
-            let repoTag = "\(canonical.registry == ImageReference.dockerHub ? "docker.io" : canonical.registry)/\(canonical.repository):\(canonical.tag?.value ?? "latest")"
-            let dockerManifest: [[String: Any]] = [[
-                "Config": "blobs/sha256/\(manifest.config.digest.hex)",
-                "RepoTags": [repoTag],
-                "Layers": manifest.layers.map { "blobs/sha256/\($0.digest.hex)" },
-            ]]
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: dockerManifest, options: [.sortedKeys, .withoutEscapingSlashes]),
-                                 to: dir.appendingPathComponent("docker/\(n).json"))
+            let repoTag =
+                "\(canonical.registry == ImageReference.dockerHub ? "docker.io" : canonical.registry)/\(canonical.repository):\(canonical.tag?.value ?? "latest")"
+            let dockerManifest: [[String: Any]] = [
+                [
+                    "Config": "blobs/sha256/\(manifest.config.digest.hex)",
+                    "RepoTags": [repoTag],
+                    "Layers": manifest.layers.map { "blobs/sha256/\($0.digest.hex)" },
+                ]
+            ]
+            try AtomicFile.write(
+                try JSONSerialization.data(withJSONObject: dockerManifest, options: [.sortedKeys, .withoutEscapingSlashes]),
+                to: dir.appendingPathComponent("docker/\(n).json"))
             let sums = ([manifest.config] + manifest.layers).map { "\($0.digest.hex)  blobs/sha256/\($0.digest.hex)\n" }.joined()
             try AtomicFile.write(Data(sums.utf8), to: dir.appendingPathComponent("docker/\(n).sha256"))
             tsv += "\(n)\t\(services.joined(separator: ","))\t\(text)\n"
@@ -176,8 +185,9 @@ public enum ServiceImagePreload {
         }
         let report = Report(destination: destination, images: entries, blobs: blobFiles.count, bytes: total, unsharedBytes: unshared)
         try AtomicFile.write(try JSONOutput.encoder().encode(report), to: dir.appendingPathComponent("preload.json"))
-        request.log("\(entries.count) images, \(blobFiles.count) blobs, \(ByteSize(bytes: total)) in \(destination)"
-                    + (unshared > total ? " (\(ByteSize(bytes: unshared - total)) shared between images)" : ""))
+        request.log(
+            "\(entries.count) images, \(blobFiles.count) blobs, \(ByteSize(bytes: total)) in \(destination)"
+                + (unshared > total ? " (\(ByteSize(bytes: unshared - total)) shared between images)" : ""))
         return Store(directory: dir, report: report)
     }
 
@@ -187,22 +197,21 @@ public enum ServiceImagePreload {
         let loader = layout.binDir + "/" + loaderName
         let dropIn = "/etc/systemd/system/\(layout.unit).d/10-unison-images.conf"
         let unit = """
-        # Generated by unisonctl: load the preloaded images (no network) before the stack starts.
-        [Unit]
-        Wants=docker.service
-        After=docker.service
+            # Generated by unisonctl: load the preloaded images (no network) before the stack starts.
+            [Unit]
+            Wants=docker.service
+            After=docker.service
 
-        [Service]
-        ExecStartPre=\(loader)
+            [Service]
+            ExecStartPre=\(loader)
 
-        """
-        return ComposedOverlay([
-            ModelStoreOverlay(store: store.directory, destination: destination, mtime: mtime),
-            ClosureOverlay { tree in
-                try tree.addFile(String(loader.dropFirst()), loaderScript(store: destination, dataDir: layout.dataDir), mode: 0o755, mtime: mtime)
-                try tree.addFile(String(dropIn.dropFirst()), unit, mode: 0o644, mtime: mtime)
-            },
-        ])
+            """
+        let layoutCopy = ModelStoreOverlay(store: store.directory, destination: destination, mtime: mtime)
+        return ClosureOverlay { tree in
+            try layoutCopy.apply(to: &tree)
+            try tree.addFile(String(loader.dropFirst()), loaderScript(store: destination, dataDir: layout.dataDir), mode: 0o755, mtime: mtime)
+            try tree.addFile(String(dropIn.dropFirst()), unit, mode: 0o644, mtime: mtime)
+        }
     }
 
     /// The first-boot loader (POSIX sh, coreutils, GNU tar, docker). Every blob of every image is

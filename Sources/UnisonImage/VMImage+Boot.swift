@@ -37,8 +37,9 @@ public struct VMBootFiles: Sendable {
         if let host = hostLoader, FileManager.default.isReadableFile(atPath: host.path) {
             return VMBootFiles(release: release, kernel: kernel, initrd: initrd, loader: .file(host), loaderSource: "host:" + host.path)
         }
-        throw DiskError.missingBootFile(what: "UEFI boot loader (systemd-boot)",
-                                        looked: ["/" + treeLoaderPath + " in the image tree", hostLoader?.path ?? "no host fallback"])
+        throw DiskError.missingBootFile(
+            what: "UEFI boot loader (systemd-boot)",
+            looked: ["/" + treeLoaderPath + " in the image tree", hostLoader?.path ?? "no host fallback"])
     }
 
     /// A regular file's content, following one hard link.
@@ -92,14 +93,18 @@ enum VMBootConfig {
     static func espTree(boot: VMBootFiles, title: String, commandLine: String, mtime: Int64) throws -> FileTree {
         var t = FileTree(rootMtime: mtime)
         try t.insert(.init(path: "EFI/BOOT/BOOTX64.EFI", kind: .regular(boot.loader), mode: 0o644, mtime: mtime))
-        try t.addFile("loader/loader.conf", """
+        try t.addFile(
+            "loader/loader.conf",
+            """
             default unisonos.conf
             timeout 0
             editor no
             console-mode keep
 
             """, mtime: mtime)
-        try t.addFile("loader/entries/unisonos.conf", """
+        try t.addFile(
+            "loader/entries/unisonos.conf",
+            """
             title   \(title)
             version \(boot.release)
             linux   /\(kernelDir)/vmlinuz-\(boot.release)
@@ -114,7 +119,9 @@ enum VMBootConfig {
 
     /// /etc/fstab naming both partitions by PARTUUID, and the ESP's mount point.
     static func applyFstab(_ tree: inout FileTree, root: GUID, esp: GUID, mtime: Int64) throws {
-        try tree.addFile("etc/fstab", """
+        try tree.addFile(
+            "etc/fstab",
+            """
             # UnisonOS VM disk, written by unisonctl: partitions by PARTUUID.
             PARTUUID=\(root.text(uppercase: false))  /          ext4  rw,relatime,errors=remount-ro  0  1
             PARTUUID=\(esp.text(uppercase: false))  /boot/efi  vfat  umask=0077,nofail            0  0

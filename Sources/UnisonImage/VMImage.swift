@@ -18,10 +18,12 @@ public struct VMImage: ImageTarget {
     public var hostBootLoader: URL?
     public var ext4: any Ext4Builder
 
-    public init(formats: [DiskFormat] = [.qcow2, .vmdk], diskSize: Int64 = 4 << 30, espSize: Int64? = nil,
-                kernelArguments: [String] = [], vmdkLevel: Int32 = 6,
-                hostBootLoader: URL? = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
-                ext4: any Ext4Builder = NativeExt4Builder()) {
+    public init(
+        formats: [DiskFormat] = [.qcow2, .vmdk], diskSize: Int64 = 4 << 30, espSize: Int64? = nil,
+        kernelArguments: [String] = [], vmdkLevel: Int32 = 6,
+        hostBootLoader: URL? = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
+        ext4: any Ext4Builder = NativeExt4Builder()
+    ) {
         self.formats = formats
         self.diskSize = diskSize
         self.espSize = espSize
@@ -67,8 +69,9 @@ public struct VMImage: ImageTarget {
     }
 
     var diskKey: DiskKey {
-        DiskKey(diskSize: diskSize, espSize: espSize, kernelArguments: kernelArguments, hostBootLoader: hostBootLoader,
-                ext4: String(reflecting: type(of: ext4)))
+        DiskKey(
+            diskSize: diskSize, espSize: espSize, kernelArguments: kernelArguments, hostBootLoader: hostBootLoader,
+            ext4: String(reflecting: type(of: ext4)))
     }
 
     /// A disk laid out from the root: every byte planned, ready for any format.
@@ -78,11 +81,12 @@ public struct VMImage: ImageTarget {
         var info: VMBuildResult
 
         func write(_ format: DiskFormat, to destination: URL, settings: VMImage, root: ImageRoot) async throws -> ImageArtifact {
-            let encoder: any DiskEncoder = switch format {
-            case .raw: RawEncoder()
-            case .qcow2: Qcow2Encoder()
-            case .vmdk: VMDKEncoder(fileName: destination.lastPathComponent, level: settings.vmdkLevel, concurrency: root.request.threads)
-            }
+            let encoder: any DiskEncoder =
+                switch format {
+                case .raw: RawEncoder()
+                case .qcow2: Qcow2Encoder()
+                case .vmdk: VMDKEncoder(fileName: destination.lastPathComponent, level: settings.vmdkLevel, concurrency: root.request.threads)
+                }
             root.status?("writing \(destination.path)")
             let progress = root.reporter("writing \(destination.lastPathComponent)", layout.mappedBytes)
             try await VMImage.writeAtomically(destination) { tmp in
@@ -114,9 +118,12 @@ public struct VMImage: ImageTarget {
 
         // Identifiers from the content and the build's parameters.
         root.status?("hashing the tree for disk identifiers")
-        let seed = TreeDigest.combine(try TreeDigest.digest(tree), [
-            "unisonos-vm/1", request.version.text, String(settings.diskSize), String(request.epoch), settings.kernelArguments.joined(separator: " "),
-        ])
+        let seed = TreeDigest.combine(
+            try TreeDigest.digest(tree),
+            [
+                "unisonos-vm/1", request.version.text, String(settings.diskSize), String(request.epoch),
+                settings.kernelArguments.joined(separator: " "),
+            ])
         let diskGUID = GUID.derived(from: seed, label: "disk")
         let espGUID = GUID.derived(from: seed, label: "esp-partition")
         let rootGUID = GUID.derived(from: seed, label: "root-partition")
@@ -125,8 +132,9 @@ public struct VMImage: ImageTarget {
 
         // Partition plan: ESP at 1 MiB, root after it up to the last whole MiB before the backup GPT.
         let commandLine = VMBootConfig.kernelCommandLine(rootPartition: rootGUID, extra: settings.kernelArguments)
-        let esp = try VMBootConfig.espTree(boot: boot, title: "\(request.title) \(request.version.text)", commandLine: commandLine,
-                                           mtime: request.epoch)
+        let esp = try VMBootConfig.espTree(
+            boot: boot, title: "\(request.title) \(request.version.text)", commandLine: commandLine,
+            mtime: request.epoch)
         let bootBytes = esp.contentSize
         let espSize = settings.espSize ?? max(defaultESPSize, roundUp(bootBytes * 3 / 2 + 64 * mib, mib))
         let sectors = UInt64(settings.diskSize / 512)
@@ -136,26 +144,36 @@ public struct VMImage: ImageTarget {
         let rootEnd = ((sectors - 34) / 2048) * 2048  // exclusive, MiB-aligned
         let rootNeeded = roundUp(tree.contentSize + tree.contentSize / 8 + Int64(tree.count) * 4096 + 96 * mib, mib)
         guard rootEnd > rootFirst, Int64(rootEnd - rootFirst) * 512 >= rootNeeded else {
-            throw DiskError.doesNotFit(what: "the disk (\(tree.count) entries and \(ProgressReporter.formatBytes(tree.contentSize)) of files in the root, a \(ProgressReporter.formatBytes(espSize)) ESP; raise targets.vm.diskSize or pass --disk-size)",
-                                       needed: rootNeeded + espSize + 2 * mib, available: settings.diskSize)
+            throw DiskError.doesNotFit(
+                what:
+                    "the disk (\(tree.count) entries and \(ProgressReporter.formatBytes(tree.contentSize)) of files in the root, a \(ProgressReporter.formatBytes(espSize)) ESP; raise targets.vm.diskSize or pass --disk-size)",
+                needed: rootNeeded + espSize + 2 * mib, available: settings.diskSize)
         }
-        let gpt = GPT(diskSectors: sectors, diskGUID: diskGUID, partitions: [
-            GPTPartition(type: PartitionType.efiSystem, guid: espGUID, name: "EFI System", firstLBA: espFirst, lastLBA: espLast),
-            GPTPartition(type: PartitionType.linuxRootX86_64, guid: rootGUID, name: "\(request.title) root",
-                         firstLBA: rootFirst, lastLBA: rootEnd - 1),
-        ])
+        let gpt = GPT(
+            diskSectors: sectors, diskGUID: diskGUID,
+            partitions: [
+                GPTPartition(type: PartitionType.efiSystem, guid: espGUID, name: "EFI System", firstLBA: espFirst, lastLBA: espLast),
+                GPTPartition(
+                    type: PartitionType.linuxRootX86_64, guid: rootGUID, name: "\(request.title) root",
+                    firstLBA: rootFirst, lastLBA: rootEnd - 1),
+            ])
         try gpt.validate()
 
         try VMBootConfig.applyFstab(&tree, root: rootGUID, esp: espGUID, mtime: request.epoch)
 
         root.status?("ESP: FAT32, \(ProgressReporter.formatBytes(espSize)), \(ProgressReporter.formatBytes(bootBytes)) of boot files")
-        let fat = try FAT32Volume.build(esp, size: espSize, options: .init(label: "ESP", volumeID: volumeID,
-                                                                          hiddenSectors: UInt32(espFirst)))
+        let fat = try FAT32Volume.build(
+            esp, size: espSize,
+            options: .init(
+                label: "ESP", volumeID: volumeID,
+                hiddenSectors: UInt32(espFirst)))
         let rootSize = gpt.partitions[1].size
         root.status?("root: ext4, \(ProgressReporter.formatBytes(rootSize)), \(tree.count) entries")
-        let ext4 = try settings.ext4.build(tree, image: workDir.appendingPathComponent("root.ext4"), size: rootSize,
-                                          options: .init(uuid: fsUUID, label: "\(request.artifactPrefix)-root", epoch: request.epoch,
-                                                         workDir: workDir))
+        let ext4 = try settings.ext4.build(
+            tree, image: workDir.appendingPathComponent("root.ext4"), size: rootSize,
+            options: .init(
+                uuid: fsUUID, label: "\(request.artifactPrefix)-root", epoch: request.epoch,
+                workDir: workDir))
 
         var layout = DiskLayout(size: settings.diskSize)
         try layout.add(.bytes(gpt.primaryRegion()), at: 0)
@@ -167,10 +185,12 @@ public struct VMImage: ImageTarget {
             version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch, diskSize: settings.diskSize,
             diskGUID: diskGUID,
             partitions: [
-                VMPartitionInfo(name: gpt.partitions[0].name, type: PartitionType.efiSystem, guid: espGUID, offset: gpt.partitions[0].offset,
-                                size: espSize, filesystem: "fat32", filesystemID: String(format: "%04X-%04X", volumeID >> 16, volumeID & 0xFFFF)),
-                VMPartitionInfo(name: gpt.partitions[1].name, type: PartitionType.linuxRootX86_64, guid: rootGUID,
-                                offset: gpt.partitions[1].offset, size: rootSize, filesystem: "ext4", filesystemID: fsUUID.text(uppercase: false)),
+                VMPartitionInfo(
+                    name: gpt.partitions[0].name, type: PartitionType.efiSystem, guid: espGUID, offset: gpt.partitions[0].offset,
+                    size: espSize, filesystem: "fat32", filesystemID: String(format: "%04X-%04X", volumeID >> 16, volumeID & 0xFFFF)),
+                VMPartitionInfo(
+                    name: gpt.partitions[1].name, type: PartitionType.linuxRootX86_64, guid: rootGUID,
+                    offset: gpt.partitions[1].offset, size: rootSize, filesystem: "ext4", filesystemID: fsUUID.text(uppercase: false)),
             ],
             kernel: boot.release, bootLoader: boot.loaderSource, kernelCommandLine: commandLine,
             entries: tree.count, contentBytes: tree.contentSize, artifacts: [])

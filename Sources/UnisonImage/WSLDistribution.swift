@@ -25,8 +25,10 @@ public struct WSLDistribution: Sendable, Equatable {
     /// Groups the user joins when they exist in the image.
     public var groups: [String]
 
-    public init(defaultName: String, defaultUser: String, defaultUid: UInt32 = 1000,
-                groups: [String] = ["adm", "sudo", "docker", "systemd-journal"]) {
+    public init(
+        defaultName: String, defaultUser: String, defaultUid: UInt32 = 1000,
+        groups: [String] = ["adm", "sudo", "docker", "systemd-journal"]
+    ) {
         self.defaultName = defaultName
         self.defaultUser = defaultUser
         self.defaultUid = defaultUid
@@ -101,64 +103,66 @@ public struct WSLDistribution: Sendable, Equatable {
     public var oobeScript: String {
         let groupList = groups.joined(separator: " ")
         return """
-        #!/bin/sh
-        # First-run setup of the \(defaultName) WSL distribution, written by unisonctl. WSL runs it
-        # once, as root, at the first interactive launch ([oobe] in /etc/wsl-distribution.conf)
-        # and starts sessions as uid \(defaultUid) afterwards. A non-zero exit makes WSL run it again.
-        set -eu
+            #!/bin/sh
+            # First-run setup of the \(defaultName) WSL distribution, written by unisonctl. WSL runs it
+            # once, as root, at the first interactive launch ([oobe] in /etc/wsl-distribution.conf)
+            # and starts sessions as uid \(defaultUid) afterwards. A non-zero exit makes WSL run it again.
+            set -eu
 
-        user='\(defaultUser)'
-        uid=\(defaultUid)
+            user='\(defaultUser)'
+            uid=\(defaultUid)
 
-        existing=$(getent passwd "$uid" | cut -d: -f1 || true)
-        if [ -n "$existing" ]; then
-          echo "The account '$existing' already has uid $uid; nothing to create."
-          exit 0
-        fi
-        if getent passwd "$user" >/dev/null; then
-          # Failing here would lock every shell out (WSL reruns a failed command), so say it and go on.
-          echo "An account '$user' exists with another uid; create a user with uid $uid with: wsl -u root useradd -m -u $uid NAME"
-          exit 0
-        fi
+            existing=$(getent passwd "$uid" | cut -d: -f1 || true)
+            if [ -n "$existing" ]; then
+              echo "The account '$existing' already has uid $uid; nothing to create."
+              exit 0
+            fi
+            if getent passwd "$user" >/dev/null; then
+              # Failing here would lock every shell out (WSL reruns a failed command), so say it and go on.
+              echo "An account '$user' exists with another uid; create a user with uid $uid with: wsl -u root useradd -m -u $uid NAME"
+              exit 0
+            fi
 
-        groups=''
-        for group in \(groupList); do
-          if getent group "$group" >/dev/null; then
-            groups="${groups:+$groups,}$group"
-          fi
-        done
+            groups=''
+            for group in \(groupList); do
+              if getent group "$group" >/dev/null; then
+                groups="${groups:+$groups,}$group"
+              fi
+            done
 
-        echo "Creating the \(defaultName) account '$user' (uid $uid${groups:+, groups $groups})."
-        if [ -n "$groups" ]; then
-          useradd --create-home --uid "$uid" --user-group --shell /bin/bash --groups "$groups" "$user"
-        else
-          useradd --create-home --uid "$uid" --user-group --shell /bin/bash "$user"
-        fi
+            echo "Creating the \(defaultName) account '$user' (uid $uid${groups:+, groups $groups})."
+            if [ -n "$groups" ]; then
+              useradd --create-home --uid "$uid" --user-group --shell /bin/bash --groups "$groups" "$user"
+            else
+              useradd --create-home --uid "$uid" --user-group --shell /bin/bash "$user"
+            fi
 
-        if [ -t 0 ]; then
-          echo "Choose a password for '$user' (used by sudo)."
-          until passwd "$user"; do
-            echo "Please try again."
-          done
-        else
-          echo "No terminal: set the password of '$user' later with: wsl -u root passwd $user"
-        fi
+            if [ -t 0 ]; then
+              echo "Choose a password for '$user' (used by sudo)."
+              until passwd "$user"; do
+                echo "Please try again."
+              done
+            else
+              echo "No terminal: set the password of '$user' later with: wsl -u root passwd $user"
+            fi
 
-        """
+            """
     }
 
     /// Checks the values a WSL config file can hold.
     public func validate() throws {
         func check(_ ok: Bool, _ what: String) throws { if !ok { throw WSLError.badDistribution(what) } }
         let nameChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        try check(!defaultName.isEmpty && defaultName.unicodeScalars.allSatisfy(nameChars.contains),
-                  "defaultName '\(defaultName)' must be letters, digits, '.', '_' or '-'")
+        try check(
+            !defaultName.isEmpty && defaultName.unicodeScalars.allSatisfy(nameChars.contains),
+            "defaultName '\(defaultName)' must be letters, digits, '.', '_' or '-'")
         // useradd's rule for portable names (shadow-utils): lowercase start, then [a-z0-9_-].
         let userStart = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
         let userChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789_-")
-        try check(!defaultUser.isEmpty && defaultUser.count <= 32 && userStart.contains(defaultUser.unicodeScalars.first!)
-                  && defaultUser.unicodeScalars.allSatisfy(userChars.contains),
-                  "defaultUser '\(defaultUser)' is not a valid user name (lowercase letters, digits, '_' or '-')")
+        try check(
+            !defaultUser.isEmpty && defaultUser.count <= 32 && userStart.contains(defaultUser.unicodeScalars.first!)
+                && defaultUser.unicodeScalars.allSatisfy(userChars.contains),
+            "defaultUser '\(defaultUser)' is not a valid user name (lowercase letters, digits, '_' or '-')")
         try check(defaultUser != "root", "defaultUser must not be root")
         try check(defaultUid >= 1000 && defaultUid < 60000, "defaultUid \(defaultUid) is not a regular user id (1000...59999)")
         for g in groups {

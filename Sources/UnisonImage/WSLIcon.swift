@@ -35,15 +35,15 @@ public enum WSLIcon {
         let maskRow = ((n + 31) / 32) * 4
         let mask = [UInt8](repeating: 0, count: maskRow * n)
         var image = Data()
-        image.appendLE(UInt32(40))            // biSize
-        image.appendLE(Int32(n))              // biWidth
-        image.appendLE(Int32(n * 2))          // biHeight: colour + mask
-        image.appendLE(UInt16(1))             // biPlanes
-        image.appendLE(UInt16(32))            // biBitCount
-        image.appendLE(UInt32(0))             // biCompression: BI_RGB
+        image.appendLE(UInt32(40))  // biSize
+        image.appendLE(Int32(n))  // biWidth
+        image.appendLE(Int32(n * 2))  // biHeight: colour + mask
+        image.appendLE(UInt16(1))  // biPlanes
+        image.appendLE(UInt16(32))  // biBitCount
+        image.appendLE(UInt32(0))  // biCompression: BI_RGB
         image.appendLE(UInt32(pixels.count + mask.count))
         image.appendLE(Int32(0)); image.appendLE(Int32(0))  // pixels per metre
-        image.appendLE(UInt32(0)); image.appendLE(UInt32(0)) // palette
+        image.appendLE(UInt32(0)); image.appendLE(UInt32(0))  // palette
         image.append(contentsOf: pixels)
         image.append(contentsOf: mask)
 
@@ -77,8 +77,8 @@ public enum WSLIcon {
     }
 }
 
-private extension Data {
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+extension Data {
+    fileprivate mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
         var v = value.littleEndian
         Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
     }

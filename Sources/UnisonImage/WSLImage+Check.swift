@@ -17,10 +17,12 @@ extension WSLRootfs {
             }
         }
         config("etc/wsl.conf", contains: ["[boot]", "systemd=true"])
-        config("etc/wsl-distribution.conf", contains: [
-            "[oobe]", "command=/\(WSLDistribution.oobePath)", "defaultUid=\(distribution.defaultUid)",
-            "defaultName=\(distribution.defaultName)", "[shortcut]", "icon=/\(WSLDistribution.iconPath)",
-        ])
+        config(
+            "etc/wsl-distribution.conf",
+            contains: [
+                "[oobe]", "command=/\(WSLDistribution.oobePath)", "defaultUid=\(distribution.defaultUid)",
+                "defaultName=\(distribution.defaultName)", "[shortcut]", "icon=/\(WSLDistribution.iconPath)",
+            ])
         if let oobe = tree[WSLDistribution.oobePath] {
             if oobe.mode & 0o111 == 0 { out.append("/\(WSLDistribution.oobePath) is not executable") }
         } else {

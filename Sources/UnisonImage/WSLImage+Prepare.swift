@@ -87,7 +87,8 @@ public enum WSLRootfs {
 
     static func text(_ tree: FileTree, _ path: String) throws -> String? {
         guard let resolved = tree.resolvingSymlinks(path, followFinal: true), let e = tree[resolved],
-              case let .regular(content) = e.kind else { return nil }
+            case let .regular(content) = e.kind
+        else { return nil }
         return String(decoding: try content.data(), as: UTF8.self)
     }
 
@@ -110,8 +111,10 @@ public enum WSLRootfs {
     /// password. Returns `file:account` for each change.
     static func lockPasswords(_ tree: inout FileTree) throws -> [String] {
         var changed: [String] = []
-        for (file, emptyAllowed) in [("etc/passwd", false), ("etc/passwd-", false), ("etc/shadow", false),
-                                     ("etc/shadow-", false), ("etc/gshadow", true), ("etc/gshadow-", true)] {
+        for (file, emptyAllowed) in [
+            ("etc/passwd", false), ("etc/passwd-", false), ("etc/shadow", false),
+            ("etc/shadow-", false), ("etc/gshadow", true), ("etc/gshadow-", true),
+        ] {
             guard let path = tree.resolvingSymlinks(file, followFinal: true), let original = try text(tree, path) else { continue }
             var lines: [String] = []
             for line in original.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -44,9 +44,12 @@ public struct WSLImage: ImageTarget {
         let primary = try Self.artifactURL(formats[0], request)
         root.status?("writing \(primary.path)")
         let progress = root.reporter("writing \(primary.lastPathComponent)", tree.contentSize)
-        try TarArchive.write(tree, to: primary, options: .init(
-            tar: TarWriteOptions(nameStyle: .plain, clampMtime: request.epoch),
-            compression: .gzip, level: gzipLevel, threads: request.threads)) { progress.set($0) }
+        try TarArchive.write(
+            tree, to: primary,
+            options: .init(
+                tar: TarWriteOptions(nameStyle: .plain, clampMtime: request.epoch),
+                compression: .gzip, level: gzipLevel, threads: request.threads)
+        ) { progress.set($0) }
         progress.finish()
 
         var artifacts = [try ImageArtifact.file(primary)]
@@ -59,8 +62,9 @@ public struct WSLImage: ImageTarget {
             artifacts.append(ImageArtifact(name: copy.lastPathComponent, path: copy.path, sha256: artifacts[0].sha256, size: artifacts[0].size))
         }
         try ImageSBOM.attach(to: &artifacts, tree: tree, root: root)
-        return WSLBuildResult(version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch,
-                              entries: tree.count, contentBytes: tree.contentSize, artifacts: artifacts, changes: report)
+        return WSLBuildResult(
+            version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch,
+            entries: tree.count, contentBytes: tree.contentSize, artifacts: artifacts, changes: report)
     }
 }
 

@@ -41,10 +41,14 @@ public struct HostInstaller: Sendable {
         }
         if dryRun {
             if onHost {
-                actions.append(options.mode == .docker ? "require docker and the compose plugin"
-                                                       : "install docker.io and the compose plugin with apt-get if missing")
-                actions.append(systemdRunning ? "systemctl daemon-reload; systemctl enable \(plan.layout.unit) \(plan.layout.firstBootUnit)"
-                                              : "systemd is not running: the stack is run with docker compose directly")
+                actions.append(
+                    options.mode == .docker
+                        ? "require docker and the compose plugin"
+                        : "install docker.io and the compose plugin with apt-get if missing")
+                actions.append(
+                    systemdRunning
+                        ? "systemctl daemon-reload; systemctl enable \(plan.layout.unit) \(plan.layout.firstBootUnit)"
+                        : "systemd is not running: the stack is run with docker compose directly")
                 if start { actions.append("start \(plan.layout.unit) once the env file is safe") }
             }
             return Outcome(dryRun: true, plan: plan.rendering, report: nil, hostActions: actions)
@@ -66,7 +70,9 @@ public struct HostInstaller: Sendable {
         if hostRoot.isSystemRoot, !dryRun, systemdRunning {
             for args in [["systemctl", "disable", "--now", layout.unit], ["systemctl", "disable", layout.firstBootUnit]] {
                 let r = try? runner.run(args)
-                actions.append(args.joined(separator: " ") + (r?.status == 0 ? "" : " (failed: \(r?.stderrString.trimmingCharacters(in: .whitespacesAndNewlines) ?? "not run"))"))
+                actions.append(
+                    args.joined(separator: " ")
+                        + (r?.status == 0 ? "" : " (failed: \(r?.stderrString.trimmingCharacters(in: .whitespacesAndNewlines) ?? "not run"))"))
             }
         }
         var report = try Uninstaller.uninstall(root: &hostRoot, manifestPath: layout.manifest, purge: purge, dryRun: dryRun)
@@ -91,10 +97,16 @@ public struct HostInstaller: Sendable {
         if status.docker && status.compose { return ["docker and the compose plugin are present"] }
         let missing = !status.docker ? "Docker Engine ('docker' not found on PATH)" : "the Docker compose plugin ('docker compose' does not run)"
         guard mode != .docker else {
-            throw InstallError.missingDependency(what: missing, fix: "`install docker` needs an existing Docker host; install Docker Engine and the compose plugin (https://docs.docker.com/engine/install/), or use `unisonctl install native`")
+            throw InstallError.missingDependency(
+                what: missing,
+                fix:
+                    "`install docker` needs an existing Docker host; install Docker Engine and the compose plugin (https://docs.docker.com/engine/install/), or use `unisonctl install native`"
+            )
         }
         guard SystemProcessRunner.which("apt-get") != nil || !(runner is SystemProcessRunner) else {
-            throw InstallError.missingDependency(what: missing, fix: "this host has no apt-get; install Docker Engine and the compose plugin with its package manager, then run the install again")
+            throw InstallError.missingDependency(
+                what: missing,
+                fix: "this host has no apt-get; install Docker Engine and the compose plugin with its package manager, then run the install again")
         }
         var actions: [String] = []
         func apt(_ args: [String]) -> Bool {
@@ -113,8 +125,14 @@ public struct HostInstaller: Sendable {
             status = dockerStatus()
         }
         guard status.docker && status.compose else {
-            let still = !status.docker ? "Docker Engine (apt-get install docker.io failed)" : "the Docker compose plugin (no apt package provided 'docker compose')"
-            throw InstallError.missingDependency(what: still, fix: "install it by hand (https://docs.docker.com/engine/install/) and run the install again; steps tried: \(actions.joined(separator: "; "))")
+            let still =
+                !status.docker
+                ? "Docker Engine (apt-get install docker.io failed)" : "the Docker compose plugin (no apt package provided 'docker compose')"
+            throw InstallError.missingDependency(
+                what: still,
+                fix:
+                    "install it by hand (https://docs.docker.com/engine/install/) and run the install again; steps tried: \(actions.joined(separator: "; "))"
+            )
         }
         return actions
     }
@@ -126,7 +144,8 @@ public struct HostInstaller: Sendable {
         func run(_ args: [String]) throws {
             let r = try runner.run(args)
             guard r.status == 0 else {
-                throw InstallError.hostActionFailed(command: args.joined(separator: " "), reason: r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))
+                throw InstallError.hostActionFailed(
+                    command: args.joined(separator: " "), reason: r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             actions.append(args.joined(separator: " "))
         }
@@ -146,7 +165,10 @@ public struct HostInstaller: Sendable {
         if systemdRunning {
             try run(["systemctl", changed ? "restart" : "start", layout.unit])
         } else {
-            try run(["docker", "compose", "-f", layout.composeFile, "-p", layout.composeProject, "--env-file", layout.envFile, "up", "-d", "--remove-orphans"])
+            try run([
+                "docker", "compose", "-f", layout.composeFile, "-p", layout.composeProject, "--env-file", layout.envFile, "up", "-d",
+                "--remove-orphans",
+            ])
         }
         return actions
     }
@@ -163,8 +185,9 @@ extension InstallPlan {
 extension InstallLayout {
     /// The spec's defaults, for uninstalling when no spec can be found.
     public static var defaults: InstallLayout {
-        InstallLayout(prefix: "/opt/unison-platform", envFile: "/etc/unison/platform.env", dataDir: "/var/lib/unison",
-                      unit: "unison-platform.service", firstBootUnit: "unison-firstboot.service", composeProject: "unison")
+        InstallLayout(
+            prefix: "/opt/unison-platform", envFile: "/etc/unison/platform.env", dataDir: "/var/lib/unison",
+            unit: "unison-platform.service", firstBootUnit: "unison-firstboot.service", composeProject: "unison")
     }
 
     public init(prefix: String, envFile: String, dataDir: String, unit: String, firstBootUnit: String, composeProject: String) {

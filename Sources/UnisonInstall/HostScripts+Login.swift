@@ -10,25 +10,25 @@ extension HostScripts {
 
     /// How to provide answers; printed on the console and put before the login prompt.
     public static let answersInstructions = """
-    UnisonOS: no user exists yet, and there is no default password.
-    Provide answers (a #cloud-config file; see docs/pilot-guide.md) in one of these ways, then reboot:
-      - attach a second disk or ISO labelled CIDATA holding 'user-data' (cloud-init NoCloud),
-        e.g. cloud-localds seed.img user-data, or: mkfs.vfat -n CIDATA seed.img; mcopy -i seed.img user-data ::
-      - boot with unison.answers=/path/to/answers.yaml on the kernel command line
-      - in a cloud or hypervisor, pass the file as cloud-init user-data
-    Check the file first with: unisonctl answers check FILE
-    """
+        UnisonOS: no user exists yet, and there is no default password.
+        Provide answers (a #cloud-config file; see docs/pilot-guide.md) in one of these ways, then reboot:
+          - attach a second disk or ISO labelled CIDATA holding 'user-data' (cloud-init NoCloud),
+            e.g. cloud-localds seed.img user-data, or: mkfs.vfat -n CIDATA seed.img; mcopy -i seed.img user-data ::
+          - boot with unison.answers=/path/to/answers.yaml on the kernel command line
+          - in a cloud or hypervisor, pass the file as cloud-init user-data
+        Check the file first with: unisonctl answers check FILE
+        """
 
     /// When this system's unisonctl cannot run, answers cannot be applied at all: the way in is
     /// the console (a person with the machine in front of them), without any preset password.
     public static let consoleRecovery = """
-    UnisonOS: no user exists yet, and there is no default password.
-    This system's unisonctl cannot run, so answers (CIDATA, unison.answers=, /etc/unison/answers.yaml)
-    cannot be applied here. To make a user from this console: restart, edit the boot entry
-    (systemd-boot: e, isolinux: Tab), add init=/bin/sh to the kernel command line, boot, then run
-      mount -o remount,rw / && useradd -m -s /bin/bash -G sudo NAME && passwd NAME && sync && reboot -f
-    and report the failure (unisonctl --version on this machine; see docs/pilot-guide.md).
-    """
+        UnisonOS: no user exists yet, and there is no default password.
+        This system's unisonctl cannot run, so answers (CIDATA, unison.answers=, /etc/unison/answers.yaml)
+        cannot be applied here. To make a user from this console: restart, edit the boot entry
+        (systemd-boot: e, isolinux: Tab), add init=/bin/sh to the kernel command line, boot, then run
+          mount -o remount,rw / && useradd -m -s /bin/bash -G sudo NAME && passwd NAME && sync && reboot -f
+        and report the failure (unisonctl --version on this machine; see docs/pilot-guide.md).
+        """
 
     /// The fallback's answers step, a shell function `login_fallback` for `unison-firstboot`
     /// (which defines ROOT and UNISONCTL). A person's account (uid 1000-59999) or WSL (whose

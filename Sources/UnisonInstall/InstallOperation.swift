@@ -46,7 +46,7 @@ public enum InstallOperation: Sendable, Equatable {
     public var path: String {
         switch self {
         case let .makeDirectory(path, _, _), let .writeFile(path, _, _, _, _), let .link(path, _),
-             let .setINIValue(path, _, _, _, _), let .installBinary(path, _, _):
+            let .setINIValue(path, _, _, _, _), let .installBinary(path, _, _):
             return path
         case let .enableUnit(name, wantedBy): return "/etc/systemd/system/\(wantedBy).wants/\(name)"
         case let .maskUnit(name): return "/etc/systemd/system/\(name)"

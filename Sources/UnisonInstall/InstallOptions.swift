@@ -45,9 +45,11 @@ public struct InstallOptions: Sendable {
     /// Timestamp for entries added to an image's FileTree (SOURCE_DATE_EPOCH).
     public var mtime: Int64
 
-    public init(mode: InstallMode, version: SemVer? = nil, channel: String? = nil, modelPack: String? = nil,
-                releaseManifest: URL? = nil, unisonctlBinary: URL? = nil, specText: String? = nil,
-                secrets: SecretSeeding? = nil, ollama: OllamaPlacement? = nil, mtime: Int64 = SourceDateEpoch.current()) {
+    public init(
+        mode: InstallMode, version: SemVer? = nil, channel: String? = nil, modelPack: String? = nil,
+        releaseManifest: URL? = nil, unisonctlBinary: URL? = nil, specText: String? = nil,
+        secrets: SecretSeeding? = nil, ollama: OllamaPlacement? = nil, mtime: Int64 = SourceDateEpoch.current()
+    ) {
         self.mode = mode
         self.version = version
         self.channel = channel

@@ -57,10 +57,13 @@ extension InstallPlan {
     /// Applies every operation, then records what the install owns in the manifest. Paths
     /// already as planned are not touched (a second install changes no file); a path of the
     /// wrong kind stops the install with an error naming it.
-    public func apply<R: InstallRoot, G: RandomNumberGenerator>(to root: inout R, generateSecrets: Bool,
-                                                                using rng: inout G) throws -> InstallReport {
-        var applier = PlanApplier(plan: self, previous: try InstallManifest.load(from: root, path: layout.manifest),
-                                  report: InstallReport(root: root.label))
+    public func apply<R: InstallRoot, G: RandomNumberGenerator>(
+        to root: inout R, generateSecrets: Bool,
+        using rng: inout G
+    ) throws -> InstallReport {
+        var applier = PlanApplier(
+            plan: self, previous: try InstallManifest.load(from: root, path: layout.manifest),
+            report: InstallReport(root: root.label))
         applier.report.ownershipRecordedOnly = !root.appliesOwnership
         for op in operations {
             try applier.apply(op, to: &root, generateSecrets: generateSecrets, using: &rng)
@@ -93,8 +96,10 @@ struct PlanApplier {
         return path == data || path.hasPrefix(data + "/") ? .data : .managed
     }
 
-    mutating func record(_ path: String, _ kind: InstallManifest.Kind, role: InstallManifest.Role, created: Bool,
-                         mode: UInt32? = nil, owner: FileOwner? = nil, sha256: String? = nil, target: String? = nil, key: String? = nil) {
+    mutating func record(
+        _ path: String, _ kind: InstallManifest.Kind, role: InstallManifest.Role, created: Bool,
+        mode: UInt32? = nil, owner: FileOwner? = nil, sha256: String? = nil, target: String? = nil, key: String? = nil
+    ) {
         var entry = entries[path] ?? InstallManifest.Entry(path: path, kind: kind, role: role, created: created || wasCreated(path))
         entry.created = entry.created || created
         entry.mode = mode.map(InstallManifest.octal)
@@ -134,16 +139,20 @@ struct PlanApplier {
     }
 
     /// Mode and owner as planned; owners only where the root can apply them.
-    mutating func fixAttributes<R: InstallRoot>(_ path: String, _ item: RootItem, mode: UInt32, owner: FileOwner,
-                                                in root: inout R) throws -> Bool {
+    mutating func fixAttributes<R: InstallRoot>(
+        _ path: String, _ item: RootItem, mode: UInt32, owner: FileOwner,
+        in root: inout R
+    ) throws -> Bool {
         let ownerDiffers = root.appliesOwnership && item.owner != owner
         guard item.mode != mode || ownerDiffers else { return false }
         try root.setAttributes(path, mode: mode, owner: owner)
         return true
     }
 
-    mutating func apply<R: InstallRoot, G: RandomNumberGenerator>(_ op: InstallOperation, to root: inout R, generateSecrets: Bool,
-                                                                  using rng: inout G) throws {
+    mutating func apply<R: InstallRoot, G: RandomNumberGenerator>(
+        _ op: InstallOperation, to root: inout R, generateSecrets: Bool,
+        using rng: inout G
+    ) throws {
         let path = op.path
         try ensureParents(of: path, in: &root)
         let existing = try root.item(at: path)
@@ -160,8 +169,9 @@ struct PlanApplier {
 
         case let .writeFile(_, contents, mode, owner, policy):
             try write(path, contents, mode: mode, owner: owner, policy: policy, existing: existing, in: &root)
-            record(path, .file, role: .managed, created: existing == nil, mode: mode, owner: owner,
-                   sha256: policy == .replace ? SHA256Hex.hex(contents) : nil)
+            record(
+                path, .file, role: .managed, created: existing == nil, mode: mode, owner: owner,
+                sha256: policy == .replace ? SHA256Hex.hex(contents) : nil)
 
         case let .installBinary(_, source, mode):
             guard FileManager.default.isReadableFile(atPath: source.path) else { throw InstallError.missingBinary(path: source.path) }
@@ -198,7 +208,9 @@ struct PlanApplier {
             report.appendedEnvKeys += seeded.appendedKeys
             if current == nil {
                 try root.writeFile(path, Data(seeded.text.utf8), mode: mode, owner: owner)
-                report.note(path, .created, seeded.generatedSecrets.isEmpty ? "template (secrets at first boot)" : "\(seeded.generatedSecrets.count) secrets generated")
+                report.note(
+                    path, .created,
+                    seeded.generatedSecrets.isEmpty ? "template (secrets at first boot)" : "\(seeded.generatedSecrets.count) secrets generated")
             } else if seeded.text != current {
                 try root.writeFile(path, Data(seeded.text.utf8), mode: mode, owner: owner)
                 report.note(path, .completed, "added \(seeded.appendedKeys.count) keys, generated \(seeded.generatedSecrets.count) secrets")
@@ -240,13 +252,16 @@ struct PlanApplier {
                 report.note(path, .unchanged)
             }
             let createdNow = existing == nil
-            record(path, .file, role: createdNow || wasCreated(path) || entries[path]?.created == true ? .managed : .edited,
-                   created: createdNow, mode: fileMode, owner: existing?.owner ?? .root, key: "\(section).\(key)")
+            record(
+                path, .file, role: createdNow || wasCreated(path) || entries[path]?.created == true ? .managed : .edited,
+                created: createdNow, mode: fileMode, owner: existing?.owner ?? .root, key: "\(section).\(key)")
         }
     }
 
-    mutating func write<R: InstallRoot>(_ path: String, _ contents: Data, mode: UInt32, owner: FileOwner, policy: ReplacePolicy,
-                                        existing: RootItem?, in root: inout R) throws {
+    mutating func write<R: InstallRoot>(
+        _ path: String, _ contents: Data, mode: UInt32, owner: FileOwner, policy: ReplacePolicy,
+        existing: RootItem?, in root: inout R
+    ) throws {
         guard let existing else {
             try root.writeFile(path, contents, mode: mode, owner: owner)
             report.note(path, .created)
@@ -293,12 +308,14 @@ struct PlanApplier {
     }
 
     mutating func writeManifest<R: InstallRoot>(to root: inout R) throws {
-        let manifest = InstallManifest(mode: plan.mode, version: plan.version.description, channel: plan.channel,
-                                       prefix: plan.layout.prefix, envFile: plan.layout.envFile, dataDir: plan.layout.dataDir,
-                                       ownershipApplied: root.appliesOwnership, entries: Array(entries.values))
+        let manifest = InstallManifest(
+            mode: plan.mode, version: plan.version.description, channel: plan.channel,
+            prefix: plan.layout.prefix, envFile: plan.layout.envFile, dataDir: plan.layout.dataDir,
+            ownershipApplied: root.appliesOwnership, entries: Array(entries.values))
         let path = plan.layout.manifest
         try ensureParents(of: path, in: &root)
-        try write(path, try manifest.encoded(), mode: 0o644, owner: .root, policy: .replace,
-                  existing: try root.item(at: path), in: &root)
+        try write(
+            path, try manifest.encoded(), mode: 0o644, owner: .root, policy: .replace,
+            existing: try root.item(at: path), in: &root)
     }
 }

@@ -10,7 +10,8 @@ extension InstallOperation {
             return "mkdir   \(path) \(m(mode)) \(owner)"
         case let .writeFile(path, contents, mode, owner, policy):
             let digest = SHA256Hex.hex(contents).prefix(12)
-            return "write   \(path) \(m(mode)) \(owner) \(contents.count) bytes sha256:\(digest)" + (policy == .keepExisting ? " (only if absent)" : "")
+            return "write   \(path) \(m(mode)) \(owner) \(contents.count) bytes sha256:\(digest)"
+                + (policy == .keepExisting ? " (only if absent)" : "")
         case let .link(path, target):
             return "link    \(path) -> \(target)"
         case let .enableUnit(name, wantedBy):
@@ -18,7 +19,8 @@ extension InstallOperation {
         case let .maskUnit(name):
             return "mask    \(name): link \(path) -> /dev/null"
         case let .generateSecrets(envFile, _, secrets, mode, owner):
-            return "seed    \(envFile) \(m(mode)) \(owner) from the template; secrets \(secrets.map(\.name).joined(separator: ", ")); never overwritten once present"
+            return
+                "seed    \(envFile) \(m(mode)) \(owner) from the template; secrets \(secrets.map(\.name).joined(separator: ", ")); never overwritten once present"
         case let .generateFileSecret(path, bytes, mode, owner):
             return "secret  \(path) \(m(mode)) \(owner) \(bytes) random bytes; never overwritten once present"
         case let .setINIValue(path, section, key, value, _):
@@ -55,7 +57,8 @@ extension InstallPlan: CustomStringConvertible {
     }
 
     public var rendering: Rendering {
-        Rendering(mode: mode.rawValue, version: version.description, channel: channel, modelPack: modelPack,
-                  secrets: secrets.rawValue, operations: operations.map(\.summary), images: images, manifest: layout.manifest)
+        Rendering(
+            mode: mode.rawValue, version: version.description, channel: channel, modelPack: modelPack,
+            secrets: secrets.rawValue, operations: operations.map(\.summary), images: images, manifest: layout.manifest)
     }
 }

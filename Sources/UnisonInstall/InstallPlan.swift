@@ -19,8 +19,10 @@ public struct InstallPlan: Sendable {
     public var secrets: SecretSeeding
     public var mtime: Int64
 
-    public init(operations: [InstallOperation], layout: InstallLayout, mode: InstallMode, version: SemVer, channel: String,
-                modelPack: String, images: [String: String], secrets: SecretSeeding, mtime: Int64) {
+    public init(
+        operations: [InstallOperation], layout: InstallLayout, mode: InstallMode, version: SemVer, channel: String,
+        modelPack: String, images: [String: String], secrets: SecretSeeding, mtime: Int64
+    ) {
         self.operations = operations
         self.layout = layout
         self.mode = mode
@@ -69,24 +71,35 @@ public struct InstallPlan: Sendable {
         file(layout.envTemplate, template)
         file(layout.envScript, HostScripts.envScript(spec: spec, layout: layout), 0o755)
         file(layout.composeScript, HostScripts.composeScript(layout: layout), 0o755)
-        file(layout.firstBootScript, HostScripts.firstBootScript(spec: spec, layout: layout, version: version.description,
-                                                                 modelPack: pack), 0o755)
+        file(
+            layout.firstBootScript,
+            HostScripts.firstBootScript(
+                spec: spec, layout: layout, version: version.description,
+                modelPack: pack), 0o755)
         if let specText = options.specText { file(layout.specCopy, specText) }
-        file(layout.releaseRecord, try InstalledRelease(mode: options.mode, version: version, channel: channel, modelPack: pack,
-                                                        images: images, pinnedByManifest: pins != nil).json())
+        file(
+            layout.releaseRecord,
+            try InstalledRelease(
+                mode: options.mode, version: version, channel: channel, modelPack: pack,
+                images: images, pinnedByManifest: pins != nil
+            ).json())
 
         // Settings and data.
         dir(InstallLayout.parent(of: layout.envFile))
-        ops.append(.generateSecrets(envFile: layout.envFile, template: template, secrets: spec.installer.secrets,
-                                    mode: 0o600, owner: root))
+        ops.append(
+            .generateSecrets(
+                envFile: layout.envFile, template: template, secrets: spec.installer.secrets,
+                mode: 0o600, owner: root))
         dir(layout.dataDir)
         // File secrets: the keys directory, then each secret the services mount.
         try checkPath(spec.installer.keysDir)
         dir(spec.installer.keysDir, 0o700)
         let mounted = Set(spec.allServices.flatMap(\.secrets))
         for secret in spec.installer.fileSecrets where mounted.contains(secret.name) {
-            ops.append(.generateFileSecret(path: spec.installer.path(of: secret), bytes: secret.bytes, mode: secret.mode,
-                                           owner: FileOwner(uid: secret.uid, gid: secret.gid)))
+            ops.append(
+                .generateFileSecret(
+                    path: spec.installer.path(of: secret), bytes: secret.bytes, mode: secret.mode,
+                    owner: FileOwner(uid: secret.uid, gid: secret.gid)))
         }
         for volume in ComposeBundle.hostVolumeDirectories(spec: spec) where volume != layout.dataDir {
             try checkPath(volume)
@@ -108,8 +121,9 @@ public struct InstallPlan: Sendable {
         if let binary = options.unisonctlBinary {
             ops.append(.installBinary(path: layout.binary, source: binary, mode: 0o755))
         }
-        return InstallPlan(operations: ops, layout: layout, mode: options.mode, version: version, channel: channel,
-                           modelPack: pack, images: images, secrets: options.secrets, mtime: options.mtime)
+        return InstallPlan(
+            operations: ops, layout: layout, mode: options.mode, version: version, channel: channel,
+            modelPack: pack, images: images, secrets: options.secrets, mtime: options.mtime)
     }
 
     /// Paths from the spec must be absolute and normalized: they are joined to install roots.

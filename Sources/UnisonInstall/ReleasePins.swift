@@ -28,8 +28,10 @@ public enum ImagePinning {
     }
 
     /// `service name -> image reference` for every service of the spec.
-    public static func references(spec: PlatformSpec, version: SemVer?, channel: String?,
-                                  pins: ReleasePins?) throws -> [String: String] {
+    public static func references(
+        spec: PlatformSpec, version: SemVer?, channel: String?,
+        pins: ReleasePins?
+    ) throws -> [String: String] {
         let tag = platformTag(spec: spec, version: version ?? pins?.version, channel: channel)
         var out: [String: String] = [:]
         for service in spec.allServices {
@@ -37,8 +39,9 @@ public enum ImagePinning {
             switch service.kind {
             case .platform:
                 if let pins, pin == nil {
-                    throw InstallError.badManifest(path: "release manifest \(pins.version)",
-                                                   reason: "it pins no digest for platform service '\(service.name)'")
+                    throw InstallError.badManifest(
+                        path: "release manifest \(pins.version)",
+                        reason: "it pins no digest for platform service '\(service.name)'")
                 }
                 if let pin {
                     // The release's own reference, else the spec's image with the release's tag.

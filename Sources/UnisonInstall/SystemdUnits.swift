@@ -77,10 +77,15 @@ public enum SystemdUnits {
     static func text(_ value: String) -> String {
         var out = ""
         for s in value.unicodeScalars {
-            if s.value < 0x20 || (0x7f...0x9f).contains(s.value) || s.value == 0x2028 || s.value == 0x2029 { out += " " }
-            else if s == "\\" { continue }
-            else if s == "%" { out += "%%" }
-            else { out.unicodeScalars.append(s) }
+            if s.value < 0x20 || (0x7f...0x9f).contains(s.value) || s.value == 0x2028 || s.value == 0x2029 {
+                out += " "
+            } else if s == "\\" {
+                continue
+            } else if s == "%" {
+                out += "%%"
+            } else {
+                out.unicodeScalars.append(s)
+            }
         }
         return out
     }
@@ -88,9 +93,11 @@ public enum SystemdUnits {
     /// One word of an Exec command line: as is when it holds only plain path characters, else
     /// double-quoted with C escapes (systemd.service(5), "Command lines").
     static func word(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "/._@+:-".unicodeScalars.contains($0))
-        }
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "/._@+:-".unicodeScalars.contains($0))
+            }
         if plain { return value }
         var out = "\""
         for s in value.unicodeScalars {
@@ -100,8 +107,11 @@ public enum SystemdUnits {
             case "%": out += "%%"
             case "$": out += "$$"
             default:
-                if s.value < 0x20 || s.value == 0x7f { out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16) }
-                else { out.unicodeScalars.append(s) }
+                if s.value < 0x20 || s.value == 0x7f {
+                    out += "\\x" + (s.value < 0x10 ? "0" : "") + String(s.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(s)
+                }
             }
         }
         return out + "\""

@@ -36,7 +36,10 @@ public enum Uninstaller {
         }
         // Directories the install created, deepest first, when nothing else is left in them.
         let dirs = manifest.entries.filter { $0.kind == .directory && $0.role == .managed && $0.created }
-            .sorted { $0.path.split(separator: "/").count > $1.path.split(separator: "/").count || ($0.path.split(separator: "/").count == $1.path.split(separator: "/").count && $0.path > $1.path) }
+            .sorted {
+                $0.path.split(separator: "/").count > $1.path.split(separator: "/").count
+                    || ($0.path.split(separator: "/").count == $1.path.split(separator: "/").count && $0.path > $1.path)
+            }
         for entry in dirs {
             guard try root.item(at: entry.path) != nil else { continue }
             let left = try root.list(entry.path).filter { name in

@@ -59,10 +59,10 @@ public struct MetadataAction: Sendable {
         let version = MetadataVersion(main: state.main, partial: partial, latest: state.latest ?? false)
         let names = tagNames(version)
         let enabledImages = images.filter(\.enable).map { $0.name.lowercased() }
-        let tags = version.main == nil ? [] :
-            (enabledImages.isEmpty ? names : enabledImages.flatMap { image in names.map { "\(image):\($0)" } })
-        return MetadataResult(version: version, tags: tags, tagNames: names,
-                              labels: try labels(version: version.main), warnings: state.warnings)
+        let tags = version.main == nil ? [] : (enabledImages.isEmpty ? names : enabledImages.flatMap { image in names.map { "\(image):\($0)" } })
+        return MetadataResult(
+            version: version, tags: tags, tagNames: names,
+            labels: try labels(version: version.main), warnings: state.warnings)
     }
 
     // MARK: - Rule types
@@ -158,10 +158,12 @@ public struct MetadataAction: Sendable {
         let pattern = rule["pattern"] ?? ""
         let regex: MetadataRegex
         if pattern.count > 2, pattern.hasPrefix("/"), let close = pattern.dropFirst().lastIndex(of: "/"),
-           close > pattern.index(after: pattern.startIndex) {
+            close > pattern.index(after: pattern.startIndex)
+        {
             // `/source/flags`
-            regex = try MetadataRegex(source: String(pattern[pattern.index(after: pattern.startIndex)..<close]),
-                                      flags: String(pattern[pattern.index(after: close)...]), line: rule.line)
+            regex = try MetadataRegex(
+                source: String(pattern[pattern.index(after: pattern.startIndex)..<close]),
+                flags: String(pattern[pattern.index(after: close)...]), line: rule.line)
         } else {
             regex = try MetadataRegex(source: pattern, flags: "", line: rule.line)
         }
@@ -320,6 +322,7 @@ public struct MetadataAction: Sendable {
     public static func isoString(_ date: Date) -> String {
         let t = LocalTime(date: date, timeZone: TimeZone(identifier: "UTC")!)
         func pad(_ n: Int, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(n).count)) + String(n) }
-        return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.millisecond, 3))Z"
+        return
+            "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.millisecond, 3))Z"
     }
 }

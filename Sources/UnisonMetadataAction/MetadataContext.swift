@@ -22,9 +22,11 @@ public struct MetadataContext: Sendable, Equatable {
     /// `DOCKER_METADATA_SHORT_SHA_LENGTH` (default 7).
     public var shortSHALength: Int
 
-    public init(eventName: String, ref: String, sha: String, date: Date, commitDate: Date? = nil,
-                payloadDefaultBranch: String? = nil, baseRef: String? = nil, pullRequestBaseRef: String? = nil,
-                shortSHALength: Int = 7) {
+    public init(
+        eventName: String, ref: String, sha: String, date: Date, commitDate: Date? = nil,
+        payloadDefaultBranch: String? = nil, baseRef: String? = nil, pullRequestBaseRef: String? = nil,
+        shortSHALength: Int = 7
+    ) {
         self.eventName = eventName
         self.ref = ref
         self.sha = sha

@@ -39,7 +39,8 @@ struct MetadataRegex {
                 if c == "{", let close = chars[i...].firstIndex(of: "}") {
                     let body = String(chars[(i + 1)..<close])
                     let parts = body.split(separator: ",", omittingEmptySubsequences: false)
-                    let isQuantifier = !body.isEmpty && parts.count <= 2 && !parts[0].isEmpty
+                    let isQuantifier =
+                        !body.isEmpty && parts.count <= 2 && !parts[0].isEmpty
                         && parts.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isNumber } }
                     if isQuantifier { out += String(chars[i...close]); i = close + 1; continue }
                 }

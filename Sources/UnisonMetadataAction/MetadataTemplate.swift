@@ -192,7 +192,9 @@ public enum MetadataTemplate {
             if inner.last == "~" { stripAfter = true; inner.removeLast() }
             var escaped = !triple
             if !triple, inner.first == "&" { escaped = false; inner.removeFirst() }
-            if let first = inner.first(where: { !$0.isWhitespace }), "#/^>".contains(first) || String(inner).trimmingCharacters(in: .whitespaces) == "else" {
+            if let first = inner.first(where: { !$0.isWhitespace }),
+                "#/^>".contains(first) || String(inner).trimmingCharacters(in: .whitespaces) == "else"
+            {
                 throw MetadataActionError.invalidTemplate(template: template, reason: "blocks and partials are not supported")
             }
             let expr = try parseExpression(inner, template: template)
@@ -280,7 +282,9 @@ public enum MetadataTemplate {
         var params: [Param] = []
         var hash: [(String, Param)] = []
         for token in tokens.dropFirst() {
-            if let key = token.key { hash.append((key, token.param)) } else {
+            if let key = token.key {
+                hash.append((key, token.param))
+            } else {
                 guard hash.isEmpty else { throw fail("parameters must come before key=value pairs") }
                 params.append(token.param)
             }

@@ -22,8 +22,10 @@ public struct MomentFormat: Sendable {
         "LLL": "MMMM D, YYYY h:mm A", "LLLL": "dddd, MMMM D, YYYY h:mm A",
         "l": "M/D/YYYY", "ll": "MMM D, YYYY", "lll": "MMM D, YYYY h:mm A", "llll": "ddd, MMM D, YYYY h:mm A",
     ]
-    static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                         "October", "November", "December"]
+    static let months = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ]
     static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
     public func format(_ date: Date, _ pattern: String) -> String {
@@ -108,15 +110,11 @@ public struct MomentFormat: Sendable {
             var length = 1
             switch c {
             case "H", "h":
-                if matches(chars, i + 1, "mmss") { length = 5 }
-                else if matches(chars, i + 1, "mm") { length = 3 }
-                else { length = run(c, max: 2) }
+                if matches(chars, i + 1, "mmss") { length = 5 } else if matches(chars, i + 1, "mm") { length = 3 } else { length = run(c, max: 2) }
             case "M":
                 length = matches(chars, i + 1, "o") ? 2 : run("M", max: 4)
             case "D":
-                if matches(chars, i + 1, "o") { length = 2 }
-                else if matches(chars, i, "DDDo") { length = 4 }
-                else { length = run("D", max: 4) }
+                if matches(chars, i + 1, "o") { length = 2 } else if matches(chars, i, "DDDo") { length = 4 } else { length = run("D", max: 4) }
             case "d":
                 let n = run("d", max: 4)
                 length = n >= 2 ? n : (matches(chars, i + 1, "o") ? 2 : 1)

@@ -36,10 +36,12 @@ struct NodeSemver {
         case "minor": return .value(.number(Double(version.minor)))
         case "patch": return .value(.number(Double(version.patch)))
         case "prerelease":
-            return .value(.array(version.prerelease.map {
-                if case let .numeric(n) = $0, n < (1 << 53) - 1 { return .number(Double(n)) }
-                return .string($0.description)
-            }))
+            return .value(
+                .array(
+                    version.prerelease.map {
+                        if case let .numeric(n) = $0, n < (1 << 53) - 1 { return .number(Double(n)) }
+                        return .string($0.description)
+                    }))
         case "build": return .value(.array(version.build.map { .string($0) }))
         case "loose": return .value(.bool(true))
         case "includePrerelease": return .value(.bool(false))

@@ -41,7 +41,8 @@ public struct ArtifactFile: Sendable, Hashable {
     /// has the `type/subtype` shape.
     public init(argument: String) {
         if let colon = argument.lastIndex(of: ":"), argument[argument.index(after: colon)...].contains("/"),
-           !argument[..<colon].isEmpty {
+            !argument[..<colon].isEmpty
+        {
             self.init(url: URL(fileURLWithPath: String(argument[..<colon])), mediaType: String(argument[argument.index(after: colon)...]))
         } else {
             self.init(url: URL(fileURLWithPath: argument))
@@ -74,10 +75,12 @@ extension RegistryClient {
     /// it has none). `subject` must be in the same repository. The manifest carries the
     /// `org.opencontainers.image.created` annotation from SOURCE_DATE_EPOCH, so the same inputs
     /// give the same digest.
-    public func pushArtifact(to reference: ImageReference, files: [ArtifactFile], artifactType: String,
-                             subject: ImageReference? = nil, annotations: [String: String] = [:],
-                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                             progress: ProgressReporter.Style? = nil) async throws -> ArtifactPushReport {
+    public func pushArtifact(
+        to reference: ImageReference, files: [ArtifactFile], artifactType: String,
+        subject: ImageReference? = nil, annotations: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        progress: ProgressReporter.Style? = nil
+    ) async throws -> ArtifactPushReport {
         guard !files.isEmpty else { throw OCIError.invalidArgument("push-artifact needs at least one file") }
         guard artifactType.contains("/") else {
             throw OCIError.invalidArgument("artifact type '\(artifactType)' is not a media type (type/subtype)")
@@ -103,8 +106,10 @@ extension RegistryClient {
                 throw OCIError.invalidArgument("two files are titled '\(file.title)'")
             }
             let (digest, size) = try Digest.of(file: file.url)
-            layers.append(Descriptor(mediaType: file.mediaType, digest: digest, size: size,
-                                     annotations: ["org.opencontainers.image.title": file.title]))
+            layers.append(
+                Descriptor(
+                    mediaType: file.mediaType, digest: digest, size: size,
+                    annotations: ["org.opencontainers.image.title": file.title]))
         }
         var allAnnotations = annotations
         if allAnnotations["org.opencontainers.image.created"] == nil {
@@ -113,8 +118,9 @@ extension RegistryClient {
             formatter.timeZone = TimeZone(identifier: "UTC")
             allAnnotations["org.opencontainers.image.created"] = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
         }
-        let manifest = ImageManifest(artifactType: artifactType, config: .empty, layers: layers, subject: subjectDescriptor,
-                                     annotations: allAnnotations)
+        let manifest = ImageManifest(
+            artifactType: artifactType, config: .empty, layers: layers, subject: subjectDescriptor,
+            annotations: allAnnotations)
         let document = try ManifestDocument(image: manifest)
 
         let before = stats.snapshot
@@ -133,10 +139,11 @@ extension RegistryClient {
             fallback = true
         }
         reporter?.finish()
-        return ArtifactPushReport(reference: target.description, digest: document.digest, artifactType: artifactType,
-                                  subject: subjectDescriptor?.digest,
-                                  files: zip(files, layers).map { .init(title: $0.0.title, mediaType: $0.1.mediaType, digest: $0.1.digest, size: $0.1.size) },
-                                  referrersTagUpdated: fallback,
-                                  blobBytesUploaded: stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
+        return ArtifactPushReport(
+            reference: target.description, digest: document.digest, artifactType: artifactType,
+            subject: subjectDescriptor?.digest,
+            files: zip(files, layers).map { .init(title: $0.0.title, mediaType: $0.1.mediaType, digest: $0.1.digest, size: $0.1.size) },
+            referrersTagUpdated: fallback,
+            blobBytesUploaded: stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
     }
 }

@@ -22,7 +22,8 @@ public struct Digest: Sendable, Hashable, Comparable, StringCodable {
         guard parts.count == 2, let algorithm = Algorithm(rawValue: String(parts[0])) else { return nil }
         let hex = parts[1]
         guard hex.utf8.count == algorithm.hexLength,
-              hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+            hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
         self.algorithm = algorithm
         self.hex = String(hex)
     }

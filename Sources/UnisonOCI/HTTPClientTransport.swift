@@ -15,8 +15,9 @@ public final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
     public init(connectTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(120)) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000),
-                           read: .nanoseconds(Int64(readTimeout.components.seconds) * 1_000_000_000)),
+            timeout: .init(
+                connect: .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000),
+                read: .nanoseconds(Int64(readTimeout.components.seconds) * 1_000_000_000)),
             decompression: .disabled)
         configuration.httpVersion = .automatic
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

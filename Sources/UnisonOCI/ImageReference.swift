@@ -39,10 +39,14 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     public let digest: Digest?
 
     public init(registry: String, repository: String, tag: Tag? = nil, digest: Digest? = nil) throws {
-        guard Self.isValidHost(registry) else { throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(registry)' is not a valid registry host") }
+        guard Self.isValidHost(registry) else {
+            throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(registry)' is not a valid registry host")
+        }
         let components = repository.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard !components.isEmpty, components.allSatisfy(Self.isPathComponent) else {
-            throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(repository)' is not a valid repository name (lowercase letters, digits and . _ - separators)")
+            throw OCIError.invalidReference(
+                "\(registry)/\(repository)", reason: "'\(repository)' is not a valid repository name (lowercase letters, digits and . _ - separators)"
+            )
         }
         guard registry.utf8.count + 1 + repository.utf8.count <= ImageReferenceGrammar.maxNameLength else {
             throw OCIError.invalidReference("\(registry)/\(repository)", reason: "the name is longer than 255 characters")

@@ -95,7 +95,8 @@ extension RegistryClient {
         if let platform = options.platform, case let .index(index) = root.content {
             guard let child = index.manifests.first(where: { $0.platform.map(platform.matches) ?? false }) else {
                 let available = index.manifests.compactMap { $0.platform?.description }
-                throw OCIError.notFound(what: "platform \(platform) in", reference: src.label + (available.isEmpty ? "" : " (has \(available.joined(separator: ", ")))"))
+                throw OCIError.notFound(
+                    what: "platform \(platform) in", reference: src.label + (available.isEmpty ? "" : " (has \(available.joined(separator: ", ")))"))
             }
             root = try await src.manifest(child)
         }
@@ -172,34 +173,41 @@ extension RegistryClient {
         let after = stats.snapshot
         var transferred: Int64 = 0
         for case let .uploaded(n) in outcomes { transferred += n }
-        return CopyReport(source: src.label, destination: destinationLabel, digest: root.digest, mediaType: root.mediaType,
-                          manifests: children.count + 1, blobs: blobs.count, blobBytes: total,
-                          blobsSkipped: outcomes.filter { $0 == .existed }.count,
-                          blobsMounted: after.blobsMounted - before.blobsMounted,
-                          blobsTransferred: outcomes.filter { if case .uploaded = $0 { return true } else { return false } }.count,
-                          bytesTransferred: transferred)
+        return CopyReport(
+            source: src.label, destination: destinationLabel, digest: root.digest, mediaType: root.mediaType,
+            manifests: children.count + 1, blobs: blobs.count, blobBytes: total,
+            blobsSkipped: outcomes.filter { $0 == .existed }.count,
+            blobsMounted: after.blobsMounted - before.blobsMounted,
+            blobsTransferred: outcomes.filter { if case .uploaded = $0 { return true } else { return false } }.count,
+            bytesTransferred: transferred)
     }
 
     /// Pulls `reference` into the OCI layout at `directory` (created when absent), tagged `tag`
     /// (default: the reference's tag). With `platform`, an index is narrowed to that image.
     /// The image pipeline's entry point for base images.
     @discardableResult
-    public func pull(reference: ImageReference, toLayout directory: URL, tag: Tag? = nil, platform: Platform? = nil,
-                     progress: ProgressReporter.Style? = nil) async throws -> CopyReport {
-        try await copy(from: .registry(reference), to: .layout(LayoutReference(directory: directory, tag: tag ?? reference.tag)),
-                       options: CopyOptions(platform: platform, progress: progress))
+    public func pull(
+        reference: ImageReference, toLayout directory: URL, tag: Tag? = nil, platform: Platform? = nil,
+        progress: ProgressReporter.Style? = nil
+    ) async throws -> CopyReport {
+        try await copy(
+            from: .registry(reference), to: .layout(LayoutReference(directory: directory, tag: tag ?? reference.tag)),
+            options: CopyOptions(platform: platform, progress: progress))
     }
 
     /// One blob into a registry repository: skip, mount, or send bytes.
-    private func transferBlob(_ d: Descriptor, from src: any ImageSource, to target: ImageReference, scratch: URL,
-                              progress: ProgressReporter?) async throws -> BlobPushOutcome {
+    private func transferBlob(
+        _ d: Descriptor, from src: any ImageSource, to target: ImageReference, scratch: URL,
+        progress: ProgressReporter?
+    ) async throws -> BlobPushOutcome {
         if try await blobSize(d.digest, in: target) != nil {
             stats.update { $0.blobsSkipped += 1 }
             progress?.advance(by: d.size)
             return .existed
         }
         if let from = src.mountable, from.registry == target.registry, from.repository != target.repository,
-           try await mountBlob(d.digest, from: from, to: target) {
+            try await mountBlob(d.digest, from: from, to: target)
+        {
             progress?.advance(by: d.size)
             return .mounted
         }

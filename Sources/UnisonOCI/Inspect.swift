@@ -59,8 +59,9 @@ extension RegistryClient {
                 configData = try? layout.readBlob(m.config, limit: 4 << 20)
             }
         }
-        var report = InspectReport(reference: location.description, digest: document.digest, mediaType: document.mediaType,
-                                   size: Int64(document.bytes.count))
+        var report = InspectReport(
+            reference: location.description, digest: document.digest, mediaType: document.mediaType,
+            size: Int64(document.bytes.count))
         switch document.content {
         case let .image(m):
             report.artifactType = m.artifactType

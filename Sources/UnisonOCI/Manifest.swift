@@ -74,8 +74,10 @@ public struct Descriptor: Codable, Sendable, Hashable {
     public var platform: Platform?
     public var artifactType: String?
 
-    public init(mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil,
-                platform: Platform? = nil, artifactType: String? = nil) {
+    public init(
+        mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil,
+        platform: Platform? = nil, artifactType: String? = nil
+    ) {
         self.mediaType = mediaType
         self.digest = digest
         self.size = size
@@ -98,8 +100,9 @@ public struct Descriptor: Codable, Sendable, Hashable {
         digest = try c.decode(Digest.self, forKey: .digest)
         size = try c.decode(Int64.self, forKey: .size)
         guard size >= 0, size <= Self.maxSize else {
-            throw DecodingError.dataCorruptedError(forKey: .size, in: c,
-                                                   debugDescription: "size \(size) of \(digest) is outside 0...2^50")
+            throw DecodingError.dataCorruptedError(
+                forKey: .size, in: c,
+                debugDescription: "size \(size) of \(digest) is outside 0...2^50")
         }
         urls = try c.decodeIfPresent([String].self, forKey: .urls)
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
@@ -139,8 +142,10 @@ public struct ImageManifest: Codable, Sendable, Hashable {
     public var subject: Descriptor?
     public var annotations: [String: String]?
 
-    public init(mediaType: String = MediaType.ociManifest, artifactType: String? = nil, config: Descriptor,
-                layers: [Descriptor], subject: Descriptor? = nil, annotations: [String: String]? = nil) {
+    public init(
+        mediaType: String = MediaType.ociManifest, artifactType: String? = nil, config: Descriptor,
+        layers: [Descriptor], subject: Descriptor? = nil, annotations: [String: String]? = nil
+    ) {
         schemaVersion = 2
         self.mediaType = mediaType
         self.artifactType = artifactType
@@ -212,11 +217,14 @@ public struct ManifestDocument: Sendable {
             throw OCIError.malformedManifest(reference: reference, reason: Self.describe(error))
         }
         guard probe.schemaVersion == 2 else {
-            throw OCIError.malformedManifest(reference: reference, reason: "schemaVersion \(probe.schemaVersion.map(String.init) ?? "missing") is not supported (Docker schema 1 manifests are not)")
+            throw OCIError.malformedManifest(
+                reference: reference,
+                reason: "schemaVersion \(probe.schemaVersion.map(String.init) ?? "missing") is not supported (Docker schema 1 manifests are not)")
         }
         let header = contentType.map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 }
         let isIndex = probe.manifests != nil && probe.config == nil
-        let type = probe.mediaType ?? header.flatMap { MediaType.manifestTypes.contains($0) ? $0 : nil }
+        let type =
+            probe.mediaType ?? header.flatMap { MediaType.manifestTypes.contains($0) ? $0 : nil }
             ?? (isIndex ? MediaType.ociIndex : MediaType.ociManifest)
         do {
             if MediaType.indexTypes.contains(type) || (isIndex && !MediaType.imageManifestTypes.contains(type)) {

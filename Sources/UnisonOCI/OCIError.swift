@@ -17,14 +17,20 @@ public struct RegistryErrorDetail: Sendable, Hashable, Codable {
     /// Parses an error body; nil when it is not one (HTML, empty, plain text).
     static func parse(_ body: Data) -> [RegistryErrorDetail]? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let errors = object["errors"] as? [[String: Any]] else { return nil }
+            let errors = object["errors"] as? [[String: Any]]
+        else { return nil }
         return errors.map { e in
             var detail: String?
             if let d = e["detail"], !(d is NSNull) {
-                if let s = d as? String { detail = s } else if JSONSerialization.isValidJSONObject(d),
-                   let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]) {
+                if let s = d as? String {
+                    detail = s
+                } else if JSONSerialization.isValidJSONObject(d),
+                    let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys])
+                {
                     detail = String(decoding: data, as: UTF8.self)
-                } else { detail = "\(d)" }
+                } else {
+                    detail = "\(d)"
+                }
             }
             return RegistryErrorDetail(code: e["code"] as? String ?? "UNKNOWN", message: e["message"] as? String, detail: detail)
         }
@@ -76,18 +82,21 @@ public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
         case let .registry(status, what, reference, errors, excerpt):
             var text = "\(what) \(reference): registry answered HTTP \(status)"
             if !errors.isEmpty {
-                text += " " + errors.map { e in
-                    var s = e.code
-                    if let m = e.message, !m.isEmpty { s += " (\(m))" }
-                    if let d = e.detail, !d.isEmpty { s += " [\(d.prefix(200))]" }
-                    return s
-                }.joined(separator: "; ")
+                text +=
+                    " "
+                    + errors.map { e in
+                        var s = e.code
+                        if let m = e.message, !m.isEmpty { s += " (\(m))" }
+                        if let d = e.detail, !d.isEmpty { s += " [\(d.prefix(200))]" }
+                        return s
+                    }.joined(separator: "; ")
             } else if let excerpt, !excerpt.isEmpty {
                 text += ": \(excerpt)"
             }
             return text
         case let .unauthorized(registry, what, reference, detail):
-            return "\(what) \(reference): not authorized by \(registry) (\(detail)); give credentials with --username/--password-stdin, UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD, GITHUB_TOKEN (ghcr.io) or ~/.docker/config.json"
+            return
+                "\(what) \(reference): not authorized by \(registry) (\(detail)); give credentials with --username/--password-stdin, UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD, GITHUB_TOKEN (ghcr.io) or ~/.docker/config.json"
         case let .tokenRequestFailed(realm, status, detail):
             return "token request to \(realm) failed" + (status.map { " with HTTP \($0)" } ?? "") + ": \(detail)"
         case let .transport(what, reference, detail, attempts):

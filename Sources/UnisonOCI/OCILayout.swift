@@ -49,7 +49,8 @@ public struct OCILayout: Sendable {
     /// Whether the blob is present with the descriptor's size (content is checked on read).
     public func hasBlob(_ descriptor: Descriptor) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: blobURL(descriptor.digest).path),
-              let size = attributes[.size] as? NSNumber else { return false }
+            let size = attributes[.size] as? NSNumber
+        else { return false }
         return size.int64Value == descriptor.size
     }
 
@@ -57,7 +58,8 @@ public struct OCILayout: Sendable {
     public func readBlob(_ descriptor: Descriptor, limit: Int = 16 << 20) throws -> Data {
         let url = blobURL(descriptor.digest)
         guard descriptor.size <= Int64(limit) else {
-            throw OCIError.layout(path: directory.path, reason: "blob \(descriptor.digest) is \(descriptor.size) bytes, more than \(limit) to read into memory")
+            throw OCIError.layout(
+                path: directory.path, reason: "blob \(descriptor.digest) is \(descriptor.size) bytes, more than \(limit) to read into memory")
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw OCIError.layout(path: directory.path, reason: "blob \(descriptor.digest) is missing")
@@ -67,7 +69,8 @@ public struct OCILayout: Sendable {
             throw OCIError.digestMismatch(what: "layout blob \(url.path)", expected: descriptor.digest, actual: actual)
         }
         guard Int64(data.count) == descriptor.size else {
-            throw OCIError.sizeMismatch(what: "layout blob \(url.path)", digest: descriptor.digest, expected: descriptor.size, actual: Int64(data.count))
+            throw OCIError.sizeMismatch(
+                what: "layout blob \(url.path)", digest: descriptor.digest, expected: descriptor.size, actual: Int64(data.count))
         }
         return data
     }
@@ -106,7 +109,9 @@ public struct OCILayout: Sendable {
         try AtomicFile.write(to: destination) { tmp in
             try FileManager.default.copyItem(at: file, to: tmp)
             let (actual, size) = try Digest.of(file: tmp, algorithm: descriptor.digest.algorithm)
-            guard actual == descriptor.digest else { throw OCIError.digestMismatch(what: "blob \(file.path)", expected: descriptor.digest, actual: actual) }
+            guard actual == descriptor.digest else {
+                throw OCIError.digestMismatch(what: "blob \(file.path)", expected: descriptor.digest, actual: actual)
+            }
             guard size == descriptor.size else {
                 throw OCIError.sizeMismatch(what: "blob \(file.path)", digest: descriptor.digest, expected: descriptor.size, actual: size)
             }
@@ -135,13 +140,18 @@ public struct OCILayout: Sendable {
         if let tag {
             guard let entry = entries.last(where: { $0.annotations?[Self.refNameAnnotation] == tag.value }) else {
                 let known = entries.compactMap { $0.annotations?[Self.refNameAnnotation] }
-                throw OCIError.layout(path: directory.path, reason: "no image tagged '\(tag.value)'" + (known.isEmpty ? "" : " (tags: \(known.joined(separator: ", ")))"))
+                throw OCIError.layout(
+                    path: directory.path,
+                    reason: "no image tagged '\(tag.value)'" + (known.isEmpty ? "" : " (tags: \(known.joined(separator: ", ")))"))
             }
             return entry
         }
         guard entries.count == 1, let only = entries.first else {
-            throw OCIError.layout(path: directory.path, reason: entries.isEmpty ? "index.json lists no image"
-                : "index.json lists \(entries.count) images; name one with oci:DIR:TAG")
+            throw OCIError.layout(
+                path: directory.path,
+                reason: entries.isEmpty
+                    ? "index.json lists no image"
+                    : "index.json lists \(entries.count) images; name one with oci:DIR:TAG")
         }
         return only
     }

@@ -113,8 +113,10 @@ public enum OllamaLayerKind: String, Sendable, CaseIterable, Codable {
     public init?(fileName: String) {
         let name = fileName.lowercased()
         if name.hasSuffix(".gguf") && !name.hasPrefix("projector") && !name.hasPrefix("adapter") { self = .model; return }
-        for kind in OllamaLayerKind.allCases where name == kind.rawValue || name.hasPrefix(kind.rawValue + ".")
-            || name.hasPrefix(kind.rawValue + "-") || name.hasPrefix(kind.rawValue + "_") {
+        for kind in OllamaLayerKind.allCases
+        where name == kind.rawValue || name.hasPrefix(kind.rawValue + ".")
+            || name.hasPrefix(kind.rawValue + "-") || name.hasPrefix(kind.rawValue + "_")
+        {
             self = kind
             return
         }

@@ -23,8 +23,9 @@ public struct ModelStore: Sendable {
     public func hasVerifiedBlob(_ descriptor: Descriptor) -> Bool {
         let url = blobURL(descriptor.digest)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-              (attributes[.size] as? NSNumber)?.int64Value == descriptor.size,
-              let (digest, _) = try? Digest.of(file: url, algorithm: descriptor.digest.algorithm) else { return false }
+            (attributes[.size] as? NSNumber)?.int64Value == descriptor.size,
+            let (digest, _) = try? Digest.of(file: url, algorithm: descriptor.digest.algorithm)
+        else { return false }
         return digest == descriptor.digest
     }
 
@@ -58,7 +59,8 @@ public struct ModelStore: Sendable {
                         let url = manifests.appendingPathComponent("\(host)/\(namespace)/\(model)/\(tag)")
                         var dir: ObjCBool = false
                         guard fm.fileExists(atPath: url.path, isDirectory: &dir), !dir.boolValue,
-                              let name = try? ModelName(host: host, namespace: namespace, model: model, tag: tag) else { continue }
+                            let name = try? ModelName(host: host, namespace: namespace, model: model, tag: tag)
+                        else { continue }
                         out.append((name, url))
                     }
                 }
@@ -81,8 +83,10 @@ public struct ModelStore: Sendable {
                 manifest = try JSONDecoder().decode(ImageManifest.self, from: data)
             } catch {
                 entry.ok = false
-                report.problems.append(.init(model: name.description, kind: .corruptManifest, path: url.path, digest: nil,
-                                             detail: "not a readable manifest: \(ManifestDocument.describe(error))"))
+                report.problems.append(
+                    .init(
+                        model: name.description, kind: .corruptManifest, path: url.path, digest: nil,
+                        detail: "not a readable manifest: \(ManifestDocument.describe(error))"))
                 report.models.append(entry)
                 continue
             }
@@ -90,8 +94,10 @@ public struct ModelStore: Sendable {
                 entry.bytes = try Descriptor.totalSize([manifest.config] + manifest.layers, what: url.path)
             } catch {
                 entry.ok = false
-                report.problems.append(.init(model: name.description, kind: .corruptManifest, path: url.path, digest: nil,
-                                             detail: "not a readable manifest: \(error)"))
+                report.problems.append(
+                    .init(
+                        model: name.description, kind: .corruptManifest, path: url.path, digest: nil,
+                        detail: "not a readable manifest: \(error)"))
                 report.models.append(entry)
                 continue
             }
@@ -141,7 +147,9 @@ public struct ModelStoreReport: Sendable, Codable, Equatable {
     }
 
     public struct Problem: Sendable, Codable, Equatable {
-        public enum Kind: String, Sendable, Codable { case missingBlob = "missing", corruptBlob = "corrupt", sizeMismatch = "size", corruptManifest = "manifest" }
+        public enum Kind: String, Sendable, Codable {
+            case missingBlob = "missing", corruptBlob = "corrupt", sizeMismatch = "size", corruptManifest = "manifest"
+        }
         public var model: String
         public var kind: Kind
         public var path: String

@@ -67,9 +67,10 @@ public struct ModelPuller: Sendable {
         }
         try store.writeManifest(document.bytes, for: model)
         reporter?.finish()
-        return ModelPullReport(model: model.description, digest: document.digest, manifest: store.manifestURL(model).path,
-                               blobs: blobs.count, bytes: total, blobsReused: outcomes.filter { $0 == nil }.count,
-                               bytesDownloaded: outcomes.compactMap { $0 }.reduce(0, +))
+        return ModelPullReport(
+            model: model.description, digest: document.digest, manifest: store.manifestURL(model).path,
+            blobs: blobs.count, bytes: total, blobsReused: outcomes.filter { $0 == nil }.count,
+            bytesDownloaded: outcomes.compactMap { $0 }.reduce(0, +))
     }
 }
 
@@ -91,8 +92,9 @@ public struct ModelFile: Sendable, Hashable {
         }
         let url = URL(fileURLWithPath: argument)
         guard let kind = OllamaLayerKind(fileName: url.lastPathComponent) else {
-            throw OCIError.invalidArgument("cannot tell what \(argument) is; name it KIND=PATH with KIND one of "
-                                           + OllamaLayerKind.allCases.map(\.rawValue).joined(separator: ", "))
+            throw OCIError.invalidArgument(
+                "cannot tell what \(argument) is; name it KIND=PATH with KIND one of "
+                    + OllamaLayerKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self.init(url: url, kind: kind)
     }
@@ -100,8 +102,12 @@ public struct ModelFile: Sendable, Hashable {
     /// The files of a model directory whose names give their kind (hidden files ignored).
     public static func files(in directory: URL) throws -> [ModelFile] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
-        let files = names.compactMap { name in OllamaLayerKind(fileName: name).map { ModelFile(url: directory.appendingPathComponent(name), kind: $0) } }
-        guard !files.isEmpty else { throw OCIError.invalidArgument("\(directory.path) has no model files (*.gguf, template, params, system, license, …)") }
+        let files = names.compactMap { name in
+            OllamaLayerKind(fileName: name).map { ModelFile(url: directory.appendingPathComponent(name), kind: $0) }
+        }
+        guard !files.isEmpty else {
+            throw OCIError.invalidArgument("\(directory.path) has no model files (*.gguf, template, params, system, license, …)")
+        }
         return files
     }
 }
@@ -116,9 +122,12 @@ public struct ModelPusher: Sendable {
         let endpoint = try RegistryEndpoint(parsing: registry)
         let model = try ModelName(parsing: name, host: endpoint.host)
         let reference = try model.reference()
-        let ordered = files.sorted { (OllamaLayerKind.allCases.firstIndex(of: $0.kind)!, $0.url.path) < (OllamaLayerKind.allCases.firstIndex(of: $1.kind)!, $1.url.path) }
+        let ordered = files.sorted {
+            (OllamaLayerKind.allCases.firstIndex(of: $0.kind)!, $0.url.path) < (OllamaLayerKind.allCases.firstIndex(of: $1.kind)!, $1.url.path)
+        }
         guard ordered.filter({ $0.kind == .model }).count == 1 else {
-            throw OCIError.invalidArgument("a model needs exactly one model layer (a .gguf file or model=PATH), got \(ordered.filter { $0.kind == .model }.count)")
+            throw OCIError.invalidArgument(
+                "a model needs exactly one model layer (a .gguf file or model=PATH), got \(ordered.filter { $0.kind == .model }.count)")
         }
         var layers: [Descriptor] = []
         for file in ordered {
@@ -135,9 +144,10 @@ public struct ModelPusher: Sendable {
             try await client.pushBlob(.file(pair.0.url), descriptor: pair.1, to: reference)
         }
         try await client.pushManifest(document, to: reference)
-        return ModelPushReport(model: model.description, reference: reference.description, digest: document.digest,
-                               layers: zip(ordered, layers).map { .init(mediaType: $0.1.mediaType, digest: $0.1.digest, size: $0.1.size, file: $0.0.url.path) },
-                               blobBytesUploaded: client.stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
+        return ModelPushReport(
+            model: model.description, reference: reference.description, digest: document.digest,
+            layers: zip(ordered, layers).map { .init(mediaType: $0.1.mediaType, digest: $0.1.digest, size: $0.1.size, file: $0.0.url.path) },
+            blobBytesUploaded: client.stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
     }
 
     /// Mirrors a model from an Ollama store to `registry`, manifest bytes unchanged.
@@ -145,9 +155,11 @@ public struct ModelPusher: Sendable {
         let endpoint = try RegistryEndpoint(parsing: registry)
         let wanted = try ModelName(parsing: name)
         let modelStore = ModelStore(root: store)
-        guard let found = try modelStore.manifestFiles().first(where: {
-            $0.name.namespace == wanted.namespace && $0.name.model == wanted.model && $0.name.tag == wanted.tag
-        }) else {
+        guard
+            let found = try modelStore.manifestFiles().first(where: {
+                $0.name.namespace == wanted.namespace && $0.name.model == wanted.model && $0.name.tag == wanted.tag
+            })
+        else {
             throw OCIError.modelStore(path: store.path, reason: "no model \(wanted.namespace)/\(wanted.model):\(wanted.tag)")
         }
         let bytes = try Data(contentsOf: found.url)
@@ -167,9 +179,10 @@ public struct ModelPusher: Sendable {
             return try await client.pushBlob(.file(modelStore.blobURL(d.digest)), descriptor: d, to: reference)
         }
         try await client.pushManifest(document, to: reference)
-        return ModelPushReport(model: model.description, reference: reference.description, digest: document.digest,
-                               layers: manifest.layers.map { .init(mediaType: $0.mediaType, digest: $0.digest, size: $0.size, file: nil) },
-                               blobBytesUploaded: client.stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
+        return ModelPushReport(
+            model: model.description, reference: reference.description, digest: document.digest,
+            layers: manifest.layers.map { .init(mediaType: $0.mediaType, digest: $0.digest, size: $0.size, file: nil) },
+            blobBytesUploaded: client.stats.snapshot.blobBytesUploaded - before.blobBytesUploaded)
     }
 
     /// Ollama's model config: format, platform and the layer digests as `rootfs.diff_ids`.

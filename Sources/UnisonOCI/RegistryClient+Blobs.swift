@@ -10,9 +10,10 @@ extension RegistryClient {
     /// The size of a blob when the repository has it, nil when it does not.
     public func blobSize(_ digest: Digest, in repository: ImageReference) async throws -> Int64? {
         let ref = repository.repositoryReference
-        let response = try await execute(RegistryExchange(
-            method: .HEAD, url: url(ref, "blobs/\(digest)"), registry: ref.registry,
-            scopes: [.pull(ref.repository)], what: "HEAD blob", reference: "\(ref.name)@\(digest)", expected: [200, 404]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .HEAD, url: url(ref, "blobs/\(digest)"), registry: ref.registry,
+                scopes: [.pull(ref.repository)], what: "HEAD blob", reference: "\(ref.name)@\(digest)", expected: [200, 404]))
         guard response.status == 200 else { return nil }
         return response.headers["Content-Length"].flatMap { Int64($0) } ?? -1
     }
@@ -20,8 +21,10 @@ extension RegistryClient {
     /// Downloads the blob `reference` names by digest into `destination`, verified.
     /// Returns the byte count. The image pipeline's entry point for single layers.
     @discardableResult
-    public func fetchBlob(_ reference: ImageReference, to destination: URL, expectedSize: Int64? = nil,
-                          progress: ProgressReporter? = nil) async throws -> Int64 {
+    public func fetchBlob(
+        _ reference: ImageReference, to destination: URL, expectedSize: Int64? = nil,
+        progress: ProgressReporter? = nil
+    ) async throws -> Int64 {
         guard let digest = reference.digest else {
             throw OCIError.invalidReference(reference.description, reason: "a blob is fetched by @digest")
         }
@@ -30,13 +33,17 @@ extension RegistryClient {
 
     /// Downloads a blob described by `descriptor` from `repository` into `destination`, verified.
     @discardableResult
-    public func fetchBlob(_ descriptor: Descriptor, from repository: ImageReference, to destination: URL,
-                          progress: ProgressReporter? = nil) async throws -> Int64 {
+    public func fetchBlob(
+        _ descriptor: Descriptor, from repository: ImageReference, to destination: URL,
+        progress: ProgressReporter? = nil
+    ) async throws -> Int64 {
         try await fetchBlob(descriptor.digest, size: descriptor.size, from: repository, to: destination, progress: progress)
     }
 
-    func fetchBlob(_ digest: Digest, size: Int64?, from repository: ImageReference, to destination: URL,
-                   progress: ProgressReporter?) async throws -> Int64 {
+    func fetchBlob(
+        _ digest: Digest, size: Int64?, from repository: ImageReference, to destination: URL,
+        progress: ProgressReporter?
+    ) async throws -> Int64 {
         let ref = repository.repositoryReference
         let what = "\(ref.name)@\(digest)"
         let fm = FileManager.default
@@ -64,15 +71,17 @@ extension RegistryClient {
         while true {
             var headers: [String: String] = [:]
             if written > 0 { headers["Range"] = "bytes=\(written)-" }
-            let response = try await execute(RegistryExchange(
-                method: .GET, url: url(ref, "blobs/\(digest)"), headers: headers, registry: ref.registry,
-                scopes: [.pull(ref.repository)], what: "GET blob", reference: what, expected: [200, 206]))
+            let response = try await execute(
+                RegistryExchange(
+                    method: .GET, url: url(ref, "blobs/\(digest)"), headers: headers, registry: ref.registry,
+                    scopes: [.pull(ref.repository)], what: "GET blob", reference: what, expected: [200, 206]))
             if response.status == 206, Self.contentRangeStart(response.headers["Content-Range"]) != written {
                 // A range we did not ask for: drop it and start over without Range.
                 failures += 1
                 guard failures < policy.attempts else {
-                    throw OCIError.registry(status: 206, what: "GET blob", reference: what, errors: [],
-                                            bodyExcerpt: "Content-Range \(response.headers["Content-Range"] ?? "missing") does not start at byte \(written)")
+                    throw OCIError.registry(
+                        status: 206, what: "GET blob", reference: what, errors: [],
+                        bodyExcerpt: "Content-Range \(response.headers["Content-Range"] ?? "missing") does not start at byte \(written)")
                 }
                 try handle.truncate(atOffset: 0)
                 try handle.seek(toOffset: 0)
@@ -137,13 +146,15 @@ extension RegistryClient {
         let ref = repository.repositoryReference
         let what = "\(ref.name)@\(descriptor.digest)"
         guard descriptor.size <= Int64(limit) else {
-            throw OCIError.sizeMismatch(what: "blob \(what) (read into memory)", digest: descriptor.digest, expected: Int64(limit), actual: descriptor.size)
+            throw OCIError.sizeMismatch(
+                what: "blob \(what) (read into memory)", digest: descriptor.digest, expected: Int64(limit), actual: descriptor.size)
         }
         var failures = 0
         while true {
-            let response = try await execute(RegistryExchange(
-                method: .GET, url: url(ref, "blobs/\(descriptor.digest)"), registry: ref.registry,
-                scopes: [.pull(ref.repository)], what: "GET blob", reference: what, expected: [200]))
+            let response = try await execute(
+                RegistryExchange(
+                    method: .GET, url: url(ref, "blobs/\(descriptor.digest)"), registry: ref.registry,
+                    scopes: [.pull(ref.repository)], what: "GET blob", reference: what, expected: [200]))
             let data: Data
             do {
                 data = try await response.body.collect(limit: limit)
@@ -158,7 +169,9 @@ extension RegistryClient {
                 continue
             }
             let actual = Self.digest(data, descriptor.digest.algorithm)
-            guard actual == descriptor.digest else { throw OCIError.digestMismatch(what: "blob \(what)", expected: descriptor.digest, actual: actual) }
+            guard actual == descriptor.digest else {
+                throw OCIError.digestMismatch(what: "blob \(what)", expected: descriptor.digest, actual: actual)
+            }
             guard Int64(data.count) == descriptor.size else {
                 throw OCIError.sizeMismatch(what: "blob \(what)", digest: descriptor.digest, expected: descriptor.size, actual: Int64(data.count))
             }

@@ -8,16 +8,18 @@ extension RegistryClient {
     /// reference's digest when it has one, else against `Docker-Content-Digest` when sent.
     public func fetchManifest(_ reference: ImageReference, accept: [String] = MediaType.manifestTypes) async throws -> ManifestDocument {
         let identifier = try reference.requireIdentifier()
-        let response = try await execute(RegistryExchange(
-            method: .GET, url: url(reference, "manifests/\(identifier)"),
-            headers: ["Accept": accept.joined(separator: ", ")], registry: reference.registry,
-            scopes: [.pull(reference.repository)], what: "GET manifest", reference: reference.description, expected: [200, 404]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .GET, url: url(reference, "manifests/\(identifier)"),
+                headers: ["Accept": accept.joined(separator: ", ")], registry: reference.registry,
+                scopes: [.pull(reference.repository)], what: "GET manifest", reference: reference.description, expected: [200, 404]))
         if response.status == 404 {
             let body = try? await response.body.collect(limit: 64 << 10)
             let details = body.flatMap(RegistryErrorDetail.parse) ?? []
-            throw OCIError.registry(status: 404, what: "GET manifest", reference: reference.description,
-                                    errors: details.isEmpty ? [RegistryErrorDetail(code: "MANIFEST_UNKNOWN", message: "manifest unknown", detail: nil)] : details,
-                                    bodyExcerpt: nil)
+            throw OCIError.registry(
+                status: 404, what: "GET manifest", reference: reference.description,
+                errors: details.isEmpty ? [RegistryErrorDetail(code: "MANIFEST_UNKNOWN", message: "manifest unknown", detail: nil)] : details,
+                bodyExcerpt: nil)
         }
         let bytes: Data
         do {
@@ -32,7 +34,8 @@ extension RegistryClient {
             let actual = wanted.algorithm == .sha256 ? document.digest : Self.digest(bytes, wanted.algorithm)
             guard actual == wanted else { throw OCIError.digestMismatch(what: "manifest \(reference)", expected: wanted, actual: actual) }
         } else if let announced = response.headers["Docker-Content-Digest"].flatMap(Digest.init), announced.algorithm == .sha256,
-                  announced != document.digest {
+            announced != document.digest
+        {
             throw OCIError.digestMismatch(what: "manifest \(reference)", expected: announced, actual: document.digest)
         }
         return document
@@ -41,17 +44,19 @@ extension RegistryClient {
     /// HEAD on a manifest: its descriptor, or nil when the registry does not have it.
     public func manifestDescriptor(_ reference: ImageReference) async throws -> Descriptor? {
         let identifier = try reference.requireIdentifier()
-        let response = try await execute(RegistryExchange(
-            method: .HEAD, url: url(reference, "manifests/\(identifier)"),
-            headers: ["Accept": MediaType.manifestTypes.joined(separator: ", ")], registry: reference.registry,
-            scopes: [.pull(reference.repository)], what: "HEAD manifest", reference: reference.description, expected: [200, 404]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .HEAD, url: url(reference, "manifests/\(identifier)"),
+                headers: ["Accept": MediaType.manifestTypes.joined(separator: ", ")], registry: reference.registry,
+                scopes: [.pull(reference.repository)], what: "HEAD manifest", reference: reference.description, expected: [200, 404]))
         if response.status == 404 { return nil }
         guard let digest = response.headers["Docker-Content-Digest"].flatMap(Digest.init) ?? reference.digest else {
             // No digest header: fall back to fetching the manifest itself.
             return try await fetchManifest(reference).descriptor
         }
         let size = response.headers["Content-Length"].flatMap { Int64($0) } ?? 0
-        let type = response.headers["Content-Type"].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) }
+        let type =
+            response.headers["Content-Type"].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) }
             ?? MediaType.ociManifest
         return Descriptor(mediaType: type, digest: digest, size: size)
     }
@@ -72,13 +77,15 @@ extension RegistryClient {
         }
         let identifier = reference.tag?.value ?? document.digest.description
         let target = reference.tag == nil ? reference.with(digest: document.digest) : reference.with(tag: reference.tag)
-        let response = try await execute(RegistryExchange(
-            method: .PUT, url: url(reference, "manifests/\(identifier)"),
-            headers: ["Content-Type": document.mediaType], body: .data(document.bytes), registry: reference.registry,
-            scopes: [.push(reference.repository)], what: "PUT manifest", reference: target.description, expected: [200, 201, 202]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .PUT, url: url(reference, "manifests/\(identifier)"),
+                headers: ["Content-Type": document.mediaType], body: .data(document.bytes), registry: reference.registry,
+                scopes: [.push(reference.repository)], what: "PUT manifest", reference: target.description, expected: [200, 201, 202]))
         _ = try? await response.body.collect(limit: 64 << 10)
         if let announced = response.headers["Docker-Content-Digest"].flatMap(Digest.init), announced.algorithm == .sha256,
-           announced != document.digest {
+            announced != document.digest
+        {
             throw OCIError.digestMismatch(what: "manifest pushed to \(target)", expected: document.digest, actual: announced)
         }
         stats.update { $0.manifestsPushed += 1 }
@@ -90,10 +97,11 @@ extension RegistryClient {
         guard let digest = reference.digest else {
             throw OCIError.invalidReference(reference.description, reason: "deleting needs @digest")
         }
-        let response = try await execute(RegistryExchange(
-            method: .DELETE, url: url(reference, "manifests/\(digest)"), registry: reference.registry,
-            scopes: [AuthScope(repository: reference.repository, actions: ["delete"])], what: "DELETE manifest",
-            reference: reference.description, expected: [202]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .DELETE, url: url(reference, "manifests/\(digest)"), registry: reference.registry,
+                scopes: [AuthScope(repository: reference.repository, actions: ["delete"])], what: "DELETE manifest",
+                reference: reference.description, expected: [202]))
         _ = try? await response.body.collect(limit: 64 << 10)
     }
 

@@ -36,10 +36,11 @@ extension RegistryClient {
         let ref = subject.repositoryReference
         var query: [URLQueryItem] = []
         if let artifactType { query.append(URLQueryItem(name: "artifactType", value: artifactType)) }
-        let response = try await execute(RegistryExchange(
-            method: .GET, url: url(ref, "referrers/\(digest)", query: query),
-            headers: ["Accept": MediaType.ociIndex], registry: ref.registry, scopes: [.pull(ref.repository)],
-            what: "GET referrers", reference: subject.description, expected: [200, 404]))
+        let response = try await execute(
+            RegistryExchange(
+                method: .GET, url: url(ref, "referrers/\(digest)", query: query),
+                headers: ["Accept": MediaType.ociIndex], registry: ref.registry, scopes: [.pull(ref.repository)],
+                what: "GET referrers", reference: subject.description, expected: [200, 404]))
         var found: [Descriptor]
         if response.status == 200, response.headers["Content-Type"]?.hasPrefix(MediaType.ociIndex) ?? true {
             let data = try await response.body.collect(limit: configuration.manifestSizeLimit)

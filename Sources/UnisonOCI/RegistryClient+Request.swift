@@ -76,26 +76,32 @@ extension RegistryClient {
                 answeredChallenge = true
                 attempt -= 1
                 stats.update { $0.authChallenges += 1 }
-                try await answer(challengeHeaders: response.headers.all("WWW-Authenticate"), exchange: exchange,
-                                 credential: credential)
+                try await answer(
+                    challengeHeaders: response.headers.all("WWW-Authenticate"), exchange: exchange,
+                    credential: credential)
                 continue
             case 401:
                 let errorBody = try? await response.body.collect(limit: 64 << 10)
                 let codes = errorBody.flatMap(RegistryErrorDetail.parse)?.map(\.code).joined(separator: ", ")
-                throw OCIError.unauthorized(registry: exchange.registry, what: exchange.what, reference: exchange.reference,
-                                            detail: credential == nil ? "no credentials for \(exchange.registry)"
-                                                : "credentials for \(credential!.username) were refused" + (codes.map { ": \($0)" } ?? ""))
+                throw OCIError.unauthorized(
+                    registry: exchange.registry, what: exchange.what, reference: exchange.reference,
+                    detail: credential == nil
+                        ? "no credentials for \(exchange.registry)"
+                        : "credentials for \(credential!.username) were refused" + (codes.map { ": \($0)" } ?? ""))
             case 301, 302, 303, 307, 308:
                 _ = try? await response.body.collect(limit: 64 << 10)
                 guard let location = response.headers["Location"],
-                      let next = URL(string: location, relativeTo: url)?.absoluteURL, next.host != nil else {
-                    throw OCIError.registry(status: response.status, what: exchange.what, reference: exchange.reference,
-                                            errors: [], bodyExcerpt: "redirect without a usable Location")
+                    let next = URL(string: location, relativeTo: url)?.absoluteURL, next.host != nil
+                else {
+                    throw OCIError.registry(
+                        status: response.status, what: exchange.what, reference: exchange.reference,
+                        errors: [], bodyExcerpt: "redirect without a usable Location")
                 }
                 redirects += 1
                 guard redirects <= 5 else {
-                    throw OCIError.registry(status: response.status, what: exchange.what, reference: exchange.reference,
-                                            errors: [], bodyExcerpt: "more than 5 redirects")
+                    throw OCIError.registry(
+                        status: response.status, what: exchange.what, reference: exchange.reference,
+                        errors: [], bodyExcerpt: "more than 5 redirects")
                 }
                 if url.scheme == "https", next.scheme != "https", !Self.isLoopback(host: next.host ?? "") {
                     throw OCIError.insecureRedirect(from: Self.authority(url), to: Self.authority(next))
@@ -125,8 +131,10 @@ extension RegistryClient {
         var excerpt: String?
         if details.isEmpty, let body, !body.isEmpty {
             // A server's words: terminal control sequences in them are escaped, never replayed.
-            let text = Terminal.escapingControls(String(decoding: body.prefix(200), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: " ")).trimmingCharacters(in: .whitespaces)
+            let text = Terminal.escapingControls(
+                String(decoding: body.prefix(200), as: UTF8.self)
+                    .replacingOccurrences(of: "\n", with: " ")
+            ).trimmingCharacters(in: .whitespaces)
             excerpt = text.isEmpty ? nil : text
         }
         return .registry(status: status, what: exchange.what, reference: exchange.reference, errors: details, bodyExcerpt: excerpt)
@@ -143,8 +151,9 @@ extension RegistryClient {
         }
         if challenges.contains(where: { $0.scheme == .basic }) || challenges.isEmpty {
             guard credential != nil else {
-                throw OCIError.unauthorized(registry: exchange.registry, what: exchange.what, reference: exchange.reference,
-                                            detail: "no credentials for \(exchange.registry)")
+                throw OCIError.unauthorized(
+                    registry: exchange.registry, what: exchange.what, reference: exchange.reference,
+                    detail: "no credentials for \(exchange.registry)")
             }
             await auth.rememberBasic(exchange.registry)
             return
@@ -155,7 +164,8 @@ extension RegistryClient {
     /// (only to an HTTPS realm, a loopback one, or the registry itself).
     private func fetchToken(challenge: AuthChallenge, exchange: RegistryExchange, credential: RegistryCredential?) async throws {
         guard let realmText = challenge.realm, var components = URLComponents(string: realmText),
-              let realmURL = components.url, realmURL.host != nil else {
+            let realmURL = components.url, realmURL.host != nil
+        else {
             throw OCIError.tokenRequestFailed(realm: challenge.realm ?? "(none)", status: nil, detail: "the Bearer challenge has no usable realm")
         }
         var items = components.queryItems ?? []
@@ -171,7 +181,8 @@ extension RegistryClient {
         }
         let realmHost = Self.authority(tokenURL)
         var headers = ["User-Agent": configuration.userAgent]
-        let safeRealm = tokenURL.scheme == "https" || Self.isLoopback(host: tokenURL.host ?? "")
+        let safeRealm =
+            tokenURL.scheme == "https" || Self.isLoopback(host: tokenURL.host ?? "")
             || (Origin(tokenURL) != nil && Origin(tokenURL) == origin(of: exchange.registry))
         if let credential, safeRealm { headers["Authorization"] = credential.basicAuthorization }
 
@@ -197,15 +208,18 @@ extension RegistryClient {
             }
             guard response.status == 200 else {
                 if response.status == 401 || response.status == 403 {
-                    throw OCIError.unauthorized(registry: exchange.registry, what: exchange.what, reference: exchange.reference,
-                                                detail: credential == nil ? "the token service \(realmHost) wants credentials"
-                                                    : "the token service \(realmHost) refused the credentials for \(credential!.username)")
+                    throw OCIError.unauthorized(
+                        registry: exchange.registry, what: exchange.what, reference: exchange.reference,
+                        detail: credential == nil
+                            ? "the token service \(realmHost) wants credentials"
+                            : "the token service \(realmHost) refused the credentials for \(credential!.username)")
                 }
                 let codes = data.flatMap(RegistryErrorDetail.parse)?.map(\.code).joined(separator: ", ")
                 throw OCIError.tokenRequestFailed(realm: realmHost, status: response.status, detail: codes ?? "no token")
             }
             guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let token = (object["token"] as? String) ?? (object["access_token"] as? String), !token.isEmpty else {
+                let token = (object["token"] as? String) ?? (object["access_token"] as? String), !token.isEmpty
+            else {
                 throw OCIError.tokenRequestFailed(realm: realmHost, status: 200, detail: "the answer has no token")
             }
             let expiresIn = (object["expires_in"] as? NSNumber)?.doubleValue

@@ -31,8 +31,9 @@ extension RegistryClient {
         var unchanged: [String] = []
         if target.name != source.repositoryReference.name {
             // Another repository: bring blobs and child manifests over (mounting), by digest.
-            _ = try await copy(from: .registry(source.repositoryReference.with(digest: document.digest)),
-                               to: .registry(target.with(digest: document.digest)))
+            _ = try await copy(
+                from: .registry(source.repositoryReference.with(digest: document.digest)),
+                to: .registry(target.with(digest: document.digest)))
         }
         for tag in tags {
             if let current = try await manifestDescriptor(target.with(tag: tag)), current.digest == document.digest {

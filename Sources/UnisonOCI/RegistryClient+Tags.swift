@@ -12,17 +12,19 @@ extension RegistryClient {
         while let pageURL = next {
             pages += 1
             guard pages <= 10_000 else { break }
-            let response = try await execute(RegistryExchange(
-                method: .GET, url: pageURL, registry: ref.registry, scopes: [.pull(ref.repository)],
-                what: "GET tag list", reference: ref.name, expected: [200]))
+            let response = try await execute(
+                RegistryExchange(
+                    method: .GET, url: pageURL, registry: ref.registry, scopes: [.pull(ref.repository)],
+                    what: "GET tag list", reference: ref.name, expected: [200]))
             let data: Data
             do { data = try await response.body.collect(limit: 16 << 20) } catch let error as TransportError {
                 throw OCIError.transport(what: "GET tag list", reference: ref.name, detail: error.detail, attempts: 1)
             }
             struct Page: Decodable { var tags: [String]? }
             guard let page = try? JSONDecoder().decode(Page.self, from: data) else {
-                throw OCIError.registry(status: 200, what: "GET tag list", reference: ref.name, errors: [],
-                                        bodyExcerpt: "the answer is not a tag list")
+                throw OCIError.registry(
+                    status: 200, what: "GET tag list", reference: ref.name, errors: [],
+                    bodyExcerpt: "the answer is not a tag list")
             }
             tags += page.tags ?? []
             next = Self.nextLink(response.headers["Link"], base: pageURL)
@@ -36,7 +38,8 @@ extension RegistryClient {
         for part in header.split(separator: ",") {
             let piece = part.trimmingCharacters(in: .whitespaces)
             guard piece.contains("rel=\"next\"") || piece.contains("rel=next"),
-                  let open = piece.firstIndex(of: "<"), let close = piece.firstIndex(of: ">"), open < close else { continue }
+                let open = piece.firstIndex(of: "<"), let close = piece.firstIndex(of: ">"), open < close
+            else { continue }
             return URL(string: String(piece[piece.index(after: open)..<close]), relativeTo: base)?.absoluteURL
         }
         return nil

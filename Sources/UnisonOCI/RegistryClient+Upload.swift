@@ -38,20 +38,26 @@ extension RegistryClient {
     /// mounted it (201); false when it declined (the upload session it opened is cancelled).
     public func mountBlob(_ digest: Digest, from source: ImageReference, to repository: ImageReference) async throws -> Bool {
         let ref = repository.repositoryReference
-        let start = url(ref, "blobs/uploads/", query: [URLQueryItem(name: "mount", value: digest.description),
-                                                       URLQueryItem(name: "from", value: source.repository)])
-        let response = try await execute(RegistryExchange(
-            method: .POST, url: start, registry: ref.registry, scopes: [.push(ref.repository), .pull(source.repository)],
-            what: "POST blob mount", reference: "\(ref.name)@\(digest) from \(source.repository)", expected: [201, 202]))
+        let start = url(
+            ref, "blobs/uploads/",
+            query: [
+                URLQueryItem(name: "mount", value: digest.description),
+                URLQueryItem(name: "from", value: source.repository),
+            ])
+        let response = try await execute(
+            RegistryExchange(
+                method: .POST, url: start, registry: ref.registry, scopes: [.push(ref.repository), .pull(source.repository)],
+                what: "POST blob mount", reference: "\(ref.name)@\(digest) from \(source.repository)", expected: [201, 202]))
         _ = try? await response.body.collect(limit: 64 << 10)
         if response.status == 201 {
             stats.update { $0.blobsMounted += 1 }
             return true
         }
         if let session = try? location(response, base: start, what: "POST blob mount") {
-            let cancel = try? await execute(RegistryExchange(
-                method: .DELETE, url: session, registry: ref.registry, scopes: [.push(ref.repository)],
-                what: "DELETE blob upload", reference: ref.name, expected: [200, 202, 204, 404], retryable: false))
+            let cancel = try? await execute(
+                RegistryExchange(
+                    method: .DELETE, url: session, registry: ref.registry, scopes: [.push(ref.repository)],
+                    what: "DELETE blob upload", reference: ref.name, expected: [200, 202, 204, 404], retryable: false))
             _ = try? await cancel?.body.collect(limit: 64 << 10)
         }
         return false
@@ -60,8 +66,10 @@ extension RegistryClient {
     /// Pushes one blob unless the repository has it (`knownMissing` skips that HEAD when the
     /// caller just asked).
     @discardableResult
-    public func pushBlob(_ source: BlobSource, descriptor: Descriptor, to repository: ImageReference,
-                         progress: ProgressReporter? = nil, knownMissing: Bool = false) async throws -> BlobPushOutcome {
+    public func pushBlob(
+        _ source: BlobSource, descriptor: Descriptor, to repository: ImageReference,
+        progress: ProgressReporter? = nil, knownMissing: Bool = false
+    ) async throws -> BlobPushOutcome {
         let ref = repository.repositoryReference
         let digest = descriptor.digest
         if !knownMissing, try await blobSize(digest, in: ref) != nil {
@@ -69,9 +77,10 @@ extension RegistryClient {
             progress?.advance(by: descriptor.size)
             return .existed
         }
-        var machine = BlobUploadStateMachine(size: descriptor.size, chunkSize: configuration.chunkSize,
-                                             monolithic: configuration.monolithicUploads,
-                                             maxFailures: configuration.retry.attempts + 1)
+        var machine = BlobUploadStateMachine(
+            size: descriptor.size, chunkSize: configuration.chunkSize,
+            monolithic: configuration.monolithicUploads,
+            maxFailures: configuration.retry.attempts + 1)
 
         let what = "\(ref.name)@\(digest)"
         var sent: Int64 = 0
@@ -85,9 +94,10 @@ extension RegistryClient {
             switch machine.nextAction {
             case .start:
                 let start = url(ref, "blobs/uploads/")
-                let response = try await execute(RegistryExchange(
-                    method: .POST, url: start, registry: ref.registry, scopes: [.push(ref.repository)],
-                    what: "POST blob upload", reference: what, expected: [202]))
+                let response = try await execute(
+                    RegistryExchange(
+                        method: .POST, url: start, registry: ref.registry, scopes: [.push(ref.repository)],
+                        what: "POST blob upload", reference: what, expected: [202]))
                 _ = try? await response.body.collect(limit: 64 << 10)
                 machine.sessionOpened(location: try location(response, base: start, what: "POST blob upload"))
                 report(0)
@@ -96,19 +106,23 @@ extension RegistryClient {
                 sent += range.count64
                 stats.update { $0.blobBytesUploaded += range.count64 }
                 do {
-                    let response = try await execute(RegistryExchange(
-                        method: .PATCH, url: location,
-                        headers: ["Content-Type": MediaType.octetStream,
-                                  "Content-Range": "\(range.lowerBound)-\(range.upperBound - 1)",
-                                  "Content-Length": String(range.count64)],
-                        body: source.body(range), registry: ref.registry, scopes: [.push(ref.repository)],
-                        what: "PATCH blob upload", reference: what, expected: [202, 204, 416], retryable: false))
+                    let response = try await execute(
+                        RegistryExchange(
+                            method: .PATCH, url: location,
+                            headers: [
+                                "Content-Type": MediaType.octetStream,
+                                "Content-Range": "\(range.lowerBound)-\(range.upperBound - 1)",
+                                "Content-Length": String(range.count64),
+                            ],
+                            body: source.body(range), registry: ref.registry, scopes: [.push(ref.repository)],
+                            what: "PATCH blob upload", reference: what, expected: [202, 204, 416], retryable: false))
                     _ = try? await response.body.collect(limit: 64 << 10)
                     if response.status == 416 {
                         machine.transferFailed("the registry refused Content-Range \(range.lowerBound)-\(range.upperBound - 1)")
                     } else {
-                        machine.chunkAccepted(location: (try? self.location(response, base: location, what: "PATCH")) ?? location,
-                                              sent: range, rangeEnd: Self.rangeEnd(response.headers["Range"]))
+                        machine.chunkAccepted(
+                            location: (try? self.location(response, base: location, what: "PATCH")) ?? location,
+                            sent: range, rangeEnd: Self.rangeEnd(response.headers["Range"]))
                         if case let .open(_, offset) = machine.state { report(offset) }
                     }
                 } catch let error as OCIError where Self.isRetryableUploadFailure(error) {
@@ -120,11 +134,12 @@ extension RegistryClient {
                 sent += descriptor.size
                 stats.update { $0.blobBytesUploaded += descriptor.size }
                 do {
-                    let response = try await execute(RegistryExchange(
-                        method: .PUT, url: Self.appendingDigest(location, digest),
-                        headers: ["Content-Type": MediaType.octetStream, "Content-Length": String(descriptor.size)],
-                        body: source.body(0..<descriptor.size), registry: ref.registry, scopes: [.push(ref.repository)],
-                        what: "PUT blob", reference: what, expected: [201, 204], retryable: false))
+                    let response = try await execute(
+                        RegistryExchange(
+                            method: .PUT, url: Self.appendingDigest(location, digest),
+                            headers: ["Content-Type": MediaType.octetStream, "Content-Length": String(descriptor.size)],
+                            body: source.body(0..<descriptor.size), registry: ref.registry, scopes: [.push(ref.repository)],
+                            what: "PUT blob", reference: what, expected: [201, 204], retryable: false))
                     _ = try? await response.body.collect(limit: 64 << 10)
                     try checkCommitted(response, digest: digest, what: what)
                     machine.committed()
@@ -136,10 +151,11 @@ extension RegistryClient {
 
             case let .commit(location):
                 do {
-                    let response = try await execute(RegistryExchange(
-                        method: .PUT, url: Self.appendingDigest(location, digest),
-                        headers: ["Content-Type": MediaType.octetStream], registry: ref.registry, scopes: [.push(ref.repository)],
-                        what: "PUT blob (commit)", reference: what, expected: [201, 204], retryable: false))
+                    let response = try await execute(
+                        RegistryExchange(
+                            method: .PUT, url: Self.appendingDigest(location, digest),
+                            headers: ["Content-Type": MediaType.octetStream], registry: ref.registry, scopes: [.push(ref.repository)],
+                            what: "PUT blob (commit)", reference: what, expected: [201, 204], retryable: false))
                     _ = try? await response.body.collect(limit: 64 << 10)
                     try checkCommitted(response, digest: digest, what: what)
                     machine.committed()
@@ -150,12 +166,14 @@ extension RegistryClient {
 
             case let .queryStatus(location):
                 do {
-                    let response = try await execute(RegistryExchange(
-                        method: .GET, url: location, registry: ref.registry, scopes: [.push(ref.repository)],
-                        what: "GET blob upload status", reference: what, expected: [204, 200]))
+                    let response = try await execute(
+                        RegistryExchange(
+                            method: .GET, url: location, registry: ref.registry, scopes: [.push(ref.repository)],
+                            what: "GET blob upload status", reference: what, expected: [204, 200]))
                     _ = try? await response.body.collect(limit: 64 << 10)
-                    machine.statusReported(location: (try? self.location(response, base: location, what: "GET status")) ?? location,
-                                           rangeEnd: Self.rangeEnd(response.headers["Range"]))
+                    machine.statusReported(
+                        location: (try? self.location(response, base: location, what: "GET status")) ?? location,
+                        rangeEnd: Self.rangeEnd(response.headers["Range"]))
                     if case let .open(_, offset) = machine.state { report(offset) }
                 } catch let error as OCIError where error.isNotFound {
                     machine.sessionLost()
@@ -187,8 +205,9 @@ extension RegistryClient {
 
     func location(_ response: TransportResponse, base: URL, what: String) throws -> URL {
         guard let text = response.headers["Location"], let location = URL(string: text, relativeTo: base)?.absoluteURL else {
-            throw OCIError.registry(status: response.status, what: what, reference: base.path, errors: [],
-                                    bodyExcerpt: "the answer has no Location header")
+            throw OCIError.registry(
+                status: response.status, what: what, reference: base.path, errors: [],
+                bodyExcerpt: "the answer has no Location header")
         }
         return location
     }

@@ -25,10 +25,12 @@ public struct RegistryClient: Sendable {
         public var manifestSizeLimit: Int
         public var userAgent: String
 
-        public init(credentials: CredentialSource = CredentialSource(), plainHTTP: Bool = false,
-                    retry: RetryPolicy = .standard, chunkSize: Int64 = 8 << 20, monolithicUploads: Bool = false,
-                    maxConcurrentTransfers: Int = 4, manifestSizeLimit: Int = 4 << 20,
-                    userAgent: String = "unisonctl/\(ToolVersion.current)") {
+        public init(
+            credentials: CredentialSource = CredentialSource(), plainHTTP: Bool = false,
+            retry: RetryPolicy = .standard, chunkSize: Int64 = 8 << 20, monolithicUploads: Bool = false,
+            maxConcurrentTransfers: Int = 4, manifestSizeLimit: Int = 4 << 20,
+            userAgent: String = "unisonctl/\(ToolVersion.current)"
+        ) {
             self.credentials = credentials
             self.plainHTTP = plainHTTP
             self.retry = retry
@@ -52,8 +54,10 @@ public struct RegistryClient: Sendable {
     }
 
     /// Runs `body` with a client on a private transport that is shut down afterwards.
-    public static func withClient<T: Sendable>(configuration: Configuration = Configuration(),
-                                               _ body: (RegistryClient) async throws -> T) async throws -> T {
+    public static func withClient<T: Sendable>(
+        configuration: Configuration = Configuration(),
+        _ body: (RegistryClient) async throws -> T
+    ) async throws -> T {
         let transport = HTTPClientTransport()
         let client = RegistryClient(configuration: configuration, transport: transport)
         do {
@@ -113,7 +117,8 @@ public struct RegistryClient: Sendable {
 
         init?(_ url: URL) {
             guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = url.host?.lowercased(), !host.isEmpty else { return nil }
+                let host = url.host?.lowercased(), !host.isEmpty
+            else { return nil }
             self.scheme = scheme
             self.host = host
             self.port = url.port ?? (scheme == "https" ? 443 : 80)

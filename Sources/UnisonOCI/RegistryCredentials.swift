@@ -37,8 +37,10 @@ public struct CredentialSource: Sendable {
 
     /// `environment` defaults to the process environment, `dockerConfig` to
     /// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
-    public init(explicit: RegistryCredential? = nil, for explicitRegistry: String? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment, dockerConfig: URL? = nil) {
+    public init(
+        explicit: RegistryCredential? = nil, for explicitRegistry: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, dockerConfig: URL? = nil
+    ) {
         self.explicit = explicit
         self.explicitRegistry = explicitRegistry.map(Self.normalize)
         self.environment = environment
@@ -62,7 +64,8 @@ public struct CredentialSource: Sendable {
         if let explicit, explicitRegistry == nil || explicitRegistry == wanted { return explicit }
         let envHost = environment["UNISON_REGISTRY_HOST"].flatMap { $0.isEmpty ? nil : Self.normalize($0) }
         if let user = environment["UNISON_REGISTRY_USER"], let password = environment["UNISON_REGISTRY_PASSWORD"],
-           !user.isEmpty, !password.isEmpty, let scope = envHost ?? explicitRegistry, scope == wanted {
+            !user.isEmpty, !password.isEmpty, let scope = envHost ?? explicitRegistry, scope == wanted
+        {
             return RegistryCredential(username: user, password: password)
         }
         if registry == "ghcr.io", let token = environment["GITHUB_TOKEN"], !token.isEmpty {
@@ -74,13 +77,15 @@ public struct CredentialSource: Sendable {
 
     func dockerConfigCredential(for registry: String) -> RegistryCredential? {
         guard let dockerConfig, let data = FileManager.default.contents(atPath: dockerConfig.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let auths = object["auths"] as? [String: Any] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let auths = object["auths"] as? [String: Any]
+        else { return nil }
         let wanted = Self.normalize(registry)
         for (key, value) in auths.sorted(by: { $0.key < $1.key }) where Self.normalize(key) == wanted {
             guard let entry = value as? [String: Any] else { continue }
             if let auth = entry["auth"] as? String, let decoded = Data(base64Encoded: auth),
-               let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") {
+                let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            {
                 return RegistryCredential(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
             }
             if let user = entry["username"] as? String, let password = entry["password"] as? String {

@@ -11,8 +11,10 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Longest `Retry-After` the client will honour; longer ones are cut to this.
     public var maxRetryAfter: Duration
 
-    public init(attempts: Int, initialBackoff: Duration, maxBackoff: Duration, multiplier: Double = 2,
-                maxRetryAfter: Duration = .seconds(60)) {
+    public init(
+        attempts: Int, initialBackoff: Duration, maxBackoff: Duration, multiplier: Double = 2,
+        maxRetryAfter: Duration = .seconds(60)
+    ) {
         self.attempts = max(1, attempts)
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff

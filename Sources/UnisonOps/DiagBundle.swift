@@ -26,8 +26,10 @@ public struct DiagOptions: Sendable {
     public var memInfoPath: String
     public var osReleasePath: String?
 
-    public init(output: URL? = nil, specFile: URL? = nil, collectorTimeout: TimeInterval = 20, maxBytesPerFile: Int = 2 << 20,
-                hostName: String? = nil, memInfoPath: String = "/proc/meminfo", osReleasePath: String? = nil) {
+    public init(
+        output: URL? = nil, specFile: URL? = nil, collectorTimeout: TimeInterval = 20, maxBytesPerFile: Int = 2 << 20,
+        hostName: String? = nil, memInfoPath: String = "/proc/meminfo", osReleasePath: String? = nil
+    ) {
         self.output = output
         self.specFile = specFile
         self.collectorTimeout = collectorTimeout
@@ -168,10 +170,11 @@ public struct DiagBundle: Sendable {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime]
         files.sort { $0.path < $1.path }
-        let manifest = DiagManifest(name: name, created: iso.string(from: now), host: Self.safeHostName(options.hostName ?? Self.systemHostName()),
-                                    unisonctl: ToolVersion.current, root: control.root.path,
-                                    files: files.map { .init(path: $0.path, size: $0.data.count, sha256: SHA256Hex.hex($0.data)) },
-                                    collectors: results)
+        let manifest = DiagManifest(
+            name: name, created: iso.string(from: now), host: Self.safeHostName(options.hostName ?? Self.systemHostName()),
+            unisonctl: ToolVersion.current, root: control.root.path,
+            files: files.map { .init(path: $0.path, size: $0.data.count, sha256: SHA256Hex.hex($0.data)) },
+            collectors: results)
         let manifestData = try JSONOutput.encoder().encode(manifest) + Data("\n".utf8)
         files.append(("manifest.json", manifestData))
         files.sort { $0.path < $1.path }
@@ -214,9 +217,12 @@ public struct DiagBundle: Sendable {
         let ms = { Int(Date().timeIntervalSince(started) * 1000) }
         guard done.wait(timeout: .now() + options.collectorTimeout) == .success, let output = box.value else {
             let note = "collector '\(collector.name)' did not finish within \(Int(options.collectorTimeout)) s; its output is left out\n"
-            return (DiagCollectorResult(name: collector.name, status: .timeout, detail: "gave up after \(Int(options.collectorTimeout)) s",
-                                        files: ["errors/\(collector.name).txt"], truncated: false, milliseconds: ms()),
-                    [("errors/\(collector.name).txt", Data(note.utf8))])
+            return (
+                DiagCollectorResult(
+                    name: collector.name, status: .timeout, detail: "gave up after \(Int(options.collectorTimeout)) s",
+                    files: ["errors/\(collector.name).txt"], truncated: false, milliseconds: ms()),
+                [("errors/\(collector.name).txt", Data(note.utf8))]
+            )
         }
         var truncated = false
         var files: [(String, Data)] = []
@@ -231,8 +237,11 @@ public struct DiagBundle: Sendable {
             }
             files.append((path, d))
         }
-        return (DiagCollectorResult(name: collector.name, status: output.status, detail: output.detail.map { String($0.prefix(500)) },
-                                    files: files.map(\.0), truncated: truncated, milliseconds: ms()), files)
+        return (
+            DiagCollectorResult(
+                name: collector.name, status: output.status, detail: output.detail.map { String($0.prefix(500)) },
+                files: files.map(\.0), truncated: truncated, milliseconds: ms()), files
+        )
     }
 }
 

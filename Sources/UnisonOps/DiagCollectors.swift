@@ -93,8 +93,11 @@ struct DiagCollectors: Sendable {
         let installed = control.hostPath(layout.specCopy)
         let url = options.specFile ?? (FileManager.default.fileExists(atPath: installed) ? URL(fileURLWithPath: installed) : nil)
         var files: [(String, Data)] = []
-        if let url, case let .text(content) = Self.readFile(root: options.specFile == nil ? control.root : URL(fileURLWithPath: "/"),
-                                                             hostPath: url.path) {
+        if let url,
+            case let .text(content) = Self.readFile(
+                root: options.specFile == nil ? control.root : URL(fileURLWithPath: "/"),
+                hostPath: url.path)
+        {
             files.append(("spec/unison.yaml", redaction.scrub(Data(content.utf8))))
         }
         if let json = try? JSONOutput.encoder().encode(spec) {
@@ -115,10 +118,16 @@ struct DiagCollectors: Sendable {
         // The mode and owner say much about a failed start, and need no read permission.
         var st = stat()
         if lstat(control.hostPath(layout.envFile), &st) == 0 {
-            files.append(("install/platform.env.stat", text("mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) uid \(st.st_uid) gid \(st.st_gid) size \(st.st_size)\n")))
+            files.append(
+                (
+                    "install/platform.env.stat",
+                    text("mode \(String(UInt32(st.st_mode) & 0o7777, radix: 8)) uid \(st.st_uid) gid \(st.st_gid) size \(st.st_size)\n")
+                ))
         }
-        for (path, name) in [(layout.releaseRecord, "release.json"), (layout.firstBootStamp, "firstboot-state.json"),
-                             (layout.composeFile, "compose.yaml"), (layout.manifest, "install-manifest.json")] {
+        for (path, name) in [
+            (layout.releaseRecord, "release.json"), (layout.firstBootStamp, "firstboot-state.json"),
+            (layout.composeFile, "compose.yaml"), (layout.manifest, "install-manifest.json"),
+        ] {
             let result = readFile(path)
             if case let .text(content) = result { files.append(("install/\(name)", redaction.scrub(text(content)))) }
             if let note = result.note(path) { notes.append(note) }
@@ -143,12 +152,15 @@ struct DiagCollectors: Sendable {
             return .init(status: .missing, detail: "docker is not installed here", files: [("compose/ps.txt", text(ps.text))])
         }
         let logs = capture(control.compose + ["logs", "--no-color", "--timestamps", "--tail", "300"])
-        return .init(status: ps.status == 0 ? .ok : .failed, detail: ps.status == 0 ? nil : "docker compose ps exited \(ps.status.map(String.init) ?? "-")",
-                     files: [("compose/ps.txt", text(ps.text)), ("compose/logs.txt", text(logs.text))])
+        return .init(
+            status: ps.status == 0 ? .ok : .failed, detail: ps.status == 0 ? nil : "docker compose ps exited \(ps.status.map(String.init) ?? "-")",
+            files: [("compose/ps.txt", text(ps.text)), ("compose/logs.txt", text(logs.text))])
     }
 
     func health() -> DiagCollector.Output {
-        let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
+        let docker: (any ContainerHealthSource)? =
+            (try? control.requireDocker()) == nil
+            ? nil
             : ComposeHealthSource(runner: control.runner, composeFile: control.hostPath(layout.composeFile))
         // Services whose compose profile is off are not running: listed as skipped, not polled.
         let report = HealthChecker(spec: spec, requestTimeout: 2, containerHealth: docker, activeProfiles: control.activeProfiles).checkOnce()
@@ -161,13 +173,15 @@ struct DiagCollectors: Sendable {
         let store = control.hostPath(spec.models.store)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
-            return .init(status: .ok, detail: "no model store at \(spec.models.store)",
-                         files: [("models/verify.txt", text("no model store at \(spec.models.store)\n"))])
+            return .init(
+                status: .ok, detail: "no model store at \(spec.models.store)",
+                files: [("models/verify.txt", text("no model store at \(spec.models.store)\n"))])
         }
         do {
             let report = try ModelStore(root: URL(fileURLWithPath: store)).verify()
-            return .init(status: .ok, detail: report.ok ? "\(report.models.count) models intact" : "\(report.problems.count) problems",
-                         files: [("models/verify.json", try JSONOutput.encoder().encode(report))])
+            return .init(
+                status: .ok, detail: report.ok ? "\(report.models.count) models intact" : "\(report.problems.count) problems",
+                files: [("models/verify.json", try JSONOutput.encoder().encode(report))])
         } catch {
             return .init(status: .failed, detail: "\(error)", files: [("models/verify.txt", text("verify failed: \(error)\n"))])
         }

@@ -189,8 +189,9 @@ public struct DiagRedaction: Sendable {
         for w in words where t.contains(w) {
             let pattern = "(?<![A-Za-z0-9])" + NSRegularExpression.escapedPattern(for: w) + "(?![A-Za-z0-9])"
             if let re = try? NSRegularExpression(pattern: pattern) {
-                t = re.stringByReplacingMatches(in: t, range: NSRange(location: 0, length: (t as NSString).length),
-                                                withTemplate: NSRegularExpression.escapedTemplate(for: Self.mask))
+                t = re.stringByReplacingMatches(
+                    in: t, range: NSRange(location: 0, length: (t as NSString).length),
+                    withTemplate: NSRegularExpression.escapedTemplate(for: Self.mask))
             }
         }
         return Patterns.apply(t)
@@ -213,7 +214,9 @@ enum Patterns {
     static let pem = re(#"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|\z)"#)
     static let authorization = re(#"(?i)\b(authorization\s*[:=]\s*)(?:(bearer|basic|token|digest)\s+)?(?!<redacted>)[^\s"',]+"#)
     static let scheme = re(#"(?i)\b(bearer|basic|token)\s+(?![A-Za-z]+=)(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}"#)
-    static let tokens = re(#"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})"#)
+    static let tokens = re(
+        #"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})"#
+    )
     static let keyValue = re(#"(?i)((?<![A-Za-z0-9])["']?([A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(?!<redacted>|CHANGE_ME)([^\s"',}\]]+)"#)
 
     static func apply(_ text: String) -> String {

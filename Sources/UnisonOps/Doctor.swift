@@ -61,9 +61,11 @@ public struct Doctor: Sendable {
     /// Free bytes at a path (statvfs); replaceable in tests.
     public var freeBytes: @Sendable (String) -> Int64?
 
-    public init(control: StackControl, modelPack: String? = nil, hardware: any HardwareSource = ProcHardware(),
-                requirements: HardwareRequirements = .guide,
-                freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree) {
+    public init(
+        control: StackControl, modelPack: String? = nil, hardware: any HardwareSource = ProcHardware(),
+        requirements: HardwareRequirements = .guide,
+        freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree
+    ) {
         self.control = control
         self.modelPack = modelPack
         self.hardware = hardware
@@ -72,8 +74,10 @@ public struct Doctor: Sendable {
     }
 
     /// The host's procfs, with MemTotal read from `memInfoPath` instead.
-    public init(control: StackControl, modelPack: String? = nil, memInfoPath: String,
-                freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree) {
+    public init(
+        control: StackControl, modelPack: String? = nil, memInfoPath: String,
+        freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree
+    ) {
         self.init(control: control, modelPack: modelPack, hardware: ProcHardware(memInfoPath: memInfoPath), freeBytes: freeBytes)
     }
 
@@ -96,21 +100,29 @@ public struct Doctor: Sendable {
     func checkDocker(_ findings: inout [Finding]) -> (docker: Bool, compose: Bool) {
         let version = try? control.runner.run(["docker", "--version"])
         guard let version, version.status == 0 else {
-            findings.append(Finding("docker", .error, "Docker is not installed: 'docker' was not found on PATH",
-                                    fix: "apt-get install docker.io (or Docker Engine from https://docs.docker.com/engine/install/)"))
-            findings.append(Finding("compose", .error, "the Docker compose plugin cannot be checked without Docker",
-                                    fix: "install Docker first, then: apt-get install docker-compose-plugin"))
+            findings.append(
+                Finding(
+                    "docker", .error, "Docker is not installed: 'docker' was not found on PATH",
+                    fix: "apt-get install docker.io (or Docker Engine from https://docs.docker.com/engine/install/)"))
+            findings.append(
+                Finding(
+                    "compose", .error, "the Docker compose plugin cannot be checked without Docker",
+                    fix: "install Docker first, then: apt-get install docker-compose-plugin"))
             return (false, false)
         }
         findings.append(Finding("docker", .ok, version.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
         if let info = try? control.runner.run(["docker", "info", "--format", "{{.ServerVersion}}"]), info.status != 0 {
-            findings.append(Finding("docker-engine", .error, "the Docker engine does not answer: \(info.stderrString.split(separator: "\n").first ?? "")",
-                                    fix: "systemctl start docker (and check that this user may use it: usermod -aG docker $USER)"))
+            findings.append(
+                Finding(
+                    "docker-engine", .error, "the Docker engine does not answer: \(info.stderrString.split(separator: "\n").first ?? "")",
+                    fix: "systemctl start docker (and check that this user may use it: usermod -aG docker $USER)"))
         }
         let compose = try? control.runner.run(["docker", "compose", "version"])
         guard let compose, compose.status == 0 else {
-            findings.append(Finding("compose", .error, "the Docker compose plugin is missing ('docker compose version' failed)",
-                                    fix: "apt-get install docker-compose-plugin (Docker's repository) or docker-compose-v2 (Ubuntu)"))
+            findings.append(
+                Finding(
+                    "compose", .error, "the Docker compose plugin is missing ('docker compose version' failed)",
+                    fix: "apt-get install docker-compose-plugin (Docker's repository) or docker-compose-v2 (Ubuntu)"))
             return (true, false)
         }
         findings.append(Finding("compose", .ok, compose.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -124,19 +136,27 @@ public struct Doctor: Sendable {
             findings.append(Finding("unit", .error, "\(layout.unitPath) is not installed", fix: "unisonctl install native (or docker|wsl)"))
         }
         guard control.systemdRunning else {
-            findings.append(Finding("systemd", .warning, "systemd is not running here (no \(control.systemdProbe)): the stack is run with docker compose directly and does not start at boot",
-                                    fix: "on WSL: set [boot] systemd=true in /etc/wsl.conf and run `wsl --shutdown`; elsewhere start the stack with `unisonctl start`"))
+            findings.append(
+                Finding(
+                    "systemd", .warning,
+                    "systemd is not running here (no \(control.systemdProbe)): the stack is run with docker compose directly and does not start at boot",
+                    fix: "on WSL: set [boot] systemd=true in /etc/wsl.conf and run `wsl --shutdown`; elsewhere start the stack with `unisonctl start`"
+                ))
             return
         }
         guard installed else { return }
-        let enabled = (try? control.runner.run(["systemctl", "is-enabled", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let enabled =
+            (try? control.runner.run(["systemctl", "is-enabled", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if enabled == "enabled" {
             findings.append(Finding("unit", .ok, "\(layout.unit) is enabled"))
         } else {
-            findings.append(Finding("unit", .warning, "\(layout.unit) is \(enabled.isEmpty ? "not enabled" : enabled)",
-                                    fix: "systemctl enable --now \(layout.unit)"))
+            findings.append(
+                Finding(
+                    "unit", .warning, "\(layout.unit) is \(enabled.isEmpty ? "not enabled" : enabled)",
+                    fix: "systemctl enable --now \(layout.unit)"))
         }
-        let active = (try? control.runner.run(["systemctl", "is-active", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let active =
+            (try? control.runner.run(["systemctl", "is-active", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if active == "failed" {
             findings.append(Finding("unit", .error, "\(layout.unit) has failed", fix: "journalctl -u \(layout.unit) -n 50; then unisonctl recover"))
         }
@@ -151,13 +171,16 @@ public struct Doctor: Sendable {
         }
         let mode = UInt32(st.st_mode) & 0o7777
         if mode != 0o600 {
-            findings.append(Finding("env-mode", .error, "\(layout.envFile) has mode \(String(mode, radix: 8)); it holds secrets",
-                                    fix: "chmod 0600 \(layout.envFile)"))
+            findings.append(
+                Finding(
+                    "env-mode", .error, "\(layout.envFile) has mode \(String(mode, radix: 8)); it holds secrets",
+                    fix: "chmod 0600 \(layout.envFile)"))
         } else {
             findings.append(Finding("env-mode", .ok, "\(layout.envFile) is mode 0600"))
         }
         if geteuid() == 0, st.st_uid != 0 {
-            findings.append(Finding("env-owner", .warning, "\(layout.envFile) is owned by uid \(st.st_uid), not root", fix: "chown root:root \(layout.envFile)"))
+            findings.append(
+                Finding("env-owner", .warning, "\(layout.envFile) is owned by uid \(st.st_uid), not root", fix: "chown root:root \(layout.envFile)"))
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             findings.append(Finding("env", .error, "\(layout.envFile) cannot be read", fix: "run doctor as root"))
@@ -165,8 +188,10 @@ public struct Doctor: Sendable {
         }
         let problems = EnvFile.problems(in: text, secrets: spec.installer.secrets)
         for problem in problems {
-            findings.append(Finding("env-secrets", .error, "\(layout.envFile): \(problem); the stack will not start",
-                                    fix: "run \(layout.envScript) seed to generate placeholders, or set a strong value (openssl rand -hex 32)"))
+            findings.append(
+                Finding(
+                    "env-secrets", .error, "\(layout.envFile): \(problem); the stack will not start",
+                    fix: "run \(layout.envScript) seed to generate placeholders, or set a strong value (openssl rand -hex 32)"))
         }
         if problems.isEmpty { findings.append(Finding("env-secrets", .ok, "every secret is set, none is a placeholder or development value")) }
         return text
@@ -180,18 +205,25 @@ public struct Doctor: Sendable {
         }
         let missing = spec.allServices.map(\.name).filter { !text.contains("\n  \($0):\n") }
         if !missing.isEmpty {
-            findings.append(Finding("compose-file", .error, "\(layout.composeFile) lacks services: \(missing.joined(separator: ", "))",
-                                    fix: "unisonctl install native (it regenerates the file from the spec)"))
+            findings.append(
+                Finding(
+                    "compose-file", .error, "\(layout.composeFile) lacks services: \(missing.joined(separator: ", "))",
+                    fix: "unisonctl install native (it regenerates the file from the spec)"))
         } else if let record = installedRelease(),
-                  ComposeBundle.render(spec: spec, images: record.images, layout: layout) != text {
-            findings.append(Finding("compose-file", .warning, "\(layout.composeFile) differs from what the spec generates (edited by hand, or the spec changed)",
-                                    fix: "put local changes in compose.override.yaml, then unisonctl install native"))
+            ComposeBundle.render(spec: spec, images: record.images, layout: layout) != text
+        {
+            findings.append(
+                Finding(
+                    "compose-file", .warning, "\(layout.composeFile) differs from what the spec generates (edited by hand, or the spec changed)",
+                    fix: "put local changes in compose.override.yaml, then unisonctl install native"))
         } else {
             findings.append(Finding("compose-file", .ok, "\(layout.composeFile) lists every service of the spec"))
         }
         if composeAvailable, let r = try? control.runner.run(control.compose + ["config", "--quiet"]), r.status != 0 {
-            findings.append(Finding("compose-config", .error, "docker compose rejects the file: \(r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))",
-                                    fix: "unisonctl install native (regenerates it)"))
+            findings.append(
+                Finding(
+                    "compose-config", .error, "docker compose rejects the file: \(r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))",
+                    fix: "unisonctl install native (regenerates it)"))
         }
     }
 
@@ -213,8 +245,10 @@ public struct Doctor: Sendable {
             for port in Set(s.publishedPorts.map(\.host)).sorted() where PortProbe.inUse(port: port) {
                 if let state = running[s.name], state != "exited" { continue }  // held by the stack itself
                 busy.append("\(port) (\(s.name))")
-                findings.append(Finding("ports", .error, "port \(port) for \(s.name) is already in use on 127.0.0.1 by another program",
-                                        fix: "find it with `ss -ltnp 'sport = :\(port)'` and stop it, or change the service's hostPort in unison.yaml and reinstall"))
+                findings.append(
+                    Finding(
+                        "ports", .error, "port \(port) for \(s.name) is already in use on 127.0.0.1 by another program",
+                        fix: "find it with `ss -ltnp 'sport = :\(port)'` and stop it, or change the service's hostPort in unison.yaml and reinstall"))
             }
         }
         if busy.isEmpty { findings.append(Finding("ports", .ok, "every service port is free or held by the stack")) }
@@ -228,8 +262,10 @@ public struct Doctor: Sendable {
 
     func checkResources(_ findings: inout [Finding], pack name: String) {
         guard let pack = spec.modelPack(named: name) else {
-            findings.append(Finding("model-pack", .error, "model pack '\(name)' is not in the spec",
-                                    fix: "use one of: \(spec.models.packs.map(\.name).joined(separator: ", "))"))
+            findings.append(
+                Finding(
+                    "model-pack", .error, "model pack '\(name)' is not in the spec",
+                    fix: "use one of: \(spec.models.packs.map(\.name).joined(separator: ", "))"))
             return
         }
         let guide = "unison-docs dev/hardware-deployment-guide.md"
@@ -242,14 +278,21 @@ public struct Doctor: Sendable {
 
         if let cores = reading.cores {
             if cores < need.cores {
-                findings.append(Finding("cpu-cores", .warning, "\(cores) CPU\(cores == 1 ? "" : "s"); the hardware guide asks for \(need.cores) (\(need.preferredCores) preferred)",
-                                        fix: "give the machine more CPUs (WSL: processors=\(need.cores) in .wslconfig; a VM: -smp \(need.cores)), or use a machine with \(need.cores)+ cores (\(guide))"))
+                findings.append(
+                    Finding(
+                        "cpu-cores", .warning,
+                        "\(cores) CPU\(cores == 1 ? "" : "s"); the hardware guide asks for \(need.cores) (\(need.preferredCores) preferred)",
+                        fix:
+                            "give the machine more CPUs (WSL: processors=\(need.cores) in .wslconfig; a VM: -smp \(need.cores)), or use a machine with \(need.cores)+ cores (\(guide))"
+                    ))
             } else {
                 findings.append(Finding("cpu-cores", .ok, "\(cores) CPUs (the guide asks for \(need.cores), \(need.preferredCores) preferred)"))
             }
         } else {
-            findings.append(Finding("cpu-cores", .warning, "cannot read the CPU count (proc/cpuinfo)",
-                                    fix: "run doctor on the host itself, where /proc/cpuinfo is readable"))
+            findings.append(
+                Finding(
+                    "cpu-cores", .warning, "cannot read the CPU count (proc/cpuinfo)",
+                    fix: "run doctor on the host itself, where /proc/cpuinfo is readable"))
         }
 
         if need.avx {
@@ -257,41 +300,60 @@ public struct Doctor: Sendable {
             case true?:
                 findings.append(Finding("cpu-avx", .ok, "the CPU has AVX"))
             case false?:
-                findings.append(Finding("cpu-avx", infersLocally ? .error : .warning,
-                                        "the CPU does not report AVX; the hardware guide requires it\(infersLocally ? ", and pack '\(name)' runs its models on the CPU" : "")",
-                                        fix: "on a VM pass the host CPU through (qemu -cpu host; the host CPU type in Hyper-V or VirtualBox), or use a CPU with AVX (\(guide))"))
+                findings.append(
+                    Finding(
+                        "cpu-avx", infersLocally ? .error : .warning,
+                        "the CPU does not report AVX; the hardware guide requires it\(infersLocally ? ", and pack '\(name)' runs its models on the CPU" : "")",
+                        fix:
+                            "on a VM pass the host CPU through (qemu -cpu host; the host CPU type in Hyper-V or VirtualBox), or use a CPU with AVX (\(guide))"
+                    ))
             case nil:
-                findings.append(Finding("cpu-avx", .warning, "cannot read the CPU flags (proc/cpuinfo) to look for AVX",
-                                        fix: "grep -w avx /proc/cpuinfo on the host"))
+                findings.append(
+                    Finding(
+                        "cpu-avx", .warning, "cannot read the CPU flags (proc/cpuinfo) to look for AVX",
+                        fix: "grep -w avx /proc/cpuinfo on the host"))
             }
         }
 
         if let total = reading.memTotal {
             if total < pack.minRam.bytes {
-                findings.append(Finding("ram", .error, "\(size(total)) of RAM; model pack '\(name)' needs \(pack.minRam)",
-                                        fix: lighter.isEmpty ? "add memory" : "add memory, or use a lighter pack: --models \(lighter.joined(separator: "|"))"))
+                findings.append(
+                    Finding(
+                        "ram", .error, "\(size(total)) of RAM; model pack '\(name)' needs \(pack.minRam)",
+                        fix: lighter.isEmpty ? "add memory" : "add memory, or use a lighter pack: --models \(lighter.joined(separator: "|"))"))
             } else if total < need.ram {
-                findings.append(Finding("ram", .warning, "\(size(total)) of RAM: enough for pack '\(name)' (\(pack.minRam)), below the hardware guide's \(size(need.ram))",
-                                        fix: "add memory (the guide: \(size(need.ram)) minimum, 12–16 GB for local inference; \(guide))"))
+                findings.append(
+                    Finding(
+                        "ram", .warning,
+                        "\(size(total)) of RAM: enough for pack '\(name)' (\(pack.minRam)), below the hardware guide's \(size(need.ram))",
+                        fix: "add memory (the guide: \(size(need.ram)) minimum, 12–16 GB for local inference; \(guide))"))
             } else {
                 findings.append(Finding("ram", .ok, "\(size(total)) of RAM (pack '\(name)' needs \(pack.minRam), the guide \(size(need.ram)))"))
             }
         } else {
-            findings.append(Finding("ram", .warning, "cannot read MemTotal (proc/meminfo) to size RAM",
-                                    fix: "run doctor on the host itself, where /proc/meminfo is readable"))
+            findings.append(
+                Finding(
+                    "ram", .warning, "cannot read MemTotal (proc/meminfo) to size RAM",
+                    fix: "run doctor on the host itself, where /proc/meminfo is readable"))
         }
 
         var dir = control.hostPath(layout.dataDir)
         while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
         if let free = freeBytes(dir) {
             if free < pack.minDisk.bytes {
-                findings.append(Finding("disk", .error, "\(size(free)) free at \(dir); model pack '\(name)' needs \(pack.minDisk)",
-                                        fix: "free space there, or give \(layout.dataDir) its own larger disk"))
+                findings.append(
+                    Finding(
+                        "disk", .error, "\(size(free)) free at \(dir); model pack '\(name)' needs \(pack.minDisk)",
+                        fix: "free space there, or give \(layout.dataDir) its own larger disk"))
             } else if free < need.disk {
-                findings.append(Finding("disk", .warning, "\(size(free)) free at \(dir): enough for pack '\(name)' (\(pack.minDisk)), below the hardware guide's \(size(need.disk))",
-                                        fix: "free space there, or give \(layout.dataDir) its own disk (an SSD of \(size(need.disk)) or more; \(guide))"))
+                findings.append(
+                    Finding(
+                        "disk", .warning,
+                        "\(size(free)) free at \(dir): enough for pack '\(name)' (\(pack.minDisk)), below the hardware guide's \(size(need.disk))",
+                        fix: "free space there, or give \(layout.dataDir) its own disk (an SSD of \(size(need.disk)) or more; \(guide))"))
             } else {
-                findings.append(Finding("disk", .ok, "\(size(free)) free at \(dir) (pack '\(name)' needs \(pack.minDisk), the guide \(size(need.disk)))"))
+                findings.append(
+                    Finding("disk", .ok, "\(size(free)) free at \(dir) (pack '\(name)' needs \(pack.minDisk), the guide \(size(need.disk)))"))
             }
         } else {
             findings.append(Finding("disk", .warning, "cannot read the free space at \(dir)", fix: "df -h \(dir)"))
@@ -300,8 +362,10 @@ public struct Doctor: Sendable {
         if !reading.gpus.isEmpty {
             findings.append(Finding("gpu", .ok, "GPU: \(reading.gpus.joined(separator: ", "))"))
         } else if need.gpu {
-            findings.append(Finding("gpu", .error, "model pack '\(name)' wants a GPU, and no NVIDIA GPU with its driver was found",
-                                    fix: "install the NVIDIA driver and nvidia-container-toolkit (\(guide)), or choose a pack that runs on the CPU"))
+            findings.append(
+                Finding(
+                    "gpu", .error, "model pack '\(name)' wants a GPU, and no NVIDIA GPU with its driver was found",
+                    fix: "install the NVIDIA driver and nvidia-container-toolkit (\(guide)), or choose a pack that runs on the CPU"))
         } else {
             findings.append(Finding("gpu", .ok, "no GPU found; pack '\(name)' runs on the CPU (a GPU is optional)"))
         }

@@ -14,8 +14,9 @@ extension FirstBoot {
         guard !secrets.isEmpty else { return [] }
         let dir = hostPath(spec.installer.keysDir)
         if !FileManager.default.fileExists(atPath: dir) {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         var created: [String] = []
         var rng = SystemRandomNumberGenerator()

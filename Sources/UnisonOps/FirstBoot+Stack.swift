@@ -40,8 +40,10 @@ public struct StackGate: Sendable {
     public var imageStore: String
     public var log: @Sendable (String) -> Void
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), timeout: TimeInterval = 600, interval: TimeInterval = 3,
-                imageStore: String = "/var/lib/unison/images", log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), timeout: TimeInterval = 600, interval: TimeInterval = 3,
+        imageStore: String = "/var/lib/unison/images", log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.spec = spec
         self.layout = InstallLayout(spec: spec)
         self.root = root
@@ -76,15 +78,18 @@ public struct StackGate: Sendable {
         return (bad.name, "\(bad.state.rawValue)" + (bad.detail.isEmpty ? "" : ": \(bad.detail)"))
     }
 
-    public func run(checker: HealthChecker? = nil, clock: any UnisonCore.Clock = SystemClock()) -> StackGateReport {
+    public func run(checker: HealthChecker? = nil, clock: any WallClock = SystemClock()) -> StackGateReport {
         let start = clock.now()
         let deadline = start.addingTimeInterval(timeout)
         let envText = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8)
         let profiles = envText.flatMap { EnvFile.value(of: "COMPOSE_PROFILES", in: $0) }
             .map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        let checker = checker ?? HealthChecker(spec: spec, requestTimeout: 5,
-                                               containerHealth: ComposeHealthSource(composeFile: hostPath(layout.composeFile)),
-                                               activeProfiles: profiles)
+        let checker =
+            checker
+            ?? HealthChecker(
+                spec: spec, requestTimeout: 5,
+                containerHealth: ComposeHealthSource(composeFile: hostPath(layout.composeFile)),
+                activeProfiles: profiles)
         var report = StackGateReport(ok: false, seconds: 0, services: [])
         var attempt = 0
         while true {

@@ -84,9 +84,11 @@ public struct FirstBoot: Sendable {
     /// Progress lines for people (stderr in the CLI).
     public var log: @Sendable (String) -> Void
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), ollama: OllamaEndpoint = .default,
-                timeout: TimeInterval = 600, interval: TimeInterval = 2, force: Bool = false,
-                clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), ollama: OllamaEndpoint = .default,
+        timeout: TimeInterval = 600, interval: TimeInterval = 2, force: Bool = false,
+        clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.spec = spec
         self.layout = InstallLayout(spec: spec)
         self.root = root
@@ -105,8 +107,9 @@ public struct FirstBoot: Sendable {
 
     /// Drives `FirstBootStateMachine` to its end, performing each action it asks for.
     public func run() -> FirstBootReport {
-        var report = FirstBootReport(ok: false, alreadyDone: false, modelPack: nil, ollama: ollama.description, ollamaVersion: nil,
-                                     steps: [], models: [], marker: nil, failure: nil, stateFile: stateFile)
+        var report = FirstBootReport(
+            ok: false, alreadyDone: false, modelPack: nil, ollama: ollama.description, ollamaVersion: nil,
+            steps: [], models: [], marker: nil, failure: nil, stateFile: stateFile)
         func note(_ step: String, _ detail: String, _ status: FirstBootStep.Status = .ok) {
             report.steps.append(FirstBootStep(name: step, status: status, detail: detail))
             log("\(step): \(detail)")
@@ -131,27 +134,37 @@ public struct FirstBoot: Sendable {
                 let outcome = seedSecrets()
                 if case let .success(seeded) = outcome {
                     envText = seeded.text
-                    note("secrets", seeded.generatedSecrets.isEmpty ? "every secret was already set"
-                                                                   : "generated \(seeded.generatedSecrets.joined(separator: ", "))")
+                    note(
+                        "secrets",
+                        seeded.generatedSecrets.isEmpty
+                            ? "every secret was already set"
+                            : "generated \(seeded.generatedSecrets.joined(separator: ", "))")
                 }
                 action = machine.handle(.seeded(problem: outcome.problem))
 
             case .resolvePack:
                 // The env file's UNISON_MODEL_PACK, else the spec's default.
-                let name = EnvFile.value(of: "UNISON_MODEL_PACK", in: envText)
+                let name =
+                    EnvFile.value(of: "UNISON_MODEL_PACK", in: envText)
                     ?? spec.installer.env["UNISON_MODEL_PACK"] ?? spec.models.packs.first?.name ?? "light"
                 report.modelPack = name
                 pack = spec.modelPack(named: name)
                 if let pack, pack.preload.isEmpty { note("models", "model pack '\(name)' preloads no model: nothing to validate", .skipped) }
-                action = machine.handle(.packResolved(
-                    problem: pack == nil ? "UNISON_MODEL_PACK=\(name) is not a pack of the spec (it has: \(spec.models.packs.map(\.name).joined(separator: ", ")))" : nil,
-                    preloads: !(pack?.preload.isEmpty ?? true)))
+                action = machine.handle(
+                    .packResolved(
+                        problem: pack == nil
+                            ? "UNISON_MODEL_PACK=\(name) is not a pack of the spec (it has: \(spec.models.packs.map(\.name).joined(separator: ", ")))"
+                            : nil,
+                        preloads: !(pack?.preload.isEmpty ?? true)))
 
             case .verifyStore:
                 var problem: String?
                 do {
                     expected = try verifyStore(pack: pack!, storeRoot: URL(fileURLWithPath: hostPath(spec.models.store)), models: &report.models)
-                    note("model-store", "\(expected.count) preloaded model\(expected.count == 1 ? "" : "s") of pack '\(pack!.name)' present and intact in \(spec.models.store)")
+                    note(
+                        "model-store",
+                        "\(expected.count) preloaded model\(expected.count == 1 ? "" : "s") of pack '\(pack!.name)' present and intact in \(spec.models.store)"
+                    )
                 } catch let failure as StoreFailure {
                     problem = failure.detail
                 } catch {
@@ -166,12 +179,19 @@ public struct FirstBoot: Sendable {
                 let problem = probeOllama(api, expected: expected, report: &report)
                 let timeLeft = clock.now().addingTimeInterval(interval) < limit
                 if let problem {
-                    if case let .waitingForOllama(attempt) = machine.state, attempt == 1 || attempt % 15 == 0 { log("waiting for Ollama: \(problem)") }
+                    if case let .waitingForOllama(attempt) = machine.state, attempt == 1 || attempt % 15 == 0 {
+                        log("waiting for Ollama: \(problem)")
+                    }
                 } else {
-                    note("ollama", "Ollama \(report.ollamaVersion ?? "?") at \(ollama) lists \(report.models.map(\.name).joined(separator: ", ")) with the store's digests")
+                    note(
+                        "ollama",
+                        "Ollama \(report.ollamaVersion ?? "?") at \(ollama) lists \(report.models.map(\.name).joined(separator: ", ")) with the store's digests"
+                    )
                 }
-                action = machine.handle(.ollamaChecked(problem: problem.map { timeLeft ? $0 : "\($0) (gave up after \(Int(timeout)) s)" },
-                                                       timeLeft: timeLeft))
+                action = machine.handle(
+                    .ollamaChecked(
+                        problem: problem.map { timeLeft ? $0 : "\($0) (gave up after \(Int(timeout)) s)" },
+                        timeLeft: timeLeft))
 
             case .recordState:
                 report.ok = true
@@ -207,11 +227,13 @@ public struct FirstBoot: Sendable {
         let existing = try? String(contentsOfFile: envPath, encoding: .utf8)
         let template = try? String(contentsOfFile: hostPath(layout.envTemplate), encoding: .utf8)
         guard existing != nil || template != nil else {
-            return .failure("neither \(layout.envFile) nor its template \(layout.envTemplate) exists: the platform is not installed here (run unisonctl install)")
+            return .failure(
+                "neither \(layout.envFile) nor its template \(layout.envTemplate) exists: the platform is not installed here (run unisonctl install)")
         }
         var rng = SystemRandomNumberGenerator()
-        let seeded = EnvFile.seed(existing: existing, template: template ?? existing ?? "", secrets: spec.installer.secrets,
-                                  generate: true, using: &rng)
+        let seeded = EnvFile.seed(
+            existing: existing, template: template ?? existing ?? "", secrets: spec.installer.secrets,
+            generate: true, using: &rng)
         if seeded.text != existing {
             do {
                 try AtomicFile.write(Data(seeded.text.utf8), to: URL(fileURLWithPath: envPath), permissions: 0o600)
@@ -260,7 +282,9 @@ public struct FirstBoot: Sendable {
     func verifyStore(pack: ModelPack, storeRoot: URL, models: inout [FirstBootModel]) throws -> [(name: ModelName, digest: String?)] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: storeRoot.path, isDirectory: &isDir), isDir.boolValue else {
-            throw StoreFailure(detail: "the model store \(spec.models.store) does not exist, but pack '\(pack.name)' preloads \(pack.preload.joined(separator: ", "))")
+            throw StoreFailure(
+                detail:
+                    "the model store \(spec.models.store) does not exist, but pack '\(pack.name)' preloads \(pack.preload.joined(separator: ", "))")
         }
         let host = (try? RegistryEndpoint(parsing: spec.models.registry).host) ?? ModelName.defaultHost
         let store = ModelStore(root: storeRoot)
@@ -275,7 +299,8 @@ public struct FirstBoot: Sendable {
             }
             let manifest = store.manifestURL(name)
             guard verified.models.contains(where: { $0.name == name.description }),
-                  let data = FileManager.default.contents(atPath: manifest.path) else {
+                let data = FileManager.default.contents(atPath: manifest.path)
+            else {
                 problems.append("\(name.shortName) is missing (no \(manifest.path))")
                 models.append(FirstBootModel(name: name.shortName, storeDigest: nil, serverDigest: nil, ok: false))
                 continue
@@ -294,7 +319,8 @@ public struct FirstBoot: Sendable {
 
     /// Matches the server's list against the store: same names, same manifest digests.
     static func compare(expected: [(name: ModelName, digest: String?)], listed: [OllamaListedModel])
-        -> (models: [FirstBootModel], problem: String?) {
+        -> (models: [FirstBootModel], problem: String?)
+    {
         var models: [FirstBootModel] = []
         var problems: [String] = []
         for (name, digest) in expected {

@@ -12,8 +12,10 @@ public enum HTTPProbe {
     }
 
     public static func get(host: String = "127.0.0.1", port: Int, path: String, timeout: TimeInterval) -> Result {
-        switch HTTPExchange.perform(.init(target: path), host: host, port: port, timeout: timeout,
-                                    maxBody: 4096, userAgent: "unisonctl-health") {
+        switch HTTPExchange.perform(
+            .init(target: path), host: host, port: port, timeout: timeout,
+            maxBody: 4096, userAgent: "unisonctl-health")
+        {
         case let .success(response): return .status(response.status)
         case .failure(.refused): return .refused
         case .failure(.timedOut): return .timedOut

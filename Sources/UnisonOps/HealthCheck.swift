@@ -99,8 +99,10 @@ public struct HealthChecker: Sendable {
     /// profiles are not running and not checked. nil: every service.
     public var activeProfiles: Set<String>?
 
-    public init(spec: PlatformSpec, host: String = "127.0.0.1", requestTimeout: TimeInterval = 5,
-                containerHealth: (any ContainerHealthSource)? = nil, activeProfiles: Set<String>? = nil) {
+    public init(
+        spec: PlatformSpec, host: String = "127.0.0.1", requestTimeout: TimeInterval = 5,
+        containerHealth: (any ContainerHealthSource)? = nil, activeProfiles: Set<String>? = nil
+    ) {
         self.spec = spec
         self.host = host
         self.requestTimeout = requestTimeout
@@ -160,10 +162,12 @@ public struct HealthChecker: Sendable {
             case let .status(code):
                 return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: code, detail: "HTTP \(code)")
             case .refused:
-                return ServiceHealth(name: s.name, url: url, state: .refused, status: nil, detail: "connection refused: nothing listens on port \(port)")
+                return ServiceHealth(
+                    name: s.name, url: url, state: .refused, status: nil, detail: "connection refused: nothing listens on port \(port)")
             case .timedOut:
-                return ServiceHealth(name: s.name, url: url, state: .timeout, status: nil,
-                                     detail: "no answer within \(String(format: "%.1f", requestTimeout)) s")
+                return ServiceHealth(
+                    name: s.name, url: url, state: .timeout, status: nil,
+                    detail: "no answer within \(String(format: "%.1f", requestTimeout)) s")
             case let .failed(reason):
                 return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: nil, detail: reason)
             }
@@ -173,10 +177,12 @@ public struct HealthChecker: Sendable {
         }
         switch docker {
         case nil:
-            return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil,
-                                 detail: "checked inside its container (healthCommand); Docker is not available here to ask")
+            return ServiceHealth(
+                name: s.name, url: nil, state: .unknown, status: nil,
+                detail: "checked inside its container (healthCommand); Docker is not available here to ask")
         case let .failure(error)?:
-            let reason = (error as? OpsError).map { $0 == .dockerMissing ? "Docker is not installed" : $0.description }
+            let reason =
+                (error as? OpsError).map { $0 == .dockerMissing ? "Docker is not installed" : $0.description }
                 ?? ((error as? ProcessError).map { "\($0)" } ?? "\(error)")
             return ServiceHealth(name: s.name, url: nil, state: .unknown, status: nil, detail: "cannot ask Docker: \(reason)")
         case let .success(view)?:

@@ -40,8 +40,11 @@ public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
         let host = String(rest).lowercased()
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
         guard !host.isEmpty, host.count <= 253,
-              labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-")
-                  && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }) else {
+            labels.allSatisfy({
+                !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-")
+                    && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            })
+        else {
             throw FirstBootError.badOllamaURL(text, reason: "'\(rest)' is not an IPv4 address or a host name")
         }
         self.host = host
@@ -84,8 +87,10 @@ public struct OllamaAPI: Sendable {
     }
 
     func getJSON(_ path: String) -> Result<Any, Failure> {
-        switch HTTPExchange.perform(HTTPExchange.Request(target: path, headers: [.init(name: "Accept", value: "application/json")]),
-                                    host: endpoint.host, port: endpoint.port, timeout: requestTimeout, maxBody: 16 << 20) {
+        switch HTTPExchange.perform(
+            HTTPExchange.Request(target: path, headers: [.init(name: "Accept", value: "application/json")]),
+            host: endpoint.host, port: endpoint.port, timeout: requestTimeout, maxBody: 16 << 20)
+        {
         case let .failure(error): return .failure(.unreachable(error.description))
         case let .success(response):
             guard response.status == 200 else { return .failure(.status(path: path, code: response.status)) }
@@ -119,8 +124,10 @@ public struct OllamaAPI: Sendable {
                 guard let name = m["name"] as? String, let digest = m["digest"] as? String else {
                     return .failure(.badBody(path: "/api/tags", reason: "model \(i) lacks \"name\" or \"digest\""))
                 }
-                out.append(OllamaListedModel(name: name, model: m["model"] as? String, digest: digest,
-                                             size: (m["size"] as? NSNumber)?.int64Value))
+                out.append(
+                    OllamaListedModel(
+                        name: name, model: m["model"] as? String, digest: digest,
+                        size: (m["size"] as? NSNumber)?.int64Value))
             }
             return .success(out)
         }

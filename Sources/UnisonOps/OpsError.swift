@@ -19,9 +19,11 @@ public enum OpsError: Error, CustomStringConvertible, Sendable, ExitCoded, Equat
     public var description: String {
         switch self {
         case .dockerMissing:
-            return "Docker is not installed: 'docker' was not found on PATH. Install Docker Engine and the compose plugin (apt-get install docker.io docker-compose-plugin, or https://docs.docker.com/engine/install/), then retry; `unisonctl doctor` checks the rest"
+            return
+                "Docker is not installed: 'docker' was not found on PATH. Install Docker Engine and the compose plugin (apt-get install docker.io docker-compose-plugin, or https://docs.docker.com/engine/install/), then retry; `unisonctl doctor` checks the rest"
         case let .composePluginMissing(detail):
-            return "the Docker compose plugin is missing: 'docker compose version' failed\(detail.isEmpty ? "" : " (\(detail))"). Install it (apt-get install docker-compose-plugin), then retry"
+            return
+                "the Docker compose plugin is missing: 'docker compose version' failed\(detail.isEmpty ? "" : " (\(detail))"). Install it (apt-get install docker-compose-plugin), then retry"
         case let .notInstalled(path):
             return "the platform is not installed here: '\(path)' does not exist (run `unisonctl install native`)"
         case let .unsafeEnv(path, problems):

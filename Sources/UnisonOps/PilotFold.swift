@@ -118,8 +118,12 @@ public enum PilotFold {
         _ = try CompatibilityMatrix.parse(markdown: text, path: path)
         let all = reports.map(\.report)
         let missing = Set(all.map(\.release.version)).filter { v in SemVer(v).map { matrix.row(for: $0) == nil } ?? true }.sorted()
-        return (text, Result(ingested: ingested, alreadyCounted: already, rows: rows, releasesMissingFromMatrix: missing,
-                             suggestions: suggestions(all, spec: spec)))
+        return (
+            text,
+            Result(
+                ingested: ingested, alreadyCounted: already, rows: rows, releasesMissingFromMatrix: missing,
+                suggestions: suggestions(all, spec: spec))
+        )
     }
 
     /// Replaces the section (up to the next `## ` heading) or appends it.
@@ -128,7 +132,7 @@ public enum PilotFold {
         if let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == heading }) {
             let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("## ") } ?? lines.count
             var replacement = section.components(separatedBy: "\n")
-            if end < lines.count { /* keep a blank line before the next heading */ } else if replacement.last == "" { replacement.removeLast() }
+            if end < lines.count { /* keep a blank line before the next heading */  } else if replacement.last == "" { replacement.removeLast() }
             lines.replaceSubrange(start..<end, with: replacement)
             var text = lines.joined(separator: "\n")
             if !text.hasSuffix("\n") { text += "\n" }
@@ -150,12 +154,15 @@ public enum PilotFold {
                 let short = using.filter { (classBytes($0.hardware.ramClass) ?? .max) < pack.minRam.bytes }
                 if short.count * 2 > using.count {
                     let smaller = spec.models.packs.filter { p in p.minRam.bytes < pack.minRam.bytes }.max { $0.minRam.bytes < $1.minRam.bytes }
-                    out.append("model pack '\(pack.name)' needs \(pack.minRam) of RAM, but \(short.count) of \(using.count) pilots using it have less"
-                               + (smaller.map { "; make '\($0.name)' the default for those machines" } ?? ""))
+                    out.append(
+                        "model pack '\(pack.name)' needs \(pack.minRam) of RAM, but \(short.count) of \(using.count) pilots using it have less"
+                            + (smaller.map { "; make '\($0.name)' the default for those machines" } ?? ""))
                 }
                 let smallDisk = using.filter { (classBytes($0.hardware.diskClass) ?? .max) < pack.minDisk.bytes }
                 if !smallDisk.isEmpty {
-                    out.append("\(smallDisk.count) of \(using.count) pilots using '\(pack.name)' have a root disk below its \(pack.minDisk) minimum; raise targets.vm.diskSize (now \(spec.targets.vm.map { "\($0.diskSize)" } ?? "unset")) or document the minimum")
+                    out.append(
+                        "\(smallDisk.count) of \(using.count) pilots using '\(pack.name)' have a root disk below its \(pack.minDisk) minimum; raise targets.vm.diskSize (now \(spec.targets.vm.map { "\($0.diskSize)" } ?? "unset")) or document the minimum"
+                    )
                 }
             }
         }
@@ -164,8 +171,9 @@ public enum PilotFold {
             let failed = all.filter { $0.firstBoot.outcome == "failed" }
             if !failed.isEmpty, failed.count * 2 >= all.count {
                 let steps = Set(failed.compactMap(\.firstBoot.failedStep)).sorted()
-                out.append("target \(target): first boot failed on \(failed.count) of \(all.count) reports"
-                           + (steps.isEmpty ? "" : " (at \(steps.joined(separator: ", ")))"))
+                out.append(
+                    "target \(target): first boot failed on \(failed.count) of \(all.count) reports"
+                        + (steps.isEmpty ? "" : " (at \(steps.joined(separator: ", ")))"))
             }
         }
         let diskErrors = reports.filter { $0.doctor.contains { $0.check.contains("disk") && $0.level == "error" } }
@@ -178,7 +186,8 @@ public enum PilotFold {
         }
         let noAnswers = reports.filter { $0.answers.source == "none" }
         if !noAnswers.isEmpty {
-            out.append("\(noAnswers.count) of \(reports.count) machines booted without answers; make the CIDATA step more visible in the install docs")
+            out.append(
+                "\(noAnswers.count) of \(reports.count) machines booted without answers; make the CIDATA step more visible in the install docs")
         }
         return out
     }

@@ -105,8 +105,10 @@ public struct PilotReporter: Sendable {
     /// The root filesystem's total bytes (statvfs), injectable for tests.
     public var diskBytes: @Sendable (String) -> Int64?
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock(),
-                diskBytes: @escaping @Sendable (String) -> Int64? = PilotReporter.statvfsTotal) {
+    public init(
+        spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock(),
+        diskBytes: @escaping @Sendable (String) -> Int64? = PilotReporter.statvfsTotal
+    ) {
         self.spec = spec
         self.root = root
         self.clock = clock
@@ -134,7 +136,7 @@ public struct PilotReporter: Sendable {
                 fb.minutesAfterInstall = max(0, Int((done.timeIntervalSince(installed) / 60).rounded()))
             }
         } else if FileManager.default.fileExists(atPath: host(layout.firstBootStamp)) {
-            fb.outcome = "ok"   // the shell helper's empty stamp
+            fb.outcome = "ok"  // the shell helper's empty stamp
         }
         let preloads = pack.flatMap { spec.modelPack(named: $0) }?.preload.count ?? 0
         var verified: Bool?

@@ -79,7 +79,7 @@ public struct AnswersLocator: Sendable {
             .filter { $0.hasPrefix(cmdlineKey + "=") }
             .map { String($0.dropFirst(cmdlineKey.count + 1)) }
         guard let path = values.last, path.hasPrefix("/"), !path.contains(".."),
-              path.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || "/._-".utf8.contains($0) })
+            path.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || "/._-".utf8.contains($0) })
         else { return nil }
         return path
     }
@@ -98,7 +98,9 @@ public struct AnswersLocator: Sendable {
         if let cmdline, let path = Self.cmdlinePath(cmdline) {
             // A path on the running system; under a staged root it is looked up in the root.
             let url = root.path == "/" ? URL(fileURLWithPath: path) : root.appendingPathComponent(String(path.dropFirst()))
-            guard let text = try Self.read(url) else { throw ProvisionError.unreadable(path: path, reason: "named by \(Self.cmdlineKey)= but missing") }
+            guard let text = try Self.read(url) else {
+                throw ProvisionError.unreadable(path: path, reason: "named by \(Self.cmdlineKey)= but missing")
+            }
             return Found(source: AnswersSource(kind: .cmdline, path: path), text: text)
         }
         let fromMedium: Found?? = try media.withMedium(label: Self.mediumLabel) { dir in

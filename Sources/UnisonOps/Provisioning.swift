@@ -42,8 +42,10 @@ public struct Provisioner: Sendable {
     public var runner: any ProcessRunner
     public var log: @Sendable (String) -> Void
 
-    public init(root: URL, spec: PlatformSpec?, live: Bool? = nil, runner: any ProcessRunner = SystemProcessRunner(),
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        root: URL, spec: PlatformSpec?, live: Bool? = nil, runner: any ProcessRunner = SystemProcessRunner(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.root = root
         self.spec = spec
         self.live = live ?? (root.path == "/")
@@ -91,8 +93,9 @@ public struct Provisioner: Sendable {
         log("answers: \(found.source)")
         let answers: Answers
         do {
-            answers = try AnswersLoader.load(text: found.text, file: sourceFile ?? found.source.path,
-                                             context: .init(packs: spec?.models.packs.map(\.name)))
+            answers = try AnswersLoader.load(
+                text: found.text, file: sourceFile ?? found.source.path,
+                context: .init(packs: spec?.models.packs.map(\.name)))
         } catch {
             note("answers", "\(found.source): \(error)", .failed)
             hintIfNoUser("The answers in \(found.source) could not be applied: \(error)")
@@ -141,8 +144,10 @@ public struct Provisioner: Sendable {
         }
         for user in answers.users {
             try addUser(user)
-            note("user", "\(user.name): \(user.passwordHash == nil ? "no password (keys only)" : "password hash"), "
-                 + "\(user.sshKeys.count) SSH key\(user.sshKeys.count == 1 ? "" : "s")\(user.sudo ? ", administrator" : "")", .ok)
+            note(
+                "user",
+                "\(user.name): \(user.passwordHash == nil ? "no password (keys only)" : "password hash"), "
+                    + "\(user.sshKeys.count) SSH key\(user.sshKeys.count == 1 ? "" : "s")\(user.sudo ? ", administrator" : "")", .ok)
         }
         try configureSSH(answers, note: note)
         if let locale = answers.locale {
@@ -150,15 +155,17 @@ public struct Provisioner: Sendable {
             note("locale", locale, .ok)
         }
         if let keyboard = answers.keyboard {
-            try write("/etc/default/keyboard", """
-            # Written by unisonctl from the answers file.
-            XKBMODEL="pc105"
-            XKBLAYOUT="\(keyboard.layout)"
-            XKBVARIANT="\(keyboard.variant ?? "")"
-            XKBOPTIONS=""
-            BACKSPACE="guess"
+            try write(
+                "/etc/default/keyboard",
+                """
+                # Written by unisonctl from the answers file.
+                XKBMODEL="pc105"
+                XKBLAYOUT="\(keyboard.layout)"
+                XKBVARIANT="\(keyboard.variant ?? "")"
+                XKBOPTIONS=""
+                BACKSPACE="guess"
 
-            """, mode: 0o644)
+                """, mode: 0o644)
             note("keyboard", keyboard.layout + (keyboard.variant.map { " (\($0))" } ?? ""), .ok)
         }
         if let tz = answers.timezone {
@@ -168,7 +175,8 @@ public struct Provisioner: Sendable {
             try? FileManager.default.removeItem(at: link)
             try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: zone)
             let exists = FileManager.default.fileExists(atPath: host(zone).path)
-            note("timezone", tz + (exists ? "" : " (no \(zone) in this system: tzdata is not installed, so it reads as UTC)"), exists ? .ok : .skipped)
+            note(
+                "timezone", tz + (exists ? "" : " (no \(zone) in this system: tzdata is not installed, so it reads as UTC)"), exists ? .ok : .skipped)
         }
         try configureNetwork(answers.network, note: note)
         if let pack = answers.modelPack, let spec {
@@ -203,7 +211,9 @@ public struct Provisioner: Sendable {
         var lines = readText("/etc/hosts").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         let entry = "127.0.1.1\t\(hostname)"
-        if let i = lines.firstIndex(where: { $0.hasPrefix("127.0.1.1") }) { lines[i] = entry } else {
+        if let i = lines.firstIndex(where: { $0.hasPrefix("127.0.1.1") }) {
+            lines[i] = entry
+        } else {
             if !lines.contains(where: { $0.hasPrefix("127.0.0.1") }) { lines.insert("127.0.0.1\tlocalhost", at: 0) }
             lines.append(entry)
         }
@@ -285,8 +295,9 @@ public struct Provisioner: Sendable {
 
     func own(_ url: URL, uid: Int, gid: Int, mode: Int) throws {
         do {
-            try FileManager.default.setAttributes([.ownerAccountID: uid, .groupOwnerAccountID: gid, .posixPermissions: mode],
-                                                  ofItemAtPath: url.path)
+            try FileManager.default.setAttributes(
+                [.ownerAccountID: uid, .groupOwnerAccountID: gid, .posixPermissions: mode],
+                ofItemAtPath: url.path)
         } catch {
             throw ProvisionError.io(path: url.path, reason: "cannot set owner \(uid):\(gid) and mode: \(error)")
         }
@@ -363,14 +374,16 @@ public struct Provisioner: Sendable {
         let mask = host("/etc/systemd/system/\(Self.sshUnit)")
         let unit = Self.sshUnitPaths.first { fm.fileExists(atPath: host($0).path) }
         if answers.sshServer {
-            try write(Self.sshdDropIn, """
-            # Written by unisonctl from the answers file.
-            PermitRootLogin no
-            PubkeyAuthentication yes
-            PasswordAuthentication \(answers.sshPasswordLogin ? "yes" : "no")
-            KbdInteractiveAuthentication no
+            try write(
+                Self.sshdDropIn,
+                """
+                # Written by unisonctl from the answers file.
+                PermitRootLogin no
+                PubkeyAuthentication yes
+                PasswordAuthentication \(answers.sshPasswordLogin ? "yes" : "no")
+                KbdInteractiveAuthentication no
 
-            """, mode: 0o644)
+                """, mode: 0o644)
             guard let unit else {
                 note("ssh", "server wanted, but openssh-server is not installed in this system", .failed)
                 return

@@ -21,8 +21,10 @@ public struct StackControl: Sendable {
     public var root: URL
     public var systemdProbe: String
 
-    public init(spec: PlatformSpec, runner: any ProcessRunner = SystemProcessRunner(), root: URL = URL(fileURLWithPath: "/"),
-                systemdProbe: String = "/run/systemd/system") {
+    public init(
+        spec: PlatformSpec, runner: any ProcessRunner = SystemProcessRunner(), root: URL = URL(fileURLWithPath: "/"),
+        systemdProbe: String = "/run/systemd/system"
+    ) {
         self.spec = spec
         self.layout = InstallLayout(spec: spec)
         self.runner = runner
@@ -107,7 +109,8 @@ public struct StackControl: Sendable {
         }
         if [.start, .restart, .recover].contains(action) {
             let text = (try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8)) ?? ""
-            let problems = FileManager.default.fileExists(atPath: hostPath(layout.envFile))
+            let problems =
+                FileManager.default.fileExists(atPath: hostPath(layout.envFile))
                 ? EnvFile.problems(in: text, secrets: spec.installer.secrets) : ["the file does not exist"]
             if !problems.isEmpty { throw OpsError.unsafeEnv(path: layout.envFile, problems: problems) }
         }
@@ -159,8 +162,9 @@ public struct StackControl: Sendable {
         switch backend {
         case .systemd: return nil
         case .compose:
-            return systemdRunning ? "\(layout.unit) is not installed: using docker compose directly"
-                                  : "systemd is not running here (no \(systemdProbe)): using docker compose directly"
+            return systemdRunning
+                ? "\(layout.unit) is not installed: using docker compose directly"
+                : "systemd is not running here (no \(systemdProbe)): using docker compose directly"
         }
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
-import UnisonInstall
 
 /// Staged updates as unison-platform's own `unisonctl` (installer/unisonctl.sh with
 /// scripts/install-staged-update.py and finalize-staged-update.py) does them, with the files
@@ -76,7 +75,9 @@ public struct StagedUpdate: Sendable {
     /// unison-updates' `UNISON_UPDATES_DATA_DIR` default, under the platform's data dir.
     public var updatesArtifactsDir: String { spec.installer.dataDir + "/updates/artifacts" }
 
-    public func host(_ path: String) -> URL { root.path == "/" ? URL(fileURLWithPath: path) : root.appendingPathComponent(String(path.drop { $0 == "/" })) }
+    public func host(_ path: String) -> URL {
+        root.path == "/" ? URL(fileURLWithPath: path) : root.appendingPathComponent(String(path.drop { $0 == "/" }))
+    }
 
     /// The artifact `path`, else the file of that name among unison-updates' artifacts (the
     /// path unison-updates reports is the one inside its container).
@@ -119,7 +120,8 @@ public struct StagedUpdate: Sendable {
             let action = entry["action"] as? String ?? ""
             if image.isEmpty || action == "remove-image" { continue }
             guard image.count < 512, image.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "\\" && !$0.isNewline }),
-                  image.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f }) else {
+                image.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f })
+            else {
                 throw Failure.badArtifact(path: url.path, reason: "service '\(name)' has an image reference that is not one")
             }
             images.append((name, image))
@@ -155,9 +157,10 @@ public struct StagedUpdate: Sendable {
             }
         }
         let planID = document["plan_id"] as? String ?? "unknown"
-        let metadata = Metadata(installedFrom: path, installedAt: document["generated_at"] as? String,
-                                artifactKind: document["artifact_kind"] as? String, jobID: document["job_id"] as! String,
-                                planID: document["plan_id"] as? String, overridePath: overridePath)
+        let metadata = Metadata(
+            installedFrom: path, installedAt: document["generated_at"] as? String,
+            artifactKind: document["artifact_kind"] as? String, jobID: document["job_id"] as! String,
+            planID: document["plan_id"] as? String, overridePath: overridePath)
         try FileManager.default.createDirectory(at: host(stagedDir), withIntermediateDirectories: true)
         try AtomicFile.write(Data(Self.overrideYAML(images: images, planID: planID).utf8), to: host(overridePath))
         var json = try JSONOutput.encoder().encode(metadata)
@@ -204,8 +207,9 @@ public struct StagedUpdate: Sendable {
         guard Self.isSafeName(metadata.jobID) else { throw Failure.unreadable(path: metadataPath, reason: "job_id is not [A-Za-z0-9._-]") }
         let body = try JSONSerialization.data(withJSONObject: ["arguments": ["job_id": metadata.jobID]], options: [.sortedKeys])
         let url = "http://\(updatesHost):\(updatesPort)/v1/tools/updates.record_applied"
-        let request = HTTPExchange.Request(method: "POST", target: "/v1/tools/updates.record_applied",
-                                           headers: [.init(name: "Content-Type", value: "application/json")], body: body)
+        let request = HTTPExchange.Request(
+            method: "POST", target: "/v1/tools/updates.record_applied",
+            headers: [.init(name: "Content-Type", value: "application/json")], body: body)
         switch HTTPExchange.perform(request, host: updatesHost, port: updatesPort, timeout: 10) {
         case let .failure(failure):
             throw Failure.updatesService(url: url, reason: failure.description)

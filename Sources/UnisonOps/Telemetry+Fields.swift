@@ -48,14 +48,17 @@ public enum TelemetryField: String, Sendable, CaseIterable, Codable {
             let numbers = parts.first?.split(separator: ".", omittingEmptySubsequences: false) ?? []
             let preOK = parts.count == 1 || parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") }
             guard numbers.count == 3, numbers.allSatisfy({ !$0.isEmpty && $0.count <= 6 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-                  preOK, core.count <= 32 else {
+                preOK, core.count <= 32
+            else {
                 return .failure(.badValue(field: rawValue, value: raw, allowed: ["X.Y.Z", "X.Y.Z-beta.N"]))
             }
             return .success(core)
         case .channel: return oneOf(spec.channels.map(\.name))
         case .modelPack: return oneOf(spec.models.packs.map(\.name))
         case .target:
-            let targets = [spec.targets.wsl.map { _ in "wsl" }, spec.targets.vm.map { _ in "vm" }, spec.targets.iso.map { _ in "iso" }].compactMap { $0 }
+            let targets = [spec.targets.wsl.map { _ in "wsl" }, spec.targets.vm.map { _ in "vm" }, spec.targets.iso.map { _ in "iso" }].compactMap {
+                $0
+            }
             return oneOf(Array(Set(targets + Self.installModes)).sorted())
         case .uptimeBucket:
             if Self.uptimeBuckets.contains(value) { return .success(value) }

@@ -13,7 +13,8 @@ public enum TelemetrySnapshot {
         let spec = control.spec
         var out: [String: String] = [:]
         if let data = FileManager.default.contents(atPath: control.hostPath(layout.releaseRecord)),
-           let record = try? JSONDecoder().decode(InstalledRelease.self, from: data) {
+            let record = try? JSONDecoder().decode(InstalledRelease.self, from: data)
+        {
             out["platform_version"] = record.version
             out["channel"] = record.channel
             out["model_pack"] = record.modelPack
@@ -22,11 +23,13 @@ public enum TelemetrySnapshot {
             out["platform_version"] = spec.platform.version.description
         }
         if let env = try? String(contentsOfFile: control.hostPath(layout.envFile), encoding: .utf8),
-           let pack = EnvFile.value(of: "UNISON_MODEL_PACK", in: env) {
+            let pack = EnvFile.value(of: "UNISON_MODEL_PACK", in: env)
+        {
             out["model_pack"] = pack
         }
         if let text = try? String(contentsOfFile: uptimePath, encoding: .utf8),
-           let seconds = text.split(separator: " ").first.flatMap({ Double($0) }) {
+            let seconds = text.split(separator: " ").first.flatMap({ Double($0) })
+        {
             out["uptime_bucket"] = TelemetryField.uptimeBucket(seconds: seconds)
         }
         if checkHealth {

@@ -163,9 +163,10 @@ public struct TelemetryStore: Sendable {
     public func status() throws -> TelemetryStatus {
         let files = eventFiles()
         let events = files.reduce(0) { n, f in n + ((try? String(contentsOf: f.url, encoding: .utf8))?.split(separator: "\n").count ?? 0) }
-        return TelemetryStatus(enabled: isEnabled, source: settings() == nil ? "spec" : "local", dir: spec.telemetry.dir,
-                               retentionDays: spec.telemetry.retentionDays, fields: allowList.map(\.rawValue), files: files.count,
-                               events: events, firstDay: files.first?.day, lastDay: files.last?.day)
+        return TelemetryStatus(
+            enabled: isEnabled, source: settings() == nil ? "spec" : "local", dir: spec.telemetry.dir,
+            retentionDays: spec.telemetry.retentionDays, fields: allowList.map(\.rawValue), files: files.count,
+            events: events, firstDay: files.first?.day, lastDay: files.last?.day)
     }
 
     /// Removes event files older than the retention period; returns their names.
@@ -249,7 +250,8 @@ public struct TelemetryStore: Sendable {
                 var lost = false
                 for (k, v) in object where k != "day" {
                     if allowed.contains(k), let s = v as? String, let field = TelemetryField(rawValue: k),
-                       case let .success(value) = field.normalize(s, spec: spec) {
+                        case let .success(value) = field.normalize(s, spec: spec)
+                    {
                         event[k] = value
                     } else {
                         lost = true
@@ -270,8 +272,9 @@ public struct TelemetryStore: Sendable {
             for (k, v) in event where k != "day" { counts[k, default: [:]][v, default: 0] += 1 }
         }
         let days = Set(list.events.compactMap { $0["day"] })
-        return TelemetrySummary(platform: spec.platform.name, exportedOn: today, firstDay: days.min(), lastDay: days.max(),
-                                days: days.count, events: list.events.count, counts: counts)
+        return TelemetrySummary(
+            platform: spec.platform.name, exportedOn: today, firstDay: days.min(), lastDay: days.max(),
+            days: days.count, events: list.events.count, counts: counts)
     }
 
     /// Writes the summary to `url` atomically (sorted keys, so equal data gives equal bytes).

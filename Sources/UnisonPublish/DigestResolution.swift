@@ -10,8 +10,10 @@ public enum DigestResolution {
     /// valid tag in `serviceTags`, resolved with `client` (which must speak to
     /// `ServiceImages.registry`). The first image the registry does not have stops the run
     /// with an error naming it.
-    public static func resolve(spec: PlatformSpec, serviceTags: [String: String], known: Set<String>,
-                               override: RegistryEndpoint?, client: RegistryClient) async throws -> [String: String] {
+    public static func resolve(
+        spec: PlatformSpec, serviceTags: [String: String], known: Set<String>,
+        override: RegistryEndpoint?, client: RegistryClient
+    ) async throws -> [String: String] {
         var wanted: [String: ImageReference] = [:]
         for service in spec.services where !known.contains(service.name) {
             guard let tag = serviceTags[service.name], let t = Tag(tag) else { continue }

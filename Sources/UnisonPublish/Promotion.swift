@@ -47,8 +47,9 @@ public enum Promotion {
     /// find nothing left to tag) with `client`, which must speak to `ServiceImages.registry`.
     public static func promote(_ request: PromotionRequest, spec: PlatformSpec, client: RegistryClient) async throws -> PromotionReport {
         let images = try ServiceImages.platformRepositories(spec: spec, override: request.registryOverride)
-        return try await client.promote(images: images, sourceTag: request.sourceTag, tags: request.releaseTags,
-                                        version: request.version.tagString(forceV: true))
+        return try await client.promote(
+            images: images, sourceTag: request.sourceTag, tags: request.releaseTags,
+            version: request.version.tagString(forceV: true))
     }
 }
 
@@ -70,16 +71,18 @@ extension RegistryClient {
             }
         }
         guard missing.isEmpty else {
-            throw OCIError.notFound(what: "source image\(missing.count == 1 ? "" : "s")", reference: missing.joined(separator: ", ") + "; nothing was tagged")
+            throw OCIError.notFound(
+                what: "source image\(missing.count == 1 ? "" : "s")", reference: missing.joined(separator: ", ") + "; nothing was tagged")
         }
         var results: [TagResult] = []
         for (source, document) in resolved {
             results.append(try await tag(document, source: source, as: tags, in: source))
         }
         let after = stats.snapshot
-        return PromotionReport(version: version, sourceTag: sourceTag.value, tags: tags.map(\.value), images: results,
-                               blobBytesUploaded: after.blobBytesUploaded - before.blobBytesUploaded,
-                               blobsMounted: after.blobsMounted - before.blobsMounted,
-                               manifestsPushed: after.manifestsPushed - before.manifestsPushed)
+        return PromotionReport(
+            version: version, sourceTag: sourceTag.value, tags: tags.map(\.value), images: results,
+            blobBytesUploaded: after.blobBytesUploaded - before.blobBytesUploaded,
+            blobsMounted: after.blobsMounted - before.blobsMounted,
+            manifestsPushed: after.manifestsPushed - before.manifestsPushed)
     }
 }

@@ -27,9 +27,11 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
     /// Seconds one request of this check may take, instead of the run's request timeout.
     public var timeout: TimeInterval?
 
-    public init(name: String, service: String, method: String = "GET", path: String, body: String? = nil,
-                expectStatus: Int = 200, expectBodyContains: String? = nil, expectJSONKey: String? = nil,
-                timeout: TimeInterval? = nil) {
+    public init(
+        name: String, service: String, method: String = "GET", path: String, body: String? = nil,
+        expectStatus: Int = 200, expectBodyContains: String? = nil, expectJSONKey: String? = nil,
+        timeout: TimeInterval? = nil
+    ) {
         self.name = name
         self.service = service
         self.method = method.uppercased()
@@ -42,16 +44,18 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
     }
 
     public init(_ check: HTTPCheck) {
-        self.init(name: check.name, service: check.service, method: check.method, path: check.path, body: check.body,
-                  expectStatus: check.expect, expectBodyContains: check.expectBody, expectJSONKey: check.expectJSON,
-                  timeout: check.timeout.map(TimeInterval.init))
+        self.init(
+            name: check.name, service: check.service, method: check.method, path: check.path, body: check.body,
+            expectStatus: check.expect, expectBodyContains: check.expectBody, expectJSONKey: check.expectJSON,
+            timeout: check.timeout.map(TimeInterval.init))
     }
 
     /// `application/json` when the body parses as a JSON object or array, else plain text.
     public var contentType: String? {
         guard let body else { return nil }
         if let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
-           object is [String: Any] || object is [Any] {
+            object is [String: Any] || object is [Any]
+        {
             return "application/json"
         }
         return "text/plain; charset=utf-8"

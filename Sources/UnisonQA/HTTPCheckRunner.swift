@@ -19,8 +19,10 @@ public struct QARunOptions: Sendable, Equatable {
     public var initialBackoff: TimeInterval
     public var maxBackoff: TimeInterval
 
-    public init(deadline: TimeInterval, requestTimeout: TimeInterval, retryWhileStarting: Bool, ordered: Bool,
-                stopAtFirstFailure: Bool, initialBackoff: TimeInterval = 0.25, maxBackoff: TimeInterval = 2) {
+    public init(
+        deadline: TimeInterval, requestTimeout: TimeInterval, retryWhileStarting: Bool, ordered: Bool,
+        stopAtFirstFailure: Bool, initialBackoff: TimeInterval = 0.25, maxBackoff: TimeInterval = 2
+    ) {
         self.deadline = deadline
         self.requestTimeout = requestTimeout
         self.retryWhileStarting = retryWhileStarting
@@ -44,9 +46,11 @@ public enum HTTPCheckRunner {
     /// narrows them by name, keeping the spec's order), resolves endpoints, runs, and writes
     /// the JUnit report to `junit` (atomically) when given. Bad input throws `HTTPCheckError`
     /// before anything runs; failing checks are in the report (`exitCode` 1).
-    public static func run(spec: PlatformSpec, suite: QASuite, only: [String] = [], host: String? = nil,
-                           baseURLs: [String] = [], options: QARunOptions, junit: URL? = nil,
-                           status: (@Sendable (String) -> Void)? = nil) throws -> QARunReport {
+    public static func run(
+        spec: PlatformSpec, suite: QASuite, only: [String] = [], host: String? = nil,
+        baseURLs: [String] = [], options: QARunOptions, junit: URL? = nil,
+        status: (@Sendable (String) -> Void)? = nil
+    ) throws -> QARunReport {
         let declared = (suite == .smoke ? spec.qa.smoke : spec.qa.e2e).map(HTTPCheckPlan.init)
         let checks = try select(declared, only: only, suite: suite)
         let endpoints = try QAEndpoints(spec: spec, host: host, baseURLs: baseURLs)
@@ -71,8 +75,10 @@ public enum HTTPCheckRunner {
     }
 
     /// Runs `checks` and returns their results in the given order.
-    public static func run(_ checks: [HTTPCheckPlan], suite: QASuite, endpoints: QAEndpoints, options: QARunOptions,
-                           status: (@Sendable (String) -> Void)? = nil) throws -> QARunReport {
+    public static func run(
+        _ checks: [HTTPCheckPlan], suite: QASuite, endpoints: QAEndpoints, options: QARunOptions,
+        status: (@Sendable (String) -> Void)? = nil
+    ) throws -> QARunReport {
         guard options.deadline > 0, options.requestTimeout > 0, options.initialBackoff > 0, options.maxBackoff > 0 else {
             throw HTTPCheckError.badOption("the deadline, request timeout and backoff must be positive")
         }
@@ -129,15 +135,18 @@ public enum HTTPCheckRunner {
     }
 
     static func skipped(_ check: HTTPCheckPlan, _ endpoint: ServiceEndpoint, because reason: String) -> HTTPCheckResult {
-        HTTPCheckResult(name: check.name, service: check.service, method: check.method, url: endpoint.url(for: check.path),
-                        expectedStatus: check.expectStatus, status: nil, outcome: .skipped, message: reason,
-                        attempts: 0, seconds: 0, responseExcerpt: nil)
+        HTTPCheckResult(
+            name: check.name, service: check.service, method: check.method, url: endpoint.url(for: check.path),
+            expectedStatus: check.expectStatus, status: nil, outcome: .skipped, message: reason,
+            attempts: 0, seconds: 0, responseExcerpt: nil)
     }
 
     /// One check, retried (when the options say so) while the answer looks like a service
     /// still starting: no connection, a timeout, 429 or a 5xx other than the expected status.
-    static func runCheck(_ check: HTTPCheckPlan, _ endpoint: ServiceEndpoint, options: QARunOptions, deadline: Date,
-                         status: (@Sendable (String) -> Void)?) -> HTTPCheckResult {
+    static func runCheck(
+        _ check: HTTPCheckPlan, _ endpoint: ServiceEndpoint, options: QARunOptions, deadline: Date,
+        status: (@Sendable (String) -> Void)?
+    ) -> HTTPCheckResult {
         let started = Date()
         var request = HTTPExchange.Request(method: check.method, target: endpoint.target(for: check.path))
         if let body = check.body {
@@ -149,8 +158,9 @@ public enum HTTPCheckRunner {
         while true {
             attempts += 1
             let timeout = min(check.timeout ?? options.requestTimeout, max(0.001, deadline.timeIntervalSinceNow))
-            let answer = HTTPExchange.perform(request, host: endpoint.host, port: endpoint.port, timeout: timeout,
-                                              userAgent: "unisonctl-qa")
+            let answer = HTTPExchange.perform(
+                request, host: endpoint.host, port: endpoint.port, timeout: timeout,
+                userAgent: "unisonctl-qa")
             let verdict = evaluate(check, answer, timeout: timeout)
             // The last attempt keeps a quarter second of its own, so that it can still get an answer.
             let pause = min(backoff, deadline.timeIntervalSinceNow - 0.25)
@@ -188,29 +198,35 @@ public enum HTTPCheckRunner {
 
     static let excerptLimit = 2048
 
-    static func evaluate(_ check: HTTPCheckPlan, _ answer: Result<HTTPExchange.Response, HTTPExchange.Failure>,
-                         timeout: TimeInterval) -> Verdict {
+    static func evaluate(
+        _ check: HTTPCheckPlan, _ answer: Result<HTTPExchange.Response, HTTPExchange.Failure>,
+        timeout: TimeInterval
+    ) -> Verdict {
         switch answer {
         case .failure(.refused):
             return Verdict(outcome: .refused, status: nil, message: "connection refused: nothing listens there")
         case let .failure(.timedOut(phase)):
-            return Verdict(outcome: .timedOut, status: nil, message: "no answer within \(QATime.format(timeout)) s (timed out waiting for the \(phase))")
+            return Verdict(
+                outcome: .timedOut, status: nil, message: "no answer within \(QATime.format(timeout)) s (timed out waiting for the \(phase))")
         case let .failure(other):
             return Verdict(outcome: .transportError, status: nil, message: other.description)
         case let .success(response):
             let excerpt = response.body.isEmpty ? nil : String(decoding: response.body.prefix(excerptLimit), as: UTF8.self)
             guard response.status == check.expectStatus else {
-                return Verdict(outcome: .wrongStatus, status: response.status,
-                               message: "expected HTTP \(check.expectStatus), got \(response.status)\(response.reason.isEmpty ? "" : " \(response.reason)")",
-                               excerpt: excerpt)
+                return Verdict(
+                    outcome: .wrongStatus, status: response.status,
+                    message: "expected HTTP \(check.expectStatus), got \(response.status)\(response.reason.isEmpty ? "" : " \(response.reason)")",
+                    excerpt: excerpt)
             }
             if let needle = check.expectBodyContains, !String(decoding: response.body, as: UTF8.self).contains(needle) {
-                return Verdict(outcome: .bodyMismatch, status: response.status,
-                               message: "HTTP \(response.status) but the body does not contain '\(needle)'", excerpt: excerpt)
+                return Verdict(
+                    outcome: .bodyMismatch, status: response.status,
+                    message: "HTTP \(response.status) but the body does not contain '\(needle)'", excerpt: excerpt)
             }
             if let key = check.expectJSONKey, !jsonHasKey(response.body, key) {
-                return Verdict(outcome: .bodyMismatch, status: response.status,
-                               message: "HTTP \(response.status) but the body is not a JSON object with key '\(key)'", excerpt: excerpt)
+                return Verdict(
+                    outcome: .bodyMismatch, status: response.status,
+                    message: "HTTP \(response.status) but the body is not a JSON object with key '\(key)'", excerpt: excerpt)
             }
             return Verdict(outcome: .passed, status: response.status, message: "HTTP \(response.status)", excerpt: excerpt)
         }

@@ -20,14 +20,17 @@ public struct ISOInstallOptions: QEMUMachineOptions, Sendable {
     /// virtio disk after the target, read-only: the installer carries its answers.
     public var answersMedium: URL?
 
-    public init(iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
-                timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
-                memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
-                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64", answersMedium: URL? = nil) {
+    public init(
+        iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
+        timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
+        memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
+        firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64", answersMedium: URL? = nil
+    ) {
         (self.iso, self.target, self.targetSize, self.medium) = (iso, target, targetSize, medium)
         (self.timeout, self.okMarker, self.failedMarker) = (timeout, okMarker, failedMarker)
-        machine = QEMUMachine(firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
-                              serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
+        machine = QEMUMachine(
+            firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
+            serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
         self.answersMedium = answersMedium
     }
 }
@@ -55,7 +58,9 @@ public struct ISOInstallResult: Sendable, Codable, Equatable {
 
     /// Throws `ISOInstallError.notInstalled` (exit 1) unless the install went through.
     public func check() throws {
-        guard installed else { throw ISOInstallError.notInstalled(reason: failure.map { "installer failed: \($0)" } ?? reason, consoleTail: consoleTail) }
+        guard installed else {
+            throw ISOInstallError.notInstalled(reason: failure.map { "installer failed: \($0)" } ?? reason, consoleTail: consoleTail)
+        }
     }
 }
 
@@ -82,9 +87,11 @@ public enum ISOInstallError: Error, CustomStringConvertible, Sendable, Equatable
 /// passes when the OK marker appears and the guest powers QEMU off by itself; the FAILED
 /// marker stops the watch at once. Unlike `BootCheck` the target is written (no -snapshot).
 public enum ISOInstallCheck {
-    public static func run(_ options: ISOInstallOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
-                           runner: any ProcessRunner = SystemProcessRunner(),
-                           status: (@Sendable (String) -> Void)? = nil) async throws -> ISOInstallResult {
+    public static func run(
+        _ options: ISOInstallOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
+        runner: any ProcessRunner = SystemProcessRunner(),
+        status: (@Sendable (String) -> Void)? = nil
+    ) async throws -> ISOInstallResult {
         guard options.timeout > 0, options.memoryMiB >= 64, options.cpus >= 1, !options.okMarker.isEmpty, !options.failedMarker.isEmpty else {
             throw QAError.badOption("timeout, memory and cpus must be positive and the markers non-empty")
         }
@@ -106,12 +113,17 @@ public enum ISOInstallCheck {
 
         let firmwareArgs = try Firmware.arguments(options.firmware, override: options.firmwareFile, workDir: work)
         let accel = try await BootCheck.resolveAccelerator(options.accelerator, qemu: options.qemu, launcher: launcher, workDir: work)
-        status?("installing \(options.iso.lastPathComponent) (\(options.medium.rawValue), \(options.firmware.rawValue), \(accel)) onto \(options.target.lastPathComponent)")
+        status?(
+            "installing \(options.iso.lastPathComponent) (\(options.medium.rawValue), \(options.firmware.rawValue), \(accel)) onto \(options.target.lastPathComponent)"
+        )
         let serial = options.serialLog ?? work.appendingPathComponent("serial.log")
         try? fm.removeItem(at: serial)
         fm.createFile(atPath: serial.path, contents: nil)
-        let arguments = [options.qemu] + qemuArguments(options, targetFormat: targetFormat, accelerator: accel,
-                                                       firmware: firmwareArgs, serialLog: serial)
+        let arguments =
+            [options.qemu]
+            + qemuArguments(
+                options, targetFormat: targetFormat, accelerator: accel,
+                firmware: firmwareArgs, serialLog: serial)
         let stderrURL = work.appendingPathComponent("qemu.stderr")
         let started = Date()
         let vm = try launcher.start(arguments, stdout: work.appendingPathComponent("qemu.stdout"), stderr: stderrURL)
@@ -150,17 +162,24 @@ public enum ISOInstallCheck {
 
     /// A q35 machine: the ISO as an AHCI CD or a virtio disk (boot index 1), the target on
     /// virtio, serial console to a file, no network, no reboot (power-off and reboot end QEMU).
-    static func qemuArguments(_ o: ISOInstallOptions, targetFormat: String, accelerator: String, firmware: [String],
-                              serialLog: URL) -> [String] {
-        var args = QEMUArguments.machine(accelerator: accelerator, memoryMiB: o.memoryMiB, cpus: o.cpus, serialLog: serialLog)
+    static func qemuArguments(
+        _ o: ISOInstallOptions, targetFormat: String, accelerator: String, firmware: [String],
+        serialLog: URL
+    ) -> [String] {
+        var args =
+            QEMUArguments.machine(accelerator: accelerator, memoryMiB: o.memoryMiB, cpus: o.cpus, serialLog: serialLog)
             + firmware
         switch o.medium {
         case .cdrom:
-            args += ["-drive", "file=\(o.iso.path),format=raw,media=cdrom,readonly=on,if=none,id=medium",
-                     "-device", "ide-cd,drive=medium,bootindex=1"]
+            args += [
+                "-drive", "file=\(o.iso.path),format=raw,media=cdrom,readonly=on,if=none,id=medium",
+                "-device", "ide-cd,drive=medium,bootindex=1",
+            ]
         case .disk:
-            args += ["-drive", "file=\(o.iso.path),format=raw,readonly=on,if=none,id=medium",
-                     "-device", "virtio-blk-pci,drive=medium,bootindex=1"]
+            args += [
+                "-drive", "file=\(o.iso.path),format=raw,readonly=on,if=none,id=medium",
+                "-device", "virtio-blk-pci,drive=medium,bootindex=1",
+            ]
         }
         args += ["-drive", "file=\(o.target.path),format=\(targetFormat),if=none,id=target", "-device", "virtio-blk-pci,drive=target"]
         if let answers = o.answersMedium {

@@ -80,18 +80,22 @@ public struct JUnitReport: Sendable, Equatable {
     public var xml: String {
         let all = suites.flatMap(\.cases)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"\(XMLText.attribute(name))\" \(Counts(all).attributes()) time=\"\(QATime.format(suites.map(\.seconds).reduce(0, +)))\">\n"
+        out +=
+            "<testsuites name=\"\(XMLText.attribute(name))\" \(Counts(all).attributes()) time=\"\(QATime.format(suites.map(\.seconds).reduce(0, +)))\">\n"
         for suite in suites {
-            out += "  <testsuite name=\"\(XMLText.attribute(suite.name))\" \(Counts(suite.cases).attributes()) time=\"\(QATime.format(suite.seconds))\">\n"
+            out +=
+                "  <testsuite name=\"\(XMLText.attribute(suite.name))\" \(Counts(suite.cases).attributes()) time=\"\(QATime.format(suite.seconds))\">\n"
             for c in suite.cases {
-                out += "    <testcase classname=\"\(XMLText.attribute(c.classname))\" name=\"\(XMLText.attribute(c.name))\" time=\"\(QATime.format(c.seconds))\""
+                out +=
+                    "    <testcase classname=\"\(XMLText.attribute(c.classname))\" name=\"\(XMLText.attribute(c.name))\" time=\"\(QATime.format(c.seconds))\""
                 if c.result == .passed, c.systemOut == nil { out += "/>\n"; continue }
                 out += ">\n"
                 switch c.result {
                 case .passed: break
                 case let .failure(type, message, text), let .error(type, message, text):
                     let tag = if case .failure = c.result { "failure" } else { "error" }
-                    out += "      <\(tag) message=\"\(XMLText.attribute(message))\" type=\"\(XMLText.attribute(type))\">\(XMLText.content(text))</\(tag)>\n"
+                    out +=
+                        "      <\(tag) message=\"\(XMLText.attribute(message))\" type=\"\(XMLText.attribute(type))\">\(XMLText.content(text))</\(tag)>\n"
                 case let .skipped(message):
                     out += "      <skipped message=\"\(XMLText.attribute(message))\"/>\n"
                 }
@@ -155,7 +159,8 @@ extension JUnitReport {
             }
             var out: String?
             if c.outcome != .skipped {
-                var text = "\(c.method) \(c.url)\nexpected status: \(c.expectedStatus)\nstatus: \(c.status.map(String.init) ?? "none")\nattempts: \(c.attempts)\n"
+                var text =
+                    "\(c.method) \(c.url)\nexpected status: \(c.expectedStatus)\nstatus: \(c.status.map(String.init) ?? "none")\nattempts: \(c.attempts)\n"
                 if let body = c.responseExcerpt { text += "response body (start):\n\(body)\n" }
                 out = text
             }
@@ -171,10 +176,11 @@ extension JUnitReport {
         var out = "image: \(result.image) (\(result.format), \(result.firmware.rawValue), \(result.accelerator))\nreason: \(result.reason)\n"
         out += "serial console (last lines):\n\(console)\n"
         if !result.qemuStderr.isEmpty { out += "qemu stderr:\n\(result.qemuStderr)\n" }
-        let c = Case(classname: "boot.\(result.firmware.rawValue)", name: URL(fileURLWithPath: result.image).lastPathComponent,
-                     seconds: result.seconds,
-                     result: result.markerSeen ? .passed : .failure(type: "markerNotSeen", message: message, text: message),
-                     systemOut: out)
+        let c = Case(
+            classname: "boot.\(result.firmware.rawValue)", name: URL(fileURLWithPath: result.image).lastPathComponent,
+            seconds: result.seconds,
+            result: result.markerSeen ? .passed : .failure(type: "markerNotSeen", message: message, text: message),
+            systemOut: out)
         self.init(name: "unisonctl qa boot", suites: [Suite(name: "boot", seconds: result.seconds, cases: [c])])
     }
 }

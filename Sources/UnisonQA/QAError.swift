@@ -20,7 +20,8 @@ public enum QAError: Error, CustomStringConvertible, Sendable, Equatable, ExitCo
         switch self {
         case let .imageNotFound(p): return "disk image '\(p)' does not exist or cannot be read"
         case let .notADiskImage(p, d): return "'\(p)' is not a usable disk image: \(d)"
-        case let .firmwareNotFound(f, looked): return "no \(f) firmware found (looked for \(looked.joined(separator: ", "))); install it with: apt-get install ovmf"
+        case let .firmwareNotFound(f, looked):
+            return "no \(f) firmware found (looked for \(looked.joined(separator: ", "))); install it with: apt-get install ovmf"
         case let .toolNotFound(t): return "'\(t)' was not found on PATH (install it with: apt-get install qemu-system-x86)"
         case let .badOption(text): return text
         case let .markerNotSeen(marker, reason, tail):

@@ -25,8 +25,10 @@ public struct QEMUMachine: Sendable, Equatable {
     public var firmwareFile: URL?
     public var qemu: String
 
-    public init(firmware: BootFirmware = .uefi, memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto,
-                serialLog: URL? = nil, firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+    public init(
+        firmware: BootFirmware = .uefi, memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto,
+        serialLog: URL? = nil, firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64"
+    ) {
         self.firmware = firmware
         self.memoryMiB = memoryMiB
         self.cpus = cpus
@@ -57,14 +59,17 @@ public struct BootOptions: QEMUMachineOptions, Sendable {
     public var marker: String
     public var machine: QEMUMachine
 
-    public init(image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
-                memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
-                firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64") {
+    public init(
+        image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
+        memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
+        firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64"
+    ) {
         self.image = image
         self.timeout = timeout
         self.marker = marker
-        machine = QEMUMachine(firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
-                              serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
+        machine = QEMUMachine(
+            firmware: firmware, memoryMiB: memoryMiB, cpus: cpus, accelerator: accelerator,
+            serialLog: serialLog, firmwareFile: firmwareFile, qemu: qemu)
     }
 }
 
@@ -89,8 +94,10 @@ public enum BootCheck {
     /// serial console until the marker appears, the timeout passes or QEMU stops. QEMU is
     /// always stopped before this returns. Bad input throws `QAError` (exit 2); a boot that
     /// does not show the marker returns `markerSeen == false`.
-    public static func run(_ options: BootOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
-                           status: (@Sendable (String) -> Void)? = nil) async throws -> BootResult {
+    public static func run(
+        _ options: BootOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
+        status: (@Sendable (String) -> Void)? = nil
+    ) async throws -> BootResult {
         guard options.timeout > 0, options.memoryMiB >= 64, options.cpus >= 1, !options.marker.isEmpty else {
             throw QAError.badOption("timeout, memory and cpus must be positive and the marker non-empty")
         }
@@ -106,9 +113,11 @@ public enum BootCheck {
         let serial = options.serialLog ?? work.appendingPathComponent("serial.log")
         try? FileManager.default.removeItem(at: serial)
         FileManager.default.createFile(atPath: serial.path, contents: nil)
-        let arguments = [options.qemu] + QEMUArguments.make(
-            image: options.image, format: format, accelerator: accel, firmware: firmwareArgs,
-            memoryMiB: options.memoryMiB, cpus: options.cpus, serialLog: serial)
+        let arguments =
+            [options.qemu]
+            + QEMUArguments.make(
+                image: options.image, format: format, accelerator: accel, firmware: firmwareArgs,
+                memoryMiB: options.memoryMiB, cpus: options.cpus, serialLog: serial)
         let stderrURL = work.appendingPathComponent("qemu.stderr")
         let started = Date()
         let vm = try launcher.start(arguments, stdout: work.appendingPathComponent("qemu.stdout"), stderr: stderrURL)
@@ -134,10 +143,11 @@ public enum BootCheck {
             }
         }
         let stderrText = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
-        return BootResult(image: options.image.path, format: format, firmware: options.firmware, accelerator: accel,
-                          marker: options.marker, markerSeen: watcher.seen, seconds: Date().timeIntervalSince(started),
-                          reason: reason, consoleTail: watcher.tail(lines: 40),
-                          qemuStderr: String(stderrText.suffix(4000)))
+        return BootResult(
+            image: options.image.path, format: format, firmware: options.firmware, accelerator: accel,
+            marker: options.marker, markerSeen: watcher.seen, seconds: Date().timeIntervalSince(started),
+            reason: reason, consoleTail: watcher.tail(lines: 40),
+            qemuStderr: String(stderrText.suffix(4000)))
     }
 
     /// `kvm` when asked for or when the probe VM prints on KVM within a few seconds; `tcg` otherwise.
@@ -202,7 +212,8 @@ enum DiskSniff {
     static func format(of url: URL) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
-              let handle = try? FileHandle(forReadingFrom: url) else {
+            let handle = try? FileHandle(forReadingFrom: url)
+        else {
             throw QAError.imageNotFound(url.path)
         }
         defer { try? handle.close() }
@@ -241,8 +252,10 @@ enum Firmware {
                 let copy = workDir.appendingPathComponent("OVMF_VARS.fd")
                 try? fm.removeItem(at: copy)
                 try fm.copyItem(at: URL(fileURLWithPath: vars), to: copy)
-                return ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(code)",
-                        "-drive", "if=pflash,format=raw,unit=1,file=\(copy.path)"]
+                return [
+                    "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(code)",
+                    "-drive", "if=pflash,format=raw,unit=1,file=\(copy.path)",
+                ]
             }
             for path in combined where fm.isReadableFile(atPath: path) {
                 return ["-bios", path]
@@ -255,8 +268,10 @@ enum Firmware {
 enum QEMUArguments {
     /// A headless q35 machine: serial console to a file, no monitor, no network, the disk on
     /// virtio behind a temporary overlay (`-snapshot`: the image is never written).
-    static func make(image: URL, format: String, accelerator: String, firmware: [String], memoryMiB: Int, cpus: Int,
-                     serialLog: URL) -> [String] {
+    static func make(
+        image: URL, format: String, accelerator: String, firmware: [String], memoryMiB: Int, cpus: Int,
+        serialLog: URL
+    ) -> [String] {
         machine(accelerator: accelerator, memoryMiB: memoryMiB, cpus: cpus, serialLog: serialLog) + ["-snapshot"]
             + firmware
             + ["-drive", "file=\(image.path),format=\(format),if=virtio,media=disk"]
@@ -266,9 +281,11 @@ enum QEMUArguments {
     /// console to `serialLog`, and no reboot (a reboot or power-off ends QEMU).
     static func machine(accelerator: String, memoryMiB: Int, cpus: Int, serialLog: URL) -> [String] {
         let accel = accelerator == "tcg" ? "tcg,thread=multi" : accelerator
-        return ["-machine", "q35", "-accel", accel, "-m", String(memoryMiB), "-smp", String(cpus),
-                "-nodefaults", "-display", "none", "-monitor", "none", "-parallel", "none",
-                "-serial", "file:\(serialLog.path)", "-no-reboot"]
+        return [
+            "-machine", "q35", "-accel", accel, "-m", String(memoryMiB), "-smp", String(cpus),
+            "-nodefaults", "-display", "none", "-monitor", "none", "-parallel", "none",
+            "-serial", "file:\(serialLog.path)", "-no-reboot",
+        ]
     }
 }
 
@@ -279,9 +296,12 @@ enum KVMProbe {
         try TinyBIOS.image(printing: "KVM-OK\n", exerciseFPU: true).write(to: bios)
         let serial = workDir.appendingPathComponent("probe-serial.log")
         FileManager.default.createFile(atPath: serial.path, contents: nil)
-        let vm = try launcher.start([qemu, "-machine", "pc", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none",
-                                     "-monitor", "none", "-serial", "file:\(serial.path)", "-bios", bios.path, "-no-reboot"],
-                                    stdout: workDir.appendingPathComponent("probe.out"), stderr: workDir.appendingPathComponent("probe.err"))
+        let vm = try launcher.start(
+            [
+                qemu, "-machine", "pc", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none",
+                "-monitor", "none", "-serial", "file:\(serial.path)", "-bios", bios.path, "-no-reboot",
+            ],
+            stdout: workDir.appendingPathComponent("probe.out"), stderr: workDir.appendingPathComponent("probe.err"))
         defer { vm.stop(grace: 1) }
         var watcher = ConsoleWatcher(marker: "KVM-OK")
         let deadline = Date().addingTimeInterval(timeout)

@@ -22,8 +22,10 @@ public struct ChannelResolution: Sendable, Equatable, Codable {
     public var target: String?
     public var reason: String
 
-    public init(ref: String, event: String, channel: String?, version: String?, prerelease: Bool = false,
-                githubRelease: String? = nil, target: String? = nil, reason: String) {
+    public init(
+        ref: String, event: String, channel: String?, version: String?, prerelease: Bool = false,
+        githubRelease: String? = nil, target: String? = nil, reason: String
+    ) {
         self.ref = ref
         self.event = event
         self.channel = channel
@@ -77,46 +79,56 @@ public enum ChannelResolver {
 
     /// Resolves the channel and, for a release branch, the next pre-release version: from the
     /// run number (`{run}`) or one above the highest existing tag of the line (`{n}`).
-    public static func resolve(ref: String, event: String, channels: [Channel], existingTags: [String],
-                               run: RunContext = RunContext()) throws -> ChannelResolution {
+    public static func resolve(
+        ref: String, event: String, channels: [Channel], existingTags: [String],
+        run: RunContext = RunContext()
+    ) throws -> ChannelResolution {
         guard ref.hasPrefix("refs/heads/") || ref.hasPrefix("refs/tags/") || ref.hasPrefix("refs/pull/") else {
             throw ReleaseError.invalidRef(ref)
         }
         guard let channel = channel(for: ref, event: event, channels: channels, defaultBranch: run.defaultBranch) else {
             let what = ref.hasPrefix("refs/pull/") ? "a pull request" : "a ref no channel lists"
-            return ChannelResolution(ref: ref, event: event, channel: nil, version: nil,
-                                     reason: "\(what): published with the default rules only (branch name, pr-N)")
+            return ChannelResolution(
+                ref: ref, event: event, channel: nil, version: nil,
+                reason: "\(what): published with the default rules only (branch name, pr-N)")
         }
         if ref.hasPrefix("refs/tags/") {
             let (tag, target) = ReleaseTarget.split(String(ref.dropFirst("refs/tags/".count)))
             let pre = SemVer(tag)?.isPrerelease ?? false
-            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: tag, prerelease: pre,
-                                     githubRelease: channel.githubRelease.map { pre && $0 == "release" ? "prerelease" : $0 },
-                                     target: target?.rawValue,
-                                     reason: "tag matches \(channel.tagPattern ?? "")" + (target.map { ", target \($0.rawValue)" } ?? ""))
+            return ChannelResolution(
+                ref: ref, event: event, channel: channel.name, version: tag, prerelease: pre,
+                githubRelease: channel.githubRelease.map { pre && $0 == "release" ? "prerelease" : $0 },
+                target: target?.rawValue,
+                reason: "tag matches \(channel.tagPattern ?? "")" + (target.map { ", target \($0.rawValue)" } ?? ""))
         }
         let branch = String(ref.dropFirst("refs/heads/".count))
         guard let format = channel.versionFormat else {
-            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: nil,
-                                     reason: "branch \(branch) publishes to \(channel.name)")
+            return ChannelResolution(
+                ref: ref, event: event, channel: channel.name, version: nil,
+                reason: "branch \(branch) publishes to \(channel.name)")
         }
         guard let line = releaseLine(branch) else {
-            throw ReleaseError.invalidOption(option: "ref", value: ref,
-                                             reason: "channel \(channel.name) needs a branch named like release/X.Y to form \(format)")
+            throw ReleaseError.invalidOption(
+                option: "ref", value: ref,
+                reason: "channel \(channel.name) needs a branch named like release/X.Y to form \(format)")
         }
         if format.contains("{run}") {
             guard let number = run.runNumber else {
-                throw ReleaseError.invalidOption(option: "--run-number", value: "", reason: "channel \(channel.name) numbers its versions by the CI run (\(format)); pass --run-number (GITHUB_RUN_NUMBER)")
+                throw ReleaseError.invalidOption(
+                    option: "--run-number", value: "",
+                    reason: "channel \(channel.name) numbers its versions by the CI run (\(format)); pass --run-number (GITHUB_RUN_NUMBER)")
             }
             let version = render(format: format, major: line.major, minor: line.minor, n: number)
-            return ChannelResolution(ref: ref, event: event, channel: channel.name, version: version,
-                                     prerelease: SemVer(version)?.isPrerelease ?? false,
-                                     reason: "run \(number) of branch \(branch)")
+            return ChannelResolution(
+                ref: ref, event: event, channel: channel.name, version: version,
+                prerelease: SemVer(version)?.isPrerelease ?? false,
+                reason: "run \(number) of branch \(branch)")
         }
         let version = nextVersion(format: format, major: line.major, minor: line.minor, existingTags: existingTags)
-        return ChannelResolution(ref: ref, event: event, channel: channel.name, version: version.text,
-                                 prerelease: SemVer(version.text)?.isPrerelease ?? false,
-                                 reason: version.previous.map { "one above \($0)" } ?? "first of the \(line.major).\(line.minor) line")
+        return ChannelResolution(
+            ref: ref, event: event, channel: channel.name, version: version.text,
+            prerelease: SemVer(version.text)?.isPrerelease ?? false,
+            reason: version.previous.map { "one above \($0)" } ?? "first of the \(line.major).\(line.minor) line")
     }
 
     /// `release/0.5` → (0, 5): the last `X.Y` in the branch name.
@@ -124,7 +136,8 @@ public enum ChannelResolver {
         guard let regex = try? NSRegularExpression(pattern: "(?:^|[^0-9.])(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$") else { return nil }
         let ns = branch as NSString
         guard let m = regex.firstMatch(in: branch, range: NSRange(location: 0, length: ns.length)),
-              let major = UInt64(ns.substring(with: m.range(at: 1))), let minor = UInt64(ns.substring(with: m.range(at: 2))) else { return nil }
+            let major = UInt64(ns.substring(with: m.range(at: 1))), let minor = UInt64(ns.substring(with: m.range(at: 2)))
+        else { return nil }
         return (major, minor)
     }
 
@@ -142,8 +155,9 @@ public enum ChannelResolver {
         var best: (n: UInt64, tag: String)?
         for tag in existingTags {
             guard let v = SemVer(tag), v.major == major, v.minor == minor,
-                  case let .numeric(n)? = v.prerelease.last,
-                  render(format: format, major: major, minor: minor, patch: v.patch, n: n) == tag else { continue }
+                case let .numeric(n)? = v.prerelease.last,
+                render(format: format, major: major, minor: minor, patch: v.patch, n: n) == tag
+            else { continue }
             if best == nil || n > best!.n { best = (n, tag) }
         }
         return (render(format: format, major: major, minor: minor, n: (best?.n ?? 0) + 1), best?.tag)
@@ -178,9 +192,12 @@ public enum Glob {
 extension ChannelResolver {
     /// As `resolve(ref:event:channels:existingTags:run:)`, reading the tags from `repository`
     /// when the channel numbers its versions by tag (`{n}`); other refs need no repository.
-    public static func resolve(ref: String, event: String, channels: [Channel], repository: GitRepository,
-                               run: RunContext = RunContext()) throws -> ChannelResolution {
-        let format = ref.hasPrefix("refs/heads/")
+    public static func resolve(
+        ref: String, event: String, channels: [Channel], repository: GitRepository,
+        run: RunContext = RunContext()
+    ) throws -> ChannelResolution {
+        let format =
+            ref.hasPrefix("refs/heads/")
             ? channel(for: ref, event: event, channels: channels, defaultBranch: run.defaultBranch)?.versionFormat : nil
         let tags = format?.contains("{n}") == true ? try repository.tags().map(\.name) : []
         return try resolve(ref: ref, event: event, channels: channels, existingTags: tags, run: run)
@@ -211,11 +228,14 @@ extension ChannelResolver {
                 problems.append(RuleProblem(channel: channel.name, field: "flavor", message: "\(error)"))
                 continue
             }
-            let context = MetadataContext(eventName: "push", ref: "refs/tags/v1.2.3", sha: String(repeating: "0", count: 40),
-                                          date: Date(timeIntervalSince1970: 0))
+            let context = MetadataContext(
+                eventName: "push", ref: "refs/tags/v1.2.3", sha: String(repeating: "0", count: 40),
+                date: Date(timeIntervalSince1970: 0))
             do {
-                _ = try MetadataAction(inputs: MetadataInputs(tags: channel.tags, flavor: channel.flavor), context: context,
-                                       repository: MetadataRepository()).evaluate()
+                _ = try MetadataAction(
+                    inputs: MetadataInputs(tags: channel.tags, flavor: channel.flavor), context: context,
+                    repository: MetadataRepository()
+                ).evaluate()
             } catch {
                 problems.append(RuleProblem(channel: channel.name, field: "tags", message: "\(error)"))
             }

@@ -22,16 +22,22 @@ public enum ChannelVariables {
 
     /// The values for a resolved channel.
     public static func values(resolution: ChannelResolution, run: RunContext) -> [String: String] {
-        ["channel.version": resolution.version ?? "",
-         "run.number": run.runNumber.map(String.init) ?? "",
-         "run.attempt": String(run.runAttempt),
-         "ref.is_branch": resolution.ref.hasPrefix("refs/heads/") ? "true" : "false",
-         "ref.is_tag": resolution.ref.hasPrefix("refs/tags/") ? "true" : "false"]
+        [
+            "channel.version": resolution.version ?? "",
+            "run.number": run.runNumber.map(String.init) ?? "",
+            "run.attempt": String(run.runAttempt),
+            "ref.is_branch": resolution.ref.hasPrefix("refs/heads/") ? "true" : "false",
+            "ref.is_tag": resolution.ref.hasPrefix("refs/tags/") ? "true" : "false",
+        ]
     }
 
     /// A rule line with sample values, for checking that it parses and evaluates.
     public static func sample(_ line: String) -> String {
-        substitute(line, ["channel.version": "v1.2.3", "run.number": "1", "run.attempt": "1",
-                          "ref.is_branch": "false", "ref.is_tag": "true"])
+        substitute(
+            line,
+            [
+                "channel.version": "v1.2.3", "run.number": "1", "run.attempt": "1",
+                "ref.is_branch": "false", "ref.is_tag": "true",
+            ])
     }
 }

@@ -58,7 +58,8 @@ extension CompatibilityMatrix {
     public static func cellsByService(_ row: Row, spec: PlatformSpec) -> [String: VersionConstraint] {
         var out: [String: VersionConstraint] = [:]
         for (column, cell) in row.services {
-            let services = spec.allServices.contains(where: { $0.name == column })
+            let services =
+                spec.allServices.contains(where: { $0.name == column })
                 ? [column] : spec.services.filter { $0.repo == column }.map(\.name)
             for name in services.isEmpty ? [column] : services { out[name] = cell }
         }

@@ -63,7 +63,8 @@ public struct VersionConstraint: Sendable, Equatable, StringCodable {
                 if piece == "x" || piece == "X" || piece == "*" { wild = true; continue }
                 // After a wildcard only wildcards; numbers without leading zeros.
                 guard !wild, !piece.isEmpty, piece.allSatisfy(\.isASCII), piece.allSatisfy(\.isNumber),
-                      piece == "0" || !piece.hasPrefix("0"), let n = UInt64(piece) else { return nil }
+                    piece == "0" || !piece.hasPrefix("0"), let n = UInt64(piece)
+                else { return nil }
                 numbers.append(n)
             }
             self.numbers = numbers
@@ -157,9 +158,11 @@ public struct VersionConstraint: Sendable, Equatable, StringCodable {
     /// All comparators hold. As in npm ranges, a pre-release only satisfies a constraint that
     /// names a pre-release of the same MAJOR.MINOR.PATCH (`<1.3.0` does not take `1.3.0-beta.1`).
     public func isSatisfied(by v: SemVer) -> Bool {
-        if v.isPrerelease, !comparators.contains(where: {
-            $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (v.major, v.minor, v.patch)
-        }) {
+        if v.isPrerelease,
+            !comparators.contains(where: {
+                $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (v.major, v.minor, v.patch)
+            })
+        {
             return false
         }
         return comparators.allSatisfy { c in
@@ -270,7 +273,8 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
             let trimmed = lines[index].trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
             guard !inFence, trimmed.hasPrefix("|"), let first = cells(trimmed).first,
-                  firstColumnNames.contains(first.lowercased()) else { continue }
+                firstColumnNames.contains(first.lowercased())
+            else { continue }
             let header = cells(trimmed)
             var r = index + 1
             let hasDelimiter = r < lines.count && isDelimiterRow(lines[r])
@@ -279,8 +283,9 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
             while r < lines.count, lines[r].trimmingCharacters(in: .whitespaces).hasPrefix("|") {
                 let values = cells(lines[r].trimmingCharacters(in: .whitespaces))
                 let platformText = values.first ?? ""
-                var row = Scan.ScannedRow(line: r + 1, platformText: platformText, platform: SemVer(platformText),
-                                          cellCount: values.count, cells: [])
+                var row = Scan.ScannedRow(
+                    line: r + 1, platformText: platformText, platform: SemVer(platformText),
+                    cellCount: values.count, cells: [])
                 for (offset, column) in scan.columns.enumerated() {
                     let text = offset + 1 < values.count ? values[offset + 1] : ""
                     row.cells.append(.init(column: column, text: text, value: cell(text)))
@@ -322,7 +327,8 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         var rows: [Row] = []
         for row in scan.rows {
             guard row.cellCount == scan.columns.count + 1 else {
-                throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "\(row.cellCount) cells, the header has \(scan.columns.count + 1)")
+                throw ReleaseError.invalidMatrix(
+                    path: path, line: row.line, reason: "\(row.cellCount) cells, the header has \(scan.columns.count + 1)")
             }
             guard let platform = row.platform else {
                 throw ReleaseError.invalidMatrix(path: path, line: row.line, reason: "'\(row.platformText)' is not a platform version")
@@ -351,20 +357,20 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
 
     public func markdown(displayName: String = "UnisonOS") -> String {
         var out = """
-        # \(displayName) compatibility matrix
+            # \(displayName) compatibility matrix
 
-        <!-- Maintained by `unisonctl compat add` (one row per platform release); read by `unisonctl compat check` and `unisonctl workspace check`. -->
+            <!-- Maintained by `unisonctl compat add` (one row per platform release); read by `unisonctl compat check` and `unisonctl workspace check`. -->
 
-        Each row is a platform release and the version of every service image it ships
-        (`ghcr.io/<org>/<repo>:<version>`). A cell is an exact version (`v1.2.3`), a range
-        (`>=1.2.0 <1.3.0`, `0.1.x`, `^0.1.0`, `~0.1.2`), or `-` when the release does not ship
-        the service. Newest release first. Columns are the services' repositories, as unison-docs'
-        `dev/compatibility-matrix.md` heads them (`compat add --service` takes a service or repo name).
+            Each row is a platform release and the version of every service image it ships
+            (`ghcr.io/<org>/<repo>:<version>`). A cell is an exact version (`v1.2.3`), a range
+            (`>=1.2.0 <1.3.0`, `0.1.x`, `^0.1.0`, `~0.1.2`), or `-` when the release does not ship
+            the service. Newest release first. Columns are the services' repositories, as unison-docs'
+            `dev/compatibility-matrix.md` heads them (`compat add --service` takes a service or repo name).
 
-        | \(firstColumn) | \(services.joined(separator: " | ")) |
-        |---|\(services.map { _ in "---|" }.joined())
+            | \(firstColumn) | \(services.joined(separator: " | ")) |
+            |---|\(services.map { _ in "---|" }.joined())
 
-        """
+            """
         for row in rows {
             let cells = services.map { row.services[$0]?.text ?? "-" }
             out += MarkdownTable.row([row.platform.tagString(forceV: true)] + cells) + "\n"
@@ -409,15 +415,18 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
         let candidates = platform.map { p in rows.filter { $0.platform.hasSamePrecedence(as: p) } } ?? rows
         let scored = candidates.map { ($0, differences($0)) }
         if let match = scored.first(where: { $0.1.isEmpty }) {
-            return CompatCheck(ok: true, platform: match.0.platform.tagString(forceV: true), matched: true,
-                               differences: [], unknownServices: unknown, rowFound: true)
+            return CompatCheck(
+                ok: true, platform: match.0.platform.tagString(forceV: true), matched: true,
+                differences: [], unknownServices: unknown, rowFound: true)
         }
         guard let closest = scored.min(by: { $0.1.count < $1.1.count }) else {
-            return CompatCheck(ok: false, platform: platform?.tagString(forceV: true), matched: false,
-                               differences: [], unknownServices: unknown, rowFound: false)
+            return CompatCheck(
+                ok: false, platform: platform?.tagString(forceV: true), matched: false,
+                differences: [], unknownServices: unknown, rowFound: false)
         }
-        return CompatCheck(ok: false, platform: closest.0.platform.tagString(forceV: true), matched: false,
-                           differences: closest.1, unknownServices: unknown, rowFound: true)
+        return CompatCheck(
+            ok: false, platform: closest.0.platform.tagString(forceV: true), matched: false,
+            differences: closest.1, unknownServices: unknown, rowFound: true)
     }
 }
 

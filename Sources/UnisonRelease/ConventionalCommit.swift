@@ -144,8 +144,10 @@ public struct BumpRules: Sendable, Equatable {
     public var minorTypes: Set<String>
     public var patchTypes: Set<String>
 
-    public init(bumpMinorPreMajor: Bool = true, minorTypes: Set<String> = ["feat", "feature"],
-                patchTypes: Set<String> = ["fix", "perf", "revert"]) {
+    public init(
+        bumpMinorPreMajor: Bool = true, minorTypes: Set<String> = ["feat", "feature"],
+        patchTypes: Set<String> = ["fix", "perf", "revert"]
+    ) {
         self.bumpMinorPreMajor = bumpMinorPreMajor
         self.minorTypes = minorTypes
         self.patchTypes = patchTypes

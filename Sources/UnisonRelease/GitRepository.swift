@@ -49,8 +49,9 @@ public struct GitRepository: Sendable {
 
     /// The commit HEAD points at; nil in a repository without commits.
     public func head() throws -> String? {
-        let result = try runner.run(["git", "-C", directory.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-                                    environment: ["LC_ALL": "C"], input: nil, workingDirectory: nil)
+        let result = try runner.run(
+            ["git", "-C", directory.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+            environment: ["LC_ALL": "C"], input: nil, workingDirectory: nil)
         if result.status != 0 {
             guard isRepository() else { throw ReleaseError.notAGitRepository(path: directory.path) }
             return nil
@@ -82,8 +83,10 @@ public struct GitRepository: Sendable {
         var i = 0
         while i + 3 < fields.count {
             let sha = fields[i].trimmingCharacters(in: .whitespacesAndNewlines)
-            commits.append(GitCommit(sha: sha, author: fields[i + 1], date: fields[i + 2],
-                                     message: fields[i + 3].trimmingCharacters(in: .newlines)))
+            commits.append(
+                GitCommit(
+                    sha: sha, author: fields[i + 1], date: fields[i + 2],
+                    message: fields[i + 3].trimmingCharacters(in: .newlines)))
             i += 4
         }
         return commits
@@ -100,7 +103,8 @@ public struct GitRepository: Sendable {
     /// else `master`; nil when none of them exists.
     public func defaultBranch() throws -> String? {
         if let remote = try? git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines),
-           remote.hasPrefix("origin/") {
+            remote.hasPrefix("origin/")
+        {
             let name = String(remote.dropFirst("origin/".count))
             if (try? git(["rev-parse", "--verify", "--quiet", "refs/heads/\(name)^{commit}"])) != nil { return name }
             return remote

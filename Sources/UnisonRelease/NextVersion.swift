@@ -48,9 +48,11 @@ public enum VersionCalculator {
         var forced: (SemVer, String)?
         for commit in commits {
             guard let cc = ConventionalCommit(message: commit.message) else {
-                impacts.append(CommitImpact(sha: commit.sha, subject: commit.subject, type: nil, scope: nil,
-                                            breaking: false, bump: .none, releaseAs: nil, description: commit.subject,
-                                            breakingNote: nil))
+                impacts.append(
+                    CommitImpact(
+                        sha: commit.sha, subject: commit.subject, type: nil, scope: nil,
+                        breaking: false, bump: .none, releaseAs: nil, description: commit.subject,
+                        breakingNote: nil))
                 continue
             }
             let bump = rules.bump(for: cc)
@@ -60,21 +62,25 @@ public enum VersionCalculator {
             if forced == nil, let text = releaseAs, let v = text.version {
                 forced = (v, commit.sha)
             }
-            impacts.append(CommitImpact(sha: commit.sha, subject: commit.subject, type: cc.type, scope: cc.scope,
-                                        breaking: cc.isBreaking, bump: bump, releaseAs: releaseAs?.text,
-                                        description: cc.description, breakingNote: cc.isBreaking ? cc.breakingNote : nil))
+            impacts.append(
+                CommitImpact(
+                    sha: commit.sha, subject: commit.subject, type: cc.type, scope: cc.scope,
+                    breaking: cc.isBreaking, bump: bump, releaseAs: releaseAs?.text,
+                    description: cc.description, breakingNote: cc.isBreaking ? cc.breakingNote : nil))
         }
 
         if let (version, sha) = forced {
             var v = version.withoutBuild
             v.hasPrefixV = previous?.hasPrefixV ?? true
-            return NextVersion(previousTag: previousTag, previous: previous, next: v, bump: strongest,
-                               reason: "Release-As footer", commits: impacts, deciding: [sha])
+            return NextVersion(
+                previousTag: previousTag, previous: previous, next: v, bump: strongest,
+                reason: "Release-As footer", commits: impacts, deciding: [sha])
         }
         guard strongest != .none else {
-            return NextVersion(previousTag: previousTag, previous: previous, next: nil, bump: .none,
-                               reason: commits.isEmpty ? "no commits since \(previousTag ?? "the start")" : "no releasable commits",
-                               commits: impacts, deciding: [])
+            return NextVersion(
+                previousTag: previousTag, previous: previous, next: nil, bump: .none,
+                reason: commits.isEmpty ? "no commits since \(previousTag ?? "the start")" : "no releasable commits",
+                commits: impacts, deciding: [])
         }
         let deciding = impacts.filter { $0.bump == strongest }.map(\.sha)
         let reason: String
@@ -84,8 +90,9 @@ public enum VersionCalculator {
         default: reason = "fix"
         }
         guard let previous else {
-            return NextVersion(previousTag: nil, previous: nil, next: initialVersion, bump: strongest,
-                               reason: reason + " (first release)", commits: impacts, deciding: deciding)
+            return NextVersion(
+                previousTag: nil, previous: nil, next: initialVersion, bump: strongest,
+                reason: reason + " (first release)", commits: impacts, deciding: deciding)
         }
         var effective = strongest
         var why = reason
@@ -93,8 +100,9 @@ public enum VersionCalculator {
             effective = .minor
             why += " below 1.0 (bumpMinorPreMajor)"
         }
-        return NextVersion(previousTag: previousTag, previous: previous, next: previous.bumped(effective), bump: effective,
-                           reason: why, commits: impacts, deciding: deciding)
+        return NextVersion(
+            previousTag: previousTag, previous: previous, next: previous.bumped(effective), bump: effective,
+            reason: why, commits: impacts, deciding: deciding)
     }
 
     /// The highest release (non pre-release) SemVer tag among `tags`.

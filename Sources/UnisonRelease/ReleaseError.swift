@@ -31,7 +31,8 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
         case let .unknownService(name): return "no service named '\(name)' in the spec"
         case let .invalidOption(option, value, reason): return "\(option) '\(value)': \(reason)"
         case let .missingDigests(names): return "no image digest for \(names.joined(separator: ", ")) (pass --digest NAME=sha256:… or --digests FILE)"
-        case let .missingServiceTags(names): return "no image tag for \(names.joined(separator: ", ")) (pass --service-tag NAME=vX.Y.Z, --matrix or --workspace)"
+        case let .missingServiceTags(names):
+            return "no image tag for \(names.joined(separator: ", ")) (pass --service-tag NAME=vX.Y.Z, --matrix or --workspace)"
         case let .invalidMatrix(path, line, reason): return "\(path):\(line): \(reason)"
         case let .matrixRowExists(platform): return "the matrix already has a row for \(platform) (use --replace)"
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"

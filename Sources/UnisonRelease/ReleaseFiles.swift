@@ -14,7 +14,8 @@ public enum ReleaseFiles {
         for (name, digest) in request.digests.sorted(by: { $0.key < $1.key }) {
             guard spec.services.contains(where: { $0.name == name }) else { throw ReleaseError.unknownService(name) }
             guard isDigest(digest) else {
-                throw ReleaseError.invalidOption(option: "--digest", value: "\(name)=\(digest)", reason: "a digest is sha256: and 64 lower-case hex digits")
+                throw ReleaseError.invalidOption(
+                    option: "--digest", value: "\(name)=\(digest)", reason: "a digest is sha256: and 64 lower-case hex digits")
             }
         }
         for name in request.serviceTags.keys.sorted() where !spec.services.contains(where: { $0.name == name }) {
@@ -32,20 +33,23 @@ public enum ReleaseFiles {
             let ref = "\(s.image):\(tag)"
             fromCompose[s.name] = ref
             pinned[s.name] = "\(ref)@\(digest)"
-            resolved[s.name] = .init(requestedRef: ref, resolvedRef: ref, pinnedRef: "\(ref)@\(digest)", imageID: "",
-                                     repoDigests: ["\(s.image)@\(digest)"], repoTags: [ref], source: "registry")
+            resolved[s.name] = .init(
+                requestedRef: ref, resolvedRef: ref, pinnedRef: "\(ref)@\(digest)", imageID: "",
+                repoDigests: ["\(s.image)@\(digest)"], repoTags: [ref], source: "registry")
         }
         for i in spec.infrastructure { fromCompose[i.name] = i.image }
         let packs = spec.models.packs.map {
-            ReleaseManifest.Pack(name: $0.name, description: $0.description, preload: $0.preload,
-                                 ramGBMin: gigabytes($0.minRam.bytes), diskGBMin: gigabytes($0.minDisk.bytes))
+            ReleaseManifest.Pack(
+                name: $0.name, description: $0.description, preload: $0.preload,
+                ramGBMin: gigabytes($0.minRam.bytes), diskGBMin: gigabytes($0.minDisk.bytes))
         }
         let profile = request.modelPackProfile ?? "alpha/default"
         let profilePack = packs.first { $0.name == profile.split(separator: "/").last.map(String.init) }
         let profileHash = try profilePack.map { SHA256Hex.hex(try JSONOutput.encoder().encode($0)) } ?? ""
         // The floor for an install: the pack the profile names, else the smallest.
         let floor = profilePack ?? packs.min { ($0.ramGBMin, $0.diskGBMin) < ($1.ramGBMin, $1.diskGBMin) }
-        let channel = request.channel
+        let channel =
+            request.channel
             ?? ChannelResolver.channel(for: "refs/tags/\(version)", event: "push", channels: spec.channels)?.name
             ?? ((request.version.isPrerelease) ? "alpha" : "stable")
         var files: [String: String] = [:]
@@ -58,13 +62,15 @@ public enum ReleaseFiles {
         for a in try artifacts(in: request.artifactsDirectory, version: version) { assets[a.name] = .init(sizeBytes: a.size, sha256: a.sha256) }
         let builtAt = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(request.sourceDateEpoch)))
         return ReleaseManifest(
-            release: .init(version: version, channel: channel, builtAt: builtAt,
-                           git: .init(repo: spec.repos.first { $0.role == .platform }?.name ?? "unison-platform", commit: request.commit.lowercased())),
+            release: .init(
+                version: version, channel: channel, builtAt: builtAt,
+                git: .init(repo: spec.repos.first { $0.role == .platform }?.name ?? "unison-platform", commit: request.commit.lowercased())),
             assets: assets,
             compose: .init(files: files, imagesFromCompose: fromCompose, imagesPinned: pinned, imagesResolved: resolved),
             modelPacks: .init(defaultProfile: profile, profileManifestSHA256: profileHash, packs: packs),
-            requirements: .init(cpuCoresMin: 4, ramGBMin: floor?.ramGBMin ?? 8, diskGBMin: floor?.diskGBMin ?? 20,
-                                notes: "From the spec's model pack \(floor?.name ?? "-"); larger packs need more RAM and disk."))
+            requirements: .init(
+                cpuCoresMin: 4, ramGBMin: floor?.ramGBMin ?? 8, diskGBMin: floor?.diskGBMin ?? 20,
+                notes: "From the spec's model pack \(floor?.name ?? "-"); larger packs need more RAM and disk."))
     }
 
     /// Whole gigabytes (10^9, as the spec's GB means), rounded up.
@@ -95,17 +101,20 @@ public enum ReleaseFiles {
         } catch {
             throw ReleaseError.unreadable(path: directory.path, reason: "not a readable directory")
         }
-        return try names.filter { !$0.hasPrefix(".") && !$0.hasPrefix("SHA256SUMS") && !$0.hasSuffix(".sig") && $0 != ReleaseManifest.fileName(version: version) }
-            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            .compactMap { name -> URL? in
-                let url = directory.appendingPathComponent(name)
-                let attrs = try fm.attributesOfItem(atPath: url.path)
-                guard attrs[.type] as? FileAttributeType == .typeRegular else { return nil }
-                guard !name.contains("\n"), !name.contains("\\") else {
-                    throw ReleaseError.invalidOption(option: "artifact", value: name, reason: "names with newlines or backslashes are not allowed in checksum files")
-                }
-                return url
+        return try names.filter {
+            !$0.hasPrefix(".") && !$0.hasPrefix("SHA256SUMS") && !$0.hasSuffix(".sig") && $0 != ReleaseManifest.fileName(version: version)
+        }
+        .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        .compactMap { name -> URL? in
+            let url = directory.appendingPathComponent(name)
+            let attrs = try fm.attributesOfItem(atPath: url.path)
+            guard attrs[.type] as? FileAttributeType == .typeRegular else { return nil }
+            guard !name.contains("\n"), !name.contains("\\") else {
+                throw ReleaseError.invalidOption(
+                    option: "artifact", value: name, reason: "names with newlines or backslashes are not allowed in checksum files")
             }
+            return url
+        }
     }
 
     static func artifacts(in directory: URL, version: String) throws -> [(name: String, size: Int64, sha256: String)] {

@@ -48,7 +48,8 @@ public struct ReleasePins: Sendable, Equatable {
     /// Reads either form; `source` names the file in errors (`ReleaseError.badManifest`).
     public static func parse(_ data: Data, source: String) throws -> ReleasePins {
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let schema = object[ReleaseManifest.CodingKeys.schemaVersion.rawValue] as? String {
+            let schema = object[ReleaseManifest.CodingKeys.schemaVersion.rawValue] as? String
+        {
             guard schema == ReleaseManifest.schemaID else {
                 throw ReleaseError.badManifest(path: source, reason: "schema_version '\(schema)' is not \(ReleaseManifest.schemaID)")
             }
@@ -67,13 +68,15 @@ public struct ReleasePins: Sendable, Equatable {
         var pins: [String: Pin] = [:]
         for pin in file.services {
             guard isSHA256(pin.digest) else {
-                throw ReleaseError.badManifest(path: source, reason: "service '\(pin.name)' has digest '\(pin.digest)', not sha256:<64 lowercase hex>")
+                throw ReleaseError.badManifest(
+                    path: source, reason: "service '\(pin.name)' has digest '\(pin.digest)', not sha256:<64 lowercase hex>")
             }
             guard pins[pin.name] == nil else {
                 throw ReleaseError.badManifest(path: source, reason: "service '\(pin.name)' is listed twice")
             }
             if let reference = pin.reference, !reference.hasSuffix("@" + pin.digest) {
-                throw ReleaseError.badManifest(path: source, reason: "service '\(pin.name)' has reference '\(reference)', which does not end in its digest")
+                throw ReleaseError.badManifest(
+                    path: source, reason: "service '\(pin.name)' has reference '\(reference)', which does not end in its digest")
             }
             pins[pin.name] = pin
         }

@@ -121,8 +121,10 @@ public struct ManifestRequest: Sendable {
     /// `alpha/default` unless given: the model pack profile devices are offered.
     public var modelPackProfile: String?
 
-    public init(version: SemVer, channel: String? = nil, commit: String, digests: [String: String], serviceTags: [String: String],
-                artifactsDirectory: URL, sourceDateEpoch: Int64, composeFiles: [URL] = [], modelPackProfile: String? = nil) {
+    public init(
+        version: SemVer, channel: String? = nil, commit: String, digests: [String: String], serviceTags: [String: String],
+        artifactsDirectory: URL, sourceDateEpoch: Int64, composeFiles: [URL] = [], modelPackProfile: String? = nil
+    ) {
         self.version = version
         self.channel = channel
         self.commit = commit

@@ -35,8 +35,10 @@ public struct RepoPlan: Sendable, Equatable, Codable {
     /// release); nil when the repo has never been released.
     public var imageTag: String?
 
-    public init(repo: String, role: String, status: Status, lastTag: String? = nil, branch: String? = nil, commits: [CommitImpact] = [],
-                nextVersion: String? = nil, participates: Bool = false, reason: String = "", services: [String] = [], imageTag: String? = nil) {
+    public init(
+        repo: String, role: String, status: Status, lastTag: String? = nil, branch: String? = nil, commits: [CommitImpact] = [],
+        nextVersion: String? = nil, participates: Bool = false, reason: String = "", services: [String] = [], imageTag: String? = nil
+    ) {
         self.repo = repo
         self.role = role
         self.status = status
@@ -66,8 +68,9 @@ public struct ReleasePlan: Sendable, Equatable, Codable {
     /// The row in matrix form (services without a released version are `-`).
     public var compatibilityRow: CompatibilityMatrix.Row? {
         guard let platform = SemVer(version) else { return nil }
-        return CompatibilityMatrix.Row(platform: platform,
-                                       services: matrixRow.compactMapValues { SemVer($0).map(VersionConstraint.init(exactly:)) })
+        return CompatibilityMatrix.Row(
+            platform: platform,
+            services: matrixRow.compactMapValues { SemVer($0).map(VersionConstraint.init(exactly:)) })
     }
 }
 
@@ -77,8 +80,10 @@ public struct ReleasePlan: Sendable, Equatable, Codable {
 public enum ReleasePlanner {
     /// Reads every repo of the spec under `workspace/<repo name>` on its default branch and
     /// decides its part in platform release `version`.
-    public static func plan(spec: PlatformSpec, version: SemVer, workspace: URL,
-                            runner: any ProcessRunner = SystemProcessRunner()) throws -> ReleasePlan {
+    public static func plan(
+        spec: PlatformSpec, version: SemVer, workspace: URL,
+        runner: any ProcessRunner = SystemProcessRunner()
+    ) throws -> ReleasePlan {
         let rules = BumpRules(bumpMinorPreMajor: spec.release.bumpMinorPreMajor)
         let platformTag = version.tagString(forceV: true)
         var repos: [RepoPlan] = []
@@ -121,8 +126,9 @@ public enum ReleasePlanner {
             repos.append(plan)
         }
         let channel = ChannelResolver.channel(for: "refs/tags/\(platformTag)", event: "push", channels: spec.channels)
-        return ReleasePlan(version: platformTag, channel: channel?.name, workspace: workspace.path,
-                           repos: repos, matrixRow: row)
+        return ReleasePlan(
+            version: platformTag, channel: channel?.name, workspace: workspace.path,
+            repos: repos, matrixRow: row)
     }
 
     /// The platform takes the version asked for, unless a tag already has it or a newer one
@@ -166,7 +172,8 @@ public enum ReleasePlanner {
             plan.participates = true
             plan.nextVersion = tag
             plan.imageTag = tag
-            plan.reason = next.previous == nil ? "never released: included at the platform version" : "\(next.reason): included at the platform version"
+            plan.reason =
+                next.previous == nil ? "never released: included at the platform version" : "\(next.reason): included at the platform version"
         } else {
             plan.imageTag = next.previousTag
             plan.reason = "\(next.reason): keeps \(next.previousTag ?? "-")"
@@ -179,7 +186,8 @@ public enum ReleasePlanner {
         out += "Channel: \(plan.channel ?? "none"). \(plan.participating.count) of \(plan.repos.count) repositories take part.\n\n"
         out += "| repo | branch | last tag | commits | next | takes part | image tag | why |\n|---|---|---|---|---|---|---|---|\n"
         for r in plan.repos {
-            out += "| \(r.repo) | \(r.branch ?? "-") | \(r.lastTag ?? "-") | \(r.commits.count) | \(r.nextVersion ?? "-") | \(r.participates ? "yes" : "no") | \(r.imageTag ?? "-") | \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)") |\n"
+            out +=
+                "| \(r.repo) | \(r.branch ?? "-") | \(r.lastTag ?? "-") | \(r.commits.count) | \(r.nextVersion ?? "-") | \(r.participates ? "yes" : "no") | \(r.imageTag ?? "-") | \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)") |\n"
         }
         let services = spec.services.map(\.name)
         out += "\n## Compatibility matrix row\n\n| platform | \(services.joined(separator: " | ")) |\n|---|\(services.map { _ in "---|" }.joined())\n"

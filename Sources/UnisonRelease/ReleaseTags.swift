@@ -31,11 +31,13 @@ public struct TagRequest: Sendable {
     /// The repository's tags, for a channel numbered by tag (`{n}`).
     public var existingTags: [String]
 
-    public init(event: String, ref: String, sha: String, date: Date, commitDate: Date? = nil, defaultBranch: String? = nil,
-                baseRef: String? = nil, images: [String] = [], service: String? = nil, tags: [String]? = nil,
-                flavor: [String]? = nil, labels: [String] = [], title: String? = nil, description: String? = nil,
-                url: String? = nil, license: String? = nil, shortSHALength: Int = 7,
-                runNumber: UInt64? = nil, runAttempt: UInt64 = 1, existingTags: [String] = []) {
+    public init(
+        event: String, ref: String, sha: String, date: Date, commitDate: Date? = nil, defaultBranch: String? = nil,
+        baseRef: String? = nil, images: [String] = [], service: String? = nil, tags: [String]? = nil,
+        flavor: [String]? = nil, labels: [String] = [], title: String? = nil, description: String? = nil,
+        url: String? = nil, license: String? = nil, shortSHALength: Int = 7,
+        runNumber: UInt64? = nil, runAttempt: UInt64 = 1, existingTags: [String] = []
+    ) {
         self.runNumber = runNumber
         self.runAttempt = runAttempt
         self.existingTags = existingTags
@@ -75,10 +77,12 @@ public struct TagPlan: Sendable, Equatable, Encodable {
 
     /// The outputs GitHub Actions steps read, as the action names them.
     public var githubOutputs: [(name: String, value: String)] {
-        [("channel", channel ?? ""), ("channel-version", channelVersion ?? ""), ("prerelease", prerelease ? "true" : "false"),
-         ("github-release", githubRelease ?? ""), ("version", version.main ?? ""), ("tags", tags.joined(separator: "\n")),
-         ("tag-names", tagNames.joined(separator: "\n")), ("labels", labels.joined(separator: "\n")),
-         ("annotations", labels.map { "manifest:\($0)" }.joined(separator: "\n"))]
+        [
+            ("channel", channel ?? ""), ("channel-version", channelVersion ?? ""), ("prerelease", prerelease ? "true" : "false"),
+            ("github-release", githubRelease ?? ""), ("version", version.main ?? ""), ("tags", tags.joined(separator: "\n")),
+            ("tag-names", tagNames.joined(separator: "\n")), ("labels", labels.joined(separator: "\n")),
+            ("annotations", labels.map { "manifest:\($0)" }.joined(separator: "\n")),
+        ]
     }
 
     public var tagNames: [String]
@@ -112,10 +116,13 @@ public enum ReleaseTags {
         let defaultBranch = request.defaultBranch ?? spec?.platform.defaultBranch ?? "main"
         let run = RunContext(defaultBranch: defaultBranch, runNumber: request.runNumber, runAttempt: request.runAttempt)
         if tags == nil, flavor == nil, let spec,
-           let channel = ChannelResolver.channel(for: request.ref, event: request.event, channels: spec.channels,
-                                                 defaultBranch: defaultBranch) {
-            let resolved = try ChannelResolver.resolve(ref: request.ref, event: request.event, channels: spec.channels,
-                                                      existingTags: request.existingTags, run: run)
+            let channel = ChannelResolver.channel(
+                for: request.ref, event: request.event, channels: spec.channels,
+                defaultBranch: defaultBranch)
+        {
+            let resolved = try ChannelResolver.resolve(
+                ref: request.ref, event: request.event, channels: spec.channels,
+                existingTags: request.existingTags, run: run)
             let values = ChannelVariables.values(resolution: resolved, run: run)
             tags = channel.tags.map { ChannelVariables.substitute($0, values) }
             flavor = channel.flavor
@@ -137,15 +144,19 @@ public enum ReleaseTags {
                 description = description ?? service.description ?? spec.repo(named: repo)?.description
             }
         }
-        let context = MetadataContext(eventName: request.event, ref: request.ref, sha: request.sha, date: request.date,
-                                      commitDate: request.commitDate, payloadDefaultBranch: defaultBranch,
-                                      baseRef: request.baseRef, pullRequestBaseRef: request.baseRef,
-                                      shortSHALength: request.shortSHALength)
-        let repository = MetadataRepository(name: repoName ?? "", description: description ?? "", url: url ?? "",
-                                            license: request.license ?? "", defaultBranch: defaultBranch)
-        let action = try MetadataAction(inputs: MetadataInputs(images: images, tags: tags ?? [], flavor: flavor ?? [],
-                                                               labels: request.labels),
-                                        context: context, repository: repository)
+        let context = MetadataContext(
+            eventName: request.event, ref: request.ref, sha: request.sha, date: request.date,
+            commitDate: request.commitDate, payloadDefaultBranch: defaultBranch,
+            baseRef: request.baseRef, pullRequestBaseRef: request.baseRef,
+            shortSHALength: request.shortSHALength)
+        let repository = MetadataRepository(
+            name: repoName ?? "", description: description ?? "", url: url ?? "",
+            license: request.license ?? "", defaultBranch: defaultBranch)
+        let action = try MetadataAction(
+            inputs: MetadataInputs(
+                images: images, tags: tags ?? [], flavor: flavor ?? [],
+                labels: request.labels),
+            context: context, repository: repository)
         var result = try action.evaluate()
         if resolution?.prerelease == true {
             // The project's rule (and metadata-action's for semver rules): a pre-release never
@@ -159,9 +170,10 @@ public enum ReleaseTags {
                 result.warnings.append("pre-release \(resolution?.version ?? ""): dropped \(moving.joined(separator: ", "))")
             }
         }
-        return TagPlan(channel: resolution?.channel, channelVersion: resolution?.version, prerelease: resolution?.prerelease ?? false,
-                       githubRelease: resolution?.githubRelease, version: result.version, tags: result.tags, labels: result.labels,
-                       warnings: result.warnings, tagNames: result.tagNames)
+        return TagPlan(
+            channel: resolution?.channel, channelVersion: resolution?.version, prerelease: resolution?.prerelease ?? false,
+            githubRelease: resolution?.githubRelease, version: result.version, tags: result.tags, labels: result.labels,
+            warnings: result.warnings, tagNames: result.tagNames)
     }
 
     /// The tags a promoted release gets (`release promote` without `--tag`): `vX.Y.Z`, `vX.Y`,
@@ -201,8 +213,10 @@ public enum ReleaseTags {
     }
 
     /// "Now" for tags: `--date`, else `SOURCE_DATE_EPOCH` when set, else the clock.
-    public static func now(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                           clock: any WallClock = SystemClock()) throws -> Date {
+    public static func now(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        clock: any WallClock = SystemClock()
+    ) throws -> Date {
         if let explicit { return try parseDate(explicit) }
         if environment["SOURCE_DATE_EPOCH"] != nil {
             return Date(timeIntervalSince1970: TimeInterval(SourceDateEpoch.current(environment)))

@@ -87,13 +87,18 @@ public struct TargetTagPlan: Sendable, Equatable, Codable {
     public static func plan(version: String, channel: String?) -> TargetTagPlan {
         let pre = SemVer(version)?.isPrerelease ?? true
         if channel == "alpha" || version.contains("-alpha.") {
-            return TargetTagPlan(version: version, channel: channel, bundle: true, targets: ReleaseTarget.allCases.map {
-                Entry(target: $0.rawValue, tag: version, rolling: nil, assets: $0.artifactNames(version: version))
-            })
+            return TargetTagPlan(
+                version: version, channel: channel, bundle: true,
+                targets: ReleaseTarget.allCases.map {
+                    Entry(target: $0.rawValue, tag: version, rolling: nil, assets: $0.artifactNames(version: version))
+                })
         }
-        return TargetTagPlan(version: version, channel: channel, bundle: false, targets: ReleaseTarget.allCases.map {
-            Entry(target: $0.rawValue, tag: "\(version)-\($0.suffix)", rolling: pre ? nil : $0.rollingTag,
-                  assets: $0.artifactNames(version: version))
-        })
+        return TargetTagPlan(
+            version: version, channel: channel, bundle: false,
+            targets: ReleaseTarget.allCases.map {
+                Entry(
+                    target: $0.rawValue, tag: "\(version)-\($0.suffix)", rolling: pre ? nil : $0.rollingTag,
+                    assets: $0.artifactNames(version: version))
+            })
     }
 }

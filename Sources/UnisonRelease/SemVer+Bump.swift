@@ -59,7 +59,8 @@ extension SemVer {
             return out
         }
         if let index = out.prerelease.lastIndex(where: { if case .numeric = $0 { return true } else { return false } }),
-           case let .numeric(n) = out.prerelease[index] {
+            case let .numeric(n) = out.prerelease[index]
+        {
             out.prerelease[index] = .numeric(n + 1)
         } else {
             out.prerelease.append(.numeric(1))

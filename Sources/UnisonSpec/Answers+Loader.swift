@@ -27,12 +27,18 @@ public enum AnswersLoader {
             throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
         guard data.count <= maximumSize else {
-            throw SpecError(diagnostics: [SpecDiagnostic(file: SpecLoader.displayPath(url), line: 1, column: 1,
-                                                         message: "the answers file is \(data.count) bytes; at most \(maximumSize) are read")])
+            throw SpecError(diagnostics: [
+                SpecDiagnostic(
+                    file: SpecLoader.displayPath(url), line: 1, column: 1,
+                    message: "the answers file is \(data.count) bytes; at most \(maximumSize) are read")
+            ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SpecError(diagnostics: [SpecDiagnostic(file: SpecLoader.displayPath(url), line: 1, column: 1,
-                                                         message: "the answers file is not UTF-8 text")])
+            throw SpecError(diagnostics: [
+                SpecDiagnostic(
+                    file: SpecLoader.displayPath(url), line: 1, column: 1,
+                    message: "the answers file is not UTF-8 text")
+            ])
         }
         return try load(text: text, file: SpecLoader.displayPath(url), context: context)
     }
@@ -51,8 +57,9 @@ public enum AnswersLoader {
             throw SpecError(diagnostics: sink.sorted)
         }
         guard let root else {
-            sink.report(line: 1, column: 1, "the answers file is empty",
-                        hint: "start from the example in docs/pilot-guide.md")
+            sink.report(
+                line: 1, column: 1, "the answers file is empty",
+                hint: "start from the example in docs/pilot-guide.md")
             throw SpecError(diagnostics: sink.sorted)
         }
         let answers = AnswersReader(sink: sink, context: context).read(root)
@@ -75,17 +82,21 @@ final class AnswersReader {
         guard let top = MapReader(root, path: "answers", sink: sink) else { return nil }
         var answers = Answers()
         if let hostname = top.string("hostname") {
-            if AnswerRules.isHostname(hostname) { answers.hostname = hostname } else {
-                sink.report(top.value("hostname"), "hostname '\(hostname)' is not a host name",
-                            hint: "one label of lowercase letters, digits and inner '-', at most 63, e.g. unison-lab-01")
+            if AnswerRules.isHostname(hostname) {
+                answers.hostname = hostname
+            } else {
+                sink.report(
+                    top.value("hostname"), "hostname '\(hostname)' is not a host name",
+                    hint: "one label of lowercase letters, digits and inner '-', at most 63, e.g. unison-lab-01")
             }
         }
         var firstUser = true
         let usersNode = top.value("users")
-        answers.users = top.list("users") { u in
-            defer { firstUser = false }
-            return self.readUser(u, first: firstUser)
-        } ?? []
+        answers.users =
+            top.list("users") { u in
+                defer { firstUser = false }
+                return self.readUser(u, first: firstUser)
+            } ?? []
         var seen: [String: Node] = [:]
         if case let .sequence(seq)? = usersNode {
             for item in seq {
@@ -98,7 +109,9 @@ final class AnswersReader {
         }
         answers.sshPasswordLogin = top.bool("ssh_pwauth") ?? false
         if let locale = top.string("locale") {
-            if AnswerRules.isLocale(locale) { answers.locale = locale } else {
+            if AnswerRules.isLocale(locale) {
+                answers.locale = locale
+            } else {
                 sink.report(top.value("locale"), "locale '\(locale)' is not a locale name", hint: "e.g. en_US.UTF-8")
             }
         }
@@ -106,7 +119,9 @@ final class AnswersReader {
             answers.keyboard = readKeyboard(keyboardNode)
         }
         if let tz = top.string("timezone") {
-            if AnswerRules.isTimezone(tz) { answers.timezone = tz } else {
+            if AnswerRules.isTimezone(tz) {
+                answers.timezone = tz
+            } else {
                 sink.report(top.value("timezone"), "timezone '\(tz)' is not a tz database name", hint: "e.g. Europe/Berlin or UTC")
             }
         }
@@ -125,8 +140,9 @@ final class AnswersReader {
             answers.sshServer = answers.users.contains { !$0.sshKeys.isEmpty }
         }
         if context.target == .iso, answers.disk == nil, unison?.has("disk") != true {
-            sink.report(unisonNode ?? root, "the ISO installer needs unison.disk (the whole disk to install onto, e.g. /dev/vda)",
-                        hint: "an unattended install never guesses which disk to erase")
+            sink.report(
+                unisonNode ?? root, "the ISO installer needs unison.disk (the whole disk to install onto, e.g. /dev/vda)",
+                hint: "an unattended install never guesses which disk to erase")
         }
         return answers
     }
@@ -135,16 +151,18 @@ final class AnswersReader {
         let name = u.string("name", required: true)
         if let name {
             if !AnswerRules.isUserName(name) {
-                sink.report(u.value("name"), "\(u.path).name '\(name)' is not a login name",
-                            hint: "lowercase letters, digits, '_' and '-', starting with a letter, at most 32")
+                sink.report(
+                    u.value("name"), "\(u.path).name '\(name)' is not a login name",
+                    hint: "lowercase letters, digits, '_' and '-', starting with a letter, at most 32")
             } else if AnswerRules.reservedUsers.contains(name) {
                 sink.report(u.value("name"), "\(u.path).name '\(name)' is a system account and cannot be created or changed by answers")
             }
         }
         for plain in ["plain_text_passwd", "password", "plain_password"] where u.has(plain) {
             _ = u.value(plain)
-            sink.report(u.keyNode(plain), "\(u.path).\(plain): plain passwords are refused",
-                        hint: "give hashed_passwd (mkpasswd -m sha-512, or openssl passwd -6) or ssh_authorized_keys")
+            sink.report(
+                u.keyNode(plain), "\(u.path).\(plain): plain passwords are refused",
+                hint: "give hashed_passwd (mkpasswd -m sha-512, or openssl passwd -6) or ssh_authorized_keys")
         }
         var hash: String?
         for key in ["hashed_passwd", "passwd"] where u.has(key) {
@@ -153,11 +171,13 @@ final class AnswersReader {
                 if hash != nil { sink.report(u.keyNode(key), "\(u.path) has both hashed_passwd and passwd; keep one") }
                 hash = value
             } else if value.hasPrefix("$1$") || (value.hasPrefix("$") && value.dropFirst().contains("$")) {
-                sink.report(u.value(key), "\(u.path).\(key) is a password hash of a scheme too weak or unknown",
-                            hint: "use SHA-512 ($6$, mkpasswd -m sha-512) or yescrypt ($y$)")
+                sink.report(
+                    u.value(key), "\(u.path).\(key) is a password hash of a scheme too weak or unknown",
+                    hint: "use SHA-512 ($6$, mkpasswd -m sha-512) or yescrypt ($y$)")
             } else {
-                sink.report(u.value(key), "\(u.path).\(key) is not a password hash: plain passwords are refused",
-                            hint: "give the crypt(3) hash (mkpasswd -m sha-512), never the password")
+                sink.report(
+                    u.value(key), "\(u.path).\(key) is not a password hash: plain passwords are refused",
+                    hint: "give the crypt(3) hash (mkpasswd -m sha-512), never the password")
             }
         }
         var keys: [String] = []
@@ -174,9 +194,11 @@ final class AnswersReader {
         }
         let sudo = u.bool("sudo") ?? first
         if name != nil, hash == nil, keys.isEmpty, !u.has("hashed_passwd"), !u.has("passwd"),
-           !u.has("ssh_authorized_keys"), !["plain_text_passwd", "password", "plain_password"].contains(where: u.has) {
-            sink.report(u.node, "\(u.path) has no way to log in",
-                        hint: "give hashed_passwd, ssh_authorized_keys, or both")
+            !u.has("ssh_authorized_keys"), !["plain_text_passwd", "password", "plain_password"].contains(where: u.has)
+        {
+            sink.report(
+                u.node, "\(u.path) has no way to log in",
+                hint: "give hashed_passwd, ssh_authorized_keys, or both")
         }
         guard let name else { return nil }
         return Answers.User(name: name, passwordHash: hash, sshKeys: keys, sudo: sudo)
@@ -211,11 +233,13 @@ final class AnswersReader {
         if let on = m.bool("ssh-server") { answers.sshServer = on }
         if let disk = m.string("disk") {
             if !AnswerRules.isDiskPath(disk) {
-                sink.report(m.value("disk"), "unison.disk '\(disk)' is not a disk device path",
-                            hint: "a whole disk under /dev, e.g. /dev/vda or /dev/disk/by-id/…")
+                sink.report(
+                    m.value("disk"), "unison.disk '\(disk)' is not a disk device path",
+                    hint: "a whole disk under /dev, e.g. /dev/vda or /dev/disk/by-id/…")
             } else if let present = context.presentDisks, !present.contains(disk) {
-                sink.report(m.value("disk"), "unison.disk \(disk) is not present on this machine",
-                            hint: present.isEmpty ? "no disk was found" : "disks found: \(present.joined(separator: ", "))")
+                sink.report(
+                    m.value("disk"), "unison.disk \(disk) is not present on this machine",
+                    hint: present.isEmpty ? "no disk was found" : "disks found: \(present.joined(separator: ", "))")
             } else {
                 answers.disk = disk
             }
@@ -224,8 +248,9 @@ final class AnswersReader {
             if !AnswerRules.isPackName(pack) {
                 sink.report(m.value("model-pack"), "unison.model-pack '\(pack)' is not a pack name")
             } else if let packs = context.packs, !packs.contains(pack) {
-                sink.report(m.value("model-pack"), "unison.model-pack '\(pack)' is not a pack of the spec",
-                            hint: suggestion(for: pack, among: packs).map { "did you mean '\($0)'?" } ?? "packs: \(packs.joined(separator: ", "))")
+                sink.report(
+                    m.value("model-pack"), "unison.model-pack '\(pack)' is not a pack of the spec",
+                    hint: suggestion(for: pack, among: packs).map { "did you mean '\($0)'?" } ?? "packs: \(packs.joined(separator: ", "))")
             } else {
                 answers.modelPack = pack
             }
@@ -256,8 +281,10 @@ final class AnswersReader {
             }
             let address = m.string("address", required: true)
             if let address, !AnswerRules.isCIDR(address) {
-                sink.report(m.value("address"), "unison.network.address '\(address)' is not an address with a prefix length",
-                            hint: "e.g. 192.168.1.20/24"); ok = false
+                sink.report(
+                    m.value("address"), "unison.network.address '\(address)' is not an address with a prefix length",
+                    hint: "e.g. 192.168.1.20/24");
+                ok = false
             }
             let gateway = m.string("gateway")
             if let gateway, !AnswerRules.isIPAddress(gateway) {

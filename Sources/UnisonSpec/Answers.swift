@@ -63,9 +63,11 @@ public struct Answers: Sendable, Codable, Equatable {
         case vm, wsl, iso
     }
 
-    public init(hostname: String? = nil, users: [User] = [], sshPasswordLogin: Bool = false, sshServer: Bool = false,
-                locale: String? = nil, keyboard: Keyboard? = nil, timezone: String? = nil, disk: String? = nil,
-                modelPack: String? = nil, network: Network = .dhcp, telemetry: Bool = false) {
+    public init(
+        hostname: String? = nil, users: [User] = [], sshPasswordLogin: Bool = false, sshServer: Bool = false,
+        locale: String? = nil, keyboard: Keyboard? = nil, timezone: String? = nil, disk: String? = nil,
+        modelPack: String? = nil, network: Network = .dhcp, telemetry: Bool = false
+    ) {
         self.hostname = hostname
         self.users = users
         self.sshPasswordLogin = sshPasswordLogin
@@ -187,10 +189,11 @@ public enum AnswerRules {
 
     static func isIPv4(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { p in
-            guard (1...3).contains(p.count), p.utf8.allSatisfy(isDigit), let n = Int(p), n <= 255 else { return false }
-            return p.count == 1 || p.first != "0"
-        }
+        return parts.count == 4
+            && parts.allSatisfy { p in
+                guard (1...3).contains(p.count), p.utf8.allSatisfy(isDigit), let n = Int(p), n <= 255 else { return false }
+                return p.count == 1 || p.first != "0"
+            }
     }
 
     static func isIPv6(_ s: String) -> Bool {

@@ -10,8 +10,10 @@ final class DiagnosticSink {
 
     func report(_ node: Node?, _ message: String, hint: String? = nil) {
         let mark = node?.mark
-        diagnostics.append(SpecDiagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
-                                          message: message, hint: hint))
+        diagnostics.append(
+            SpecDiagnostic(
+                file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
+                message: message, hint: hint))
     }
 
     func report(line: Int, column: Int, _ message: String, hint: String? = nil) {

@@ -111,10 +111,12 @@ public struct Repo: Sendable, Codable, Equatable {
     /// What could not be checked, or where the repo deviates from the platform's conventions.
     public var note: String?
 
-    public init(name: String, role: RepoRole, description: String = "", status: RepoStatus = .core,
-                language: String? = nil, defaultBranch: String = "main", entrypoints: [String: String] = [:],
-                services: [String] = [], images: [String] = [], checkout: RepoCheckout = .sibling, dockerfile: String? = nil,
-                note: String? = nil) {
+    public init(
+        name: String, role: RepoRole, description: String = "", status: RepoStatus = .core,
+        language: String? = nil, defaultBranch: String = "main", entrypoints: [String: String] = [:],
+        services: [String] = [], images: [String] = [], checkout: RepoCheckout = .sibling, dockerfile: String? = nil,
+        note: String? = nil
+    ) {
         self.name = name
         self.role = role
         self.description = description
@@ -137,17 +139,18 @@ public struct Repo: Sendable, Codable, Equatable {
     /// older unisonctl still reads.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name), role: try c.decode(RepoRole.self, forKey: .role),
-                  description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
-                  status: try c.decodeIfPresent(RepoStatus.self, forKey: .status) ?? .core,
-                  language: try c.decodeIfPresent(String.self, forKey: .language),
-                  defaultBranch: try c.decodeIfPresent(String.self, forKey: .defaultBranch) ?? "main",
-                  entrypoints: try c.decodeIfPresent([String: String].self, forKey: .entrypoints) ?? [:],
-                  services: try c.decodeIfPresent([String].self, forKey: .services) ?? [],
-                  images: try c.decodeIfPresent([String].self, forKey: .images) ?? [],
-                  checkout: try c.decodeIfPresent(RepoCheckout.self, forKey: .checkout) ?? .sibling,
-                  dockerfile: try c.decodeIfPresent(String.self, forKey: .dockerfile),
-                  note: try c.decodeIfPresent(String.self, forKey: .note))
+        self.init(
+            name: try c.decode(String.self, forKey: .name), role: try c.decode(RepoRole.self, forKey: .role),
+            description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
+            status: try c.decodeIfPresent(RepoStatus.self, forKey: .status) ?? .core,
+            language: try c.decodeIfPresent(String.self, forKey: .language),
+            defaultBranch: try c.decodeIfPresent(String.self, forKey: .defaultBranch) ?? "main",
+            entrypoints: try c.decodeIfPresent([String: String].self, forKey: .entrypoints) ?? [:],
+            services: try c.decodeIfPresent([String].self, forKey: .services) ?? [],
+            images: try c.decodeIfPresent([String].self, forKey: .images) ?? [],
+            checkout: try c.decodeIfPresent(RepoCheckout.self, forKey: .checkout) ?? .sibling,
+            dockerfile: try c.decodeIfPresent(String.self, forKey: .dockerfile),
+            note: try c.decodeIfPresent(String.self, forKey: .note))
     }
 }
 
@@ -193,11 +196,13 @@ public struct Service: Sendable, Codable, Equatable {
     public var securityOpt: [String]
     public var description: String?
 
-    public init(name: String, kind: ServiceKind, repo: String? = nil, image: String, port: Int, hostPort: Int? = nil,
-                health: String? = nil, healthPort: Int? = nil, healthCommand: String? = nil, healthCheck: Bool = true,
-                extraPorts: [Int] = [], dependsOn: [String] = [], env: [String: String] = [:], volumes: [String] = [],
-                command: [String]? = nil, profiles: [String] = [], secrets: [String] = [], extraHosts: [String] = [],
-                capAdd: [String] = [], securityOpt: [String] = [], description: String? = nil) {
+    public init(
+        name: String, kind: ServiceKind, repo: String? = nil, image: String, port: Int, hostPort: Int? = nil,
+        health: String? = nil, healthPort: Int? = nil, healthCommand: String? = nil, healthCheck: Bool = true,
+        extraPorts: [Int] = [], dependsOn: [String] = [], env: [String: String] = [:], volumes: [String] = [],
+        command: [String]? = nil, profiles: [String] = [], secrets: [String] = [], extraHosts: [String] = [],
+        capAdd: [String] = [], securityOpt: [String] = [], description: String? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.repo = repo
@@ -245,24 +250,25 @@ public struct Service: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name), kind: try c.decode(ServiceKind.self, forKey: .kind),
-                  repo: try c.decodeIfPresent(String.self, forKey: .repo), image: try c.decode(String.self, forKey: .image),
-                  port: try c.decode(Int.self, forKey: .port), hostPort: try c.decodeIfPresent(Int.self, forKey: .hostPort),
-                  health: try c.decodeIfPresent(String.self, forKey: .health),
-                  healthPort: try c.decodeIfPresent(Int.self, forKey: .healthPort),
-                  healthCommand: try c.decodeIfPresent(String.self, forKey: .healthCommand),
-                  healthCheck: try c.decodeIfPresent(Bool.self, forKey: .healthCheck) ?? true,
-                  extraPorts: try c.decodeIfPresent([Int].self, forKey: .extraPorts) ?? [],
-                  dependsOn: try c.decodeIfPresent([String].self, forKey: .dependsOn) ?? [],
-                  env: try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:],
-                  volumes: try c.decodeIfPresent([String].self, forKey: .volumes) ?? [],
-                  command: try c.decodeIfPresent([String].self, forKey: .command),
-                  profiles: try c.decodeIfPresent([String].self, forKey: .profiles) ?? [],
-                  secrets: try c.decodeIfPresent([String].self, forKey: .secrets) ?? [],
-                  extraHosts: try c.decodeIfPresent([String].self, forKey: .extraHosts) ?? [],
-                  capAdd: try c.decodeIfPresent([String].self, forKey: .capAdd) ?? [],
-                  securityOpt: try c.decodeIfPresent([String].self, forKey: .securityOpt) ?? [],
-                  description: try c.decodeIfPresent(String.self, forKey: .description))
+        self.init(
+            name: try c.decode(String.self, forKey: .name), kind: try c.decode(ServiceKind.self, forKey: .kind),
+            repo: try c.decodeIfPresent(String.self, forKey: .repo), image: try c.decode(String.self, forKey: .image),
+            port: try c.decode(Int.self, forKey: .port), hostPort: try c.decodeIfPresent(Int.self, forKey: .hostPort),
+            health: try c.decodeIfPresent(String.self, forKey: .health),
+            healthPort: try c.decodeIfPresent(Int.self, forKey: .healthPort),
+            healthCommand: try c.decodeIfPresent(String.self, forKey: .healthCommand),
+            healthCheck: try c.decodeIfPresent(Bool.self, forKey: .healthCheck) ?? true,
+            extraPorts: try c.decodeIfPresent([Int].self, forKey: .extraPorts) ?? [],
+            dependsOn: try c.decodeIfPresent([String].self, forKey: .dependsOn) ?? [],
+            env: try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:],
+            volumes: try c.decodeIfPresent([String].self, forKey: .volumes) ?? [],
+            command: try c.decodeIfPresent([String].self, forKey: .command),
+            profiles: try c.decodeIfPresent([String].self, forKey: .profiles) ?? [],
+            secrets: try c.decodeIfPresent([String].self, forKey: .secrets) ?? [],
+            extraHosts: try c.decodeIfPresent([String].self, forKey: .extraHosts) ?? [],
+            capAdd: try c.decodeIfPresent([String].self, forKey: .capAdd) ?? [],
+            securityOpt: try c.decodeIfPresent([String].self, forKey: .securityOpt) ?? [],
+            description: try c.decodeIfPresent(String.self, forKey: .description))
     }
 }
 
@@ -324,8 +330,10 @@ public struct ModelPack: Sendable, Codable, Equatable {
     /// The profile's defaults (`interaction_model`, `planner_model`, ...), as unison-platform writes them.
     public var defaults: [String: String]
 
-    public init(name: String, description: String = "", preload: [String] = [], minRam: ByteSize, minDisk: ByteSize,
-                profile: String? = nil, requires: [String] = [], defaults: [String: String] = [:]) {
+    public init(
+        name: String, description: String = "", preload: [String] = [], minRam: ByteSize, minDisk: ByteSize,
+        profile: String? = nil, requires: [String] = [], defaults: [String: String] = [:]
+    ) {
         self.name = name
         self.description = description
         self.preload = preload
@@ -340,13 +348,14 @@ public struct ModelPack: Sendable, Codable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decode(String.self, forKey: .name),
-                  description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
-                  preload: try c.decodeIfPresent([String].self, forKey: .preload) ?? [],
-                  minRam: try c.decode(ByteSize.self, forKey: .minRam), minDisk: try c.decode(ByteSize.self, forKey: .minDisk),
-                  profile: try c.decodeIfPresent(String.self, forKey: .profile),
-                  requires: try c.decodeIfPresent([String].self, forKey: .requires) ?? [],
-                  defaults: try c.decodeIfPresent([String: String].self, forKey: .defaults) ?? [:])
+        self.init(
+            name: try c.decode(String.self, forKey: .name),
+            description: try c.decodeIfPresent(String.self, forKey: .description) ?? "",
+            preload: try c.decodeIfPresent([String].self, forKey: .preload) ?? [],
+            minRam: try c.decode(ByteSize.self, forKey: .minRam), minDisk: try c.decode(ByteSize.self, forKey: .minDisk),
+            profile: try c.decodeIfPresent(String.self, forKey: .profile),
+            requires: try c.decodeIfPresent([String].self, forKey: .requires) ?? [],
+            defaults: try c.decodeIfPresent([String: String].self, forKey: .defaults) ?? [:])
     }
 }
 

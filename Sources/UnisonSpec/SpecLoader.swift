@@ -26,9 +26,12 @@ public enum SpecLoader {
             throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
         if let bad = SpecEncoding.firstInvalid(Array(bytes)) {
-            throw SpecError(diagnostics: [SpecDiagnostic(file: displayPath(url), line: bad.line, column: bad.column,
-                                                         message: "the spec is not UTF-8: invalid byte 0x\(String(bytes[bad.offset], radix: 16)) at offset \(bad.offset)",
-                                                         hint: "save the file as UTF-8")])
+            throw SpecError(diagnostics: [
+                SpecDiagnostic(
+                    file: displayPath(url), line: bad.line, column: bad.column,
+                    message: "the spec is not UTF-8: invalid byte 0x\(String(bytes[bad.offset], radix: 16)) at offset \(bad.offset)",
+                    hint: "save the file as UTF-8")
+            ])
         }
         let text = String(decoding: bytes, as: UTF8.self)
         return SpecDocument(url: url, text: text, spec: try load(text: text, file: displayPath(url), ruleCheck: ruleCheck))
@@ -69,15 +72,16 @@ extension DiagnosticSink {
     func append(yamlError error: YamlError, text: String) {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
+            let .composer(context, problem, mark, _):
             let ctx = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
             report(line: mark.line, column: mark.column, "YAML syntax error: \(problem)\(ctx)")
         case let .duplicatedKeysInMapping(duplicates, context):
             // Yams marks the first occurrence; point at the repeat, which is the one to remove.
             for key in duplicates {
                 let (line, column) = Self.secondOccurrence(of: key, after: context.mark, in: text)
-                report(line: line, column: column, "duplicate key '\(key)'",
-                       hint: "first defined at \(context.mark.line):\(context.mark.column)")
+                report(
+                    line: line, column: column, "duplicate key '\(key)'",
+                    hint: "first defined at \(context.mark.line):\(context.mark.column)")
             }
         case let .reader(problem, offset, _, _):
             let prefix = text.utf8.prefix(offset ?? 0)

@@ -5,8 +5,10 @@ import Foundation
 public enum SpecLocator {
     public static let fileName = "unison.yaml"
 
-    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                              from directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> URL {
+    public static func locate(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        from directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) throws -> URL {
         if let explicit, !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
         if let env = environment["UNISON_SPEC"], !env.isEmpty { return URL(fileURLWithPath: env) }
         var dir = directory.standardizedFileURL

@@ -81,7 +81,8 @@ public enum SpecCharacterRule: String, Sendable, CaseIterable {
             return nil
         case .userName:
             guard let first = value.unicodeScalars.first, ("a"..."z").contains(first) || first == "_", value.count <= 32,
-                  only({ $0.isASCII && (("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }) else {
+                only({ $0.isASCII && (("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") })
+            else {
                 return "is not a user name ([a-z_][a-z0-9_-], at most 32)"
             }
             return nil
@@ -115,8 +116,8 @@ public enum SpecCharacterRule: String, Sendable, CaseIterable {
     }
 }
 
-private extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+extension String {
+    fileprivate func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 /// Applies `SpecCharacterRule`s to the YAML as written (so every diagnostic points at the value).
@@ -171,8 +172,9 @@ struct SpecCharacterCheck {
         guard let problem = rule.problem(value) else { return }
         // One diagnostic per value: the section readers may have reported it already.
         if let mark = node.mark, sink.diagnostics.contains(where: { $0.line == mark.line && $0.column == mark.column }) { return }
-        sink.report(node, "\(field) '\(SpecCharacterRule.printable(value))' \(problem)",
-                    hint: "it is written into \(Self.destination(rule)); values there are data, never code")
+        sink.report(
+            node, "\(field) '\(SpecCharacterRule.printable(value))' \(problem)",
+            hint: "it is written into \(Self.destination(rule)); values there are data, never code")
     }
 
     static func destination(_ rule: SpecCharacterRule) -> String {

@@ -29,13 +29,16 @@ struct SpecValidator {
     private func checkChannelRules() {
         guard let ruleCheck else { return }
         for channel in spec.channels {
-            for (kind, field, lines) in [(SpecLoader.ChannelRuleKind.tag, "tags", channel.tags),
-                                         (.flavor, "flavor", channel.flavor)] {
+            for (kind, field, lines) in [
+                (SpecLoader.ChannelRuleKind.tag, "tags", channel.tags),
+                (.flavor, "flavor", channel.flavor),
+            ] {
                 for (i, line) in lines.enumerated() {
                     if let problem = ruleCheck(kind, line) {
-                        sink.report(located.node("channel:\(channel.name).\(field)[\(i)]") ?? located.node("channel:\(channel.name)"),
-                                    "channel '\(channel.name)' \(field) rule '\(line)': \(problem)",
-                                    hint: "rules are docker/metadata-action lines, e.g. type=semver,pattern={{version}}")
+                        sink.report(
+                            located.node("channel:\(channel.name).\(field)[\(i)]") ?? located.node("channel:\(channel.name)"),
+                            "channel '\(channel.name)' \(field) rule '\(line)': \(problem)",
+                            hint: "rules are docker/metadata-action lines, e.g. type=semver,pattern={{version}}")
                     }
                 }
             }
@@ -48,8 +51,9 @@ struct SpecValidator {
                 let name = node.scalar?.string ?? ""
                 guard key.hasPrefix("\(prefix):\(name)#dup") else { continue }
                 let first = located.node("\(prefix):\(name)")?.mark
-                sink.report(node, "duplicate \(what) name '\(name)'",
-                            hint: first.map { "first declared at \($0.line):\($0.column)" })
+                sink.report(
+                    node, "duplicate \(what) name '\(name)'",
+                    hint: first.map { "first declared at \($0.line):\($0.column)" })
             }
         }
     }
@@ -58,8 +62,9 @@ struct SpecValidator {
         for service in spec.allServices where !service.image.isEmpty {
             let node = located.node("service:\(service.name).image") ?? located.node("service:\(service.name)")
             guard let image = ImageName(service.image) else {
-                sink.report(node, "malformed image reference '\(service.image)' for service '\(service.name)'",
-                            hint: "write host/namespace/name:tag, e.g. docker.io/library/redis:7")
+                sink.report(
+                    node, "malformed image reference '\(service.image)' for service '\(service.name)'",
+                    hint: "write host/namespace/name:tag, e.g. docker.io/library/redis:7")
                 continue
             }
             switch service.kind {
@@ -67,18 +72,21 @@ struct SpecValidator {
                 if image.tag == nil && image.digest == nil {
                     sink.report(node, "infrastructure image '\(service.image)' is not pinned", hint: "add a tag such as :15")
                 } else if image.tag == "latest" && image.digest == nil {
-                    sink.report(node, "infrastructure image '\(service.image)' uses the mutable tag 'latest'",
-                                hint: "pin a version tag or a digest")
+                    sink.report(
+                        node, "infrastructure image '\(service.image)' uses the mutable tag 'latest'",
+                        hint: "pin a version tag or a digest")
                 }
             case .platform:
                 let repoName = service.repo ?? ""
                 let published = spec.repo(named: repoName)?.images ?? [repoName]
                 let expected = (published.isEmpty ? [repoName] : published).map { "\(spec.platform.imagePrefix)/\($0)" }
                 if !expected.contains(service.image) {
-                    sink.report(node, "image '\(service.image)' of service '\(service.name)' is not "
-                                + expected.map { "'\($0)'" }.joined(separator: " or "),
-                                hint: "platform images are published as <registry>/<org>/<image>, without a tag, where "
-                                + "<image> is one of the repo's images (default: the repo's name)")
+                    sink.report(
+                        node,
+                        "image '\(service.image)' of service '\(service.name)' is not "
+                            + expected.map { "'\($0)'" }.joined(separator: " or "),
+                        hint: "platform images are published as <registry>/<org>/<image>, without a tag, where "
+                            + "<image> is one of the repo's images (default: the repo's name)")
                 }
             }
         }
@@ -88,9 +96,10 @@ struct SpecValidator {
         let names = Set(spec.allServices.map(\.name))
         for service in spec.allServices {
             for (i, dep) in service.dependsOn.enumerated() where !names.contains(dep) {
-                sink.report(located.node("service:\(service.name).dependsOn[\(i)]") ?? located.node("service:\(service.name)"),
-                            "service '\(service.name)' depends on unknown service '\(dep)'",
-                            hint: suggestion(for: dep, among: Array(names)).map { "did you mean '\($0)'?" })
+                sink.report(
+                    located.node("service:\(service.name).dependsOn[\(i)]") ?? located.node("service:\(service.name)"),
+                    "service '\(service.name)' depends on unknown service '\(dep)'",
+                    hint: suggestion(for: dep, among: Array(names)).map { "did you mean '\($0)'?" })
             }
             if service.dependsOn.contains(service.name) {
                 sink.report(located.node("service:\(service.name).dependsOn"), "service '\(service.name)' depends on itself")
@@ -109,9 +118,10 @@ struct SpecValidator {
                     let cycle = Array(stack[start...])
                     if reported.insert(Set(cycle)).inserted {
                         let i = byName[name]?.dependsOn.firstIndex(of: dep) ?? 0
-                        sink.report(located.node("service:\(name).dependsOn[\(i)]") ?? located.node("service:\(name)"),
-                                    "dependency cycle: " + (cycle + [dep]).joined(separator: " -> "),
-                                    hint: "remove one of these dependencies")
+                        sink.report(
+                            located.node("service:\(name).dependsOn[\(i)]") ?? located.node("service:\(name)"),
+                            "dependency cycle: " + (cycle + [dep]).joined(separator: " -> "),
+                            hint: "remove one of these dependencies")
                     }
                 } else if state[dep] == nil {
                     visit(dep)
@@ -133,12 +143,14 @@ struct SpecValidator {
         ]
         for (target, base, pack) in refs {
             if let base, !base.isEmpty, !bases.contains(base) {
-                sink.report(located.node("target:\(target).base"), "target '\(target)' names unknown base '\(base)'",
-                            hint: hintList(base, bases))
+                sink.report(
+                    located.node("target:\(target).base"), "target '\(target)' names unknown base '\(base)'",
+                    hint: hintList(base, bases))
             }
             if let pack, !pack.isEmpty, !packs.contains(pack) {
-                sink.report(located.node("target:\(target).models"), "target '\(target)' names unknown model pack '\(pack)'",
-                            hint: hintList(pack, packs))
+                sink.report(
+                    located.node("target:\(target).models"), "target '\(target)' names unknown model pack '\(pack)'",
+                    hint: hintList(pack, packs))
             }
         }
     }
@@ -150,9 +162,10 @@ struct SpecValidator {
         for service in spec.allServices where service.port != 0 {
             for (host, _) in service.publishedPorts {
                 if let other = seen[host], other != service.name {
-                    sink.report(located.node("service:\(service.name).hostPort") ?? located.node("service:\(service.name)"),
-                                "service '\(service.name)' publishes host port \(host), already published by '\(other)'",
-                                hint: "give one of them another hostPort")
+                    sink.report(
+                        located.node("service:\(service.name).hostPort") ?? located.node("service:\(service.name)"),
+                        "service '\(service.name)' publishes host port \(host), already published by '\(other)'",
+                        hint: "give one of them another hostPort")
                 } else {
                     seen[host] = service.name
                 }
@@ -167,24 +180,27 @@ struct SpecValidator {
         var files: [String: String] = [:]
         for secret in spec.installer.fileSecrets {
             if let other = files[secret.file] {
-                sink.report(located.node("fileSecret:\(secret.name)"),
-                            "file secrets '\(other)' and '\(secret.name)' share the file '\(secret.file)'")
+                sink.report(
+                    located.node("fileSecret:\(secret.name)"),
+                    "file secrets '\(other)' and '\(secret.name)' share the file '\(secret.file)'")
             }
             files[secret.file] = secret.name
         }
         for service in spec.allServices {
             for (i, name) in service.secrets.enumerated() where !secrets.contains(name) {
-                sink.report(located.node("service:\(service.name).secrets[\(i)]") ?? located.node("service:\(service.name)"),
-                            "service '\(service.name)' mounts unknown file secret '\(name)'",
-                            hint: secrets.isEmpty ? "declare it under installer.fileSecrets" : hintList(name, secrets))
+                sink.report(
+                    located.node("service:\(service.name).secrets[\(i)]") ?? located.node("service:\(service.name)"),
+                    "service '\(service.name)' mounts unknown file secret '\(name)'",
+                    hint: secrets.isEmpty ? "declare it under installer.fileSecrets" : hintList(name, secrets))
             }
             for (i, dep) in service.dependsOn.enumerated() {
                 guard let target = spec.service(named: dep), !target.profiles.isEmpty else { continue }
                 if service.profiles.isEmpty || !Set(service.profiles).isSubset(of: Set(target.profiles)) {
-                    sink.report(located.node("service:\(service.name).dependsOn[\(i)]") ?? located.node("service:\(service.name)"),
-                                "service '\(service.name)' depends on '\(dep)', which only the profiles "
-                                + target.profiles.joined(separator: ", ") + " start",
-                                hint: "give '\(service.name)' the same profiles, or drop the dependency")
+                    sink.report(
+                        located.node("service:\(service.name).dependsOn[\(i)]") ?? located.node("service:\(service.name)"),
+                        "service '\(service.name)' depends on '\(dep)', which only the profiles "
+                            + target.profiles.joined(separator: ", ") + " start",
+                        hint: "give '\(service.name)' the same profiles, or drop the dependency")
                 }
             }
         }
@@ -193,8 +209,9 @@ struct SpecValidator {
     private func checkReferences() {
         let repos = spec.repos.map(\.name)
         if !repos.contains(spec.compatibility.repo) {
-            sink.report(located.node("compatibility.repo"), "compatibility.repo names unknown repo '\(spec.compatibility.repo)'",
-                        hint: hintList(spec.compatibility.repo, repos))
+            sink.report(
+                located.node("compatibility.repo"), "compatibility.repo names unknown repo '\(spec.compatibility.repo)'",
+                hint: hintList(spec.compatibility.repo, repos))
         }
         let services = spec.allServices.map(\.name)
         for (key, node) in located.locations where key.hasPrefix("qa:") {

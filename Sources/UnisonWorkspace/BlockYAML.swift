@@ -156,7 +156,8 @@ struct BlockYAML {
             while true {
                 skipBlank()
                 guard i < lines.count, lines[i].indent == indent, !Self.isSeqItem(lines[i].text),
-                      let (key, rest) = BlockYAML.keyValue(lines[i].text) else { break }
+                    let (key, rest) = BlockYAML.keyValue(lines[i].text)
+                else { break }
                 let number = lines[i].number
                 i += 1
                 let value: Node

@@ -71,8 +71,10 @@ public struct Finding: Sendable, Hashable {
     public var message: String
     public var hint: String
 
-    public init(_ rule: Rule, _ severity: Severity, repo: String, file: String? = nil, line: Int? = nil,
-                _ message: String, hint: String) {
+    public init(
+        _ rule: Rule, _ severity: Severity, repo: String, file: String? = nil, line: Int? = nil,
+        _ message: String, hint: String
+    ) {
         self.rule = rule
         self.severity = severity
         self.repo = repo

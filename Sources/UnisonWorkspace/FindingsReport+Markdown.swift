@@ -28,7 +28,8 @@ extension FindingsReport {
         out += "\n## Summary by repository\n\n| repository | errors | warnings | info |\n|---|---:|---:|---:|\n"
         for repo in repos {
             let mine = findings.filter { $0.repo == repo }
-            out += "| [\(repo)](#\(Self.anchor(repo))) | \(mine.filter { $0.severity == .error }.count)"
+            out +=
+                "| [\(repo)](#\(Self.anchor(repo))) | \(mine.filter { $0.severity == .error }.count)"
                 + " | \(mine.filter { $0.severity == .warning }.count) | \(mine.filter { $0.severity == .info }.count) |\n"
         }
 

@@ -75,8 +75,11 @@ struct TagMatcher {
         var attributes: [String: String] = [:]
         for part in rule.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            if kv.count == 2 { attributes[kv[0].trimmingSpaces] = kv[1].trimmingSpaces }
-            else if kv.count == 1, part.hasSuffix("=") { attributes[kv[0].trimmingSpaces] = "" }
+            if kv.count == 2 {
+                attributes[kv[0].trimmingSpaces] = kv[1].trimmingSpaces
+            } else if kv.count == 1, part.hasSuffix("=") {
+                attributes[kv[0].trimmingSpaces] = ""
+            }
         }
         switch attributes["type"] {
         case "raw":
@@ -103,7 +106,8 @@ struct TagMatcher {
                 pieces.append(.word)
             } else {
                 guard expression.hasPrefix("date"), let q1 = expression.firstIndex(of: "'"),
-                      let q2 = expression[expression.index(after: q1)...].firstIndex(of: "'") else { return nil }
+                    let q2 = expression[expression.index(after: q1)...].firstIndex(of: "'")
+                else { return nil }
                 let format = expression[expression.index(after: q1)..<q2]
                 guard format.allSatisfy({ "YMDHms".contains($0) }) else { return nil }
                 pieces.append(.digits(format.count))
@@ -127,7 +131,8 @@ struct TagMatcher {
             let head = rest.prefix(n)
             return head.count == n && head.allSatisfy({ $0.isASCII && $0.isNumber }) && match(next, rest.dropFirst(n))
         case .hex, .word:
-            let allowed: (Character) -> Bool = piece == .hex
+            let allowed: (Character) -> Bool =
+                piece == .hex
                 ? { $0.isHexDigit && !$0.isUppercase }
                 : { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
             let run = rest.prefix(while: allowed).count

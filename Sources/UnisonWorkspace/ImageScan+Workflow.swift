@@ -39,8 +39,10 @@ extension ImageScan {
             containers += job.value["services"]?.entries.map(\.value) ?? []
             for node in containers {
                 guard let image = node.scalar ?? node["image"]?.scalar else { continue }
-                scan.mentions.append(ImageMention(text: Interpolation.github(image.text, jobResolve), written: image.text,
-                                                  file: file, line: image.line, use: .run))
+                scan.mentions.append(
+                    ImageMention(
+                        text: Interpolation.github(image.text, jobResolve), written: image.text,
+                        file: file, line: image.line, use: .run))
             }
 
             for step in job.value["steps"]?.items ?? [] {
@@ -51,13 +53,16 @@ extension ImageScan {
                     let action = uses.text.lowercased().split(separator: "@").first.map(String.init) ?? ""
                     if uses.text.hasPrefix("docker://") {
                         let ref = String(uses.text.dropFirst("docker://".count))
-                        scan.mentions.append(ImageMention(text: Interpolation.github(ref, resolve), written: ref, file: file, line: uses.line, use: .run))
+                        scan.mentions.append(
+                            ImageMention(text: Interpolation.github(ref, resolve), written: ref, file: file, line: uses.line, use: .run))
                     }
                     if action == "docker/metadata-action" {
                         for line in with?["images"]?.textLines ?? [] {
                             for entry in metadataImages(line.text) {
-                                scan.mentions.append(ImageMention(text: Interpolation.github(entry, resolve), written: entry, file: file,
-                                                                  line: line.number, use: .publish, nameOnly: true))
+                                scan.mentions.append(
+                                    ImageMention(
+                                        text: Interpolation.github(entry, resolve), written: entry, file: file,
+                                        line: line.number, use: .publish, nameOnly: true))
                             }
                         }
                     }
@@ -69,8 +74,10 @@ extension ImageScan {
                         }
                         for line in with?["tags"]?.textLines ?? [] {
                             for tag in line.text.split(separator: ",").map({ String($0).trimmingSpaces }) where !tag.isEmpty {
-                                scan.mentions.append(ImageMention(text: Interpolation.github(tag, resolve), written: tag, file: file,
-                                                                  line: line.number, use: pushes ? .publish : .localTag))
+                                scan.mentions.append(
+                                    ImageMention(
+                                        text: Interpolation.github(tag, resolve), written: tag, file: file,
+                                        line: line.number, use: pushes ? .publish : .localTag))
                             }
                         }
                     }
@@ -105,8 +112,10 @@ extension ImageScan {
     /// The docker commands of a `run:` script: `docker build|buildx build -t REF [--push]`,
     /// `docker push REF`, `docker tag SRC DST`, `docker pull REF`. Backslash continuations are
     /// joined; `NAME=value` assignments earlier in the script are used for `$NAME`.
-    static func shell(_ lines: [BlockYAML.TextLine], environment: [String: String], resolve: (String) -> String?,
-                      file: String) -> WorkflowScan {
+    static func shell(
+        _ lines: [BlockYAML.TextLine], environment: [String: String], resolve: (String) -> String?,
+        file: String
+    ) -> WorkflowScan {
         var scan = WorkflowScan()
         var logical: [(Int, String)] = []
         var pending = "", pendingLine = 0
@@ -149,8 +158,9 @@ extension ImageScan {
                     var i = 0
                     while i < rest.count {
                         let a = rest[i]
-                        if (a == "-t" || a == "--tag"), i + 1 < rest.count {
-                            scan.mentions.append(ImageMention(text: value(rest[i + 1]), written: rest[i + 1], file: file, line: number, use: .localTag))
+                        if a == "-t" || a == "--tag", i + 1 < rest.count {
+                            scan.mentions.append(
+                                ImageMention(text: value(rest[i + 1]), written: rest[i + 1], file: file, line: number, use: .localTag))
                             i += 1
                         } else if a.hasPrefix("--tag=") {
                             let ref = String(a.dropFirst(6))

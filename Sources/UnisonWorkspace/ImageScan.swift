@@ -34,7 +34,9 @@ struct ImageMention: Equatable {
 enum ImageScan {
     // MARK: files
 
-    static let skippedDirectories: Set<String> = ["node_modules", "vendor", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".build", "target"]
+    static let skippedDirectories: Set<String> = [
+        "node_modules", "vendor", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".build", "target",
+    ]
 
     /// `compose.yaml`, `compose.*.yml`, `docker-compose.yml`, `docker-compose.ci.yml`, …
     static func isComposeFile(_ name: String) -> Bool {
@@ -129,7 +131,9 @@ enum ImageScan {
                 for declaration in words.dropFirst() {
                     if let eq = declaration.firstIndex(of: "=") {
                         var value = String(declaration[declaration.index(after: eq)...])
-                        if value.count >= 2, let f = value.first, f == value.last, f == "\"" || f == "'" { value = String(value.dropFirst().dropLast()) }
+                        if value.count >= 2, let f = value.first, f == value.last, f == "\"" || f == "'" {
+                            value = String(value.dropFirst().dropLast())
+                        }
                         args[String(declaration[..<eq])] = value
                     }
                 }

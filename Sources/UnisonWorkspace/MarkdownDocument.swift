@@ -39,7 +39,8 @@ struct MarkdownDocument {
             if let open = fence {
                 inCode[index] = true
                 if let stripped, let f = Self.fenceMarker(stripped), f.char == open.char, f.count >= open.count,
-                   stripped.drop(while: { $0 == open.char }).allSatisfy({ $0 == " " || $0 == "\t" }) {
+                    stripped.drop(while: { $0 == open.char }).allSatisfy({ $0 == " " || $0 == "\t" })
+                {
                     fence = nil
                 }
                 index += 1
@@ -115,7 +116,8 @@ struct MarkdownDocument {
         guard lower.hasPrefix("<h"), lower.count > 3 else { return nil }
         let digit = lower[lower.index(lower.startIndex, offsetBy: 2)]
         guard let level = Int(String(digit)), (1...6).contains(level), lower.hasSuffix("</h\(level)>"),
-              let close = text.firstIndex(of: ">") else { return nil }
+            let close = text.firstIndex(of: ">")
+        else { return nil }
         let inner = text[text.index(after: close)..<text.index(text.endIndex, offsetBy: -5)]
         return (level, Self.stripTags(String(inner)))
     }
@@ -153,7 +155,8 @@ struct MarkdownDocument {
         var collected: [String] = []
         for (index, line) in lines.enumerated() {
             let trimmed = line.trimmingSpaces
-            let skip = inCode[index] || headingLines.contains(index) || Self.isDecoration(trimmed)
+            let skip =
+                inCode[index] || headingLines.contains(index) || Self.isDecoration(trimmed)
                 || (index > 0 && headingLines.contains(index - 1) && Self.setextLevel(trimmed) != nil)
             if trimmed.isEmpty || skip {
                 if start != nil { break }
@@ -168,7 +171,11 @@ struct MarkdownDocument {
 
     /// Badge rows, images, HTML comments and bare HTML tags carry no prose.
     private static func isDecoration(_ line: String) -> Bool {
-        if line.hasPrefix("<!--") || line.hasPrefix("<img") || line.hasPrefix("<p") || line.hasPrefix("</p") || line.hasPrefix("<div") || line.hasPrefix("</div") || line.hasPrefix("<br") { return true }
+        if line.hasPrefix("<!--") || line.hasPrefix("<img") || line.hasPrefix("<p") || line.hasPrefix("</p") || line.hasPrefix("<div")
+            || line.hasPrefix("</div") || line.hasPrefix("<br")
+        {
+            return true
+        }
         // Only images and image links: `[![alt](badge)](link)`, `![alt](img)`.
         var rest = Substring(line)
         var sawImage = false
@@ -238,7 +245,8 @@ struct MarkdownDocument {
         while index < text.endIndex {
             let c = text[index]
             if c == "]", text.index(after: index) < text.endIndex, text[text.index(after: index)] == "(",
-               let close = text[index...].firstIndex(of: ")") {
+                let close = text[index...].firstIndex(of: ")")
+            {
                 index = text.index(after: close)
                 continue
             }

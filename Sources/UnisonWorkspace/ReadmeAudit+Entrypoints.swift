@@ -111,7 +111,8 @@ extension ReadmeAudit {
     static func commandCore(_ command: String) -> String {
         var words = commandWords(command)
         while let first = words.first, let eq = first.firstIndex(of: "="), eq != first.startIndex,
-              first[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { words.removeFirst() }
+            first[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+        { words.removeFirst() }
         return words.joined(separator: " ")
     }
 
@@ -126,8 +127,10 @@ extension ReadmeAudit {
         text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 
-    static func entrypointFindings(_ document: MarkdownDocument, spec: PlatformSpec, repo: Repo, directory: URL,
-                                   file: String, prefix: String) -> [Finding] {
+    static func entrypointFindings(
+        _ document: MarkdownDocument, spec: PlatformSpec, repo: Repo, directory: URL,
+        file: String, prefix: String
+    ) -> [Finding] {
         var findings: [Finding] = []
         let fm = FileManager.default
         for (key, command) in repo.entrypoints.sorted(by: { $0.key < $1.key }) {
@@ -147,9 +150,11 @@ extension ReadmeAudit {
             }
             if !documented {
                 let where_ = section.map { " (in its \"\($0.title)\" section)" } ?? ""
-                findings.append(Finding(.readmeEntrypointUndocumented, .warning, repo: repo.name, file: file, line: sectionLine,
-                                        "README does not show the \(key) command `\(command)` the spec declares\(where_)",
-                                        hint: "show the command in the README, e.g. in a sh code block under the \(section?.title ?? key) heading"))
+                findings.append(
+                    Finding(
+                        .readmeEntrypointUndocumented, .warning, repo: repo.name, file: file, line: sectionLine,
+                        "README does not show the \(key) command `\(command)` the spec declares\(where_)",
+                        hint: "show the command in the README, e.g. in a sh code block under the \(section?.title ?? key) heading"))
             }
 
             // Exists?
@@ -165,26 +170,35 @@ extension ReadmeAudit {
                     } else {
                         makefile = nil
                     }
-                    let makefilePath = WorkspaceCheck.Located.join(prefix, WorkspaceCheck.Located.join(makeDirectory ?? "", makeFile ?? makefile?.fileName ?? "Makefile"))
+                    let makefilePath = WorkspaceCheck.Located.join(
+                        prefix, WorkspaceCheck.Located.join(makeDirectory ?? "", makeFile ?? makefile?.fileName ?? "Makefile"))
                     guard let makefile else {
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name,
-                                                file: mentionLine(document, command: command).map { _ in file },
-                                                line: mentionLine(document, command: command),
-                                                "entry point `\(command)` (\(key)) needs a Makefile, and \(repo.name) has none (\(makefilePath))",
-                                                hint: "add a Makefile with the target\(targets.count == 1 ? "" : "s") \(targets.joined(separator: ", ")), or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name,
+                                file: mentionLine(document, command: command).map { _ in file },
+                                line: mentionLine(document, command: command),
+                                "entry point `\(command)` (\(key)) needs a Makefile, and \(repo.name) has none (\(makefilePath))",
+                                hint:
+                                    "add a Makefile with the target\(targets.count == 1 ? "" : "s") \(targets.joined(separator: ", ")), or change entrypoints.\(key) of \(repo.name) in unison.yaml"
+                            ))
                         continue
                     }
                     if targets.isEmpty, makefile.targets.isEmpty {
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: makefilePath,
-                                                "entry point `\(command)` (\(key)) runs the default goal, and \(makefilePath) defines no target",
-                                                hint: "add a first target to \(makefilePath)"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name, file: makefilePath,
+                                "entry point `\(command)` (\(key)) runs the default goal, and \(makefilePath) defines no target",
+                                hint: "add a first target to \(makefilePath)"))
                     }
                     for target in targets where !makefile.defines(target) {
                         let line = mentionLine(document, makeTarget: target)
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name,
-                                                file: line == nil ? makefilePath : file, line: line,
-                                                "entry point `\(command)` (\(key)) needs the make target '\(target)', which \(makefilePath) does not define",
-                                                hint: "add a '\(target):' rule to \(makefilePath), or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name,
+                                file: line == nil ? makefilePath : file, line: line,
+                                "entry point `\(command)` (\(key)) needs the make target '\(target)', which \(makefilePath) does not define",
+                                hint: "add a '\(target):' rule to \(makefilePath), or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
                     }
                 case let .script(path, direct):
                     let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
@@ -192,22 +206,28 @@ extension ReadmeAudit {
                     let display = WorkspaceCheck.Located.join(prefix, relative)
                     let line = mentionLine(document, command: path)
                     if !fm.fileExists(atPath: url.path) {
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: line == nil ? nil : file, line: line,
-                                                "entry point `\(command)` (\(key)) runs \(path), which does not exist (\(display))",
-                                                hint: "add the script, or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name, file: line == nil ? nil : file, line: line,
+                                "entry point `\(command)` (\(key)) runs \(path), which does not exist (\(display))",
+                                hint: "add the script, or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
                     } else if direct, !fm.isExecutableFile(atPath: url.path) {
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: display,
-                                                "entry point `\(command)` (\(key)) runs \(path) directly, and it is not executable",
-                                                hint: "chmod +x \(display) && git -C \(prefix.isEmpty ? "." : prefix) add --chmod=+x \(relative)"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name, file: display,
+                                "entry point `\(command)` (\(key)) runs \(path) directly, and it is not executable",
+                                hint: "chmod +x \(display) && git -C \(prefix.isEmpty ? "." : prefix) add --chmod=+x \(relative)"))
                     }
                 case let .compose(files):
                     for path in files {
                         let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
                         guard !fm.fileExists(atPath: directory.appendingPathComponent(relative).path) else { continue }
                         let line = mentionLine(document, command: command)
-                        findings.append(Finding(.readmeEntrypointMissing, .error, repo: repo.name, file: line == nil ? nil : file, line: line,
-                                                "entry point `\(command)` (\(key)) names the Compose file \(path), which does not exist (\(WorkspaceCheck.Located.join(prefix, relative)))",
-                                                hint: "add the file, or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
+                        findings.append(
+                            Finding(
+                                .readmeEntrypointMissing, .error, repo: repo.name, file: line == nil ? nil : file, line: line,
+                                "entry point `\(command)` (\(key)) names the Compose file \(path), which does not exist (\(WorkspaceCheck.Located.join(prefix, relative)))",
+                                hint: "add the file, or change entrypoints.\(key) of \(repo.name) in unison.yaml"))
                     }
                 case .other:
                     continue

@@ -21,13 +21,19 @@ public enum ReadmeAudit {
 
     /// Every README finding for `repo` checked out at `directory`. `displayPrefix` is the repo's
     /// path relative to the workspace (findings name files as `<prefix>/README.md`).
-    public static func audit(spec: PlatformSpec, repo: Repo, directory: URL, readme: URL? = nil,
-                             displayPrefix: String) -> [Finding] {
+    public static func audit(
+        spec: PlatformSpec, repo: Repo, directory: URL, readme: URL? = nil,
+        displayPrefix: String
+    ) -> [Finding] {
         guard let readmeURL = readme ?? findReadme(in: directory),
-              let text = try? String(contentsOf: readmeURL, encoding: .utf8) else {
-            return [Finding(.readmeMissing, .error, repo: repo.name, file: displayPrefix.isEmpty ? nil : displayPrefix,
-                            "\(repo.name) has no README",
-                            hint: "unisonctl readme fix \(displayPrefix.isEmpty ? "." : displayPrefix) writes one with the sections of the spec")]
+            let text = try? String(contentsOf: readmeURL, encoding: .utf8)
+        else {
+            return [
+                Finding(
+                    .readmeMissing, .error, repo: repo.name, file: displayPrefix.isEmpty ? nil : displayPrefix,
+                    "\(repo.name) has no README",
+                    hint: "unisonctl readme fix \(displayPrefix.isEmpty ? "." : displayPrefix) writes one with the sections of the spec")
+            ]
         }
         let file = WorkspaceCheck.Located.join(displayPrefix, readmeURL.lastPathComponent)
         let document = MarkdownDocument(text)
@@ -73,9 +79,10 @@ public enum ReadmeAudit {
     static func sectionFindings(_ document: MarkdownDocument, spec: PlatformSpec, repo: Repo, file: String) -> [Finding] {
         missingSections(document, spec: spec).map { section in
             let names = ([section.title] + section.aliases).map { "\"\($0)\"" }.joined(separator: ", ")
-            return Finding(.readmeMissingSection, .error, repo: repo.name, file: file,
-                           "README has no \"\(section.title)\" section (a heading named \(names))",
-                           hint: "add a \"## \(section.title)\" section, or run `unisonctl readme fix \(file)`")
+            return Finding(
+                .readmeMissingSection, .error, repo: repo.name, file: file,
+                "README has no \"\(section.title)\" section (a heading named \(names))",
+                hint: "add a \"## \(section.title)\" section, or run `unisonctl readme fix \(file)`")
         }
     }
 
@@ -160,8 +167,11 @@ public enum ReadmeAudit {
         if let region, namesRole(region.text, repo: repo) { return nil }
         let others = RepoRole.allCases.filter { $0 != repo.role && roleWords($0).contains { containsWord(region?.text ?? "", $0) } }
         let said = others.isEmpty ? "" : " (it names \(others.map { "'\($0.rawValue)'" }.joined(separator: ", ")) instead)"
-        return Finding(.readmeRoleMismatch, .warning, repo: repo.name, file: file, line: region?.line,
-                       "README does not name the role the spec gives \(repo.name), '\(repo.role.rawValue)', nor its description, in its title, Role section or first paragraph\(said)",
-                       hint: "say what the repo is, e.g. \"Role: \(repo.role.rawValue) — \(repo.description)\"; or fix role: in unison.yaml if the README is right")
+        return Finding(
+            .readmeRoleMismatch, .warning, repo: repo.name, file: file, line: region?.line,
+            "README does not name the role the spec gives \(repo.name), '\(repo.role.rawValue)', nor its description, in its title, Role section or first paragraph\(said)",
+            hint:
+                "say what the repo is, e.g. \"Role: \(repo.role.rawValue) — \(repo.description)\"; or fix role: in unison.yaml if the README is right"
+        )
     }
 }

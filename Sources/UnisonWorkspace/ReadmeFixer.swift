@@ -30,7 +30,8 @@ public enum ReadmeFixer {
     public static func text(_ results: [Result]) -> String {
         results.map { r in
             if let skipped = r.skipped { return "\(r.path): skipped, \(skipped)" }
-            return r.added.isEmpty ? "\(r.path): every section present, unchanged"
+            return r.added.isEmpty
+                ? "\(r.path): every section present, unchanged"
                 : "\(r.path): \(r.created ? "created with" : "added") \(r.added.joined(separator: ", "))"
         }.joined(separator: "\n") + "\n"
     }
@@ -87,7 +88,8 @@ public enum ReadmeFixer {
                     if absent.isEmpty {
                         out += "```sh\n\(command)\n```\n"
                     } else {
-                        out += "To be written: how to \(section.id) \(repo.name). The platform spec declares `\(command)`, which this repository cannot run: \(absent.joined(separator: "; ")).\n"
+                        out +=
+                            "To be written: how to \(section.id) \(repo.name). The platform spec declares `\(command)`, which this repository cannot run: \(absent.joined(separator: "; ")).\n"
                     }
                 } else {
                     out += "No `\(section.id)` command is declared for this repo in the platform spec.\n"

@@ -23,8 +23,10 @@ public enum ReadmeTargets {
     /// README, or `README.md` to be created by `fix`). The repo is `repoName` when given (an
     /// unknown name is bad input), else the name of the README's directory, else the name its
     /// `origin` remote's URL ends in. A PATH that does not exist is bad input.
-    public static func place(_ paths: [String], repoName: String?, spec: PlatformSpec,
-                             currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Placement] {
+    public static func place(
+        _ paths: [String], repoName: String?, spec: PlatformSpec,
+        currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) throws -> [Placement] {
         if let repoName, spec.repo(named: repoName) == nil {
             throw WorkspaceError.unknownRepo(name: repoName, path: paths.first ?? ".", known: spec.repos.map(\.name))
         }
@@ -52,8 +54,10 @@ public enum ReadmeTargets {
     }
 
     /// Like `place`, with a directory that cannot be placed as bad input.
-    public static func resolve(_ paths: [String], repoName: String?, spec: PlatformSpec,
-                               currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [Target] {
+    public static func resolve(
+        _ paths: [String], repoName: String?, spec: PlatformSpec,
+        currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) throws -> [Target] {
         try place(paths, repoName: repoName, spec: spec, currentDirectory: currentDirectory).map {
             switch $0 {
             case let .target(t): return t
@@ -80,9 +84,10 @@ public enum ReadmeTargets {
     }
 
     static func unplacedFinding(path: String, display: String, name: String, spec: PlatformSpec) -> Finding {
-        Finding(.readmeUnknownRepo, .error, repo: name, file: display,
-                "cannot tell which repository \(path) belongs to: neither its directory name '\(name)' nor its origin remote names a repo of the spec",
-                hint: "check it alone with --repo NAME, or add the repo to repos: in unison.yaml")
+        Finding(
+            .readmeUnknownRepo, .error, repo: name, file: display,
+            "cannot tell which repository \(path) belongs to: neither its directory name '\(name)' nor its origin remote names a repo of the spec",
+            hint: "check it alone with --repo NAME, or add the repo to repos: in unison.yaml")
     }
 
     /// `readme check`: the README findings of every target, in one report; a directory that
@@ -98,14 +103,17 @@ public enum ReadmeTargets {
             }
             let exists = FileManager.default.fileExists(atPath: target.readme.path)
             if !exists {
-                findings.append(Finding(.readmeMissing, .error, repo: target.repo.name, file: target.display,
-                                        "\(target.display) does not exist",
-                                        hint: "unisonctl readme fix \(target.display) writes it with the sections of the spec"))
+                findings.append(
+                    Finding(
+                        .readmeMissing, .error, repo: target.repo.name, file: target.display,
+                        "\(target.display) does not exist",
+                        hint: "unisonctl readme fix \(target.display) writes it with the sections of the spec"))
                 continue
             }
             let prefix = String(target.display.dropLast(target.readme.lastPathComponent.count)).trimmingTrailingSlash
-            findings += ReadmeAudit.audit(spec: spec, repo: target.repo, directory: target.repoDirectory,
-                                          readme: target.readme, displayPrefix: prefix)
+            findings += ReadmeAudit.audit(
+                spec: spec, repo: target.repo, directory: target.repoDirectory,
+                readme: target.readme, displayPrefix: prefix)
         }
         return FindingsReport(schema: FindingsReport.readmeSchema, findings: findings)
     }
@@ -118,8 +126,9 @@ public enum ReadmeTargets {
             case let .target(t):
                 return try ReadmeFixer.fix(readme: t.readme, display: t.display, repo: t.repo, spec: spec, directory: t.repoDirectory)
             case let .unplaced(_, display, name):
-                return ReadmeFixer.Result(path: display, repo: name, created: false, added: [],
-                                          skipped: "'\(name)' is not a repo of the spec; pass --repo NAME")
+                return ReadmeFixer.Result(
+                    path: display, repo: name, created: false, added: [],
+                    skipped: "'\(name)' is not a repo of the spec; pass --repo NAME")
             }
         }
     }

@@ -15,8 +15,11 @@ extension SpecDrift {
         guard let path = repo.dockerfile else { return [] }
         let url = dir.appendingPathComponent(path)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            return [Drift(.dockerfileMissing, repo: repo.name, "the spec builds \(repo.name) from \(path), which the repo does not have",
-                          spec: specLocation("repo:\(repo.name).dockerfile"), found: DriftLocation(file: display(dir)))]
+            return [
+                Drift(
+                    .dockerfileMissing, repo: repo.name, "the spec builds \(repo.name) from \(path), which the repo does not have",
+                    spec: specLocation("repo:\(repo.name).dockerfile"), found: DriftLocation(file: display(dir)))
+            ]
         }
         let services = imageServices(of: repo)
         guard !services.isEmpty else { return [] }
@@ -26,14 +29,18 @@ extension SpecDrift {
         for service in services {
             if !facts.exposed.isEmpty, !facts.exposed.contains(where: { $0.port == service.port }) {
                 let line = facts.exposed.first?.line
-                out.append(Drift(.dockerfilePort, repo: repo.name,
-                                 "\(file) exposes \(facts.exposed.map { String($0.port) }.joined(separator: ", ")); the spec gives service '\(service.name)' port \(service.port)",
-                                 spec: specLocation("service:\(service.name).port"), found: DriftLocation(file: file, line: line)))
+                out.append(
+                    Drift(
+                        .dockerfilePort, repo: repo.name,
+                        "\(file) exposes \(facts.exposed.map { String($0.port) }.joined(separator: ", ")); the spec gives service '\(service.name)' port \(service.port)",
+                        spec: specLocation("service:\(service.name).port"), found: DriftLocation(file: file, line: line)))
             }
             if let cmd = facts.commandPort, cmd.port != service.port {
-                out.append(Drift(.dockerfilePort, repo: repo.name,
-                                 "\(file) starts the server with --port \(cmd.port); the spec gives service '\(service.name)' port \(service.port)",
-                                 spec: specLocation("service:\(service.name).port"), found: DriftLocation(file: file, line: cmd.line)))
+                out.append(
+                    Drift(
+                        .dockerfilePort, repo: repo.name,
+                        "\(file) starts the server with --port \(cmd.port); the spec gives service '\(service.name)' port \(service.port)",
+                        spec: specLocation("service:\(service.name).port"), found: DriftLocation(file: file, line: cmd.line)))
             }
         }
         return out
@@ -59,11 +66,13 @@ extension SpecDrift {
             for (i, line) in trimmed.enumerated() {
                 for image in Self.publishedImages(in: line, org: spec.platform.org, repo: repo.name)
                 where !repo.images.contains(image) && image != repo.name + "-ci" {
-                    out.append(Drift(.workflowImage, repo: repo.name,
-                                     "\(display(url)) publishes image '\(image)'; the spec's images for \(repo.name): "
-                                     + (repo.images.isEmpty ? "none" : repo.images.joined(separator: ", ")),
-                                     spec: specLocation(repo.images.isEmpty ? "repo:\(repo.name)" : "repo:\(repo.name).images"),
-                                     found: DriftLocation(file: display(url), line: i + 1)))
+                    out.append(
+                        Drift(
+                            .workflowImage, repo: repo.name,
+                            "\(display(url)) publishes image '\(image)'; the spec's images for \(repo.name): "
+                                + (repo.images.isEmpty ? "none" : repo.images.joined(separator: ", ")),
+                            spec: specLocation(repo.images.isEmpty ? "repo:\(repo.name)" : "repo:\(repo.name).images"),
+                            found: DriftLocation(file: display(url), line: i + 1)))
                 }
             }
         }
@@ -101,8 +110,11 @@ extension SpecDrift {
     func checkBranch(_ repo: Repo, _ dir: URL) -> [Drift] {
         guard WorkspaceGit.isRepository(dir) else { return [] }
         func git(_ args: [String]) -> String? {
-            guard let r = try? runner.run(["git", "-C", dir.path] + args, environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"],
-                                          input: nil, workingDirectory: nil), r.status == 0 else { return nil }
+            guard
+                let r = try? runner.run(
+                    ["git", "-C", dir.path] + args, environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"],
+                    input: nil, workingDirectory: nil), r.status == 0
+            else { return nil }
             let s = r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
             return s.isEmpty ? nil : s
         }
@@ -115,9 +127,12 @@ extension SpecDrift {
             source = "HEAD"
         }
         guard let branch, branch != repo.defaultBranch else { return [] }
-        return [Drift(.defaultBranch, repo: repo.name,
-                      "\(repo.name)'s \(source) names branch '\(branch)'; the spec says '\(repo.defaultBranch)'",
-                      spec: specLocation("repo:\(repo.name).defaultBranch"), found: DriftLocation(file: display(dir) + " (\(source))"))]
+        return [
+            Drift(
+                .defaultBranch, repo: repo.name,
+                "\(repo.name)'s \(source) names branch '\(branch)'; the spec says '\(repo.defaultBranch)'",
+                spec: specLocation("repo:\(repo.name).defaultBranch"), found: DriftLocation(file: display(dir) + " (\(source))"))
+        ]
     }
 
     // MARK: README
@@ -132,16 +147,20 @@ extension SpecDrift {
             let slug = Self.slug(title)
             let names = [repo.name] + repo.images
             if !names.contains(where: { slug.contains(Self.slug($0)) }) {
-                out.append(Drift(.readmeTitle, repo: repo.name,
-                                 "\(file) is titled '\(title)', which names neither \(repo.name) nor its images",
-                                 spec: specLocation("repo:\(repo.name)"), found: DriftLocation(file: file, line: line)))
+                out.append(
+                    Drift(
+                        .readmeTitle, repo: repo.name,
+                        "\(file) is titled '\(title)', which names neither \(repo.name) nor its images",
+                        spec: specLocation("repo:\(repo.name)"), found: DriftLocation(file: file, line: line)))
             }
         }
         let flat = text.replacingOccurrences(of: "`", with: "")
         for (key, command) in repo.entrypoints.sorted(by: { $0.key < $1.key }) where !flat.contains(command) {
-            out.append(Drift(.readmeEntrypoint, repo: repo.name,
-                             "\(file) does not show the \(key) entry point the spec gives: \(command)",
-                             spec: specLocation("repo:\(repo.name).entrypoints"), found: DriftLocation(file: file)))
+            out.append(
+                Drift(
+                    .readmeEntrypoint, repo: repo.name,
+                    "\(file) does not show the \(key) entry point the spec gives: \(command)",
+                    spec: specLocation("repo:\(repo.name).entrypoints"), found: DriftLocation(file: file)))
         }
         return out
     }
@@ -155,7 +174,8 @@ extension SpecDrift {
             if fenced { continue }
             if t.hasPrefix("# ") { return (String(t.dropFirst(2)).trimmingCharacters(in: .whitespaces), i + 1) }
             if !t.isEmpty, i + 1 < lines.count, lines[i + 1].hasPrefix("==="),
-               lines[i + 1].allSatisfy({ $0 == "=" || $0 == " " }) {
+                lines[i + 1].allSatisfy({ $0 == "=" || $0 == " " })
+            {
                 return (t, i + 1)
             }
         }
@@ -177,12 +197,15 @@ extension SpecDrift {
         for name in entries.sorted() where !known.contains(name) && !name.hasPrefix(".") {
             let dir = workspace.appendingPathComponent(name)
             guard WorkspaceGit.isRepository(dir) else { continue }
-            out.append(Drift(.repoUnknown, repo: name, "'\(name)' is a repository in the workspace that the spec does not list",
-                             spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: name)))
+            out.append(
+                Drift(
+                    .repoUnknown, repo: name, "'\(name)' is a repository in the workspace that the spec does not list",
+                    spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: name)))
         }
         // Submodules of the workspace repo against the spec's checkout kinds.
         guard let meta = spec.repos.first(where: { $0.role == .workspace }), let metaDir = found[meta.name],
-              let gitmodules = try? String(contentsOf: metaDir.appendingPathComponent(".gitmodules"), encoding: .utf8) else {
+            let gitmodules = try? String(contentsOf: metaDir.appendingPathComponent(".gitmodules"), encoding: .utf8)
+        else {
             return out
         }
         var submodules: [String: Int] = [:]
@@ -193,19 +216,25 @@ extension SpecDrift {
         for (path, line) in submodules.sorted(by: { $0.key < $1.key }) {
             if let repo = spec.repo(named: path) {
                 if repo.checkout != .submodule {
-                    out.append(Drift(.repoCheckout, repo: repo.name,
-                                     "\(repo.name) is a submodule of \(meta.name); the spec says checkout: \(repo.checkout.rawValue)",
-                                     spec: specLocation("repo:\(repo.name).checkout"), found: DriftLocation(file: gitmodulesFile, line: line)))
+                    out.append(
+                        Drift(
+                            .repoCheckout, repo: repo.name,
+                            "\(repo.name) is a submodule of \(meta.name); the spec says checkout: \(repo.checkout.rawValue)",
+                            spec: specLocation("repo:\(repo.name).checkout"), found: DriftLocation(file: gitmodulesFile, line: line)))
                 }
             } else if !out.contains(where: { $0.kind == .repoUnknown && $0.repo == path }) {
-                out.append(Drift(.repoUnknown, repo: path, "submodule '\(path)' of \(meta.name) is not a repo of the spec",
-                                 spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: gitmodulesFile, line: line)))
+                out.append(
+                    Drift(
+                        .repoUnknown, repo: path, "submodule '\(path)' of \(meta.name) is not a repo of the spec",
+                        spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: gitmodulesFile, line: line)))
             }
         }
         for repo in spec.repos where repo.checkout == .submodule && submodules[repo.name] == nil {
-            out.append(Drift(.repoCheckout, repo: repo.name,
-                             "the spec says \(repo.name) is a submodule of \(meta.name); its .gitmodules does not list it",
-                             spec: specLocation("repo:\(repo.name).checkout"), found: DriftLocation(file: gitmodulesFile)))
+            out.append(
+                Drift(
+                    .repoCheckout, repo: repo.name,
+                    "the spec says \(repo.name) is a submodule of \(meta.name); its .gitmodules does not list it",
+                    spec: specLocation("repo:\(repo.name).checkout"), found: DriftLocation(file: gitmodulesFile)))
         }
         return out
     }

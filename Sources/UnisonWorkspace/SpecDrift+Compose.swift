@@ -166,7 +166,8 @@ struct ComposeFile {
     static func probe(_ test: String) -> Probe {
         let pattern = #"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::(\d+))?(/[^\s"',\]]*)?"#
         if let regex = try? NSRegularExpression(pattern: pattern),
-           let m = regex.firstMatch(in: test, range: NSRange(test.startIndex..., in: test)) {
+            let m = regex.firstMatch(in: test, range: NSRange(test.startIndex..., in: test))
+        {
             let port = Range(m.range(at: 1), in: test).flatMap { Int(test[$0]) } ?? 80
             let path = Range(m.range(at: 2), in: test).map { String(test[$0]) } ?? "/"
             return .http(port: port, path: path)

@@ -40,10 +40,13 @@ extension SpecDrift {
             let (cName, cTag) = Self.imageParts(image.text)
             let (sName, sTag) = Self.imageParts(s.image)
             if cName != sName {
-                out.append(.init(kind: .composeImage, what: "image", composeValue: cName, specValue: sName, specKey: "\(key).image", line: image.line))
+                out.append(
+                    .init(kind: .composeImage, what: "image", composeValue: cName, specValue: sName, specKey: "\(key).image", line: image.line))
             } else if s.kind == .infrastructure, let cTag, cTag != "latest", let sTag, cTag != sTag {
-                out.append(.init(kind: .composeImage, what: "image tag", composeValue: "\(cName):\(cTag)", specValue: "\(sName):\(sTag)",
-                                 specKey: "\(key).image", line: image.line))
+                out.append(
+                    .init(
+                        kind: .composeImage, what: "image tag", composeValue: "\(cName):\(cTag)", specValue: "\(sName):\(sTag)",
+                        specKey: "\(key).image", line: image.line))
             }
         }
         // Container ports: what the compose file publishes or exposes against the spec's.
@@ -53,13 +56,17 @@ extension SpecDrift {
             if let hp = s.healthPort, s.hostPort != nil || !c.ports.isEmpty { specPorts.insert(hp) }
             if !composePorts.contains(s.port) {
                 let first = (c.ports + c.exposed).first
-                out.append(.init(kind: .composePort, what: "container port", composeValue: composePorts.sorted().map(String.init).joined(separator: ", "),
-                                 specValue: String(s.port), specKey: "\(key).port", line: first?.line ?? c.line, file: first?.file))
+                out.append(
+                    .init(
+                        kind: .composePort, what: "container port", composeValue: composePorts.sorted().map(String.init).joined(separator: ", "),
+                        specValue: String(s.port), specKey: "\(key).port", line: first?.line ?? c.line, file: first?.file))
             } else if full, let extra = composePorts.subtracting(specPorts).sorted().first {
                 let port = (c.ports + c.exposed).first { $0.container == extra }
-                out.append(.init(kind: .composePort, what: "published port", composeValue: String(extra),
-                                 specValue: specPorts.sorted().map(String.init).joined(separator: ", "), specKey: "\(key).port",
-                                 line: port?.line ?? c.line, file: port?.file))
+                out.append(
+                    .init(
+                        kind: .composePort, what: "published port", composeValue: String(extra),
+                        specValue: specPorts.sorted().map(String.init).joined(separator: ", "), specKey: "\(key).port",
+                        line: port?.line ?? c.line, file: port?.file))
             }
         }
         // The host port of the service's own port (a container port that differs is reported above).
@@ -67,9 +74,11 @@ extension SpecDrift {
             let mainHost = c.ports.first { $0.container == s.port }
             let composeHost = mainHost?.host
             if composeHost != s.hostPort, mainHost != nil || s.hostPort != nil {
-                out.append(.init(kind: .composeHostPort, what: "host port", composeValue: composeHost.map(String.init) ?? "none (not published)",
-                                 specValue: s.hostPort.map(String.init) ?? "none (publish: false)", specKey: "\(key).hostPort",
-                                 line: mainHost?.line ?? c.exposed.first?.line ?? c.line))
+                out.append(
+                    .init(
+                        kind: .composeHostPort, what: "host port", composeValue: composeHost.map(String.init) ?? "none (not published)",
+                        specValue: s.hostPort.map(String.init) ?? "none (publish: false)", specKey: "\(key).hostPort",
+                        line: mainHost?.line ?? c.exposed.first?.line ?? c.line))
             }
         }
         if let health = c.health {
@@ -78,37 +87,49 @@ extension SpecDrift {
                 let specPort = s.healthPort ?? s.port
                 if path != s.health || port != specPort {
                     let specText = s.health.map { ":\(specPort)\($0)" } ?? s.healthCommand ?? "no health check"
-                    out.append(.init(kind: .composeHealth, what: "health check", composeValue: ":\(port)\(path)", specValue: specText,
-                                     specKey: "\(key).health", line: health.line))
+                    out.append(
+                        .init(
+                            kind: .composeHealth, what: "health check", composeValue: ":\(port)\(path)", specValue: specText,
+                            specKey: "\(key).health", line: health.line))
                 }
             case let .command(command):
                 let specCommand = s.healthCommand.map { $0.split(separator: " ").joined(separator: " ") }
                 if specCommand != command {
-                    out.append(.init(kind: .composeHealth, what: "health check", composeValue: command,
-                                     specValue: specCommand ?? s.health.map { "GET \($0)" } ?? "no health check",
-                                     specKey: s.healthCommand == nil ? "\(key).health" : "\(key).healthCommand", line: health.line))
+                    out.append(
+                        .init(
+                            kind: .composeHealth, what: "health check", composeValue: command,
+                            specValue: specCommand ?? s.health.map { "GET \($0)" } ?? "no health check",
+                            specKey: s.healthCommand == nil ? "\(key).health" : "\(key).healthCommand", line: health.line))
                 }
             }
         }
         guard full else { return out }
         if let deps = c.dependsOn, Set(deps.names) != Set(s.dependsOn) {
-            out.append(.init(kind: .composeDependencies, what: "dependencies", composeValue: deps.names.sorted().joined(separator: ", "),
-                             specValue: s.dependsOn.sorted().joined(separator: ", "), specKey: "\(key).dependsOn", line: deps.line))
+            out.append(
+                .init(
+                    kind: .composeDependencies, what: "dependencies", composeValue: deps.names.sorted().joined(separator: ", "),
+                    specValue: s.dependsOn.sorted().joined(separator: ", "), specKey: "\(key).dependsOn", line: deps.line))
         } else if c.dependsOn == nil, !s.dependsOn.isEmpty {
-            out.append(.init(kind: .composeDependencies, what: "dependencies", composeValue: "none",
-                             specValue: s.dependsOn.sorted().joined(separator: ", "), specKey: "\(key).dependsOn", line: c.line))
+            out.append(
+                .init(
+                    kind: .composeDependencies, what: "dependencies", composeValue: "none",
+                    specValue: s.dependsOn.sorted().joined(separator: ", "), specKey: "\(key).dependsOn", line: c.line))
         }
         let profiles = c.profiles?.names ?? []
         if Set(profiles) != Set(s.profiles) {
-            out.append(.init(kind: .composeProfiles, what: "profiles", composeValue: profiles.isEmpty ? "none" : profiles.joined(separator: ", "),
-                             specValue: s.profiles.isEmpty ? "none" : s.profiles.joined(separator: ", "), specKey: "\(key).profiles",
-                             line: c.profiles?.line ?? c.line))
+            out.append(
+                .init(
+                    kind: .composeProfiles, what: "profiles", composeValue: profiles.isEmpty ? "none" : profiles.joined(separator: ", "),
+                    specValue: s.profiles.isEmpty ? "none" : s.profiles.joined(separator: ", "), specKey: "\(key).profiles",
+                    line: c.profiles?.line ?? c.line))
         }
         let secrets = c.secrets?.names ?? []
         if Set(secrets) != Set(s.secrets) {
-            out.append(.init(kind: .composeSecrets, what: "file secrets", composeValue: secrets.isEmpty ? "none" : secrets.joined(separator: ", "),
-                             specValue: s.secrets.isEmpty ? "none" : s.secrets.joined(separator: ", "), specKey: "\(key).secrets",
-                             line: c.secrets?.line ?? c.line))
+            out.append(
+                .init(
+                    kind: .composeSecrets, what: "file secrets", composeValue: secrets.isEmpty ? "none" : secrets.joined(separator: ", "),
+                    specValue: s.secrets.isEmpty ? "none" : s.secrets.joined(separator: ", "), specKey: "\(key).secrets",
+                    line: c.secrets?.line ?? c.line))
         }
         return out
     }
@@ -118,19 +139,25 @@ extension SpecDrift {
         var out: [Drift] = []
         for c in compose.services {
             guard let s = spec.service(named: c.name) else {
-                out.append(Drift(.composeUnknownService, repo: repo, "\(compose.file) runs service '\(c.name)', which the spec does not declare",
-                                 spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: compose.file, line: c.line)))
+                out.append(
+                    Drift(
+                        .composeUnknownService, repo: repo, "\(compose.file) runs service '\(c.name)', which the spec does not declare",
+                        spec: DriftLocation(file: sourceMap.file), found: DriftLocation(file: compose.file, line: c.line)))
                 continue
             }
             for d in compare(c, s, hostPorts: true, full: true) {
-                out.append(Drift(d.kind, repo: repo,
-                                 "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
-                                 spec: specLocation(d.specKey), found: DriftLocation(file: d.file ?? compose.file, line: d.line)))
+                out.append(
+                    Drift(
+                        d.kind, repo: repo,
+                        "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
+                        spec: specLocation(d.specKey), found: DriftLocation(file: d.file ?? compose.file, line: d.line)))
             }
         }
         for s in spec.services where compose.service(s.name) == nil {
-            out.append(Drift(.composeMissingService, repo: repo, "the spec declares service '\(s.name)', which \(compose.file) does not run",
-                             spec: specLocation("service:\(s.name)"), found: DriftLocation(file: compose.file)))
+            out.append(
+                Drift(
+                    .composeMissingService, repo: repo, "the spec declares service '\(s.name)', which \(compose.file) does not run",
+                    spec: specLocation("service:\(s.name)"), found: DriftLocation(file: compose.file)))
         }
         return out
     }
@@ -148,14 +175,18 @@ extension SpecDrift {
             for d in compare(c, s, hostPorts: false, full: false) {
                 let found = DriftLocation(file: d.file ?? compose.file, line: d.line)
                 if let platformService, let platform, !platformDiffs.contains(d.kind) {
-                    out.append(Drift(.reposDisagree, repo: repo,
-                                     "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); \(platform.file) and the spec have \(d.specValue)",
-                                     spec: specLocation(d.specKey), found: found,
-                                     other: DriftLocation(file: platform.file, line: platformService.line)))
+                    out.append(
+                        Drift(
+                            .reposDisagree, repo: repo,
+                            "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); \(platform.file) and the spec have \(d.specValue)",
+                            spec: specLocation(d.specKey), found: found,
+                            other: DriftLocation(file: platform.file, line: platformService.line)))
                 } else {
-                    out.append(Drift(d.kind, repo: repo,
-                                     "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
-                                     spec: specLocation(d.specKey), found: found))
+                    out.append(
+                        Drift(
+                            d.kind, repo: repo,
+                            "service '\(s.name)': \(d.file ?? compose.file) has \(d.what) \(d.composeValue); the spec has \(d.specValue)",
+                            spec: specLocation(d.specKey), found: found))
                 }
             }
         }

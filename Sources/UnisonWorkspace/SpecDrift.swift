@@ -70,8 +70,10 @@ public struct Drift: Codable, Sendable, Equatable {
     /// For `repos.disagree`: where the other repository states it.
     public var other: DriftLocation?
 
-    public init(_ kind: Kind, repo: String, _ message: String, spec: DriftLocation?, found: DriftLocation,
-                other: DriftLocation? = nil) {
+    public init(
+        _ kind: Kind, repo: String, _ message: String, spec: DriftLocation?, found: DriftLocation,
+        other: DriftLocation? = nil
+    ) {
         self.kind = kind
         self.repo = repo
         self.message = message
@@ -119,11 +121,14 @@ public struct SpecDrift {
         if repo.role == .workspace || repo.checkout == .root {
             return fm.fileExists(atPath: workspace.path) ? workspace : nil
         }
-        for candidate in [workspace.appendingPathComponent(repo.name),
-                          workspace.deletingLastPathComponent().appendingPathComponent(repo.name)] {
+        for candidate in [
+            workspace.appendingPathComponent(repo.name),
+            workspace.deletingLastPathComponent().appendingPathComponent(repo.name),
+        ] {
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir.boolValue,
-               (try? fm.contentsOfDirectory(atPath: candidate.path))?.isEmpty == false {
+                (try? fm.contentsOfDirectory(atPath: candidate.path))?.isEmpty == false
+            {
                 return candidate
             }
         }

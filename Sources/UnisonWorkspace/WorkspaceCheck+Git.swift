@@ -14,8 +14,10 @@ extension WorkspaceCheck.Context {
         // Hints are commands run from the workspace directory.
         let gitC = located.relativePath.isEmpty ? "git" : "git -C \(WorkspaceCheck.Context.quote(located.relativePath))"
         guard let head = try repo.headCommit() else {
-            findings.append(Finding(.gitNoCommits, .error, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
-                                    "the repository has no commits", hint: "commit the repository's content, then push it"))
+            findings.append(
+                Finding(
+                    .gitNoCommits, .error, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
+                    "the repository has no commits", hint: "commit the repository's content, then push it"))
             return
         }
 
@@ -31,24 +33,32 @@ extension WorkspaceCheck.Context {
             }
         }
         for entry in dirty.prefix(Self.listedChanges) {
-            findings.append(Finding(.gitDirty, .error, repo: name, file: located.display(entry.path),
-                                    "uncommitted change (\(Self.describe(entry.code))) to \(entry.path)",
-                                    hint: "commit or discard it (\(gitC) status)"))
+            findings.append(
+                Finding(
+                    .gitDirty, .error, repo: name, file: located.display(entry.path),
+                    "uncommitted change (\(Self.describe(entry.code))) to \(entry.path)",
+                    hint: "commit or discard it (\(gitC) status)"))
         }
         if dirty.count > Self.listedChanges {
-            findings.append(Finding(.gitDirty, .error, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
-                                    "\(dirty.count - Self.listedChanges) more uncommitted changes in \(path)",
-                                    hint: "\(gitC) status"))
+            findings.append(
+                Finding(
+                    .gitDirty, .error, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
+                    "\(dirty.count - Self.listedChanges) more uncommitted changes in \(path)",
+                    hint: "\(gitC) status"))
         }
         for entry in untracked.prefix(Self.listedChanges) {
-            findings.append(Finding(.gitUntracked, .warning, repo: name, file: located.display(entry.path),
-                                    "untracked \(entry.path.hasSuffix("/") ? "directory" : "file") \(entry.path)",
-                                    hint: "commit it, delete it, or list it in .gitignore"))
+            findings.append(
+                Finding(
+                    .gitUntracked, .warning, repo: name, file: located.display(entry.path),
+                    "untracked \(entry.path.hasSuffix("/") ? "directory" : "file") \(entry.path)",
+                    hint: "commit it, delete it, or list it in .gitignore"))
         }
         if untracked.count > Self.listedChanges {
-            findings.append(Finding(.gitUntracked, .warning, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
-                                    "\(untracked.count - Self.listedChanges) more untracked paths in \(path)",
-                                    hint: "\(gitC) status"))
+            findings.append(
+                Finding(
+                    .gitUntracked, .warning, repo: name, file: located.relativePath.isEmpty ? nil : located.relativePath,
+                    "\(untracked.count - Self.listedChanges) more untracked paths in \(path)",
+                    hint: "\(gitC) status"))
         }
 
         // Branch. The platform's branch is `expectedBranch`; a repository whose own default
@@ -61,16 +71,22 @@ extension WorkspaceCheck.Context {
         let ownDefault = try repo.originDefaultBranch() ?? located.repo.defaultBranch
         var acceptedBranches = [expectedBranch]
         if ownDefault != platformBranch {
-            findings.append(Finding(.gitDefaultBranch, .warning, repo: name,
-                                    "the repository's default branch is '\(ownDefault)', not the platform's '\(platformBranch)'",
-                                    hint: "rename it on GitHub (Settings → General → Default branch: rename \(ownDefault) to \(platformBranch)); then \(gitC) branch -m \(ownDefault) \(platformBranch)"))
+            findings.append(
+                Finding(
+                    .gitDefaultBranch, .warning, repo: name,
+                    "the repository's default branch is '\(ownDefault)', not the platform's '\(platformBranch)'",
+                    hint:
+                        "rename it on GitHub (Settings → General → Default branch: rename \(ownDefault) to \(platformBranch)); then \(gitC) branch -m \(ownDefault) \(platformBranch)"
+                ))
             if expectedBranch == platformBranch { acceptedBranches.append(ownDefault) }
         }
         if let branch = try repo.currentBranch() {
             if !acceptedBranches.contains(branch) {
-                findings.append(Finding(.gitUnexpectedBranch, .warning, repo: name,
-                                        "on branch '\(branch)', expected '\(expectedBranch)'",
-                                        hint: "\(gitC) switch \(expectedBranch) (or pass --branch \(branch) when checking a release branch)"))
+                findings.append(
+                    Finding(
+                        .gitUnexpectedBranch, .warning, repo: name,
+                        "on branch '\(branch)', expected '\(expectedBranch)'",
+                        hint: "\(gitC) switch \(expectedBranch) (or pass --branch \(branch) when checking a release branch)"))
             }
         } else {
             // `git submodule update` leaves submodules detached at the recorded commit: that is
@@ -83,14 +99,18 @@ extension WorkspaceCheck.Context {
             }
             let asRecorded = located.submodule != nil && recorded == head
             if asRecorded, let onBranch {
-                findings.append(Finding(.gitDetachedHead, .info, repo: name,
-                                        "HEAD is detached at \(short), the commit the meta repository records (on '\(onBranch)')",
-                                        hint: "to work in it: \(gitC) switch \(onBranch)"))
+                findings.append(
+                    Finding(
+                        .gitDetachedHead, .info, repo: name,
+                        "HEAD is detached at \(short), the commit the meta repository records (on '\(onBranch)')",
+                        hint: "to work in it: \(gitC) switch \(onBranch)"))
             } else {
                 let why = onBranch != nil ? "" : " (a commit not on '\(acceptedBranches.joined(separator: "' or '"))')"
-                findings.append(Finding(.gitDetachedHead, .warning, repo: name,
-                                        "HEAD is detached at \(short)\(why)",
-                                        hint: "\(gitC) switch \(onBranch ?? expectedBranch)"))
+                findings.append(
+                    Finding(
+                        .gitDetachedHead, .warning, repo: name,
+                        "HEAD is detached at \(short)\(why)",
+                        hint: "\(gitC) switch \(onBranch ?? expectedBranch)"))
             }
         }
 
@@ -99,14 +119,20 @@ extension WorkspaceCheck.Context {
             let meta = "git"
             if let recorded {
                 if recorded != head {
-                    findings.append(Finding(.gitSubmoduleOutOfSync, .error, repo: name, file: sub.path,
-                                            "checked out at \(short); the meta repository records \(recorded.prefix(12))",
-                                            hint: "\(meta) submodule update \(sub.path) to return to the recorded commit, or record the new one: \(meta) add \(sub.path) && \(meta) commit"))
+                    findings.append(
+                        Finding(
+                            .gitSubmoduleOutOfSync, .error, repo: name, file: sub.path,
+                            "checked out at \(short); the meta repository records \(recorded.prefix(12))",
+                            hint:
+                                "\(meta) submodule update \(sub.path) to return to the recorded commit, or record the new one: \(meta) add \(sub.path) && \(meta) commit"
+                        ))
                 }
             } else {
-                findings.append(Finding(.gitSubmoduleOutOfSync, .error, repo: name, file: sub.path,
-                                        "the meta repository's HEAD records no commit for submodule '\(sub.path)'",
-                                        hint: "\(meta) add \(sub.path) && \(meta) commit"))
+                findings.append(
+                    Finding(
+                        .gitSubmoduleOutOfSync, .error, repo: name, file: sub.path,
+                        "the meta repository's HEAD records no commit for submodule '\(sub.path)'",
+                        hint: "\(meta) add \(sub.path) && \(meta) commit"))
             }
         }
     }

@@ -42,16 +42,20 @@ extension WorkspaceCheck.Context {
         // outside the stack, such as unison-actuation, are not held to it).
         guard located.repo.role == .service, !located.repo.services.isEmpty else { return }
         if pushes.isEmpty, let (file, line, uses) = unverified.first {
-            findings.append(Finding(.ghcrNoPushWorkflow, .info, repo: located.repo.name, file: located.display(file), line: line,
-                                    "publishes through the reusable workflow \(uses), which is not in the workspace; not verified",
-                                    hint: "add the repository that holds it to the workspace to verify that it pushes"))
+            findings.append(
+                Finding(
+                    .ghcrNoPushWorkflow, .info, repo: located.repo.name, file: located.display(file), line: line,
+                    "publishes through the reusable workflow \(uses), which is not in the workspace; not verified",
+                    hint: "add the repository that holds it to the workspace to verify that it pushes"))
         } else if pushes.isEmpty {
             let service = located.repo.services.first ?? located.repo.name
             let image = spec.service(named: service)?.image ?? "\(spec.platform.imagePrefix)/\(located.repo.name)"
-            findings.append(Finding(.ghcrNoPushWorkflow, .error, repo: located.repo.name,
-                                    file: files.workflows.isEmpty ? nil : located.display(".github/workflows"),
-                                    "no workflow of \(located.repo.name) pushes its image \(image)",
-                                    hint: "unisonctl ci workflow --service \(service) --output \(located.display(".github/workflows/publish.yml"))"))
+            findings.append(
+                Finding(
+                    .ghcrNoPushWorkflow, .error, repo: located.repo.name,
+                    file: files.workflows.isEmpty ? nil : located.display(".github/workflows"),
+                    "no workflow of \(located.repo.name) pushes its image \(image)",
+                    hint: "unisonctl ci workflow --service \(service) --output \(located.display(".github/workflows/publish.yml"))"))
         }
     }
 
@@ -112,43 +116,57 @@ extension WorkspaceCheck.Context {
         let name = located.repo.name
         var out: [Finding] = []
         if let digest = ref.digest, !digest.contains(ImageReference.unresolved), !Self.isDigest(digest) {
-            return [Finding(.ghcrBadReference, .error, repo: name, file: file, line: mention.line,
-                            "image \(shown) has an invalid digest '\(digest)' (expected sha256: and 64 lowercase hex digits)",
-                            hint: "pin the digest the registry reports (skopeo inspect docker://\(ref.canonicalName):<tag> shows it)")]
+            return [
+                Finding(
+                    .ghcrBadReference, .error, repo: name, file: file, line: mention.line,
+                    "image \(shown) has an invalid digest '\(digest)' (expected sha256: and 64 lowercase hex digits)",
+                    hint: "pin the digest the registry reports (skopeo inspect docker://\(ref.canonicalName):<tag> shows it)")
+            ]
         }
         if policy.isOwn(ref) {
             let expected = policy.expectedName(ref)
             let actual = "\(ref.host ?? "docker.io")/\(ref.path)"
             if actual != expected {
                 var reasons: [String] = []
-                if (ref.host ?? "docker.io").lowercased() != policy.registry { reasons.append("registry \(ref.host ?? "docker.io (implied)") instead of \(policy.registry)") }
+                if (ref.host ?? "docker.io").lowercased() != policy.registry {
+                    reasons.append("registry \(ref.host ?? "docker.io (implied)") instead of \(policy.registry)")
+                }
                 let namespace = ref.components.dropLast().joined(separator: "/")
                 if namespace.lowercased() != policy.org { reasons.append("namespace '\(namespace)' instead of '\(policy.org)'") }
                 if actual != actual.lowercased() { reasons.append("uppercase letters (image names are lowercase)") }
                 if reasons.isEmpty { reasons.append("expected \(expected)") }
-                out.append(Finding(.ghcrBadReference, .error, repo: name, file: file, line: mention.line,
-                                   "image \(shown) does not follow \(policy.registry)/\(policy.org)/<repo>: \(reasons.joined(separator: "; "))",
-                                   hint: "use \(expected)\(ref.tag.map { ":" + $0 } ?? "")"))
+                out.append(
+                    Finding(
+                        .ghcrBadReference, .error, repo: name, file: file, line: mention.line,
+                        "image \(shown) does not follow \(policy.registry)/\(policy.org)/<repo>: \(reasons.joined(separator: "; "))",
+                        hint: "use \(expected)\(ref.tag.map { ":" + $0 } ?? "")"))
             } else if !spec.repos.contains(where: { $0.name == ref.repositoryName || $0.images.contains(ref.repositoryName) }) {
-                out.append(Finding(.ghcrBadReference, .warning, repo: name, file: file, line: mention.line,
-                                   "image \(shown) names '\(ref.repositoryName)', which is no repo of the spec and no image one publishes",
-                                   hint: "add the repo to unison.yaml, or use the image of an existing repo"))
+                out.append(
+                    Finding(
+                        .ghcrBadReference, .warning, repo: name, file: file, line: mention.line,
+                        "image \(shown) names '\(ref.repositoryName)', which is no repo of the spec and no image one publishes",
+                        hint: "add the repo to unison.yaml, or use the image of an existing repo"))
             }
             if mention.use == .publish || mention.use == .localTag || mention.use == .localBuild || mention.nameOnly { return out }
             if ref.digest != nil || ref.tagIsParameterized { return out }
             let tag = ref.tag
             if release {
                 if tag == nil || !policy.isReleasePin(tag!) {
-                    out.append(Finding(.ghcrMutableTag, .error, repo: name, file: file, line: mention.line,
-                                       "release image \(shown) is not pinned: \(tag.map { "tag '\($0)' is not a version" } ?? "no tag (implies 'latest')")",
-                                       hint: "pin it by version (\(expected):v\(spec.platform.version)) or by digest (@sha256:…)"))
+                    out.append(
+                        Finding(
+                            .ghcrMutableTag, .error, repo: name, file: file, line: mention.line,
+                            "release image \(shown) is not pinned: \(tag.map { "tag '\($0)' is not a version" } ?? "no tag (implies 'latest')")",
+                            hint: "pin it by version (\(expected):v\(spec.platform.version)) or by digest (@sha256:…)"))
                 }
             } else if tag == nil || !policy.isChannelTag(tag!) {
-                let what = tag.map { $0 == "latest" ? "tag 'latest' moves with every stable release" : "tag '\($0)' is not one the spec's channels publish" }
+                let what =
+                    tag.map { $0 == "latest" ? "tag 'latest' moves with every stable release" : "tag '\($0)' is not one the spec's channels publish" }
                     ?? "no tag (implies 'latest')"
-                out.append(Finding(.ghcrMutableTag, .warning, repo: name, file: file, line: mention.line,
-                                   "image \(shown): \(what)",
-                                   hint: "use a channel tag (edge-main for nightly), a version (v\(spec.platform.version)) or a digest"))
+                out.append(
+                    Finding(
+                        .ghcrMutableTag, .warning, repo: name, file: file, line: mention.line,
+                        "image \(shown): \(what)",
+                        hint: "use a channel tag (edge-main for nightly), a version (v\(spec.platform.version)) or a digest"))
             }
             return out
         }
@@ -156,9 +174,11 @@ extension WorkspaceCheck.Context {
         if mention.use == .publish || mention.use == .localTag || mention.use == .localBuild { return out }
         if ref.digest != nil || ref.tagIsParameterized { return out }
         if ref.tag == nil || ref.tag == "latest" {
-            out.append(Finding(.ghcrThirdPartyUnpinned, release ? .error : .warning, repo: name, file: file, line: mention.line,
-                               "third-party image \(shown) is not pinned (\(ref.tag == nil ? "no tag" : "tag 'latest'"))",
-                               hint: "pin a version tag (e.g. \(ref.canonicalName):<version>) or a digest"))
+            out.append(
+                Finding(
+                    .ghcrThirdPartyUnpinned, release ? .error : .warning, repo: name, file: file, line: mention.line,
+                    "third-party image \(shown) is not pinned (\(ref.tag == nil ? "no tag" : "tag 'latest'"))",
+                    hint: "pin a version tag (e.g. \(ref.canonicalName):<version>) or a digest"))
         }
         return out
     }

@@ -89,7 +89,8 @@ enum ReadmeLinks {
             for span in codeSpans(line) {
                 let text = span.trimmingSpaces
                 guard !text.contains(" "), !text.contains("$"), !text.contains("*"), !text.contains("<"), !text.contains("{"),
-                      let slash = text.firstIndex(of: "/") else { continue }
+                    let slash = text.firstIndex(of: "/")
+                else { continue }
                 let repo = String(text[..<slash])
                 let rest = String(text[text.index(after: slash)...])
                 guard workspaceRepos.contains(repo), !rest.isEmpty else { continue }
@@ -115,7 +116,9 @@ extension WorkspaceCheck.Context {
     /// The directory of a repository of the workspace by its directory or spec name.
     func workspaceDirectory(ofRepo name: String) -> URL? {
         let key = name.lowercased()
-        if let located = repos.first(where: { $0.repo.name.lowercased() == key || ($0.relativePath as NSString).lastPathComponent.lowercased() == key }) {
+        if let located = repos.first(where: {
+            $0.repo.name.lowercased() == key || ($0.relativePath as NSString).lastPathComponent.lowercased() == key
+        }) {
             return located.directory
         }
         if let dir = repoDirectories.first(where: { $0.lowercased() == key }) {
@@ -127,7 +130,8 @@ extension WorkspaceCheck.Context {
 
     mutating func checkLinks(_ located: WorkspaceCheck.Located) {
         guard let readme = ReadmeAudit.findReadme(in: located.directory),
-              let text = try? String(contentsOf: readme, encoding: .utf8) else { return }
+            let text = try? String(contentsOf: readme, encoding: .utf8)
+        else { return }
         let file = located.display(readme.lastPathComponent)
         let document = MarkdownDocument(text)
         let workspaceRepos = Set(repoDirectories.map { ($0 as NSString).lastPathComponent })
@@ -165,9 +169,11 @@ extension WorkspaceCheck.Context {
             case .github: what = "links \(reference.target)"
             case .workspacePath: what = "names `\(reference.target)`"
             }
-            findings.append(Finding(.linksBroken, .warning, repo: located.repo.name, file: file, line: reference.line,
-                                    "README \(what), and \(shown) does not exist in the workspace",
-                                    hint: "point it at a file that exists (or remove it)"))
+            findings.append(
+                Finding(
+                    .linksBroken, .warning, repo: located.repo.name, file: file, line: reference.line,
+                    "README \(what), and \(shown) does not exist in the workspace",
+                    hint: "point it at a file that exists (or remove it)"))
         }
     }
 }

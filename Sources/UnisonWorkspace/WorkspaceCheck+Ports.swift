@@ -71,8 +71,10 @@ enum ComposePorts {
                     let target = item.node["target"]?.scalar.map { BlockYAML.unquote($0.text) } ?? "?"
                     let ip = item.node["host_ip"]?.scalar.map { BlockYAML.unquote($0.text) } ?? ""
                     let proto = item.node["protocol"]?.scalar.map { BlockYAML.unquote($0.text).lowercased() } ?? "tcp"
-                    service.ports.append(PublishedPort(hostIP: ip, hostPort: port, containerPort: target, proto: proto,
-                                                       file: file, line: item.node["published"]?.line ?? item.line))
+                    service.ports.append(
+                        PublishedPort(
+                            hostIP: ip, hostPort: port, containerPort: target, proto: proto,
+                            file: file, line: item.node["published"]?.line ?? item.line))
                     continue
                 }
                 service.ports += shortSyntax(Interpolation.shell(item.text) { environment[$0] }, file: file, line: item.line)
@@ -141,10 +143,12 @@ extension WorkspaceCheck.Context {
                             s.profiles.isEmpty ? "always" : "with profile \(s.profiles.sorted().joined(separator: "/"))"
                         }
                         let condition = always ? "both run by default" : "\(first.0) runs \(when(first.2)), \(second.0) \(when(second.2))"
-                        findings.append(Finding(.portsHostCollision, always ? .error : .warning, repo: located.repo.name,
-                                                file: located.display(second.1.file), line: second.1.line,
-                                                "host port \(pa.hostPort)/\(pa.proto) is published by both \(second.0) (here, → \(second.1.containerPort)) and \(first.0) (\(located.display(first.1.file)):\(first.1.line), → \(first.1.containerPort)); \(condition)",
-                                                hint: "give \(second.0) a free host port in \(located.display(second.1.file))"))
+                        findings.append(
+                            Finding(
+                                .portsHostCollision, always ? .error : .warning, repo: located.repo.name,
+                                file: located.display(second.1.file), line: second.1.line,
+                                "host port \(pa.hostPort)/\(pa.proto) is published by both \(second.0) (here, → \(second.1.containerPort)) and \(first.0) (\(located.display(first.1.file)):\(first.1.line), → \(first.1.containerPort)); \(condition)",
+                                hint: "give \(second.0) a free host port in \(located.display(second.1.file))"))
                     }
                 }
             }

@@ -29,21 +29,25 @@ public enum WorkspaceError: Error, CustomStringConvertible, ExitCoded, Sendable 
 /// matrix, release tags and image references. The rules are in docs/workspace-rules.md.
 public enum WorkspaceCheck {
     /// Runs every check. `expectedBranch` defaults to the spec's `platform.defaultBranch`.
-    public static func run(directory: URL, spec: PlatformSpec, expectedBranch: String? = nil,
-                           runner: any ProcessRunner = SystemProcessRunner()) throws -> FindingsReport {
+    public static func run(
+        directory: URL, spec: PlatformSpec, expectedBranch: String? = nil,
+        runner: any ProcessRunner = SystemProcessRunner()
+    ) throws -> FindingsReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw WorkspaceError.pathNotFound(path: directory.path)
         }
         guard isDirectory.boolValue else { throw WorkspaceError.notADirectory(path: directory.path) }
 
-        var context = Context(root: directory.standardizedFileURL, spec: spec, runner: runner,
-                              expectedBranch: expectedBranch ?? spec.platform.defaultBranch)
+        var context = Context(
+            root: directory.standardizedFileURL, spec: spec, runner: runner,
+            expectedBranch: expectedBranch ?? spec.platform.defaultBranch)
         try context.locateRepos()
         for located in context.repos {
             try context.checkGit(located)
-            context.findings += ReadmeAudit.audit(spec: spec, repo: located.repo, directory: located.directory,
-                                                  displayPrefix: located.relativePath)
+            context.findings += ReadmeAudit.audit(
+                spec: spec, repo: located.repo, directory: located.directory,
+                displayPrefix: located.relativePath)
             try context.checkTagNames(located)
             context.checkImages(located)
             context.checkLinks(located)
@@ -127,16 +131,20 @@ public enum WorkspaceCheck {
                     repoDirectories.insert(sub.path)
                     let directory = root.appendingPathComponent(sub.path)
                     guard let repo = specRepo(url: sub.url, path: sub.path), !claimed.contains(repo.name) else {
-                        findings.append(Finding(.layoutUnknownRepo, .warning, repo: metaRepoName, file: ".gitmodules", line: sub.line,
-                                                "submodule '\(sub.path)' (\(sub.url ?? "no url")) is not a repo of the spec",
-                                                hint: "add it to repos: in unison.yaml, or remove it with `git rm \(sub.path)`"))
+                        findings.append(
+                            Finding(
+                                .layoutUnknownRepo, .warning, repo: metaRepoName, file: ".gitmodules", line: sub.line,
+                                "submodule '\(sub.path)' (\(sub.url ?? "no url")) is not a repo of the spec",
+                                hint: "add it to repos: in unison.yaml, or remove it with `git rm \(sub.path)`"))
                         continue
                     }
                     claimed.insert(repo.name)
                     guard WorkspaceGit.isRepository(directory) else {
-                        findings.append(Finding(.gitSubmoduleUninitialized, .error, repo: repo.name, file: ".gitmodules", line: sub.line,
-                                                "submodule '\(sub.path)' is not initialised (no checkout on disk)",
-                                                hint: "git submodule update --init \(sub.path)"))
+                        findings.append(
+                            Finding(
+                                .gitSubmoduleUninitialized, .error, repo: repo.name, file: ".gitmodules", line: sub.line,
+                                "submodule '\(sub.path)' is not initialised (no checkout on disk)",
+                                hint: "git submodule update --init \(sub.path)"))
                         continue
                     }
                     repos.append(Located(repo: repo, directory: directory, relativePath: sub.path, submodule: sub, isMeta: false))
@@ -148,25 +156,32 @@ public enum WorkspaceCheck {
                 let directory = root.appendingPathComponent(name)
                 var isDirectory: ObjCBool = false
                 guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue,
-                      WorkspaceGit.isRepository(directory) else { continue }
+                    WorkspaceGit.isRepository(directory)
+                else { continue }
                 repoDirectories.insert(name)
                 guard let repo = specRepo(url: nil, path: name), !claimed.contains(repo.name) else {
-                    findings.append(Finding(.layoutUnknownRepo, .warning, repo: isMeta ? metaRepoName : name, file: name,
-                                            "'\(name)' holds a git repository that is not a repo of the spec",
-                                            hint: "add it to repos: in unison.yaml, or move it out of the workspace"))
+                    findings.append(
+                        Finding(
+                            .layoutUnknownRepo, .warning, repo: isMeta ? metaRepoName : name, file: name,
+                            "'\(name)' holds a git repository that is not a repo of the spec",
+                            hint: "add it to repos: in unison.yaml, or move it out of the workspace"))
                     continue
                 }
                 claimed.insert(repo.name)
                 repos.append(Located(repo: repo, directory: directory, relativePath: name, submodule: nil, isMeta: false))
             }
             let uninitialized = Set(findings.filter { $0.rule == .gitSubmoduleUninitialized }.map(\.repo))
-            for repo in spec.repos where !claimed.contains(repo.name) && !uninitialized.contains(repo.name)
-                && repo.checkout != .external {
+            for repo in spec.repos
+            where !claimed.contains(repo.name) && !uninitialized.contains(repo.name)
+                && repo.checkout != .external
+            {
                 let url = "https://github.com/\(org)/\(repo.name).git"
                 let hint = isMeta && repo.checkout != .sibling ? "git submodule add \(url) \(repo.name)" : "git clone \(url)"
-                findings.append(Finding(.layoutMissingRepo, .error, repo: repo.name,
-                                        "repo '\(repo.name)' (\(repo.role.rawValue)) is not in the workspace",
-                                        hint: hint))
+                findings.append(
+                    Finding(
+                        .layoutMissingRepo, .error, repo: repo.name,
+                        "repo '\(repo.name)' (\(repo.role.rawValue)) is not in the workspace",
+                        hint: hint))
             }
             repos.sort { $0.relativePath < $1.relativePath }
         }
@@ -174,7 +189,9 @@ public enum WorkspaceCheck {
         /// Stands for the meta repository when the spec declares no `workspace` repo (the
         /// spec model has no public memberwise initializer; `Repo` is Codable).
         static func unlistedMeta(named name: String) throws -> Repo {
-            let object: [String: Any] = ["name": name, "role": "workspace", "description": "", "entrypoints": [String: String](), "services": [String]()]
+            let object: [String: Any] = [
+                "name": name, "role": "workspace", "description": "", "entrypoints": [String: String](), "services": [String](),
+            ]
             return try JSONDecoder().decode(Repo.self, from: JSONSerialization.data(withJSONObject: object))
         }
 

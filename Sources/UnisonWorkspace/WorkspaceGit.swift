@@ -30,9 +30,10 @@ struct WorkspaceGit {
     }
 
     private func git(_ arguments: [String]) throws -> ProcessResult {
-        try runner.run(["git", "-C", directory.path] + arguments,
-                       environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"],
-                       input: nil, workingDirectory: nil)
+        try runner.run(
+            ["git", "-C", directory.path] + arguments,
+            environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"],
+            input: nil, workingDirectory: nil)
     }
 
     private func gitChecked(_ arguments: [String]) throws -> ProcessResult {
@@ -121,7 +122,8 @@ struct WorkspaceGit {
             if body.hasSuffix(".path") { paths[String(body.dropLast(5))] = value }
             if body.hasSuffix(".url") { urls[String(body.dropLast(4))] = value }
         }
-        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r\n", with: "\n").split(
+            separator: "\n", omittingEmptySubsequences: false)
         return paths.map { name, path in
             let header = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "[submodule \"\(name)\"]" }
             return Submodule(name: name, path: path, url: urls[name], line: header.map { $0 + 1 })

@@ -9,11 +9,11 @@ struct Unisonctl: AsyncParsableCommand {
         commandName: "unisonctl",
         abstract: "The UnisonOS distribution toolchain: one spec (unison.yaml) to releases, images, installs and diagnostics.",
         discussion: """
-        The spec is found from --spec, then $UNISON_SPEC, then the nearest unison.yaml upward.
-        Exit status: 0 ok, 1 a check failed, 2 bad input or usage.
-        Colour only on a terminal and never when NO_COLOR is set.
-        Shell completions: unisonctl --generate-completion-script bash|zsh|fish
-        """,
+            The spec is found from --spec, then $UNISON_SPEC, then the nearest unison.yaml upward.
+            Exit status: 0 ok, 1 a check failed, 2 bad input or usage.
+            Colour only on a terminal and never when NO_COLOR is set.
+            Shell completions: unisonctl --generate-completion-script bash|zsh|fish
+            """,
         version: BuildInfo.version,
         subcommands: [
             SpecCommand.self, ReposCommand.self,

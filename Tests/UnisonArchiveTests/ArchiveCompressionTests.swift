@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// gzip (parallel members, libdeflate), zstd and xz, checked by gzip, pigz, zstd, xz and Python's zlib.
@@ -31,7 +32,9 @@ struct CompressionTests {
     /// zlib (through Python) reading the file member by member: prints the total length, the
     /// member count and whether every member starts with our fixed header.
     static func zlibMembers(_ file: URL) throws -> String {
-        try Tool.run(["python3", "-c", """
+        try Tool.run([
+            "python3", "-c",
+            """
             import sys, zlib
             raw = open(sys.argv[1], 'rb').read()
             total, members, headers = 0, 0, True
@@ -43,7 +46,8 @@ struct CompressionTests {
                 members += 1
                 raw = d.unused_data
             print(total, members, headers)
-            """, file.path]).stdoutString
+            """, file.path,
+        ]).stdoutString
     }
 
     @Test("gzip -t, pigz -t and zlib accept libdeflate's members; one per MiB, each with a fixed header", arguments: sizes)
@@ -90,13 +94,16 @@ struct CompressionTests {
         defer { dir.cleanup() }
         let file = dir.path("f.gz")
         try Data(bytes).write(to: file)
-        let rest = try Tool.run(["python3", "-c", """
+        let rest = try Tool.run([
+            "python3", "-c",
+            """
             import sys, zlib
             raw = open(sys.argv[1], 'rb').read()
             d = zlib.decompressobj(31)
             d.decompress(raw)
             print(len(d.unused_data))
-            """, file.path]).stdoutString
+            """, file.path,
+        ]).stdoutString
         guard let n = Int(rest.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
         return Array(bytes.prefix(bytes.count - n))
     }
@@ -119,8 +126,10 @@ struct CompressionTests {
         // installs. (On a 20-word random text libdeflate's level 6 loses to zlib's; on a root
         // filesystem it wins, which is what we compress.)
         var input = Data()
-        for path in ["/usr/bin/tar", "/usr/bin/gzip", "/usr/bin/pigz", "/usr/bin/xz", "/usr/share/common-licenses/GPL-3",
-                     "/usr/share/common-licenses/Apache-2.0", "/usr/share/common-licenses/LGPL-2.1"] {
+        for path in [
+            "/usr/bin/tar", "/usr/bin/gzip", "/usr/bin/pigz", "/usr/bin/xz", "/usr/share/common-licenses/GPL-3",
+            "/usr/share/common-licenses/Apache-2.0", "/usr/share/common-licenses/LGPL-2.1",
+        ] {
             input += try Data(contentsOf: URL(fileURLWithPath: path))
         }
         let file = dir.path("in")
@@ -196,10 +205,12 @@ struct CompressionTests {
         }
     }
 
-    @Test("formats are recognized by magic number, not by name", arguments: [
-        ([UInt8]([0x1f, 0x8b, 8, 0]), ArchiveCompression?.some(.gzip)), ([0x28, 0xb5, 0x2f, 0xfd], .zstd),
-        ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], .xz), (Array("ustar".utf8), ArchiveCompression.none), (Array("BZh9".utf8), nil),
-    ])
+    @Test(
+        "formats are recognized by magic number, not by name",
+        arguments: [
+            ([UInt8]([0x1f, 0x8b, 8, 0]), ArchiveCompression?.some(.gzip)), ([0x28, 0xb5, 0x2f, 0xfd], .zstd),
+            ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], .xz), (Array("ustar".utf8), ArchiveCompression.none), (Array("BZh9".utf8), nil),
+        ])
     func sniff(_ head: [UInt8], _ expected: ArchiveCompression?) {
         #expect(ArchiveCompression.sniff(head) == expected)
     }

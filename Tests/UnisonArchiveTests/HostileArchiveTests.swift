@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// Hand-made archives with hostile members: each is refused with the member's name, and
@@ -70,30 +71,42 @@ struct HostileArchiveTests {
         Case(label: "dot-dot inside a name", members: [Raw(name: "a/b/../../../evil")], culprit: "a/b/../../../evil"),
         Case(label: "absolute name", members: [Raw(name: "/etc/cron.d/evil")], culprit: "/etc/cron.d/evil"),
         Case(label: "relative symlink climbing out", members: [Raw(name: "up", type: "2", link: "../../../tmp")], culprit: "up"),
-        Case(label: "file through an absolute symlink", members: [
-            Raw(name: "escape", type: "2", link: outsideMarker),
-            Raw(name: "escape/pwned", body: Data("owned".utf8)),
-        ], culprit: "escape/pwned"),
-        Case(label: "file through a relative symlink", members: [
-            Raw(name: "d", type: "5"),
-            Raw(name: "d/l", type: "2", link: ".."),
-            Raw(name: "d/l/x"),
-        ], culprit: "d/l/x"),
+        Case(
+            label: "file through an absolute symlink",
+            members: [
+                Raw(name: "escape", type: "2", link: outsideMarker),
+                Raw(name: "escape/pwned", body: Data("owned".utf8)),
+            ], culprit: "escape/pwned"),
+        Case(
+            label: "file through a relative symlink",
+            members: [
+                Raw(name: "d", type: "5"),
+                Raw(name: "d/l", type: "2", link: ".."),
+                Raw(name: "d/l/x"),
+            ], culprit: "d/l/x"),
         Case(label: "hard link climbing out", members: [Raw(name: "h", type: "1", link: "../../etc/passwd")], culprit: "h"),
         Case(label: "hard link to a missing file", members: [Raw(name: "h", type: "1", link: "etc/shadow")], culprit: "h"),
-        Case(label: "hard link through a symlink", members: [
-            Raw(name: "s", type: "2", link: "/etc"),
-            Raw(name: "h", type: "1", link: "s/passwd"),
-        ], culprit: "h"),
-        Case(label: "PAX path overriding a harmless name", members: [
-            Raw(name: "harmless", body: Data("x".utf8), pax: [("path", "../../pax-evil")]),
-        ], culprit: "../../pax-evil"),
-        Case(label: "PAX linkpath climbing out", members: [
-            Raw(name: "s", type: "2", link: "ok", pax: [("linkpath", "../../../../etc")]),
-        ], culprit: "s"),
-        Case(label: "GNU long name climbing out", members: [
-            Raw(name: "short", body: Data("x".utf8), gnuLongName: "../" + String(repeating: "n", count: 120)),
-        ], culprit: "../" + String(repeating: "n", count: 120)),
+        Case(
+            label: "hard link through a symlink",
+            members: [
+                Raw(name: "s", type: "2", link: "/etc"),
+                Raw(name: "h", type: "1", link: "s/passwd"),
+            ], culprit: "h"),
+        Case(
+            label: "PAX path overriding a harmless name",
+            members: [
+                Raw(name: "harmless", body: Data("x".utf8), pax: [("path", "../../pax-evil")])
+            ], culprit: "../../pax-evil"),
+        Case(
+            label: "PAX linkpath climbing out",
+            members: [
+                Raw(name: "s", type: "2", link: "ok", pax: [("linkpath", "../../../../etc")])
+            ], culprit: "s"),
+        Case(
+            label: "GNU long name climbing out",
+            members: [
+                Raw(name: "short", body: Data("x".utf8), gnuLongName: "../" + String(repeating: "n", count: 120))
+            ], culprit: "../" + String(repeating: "n", count: 120)),
         Case(label: "file below a file", members: [Raw(name: "f", body: Data("x".utf8)), Raw(name: "f/child")], culprit: "f/child"),
         Case(label: "root replaced by a file", members: [Raw(name: "./", type: "0")], culprit: "./"),
     ]
@@ -130,8 +143,10 @@ struct HostileArchiveTests {
         let dir = try Scratch("rooted")
         defer { dir.cleanup() }
         let archive = dir.path("rootfs.tar")
-        try Self.archive([Raw(name: "/etc/hostname", body: Data("box\n".utf8)),
-                          Raw(name: "/etc/alt", type: "2", link: "/usr/bin/python3")]).write(to: archive)
+        try Self.archive([
+            Raw(name: "/etc/hostname", body: Data("box\n".utf8)),
+            Raw(name: "/etc/alt", type: "2", link: "/usr/bin/python3"),
+        ]).write(to: archive)
         let root = dir.path("root")
         try TarArchive.extract(archive, into: root, read: .init(allowAbsoluteNames: true))
         #expect(try String(contentsOf: root.appendingPathComponent("etc/hostname"), encoding: .utf8) == "box\n")

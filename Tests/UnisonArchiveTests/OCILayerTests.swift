@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// OCI image-spec layer semantics: layers applied in order, whiteouts and opaque directories
@@ -40,25 +41,28 @@ struct OCILayerTests {
     func whiteouts() throws {
         let dir = try Scratch("oci")
         defer { dir.cleanup() }
-        let l1 = try Self.layer([
-            "etc/a": "a1", "etc/b": "b1", "etc/sub/c": "c1",
-            "var/lib/x/data": "old", "var/lib/x/more/deep": "old",
-            "usr/bin/tool": "binary", "opt/keep": "v1", "srv/gone/": "",
-        ], in: dir.url, name: "l1")
-        let l2 = try Self.layer([
-            "etc/.wh.a": "",                          // delete a file from below
-            "var/lib/x/.wh..wh..opq": "",             // hide everything below in x ...
-            "var/lib/x/new": "fresh",                 // ... but not what this layer adds
-            "usr/bin/tool": "->/usr/bin/other",       // file replaced by a symlink
-            "opt/.wh.keep": "", "opt/keep": "v2",     // a whiteout never hides its own layer
-            "srv/.wh.gone": "",                       // delete a directory
-            ".wh..wh.plnk/": "",                      // AUFS metadata: ignored
-        ], in: dir.url, name: "l2")
-        let l3 = try Self.layer([
-            "etc/.wh.sub": "",                        // delete a populated directory
-            "etc/sub/": "",                           // and recreate it empty
-            "var/lib/x/.wh.new": "",
-        ], in: dir.url, name: "l3")
+        let l1 = try Self.layer(
+            [
+                "etc/a": "a1", "etc/b": "b1", "etc/sub/c": "c1",
+                "var/lib/x/data": "old", "var/lib/x/more/deep": "old",
+                "usr/bin/tool": "binary", "opt/keep": "v1", "srv/gone/": "",
+            ], in: dir.url, name: "l1")
+        let l2 = try Self.layer(
+            [
+                "etc/.wh.a": "",  // delete a file from below
+                "var/lib/x/.wh..wh..opq": "",  // hide everything below in x ...
+                "var/lib/x/new": "fresh",  // ... but not what this layer adds
+                "usr/bin/tool": "->/usr/bin/other",  // file replaced by a symlink
+                "opt/.wh.keep": "", "opt/keep": "v2",  // a whiteout never hides its own layer
+                "srv/.wh.gone": "",  // delete a directory
+                ".wh..wh.plnk/": "",  // AUFS metadata: ignored
+            ], in: dir.url, name: "l2")
+        let l3 = try Self.layer(
+            [
+                "etc/.wh.sub": "",  // delete a populated directory
+                "etc/sub/": "",  // and recreate it empty
+                "var/lib/x/.wh.new": "",
+            ], in: dir.url, name: "l3")
 
         var tree = FileTree()
         for layer in [l1, l2, l3] { try tree.applyLayer(layer, options: .init(spoolDirectory: dir.path("spool"))) }
@@ -80,8 +84,11 @@ struct OCILayerTests {
         try TarArchive.write(tree, to: out, options: .init(compression: .none))
         let listed = try Tool.run(["tar", "-tf", out.path]).stdoutString.split(separator: "\n")
             .map { $0.hasSuffix("/") ? String($0.dropLast()) : String($0) }.sorted()
-        #expect(listed == ["etc", "etc/b", "etc/sub", "opt", "opt/keep", "srv", "usr", "usr/bin", "usr/bin/tool",
-                           "var", "var/lib", "var/lib/x"])
+        #expect(
+            listed == [
+                "etc", "etc/b", "etc/sub", "opt", "opt/keep", "srv", "usr", "usr/bin", "usr/bin/tool",
+                "var", "var/lib", "var/lib/x",
+            ])
     }
 
     @Test("a whiteout naming '..' is refused")

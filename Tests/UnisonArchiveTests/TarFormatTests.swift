@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// Unit tier: header fields at their offsets, PAX records, name splitting, tree rules.
@@ -30,11 +31,13 @@ struct TarFormatTests {
         #expect(back == h)
     }
 
-    @Test("GNU base-256 numbers are read", arguments: [
-        ([UInt8](repeating: 0, count: 11) + [0x2a], Int64(42)),
-        ([0x80] + [UInt8](repeating: 0, count: 6) + [0x02, 0x00, 0x00, 0x00, 0x00], Int64(8_589_934_592)),
-        ([0xff] + [UInt8](repeating: 0xff, count: 11), Int64(-1)),
-    ])
+    @Test(
+        "GNU base-256 numbers are read",
+        arguments: [
+            ([UInt8](repeating: 0, count: 11) + [0x2a], Int64(42)),
+            ([0x80] + [UInt8](repeating: 0, count: 6) + [0x02, 0x00, 0x00, 0x00, 0x00], Int64(8_589_934_592)),
+            ([0xff] + [UInt8](repeating: 0xff, count: 11), Int64(-1)),
+        ])
     func base256(_ field: [UInt8], _ value: Int64) throws {
         var block = TarHeader().encode()
         var f = field
@@ -49,9 +52,11 @@ struct TarFormatTests {
         #expect(h.size == value)
     }
 
-    @Test("PAX record lengths count their own digits", arguments: [
-        ("path", 1), ("path", 89), ("path", 90), ("path", 91), ("path", 985), ("path", 990), ("path", 995),
-    ])
+    @Test(
+        "PAX record lengths count their own digits",
+        arguments: [
+            ("path", 1), ("path", 89), ("path", 90), ("path", 91), ("path", 985), ("path", 990), ("path", 995),
+        ])
     func paxLength(_ key: String, _ valueLength: Int) throws {
         let value = [UInt8](repeating: UInt8(ascii: "a"), count: valueLength)
         let record = PAX.record(key, value)
@@ -72,13 +77,15 @@ struct TarFormatTests {
         #expect(throws: PAX.ParseError.malformed(offset: 0)) { try PAX.parse(Array("nolength\n".utf8)) }
     }
 
-    @Test("names split into prefix and name only where ustar allows", arguments: [
-        (String(repeating: "a", count: 100), true),
-        (String(repeating: "a", count: 101), false),
-        (String(repeating: "p", count: 155) + "/" + String(repeating: "n", count: 100), true),
-        (String(repeating: "p", count: 156) + "/" + String(repeating: "n", count: 10), false),
-        ("dir/" + String(repeating: "n", count: 120), false),
-    ])
+    @Test(
+        "names split into prefix and name only where ustar allows",
+        arguments: [
+            (String(repeating: "a", count: 100), true),
+            (String(repeating: "a", count: 101), false),
+            (String(repeating: "p", count: 155) + "/" + String(repeating: "n", count: 100), true),
+            (String(repeating: "p", count: 156) + "/" + String(repeating: "n", count: 10), false),
+            ("dir/" + String(repeating: "n", count: 120), false),
+        ])
     func split(_ name: String, _ fits: Bool) {
         let result = TarHeader.split(Array(name.utf8))
         #expect((result != nil) == fits)
@@ -88,10 +95,12 @@ struct TarFormatTests {
         }
     }
 
-    @Test("names normalize, and '..' or absolute names are refused", arguments: [
-        ("./etc//passwd", "etc/passwd"), ("etc/passwd/", "etc/passwd"), (".", ""), ("./", ""),
-        ("../x", nil), ("a/../../x", nil), ("/etc/passwd", nil), ("a/./b", "a/b"),
-    ] as [(String, String?)])
+    @Test(
+        "names normalize, and '..' or absolute names are refused",
+        arguments: [
+            ("./etc//passwd", "etc/passwd"), ("etc/passwd/", "etc/passwd"), (".", ""), ("./", ""),
+            ("../x", nil), ("a/../../x", nil), ("/etc/passwd", nil), ("a/./b", "a/b"),
+        ] as [(String, String?)])
     func normalize(_ name: String, _ expected: String?) {
         #expect((try? FileTree.normalize(name)) == expected)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// Interop tier: our tar read back by GNU tar, bsdtar and Python's tarfile; their tars read by us.
@@ -32,10 +33,11 @@ struct TarInteropTests {
             var type = perms.first!
             if type == "l", let r = rest.range(of: " -> ") { link = String(rest[r.upperBound...]); rest = String(rest[..<r.lowerBound]) }
             if type == "h", let r = rest.range(of: " link to ") { link = String(rest[r.upperBound...]); rest = String(rest[..<r.lowerBound]) }
-            if type == "-" , rest.contains(" link to ") { type = "h" }
+            if type == "-", rest.contains(" link to ") { type = "h" }
             if rest.hasSuffix("/") { rest.removeLast() }
-            return Listed(path: rest, type: type, mode: modeBits(perms.dropFirst()), uid: UInt32(owners[0])!,
-                          gid: UInt32(owners[1])!, link: link)
+            return Listed(
+                path: rest, type: type, mode: modeBits(perms.dropFirst()), uid: UInt32(owners[0])!,
+                gid: UInt32(owners[1])!, link: link)
         }.sorted { $0.path < $1.path }
     }
 
@@ -60,8 +62,10 @@ struct TarInteropTests {
         try TarArchive.write(tree, to: archive)
         let out = dir.path("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try Tool.run(["tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "--same-owner",
-                      "-xzf", archive.path, "-C", out.path])
+        try Tool.run([
+            "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--same-permissions", "--same-owner",
+            "-xzf", archive.path, "-C", out.path,
+        ])
         try expectSameTree(extracted: out, expected: tree, checkDevices: true)
     }
 
@@ -94,17 +98,18 @@ struct TarInteropTests {
         let archive = dir.path("rich.tar")
         try TarArchive.write(tree, to: archive, options: .init(compression: .none))
         let script = """
-        import sys, tarfile
-        with tarfile.open(sys.argv[1]) as t:
-            for m in t.getmembers():
-                xs = sorted((k[len('SCHILY.xattr.'):], v.encode('utf-8', 'surrogateescape').hex()) for k, v in m.pax_headers.items() if k.startswith('SCHILY.xattr.'))
-                print(m.name, m.uid, m.gid, oct(m.mode), ','.join(k + '=' + v for k, v in xs))
-        """
+            import sys, tarfile
+            with tarfile.open(sys.argv[1]) as t:
+                for m in t.getmembers():
+                    xs = sorted((k[len('SCHILY.xattr.'):], v.encode('utf-8', 'surrogateescape').hex()) for k, v in m.pax_headers.items() if k.startswith('SCHILY.xattr.'))
+                    print(m.name, m.uid, m.gid, oct(m.mode), ','.join(k + '=' + v for k, v in xs))
+            """
         let out = try Tool.run(["python3", "-c", script, archive.path]).stdoutString
-        let lines = Dictionary(uniqueKeysWithValues: out.split(separator: "\n").map { line -> (String, [Substring]) in
-            let f = line.split(separator: " ", omittingEmptySubsequences: false)
-            return (String(f[0]), Array(f.dropFirst()))
-        })
+        let lines = Dictionary(
+            uniqueKeysWithValues: out.split(separator: "\n").map { line -> (String, [Substring]) in
+                let f = line.split(separator: " ", omittingEmptySubsequences: false)
+                return (String(f[0]), Array(f.dropFirst()))
+            })
         for e in tree.walk() where !e.path.isEmpty {
             let fields = try #require(lines[e.path], "python did not list \(e.path)")
             #expect(fields[0] == "\(e.uid)" && fields[1] == "\(e.gid)", "\(e.path)")
@@ -114,10 +119,12 @@ struct TarInteropTests {
         }
     }
 
-    @Test("We read what GNU tar and bsdtar write", arguments: [
-        "tar --format=gnu", "tar --format=pax", "tar --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f",
-        "bsdtar --format=pax", "bsdtar --format=gnutar", "bsdtar --format=ustar-short",
-    ])
+    @Test(
+        "We read what GNU tar and bsdtar write",
+        arguments: [
+            "tar --format=gnu", "tar --format=pax", "tar --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f",
+            "bsdtar --format=pax", "bsdtar --format=gnutar", "bsdtar --format=ustar-short",
+        ])
     func readForeign(_ writer: String) throws {
         let dir = try Scratch("tar-foreign")
         defer { dir.cleanup() }
@@ -189,7 +196,9 @@ struct TarInteropTests {
         let onDisk = try FileTree(directory: extracted)
         // The directory loader makes the first name of an inode the file and later ones links.
         func flatten(_ l: [Listed]) -> [Listed] {
-            l.map { var x = $0; if x.type == "h" { x.type = "-"; x.link = nil }; return x }
+            l.map {
+                var x = $0; if x.type == "h" { x.type = "-"; x.link = nil }; return x
+            }
         }
         #expect(flatten(onDisk.listed()) == flatten(expected.listed()))
         var st1 = stat(), st2 = stat()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 /// Sizes read from an archive are checked before any arithmetic: PAX `size` records that are
@@ -22,10 +23,12 @@ struct TarSizeTests {
         return n
     }
 
-    @Test("a PAX size outside 0...2^50 is refused with the member's name", arguments: [
-        "-1", "-9223372036854775808", "9223372036854775807", "9223372036854775808", "99999999999999999999999",
-        "1125899906842625", "0x10", "",
-    ])
+    @Test(
+        "a PAX size outside 0...2^50 is refused with the member's name",
+        arguments: [
+            "-1", "-9223372036854775808", "9223372036854775807", "9223372036854775808", "99999999999999999999999",
+            "1125899906842625", "0x10", "",
+        ])
     func paxSize(_ size: String) throws {
         let data = Self.members([HostileArchiveTests.Raw(name: "victim", body: Data("x".utf8), pax: [("size", size)])])
         #expect(throws: TarError.self) { try Self.readAll(data) }
@@ -75,14 +78,17 @@ struct TarSizeTests {
     func fuzz() throws {
         let base = Self.members([
             HostileArchiveTests.Raw(name: "dir", type: "5"),
-            HostileArchiveTests.Raw(name: "dir/file", body: pseudoRandomBytes(700, seed: 3), pax: [("path", "dir/file"), ("size", "700"), ("mtime", "1.5")]),
+            HostileArchiveTests.Raw(
+                name: "dir/file", body: pseudoRandomBytes(700, seed: 3), pax: [("path", "dir/file"), ("size", "700"), ("mtime", "1.5")]),
             HostileArchiveTests.Raw(name: "link", type: "2", link: "dir/file"),
             HostileArchiveTests.Raw(name: "long", body: Data("y".utf8), gnuLongName: "dir/" + String(repeating: "l", count: 140)),
         ])
         #expect(try Self.readAll(base) == 4)
         var rng = SplitMix(seed: 0x7a11)
-        let interesting: [[UInt8]] = [Array("-1".utf8), Array("9223372036854775807".utf8), Array("99999999999999999999".utf8),
-                                      [0x80, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff], Array("777777777777".utf8), [0]]
+        let interesting: [[UInt8]] = [
+            Array("-1".utf8), Array("9223372036854775807".utf8), Array("99999999999999999999".utf8),
+            [0x80, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0xff], Array("777777777777".utf8), [0],
+        ]
         for _ in 0..<600 {
             var bytes = [UInt8](base)
             for _ in 0..<(1 + Int(rng.next() % 6)) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonArchive
 
 enum Tool {
@@ -33,8 +34,10 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> Data {
 
 /// Compressible text-like bytes: words from a small vocabulary, deterministic.
 func textBytes(_ count: Int, seed: UInt64) -> Data {
-    let words = ["unison", "edge", "local", "model", "service", "compose", "systemd", "ollama", "tar", "gzip",
-                 "image", "root", "filesystem", "layer", "digest", "manifest", "\n", "=", "/usr/lib/", "0644"]
+    let words = [
+        "unison", "edge", "local", "model", "service", "compose", "systemd", "ollama", "tar", "gzip",
+        "image", "root", "filesystem", "layer", "digest", "manifest", "\n", "=", "/usr/lib/", "0644",
+    ]
     var state = seed | 1
     var out = Data()
     out.reserveCapacity(count + 32)
@@ -78,8 +81,10 @@ enum SampleTrees {
         try t.addFile(veryLong, "very long\n", mtime: epoch)
         try t.addSymlink("links/far", target: "../" + deep + "/file-with-a-rather-long-name.txt", mtime: epoch)
         var capable = FileTree.Entry(path: "usr/bin/ping", kind: .regular(.bytes(Data("ping".utf8))), mode: 0o755, mtime: epoch)
-        capable.xattrs = ["user.unison.capability": Data([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x0a, 0xff]),
-                          "user.comment": Data("text value".utf8)]
+        capable.xattrs = [
+            "user.unison.capability": Data([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x0a, 0xff]),
+            "user.comment": Data("text value".utf8),
+        ]
         try t.insert(capable)
         try t.insert(.init(path: "run/initctl", kind: .fifo, mode: 0o600, mtime: epoch))
         if devices {

@@ -1,6 +1,7 @@
 import Foundation
 import UnisonArchive
 import UnisonTestSupport
+
 @testable import UnisonAttest
 
 /// Runs the built `unisonctl`.
@@ -23,40 +24,42 @@ enum AttestCLI {
 /// and unisonctl.
 enum SampleRoot {
     static let status = """
-    Package: base-files
-    Status: install ok installed
-    Priority: required
-    Architecture: amd64
-    Version: 13.8
-    Description: Debian base system miscellaneous files
+        Package: base-files
+        Status: install ok installed
+        Priority: required
+        Architecture: amd64
+        Version: 13.8
+        Description: Debian base system miscellaneous files
 
-    Package: libstdc++6
-    Status: install ok installed
-    Architecture: amd64
-    Source: gcc-14 (14.2.0-19)
-    Version: 14.2.0-19
-    Description: GNU Standard C++ Library v3
-     with a continuation line
+        Package: libstdc++6
+        Status: install ok installed
+        Architecture: amd64
+        Source: gcc-14 (14.2.0-19)
+        Version: 14.2.0-19
+        Description: GNU Standard C++ Library v3
+         with a continuation line
 
-    Package: perl-base
-    Status: install ok installed
-    Architecture: amd64
-    Source: perl
-    Version: 5.40.1-6
-    Description: minimal Perl system
+        Package: perl-base
+        Status: install ok installed
+        Architecture: amd64
+        Source: perl
+        Version: 5.40.1-6
+        Description: minimal Perl system
 
-    Package: gone
-    Status: deinstall ok config-files
-    Architecture: all
-    Version: 1.0
+        Package: gone
+        Status: deinstall ok config-files
+        Architecture: all
+        Version: 1.0
 
-    """
+        """
 
     static func tree() throws -> FileTree {
         var tree = FileTree()
         try tree.addFile("var/lib/dpkg/status", status)
         try tree.addFile("usr/share/doc/base-files/copyright", "This is Debian's prepackaged version of the FSF's GNU hello program.\n")
-        try tree.addFile("usr/share/doc/libstdc++6/copyright", """
+        try tree.addFile(
+            "usr/share/doc/libstdc++6/copyright",
+            """
             Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
             Upstream-Name: gcc
 
@@ -68,7 +71,9 @@ enum SampleRoot {
             License: LGPL-2.1+
 
             """)
-        try tree.addFile("usr/share/doc/perl-base/copyright", """
+        try tree.addFile(
+            "usr/share/doc/perl-base/copyright",
+            """
             Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 
             Files: *
@@ -85,8 +90,11 @@ enum SampleRoot {
 enum SSHKeygen {
     /// `ssh-keygen -Y verify` of `file` with its `.sig` against an allowed_signers file.
     static func verify(file: URL, signature: URL, allowedSigners: URL, principal: String = AllowedSigners.principal)
-        throws -> (status: Int32, stdout: String, stderr: String) {
-        try TestProcess.runStatus(["sh", "-c", "ssh-keygen -Y verify -f \"$1\" -I \"$2\" -n file -s \"$3\" < \"$4\"", "sh",
-                                   allowedSigners.path, principal, signature.path, file.path])
+        throws -> (status: Int32, stdout: String, stderr: String)
+    {
+        try TestProcess.runStatus([
+            "sh", "-c", "ssh-keygen -Y verify -f \"$1\" -I \"$2\" -n file -s \"$3\" < \"$4\"", "sh",
+            allowedSigners.path, principal, signature.path, file.path,
+        ])
     }
 }

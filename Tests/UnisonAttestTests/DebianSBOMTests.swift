@@ -5,6 +5,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonAttest
 
 @Suite("SBOM of the Debian base", .serialized, .tags(.interop))
@@ -12,9 +13,13 @@ struct DebianSBOMTests {
     static func debianBase() throws -> URL {
         let env = ProcessInfo.processInfo.environment
         let cache: URL
-        if let dir = env["UNISONCTL_CACHE_DIR"], !dir.isEmpty { cache = URL(fileURLWithPath: dir) }
-        else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { cache = URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl") }
-        else { cache = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/unisonctl") }
+        if let dir = env["UNISONCTL_CACHE_DIR"], !dir.isEmpty {
+            cache = URL(fileURLWithPath: dir)
+        } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
+            cache = URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl")
+        } else {
+            cache = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/unisonctl")
+        }
         let tarball = cache.appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {
             try TestProcess.run([AttestCLI.repoRoot.appendingPathComponent("scripts/build-base.sh").path])
@@ -33,8 +38,12 @@ struct DebianSBOMTests {
         try FileManager.default.createDirectory(at: admin, withIntermediateDirectories: true)
         guard case let .regular(content) = try #require(tree["var/lib/dpkg/status"]).kind else { Issue.record("no status"); return }
         try content.data().write(to: admin.appendingPathComponent("status"))
-        let listed = try TestProcess.run(["dpkg-query", "--admindir=\(admin.path)", "-W", "-f", "${db:Status-Abbrev}|${Package}|${Version}|${Architecture}\n"])
-        let installed = listed.split(separator: "\n").filter { $0.hasPrefix("ii") }.map { $0.split(separator: "|").dropFirst().joined(separator: "|") }
+        let listed = try TestProcess.run([
+            "dpkg-query", "--admindir=\(admin.path)", "-W", "-f", "${db:Status-Abbrev}|${Package}|${Version}|${Architecture}\n",
+        ])
+        let installed = listed.split(separator: "\n").filter { $0.hasPrefix("ii") }.map {
+            $0.split(separator: "|").dropFirst().joined(separator: "|")
+        }
         #expect(installed.sorted() == inventory.packages.map { "\($0.name)|\($0.version)|\($0.architecture)" }.sorted())
         #expect(inventory.packages.count > 80)
         #expect(inventory.packages.filter { $0.license != nil }.count > inventory.packages.count / 3, "most Debian copyright files are DEP-5")

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonAttest
 @testable import UnisonOCI
 
@@ -19,15 +20,20 @@ struct ReleaseAttestCLITests {
         #expect(noKey.status == 2)
         #expect(noKey.stderr.contains("--ephemeral-key"))
 
-        let eph = try AttestCLI.run(["release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0", "--ephemeral-key",
-                                     "--commit", String(repeating: "b", count: 40)])
+        let eph = try AttestCLI.run([
+            "release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0", "--ephemeral-key",
+            "--commit", String(repeating: "b", count: 40),
+        ])
         #expect(eph.status == 0, "\(eph.stderr)")
         #expect(eph.stderr.contains("signed with a key generated for this run"))
 
         let key = SSHSigningKey.generate(comment: "env")
         let keyText = key.openSSHText()
-        let env = try AttestCLI.run(["release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0", "--json",
-                                     "--commit", String(repeating: "b", count: 40)], environment: ["UNISONCTL_SIGNING_KEY": keyText])
+        let env = try AttestCLI.run(
+            [
+                "release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0", "--json",
+                "--commit", String(repeating: "b", count: 40),
+            ], environment: ["UNISONCTL_SIGNING_KEY": keyText])
         #expect(env.status == 0, "\(env.stderr)")
         let report = try JSONDecoder().decode(AttestReport.self, from: Data(env.stdout.utf8))
         #expect(report.keySource == "$UNISONCTL_SIGNING_KEY" && !report.ephemeralKey)
@@ -52,8 +58,11 @@ struct ReleaseAttestCLITests {
         #expect(failed.failures.contains { $0.contains("unisonos-wsl2-1.0.0.tar.gz.spdx.json describes unisonos-wsl2-1.0.0.tar.gz with sha256") })
         #expect(failed.failures.contains { $0.contains("subject unisonos-wsl2-1.0.0.tar.gz has sha256") })
 
-        let badKey = try AttestCLI.run(["release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0"],
-                                       environment: ["UNISONCTL_SIGNING_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"])
+        let badKey = try AttestCLI.run(
+            ["release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0"],
+            environment: [
+                "UNISONCTL_SIGNING_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+            ])
         #expect(badKey.status == 2)
         #expect(badKey.stderr.contains("$UNISONCTL_SIGNING_KEY") && !badKey.stderr.contains("b3BlbnNzaC1rZXktdjEAAAAA"))
     }
@@ -70,27 +79,34 @@ struct ReleaseAttestCLITests {
 
         // The qcow2 published as an OCI artifact, as the release workflow does.
         let qcow2 = "unisonos-linux-vm-1.0.0.qcow2"
-        let push = try AttestCLI.run(["oci", "push-artifact", "\(registry.host)/unisonos/vm:1.0.0", dir.appendingPathComponent(qcow2).path,
-                                      "--artifact-type", "application/vnd.unisonos.vm.v1", "--json"])
+        let push = try AttestCLI.run([
+            "oci", "push-artifact", "\(registry.host)/unisonos/vm:1.0.0", dir.appendingPathComponent(qcow2).path,
+            "--artifact-type", "application/vnd.unisonos.vm.v1", "--json",
+        ])
         #expect(push.status == 0, "\(push.stderr)")
         let subject = "\(registry.host)/unisonos/vm:1.0.0"
 
         let attach = try AttestCLI.run(["release", "attach", dir.path, "--subject", subject, "--artifact", qcow2, "--json"])
         #expect(attach.status == 0, "\(attach.stderr)")
         let attached = try JSONDecoder().decode(ReleaseReferrers.Report.self, from: Data(attach.stdout.utf8))
-        #expect(attached.attached.map(\.artifactType) == [ReleaseReferrers.sbomType, ReleaseReferrers.provenanceType, ReleaseReferrers.signaturesType])
+        #expect(
+            attached.attached.map(\.artifactType) == [ReleaseReferrers.sbomType, ReleaseReferrers.provenanceType, ReleaseReferrers.signaturesType])
         #expect(attached.attached.allSatisfy { $0.referrersTagUpdated })
 
         let listed = try AttestCLI.run(["oci", "referrers", subject, "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let referrers = try JSONDecoder().decode(ReferrersReport.self, from: Data(listed.stdout.utf8))
-        #expect(Set(referrers.referrers.compactMap(\.artifactType)) == Set([ReleaseReferrers.sbomType, ReleaseReferrers.provenanceType, ReleaseReferrers.signaturesType]))
+        #expect(
+            Set(referrers.referrers.compactMap(\.artifactType))
+                == Set([ReleaseReferrers.sbomType, ReleaseReferrers.provenanceType, ReleaseReferrers.signaturesType]))
         // skopeo reads the fallback index and the SBOM artifact.
         let tag = "sha256-\(referrers.digest.hex)"
         let index = try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/unisonos/vm:\(tag)"])
         #expect(index.contains(ReleaseReferrers.sbomType) && index.contains(ReleaseReferrers.provenanceType))
         let sbomDigest = attached.attached[0].digest
-        let sbomManifest = try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/unisonos/vm@\(sbomDigest)"])
+        let sbomManifest = try TestProcess.run([
+            "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/unisonos/vm@\(sbomDigest)",
+        ])
         #expect(sbomManifest.contains("\(qcow2).spdx.json") && sbomManifest.contains(referrers.digest.description))
 
         let verify = try AttestCLI.run(["release", "verify", subject, "--key", pub.path, "--json"])

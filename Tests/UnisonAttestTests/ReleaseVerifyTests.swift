@@ -5,6 +5,7 @@ import Testing
 import UnisonCore
 import UnisonRelease
 import UnisonTestSupport
+
 @testable import UnisonAttest
 
 @Suite("release attest and verify", .tags(.interop))
@@ -25,10 +26,11 @@ struct ReleaseVerifyTests {
         try Data(#"{"version":"v1.0.0"}"#.utf8).write(to: dir.appendingPathComponent("unisonos-manifest-v1.0.0.json"))
         let keyFile = tmp.path("release-key")
         try Data(key.openSSHText().utf8).write(to: keyFile)
-        let report = try ReleaseAttest.run(.init(
-            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: specKeys,
-            spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
-            repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
+        let report = try ReleaseAttest.run(
+            .init(
+                directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: specKeys,
+                spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
+                repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
         return (dir, report)
     }
 
@@ -38,9 +40,12 @@ struct ReleaseVerifyTests {
         let key = SSHSigningKey.generate(comment: "release")
         let (dir, report) = try Self.release(tmp, key: key)
         #expect(report.subjects == 3)
-        #expect(report.signatures == ["SHA256SUMS-v1.0.0.txt.sig", "unisonos-manifest-v1.0.0.json.sig",
-                                      "unisonos-linux-vm-1.0.0.qcow2.spdx.json.sig", "unisonos-wsl2-1.0.0.tar.gz.spdx.json.sig",
-                                      "unisonos-provenance-v1.0.0.intoto.json.sig"])
+        #expect(
+            report.signatures == [
+                "SHA256SUMS-v1.0.0.txt.sig", "unisonos-manifest-v1.0.0.json.sig",
+                "unisonos-linux-vm-1.0.0.qcow2.spdx.json.sig", "unisonos-wsl2-1.0.0.tar.gz.spdx.json.sig",
+                "unisonos-provenance-v1.0.0.intoto.json.sig",
+            ])
         let signers = dir.appendingPathComponent(report.allowedSigners)
         for sig in report.signatures {
             let file = dir.appendingPathComponent(String(sig.dropLast(4)))
@@ -54,16 +59,18 @@ struct ReleaseVerifyTests {
         // The statement and its predicate against the schemas written from the specs.
         let provenance = dir.appendingPathComponent(report.provenance)
         let script = """
-        import json, sys, jsonschema
-        doc = json.load(open(sys.argv[1]))
-        jsonschema.validate(doc, json.load(open(sys.argv[2])), cls=jsonschema.Draft202012Validator)
-        jsonschema.validate(doc["predicate"], json.load(open(sys.argv[3])), cls=jsonschema.Draft202012Validator)
-        assert doc["predicateType"] == "https://slsa.dev/provenance/v1"
-        print(len(doc["subject"]))
-        """
-        let valid = try TestProcess.runStatus(["python3", "-c", script, provenance.path,
-                                               Self.schemas.appendingPathComponent("in-toto-statement-v1.schema.json").path,
-                                               Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path])
+            import json, sys, jsonschema
+            doc = json.load(open(sys.argv[1]))
+            jsonschema.validate(doc, json.load(open(sys.argv[2])), cls=jsonschema.Draft202012Validator)
+            jsonschema.validate(doc["predicate"], json.load(open(sys.argv[3])), cls=jsonschema.Draft202012Validator)
+            assert doc["predicateType"] == "https://slsa.dev/provenance/v1"
+            print(len(doc["subject"]))
+            """
+        let valid = try TestProcess.runStatus([
+            "python3", "-c", script, provenance.path,
+            Self.schemas.appendingPathComponent("in-toto-statement-v1.schema.json").path,
+            Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path,
+        ])
         #expect(valid.status == 0, "\(valid.stderr)")
         #expect(valid.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
         let statement = try InTotoStatement.decode(try Data(contentsOf: provenance), path: provenance.path)
@@ -78,19 +85,22 @@ struct ReleaseVerifyTests {
         empty.subject = []
         let bad = tmp.path("bad.json")
         try empty.encoded().write(to: bad)
-        let refused = try TestProcess.runStatus(["python3", "-c", script, bad.path,
-                                                 Self.schemas.appendingPathComponent("in-toto-statement-v1.schema.json").path,
-                                                 Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path])
+        let refused = try TestProcess.runStatus([
+            "python3", "-c", script, bad.path,
+            Self.schemas.appendingPathComponent("in-toto-statement-v1.schema.json").path,
+            Self.schemas.appendingPathComponent("slsa-provenance-v1.schema.json").path,
+        ])
         #expect(refused.status != 0)
 
         // Same inputs, same bytes: a second attest with the same key rewrites identical files.
         let names = ["SHA256SUMS-v1.0.0.txt", report.provenance, report.allowedSigners] + report.signatures
         let before = try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) }
         let keyFile = tmp.path("release-key")
-        _ = try ReleaseAttest.run(.init(
-            directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: [],
-            spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
-            repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
+        _ = try ReleaseAttest.run(
+            .init(
+                directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: [],
+                spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
+                repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
         #expect(try names.map { try Data(contentsOf: dir.appendingPathComponent($0)) } == before)
 
         let verified = try ReleaseVerifier.verify(directory: dir, keyFile: nil)
@@ -147,7 +157,10 @@ struct ReleaseVerifyTests {
             expected = "unisonos-wsl2-1.0.0.tar.gz.spdx.json.sig does not verify"
         case .provenanceSubject:
             try edit("unisonos-provenance-v1.0.0.intoto.json") { d in
-                d = Data(String(decoding: d, as: UTF8.self).replacingOccurrences(of: "\"unisonos-linux-vm-1.0.0.qcow2\"", with: "\"unisonos-linux-vm-1.0.0.vmdk\"").utf8)
+                d = Data(
+                    String(decoding: d, as: UTF8.self).replacingOccurrences(
+                        of: "\"unisonos-linux-vm-1.0.0.qcow2\"", with: "\"unisonos-linux-vm-1.0.0.vmdk\""
+                    ).utf8)
             }
             expected = "unisonos-linux-vm-1.0.0.qcow2 is not a subject"
         case .wrongKey:
@@ -178,9 +191,11 @@ struct ReleaseVerifyTests {
         let dir = tmp.path("eph")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
-        let report = try ReleaseAttest.run(.init(directory: dir, version: ReleaseAttest.versionName("edge-main-20261203"), key: .ephemeral, specKeys: [listed],
-                                                 spec: ("unison.yaml", String(repeating: "0", count: 64)), commit: nil, repositoryURI: nil,
-                                                 epoch: 0, environment: [:]))
+        let report = try ReleaseAttest.run(
+            .init(
+                directory: dir, version: ReleaseAttest.versionName("edge-main-20261203"), key: .ephemeral, specKeys: [listed],
+                spec: ("unison.yaml", String(repeating: "0", count: 64)), commit: nil, repositoryURI: nil,
+                epoch: 0, environment: [:]))
         #expect(report.ephemeralKey && report.warnings.count == 1)
         #expect(report.checksums == "SHA256SUMS-edge-main-20261203.txt", "a nightly's name, not SemVer, names its files")
         #expect(ReleaseAttest.versionName("1.2.3") == "v1.2.3")

@@ -4,6 +4,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonAttest
 
 @Suite("SPDX 2.3 SBOMs", .tags(.interop))
@@ -38,10 +39,12 @@ struct SBOMTests {
         let artifact = tmp.path("unisonos-wsl2-1.0.0.tar.gz")
         try Data("not really a tarball".utf8).write(to: artifact)
         let inv = try RootInventory.scan(try SampleRoot.tree(), modelStores: ["/var/lib/unison/models"])
-        let url = try SBOM.write(inv, artifact: artifact, version: "1.0.0", base: ("debian-trixie.tar.zst", String(repeating: "ab", count: 32)), epoch: 1_704_067_200)
+        let url = try SBOM.write(
+            inv, artifact: artifact, version: "1.0.0", base: ("debian-trixie.tar.zst", String(repeating: "ab", count: 32)), epoch: 1_704_067_200)
         #expect(url.lastPathComponent == "unisonos-wsl2-1.0.0.tar.gz.spdx.json")
         let first = try Data(contentsOf: url)
-        try SBOM.write(inv, artifact: artifact, version: "1.0.0", base: ("debian-trixie.tar.zst", String(repeating: "ab", count: 32)), epoch: 1_704_067_200)
+        try SBOM.write(
+            inv, artifact: artifact, version: "1.0.0", base: ("debian-trixie.tar.zst", String(repeating: "ab", count: 32)), epoch: 1_704_067_200)
         #expect(try Data(contentsOf: url) == first)
 
         let check = try TestProcess.runStatus(["pyspdxtools", "-i", url.path])
@@ -54,7 +57,10 @@ struct SBOMTests {
         let purls = doc.packages.flatMap { $0.externalRefs ?? [] }.map(\.referenceLocator)
         #expect(purls.contains("pkg:deb/debian/libstdc%2B%2B6@14.2.0-19?arch=amd64&upstream=gcc-14%4014.2.0-19"))
         #expect(purls.contains("pkg:deb/debian/base-files@13.8?arch=amd64"))
-        #expect(purls.contains { $0.hasPrefix("pkg:oci/qwen2.5@sha256%3A") && $0.hasSuffix("?repository_url=registry.ollama.ai/library/qwen2.5&tag=1.5b") })
+        #expect(
+            purls.contains {
+                $0.hasPrefix("pkg:oci/qwen2.5@sha256%3A") && $0.hasSuffix("?repository_url=registry.ollama.ai/library/qwen2.5&tag=1.5b")
+            })
         #expect(purls.contains("pkg:generic/unisonctl@\(ToolVersion.current)"))
         let contains = doc.relationships.filter { $0.spdxElementId == SBOM.artifactID && $0.relationshipType == "CONTAINS" }
         #expect(contains.count == 5)

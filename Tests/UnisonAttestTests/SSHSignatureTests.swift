@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonAttest
 
 @Suite("SSH signatures (sshsig) and OpenSSH keys", .tags(.interop))
@@ -50,7 +51,9 @@ struct SSHSignatureTests {
         #expect(!theirs.verifies(Data("hullo\n".utf8), trusted: [pub]))
         #expect(!theirs.verifies(try Data(contentsOf: file), namespace: "git", trusted: [pub]))
         // Ed25519 is deterministic: our signature with their key is byte for byte theirs.
-        #expect(try SSHSignature.sign(try Data(contentsOf: file), key: key).armored == (try String(contentsOf: tmp.path("data.txt.sig"), encoding: .utf8)))
+        #expect(
+            try SSHSignature.sign(try Data(contentsOf: file), key: key).armored == (try String(contentsOf: tmp.path("data.txt.sig"), encoding: .utf8))
+        )
     }
 
     @Test("a key file we write is read by ssh-keygen -y (same public key)")
@@ -81,8 +84,12 @@ struct SSHSignatureTests {
         do { _ = try SSHSigningKey(openSSH: try String(contentsOf: ecdsa, encoding: .utf8), source: "ecdsa"); Issue.record("accepted ecdsa") } catch {
             #expect("\(error)".contains("ecdsa-sha2-nistp256 is not supported"))
         }
-        #expect(throws: AttestError.self) { try SSHSigningKey(openSSH: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", source: "x") }
-        #expect(throws: AttestError.self) { try SSHSignature(armored: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n", path: "x.sig") }
+        #expect(throws: AttestError.self) {
+            try SSHSigningKey(openSSH: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n", source: "x")
+        }
+        #expect(throws: AttestError.self) {
+            try SSHSignature(armored: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n", path: "x.sig")
+        }
         #expect(throws: AttestError.self) { try SSHPublicKey(line: "ssh-rsa AAAAB3NzaC1yc2E= x") }
     }
 }

@@ -24,8 +24,9 @@ struct CIScriptTests {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                          stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        return CLI.Result(
+            status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
     }
 
     /// A directory of links to the given tools only (those found on this machine).
@@ -79,7 +80,8 @@ struct CIScriptTests {
         let log = dir.appendingPathComponent("calls.log")
         // A stand-in unisonctl: every target writes an artifact, except the one in $FAIL_TARGET.
         let fake = dir.appendingPathComponent("unisonctl")
-        try Self.write("""
+        try Self.write(
+            """
             #!/bin/sh
             echo "$*" >> '\(log.path)'
             if [ "$1 $2" = "image build" ]; then

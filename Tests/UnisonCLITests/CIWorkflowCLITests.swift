@@ -13,8 +13,10 @@ import UnisonTestSupport
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent(".github/workflows/publish.yml")
-        let r = try CLI.run(["ci", "workflow", "--service", service, "--platform-ref", Self.pin, "--platform-ref-comment", "v0.5.0-alpha.1",
-                             "--output", file.path])
+        let r = try CLI.run([
+            "ci", "workflow", "--service", service, "--platform-ref", Self.pin, "--platform-ref-comment", "v0.5.0-alpha.1",
+            "--output", file.path,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.contains("uses: project-unisonos/unison-platform/.github/workflows/unisonctl-build.yml@\(Self.pin) # v0.5.0-alpha.1"))

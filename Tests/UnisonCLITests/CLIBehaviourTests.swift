@@ -16,7 +16,9 @@ struct CLIBehaviourTests {
             #expect(r.status == 0, "\(mode): \(r.stderr)")
             let outcome = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             #expect(outcome["schema"] as? String == "unisonctl.install/v1")
-            #expect((outcome["hostActions"] as? [String])?.contains { $0.hasPrefix("skipped for a staging root") } == true, "\(mode): nothing done on this host")
+            #expect(
+                (outcome["hostActions"] as? [String])?.contains { $0.hasPrefix("skipped for a staging root") } == true,
+                "\(mode): nothing done on this host")
             let manifestURL = dir.appendingPathComponent("var/lib/unison/install-manifest.json")
             let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
             #expect(manifest["mode"] as? String == mode)
@@ -41,24 +43,34 @@ struct CLIBehaviourTests {
         #expect(version != "0.1.0" && version != "0.0.0-dev", "stamped from git or UNISONCTL_VERSION, not a constant: \(version)")
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let install = try CLI.run(["install", "native", "--root", dir.path, "--no-binary", "--no-start",
-                                   "--spec", CLI.repoRoot.appendingPathComponent("unison.yaml").path])
+        let install = try CLI.run([
+            "install", "native", "--root", dir.path, "--no-binary", "--no-start",
+            "--spec", CLI.repoRoot.appendingPathComponent("unison.yaml").path,
+        ])
         #expect(install.status == 0, "\(install.stderr)")
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("var/lib/unison/install-manifest.json"))) as? [String: Any]
+        let manifest =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("var/lib/unison/install-manifest.json")))
+            as? [String: Any]
         #expect(manifest?["toolVersion"] as? String == version)
         let compose = try String(contentsOfFile: dir.path + "/opt/unison-platform/compose.yaml", encoding: .utf8)
         #expect(compose.contains("unisonctl \(version) "), "\(compose.prefix(200))")
     }
 
-    @Test("image build iso --payload refuses the flags it would ignore, naming them, before writing anything",
-          arguments: [["--models", "light"], ["--model-registry", "127.0.0.1:5000"], ["--release-manifest", "m.json"],
-                      ["--unisonctl-binary", "/bin/true"]])
+    @Test(
+        "image build iso --payload refuses the flags it would ignore, naming them, before writing anything",
+        arguments: [
+            ["--models", "light"], ["--model-registry", "127.0.0.1:5000"], ["--release-manifest", "m.json"],
+            ["--unisonctl-binary", "/bin/true"],
+        ])
     func payloadRefusesIgnoredFlags(flag: [String]) throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        let r = try CLI.run(["image", "build", "iso", "--spec", CLI.repoRoot.appendingPathComponent("unison.yaml").path,
-                             "--payload", dir.appendingPathComponent("disk.qcow2").path, "--out", out.path] + flag)
+        let r = try CLI.run(
+            [
+                "image", "build", "iso", "--spec", CLI.repoRoot.appendingPathComponent("unison.yaml").path,
+                "--payload", dir.appendingPathComponent("disk.qcow2").path, "--out", out.path,
+            ] + flag)
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.contains("\(flag[0]) cannot be used with --payload"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.path))

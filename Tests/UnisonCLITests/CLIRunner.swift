@@ -35,9 +35,10 @@ enum CLI {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
     }
 
     /// Compares `actual` with a golden file; `UNISONCTL_UPDATE_GOLDEN=1` rewrites it instead.
@@ -48,8 +49,9 @@ enum CLI {
             return
         }
         let expected = try String(contentsOf: url, encoding: .utf8)
-        #expect(actual == expected, "golden \(name) differs; rerun with UNISONCTL_UPDATE_GOLDEN=1 after checking the change",
-                sourceLocation: sourceLocation)
+        #expect(
+            actual == expected, "golden \(name) differs; rerun with UNISONCTL_UPDATE_GOLDEN=1 after checking the change",
+            sourceLocation: sourceLocation)
     }
 
     static func tempDir() throws -> URL { try TempDir.create("cli") }

@@ -9,8 +9,9 @@ enum CommandTree {
     static func leaves() throws -> [[String]] {
         let dump = try CLI.run(["--experimental-dump-help"])
         guard dump.status == 0,
-              let root = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any],
-              let command = root["command"] as? [String: Any] else {
+            let root = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any],
+            let command = root["command"] as? [String: Any]
+        else {
             throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "no command tree: \(dump.stderr)"])
         }
         var found: [[String]] = []
@@ -59,7 +60,9 @@ struct CommandTreeCLITests {
         let sources = try CommandTree.testSources().filter { !$0.path.hasSuffix("CommandTreeCLITests.swift") }
         let text = sources.map(\.text).joined(separator: "\n")
         let missing = try CommandTree.leaves().filter { !CommandTree.invoked($0, in: text) }
-        #expect(missing.isEmpty, """
+        #expect(
+            missing.isEmpty,
+            """
             no test runs these commands: \(missing.map { $0.joined(separator: " ") }.joined(separator: ", ")); \
             add a CLI test that runs each (its words as an argument array, e.g. ["image", "build", "iso", …])
             """)

@@ -33,8 +33,9 @@ struct HardeningCLITests {
         return Data(out)
     }
 
-    @Test("image tar of an archive with a hostile PAX size: exit 2 naming the member, no output, no /tmp leftovers",
-          arguments: ["-1", "9223372036854775807", "99999999999999999999"])
+    @Test(
+        "image tar of an archive with a hostile PAX size: exit 2 naming the member, no output, no /tmp leftovers",
+        arguments: ["-1", "9223372036854775807", "99999999999999999999"])
     func paxSize(size: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hardening-\(UUID().uuidString.prefix(8))")
         let tmp = dir.appendingPathComponent("tmp")
@@ -62,7 +63,9 @@ struct HardeningCLITests {
         let r = try CLI.run(["spec", "validate", "--spec", file.path])
         #expect(r.status == 2)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (needle, message) in [("name: \"unisonos$(", "platform.name"), ("envFile:", "installer.envFile"), ("displayName:", "platform.displayName")] {
+        for (needle, message) in [
+            ("name: \"unisonos$(", "platform.name"), ("envFile:", "installer.envFile"), ("displayName:", "platform.displayName"),
+        ] {
             let line = try #require(lines.firstIndex { $0.contains(needle) }) + 1
             #expect(r.stderr.contains(":\(line):") && r.stderr.contains(message), "\(needle): \(r.stderr)")
         }

@@ -24,11 +24,13 @@ import UnisonTestSupport
 
         // A spec whose pack preloads it, and a tiny base directory.
         let shipped = try String(contentsOf: CLI.repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
-        let spec = shipped.replacingOccurrences(of: """
-            preload: ["qwen2.5:1.5b"]
-        """, with: """
-            preload: ["tiny:1"]
-        """)
+        let spec = shipped.replacingOccurrences(
+            of: """
+                    preload: ["qwen2.5:1.5b"]
+                """,
+            with: """
+                    preload: ["tiny:1"]
+                """)
         #expect(spec != shipped)
         let specURL = dir.appendingPathComponent("unison.yaml")
         try Data(spec.utf8).write(to: specURL)
@@ -40,15 +42,20 @@ import UnisonTestSupport
         try Data("ID=debian\n".utf8).write(to: base.appendingPathComponent("etc/os-release"))
 
         let out = dir.appendingPathComponent("out")
-        let build = try CLI.run(["image", "build", "wsl", "--spec", specURL.path, "--base", base.path, "--out", out.path,
-                                 "--version", "0.5.0", "--models", "default", "--model-registry", registry.host],
-                                environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
+        let build = try CLI.run(
+            [
+                "image", "build", "wsl", "--spec", specURL.path, "--base", base.path, "--out", out.path,
+                "--version", "0.5.0", "--models", "default", "--model-registry", registry.host,
+            ],
+            environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
         #expect(build.status == 0, "\(build.stderr)")
 
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let tar = try shell(["tar", "-xzf", out.appendingPathComponent("unisonos-wsl2-0.5.0.tar.gz").path, "-C", root.path,
-                             "var/lib/unison/models"])
+        let tar = try shell([
+            "tar", "-xzf", out.appendingPathComponent("unisonos-wsl2-0.5.0.tar.gz").path, "-C", root.path,
+            "var/lib/unison/models",
+        ])
         #expect(tar.status == 0, "\(tar.output)")
         let store = root.appendingPathComponent("var/lib/unison/models")
         // Recorded under the spec's registry, so Ollama lists it as `tiny:1` whichever mirror served it.
@@ -69,8 +76,11 @@ import UnisonTestSupport
         let out = dir.appendingPathComponent("out")
         let base = dir.appendingPathComponent("base/etc")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        let r = try CLI.run(["image", "build", "wsl", "--base", base.deletingLastPathComponent().path, "--out", out.path,
-                             "--models", "enormous"], environment: ["UNISONCTL_QUIET": "1"])
+        let r = try CLI.run(
+            [
+                "image", "build", "wsl", "--base", base.deletingLastPathComponent().path, "--out", out.path,
+                "--models", "enormous",
+            ], environment: ["UNISONCTL_QUIET": "1"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("enormous"))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("unisonos-wsl2-0.5.0.tar.gz").path))
@@ -99,18 +109,20 @@ struct LoopbackRegistry {
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
         let port = try Self.freePort()
         let config = storage.appendingPathComponent("config.yml")
-        try Data("""
-        version: 0.1
-        log:
-          level: error
-        storage:
-          filesystem:
-            rootdirectory: \(storage.appendingPathComponent("data").path)
-          delete:
-            enabled: true
-        http:
-          addr: 127.0.0.1:\(port)
-        """.utf8).write(to: config)
+        try Data(
+            """
+            version: 0.1
+            log:
+              level: error
+            storage:
+              filesystem:
+                rootdirectory: \(storage.appendingPathComponent("data").path)
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:\(port)
+            """.utf8
+        ).write(to: config)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
         process.arguments = ["serve", config.path]

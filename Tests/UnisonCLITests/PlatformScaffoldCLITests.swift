@@ -6,13 +6,13 @@ import UnisonTestSupport
 /// (as the real one does) and whose images/README.md says something else.
 @Suite(.tags(.unit)) struct PlatformScaffoldCLITests {
     static let realLikeMakefile = """
-    .PHONY: up image-wsl
-    up: ## Start the stack
-    \tdocker compose up -d
-    image-wsl: ## Build WSL rootfs/script (scaffolding)
-    \t@echo "WSL build scaffolding"
+        .PHONY: up image-wsl
+        up: ## Start the stack
+        \tdocker compose up -d
+        image-wsl: ## Build WSL rootfs/script (scaffolding)
+        \t@echo "WSL build scaffolding"
 
-    """
+        """
 
     @Test func writesChecksAndNeverOverwritesSilently() throws {
         let dir = try CLI.tempDir()

@@ -43,8 +43,9 @@ import UnisonTestSupport
         let missing = try CLI.run(["spec", "validate"], cwd: elsewhere)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no unison.yaml found"))
-        let viaEnv = try CLI.run(["spec", "show", "--json"], cwd: elsewhere,
-                                 environment: ["UNISON_SPEC": CLI.repoRoot.appendingPathComponent("unison.yaml").path])
+        let viaEnv = try CLI.run(
+            ["spec", "show", "--json"], cwd: elsewhere,
+            environment: ["UNISON_SPEC": CLI.repoRoot.appendingPathComponent("unison.yaml").path])
         #expect(viaEnv.status == 0)
     }
 

@@ -22,8 +22,10 @@ struct StackCLITests {
     func compose() throws {
         let (root, tools) = try staged("stack-compose")
         defer { try? FileManager.default.removeItem(at: root); tools.cleanup() }
-        let project = ["compose", "-f", root.path + "/opt/unison-platform/compose.yaml", "-p", "unison",
-                       "--env-file", root.path + "/etc/unison/platform.env"]
+        let project = [
+            "compose", "-f", root.path + "/opt/unison-platform/compose.yaml", "-p", "unison",
+            "--env-file", root.path + "/etc/unison/platform.env",
+        ]
         let checks = [["docker", "--version"], ["docker", "compose", "version"]]
         let cases: [([String], [[String]])] = [
             (["start"], [project + ["up", "--detach", "--remove-orphans"]]),
@@ -88,7 +90,8 @@ struct StackCLITests {
         let (root, tools) = try staged("stack-refuse")
         defer { try? FileManager.default.removeItem(at: root); tools.cleanup() }
         let envPath = root.path + "/etc/unison/platform.env"
-        let text = try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n")
+        let text =
+            try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n")
             .map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: envPath))
         let start = try Unisonctl.run(["start", "--root", root.path, "--spec", Self.specPath], environment: tools.environment)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonCore
 
 /// Secret files exist with their final mode from the first byte, and temporary names are

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonCore
 
 final class Lines: @unchecked Sendable {

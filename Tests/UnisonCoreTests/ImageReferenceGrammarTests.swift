@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import UnisonCore
 
 @Suite(.tags(.unit)) struct ImageReferenceGrammarTests {
@@ -67,8 +68,10 @@ import Testing
         for good in ["ghcr.io", "localhost", "localhost:5000", "127.0.0.1:65535", "[::1]", "[::1]:5000", "Reg-1.io"] {
             #expect(ImageReferenceGrammar.isHost(good), "\(good)")
         }
-        for bad in ["", ":5000", "r.io:0", "r.io:65536", "r.io:+1", "r.io:5000:1", "-r.io", "r-.io", "r..io", "[::1", "[zz]", "[::1]:x",
-                    "r io", "r\u{0}.io", "ré.io", String(repeating: "9", count: 40) + ".io:" + String(repeating: "9", count: 40)] {
+        for bad in [
+            "", ":5000", "r.io:0", "r.io:65536", "r.io:+1", "r.io:5000:1", "-r.io", "r-.io", "r..io", "[::1", "[zz]", "[::1]:x",
+            "r io", "r\u{0}.io", "ré.io", String(repeating: "9", count: 40) + ".io:" + String(repeating: "9", count: 40),
+        ] {
             #expect(!ImageReferenceGrammar.isHost(bad), "\(bad.debugDescription)")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import UnisonCore
 
 @Suite(.tags(.unit)) struct StringCodableTests {

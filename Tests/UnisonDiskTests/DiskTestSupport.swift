@@ -1,6 +1,7 @@
 import Foundation
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 /// The shared scratch directory under its old name here (UnisonTestSupport's `Scratch`).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 @Suite("Disk encoders, read back by qemu-img", .tags(.interop))
@@ -14,11 +15,12 @@ struct EncoderInteropTests {
         var files: [DiskFormat: URL] = [:]
         for format in DiskFormat.allCases {
             let url = scratch.path("disk.\(format.fileExtension)")
-            let encoder: any DiskEncoder = switch format {
-            case .raw: RawEncoder()
-            case .qcow2: Qcow2Encoder()
-            case .vmdk: VMDKEncoder(fileName: url.lastPathComponent)
-            }
+            let encoder: any DiskEncoder =
+                switch format {
+                case .raw: RawEncoder()
+                case .qcow2: Qcow2Encoder()
+                case .vmdk: VMDKEncoder(fileName: url.lastPathComponent)
+                }
             try await encoder.encode(layout, to: url, progress: nil)
             files[format] = url
         }
@@ -76,7 +78,8 @@ struct EncoderInteropTests {
         chunker.close()
         #expect(expected.count > 5)
         for format in [DiskFormat.qcow2, .vmdk] {
-            let map = try #require(try Tool.json(["qemu-img", "map", "--output=json", "-f", format.rawValue, files[format]!.path]) as? [[String: Any]])
+            let map = try #require(
+                try Tool.json(["qemu-img", "map", "--output=json", "-f", format.rawValue, files[format]!.path]) as? [[String: Any]])
             var allocated = Set<Int64>()
             for m in map where m["data"] as? Bool == true {
                 let start = (m["start"] as! NSNumber).int64Value, length = (m["length"] as! NSNumber).int64Value
@@ -117,11 +120,12 @@ struct EncoderInteropTests {
         let (layout, files) = try await Self.encodeAll(scratch)
         for format in DiskFormat.allCases {
             let again = scratch.path("again.\(format.rawValue)")
-            let encoder: any DiskEncoder = switch format {
-            case .raw: RawEncoder()
-            case .qcow2: Qcow2Encoder()
-            case .vmdk: VMDKEncoder(fileName: "disk.vmdk", concurrency: 3)
-            }
+            let encoder: any DiskEncoder =
+                switch format {
+                case .raw: RawEncoder()
+                case .qcow2: Qcow2Encoder()
+                case .vmdk: VMDKEncoder(fileName: "disk.vmdk", concurrency: 3)
+                }
             try await encoder.encode(layout, to: again, progress: nil)
             #expect(try Tool.status(["cmp", "-s", again.path, files[format]!.path]).status == 0, "\(format)")
         }

@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 /// Both ext4 writers behind `Ext4Builder`: the native one and the mke2fs -d one it replaced.
@@ -29,10 +30,14 @@ struct Ext4Tests {
         try t.addDirectory("var/cache/apt/archives/partial", mode: 0o700, uid: 42, mtime: epoch)
         try t.addFile("usr/bin/passwd", bytes.data(70_000), mode: 0o4755, mtime: epoch)
         try t.addFile("usr/bin/chage", bytes.data(30_000), mode: 0o2755, gid: 42, mtime: epoch)
-        try t.insert(.init(path: "usr/bin/ping", kind: .regular(.bytes(bytes.data(9000))), mode: 0o755, mtime: epoch,
-                           xattrs: ["security.capability": Data([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]))
-        try t.insert(.init(path: "usr/share/doc/readme", kind: .regular(.bytes(Data("doc\n".utf8))), mode: 0o644, mtime: epoch,
-                           xattrs: ["user.comment": Data("a note".utf8)]))
+        try t.insert(
+            .init(
+                path: "usr/bin/ping", kind: .regular(.bytes(bytes.data(9000))), mode: 0o755, mtime: epoch,
+                xattrs: ["security.capability": Data([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]))
+        try t.insert(
+            .init(
+                path: "usr/share/doc/readme", kind: .regular(.bytes(Data("doc\n".utf8))), mode: 0o644, mtime: epoch,
+                xattrs: ["user.comment": Data("a note".utf8)]))
         try t.addFile("usr/lib/big.bin", bytes.data(3 << 20), mtime: epoch)
         try t.insert(.init(path: "usr/lib/big-link.bin", kind: .hardlink(target: "usr/lib/big.bin"), mode: 0o644, mtime: epoch))
         try t.addSymlink("bin", target: "usr/bin", mtime: epoch)
@@ -43,18 +48,24 @@ struct Ext4Tests {
         try t.addDirectory("tmp", mode: 0o1777, mtime: epoch)
         // POSIX ACLs as tar carries them (VFS layout, version 2): owner rwx, group r-x, group 4 r-x, mask, other.
         let noID: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF]
-        let acl = Data([2, 0, 0, 0] + [1, 0, 7, 0] + noID + [4, 0, 5, 0] + noID + [8, 0, 5, 0, 4, 0, 0, 0]
-                       + [0x10, 0, 5, 0] + noID + [0x20, 0, 5, 0] + noID)
-        try t.insert(.init(path: "var/log/journal", kind: .directory, mode: 0o2755, gid: 101, mtime: epoch,
-                           xattrs: ["system.posix_acl_access": acl, "system.posix_acl_default": acl]))
+        let acl = Data(
+            [2, 0, 0, 0] + [1, 0, 7, 0] + noID + [4, 0, 5, 0] + noID + [8, 0, 5, 0, 4, 0, 0, 0]
+                + [0x10, 0, 5, 0] + noID + [0x20, 0, 5, 0] + noID)
+        try t.insert(
+            .init(
+                path: "var/log/journal", kind: .directory, mode: 0o2755, gid: 101, mtime: epoch,
+                xattrs: ["system.posix_acl_access": acl, "system.posix_acl_default": acl]))
         return t
     }
 
-    static func build(_ tree: FileTree, scratch: DiskScratch, name: String, writer: Ext4WriterKind = .mke2fs,
-                      size: Int64 = 64 << 20) throws -> Ext4Image {
+    static func build(
+        _ tree: FileTree, scratch: DiskScratch, name: String, writer: Ext4WriterKind = .mke2fs,
+        size: Int64 = 64 << 20
+    ) throws -> Ext4Image {
         let uuid = GUID.derived(from: Array("ext4-test".utf8), label: "root")
-        return try writer.builder.build(tree, image: scratch.path(name), size: size,
-                                        options: .init(uuid: uuid, label: "unisonos-root", epoch: epoch, workDir: scratch.url))
+        return try writer.builder.build(
+            tree, image: scratch.path(name), size: size,
+            options: .init(uuid: uuid, label: "unisonos-root", epoch: epoch, workDir: scratch.url))
     }
 
     static func stat(_ image: URL, _ path: String) throws -> String {
@@ -105,7 +116,8 @@ struct Ext4Tests {
 
         let xattrs = try Tool.run(["debugfs", "-R", "ea_list /usr/bin/ping", image.url.path]).stdoutString
         #expect(xattrs.contains("security.capability (20) = 01 00 00 02 00 20 00 00"), "\(xattrs)")
-        #expect(try Tool.run(["debugfs", "-R", "ea_list /usr/share/doc/readme", image.url.path]).stdoutString.contains("user.comment (6) = \"a note\""))
+        #expect(
+            try Tool.run(["debugfs", "-R", "ea_list /usr/share/doc/readme", image.url.path]).stdoutString.contains("user.comment (6) = \"a note\""))
         // ext4's own ACL layout (version 1; short entries except the named group's): debugfs
         // shows the stored bytes, which e2fsprogs' ea_set writes for the mke2fs writer.
         let acl = try Tool.run(["debugfs", "-R", "ea_list /var/log/journal", image.url.path]).stdoutString
@@ -147,8 +159,11 @@ struct Ext4Tests {
         defer { scratch.cleanup() }
         var t = FileTree()
         try t.addFile("etc/say \"hi\"", "x")
-        #expect(throws: DiskError.unsupportedEntry(path: "/etc/say \"hi\"", filesystem: "ext4 (debugfs)",
-                                                   detail: "the name holds a quote or a control character")) {
+        #expect(
+            throws: DiskError.unsupportedEntry(
+                path: "/etc/say \"hi\"", filesystem: "ext4 (debugfs)",
+                detail: "the name holds a quote or a control character")
+        ) {
             _ = try Self.build(t, scratch: scratch, name: "bad.img")
         }
     }

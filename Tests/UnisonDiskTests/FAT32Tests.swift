@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 @Suite("FAT32", .tags(.interop))
@@ -38,8 +39,9 @@ struct FAT32Tests {
         return volume
     }
 
-    @Test("fsck.vfat -n accepts the volume; mtools lists and copies every file back byte for byte",
-          arguments: [Int64(48 << 20), Int64(300 << 20)])
+    @Test(
+        "fsck.vfat -n accepts the volume; mtools lists and copies every file back byte for byte",
+        arguments: [Int64(48 << 20), Int64(300 << 20)])
     func readBack(size: Int64) async throws {
         let scratch = try DiskScratch("fat")
         defer { scratch.cleanup() }
@@ -113,11 +115,13 @@ struct FAT32Tests {
         }
     }
 
-    @Test("short names: exact 8.3 names stay, others get a unique numeric tail", arguments: [
-        ("BOOTX64.EFI", "BOOTX64 EFI"), ("README", "README     "), ("loader.conf", "LOADER~1CON"),
-        // The extension is what follows the last dot; blanks and other dots are dropped.
-        ("vmlinuz-6.1.0-50-amd64", "VMLINU~10-5"), (".hidden", "HIDDEN~1   "), ("a b+c.tar.gz", "AB_CTA~1GZ "),
-    ])
+    @Test(
+        "short names: exact 8.3 names stay, others get a unique numeric tail",
+        arguments: [
+            ("BOOTX64.EFI", "BOOTX64 EFI"), ("README", "README     "), ("loader.conf", "LOADER~1CON"),
+            // The extension is what follows the last dot; blanks and other dots are dropped.
+            ("vmlinuz-6.1.0-50-amd64", "VMLINU~10-5"), (".hidden", "HIDDEN~1   "), ("a b+c.tar.gz", "AB_CTA~1GZ "),
+        ])
     func shortNames(name: String, expected: String) {
         let short = FATNames.exactShortName(name) ?? FATNames.generatedShortName(name, taken: [])
         #expect(String(decoding: short, as: UTF8.self) == expected)
@@ -127,12 +131,14 @@ struct FAT32Tests {
         }
     }
 
-    @Test("DOS dates and times", arguments: [
-        // (epoch, year, month, day, hour, minute, second)
-        [1_704_067_200, 2024, 1, 1, 0, 0, 0],
-        [1_718_454_123, 2024, 6, 15, 12, 22, 3],
-        [0, 1980, 1, 1, 0, 0, 0],  // before 1980: clamped
-    ] as [[Int64]])
+    @Test(
+        "DOS dates and times",
+        arguments: [
+            // (epoch, year, month, day, hour, minute, second)
+            [1_704_067_200, 2024, 1, 1, 0, 0, 0],
+            [1_718_454_123, 2024, 6, 15, 12, 22, 3],
+            [0, 1980, 1, 1, 0, 0, 0],  // before 1980: clamped
+        ] as [[Int64]])
     func dosTime(row: [Int64]) {
         let date = UInt16((row[1] - 1980) << 9 | row[2] << 5 | row[3])
         let time = UInt16(row[4] << 11 | row[5] << 5 | row[6] / 2)

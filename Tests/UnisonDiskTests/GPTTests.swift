@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 /// A two-partition GPT disk with some content, as the VM pipeline lays one out.
@@ -11,12 +12,16 @@ enum SampleDisk {
         let espFirst: UInt64 = 2048, espLast: UInt64 = espFirst + 16384 - 1
         let rootFirst = espLast + 1
         let rootLast = ((sectors - 34) / 2048) * 2048 - 1
-        return GPT(diskSectors: sectors, diskGUID: GUID.derived(from: seed, label: "disk"), partitions: [
-            GPTPartition(type: PartitionType.efiSystem, guid: GUID.derived(from: seed, label: "esp"), name: "EFI System",
-                         firstLBA: espFirst, lastLBA: espLast),
-            GPTPartition(type: PartitionType.linuxRootX86_64, guid: GUID.derived(from: seed, label: "root"), name: "UnisonOS root",
-                         firstLBA: rootFirst, lastLBA: rootLast),
-        ])
+        return GPT(
+            diskSectors: sectors, diskGUID: GUID.derived(from: seed, label: "disk"),
+            partitions: [
+                GPTPartition(
+                    type: PartitionType.efiSystem, guid: GUID.derived(from: seed, label: "esp"), name: "EFI System",
+                    firstLBA: espFirst, lastLBA: espLast),
+                GPTPartition(
+                    type: PartitionType.linuxRootX86_64, guid: GUID.derived(from: seed, label: "root"), name: "UnisonOS root",
+                    firstLBA: rootFirst, lastLBA: rootLast),
+            ])
     }
 
     /// GPT regions plus scattered data: partial sectors, cluster-straddling runs, a host file range.
@@ -27,12 +32,12 @@ enum SampleDisk {
         try layout.add(.bytes(table.backupRegion()), at: table.backupRegionOffset)
         var bytes = TestBytes(seed: 42)
         let esp = table.partitions[0].offset
-        try layout.add(.bytes(bytes.data(700)), at: esp)                      // a partial first cluster
-        try layout.add(.bytes(bytes.data(200_000)), at: esp + 65_536 - 100)   // straddles clusters
+        try layout.add(.bytes(bytes.data(700)), at: esp)  // a partial first cluster
+        try layout.add(.bytes(bytes.data(200_000)), at: esp + 65_536 - 100)  // straddles clusters
         let root = table.partitions[1].offset
         try layout.add(.file(hostFile, offset: 4096, length: 300_000), at: root + 3 * 65_536)
         try layout.add(.bytes(Data(repeating: 0, count: 131_072)), at: root + 20 * 65_536)  // zero data: not allocated
-        try layout.add(.bytes(bytes.data(512)), at: size - 2 * 1_048_576)    // near the end
+        try layout.add(.bytes(bytes.data(512)), at: size - 2 * 1_048_576)  // near the end
         return layout
     }
 

@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonDisk
 
 /// The native ext4 writer on its own: hostile trees, host independence, and agreement with
@@ -44,7 +45,8 @@ struct NativeExt4Tests {
         // A few hundred entries: a one-level htree.
         for i in 0..<600 {
             // Bytes above 0x7f hash differently with signed and unsigned chars: e2fsck checks ours.
-            try t.addSymlink("some/\(i % 2 == 0 ? "link" : "lién-ü")\(i)", target: "../many/file-with-a-longer-name-\(i)-and-padding", mtime: Self.epoch)
+            try t.addSymlink(
+                "some/\(i % 2 == 0 ? "link" : "lién-ü")\(i)", target: "../many/file-with-a-longer-name-\(i)-and-padding", mtime: Self.epoch)
         }
         // Sparse: 8 MiB with data only at 1 MiB and at the end.
         var sparse = Data(count: 8 << 20)
@@ -55,19 +57,23 @@ struct NativeExt4Tests {
         var fragmented = Data(count: 1400 * 4096)
         for i in stride(from: 0, to: 1400, by: 2) { fragmented[i * 4096 + 7] = UInt8(truncatingIfNeeded: i | 1) }
         try t.addFile("var/lib/fragmented", fragmented, mtime: Self.epoch)
-        try t.insert(.init(path: "usr/bin/noted", kind: .regular(.bytes(Data("x".utf8))), mode: 0o755, mtime: Self.epoch,
-                           xattrs: ["user.big": Data(repeating: 0x41, count: 600), "security.capability": Data(repeating: 1, count: 20)]))
+        try t.insert(
+            .init(
+                path: "usr/bin/noted", kind: .regular(.bytes(Data("x".utf8))), mode: 0o755, mtime: Self.epoch,
+                xattrs: ["user.big": Data(repeating: 0x41, count: 600), "security.capability": Data(repeating: 1, count: 20)]))
         try t.addFile("etc/say \"hi\"", "quotes are fine natively\n", mtime: Self.epoch)
         try t.addSymlink("etc/slow", target: String(repeating: "s", count: 200), mtime: Self.epoch)
 
         let image = try Ext4Tests.build(t, scratch: scratch, name: "hostile.img", writer: .native, size: 768 << 20)
         try Self.fsck(image.url)
 
-        let out = try Self.debugfs(image.url, [
-            "cat \"/\(deep)/bottom\"", "cat \"/etc/\(long)\"", "stat /var/lib/sparse.img", "stat /var/lib/fragmented",
-            "ea_list /usr/bin/noted", "ls -l /many/file-with-a-longer-name-99999-and-padding", "cat /etc/slow", "ls /etc",
-            "htree /many", "htree /some",
-        ], scratch: scratch)
+        let out = try Self.debugfs(
+            image.url,
+            [
+                "cat \"/\(deep)/bottom\"", "cat \"/etc/\(long)\"", "stat /var/lib/sparse.img", "stat /var/lib/fragmented",
+                "ea_list /usr/bin/noted", "ls -l /many/file-with-a-longer-name-99999-and-padding", "cat /etc/slow", "ls /etc",
+                "htree /many", "htree /some",
+            ], scratch: scratch)
         #expect(out[0].hasSuffix("\ndeep\n"), "\(out[0].prefix(500))")
         #expect(out[1].hasSuffix("\nlong\n"))
         // Two data blocks allocated for 8 MiB: 16 sectors.
@@ -105,7 +111,11 @@ struct NativeExt4Tests {
         var images: [URL] = []
         for dir in ["a", "b"] {
             var tree = try FileTree(directory: scratch.path(dir))
-            for entry in tree.walk() { try tree.update(entry.path) { $0.mtime = Self.epoch; $0.uid = 0; $0.gid = 0 } }
+            for entry in tree.walk() {
+                try tree.update(entry.path) {
+                    $0.mtime = Self.epoch; $0.uid = 0; $0.gid = 0
+                }
+            }
             images.append(try Ext4Tests.build(tree, scratch: scratch, name: "\(dir).img", writer: .native).url)
         }
         try Self.fsck(images[0])
@@ -130,8 +140,10 @@ struct NativeExt4Tests {
         let b = try Self.debugfs(reference.url, commands, scratch: scratch)
         #expect(a.count == b.count)
         // Fields that must agree; inode numbers, block numbers and checksums legitimately differ.
-        let fields = ["Type: [a-z ]+", "Mode: +[0-7]+", "User: +[0-9]+ +Group: +[0-9]+", "Links: [0-9]+", "Size: [0-9]+",
-                      "mtime: 0x[0-9a-f]+", "Fast link dest: .*", "Device major/minor number: [0-9:]+"]
+        let fields = [
+            "Type: [a-z ]+", "Mode: +[0-7]+", "User: +[0-9]+ +Group: +[0-9]+", "Links: [0-9]+", "Size: [0-9]+",
+            "mtime: 0x[0-9a-f]+", "Fast link dest: .*", "Device major/minor number: [0-9:]+",
+        ]
         for (i, (x, y)) in zip(a, b).enumerated() {
             if x.hasPrefix("stat") {
                 for f in fields {
@@ -154,8 +166,11 @@ struct NativeExt4Tests {
         #expect(throws: DiskError.self) { _ = try Ext4Tests.build(big, scratch: scratch, name: "small.img", writer: .native, size: 16 << 20) }
         var ns = FileTree()
         try ns.insert(.init(path: "x", kind: .regular(.bytes(Data())), mode: 0o644, xattrs: ["system.richacl": Data([2, 0, 0, 0])]))
-        #expect(throws: DiskError.unsupportedEntry(path: "/x", filesystem: "ext4",
-                                                   detail: "extended attribute 'system.richacl' is not in the user, trusted or security namespace nor a POSIX ACL")) {
+        #expect(
+            throws: DiskError.unsupportedEntry(
+                path: "/x", filesystem: "ext4",
+                detail: "extended attribute 'system.richacl' is not in the user, trusted or security namespace nor a POSIX ACL")
+        ) {
             _ = try Ext4Tests.build(ns, scratch: scratch, name: "ns.img", writer: .native)
         }
     }
@@ -167,8 +182,10 @@ struct NativeExt4Tests {
         var t = FileTree(rootMtime: Self.epoch)
         try t.addFile("x", "x")
         let image = try Ext4Tests.build(t, scratch: scratch, name: "h.img", writer: .native)
-        let names = ["a", "lost+found", "libc.so.6", String(repeating: "z", count: 31), String(repeating: "q", count: 32),
-                     String(repeating: "é", count: 20) + "ß", String(repeating: "n", count: 255)]
+        let names = [
+            "a", "lost+found", "libc.so.6", String(repeating: "z", count: 31), String(repeating: "q", count: 32),
+            String(repeating: "é", count: 20) + "ß", String(repeating: "n", count: 255),
+        ]
         let seed = image.uuid.text(uppercase: false)
         let out = try Self.debugfs(image.url, names.map { "dx_hash -h half_md4 -s \(seed) \($0)" }, scratch: scratch)
         for (name, line) in zip(names, out) {

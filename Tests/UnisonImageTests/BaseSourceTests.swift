@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// Bases: parsing `--base`, OCI image layouts (checked and copied by skopeo), the cache.
@@ -34,8 +35,10 @@ struct BaseSourceTests {
             let blob = try put(try Data(contentsOf: URL(fileURLWithPath: tar.path + ".gz")))
             layerDescriptors.append(["mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob.digest, "size": blob.size])
         }
-        let config: [String: Any] = ["architecture": "amd64", "os": "linux", "config": [:] as [String: Any],
-                                     "rootfs": ["type": "layers", "diff_ids": diffIDs]]
+        let config: [String: Any] = [
+            "architecture": "amd64", "os": "linux", "config": [:] as [String: Any],
+            "rootfs": ["type": "layers", "diff_ids": diffIDs],
+        ]
         let configBlob = try put(try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]))
         let manifest: [String: Any] = [
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -45,8 +48,12 @@ struct BaseSourceTests {
         let manifestBlob = try put(try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]))
         let index: [String: Any] = [
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [["mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifestBlob.digest,
-                           "size": manifestBlob.size, "annotations": ["org.opencontainers.image.ref.name": tag]]],
+            "manifests": [
+                [
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifestBlob.digest,
+                    "size": manifestBlob.size, "annotations": ["org.opencontainers.image.ref.name": tag],
+                ]
+            ],
         ]
         try JSONSerialization.data(withJSONObject: index, options: [.sortedKeys]).write(to: layout.appendingPathComponent("index.json"))
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: layout.appendingPathComponent("oci-layout"))

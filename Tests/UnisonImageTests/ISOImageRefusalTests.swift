@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonDisk
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// Bad input for the ISO build (nothing at the final path) and the installer refusing a disk
@@ -35,16 +36,19 @@ struct ISOImageRefusalTests {
         let (raw, _) = try Self.payload(in: scratch)
         let out = scratch.path("out")
         func options(_ payload: URL, base: URL = base) -> ISOCase {
-            ISOCase(request: ImageBuildRequest(base: .directory(base), outputDirectory: out, version: "1.0.0", epoch: Self.epoch,
-                                                       cacheDir: scratch.path("cache")),
-                            target: ISOImage(payload: .image(payload)))
+            ISOCase(
+                request: ImageBuildRequest(
+                    base: .directory(base), outputDirectory: out, version: "1.0.0", epoch: Self.epoch,
+                    cacheDir: scratch.path("cache")),
+                target: ISOImage(payload: .image(payload)))
         }
         let quiet: @Sendable (String, Int64?) -> ProgressReporter = { ProgressReporter($0, total: $1, style: .silent) }
 
         // No kernel in the base.
         let noKernel = scratch.path("no-kernel")
         try ImageTool.run(["cp", "-a", base.path, noKernel.path])
-        for name in try FileManager.default.contentsOfDirectory(atPath: noKernel.appendingPathComponent("boot").path) where name.hasPrefix("vmlinuz-") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: noKernel.appendingPathComponent("boot").path) where name.hasPrefix("vmlinuz-")
+        {
             try FileManager.default.removeItem(at: noKernel.appendingPathComponent("boot/\(name)"))
         }
         await #expect(throws: DiskError.missingBootFile(what: "kernel for the installer", looked: ["/boot/vmlinuz-* in the image tree"])) {
@@ -114,8 +118,10 @@ struct ISOImageRefusalTests {
         let oddResult = try await ISOCase.build(odd2, reporter: quiet)
         #expect(oddResult.payload.name == "odd_name___x_.raw")
         #expect(oddResult.payload.parts.map(\.name) == ["odd_name___x_.raw.gz"])
-        try ImageTool.run(["xorriso", "-osirrox", "on", "-indev", oddResult.artifact.path, "-extract",
-                           "/unisonos/install.conf", scratch.path("odd-install.conf").path])
+        try ImageTool.run([
+            "xorriso", "-osirrox", "on", "-indev", oddResult.artifact.path, "-extract",
+            "/unisonos/install.conf", scratch.path("odd-install.conf").path,
+        ])
         let text = try String(contentsOf: scratch.path("odd-install.conf"), encoding: .utf8)
         #expect(text.contains("PAYLOAD_NAME='odd_name___x_.raw'\n") && text.contains("PAYLOAD_PARTS='odd_name___x_.raw.gz'"), "\(text)")
 
@@ -130,8 +136,10 @@ struct ISOImageRefusalTests {
         let tiny = try Repo.cli(common + ["--payload", raw.path, "--split-above", "1KiB"])
         #expect(tiny.status == 2)
         #expect(tiny.stderr.contains("--split-above"), "\(tiny.stderr)")
-        let kernelless = try Repo.cli(["image", "build", "iso", "--spec", Repo.spec.path, "--base", noKernel.path, "--out", out.path,
-                                       "--payload", raw.path])
+        let kernelless = try Repo.cli([
+            "image", "build", "iso", "--spec", Repo.spec.path, "--base", noKernel.path, "--out", out.path,
+            "--payload", raw.path,
+        ])
         #expect(kernelless.status == 2)
         #expect(kernelless.stderr.contains("/boot/vmlinuz-*"), "\(kernelless.stderr)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)
@@ -144,9 +152,12 @@ struct ISOImageRefusalTests {
         let base = try ISOTestBase.make(in: scratch)
         let (raw, qcow2) = try Self.payload(in: scratch)
         let out = scratch.path("out")
-        let run = try Repo.cli(["image", "build", "iso", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
-                                "--version", "0.0.2-test", "--payload", qcow2.path, "--firmware", "uefi", "--json"],
-                               environment: ["SOURCE_DATE_EPOCH": String(Self.epoch)])
+        let run = try Repo.cli(
+            [
+                "image", "build", "iso", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
+                "--version", "0.0.2-test", "--payload", qcow2.path, "--firmware", "uefi", "--json",
+            ],
+            environment: ["SOURCE_DATE_EPOCH": String(Self.epoch)])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(json["schema"] as? String == "unisonctl.image-build.iso/v1")
@@ -168,8 +179,10 @@ struct ISOImageRefusalTests {
         let refused = try InstallBoot.run(iso: iso, target: small, firmware: .uefi, medium: .cdrom, scratch: scratch)
         let tail = refused.console.split(separator: "\n").suffix(12).joined(separator: "\n")
         #expect(refused.failed && !refused.installed, "\(tail)")
-        #expect(refused.console.contains("\(ISOInstaller.failedMarker): target disk /dev/vda is too small: 16777216 bytes (16 MiB), the image needs 33554432 bytes (32 MiB)"),
-                "\(tail)")
+        #expect(
+            refused.console.contains(
+                "\(ISOInstaller.failedMarker): target disk /dev/vda is too small: 16777216 bytes (16 MiB), the image needs 33554432 bytes (32 MiB)"),
+            "\(tail)")
         #expect(try ImageTool.status(["cmp", "-s", "-n", String(16 << 20), small.path, "/dev/zero"]).status == 0, "the small disk was not written")
 
         let large = scratch.path("large.raw")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The VM tests' busybox base plus what the installer needs from an image: the host's storage
@@ -49,25 +50,35 @@ enum InstallBoot {
         var failed: Bool { console.contains(ISOInstaller.failedMarker) }
     }
 
-    static func run(iso: URL, target: URL, firmware: Firmware, medium: Medium, scratch: ImageScratch,
-                    timeout: TimeInterval = 240) throws -> Outcome {
+    static func run(
+        iso: URL, target: URL, firmware: Firmware, medium: Medium, scratch: ImageScratch,
+        timeout: TimeInterval = 240
+    ) throws -> Outcome {
         let serial = scratch.path("serial-\(firmware.rawValue)-\(medium.rawValue)-\(UUID().uuidString.prefix(4)).log")
         FileManager.default.createFile(atPath: serial.path, contents: nil)
-        var args = ["-machine", "q35", "-accel", "tcg,thread=multi", "-m", "1024", "-smp", "2", "-nodefaults",
-                    "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot"]
+        var args = [
+            "-machine", "q35", "-accel", "tcg,thread=multi", "-m", "1024", "-smp", "2", "-nodefaults",
+            "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot",
+        ]
         if firmware == .uefi {
             let vars = scratch.path("OVMF_VARS-\(UUID().uuidString.prefix(4)).fd")
             try FileManager.default.copyItem(at: URL(fileURLWithPath: "/usr/share/OVMF/OVMF_VARS_4M.fd"), to: vars)
-            args += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                     "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)"]
+            args += [
+                "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)",
+            ]
         }
         switch medium {
         case .cdrom:
-            args += ["-drive", "file=\(iso.path),format=raw,media=cdrom,readonly=on,if=none,id=medium",
-                     "-device", "ide-cd,drive=medium,bootindex=1"]
+            args += [
+                "-drive", "file=\(iso.path),format=raw,media=cdrom,readonly=on,if=none,id=medium",
+                "-device", "ide-cd,drive=medium,bootindex=1",
+            ]
         case .disk:
-            args += ["-drive", "file=\(iso.path),format=raw,readonly=on,if=none,id=medium",
-                     "-device", "virtio-blk-pci,drive=medium,bootindex=1"]
+            args += [
+                "-drive", "file=\(iso.path),format=raw,readonly=on,if=none,id=medium",
+                "-device", "virtio-blk-pci,drive=medium,bootindex=1",
+            ]
         }
         let targetFormat = target.pathExtension == "qcow2" ? "qcow2" : "raw"
         args += ["-drive", "file=\(target.path),format=\(targetFormat),if=none,id=target", "-device", "virtio-blk-pci,drive=target"]
@@ -100,7 +111,8 @@ enum InstallBoot {
         }
         process.waitUntilExit()
         console = read()
-        let poweredOff = process.terminationReason == .exit && process.terminationStatus == 0
+        let poweredOff =
+            process.terminationReason == .exit && process.terminationStatus == 0
             && console.contains("reboot: Power down")
         return Outcome(console: console, poweredOff: poweredOff, seconds: Date().timeIntervalSince(started))
     }

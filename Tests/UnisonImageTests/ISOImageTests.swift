@@ -4,6 +4,7 @@ import UnisonArchive
 import UnisonCore
 import UnisonDisk
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The installer ISO end to end on the busybox base: read back by xorriso, sha256sum,
@@ -17,8 +18,9 @@ struct ISOImageTests {
     static let vm = VMImage(formats: [.raw], diskSize: 192 << 20, espSize: 48 << 20)
 
     static func request(base: URL, out: URL, scratch: ImageScratch) -> ImageBuildRequest {
-        ImageBuildRequest(base: .directory(base), outputDirectory: out, version: ImageVersion(version), epoch: epoch,
-                          cacheDir: scratch.path("cache"), overlay: overlay)
+        ImageBuildRequest(
+            base: .directory(base), outputDirectory: out, version: ImageVersion(version), epoch: epoch,
+            cacheDir: scratch.path("cache"), overlay: overlay)
     }
 
     static let overlay = ClosureOverlay { tree in
@@ -26,9 +28,10 @@ struct ISOImageTests {
     }
 
     static func build(base: URL, out: URL, scratch: ImageScratch, splitAbove: Int64 = 4 << 20) async throws -> ISOBuildResult {
-        try await ImagePipeline.build(request(base: base, out: out, scratch: scratch),
-                                      target: ISOImage(payload: .build(vm), splitAbove: splitAbove),
-                                      reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        try await ImagePipeline.build(
+            request(base: base, out: out, scratch: scratch),
+            target: ISOImage(payload: .build(vm), splitAbove: splitAbove),
+            reporter: { ProgressReporter($0, total: $1, style: .silent) })
     }
 
     static func xorriso(_ args: [String]) throws -> String {
@@ -47,9 +50,12 @@ struct ISOImageTests {
         let iso = out.appendingPathComponent("unisonos-baremetal-0.0.1-test.iso")
         #expect(result.artifact.path == iso.path)
         #expect(result.schema == "unisonctl.image-build.iso/v1")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            == ["unisonos-baremetal-0.0.1-test.iso", "unisonos-baremetal-0.0.1-test.iso.sha256",
-                "unisonos-baremetal-0.0.1-test.iso.spdx.json"], "no temporary files remain")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+                == [
+                    "unisonos-baremetal-0.0.1-test.iso", "unisonos-baremetal-0.0.1-test.iso.sha256",
+                    "unisonos-baremetal-0.0.1-test.iso.spdx.json",
+                ], "no temporary files remain")
         #expect(result.artifact.sbom == iso.path + ".spdx.json")
         #expect(try ImageTool.status(["sh", "-c", "cd '\(out.path)' && sha256sum -c '\(iso.lastPathComponent).sha256'"]).status == 0)
         #expect(result.modules.contains("virtio_blk") && result.modules.contains("isofs") && result.modules.contains("sr_mod"))
@@ -69,8 +75,10 @@ struct ISOImageTests {
 
         // The payload: extracted by xorriso, checked by sha256sum -c, reassembled with cat | gunzip.
         let extracted = scratch.path("extracted")
-        _ = try Self.xorriso(["-osirrox", "on", "-indev", iso.path, "-extract", "/unisonos", extracted.path,
-                              "-extract", "/boot/efiboot.img", scratch.path("efiboot.img").path])
+        _ = try Self.xorriso([
+            "-osirrox", "on", "-indev", iso.path, "-extract", "/unisonos", extracted.path,
+            "-extract", "/boot/efiboot.img", scratch.path("efiboot.img").path,
+        ])
         #expect(result.payload.parts.count >= 2, "split above 4 MiB: \(result.payload.parts.map(\.name))")
         #expect(result.payload.parts.map(\.name) == result.payload.parts.map(\.name).sorted())
         #expect(try ImageTool.status(["sh", "-c", "cd '\(extracted.path)' && sha256sum -c SHA256SUMS"]).status == 0)
@@ -81,8 +89,9 @@ struct ISOImageTests {
         let disk = extracted.appendingPathComponent(result.payload.name)
         #expect(result.payload.name == "unisonos-linux-vm-0.0.1-test.raw")
         // It is the VM pipeline's disk: an independent VM build gives the same bytes.
-        let vm = try await ImagePipeline.build(Self.request(base: base, out: scratch.path("vm"), scratch: scratch), target: Self.vm,
-                                               reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        let vm = try await ImagePipeline.build(
+            Self.request(base: base, out: scratch.path("vm"), scratch: scratch), target: Self.vm,
+            reporter: { ProgressReporter($0, total: $1, style: .silent) })
         #expect(vm.artifacts[0].sha256 == result.payload.sha256)
         let sgdisk = try ImageTool.status(["sgdisk", "-v", disk.path]).stdoutString
         #expect(sgdisk.contains("No problems found"), "\(sgdisk)")
@@ -95,9 +104,11 @@ struct ISOImageTests {
         #expect(fsck.status == 0, "\(fsck.stdoutString)")
         let entry = try ImageTool.run(["mtype", "-i", efi.path, "::/loader/entries/unisonos-installer.conf"]).stdoutString
         #expect(entry.contains("linux   /unisonos/vmlinuz") && entry.contains("options console=tty0 console=ttyS0,115200"), "\(entry)")
-        for (inside, onISO) in [("EFI/BOOT/BOOTX64.EFI", URL(fileURLWithPath: VMBootFiles.hostLoaderPath)),
-                                ("unisonos/vmlinuz", try BusyboxBase.hostKernel().url),
-                                ("unisonos/initrd.img", extracted.appendingPathComponent("initrd.img"))] {
+        for (inside, onISO) in [
+            ("EFI/BOOT/BOOTX64.EFI", URL(fileURLWithPath: VMBootFiles.hostLoaderPath)),
+            ("unisonos/vmlinuz", try BusyboxBase.hostKernel().url),
+            ("unisonos/initrd.img", extracted.appendingPathComponent("initrd.img")),
+        ] {
             let copy = scratch.path("efi-copy.bin")
             try? FileManager.default.removeItem(at: copy)
             try ImageTool.run(["mcopy", "-n", "-i", efi.path, "::/" + inside, copy.path])
@@ -120,9 +131,11 @@ struct ISOImageTests {
         #expect(console.hasPrefix("character special file 5:1"), "\(console)")
         // One gzip member, as the kernel's initramfs unpacker needs (Python's zlib reads one
         // member and leaves what follows it as unused data).
-        let members = try ImageTool.run(["python3", "-c",
+        let members = try ImageTool.run([
+            "python3", "-c",
             "import sys,zlib; d=zlib.decompressobj(31); d.decompress(open(sys.argv[1],'rb').read()); print(d.eof, len(d.unused_data))",
-            extracted.appendingPathComponent("initrd.img").path]).stdoutString
+            extracted.appendingPathComponent("initrd.img").path,
+        ]).stdoutString
         #expect(members.trimmingCharacters(in: .whitespacesAndNewlines) == "True 0", "initramfs gzip members: \(members)")
         let order = try String(contentsOf: unpacked.appendingPathComponent("etc/unisonos-modules"), encoding: .utf8)
         #expect(order == result.modules.map { $0 + "\n" }.joined())
@@ -136,14 +149,16 @@ struct ISOImageTests {
         let lines = StatusLines()
         var both = Self.request(base: base, out: scratch.path("both"), scratch: scratch)
         both.targets = [Self.vm, ISOImage(payload: .build(Self.vm), splitAbove: 4 << 20)]
-        let results = try await ImagePipeline.build(both, status: { lines.append($0) },
-                                                    reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        let results = try await ImagePipeline.build(
+            both, status: { lines.append($0) },
+            reporter: { ProgressReporter($0, total: $1, style: .silent) })
         let (vmInRun, isoInRun) = (try #require(results.first as? VMBuildResult), try #require(results.last as? ISOBuildResult))
         #expect(isoInRun.artifact.sha256 == result.artifact.sha256)
         #expect(vmInRun.artifacts[0].sha256 == result.payload.sha256)
         #expect(lines.all.filter { $0.hasPrefix("base: ") }.count == 1, "\(lines.all)")
-        #expect(lines.all.contains("payload: the VM disk built in this run") && !lines.all.contains("building the VM disk for the payload"),
-                "\(lines.all)")
+        #expect(
+            lines.all.contains("payload: the VM disk built in this run") && !lines.all.contains("building the VM disk for the payload"),
+            "\(lines.all)")
 
         // Install: CD under SeaBIOS and OVMF, USB disk under OVMF; each target equals the payload.
         for (firmware, medium) in [(InstallBoot.Firmware.bios, InstallBoot.Medium.cdrom), (.uefi, .cdrom), (.uefi, .disk)] {

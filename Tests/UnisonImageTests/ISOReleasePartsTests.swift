@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The release ISO cut into parts under the asset limit: joined again by `cat` (as the

@@ -3,6 +3,7 @@ import Testing
 import UnisonArchive
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The shared scratch directory under its old name here (UnisonTestSupport's `Scratch`).
@@ -52,10 +53,14 @@ enum SyntheticBase {
         var t = FileTree(rootMtime: t0)
         try t.addSymlink("lib", target: "usr/lib", mtime: t0)
         try t.addSymlink("bin", target: "usr/bin", mtime: t0)
-        try t.addFile("etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-            + "legacy:$1$abc$inlinehash:1001:1001::/home/legacy:/bin/sh\n", mtime: t0)
-        try t.addFile("etc/shadow", "root:$6$salt$0123456789abcdef:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
-            + "nobody:!:19000::::::\nopen::19000::::::\nlegacy:!$y$j9T$lockedhash:19000::::::\n", mode: 0o640, gid: 42, mtime: t0)
+        try t.addFile(
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+                + "legacy:$1$abc$inlinehash:1001:1001::/home/legacy:/bin/sh\n", mtime: t0)
+        try t.addFile(
+            "etc/shadow",
+            "root:$6$salt$0123456789abcdef:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+                + "nobody:!:19000::::::\nopen::19000::::::\nlegacy:!$y$j9T$lockedhash:19000::::::\n", mode: 0o640, gid: 42, mtime: t0)
         try t.addFile("etc/shadow-", "root:$6$old$backuphash:18000:0:99999:7:::\n", mode: 0o600, mtime: t0)
         try t.addFile("etc/gshadow", "root:*::\nsudo:$6$grp$hash::\nadm:::\n", mode: 0o640, gid: 42, mtime: t0)
         try t.addFile("etc/group", "root:x:0:\nadm:x:4:\nsudo:x:27:\n", mtime: t0)
@@ -74,13 +79,16 @@ enum SyntheticBase {
         try t.addFile("usr/share/doc/base-files/copyright", "base\n", mtime: t0)
         try t.addFile("usr/lib/systemd/system/systemd-resolved.service", "[Unit]\nDescription=resolved\n", mtime: t0)
         try t.addDirectory("usr/lib/systemd/system/multi-user.target.wants", mtime: t0)
-        try t.addSymlink("usr/lib/systemd/system/multi-user.target.wants/systemd-resolved.service",
-                         target: "../systemd-resolved.service", mtime: t0)
+        try t.addSymlink(
+            "usr/lib/systemd/system/multi-user.target.wants/systemd-resolved.service",
+            target: "../systemd-resolved.service", mtime: t0)
         try t.addFile("usr/lib/systemd/user/systemd-tmpfiles-clean.timer", "[Timer]\nOnBootSec=15min\n", mtime: t0)
         try t.addFile("usr/lib/systemd/user/systemd-tmpfiles-setup.service", "[Service]\nType=oneshot\n", mtime: t0)
         try t.addFile("usr/bin/tool", "#!/bin/sh\n", mode: 0o755, mtime: t0)
         try t.insert(.init(path: "usr/bin/tool-alias", kind: .hardlink(target: "usr/bin/tool"), mode: 0o755, mtime: t0))
-        try t.addFile("var/lib/dpkg/status", """
+        try t.addFile(
+            "var/lib/dpkg/status",
+            """
             Package: base-files
             Status: install ok installed
             Version: 12.4
@@ -104,7 +112,9 @@ enum SyntheticBase {
             Depends: linux-image-\(kernel) (= 6.1.1-1)
 
             """, mtime: t0)
-        try t.addFile("var/lib/dpkg/info/linux-image-\(kernel).list", """
+        try t.addFile(
+            "var/lib/dpkg/info/linux-image-\(kernel).list",
+            """
             /.
             /boot
             /boot/System.map-\(kernel)
@@ -140,7 +150,10 @@ enum SyntheticBase {
 
     static func pseudo(_ n: Int) -> Data {
         var state: UInt64 = 0x9e37_79b9_7f4a_7c15
-        return Data((0..<n).map { _ in state = state &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: state >> 33) })
+        return Data(
+            (0..<n).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: state >> 33)
+            })
     }
 
     /// The tree as a directory on disk (ownership applied: the tests run as root).

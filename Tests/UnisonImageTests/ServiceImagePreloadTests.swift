@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+
 @testable import UnisonImage
 
 /// The test stack's images (scripts/test-stack-images.sh: busybox-static httpd images built
@@ -15,11 +16,14 @@ final class StackRegistry: @unchecked Sendable {
     init(scratch: ImageScratch) throws {
         storage = scratch.path("registry")
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
-        let port = Int(try ImageTool.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-            .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let port = Int(
+            try ImageTool.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+                .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines))!
         let config = storage.appendingPathComponent("config.yml")
-        try Data("version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: \(storage.path)/data}}\nhttp: {addr: 127.0.0.1:\(port)}\n".utf8)
-            .write(to: config)
+        try Data(
+            "version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: \(storage.path)/data}}\nhttp: {addr: 127.0.0.1:\(port)}\n".utf8
+        )
+        .write(to: config)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
         process.arguments = ["serve", config.path]
@@ -54,35 +58,35 @@ final class StackRegistry: @unchecked Sendable {
         let end = shipped.range(of: "  - name: debian-bookworm\n")!
         let base = String(shipped[start.lowerBound..<end.lowerBound])
         return """
-        schema: 1
-        platform: {name: unisonos, org: project-unisonos}
-        repos: [{name: unison-docs, role: docs}]
-        services: []
-        infrastructure:
-          - {name: web, image: "docker.io/unisontest/http:1", port: 8090, hostPort: 8090, health: /health, command: [httpd, -f, -p, "8090", -h, /www]}
-          - {name: api, image: "docker.io/unisontest/http:1", port: 8091, health: /readyz, command: [httpd, -f, -p, "8091", -h, /www], dependsOn: [web]}
-          - {name: ollama, image: "docker.io/unisontest/ollama-standin:1", port: 11434, hostPort: 11434, profiles: [ollama], health: /api/version, command: [httpd, -f, -p, "11434", -h, /www]}
-        channels:
-          nightly: {tags: ["type=edge,branch=main"]}
-          beta: {tags: ["type=semver,pattern={{version}}"]}
-          stable: {tags: ["type=semver,pattern={{version}}"]}
-        models:
-          packs:
-            - {name: light, minRam: 1MB, minDisk: 1MB}
-        bases:
-        \(base)targets:
-          images: preload
-          vm: {base: debian-trixie, models: light, diskSize: 4GiB, formats: [qcow2]}
-        installer:
-          secrets: [{name: TEST_SECRET, bytes: 16}]
-          env: {UNISON_MODEL_PACK: light}
-        qa:
-          boot: {marker: UNISONOS-FIRSTBOOT-OK, timeout: 900}
-          smoke:
-            - {name: web-health, service: web, path: /health, expect: 200}
-            - {name: ollama-version, service: ollama, path: /api/version, expect: 200, expectJSON: version}
+            schema: 1
+            platform: {name: unisonos, org: project-unisonos}
+            repos: [{name: unison-docs, role: docs}]
+            services: []
+            infrastructure:
+              - {name: web, image: "docker.io/unisontest/http:1", port: 8090, hostPort: 8090, health: /health, command: [httpd, -f, -p, "8090", -h, /www]}
+              - {name: api, image: "docker.io/unisontest/http:1", port: 8091, health: /readyz, command: [httpd, -f, -p, "8091", -h, /www], dependsOn: [web]}
+              - {name: ollama, image: "docker.io/unisontest/ollama-standin:1", port: 11434, hostPort: 11434, profiles: [ollama], health: /api/version, command: [httpd, -f, -p, "11434", -h, /www]}
+            channels:
+              nightly: {tags: ["type=edge,branch=main"]}
+              beta: {tags: ["type=semver,pattern={{version}}"]}
+              stable: {tags: ["type=semver,pattern={{version}}"]}
+            models:
+              packs:
+                - {name: light, minRam: 1MB, minDisk: 1MB}
+            bases:
+            \(base)targets:
+              images: preload
+              vm: {base: debian-trixie, models: light, diskSize: 4GiB, formats: [qcow2]}
+            installer:
+              secrets: [{name: TEST_SECRET, bytes: 16}]
+              env: {UNISON_MODEL_PACK: light}
+            qa:
+              boot: {marker: UNISONOS-FIRSTBOOT-OK, timeout: 900}
+              smoke:
+                - {name: web-health, service: web, path: /health, expect: 200}
+                - {name: ollama-version, service: ollama, path: /api/version, expect: 200, expectJSON: version}
 
-        """
+            """
     }
 }
 
@@ -90,11 +94,13 @@ final class StackRegistry: @unchecked Sendable {
 struct ServiceImagePreloadTests {
     func pulled(_ scratch: ImageScratch, registry: StackRegistry) async throws -> (ServiceImagePreload.Store, PlatformSpec) {
         let spec = try SpecLoader.load(text: try StackRegistry.spec(), file: "stack.yaml")
-        let platform = ImagePlatform(spec: spec, specText: nil, mode: .image, modelPack: try #require(spec.modelPack(named: "light")),
-                                     modelRegistry: spec.models.registry, releaseManifest: nil, unisonctl: Repo.unisonctl, ollama: .container)
+        let platform = ImagePlatform(
+            spec: spec, specText: nil, mode: .image, modelPack: try #require(spec.modelPack(named: "light")),
+            modelRegistry: spec.models.registry, releaseManifest: nil, unisonctl: Repo.unisonctl, ollama: .container)
         let plan = try PlatformOverlay.plan(platform, version: "9.9.9", epoch: 0)
-        let store = try await ServiceImagePreload.pull(plan: plan, spec: spec, ollama: .container,
-                                                       request: .init(registry: registry.host), workDir: scratch.url)
+        let store = try await ServiceImagePreload.pull(
+            plan: plan, spec: spec, ollama: .container,
+            request: .init(registry: registry.host), workDir: scratch.url)
         return (store, spec)
     }
 
@@ -118,7 +124,8 @@ struct ServiceImagePreloadTests {
         // The loader against a stand-in `docker` that lists the archive it is fed.
         let bin = scratch.path("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        try Data("#!/bin/sh\ntar -tf - | sort >>\"\(scratch.path("loaded").path)\"\necho Loaded image\n".utf8).write(to: bin.appendingPathComponent("docker"))
+        try Data("#!/bin/sh\ntar -tf - | sort >>\"\(scratch.path("loaded").path)\"\necho Loaded image\n".utf8).write(
+            to: bin.appendingPathComponent("docker"))
         try ImageTool.run(["chmod", "+x", bin.appendingPathComponent("docker").path])
         let loader = scratch.path("load-images")
         try Data(ServiceImagePreload.loaderScript(store: store.directory.path, dataDir: scratch.url.path).utf8).write(to: loader)
@@ -137,12 +144,13 @@ struct ServiceImagePreloadTests {
 
         // A corrupt blob of the second image: exit 78, nothing loaded, the note names service and image.
         try FileManager.default.removeItem(at: scratch.url.appendingPathComponent(".images-loaded"))
-        let layer = try #require(try FileManager.default.contentsOfDirectory(atPath: store.directory.appendingPathComponent("blobs/sha256").path)
-            .first { name in
-                let sums = (try? String(contentsOf: store.directory.appendingPathComponent("docker/1.sha256"), encoding: .utf8)) ?? ""
-                let first = (try? String(contentsOf: store.directory.appendingPathComponent("docker/0.sha256"), encoding: .utf8)) ?? ""
-                return sums.contains(name) && !first.contains(name)
-            })
+        let layer = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: store.directory.appendingPathComponent("blobs/sha256").path)
+                .first { name in
+                    let sums = (try? String(contentsOf: store.directory.appendingPathComponent("docker/1.sha256"), encoding: .utf8)) ?? ""
+                    let first = (try? String(contentsOf: store.directory.appendingPathComponent("docker/0.sha256"), encoding: .utf8)) ?? ""
+                    return sums.contains(name) && !first.contains(name)
+                })
         let blob = store.directory.appendingPathComponent("blobs/sha256/\(layer)")
         var bytes = try Data(contentsOf: blob)
         bytes[0] ^= 0xff
@@ -160,15 +168,19 @@ struct ServiceImagePreloadTests {
         defer { scratch.cleanup() }
         let registry = try StackRegistry(scratch: scratch)
         defer { registry.stop() }
-        let manifest = try ImageTool.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/unisontest/ollama-standin:1"]).stdout
+        let manifest = try ImageTool.run([
+            "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/unisontest/ollama-standin:1",
+        ]).stdout
         let layers = try #require((try JSONSerialization.jsonObject(with: manifest) as? [String: Any])?["layers"] as? [[String: Any]])
         let digest = try #require(layers.last?["digest"] as? String)
         try registry.corrupt(String(digest.dropFirst("sha256:".count)))
         let specFile = scratch.path("stack.yaml")
         try Data(try StackRegistry.spec().utf8).write(to: specFile)
         let out = scratch.path("out")
-        let r = try Repo.cli(["image", "build", "vm", "--spec", specFile.path, "--out", out.path, "--version", "9.9.9",
-                              "--unisonctl-binary", Repo.unisonctl.path, "--image-registry", registry.host])
+        let r = try Repo.cli([
+            "image", "build", "vm", "--spec", specFile.path, "--out", out.path, "--version", "9.9.9",
+            "--unisonctl-binary", Repo.unisonctl.path, "--image-registry", registry.host,
+        ])
         #expect(r.status != 0)
         #expect(r.stderr.contains("docker.io/unisontest/ollama-standin:1") && r.stderr.contains(digest), "\(r.stderr)")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []

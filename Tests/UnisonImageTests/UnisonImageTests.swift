@@ -1,3 +1,4 @@
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonImage

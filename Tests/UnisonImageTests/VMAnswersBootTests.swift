@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The login route of an ISO install, end to end and without a keyboard: the shipped Debian
@@ -31,8 +32,9 @@ struct VMAnswersBootTests {
     func isoInstallWithCIDATAAnswersLogsInOverSSH() throws {
         let base = try VMDebianTests.debianBase()
         let listing = try ImageTool.run(["tar", "-tf", base.path]).stdoutString
-        try #require(listing.contains("usr/sbin/sshd\n"),
-                     "the cached base \(base.path) has no openssh-server: rebuild it with scripts/build-base.sh --force")
+        try #require(
+            listing.contains("usr/sbin/sshd\n"),
+            "the cached base \(base.path) has no openssh-server: rebuild it with scripts/build-base.sh --force")
         let scratch = try ImageScratch("iso-answers")
         defer { scratch.cleanup() }
         // Shipped images carry a static unisonctl (make images). A test build links the Swift
@@ -45,18 +47,25 @@ struct VMAnswersBootTests {
         if !swiftLibs.isEmpty {
             baseArgument = scratch.path("base-with-swift-runtime.tar")
             try ImageTool.run(["cp", base.path, baseArgument.path])
-            try ImageTool.run(["tar", "-rhf", baseArgument.path, "-C", "/", "--owner=0", "--group=0", "--numeric-owner"]
-                              + swiftLibs.map { "." + $0 })
+            try ImageTool.run(
+                ["tar", "-rhf", baseArgument.path, "-C", "/", "--owner=0", "--group=0", "--numeric-owner"]
+                    + swiftLibs.map { "." + $0 })
         }
         // A 2 GiB disk (the spec's 4 GiB would double the installer's write and read-back under TCG).
         let env = ["SOURCE_DATE_EPOCH": "1700000000"]
-        let build = try Repo.cli(["image", "build", "vm", "--spec", Repo.spec.path, "--base", baseArgument.path, "--out", scratch.path("vm").path,
-                                  "--version", "9.9.9", "--format", "qcow2", "--disk-size", "2GiB", "--unisonctl-binary", guestBinary.path],
-                                 environment: env)
+        let build = try Repo.cli(
+            [
+                "image", "build", "vm", "--spec", Repo.spec.path, "--base", baseArgument.path, "--out", scratch.path("vm").path,
+                "--version", "9.9.9", "--format", "qcow2", "--disk-size", "2GiB", "--unisonctl-binary", guestBinary.path,
+            ],
+            environment: env)
         try #require(build.status == 0, "\(build.stderr)")
-        let iso = try Repo.cli(["image", "build", "iso", "--spec", Repo.spec.path, "--base", baseArgument.path,
-                                "--payload", scratch.path("vm/unisonos-linux-vm-9.9.9.qcow2").path, "--out", scratch.path("iso").path,
-                                "--version", "9.9.9", "--firmware", "bios"], environment: env)
+        let iso = try Repo.cli(
+            [
+                "image", "build", "iso", "--spec", Repo.spec.path, "--base", baseArgument.path,
+                "--payload", scratch.path("vm/unisonos-linux-vm-9.9.9.qcow2").path, "--out", scratch.path("iso").path,
+                "--version", "9.9.9", "--firmware", "bios",
+            ], environment: env)
         try #require(iso.status == 0, "\(iso.stderr)")
         let isoFile = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path("iso").path).first { $0.hasSuffix(".iso") })
 
@@ -66,16 +75,16 @@ struct VMAnswersBootTests {
         let publicKey = try String(contentsOf: scratch.path("id_ed25519.pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let userData = scratch.path("user-data")
         let answersText = """
-        #cloud-config
-        hostname: pilot-iso
-        users:
-          - name: pilot
-            ssh_authorized_keys: ["\(publicKey)"]
-        unison:
-          network: dhcp
-          disk: /dev/vda
+            #cloud-config
+            hostname: pilot-iso
+            users:
+              - name: pilot
+                ssh_authorized_keys: ["\(publicKey)"]
+            unison:
+              network: dhcp
+              disk: /dev/vda
 
-        """
+            """
         try Data(answersText.utf8).write(to: userData)
         try Data("instance-id: pilot-test\nlocal-hostname: pilot-iso\n".utf8).write(to: scratch.path("meta-data"))
         // The file must pass the same check a person runs before installing.
@@ -88,9 +97,11 @@ struct VMAnswersBootTests {
         // The install: ISO as a CD under SeaBIOS, the blank target as vda, the answers as vdb.
         let installed = scratch.path("installed.qcow2")
         let installLog = scratch.path("install.log")
-        let install = try Repo.cli(["qa", "install", scratch.path("iso/\(isoFile)").path, "--target", installed.path, "--target-size", "2GiB",
-                                    "--firmware", "bios", "--accel", "tcg", "--timeout", "2400", "--answers-medium", seed.path,
-                                    "--serial-log", installLog.path])
+        let install = try Repo.cli([
+            "qa", "install", scratch.path("iso/\(isoFile)").path, "--target", installed.path, "--target-size", "2GiB",
+            "--firmware", "bios", "--accel", "tcg", "--timeout", "2400", "--answers-medium", seed.path,
+            "--serial-log", installLog.path,
+        ])
         let installConsole = (try? String(contentsOf: installLog, encoding: .utf8)) ?? ""
         try #require(install.status == 0, "\(install.stderr)\n\(installConsole.suffix(3000))")
         #expect(installConsole.contains("unisonos-installer: answers: LABEL=CIDATA:/user-data (on /dev/vdb)"), "\(installConsole.suffix(3000))")
@@ -100,7 +111,8 @@ struct VMAnswersBootTests {
         // debugfs reads the installed root: the answers, root-only, byte for byte.
         let raw = scratch.path("installed.raw")
         try ImageTool.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", installed.path, raw.path])
-        let start = try ImageTool.run(["partx", "-g", "-o", "START", "-n", "2", raw.path]).stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        let start = try ImageTool.run(["partx", "-g", "-o", "START", "-n", "2", raw.path]).stdoutString.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let rootFS = "\(raw.path)?offset=\((Int(start) ?? 0) * 512)"
         let carried = try ImageTool.run(["debugfs", "-R", "cat /etc/unison/answers.yaml", rootFS]).stdoutString
         #expect(carried == answersText)
@@ -116,12 +128,14 @@ struct VMAnswersBootTests {
         try FileManager.default.copyItem(at: URL(fileURLWithPath: "/usr/share/OVMF/OVMF_VARS_4M.fd"), to: vars)
         let qemu = Process()
         qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        qemu.arguments = ["-machine", "q35", "-accel", "tcg,thread=multi", "-m", "2048", "-smp", "2", "-nodefaults",
-                          "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot", "-snapshot",
-                          "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
-                          "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)",
-                          "-drive", "file=\(disk.path),format=qcow2,if=virtio,media=disk",
-                          "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:\(port)-:22", "-device", "virtio-net-pci,netdev=n0"]
+        qemu.arguments = [
+            "-machine", "q35", "-accel", "tcg,thread=multi", "-m", "2048", "-smp", "2", "-nodefaults",
+            "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot", "-snapshot",
+            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+            "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)",
+            "-drive", "file=\(disk.path),format=qcow2,if=virtio,media=disk",
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:\(port)-:22", "-device", "virtio-net-pci,netdev=n0",
+        ]
         qemu.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: serial.path + ".err", contents: nil)
         qemu.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: serial.path + ".err"))
@@ -138,8 +152,10 @@ struct VMAnswersBootTests {
         #expect(console().contains("firstboot: user: pilot: no password (keys only), 1 SSH key, administrator"), "\(console().suffix(4000))")
         #expect(console().contains("firstboot: ssh: server on, keys only, no root login"))
 
-        let ssh = ["ssh", "-i", key.path, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                   "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes"]
+        let ssh = [
+            "ssh", "-i", key.path, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "IdentitiesOnly=yes",
+        ]
         var login = ProcessResult(status: -1, stdout: Data(), stderr: Data())
         let sshDeadline = Date().addingTimeInterval(240)
         while Date() < sshDeadline {
@@ -150,9 +166,11 @@ struct VMAnswersBootTests {
         #expect(login.status == 0, "ssh failed: \(login.stderrString)\n\(console().suffix(3000))")
         #expect(login.stdoutString == "pilot-iso\npilot\nSUDO-OK\n", "\(login.stdoutString)")
         // Keys only: a password is refused, and root cannot log in even with the user's key.
-        let password = try SystemProcessRunner().run(["ssh", "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                                                      "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "PubkeyAuthentication=no",
-                                                      "-o", "PreferredAuthentications=password,keyboard-interactive", "pilot@127.0.0.1", "true"])
+        let password = try SystemProcessRunner().run([
+            "ssh", "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "PubkeyAuthentication=no",
+            "-o", "PreferredAuthentications=password,keyboard-interactive", "pilot@127.0.0.1", "true",
+        ])
         #expect(password.status == 255 && password.stderrString.contains("Permission denied"), "\(password.stderrString)")
         let root = try SystemProcessRunner().run(ssh + ["root@127.0.0.1", "true"])
         #expect(root.status == 255 && root.stderrString.contains("Permission denied"), "\(root.stderrString)")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// `unisonctl image build vm` and `unisonctl qa boot` as the acceptance checks run them: the
@@ -27,10 +28,13 @@ struct VMDebianTests {
         for (run, formats) in [("a", "qcow2,raw"), ("b", "qcow2")] {
             // The journal on the console shows systemd's own "Reached target" line even after a
             // getty has taken the console (its status lines then stop), so the order is checkable.
-            let r = try Repo.cli(["image", "build", "vm", "--spec", Repo.spec.path, "--out", scratch.path(run).path,
-                                  "--version", "9.9.9", "--format", formats, "--unisonctl-binary", Repo.unisonctl.path,
-                                  "--kernel-arg", "systemd.journald.forward_to_console=1", "--json"],
-                                 environment: env)
+            let r = try Repo.cli(
+                [
+                    "image", "build", "vm", "--spec", Repo.spec.path, "--out", scratch.path(run).path,
+                    "--version", "9.9.9", "--format", formats, "--unisonctl-binary", Repo.unisonctl.path,
+                    "--kernel-arg", "systemd.journald.forward_to_console=1", "--json",
+                ],
+                environment: env)
             #expect(r.status == 0, "\(r.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             #expect(json["schema"] as? String == "unisonctl.image-build.vm/v1")
@@ -45,7 +49,8 @@ struct VMDebianTests {
         #expect(sha(results[0], "qcow2") == sha(results[1], "qcow2"), "two builds with one SOURCE_DATE_EPOCH differ")
 
         let qcow2 = scratch.path("a/unisonos-linux-vm-9.9.9.qcow2"), raw = scratch.path("a/unisonos-linux-vm-9.9.9.raw")
-        let info = try JSONSerialization.jsonObject(with: try ImageTool.run(["qemu-img", "info", "--output=json", qcow2.path]).stdout) as? [String: Any]
+        let info =
+            try JSONSerialization.jsonObject(with: try ImageTool.run(["qemu-img", "info", "--output=json", qcow2.path]).stdout) as? [String: Any]
         #expect((info?["virtual-size"] as? NSNumber)?.int64Value == 4 << 30)
         #expect(try ImageTool.status(["qemu-img", "check", qcow2.path]).stdoutString.contains("No errors were found"))
         #expect(try ImageTool.status(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw.path, qcow2.path]).status == 0)
@@ -54,10 +59,13 @@ struct VMDebianTests {
 
         // The root filesystem of a real system: e2fsck and the owners only debugfs could set.
         let parts = try #require(results[0]["partitions"] as? [[String: Any]])
-        let rootOffset = try #require((parts[1]["offset"] as? NSNumber)?.int64Value), rootSize = try #require((parts[1]["size"] as? NSNumber)?.int64Value)
+        let rootOffset = try #require((parts[1]["offset"] as? NSNumber)?.int64Value),
+            rootSize = try #require((parts[1]["size"] as? NSNumber)?.int64Value)
         let root = scratch.path("root.ext4")
-        try ImageTool.run(["dd", "if=\(raw.path)", "of=\(root.path)", "bs=1M", "skip=\(rootOffset >> 20)", "count=\(rootSize >> 20)",
-                           "conv=sparse", "status=none"])
+        try ImageTool.run([
+            "dd", "if=\(raw.path)", "of=\(root.path)", "bs=1M", "skip=\(rootOffset >> 20)", "count=\(rootSize >> 20)",
+            "conv=sparse", "status=none",
+        ])
         try FileManager.default.removeItem(at: raw)
         let fsck = try ImageTool.status(["e2fsck", "-fn", root.path])
         #expect(fsck.status == 0, "\(fsck.stdoutString)")

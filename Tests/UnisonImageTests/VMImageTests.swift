@@ -4,6 +4,7 @@ import UnisonArchive
 import UnisonCore
 import UnisonDisk
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// A tiny bootable base: the host's kernel, a busybox initramfs whose /init prints the kernel
@@ -58,15 +59,17 @@ struct VMImageTests {
     static let diskSize: Int64 = 512 << 20
 
     static func build(base: URL, out: URL, formats: [DiskFormat] = DiskFormat.allCases) async throws -> VMBuildResult {
-        var request = ImageBuildRequest(base: .directory(base), outputDirectory: out, version: "0.0.1-test", epoch: epoch,
-                                        cacheDir: out.appendingPathComponent("cache"))
+        var request = ImageBuildRequest(
+            base: .directory(base), outputDirectory: out, version: "0.0.1-test", epoch: epoch,
+            cacheDir: out.appendingPathComponent("cache"))
         // The overlay's file must land in the ext4 root with its owner and mode.
         let overlay = ClosureOverlay { tree in
             try tree.addFile("etc/unisonos-overlay", "applied\n", mode: 0o640, uid: 0, gid: 4, mtime: epoch)
         }
         request.overlay = overlay
-        return try await ImagePipeline.build(request, target: VMImage(formats: formats, diskSize: diskSize),
-                                             reporter: { ProgressReporter($0, total: $1, style: .silent) })
+        return try await ImagePipeline.build(
+            request, target: VMImage(formats: formats, diskSize: diskSize),
+            reporter: { ProgressReporter($0, total: $1, style: .silent) })
     }
 
     @Test("raw, qcow2 and vmdk: sgdisk, qemu-img, fsck.vfat, mtools, e2fsck, inspect; rebuild identical; boots under OVMF")
@@ -78,8 +81,9 @@ struct VMImageTests {
         let result = try await Self.build(base: base, out: out)
         let names = result.artifacts.map(\.name)
         #expect(names == ["unisonos-linux-vm-0.0.1-test.raw", "unisonos-linux-vm-0.0.1-test.qcow2", "unisonos-linux-vm-0.0.1-test.vmdk"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == (names + names.map { $0 + ".spdx.json" }).sorted(),
-                "no temporary files remain; an SBOM beside each disk")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == (names + names.map { $0 + ".spdx.json" }).sorted(),
+            "no temporary files remain; an SBOM beside each disk")
         #expect(result.bootLoader == "host:" + VMBootFiles.hostLoaderPath)
         let raw = out.appendingPathComponent(names[0]), qcow2 = out.appendingPathComponent(names[1]), vmdk = out.appendingPathComponent(names[2])
         let (esp, root) = (result.partitions[0], result.partitions[1])
@@ -89,7 +93,8 @@ struct VMImageTests {
         #expect(sgdisk.contains("No problems found") && !sgdisk.contains("Caution") && !sgdisk.contains("Warning"), "\(sgdisk)")
         let sfdisk = try JSONSerialization.jsonObject(with: try ImageTool.run(["sfdisk", "--json", raw.path]).stdout) as? [String: Any]
         let parts = (sfdisk?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
-        #expect(parts.map { ($0["type"] as? String)?.uppercased() } == [PartitionType.efiSystem.description, PartitionType.linuxRootX86_64.description])
+        #expect(
+            parts.map { ($0["type"] as? String)?.uppercased() } == [PartitionType.efiSystem.description, PartitionType.linuxRootX86_64.description])
         #expect(parts.map { ($0["uuid"] as? String)?.uppercased() } == [esp.guid.description, root.guid.description])
         #expect((sfdisk?["partitiontable"] as? [String: Any])?["id"] as? String == result.diskGUID.description)
 
@@ -99,15 +104,22 @@ struct VMImageTests {
             #expect(check.status == 0 && check.stdoutString.contains("No errors were found"), "\(check.stdoutString)")
             let compare = try ImageTool.status(["qemu-img", "compare", "-f", "raw", "-F", format, raw.path, url.path])
             #expect(compare.status == 0, "\(format): \(compare.stdoutString)")
-            let info = try JSONSerialization.jsonObject(with: try ImageTool.run(["qemu-img", "info", "--output=json", url.path]).stdout) as? [String: Any]
+            let info =
+                try JSONSerialization.jsonObject(with: try ImageTool.run(["qemu-img", "info", "--output=json", url.path]).stdout) as? [String: Any]
             #expect(info?["format"] as? String == format)
             #expect((info?["virtual-size"] as? NSNumber)?.int64Value == Self.diskSize)
         }
 
         // ESP: FAT32 checked and read back.
         let espImage = scratch.path("esp.img"), rootImage = scratch.path("root.img")
-        try ImageTool.run(["dd", "if=\(raw.path)", "of=\(espImage.path)", "bs=1M", "skip=\(esp.offset >> 20)", "count=\(esp.size >> 20)", "conv=sparse", "status=none"])
-        try ImageTool.run(["dd", "if=\(raw.path)", "of=\(rootImage.path)", "bs=1M", "skip=\(root.offset >> 20)", "count=\(root.size >> 20)", "conv=sparse", "status=none"])
+        try ImageTool.run([
+            "dd", "if=\(raw.path)", "of=\(espImage.path)", "bs=1M", "skip=\(esp.offset >> 20)", "count=\(esp.size >> 20)", "conv=sparse",
+            "status=none",
+        ])
+        try ImageTool.run([
+            "dd", "if=\(raw.path)", "of=\(rootImage.path)", "bs=1M", "skip=\(root.offset >> 20)", "count=\(root.size >> 20)", "conv=sparse",
+            "status=none",
+        ])
         let fsck = try ImageTool.status(["fsck.vfat", "-n", espImage.path])
         #expect(fsck.status == 0, "\(fsck.stdoutString)")
         let entry = try ImageTool.run(["mtype", "-i", espImage.path, "::/loader/entries/unisonos.conf"]).stdoutString
@@ -154,8 +166,10 @@ struct VMImageTests {
         // Boots: OVMF -> systemd-boot from the FAT32 ESP -> kernel and initrd -> marker.
         for image in [qcow2, vmdk] {
             let log = scratch.path("serial-\(image.pathExtension).log")
-            let boot = try Repo.cli(["qa", "boot", image.path, "--timeout", "300", "--marker", BusyboxBase.marker,
-                                     "--accel", "tcg", "--serial-log", log.path])
+            let boot = try Repo.cli([
+                "qa", "boot", image.path, "--timeout", "300", "--marker", BusyboxBase.marker,
+                "--accel", "tcg", "--serial-log", log.path,
+            ])
             #expect(boot.status == 0, "\(image.lastPathComponent): \(boot.stderr)")
             let console = try String(contentsOf: log, encoding: .utf8)
             #expect(console.contains("root=PARTUUID=\(root.guid.text(uppercase: false))"), "the kernel got the loader entry's options")
@@ -185,8 +199,10 @@ struct VMImageTests {
         #expect(left.isEmpty, "nothing is written when the build is refused: \(left)")
 
         // The same through the CLI: exit 2 and one sentence naming the remedy.
-        let common = ["image", "build", "vm", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
-                      "--version", "1.0.0", "--unisonctl-binary", Repo.unisonctl.path]
+        let common = [
+            "image", "build", "vm", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
+            "--version", "1.0.0", "--unisonctl-binary", Repo.unisonctl.path,
+        ]
         let small = try Repo.cli(common + ["--format", "qcow2", "--disk-size", "300MiB"])
         #expect(small.status == 2)
         #expect(small.stderr.contains("--disk-size") && small.stderr.contains("300.0 MiB"), "\(small.stderr)")
@@ -199,10 +215,12 @@ struct VMImageTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)
     }
 
-    @Test("kernel releases order numerically", arguments: [
-        (["6.1.0-9-amd64", "6.1.0-50-amd64", "6.1.0-10-amd64"], "6.1.0-50-amd64"),
-        (["5.10.0-28-amd64", "6.1.0-1-amd64"], "6.1.0-1-amd64"),
-    ])
+    @Test(
+        "kernel releases order numerically",
+        arguments: [
+            (["6.1.0-9-amd64", "6.1.0-50-amd64", "6.1.0-10-amd64"], "6.1.0-50-amd64"),
+            (["5.10.0-28-amd64", "6.1.0-1-amd64"], "6.1.0-1-amd64"),
+        ])
     func kernelOrder(releases: [String], newest: String) {
         #expect(releases.sorted(by: VMBootFiles.versionOrder).last == newest)
     }

@@ -60,9 +60,11 @@ struct WSLArtifactCheck {
             }
             #expect(!(name.hasPrefix("usr/lib/modules/") && name.count > "usr/lib/modules/".count), "kernel module: \(name)")
         }
-        for unit in ["systemd-resolved.service", "systemd-networkd.service", "NetworkManager.service",
-                     "systemd-tmpfiles-setup.service", "systemd-tmpfiles-clean.service", "systemd-tmpfiles-clean.timer",
-                     "systemd-tmpfiles-setup-dev-early.service", "systemd-tmpfiles-setup-dev.service", "tmp.mount"] {
+        for unit in [
+            "systemd-resolved.service", "systemd-networkd.service", "NetworkManager.service",
+            "systemd-tmpfiles-setup.service", "systemd-tmpfiles-clean.service", "systemd-tmpfiles-clean.timer",
+            "systemd-tmpfiles-setup-dev-early.service", "systemd-tmpfiles-setup-dev.service", "tmp.mount",
+        ] {
             let m = byName["etc/systemd/system/" + unit]
             #expect(m?.type == "l" && m?.link == "/dev/null", "\(unit) is not masked")
         }
@@ -73,8 +75,10 @@ struct WSLArtifactCheck {
             seen.insert(name.hasSuffix("/") ? String(name.dropLast()) : name)
         }
         // Every timestamp clamped: Python's tarfile reads the mtimes.
-        let newest = try ImageTool.run(["python3", "-c",
-            "import sys, tarfile; print(max(m.mtime for m in tarfile.open(sys.argv[1])))", archive.path]).stdoutString
+        let newest = try ImageTool.run([
+            "python3", "-c",
+            "import sys, tarfile; print(max(m.mtime for m in tarfile.open(sys.argv[1])))", archive.path,
+        ]).stdoutString
         #expect(Int64(newest.trimmingCharacters(in: .whitespacesAndNewlines))! <= epoch)
 
         // The whole tree, extracted by GNU tar with numeric owners.
@@ -101,15 +105,18 @@ struct WSLArtifactCheck {
         // Accounts: root with uid 0; no password hashes in shadow or gshadow.
         let rootLine = try read("etc/passwd").split(separator: "\n").first { $0.hasPrefix("root:") }
         #expect(rootLine?.split(separator: ":", omittingEmptySubsequences: false)[2] == "0")
-        for file in ["etc/shadow", "etc/gshadow", "etc/shadow-"] where FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path) {
+        for file in ["etc/shadow", "etc/gshadow", "etc/shadow-"] where FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path)
+        {
             for line in try read(file).split(separator: "\n") {
                 let password = line.split(separator: ":", omittingEmptySubsequences: false)[1]
                 #expect(!password.contains("$") && password.drop { $0 == "!" }.count <= 1, "\(file): hash for \(line.prefix { $0 != ":" })")
             }
         }
         // systemd (the host's systemctl reading the image) sees every unit masked.
-        for unit in ["systemd-resolved.service", "systemd-networkd.service", "systemd-tmpfiles-setup.service",
-                     "systemd-tmpfiles-clean.timer", "tmp.mount"] {
+        for unit in [
+            "systemd-resolved.service", "systemd-networkd.service", "systemd-tmpfiles-setup.service",
+            "systemd-tmpfiles-clean.timer", "tmp.mount",
+        ] {
             let state = try ImageTool.status(["systemctl", "--root=\(root.path)", "is-enabled", unit]).stdoutString
             #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "masked", "\(unit): \(state)")
         }

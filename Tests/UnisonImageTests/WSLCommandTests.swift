@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// `unisonctl image build wsl` as users and the acceptance checks run it, on the real Debian
@@ -26,17 +27,21 @@ struct WSLCommandTests {
         var digests: [String] = []
         for run in ["a", "b"] {
             let out = scratch.path(run)
-            let r = try Repo.cli(["image", "build", "wsl", "--spec", Repo.spec.path, "--out", out.path, "--version", "9.9.9",
-                                  "--unisonctl-binary", Repo.unisonctl.path, "--json"],
-                                 environment: ["SOURCE_DATE_EPOCH": String(epoch)])
+            let r = try Repo.cli(
+                [
+                    "image", "build", "wsl", "--spec", Repo.spec.path, "--out", out.path, "--version", "9.9.9",
+                    "--unisonctl-binary", Repo.unisonctl.path, "--json",
+                ],
+                environment: ["SOURCE_DATE_EPOCH": String(epoch)])
             #expect(r.status == 0, "\(r.stderr)")
             let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             #expect(json?["schema"] as? String == "unisonctl.image-build.wsl/v1")
             let tgz = out.appendingPathComponent("unisonos-wsl2-9.9.9.tar.gz")
             let wsl = out.appendingPathComponent("unisonos-wsl2-9.9.9.wsl")
             #expect(FileManager.default.fileExists(atPath: tgz.path) && FileManager.default.fileExists(atPath: wsl.path))
-            digests.append(try ImageTool.run(["sha256sum", tgz.path, wsl.path]).stdoutString
-                .split(separator: "\n").map { String($0.prefix(64)) }.joined(separator: " "))
+            digests.append(
+                try ImageTool.run(["sha256sum", tgz.path, wsl.path]).stdoutString
+                    .split(separator: "\n").map { String($0.prefix(64)) }.joined(separator: " "))
         }
         #expect(digests[0] == digests[1], "two builds differ: \(digests)")
         #expect(Set(digests[0].split(separator: " ")).count == 1, ".tar.gz and .wsl differ")
@@ -72,15 +77,20 @@ struct WSLCommandTests {
         defer { scratch.cleanup() }
         let base = try SyntheticBase.directory(in: scratch)
         let out = scratch.path("dist")
-        let r = try Repo.cli(["image", "build", "wsl", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
-                              "--unisonctl-binary", "/bin/true"])
+        let r = try Repo.cli([
+            "image", "build", "wsl", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path,
+            "--unisonctl-binary", "/bin/true",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let version = try String(contentsOf: Repo.spec, encoding: .utf8).split(separator: "\n")
             .first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("version:") }!
             .split(separator: ":")[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names == ["unisonos-wsl2-\(version).tar.gz", "unisonos-wsl2-\(version).tar.gz.spdx.json",
-                          "unisonos-wsl2-\(version).wsl", "unisonos-wsl2-\(version).wsl.spdx.json"])
+        #expect(
+            names == [
+                "unisonos-wsl2-\(version).tar.gz", "unisonos-wsl2-\(version).tar.gz.spdx.json",
+                "unisonos-wsl2-\(version).wsl", "unisonos-wsl2-\(version).wsl.spdx.json",
+            ])
         #expect(r.stdout.contains("sha256:"))
         // The SBOM read from the built root is valid SPDX 2.3 for the reference tool.
         let sbom = out.appendingPathComponent("unisonos-wsl2-\(version).tar.gz.spdx.json")
@@ -88,20 +98,23 @@ struct WSLCommandTests {
         #expect(spdx.status == 0, "\(spdx.stdoutString) \(spdx.stderrString)")
         #expect(try String(contentsOf: sbom, encoding: .utf8).contains("\"name\" : \"unisonctl\""))
         // The release step of scripts/build.sh over what the build wrote, then its verification.
-        let attest = try Repo.cli(["release", "attest", out.path, "--spec", Repo.spec.path, "--version", version, "--ephemeral-key"],
-                                  environment: ["UNISONCTL_SIGNING_KEY": ""])
+        let attest = try Repo.cli(
+            ["release", "attest", out.path, "--spec", Repo.spec.path, "--version", version, "--ephemeral-key"],
+            environment: ["UNISONCTL_SIGNING_KEY": ""])
         #expect(attest.status == 0, "\(attest.stderr)")
         #expect(attest.stderr.contains("key generated for this run"))
         let verify = try Repo.cli(["release", "verify", out.path])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
     }
 
-    @Test("bad input exits 2 with one clear sentence and writes nothing", arguments: [
-        (["--base", "/nonexistent/base.tar"], "/nonexistent/base.tar"),
-        (["--base", "oci:/nonexistent/layout"], "oci:/nonexistent/layout"),
-        (["--version", "1/2"], "version '1/2'"),
-        (["--level", "12"], "--level must be between 1 and 9"),
-    ])
+    @Test(
+        "bad input exits 2 with one clear sentence and writes nothing",
+        arguments: [
+            (["--base", "/nonexistent/base.tar"], "/nonexistent/base.tar"),
+            (["--base", "oci:/nonexistent/layout"], "oci:/nonexistent/layout"),
+            (["--version", "1/2"], "version '1/2'"),
+            (["--level", "12"], "--level must be between 1 and 9"),
+        ])
     func badInput(_ args: [String], _ mentions: String) throws {
         let scratch = try ImageScratch("wsl-bad")
         defer { scratch.cleanup() }
@@ -119,9 +132,12 @@ struct WSLCommandTests {
     func missingBase() throws {
         let scratch = try ImageScratch("wsl-nobase")
         defer { scratch.cleanup() }
-        let r = try Repo.cli(["image", "build", "wsl", "--spec", Repo.spec.path, "--out", scratch.path("dist").path,
-                              "--unisonctl-binary", "/bin/true"],
-                             environment: ["UNISONCTL_CACHE_DIR": scratch.path("empty-cache").path])
+        let r = try Repo.cli(
+            [
+                "image", "build", "wsl", "--spec", Repo.spec.path, "--out", scratch.path("dist").path,
+                "--unisonctl-binary", "/bin/true",
+            ],
+            environment: ["UNISONCTL_CACHE_DIR": scratch.path("empty-cache").path])
         #expect(r.status == 2)
         #expect(r.stderr.contains("scripts/build-base.sh debian-trixie"), "\(r.stderr)")
         #expect(r.stderr.contains(scratch.path("empty-cache/bases/debian-trixie.tar").path))

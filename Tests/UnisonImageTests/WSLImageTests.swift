@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonImage
 
 /// The WSL target on a small synthetic base: every requirement, reproducibility, atomic output.
@@ -16,8 +17,9 @@ struct WSLImageTests {
     }
 
     func build(base: BaseSource, out: URL, epoch: Int64 = Self.epoch, overlay: any RootfsOverlay) async throws -> WSLBuildResult {
-        let request = ImageBuildRequest(base: base, outputDirectory: out, version: "1.2.3-test", epoch: epoch,
-                                        cacheDir: out.appendingPathComponent("no-cache"), threads: 2, overlay: overlay)
+        let request = ImageBuildRequest(
+            base: base, outputDirectory: out, version: "1.2.3-test", epoch: epoch,
+            cacheDir: out.appendingPathComponent("no-cache"), threads: 2, overlay: overlay)
         return try await ImagePipeline.build(request, target: WSLImage(distribution: Self.distribution))
     }
 
@@ -36,9 +38,11 @@ struct WSLImageTests {
 
         // What the synthetic base had that must be gone or changed.
         let fm = FileManager.default
-        for gone in ["boot/vmlinuz-6.1.0-test-amd64", "boot/initrd.img-6.1.0-test-amd64", "boot/System.map-6.1.0-test-amd64",
-                     "vmlinuz", "initrd.img", "usr/lib/modules/6.1.0-test-amd64", "usr/share/doc/linux-image-6.1.0-test-amd64",
-                     "var/lib/dpkg/info/linux-image-6.1.0-test-amd64.list", "var/lib/dpkg/info/linux-image-6.1.0-test-amd64.postinst"] {
+        for gone in [
+            "boot/vmlinuz-6.1.0-test-amd64", "boot/initrd.img-6.1.0-test-amd64", "boot/System.map-6.1.0-test-amd64",
+            "vmlinuz", "initrd.img", "usr/lib/modules/6.1.0-test-amd64", "usr/share/doc/linux-image-6.1.0-test-amd64",
+            "var/lib/dpkg/info/linux-image-6.1.0-test-amd64.list", "var/lib/dpkg/info/linux-image-6.1.0-test-amd64.postinst",
+        ] {
             #expect(!fm.fileExists(atPath: root.appendingPathComponent(gone).path), "\(gone) should be gone")
         }
         // Merged /usr and unrelated files survive; the boot and modules directories stay, empty.
@@ -47,7 +51,9 @@ struct WSLImageTests {
         #expect(try fm.contentsOfDirectory(atPath: root.appendingPathComponent("usr/lib/modules").path).isEmpty)
         #expect(try String(contentsOf: root.appendingPathComponent("etc/machine-id"), encoding: .utf8).isEmpty)
         // User units the base has are masked for users too.
-        #expect(try fm.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/user/systemd-tmpfiles-clean.timer").path) == "/dev/null")
+        #expect(
+            try fm.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/user/systemd-tmpfiles-clean.timer").path) == "/dev/null"
+        )
         // The overlay is in, its future timestamp clamped; the hard link is still one inode.
         let tool = try fm.attributesOfItem(atPath: root.appendingPathComponent("usr/local/bin/unisonctl").path)
         #expect((tool[.modificationDate] as? Date)?.timeIntervalSince1970 == Double(Self.epoch))
@@ -80,8 +86,9 @@ struct WSLImageTests {
             #expect(r.artifacts[1].sha256 == r.artifacts[0].sha256)
         }
         #expect(Set(digests).count == 1, "\(digests)")
-        let later = try await build(base: .directory(base), out: scratch.path("later"), epoch: Self.epoch + 86_400,
-                                        overlay: Self.overlay)
+        let later = try await build(
+            base: .directory(base), out: scratch.path("later"), epoch: Self.epoch + 86_400,
+            overlay: Self.overlay)
         #expect(later.artifacts[0].sha256 != digests[0])
     }
 
@@ -104,13 +111,15 @@ struct WSLImageTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).isEmpty)
     }
 
-    @Test("the requirement check names what is wrong", arguments: [
-        ("etc/resolv.conf", "/etc/resolv.conf is present"),
-        ("boot/vmlinuz-9", "/boot/vmlinuz-9 is a kernel or initramfs"),
-        ("etc/systemd/system/tmp.mount", "tmp.mount is not masked"),
-        ("etc/wsl.conf", "/etc/wsl.conf lacks 'systemd=true'"),
-        ("etc/shadow", "/etc/shadow holds a password hash for 'root'"),
-    ])
+    @Test(
+        "the requirement check names what is wrong",
+        arguments: [
+            ("etc/resolv.conf", "/etc/resolv.conf is present"),
+            ("boot/vmlinuz-9", "/boot/vmlinuz-9 is a kernel or initramfs"),
+            ("etc/systemd/system/tmp.mount", "tmp.mount is not masked"),
+            ("etc/wsl.conf", "/etc/wsl.conf lacks 'systemd=true'"),
+            ("etc/shadow", "/etc/shadow holds a password hash for 'root'"),
+        ])
     func problems(_ path: String, _ message: String) throws {
         var tree = try SyntheticBase.tree()
         try WSLRootfs.prepare(&tree, distribution: Self.distribution, mtime: Self.epoch)
@@ -124,9 +133,11 @@ struct WSLImageTests {
         #expect(WSLRootfs.problems(in: tree, distribution: Self.distribution).contains(message))
     }
 
-    @Test("distribution settings are validated", arguments: [
-        ("Unison OS", "unison"), ("UnisonOS", "Unison"), ("UnisonOS", "root"), ("UnisonOS", "1abc"), ("", "unison"),
-    ])
+    @Test(
+        "distribution settings are validated",
+        arguments: [
+            ("Unison OS", "unison"), ("UnisonOS", "Unison"), ("UnisonOS", "root"), ("UnisonOS", "1abc"), ("", "unison"),
+        ])
     func badDistribution(_ name: String, _ user: String) {
         #expect(throws: WSLError.self) { try WSLDistribution(defaultName: name, defaultUser: user).validate() }
     }
@@ -136,13 +147,15 @@ struct WSLImageTests {
 struct WSLConfTests {
     static let d = WSLDistribution(defaultName: "UnisonOS", defaultUser: "unison")
 
-    @Test("an existing wsl.conf keeps its lines; [boot] systemd is set to true", arguments: [
-        (nil, "[boot]\nsystemd=true\n"),
-        ("[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\n", "[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\nsystemd=true\n"),
-        ("[boot]\nsystemd = false\ncommand=x\n[network]\nhostname=a\n", "[boot]\nsystemd=true\ncommand=x\n[network]\nhostname=a\n"),
-        ("[network]\ngenerateResolvConf=true", "[network]\ngenerateResolvConf=true\n\n[boot]\nsystemd=true\n"),
-        ("[boot]\n[user]\ndefault=unison\n", "[boot]\nsystemd=true\n[user]\ndefault=unison\n"),
-    ] as [(String?, String)])
+    @Test(
+        "an existing wsl.conf keeps its lines; [boot] systemd is set to true",
+        arguments: [
+            (nil, "[boot]\nsystemd=true\n"),
+            ("[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\n", "[boot]\ncommand=/usr/local/sbin/unison-wsl-boot\nsystemd=true\n"),
+            ("[boot]\nsystemd = false\ncommand=x\n[network]\nhostname=a\n", "[boot]\nsystemd=true\ncommand=x\n[network]\nhostname=a\n"),
+            ("[network]\ngenerateResolvConf=true", "[network]\ngenerateResolvConf=true\n\n[boot]\nsystemd=true\n"),
+            ("[boot]\n[user]\ndefault=unison\n", "[boot]\nsystemd=true\n[user]\ndefault=unison\n"),
+        ] as [(String?, String)])
     func merge(_ existing: String?, _ expected: String) {
         let merged = Self.d.wslConf(merging: existing)
         if existing == nil {

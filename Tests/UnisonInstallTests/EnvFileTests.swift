@@ -2,22 +2,27 @@ import Foundation
 import Testing
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 @Suite("EnvFile", .tags(.unit))
 struct EnvFileTests {
     let secrets = [makeSecret("A_SECRET", 16), makeSecret("B_SECRET", 8)]
 
-    @Test("problems", arguments: [
-        ("A_SECRET=0123456789abcdef0123\nB_SECRET=fedcba9876543210\n", [String]()),
-        ("A_SECRET=CHANGE_ME\nB_SECRET=fedcba9876543210\n", ["line 1: A_SECRET still holds the template placeholder CHANGE_ME"]),
-        ("B_SECRET=fedcba9876543210\n", ["A_SECRET is not set"]),
-        ("A_SECRET=\"Password\"\nB_SECRET=fedcba9876543210\n", ["A_SECRET is a known development value"]),
-        ("A_SECRET=0123456789abcdef0123\nB_SECRET=abc\n", ["B_SECRET is shorter than 16 characters"]),
-        ("A_SECRET=0123456789abcdef0123\nB_SECRET=\nOTHER=CHANGE_ME_TOO\n",
-         ["line 3: OTHER still holds the template placeholder CHANGE_ME", "B_SECRET is empty"]),
-        ("# A_SECRET=CHANGE_ME\nexport A_SECRET=0123456789abcdef0123\nB_SECRET='fedcba9876543210'\n", [String]()),
-    ])
+    @Test(
+        "problems",
+        arguments: [
+            ("A_SECRET=0123456789abcdef0123\nB_SECRET=fedcba9876543210\n", [String]()),
+            ("A_SECRET=CHANGE_ME\nB_SECRET=fedcba9876543210\n", ["line 1: A_SECRET still holds the template placeholder CHANGE_ME"]),
+            ("B_SECRET=fedcba9876543210\n", ["A_SECRET is not set"]),
+            ("A_SECRET=\"Password\"\nB_SECRET=fedcba9876543210\n", ["A_SECRET is a known development value"]),
+            ("A_SECRET=0123456789abcdef0123\nB_SECRET=abc\n", ["B_SECRET is shorter than 16 characters"]),
+            (
+                "A_SECRET=0123456789abcdef0123\nB_SECRET=\nOTHER=CHANGE_ME_TOO\n",
+                ["line 3: OTHER still holds the template placeholder CHANGE_ME", "B_SECRET is empty"]
+            ),
+            ("# A_SECRET=CHANGE_ME\nexport A_SECRET=0123456789abcdef0123\nB_SECRET='fedcba9876543210'\n", [String]()),
+        ])
     func problems(text: String, expected: [String]) {
         #expect(EnvFile.problems(in: text, secrets: secrets) == expected)
     }
@@ -41,8 +46,8 @@ struct EnvFileTests {
     @Test("a fixed generator gives the expected hex, byte by byte")
     func hexEncoding() {
         struct Counter: RandomNumberGenerator {
-            var n: UInt64 = 0x0807060504030201
-            mutating func next() -> UInt64 { defer { n = n &+ 0x0808080808080808 }; return n }
+            var n: UInt64 = 0x0807_0605_0403_0201
+            mutating func next() -> UInt64 { defer { n = n &+ 0x0808_0808_0808_0808 }; return n }
         }
         var rng = Counter()
         #expect(EnvFile.generateSecret(bytes: 10, using: &rng) == "0102030405060708090a")
@@ -51,12 +56,15 @@ struct EnvFileTests {
     @Test("INI edits touch one line")
     func ini() {
         #expect(INIFile.set("", section: "boot", key: "systemd", value: "true") == "[boot]\nsystemd = true\n")
-        #expect(INIFile.set("[network]\nhostname = x\n", section: "boot", key: "systemd", value: "true")
+        #expect(
+            INIFile.set("[network]\nhostname = x\n", section: "boot", key: "systemd", value: "true")
                 == "[network]\nhostname = x\n\n[boot]\nsystemd = true\n")
-        #expect(INIFile.set("[boot]\nsystemd=false\n# c\n[user]\ndefault=u\n", section: "boot", key: "systemd", value: "true")
+        #expect(
+            INIFile.set("[boot]\nsystemd=false\n# c\n[user]\ndefault=u\n", section: "boot", key: "systemd", value: "true")
                 == "[boot]\nsystemd = true\n# c\n[user]\ndefault=u\n")
         #expect(INIFile.set("[boot]\nsystemd = true\n", section: "boot", key: "systemd", value: "true") == "[boot]\nsystemd = true\n")
-        #expect(INIFile.set("[boot]\ncommand = a\n\n[user]\n", section: "boot", key: "systemd", value: "true")
+        #expect(
+            INIFile.set("[boot]\ncommand = a\n\n[user]\n", section: "boot", key: "systemd", value: "true")
                 == "[boot]\ncommand = a\nsystemd = true\n\n[user]\n")
     }
 }

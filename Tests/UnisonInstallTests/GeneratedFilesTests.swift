@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// The generated compose file, units and shell helpers, each read back by an independent tool:
@@ -10,22 +11,22 @@ import UnisonTestSupport
 @Suite("Generated files", .tags(.interop))
 struct GeneratedFilesTests {
     static let composeCheck = #"""
-    import json, sys, yaml
-    doc = yaml.safe_load(open(sys.argv[1]))
-    out = {"name": doc["name"], "services": {}}
-    for name, s in doc["services"].items():
-        out["services"][name] = {
-            "image": s["image"], "ports": s.get("ports", []), "expose": s.get("expose", []),
-            "env_file": s.get("env_file", []), "restart": s["restart"], "profiles": s.get("profiles", []),
-            "secrets": s.get("secrets", []), "extra_hosts": s.get("extra_hosts", []),
-            "depends_on": s.get("depends_on", {}), "healthcheck": s.get("healthcheck"),
-            "environment": s.get("environment", {}), "volumes": s.get("volumes", []), "command": s.get("command"),
-            "keys": list(s.keys()),
-        }
-    out["volumes"] = sorted((doc.get("volumes") or {}).keys())
-    out["secrets"] = {k: v["file"] for k, v in (doc.get("secrets") or {}).items()}
-    print(json.dumps(out, sort_keys=True))
-    """#
+        import json, sys, yaml
+        doc = yaml.safe_load(open(sys.argv[1]))
+        out = {"name": doc["name"], "services": {}}
+        for name, s in doc["services"].items():
+            out["services"][name] = {
+                "image": s["image"], "ports": s.get("ports", []), "expose": s.get("expose", []),
+                "env_file": s.get("env_file", []), "restart": s["restart"], "profiles": s.get("profiles", []),
+                "secrets": s.get("secrets", []), "extra_hosts": s.get("extra_hosts", []),
+                "depends_on": s.get("depends_on", {}), "healthcheck": s.get("healthcheck"),
+                "environment": s.get("environment", {}), "volumes": s.get("volumes", []), "command": s.get("command"),
+                "keys": list(s.keys()),
+            }
+        out["volumes"] = sorted((doc.get("volumes") or {}).keys())
+        out["secrets"] = {k: v["file"] for k, v in (doc.get("secrets") or {}).items()}
+        print(json.dumps(out, sort_keys=True))
+        """#
 
     @Test("compose.yaml parses with PyYAML and carries every service, loopback ports, health checks and dependencies")
     func composeFile() throws {
@@ -71,8 +72,11 @@ struct GeneratedFilesTests {
             #expect(test.first == "CMD-SHELL")
             // A command run inside the container wins over the HTTP path (which the host-side
             // `health` polls): slim images may have neither curl nor wget.
-            if let command = s.healthCommand { #expect(test.last == command) }
-            else if let path = s.health { #expect(test.last?.contains("http://127.0.0.1:\(s.healthPort ?? s.port)\(path)") == true) }
+            if let command = s.healthCommand {
+                #expect(test.last == command)
+            } else if let path = s.health {
+                #expect(test.last?.contains("http://127.0.0.1:\(s.healthPort ?? s.port)\(path)") == true)
+            }
             let deps = try #require(c["depends_on"] as? [String: [String: String]])
             #expect(Set(deps.keys) == Set(s.dependsOn))
             #expect(deps.values.allSatisfy { $0["condition"] == "service_healthy" })
@@ -115,7 +119,8 @@ struct GeneratedFilesTests {
             Issue.record("no env file"); return
         }
         #expect(EnvFile.value(of: "COMPOSE_PROFILES", in: template) == (ollama == .container ? "ollama" : ""))
-        #expect(EnvFile.value(of: "OLLAMA_BASE_URL", in: template)
+        #expect(
+            EnvFile.value(of: "OLLAMA_BASE_URL", in: template)
                 == (ollama == .container ? "http://ollama:11434" : "http://host.docker.internal:11434"))
         #expect(EnvFile.value(of: "UNISON_KEYS_DIR", in: template) == "/var/lib/unison/keys")
         // The same tool refuses a file the schema does not allow (the check is real).
@@ -125,15 +130,19 @@ struct GeneratedFilesTests {
         #expect(bad.status != 0)
     }
 
-    @Test("YAML scalars that look like other types stay strings", arguments: [
-        "yes", "no", "on", "off", "null", "~", "1.0", "0755", "2024-01-01", "a: b", "- x", "#hash", "quote\"d", "back\\slash",
-        "tab\there", "multi\nline", "${VAR}", "",
-    ])
+    @Test(
+        "YAML scalars that look like other types stay strings",
+        arguments: [
+            "yes", "no", "on", "off", "null", "~", "1.0", "0755", "2024-01-01", "a: b", "- x", "#hash", "quote\"d", "back\\slash",
+            "tab\there", "multi\nline", "${VAR}", "",
+        ])
     func yamlScalars(value: String) throws {
         let dir = try Fixture.tempDir("yaml")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let doc = YAMLValue.map([("k", .string(value)), ("list", .list([.string(value), .map([("inner", .string(value)), ("n", .int(3))])])),
-                                 ("empty", .map([])), ("none", .list([]))])
+        let doc = YAMLValue.map([
+            ("k", .string(value)), ("list", .list([.string(value), .map([("inner", .string(value)), ("n", .int(3))])])),
+            ("empty", .map([])), ("none", .list([])),
+        ])
         let file = dir.appendingPathComponent("v.yaml")
         try Data(doc.render().utf8).write(to: file)
         let r = try Fixture.run(["python3", "-c", "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file.path])
@@ -161,8 +170,9 @@ struct GeneratedFilesTests {
         let copy = try Fixture.run(["cp", "-a", "/usr/lib/systemd/system", systemUnits.path + "/"])
         #expect(copy.status == 0, "\(copy.stderrString)")
         let units = ["unison-platform.service", "unison-firstboot.service"].map { root.path + "/etc/systemd/system/" + $0 }
-        let result = try Fixture.run(["systemd-analyze", "verify", "--man=no", "--root=\(root.path)"] + units,
-                                     env: ["SYSTEMD_LOG_LEVEL": "notice"])
+        let result = try Fixture.run(
+            ["systemd-analyze", "verify", "--man=no", "--root=\(root.path)"] + units,
+            env: ["SYSTEMD_LOG_LEVEL": "notice"])
         #expect(result.status == 0, "\(result.stdoutString)\(result.stderrString)")
         let unisonLines = (result.stdoutString + result.stderrString).split(separator: "\n").filter { $0.contains("unison") }
         #expect(unisonLines.isEmpty, "\(unisonLines)")
@@ -178,8 +188,10 @@ struct GeneratedFilesTests {
     func firstBootUnitShape() throws {
         let spec = try Fixture.spec()
         let unit = SystemdUnits.firstBootUnit(spec: spec, layout: InstallLayout(spec: spec))
-        for line in ["DefaultDependencies=no", "ConditionPathExists=!/var/lib/unison/.firstboot-done",
-                     "StandardOutput=journal+console", "WantedBy=multi-user.target", "Type=oneshot"] {
+        for line in [
+            "DefaultDependencies=no", "ConditionPathExists=!/var/lib/unison/.firstboot-done",
+            "StandardOutput=journal+console", "WantedBy=multi-user.target", "Type=oneshot",
+        ] {
             #expect(unit.contains(line + "\n"), "\(line)")
         }
         #expect(unit.contains("After=sysinit.target basic.target multi-user.target unison-platform.service\n"))

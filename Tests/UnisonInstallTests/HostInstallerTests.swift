@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// Records commands and answers from a script of prefixes (nil: tool not found).
@@ -54,8 +55,11 @@ struct HostInstallerTests {
             }
         }
         let actions = try HostInstaller(runner: runner).ensureDocker(mode: .native)
-        #expect(actions == ["apt-get update", "apt-get install -y docker.io", "apt-get install -y docker-compose-plugin (failed)",
-                            "apt-get install -y docker-compose-v2"])
+        #expect(
+            actions == [
+                "apt-get update", "apt-get install -y docker.io", "apt-get install -y docker-compose-plugin (failed)",
+                "apt-get install -y docker-compose-v2",
+            ])
     }
 
     @Test("after the files: daemon-reload, enable, then start only with a safe env file")
@@ -73,15 +77,23 @@ struct HostInstallerTests {
         let runner = ScriptedRunner { _, _ in ScriptedRunner.ok }
         let installer = HostInstaller(runner: runner, systemdProbe: probe.path)
         _ = try installer.activate(plan: plan, root: host, changed: true, start: true)
-        #expect(runner.commands == [["systemctl", "daemon-reload"], ["systemctl", "enable", "unison-platform.service", "unison-firstboot.service"],
-                                    ["systemctl", "restart", "unison-platform.service"]])
+        #expect(
+            runner.commands == [
+                ["systemctl", "daemon-reload"], ["systemctl", "enable", "unison-platform.service", "unison-firstboot.service"],
+                ["systemctl", "restart", "unison-platform.service"],
+            ])
 
         // Without systemd, the stack is started by docker compose with the env file.
         let plain = ScriptedRunner { _, _ in ScriptedRunner.ok }
         _ = try HostInstaller(runner: plain, systemdProbe: dir.appendingPathComponent("nope").path)
             .activate(plan: plan, root: host, changed: false, start: true)
-        #expect(plain.commands == [["docker", "compose", "-f", "/opt/unison-platform/compose.yaml", "-p", "unison",
-                                    "--env-file", "/etc/unison/platform.env", "up", "-d", "--remove-orphans"]])
+        #expect(
+            plain.commands == [
+                [
+                    "docker", "compose", "-f", "/opt/unison-platform/compose.yaml", "-p", "unison",
+                    "--env-file", "/etc/unison/platform.env", "up", "-d", "--remove-orphans",
+                ]
+            ])
 
         // A development secret in the env file: nothing is started.
         let envPath = root.path + "/etc/unison/platform.env"
@@ -100,8 +112,9 @@ struct HostInstallerTests {
         let root = try Fixture.tempDir("staging")
         defer { try? FileManager.default.removeItem(at: root) }
         let runner = ScriptedRunner { _, _ in ScriptedRunner.ok }
-        let outcome = try HostInstaller(runner: runner).install(spec: try Fixture.spec(), options: InstallOptions(mode: .native),
-                                                                root: root, dryRun: false, start: true)
+        let outcome = try HostInstaller(runner: runner).install(
+            spec: try Fixture.spec(), options: InstallOptions(mode: .native),
+            root: root, dryRun: false, start: true)
         #expect(runner.commands.isEmpty)
         #expect(outcome.hostActions.first?.hasPrefix("skipped for a staging root") == true)
         #expect(outcome.report?.changedFiles == true)

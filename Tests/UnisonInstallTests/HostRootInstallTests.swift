@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 @Suite("Install into a root directory", .tags(.unit))
@@ -33,7 +34,9 @@ struct HostRootInstallTests {
         for (path, mode) in expectations {
             #expect(Fixture.mode(root, path) == mode, "\(path): \(String(Fixture.mode(root, path), radix: 8))")
         }
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/etc/systemd/system/multi-user.target.wants/unison-platform.service")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(
+                atPath: root.path + "/etc/systemd/system/multi-user.target.wants/unison-platform.service")
                 == "/etc/systemd/system/unison-platform.service")
         #expect(try Data(contentsOf: URL(fileURLWithPath: root.path + "/usr/local/bin/unisonctl")) == Data(contentsOf: binary))
         #expect(!Fixture.exists(root, "/etc/wsl.conf"))
@@ -61,7 +64,8 @@ struct HostRootInstallTests {
         #expect(fileValues.count == spec.installer.fileSecrets.count)
 
         // The manifest records owners (applied when running as root, recorded either way).
-        let manifest = try JSONDecoder().decode(InstallManifest.self, from: Data(contentsOf: URL(fileURLWithPath: root.path + "/var/lib/unison/install-manifest.json")))
+        let manifest = try JSONDecoder().decode(
+            InstallManifest.self, from: Data(contentsOf: URL(fileURLWithPath: root.path + "/var/lib/unison/install-manifest.json")))
         #expect(manifest.schema == "unisonctl.install-manifest/v1")
         #expect(manifest.ownershipApplied == (geteuid() == 0))
         let envEntry = try #require(manifest.entries.first { $0.path == "/etc/unison/platform.env" })
@@ -75,8 +79,9 @@ struct HostRootInstallTests {
         if geteuid() == 0 { #expect(st.st_uid == 0 && st.st_gid == 0) }
     }
 
-    @Test("a second install into the same root changes no file: same bytes, same mtimes, same inodes",
-          arguments: [InstallMode.native, .docker, .wsl])
+    @Test(
+        "a second install into the same root changes no file: same bytes, same mtimes, same inodes",
+        arguments: [InstallMode.native, .docker, .wsl])
     func idempotent(mode: InstallMode) throws {
         let dir = try Fixture.tempDir("idem")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -140,11 +145,14 @@ struct HostRootInstallTests {
         var host = try HostRoot(root)
         let report = try Uninstaller.uninstall(root: &host, manifestPath: "/var/lib/unison/install-manifest.json", purge: false)
         let left = try Fixture.snapshot(root).keys.sorted()
-        #expect(left == ["etc", "etc/systemd", "etc/systemd/system", "etc/unison", "etc/unison/platform.env", "etc/wsl.conf",
-                         "var", "var/lib", "var/lib/unison", "var/lib/unison/install-manifest.json", "var/lib/unison/keys",
-                         "var/lib/unison/keys/bootstrap-token", "var/lib/unison/keys/channel-root",
-                         "var/lib/unison/keys/channel-workload-secret", "var/lib/unison/keys/context-root",
-                         "var/lib/unison/keys/storage-root", "var/lib/unison/models", "var/lib/unison/models/blob"], "\(left)")
+        #expect(
+            left == [
+                "etc", "etc/systemd", "etc/systemd/system", "etc/unison", "etc/unison/platform.env", "etc/wsl.conf",
+                "var", "var/lib", "var/lib/unison", "var/lib/unison/install-manifest.json", "var/lib/unison/keys",
+                "var/lib/unison/keys/bootstrap-token", "var/lib/unison/keys/channel-root",
+                "var/lib/unison/keys/channel-workload-secret", "var/lib/unison/keys/context-root",
+                "var/lib/unison/keys/storage-root", "var/lib/unison/models", "var/lib/unison/models/blob",
+            ], "\(left)")
         #expect(report.changes.contains { $0.path == "/etc/wsl.conf" && $0.action == .kept })
 
         // Reinstall over the kept settings: the env file is reused, not regenerated.

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// Spec values reach root-run scripts, units and the env file as data, never as code — even
@@ -44,8 +45,9 @@ struct HostileSpecValuesTests {
         try Self.write(HostScripts.envScript(spec: spec, layout: layout), host(layout.envScript))
         try Self.write(HostScripts.composeScript(layout: layout), host(layout.composeScript))
         let version = "1.0.0$(touch \(pwn))"
-        try Self.write(HostScripts.firstBootScript(spec: spec, layout: layout, version: version, modelPack: "light';touch \(pwn);'"),
-                       host(layout.firstBootScript))
+        try Self.write(
+            HostScripts.firstBootScript(spec: spec, layout: layout, version: version, modelPack: "light';touch \(pwn);'"),
+            host(layout.firstBootScript))
         try Self.write(HostScripts.wslBootScript(layout: layout), host(layout.wslBootScript))
 
         let run = try Fixture.run(["sh", host(layout.firstBootScript).path], env: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"])
@@ -64,8 +66,9 @@ struct HostileSpecValuesTests {
         let fakeBin = dir.appendingPathComponent("bin")
         let log = dir.appendingPathComponent("docker.log")
         try Self.write("#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\" >> '\(log.path)'; done\n", fakeBin.appendingPathComponent("docker"))
-        let compose = try Fixture.run(["sh", host(layout.composeScript).path, "ps"],
-                                      env: ["UNISON_ROOT": root.path, "PATH": fakeBin.path + ":/usr/bin:/bin"])
+        let compose = try Fixture.run(
+            ["sh", host(layout.composeScript).path, "ps"],
+            env: ["UNISON_ROOT": root.path, "PATH": fakeBin.path + ":/usr/bin:/bin"])
         #expect(compose.status == 0, "\(compose.stderrString)")
         let args = try String(contentsOf: log, encoding: .utf8)
         #expect(args.contains("[-p]\n[\(layout.composeProject)]\n"), "\(args)")
@@ -110,10 +113,12 @@ struct HostileSpecValuesTests {
         #expect(try String(contentsOfFile: units[0], encoding: .utf8) == platform)
     }
 
-    @Test("an Exec path that needs quoting is one quoted word", arguments: [
-        ("/opt/plain/bin/x", "/opt/plain/bin/x"), ("/opt/a b/x", "\"/opt/a b/x\""), ("/opt/$x/%h", "\"/opt/$$x/%%h\""),
-        ("/opt/q\"\\", "\"/opt/q\\\"\\\\\""), ("/opt/\n", "\"/opt/\\x0a\""),
-    ])
+    @Test(
+        "an Exec path that needs quoting is one quoted word",
+        arguments: [
+            ("/opt/plain/bin/x", "/opt/plain/bin/x"), ("/opt/a b/x", "\"/opt/a b/x\""), ("/opt/$x/%h", "\"/opt/$$x/%%h\""),
+            ("/opt/q\"\\", "\"/opt/q\\\"\\\\\""), ("/opt/\n", "\"/opt/\\x0a\""),
+        ])
     func execWords(value: String, expected: String) {
         #expect(SystemdUnits.word(value) == expected)
     }

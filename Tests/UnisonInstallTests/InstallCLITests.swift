@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// The built `unisonctl` run as a subprocess, as the acceptance checks do.
@@ -10,8 +11,9 @@ struct InstallCLITests {
     static var binary: URL { Unisonctl.binary }
 
     static func cli(_ args: [String]) throws -> ProcessResult {
-        try Fixture.run([binary.path] + args + ["--spec", Fixture.repoRoot.appendingPathComponent("unison.yaml").path],
-                        env: ["NO_COLOR": "1"], cwd: FileManager.default.temporaryDirectory)
+        try Fixture.run(
+            [binary.path] + args + ["--spec", Fixture.repoRoot.appendingPathComponent("unison.yaml").path],
+            env: ["NO_COLOR": "1"], cwd: FileManager.default.temporaryDirectory)
     }
 
     @Test("install native --root stages a complete install; a second run changes no file; uninstall undoes it")
@@ -31,7 +33,9 @@ struct InstallCLITests {
         #expect(first.status == 0, "\(first.stderrString)")
         #expect(first.stdoutString.contains("host: skipped for a staging root"))
         // The binary installed is the one that ran.
-        #expect(try Data(contentsOf: URL(fileURLWithPath: root.path + "/usr/local/bin/unisonctl")) == Data(contentsOf: Self.binary.resolvingSymlinksInPath()))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: root.path + "/usr/local/bin/unisonctl"))
+                == Data(contentsOf: Self.binary.resolvingSymlinksInPath()))
         let before = try Fixture.snapshot(root)
         let second = try Self.cli(["install", "native", "--root", root.path])
         #expect(second.status == 0)
@@ -69,13 +73,17 @@ struct InstallCLITests {
         let binary = try Fixture.fakeBinary(in: dir)
         for path in [dir.path, root.path, spec.path, binary.path] { chown(path, 65534, 65534) }
         // As root, drop to nobody for the run; as anyone else, the run is rootless already.
-        let command = (geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [])
-            + [Self.binary.resolvingSymlinksInPath().path, "install", "native", "--root", root.path, "--spec", spec.path,
-               "--unisonctl-binary", binary.path]
+        let command =
+            (geteuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [])
+            + [
+                Self.binary.resolvingSymlinksInPath().path, "install", "native", "--root", root.path, "--spec", spec.path,
+                "--unisonctl-binary", binary.path,
+            ]
         let r = try Fixture.run(command, env: ["HOME": dir.path], cwd: dir)
         #expect(r.status == 0, "\(r.stderrString)")
         #expect(r.stdoutString.contains("owners recorded in the manifest, not applied"))
-        let manifest = try JSONDecoder().decode(InstallManifest.self, from: Data(contentsOf: root.appendingPathComponent("var/lib/unison/install-manifest.json")))
+        let manifest = try JSONDecoder().decode(
+            InstallManifest.self, from: Data(contentsOf: root.appendingPathComponent("var/lib/unison/install-manifest.json")))
         #expect(!manifest.ownershipApplied)
         #expect(manifest.entries.first { $0.path == "/etc/unison/platform.env" }.map { ($0.uid, $0.gid, $0.mode) } ?? (1, 1, nil) == (0, 0, "0600"))
         #expect(Fixture.mode(root, "/etc/unison/platform.env") == 0o600)

@@ -4,6 +4,7 @@ import UnisonArchive
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 @Suite("InstallPlan", .tags(.unit))
@@ -15,13 +16,15 @@ struct InstallPlanTests {
         let binary = try Fixture.fakeBinary(in: dir)
         let plan = try InstallPlan.make(spec: try Fixture.spec(), options: InstallOptions(mode: .native, unisonctlBinary: binary))
         let paths = plan.operations.map(\.path)
-        for expected in ["/opt/unison-platform/compose.yaml", "/opt/unison-platform/platform.env.template",
-                         "/etc/unison/platform.env", "/etc/systemd/system/unison-platform.service",
-                         "/etc/systemd/system/unison-firstboot.service",
-                         "/etc/systemd/system/multi-user.target.wants/unison-platform.service",
-                         "/etc/systemd/system/multi-user.target.wants/unison-firstboot.service",
-                         "/usr/local/bin/unisonctl", "/var/lib/unison", "/var/lib/unison/models", "/var/lib/unison/keys",
-                         "/var/lib/unison/keys/bootstrap-token", "/var/lib/unison/keys/channel-root"] {
+        for expected in [
+            "/opt/unison-platform/compose.yaml", "/opt/unison-platform/platform.env.template",
+            "/etc/unison/platform.env", "/etc/systemd/system/unison-platform.service",
+            "/etc/systemd/system/unison-firstboot.service",
+            "/etc/systemd/system/multi-user.target.wants/unison-platform.service",
+            "/etc/systemd/system/multi-user.target.wants/unison-firstboot.service",
+            "/usr/local/bin/unisonctl", "/var/lib/unison", "/var/lib/unison/models", "/var/lib/unison/keys",
+            "/var/lib/unison/keys/bootstrap-token", "/var/lib/unison/keys/channel-root",
+        ] {
             #expect(paths.contains(expected), "missing \(expected)")
         }
         #expect(!paths.contains("/etc/wsl.conf"))
@@ -37,15 +40,20 @@ struct InstallPlanTests {
     func wslPlan() throws {
         let plan = try InstallPlan.make(spec: try Fixture.spec(), options: InstallOptions(mode: .wsl))
         #expect(plan.operations.contains(.setINIValue(path: "/etc/wsl.conf", section: "boot", key: "systemd", value: "true", mode: 0o644)))
-        #expect(plan.operations.contains(.setINIValue(path: "/etc/wsl.conf", section: "boot", key: "command",
-                                                      value: "/opt/unison-platform/bin/unison-wsl-boot", mode: 0o644)))
+        #expect(
+            plan.operations.contains(
+                .setINIValue(
+                    path: "/etc/wsl.conf", section: "boot", key: "command",
+                    value: "/opt/unison-platform/bin/unison-wsl-boot", mode: 0o644)))
     }
 
-    @Test("unknown channels, model packs and missing binaries are refused by name", arguments: [
-        (InstallOptions(mode: .native, channel: "weekly"), "unknown channel 'weekly'"),
-        (InstallOptions(mode: .native, modelPack: "huge"), "unknown model pack 'huge'"),
-        (InstallOptions(mode: .native, unisonctlBinary: URL(fileURLWithPath: "/nonexistent/unisonctl")), "/nonexistent/unisonctl"),
-    ])
+    @Test(
+        "unknown channels, model packs and missing binaries are refused by name",
+        arguments: [
+            (InstallOptions(mode: .native, channel: "weekly"), "unknown channel 'weekly'"),
+            (InstallOptions(mode: .native, modelPack: "huge"), "unknown model pack 'huge'"),
+            (InstallOptions(mode: .native, unisonctlBinary: URL(fileURLWithPath: "/nonexistent/unisonctl")), "/nonexistent/unisonctl"),
+        ])
     func badOptions(options: InstallOptions, message: String) throws {
         do {
             _ = try InstallPlan.make(spec: try Fixture.spec(), options: options)
@@ -61,8 +69,9 @@ struct InstallPlanTests {
         let dir = try Fixture.tempDir("tree")
         defer { try? FileManager.default.removeItem(at: dir) }
         let binary = try Fixture.fakeBinary(in: dir)
-        let plan = try InstallPlan.make(spec: try Fixture.spec(),
-                                        options: InstallOptions(mode: .image, unisonctlBinary: binary, mtime: 1_700_000_000))
+        let plan = try InstallPlan.make(
+            spec: try Fixture.spec(),
+            options: InstallOptions(mode: .image, unisonctlBinary: binary, mtime: 1_700_000_000))
         #expect(plan.secrets == .atFirstBoot)
         var tree = FileTree()
         try tree.addDirectory("etc", mtime: 5)
@@ -75,7 +84,8 @@ struct InstallPlanTests {
         #expect(text.contains("UNISON_JWT_SECRET=CHANGE_ME"), "an image must not carry generated secrets")
         #expect(tree["etc"]?.mtime == 5, "existing directories keep their metadata")
         #expect(tree["opt/unison-platform/bin/unison-firstboot"]?.mode == 0o755)
-        #expect(tree["etc/systemd/system/multi-user.target.wants/unison-firstboot.service"]?.kind
+        #expect(
+            tree["etc/systemd/system/multi-user.target.wants/unison-firstboot.service"]?.kind
                 == .symlink(target: "/etc/systemd/system/unison-firstboot.service"))
         guard case let .regular(bin)? = tree["usr/local/bin/unisonctl"]?.kind else { Issue.record("no binary"); return }
         #expect(bin == .file(binary))
@@ -99,14 +109,18 @@ struct InstallPlanTests {
         for (i, s) in spec.services.enumerated() {
             services.append(["name": s.name, "image": s.image, "digest": "sha256:" + String(repeating: String(i % 10), count: 64)])
         }
-        let json = try JSONSerialization.data(withJSONObject: ["schema": "unisonos.release-manifest/v1", "version": "v0.6.1",
-                                                               "services": services], options: [.sortedKeys])
+        let json = try JSONSerialization.data(
+            withJSONObject: [
+                "schema": "unisonos.release-manifest/v1", "version": "v0.6.1",
+                "services": services,
+            ], options: [.sortedKeys])
         let url = dir.appendingPathComponent("unisonos-manifest-0.6.1.json")
         try json.write(to: url)
         let plan = try InstallPlan.make(spec: spec, options: InstallOptions(mode: .docker, releaseManifest: url))
         #expect(plan.version == SemVer("0.6.1"))
         let orchestrator = try #require(spec.services.firstIndex { $0.name == "orchestrator" })
-        #expect(plan.images["orchestrator"] == "ghcr.io/project-unisonos/unison-orchestrator:v0.6.1@sha256:"
+        #expect(
+            plan.images["orchestrator"] == "ghcr.io/project-unisonos/unison-orchestrator:v0.6.1@sha256:"
                 + String(repeating: String(orchestrator % 10), count: 64))
         #expect(plan.images["postgres"] == "docker.io/library/postgres:15-alpine")
 
@@ -125,12 +139,14 @@ struct InstallPlanTests {
         }
     }
 
-    @Test("tags follow the version, then the channel", arguments: [
-        (SemVer("1.2.3"), "stable", "v1.2.3"),
-        (nil as SemVer?, "nightly", "edge-main"),
-        (nil as SemVer?, "stable", "v0.5.0"),
-        (SemVer("0.6.0-beta.2"), "beta", "v0.6.0-beta.2"),
-    ])
+    @Test(
+        "tags follow the version, then the channel",
+        arguments: [
+            (SemVer("1.2.3"), "stable", "v1.2.3"),
+            (nil as SemVer?, "nightly", "edge-main"),
+            (nil as SemVer?, "stable", "v0.5.0"),
+            (SemVer("0.6.0-beta.2"), "beta", "v0.6.0-beta.2"),
+        ])
     func tags(version: SemVer?, channel: String, tag: String) throws {
         #expect(ImagePinning.platformTag(spec: try Fixture.spec(), version: version, channel: channel) == tag)
     }

@@ -12,8 +12,11 @@ struct InstallScriptSignatureTests {
         let dir = release.assets.appendingPathComponent(tag)
         let key = release.work.appendingPathComponent("key-\(UUID().uuidString)")
         #expect(try Fixture.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.path]).status == 0)
-        #expect(try Fixture.run(["ssh-keygen", "-q", "-Y", "sign", "-f", key.path, "-n", "file",
-                                 dir.appendingPathComponent("SHA256SUMS-v\(version).txt").path]).status == 0)
+        #expect(
+            try Fixture.run([
+                "ssh-keygen", "-q", "-Y", "sign", "-f", key.path, "-n", "file",
+                dir.appendingPathComponent("SHA256SUMS-v\(version).txt").path,
+            ]).status == 0)
         let pub = try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8)
         let line = "release@unisonos namespaces=\"file\" \(pub)"
         try Data(line.utf8).write(to: dir.appendingPathComponent("unisonos-allowed-signers-v\(version).txt"))
@@ -26,8 +29,12 @@ struct InstallScriptSignatureTests {
         defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
         try InstallScriptTests.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
         _ = try Self.sign(release, tag: "v1.2.3", version: "1.2.3")
-        let ok = try InstallScriptTests.runScript(release, ["--version", "1.2.3", "--prefix", release.work.appendingPathComponent("bin").path,
-                                                            "--download-only"])
+        let ok = try InstallScriptTests.runScript(
+            release,
+            [
+                "--version", "1.2.3", "--prefix", release.work.appendingPathComponent("bin").path,
+                "--download-only",
+            ])
         #expect(ok.status == 0, "\(ok.stderrString)")
         #expect(ok.stderrString.contains("verified the SSH signature of SHA256SUMS-v1.2.3.txt"))
         #expect(ok.stderrString.contains("keys this release publishes"))
@@ -38,8 +45,9 @@ struct InstallScriptSignatureTests {
         let pinned = release.work.appendingPathComponent("pinned")
         try Data("release@unisonos \(try String(contentsOf: other.appendingPathExtension("pub"), encoding: .utf8))".utf8).write(to: pinned)
         let prefix = release.work.appendingPathComponent("bin2")
-        let refused = try InstallScriptTests.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path],
-                                                       env: ["UNISON_ALLOWED_SIGNERS": pinned.path])
+        let refused = try InstallScriptTests.runScript(
+            release, ["--version", "1.2.3", "--prefix", prefix.path],
+            env: ["UNISON_ALLOWED_SIGNERS": pinned.path])
         #expect(refused.status != 0)
         #expect(refused.stderrString.contains("SSH signature of SHA256SUMS-v1.2.3.txt does not verify"), "\(refused.stderrString)")
         #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// scripts/install.sh end to end: a local HTTP server on 127.0.0.1 serves release assets, a
@@ -13,20 +14,20 @@ struct InstallScriptTests {
     /// A static file server for `dir` that logs every request path to `requests.log`.
     final class AssetServer {
         static let code = #"""
-        import functools, os, signal, sys
-        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-        root, ready, log = sys.argv[1], sys.argv[2], sys.argv[3]
-        class H(SimpleHTTPRequestHandler):
-            def log_message(self, *a): pass
-            def do_GET(self):
-                with open(log, "a") as f: f.write(self.path + "\n")
-                super().do_GET()
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
-        with open(ready + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
-        os.rename(ready + ".tmp", ready)
-        srv.serve_forever()
-        """#
+            import functools, os, signal, sys
+            from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+            root, ready, log = sys.argv[1], sys.argv[2], sys.argv[3]
+            class H(SimpleHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    with open(log, "a") as f: f.write(self.path + "\n")
+                    super().do_GET()
+            srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=root))
+            with open(ready + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+            os.rename(ready + ".tmp", ready)
+            srv.serve_forever()
+            """#
 
         let process = Process()
         let dir: URL
@@ -75,7 +76,8 @@ struct InstallScriptTests {
         let dir = assets.appendingPathComponent(tag)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let binary = "unisonctl-linux-\(arch)"
-        let stand_in = "#!/bin/sh\nprintf 'ran:' >> '\(ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(ranLog.path)'; done\necho >> '\(ranLog.path)'\n"
+        let stand_in =
+            "#!/bin/sh\nprintf 'ran:' >> '\(ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(ranLog.path)'; done\necho >> '\(ranLog.path)'\n"
         try Data(stand_in.utf8).write(to: dir.appendingPathComponent(binary))
         try Data("schema: 1\n".utf8).write(to: dir.appendingPathComponent("unison.yaml"))
         let names = (listBinary ? [binary] : []) + ["unison.yaml"]
@@ -92,13 +94,16 @@ struct InstallScriptTests {
         let work = try Fixture.tempDir("installsh-\(label)")
         let assets = work.appendingPathComponent("assets")
         try FileManager.default.createDirectory(at: assets, withIntermediateDirectories: true)
-        return Release(work: work, assets: assets, ranLog: work.appendingPathComponent("ran.log"),
-                       server: try AssetServer(serving: assets, work: work))
+        return Release(
+            work: work, assets: assets, ranLog: work.appendingPathComponent("ran.log"),
+            server: try AssetServer(serving: assets, work: work))
     }
 
     static func runScript(_ release: Release, _ args: [String], env: [String: String] = [:], script: URL = script) throws -> ProcessResult {
-        var environment = ["UNISON_RELEASE_URL": release.url, "UNISON_OSRELEASE_FILE": release.work.appendingPathComponent("osrelease").path,
-                           "PATH": "/usr/bin:/bin", "TMPDIR": release.work.path, "WSL_DISTRO_NAME": ""]
+        var environment = [
+            "UNISON_RELEASE_URL": release.url, "UNISON_OSRELEASE_FILE": release.work.appendingPathComponent("osrelease").path,
+            "PATH": "/usr/bin:/bin", "TMPDIR": release.work.path, "WSL_DISTRO_NAME": "",
+        ]
         for (k, v) in env { environment[k] = v }
         return try Fixture.run(["sh", script.path] + args, env: environment)
     }
@@ -129,8 +134,11 @@ struct InstallScriptTests {
         let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
         #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
         #expect(ran.contains("/unison.yaml --root /tmp/x y --models default\n"), "\(ran)")
-        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig",
-                                           "/v1.2.3/unison.yaml"])
+        #expect(
+            release.server.requests == [
+                "/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)", "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig",
+                "/v1.2.3/unison.yaml",
+            ])
         #expect(r.stderrString.contains("this release has no signature for SHA256SUMS-v1.2.3.txt"))
         // Nothing of the download is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: release.work.path).filter { $0.hasPrefix("unison-install.") }
@@ -146,12 +154,15 @@ struct InstallScriptTests {
         defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
         let dir = release.assets.appendingPathComponent("v1.2.3")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let stand_in = "#!/bin/sh\nprintf 'ran:' >> '\(release.ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(release.ranLog.path)'; done\necho >> '\(release.ranLog.path)'\n"
+        let stand_in =
+            "#!/bin/sh\nprintf 'ran:' >> '\(release.ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(release.ranLog.path)'; done\necho >> '\(release.ranLog.path)'\n"
         try Data(stand_in.utf8).write(to: dir.appendingPathComponent("unisonctl-linux-\(Self.arch)"))
         let spec = Fixture.repoRoot.appendingPathComponent("unison.yaml")
         try FileManager.default.copyItem(at: spec, to: dir.appendingPathComponent("unison.yaml"))
-        let attest = try Fixture.run([InstallCLITests.binary.path, "release", "attest", dir.path, "--version", "1.2.3", "--ephemeral-key",
-                                      "--spec", spec.path, "--commit", String(repeating: "a", count: 40)])
+        let attest = try Fixture.run([
+            InstallCLITests.binary.path, "release", "attest", dir.path, "--version", "1.2.3", "--ephemeral-key",
+            "--spec", spec.path, "--commit", String(repeating: "a", count: 40),
+        ])
         #expect(attest.status == 0, "\(attest.stderrString)")
         try Data("6.1.0-generic\n".utf8).write(to: release.work.appendingPathComponent("osrelease"))
 
@@ -163,9 +174,12 @@ struct InstallScriptTests {
         let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
         #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
         #expect(ran.contains("/unison.yaml\n"), "\(ran)")
-        #expect(release.server.requests == ["/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)",
-                                           "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig", "/v1.2.3/unisonos-allowed-signers-v1.2.3.txt",
-                                           "/v1.2.3/unison.yaml"])
+        #expect(
+            release.server.requests == [
+                "/v1.2.3/SHA256SUMS-v1.2.3.txt", "/v1.2.3/unisonctl-linux-\(Self.arch)",
+                "/v1.2.3/SHA256SUMS-v1.2.3.txt.sig", "/v1.2.3/unisonos-allowed-signers-v1.2.3.txt",
+                "/v1.2.3/unison.yaml",
+            ])
     }
 
     @Test("WSL is detected from the kernel release; a channel resolves through its VERSION file")
@@ -196,7 +210,9 @@ struct InstallScriptTests {
         #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-v1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
     }
 
-    @Test("a pinned --sha256 is checked too: a release replaced together with its sums file is refused; without a pin a warning says the sums come from the same server")
+    @Test(
+        "a pinned --sha256 is checked too: a release replaced together with its sums file is refused; without a pin a warning says the sums come from the same server"
+    )
     func pinned() throws {
         let release = try Self.release("pinned")
         defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
@@ -211,7 +227,9 @@ struct InstallScriptTests {
         #expect(ok.stderrString.contains("sha256:\(genuine) (pinned)") && !ok.stderrString.contains("warning"), "\(ok.stderrString)")
         // Without a pin: installed with a warning.
         let unpinned = try Self.runScript(release, ["--version", "1.2.3", "--prefix", prefix.path, "--download-only"])
-        #expect(unpinned.status == 0 && unpinned.stderrString.contains("warning: SHA256SUMS-v1.2.3.txt comes from the same server"), "\(unpinned.stderrString)")
+        #expect(
+            unpinned.status == 0 && unpinned.stderrString.contains("warning: SHA256SUMS-v1.2.3.txt comes from the same server"),
+            "\(unpinned.stderrString)")
         // The server replaces the binary and rewrites its sums file to match: only the pin notices.
         try FileManager.default.removeItem(at: prefix)
         try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.work.appendingPathComponent("evil.log"))

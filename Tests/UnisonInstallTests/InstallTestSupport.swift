@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// Shared helpers: the repository's spec, temporary roots, running tools.
@@ -65,11 +66,15 @@ enum Fixture {
 
     /// Plans and applies a host install of the repository spec into `root`.
     @discardableResult
-    static func install(into root: URL, mode: InstallMode = .native, spec: PlatformSpec? = nil, binary: URL? = nil,
-                        modelPack: String? = nil, version: SemVer? = nil, manifest: URL? = nil) throws -> InstallReport {
-        let plan = try InstallPlan.make(spec: spec ?? Fixture.spec(),
-                                        options: InstallOptions(mode: mode, version: version, modelPack: modelPack, releaseManifest: manifest,
-                                                                unisonctlBinary: binary, specText: try specText()))
+    static func install(
+        into root: URL, mode: InstallMode = .native, spec: PlatformSpec? = nil, binary: URL? = nil,
+        modelPack: String? = nil, version: SemVer? = nil, manifest: URL? = nil
+    ) throws -> InstallReport {
+        let plan = try InstallPlan.make(
+            spec: spec ?? Fixture.spec(),
+            options: InstallOptions(
+                mode: mode, version: version, modelPack: modelPack, releaseManifest: manifest,
+                unisonctlBinary: binary, specText: try specText()))
         var host = try HostRoot(root)
         return try plan.apply(to: &host)
     }

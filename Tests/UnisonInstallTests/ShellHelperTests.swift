@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonInstall
 
 /// The installed helpers run by sh against a staged image root (UNISON_ROOT), the way the
@@ -88,12 +89,14 @@ struct ShellHelperTests {
         #expect(try sh(root, "unison-env", ["check"]).status == 0)
     }
 
-    @Test("check refuses unsafe files, as EnvFile.problems does", arguments: [
-        ("POSTGRES_PASSWORD=password", "known development value"),
-        ("POSTGRES_PASSWORD=", "empty"),
-        ("POSTGRES_PASSWORD=short", "shorter than 16"),
-        ("POSTGRES_PASSWORD=CHANGE_ME", "CHANGE_ME"),
-    ])
+    @Test(
+        "check refuses unsafe files, as EnvFile.problems does",
+        arguments: [
+            ("POSTGRES_PASSWORD=password", "known development value"),
+            ("POSTGRES_PASSWORD=", "empty"),
+            ("POSTGRES_PASSWORD=short", "shorter than 16"),
+            ("POSTGRES_PASSWORD=CHANGE_ME", "CHANGE_ME"),
+        ])
     func checkRefuses(line: String, message: String) throws {
         let dir = try Fixture.tempDir("check")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -106,7 +109,10 @@ struct ShellHelperTests {
         let r = try sh(root, "unison-env", ["check"])
         #expect(r.status == 78)
         #expect(r.stderrString.contains(message), "\(r.stderrString)")
-        #expect(EnvFile.problems(in: text, secrets: try Fixture.spec().installer.secrets).contains { $0.contains(message) || message == "CHANGE_ME" && $0.contains("placeholder") })
+        #expect(
+            EnvFile.problems(in: text, secrets: try Fixture.spec().installer.secrets).contains {
+                $0.contains(message) || message == "CHANGE_ME" && $0.contains("placeholder")
+            })
         // Mode is part of the check.
         #expect(try sh(root, "unison-env", ["seed"]).status == 0)
         chmod(envPath, 0o644)
@@ -121,8 +127,9 @@ struct ShellHelperTests {
         let root = try stageImage(dir)
         let empty = dir.appendingPathComponent("empty-bin")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let missing = try Fixture.run(["/bin/sh", root.path + "/opt/unison-platform/bin/unison-compose", "up"],
-                                      env: ["UNISON_ROOT": root.path, "PATH": empty.path])
+        let missing = try Fixture.run(
+            ["/bin/sh", root.path + "/opt/unison-platform/bin/unison-compose", "up"],
+            env: ["UNISON_ROOT": root.path, "PATH": empty.path])
         #expect(missing.status == 69)
         #expect(missing.stderrString.contains("Docker is not installed"))
 
@@ -135,7 +142,11 @@ struct ShellHelperTests {
         let ok = try sh(root, "unison-compose", ["ps"], extraPath: fakeBin.path)
         #expect(ok.status == 0, "\(ok.stderrString)")
         let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
-        #expect(calls == ["compose version", "compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env ps"])
+        #expect(
+            calls == [
+                "compose version",
+                "compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env ps",
+            ])
     }
 
     @Test("WSL without systemd: the boot command runs first boot, then starts the stack when Docker is there")
@@ -162,7 +173,10 @@ struct ShellHelperTests {
         #expect(started.status == 0, "\(started.stderrString)")
         #expect(!started.stdoutString.contains("UNISONOS-FIRSTBOOT-OK"), "first boot runs once")
         let calls = try String(contentsOf: log, encoding: .utf8)
-        #expect(calls.hasSuffix("compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env up -d --remove-orphans\n"), "\(calls)")
+        #expect(
+            calls.hasSuffix(
+                "compose -f \(root.path)/opt/unison-platform/compose.yaml -p unison --env-file \(root.path)/etc/unison/platform.env up -d --remove-orphans\n"
+            ), "\(calls)")
 
         // With systemd running, the units do the work and the boot command does nothing.
         try FileManager.default.createDirectory(atPath: root.path + "/run/systemd/system", withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonMetadataAction
 
 /// `{{date 'FORMAT' tz='ZONE'}}`: Moment.js tokens in the English locale.
@@ -45,9 +46,10 @@ struct MomentFormatTests {
     }
 
     @Test func defaultFormatDependsOnTheOffset() throws {
-        let action = try MetadataAction(inputs: MetadataInputs(tags: ["type=raw,value={{date ''}}", "type=raw,value={{date '' tz='Asia/Tokyo'}}"]),
-                                        context: MetadataContext(eventName: "push", ref: "refs/heads/x", sha: "", date: Self.date("2020-01-10T00:30:00Z")),
-                                        repository: MetadataRepository())
+        let action = try MetadataAction(
+            inputs: MetadataInputs(tags: ["type=raw,value={{date ''}}", "type=raw,value={{date '' tz='Asia/Tokyo'}}"]),
+            context: MetadataContext(eventName: "push", ref: "refs/heads/x", sha: "", date: Self.date("2020-01-10T00:30:00Z")),
+            repository: MetadataRepository())
         #expect(try action.evaluate().tagNames == ["2020-01-10T00-30-00Z", "2020-01-10T09-30-00-09-00"])
     }
 

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 /// A transport in memory: the registry `https://registry.test` wants Basic credentials and
@@ -41,8 +42,9 @@ struct CredentialBindingTests {
         return (data, Descriptor(mediaType: MediaType.octetStream, digest: Digest.sha256(of: data), size: Int64(size)))
     }
 
-    @Test("an upload Location on another port gets no credentials, and its 401 is not answered with them",
-          arguments: [true, false])
+    @Test(
+        "an upload Location on another port gets no credentials, and its 401 is not answered with them",
+        arguments: [true, false])
     func foreignLocation(monolithic: Bool) async throws {
         let hostile = try HostileRegistry()
         defer { hostile.stop() }
@@ -56,7 +58,10 @@ struct CredentialBindingTests {
         let registry = log.filter { $0.listener == "registry" }
         let collector = log.filter { $0.listener == "collector" }
         // The registry itself did get the credentials (so the test can tell the difference)…
-        #expect(registry.contains { $0.authorization == "Basic " + Data("\(HostileRegistry.user):\(HostileRegistry.password)".utf8).base64EncodedString() })
+        #expect(
+            registry.contains {
+                $0.authorization == "Basic " + Data("\(HostileRegistry.user):\(HostileRegistry.password)".utf8).base64EncodedString()
+            })
         // …and the other origin was asked, but never with them.
         #expect(!collector.isEmpty)
         #expect(collector.allSatisfy { $0.authorization == nil }, "\(collector.map { "\($0.method) \($0.path) \($0.authorization ?? "-")" })")
@@ -68,9 +73,12 @@ struct CredentialBindingTests {
         defer { hostile.stop() }
         let tmp = try TempDir()
         let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["a": Data("hello".utf8)]])
-        let push = try OCICLI.run(["oci", "push", "oci:\(image.layout.path):v1", "\(hostile.host)/team/app:v1",
-                                   "--username", HostileRegistry.user, "--password-stdin", "--retries", "1"],
-                                  input: Data("\(HostileRegistry.password)\n".utf8))
+        let push = try OCICLI.run(
+            [
+                "oci", "push", "oci:\(image.layout.path):v1", "\(hostile.host)/team/app:v1",
+                "--username", HostileRegistry.user, "--password-stdin", "--retries", "1",
+            ],
+            input: Data("\(HostileRegistry.password)\n".utf8))
         #expect(push.status != 0)
         #expect(!push.stderr.contains(HostileRegistry.password))
         let collector = try hostile.log().filter { $0.listener == "collector" }
@@ -78,17 +86,22 @@ struct CredentialBindingTests {
         #expect(collector.allSatisfy { $0.authorization == nil })
     }
 
-    @Test("same host over http, another port, or another host: no Authorization; the registry's own origin: Authorization",
-          arguments: [("http://registry.test/upload/1", false), ("https://registry.test:8443/upload/1", false),
-                      ("https://evil.test/upload/1", false), ("//evil.test/upload/1", false),
-                      ("https://registry.test/upload/1", true), ("/upload/1", true), ("https://REGISTRY.test:443/upload/1", true)])
+    @Test(
+        "same host over http, another port, or another host: no Authorization; the registry's own origin: Authorization",
+        arguments: [
+            ("http://registry.test/upload/1", false), ("https://registry.test:8443/upload/1", false),
+            ("https://evil.test/upload/1", false), ("//evil.test/upload/1", false),
+            ("https://registry.test/upload/1", true), ("/upload/1", true), ("https://REGISTRY.test:443/upload/1", true),
+        ])
     func origins(location: String, credentialed: Bool) async throws {
         let transport = RecordingTransport(location: location)
-        let client = RegistryClient(configuration: .init(
-            credentials: CredentialSource(explicit: Self.credential, for: "registry.test", environment: [:],
-                                          dockerConfig: URL(fileURLWithPath: "/nonexistent")),
-            retry: RetryPolicy(attempts: 1, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(1)),
-            monolithicUploads: true), transport: transport)
+        let client = RegistryClient(
+            configuration: .init(
+                credentials: CredentialSource(
+                    explicit: Self.credential, for: "registry.test", environment: [:],
+                    dockerConfig: URL(fileURLWithPath: "/nonexistent")),
+                retry: RetryPolicy(attempts: 1, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(1)),
+                monolithicUploads: true), transport: transport)
         let (data, descriptor) = Self.blob(100)
         let ref = try ImageReference(parsing: "registry.test/team/app:v1")
         _ = try? await client.pushBlob(.data(data), descriptor: descriptor, to: ref, knownMissing: true)
@@ -105,8 +118,11 @@ struct CredentialBindingTests {
     func escapedErrorBodies(repo: String) throws {
         let hostile = try HostileRegistry()
         defer { hostile.stop() }
-        let cli = try OCICLI.run(["oci", "ls", "\(hostile.host)/team/\(repo)", "--username", HostileRegistry.user, "--password-stdin",
-                                  "--retries", "1"], input: Data("\(HostileRegistry.password)\n".utf8))
+        let cli = try OCICLI.run(
+            [
+                "oci", "ls", "\(hostile.host)/team/\(repo)", "--username", HostileRegistry.user, "--password-stdin",
+                "--retries", "1",
+            ], input: Data("\(HostileRegistry.password)\n".utf8))
         #expect(cli.status != 0)
         #expect(!cli.stderr.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 || $0.value == 0x0d }, "\(cli.stderr.debugDescription)")
         #expect(cli.stderr.contains("\\x1b"), "\(cli.stderr)")
@@ -130,10 +146,13 @@ struct CredentialBindingTests {
         #expect(named.credential(for: "127.0.0.1:5000") == nil)
     }
 
-    @Test("plain HTTP only for localhost, 127.0.0.0/8 and ::1",
-          arguments: [("localhost", true), ("127.0.0.1", true), ("127.200.3.4", true), ("::1", true), ("[::1]", true),
-                      ("registry.localhost", false), ("localhost.evil.test", false), ("127.0.0.1.evil.test", false),
-                      ("127.0.0.256", false), ("128.0.0.1", false), ("ghcr.io", false)])
+    @Test(
+        "plain HTTP only for localhost, 127.0.0.0/8 and ::1",
+        arguments: [
+            ("localhost", true), ("127.0.0.1", true), ("127.200.3.4", true), ("::1", true), ("[::1]", true),
+            ("registry.localhost", false), ("localhost.evil.test", false), ("127.0.0.1.evil.test", false),
+            ("127.0.0.256", false), ("128.0.0.1", false), ("ghcr.io", false),
+        ])
     func loopback(host: String, expected: Bool) {
         #expect(RegistryClient.isLoopback(host: host) == expected)
     }

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("faults: retries, resumed uploads, token refresh, redirects", .tags(.interop))
@@ -19,13 +20,16 @@ struct FaultInjectionTests {
     func resumeAfterDropAndServerError() async throws {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
-        let proxy = try FaultProxy(.init(upstream: registry.host, faults: [
-            // The 2nd PATCH reaches the registry but its answer is lost: the client must learn
-            // the new offset from the registry instead of resending (the proxy would 416 it).
-            .init(method: "PATCH", nth: [2], action: .drop_after_forward),
-            // The 4th PATCH gets a 503 without reaching the registry.
-            .init(method: "PATCH", nth: [4], action: .status, status: 503),
-        ]))
+        let proxy = try FaultProxy(
+            .init(
+                upstream: registry.host,
+                faults: [
+                    // The 2nd PATCH reaches the registry but its answer is lost: the client must learn
+                    // the new offset from the registry instead of resending (the proxy would 416 it).
+                    .init(method: "PATCH", nth: [2], action: .drop_after_forward),
+                    // The 4th PATCH gets a 503 without reaching the registry.
+                    .init(method: "PATCH", nth: [4], action: .status, status: 503),
+                ]))
         defer { proxy.stop() }
         let tmp = try TempDir()
         let layerBytes = TestImage.noise(1_200_000, seed: 21)
@@ -63,8 +67,9 @@ struct FaultInjectionTests {
         let tmp = try TempDir()
         let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["p": TestImage.noise(450_000, seed: UInt64(chunk))]])
         let client = testClient(chunkSize: Int64(chunk))
-        _ = try await client.copy(from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))),
-                                  to: .registry(try ImageReference(parsing: "\(proxy.host)/team/chunks:v1")))
+        _ = try await client.copy(
+            from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))),
+            to: .registry(try ImageReference(parsing: "\(proxy.host)/team/chunks:v1")))
         let stats = try proxy.stats()
         #expect(stats.range_rejections == 0)
         let patches = stats.requests.filter { $0.hasPrefix("PATCH ") }.count
@@ -77,15 +82,19 @@ struct FaultInjectionTests {
     func commitAnswerLost() async throws {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
-        let proxy = try FaultProxy(.init(upstream: registry.host, faults: [
-            .init(method: "PUT", path_contains: "/blobs/uploads/", nth: [1], action: .drop_after_forward),
-        ]))
+        let proxy = try FaultProxy(
+            .init(
+                upstream: registry.host,
+                faults: [
+                    .init(method: "PUT", path_contains: "/blobs/uploads/", nth: [1], action: .drop_after_forward)
+                ]))
         defer { proxy.stop() }
         let tmp = try TempDir()
         let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["p": TestImage.noise(30_000, seed: 4)]])
         let client = testClient()
-        _ = try await client.copy(from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))),
-                                  to: .registry(try ImageReference(parsing: "\(proxy.host)/team/commit:v1")))
+        _ = try await client.copy(
+            from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))),
+            to: .registry(try ImageReference(parsing: "\(proxy.host)/team/commit:v1")))
         try expectStored(image, at: "\(registry.host)/team/commit:v1")
         #expect(try proxy.stats().faults_fired == 1)
     }
@@ -97,11 +106,14 @@ struct FaultInjectionTests {
         let tmp = try TempDir()
         let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["p": TestImage.noise(600_000, seed: 8)]])
         try TestProcess.run(["skopeo", "copy", "--dest-tls-verify=false", "oci:\(image.layout.path):v1", "docker://\(registry.host)/team/pull:v1"])
-        let proxy = try FaultProxy(.init(upstream: registry.host, faults: [
-            .init(method: "GET", path_contains: "/manifests/", nth: [1], action: .status, status: 429),
-            .init(method: "GET", path_contains: "/manifests/", nth: [2], action: .status, status: 503),
-            .init(method: "GET", path_contains: "/blobs/\(image.layers[0].digest)", nth: [1], action: .drop_mid_body),
-        ]))
+        let proxy = try FaultProxy(
+            .init(
+                upstream: registry.host,
+                faults: [
+                    .init(method: "GET", path_contains: "/manifests/", nth: [1], action: .status, status: 429),
+                    .init(method: "GET", path_contains: "/manifests/", nth: [2], action: .status, status: 503),
+                    .init(method: "GET", path_contains: "/blobs/\(image.layers[0].digest)", nth: [1], action: .drop_mid_body),
+                ]))
         defer { proxy.stop() }
         let client = testClient()
         let out = tmp.path("out")
@@ -110,8 +122,10 @@ struct FaultInjectionTests {
         #expect(try proxy.stats().faults_fired == 3)
         #expect(try proxy.stats().requests.filter { $0.hasPrefix("GET /v2/team/pull/manifests/") }.count == 3)
         for blob in image.blobs {
-            #expect(FileManager.default.contentsEqual(atPath: image.layout.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path,
-                                                      andPath: out.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path))
+            #expect(
+                FileManager.default.contentsEqual(
+                    atPath: image.layout.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path,
+                    andPath: out.appendingPathComponent("blobs/sha256/\(blob.digest.hex)").path))
         }
         #expect(client.stats.snapshot.retries >= 3)
     }
@@ -120,9 +134,12 @@ struct FaultInjectionTests {
     func retriesExhausted() async throws {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
-        let proxy = try FaultProxy(.init(upstream: registry.host, faults: [
-            .init(method: "GET", path_contains: "/manifests/", nth: Array(1...10), action: .status, status: 503),
-        ]))
+        let proxy = try FaultProxy(
+            .init(
+                upstream: registry.host,
+                faults: [
+                    .init(method: "GET", path_contains: "/manifests/", nth: Array(1...10), action: .status, status: 503)
+                ]))
         defer { proxy.stop() }
         let client = testClient(attempts: 3)
         let ref = try ImageReference(parsing: "\(proxy.host)/team/down:v1")
@@ -139,14 +156,18 @@ struct FaultInjectionTests {
     func bearerTokens() async throws {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
-        let proxy = try FaultProxy(.init(upstream: registry.host,
-                                         token_auth: .init(user: "ci", password: "ghp_token_value", max_uses: 3),
-                                         redirect_blob_gets: true))
+        let proxy = try FaultProxy(
+            .init(
+                upstream: registry.host,
+                token_auth: .init(user: "ci", password: "ghp_token_value", max_uses: 3),
+                redirect_blob_gets: true))
         defer { proxy.stop() }
         let tmp = try TempDir()
-        let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [
-            ["a": TestImage.noise(300_000, seed: 2)], ["b": TestImage.noise(200_000, seed: 6)],
-        ])
+        let image = try TestImage.make(
+            layout: tmp.path("src"), tag: "v1",
+            layerFiles: [
+                ["a": TestImage.noise(300_000, seed: 2)], ["b": TestImage.noise(200_000, seed: 6)],
+            ])
         let client = testClient(credential: RegistryCredential(username: "ci", password: "ghp_token_value"), chunkSize: 64 << 10)
         let target = try ImageReference(parsing: "\(proxy.host)/org/svc:edge-main")
         let report = try await client.copy(from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))), to: .registry(target))
@@ -178,8 +199,9 @@ struct FaultInjectionTests {
             return detail.contains("wants credentials")
         }
         // Through the CLI, the token value never appears in its output.
-        let cli = try OCICLI.run(["oci", "inspect", target.description, "--json", "--username", "ci", "--password-stdin"],
-                                 input: Data("ghp_token_value\n".utf8))
+        let cli = try OCICLI.run(
+            ["oci", "inspect", target.description, "--json", "--username", "ci", "--password-stdin"],
+            input: Data("ghp_token_value\n".utf8))
         #expect(cli.status == 0, "\(cli.stderr)")
         #expect(!cli.stdout.contains("ghp_token_value") && !cli.stderr.contains("ghp_token_value"))
     }

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("Ollama models over OCI", .tags(.interop))

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("unisonctl oci commands", .tags(.interop))
@@ -21,7 +22,9 @@ struct OCICLITests {
         let pushed = try JSONDecoder().decode(CopyReport.self, from: Data(push.stdout.utf8))
         #expect(pushed.schema == "unisonctl.oci-copy/v1")
         #expect(pushed.digest.description == image.manifestDigest)
-        #expect(try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(ref)"]) == String(decoding: image.manifestBytes, as: UTF8.self))
+        #expect(
+            try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(ref)"])
+                == String(decoding: image.manifestBytes, as: UTF8.self))
 
         let copy = try OCICLI.run(["oci", "copy", ref, "\(registry.host)/mirror/app:v1"])
         #expect(copy.status == 0, "\(copy.stderr)")
@@ -51,8 +54,10 @@ struct OCICLITests {
 
         let sbom = tmp.path("sbom.json")
         try Data(#"{"bomFormat":"CycloneDX"}"#.utf8).write(to: sbom)
-        let attach = try OCICLI.run(["oci", "push-artifact", "\(registry.host)/team/app", "\(sbom.path):application/vnd.cyclonedx+json",
-                                     "--artifact-type", "application/vnd.cyclonedx+json", "--subject", ref, "--annotation", "org.example=1", "--json"])
+        let attach = try OCICLI.run([
+            "oci", "push-artifact", "\(registry.host)/team/app", "\(sbom.path):application/vnd.cyclonedx+json",
+            "--artifact-type", "application/vnd.cyclonedx+json", "--subject", ref, "--annotation", "org.example=1", "--json",
+        ])
         #expect(attach.status == 0, "\(attach.stderr)")
         let artifact = try JSONDecoder().decode(ArtifactPushReport.self, from: Data(attach.stdout.utf8))
         #expect(artifact.subject?.description == image.manifestDigest)

@@ -4,9 +4,10 @@
 import Foundation
 import Testing
 import UnisonCore
-import UnisonTestSupport
-@testable import UnisonOCI
 import UnisonPublish
+import UnisonTestSupport
+
+@testable import UnisonOCI
 
 @Suite("release promote", .tags(.interop))
 struct PromoteTests {
@@ -37,10 +38,12 @@ struct PromoteTests {
         var digests: [String: String] = [:]
         let base = ["usr/lib/os-release": Data("ID=unisonos\n".utf8), "usr/lib/libbase.so": TestImage.noise(80_000, seed: 99)]
         for (i, repo) in repos.enumerated() {
-            let image = try TestImage.make(layout: tmp.path("seed-\(repo)"), tag: "edge-main",
-                                           layerFiles: [base, ["srv/\(repo)/app.py": Data("print('\(repo)')\n".utf8) + TestImage.noise(5_000, seed: UInt64(i))]])
-            _ = try await client.copy(from: .layout(LayoutReference(directory: image.layout, tag: Tag("edge-main"))),
-                                      to: .registry(try ImageReference(parsing: "\(host)/project-unisonos/\(repo):edge-main")))
+            let image = try TestImage.make(
+                layout: tmp.path("seed-\(repo)"), tag: "edge-main",
+                layerFiles: [base, ["srv/\(repo)/app.py": Data("print('\(repo)')\n".utf8) + TestImage.noise(5_000, seed: UInt64(i))]])
+            _ = try await client.copy(
+                from: .layout(LayoutReference(directory: image.layout, tag: Tag("edge-main"))),
+                to: .registry(try ImageReference(parsing: "\(host)/project-unisonos/\(repo):edge-main")))
             digests[repo] = image.manifestDigest
         }
         return digests
@@ -57,8 +60,10 @@ struct PromoteTests {
         let proxy = try FaultProxy(.init(upstream: registry.host))
         defer { proxy.stop() }
 
-        let run = try OCICLI.run(["release", "promote", "--version", "v0.5.0", "--spec", Self.spec.path,
-                                  "--registry-override", proxy.host, "--json"])
+        let run = try OCICLI.run([
+            "release", "promote", "--version", "v0.5.0", "--spec", Self.spec.path,
+            "--registry-override", proxy.host, "--json",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONDecoder().decode(PromotionReport.self, from: Data(run.stdout.utf8))
         #expect(report.schema == "unisonctl.release-promote/v1")
@@ -76,8 +81,10 @@ struct PromoteTests {
         // Each release tag is the edge-main digest, as skopeo sees it directly on the registry.
         for repo in repos.prefix(3) {
             for tag in ["v0.5.0", "latest"] {
-                let raw = try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
-                                               "docker://\(registry.host)/project-unisonos/\(repo):\(tag)"])
+                let raw = try TestProcess.run([
+                    "skopeo", "inspect", "--raw", "--tls-verify=false",
+                    "docker://\(registry.host)/project-unisonos/\(repo):\(tag)",
+                ])
                 #expect(TestImage.sha256(Data(raw.utf8)) == digests[repo])
             }
         }
@@ -88,16 +95,20 @@ struct PromoteTests {
         }
 
         // Promoting again changes nothing and sends no manifest.
-        let again = try OCICLI.run(["release", "promote", "--version", "v0.5.0", "--spec", Self.spec.path,
-                                    "--registry-override", proxy.host, "--json"])
+        let again = try OCICLI.run([
+            "release", "promote", "--version", "v0.5.0", "--spec", Self.spec.path,
+            "--registry-override", proxy.host, "--json",
+        ])
         #expect(again.status == 0, "\(again.stderr)")
         let second = try JSONDecoder().decode(PromotionReport.self, from: Data(again.stdout.utf8))
         #expect(second.manifestsPushed == 0)
         #expect(second.images.allSatisfy { $0.tagged.isEmpty && $0.unchanged.count == 4 })
 
         // A pre-release gets only its own tag; latest stays where it was.
-        let beta = try OCICLI.run(["release", "promote", "--version", "v0.6.0-beta.1", "--spec", Self.spec.path,
-                                   "--registry-override", proxy.host, "--json"])
+        let beta = try OCICLI.run([
+            "release", "promote", "--version", "v0.6.0-beta.1", "--spec", Self.spec.path,
+            "--registry-override", proxy.host, "--json",
+        ])
         #expect(beta.status == 0, "\(beta.stderr)")
         let betaReport = try JSONDecoder().decode(PromotionReport.self, from: Data(beta.stdout.utf8))
         #expect(betaReport.tags == ["v0.6.0-beta.1"])
@@ -113,8 +124,10 @@ struct PromoteTests {
         defer { registry.stop() }
         let tmp = try TempDir()
         _ = try await Self.seed(Array(repos.dropLast()), host: registry.host, tmp: tmp)
-        let run = try OCICLI.run(["release", "promote", "--version", "v1.0.0", "--spec", Self.spec.path,
-                                  "--registry-override", registry.host])
+        let run = try OCICLI.run([
+            "release", "promote", "--version", "v1.0.0", "--spec", Self.spec.path,
+            "--registry-override", registry.host,
+        ])
         #expect(run.status == 1)
         #expect(run.stderr.contains("\(registry.host)/project-unisonos/\(repos.last!):edge-main"))
         let tags = try await testClient().listTags(try ImageReference(parsing: "\(registry.host)/project-unisonos/\(repos[0])"))
@@ -132,8 +145,9 @@ struct PromoteTests {
         let proxy = try FaultProxy(.init(upstream: registry.host))
         defer { proxy.stop() }
         let client = testClient()
-        let result = try await client.tag(try ImageReference(parsing: "\(proxy.host)/project-unisonos/unison-auth:edge-main"),
-                                          as: [Tag("v1.0.0")!], in: try ImageReference(parsing: "\(proxy.host)/releases/unison-auth"))
+        let result = try await client.tag(
+            try ImageReference(parsing: "\(proxy.host)/project-unisonos/unison-auth:edge-main"),
+            as: [Tag("v1.0.0")!], in: try ImageReference(parsing: "\(proxy.host)/releases/unison-auth"))
         #expect(result.digest.description == digests["unison-auth"])
         #expect(client.stats.snapshot.blobsMounted == 3)
         #expect(try proxy.stats().blob_upload_bytes == 0)

@@ -4,8 +4,9 @@
 // session and send no blob byte: every blob is answered by its HEAD.
 import Foundation
 import Testing
-import UnisonTestSupport
 import UnisonCore
+import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("re-push sends no blob", .tags(.interop))
@@ -48,10 +49,12 @@ struct RePushTests {
         let tmp = try TempDir()
 
         // An image from an OCI layout: config and two layers.
-        let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [
-            ["etc/os-release": Data("ID=unisonos\n".utf8), "bin/tool": TestImage.noise(200_000, seed: 11)],
-            ["srv/data.bin": TestImage.noise(30_000, seed: 12)],
-        ])
+        let image = try TestImage.make(
+            layout: tmp.path("src"), tag: "v1",
+            layerFiles: [
+                ["etc/os-release": Data("ID=unisonos\n".utf8), "bin/tool": TestImage.noise(200_000, seed: 11)],
+                ["srv/data.bin": TestImage.noise(30_000, seed: 12)],
+            ])
         let push = try Self.twice(["oci", "push", "oci:\(image.layout.path):v1", "\(proxy.host)/team/app:v1", "--json"], proxy: proxy)
         #expect(push.first.blobUploadBytes > 0 && !push.first.uploads.isEmpty, "the first push must really upload")
         #expect(push.second.uploads.isEmpty, "\(push.second.uploads)")
@@ -79,8 +82,11 @@ struct RePushTests {
         // manifest is the same too.
         let disk = tmp.path("unisonos-linux-vm-0.5.0.qcow2")
         try TestImage.noise(90_000, seed: 14).write(to: disk)
-        let artifact = try Self.twice(["oci", "push-artifact", "\(proxy.host)/team/app:disk-0.5.0", "\(disk.path):application/vnd.unisonos.disk.qcow2",
-                                       "--artifact-type", "application/vnd.unisonos.release.v1", "--json"], proxy: proxy)
+        let artifact = try Self.twice(
+            [
+                "oci", "push-artifact", "\(proxy.host)/team/app:disk-0.5.0", "\(disk.path):application/vnd.unisonos.disk.qcow2",
+                "--artifact-type", "application/vnd.unisonos.release.v1", "--json",
+            ], proxy: proxy)
         #expect(!artifact.first.uploads.isEmpty)
         #expect(artifact.second.uploads.isEmpty, "\(artifact.second.uploads)")
         #expect(artifact.second.blobUploadBytes == 0)

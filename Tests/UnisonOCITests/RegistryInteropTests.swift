@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("registry interop (docker-registry + skopeo)", .tags(.interop))
@@ -13,10 +14,12 @@ struct RegistryInteropTests {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
         let tmp = try TempDir()
-        let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [
-            ["etc/os-release": Data("ID=unisonos\n".utf8), "bin/tool": TestImage.noise(300_000, seed: 7)],
-            ["srv/data.bin": TestImage.noise(40_000, seed: 9)],
-        ])
+        let image = try TestImage.make(
+            layout: tmp.path("src"), tag: "v1",
+            layerFiles: [
+                ["etc/os-release": Data("ID=unisonos\n".utf8), "bin/tool": TestImage.noise(300_000, seed: 7)],
+                ["srv/data.bin": TestImage.noise(40_000, seed: 9)],
+            ])
         let client = testClient(chunkSize: 64 << 10)
         let target = try ImageReference(parsing: "\(registry.host)/team/app:v1")
         let report = try await client.copy(from: .layout(LayoutReference(directory: image.layout, tag: Tag("v1"))), to: .registry(target))
@@ -56,11 +59,15 @@ struct RegistryInteropTests {
         let registry = try TestRegistry.start()
         defer { registry.stop() }
         let tmp = try TempDir()
-        let image = try TestImage.make(layout: tmp.path("src"), tag: "base", layerFiles: [
-            ["usr/lib/os-release": Data("NAME=test\n".utf8), "opt/blob": TestImage.noise(120_000, seed: 3)],
+        let image = try TestImage.make(
+            layout: tmp.path("src"), tag: "base",
+            layerFiles: [
+                ["usr/lib/os-release": Data("NAME=test\n".utf8), "opt/blob": TestImage.noise(120_000, seed: 3)]
+            ])
+        try TestProcess.run([
+            "skopeo", "copy", "--dest-tls-verify=false", "oci:\(image.layout.path):base",
+            "docker://\(registry.host)/mirror/base:24.04",
         ])
-        try TestProcess.run(["skopeo", "copy", "--dest-tls-verify=false", "oci:\(image.layout.path):base",
-                             "docker://\(registry.host)/mirror/base:24.04"])
         let client = testClient()
         let pulled = tmp.path("pulled")
         let report = try await client.pull(reference: try ImageReference(parsing: "\(registry.host)/mirror/base:24.04"), toLayout: pulled)
@@ -192,7 +199,8 @@ struct RegistryInteropTests {
         let check = tmp.path("check")
         try FileManager.default.createDirectory(at: check, withIntermediateDirectories: true)
         for file in artifact.files {
-            try FileManager.default.copyItem(at: out.appendingPathComponent("blobs/sha256/\(file.digest.hex)"), to: check.appendingPathComponent(file.title))
+            try FileManager.default.copyItem(
+                at: out.appendingPathComponent("blobs/sha256/\(file.digest.hex)"), to: check.appendingPathComponent(file.title))
         }
         _ = try TestProcess.run(["sha256sum", "-c", "SHA256SUMS-0.5.0.txt"], cwd: check)
 
@@ -201,14 +209,16 @@ struct RegistryInteropTests {
         let sbom = tmp.path("sbom.spdx.json")
         try Data(#"{"spdxVersion":"SPDX-2.3"}"#.utf8).write(to: sbom)
         let subject = repo.with(digest: try Digest.parse(image.manifestDigest))
-        let attached = try await client.pushArtifact(to: repo.with(tag: nil), files: [ArtifactFile(url: sbom, mediaType: "application/spdx+json")],
-                                                     artifactType: "application/spdx+json", subject: repo, environment: env)
+        let attached = try await client.pushArtifact(
+            to: repo.with(tag: nil), files: [ArtifactFile(url: sbom, mediaType: "application/spdx+json")],
+            artifactType: "application/spdx+json", subject: repo, environment: env)
         #expect(attached.referrersTagUpdated)
         #expect(attached.subject?.description == image.manifestDigest)
         let sig = tmp.path("sig")
         try Data("signature".utf8).write(to: sig)
-        _ = try await client.pushArtifact(to: repo.with(tag: nil), files: [ArtifactFile(url: sig)],
-                                          artifactType: "application/vnd.dev.cosign.simplesigning.v1+json", subject: subject, environment: env)
+        _ = try await client.pushArtifact(
+            to: repo.with(tag: nil), files: [ArtifactFile(url: sig)],
+            artifactType: "application/vnd.dev.cosign.simplesigning.v1+json", subject: subject, environment: env)
         let all = try await client.referrers(of: subject)
         #expect(all.count == 2)
         #expect(all.contains { $0.digest == attached.digest && $0.artifactType == "application/spdx+json" })
@@ -216,10 +226,14 @@ struct RegistryInteropTests {
         #expect(sboms.map(\.digest) == [attached.digest])
         let fallbackTag = RegistryClient.referrersTag(for: subject.digest!)
         #expect(fallbackTag.value == "sha256-" + subject.digest!.hex)
-        let tagRaw = try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/team/app:\(fallbackTag.value)"])
+        let tagRaw = try TestProcess.run([
+            "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/team/app:\(fallbackTag.value)",
+        ])
         #expect(tagRaw.contains(attached.digest.description))
         // The attached manifest names its subject.
-        let attachedRaw = try TestProcess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/team/app@\(attached.digest)"])
+        let attachedRaw = try TestProcess.run([
+            "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/team/app@\(attached.digest)",
+        ])
         #expect(attachedRaw.contains(#""subject":{"#) && attachedRaw.contains(image.manifestDigest))
     }
 
@@ -257,18 +271,22 @@ struct RegistryInteropTests {
         try FileManager.default.createDirectory(at: home.appendingPathComponent(".docker"), withIntermediateDirectories: true)
         let auth = Data("unison:s3cret-pass".utf8).base64EncodedString()
         try Data(#"{"auths":{"\#(registry.host)":{"auth":"\#(auth)"}}}"#.utf8).write(to: home.appendingPathComponent(".docker/config.json"))
-        let cli = try OCICLI.run(["oci", "inspect", target.description, "--json"], environment: ["HOME": home.path, "DOCKER_CONFIG": home.appendingPathComponent(".docker").path])
+        let cli = try OCICLI.run(
+            ["oci", "inspect", target.description, "--json"],
+            environment: ["HOME": home.path, "DOCKER_CONFIG": home.appendingPathComponent(".docker").path])
         #expect(cli.status == 0, "\(cli.stderr)")
         #expect(cli.stdout.contains(image.manifestDigest))
         // The password never shows up in what the CLI prints, even when it is refused.
-        let refused = try OCICLI.run(["oci", "inspect", target.description, "--username", "unison", "--password-stdin"],
-                                     input: Data("wrong-secret-value\n".utf8))
+        let refused = try OCICLI.run(
+            ["oci", "inspect", target.description, "--username", "unison", "--password-stdin"],
+            input: Data("wrong-secret-value\n".utf8))
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("refused"))
         #expect(!refused.stderr.contains("wrong-secret-value") && !refused.stdout.contains("wrong-secret-value"))
         // UNISON_REGISTRY_USER / UNISON_REGISTRY_PASSWORD.
-        let fromEnv = try OCICLI.run(["oci", "ls", "\(registry.host)/team/private"],
-                                     environment: ["UNISON_REGISTRY_USER": "unison", "UNISON_REGISTRY_PASSWORD": "s3cret-pass"])
+        let fromEnv = try OCICLI.run(
+            ["oci", "ls", "\(registry.host)/team/private"],
+            environment: ["UNISON_REGISTRY_USER": "unison", "UNISON_REGISTRY_PASSWORD": "s3cret-pass"])
         #expect(fromEnv.status == 0, "\(fromEnv.stderr)")
         #expect(fromEnv.stdout == "v1\n")
     }

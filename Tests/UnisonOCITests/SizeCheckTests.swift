@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("descriptor sizes from hostile manifests", .tags(.unit))
@@ -11,12 +12,16 @@ struct SizeCheckTests {
 
     static func manifest(layerSizes: [String]) -> Data {
         let layers = layerSizes.map { #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"\#(digest)","size":\#($0)}"# }
-        return Data(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(digest)","size":2},"layers":[\#(layers.joined(separator: ","))]}"#.utf8)
+        return Data(
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(digest)","size":2},"layers":[\#(layers.joined(separator: ","))]}"#
+                .utf8)
     }
 
-    @Test("a descriptor size outside 0...2^50 is a malformed manifest naming the field", arguments: [
-        "-1", "-9223372036854775808", "9223372036854775807", "9223372036854775808", "1125899906842625", "1e30", "18446744073709551616",
-    ])
+    @Test(
+        "a descriptor size outside 0...2^50 is a malformed manifest naming the field",
+        arguments: [
+            "-1", "-9223372036854775808", "9223372036854775807", "9223372036854775808", "1125899906842625", "1e30", "18446744073709551616",
+        ])
     func refused(_ size: String) throws {
         do {
             _ = try ManifestDocument(bytes: Self.manifest(layerSizes: [size]), contentType: nil, reference: "hostile:v1")
@@ -50,9 +55,12 @@ struct SizeCheckTests {
         let blobDigest = Digest.sha256(of: blob)
         try FileManager.default.createDirectory(at: store.appendingPathComponent("blobs"), withIntermediateDirectories: true)
         try blob.write(to: store.appendingPathComponent("blobs/\(blobDigest.dashed)"))
-        let good = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\#(blobDigest)","size":2},"layers":[]}"#
-        for (name, text) in [("good", good), ("huge", String(decoding: Self.manifest(layerSizes: ["9223372036854775807"]), as: UTF8.self)),
-                             ("negative", String(decoding: Self.manifest(layerSizes: ["-1"]), as: UTF8.self))] {
+        let good =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\#(blobDigest)","size":2},"layers":[]}"#
+        for (name, text) in [
+            ("good", good), ("huge", String(decoding: Self.manifest(layerSizes: ["9223372036854775807"]), as: UTF8.self)),
+            ("negative", String(decoding: Self.manifest(layerSizes: ["-1"]), as: UTF8.self)),
+        ] {
             let dir = store.appendingPathComponent("manifests/registry.ollama.ai/library/\(name)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Data(text.utf8).write(to: dir.appendingPathComponent("1b"))

@@ -4,21 +4,27 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 @Suite("references and digests", .tags(.unit))
 struct ReferenceTests {
-    @Test("valid references parse with Docker Hub defaults", arguments: [
-        ("127.0.0.1:5000/team/app:v1", "127.0.0.1:5000", "team/app", "v1", nil),
-        ("ghcr.io/project-unisonos/unison-auth:edge-main", "ghcr.io", "project-unisonos/unison-auth", "edge-main", nil),
-        ("ubuntu:24.04", "docker.io", "library/ubuntu", "24.04", nil),
-        ("ubuntu", "docker.io", "library/ubuntu", nil, nil),
-        ("ollama/ollama:0.5.7", "docker.io", "ollama/ollama", "0.5.7", nil),
-        ("docker://localhost/a/b_c__d--e.f:T_1", "localhost", "a/b_c__d--e.f", "T_1", nil),
-        ("index.docker.io/library/redis:7", "docker.io", "library/redis", "7", nil),
-        ("[::1]:5000/x:y", "[::1]:5000", "x", "y", nil),
-        ("ghcr.io/org/repo:tag@sha256:" + String(repeating: "a", count: 64), "ghcr.io", "org/repo", "tag", "sha256:" + String(repeating: "a", count: 64)),
-    ] as [(String, String, String, String?, String?)])
+    @Test(
+        "valid references parse with Docker Hub defaults",
+        arguments: [
+            ("127.0.0.1:5000/team/app:v1", "127.0.0.1:5000", "team/app", "v1", nil),
+            ("ghcr.io/project-unisonos/unison-auth:edge-main", "ghcr.io", "project-unisonos/unison-auth", "edge-main", nil),
+            ("ubuntu:24.04", "docker.io", "library/ubuntu", "24.04", nil),
+            ("ubuntu", "docker.io", "library/ubuntu", nil, nil),
+            ("ollama/ollama:0.5.7", "docker.io", "ollama/ollama", "0.5.7", nil),
+            ("docker://localhost/a/b_c__d--e.f:T_1", "localhost", "a/b_c__d--e.f", "T_1", nil),
+            ("index.docker.io/library/redis:7", "docker.io", "library/redis", "7", nil),
+            ("[::1]:5000/x:y", "[::1]:5000", "x", "y", nil),
+            (
+                "ghcr.io/org/repo:tag@sha256:" + String(repeating: "a", count: 64), "ghcr.io", "org/repo", "tag",
+                "sha256:" + String(repeating: "a", count: 64)
+            ),
+        ] as [(String, String, String, String?, String?)])
     func validReferences(text: String, registry: String, repository: String, tag: String?, digest: String?) throws {
         let ref = try ImageReference(parsing: text)
         #expect(ref.registry == registry)
@@ -27,10 +33,12 @@ struct ReferenceTests {
         #expect(ref.digest?.description == digest)
     }
 
-    @Test("invalid references are refused with the reason", arguments: [
-        "", "app/UPPER", "127.0.0.1:5000/Team/app", "host:99999/app:v1", "app:-bad", "app:" + String(repeating: "t", count: 129),
-        "app@sha256:abc", "app@md5:" + String(repeating: "a", count: 32), "a//b", "a/b/", "-a/b", "a/b-", "a/b..c", "a/b___c",
-    ])
+    @Test(
+        "invalid references are refused with the reason",
+        arguments: [
+            "", "app/UPPER", "127.0.0.1:5000/Team/app", "host:99999/app:v1", "app:-bad", "app:" + String(repeating: "t", count: 129),
+            "app@sha256:abc", "app@md5:" + String(repeating: "a", count: 32), "a//b", "a/b/", "-a/b", "a/b-", "a/b..c", "a/b___c",
+        ])
     func invalidReferences(text: String) {
         #expect(throws: OCIError.self) { _ = try ImageReference(parsing: text) }
     }
@@ -80,23 +88,35 @@ struct ReferenceTests {
         let index = Data(#"{"schemaVersion":2,"manifests":[]}"#.utf8)
         let doc = try ManifestDocument(bytes: index, contentType: nil, reference: "r")
         #expect(doc.mediaType == MediaType.ociIndex)
-        let docker = Data(#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"a/b","digest":"\#(Descriptor.empty.digest)","size":2},"layers":[]}"#.utf8)
+        let docker = Data(
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"a/b","digest":"\#(Descriptor.empty.digest)","size":2},"layers":[]}"#
+                .utf8)
         let parsed = try ManifestDocument(bytes: docker, contentType: "application/vnd.oci.image.manifest.v1+json", reference: "r")
         #expect(parsed.mediaType == MediaType.dockerManifest)
         #expect(parsed.digest == Digest.sha256(of: docker))
-        #expect(throws: OCIError.self) { _ = try ManifestDocument(bytes: Data(#"{"schemaVersion":1,"fsLayers":[]}"#.utf8), contentType: nil, reference: "r") }
+        #expect(throws: OCIError.self) {
+            _ = try ManifestDocument(bytes: Data(#"{"schemaVersion":1,"fsLayers":[]}"#.utf8), contentType: nil, reference: "r")
+        }
         #expect(throws: OCIError.self) { _ = try ManifestDocument(bytes: Data("not json".utf8), contentType: nil, reference: "r") }
     }
 }
 
 @Suite("auth, credentials, retries", .tags(.interop))
 struct AuthTests {
-    @Test("WWW-Authenticate challenges", arguments: [
-        (#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:org/app:pull,push""#, "bearer", "https://ghcr.io/token", "ghcr.io", "repository:org/app:pull,push"),
-        (#"Basic realm="registry""#, "basic", "registry", nil, nil),
-        (#"bearer realm=https://auth.docker.io/token, service="registry.docker.io""#, "bearer", "https://auth.docker.io/token", "registry.docker.io", nil),
-        (#"Bearer realm="a\"b",scope="x y""#, "bearer", #"a"b"#, nil, "x y"),
-    ] as [(String, String, String?, String?, String?)])
+    @Test(
+        "WWW-Authenticate challenges",
+        arguments: [
+            (
+                #"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:org/app:pull,push""#, "bearer", "https://ghcr.io/token",
+                "ghcr.io", "repository:org/app:pull,push"
+            ),
+            (#"Basic realm="registry""#, "basic", "registry", nil, nil),
+            (
+                #"bearer realm=https://auth.docker.io/token, service="registry.docker.io""#, "bearer", "https://auth.docker.io/token",
+                "registry.docker.io", nil
+            ),
+            (#"Bearer realm="a\"b",scope="x y""#, "bearer", #"a"b"#, nil, "x y"),
+        ] as [(String, String, String?, String?, String?)])
     func challenges(header: String, scheme: String, realm: String?, service: String?, scope: String?) throws {
         let c = try #require(AuthChallenge(header: header))
         #expect(c.scheme.rawValue == scheme)
@@ -121,24 +141,33 @@ struct AuthTests {
         #expect(github.credential(for: "ghcr.io") == RegistryCredential(username: "bot", password: "ghs_x"))
         #expect(github.credential(for: "quay.io") == nil)
 
-        let env = CredentialSource(environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
+        let env = CredentialSource(
+            environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
         #expect(env.credential(for: "ghcr.io")?.password == "t")  // unscoped environment credentials go nowhere
-        let envFor = CredentialSource(for: "ghcr.io", environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
+        let envFor = CredentialSource(
+            for: "ghcr.io", environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p", "GITHUB_TOKEN": "t"], dockerConfig: config)
         #expect(envFor.credential(for: "ghcr.io")?.username == "u")
-        let explicit = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p"], dockerConfig: config)
+        let explicit = CredentialSource(
+            explicit: RegistryCredential(username: "flag", password: "f"),
+            environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p"], dockerConfig: config)
         #expect(explicit.credential(for: "docker.io")?.username == "flag")
 
         // Scoped: flags go to their registry only; elsewhere the other sources answer.
-        let scoped = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), for: "127.0.0.1:5000",
-                                      environment: [:], dockerConfig: config)
+        let scoped = CredentialSource(
+            explicit: RegistryCredential(username: "flag", password: "f"), for: "127.0.0.1:5000",
+            environment: [:], dockerConfig: config)
         #expect(scoped.credential(for: "127.0.0.1:5000")?.username == "flag")
         #expect(scoped.credential(for: "docker.io")?.username == "cfguser")
         #expect(scoped.credential(for: "ghcr.io") == nil)
-        let hubScoped = CredentialSource(explicit: RegistryCredential(username: "flag", password: "f"), for: "index.docker.io",
-                                         environment: [:], dockerConfig: config)
+        let hubScoped = CredentialSource(
+            explicit: RegistryCredential(username: "flag", password: "f"), for: "index.docker.io",
+            environment: [:], dockerConfig: config)
         #expect(hubScoped.credential(for: "docker.io")?.username == "flag")
-        let envScoped = CredentialSource(environment: ["UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p",
-                                                       "UNISON_REGISTRY_HOST": "ghcr.io"], dockerConfig: config)
+        let envScoped = CredentialSource(
+            environment: [
+                "UNISON_REGISTRY_USER": "u", "UNISON_REGISTRY_PASSWORD": "p",
+                "UNISON_REGISTRY_HOST": "ghcr.io",
+            ], dockerConfig: config)
         #expect(envScoped.credential(for: "ghcr.io")?.username == "u")
         #expect(envScoped.credential(for: "quay.io") == nil)
         #expect(envScoped.credential(for: "127.0.0.1:5000")?.username == "cfguser")
@@ -149,9 +178,13 @@ struct AuthTests {
     @Test("a registry that refuses connections: the error names the reference, the tries and the refusal plainly")
     func refusedConnection() async throws {
         // Bind a port, then close it: nothing listens there afterwards.
-        let port = try #require(Int(try SystemProcessRunner().run(["python3", "-c",
-            "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()"])
-            .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let port = try #require(
+            Int(
+                try SystemProcessRunner().run([
+                    "python3", "-c",
+                    "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()",
+                ])
+                .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
         var retry = RetryPolicy.standard
         retry.attempts = 2
         retry.initialBackoff = .milliseconds(10)
@@ -199,11 +232,15 @@ struct AuthTests {
         #expect(RegistryClient.rangeEnd("5-9") == nil)
         #expect(RegistryClient.contentRangeStart("bytes 100-199/1000") == 100)
         let base = URL(string: "http://r/v2/a/tags/list?n=2")!
-        #expect(RegistryClient.nextLink(#"</v2/a/tags/list?n=2&last=b>; rel="next""#, base: base)?.absoluteString == "http://r/v2/a/tags/list?n=2&last=b")
+        #expect(
+            RegistryClient.nextLink(#"</v2/a/tags/list?n=2&last=b>; rel="next""#, base: base)?.absoluteString == "http://r/v2/a/tags/list?n=2&last=b")
         #expect(RegistryClient.nextLink(nil, base: base) == nil)
         let loc = URL(string: "http://r/v2/a/blobs/uploads/u?_state=x%3D")!
-        #expect(RegistryClient.appendingDigest(loc, Descriptor.empty.digest).absoluteString == "http://r/v2/a/blobs/uploads/u?_state=x%3D&digest=\(Descriptor.empty.digest)")
-        let details = RegistryErrorDetail.parse(Data(#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#.utf8))
+        #expect(
+            RegistryClient.appendingDigest(loc, Descriptor.empty.digest).absoluteString
+                == "http://r/v2/a/blobs/uploads/u?_state=x%3D&digest=\(Descriptor.empty.digest)")
+        let details = RegistryErrorDetail.parse(
+            Data(#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#.utf8))
         #expect(details == [RegistryErrorDetail(code: "MANIFEST_UNKNOWN", message: "manifest unknown", detail: #"{"Tag":"x"}"#)])
         #expect(RegistryErrorDetail.parse(Data("<html>".utf8)) == nil)
     }
@@ -301,12 +338,14 @@ struct UploadStateMachineTests {
 
 @Suite("Ollama names, release tags, artifacts", .tags(.unit))
 struct NamingTests {
-    @Test("model names and their store paths", arguments: [
-        ("qwen2.5:1.5b", nil, "registry.ollama.ai/library/qwen2.5:1.5b", "manifests/registry.ollama.ai/library/qwen2.5/1.5b"),
-        ("tiny", "127.0.0.1:5000", "127.0.0.1:5000/library/tiny:latest", "manifests/127.0.0.1:5000/library/tiny/latest"),
-        ("Team/Model:Q4_K_M", "127.0.0.1:5000", "127.0.0.1:5000/team/model:Q4_K_M", "manifests/127.0.0.1:5000/team/model/Q4_K_M"),
-        ("example.com/ns/m:t", nil, "example.com/ns/m:t", "manifests/example.com/ns/m/t"),
-    ] as [(String, String?, String, String)])
+    @Test(
+        "model names and their store paths",
+        arguments: [
+            ("qwen2.5:1.5b", nil, "registry.ollama.ai/library/qwen2.5:1.5b", "manifests/registry.ollama.ai/library/qwen2.5/1.5b"),
+            ("tiny", "127.0.0.1:5000", "127.0.0.1:5000/library/tiny:latest", "manifests/127.0.0.1:5000/library/tiny/latest"),
+            ("Team/Model:Q4_K_M", "127.0.0.1:5000", "127.0.0.1:5000/team/model:Q4_K_M", "manifests/127.0.0.1:5000/team/model/Q4_K_M"),
+            ("example.com/ns/m:t", nil, "example.com/ns/m:t", "manifests/example.com/ns/m/t"),
+        ] as [(String, String?, String, String)])
     func modelNames(text: String, host: String?, full: String, path: String) throws {
         let name = try ModelName(parsing: text, host: host)
         #expect(name.description == full)
@@ -347,15 +386,17 @@ struct NamingTests {
         #expect(plain.mediaType == MediaType.octetStream)
     }
 
-    @Test("release files get their media type from the name", arguments: [
-        ("unisonos-baremetal-0.5.0.iso", "application/vnd.efi.iso"),
-        ("unisonos-linux-vm-0.5.0.qcow2", "application/vnd.unisonos.disk.qcow2"),
-        ("unisonos-linux-vm-0.5.0.VMDK", "application/vnd.unisonos.disk.vmdk"),
-        ("unisonos-linux-vm-0.5.0.raw", "application/vnd.efi.img"),
-        ("unisonos-wsl2-0.5.0.tar.gz", "application/gzip"), ("unisonos-wsl2-0.5.0.wsl", "application/gzip"),
-        ("unisonos-manifest-v0.5.0.json", "application/json"), ("SHA256SUMS-v0.5.0.txt", "text/plain"),
-        ("unisonos-baremetal-0.5.0.iso.sha256", "text/plain"), ("notes", MediaType.octetStream),
-    ])
+    @Test(
+        "release files get their media type from the name",
+        arguments: [
+            ("unisonos-baremetal-0.5.0.iso", "application/vnd.efi.iso"),
+            ("unisonos-linux-vm-0.5.0.qcow2", "application/vnd.unisonos.disk.qcow2"),
+            ("unisonos-linux-vm-0.5.0.VMDK", "application/vnd.unisonos.disk.vmdk"),
+            ("unisonos-linux-vm-0.5.0.raw", "application/vnd.efi.img"),
+            ("unisonos-wsl2-0.5.0.tar.gz", "application/gzip"), ("unisonos-wsl2-0.5.0.wsl", "application/gzip"),
+            ("unisonos-manifest-v0.5.0.json", "application/json"), ("SHA256SUMS-v0.5.0.txt", "text/plain"),
+            ("unisonos-baremetal-0.5.0.iso.sha256", "text/plain"), ("notes", MediaType.octetStream),
+        ])
     func releaseFileMediaTypes(name: String, type: String) {
         #expect(ArtifactFile.mediaType(forName: name) == type)
         #expect(ArtifactFile(argument: "/out/\(name)").mediaType == type)

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// `compat ingest`: reports from planted machines folded into a copy of unison-docs'
@@ -12,22 +13,25 @@ import UnisonTestSupport
 struct CompatIngestTests {
     /// unison-docs `dev/compatibility-matrix.md` as the snapshot has it.
     static let realMatrix = """
-    # Compatibility Matrix
+        # Compatibility Matrix
 
-    | Release | unison-orchestrator | unison-context | unison-io-speech | unison-io-canvas | unison-gen | unison-policy | unison-storage | unison-hal |
-    |---------|---------------------|----------------|------------------|------------------|------------|---------------|----------------|-----------|
-    | 0.0.1   | 0.1.x               | 0.1.x          | 0.1.x            | 0.1.x            | 0.1.x      | 0.1.x         | 0.1.x          | 0.1.x     |
+        | Release | unison-orchestrator | unison-context | unison-io-speech | unison-io-canvas | unison-gen | unison-policy | unison-storage | unison-hal |
+        |---------|---------------------|----------------|------------------|------------------|------------|---------------|----------------|-----------|
+        | 0.0.1   | 0.1.x               | 0.1.x          | 0.1.x            | 0.1.x            | 0.1.x      | 0.1.x         | 0.1.x          | 0.1.x     |
 
-    """
+        """
 
-    static func report(target: String = "vm", version: String = "0.0.1", ram: String = "8GiB", disk: String = "128GiB",
-                       pack: String = "default", ok: Bool = true, step: String? = nil) -> PilotReport {
-        PilotReport(day: "2026-12-03", unisonctl: "0.0.0", target: target, release: .init(version: version, channel: "beta"),
-                    hardware: .init(arch: "x86_64", cores: 4, avx: true, avx2: true, avx512: false, ramClass: ram, diskClass: disk, gpu: ["none"]),
-                    install: .init(outcome: "installed", mode: "image"),
-                    firstBoot: .init(outcome: ok ? "ok" : "failed", failedStep: ok ? nil : step, minutesAfterInstall: 3),
-                    answers: .init(source: "cidata", applied: true), stack: [], models: .init(pack: pack, preloaded: 1, verified: ok),
-                    doctor: [], diag: nil)
+    static func report(
+        target: String = "vm", version: String = "0.0.1", ram: String = "8GiB", disk: String = "128GiB",
+        pack: String = "default", ok: Bool = true, step: String? = nil
+    ) -> PilotReport {
+        PilotReport(
+            day: "2026-12-03", unisonctl: "0.0.0", target: target, release: .init(version: version, channel: "beta"),
+            hardware: .init(arch: "x86_64", cores: 4, avx: true, avx2: true, avx512: false, ramClass: ram, diskClass: disk, gpu: ["none"]),
+            install: .init(outcome: "installed", mode: "image"),
+            firstBoot: .init(outcome: ok ? "ok" : "failed", failedStep: ok ? nil : step, minutesAfterInstall: 3),
+            answers: .init(source: "cidata", applied: true), stack: [], models: .init(pack: pack, preloaded: 1, verified: ok),
+            doctor: [], diag: nil)
     }
 
     /// The real matrix's columns are repositories: `compat add` must put a service's cell under
@@ -39,26 +43,35 @@ struct CompatIngestTests {
         let matrix = dir.appendingPathComponent("compatibility-matrix.md")
         try Data(Self.realMatrix.utf8).write(to: matrix)
         let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let add = try OpsCLI.run(["compat", "add", "--version", "0.2.0", "--service", "orchestrator=0.2.x", "--service", "unison-context=0.2.x",
-                                  "--spec", spec, "--file", matrix.path])
+        let add = try OpsCLI.run([
+            "compat", "add", "--version", "0.2.0", "--service", "orchestrator=0.2.x", "--service", "unison-context=0.2.x",
+            "--spec", spec, "--file", matrix.path,
+        ])
         #expect(add.status == 0, "\(add.stderrString)")
         let show = try OpsCLI.run(["compat", "show", "--file", matrix.path, "--json"])
         let shown = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
-        #expect(shown["services"] as? [String] == ["unison-orchestrator", "unison-context", "unison-io-speech", "unison-io-canvas", "unison-gen",
-                                                   "unison-policy", "unison-storage", "unison-hal"], "\(show.stdoutString)")
+        #expect(
+            shown["services"] as? [String] == [
+                "unison-orchestrator", "unison-context", "unison-io-speech", "unison-io-canvas", "unison-gen",
+                "unison-policy", "unison-storage", "unison-hal",
+            ], "\(show.stdoutString)")
         let rows = try #require(shown["rows"] as? [[String: Any]])
         let cells = (rows.first?["services"] as? [String: Any])?.keys.sorted()
         #expect(cells == ["unison-context", "unison-orchestrator"])
         // Two names of one column that disagree are refused, and nothing is written.
         let before = try Data(contentsOf: matrix)
-        let conflict = try OpsCLI.run(["compat", "add", "--version", "0.3.0", "--service", "orchestrator=0.3.x", "--service", "unison-orchestrator=0.2.x",
-                                       "--spec", spec, "--file", matrix.path])
+        let conflict = try OpsCLI.run([
+            "compat", "add", "--version", "0.3.0", "--service", "orchestrator=0.3.x", "--service", "unison-orchestrator=0.2.x",
+            "--spec", spec, "--file", matrix.path,
+        ])
         #expect(conflict.status == 2 && conflict.stderrString.contains("column unison-orchestrator"), "\(conflict.stderrString)")
         #expect(try Data(contentsOf: matrix) == before)
 
         // compat check finds the repository's column from a service name.
-        let check = try OpsCLI.run(["compat", "check", "--file", matrix.path, "--platform", "0.2.0", "--spec", spec,
-                                    "--installed", "orchestrator=v0.2.4", "--installed", "context=v0.2.0"])
+        let check = try OpsCLI.run([
+            "compat", "check", "--file", matrix.path, "--platform", "0.2.0", "--spec", spec,
+            "--installed", "orchestrator=v0.2.4", "--installed", "context=v0.2.0",
+        ])
         #expect(check.status == 0 && check.stdoutString == "matches v0.2.0\n", "\(check.stdoutString)\(check.stderrString)")
         // compat ingest reads the row compat add wrote.
         let report = dir.appendingPathComponent("r.json")
@@ -75,8 +88,10 @@ struct CompatIngestTests {
         let matrix = dir.appendingPathComponent("compatibility-matrix.md")
         try Data(Self.realMatrix.utf8).write(to: matrix)
         var paths: [String] = []
-        let reports = [Self.report(), Self.report(ram: "4GiB"), Self.report(ram: "4GiB", ok: false, step: "ollama"),
-                       Self.report(target: "iso", version: "0.2.0", ram: "4GiB", disk: "16GiB", ok: false, step: "ollama")]
+        let reports = [
+            Self.report(), Self.report(ram: "4GiB"), Self.report(ram: "4GiB", ok: false, step: "ollama"),
+            Self.report(target: "iso", version: "0.2.0", ram: "4GiB", disk: "16GiB", ok: false, step: "ollama"),
+        ]
         for (i, r) in reports.enumerated() {
             let url = dir.appendingPathComponent("r\(i).json")
             try JSONOutput.encoder().encode(r).write(to: url)
@@ -89,7 +104,9 @@ struct CompatIngestTests {
         #expect(out.contains("4 reports counted"))
         #expect(out.contains("vm 0.0.1 [4 cores, 4GiB RAM, 128GiB disk, AVX2, GPU none]: 1 passed, 1 failed"), "\(out)")
         #expect(out.contains("note: release 0.2.0 has no row in the matrix"))
-        #expect(out.contains("suggestion: model pack 'default' needs 8GB of RAM, but 3 of 4 pilots using it have less; make 'light' the default"), "\(out)")
+        #expect(
+            out.contains("suggestion: model pack 'default' needs 8GB of RAM, but 3 of 4 pilots using it have less; make 'light' the default"),
+            "\(out)")
         #expect(out.contains("suggestion: target iso: first boot failed on 1 of 1 reports (at ollama)"))
         #expect(out.contains("pilots using 'default' have a root disk below its 20GB minimum"))
 

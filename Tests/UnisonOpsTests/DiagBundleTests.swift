@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// A runner whose commands echo given text, or hang for a while (a stuck journalctl).
@@ -83,9 +84,11 @@ struct DiagBundleTests {
         for file in manifest.files {
             #expect(try FieldFixture.sha256sum(dir.appendingPathComponent(file.path)) == file.sha256, "\(file.path)")
         }
-        let expectedFiles = ["versions.txt", "spec/unison.yaml", "spec/spec.json", "install/platform.env.redacted", "install/release.json",
-                             "systemd/status.txt", "systemd/journal.txt", "compose/ps.txt", "health.json", "models/verify.json",
-                             "system/disk.txt", "doctor.json"]
+        let expectedFiles = [
+            "versions.txt", "spec/unison.yaml", "spec/spec.json", "install/platform.env.redacted", "install/release.json",
+            "systemd/status.txt", "systemd/journal.txt", "compose/ps.txt", "health.json", "models/verify.json",
+            "system/disk.txt", "doctor.json",
+        ]
         for path in expectedFiles { #expect(manifest.files.contains { $0.path == path }, "\(path) missing") }
 
         // Missing docker is recorded, not fatal; each collector has an outcome.
@@ -117,12 +120,16 @@ struct DiagBundleTests {
         let spec = try FieldFixture.spec()
         let root = try FieldFixture.stageNative("diag-hang")
         defer { try? FileManager.default.removeItem(at: root) }
-        let runner = ScriptedRunner([(["journalctl"], ProcessResult(status: 0, stdout: Data(), stderr: Data()), 90), (["systemctl"], nil, 0), (["docker"], nil, 0)])
+        let runner = ScriptedRunner([
+            (["journalctl"], ProcessResult(status: 0, stdout: Data(), stderr: Data()), 90), (["systemctl"], nil, 0), (["docker"], nil, 0),
+        ])
         let out = try OpsFixture.tempDir("diag-hang-out")
         defer { try? FileManager.default.removeItem(at: out) }
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
         let started = Date()
-        let result = try DiagBundle(control: control, options: DiagOptions(output: out.appendingPathComponent("b.tar.gz"), collectorTimeout: 1, hostName: "h")).write()
+        let result = try DiagBundle(
+            control: control, options: DiagOptions(output: out.appendingPathComponent("b.tar.gz"), collectorTimeout: 1, hostName: "h")
+        ).write()
         #expect(Date().timeIntervalSince(started) < 60, "cut off at the 1 s deadline, not after the collector's 90 s")
         #expect(result.bundle == out.path + "/b.tar.gz")
         let systemd = result.collectors.first { $0.name == "systemd" }
@@ -136,11 +143,15 @@ struct DiagBundleTests {
         let root = try FieldFixture.stageNative("diag-trunc")
         defer { try? FileManager.default.removeItem(at: root) }
         let big = String(repeating: "old line\n", count: 5000) + "THE LAST LINE\n"
-        let runner = ScriptedRunner([(["journalctl"], ProcessResult(status: 0, stdout: Data(big.utf8), stderr: Data()), 0), (["systemctl"], nil, 0), (["docker"], nil, 0)])
+        let runner = ScriptedRunner([
+            (["journalctl"], ProcessResult(status: 0, stdout: Data(big.utf8), stderr: Data()), 0), (["systemctl"], nil, 0), (["docker"], nil, 0),
+        ])
         let out = try OpsFixture.tempDir("diag-trunc-out")
         defer { try? FileManager.default.removeItem(at: out) }
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
-        let result = try DiagBundle(control: control, options: DiagOptions(output: out.appendingPathComponent("t.tar.gz"), maxBytesPerFile: 4096, hostName: "h")).write()
+        let result = try DiagBundle(
+            control: control, options: DiagOptions(output: out.appendingPathComponent("t.tar.gz"), maxBytesPerFile: 4096, hostName: "h")
+        ).write()
         #expect(result.collectors.first { $0.name == "systemd" }?.truncated == true)
         let journal = try sh("tar -xzOf t.tar.gz --wildcards '*/systemd/journal.txt'", cwd: out).stdoutString
         #expect(journal.hasSuffix("THE LAST LINE\n") && journal.utf8.count < 4096 + 200)
@@ -150,16 +161,19 @@ struct DiagBundleTests {
     @Test("an output in a directory that does not exist: refused, nothing written")
     func badOutput() throws {
         let spec = try FieldFixture.spec()
-        let control = StackControl(spec: spec, runner: ScriptedRunner([]), root: URL(fileURLWithPath: "/nonexistent-root"), systemdProbe: "/nonexistent")
+        let control = StackControl(
+            spec: spec, runner: ScriptedRunner([]), root: URL(fileURLWithPath: "/nonexistent-root"), systemdProbe: "/nonexistent")
         #expect(throws: DiagError.self) {
             try DiagBundle(control: control, options: DiagOptions(output: URL(fileURLWithPath: "/nonexistent-dir/x.tar.gz"))).write()
         }
     }
 
-    @Test("host names become safe file name parts", arguments: [
-        ("edge-01", "edge-01"), ("../../etc/passwd", "etc-passwd"), ("", "host"), ("..", "host"), ("héllo wörld", "h-llo-w-rld"),
-        (String(repeating: "a", count: 100), String(repeating: "a", count: 63)),
-    ])
+    @Test(
+        "host names become safe file name parts",
+        arguments: [
+            ("edge-01", "edge-01"), ("../../etc/passwd", "etc-passwd"), ("", "host"), ("..", "host"), ("héllo wörld", "h-llo-w-rld"),
+            (String(repeating: "a", count: 100), String(repeating: "a", count: 63)),
+        ])
     func hostNames(raw: String, expected: String) {
         #expect(DiagBundle.safeHostName(raw) == expected)
     }

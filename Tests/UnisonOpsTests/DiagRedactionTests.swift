@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// A planted root with secrets everywhere — env keys named like secrets, short values, URL
@@ -23,8 +24,10 @@ struct DiagRedactionTests {
         ("GH_PAT", "gh-pat-value-4"), ("SHORT_PASSWORD", "pw9x"), ("API_KEY", "k3y5"),
     ]
     static let urlPassword = "url-pass-42"
-    static let logOnly = ["ghp_0123456789abcdefghijABCDEFGHIJ012345", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-                          "eyJhbGciOiJIUzI1NiJ9.bearer-payload.sig", "dXNlcjpzM2NyZXQtYmFzaWM="]
+    static let logOnly = [
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+        "eyJhbGciOiJIUzI1NiJ9.bearer-payload.sig", "dXNlcjpzM2NyZXQtYmFzaWM=",
+    ]
     static let composeLiteral = "compose-literal-pw-5"
     static let specLiteral = "spec-literal-secret-6"
     static let hostFileSecret = "HOST-FILE-SECRET-CONTENT-7"
@@ -62,22 +65,25 @@ struct DiagRedactionTests {
         try FieldFixture.writeModel(store: store, name: FieldFixture.qwen, seed: "p")
         let bad = store.appendingPathComponent("manifests/registry.ollama.ai/library/bad")
         try FileManager.default.createDirectory(at: bad, withIntermediateDirectories: true)
-        try Data(#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:\#(String(repeating: "b", count: 64))","size":9223372036854775807},"layers":[]}"#.utf8)
-            .write(to: bad.appendingPathComponent("1b"))
+        try Data(
+            #"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:\#(String(repeating: "b", count: 64))","size":9223372036854775807},"layers":[]}"#
+                .utf8
+        )
+        .write(to: bad.appendingPathComponent("1b"))
 
         let journal = """
-        auth: login with \(Self.envSecrets[0].1) ok
-        short: user pw9x logged in; k3y5 used
-        db: connecting to postgres://app:\(Self.urlPassword)@db:5432/app (password \(Self.urlPassword))
-        http: Authorization: Bearer \(Self.logOnly[2])
-        http: Authorization: Basic \(Self.logOnly[3])
-        git: token \(Self.logOnly[0]) and \(Self.logOnly[1])
-        tls: \(Self.pem)
-        tls: continuation only: pemline2-secret-base64data
-        smtp: SMTP_AUTH=\(Self.envSecrets[1].1) signing \(Self.envSecrets[2].1) pat \(Self.envSecrets[3].1)
-        generated: \(generated.joined(separator: " "))
-        spec: api secret is \(Self.specLiteral)
-        """
+            auth: login with \(Self.envSecrets[0].1) ok
+            short: user pw9x logged in; k3y5 used
+            db: connecting to postgres://app:\(Self.urlPassword)@db:5432/app (password \(Self.urlPassword))
+            http: Authorization: Bearer \(Self.logOnly[2])
+            http: Authorization: Basic \(Self.logOnly[3])
+            git: token \(Self.logOnly[0]) and \(Self.logOnly[1])
+            tls: \(Self.pem)
+            tls: continuation only: pemline2-secret-base64data
+            smtp: SMTP_AUTH=\(Self.envSecrets[1].1) signing \(Self.envSecrets[2].1) pat \(Self.envSecrets[3].1)
+            generated: \(generated.joined(separator: " "))
+            spec: api secret is \(Self.specLiteral)
+            """
         let runner = ScriptedRunner([
             (["systemctl"], ProcessResult(status: 3, stdout: Data("inactive\n".utf8), stderr: Data()), 0),
             (["journalctl"], ProcessResult(status: 0, stdout: Data(journal.utf8), stderr: Data()), 0),
@@ -86,12 +92,15 @@ struct DiagRedactionTests {
         let out = try OpsFixture.tempDir("diag-planted-out")
         defer { try? FileManager.default.removeItem(at: out) }
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
-        let result = try DiagBundle(control: control, options: DiagOptions(output: out, specFile: specFile, hostName: "planted"),
-                                    clock: FixedClock(Date(timeIntervalSince1970: 1_764_201_600))).write()
+        let result = try DiagBundle(
+            control: control, options: DiagOptions(output: out, specFile: specFile, hostName: "planted"),
+            clock: FixedClock(Date(timeIntervalSince1970: 1_764_201_600))
+        ).write()
 
         // Independent readers: GNU tar extracts it, grep looks for every planted value.
         #expect(try sh("tar -xzf '\(result.bundle)'", cwd: out).status == 0)
-        let planted = generated + Self.envSecrets.map(\.1) + [Self.urlPassword, "pemline1", "pemline2-secret-base64data"]
+        let planted =
+            generated + Self.envSecrets.map(\.1) + [Self.urlPassword, "pemline1", "pemline2-secret-base64data"]
             + Self.logOnly + [Self.composeLiteral, Self.specLiteral, Self.hostFileSecret]
         for value in planted {
             let grep = try sh("grep -r -l -a -F -e '\(value)' .", cwd: out)
@@ -106,10 +115,12 @@ struct DiagRedactionTests {
         #expect(redacted.contains("PLAIN=visible-value") && redacted.contains("NEW_TOKEN=CHANGE_ME"), "\(redacted)")
         #expect(redacted.contains("TLS_KEY=<redacted>") && redacted.contains("DATABASE_URL=postgres://app:<redacted>@db:5432/app"), "\(redacted)")
         let journalOut = try String(contentsOf: dir.appendingPathComponent("systemd/journal.txt"), encoding: .utf8)
-        #expect(journalOut.contains("Authorization: Bearer <redacted>") && journalOut.contains("-----BEGIN PRIVATE KEY----- <redacted>"), "\(journalOut)")
+        #expect(
+            journalOut.contains("Authorization: Bearer <redacted>") && journalOut.contains("-----BEGIN PRIVATE KEY----- <redacted>"), "\(journalOut)")
         // What was not read is said; the symlink was not followed.
         let notCollected = try String(contentsOf: dir.appendingPathComponent("install/not-collected.txt"), encoding: .utf8)
-        #expect(notCollected.contains("/var/lib/unison/install-manifest.json is a symbolic link to \(hostFile.path); not followed"), "\(notCollected)")
+        #expect(
+            notCollected.contains("/var/lib/unison/install-manifest.json is a symbolic link to \(hostFile.path); not followed"), "\(notCollected)")
         // One bad model manifest: reported, the bundle written, the good model verified.
         let verify = try String(contentsOf: dir.appendingPathComponent("models/verify.json"), encoding: .utf8)
         #expect(verify.contains("registry.ollama.ai/library/bad:1b") && verify.contains("qwen2.5"), "\(verify)")
@@ -117,18 +128,22 @@ struct DiagRedactionTests {
         #expect(stat(result.bundle, &st) == 0 && st.st_mode & 0o777 == 0o600)
     }
 
-    @Test("patterns alone, without any learned value", arguments: [
-        ("postgres://u:p4ss-w0rd@h/db", "postgres://u:<redacted>@h/db"),
-        ("Authorization: Bearer abc.def.ghi-jkl", "Authorization: Bearer <redacted>"),
-        ("authorization=Basic dXNlcjpwYXNz", "authorization=Basic <redacted>"),
-        ("WWW-Authenticate: Basic realm=\"x\"", "WWW-Authenticate: Basic realm=\"x\""),
-        ("ghp_0123456789abcdefghijKLMNOP and gho_0123456789abcdefghijKLMNOP", "<redacted> and <redacted>"),
-        ("DB_PASS: hunter22", "DB_PASS: <redacted>"), ("\"password\": \"x1\"", "\"password\": \"<redacted>\""),
-        ("GH_PAT=abc", "GH_PAT=<redacted>"), ("NATS_TOKEN=CHANGE_ME", "NATS_TOKEN=CHANGE_ME"), ("passed: 3", "passed: 3"),
-        ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
-         "-----BEGIN OPENSSH PRIVATE KEY----- <redacted> -----END OPENSSH PRIVATE KEY-----"),
-    ])
+    @Test(
+        "patterns alone, without any learned value",
+        arguments: [
+            ("postgres://u:p4ss-w0rd@h/db", "postgres://u:<redacted>@h/db"),
+            ("Authorization: Bearer abc.def.ghi-jkl", "Authorization: Bearer <redacted>"),
+            ("authorization=Basic dXNlcjpwYXNz", "authorization=Basic <redacted>"),
+            ("WWW-Authenticate: Basic realm=\"x\"", "WWW-Authenticate: Basic realm=\"x\""),
+            ("ghp_0123456789abcdefghijKLMNOP and gho_0123456789abcdefghijKLMNOP", "<redacted> and <redacted>"),
+            ("DB_PASS: hunter22", "DB_PASS: <redacted>"), ("\"password\": \"x1\"", "\"password\": \"<redacted>\""),
+            ("GH_PAT=abc", "GH_PAT=<redacted>"), ("NATS_TOKEN=CHANGE_ME", "NATS_TOKEN=CHANGE_ME"), ("passed: 3", "passed: 3"),
+            ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+                "-----BEGIN OPENSSH PRIVATE KEY----- <redacted> -----END OPENSSH PRIVATE KEY-----"
+            ),
+        ])
     func patterns(input: String, expected: String) throws {
         let r = DiagRedaction(spec: try FieldFixture.spec())
         #expect(r.scrub(input) == expected)
@@ -147,10 +162,13 @@ struct DiagRedactionTests {
         let out = try OpsFixture.tempDir("diag-nonroot-out")
         defer { try? FileManager.default.removeItem(at: out) }
         chmod(out.path, 0o777)
-        let cli = try SystemProcessRunner().run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                                 OpsCLI.binary.path, "diag", "--root", root.path, "--spec", OpsFixture.repoRoot.path + "/unison.yaml",
-                                                 "-o", out.path, "--collector-timeout", "5"],
-                                                environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"], input: nil, workingDirectory: out)
+        let cli = try SystemProcessRunner().run(
+            [
+                "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                OpsCLI.binary.path, "diag", "--root", root.path, "--spec", OpsFixture.repoRoot.path + "/unison.yaml",
+                "-o", out.path, "--collector-timeout", "5",
+            ],
+            environment: ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"], input: nil, workingDirectory: out)
         #expect(cli.status == 0, "\(cli.stdoutString)\(cli.stderrString)")
         let bundle = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasSuffix(".tar.gz") })
         #expect(try sh("tar -xzf '\(bundle)'", cwd: out).status == 0)

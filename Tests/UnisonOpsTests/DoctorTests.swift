@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 @Suite("doctor", .tags(.unit))
@@ -65,7 +66,9 @@ struct DoctorTests {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(listener, 1)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
@@ -102,7 +105,9 @@ struct DoctorTests {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(fd, 1)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
@@ -148,16 +153,22 @@ struct DoctorTests {
         func check(_ report: DoctorReport, _ name: String) -> Finding? { report.findings.first { $0.check == name } }
 
         // A machine the guide is happy with: 8 cores with AVX, 16 GB, 100 GB free, an NVIDIA GPU.
-        let good = Doctor(control: control, hardware: try proc(root, cores: 8, avx: true, kB: 16_000_000, gpus: ["NVIDIA GeForce RTX 3060"]),
-                          freeBytes: { _ in 100_000_000_000 }).run()
-        for name in ["cpu-cores", "cpu-avx", "ram", "disk", "gpu"] { #expect(check(good, name)?.level == .ok, "\(name): \(check(good, name)?.message ?? "missing")") }
+        let good = Doctor(
+            control: control, hardware: try proc(root, cores: 8, avx: true, kB: 16_000_000, gpus: ["NVIDIA GeForce RTX 3060"]),
+            freeBytes: { _ in 100_000_000_000 }
+        ).run()
+        for name in ["cpu-cores", "cpu-avx", "ram", "disk", "gpu"] {
+            #expect(check(good, name)?.level == .ok, "\(name): \(check(good, name)?.message ?? "missing")")
+        }
         #expect(check(good, "cpu-cores")?.message.hasPrefix("8 CPUs") == true)
         #expect(check(good, "gpu")?.message == "GPU: NVIDIA GeForce RTX 3060")
 
         // Two cores without AVX, 6 GB, 20 GB free: enough for the pack, short of the guide.
         let small = Doctor(control: control, hardware: try proc(root, cores: 2, avx: false, kB: 6_000_000), freeBytes: { _ in 20_000_000_000 }).run()
         let cores = try #require(check(small, "cpu-cores"))
-        #expect(cores.level == .warning && cores.message.contains("2 CPUs") && cores.message.contains("asks for 4 (8 preferred)") && cores.fix?.contains("hardware-deployment-guide.md") == true)
+        #expect(
+            cores.level == .warning && cores.message.contains("2 CPUs") && cores.message.contains("asks for 4 (8 preferred)")
+                && cores.fix?.contains("hardware-deployment-guide.md") == true)
         let avx = try #require(check(small, "cpu-avx"))
         #expect(avx.level == .warning && avx.message.contains("does not report AVX") && avx.fix?.contains("-cpu host") == true)  // the light pack infers nothing locally
         let ram = try #require(check(small, "ram"))
@@ -171,7 +182,8 @@ struct DoctorTests {
         var preloading = spec
         preloading.models.packs[0].preload = ["qwen2.5:1.5b"]
         let preloadControl = StackControl(spec: preloading, runner: FakeRunner.withDocker, root: root, systemdProbe: "/nonexistent")
-        let short = Doctor(control: preloadControl, hardware: try proc(root, cores: 1, avx: false, kB: 2_000_000), freeBytes: { _ in 5_000_000_000 }).run()
+        let short = Doctor(control: preloadControl, hardware: try proc(root, cores: 1, avx: false, kB: 2_000_000), freeBytes: { _ in 5_000_000_000 })
+            .run()
         #expect(check(short, "cpu-avx")?.level == .error && check(short, "cpu-avx")?.message.contains("runs its models on the CPU") == true)
         #expect(check(short, "ram")?.level == .error && check(short, "ram")?.message.contains("needs 4GB") == true)
         #expect(check(short, "disk")?.level == .error && check(short, "disk")?.message.contains("needs 10GB") == true)
@@ -209,8 +221,9 @@ struct DoctorTests {
         // Stand-in docker on PATH: the client and compose plugin answer, the engine does not.
         let tools = try StandInTools(engineUp: false)
         defer { tools.cleanup() }
-        let r = try OpsCLI.run(["doctor", "--root", root.path, "--spec", OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path, "--json"],
-                               env: tools.environment)
+        let r = try OpsCLI.run(
+            ["doctor", "--root", root.path, "--spec", OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path, "--json"],
+            env: tools.environment)
         #expect(r.status == 1, "an engine that does not answer is an error")
         let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
         #expect(json["schema"] as? String == "unisonctl.doctor/v1")
@@ -219,8 +232,9 @@ struct DoctorTests {
         #expect(level("env-mode") == "ok")
         #expect(level("docker") == "ok" && level("compose") == "ok", "\(findings)")
         #expect(level("docker-engine") == "error", "\(findings)")
-        #expect(findings.contains { $0["check"] as? String == "systemd" && $0["level"] as? String == "warning" },
-                "a staged root is not run by this host's systemd")
+        #expect(
+            findings.contains { $0["check"] as? String == "systemd" && $0["level"] as? String == "warning" },
+            "a staged root is not run by this host's systemd")
         #expect(tools.calls().contains(["docker", "info", "--format", "{{.ServerVersion}}"]))
     }
 }

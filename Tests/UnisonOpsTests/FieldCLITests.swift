@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// `unisonctl firstboot|diag|telemetry` run as a subprocess: exit codes, --json, stdout lines.
@@ -26,7 +27,8 @@ struct FieldCLITests {
         #expect(failed.status == 1)
         // Secrets are seeded before the model checks, so even a failed first boot leaves them set.
         #expect(failed.stderrString.contains("firstboot: secrets: generated UNISON_JWT_SECRET"))
-        #expect(failed.stdoutString.hasPrefix("UNISONOS-FIRSTBOOT-FAILED: ollama: the Ollama API at \(dead) does not answer"), "\(failed.stdoutString)")
+        #expect(
+            failed.stdoutString.hasPrefix("UNISONOS-FIRSTBOOT-FAILED: ollama: the Ollama API at \(dead) does not answer"), "\(failed.stdoutString)")
 
         let server = try OllamaStoreServer(store: store)
         defer { server.stop() }
@@ -58,15 +60,17 @@ struct FieldCLITests {
         let out = try OpsFixture.tempDir("cli-diag-out")
         defer { try? FileManager.default.removeItem(at: out) }
         // PATH without docker or systemctl: both recorded as missing.
-        let r = try OpsCLI.run(["diag", "--root", root.path, "--spec", specPath, "--output", out.path, "--json", "--collector-timeout", "15"],
-                               env: ["PATH": "/nonexistent"])
+        let r = try OpsCLI.run(
+            ["diag", "--root", root.path, "--spec", specPath, "--output", out.path, "--json", "--collector-timeout", "15"],
+            env: ["PATH": "/nonexistent"])
         #expect(r.status == 0, "\(r.stderrString)")
         let result = try json(r)
         #expect(result["schema"] as? String == "unisonctl.diag-result/v1")
         let bundle = try #require(result["bundle"] as? String)
         #expect(bundle.hasPrefix(out.path + "/unison-diag-") && bundle.hasSuffix("Z.tar.gz"))
-        let check = try SystemProcessRunner().run(["/bin/sh", "-c", "tar -xzf \"$1\" && cd unison-diag-* && sha256sum -c --quiet SHA256SUMS", "sh", bundle],
-                                                 environment: nil, input: nil, workingDirectory: out)
+        let check = try SystemProcessRunner().run(
+            ["/bin/sh", "-c", "tar -xzf \"$1\" && cd unison-diag-* && sha256sum -c --quiet SHA256SUMS", "sh", bundle],
+            environment: nil, input: nil, workingDirectory: out)
         #expect(check.status == 0, "\(check.stdoutString)\(check.stderrString)")
 
         let bad = try OpsCLI.run(["diag", "--root", root.path, "--spec", specPath, "--output", "/nonexistent-dir/b.tar.gz"])
@@ -85,12 +89,17 @@ struct FieldCLITests {
         for tool in ["systemctl", "journalctl"] { chmod(bin.appendingPathComponent(tool).path, 0o755) }
         let out = try OpsFixture.tempDir("cli-diag-hang-out")
         defer { try? FileManager.default.removeItem(at: out) }
-        let r = try OpsCLI.run(["diag", "--root", root.path, "--spec", specPath, "--output", out.appendingPathComponent("b.tar.gz").path,
-                                "--collector-timeout", "3"], env: ["PATH": bin.path + ":/usr/bin:/bin"])
+        let r = try OpsCLI.run(
+            [
+                "diag", "--root", root.path, "--spec", specPath, "--output", out.appendingPathComponent("b.tar.gz").path,
+                "--collector-timeout", "3",
+            ], env: ["PATH": bin.path + ":/usr/bin:/bin"])
         #expect(r.status == 0, "\(r.stderrString)")
         // The deadline, not the tool, ended the wait: the journal says "(timed out)" and no sleep is left.
-        let journal = try SystemProcessRunner().run(["tar", "-xzOf", "b.tar.gz", "--wildcards", "*/systemd/journal.txt"],
-                                                   environment: nil, input: nil, workingDirectory: out).stdoutString
+        let journal = try SystemProcessRunner().run(
+            ["tar", "-xzOf", "b.tar.gz", "--wildcards", "*/systemd/journal.txt"],
+            environment: nil, input: nil, workingDirectory: out
+        ).stdoutString
         #expect(journal.contains("journal line before the hang") && journal.contains("(timed out)"), "\(journal)")
         let left = try SystemProcessRunner().run(["pgrep", "-f", "sleep 47.125"])
         #expect(left.status == 1, "a hung tool was left running: \(left.stdoutString)")
@@ -107,7 +116,9 @@ struct FieldCLITests {
         #expect(help.status == 0 && helpText.contains("Nothing is ever sent over the network"), "\(help.stdoutString)")
 
         let status = try run(["telemetry", "status", "--json"])
-        #expect(try status.status == 0 && (try json(status))["enabled"] as? Bool == false && (try json(status))["schema"] as? String == "unisonctl.telemetry-status/v1")
+        #expect(
+            try status.status == 0 && (try json(status))["enabled"] as? Bool == false
+                && (try json(status))["schema"] as? String == "unisonctl.telemetry-status/v1")
         let off = try run(["telemetry", "record", "--field", "service_health=ok"])
         #expect(off.status == 0 && off.stdoutString.contains("not recorded"))
         #expect(!FileManager.default.fileExists(atPath: root.path + "/var/lib/unison/telemetry"))
@@ -136,8 +147,9 @@ struct FieldCLITests {
 @Suite("first-boot unit hand-over", .tags(.interop))
 struct FirstBootHandOverTests {
     func run(_ root: URL) throws -> ProcessResult {
-        try SystemProcessRunner().run(["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],
-                                      environment: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"], input: nil, workingDirectory: root)
+        try SystemProcessRunner().run(
+            ["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],
+            environment: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"], input: nil, workingDirectory: root)
     }
 
     @Test("the installed first-boot helper hands over to `unisonctl firstboot` when the binary and the spec are installed")

@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// Staged installs, Ollama model stores and the store-backed Ollama API server used by the
@@ -49,11 +50,11 @@ enum FieldFixture {
         let template = try blob(Data("{{ .Prompt }} (\(seed))".utf8))
         let config = try blob(Data(#"{"model_format":"gguf","model_family":"qwen2","file_type":"Q4_K_M","seed":"\#(seed)"}"#.utf8))
         let manifest = """
-        {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
-        "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\(config.digest)","size":\(config.size)},\
-        "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"\(weights.digest)","size":\(weights.size)},\
-        {"mediaType":"application/vnd.ollama.image.template","digest":"\(template.digest)","size":\(template.size)}]}
-        """
+            {"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",\
+            "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\(config.digest)","size":\(config.size)},\
+            "layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"\(weights.digest)","size":\(weights.size)},\
+            {"mediaType":"application/vnd.ollama.image.template","digest":"\(template.digest)","size":\(template.size)}]}
+            """
         let url = store.appendingPathComponent("manifests/\(name.host)/\(name.namespace)/\(name.model)/\(name.tag)")
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(manifest.utf8).write(to: url)

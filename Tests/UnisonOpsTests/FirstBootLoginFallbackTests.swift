@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonInstall
+
 @testable import UnisonOps
 
 /// The shell first-boot helper (used when the image's unisonctl cannot run, or the spec copy is
@@ -30,16 +31,20 @@ struct FirstBootLoginFallbackTests {
     }
 
     static func run(_ root: URL) throws -> ProcessResult {
-        try SystemProcessRunner().run(["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],
-                                      environment: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"], input: nil, workingDirectory: root)
+        try SystemProcessRunner().run(
+            ["sh", root.path + "/opt/unison-platform/bin/unison-firstboot"],
+            environment: ["UNISON_ROOT": root.path, "PATH": "/usr/bin:/bin"], input: nil, workingDirectory: root)
     }
 
     static func text(_ root: URL, _ path: String) -> String? { try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
 
-    @Test("a binary that cannot run: answers are reported as not applied, the console recovery is printed and put before the login prompt; no account or password changes")
+    @Test(
+        "a binary that cannot run: answers are reported as not applied, the console recovery is printed and put before the login prompt; no account or password changes"
+    )
     func brokenBinaryShowsTheConsoleRoute() throws {
-        let root = try Self.stage("fallback-login", binary: "/bin/false",
-                                  answers: "#cloud-config\nhostname: lab-1\nusers: [{name: pilot, ssh_authorized_keys: [\"\(Self.key)\"]}]\n")
+        let root = try Self.stage(
+            "fallback-login", binary: "/bin/false",
+            answers: "#cloud-config\nhostname: lab-1\nusers: [{name: pilot, ssh_authorized_keys: [\"\(Self.key)\"]}]\n")
         defer { try? FileManager.default.removeItem(at: root) }
         let r = try Self.run(root)
         #expect(r.status == 0 && r.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK", "\(r.stdoutString)\(r.stderrString)")
@@ -54,8 +59,9 @@ struct FirstBootLoginFallbackTests {
 
     @Test("a person's account exists already: nothing is printed or written")
     func existingUserNeedsNothing() throws {
-        let root = try Self.stage("fallback-user", binary: "/bin/false", answers: nil,
-                                  passwd: Self.passwd + "ana:x:1000:1000::/home/ana:/bin/sh\n")
+        let root = try Self.stage(
+            "fallback-user", binary: "/bin/false", answers: nil,
+            passwd: Self.passwd + "ana:x:1000:1000::/home/ana:/bin/sh\n")
         defer { try? FileManager.default.removeItem(at: root) }
         let r = try Self.run(root)
         #expect(r.status == 0 && r.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK", "\(r.stdoutString)\(r.stderrString)")
@@ -63,11 +69,14 @@ struct FirstBootLoginFallbackTests {
         #expect(!FileManager.default.fileExists(atPath: root.path + "/etc/issue.d/unison-answers.issue"))
     }
 
-    @Test("a binary that runs but no spec copy: the fallback applies the answers with `unisonctl answers apply`; without answers it shows how to provide them")
+    @Test(
+        "a binary that runs but no spec copy: the fallback applies the answers with `unisonctl answers apply`; without answers it shows how to provide them"
+    )
     func runningBinaryAppliesAnswers() throws {
         let layout = InstallLayout(spec: try FieldFixture.spec())
-        let root = try Self.stage("fallback-apply", binary: OpsCLI.binary.path,
-                                  answers: "#cloud-config\nhostname: lab-2\nusers: [{name: pilot, ssh_authorized_keys: [\"\(Self.key)\"]}]\n")
+        let root = try Self.stage(
+            "fallback-apply", binary: OpsCLI.binary.path,
+            answers: "#cloud-config\nhostname: lab-2\nusers: [{name: pilot, ssh_authorized_keys: [\"\(Self.key)\"]}]\n")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.removeItem(atPath: root.path + layout.specCopy)
         let r = try Self.run(root)
@@ -83,7 +92,8 @@ struct FirstBootLoginFallbackTests {
         defer { try? FileManager.default.removeItem(at: bare) }
         try FileManager.default.removeItem(atPath: bare.path + layout.specCopy)
         let none = try Self.run(bare)
-        #expect(none.status == 0 && none.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK", "\(none.stdoutString)\(none.stderrString)")
+        #expect(
+            none.status == 0 && none.stdoutString.split(separator: "\n").last == "UNISONOS-FIRSTBOOT-OK", "\(none.stdoutString)\(none.stderrString)")
         #expect(none.stdoutString.contains(HostScripts.answersInstructions), "\(none.stdoutString)")
         #expect(Self.text(bare, "etc/issue.d/unison-answers.issue") == HostScripts.answersInstructions + "\n\n")
         #expect(Self.text(bare, "etc/passwd") == Self.passwd && Self.text(bare, "etc/shadow") == Self.shadow)

@@ -1,5 +1,6 @@
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// The first-boot ordering rules, without I/O.
@@ -21,8 +22,11 @@ struct FirstBootStateMachineTests {
             .storeVerified(problem: nil), .ollamaChecked(problem: "refused", timeLeft: true),
             .ollamaChecked(problem: "refused", timeLeft: true), .ollamaChecked(problem: nil, timeLeft: true), .recorded(problem: nil),
         ])
-        #expect(actions == [.seedSecrets, .resolvePack, .verifyStore, .probeOllama, .waitThenProbeOllama, .waitThenProbeOllama,
-                            .recordState, .announceSuccess])
+        #expect(
+            actions == [
+                .seedSecrets, .resolvePack, .verifyStore, .probeOllama, .waitThenProbeOllama, .waitThenProbeOllama,
+                .recordState, .announceSuccess,
+            ])
         #expect(state == .done(alreadyDone: false))
     }
 
@@ -34,19 +38,27 @@ struct FirstBootStateMachineTests {
 
     @Test("a pack without preloads skips the store and Ollama")
     func nothingToPreload() {
-        let (actions, _) = drive([.begin(stateExists: false, force: false), .seeded(problem: nil),
-                                  .packResolved(problem: nil, preloads: false), .recorded(problem: nil)])
+        let (actions, _) = drive([
+            .begin(stateExists: false, force: false), .seeded(problem: nil),
+            .packResolved(problem: nil, preloads: false), .recorded(problem: nil),
+        ])
         #expect(actions == [.seedSecrets, .resolvePack, .recordState, .announceSuccess])
     }
 
-    @Test("each failure stops at its step, named", arguments: [
-        ([M.Event.seeded(problem: "unsafe")], "secrets"),
-        ([.seeded(problem: nil), .packResolved(problem: "unknown", preloads: false)], "model-pack"),
-        ([.seeded(problem: nil), .packResolved(problem: nil, preloads: true), .storeVerified(problem: "missing")], "model-store"),
-        ([.seeded(problem: nil), .packResolved(problem: nil, preloads: true), .storeVerified(problem: nil),
-          .ollamaChecked(problem: "refused", timeLeft: false)], "ollama"),
-        ([.seeded(problem: nil), .packResolved(problem: nil, preloads: false), .recorded(problem: "read-only")], "state"),
-    ])
+    @Test(
+        "each failure stops at its step, named",
+        arguments: [
+            ([M.Event.seeded(problem: "unsafe")], "secrets"),
+            ([.seeded(problem: nil), .packResolved(problem: "unknown", preloads: false)], "model-pack"),
+            ([.seeded(problem: nil), .packResolved(problem: nil, preloads: true), .storeVerified(problem: "missing")], "model-store"),
+            (
+                [
+                    .seeded(problem: nil), .packResolved(problem: nil, preloads: true), .storeVerified(problem: nil),
+                    .ollamaChecked(problem: "refused", timeLeft: false),
+                ], "ollama"
+            ),
+            ([.seeded(problem: nil), .packResolved(problem: nil, preloads: false), .recorded(problem: "read-only")], "state"),
+        ])
     func failures(events: [M.Event], step: String) {
         let (actions, state) = drive([.begin(stateExists: false, force: false)] + events)
         guard case let .announceFailure(failedStep, _)? = actions.last, case .failed(step, _) = state else {

@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 @Suite("firstboot", .tags(.interop))
@@ -107,13 +108,15 @@ struct FirstBootTests {
         let store = storeURL(root)
         if kind == "missing" {
             // Another model only: the preloaded one is absent.
-            try FieldFixture.writeModel(store: store, name: (host: "registry.ollama.ai", namespace: "library", model: "other", tag: "latest"), seed: "o")
+            try FieldFixture.writeModel(
+                store: store, name: (host: "registry.ollama.ai", namespace: "library", model: "other", tag: "latest"), seed: "o")
         } else {
             try FieldFixture.writeModel(store: store, name: FieldFixture.qwen, seed: "c")
             let blobs = try FileManager.default.contentsOfDirectory(atPath: store.appendingPathComponent("blobs").path)
             // The largest blob is the weights.
             let weights = try blobs.max { a, b in
-                try Data(contentsOf: store.appendingPathComponent("blobs/\(a)")).count < Data(contentsOf: store.appendingPathComponent("blobs/\(b)")).count
+                try Data(contentsOf: store.appendingPathComponent("blobs/\(a)")).count
+                    < Data(contentsOf: store.appendingPathComponent("blobs/\(b)")).count
             }!
             let url = store.appendingPathComponent("blobs/\(weights)")
             var data = try Data(contentsOf: url)
@@ -136,7 +139,9 @@ struct FirstBootTests {
         defer { try? FileManager.default.removeItem(at: root) }
         try FieldFixture.writeModel(store: storeURL(root), name: FieldFixture.qwen, seed: "n")
         let started = Date()
-        let report = try FirstBoot(spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1.5, interval: 0.3).run()
+        let report = try FirstBoot(
+            spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1.5, interval: 0.3
+        ).run()
         #expect(Date().timeIntervalSince(started) >= 1.0, "it waited for the timeout")
         #expect(report.failure?.contains("does not answer: connection refused") == true, "\(report.failure ?? "")")
         #expect(report.failure?.contains("gave up after 1 s") == true, "the timeout ended the wait: \(report.failure ?? "")")
@@ -181,18 +186,21 @@ struct FirstBootTests {
         let root = try FieldFixture.stageImage("fb-badpack", pack: "none")
         defer { try? FileManager.default.removeItem(at: root) }
         let envPath = root.path + spec.installer.envFile
-        let env = try String(contentsOfFile: envPath, encoding: .utf8).replacingOccurrences(of: "UNISON_MODEL_PACK=none", with: "UNISON_MODEL_PACK=huge")
+        let env = try String(contentsOfFile: envPath, encoding: .utf8).replacingOccurrences(
+            of: "UNISON_MODEL_PACK=none", with: "UNISON_MODEL_PACK=huge")
         try Data(env.utf8).write(to: URL(fileURLWithPath: envPath))
         let bad = FirstBoot(spec: spec, root: root, timeout: 1).run()
         #expect(bad.failure?.contains("UNISON_MODEL_PACK=huge is not a pack") == true, "\(bad.failure ?? "")")
     }
 
-    @Test("Ollama URL parsing", arguments: [
-        ("http://127.0.0.1:11434", "http://127.0.0.1:11434"), ("http://localhost", "http://localhost:11434"),
-        ("http://10.0.0.2:8080/", "http://10.0.0.2:8080"), ("http://Ollama:11434", "http://ollama:11434"), ("https://127.0.0.1", nil),
-        ("http://bad host", nil), ("http://-x.example", nil),
-        ("http://127.0.0.1:0", nil), ("127.0.0.1:11434", nil),
-    ])
+    @Test(
+        "Ollama URL parsing",
+        arguments: [
+            ("http://127.0.0.1:11434", "http://127.0.0.1:11434"), ("http://localhost", "http://localhost:11434"),
+            ("http://10.0.0.2:8080/", "http://10.0.0.2:8080"), ("http://Ollama:11434", "http://ollama:11434"), ("https://127.0.0.1", nil),
+            ("http://bad host", nil), ("http://-x.example", nil),
+            ("http://127.0.0.1:0", nil), ("127.0.0.1:11434", nil),
+        ])
     func endpoints(text: String, expected: String?) {
         let parsed = try? OllamaEndpoint(parsing: text)
         #expect(parsed?.description == expected)

@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 @Suite("health against real HTTP servers on 127.0.0.1", .serialized, .tags(.interop))
@@ -12,10 +13,11 @@ struct HealthTests {
     func mixed() throws {
         let servers = try HealthServers(["ok", "fail", "slow", "refuse"])
         defer { servers.stop() }
-        let spec = try OpsFixture.spec(OpsFixture.specText(services: [
-            ("good", servers.ports["ok"]!, "/health", nil), ("broken", servers.ports["fail"]!, "/health", nil),
-            ("sluggish", servers.ports["slow"]!, "/health", nil), ("down", servers.ports["refuse"]!, "/health", nil),
-        ]))
+        let spec = try OpsFixture.spec(
+            OpsFixture.specText(services: [
+                ("good", servers.ports["ok"]!, "/health", nil), ("broken", servers.ports["fail"]!, "/health", nil),
+                ("sluggish", servers.ports["slow"]!, "/health", nil), ("down", servers.ports["refuse"]!, "/health", nil),
+            ]))
         let report = HealthChecker(spec: spec, requestTimeout: 8).checkOnce()
         let byName = Dictionary(uniqueKeysWithValues: report.services.map { ($0.name, $0) })
         #expect(byName["good"]?.state == .healthy && byName["good"]?.status == 200)
@@ -57,12 +59,14 @@ struct HealthTests {
     func hostPortsAndProfiles() throws {
         let servers = try HealthServers(["ok"])
         defer { servers.stop() }
-        let text = OpsFixture.specText(services: [("web", 1, "/health", nil), ("vdi", 2, "/readyz", nil),
-                                                  ("worker", 3, nil, nil), ("inner", 4, "/health", nil)])
-            .replacingOccurrences(of: "    port: 1\n", with: "    port: 1\n    hostPort: \(servers.ports["ok"]!)\n")
-            .replacingOccurrences(of: "    port: 2\n", with: "    port: 2\n    profiles: [vdi]\n")
-            .replacingOccurrences(of: "    port: 3\n", with: "    port: 3\n    publish: false\n    healthCheck: false\n")
-            .replacingOccurrences(of: "    port: 4\n", with: "    port: 4\n    publish: false\n")
+        let text = OpsFixture.specText(services: [
+            ("web", 1, "/health", nil), ("vdi", 2, "/readyz", nil),
+            ("worker", 3, nil, nil), ("inner", 4, "/health", nil),
+        ])
+        .replacingOccurrences(of: "    port: 1\n", with: "    port: 1\n    hostPort: \(servers.ports["ok"]!)\n")
+        .replacingOccurrences(of: "    port: 2\n", with: "    port: 2\n    profiles: [vdi]\n")
+        .replacingOccurrences(of: "    port: 3\n", with: "    port: 3\n    publish: false\n    healthCheck: false\n")
+        .replacingOccurrences(of: "    port: 4\n", with: "    port: 4\n    publish: false\n")
         let spec = try OpsFixture.spec(text)
         let checker = HealthChecker(spec: spec, requestTimeout: 2, activeProfiles: [])
         #expect(checker.checkedServices.map(\.name) == ["web", "inner"])
@@ -82,7 +86,8 @@ struct HealthTests {
         let servers = try HealthServers(["ok", "refuse"])
         defer { servers.stop() }
         let (ok, refused) = (servers.ports["ok"]!, servers.ports["refuse"]!)
-        let text = OpsFixture.specText(services: [("web", ok, "/health", nil), ("vdi", refused, "/health", nil)])
+        let text =
+            OpsFixture.specText(services: [("web", ok, "/health", nil), ("vdi", refused, "/health", nil)])
             .replacingOccurrences(of: "    port: \(refused)\n", with: "    port: \(refused)\n    profiles: [vdi]\n")
             + "telemetry: {fields: [service_health]}\n"
         let spec = try OpsFixture.spec(text)
@@ -93,7 +98,9 @@ struct HealthTests {
         let env = root.appendingPathComponent("etc/unison/platform.env")
         let control = StackControl(spec: spec, runner: FakeRunner.noDocker, root: root, systemdProbe: "/nonexistent")
 
-        func observe(profiles: String) throws -> (diag: DiagCollector.Output, health: [String: Any], telemetry: String?, stack: [PilotReport.ServiceState]) {
+        func observe(profiles: String) throws -> (
+            diag: DiagCollector.Output, health: [String: Any], telemetry: String?, stack: [PilotReport.ServiceState]
+        ) {
             try Data("TEST_SECRET=\(String(repeating: "a1", count: 16))\nCOMPOSE_PROFILES=\(profiles)\n".utf8).write(to: env)
             let diag = DiagCollectors(control: control, options: DiagOptions(), redaction: DiagRedaction(spec: spec)).health()
             let json = try #require(diag.files.first { $0.0 == "health.json" }?.1)
@@ -136,7 +143,8 @@ struct HealthTests {
         // And gives up at the timeout with the last answer.
         let stuck = try HealthServers(["fail"])
         defer { stuck.stop() }
-        let failing = HealthChecker(spec: try OpsFixture.spec(OpsFixture.specText(services: [("x", stuck.ports["fail"]!, "/health", nil)])), requestTimeout: 10)
+        let failing = HealthChecker(
+            spec: try OpsFixture.spec(OpsFixture.specText(services: [("x", stuck.ports["fail"]!, "/health", nil)])), requestTimeout: 10)
         let final = failing.wait(timeout: 5, interval: 0.3)
         #expect(final.exitCode == 1 && final.attempts >= 2)
         #expect(final.services.first?.status == 500, "the last answer is reported: \(final.services)")
@@ -146,8 +154,11 @@ struct HealthTests {
     func containerChecks() throws {
         let servers = try HealthServers(["ok"])
         defer { servers.stop() }
-        let spec = try OpsFixture.spec(OpsFixture.specText(services: [("web", servers.ports["ok"]!, "/health", nil),
-                                                                     ("db", 1, nil, "pg_isready")]))
+        let spec = try OpsFixture.spec(
+            OpsFixture.specText(services: [
+                ("web", servers.ports["ok"]!, "/health", nil),
+                ("db", 1, nil, "pg_isready"),
+            ]))
         let without = HealthChecker(spec: spec, requestTimeout: 10).checkOnce()
         #expect(without.exitCode == 2)
         #expect(without.services.first { $0.name == "db" }?.detail.contains("Docker is not available") == true)
@@ -174,8 +185,12 @@ struct HealthTests {
         let dir = try OpsFixture.tempDir("health-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let specURL = dir.appendingPathComponent("unison.yaml")
-        try Data(OpsFixture.specText(services: [("good", servers.ports["ok"]!, "/health", nil),
-                                                ("bad", servers.ports["fail"]!, "/health", nil)]).utf8).write(to: specURL)
+        try Data(
+            OpsFixture.specText(services: [
+                ("good", servers.ports["ok"]!, "/health", nil),
+                ("bad", servers.ports["fail"]!, "/health", nil),
+            ]).utf8
+        ).write(to: specURL)
         let r = try OpsCLI.run(["health", "--spec", specURL.path, "--json", "--request-timeout", "10"])
         #expect(r.status == 1, "\(r.stderrString)")
         let json = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])

@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// `pilot report` on planted machines: an image install with answers applied, a first boot that
@@ -31,19 +32,24 @@ struct PilotReportTests {
         try put("etc/group", "root:x:0:\nsudo:x:27:\n")
         try put("etc/shadow", "root:*:1:0:99999:7:::\n")
         // Answers with a host name, user and address that must not reach the report.
-        let found = AnswersLocator.Found(source: AnswersSource(kind: .cidata, path: "LABEL=CIDATA:/user-data"), text: """
-        hostname: secret-host-42
-        users: [{name: alice-pilot, ssh_authorized_keys: ["\(provisionKey)"]}]
-        unison: {network: {mode: static, address: 203.0.113.77/24}}
-        """)
+        let found = AnswersLocator.Found(
+            source: AnswersSource(kind: .cidata, path: "LABEL=CIDATA:/user-data"),
+            text: """
+                hostname: secret-host-42
+                users: [{name: alice-pilot, ssh_authorized_keys: ["\(provisionKey)"]}]
+                unison: {network: {mode: static, address: 203.0.113.77/24}}
+                """)
         #expect(Provisioner(root: root, spec: spec, live: false).run(found: found).applied)
         let layout = InstallLayout(spec: spec)
-        let fb = FirstBootReport(ok: firstBootOK, alreadyDone: false, modelPack: "default", ollama: "http://203.0.113.77:11434",
-                                 ollamaVersion: "0.5.7",
-                                 steps: [FirstBootStep(name: "secrets", status: .ok, detail: "generated"),
-                                         FirstBootStep(name: "ollama", status: firstBootOK ? .ok : .failed, detail: "secret-host-42 did not answer")],
-                                 models: [FirstBootModel(name: "qwen2.5:1.5b", storeDigest: "sha256:ab", serverDigest: "sha256:ab", ok: firstBootOK)],
-                                 marker: nil, failure: firstBootOK ? nil : "ollama: secret-host-42 did not answer", stateFile: layout.firstBootStamp)
+        let fb = FirstBootReport(
+            ok: firstBootOK, alreadyDone: false, modelPack: "default", ollama: "http://203.0.113.77:11434",
+            ollamaVersion: "0.5.7",
+            steps: [
+                FirstBootStep(name: "secrets", status: .ok, detail: "generated"),
+                FirstBootStep(name: "ollama", status: firstBootOK ? .ok : .failed, detail: "secret-host-42 did not answer"),
+            ],
+            models: [FirstBootModel(name: "qwen2.5:1.5b", storeDigest: "sha256:ab", serverDigest: "sha256:ab", ok: firstBootOK)],
+            marker: nil, failure: firstBootOK ? nil : "ollama: secret-host-42 did not answer", stateFile: layout.firstBootStamp)
         let stamp = root.appendingPathComponent(String(layout.firstBootStamp.dropFirst()))
         try FileManager.default.createDirectory(at: stamp.deletingLastPathComponent(), withIntermediateDirectories: true)
         try JSONOutput.encoder().encode(fb).write(to: stamp)
@@ -57,16 +63,22 @@ struct PilotReportTests {
     @Test func reportFromAPlantedMachine() throws {
         let (root, spec) = try Self.plant("ok")
         defer { try? FileManager.default.removeItem(at: root) }
-        let doctor = DoctorReport(modelPack: "default", findings: [Finding("docker", .error, "no docker on secret-host-42"), Finding("ram", .ok, "8 GiB")])
-        let health = HealthReport(services: [
-            ServiceHealth(name: "orchestrator", url: "http://203.0.113.77:8080/health", state: .healthy, status: 200, detail: ""),
-            ServiceHealth(name: "inference", url: nil, state: .refused, status: nil, detail: "refused")], attempts: 1)
-        let reporter = PilotReporter(spec: spec, root: root, clock: FixedClock(Date(timeIntervalSince1970: 1_800_000_000)),
-                                     diskBytes: { _ in 120 * 1_073_741_824 })
+        let doctor = DoctorReport(
+            modelPack: "default", findings: [Finding("docker", .error, "no docker on secret-host-42"), Finding("ram", .ok, "8 GiB")])
+        let health = HealthReport(
+            services: [
+                ServiceHealth(name: "orchestrator", url: "http://203.0.113.77:8080/health", state: .healthy, status: 200, detail: ""),
+                ServiceHealth(name: "inference", url: nil, state: .refused, status: nil, detail: "refused"),
+            ], attempts: 1)
+        let reporter = PilotReporter(
+            spec: spec, root: root, clock: FixedClock(Date(timeIntervalSince1970: 1_800_000_000)),
+            diskBytes: { _ in 120 * 1_073_741_824 })
         let report = reporter.report(target: "vm", doctor: doctor, health: health, arch: "x86_64")
         #expect(report.schema == "unisonctl.pilot-report/v1")
         #expect(report.target == "vm" && report.release.version == spec.platform.version.description)
-        #expect(report.hardware == .init(arch: "x86_64", cores: 4, avx: true, avx2: true, avx512: false, ramClass: "8GiB", diskClass: "128GiB", gpu: ["nvidia"]))
+        #expect(
+            report.hardware
+                == .init(arch: "x86_64", cores: 4, avx: true, avx2: true, avx512: false, ramClass: "8GiB", diskClass: "128GiB", gpu: ["nvidia"]))
         #expect(report.install == .init(outcome: "installed", mode: "image"))
         #expect(report.firstBoot == .init(outcome: "ok", failedStep: nil, minutesAfterInstall: 90))
         #expect(report.answers == .init(source: "cidata", applied: true))
@@ -93,8 +105,10 @@ struct PilotReportTests {
         #expect(!(try JSONOutput.string(report)).contains("secret-host-42"))
     }
 
-    static let sizes: [(Int64, String)] = [(3_900_000_000, "4GiB"), (8_232_755_200, "8GiB"), (12 * 1_073_741_824, "16GiB"),
-                                           (500 * 1_000_000_000, "512GiB"), (2_000 * 1_000_000_000, "2TiB"), (1, "1GiB")]
+    static let sizes: [(Int64, String)] = [
+        (3_900_000_000, "4GiB"), (8_232_755_200, "8GiB"), (12 * 1_073_741_824, "16GiB"),
+        (500 * 1_000_000_000, "512GiB"), (2_000 * 1_000_000_000, "2TiB"), (1, "1GiB"),
+    ]
     @Test(arguments: sizes)
     func sizeClasses(bytes: Int64, expected: String) {
         #expect(PilotReporter.sizeClass(bytes: bytes) == expected)

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 let provisionHash = "$6$pilotsalt$6Dy7TUUid8IfpITE71mK/iFHTlSen/eNgvkFOhovebsM5oY6k2RUHps6BJvzdp17Wpf7trXX.l/WBCzSv5KmW."
@@ -26,7 +27,10 @@ enum ProvisionFixture {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
-        try put("etc/passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        try put(
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        )
         try put("etc/group", "root:x:0:\ndaemon:x:1:\nsudo:x:27:\nnogroup:x:65534:\n")
         try put("etc/shadow", "root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")
         try put("etc/gshadow", "root:*::\ndaemon:*::\nsudo:*::\nnogroup:*::\n")
@@ -39,24 +43,24 @@ enum ProvisionFixture {
     }
 
     static let answers = """
-    #cloud-config
-    hostname: unison-lab-01
-    users:
-      - name: pilot
-        hashed_passwd: "\(provisionHash)"
-        ssh_authorized_keys: ["\(provisionKey)"]
-      - name: keysonly
-        sudo: true
-        ssh_authorized_keys: ["\(provisionKey)"]
-    locale: de_DE.UTF-8
-    keyboard: {layout: de, variant: nodeadkeys}
-    timezone: Europe/Berlin
-    unison:
-      model-pack: light
-      network: {mode: static, address: 192.168.7.20/24, gateway: 192.168.7.1, dns: [192.168.7.1]}
-      telemetry: true
+        #cloud-config
+        hostname: unison-lab-01
+        users:
+          - name: pilot
+            hashed_passwd: "\(provisionHash)"
+            ssh_authorized_keys: ["\(provisionKey)"]
+          - name: keysonly
+            sudo: true
+            ssh_authorized_keys: ["\(provisionKey)"]
+        locale: de_DE.UTF-8
+        keyboard: {layout: de, variant: nodeadkeys}
+        timezone: Europe/Berlin
+        unison:
+          model-pack: light
+          network: {mode: static, address: 192.168.7.20/24, gateway: 192.168.7.1, dns: [192.168.7.1]}
+          telemetry: true
 
-    """
+        """
 
     static func text(_ root: URL, _ path: String) -> String {
         (try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)) ?? ""
@@ -64,8 +68,10 @@ enum ProvisionFixture {
 
     static func attributes(_ root: URL, _ path: String) throws -> (uid: Int, gid: Int, mode: Int) {
         let a = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(path).path)
-        return ((a[.ownerAccountID] as! NSNumber).intValue, (a[.groupOwnerAccountID] as! NSNumber).intValue,
-                (a[.posixPermissions] as! NSNumber).intValue)
+        return (
+            (a[.ownerAccountID] as! NSNumber).intValue, (a[.groupOwnerAccountID] as! NSNumber).intValue,
+            (a[.posixPermissions] as! NSNumber).intValue
+        )
     }
 }
 
@@ -77,8 +83,11 @@ struct ProvisioningTests {
         defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: medium) }
         #expect(try AnswersLocator(root: root, cmdline: nil, media: DirectoryMedium(dir: medium)).find() == nil)
 
-        try Data("hostname: from-seed\n".utf8).write(to: { let u = root.appendingPathComponent("var/lib/cloud/seed/nocloud/user-data")
-            try? FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true); return u }())
+        try Data("hostname: from-seed\n".utf8).write(
+            to: {
+                let u = root.appendingPathComponent("var/lib/cloud/seed/nocloud/user-data")
+                try? FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true); return u
+            }())
         #expect(try AnswersLocator(root: root, cmdline: nil, media: NoMedia()).find()?.source.kind == .cloudSeed)
 
         try Data("hostname: from-user-data\n".utf8).write(to: medium.appendingPathComponent("user-data"))
@@ -90,17 +99,23 @@ struct ProvisioningTests {
 
         // The kernel command line wins over every medium; a named file that is missing is an error.
         try Data("hostname: from-cmdline\n".utf8).write(to: root.appendingPathComponent("etc/cmd.yaml"))
-        found = try #require(try AnswersLocator(root: root, cmdline: "quiet unison.answers=/etc/cmd.yaml console=ttyS0",
-                                               media: DirectoryMedium(dir: medium)).find())
+        found = try #require(
+            try AnswersLocator(
+                root: root, cmdline: "quiet unison.answers=/etc/cmd.yaml console=ttyS0",
+                media: DirectoryMedium(dir: medium)
+            ).find())
         #expect(found.source.kind == .cmdline && found.text.contains("from-cmdline"))
         #expect(throws: ProvisionError.self) {
             try AnswersLocator(root: root, cmdline: "unison.answers=/nope.yaml", media: NoMedia()).find()
         }
     }
 
-    @Test(arguments: [("unison.answers=/a.yaml", "/a.yaml"), ("x unison.answers=/a unison.answers=/b", "/b"),
-                      ("unison.answers=relative.yaml", nil), ("unison.answers=/../etc/shadow", nil),
-                      ("unison.answers=/a;reboot", nil), ("unison.answersx=/a", nil)] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("unison.answers=/a.yaml", "/a.yaml"), ("x unison.answers=/a unison.answers=/b", "/b"),
+            ("unison.answers=relative.yaml", nil), ("unison.answers=/../etc/shadow", nil),
+            ("unison.answers=/a;reboot", nil), ("unison.answersx=/a", nil),
+        ] as [(String, String?)])
     func cmdlineParsing(cmdline: String, path: String?) {
         #expect(AnswersLocator.cmdlinePath(cmdline) == path)
     }
@@ -127,12 +142,17 @@ struct ProvisioningTests {
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/sudoers.d/90-unison-pilot").path))
 
         // Independent readers: shadow-utils' pwck/grpck on the files, ssh-keygen on authorized_keys.
-        let pwck = try SystemProcessRunner().run(["pwck", "-r", "-q", root.appendingPathComponent("etc/passwd").path,
-                                                  root.appendingPathComponent("etc/shadow").path])
-        #expect(!pwck.stdoutString.contains("pilot") && !pwck.stderrString.contains("pilot") && !pwck.stderrString.contains("invalid"),
-                "\(pwck.stdoutString)\(pwck.stderrString)")
-        let grpck = try SystemProcessRunner().run(["grpck", "-r", root.appendingPathComponent("etc/group").path,
-                                                   root.appendingPathComponent("etc/gshadow").path])
+        let pwck = try SystemProcessRunner().run([
+            "pwck", "-r", "-q", root.appendingPathComponent("etc/passwd").path,
+            root.appendingPathComponent("etc/shadow").path,
+        ])
+        #expect(
+            !pwck.stdoutString.contains("pilot") && !pwck.stderrString.contains("pilot") && !pwck.stderrString.contains("invalid"),
+            "\(pwck.stdoutString)\(pwck.stderrString)")
+        let grpck = try SystemProcessRunner().run([
+            "grpck", "-r", root.appendingPathComponent("etc/group").path,
+            root.appendingPathComponent("etc/gshadow").path,
+        ])
         #expect(!grpck.stderrString.contains("invalid"), "\(grpck.stderrString)")
         let keys = "home/pilot/.ssh/authorized_keys"
         #expect(ProvisionFixture.text(root, keys) == provisionKey + "\n")
@@ -148,14 +168,20 @@ struct ProvisioningTests {
         // sshd: on (a user has a key), keys only, no root login; enabled like systemctl enable.
         let dropIn = ProvisionFixture.text(root, "etc/ssh/sshd_config.d/50-unison.conf")
         #expect(dropIn.contains("PasswordAuthentication no\n") && dropIn.contains("PermitRootLogin no\n"))
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/ssh.service").path)
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(
+                atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/ssh.service").path)
                 == "/lib/systemd/system/ssh.service")
         #expect(ProvisionFixture.text(root, "etc/default/locale") == "LANG=de_DE.UTF-8\n")
         #expect(ProvisionFixture.text(root, "etc/default/keyboard").contains("XKBLAYOUT=\"de\"\nXKBVARIANT=\"nodeadkeys\"\n"))
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/localtime").path) == "/usr/share/zoneinfo/Europe/Berlin")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/localtime").path)
+                == "/usr/share/zoneinfo/Europe/Berlin")
         let network = ProvisionFixture.text(root, "etc/systemd/network/10-unison.network")
         #expect(network.contains("Address=192.168.7.20/24\nGateway=192.168.7.1\nDNS=192.168.7.1\n"))
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/systemd-networkd.service").path)
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(
+                atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/systemd-networkd.service").path)
                 == "/lib/systemd/system/systemd-networkd.service")
         #expect(ProvisionFixture.text(root, spec.installer.envFile.dropFirst().description).contains("UNISON_MODEL_PACK=light\n"))
         #expect(try ProvisionFixture.attributes(root, String(spec.installer.envFile.dropFirst())).mode == 0o600)
@@ -165,7 +191,8 @@ struct ProvisioningTests {
         #expect(record.contains("\"applied\" : true") && !record.contains("$6$") && !record.contains("AAAAC3"))
 
         // Applying again (a second first boot with --force) adds nobody twice.
-        _ = Provisioner(root: root, spec: spec, live: false).run(found: .init(source: AnswersSource(kind: .installed, path: "/x"), text: ProvisionFixture.answers))
+        _ = Provisioner(root: root, spec: spec, live: false).run(
+            found: .init(source: AnswersSource(kind: .installed, path: "/x"), text: ProvisionFixture.answers))
         #expect(ProvisionFixture.text(root, "etc/passwd").components(separatedBy: "\npilot:").count == 2)
         #expect(ProvisionFixture.text(root, "etc/shadow").components(separatedBy: "\npilot:").count == 2)
     }
@@ -175,9 +202,15 @@ struct ProvisioningTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let runner = FakeRunner([])
         let report = Provisioner(root: root, spec: nil, live: true, runner: runner)
-            .run(found: .init(source: AnswersSource(kind: .cidata, path: "c"), text: "hostname: box\nusers: [{name: ops, ssh_authorized_keys: [\"\(provisionKey)\"]}]\n"))
+            .run(
+                found: .init(
+                    source: AnswersSource(kind: .cidata, path: "c"),
+                    text: "hostname: box\nusers: [{name: ops, ssh_authorized_keys: [\"\(provisionKey)\"]}]\n"))
         #expect(report.applied)
-        #expect(runner.commands == [["hostname", "box"], ["ssh-keygen", "-A"], ["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "ssh.service"]])
+        #expect(
+            runner.commands == [
+                ["hostname", "box"], ["ssh-keygen", "-A"], ["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "ssh.service"],
+            ])
         // No networkd in the planted root: the file is written, nothing is started for it.
         #expect(ProvisionFixture.text(root, "etc/systemd/network/10-unison.network").contains("DHCP=yes\n"))
     }
@@ -186,9 +219,14 @@ struct ProvisioningTests {
         let root = try ProvisionFixture.plantRoot("off")
         defer { try? FileManager.default.removeItem(at: root) }
         let report = Provisioner(root: root, spec: nil, live: false)
-            .run(found: .init(source: AnswersSource(kind: .cidata, path: "c"), text: "users: [{name: ops, hashed_passwd: \"\(provisionHash)\"}]\nunison: {ssh-server: false}\n"))
+            .run(
+                found: .init(
+                    source: AnswersSource(kind: .cidata, path: "c"),
+                    text: "users: [{name: ops, hashed_passwd: \"\(provisionHash)\"}]\nunison: {ssh-server: false}\n"))
         #expect(report.applied)
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/system/ssh.service").path) == "/dev/null")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("etc/systemd/system/ssh.service").path)
+                == "/dev/null")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/systemd/system/multi-user.target.wants/ssh.service").path))
     }
 
@@ -208,14 +246,18 @@ struct ProvisioningTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let passwd = ProvisionFixture.text(root, "etc/passwd")
         let report = Provisioner(root: root, spec: nil, live: false)
-            .run(found: .init(source: AnswersSource(kind: .cidata, path: "LABEL=CIDATA:/user-data"),
-                              text: "hostname: ok\nusers:\n  - name: pilot\n    plain_text_passwd: unison\n"))
+            .run(
+                found: .init(
+                    source: AnswersSource(kind: .cidata, path: "LABEL=CIDATA:/user-data"),
+                    text: "hostname: ok\nusers:\n  - name: pilot\n    plain_text_passwd: unison\n"))
         #expect(!report.applied)
         #expect(report.steps.last?.detail.contains("LABEL=CIDATA:/user-data:4:5") == true, "\(report.steps)")
         #expect(ProvisionFixture.text(root, "etc/passwd") == passwd)
         // No way in yet: why, and how to provide answers, wait before the login prompt.
         let issue = ProvisionFixture.text(root, "etc/issue.d/unison-answers.issue")
-        #expect(issue.hasPrefix("The answers in LABEL=CIDATA:/user-data (cidata) could not be applied: ") && issue.contains("LABEL=CIDATA:/user-data:4:5"), "\(issue)")
+        #expect(
+            issue.hasPrefix("The answers in LABEL=CIDATA:/user-data (cidata) could not be applied: ")
+                && issue.contains("LABEL=CIDATA:/user-data:4:5"), "\(issue)")
         #expect(issue.contains("there is no default password") && !issue.contains("\\"))
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/hostname").path))
     }

@@ -4,6 +4,7 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 @Suite("start, stop, restart, status, logs, recover", .tags(.unit))
@@ -18,14 +19,16 @@ struct StackControlTests {
         return (dir, spec)
     }
 
-    @Test("without systemd, each action is docker compose with the project, file and env file", arguments: [
-        (StackControl.Action.start, [["up", "--detach", "--remove-orphans"]]),
-        (.stop, [["down"]]),
-        (.restart, [["up", "--detach", "--remove-orphans", "--force-recreate"]]),
-        (.status, [["ps", "--all"]]),
-        (.recover, [["down", "--remove-orphans"], ["up", "--detach", "--remove-orphans", "--force-recreate"]]),
-        (.logs(service: "auth", tail: 50, follow: false), [["logs", "--no-color", "--tail", "50", "auth"]]),
-    ])
+    @Test(
+        "without systemd, each action is docker compose with the project, file and env file",
+        arguments: [
+            (StackControl.Action.start, [["up", "--detach", "--remove-orphans"]]),
+            (.stop, [["down"]]),
+            (.restart, [["up", "--detach", "--remove-orphans", "--force-recreate"]]),
+            (.status, [["ps", "--all"]]),
+            (.recover, [["down", "--remove-orphans"], ["up", "--detach", "--remove-orphans", "--force-recreate"]]),
+            (.logs(service: "auth", tail: 50, follow: false), [["logs", "--no-color", "--tail", "50", "auth"]]),
+        ])
     func composeCommands(action: StackControl.Action, tails: [[String]]) throws {
         let (root, spec) = try staged("compose")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -34,8 +37,10 @@ struct StackControlTests {
         let outcome = try control.perform(action)
         #expect(outcome.backend == .compose)
         #expect(outcome.note?.contains("systemd is not running here") == true)
-        let base = ["docker", "compose", "-f", root.path + "/opt/unison-platform/compose.yaml", "-p", "unison",
-                    "--env-file", root.path + "/etc/unison/platform.env"]
+        let base = [
+            "docker", "compose", "-f", root.path + "/opt/unison-platform/compose.yaml", "-p", "unison",
+            "--env-file", root.path + "/etc/unison/platform.env",
+        ]
         #expect(outcome.steps.map(\.command) == tails.map { base + $0 })
         #expect(runner.commands.filter { $0.count > 2 && $0[2] == "-f" } == tails.map { base + $0 })
     }
@@ -50,12 +55,15 @@ struct StackControlTests {
         #expect(control.backend == .systemd)
         #expect(try control.perform(.start).steps.map(\.command) == [["systemctl", "start", "unison-platform.service"]])
         #expect(try control.perform(.stop).steps.map(\.command) == [["systemctl", "stop", "unison-platform.service"]])
-        #expect(control.commands(for: .logs(service: nil, tail: nil, follow: true), backend: .systemd)
+        #expect(
+            control.commands(for: .logs(service: nil, tail: nil, follow: true), backend: .systemd)
                 == [["journalctl", "--unit", "unison-platform.service", "--no-pager", "--lines", "200", "--follow"]])
         #expect(try control.perform(.recover).steps.map(\.command).first == ["systemctl", "reset-failed", "unison-platform.service"])
         // `systemctl status` of a stopped unit exits 3: reported, not an error.
-        let stopped = FakeRunner([(["systemctl", "status"], FakeRunner.fail(3)), (["docker", "--version"], FakeRunner.ok()),
-                                  (["docker", "compose", "version"], FakeRunner.ok())])
+        let stopped = FakeRunner([
+            (["systemctl", "status"], FakeRunner.fail(3)), (["docker", "--version"], FakeRunner.ok()),
+            (["docker", "compose", "version"], FakeRunner.ok()),
+        ])
         let status = try StackControl(spec: spec, runner: stopped, root: root, systemdProbe: root.path + "/run/systemd/system").perform(.status)
         #expect(status.steps.first?.status == 3)
     }
@@ -70,8 +78,10 @@ struct StackControlTests {
         }
         #expect(none.commands == [["docker", "--version"]])
         #expect(OpsError.dockerMissing.description.hasPrefix("Docker is not installed: 'docker' was not found on PATH"))
-        let noPlugin = FakeRunner([(["docker", "--version"], FakeRunner.ok()),
-                                   (["docker", "compose", "version"], FakeRunner.fail(125, "docker: 'compose' is not a docker command."))])
+        let noPlugin = FakeRunner([
+            (["docker", "--version"], FakeRunner.ok()),
+            (["docker", "compose", "version"], FakeRunner.fail(125, "docker: 'compose' is not a docker command.")),
+        ])
         do {
             _ = try StackControl(spec: spec, runner: noPlugin, root: root, systemdProbe: "/nonexistent").perform(.status)
             Issue.record("ran without the compose plugin")
@@ -88,7 +98,9 @@ struct StackControlTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let envPath = root.path + "/etc/unison/platform.env"
         var text = try String(contentsOfFile: envPath, encoding: .utf8)
-        text = text.split(separator: "\n").map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n") + "\n"
+        text =
+            text.split(separator: "\n").map { $0.hasPrefix("POSTGRES_PASSWORD=") ? "POSTGRES_PASSWORD=postgres" : String($0) }.joined(separator: "\n")
+            + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: envPath))
         let runner = FakeRunner.withDocker
         let control = StackControl(spec: spec, runner: runner, root: root, systemdProbe: "/nonexistent")
@@ -143,7 +155,8 @@ struct StackControlTests {
             #expect(argv.first == layout.composeScript)
             var env = tools.environment
             env["UNISON_ROOT"] = root.path
-            let run = try SystemProcessRunner().run(["sh", root.path + argv[0]] + argv.dropFirst(), environment: env, input: nil, workingDirectory: nil)
+            let run = try SystemProcessRunner().run(
+                ["sh", root.path + argv[0]] + argv.dropFirst(), environment: env, input: nil, workingDirectory: nil)
             #expect(run.status == 0, "\(run.stderrString)")
             return try #require(tools.calls().last { $0.count > 3 && $0[1] == "compose" && $0[2] == "-f" })
         }

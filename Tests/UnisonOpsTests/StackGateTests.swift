@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+
 @testable import UnisonOps
 
 @Suite("First boot's stack gate", .tags(.unit))
@@ -21,17 +22,25 @@ struct StackGateTests {
         #expect(Date().timeIntervalSince(started) < 25, "a failed load must not wait for the timeout")
         #expect(!report.ok)
         #expect(report.finalLine == "UNISONOS-STACK-FAILED: ollama: image docker.io/x/y:1: blob sha256:ab is missing or does not match its digest")
-        let status = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("var/lib/unison/stack-status.json"))) as? [String: Any]
+        let status =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("var/lib/unison/stack-status.json")))
+            as? [String: Any]
         #expect(status?["schema"] as? String == "unisonctl.stack-status/v1")
         #expect(status?["service"] as? String == "ollama")
     }
 
-    @Test("healthy services pass; the first unhealthy one is named with its state", arguments: [
-        ([ServiceHealth(name: "a", url: nil, state: .healthy, status: 200, detail: "")], nil as String?),
-        ([ServiceHealth(name: "a", url: nil, state: .healthy, status: 200, detail: ""),
-          ServiceHealth(name: "b", url: nil, state: .refused, status: nil, detail: "connection refused")], "b: refused: connection refused"),
-        ([], "stack: no service to check"),
-    ])
+    @Test(
+        "healthy services pass; the first unhealthy one is named with its state",
+        arguments: [
+            ([ServiceHealth(name: "a", url: nil, state: .healthy, status: 200, detail: "")], nil as String?),
+            (
+                [
+                    ServiceHealth(name: "a", url: nil, state: .healthy, status: 200, detail: ""),
+                    ServiceHealth(name: "b", url: nil, state: .refused, status: nil, detail: "connection refused"),
+                ], "b: refused: connection refused"
+            ),
+            ([], "stack: no service to check"),
+        ])
     func firstFailure(services: [ServiceHealth], expected: String?) {
         let failure = StackGate.firstFailure(HealthReport(services: services, attempts: 1))
         #expect(failure.map { "\($0.service): \($0.reason)" } == expected)

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 /// Staged updates through a temporary root, with an artifact shaped as unison-updates writes
@@ -13,12 +14,13 @@ struct StagedUpdateTests {
     static let digest = "sha256:" + String(repeating: "ab", count: 32)
 
     static func artifact(services: [String: [String: String]], job: String = "job-0123456789ab") throws -> Data {
-        try JSONSerialization.data(withJSONObject: [
-            "schema_version": "unison.updates.compose.override.v1", "artifact_kind": "apply", "job_id": job,
-            "plan_id": "plan-ba9876543210", "generated_at": "2026-12-03T12:00:00Z",
-            "execution_plan": ["executor": "compose-dry-run", "mode": "no-op", "steps": []],
-            "services": services,
-        ] as [String: Any], options: [.sortedKeys])
+        try JSONSerialization.data(
+            withJSONObject: [
+                "schema_version": "unison.updates.compose.override.v1", "artifact_kind": "apply", "job_id": job,
+                "plan_id": "plan-ba9876543210", "generated_at": "2026-12-03T12:00:00Z",
+                "execution_plan": ["executor": "compose-dry-run", "mode": "no-op", "steps": []],
+                "services": services,
+            ] as [String: Any], options: [.sortedKeys])
     }
 
     static func root() throws -> (URL, StagedUpdate) {
@@ -48,12 +50,17 @@ struct StagedUpdateTests {
         #expect(text.contains("services:\n  auth:\n    image: \"\(auth)\"\n  policy:\n"))
         #expect(!text.contains("storage"))
         // The override is YAML another parser reads as we mean it.
-        let parsed = try SystemProcessRunner().check(["python3", "-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", overrideURL.path])
+        let parsed = try SystemProcessRunner().check([
+            "python3", "-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", overrideURL.path,
+        ])
         let object = try #require(try JSONSerialization.jsonObject(with: parsed.stdout) as? [String: [String: [String: String]]])
         #expect(object["services"]?["auth"]?["image"] == auth)
         // The metadata has the keys the platform's finalize script reads.
-        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(
-            "opt/unison-platform/staged/compose.next-boot.metadata.json"))) as? [String: Any])
+        let metadata = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: root.appendingPathComponent(
+                        "opt/unison-platform/staged/compose.next-boot.metadata.json"))) as? [String: Any])
         #expect(metadata["job_id"] as? String == "job-0123456789ab")
         #expect(metadata["plan_id"] as? String == "plan-ba9876543210")
         #expect(metadata["artifact_kind"] as? String == "apply")
@@ -89,14 +96,19 @@ struct StagedUpdateTests {
 
         // An image the release manifest does not pin for that service.
         let manifest = root.appendingPathComponent("unisonos-manifest-v0.5.0-alpha.1.json")
-        try JSONSerialization.data(withJSONObject: ["schema_version": "unison.platform.release.manifest.v1",
-                                                    "compose": ["images_pinned": ["auth": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)"]]])
-            .write(to: manifest)
+        try JSONSerialization.data(withJSONObject: [
+            "schema_version": "unison.platform.release.manifest.v1",
+            "compose": ["images_pinned": ["auth": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)"]],
+        ])
+        .write(to: manifest)
         try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:edge-main", "action": "switch-image"]]).write(to: file)
         #expect(throws: StagedUpdate.Failure.self) { try staged.stage(artifact: file.path, manifest: manifest) }
         #expect(try staged.staged() == nil)
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/unison-platform/staged/compose.next-boot.override.yaml").path))
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)", "action": "switch-image"]]).write(to: file)
+        #expect(
+            !FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/unison-platform/staged/compose.next-boot.override.yaml").path))
+        try Self.artifact(services: [
+            "auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)", "action": "switch-image"]
+        ]).write(to: file)
         try staged.stage(artifact: file.path, manifest: manifest)
     }
 
@@ -110,19 +122,19 @@ struct StagedUpdateTests {
             log = dir.appendingPathComponent("requests.log")
             let ready = dir.appendingPathComponent("port")
             let script = """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                    with open(sys.argv[2], "ab") as f: f.write(self.path.encode() + b" " + body + b"\\n")
-                    self.send_response(int(sys.argv[3])); self.send_header("Content-Type", "application/json"); self.end_headers()
-                    self.wfile.write(b'{"ok": true}')
-                def log_message(self, *a): pass
-            s = http.server.HTTPServer(("127.0.0.1", 0), H)
-            with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
-            import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-            s.serve_forever()
-            """
+                import http.server, sys
+                class H(http.server.BaseHTTPRequestHandler):
+                    def do_POST(self):
+                        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                        with open(sys.argv[2], "ab") as f: f.write(self.path.encode() + b" " + body + b"\\n")
+                        self.send_response(int(sys.argv[3])); self.send_header("Content-Type", "application/json"); self.end_headers()
+                        self.wfile.write(b'{"ok": true}')
+                    def log_message(self, *a): pass
+                s = http.server.HTTPServer(("127.0.0.1", 0), H)
+                with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
+                import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+                s.serve_forever()
+                """
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", "-c", script, ready.path, log.path, String(status)]
             try process.run()
@@ -143,7 +155,8 @@ struct StagedUpdateTests {
         let (root, staged) = try Self.root()
         defer { try? FileManager.default.removeItem(at: root) }
         let file = root.appendingPathComponent("job-0123456789ab-apply-override.json")
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(to: file)
+        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(
+            to: file)
         #expect(throws: StagedUpdate.Failure.self) { _ = try staged.finalize(updatesHost: "127.0.0.1", updatesPort: 9) }
         try staged.stage(artifact: file.path)
 
@@ -156,8 +169,11 @@ struct StagedUpdateTests {
         let updates = try UpdatesStandIn(dir: try OpsFixture.tempDir("updates"), status: 200)
         defer { updates.stop() }
         let archived = try staged.finalize(updatesHost: "127.0.0.1", updatesPort: updates.port)
-        #expect(archived == ["/opt/unison-platform/staged/archive/job-0123456789ab.next-boot.override.yaml",
-                             "/opt/unison-platform/staged/archive/job-0123456789ab.next-boot.metadata.json"])
+        #expect(
+            archived == [
+                "/opt/unison-platform/staged/archive/job-0123456789ab.next-boot.override.yaml",
+                "/opt/unison-platform/staged/archive/job-0123456789ab.next-boot.metadata.json",
+            ])
         let request = try String(contentsOf: updates.log, encoding: .utf8)
         #expect(request == "/v1/tools/updates.record_applied {\"arguments\":{\"job_id\":\"job-0123456789ab\"}}\n")
         #expect(try staged.staged() == nil)
@@ -170,7 +186,8 @@ struct StagedUpdateTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
         let file = root.appendingPathComponent("apply.json")
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(to: file)
+        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(
+            to: file)
         var r = try OpsCLI.run(["show-staged-update", "--root", root.path, "--spec", spec])
         #expect(r.status == 0)
         #expect(r.stderrString.contains("no staged update"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+
 @testable import UnisonOps
 
 /// The next-boot override is written by the one YAML emitter (UnisonInstall's `YAMLValue`):
@@ -22,7 +23,9 @@ import UnisonCore
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("override.yaml")
         try Data(text.utf8).write(to: file)
-        let parsed = try SystemProcessRunner().check(["python3", "-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file.path])
+        let parsed = try SystemProcessRunner().check([
+            "python3", "-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file.path,
+        ])
         let object = try #require(try JSONSerialization.jsonObject(with: parsed.stdout) as? [String: [String: [String: String]]])
         #expect(object["services"]?.count == images.count)
         for (service, image) in images {

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonOps
 
 @Suite("telemetry", .tags(.interop))
@@ -17,8 +18,10 @@ struct TelemetryTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: store.dir.path)) ?? []).sorted()
     }
 
-    let event = ["platform_version": "0.5.0", "channel": "stable", "model_pack": "default", "target": "vm",
-                 "uptime_bucket": "90000", "service_health": "degraded"]
+    let event = [
+        "platform_version": "0.5.0", "channel": "stable", "model_pack": "default", "target": "vm",
+        "uptime_bucket": "90000", "service_health": "degraded",
+    ]
 
     @Test("off by default (spec telemetry.enabled: false): record writes nothing, not even the directory")
     func disabledWritesNothing() throws {
@@ -46,7 +49,9 @@ struct TelemetryTests {
         #expect(files(s) == ["events-2025-11-27.jsonl", "settings.json"])
 
         // python3's json reads each line; only the day and allow-listed fields are there.
-        let check = try SystemProcessRunner().run(["python3", "-c", """
+        let check = try SystemProcessRunner().run([
+            "python3", "-c",
+            """
             import json, sys
             allowed = {"day", "platform_version", "channel", "model_pack", "target", "uptime_bucket", "service_health"}
             for line in open(sys.argv[1]):
@@ -54,7 +59,8 @@ struct TelemetryTests {
                 assert set(e) <= allowed, e
                 assert e["day"] == "2025-11-27", e
             print("ok")
-            """, s.dir.path + "/events-2025-11-27.jsonl"])
+            """, s.dir.path + "/events-2025-11-27.jsonl",
+        ])
         #expect(check.status == 0 && check.stdoutString == "ok\n", "\(check.stderrString)")
         let text = try String(contentsOfFile: s.dir.path + "/events-2025-11-27.jsonl", encoding: .utf8)
         #expect(!text.contains("T13:") && !text.contains("1764"), "no time finer than a day")
@@ -76,8 +82,9 @@ struct TelemetryTests {
         _ = try s.setEnabled(true)
         let target = root.appendingPathComponent("outside.txt")
         try Data("host file\n".utf8).write(to: target)
-        try FileManager.default.createSymbolicLink(atPath: s.dir.appendingPathComponent("events-2025-11-27.jsonl").path,
-                                                   withDestinationPath: target.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: s.dir.appendingPathComponent("events-2025-11-27.jsonl").path,
+            withDestinationPath: target.path)
         let error = try #require(throws: TelemetryError.self) { try s.record(event) }
         #expect("\(error)".contains("symbolic link"), "\(error)")
         #expect(try String(contentsOf: target, encoding: .utf8) == "host file\n")
@@ -89,17 +96,19 @@ struct TelemetryTests {
         #expect(r.dir.path == root.path + "/var/lib/unison/telemetry")
     }
 
-    @Test("fields outside the allow-list and values outside their sets are refused", arguments: [
-        (["hostname": "edge-01"], "not allowed"),
-        (["ip": "10.0.0.1"], "not allowed"),
-        (["service_health": "great"], "is not one of ok, degraded, down"),
-        (["channel": "canary"], "is not one of"),
-        (["model_pack": "huge"], "is not one of"),
-        (["platform_version": "0.5.0+build.7"], "X.Y.Z"),
-        (["platform_version": "my laptop"], "X.Y.Z"),
-        (["uptime_bucket": "-5"], "a number of seconds"),
-        (["target": "mainframe"], "is not one of"),
-    ])
+    @Test(
+        "fields outside the allow-list and values outside their sets are refused",
+        arguments: [
+            (["hostname": "edge-01"], "not allowed"),
+            (["ip": "10.0.0.1"], "not allowed"),
+            (["service_health": "great"], "is not one of ok, degraded, down"),
+            (["channel": "canary"], "is not one of"),
+            (["model_pack": "huge"], "is not one of"),
+            (["platform_version": "0.5.0+build.7"], "X.Y.Z"),
+            (["platform_version": "my laptop"], "X.Y.Z"),
+            (["uptime_bucket": "-5"], "a number of seconds"),
+            (["target": "mainframe"], "is not one of"),
+        ])
     func refused(fields: [String: String], message: String) throws {
         let root = try OpsFixture.tempDir("tm-refuse")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -131,8 +140,12 @@ struct TelemetryTests {
         #expect(try s.record(["service_health": "down"]).recorded)
     }
 
-    @Test("uptime buckets", arguments: [(0.0, "<1h"), (3599.0, "<1h"), (3600.0, "1h-1d"), (86_399.0, "1h-1d"), (86_400.0, "1d-7d"),
-                                         (7 * 86_400.0, "7d-30d"), (30 * 86_400.0, ">30d")] as [(Double, String)])
+    @Test(
+        "uptime buckets",
+        arguments: [
+            (0.0, "<1h"), (3599.0, "<1h"), (3600.0, "1h-1d"), (86_399.0, "1h-1d"), (86_400.0, "1d-7d"),
+            (7 * 86_400.0, "7d-30d"), (30 * 86_400.0, ">30d"),
+        ] as [(Double, String)])
     func buckets(seconds: Double, bucket: String) {
         #expect(TelemetryField.uptimeBucket(seconds: seconds) == bucket)
     }
@@ -148,7 +161,8 @@ struct TelemetryTests {
             let day = TelemetryStore.day(Self.day0.addingTimeInterval(-Double(daysAgo) * 86_400))
             try Data(#"{"day":"\#(day)","service_health":"ok"}"#.utf8 + [10]).write(to: s.dir.appendingPathComponent("events-\(day).jsonl"))
         }
-        #expect(files(s) == ["events-2025-10-18.jsonl", "events-2025-10-27.jsonl", "events-2025-10-28.jsonl", "events-2025-11-26.jsonl", "settings.json"])
+        #expect(
+            files(s) == ["events-2025-10-18.jsonl", "events-2025-10-27.jsonl", "events-2025-10-28.jsonl", "events-2025-11-26.jsonl", "settings.json"])
         let result = try s.record(["service_health": "down"])
         #expect(result.pruned == ["events-2025-10-18.jsonl", "events-2025-10-27.jsonl"])
         #expect(files(s) == ["events-2025-10-28.jsonl", "events-2025-11-26.jsonl", "events-2025-11-27.jsonl", "settings.json"])
@@ -214,7 +228,9 @@ struct TelemetryTests {
     func noNetworkCode() throws {
         for file in ["Telemetry.swift", "Telemetry+Fields.swift"] {
             let text = try String(contentsOf: OpsFixture.repoRoot.appendingPathComponent("Sources/UnisonOps/\(file)"), encoding: .utf8)
-            for word in ["socket(", "connect(", "URLSession", "URLRequest", "HTTPProbe", "HTTPExchange", "OllamaAPI", "FoundationNetworking", "import Network"] {
+            for word in [
+                "socket(", "connect(", "URLSession", "URLRequest", "HTTPProbe", "HTTPExchange", "OllamaAPI", "FoundationNetworking", "import Network",
+            ] {
                 #expect(!text.contains(word), "\(file) contains \(word)")
             }
         }

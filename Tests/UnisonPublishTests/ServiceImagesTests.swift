@@ -1,10 +1,10 @@
 import Foundation
 import Testing
-import UnisonTestSupport
 import UnisonCore
 import UnisonOCI
 import UnisonPublish
 import UnisonSpec
+import UnisonTestSupport
 
 /// Which repositories a release publishes to, and which tags a promotion sets, from the
 /// shipped spec. (Promotion and digest resolution against a real registry: PromoteTests and
@@ -38,14 +38,17 @@ struct ServiceImagesTests {
         #expect(try ServiceImages.repository(postgres, spec: spec, override: override).registry == "docker.io")
     }
 
-    @Test("promotion tags: the release policy's unless given", arguments: [
-        ("v0.5.0", [String](), ["v0.5.0", "v0.5", "v0", "latest"]),
-        ("v0.6.0-beta.1", [], ["v0.6.0-beta.1"]),
-        ("v0.5.0", ["stable", "v0.5.0"], ["stable", "v0.5.0"]),
-    ])
+    @Test(
+        "promotion tags: the release policy's unless given",
+        arguments: [
+            ("v0.5.0", [String](), ["v0.5.0", "v0.5", "v0", "latest"]),
+            ("v0.6.0-beta.1", [], ["v0.6.0-beta.1"]),
+            ("v0.5.0", ["stable", "v0.5.0"], ["stable", "v0.5.0"]),
+        ])
     func promotionTags(version: String, explicit: [String], expected: [String]) throws {
-        let request = PromotionRequest(version: try #require(SemVer(version)), sourceTag: try #require(Tag("edge-main")),
-                                       tags: explicit.compactMap(Tag.init))
+        let request = PromotionRequest(
+            version: try #require(SemVer(version)), sourceTag: try #require(Tag("edge-main")),
+            tags: explicit.compactMap(Tag.init))
         #expect(request.releaseTags.map(\.value) == expected)
     }
 }

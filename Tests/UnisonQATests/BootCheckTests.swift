@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 /// A scratch directory with a blank disk and a tiny BIOS that prints `message` on COM1.
@@ -20,8 +21,9 @@ struct BootFixture {
     }
 
     func options(marker: String, timeout: TimeInterval) -> BootOptions {
-        BootOptions(image: disk, firmware: .bios, timeout: timeout, marker: marker, memoryMiB: 64, cpus: 1,
-                    accelerator: .tcg, serialLog: dir.appendingPathComponent("serial.log"), firmwareFile: bios)
+        BootOptions(
+            image: disk, firmware: .bios, timeout: timeout, marker: marker, memoryMiB: 64, cpus: 1,
+            accelerator: .tcg, serialLog: dir.appendingPathComponent("serial.log"), firmwareFile: bios)
     }
 
     func cleanup() { try? FileManager.default.removeItem(at: dir) }
@@ -103,8 +105,9 @@ struct BootCheckTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let firmware = try Firmware.arguments(.uefi, override: nil, workDir: dir)
-        let args = QEMUArguments.make(image: URL(fileURLWithPath: "/d/x.qcow2"), format: "qcow2", accelerator: "tcg",
-                                      firmware: firmware, memoryMiB: 1024, cpus: 2, serialLog: URL(fileURLWithPath: "/d/s.log"))
+        let args = QEMUArguments.make(
+            image: URL(fileURLWithPath: "/d/x.qcow2"), format: "qcow2", accelerator: "tcg",
+            firmware: firmware, memoryMiB: 1024, cpus: 2, serialLog: URL(fileURLWithPath: "/d/s.log"))
         let line = args.joined(separator: " ")
         #expect(line.contains("-accel tcg,thread=multi"))
         #expect(line.contains("-snapshot"))

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 /// Options with short deadlines so that failing cases end quickly.
@@ -41,8 +42,9 @@ struct HTTPCheckRunnerTests {
             HTTPCheckPlan(name: "health", service: "orchestrator", path: "/health", expectStatus: 200, expectBodyContains: "ok"),
             HTTPCheckPlan(name: "json", service: "auth", path: "/json", expectJSONKey: "data.version"),
             HTTPCheckPlan(name: "chunked", service: "auth", path: "/chunked", expectBodyContains: "alpha-beta-gamma"),
-            HTTPCheckPlan(name: "echo", service: "orchestrator", method: "post", path: "/echo", body: "plain <text> & more",
-                          expectBodyContains: "plain <text> & more"),
+            HTTPCheckPlan(
+                name: "echo", service: "orchestrator", method: "post", path: "/echo", body: "plain <text> & more",
+                expectBodyContains: "plain <text> & more"),
             HTTPCheckPlan(name: "teapot", service: "auth", path: "/status/418", expectStatus: 418),
         ]
         let report = try HTTPCheckRunner.run(checks, suite: .smoke, endpoints: endpoints(server), options: smoke())
@@ -65,11 +67,13 @@ struct HTTPCheckRunnerTests {
         let server = try FixtureServer()
         defer { server.stop() }
         let checks = [
-            HTTPCheckPlan(name: "json-body", service: "orchestrator", method: "POST", path: "/v1/intents", body: #"{"text":"ping"}"#,
-                          expectStatus: 200, expectJSONKey: "echo.text"),
+            HTTPCheckPlan(
+                name: "json-body", service: "orchestrator", method: "POST", path: "/v1/intents", body: #"{"text":"ping"}"#,
+                expectStatus: 200, expectJSONKey: "echo.text"),
             // The fixture refuses anything but application/json with 415: text bodies must not claim JSON.
-            HTTPCheckPlan(name: "text-body", service: "orchestrator", method: "POST", path: "/v1/intents", body: "ping",
-                          expectStatus: 415, expectBodyContains: "got text/plain; charset=utf-8"),
+            HTTPCheckPlan(
+                name: "text-body", service: "orchestrator", method: "POST", path: "/v1/intents", body: "ping",
+                expectStatus: 415, expectBodyContains: "got text/plain; charset=utf-8"),
             HTTPCheckPlan(name: "no-body", service: "orchestrator", method: "POST", path: "/v1/intents", expectStatus: 415),
         ]
         let report = try HTTPCheckRunner.run(checks, suite: .e2e, endpoints: endpoints(server), options: e2e())
@@ -81,9 +85,11 @@ struct HTTPCheckRunnerTests {
     func wrongStatus() throws {
         let server = try FixtureServer()
         defer { server.stop() }
-        let checks = [HTTPCheckPlan(name: "missing", service: "auth", path: "/status/404", expectStatus: 200),
-                      HTTPCheckPlan(name: "body", service: "auth", path: "/health", expectBodyContains: "not there"),
-                      HTTPCheckPlan(name: "key", service: "auth", path: "/json", expectJSONKey: "data.missing")]
+        let checks = [
+            HTTPCheckPlan(name: "missing", service: "auth", path: "/status/404", expectStatus: 200),
+            HTTPCheckPlan(name: "body", service: "auth", path: "/health", expectBodyContains: "not there"),
+            HTTPCheckPlan(name: "key", service: "auth", path: "/json", expectJSONKey: "data.missing"),
+        ]
         let report = try HTTPCheckRunner.run(checks, suite: .smoke, endpoints: endpoints(server), options: smoke(deadline: 30))
         let missing = report.checks[0]
         #expect(missing.outcome == .wrongStatus)
@@ -124,8 +130,9 @@ struct HTTPCheckRunnerTests {
         let server = try FixtureServer(port: port, delay: 2)
         defer { server.stop() }
         let endpoints = try QAEndpoints(spec: spec, baseURLs: ["auth=http://127.0.0.1:\(port)"])
-        let report = try HTTPCheckRunner.run([HTTPCheckPlan(name: "late", service: "auth", path: "/health")], suite: .smoke,
-                                             endpoints: endpoints, options: smoke(deadline: 60))
+        let report = try HTTPCheckRunner.run(
+            [HTTPCheckPlan(name: "late", service: "auth", path: "/health")], suite: .smoke,
+            endpoints: endpoints, options: smoke(deadline: 60))
         let c = report.checks[0]
         #expect(c.outcome == .passed, "\(c.message)")
         #expect(c.attempts > 1)
@@ -136,8 +143,9 @@ struct HTTPCheckRunnerTests {
     func flaky() throws {
         let server = try FixtureServer()
         defer { server.stop() }
-        let report = try HTTPCheckRunner.run([HTTPCheckPlan(name: "flaky", service: "auth", path: "/flaky/a/3")], suite: .smoke,
-                                             endpoints: endpoints(server), options: smoke())
+        let report = try HTTPCheckRunner.run(
+            [HTTPCheckPlan(name: "flaky", service: "auth", path: "/flaky/a/3")], suite: .smoke,
+            endpoints: endpoints(server), options: smoke())
         #expect(report.checks[0].outcome == .passed)
         #expect(report.checks[0].attempts == 4)
         #expect(report.checks[0].responseExcerpt == "recovered after 3")
@@ -147,8 +155,9 @@ struct HTTPCheckRunnerTests {
     func timeout() throws {
         let server = try FixtureServer()
         defer { server.stop() }
-        let report = try HTTPCheckRunner.run([HTTPCheckPlan(name: "slow", service: "auth", path: "/slow/6")], suite: .e2e,
-                                             endpoints: endpoints(server), options: e2e(request: 1))
+        let report = try HTTPCheckRunner.run(
+            [HTTPCheckPlan(name: "slow", service: "auth", path: "/slow/6")], suite: .e2e,
+            endpoints: endpoints(server), options: e2e(request: 1))
         let c = report.checks[0]
         #expect(c.outcome == .timedOut, "\(c.message)")
         #expect(c.seconds >= 0.9, "\(c.seconds)")
@@ -159,14 +168,17 @@ struct HTTPCheckRunnerTests {
     func perCheckTimeout() throws {
         let server = try FixtureServer()
         defer { server.stop() }
-        let checks = [HTTPCheckPlan(name: "tight", service: "auth", path: "/slow/3", timeout: 0.5),
-                      HTTPCheckPlan(name: "loose", service: "auth", path: "/slow/1")]
+        let checks = [
+            HTTPCheckPlan(name: "tight", service: "auth", path: "/slow/3", timeout: 0.5),
+            HTTPCheckPlan(name: "loose", service: "auth", path: "/slow/1"),
+        ]
         let report = try HTTPCheckRunner.run(checks, suite: .e2e, endpoints: endpoints(server), options: e2e(request: 10, stop: false))
         #expect(report.checks.map(\.outcome) == [.timedOut, .passed])
-                #expect(report.checks[0].message.contains("0.500 s"))
+        #expect(report.checks[0].message.contains("0.500 s"))
         #expect(throws: HTTPCheckError.self) {
-            try HTTPCheckRunner.run([HTTPCheckPlan(name: "zero", service: "auth", path: "/", timeout: 0)], suite: .e2e,
-                                    endpoints: endpoints(server), options: e2e())
+            try HTTPCheckRunner.run(
+                [HTTPCheckPlan(name: "zero", service: "auth", path: "/", timeout: 0)], suite: .e2e,
+                endpoints: endpoints(server), options: e2e())
         }
     }
 
@@ -174,9 +186,11 @@ struct HTTPCheckRunnerTests {
     func ordered() throws {
         let server = try FixtureServer()
         defer { server.stop() }
-        let steps = [HTTPCheckPlan(name: "one", service: "orchestrator", path: "/flaky/order/0"),
-                     HTTPCheckPlan(name: "two", service: "orchestrator", path: "/status/500"),
-                     HTTPCheckPlan(name: "three", service: "orchestrator", path: "/flaky/order/0")]
+        let steps = [
+            HTTPCheckPlan(name: "one", service: "orchestrator", path: "/flaky/order/0"),
+            HTTPCheckPlan(name: "two", service: "orchestrator", path: "/status/500"),
+            HTTPCheckPlan(name: "three", service: "orchestrator", path: "/flaky/order/0"),
+        ]
         let stopped = try HTTPCheckRunner.run(steps, suite: .e2e, endpoints: endpoints(server), options: e2e())
         #expect(stopped.checks.map(\.outcome) == [.passed, .wrongStatus, .skipped])
         #expect(stopped.checks[2].message.contains("'two'"))
@@ -199,9 +213,11 @@ struct HTTPCheckRunnerTests {
         let i = try #require(spec.services.firstIndex { $0.name == "orchestrator" })
         spec.services[i].port = server.port
         spec.services[i].hostPort = server.port
-        spec.qa.smoke = [specCheck(name: "a", service: "orchestrator", method: "GET", path: "/health", body: nil, expect: 200),
-                         specCheck(name: "b", service: "orchestrator", method: "GET", path: "/status/201", body: nil, expect: 201),
-                         specCheck(name: "c", service: "nats", method: "GET", path: "/varz", body: nil, expect: 200)]
+        spec.qa.smoke = [
+            specCheck(name: "a", service: "orchestrator", method: "GET", path: "/health", body: nil, expect: 200),
+            specCheck(name: "b", service: "orchestrator", method: "GET", path: "/status/201", body: nil, expect: 201),
+            specCheck(name: "c", service: "nats", method: "GET", path: "/varz", body: nil, expect: 200),
+        ]
         let report = try HTTPCheckRunner.run(spec: spec, suite: .smoke, only: ["b", "a"], options: smoke())
         #expect(report.checks.map(\.name) == ["a", "b"], "the spec's order, not --only's")
         #expect(report.passed, "\(report.checks.map(\.message))")
@@ -209,7 +225,8 @@ struct HTTPCheckRunnerTests {
 
         let nats = try #require(spec.service(named: "nats"))
         let endpoints = try QAEndpoints(spec: spec, host: "10.0.2.15")
-        #expect(try endpoints.endpoint(for: HTTPCheckPlan(spec.qa.smoke[2])) == ServiceEndpoint(host: "10.0.2.15", port: try #require(nats.healthPort)))
+        #expect(
+            try endpoints.endpoint(for: HTTPCheckPlan(spec.qa.smoke[2])) == ServiceEndpoint(host: "10.0.2.15", port: try #require(nats.healthPort)))
         #expect(try endpoints.endpoint(for: HTTPCheckPlan(name: "x", service: "nats", path: "/other")).port == nats.port)
     }
 
@@ -232,15 +249,17 @@ struct HTTPCheckRunnerTests {
         #expect(try endpoints.endpoint(for: HTTPCheckPlan(name: "o", service: "orchestrator", path: "/other")).port == 18090)
     }
 
-    @Test("bad input is refused before any request", arguments: [
-        (["nosuch=http://127.0.0.1:1"], [String](), "unknown service 'nosuch'"),
-        (["orchestrator"], [], "expected SERVICE=URL"),
-        (["=http://127.0.0.1:1"], [], "expected SERVICE=URL"),
-        (["orchestrator=https://127.0.0.1:1"], [], "https is not supported"),
-        (["orchestrator=http://127.0.0.1:99999"], [], "not an http://"),
-        (["orchestrator=http://127.0.0.1:1", "orchestrator=http://127.0.0.1:2"], [], "given twice"),
-        ([], ["nosuch"], "no such check in qa.smoke"),
-    ])
+    @Test(
+        "bad input is refused before any request",
+        arguments: [
+            (["nosuch=http://127.0.0.1:1"], [String](), "unknown service 'nosuch'"),
+            (["orchestrator"], [], "expected SERVICE=URL"),
+            (["=http://127.0.0.1:1"], [], "expected SERVICE=URL"),
+            (["orchestrator=https://127.0.0.1:1"], [], "https is not supported"),
+            (["orchestrator=http://127.0.0.1:99999"], [], "not an http://"),
+            (["orchestrator=http://127.0.0.1:1", "orchestrator=http://127.0.0.1:2"], [], "given twice"),
+            ([], ["nosuch"], "no such check in qa.smoke"),
+        ])
     func badInput(baseURLs: [String], only: [String], message: String) throws {
         do {
             _ = try HTTPCheckRunner.run(spec: spec, suite: .smoke, only: only, baseURLs: baseURLs, options: smoke())
@@ -262,37 +281,45 @@ struct HTTPCheckRunnerTests {
         }
     }
 
-    @Test("what counts as a service still starting (retried in smoke)", arguments: [
-        (Result<Int, HTTPExchange.Failure>.failure(.refused), 200, true),
-        (.failure(.timedOut(phase: "response")), 200, true),
-        (.failure(.failed("connection reset by the server")), 200, true),
-        (.failure(.unresolved(host: "x", detail: "unknown")), 200, false),
-        (.success(503), 200, true),
-        (.success(502), 200, true),
-        (.success(429), 200, true),
-        (.success(503), 503, false),
-        (.success(404), 200, false),
-        (.success(401), 200, false),
-        (.success(200), 204, false),
-    ])
+    @Test(
+        "what counts as a service still starting (retried in smoke)",
+        arguments: [
+            (Result<Int, HTTPExchange.Failure>.failure(.refused), 200, true),
+            (.failure(.timedOut(phase: "response")), 200, true),
+            (.failure(.failed("connection reset by the server")), 200, true),
+            (.failure(.unresolved(host: "x", detail: "unknown")), 200, false),
+            (.success(503), 200, true),
+            (.success(502), 200, true),
+            (.success(429), 200, true),
+            (.success(503), 503, false),
+            (.success(404), 200, false),
+            (.success(401), 200, false),
+            (.success(200), 204, false),
+        ])
     func retryable(answer: Result<Int, HTTPExchange.Failure>, expect: Int, retried: Bool) {
         let response = answer.map { HTTPExchange.Response(status: $0, reason: "", headers: [], body: Data(), truncated: false) }
         let check = HTTPCheckPlan(name: "c", service: "auth", path: "/", expectStatus: expect)
         #expect(HTTPCheckRunner.retryable(response, check) == retried)
     }
 
-    @Test("base URLs parse host, port and path prefix", arguments: [
-        ("http://127.0.0.1:8080", ServiceEndpoint(host: "127.0.0.1", port: 8080)),
-        ("http://localhost", ServiceEndpoint(host: "localhost", port: 80)),
-        ("http://gw.local:8000/api/", ServiceEndpoint(host: "gw.local", port: 8000, basePath: "/api/")),
-        ("HTTP://[::1]:9000/x", ServiceEndpoint(host: "::1", port: 9000, basePath: "/x")),
-    ])
+    @Test(
+        "base URLs parse host, port and path prefix",
+        arguments: [
+            ("http://127.0.0.1:8080", ServiceEndpoint(host: "127.0.0.1", port: 8080)),
+            ("http://localhost", ServiceEndpoint(host: "localhost", port: 80)),
+            ("http://gw.local:8000/api/", ServiceEndpoint(host: "gw.local", port: 8000, basePath: "/api/")),
+            ("HTTP://[::1]:9000/x", ServiceEndpoint(host: "::1", port: 9000, basePath: "/x")),
+        ])
     func parse(text: String, endpoint: ServiceEndpoint) {
         #expect(ServiceEndpoint.parse(text) == endpoint)
     }
 
-    @Test("malformed base URLs are refused", arguments: ["127.0.0.1:80", "http://", "http://:80", "http://h:0", "http://h:x",
-                                                         "http://[::1", "http://u@h", "http://h/p?q", "https://h"])
+    @Test(
+        "malformed base URLs are refused",
+        arguments: [
+            "127.0.0.1:80", "http://", "http://:80", "http://h:0", "http://h:x",
+            "http://[::1", "http://u@h", "http://h/p?q", "https://h",
+        ])
     func parseBad(text: String) {
         #expect(ServiceEndpoint.parse(text) == nil)
     }

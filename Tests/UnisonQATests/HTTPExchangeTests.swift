@@ -11,10 +11,13 @@ struct HTTPExchangeTests {
 
     init() throws { server = try FixtureServer() }
 
-    func get(_ target: String, method: String = "GET", host: String = "127.0.0.1", timeout: TimeInterval = 10,
-             maxBody: Int = 1 << 20) -> Result<HTTPExchange.Response, HTTPExchange.Failure> {
-        HTTPExchange.perform(HTTPExchange.Request(method: method, target: target), host: host, port: server.port,
-                             timeout: timeout, maxBody: maxBody)
+    func get(
+        _ target: String, method: String = "GET", host: String = "127.0.0.1", timeout: TimeInterval = 10,
+        maxBody: Int = 1 << 20
+    ) -> Result<HTTPExchange.Response, HTTPExchange.Failure> {
+        HTTPExchange.perform(
+            HTTPExchange.Request(method: method, target: target), host: host, port: server.port,
+            timeout: timeout, maxBody: maxBody)
     }
 
     @Test("bodies by Content-Length, chunked (with extensions and trailers) and until close")
@@ -47,11 +50,13 @@ struct HTTPExchangeTests {
         #expect(r.truncated == truncated)
     }
 
-    @Test("broken answers are failures that say what was wrong", arguments: [
-        ("/raw/garbage", "not an HTTP/1.x response"),
-        ("/raw/empty", "connection closed without a response"),
-        ("/raw/short", "connection closed after 3 of 10 body bytes"),
-    ])
+    @Test(
+        "broken answers are failures that say what was wrong",
+        arguments: [
+            ("/raw/garbage", "not an HTTP/1.x response"),
+            ("/raw/empty", "connection closed without a response"),
+            ("/raw/short", "connection closed after 3 of 10 body bytes"),
+        ])
     func broken(target: String, message: String) {
         defer { server.stop() }
         guard case let .failure(f) = get(target) else { Issue.record("\(target) was accepted"); return }
@@ -65,7 +70,8 @@ struct HTTPExchangeTests {
         #expect(refused == .failure(.refused))
         let slow = get("/slow/5", timeout: 0.5)
         #expect(slow == .failure(.timedOut(phase: "response")), "the timeout, not the server's answer after 5 s, ended it")
-        guard case .failure(.unresolved)? = Optional(HTTPExchange.perform(.init(target: "/"), host: "no-such-host.invalid", port: 80, timeout: 5)) else {
+        guard case .failure(.unresolved)? = Optional(HTTPExchange.perform(.init(target: "/"), host: "no-such-host.invalid", port: 80, timeout: 5))
+        else {
             Issue.record("an .invalid name resolved")
             return
         }

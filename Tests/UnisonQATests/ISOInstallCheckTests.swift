@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 /// The install check against a real installer ISO, built by `unisonctl image build iso` from the
@@ -40,9 +41,12 @@ struct ISOInstallCheckTests {
         for i in stride(from: 0, to: 1 << 20, by: 4) { bytes[i] = UInt8(truncatingIfNeeded: i >> 2); bytes[i + 1] = 0x5A }
         try bytes.write(to: payload)
         let out = dir.appendingPathComponent("out")
-        let build = try runner.run([CLI.unisonctl.path, "image", "build", "iso", "--spec", repo.appendingPathComponent("unison.yaml").path,
-                                    "--base", base.path, "--payload", payload.path, "--out", out.path, "--version", "0.0.3-qa"],
-                                   environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
+        let build = try runner.run(
+            [
+                CLI.unisonctl.path, "image", "build", "iso", "--spec", repo.appendingPathComponent("unison.yaml").path,
+                "--base", base.path, "--payload", payload.path, "--out", out.path, "--version", "0.0.3-qa",
+            ],
+            environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
         #expect(build.status == 0, "\(build.stderrString)")
         return (out.appendingPathComponent("unisonos-baremetal-0.0.3-qa.iso"), payload)
     }
@@ -55,8 +59,10 @@ struct ISOInstallCheckTests {
         let (iso, payload) = try Self.makeISO(in: dir)
 
         let target = dir.appendingPathComponent("target.qcow2")
-        let result = try await ISOInstallCheck.run(ISOInstallOptions(iso: iso, target: target, targetSize: 16 << 20, firmware: .bios,
-                                                                     timeout: 240, accelerator: .tcg))
+        let result = try await ISOInstallCheck.run(
+            ISOInstallOptions(
+                iso: iso, target: target, targetSize: 16 << 20, firmware: .bios,
+                timeout: 240, accelerator: .tcg))
         #expect(result.installed && result.poweredOff && result.okMarkerSeen, "\(result.reason): \(result.consoleTail.suffix(10))")
         #expect(result.schema == "unisonctl.qa-install/v1" && result.targetFormat == "qcow2")
         #expect(result.failure == nil)
@@ -66,17 +72,22 @@ struct ISOInstallCheckTests {
 
         // Through the CLI: a disk too small is refused by the installer; exit 1 with its reason.
         let small = dir.appendingPathComponent("small.qcow2")
-        let cli = try SystemProcessRunner().run([CLI.unisonctl.path, "qa", "install", iso.path, "--target", small.path,
-                                                 "--target-size", "4MiB", "--firmware", "bios", "--accel", "tcg",
-                                                 "--timeout", "240", "--json"], environment: ["UNISONCTL_QUIET": "1"])
+        let cli = try SystemProcessRunner().run(
+            [
+                CLI.unisonctl.path, "qa", "install", iso.path, "--target", small.path,
+                "--target-size", "4MiB", "--firmware", "bios", "--accel", "tcg",
+                "--timeout", "240", "--json",
+            ], environment: ["UNISONCTL_QUIET": "1"])
         #expect(cli.status == 1, "\(cli.stderrString)")
         let refused = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdoutString.utf8)) as? [String: Any])
         #expect(refused["schema"] as? String == "unisonctl.qa-install/v1")
         #expect(refused["installed"] as? Bool == false && refused["poweredOff"] as? Bool == false)
-        #expect(refused["failure"] as? String == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
-                "\(cli.stdoutString)")
-        let notISO = try SystemProcessRunner().run([CLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
-                                                   environment: ["UNISONCTL_QUIET": "1"])
+        #expect(
+            refused["failure"] as? String == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
+            "\(cli.stdoutString)")
+        let notISO = try SystemProcessRunner().run(
+            [CLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
+            environment: ["UNISONCTL_QUIET": "1"])
         #expect(notISO.status == 2, "\(notISO.stderrString)")
         #expect(notISO.stderrString.contains(payload.path))
 

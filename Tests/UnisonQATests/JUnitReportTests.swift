@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 @Suite("JUnit XML reports, read back by Python's xml.etree", .serialized, .tags(.interop))
@@ -69,20 +70,26 @@ struct JUnitReportTests {
             return run
         }
         #expect(JUnitReport(run: settled(report)).xml == JUnitReport(run: settled(again)).xml)
-        #expect(JUnitReport(run: settled(report)).xml != JUnitReport(run: QARunReport(suite: .e2e, checks: Array(settled(report).checks.reversed()), seconds: 1)).xml,
-                "the rendering depends on the results")
+        #expect(
+            JUnitReport(run: settled(report)).xml
+                != JUnitReport(run: QARunReport(suite: .e2e, checks: Array(settled(report).checks.reversed()), seconds: 1)).xml,
+            "the rendering depends on the results")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: junit.deletingLastPathComponent().path)
         #expect(leftovers == ["e2e.xml"], "no temporary file next to the report")
     }
 
     @Test("skipped steps become <skipped> with their reason")
     func skipped() throws {
-        let report = QARunReport(suite: .e2e, checks: [
-            HTTPCheckResult(name: "a", service: "s", method: "GET", url: "http://h:1/a", expectedStatus: 200, status: 404,
-                            outcome: .wrongStatus, message: "expected HTTP 200, got 404", attempts: 1, seconds: 0.25, responseExcerpt: nil),
-            HTTPCheckResult(name: "b", service: "s", method: "GET", url: "http://h:1/b", expectedStatus: 200, status: nil,
-                            outcome: .skipped, message: "skipped: the earlier step 'a' did not pass", attempts: 0, seconds: 0, responseExcerpt: nil),
-        ], seconds: 0.25)
+        let report = QARunReport(
+            suite: .e2e,
+            checks: [
+                HTTPCheckResult(
+                    name: "a", service: "s", method: "GET", url: "http://h:1/a", expectedStatus: 200, status: 404,
+                    outcome: .wrongStatus, message: "expected HTTP 200, got 404", attempts: 1, seconds: 0.25, responseExcerpt: nil),
+                HTTPCheckResult(
+                    name: "b", service: "s", method: "GET", url: "http://h:1/b", expectedStatus: 200, status: nil,
+                    outcome: .skipped, message: "skipped: the earlier step 'a' did not pass", attempts: 0, seconds: 0, responseExcerpt: nil),
+            ], seconds: 0.25)
         let dir = try QAFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("r.xml")
@@ -101,10 +108,11 @@ struct JUnitReportTests {
         let dir = try QAFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         for seen in [true, false] {
-            let result = BootResult(image: "/tmp/x/unisonos.qcow2", format: "qcow2", firmware: .uefi, accelerator: "tcg",
-                                    marker: "UNISONOS-FIRSTBOOT-OK", markerSeen: seen, seconds: 12.5,
-                                    reason: seen ? "marker" : "timeout after 900 s",
-                                    consoleTail: ["Booting <Linux> & friends", "login:"], qemuStderr: "")
+            let result = BootResult(
+                image: "/tmp/x/unisonos.qcow2", format: "qcow2", firmware: .uefi, accelerator: "tcg",
+                marker: "UNISONOS-FIRSTBOOT-OK", markerSeen: seen, seconds: 12.5,
+                reason: seen ? "marker" : "timeout after 900 s",
+                consoleTail: ["Booting <Linux> & friends", "login:"], qemuStderr: "")
             let url = dir.appendingPathComponent("boot-\(seen).xml")
             try JUnitReport(boot: result).write(to: url)
             let parsed = try QAFixtures.readJUnit(url)
@@ -119,12 +127,14 @@ struct JUnitReportTests {
         }
     }
 
-    @Test("the schema check has teeth: xmllint rejects what the format forbids", arguments: [
-        #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="-1"/></testsuite></testsuites>"#,
-        #"<testsuites><testsuite name="s" tests="1" failures="1" errors="0"><testcase name="a" classname="c" time="1"><failure/><skipped/></testcase></testsuite></testsuites>"#,
-        #"<testsuites><testsuite tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"/></testsuite></testsuites>"#,
-        #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"><system-out>x</system-out><failure/></testcase></testsuite></testsuites>"#,
-    ])
+    @Test(
+        "the schema check has teeth: xmllint rejects what the format forbids",
+        arguments: [
+            #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="-1"/></testsuite></testsuites>"#,
+            #"<testsuites><testsuite name="s" tests="1" failures="1" errors="0"><testcase name="a" classname="c" time="1"><failure/><skipped/></testcase></testsuite></testsuites>"#,
+            #"<testsuites><testsuite tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"/></testsuite></testsuites>"#,
+            #"<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a" classname="c" time="1"><system-out>x</system-out><failure/></testcase></testsuite></testsuites>"#,
+        ])
     func schemaRejects(document: String) throws {
         let dir = try QAFixtures.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -133,13 +143,15 @@ struct JUnitReportTests {
         #expect(throws: FixtureFailure.self) { try QAFixtures.validateJUnit(url) }
     }
 
-    @Test("XML escaping of text and attributes", arguments: [
-        ("a<b>&c", "a&lt;b&gt;&amp;c", "a&lt;b&gt;&amp;c"),
-        ("say \"hi\" 'x'", "say \"hi\" 'x'", "say &quot;hi&quot; &apos;x&apos;"),
-        ("l1\nl2\tt\r", "l1\nl2\tt&#13;", "l1&#10;l2&#9;t&#13;"),
-        ("nul\u{0}esc\u{1B}", "nul\u{FFFD}esc\u{FFFD}", "nul\u{FFFD}esc\u{FFFD}"),
-        ("ü ✓ \u{FFFF}", "ü ✓ \u{FFFD}", "ü ✓ \u{FFFD}"),
-    ])
+    @Test(
+        "XML escaping of text and attributes",
+        arguments: [
+            ("a<b>&c", "a&lt;b&gt;&amp;c", "a&lt;b&gt;&amp;c"),
+            ("say \"hi\" 'x'", "say \"hi\" 'x'", "say &quot;hi&quot; &apos;x&apos;"),
+            ("l1\nl2\tt\r", "l1\nl2\tt&#13;", "l1&#10;l2&#9;t&#13;"),
+            ("nul\u{0}esc\u{1B}", "nul\u{FFFD}esc\u{FFFD}", "nul\u{FFFD}esc\u{FFFD}"),
+            ("ü ✓ \u{FFFF}", "ü ✓ \u{FFFD}", "ü ✓ \u{FFFD}"),
+        ])
     func escaping(raw: String, content: String, attribute: String) {
         #expect(XMLText.content(raw) == content)
         #expect(XMLText.attribute(raw) == attribute)

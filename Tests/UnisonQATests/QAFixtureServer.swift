@@ -2,6 +2,7 @@ import Foundation
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 /// The fixture HTTP service (Fixtures/qa_http_server.py) as a child process on 127.0.0.1.
@@ -91,30 +92,30 @@ enum QAFixtures {
     /// case its name, classname, time, result tag, message and system-out text.
     static func readJUnit(_ url: URL) throws -> [String: Any] {
         let program = """
-        import json, sys, xml.etree.ElementTree as ET
-        root = ET.parse(sys.argv[1]).getroot()
-        assert root.tag == "testsuites", root.tag
-        out = {"root": dict(root.attrib), "suites": []}
-        for s in root.findall("testsuite"):
-            cases = []
-            for c in s.findall("testcase"):
-                kids = [k for k in c if k.tag in ("failure", "error", "skipped")]
-                assert len(kids) <= 1, "more than one result in " + c.get("name")
-                so = c.find("system-out")
-                cases.append({"name": c.get("name"), "classname": c.get("classname"), "time": float(c.get("time")),
-                              "result": kids[0].tag if kids else "passed",
-                              "message": kids[0].get("message") if kids else None,
-                              "type": kids[0].get("type") if kids else None,
-                              "text": kids[0].text if kids else None,
-                              "out": so.text if so is not None else None})
-            out["suites"].append({"attrib": dict(s.attrib), "cases": cases})
-            for attr, tag in (("tests", None), ("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
-                want = len([c for c in cases if tag is None or c["result"] == tag])
-                assert int(s.get(attr)) == want, "%s=%s but %d found" % (attr, s.get(attr), want)
-        for attr in ("tests", "failures", "errors", "skipped"):
-            assert int(root.get(attr)) == sum(int(s["attrib"][attr]) for s in out["suites"]), "root " + attr
-        print(json.dumps(out))
-        """
+            import json, sys, xml.etree.ElementTree as ET
+            root = ET.parse(sys.argv[1]).getroot()
+            assert root.tag == "testsuites", root.tag
+            out = {"root": dict(root.attrib), "suites": []}
+            for s in root.findall("testsuite"):
+                cases = []
+                for c in s.findall("testcase"):
+                    kids = [k for k in c if k.tag in ("failure", "error", "skipped")]
+                    assert len(kids) <= 1, "more than one result in " + c.get("name")
+                    so = c.find("system-out")
+                    cases.append({"name": c.get("name"), "classname": c.get("classname"), "time": float(c.get("time")),
+                                  "result": kids[0].tag if kids else "passed",
+                                  "message": kids[0].get("message") if kids else None,
+                                  "type": kids[0].get("type") if kids else None,
+                                  "text": kids[0].text if kids else None,
+                                  "out": so.text if so is not None else None})
+                out["suites"].append({"attrib": dict(s.attrib), "cases": cases})
+                for attr, tag in (("tests", None), ("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+                    want = len([c for c in cases if tag is None or c["result"] == tag])
+                    assert int(s.get(attr)) == want, "%s=%s but %d found" % (attr, s.get(attr), want)
+            for attr in ("tests", "failures", "errors", "skipped"):
+                assert int(root.get(attr)) == sum(int(s["attrib"][attr]) for s in out["suites"]), "root " + attr
+            print(json.dumps(out))
+            """
         try validateJUnit(url)
         let r = try SystemProcessRunner().run(["python3", "-c", program, url.path])
         guard r.status == 0 else { throw FixtureFailure("python could not read \(url.path): \(r.stderrString)") }

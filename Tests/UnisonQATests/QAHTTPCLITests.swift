@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonQA
 
 /// A spec whose orchestrator listens on the fixture server's port (default endpoints) and
@@ -14,19 +15,19 @@ private struct CLISpec {
         dir = try QAFixtures.tempDir()
         spec = dir.appendingPathComponent("unison.yaml")
         let qa = """
-        qa:
-          boot:
-            marker: "UNISONOS-FIRSTBOOT-OK"
-            timeout: 60
-          smoke:
-            - {name: orchestrator-health, service: orchestrator, path: /health, expect: 200}
-            - {name: auth-json, service: auth, path: /json, expect: 200}
-          e2e:
-            - {name: intent, service: orchestrator, method: POST, path: /v1/intents, body: '{"text":"ping"}', expect: 200}
-            - {name: missing, service: auth, path: /status/404, expect: 200}
-            - {name: after, service: orchestrator, path: /health, expect: 200}
+            qa:
+              boot:
+                marker: "UNISONOS-FIRSTBOOT-OK"
+                timeout: 60
+              smoke:
+                - {name: orchestrator-health, service: orchestrator, path: /health, expect: 200}
+                - {name: auth-json, service: auth, path: /json, expect: 200}
+              e2e:
+                - {name: intent, service: orchestrator, method: POST, path: /v1/intents, body: '{"text":"ping"}', expect: 200}
+                - {name: missing, service: auth, path: /status/404, expect: 200}
+                - {name: after, service: orchestrator, path: /health, expect: 200}
 
-        """
+            """
         let text = try QAFixtures.specText(qa: qa, replacing: [("    hostPort: 8090\n", "    hostPort: \(port)\n")])
         try text.write(to: spec, atomically: true, encoding: .utf8)
     }
@@ -74,8 +75,10 @@ struct QAHTTPCLITests {
         let f = try CLISpec(port: server.port)
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("smoke.xml")
-        let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(TestNetwork.freePort())",
-                             "--timeout", "8", "--junit", junit.path])
+        let r = try CLI.run([
+            "qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(TestNetwork.freePort())",
+            "--timeout", "8", "--junit", junit.path,
+        ])
         #expect(r.status == 1, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stdoutString.contains("ERROR auth-json"))
         #expect(r.stdoutString.contains("connection refused"))
@@ -113,14 +116,16 @@ struct QAHTTPCLITests {
         #expect(only.stdoutString.contains("e2e: 2 of 2 passed"))
     }
 
-    @Test("exit 2 for bad input, and no JUnit file is written", arguments: [
-        (["--base-url", "nosuch=http://127.0.0.1:1"], "unknown service 'nosuch'"),
-        (["--base-url", "auth=ftp://127.0.0.1:1"], "is not an http://"),
-        (["--base-url", "auth"], "expected SERVICE=URL"),
-        (["--only", "nosuch"], "no such check in qa.smoke"),
-        (["--timeout", "0"], "--timeout must be a positive"),
-        (["--host", "a b"], "is not a host name"),
-    ])
+    @Test(
+        "exit 2 for bad input, and no JUnit file is written",
+        arguments: [
+            (["--base-url", "nosuch=http://127.0.0.1:1"], "unknown service 'nosuch'"),
+            (["--base-url", "auth=ftp://127.0.0.1:1"], "is not an http://"),
+            (["--base-url", "auth"], "expected SERVICE=URL"),
+            (["--only", "nosuch"], "no such check in qa.smoke"),
+            (["--timeout", "0"], "--timeout must be a positive"),
+            (["--host", "a b"], "is not a host name"),
+        ])
     func badInput(extra: [String], message: String) throws {
         let f = try CLISpec(port: TestNetwork.freePort())
         defer { f.cleanup() }
@@ -148,8 +153,10 @@ struct QAHTTPCLITests {
         let f = try BootFixture(message: "hello\nMARKER-7\n")
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("boot.xml")
-        let r = try CLI.run(["qa", "boot", f.disk.path, "--marker", "MARKER-7", "--timeout", "60", "--firmware", "bios",
-                             "--firmware-file", f.bios.path, "--accel", "tcg", "--memory", "64", "--junit", junit.path])
+        let r = try CLI.run([
+            "qa", "boot", f.disk.path, "--marker", "MARKER-7", "--timeout", "60", "--firmware", "bios",
+            "--firmware-file", f.bios.path, "--accel", "tcg", "--memory", "64", "--junit", junit.path,
+        ])
         #expect(r.status == 0, "\(r.stderrString)")
         let parsed = try QAFixtures.readJUnit(junit)
         let root = try #require(parsed["root"] as? [String: String])

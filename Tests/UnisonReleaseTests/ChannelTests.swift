@@ -3,35 +3,37 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// Which channel a ref publishes to, the beta numbering, and the UnisonOS tags each channel gives.
 @Suite(.tags(.interop))
 struct ChannelTests {
-    @Test(arguments: [
-        ("refs/heads/main", "push", "main", "nightly"),
-        ("refs/heads/main", "schedule", "main", "nightly"),
-        ("refs/heads/main", "workflow_dispatch", "main", "nightly"),
-        ("refs/heads/master", "push", "master", "nightly"),
-        // unison-platform's default is master; its stale main branch is no nightly.
-        ("refs/heads/main", "push", "master", nil),
-        ("refs/heads/release/0.5", "push", "main", "beta"),
-        ("refs/tags/v0.5.0-beta.3", "push", "main", "beta"),
-        ("refs/tags/v0.5.0-alpha.1", "push", "master", "alpha"),
-        ("refs/tags/v0.5.0-alpha.1", "workflow_dispatch", "master", "alpha"),
-        ("refs/tags/v0.5.0", "push", "main", "stable"),
-        ("refs/tags/v0.5.0-wsl2", "push", "main", "stable"),
-        ("refs/tags/v0.5.0-bare-metal", "push", "main", "stable"),
-        ("refs/tags/v1.2.3", "push", "main", "stable"),
-        ("refs/tags/v1.2.3-rc.1", "push", "main", nil),
-        ("refs/tags/v0.0.0-test-vm", "push", "main", nil),
-        ("refs/tags/sometag", "push", "main", nil),
-        ("refs/heads/feature/x", "push", "main", "feature"),
-        ("refs/heads/hotfix/0.5.1", "push", "main", "feature"),
-        ("refs/heads/release/0.5/hotfix", "push", "main", nil),
-        ("refs/pull/7/merge", "pull_request", "main", nil),
-        ("refs/heads/main", "pull_request", "main", nil),
-    ] as [(String, String, String, String?)])
+    @Test(
+        arguments: [
+            ("refs/heads/main", "push", "main", "nightly"),
+            ("refs/heads/main", "schedule", "main", "nightly"),
+            ("refs/heads/main", "workflow_dispatch", "main", "nightly"),
+            ("refs/heads/master", "push", "master", "nightly"),
+            // unison-platform's default is master; its stale main branch is no nightly.
+            ("refs/heads/main", "push", "master", nil),
+            ("refs/heads/release/0.5", "push", "main", "beta"),
+            ("refs/tags/v0.5.0-beta.3", "push", "main", "beta"),
+            ("refs/tags/v0.5.0-alpha.1", "push", "master", "alpha"),
+            ("refs/tags/v0.5.0-alpha.1", "workflow_dispatch", "master", "alpha"),
+            ("refs/tags/v0.5.0", "push", "main", "stable"),
+            ("refs/tags/v0.5.0-wsl2", "push", "main", "stable"),
+            ("refs/tags/v0.5.0-bare-metal", "push", "main", "stable"),
+            ("refs/tags/v1.2.3", "push", "main", "stable"),
+            ("refs/tags/v1.2.3-rc.1", "push", "main", nil),
+            ("refs/tags/v0.0.0-test-vm", "push", "main", nil),
+            ("refs/tags/sometag", "push", "main", nil),
+            ("refs/heads/feature/x", "push", "main", "feature"),
+            ("refs/heads/hotfix/0.5.1", "push", "main", "feature"),
+            ("refs/heads/release/0.5/hotfix", "push", "main", nil),
+            ("refs/pull/7/merge", "pull_request", "main", nil),
+            ("refs/heads/main", "pull_request", "main", nil),
+        ] as [(String, String, String, String?)])
     func channelOfARef(_ ref: String, _ event: String, _ defaultBranch: String, _ expected: String?) throws {
         let spec = try TestSpec.load()
         #expect(ChannelResolver.channel(for: ref, event: event, channels: spec.channels, defaultBranch: defaultBranch)?.name == expected)
@@ -41,8 +43,9 @@ struct ChannelTests {
     @Test(arguments: [(UInt64(1), "v0.5.0-beta.1"), (41, "v0.5.0-beta.41"), (1234, "v0.5.0-beta.1234")])
     func betaNumberedByTheRun(_ run: UInt64, _ expected: String) throws {
         let spec = try TestSpec.load()
-        let r = try ChannelResolver.resolve(ref: "refs/heads/release/0.5", event: "push", channels: spec.channels, existingTags: [],
-                                            run: RunContext(runNumber: run))
+        let r = try ChannelResolver.resolve(
+            ref: "refs/heads/release/0.5", event: "push", channels: spec.channels, existingTags: [],
+            run: RunContext(runNumber: run))
         #expect(r.channel == "beta")
         #expect(r.version == expected)
         #expect(r.prerelease)
@@ -85,8 +88,9 @@ struct ChannelTests {
     @Test func aReleaseBranchNeedsAVersionLine() throws {
         let spec = try TestSpec.load()
         #expect(throws: ReleaseError.self) {
-            try ChannelResolver.resolve(ref: "refs/heads/release/next", event: "push", channels: spec.channels, existingTags: [],
-                                        run: RunContext(runNumber: 3))
+            try ChannelResolver.resolve(
+                ref: "refs/heads/release/next", event: "push", channels: spec.channels, existingTags: [],
+                run: RunContext(runNumber: 3))
         }
         #expect(throws: ReleaseError.self) {
             try ChannelResolver.resolve(ref: "main", event: "push", channels: spec.channels, existingTags: [])
@@ -95,8 +99,9 @@ struct ChannelTests {
 
     /// `v0.5.0-alpha.1`, the project's only real release, is an alpha: a draft pre-release.
     @Test func theRealAlphaIsAnAlpha() throws {
-        let r = try ChannelResolver.resolve(ref: "refs/tags/v0.5.0-alpha.1", event: "push", channels: TestSpec.load().channels,
-                                            existingTags: [], run: RunContext(defaultBranch: "master"))
+        let r = try ChannelResolver.resolve(
+            ref: "refs/tags/v0.5.0-alpha.1", event: "push", channels: TestSpec.load().channels,
+            existingTags: [], run: RunContext(defaultBranch: "master"))
         #expect(r.channel == "alpha")
         #expect(r.version == "v0.5.0-alpha.1")
         #expect(r.prerelease)
@@ -136,30 +141,39 @@ struct ChannelTests {
     }
 
     static let realCases: [RealCase] = [
-        RealCase(ref: "refs/heads/main", real: ["edge-main-20200110", "main-0123456", "0123456"], channel: "nightly",
-                 added: ["edge-main"]),
-        RealCase(ref: "refs/heads/master", defaultBranch: "master", real: ["edge-master-20200110", "master-0123456", "0123456"],
-                 channel: "nightly", added: ["edge-main"]),
-        RealCase(ref: "refs/heads/release/0.5", run: 41, attempt: 2,
-                 real: ["v0.5.0-beta.41", "v0.5.0-beta.41-run2", "0123456"], channel: "beta"),
+        RealCase(
+            ref: "refs/heads/main", real: ["edge-main-20200110", "main-0123456", "0123456"], channel: "nightly",
+            added: ["edge-main"]),
+        RealCase(
+            ref: "refs/heads/master", defaultBranch: "master", real: ["edge-master-20200110", "master-0123456", "0123456"],
+            channel: "nightly", added: ["edge-main"]),
+        RealCase(
+            ref: "refs/heads/release/0.5", run: 41, attempt: 2,
+            real: ["v0.5.0-beta.41", "v0.5.0-beta.41-run2", "0123456"], channel: "beta"),
         RealCase(ref: "refs/heads/release/1.2", run: 7, real: ["v1.2.0-beta.7", "v1.2.0-beta.7-run1", "0123456"], channel: "beta"),
         RealCase(ref: "refs/tags/v1.4.2", real: ["v1.4.2", "latest", "v1.4", "v1", "0123456"], channel: "stable"),
         // The real workflow treats every v* tag as stable: a pre-release gets latest, vX.Y, vX.
-        RealCase(ref: "refs/tags/v0.5.0-alpha.1", defaultBranch: "master",
-                 real: ["v0.5.0-alpha.1", "latest", "v0.5", "v0", "0123456"], channel: "alpha", dropped: ["latest", "v0.5", "v0"]),
-        RealCase(ref: "refs/tags/v0.5.0-beta.3", real: ["v0.5.0-beta.3", "latest", "v0.5", "v0", "0123456"], channel: "beta",
-                 dropped: ["latest", "v0.5", "v0"]),
+        RealCase(
+            ref: "refs/tags/v0.5.0-alpha.1", defaultBranch: "master",
+            real: ["v0.5.0-alpha.1", "latest", "v0.5", "v0", "0123456"], channel: "alpha", dropped: ["latest", "v0.5", "v0"]),
+        RealCase(
+            ref: "refs/tags/v0.5.0-beta.3", real: ["v0.5.0-beta.3", "latest", "v0.5", "v0", "0123456"], channel: "beta",
+            dropped: ["latest", "v0.5", "v0"]),
         // A feature branch is not nightly: no dated edge tag.
-        RealCase(ref: "refs/heads/feature/x", real: ["edge-feature-x-20200110", "feature-x-0123456", "0123456"], channel: "feature",
-                 dropped: ["edge-feature-x-20200110"]),
-        RealCase(ref: "refs/heads/hotfix/0.5.1", real: ["edge-hotfix-0.5.1-20200110", "hotfix-0.5.1-0123456", "0123456"],
-                 channel: "feature", dropped: ["edge-hotfix-0.5.1-20200110"]),
+        RealCase(
+            ref: "refs/heads/feature/x", real: ["edge-feature-x-20200110", "feature-x-0123456", "0123456"], channel: "feature",
+            dropped: ["edge-feature-x-20200110"]),
+        RealCase(
+            ref: "refs/heads/hotfix/0.5.1", real: ["edge-hotfix-0.5.1-20200110", "hotfix-0.5.1-0123456", "0123456"],
+            channel: "feature", dropped: ["edge-hotfix-0.5.1-20200110"]),
     ]
 
     @Test(arguments: realCases)
     func tagsAgainstTheRealReusableBuild(_ c: RealCase) throws {
-        let plan = try ReleaseTags.plan(TagRequest(event: "push", ref: c.ref, sha: Self.sha, date: Self.date, defaultBranch: c.defaultBranch,
-                                                   service: "auth", runNumber: c.run, runAttempt: c.attempt), spec: TestSpec.load())
+        let plan = try ReleaseTags.plan(
+            TagRequest(
+                event: "push", ref: c.ref, sha: Self.sha, date: Self.date, defaultBranch: c.defaultBranch,
+                service: "auth", runNumber: c.run, runAttempt: c.attempt), spec: TestSpec.load())
         #expect(plan.channel == c.channel)
         let expected = Set(c.real).subtracting(c.dropped).union(c.added)
         #expect(Set(plan.tagNames) == expected)
@@ -171,8 +185,9 @@ struct ChannelTests {
     }
 
     @Test func aPullRequestGetsTheDefaultRules() throws {
-        let plan = try ReleaseTags.plan(TagRequest(event: "pull_request", ref: "refs/pull/7/merge", sha: Self.sha, date: Self.date, service: "auth"),
-                                        spec: TestSpec.load())
+        let plan = try ReleaseTags.plan(
+            TagRequest(event: "pull_request", ref: "refs/pull/7/merge", sha: Self.sha, date: Self.date, service: "auth"),
+            spec: TestSpec.load())
         #expect(plan.channel == nil)
         #expect(plan.tagNames == ["pr-7"])
     }
@@ -187,19 +202,22 @@ struct ChannelTests {
         yaml.replaceSubrange(flavor, with: "flavor: [\"latest=true\"]")
         let spec = try SpecLoader.load(text: yaml)
         #expect(spec.channel(named: "alpha")?.tags.count == 5)
-        let plan = try ReleaseTags.plan(TagRequest(event: "push", ref: "refs/tags/v0.5.0-alpha.1", sha: Self.sha, date: Self.date,
-                                                   images: ["ghcr.io/x/y"]), spec: spec)
+        let plan = try ReleaseTags.plan(
+            TagRequest(
+                event: "push", ref: "refs/tags/v0.5.0-alpha.1", sha: Self.sha, date: Self.date,
+                images: ["ghcr.io/x/y"]), spec: spec)
         #expect(plan.tagNames == ["v0.5.0-alpha.1", "0123456"])
         #expect(!plan.version.latest)
         #expect(plan.warnings.contains { $0.contains("dropped latest, v0.5, v0") })
     }
 
-    @Test(arguments: [
-        ("v0.5.0-wsl2", "v0.5.0", "wsl2"), ("v0.5.0-wsl", "v0.5.0", "wsl2"), ("v0.5.0-linux-vm", "v0.5.0", "linux-vm"),
-        ("v0.5.0-vm", "v0.5.0", "linux-vm"), ("v0.5.0-bare-metal", "v0.5.0", "bare-metal"), ("v0.5.0-metal", "v0.5.0", "bare-metal"),
-        ("v0.5.0-baremetal", "v0.5.0", "bare-metal"), ("v0.0.0-test-wsl", "v0.0.0-test", "wsl2"),
-        ("v0.5.0-alpha.1", "v0.5.0-alpha.1", nil), ("v0.5.0", "v0.5.0", nil), ("v0.5.0-beta.2", "v0.5.0-beta.2", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("v0.5.0-wsl2", "v0.5.0", "wsl2"), ("v0.5.0-wsl", "v0.5.0", "wsl2"), ("v0.5.0-linux-vm", "v0.5.0", "linux-vm"),
+            ("v0.5.0-vm", "v0.5.0", "linux-vm"), ("v0.5.0-bare-metal", "v0.5.0", "bare-metal"), ("v0.5.0-metal", "v0.5.0", "bare-metal"),
+            ("v0.5.0-baremetal", "v0.5.0", "bare-metal"), ("v0.0.0-test-wsl", "v0.0.0-test", "wsl2"),
+            ("v0.5.0-alpha.1", "v0.5.0-alpha.1", nil), ("v0.5.0", "v0.5.0", nil), ("v0.5.0-beta.2", "v0.5.0-beta.2", nil),
+        ] as [(String, String, String?)])
     func targetSuffixes(_ tag: String, _ version: String, _ target: String?) {
         let split = ReleaseTarget.split(tag)
         #expect(split.version == version)
@@ -220,9 +238,11 @@ struct ChannelTests {
     }
 
     @Test func explicitRulesReplaceTheChannel() throws {
-        let plan = try ReleaseTags.plan(TagRequest(event: "push", ref: "refs/tags/v1.2.3", sha: Self.sha, date: Self.date,
-                                                   images: ["ghcr.io/x/y"], tags: ["type=semver,pattern={{version}}"], flavor: []),
-                                        spec: TestSpec.load())
+        let plan = try ReleaseTags.plan(
+            TagRequest(
+                event: "push", ref: "refs/tags/v1.2.3", sha: Self.sha, date: Self.date,
+                images: ["ghcr.io/x/y"], tags: ["type=semver,pattern={{version}}"], flavor: []),
+            spec: TestSpec.load())
         #expect(plan.channel == nil)
         #expect(plan.tags == ["ghcr.io/x/y:1.2.3", "ghcr.io/x/y:latest"])
     }
@@ -246,21 +266,25 @@ struct ChannelRuleValidationTests {
     }
 
     @Test func aBrokenRuleIsReportedWithItsChannel() throws {
-        let yaml = TestSpec.yaml.replacingOccurrences(of: "\"type=raw,value={channel.version}-run{run.attempt},enable={ref.is_branch}\"",
-                                                      with: "\"type=raw,value={channel.version},enable=maybe\"")
-            .replacingOccurrences(of: "flavor: [\"latest=auto\"]", with: "flavor: [\"latest=sometimes\"]")
+        let yaml = TestSpec.yaml.replacingOccurrences(
+            of: "\"type=raw,value={channel.version}-run{run.attempt},enable={ref.is_branch}\"",
+            with: "\"type=raw,value={channel.version},enable=maybe\""
+        )
+        .replacingOccurrences(of: "flavor: [\"latest=auto\"]", with: "flavor: [\"latest=sometimes\"]")
         let problems = ChannelResolver.validateRules(try SpecLoader.load(text: yaml).channels)
         #expect(problems.map(\.channel) == ["beta", "stable"])
         #expect(problems[0].message.contains("enable must evaluate to true or false"))
         #expect(problems[1].field == "flavor")
     }
 
-    @Test("release tags: short tags and latest for a release, only the full tag for a pre-release", arguments: [
-        ("v1.2.3", ["v1.2.3", "v1.2", "v1", "latest"]),
-        ("0.5.0", ["v0.5.0", "v0.5", "v0", "latest"]),
-        ("v0.6.0-beta.1", ["v0.6.0-beta.1"]),
-        ("v2.0.0+build.7", ["v2.0.0", "v2.0", "v2", "latest"]),
-    ])
+    @Test(
+        "release tags: short tags and latest for a release, only the full tag for a pre-release",
+        arguments: [
+            ("v1.2.3", ["v1.2.3", "v1.2", "v1", "latest"]),
+            ("0.5.0", ["v0.5.0", "v0.5", "v0", "latest"]),
+            ("v0.6.0-beta.1", ["v0.6.0-beta.1"]),
+            ("v2.0.0+build.7", ["v2.0.0", "v2.0", "v2", "latest"]),
+        ])
     func releaseTags(version: String, tags: [String]) throws {
         #expect(ReleaseTags.defaults(for: try #require(SemVer(version))) == tags)
         // One policy: the tags a release adds past its own are exactly the moving ones.

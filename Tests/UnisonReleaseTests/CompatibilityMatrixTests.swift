@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// The one reading of the compatibility matrix: cells in node-semver's range grammar, the table
@@ -9,18 +10,19 @@ import UnisonTestSupport
 /// reports from, which agrees with `parse`.
 @Suite(.tags(.unit)) struct CompatibilityMatrixGrammarTests {
     /// (cell, the comparators it means as `op+version` words, or nil when it is not a cell)
-    @Test(arguments: [
-        ("v1.2.3", "=1.2.3"), ("1.2.3-beta.1", "=1.2.3-beta.1"), ("=1.2.3", "=1.2.3"),
-        (">=1.2.0 <1.3.0", ">=1.2.0 <1.3.0"), ("<=v2.0.0", "<=2.0.0"),
-        ("0.1.x", ">=0.1.0 <0.2.0"), ("0.1.X", ">=0.1.0 <0.2.0"), ("1.x", ">=1.0.0 <2.0.0"), ("1.2.*", ">=1.2.0 <1.3.0"),
-        ("1", ">=1.0.0 <2.0.0"), ("1.2", ">=1.2.0 <1.3.0"), ("*", ">=0.0.0"), ("x", ">=0.0.0"),
-        ("~1.2.3", ">=1.2.3 <1.3.0"), ("~1.2", ">=1.2.0 <1.3.0"), ("~1", ">=1.0.0 <2.0.0"), ("~0.1.x", ">=0.1.0 <0.2.0"),
-        ("^1.2.3", ">=1.2.3 <2.0.0"), ("^0.2.3", ">=0.2.3 <0.3.0"), ("^0.0.3", ">=0.0.3 <0.0.4"), ("^1.2.x", ">=1.2.0 <2.0.0"),
-        ("^0.0.x", ">=0.0.0 <0.1.0"), ("^0.x", ">=0.0.0 <1.0.0"), ("^0.1.0-rc.1", ">=0.1.0-rc.1 <0.2.0"),
-        (">=1.2", ">=1.2.0"), (">1.2", ">=1.3.0"), ("<1.2", "<1.2.0"), ("<=1.2", "<1.3.0"),
-        ("latest", nil), ("v1.02.3", nil), ("1.x.2", nil), ("—", nil), ("n/a", nil), (">= v1.2.0", nil), ("1.2.3.4", nil),
-        ("^", nil), ("~>1.2", nil), ("1.2.3 - 2.0.0", nil), ("1.x || 2.x", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("v1.2.3", "=1.2.3"), ("1.2.3-beta.1", "=1.2.3-beta.1"), ("=1.2.3", "=1.2.3"),
+            (">=1.2.0 <1.3.0", ">=1.2.0 <1.3.0"), ("<=v2.0.0", "<=2.0.0"),
+            ("0.1.x", ">=0.1.0 <0.2.0"), ("0.1.X", ">=0.1.0 <0.2.0"), ("1.x", ">=1.0.0 <2.0.0"), ("1.2.*", ">=1.2.0 <1.3.0"),
+            ("1", ">=1.0.0 <2.0.0"), ("1.2", ">=1.2.0 <1.3.0"), ("*", ">=0.0.0"), ("x", ">=0.0.0"),
+            ("~1.2.3", ">=1.2.3 <1.3.0"), ("~1.2", ">=1.2.0 <1.3.0"), ("~1", ">=1.0.0 <2.0.0"), ("~0.1.x", ">=0.1.0 <0.2.0"),
+            ("^1.2.3", ">=1.2.3 <2.0.0"), ("^0.2.3", ">=0.2.3 <0.3.0"), ("^0.0.3", ">=0.0.3 <0.0.4"), ("^1.2.x", ">=1.2.0 <2.0.0"),
+            ("^0.0.x", ">=0.0.0 <0.1.0"), ("^0.x", ">=0.0.0 <1.0.0"), ("^0.1.0-rc.1", ">=0.1.0-rc.1 <0.2.0"),
+            (">=1.2", ">=1.2.0"), (">1.2", ">=1.3.0"), ("<1.2", "<1.2.0"), ("<=1.2", "<1.3.0"),
+            ("latest", nil), ("v1.02.3", nil), ("1.x.2", nil), ("—", nil), ("n/a", nil), (">= v1.2.0", nil), ("1.2.3.4", nil),
+            ("^", nil), ("~>1.2", nil), ("1.2.3 - 2.0.0", nil), ("1.x || 2.x", nil),
+        ] as [(String, String?)])
     func cells(_ text: String, _ meaning: String?) {
         let constraint = VersionConstraint(text)
         #expect(constraint?.comparators.map { $0.op.rawValue + $0.version.description }.joined(separator: " ") == meaning)
@@ -51,13 +53,13 @@ import UnisonTestSupport
     /// unison-docs `dev/compatibility-matrix.md` as it is written: `Release` header, repository
     /// columns, x-range cells, platform versions without `v`.
     static let unisonDocs = """
-    # Compatibility Matrix
+        # Compatibility Matrix
 
-    | Release | unison-orchestrator | unison-context | unison-io-speech | unison-io-canvas | unison-gen | unison-policy | unison-storage | unison-hal |
-    |---------|---------------------|----------------|------------------|------------------|------------|---------------|----------------|-----------|
-    | 0.0.1   | 0.1.x               | 0.1.x          | 0.1.x            | 0.1.x            | 0.1.x      | 0.1.x         | 0.1.x          | 0.1.x     |
+        | Release | unison-orchestrator | unison-context | unison-io-speech | unison-io-canvas | unison-gen | unison-policy | unison-storage | unison-hal |
+        |---------|---------------------|----------------|------------------|------------------|------------|---------------|----------------|-----------|
+        | 0.0.1   | 0.1.x               | 0.1.x          | 0.1.x            | 0.1.x            | 0.1.x      | 0.1.x         | 0.1.x          | 0.1.x     |
 
-    """
+        """
 
     @Test func theRealFormatIsRead() throws {
         let matrix = try CompatibilityMatrix.parse(markdown: Self.unisonDocs, path: "dev/compatibility-matrix.md")
@@ -66,7 +68,10 @@ import UnisonTestSupport
         let row = try #require(matrix.row(for: SemVer(0, 0, 1)))
         #expect(row.services["unison-gen"]?.text == "0.1.x")
         let check = matrix.check(installed: ["unison-orchestrator": SemVer(0, 1, 4)], platform: SemVer(0, 0, 1))
-        #expect(check.differences.map(\.service) == ["unison-context", "unison-io-speech", "unison-io-canvas", "unison-gen", "unison-policy", "unison-storage", "unison-hal"])
+        #expect(
+            check.differences.map(\.service) == [
+                "unison-context", "unison-io-speech", "unison-io-canvas", "unison-gen", "unison-policy", "unison-storage", "unison-hal",
+            ])
         // Written back with its own header word; read back the same.
         let rendered = matrix.markdown()
         #expect(rendered.contains("| Release | unison-orchestrator |"))
@@ -75,23 +80,23 @@ import UnisonTestSupport
 
     @Test func tableIsFoundWithItsLines() throws {
         let text = """
-        # Matrix
+            # Matrix
 
-        ```
-        | platform | x |
-        |---|---|
-        ```
+            ```
+            | platform | x |
+            |---|---|
+            ```
 
-        Intro | with a pipe
-        | Platform | `auth` | orchestrator |
-        |:---|:---:|---:|
-        | v0.4.0 | v0.4.1 | `>=0.4.0 <0.5.0` |
-        | v0.3.0 | a\\|b | - |
-        | v0.2.0 | v0.2.0 |
-        after the table
+            Intro | with a pipe
+            | Platform | `auth` | orchestrator |
+            |:---|:---:|---:|
+            | v0.4.0 | v0.4.1 | `>=0.4.0 <0.5.0` |
+            | v0.3.0 | a\\|b | - |
+            | v0.2.0 | v0.2.0 |
+            after the table
 
-        | platform | later |
-        """
+            | platform | later |
+            """
         let scan = try #require(CompatibilityMatrix.scan(markdown: text))
         #expect(scan.headerLine == 9 && scan.firstColumn == "Platform" && scan.hasDelimiter)
         #expect(scan.columns == ["auth", "orchestrator"])

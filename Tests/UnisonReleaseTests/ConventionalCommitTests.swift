@@ -1,6 +1,7 @@
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// Conventional Commits 1.0.0 parsing and the bump each commit asks for.
@@ -56,17 +57,19 @@ struct ConventionalCommitTests {
     }
 
     @Test func footersAndBodyAreSeparated() throws {
-        let c = try #require(ConventionalCommit(message: """
-            feat(api): allow provider-specific config
+        let c = try #require(
+            ConventionalCommit(
+                message: """
+                    feat(api): allow provider-specific config
 
-            The body explains it,
-            over two lines.
+                    The body explains it,
+                    over two lines.
 
-            Reviewed-by: Z
-            Refs #133
-            BREAKING CHANGE: the `provider` key
-              moved under `inference`
-            """))
+                    Reviewed-by: Z
+                    Refs #133
+                    BREAKING CHANGE: the `provider` key
+                      moved under `inference`
+                    """))
         #expect(c.body == "The body explains it,\nover two lines.")
         #expect(c.footers.map(\.token) == ["Reviewed-by", "Refs", "BREAKING CHANGE"])
         #expect(c.footers[1].value == "133")
@@ -78,25 +81,27 @@ struct ConventionalCommitTests {
     }
 
     /// (previous, commits newest first, bumpMinorPreMajor, expected next or nil, expected bump)
-    @Test(arguments: [
-        ("v1.2.3", ["fix: a", "chore: b"], true, "v1.2.4", VersionBump.patch),
-        ("v1.2.3", ["fix: a", "feat: b", "docs: c"], true, "v1.3.0", .minor),
-        ("v1.2.3", ["fix: a", "feat!: b"], true, "v2.0.0", .major),
-        ("v0.4.2", ["feat!: b"], true, "v0.5.0", .minor),
-        ("v0.4.2", ["feat!: b"], false, "v1.0.0", .major),
-        ("v0.4.2", ["fix: a\n\nBREAKING CHANGE: x"], true, "v0.5.0", .minor),
-        ("v0.4.2", ["feat: a"], true, "v0.5.0", .minor),
-        ("v1.2.3", ["chore: a", "ci: b", "test: c", "docs: d"], true, nil, .none),
-        ("v1.2.3", ["Random message"], true, nil, .none),
-        ("v1.2.3", [], true, nil, .none),
-        ("1.2.3", ["fix: no v"], true, "1.2.4", .patch),
-        ("v1.2.3", ["chore: release\n\nRelease-As: 3.0.0", "feat: x"], true, "v3.0.0", .minor),
-        ("v1.2.3", ["chore: newest\n\nRelease-As: 1.5.0", "chore: older\n\nRelease-As: 9.9.9"], true, "v1.5.0", .none),
-    ] as [(String, [String], Bool, String?, VersionBump)])
+    @Test(
+        arguments: [
+            ("v1.2.3", ["fix: a", "chore: b"], true, "v1.2.4", VersionBump.patch),
+            ("v1.2.3", ["fix: a", "feat: b", "docs: c"], true, "v1.3.0", .minor),
+            ("v1.2.3", ["fix: a", "feat!: b"], true, "v2.0.0", .major),
+            ("v0.4.2", ["feat!: b"], true, "v0.5.0", .minor),
+            ("v0.4.2", ["feat!: b"], false, "v1.0.0", .major),
+            ("v0.4.2", ["fix: a\n\nBREAKING CHANGE: x"], true, "v0.5.0", .minor),
+            ("v0.4.2", ["feat: a"], true, "v0.5.0", .minor),
+            ("v1.2.3", ["chore: a", "ci: b", "test: c", "docs: d"], true, nil, .none),
+            ("v1.2.3", ["Random message"], true, nil, .none),
+            ("v1.2.3", [], true, nil, .none),
+            ("1.2.3", ["fix: no v"], true, "1.2.4", .patch),
+            ("v1.2.3", ["chore: release\n\nRelease-As: 3.0.0", "feat: x"], true, "v3.0.0", .minor),
+            ("v1.2.3", ["chore: newest\n\nRelease-As: 1.5.0", "chore: older\n\nRelease-As: 9.9.9"], true, "v1.5.0", .none),
+        ] as [(String, [String], Bool, String?, VersionBump)])
     func nextVersionFromCommits(_ previous: String, _ messages: [String], _ bmpm: Bool, _ expected: String?, _ bump: VersionBump) throws {
         let commits = messages.enumerated().map { Self.commit($1, $0) }
-        let next = VersionCalculator.next(previous: SemVer(previous), previousTag: previous, commits: commits,
-                                          rules: BumpRules(bumpMinorPreMajor: bmpm))
+        let next = VersionCalculator.next(
+            previous: SemVer(previous), previousTag: previous, commits: commits,
+            rules: BumpRules(bumpMinorPreMajor: bmpm))
         #expect(next.next?.tagString() == expected)
         #expect(next.bump == bump)
         #expect(next.commits.count == messages.count)

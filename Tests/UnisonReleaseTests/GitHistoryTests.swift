@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// Next versions read from real git repositories made by the test.
@@ -19,33 +20,60 @@ struct GitHistoryTests {
     }
 
     static let scenarios: [Scenario] = [
-        Scenario(name: "feature after a release", steps: ["commit:feat: a", "tag:v1.2.3", "commit:fix: b", "commit:feat(api): c"],
-                 previous: "v1.2.3", next: "v1.3.0", commits: 2),
-        Scenario(name: "fixes only", steps: ["commit:feat: a", "atag:v1.2.3", "commit:fix: b", "commit:perf: c", "commit:docs: d"],
-                 previous: "v1.2.3", next: "v1.2.4", commits: 3),
-        Scenario(name: "breaking below 1.0 bumps minor", steps: ["commit:feat: a", "tag:v0.4.1", "commit:feat!: drop v1"],
-                 previous: "v0.4.1", next: "v0.5.0", commits: 1),
-        Scenario(name: "breaking below 1.0 without bumpMinorPreMajor", steps: ["commit:feat: a", "tag:v0.4.1",
-                 "commit:fix: x\n\nBREAKING CHANGE: renamed"], bumpMinorPreMajor: false, previous: "v0.4.1", next: "v1.0.0", commits: 1),
-        Scenario(name: "breaking footer after 1.0", steps: ["commit:feat: a", "tag:v1.0.0", "commit:fix: x\n\nBREAKING-CHANGE: gone"],
-                 previous: "v1.0.0", next: "v2.0.0", commits: 1),
-        Scenario(name: "chores alone: no release", steps: ["commit:feat: a", "tag:v1.0.0", "commit:chore: deps", "commit:ci: cache"],
-                 previous: "v1.0.0", next: nil, commits: 2),
+        Scenario(
+            name: "feature after a release", steps: ["commit:feat: a", "tag:v1.2.3", "commit:fix: b", "commit:feat(api): c"],
+            previous: "v1.2.3", next: "v1.3.0", commits: 2),
+        Scenario(
+            name: "fixes only", steps: ["commit:feat: a", "atag:v1.2.3", "commit:fix: b", "commit:perf: c", "commit:docs: d"],
+            previous: "v1.2.3", next: "v1.2.4", commits: 3),
+        Scenario(
+            name: "breaking below 1.0 bumps minor", steps: ["commit:feat: a", "tag:v0.4.1", "commit:feat!: drop v1"],
+            previous: "v0.4.1", next: "v0.5.0", commits: 1),
+        Scenario(
+            name: "breaking below 1.0 without bumpMinorPreMajor",
+            steps: [
+                "commit:feat: a", "tag:v0.4.1",
+                "commit:fix: x\n\nBREAKING CHANGE: renamed",
+            ], bumpMinorPreMajor: false, previous: "v0.4.1", next: "v1.0.0", commits: 1),
+        Scenario(
+            name: "breaking footer after 1.0", steps: ["commit:feat: a", "tag:v1.0.0", "commit:fix: x\n\nBREAKING-CHANGE: gone"],
+            previous: "v1.0.0", next: "v2.0.0", commits: 1),
+        Scenario(
+            name: "chores alone: no release", steps: ["commit:feat: a", "tag:v1.0.0", "commit:chore: deps", "commit:ci: cache"],
+            previous: "v1.0.0", next: nil, commits: 2),
         Scenario(name: "nothing since the tag", steps: ["commit:feat: a", "tag:v1.0.0"], previous: "v1.0.0", next: nil, commits: 0),
-        Scenario(name: "Release-As forces the version", steps: ["commit:feat: a", "tag:v1.0.0", "commit:chore: go\n\nRelease-As: 2.0.0"],
-                 previous: "v1.0.0", next: "v2.0.0", commits: 1),
+        Scenario(
+            name: "Release-As forces the version", steps: ["commit:feat: a", "tag:v1.0.0", "commit:chore: go\n\nRelease-As: 2.0.0"],
+            previous: "v1.0.0", next: "v2.0.0", commits: 1),
         Scenario(name: "first release", steps: ["commit:chore: init", "commit:feat: first"], previous: nil, next: "v0.1.0", commits: 2),
-        Scenario(name: "pre-release tags are not a base", steps: ["commit:feat: a", "tag:v1.0.0", "commit:feat: b", "tag:v1.1.0-beta.1",
-                 "commit:fix: c"], previous: "v1.0.0", next: "v1.1.0", commits: 2),
-        Scenario(name: "the highest release wins, not the newest tag name", steps: ["commit:feat: a", "tag:v1.9.0", "commit:fix: b",
-                 "tag:v1.10.0", "commit:fix: c"], previous: "v1.10.0", next: "v1.10.1", commits: 1),
-        Scenario(name: "tags on other branches do not count", steps: ["commit:feat: a", "tag:v1.0.0", "branch:side", "checkout:side",
-                 "commit:feat: side", "tag:v1.1.0", "checkout:main", "commit:fix: main"], previous: "v1.0.0", next: "v1.0.1", commits: 1),
-        Scenario(name: "merged branches bring their commits", steps: ["commit:feat: a", "tag:v1.0.0", "branch:topic", "checkout:topic",
-                 "commit:feat(x): on topic", "checkout:main", "commit:fix: on main", "merge:topic"],
-                 previous: "v1.0.0", next: "v1.1.0", commits: 2),
-        Scenario(name: "non-semver tags are ignored", steps: ["commit:feat: a", "tag:release-1", "tag:v1.0.0", "commit:fix: b", "tag:latest"],
-                 previous: "v1.0.0", next: "v1.0.1", commits: 1),
+        Scenario(
+            name: "pre-release tags are not a base",
+            steps: [
+                "commit:feat: a", "tag:v1.0.0", "commit:feat: b", "tag:v1.1.0-beta.1",
+                "commit:fix: c",
+            ], previous: "v1.0.0", next: "v1.1.0", commits: 2),
+        Scenario(
+            name: "the highest release wins, not the newest tag name",
+            steps: [
+                "commit:feat: a", "tag:v1.9.0", "commit:fix: b",
+                "tag:v1.10.0", "commit:fix: c",
+            ], previous: "v1.10.0", next: "v1.10.1", commits: 1),
+        Scenario(
+            name: "tags on other branches do not count",
+            steps: [
+                "commit:feat: a", "tag:v1.0.0", "branch:side", "checkout:side",
+                "commit:feat: side", "tag:v1.1.0", "checkout:main", "commit:fix: main",
+            ], previous: "v1.0.0", next: "v1.0.1", commits: 1),
+        Scenario(
+            name: "merged branches bring their commits",
+            steps: [
+                "commit:feat: a", "tag:v1.0.0", "branch:topic", "checkout:topic",
+                "commit:feat(x): on topic", "checkout:main", "commit:fix: on main", "merge:topic",
+            ],
+            previous: "v1.0.0", next: "v1.1.0", commits: 2),
+        Scenario(
+            name: "non-semver tags are ignored", steps: ["commit:feat: a", "tag:release-1", "tag:v1.0.0", "commit:fix: b", "tag:latest"],
+            previous: "v1.0.0", next: "v1.0.1", commits: 1),
     ]
 
     @Test(arguments: scenarios)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// The manifest and SHA256SUMS, the latter checked by `sha256sum -c`.
@@ -26,8 +27,9 @@ struct ReleaseFilesTests {
     }
 
     static func request(_ dir: URL, digests: [String: String] = digests, tags: [String: String] = tags) throws -> ManifestRequest {
-        ManifestRequest(version: try #require(SemVer("v0.5.0")), commit: commit, digests: digests, serviceTags: tags,
-                        artifactsDirectory: dir, sourceDateEpoch: 1_700_000_000)
+        ManifestRequest(
+            version: try #require(SemVer("v0.5.0")), commit: commit, digests: digests, serviceTags: tags,
+            artifactsDirectory: dir, sourceDateEpoch: 1_700_000_000)
     }
 
     static let schemaURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,12 +38,12 @@ struct ReleaseFilesTests {
     /// Validates `manifest` with python3-jsonschema (Draft 2020-12) against our schema; returns the errors.
     static func schemaErrors(_ manifest: URL) throws -> String {
         let script = """
-        import json, sys, jsonschema
-        schema = json.load(open(sys.argv[1]))
-        jsonschema.Draft202012Validator.check_schema(schema)
-        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))), key=lambda e: list(e.path))
-        print("\\n".join("/".join(map(str, e.path)) + ": " + e.message for e in errors))
-        """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))), key=lambda e: list(e.path))
+            print("\\n".join("/".join(map(str, e.path)) + ": " + e.message for e in errors))
+            """
         let r = try SystemProcessRunner().run(["python3", "-c", script, schemaURL.path, manifest.path])
         guard r.status == 0 else { throw ReleaseError.unreadable(path: manifest.path, reason: r.stderrString) }
         return r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -65,11 +67,12 @@ struct ReleaseFilesTests {
         #expect(manifest.release.channel == "stable")
         #expect(manifest.release.builtAt == "2023-11-14T22:13:20Z")
         #expect(manifest.release.git == .init(repo: "unison-platform", commit: Self.commit))
-        #expect(manifest.compose.imagesPinned == [
-            "orchestrator": "ghcr.io/project-unisonos/unison-orchestrator:v0.4.0@sha256:" + String(repeating: "a", count: 64),
-            "auth": "ghcr.io/project-unisonos/unison-auth:v1.2.0@sha256:" + String(repeating: "b", count: 64),
-            "storage": "ghcr.io/project-unisonos/unison-storage:v0.1.0@sha256:" + String(repeating: "c", count: 64),
-        ])
+        #expect(
+            manifest.compose.imagesPinned == [
+                "orchestrator": "ghcr.io/project-unisonos/unison-orchestrator:v0.4.0@sha256:" + String(repeating: "a", count: 64),
+                "auth": "ghcr.io/project-unisonos/unison-auth:v1.2.0@sha256:" + String(repeating: "b", count: 64),
+                "storage": "ghcr.io/project-unisonos/unison-storage:v0.1.0@sha256:" + String(repeating: "c", count: 64),
+            ])
         #expect(manifest.compose.imagesFromCompose["postgres"] == "docker.io/library/postgres:15")
         #expect(manifest.compose.imagesResolved["auth"]?.source == "registry")
         #expect(manifest.compose.files == [composeFile.path: SHA256Hex.hex(Data("services: {}\n".utf8))])
@@ -109,8 +112,10 @@ struct ReleaseFilesTests {
         var compose = try #require(object["compose"] as? [String: Any])
         compose["images_pinned"] = ["auth": "ghcr.io/project-unisonos/unison-auth:v1.2.0"]
         object["compose"] = compose
-        object["release"] = ["version": "v0.5.0-alpha.1", "channel": "nightly", "built_at": "2023-11-14T22:13:20Z",
-                             "git": ["repo": "unison-platform", "commit": Self.commit]]
+        object["release"] = [
+            "version": "v0.5.0-alpha.1", "channel": "nightly", "built_at": "2023-11-14T22:13:20Z",
+            "git": ["repo": "unison-platform", "commit": Self.commit],
+        ]
         let bad = tmp.path("bad.json")
         try JSONSerialization.data(withJSONObject: object).write(to: bad)
         let errors = try Self.schemaErrors(bad)
@@ -161,7 +166,7 @@ struct ReleaseFilesTests {
         try Data(#"{"auth": "sha256:\#(String(repeating: "d", count: 64))", "storage": "sha256:x"}"#.utf8).write(to: file)
         let map = try ReleaseFiles.digests(pairs: ["storage=sha256:" + String(repeating: "e", count: 64)], file: file)
         #expect(map["auth"]?.hasSuffix("dddd") == true)
-        #expect(map["storage"]?.hasSuffix("eeee") == true)   // pairs override the file
+        #expect(map["storage"]?.hasSuffix("eeee") == true)  // pairs override the file
         #expect(throws: ReleaseError.self) { _ = try ReleaseFiles.digests(pairs: ["storage"], file: nil) }
         try Data("[1]".utf8).write(to: file)
         #expect(throws: ReleaseError.self) { _ = try ReleaseFiles.digests(pairs: [], file: file) }
@@ -170,7 +175,7 @@ struct ReleaseFilesTests {
     @Test func githubOutputRoundTrips() throws {
         let outputs = [("tags", "a:1\na:2"), ("version", "1"), ("labels", "")]
         let text = GitHubOutput.render(outputs)
-        #expect(text == GitHubOutput.render(outputs))     // reproducible delimiters
+        #expect(text == GitHubOutput.render(outputs))  // reproducible delimiters
         let parsed = GitHubOutput.parse(text)
         #expect(parsed.map(\.name) == ["tags", "version", "labels"])
         #expect(parsed.map(\.value) == ["a:1\na:2", "1", ""])

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import UnisonTestSupport
 import UnisonCore
+import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// The release manifest is one model: what `release manifest` writes is what an install reads

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// `release plan`, notes and the compatibility matrix over a workspace of real git repos.
@@ -64,17 +65,17 @@ struct ReleasePlanTests {
         #expect(platform.participates)
         #expect(platform.nextVersion == "v0.5.0")
         #expect(platform.lastTag == "v0.5.0-alpha.1")
-        #expect(platform.commits.map(\.subject) == ["perf: faster tar", "fix: installer"])   // master only, since v0.4.0
+        #expect(platform.commits.map(\.subject) == ["perf: faster tar", "fix: installer"])  // master only, since v0.4.0
 
         let orch = try #require(byName["unison-orchestrator"])
         #expect(orch.branch == "main")
         #expect(orch.lastTag == "v0.3.0")
         #expect(orch.commits.count == 3)
-        #expect(orch.nextVersion == "v0.5.0")       // the platform's version, not its own bump
+        #expect(orch.nextVersion == "v0.5.0")  // the platform's version, not its own bump
         #expect(orch.participates)
         let auth = try #require(byName["unison-auth"])
         #expect(auth.participates == false)
-        #expect(auth.imageTag == "v0.4.0")           // pinned at its last release
+        #expect(auth.imageTag == "v0.4.0")  // pinned at its last release
         #expect(auth.reason.contains("no releasable commits"))
         #expect(byName["unison-storage"]?.nextVersion == "v0.5.0")
         #expect(plan.matrixRow == ["orchestrator": "v0.5.0", "auth": "v0.4.0", "storage": "v0.5.0"])
@@ -137,13 +138,19 @@ struct ReleasePlanTests {
 
     @Test func matrixRoundTripAndAdd() throws {
         var matrix = CompatibilityMatrix(services: ["orchestrator", "auth", "storage"])
-        try matrix.add(.init(platform: #require(SemVer("v0.4.0")), services: [
-            "orchestrator": #require(VersionConstraint("v0.3.0")), "auth": #require(VersionConstraint(">=1.1.0 <1.3.0")),
-        ]))
-        try matrix.add(.init(platform: #require(SemVer("v0.5.0")), services: [
-            "orchestrator": #require(VersionConstraint("v0.4.0")), "auth": #require(VersionConstraint("v1.2.0")),
-            "storage": #require(VersionConstraint("v0.1.0")), "io-speech": #require(VersionConstraint("v0.2.0")),
-        ]))
+        try matrix.add(
+            .init(
+                platform: #require(SemVer("v0.4.0")),
+                services: [
+                    "orchestrator": #require(VersionConstraint("v0.3.0")), "auth": #require(VersionConstraint(">=1.1.0 <1.3.0")),
+                ]))
+        try matrix.add(
+            .init(
+                platform: #require(SemVer("v0.5.0")),
+                services: [
+                    "orchestrator": #require(VersionConstraint("v0.4.0")), "auth": #require(VersionConstraint("v1.2.0")),
+                    "storage": #require(VersionConstraint("v0.1.0")), "io-speech": #require(VersionConstraint("v0.2.0")),
+                ]))
         let md = matrix.markdown()
         #expect(md.contains("| platform | orchestrator | auth | storage | io-speech |\n|---|---|---|---|---|\n"))
         #expect(md.contains("| v0.5.0 | v0.4.0 | v1.2.0 | v0.1.0 | v0.2.0 |\n| v0.4.0 | v0.3.0 | >=1.1.0 <1.3.0 | - | - |\n"))
@@ -157,25 +164,26 @@ struct ReleasePlanTests {
         #expect(matrix.row(for: v050)?.services.isEmpty == true)
     }
 
-    @Test(arguments: [
-        (["orchestrator": "v0.4.0", "auth": "v1.2.0", "storage": "v0.1.0"], nil, true, "v0.5.0", 0),
-        (["orchestrator": "v0.3.0", "auth": "v1.1.7"], nil, true, "v0.4.0", 0),
-        (["orchestrator": "v0.3.0", "auth": "v1.3.0"], nil, false, "v0.4.0", 1),
-        (["orchestrator": "v0.4.0", "auth": "v1.2.0"], nil, false, "v0.5.0", 1),      // storage missing
-        (["orchestrator": "v0.4.0", "auth": "v1.2.0", "storage": "v0.1.0"], "v0.4.0", false, "v0.4.0", 2),
-        (["orchestrator": "v0.3.0", "auth": "v1.2.0", "storage": "v0.1.0"], nil, false, "v0.5.0", 1), // a tie: the newest row
-    ] as [([String: String], String?, Bool, String, Int)])
+    @Test(
+        arguments: [
+            (["orchestrator": "v0.4.0", "auth": "v1.2.0", "storage": "v0.1.0"], nil, true, "v0.5.0", 0),
+            (["orchestrator": "v0.3.0", "auth": "v1.1.7"], nil, true, "v0.4.0", 0),
+            (["orchestrator": "v0.3.0", "auth": "v1.3.0"], nil, false, "v0.4.0", 1),
+            (["orchestrator": "v0.4.0", "auth": "v1.2.0"], nil, false, "v0.5.0", 1),  // storage missing
+            (["orchestrator": "v0.4.0", "auth": "v1.2.0", "storage": "v0.1.0"], "v0.4.0", false, "v0.4.0", 2),
+            (["orchestrator": "v0.3.0", "auth": "v1.2.0", "storage": "v0.1.0"], nil, false, "v0.5.0", 1),  // a tie: the newest row
+        ] as [([String: String], String?, Bool, String, Int)])
     func checkInstalledVersions(_ installed: [String: String], _ platform: String?, _ ok: Bool, _ row: String, _ diffs: Int) throws {
         let md = """
-        Some text before.
+            Some text before.
 
-        | platform | orchestrator | `auth` | storage |
-        |:--|---|---|---|
-        | v0.5.0 | v0.4.0 | v1.2.0 | v0.1.0 |
-        | `v0.4.0` | v0.3.0 | >=1.1.0 <1.3.0 | - |
+            | platform | orchestrator | `auth` | storage |
+            |:--|---|---|---|
+            | v0.5.0 | v0.4.0 | v1.2.0 | v0.1.0 |
+            | `v0.4.0` | v0.3.0 | >=1.1.0 <1.3.0 | - |
 
-        Text after.
-        """
+            Text after.
+            """
         let matrix = try CompatibilityMatrix.parse(markdown: md)
         let result = matrix.check(installed: installed.mapValues { SemVer($0)! }, platform: platform.flatMap { SemVer($0) })
         #expect(result.ok == ok)
@@ -200,7 +208,8 @@ struct ReleasePlanTests {
 
     @Test(arguments: [
         (">=1.2.0 <1.3.0", "1.2.9", true), (">=1.2.0 <1.3.0", "1.3.0", false), (">=1.2.0 <1.3.0", "1.3.0-beta.1", false),
-        ("v1.2.3", "1.2.3+build", true), (">=1.3.0-beta.1 <1.3.0", "1.3.0-beta.4", true), ("<1.3.0", "1.2.0-rc.1", false), ("=1.2.3", "1.2.4", false), (">1.0.0 <=2.0.0", "2.0.0", true), (">1.0.0", "1.0.0", false),
+        ("v1.2.3", "1.2.3+build", true), (">=1.3.0-beta.1 <1.3.0", "1.3.0-beta.4", true), ("<1.3.0", "1.2.0-rc.1", false), ("=1.2.3", "1.2.4", false),
+        (">1.0.0 <=2.0.0", "2.0.0", true), (">1.0.0", "1.0.0", false),
     ])
     func constraints(_ text: String, _ version: String, _ ok: Bool) throws {
         #expect(try #require(VersionConstraint(text)).isSatisfied(by: #require(SemVer(version))) == ok)

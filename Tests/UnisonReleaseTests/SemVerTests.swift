@@ -1,6 +1,7 @@
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonRelease
 
 /// SemVer 2.0.0 (semver.org): the grammar's valid and invalid examples, §11 precedence,
@@ -41,8 +42,10 @@ struct SemVerTests {
 
     /// §11.4's example chain, then the major/minor/patch chain of §11.2.
     @Test func precedenceFollowsTheSpec() throws {
-        let chain = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
-                     "1.0.0-rc.1", "1.0.0", "2.0.0", "2.1.0", "2.1.1"]
+        let chain = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+            "1.0.0-rc.1", "1.0.0", "2.0.0", "2.1.0", "2.1.1",
+        ]
         let versions = try chain.map { try #require(SemVer($0)) }
         for (a, b) in zip(versions, versions.dropFirst()) {
             #expect(a < b, "\(a) < \(b)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonSpec
 
 /// A valid hash (openssl passwd -6) and key (ssh-keygen -t ed25519), public test values.
@@ -33,18 +34,20 @@ let testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnX+DnA9wYhNsQ9Jq1B9Qk9lgnOr
     }
 
     @Test func keysOnlyUserTurnsTheSSHServerOnByDefaultAndStaticNetworkIsRead() throws {
-        let a = try AnswersLoader.load(text: """
-        users:
-          - name: ops
-            ssh_authorized_keys: [\(testKey)]
-          - name: second
-            hashed_passwd: "\(testHash)"
-        unison:
-          network: {mode: static, interface: enp1s0, address: 192.168.1.20/24, gateway: 192.168.1.1, dns: [1.1.1.1, "2606:4700::1111"]}
-        """)
+        let a = try AnswersLoader.load(
+            text: """
+                users:
+                  - name: ops
+                    ssh_authorized_keys: [\(testKey)]
+                  - name: second
+                    hashed_passwd: "\(testHash)"
+                unison:
+                  network: {mode: static, interface: enp1s0, address: 192.168.1.20/24, gateway: 192.168.1.1, dns: [1.1.1.1, "2606:4700::1111"]}
+                """)
         #expect(a.sshServer)
         #expect(a.users.map(\.sudo) == [true, false])
-        #expect(a.network == .static(.init(interface: "enp1s0", address: "192.168.1.20/24", gateway: "192.168.1.1", dns: ["1.1.1.1", "2606:4700::1111"])))
+        #expect(
+            a.network == .static(.init(interface: "enp1s0", address: "192.168.1.20/24", gateway: "192.168.1.1", dns: ["1.1.1.1", "2606:4700::1111"])))
     }
 
     /// Hostile values: each refused at the line and column of the offending node.
@@ -72,8 +75,9 @@ let testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnX+DnA9wYhNsQ9Jq1B9Qk9lgnOr
     ])
     func hostileValuesAreRefusedWithLineAndColumn(text: String, line: Int, column: Int, message: String) {
         let found = problems(text)
-        #expect(found.contains { $0.line == line && $0.column == column && $0.message.contains(message) },
-                "expected \(line):\(column) '\(message)', got \(found.map(\.description))")
+        #expect(
+            found.contains { $0.line == line && $0.column == column && $0.message.contains(message) },
+            "expected \(line):\(column) '\(message)', got \(found.map(\.description))")
         #expect(found.allSatisfy { $0.file == "a.yaml" })
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import UnisonSpec
 
 /// The spec reads image references by the same grammar as the registry client (UnisonCore's
@@ -9,8 +10,10 @@ import Testing
         #expect(ImageName(text) != nil)
     }
 
-    @Test(arguments: ["a/b___c", "a/b._c", "-r.io/a", "r-.io/a", "r..io/a", "r.io:+80/a", "r.io:0/a", "a/b\u{0}c", "a/b\nc:t",
-                      "a/b:t\u{7f}", "a/b:" + String(repeating: "t", count: 129)])
+    @Test(arguments: [
+        "a/b___c", "a/b._c", "-r.io/a", "r-.io/a", "r..io/a", "r.io:+80/a", "r.io:0/a", "a/b\u{0}c", "a/b\nc:t",
+        "a/b:t\u{7f}", "a/b:" + String(repeating: "t", count: 129),
+    ])
     func referencesTheRegistryClientRefuses(_ text: String) {
         #expect(ImageName(text) == nil)
     }

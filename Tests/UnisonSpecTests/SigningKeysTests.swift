@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonSpec
 
 /// `release.signingKeys`: OpenSSH Ed25519 public keys, each checked where it is written.

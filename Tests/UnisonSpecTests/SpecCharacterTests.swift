@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonSpec
 
 /// Every spec field that reaches a file name, a shell script, a systemd unit or an env file
@@ -22,59 +23,59 @@ struct SpecCharacterTests {
         for (k, v) in replace { fields[k] = v }
         func q(_ k: String) -> String { fields[k]! }
         return """
-        schema: 1
-        platform:
-          name: \(q("platform.name"))
-          displayName: \(q("platform.displayName"))
-          org: project-unisonos
-        repos:
-          - name: unison-docs
-            role: docs
-        services:
-          - name: \(q("services[0].name"))
-            repo: unison-auth
-            port: 8084
-            health: /health
-            env:
-              AUTH_WORKERS: \(q("services[0].env.value"))
-        infrastructure:
-          - name: postgres
-            image: docker.io/library/postgres:15
-            port: 5432
-            healthCommand: pg_isready
-        channels:
-          nightly: {tags: ["type=edge,branch=main"]}
-          beta: {tags: ["type=semver,pattern={{version}}"]}
-          stable: {tags: ["type=semver,pattern={{version}}"]}
-        models:
-          store: \(q("models.store"))
-          packs:
-            - name: \(q("models.packs[0].name"))
-              minRam: 4GB
-              minDisk: 10GB
-        bases:
-          - {name: deb, kind: mmdebstrap, suite: bookworm}
-        targets:
-          wsl:
-            base: deb
-            models: light
-            defaultUser: \(q("targets.wsl.defaultUser"))
-        installer:
-          prefix: \(q("installer.prefix"))
-          envFile: \(q("installer.envFile"))
-          dataDir: \(q("installer.dataDir"))
-          unit: \(q("installer.unit"))
-          firstBootUnit: \(q("installer.firstBootUnit"))
-          composeProject: \(q("installer.composeProject"))
-          env:
-            \(q("installer.env.key")): \(q("installer.env.value"))
-        qa:
-          boot:
-            marker: \(q("qa.boot.marker"))
-        telemetry:
-          dir: \(q("telemetry.dir"))
+            schema: 1
+            platform:
+              name: \(q("platform.name"))
+              displayName: \(q("platform.displayName"))
+              org: project-unisonos
+            repos:
+              - name: unison-docs
+                role: docs
+            services:
+              - name: \(q("services[0].name"))
+                repo: unison-auth
+                port: 8084
+                health: /health
+                env:
+                  AUTH_WORKERS: \(q("services[0].env.value"))
+            infrastructure:
+              - name: postgres
+                image: docker.io/library/postgres:15
+                port: 5432
+                healthCommand: pg_isready
+            channels:
+              nightly: {tags: ["type=edge,branch=main"]}
+              beta: {tags: ["type=semver,pattern={{version}}"]}
+              stable: {tags: ["type=semver,pattern={{version}}"]}
+            models:
+              store: \(q("models.store"))
+              packs:
+                - name: \(q("models.packs[0].name"))
+                  minRam: 4GB
+                  minDisk: 10GB
+            bases:
+              - {name: deb, kind: mmdebstrap, suite: bookworm}
+            targets:
+              wsl:
+                base: deb
+                models: light
+                defaultUser: \(q("targets.wsl.defaultUser"))
+            installer:
+              prefix: \(q("installer.prefix"))
+              envFile: \(q("installer.envFile"))
+              dataDir: \(q("installer.dataDir"))
+              unit: \(q("installer.unit"))
+              firstBootUnit: \(q("installer.firstBootUnit"))
+              composeProject: \(q("installer.composeProject"))
+              env:
+                \(q("installer.env.key")): \(q("installer.env.value"))
+            qa:
+              boot:
+                marker: \(q("qa.boot.marker"))
+            telemetry:
+              dir: \(q("telemetry.dir"))
 
-        """
+            """
     }
 
     @Test("the unmodified spec validates (so each failure below is the injected value's)")
@@ -84,16 +85,23 @@ struct SpecCharacterTests {
 
     /// Hostile values as YAML double-quoted scalars.
     static let hostile = [#""x$(touch /tmp/unison-pwned)""#, #""a'b""#, #""a\"b""#, #""a\nExecStartPre=/bin/sh""#, #""../../etc""#]
-    static let hostilePaths = [#""/opt/$(id)""#, #""/opt/a'b""#, #""/opt/a\"b""#, #""/opt/x\ny""#, #""/opt/../etc""#,
-                               #""/etc/unison/../../root/.env""#, #""/opt/a b""#, #""/opt/%h""#, #""relative/dir""#]
+    static let hostilePaths = [
+        #""/opt/$(id)""#, #""/opt/a'b""#, #""/opt/a\"b""#, #""/opt/x\ny""#, #""/opt/../etc""#,
+        #""/etc/unison/../../root/.env""#, #""/opt/a b""#, #""/opt/%h""#, #""relative/dir""#,
+    ]
 
     static let cases: [(field: String, value: String)] =
-        ["platform.name", "installer.unit", "installer.firstBootUnit", "installer.composeProject", "models.packs[0].name",
-         "qa.boot.marker", "targets.wsl.defaultUser", "installer.env.key", "services[0].name"].flatMap { f in hostile.map { (f, $0) } }
-        + ["installer.prefix", "installer.envFile", "installer.dataDir", "models.store", "telemetry.dir"].flatMap { f in hostilePaths.map { (f, $0) } }
-        + [("platform.displayName", #""UnisonOS\nExecStartPre=/bin/touch /tmp/pwned""#), ("platform.displayName", #""50%n""#),
-           ("platform.displayName", #""back\\slash""#), ("installer.env.value", #""a\nINJECTED=1""#),
-           ("installer.env.value", #""a\rb""#), ("services[0].env.value", #""x\nY=2""#)]
+        [
+            "platform.name", "installer.unit", "installer.firstBootUnit", "installer.composeProject", "models.packs[0].name",
+            "qa.boot.marker", "targets.wsl.defaultUser", "installer.env.key", "services[0].name",
+        ].flatMap { f in hostile.map { (f, $0) } }
+        + ["installer.prefix", "installer.envFile", "installer.dataDir", "models.store", "telemetry.dir"].flatMap { f in hostilePaths.map { (f, $0) }
+        }
+        + [
+            ("platform.displayName", #""UnisonOS\nExecStartPre=/bin/touch /tmp/pwned""#), ("platform.displayName", #""50%n""#),
+            ("platform.displayName", #""back\\slash""#), ("installer.env.value", #""a\nINJECTED=1""#),
+            ("installer.env.value", #""a\rb""#), ("services[0].env.value", #""x\nY=2""#),
+        ]
 
     @Test("each hostile value is refused at its line and column", arguments: cases.indices)
     func refused(_ index: Int) throws {
@@ -133,15 +141,17 @@ struct SpecCharacterTests {
         #expect(d.message.contains("not UTF-8") && d.message.contains("0xff"), "\(d)")
     }
 
-    @Test("the rules themselves", arguments: [
-        (SpecCharacterRule.name, "unisonos", true), (.name, "unison-os_1.2", true), (.name, "a..b", false), (.name, "-x", false),
-        (.name, "", false), (.name, "a/b", false), (.absolutePath, "/opt/unison-platform", true), (.absolutePath, "/opt//x", false),
-        (.absolutePath, "/opt/x/", false), (.absolutePath, "/", false), (.absolutePath, "/opt/./x", false),
-        (.unitName, "unison@1.service", true), (.unitName, ".service", false), (.unitName, "a b.service", false),
-        (.unitText, "UnisonOS — the OS", true), (.unitText, "a\u{2028}b", false), (.marker, "UNISONOS-FIRSTBOOT-OK", true),
-        (.envKey, "_A1", true), (.envKey, "1A", false), (.envValue, "tab\there", false), (.envValue, "ünïcødé $x 'q'", true),
-        (.userName, "unison", true), (.userName, "Root", false), (.project, "unison_1-a", true), (.project, "Unison", false),
-    ])
+    @Test(
+        "the rules themselves",
+        arguments: [
+            (SpecCharacterRule.name, "unisonos", true), (.name, "unison-os_1.2", true), (.name, "a..b", false), (.name, "-x", false),
+            (.name, "", false), (.name, "a/b", false), (.absolutePath, "/opt/unison-platform", true), (.absolutePath, "/opt//x", false),
+            (.absolutePath, "/opt/x/", false), (.absolutePath, "/", false), (.absolutePath, "/opt/./x", false),
+            (.unitName, "unison@1.service", true), (.unitName, ".service", false), (.unitName, "a b.service", false),
+            (.unitText, "UnisonOS — the OS", true), (.unitText, "a\u{2028}b", false), (.marker, "UNISONOS-FIRSTBOOT-OK", true),
+            (.envKey, "_A1", true), (.envKey, "1A", false), (.envValue, "tab\there", false), (.envValue, "ünïcødé $x 'q'", true),
+            (.userName, "unison", true), (.userName, "Root", false), (.project, "unison_1-a", true), (.project, "Unison", false),
+        ])
     func rules(rule: SpecCharacterRule, value: String, ok: Bool) {
         #expect((rule.problem(value) == nil) == ok, "\(rule) '\(value)': \(rule.problem(value) ?? "ok")")
     }

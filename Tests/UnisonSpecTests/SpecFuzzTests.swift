@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonTestSupport
+
 @testable import UnisonSpec
 
 /// A bounded randomized test of the spec loader: mutants of the shipped spec either load or
@@ -18,8 +19,11 @@ struct SpecFuzzTests {
             z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
             return z ^ (z >> 31)
         }
-        let tokens: [[UInt8]] = ["\n", ": ", "- ", "{", "[", "\"", "'", "$(touch /tmp/x)", "..", "99999999999999999999", "-1",
-                                 "*a", "&a ", "!!binary ", "\t", "%", "\\", "\u{0}", "\u{202E}", "---\n", "? "].map { Array($0.utf8) }
+        let tokens: [[UInt8]] =
+            [
+                "\n", ": ", "- ", "{", "[", "\"", "'", "$(touch /tmp/x)", "..", "99999999999999999999", "-1",
+                "*a", "&a ", "!!binary ", "\t", "%", "\\", "\u{0}", "\u{202E}", "---\n", "? ",
+            ].map { Array($0.utf8) }
             + [[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80]]
         let dir = try TempDir.create("spec-fuzz")
         defer { try? FileManager.default.removeItem(at: dir) }

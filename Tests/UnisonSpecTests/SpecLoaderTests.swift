@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonSpec
 
 /// The repository root, found from this file's path (Tests/UnisonSpecTests/…).
@@ -22,9 +23,11 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(spec.platform.imagePrefix == "ghcr.io/project-unisonos")
     }
 
-    @Test(arguments: ["orchestrator", "intent-graph", "context", "context-graph", "auth", "consent", "policy",
-                      "inference", "io-core", "io-speech", "io-vision", "storage", "experience-renderer",
-                      "agent-vdi", "updates", "comms"])
+    @Test(arguments: [
+        "orchestrator", "intent-graph", "context", "context-graph", "auth", "consent", "policy",
+        "inference", "io-core", "io-speech", "io-vision", "storage", "experience-renderer",
+        "agent-vdi", "updates", "comms",
+    ])
     func everyPlatformServiceIsDeclared(name: String) throws {
         let service = try #require(spec.service(named: name))
         #expect(service.kind == .platform)
@@ -38,28 +41,34 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(repo.services.first == name)
     }
 
-    @Test(arguments: [("postgres", "docker.io/library/postgres:15-alpine"), ("redis", "docker.io/library/redis:7-alpine"),
-                      ("nats", "docker.io/library/nats:2.10-alpine")])
+    @Test(arguments: [
+        ("postgres", "docker.io/library/postgres:15-alpine"), ("redis", "docker.io/library/redis:7-alpine"),
+        ("nats", "docker.io/library/nats:2.10-alpine"),
+    ])
     func infrastructureIsPinned(name: String, image: String) throws {
         let service = try #require(spec.service(named: name))
         #expect(service.kind == .infrastructure)
         #expect(service.image == image)
     }
 
-    @Test(arguments: [("unison-workspace", RepoRole.workspace), ("unison-devstack", .devstack),
-                      ("unison-platform", .platform), ("unison-docs", .docs), ("project-unisonos.github.io", .site),
-                      ("unison-os", .baseImage), ("unison-common", .library)])
+    @Test(arguments: [
+        ("unison-workspace", RepoRole.workspace), ("unison-devstack", .devstack),
+        ("unison-platform", .platform), ("unison-docs", .docs), ("project-unisonos.github.io", .site),
+        ("unison-os", .baseImage), ("unison-common", .library),
+    ])
     func reposHaveTheirRoles(name: String, role: RepoRole) throws {
         #expect(try #require(spec.repo(named: name)).role == role)
     }
 
     /// Every repository with a snapshot on this machine, with the branch its HEAD names.
-    @Test(arguments: [("unison-platform", "master"), ("unison-consent", "master"), ("unison-context-graph", "master"),
-                      ("unison-comms", "main"), ("unison-actuation", "main"), ("unison-capabilities", "main"),
-                      ("unison-payments", "main"), ("unison-network-vpn", "main"), ("unison-io-bci", "main"),
-                      ("unison-io-braille", "main"), ("unison-io-sign", "main"), ("unison-sign-orchestrator", "main"),
-                      ("unison-hardware", "main"), ("unison-shell", "main"), ("unison-spec", "main"),
-                      ("unison-updates", "main"), ("unison-workspace", "main")])
+    @Test(arguments: [
+        ("unison-platform", "master"), ("unison-consent", "master"), ("unison-context-graph", "master"),
+        ("unison-comms", "main"), ("unison-actuation", "main"), ("unison-capabilities", "main"),
+        ("unison-payments", "main"), ("unison-network-vpn", "main"), ("unison-io-bci", "main"),
+        ("unison-io-braille", "main"), ("unison-io-sign", "main"), ("unison-sign-orchestrator", "main"),
+        ("unison-hardware", "main"), ("unison-shell", "main"), ("unison-spec", "main"),
+        ("unison-updates", "main"), ("unison-workspace", "main"),
+    ])
     func everyRepoWithItsBranch(name: String, branch: String) throws {
         let repo = try #require(spec.repo(named: name))
         #expect(repo.defaultBranch == branch)
@@ -143,7 +152,8 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         let nats = try #require(spec.service(named: "nats"))
         #expect(nats.health == "/varz" && nats.healthPort == 8222 && nats.command?.first == "--jetstream")
         #expect(spec.service(named: "redis")?.command == ["redis-server", "--appendonly", "yes"])
-        #expect(Set(spec.installer.fileSecrets.map(\.file))
+        #expect(
+            Set(spec.installer.fileSecrets.map(\.file))
                 == ["bootstrap-token", "context-root", "storage-root", "channel-root", "channel-workload-secret"])
         #expect(spec.installer.fileSecrets.allSatisfy { $0.mode == 0o400 })
         #expect(spec.installer.ollama == .host)
@@ -233,7 +243,15 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         ("bad-repo-image", [(8, 27, "spec.repos[0].images: 'Unison-Docs' is not an image name")]),
         ("bad-repo-language", [(8, 15, "spec.repos[0].language 'cobol' is not a known language")]),
         ("bad-repo-checkout", [(8, 15, "spec.repos[0].checkout 'nested' is not one of: root, submodule, sibling, external")]),
-        ("service-image-not-published", [(14, 12, "image 'ghcr.io/project-unisonos/unison-capabilities' of service 'capability' is not 'ghcr.io/project-unisonos/unison-capability'")]),
+        (
+            "service-image-not-published",
+            [
+                (
+                    14, 12,
+                    "image 'ghcr.io/project-unisonos/unison-capabilities' of service 'capability' is not 'ghcr.io/project-unisonos/unison-capability'"
+                )
+            ]
+        ),
         ("unknown-file-secret", [(13, 15, "service 'auth' mounts unknown file secret 'unison_bootstrap_tokn'")]),
         ("bad-volume", [(13, 15, "spec.services[0].volumes: 'data' is not SOURCE:/container/path[:ro]")]),
         ("profile-dependency", [(13, 17, "service 'auth' depends on 'postgres', which only the profiles db start")]),
@@ -244,8 +262,13 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         ("bad-dockerfile-path", [(8, 17, "spec.repos[0].dockerfile '../Dockerfile' must be a path inside the repo")]),
         ("health-check-conflict", [(13, 18, "service 'auth' has healthCheck: false and a health check")]),
         ("bad-ollama-placement", [(29, 43, "spec.targets.wsl.ollama 'remote' is not one of: host, container")]),
-        ("several-at-once", [(5, 3, "unknown key 'colour'"), (14, 17, "unknown service 'postgress'"),
-                             (30, 28, "unknown model pack 'heavy'")]),
+        (
+            "several-at-once",
+            [
+                (5, 3, "unknown key 'colour'"), (14, 17, "unknown service 'postgress'"),
+                (30, 28, "unknown model pack 'heavy'"),
+            ]
+        ),
     ]
 
     @Test(arguments: corpus.map(\.0))
@@ -279,7 +302,8 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         try Data("schema: 1\n".utf8).write(to: tmp.appendingPathComponent("a/unison.yaml"))
         #expect(try SpecLocator.locate(explicit: "/x/given.yaml", environment: ["UNISON_SPEC": "/y/env.yaml"], from: nested).path == "/x/given.yaml")
         #expect(try SpecLocator.locate(explicit: nil, environment: ["UNISON_SPEC": "/y/env.yaml"], from: nested).path == "/y/env.yaml")
-        #expect(try SpecLocator.locate(explicit: nil, environment: [:], from: nested).standardizedFileURL.path
+        #expect(
+            try SpecLocator.locate(explicit: nil, environment: [:], from: nested).standardizedFileURL.path
                 == tmp.appendingPathComponent("a/unison.yaml").standardizedFileURL.path)
         #expect(throws: SpecLocationError.self) {
             try SpecLocator.locate(explicit: nil, environment: [:], from: URL(fileURLWithPath: "/proc/self"))
@@ -288,8 +312,10 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
 }
 
 @Suite(.tags(.unit)) struct ValueTypeTests {
-    @Test(arguments: [("4GB", Int64(4_000_000_000)), ("4GiB", Int64(4 << 30)), ("512 MiB", Int64(512 << 20)),
-                      ("100", Int64(100)), ("2TB", Int64(2_000_000_000_000))])
+    @Test(arguments: [
+        ("4GB", Int64(4_000_000_000)), ("4GiB", Int64(4 << 30)), ("512 MiB", Int64(512 << 20)),
+        ("100", Int64(100)), ("2TB", Int64(2_000_000_000_000)),
+    ])
     func byteSizes(text: String, bytes: Int64) {
         #expect(ByteSize(text)?.bytes == bytes)
     }
@@ -299,15 +325,19 @@ let fixtures = repoRoot.appendingPathComponent("Tests/UnisonSpecTests/Fixtures")
         #expect(ByteSize(text) == nil)
     }
 
-    @Test(arguments: ["ghcr.io/project-unisonos/unison-auth", "ghcr.io/project-unisonos/unison-auth:v1.2.3",
-                      "docker.io/library/postgres:15", "redis:7", "127.0.0.1:5000/team/app:v1", "localhost/app",
-                      "ghcr.io/o/r@sha256:" + String(repeating: "a", count: 64), "a/b__c/d-e:tag_1.0"])
+    @Test(arguments: [
+        "ghcr.io/project-unisonos/unison-auth", "ghcr.io/project-unisonos/unison-auth:v1.2.3",
+        "docker.io/library/postgres:15", "redis:7", "127.0.0.1:5000/team/app:v1", "localhost/app",
+        "ghcr.io/o/r@sha256:" + String(repeating: "a", count: 64), "a/b__c/d-e:tag_1.0",
+    ])
     func validImageNames(text: String) {
         #expect(ImageName(text) != nil)
     }
 
-    @Test(arguments: ["Docker.io/library/Postgres:15", "ghcr.io/o/r:", "ghcr.io//r", "a/b:-tag", "a/b@sha256:xyz",
-                      "a/b_-c", "-a/b", "host:99999/a"])
+    @Test(arguments: [
+        "Docker.io/library/Postgres:15", "ghcr.io/o/r:", "ghcr.io//r", "a/b:-tag", "a/b@sha256:xyz",
+        "a/b_-c", "-a/b", "host:99999/a",
+    ])
     func invalidImageNames(text: String) {
         #expect(ImageName(text) == nil)
     }

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// A workspace laid out like UnisonOS's (every repo of the project's own unison.yaml as a
@@ -38,23 +39,23 @@ import UnisonTestSupport
                 compose += "  redis:\n    image: redis:7-alpine\n  nats:\n    image: nats:2.10\n"
                 files["docker-compose.yml"] = compose
                 files[".github/workflows/smoke.yml"] = """
-                name: smoke
-                on: [push]
-                jobs:
-                  smoke:
-                    runs-on: ubuntu-24.04
-                    services:
-                      postgres:
-                        image: postgres:15
-                    container:
-                      image: ghcr.io/project-unisonos/unison-orchestrator:edge-main
-                    steps:
-                      - uses: docker://alpine:3.20
-                      - run: |
-                          docker pull ghcr.io/project-unisonos/unison-auth:v0.4.1
-                          ./scripts/smoke.sh
+                    name: smoke
+                    on: [push]
+                    jobs:
+                      smoke:
+                        runs-on: ubuntu-24.04
+                        services:
+                          postgres:
+                            image: postgres:15
+                        container:
+                          image: ghcr.io/project-unisonos/unison-orchestrator:edge-main
+                        steps:
+                          - uses: docker://alpine:3.20
+                          - run: |
+                              docker pull ghcr.io/project-unisonos/unison-auth:v0.4.1
+                              ./scripts/smoke.sh
 
-                """
+                    """
             case .docs:
                 var header = "| platform |", rule = "|---|", released = "| v0.4.0 |", previous = "| v0.3.0 |", next = "| v0.5.0 |"
                 for (index, service) in services.enumerated() {
@@ -65,17 +66,17 @@ import UnisonTestSupport
                     next += " >=0.5.0-beta.1 <0.6.0 |"
                 }
                 files["dev/compatibility-matrix.md"] = """
-                # Compatibility matrix
+                    # Compatibility matrix
 
-                Which service versions each platform release ships.
+                    Which service versions each platform release ships.
 
-                \(header)
-                \(rule)
-                \(released)
-                \(previous)
-                \(next)
+                    \(header)
+                    \(rule)
+                    \(released)
+                    \(previous)
+                    \(next)
 
-                """
+                    """
             default:
                 break
             }
@@ -84,19 +85,20 @@ import UnisonTestSupport
         let metaRepo = try #require(spec.repos.first { $0.role == .workspace })
         var metaFiles = try GoodRepo.files(metaRepo, spec: spec)
         metaFiles[".github/workflows/ci.yml"] = """
-        name: ci
-        on: [push, pull_request]
-        permissions: {}
-        jobs:
-          check:
-            runs-on: ubuntu-24.04
-            container: docker.io/library/debian:12
-            steps:
-              - run: make check
+            name: ci
+            on: [push, pull_request]
+            permissions: {}
+            jobs:
+              check:
+                runs-on: ubuntu-24.04
+                container: docker.io/library/debian:12
+                steps:
+                  - run: make check
 
-        """
-        let meta = try sandbox.meta(submodules: spec.repos.filter { $0.role != .workspace && $0.checkout != .external }.map(\.name),
-                                    name: metaRepo.name, files: metaFiles)
+            """
+        let meta = try sandbox.meta(
+            submodules: spec.repos.filter { $0.role != .workspace && $0.checkout != .external }.map(\.name),
+            name: metaRepo.name, files: metaFiles)
         return (sandbox, meta)
     }
 
@@ -134,8 +136,9 @@ import UnisonTestSupport
         for repo in spec.repos where repo.role == .service {
             try sandbox.repo(repo.name, files: try GoodRepo.files(repo, spec: spec), tags: ["v0.4.0"])
         }
-        try sandbox.commit(sandbox.root.appendingPathComponent("src/unison-docs"), "dev/compatibility-matrix.md",
-                           "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n")
+        try sandbox.commit(
+            sandbox.root.appendingPathComponent("src/unison-docs"), "dev/compatibility-matrix.md",
+            "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n")
         let report = try WorkspaceCheck.run(directory: sandbox.root.appendingPathComponent("src"), spec: spec, runner: sandbox.runner)
         #expect(report.findings.isEmpty, "unexpected findings:\n\(report.findings.described)")
     }

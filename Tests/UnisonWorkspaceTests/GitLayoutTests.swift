@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// Layout and cleanliness, on real repositories: missing and unknown repos, uninitialised and
@@ -14,12 +15,16 @@ import UnisonTestSupport
         try SmallWorkspace.sources(sandbox, spec: spec)
         try sandbox.repo("unison-payments", files: ["README.md": "# payments\n"])
         let metaRepo = try #require(spec.repo(named: "unison-workspace"))
-        let meta = try sandbox.meta(submodules: ["unison-auth", "unison-devstack", "unison-docs", "unison-orchestrator",
-                                                 "unison-platform", "unison-payments"],
-                                    name: "unison-workspace", files: try GoodRepo.files(metaRepo, spec: spec))
+        let meta = try sandbox.meta(
+            submodules: [
+                "unison-auth", "unison-devstack", "unison-docs", "unison-orchestrator",
+                "unison-platform", "unison-payments",
+            ],
+            name: "unison-workspace", files: try GoodRepo.files(metaRepo, spec: spec))
         // A plain clone inside the workspace that the spec does not know.
-        try sandbox.git(sandbox.root, "clone", "-q", sandbox.root.appendingPathComponent("src/unison-payments").path,
-                        meta.appendingPathComponent("scratch-tool").path)
+        try sandbox.git(
+            sandbox.root, "clone", "-q", sandbox.root.appendingPathComponent("src/unison-payments").path,
+            meta.appendingPathComponent("scratch-tool").path)
         // Dirty: a modified tracked file and an untracked one in a submodule, a modified file in the meta repo.
         let auth = meta.appendingPathComponent("unison-auth")
         try sandbox.write(auth, "README.md", "# changed\n")
@@ -48,8 +53,10 @@ import UnisonTestSupport
         let unknown = f.with(.layoutUnknownRepo)
         #expect(unknown.count == 2)
         let gitmodules = try String(contentsOf: meta.appendingPathComponent(".gitmodules"), encoding: .utf8)
-        let paymentsLine = try #require(gitmodules.split(separator: "\n", omittingEmptySubsequences: false)
-            .firstIndex { $0 == "[submodule \"unison-payments\"]" }) + 1
+        let paymentsLine =
+            try #require(
+                gitmodules.split(separator: "\n", omittingEmptySubsequences: false)
+                    .firstIndex { $0 == "[submodule \"unison-payments\"]" }) + 1
         #expect(unknown.contains { $0.file == ".gitmodules" && $0.line == paymentsLine && $0.repo == "unison-workspace" && $0.severity == .warning })
         #expect(unknown.contains { $0.file == "scratch-tool" && $0.line == nil })
 

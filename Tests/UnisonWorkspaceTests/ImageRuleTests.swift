@@ -3,16 +3,18 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 @Suite(.tags(.unit)) struct ImageParsingTests {
-    @Test(arguments: [
-        ("ghcr.io/project-unisonos/unison-auth:v1.2.3", "ghcr.io", "project-unisonos/unison-auth", "v1.2.3", nil),
-        ("localhost:5000/x/y", "localhost:5000", "x/y", nil, nil),
-        ("postgres:15", nil, "postgres", "15", nil),
-        ("unisonos/unison-auth@sha256:abc", nil, "unisonos/unison-auth", nil, "sha256:abc"),
-        ("registry:5000/a:b@sha256:c", "registry:5000", "a", "b", "sha256:c"),
-    ] as [(String, String?, String, String?, String?)])
+    @Test(
+        arguments: [
+            ("ghcr.io/project-unisonos/unison-auth:v1.2.3", "ghcr.io", "project-unisonos/unison-auth", "v1.2.3", nil),
+            ("localhost:5000/x/y", "localhost:5000", "x/y", nil, nil),
+            ("postgres:15", nil, "postgres", "15", nil),
+            ("unisonos/unison-auth@sha256:abc", nil, "unisonos/unison-auth", nil, "sha256:abc"),
+            ("registry:5000/a:b@sha256:c", "registry:5000", "a", "b", "sha256:c"),
+        ] as [(String, String?, String, String?, String?)])
     func referencesSplit(_ text: String, _ host: String?, _ path: String, _ tag: String?, _ digest: String?) throws {
         let ref = try #require(ImageReference(text))
         #expect(ref.host == host && ref.path == path && ref.tag == tag && ref.digest == digest)
@@ -24,14 +26,15 @@ import UnisonTestSupport
         #expect(ImageReference("two words") == nil)
     }
 
-    @Test(arguments: [
-        ("${REG:-ghcr.io}/x:${TAG}", ["TAG": "v1"], "ghcr.io/x:v1"),
-        ("$REG/x:${TAG-edge}", [:], "\u{1}/x:edge"),
-        ("a:${T:-latest}", ["T": ""], "a:latest"),
-        ("a:${T-latest}", ["T": ""], "a:"),
-        ("$$literal", [:], "$literal"),
-        ("a:${T:?set T}", [:], "a:\u{1}"),
-    ] as [(String, [String: String], String)])
+    @Test(
+        arguments: [
+            ("${REG:-ghcr.io}/x:${TAG}", ["TAG": "v1"], "ghcr.io/x:v1"),
+            ("$REG/x:${TAG-edge}", [:], "\u{1}/x:edge"),
+            ("a:${T:-latest}", ["T": ""], "a:latest"),
+            ("a:${T-latest}", ["T": ""], "a:"),
+            ("$$literal", [:], "$literal"),
+            ("a:${T:?set T}", [:], "a:\u{1}"),
+        ] as [(String, [String: String], String)])
     func shellInterpolation(_ text: String, _ env: [String: String], _ expected: String) {
         #expect(Interpolation.shell(text) { env[$0] } == expected)
     }
@@ -66,30 +69,31 @@ import UnisonTestSupport
     }
 
     @Test func blockYAMLKeepsLines() throws {
-        let yaml = BlockYAML("""
-        # comment
-        name: ci   # trailing
-        on: [push]
-        jobs:
-          build:
-            services:
-              db:
-                image: "postgres:15"
-            steps:
-              - uses: actions/checkout@v4
-              - name: multi
-                with:
-                  images: |
-                    ghcr.io/a/b
-                    # not a comment in a block
-                  push: true
-              -
-                run: >-
-                  docker push x
-        list:
-        - a
-        - 'b'' c'
-        """)
+        let yaml = BlockYAML(
+            """
+            # comment
+            name: ci   # trailing
+            on: [push]
+            jobs:
+              build:
+                services:
+                  db:
+                    image: "postgres:15"
+                steps:
+                  - uses: actions/checkout@v4
+                  - name: multi
+                    with:
+                      images: |
+                        ghcr.io/a/b
+                        # not a comment in a block
+                      push: true
+                  -
+                    run: >-
+                      docker push x
+            list:
+            - a
+            - 'b'' c'
+            """)
         #expect(yaml.root["name"]?.scalar?.text == "ci")
         #expect(yaml.root["on"]?.scalar?.text == "[push]")
         let build = try #require(yaml.root["jobs"]?["build"])
@@ -98,7 +102,8 @@ import UnisonTestSupport
         let steps = build["steps"]?.items ?? []
         #expect(steps.count == 3)
         #expect(steps[0]["uses"]?.scalar?.line == 10)
-        #expect(steps[1]["with"]?["images"]?.textLines == [.init(number: 14, text: "ghcr.io/a/b"), .init(number: 15, text: "# not a comment in a block")])
+        #expect(
+            steps[1]["with"]?["images"]?.textLines == [.init(number: 14, text: "ghcr.io/a/b"), .init(number: 15, text: "# not a comment in a block")])
         #expect(steps[1]["with"]?["push"]?.scalar?.text == "true")
         #expect(steps[2]["run"]?.textLines.first?.number == 19)
         #expect(yaml.root["list"]?.items.compactMap(\.scalar?.text) == ["a", "b' c"])
@@ -109,131 +114,131 @@ import UnisonTestSupport
 /// on real repositories.
 @Suite(.tags(.interop)) struct ImageRuleTests {
     static let devstackCompose = """
-    services:
-      auth:
-        image: ghcr.io/project-unisonos/unison-auth:edge-main
-      orchestrator:
-        image: ghcr.io/project-unisonos/unison-orchestrator
-      policy:
-        image: docker.io/unisonos/unison-policy:v0.4.0
-      payments:
-        image: ghcr.io/project-unisonos/unison-payments:v0.4.0
-      local:
-        build: .
-        image: ghcr.io/project-unisonos/unison-auth:latest
-      db:
-        image: postgres
-      cache:
-        image: "redis:latest"  # a comment
-      tagged:
-        image: ${REGISTRY:-ghcr.io}/project-unisonos/unison-policy:${POLICY_TAG:-latest}
-      pinned:
-        image: ghcr.io/project-unisonos/unison-policy:${POLICY_TAG}
-      fake-digest:
-        image: ghcr.io/project-unisonos/unison-auth:latest@sha256:jkl0123
-      real-digest:
-        image: ghcr.io/project-unisonos/unison-auth@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+        services:
+          auth:
+            image: ghcr.io/project-unisonos/unison-auth:edge-main
+          orchestrator:
+            image: ghcr.io/project-unisonos/unison-orchestrator
+          policy:
+            image: docker.io/unisonos/unison-policy:v0.4.0
+          payments:
+            image: ghcr.io/project-unisonos/unison-payments:v0.4.0
+          local:
+            build: .
+            image: ghcr.io/project-unisonos/unison-auth:latest
+          db:
+            image: postgres
+          cache:
+            image: "redis:latest"  # a comment
+          tagged:
+            image: ${REGISTRY:-ghcr.io}/project-unisonos/unison-policy:${POLICY_TAG:-latest}
+          pinned:
+            image: ghcr.io/project-unisonos/unison-policy:${POLICY_TAG}
+          fake-digest:
+            image: ghcr.io/project-unisonos/unison-auth:latest@sha256:jkl0123
+          real-digest:
+            image: ghcr.io/project-unisonos/unison-auth@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
-    """
+        """
 
     static let releaseCompose = """
-    services:
-      auth:
-        image: ghcr.io/project-unisonos/unison-auth:main
-      orchestrator:
-        image: ghcr.io/project-unisonos/unison-orchestrator:v0.4.0
-      policy:
-        image: ghcr.io/project-unisonos/unison-policy:${UNISON_VERSION}
-      postgres:
-        image: postgres:latest
-      auth-mirror:
-        image: ghcr.io/project-unisonOS/unison-auth:v0.4.0
-      edge:
-        image: ghcr.io/project-unisonos/unison-auth:edge-main
+        services:
+          auth:
+            image: ghcr.io/project-unisonos/unison-auth:main
+          orchestrator:
+            image: ghcr.io/project-unisonos/unison-orchestrator:v0.4.0
+          policy:
+            image: ghcr.io/project-unisonos/unison-policy:${UNISON_VERSION}
+          postgres:
+            image: postgres:latest
+          auth-mirror:
+            image: ghcr.io/project-unisonOS/unison-auth:v0.4.0
+          edge:
+            image: ghcr.io/project-unisonos/unison-auth:edge-main
 
-    """
+        """
 
     static let authDockerfile = """
-    ARG BASE=python
-    ARG TAG
-    FROM ${BASE}:3.12-slim AS build
-    FROM build AS test
-    FROM ubuntu
-    FROM ${BASE}:${TAG}
-    FROM --platform=$BUILDPLATFORM ghcr.io/project-unisonos/unison-common:latest
-    # FROM ignored:latest
-    RUN echo \\
-      FROM not-an-instruction
+        ARG BASE=python
+        ARG TAG
+        FROM ${BASE}:3.12-slim AS build
+        FROM build AS test
+        FROM ubuntu
+        FROM ${BASE}:${TAG}
+        FROM --platform=$BUILDPLATFORM ghcr.io/project-unisonos/unison-common:latest
+        # FROM ignored:latest
+        RUN echo \\
+          FROM not-an-instruction
 
-    """
+        """
 
     static let orchestratorWorkflow = """
-    name: publish
-    on: push
-    env:
-      IMAGE: ghcr.io/${{ github.repository_owner }}/unison-orchestrator
-    jobs:
-      build:
-        runs-on: ubuntu-24.04
-        container:
-          image: node
-        steps:
-          - uses: docker/metadata-action@v5
-            id: meta
-            with:
-              images: |
-                ${{ env.IMAGE }}
-                docker.io/unisonos/unison-orchestrator
-          - name: push
-            run: |
-              docker build -t $IMAGE:sha-${GITHUB_SHA} .
-              docker push ghcr.io/project-unisonos/orchestrator:edge-main
-              docker build -t unison-orchestrator:ci . && docker tag unison-orchestrator:ci \\
-                ghcr.io/project-unisonOS/unison-orchestrator:ci
+        name: publish
+        on: push
+        env:
+          IMAGE: ghcr.io/${{ github.repository_owner }}/unison-orchestrator
+        jobs:
+          build:
+            runs-on: ubuntu-24.04
+            container:
+              image: node
+            steps:
+              - uses: docker/metadata-action@v5
+                id: meta
+                with:
+                  images: |
+                    ${{ env.IMAGE }}
+                    docker.io/unisonos/unison-orchestrator
+              - name: push
+                run: |
+                  docker build -t $IMAGE:sha-${GITHUB_SHA} .
+                  docker push ghcr.io/project-unisonos/orchestrator:edge-main
+                  docker build -t unison-orchestrator:ci . && docker tag unison-orchestrator:ci \\
+                    ghcr.io/project-unisonOS/unison-orchestrator:ci
 
-    """
+        """
 
     static let authWorkflow = """
-    name: build
-    on: pull_request
-    jobs:
-      build:
-        runs-on: ubuntu-24.04
-        steps:
-          - uses: docker/build-push-action@v6
-            with:
-              push: false
-              tags: ghcr.io/project-unisonos/unison-auth:pr
+        name: build
+        on: pull_request
+        jobs:
+          build:
+            runs-on: ubuntu-24.04
+            steps:
+              - uses: docker/build-push-action@v6
+                with:
+                  push: false
+                  tags: ghcr.io/project-unisonos/unison-auth:pr
 
-    """
+        """
 
     static let policyWorkflow = """
-    name: publish
-    on: push
-    jobs:
-      publish:
-        uses: project-unisonOS/unison-platform/.github/workflows/reusable-build.yml@main
-        with:
-          image_name: unison-policy
+        name: publish
+        on: push
+        jobs:
+          publish:
+            uses: project-unisonOS/unison-platform/.github/workflows/reusable-build.yml@main
+            with:
+              image_name: unison-policy
 
-    """
+        """
 
     static let reusableBuild = """
-    name: reusable-build
-    on:
-      workflow_call:
-        inputs:
-          image_name: {required: true, type: string}
-    jobs:
-      build:
-        runs-on: ubuntu-24.04
-        steps:
-          - uses: docker/build-push-action@v6
-            with:
-              push: ${{ github.event_name != 'pull_request' }}
-              tags: ghcr.io/${{ github.repository_owner }}/${{ inputs.image_name }}:edge-main
+        name: reusable-build
+        on:
+          workflow_call:
+            inputs:
+              image_name: {required: true, type: string}
+        jobs:
+          build:
+            runs-on: ubuntu-24.04
+            steps:
+              - uses: docker/build-push-action@v6
+                with:
+                  push: ${{ github.event_name != 'pull_request' }}
+                  tags: ghcr.io/${{ github.repository_owner }}/${{ inputs.image_name }}:edge-main
 
-    """
+        """
 
     static func workspace(_ sandbox: Sandbox, spec: PlatformSpec) throws -> URL {
         for repo in spec.repos where repo.role != .workspace {
@@ -250,14 +255,16 @@ import UnisonTestSupport
                 files[".github/workflows/publish.yml"] = authWorkflow
             case "unison-orchestrator": files[".github/workflows/publish.yml"] = orchestratorWorkflow
             case "unison-policy": files[".github/workflows/publish.yml"] = policyWorkflow
-            case "unison-docs": files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | | | |\n"
+            case "unison-docs":
+                files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | | | |\n"
             default: break
             }
             try sandbox.repo(repo.name, files: files, tags: tags)
         }
         let metaRepo = spec.repos.first { $0.role == .workspace }!
-        return try sandbox.meta(submodules: spec.repos.filter { $0.role != .workspace }.map(\.name),
-                                name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
+        return try sandbox.meta(
+            submodules: spec.repos.filter { $0.role != .workspace }.map(\.name),
+            name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
     }
 
     static func key(_ f: Finding) -> String {
@@ -311,14 +318,16 @@ import UnisonTestSupport
         let meta = try Self.workspace(sandbox, spec: spec)
         let policy = meta.appendingPathComponent("unison-policy")
         // The reusable workflow stops pushing: policy no longer publishes.
-        try sandbox.commit(meta.appendingPathComponent("unison-platform"), ".github/workflows/reusable-build.yml",
-                           Self.reusableBuild.replacingOccurrences(of: "push: ${{ github.event_name != 'pull_request' }}", with: "push: false"))
+        try sandbox.commit(
+            meta.appendingPathComponent("unison-platform"), ".github/workflows/reusable-build.yml",
+            Self.reusableBuild.replacingOccurrences(of: "push: ${{ github.event_name != 'pull_request' }}", with: "push: false"))
         var report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         #expect(report.findings.with(.ghcrNoPushWorkflow).map(\.repo) == ["unison-auth", "unison-policy"])
 
         // A reusable workflow of the organisation outside the workspace: trusted, reported as info.
-        try sandbox.commit(policy, ".github/workflows/publish.yml",
-                           Self.policyWorkflow.replacingOccurrences(of: "unison-platform/", with: "unison-infra/"))
+        try sandbox.commit(
+            policy, ".github/workflows/publish.yml",
+            Self.policyWorkflow.replacingOccurrences(of: "unison-platform/", with: "unison-infra/"))
         report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         let info = try #require(report.findings.with(.ghcrNoPushWorkflow, repo: "unison-policy").first)
         #expect(info.severity == .info && info.file == "unison-policy/.github/workflows/publish.yml" && info.line == 5)
@@ -352,12 +361,16 @@ import UnisonTestSupport
         }
         let noPush = try #require(findings.first { $0["rule"] as? String == "ghcr.no-push-workflow" })
         #expect(noPush["line"] is NSNull && noPush["repo"] as? String == "unison-auth")
-        #expect(findings.contains { $0["rule"] as? String == "ghcr.bad-reference" && $0["line"] as? Int == 7
-                                    && $0["file"] as? String == "unison-devstack/docker-compose.yml" })
+        #expect(
+            findings.contains {
+                $0["rule"] as? String == "ghcr.bad-reference" && $0["line"] as? Int == 7
+                    && $0["file"] as? String == "unison-devstack/docker-compose.yml"
+            })
 
         let reportFile = sandbox.root.appendingPathComponent("out/gaps.md")
-        let markdown = try CLI.run(["workspace", "check", "--spec", specFile.path, "--markdown", "--output", reportFile.path, meta.path],
-                                   cwd: sandbox.root)
+        let markdown = try CLI.run(
+            ["workspace", "check", "--spec", specFile.path, "--markdown", "--output", reportFile.path, meta.path],
+            cwd: sandbox.root)
         #expect(markdown.status == 1 && markdown.stdout.isEmpty)
         let text = try String(contentsOf: reportFile, encoding: .utf8)
         #expect(text.hasPrefix("# UnisonOS workspace gap report\n"))
@@ -374,7 +387,8 @@ import UnisonTestSupport
         #expect(ok.stdout.contains("scratch.txt: warning: [git.untracked]"))
         #expect(ok.stdout.hasSuffix("0 errors, 1 warning, 0 info\n"))
 
-        let missing = try CLI.run(["workspace", "check", "--spec", specFile.path, sandbox.root.appendingPathComponent("nope").path], cwd: sandbox.root)
+        let missing = try CLI.run(
+            ["workspace", "check", "--spec", specFile.path, sandbox.root.appendingPathComponent("nope").path], cwd: sandbox.root)
         #expect(missing.status == 2 && missing.stderr.contains("does not exist"))
         let both = try CLI.run(["workspace", "check", "--spec", specFile.path, "--json", "--markdown", meta.path], cwd: sandbox.root)
         #expect(both.status == 2)

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// What the README rules and `readme fix` see as headings, and what the reports print, read
@@ -54,38 +55,43 @@ import UnisonTestSupport
         }
         let report = FindingsReport(schema: "s", findings: findings + findings)
         #expect(report.findings.count == findings.count)
-        #expect(report.findings.map { "\($0.repo)\($0.line ?? 0)\($0.hint)" }
+        #expect(
+            report.findings.map { "\($0.repo)\($0.line ?? 0)\($0.hint)" }
                 == ["a0h1", "a0h2", "a1h1", "a1h2", "a3h1", "a3h2", "b0h1", "b0h2", "b1h1", "b1h2", "b3h1", "b3h2"])
     }
 
     @Test func gapReportTablesAndJSONReadBack() throws {
-        let report = FindingsReport(schema: FindingsReport.workspaceSchema, findings: [
-            Finding(.gitDirty, .error, repo: "unison-auth", file: "unison-auth/a|b.py", "uncommitted change", hint: "commit | discard"),
-            Finding(.gitDirty, .error, repo: "unison-auth", file: "unison-auth/c.py", "uncommitted change", hint: "commit it"),
-            Finding(.tagsNotSemver, .warning, repo: "unison-docs", "tag 'x' is not SemVer", hint: "retag"),
-            Finding(.gitDetachedHead, .info, repo: "unison-docs", "detached", hint: "switch"),
-        ])
+        let report = FindingsReport(
+            schema: FindingsReport.workspaceSchema,
+            findings: [
+                Finding(.gitDirty, .error, repo: "unison-auth", file: "unison-auth/a|b.py", "uncommitted change", hint: "commit | discard"),
+                Finding(.gitDirty, .error, repo: "unison-auth", file: "unison-auth/c.py", "uncommitted change", hint: "commit it"),
+                Finding(.tagsNotSemver, .warning, repo: "unison-docs", "tag 'x' is not SemVer", hint: "retag"),
+                Finding(.gitDetachedHead, .info, repo: "unison-docs", "detached", hint: "switch"),
+            ])
         let parsed = try Python.markdown(report.markdown())
         #expect(parsed.tables == 4)  // by rule, by repository, one per repository
         #expect(parsed.rows == [4, 3, 3, 3])  // header row included
-        #expect(parsed.headings.map { String($0.prefix { $0 != "@" }) }
+        #expect(
+            parsed.headings.map { String($0.prefix { $0 != "@" }) }
                 == ["1:Workspace gap report", "2:Summary by rule", "2:Summary by repository", "2:unison-auth", "2:unison-docs"])
 
         let script = """
-        import json, sys
-        d = json.load(sys.stdin)
-        print(list(d.keys()))
-        for f in d["findings"]:
-            print(sorted(f.keys()) == sorted(["rule", "severity", "repo", "file", "line", "message", "hint"]), f["file"], f["line"])
-        """
+            import json, sys
+            d = json.load(sys.stdin)
+            print(list(d.keys()))
+            for f in d["findings"]:
+                print(sorted(f.keys()) == sorted(["rule", "severity", "repo", "file", "line", "message", "hint"]), f["file"], f["line"])
+            """
         let out = try Python.run(script, input: try report.json())
-        #expect(out == """
-        ['schema', 'findings']
-        True unison-auth/a|b.py None
-        True unison-auth/c.py None
-        True None None
-        True None None
+        #expect(
+            out == """
+                ['schema', 'findings']
+                True unison-auth/a|b.py None
+                True unison-auth/c.py None
+                True None None
+                True None None
 
-        """)
+                """)
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 @Suite(.tags(.unit)) struct MarkdownHeadingTests {
@@ -62,24 +63,24 @@ import UnisonTestSupport
         let repo = try #require(spec.repo(named: "unison-auth"))
         let sandbox = try Sandbox()
         let readme = """
-        # unison-auth
+            # unison-auth
 
-        Issues tokens for the platform.
+            Issues tokens for the platform.
 
-        Status
-        ------
+            Status
+            ------
 
-        A service of UnisonOS.
+            A service of UnisonOS.
 
-        ## Running in production
+            ## Running in production
 
-        ```sh
-        make run
-        # Test
-        ```
+            ```sh
+            make run
+            # Test
+            ```
 
-        ## Links
-        """
+            ## Links
+            """
         let dir = try Self.repoDir(sandbox, "unison-auth", readme: readme, files: ["Makefile": "run:\n\ttrue\ntest:\n\ttrue\n"])
         let findings = ReadmeAudit.audit(spec: spec, repo: repo, directory: dir, displayPrefix: "unison-auth")
         let missing = findings.with(.readmeMissingSection)
@@ -100,22 +101,22 @@ import UnisonTestSupport
         let auth = try #require(spec.repo(named: "unison-auth"))
         let sandbox = try Sandbox()
         let readme = """
-        # Tokens
+            # Tokens
 
-        Welcome: a library of token helpers.
+            Welcome: a library of token helpers.
 
-        ## Role
+            ## Role
 
-        Library code shared by other repos.
+            Library code shared by other repos.
 
-        ## Run
+            ## Run
 
-        ## Test
+            ## Test
 
-        ## Docs
+            ## Docs
 
-        The service is named here, outside the role section: too late.
-        """
+            The service is named here, outside the role section: too late.
+            """
         let dir = try Self.repoDir(sandbox, "unison-auth", readme: readme)
         let findings = ReadmeAudit.audit(spec: spec, repo: auth, directory: dir, displayPrefix: "unison-auth")
         let mismatch = try #require(findings.with(.readmeRoleMismatch).first)
@@ -125,8 +126,11 @@ import UnisonTestSupport
         #expect(mismatch.message.contains("'library'"))
 
         // The description (case and spacing aside) counts as naming the role.
-        try sandbox.write(dir, "README.md", readme.replacingOccurrences(of: "Library code shared by other repos.",
-                                                                        with: "It ISSUES and   checks tokens"))
+        try sandbox.write(
+            dir, "README.md",
+            readme.replacingOccurrences(
+                of: "Library code shared by other repos.",
+                with: "It ISSUES and   checks tokens"))
         #expect(ReadmeAudit.audit(spec: spec, repo: auth, directory: dir, displayPrefix: "unison-auth").with(.readmeRoleMismatch).isEmpty)
         // So does the title: `# Unison Devstack` names the devstack role.
         let devstack = try #require(spec.repo(named: "unison-devstack"))
@@ -139,11 +143,14 @@ import UnisonTestSupport
         let platform = try #require(spec.repo(named: "unison-platform"))  // make image-wsl image-vm / make test
         let devstack = try #require(spec.repo(named: "unison-devstack"))  // make up / ./scripts/smoke.sh
         let sandbox = try Sandbox()
-        let platformReadme = "# p\n\nRelease bundle.\n\n## Role\nplatform\n## Run\n\n```\nmake image-wsl\nmake image-vm\n```\n## Test\nmake test\n## Docs\n"
-        let platformDir = try Self.repoDir(sandbox, "unison-platform", readme: platformReadme, files: [
-            "Makefile": "IMAGE := x\nVERSION ?= 1\nimage-%: base\n\t@true\nbase:\n\t@true\n",
-            "mk/extra.mk": "test:\n\t@true\n",
-        ])
+        let platformReadme =
+            "# p\n\nRelease bundle.\n\n## Role\nplatform\n## Run\n\n```\nmake image-wsl\nmake image-vm\n```\n## Test\nmake test\n## Docs\n"
+        let platformDir = try Self.repoDir(
+            sandbox, "unison-platform", readme: platformReadme,
+            files: [
+                "Makefile": "IMAGE := x\nVERSION ?= 1\nimage-%: base\n\t@true\nbase:\n\t@true\n",
+                "mk/extra.mk": "test:\n\t@true\n",
+            ])
         var findings = ReadmeAudit.audit(spec: spec, repo: platform, directory: platformDir, displayPrefix: "unison-platform")
         // `image-wsl` and `image-vm` match the pattern rule; `test` is in a file that is not included.
         var missing = findings.with(.readmeEntrypointMissing)
@@ -175,7 +182,8 @@ import UnisonTestSupport
         let spec = try Specs.small()
         let sandbox = try Sandbox()
         let dir = try Self.repoDir(sandbox, "unison-auth", readme: nil)
-        let findings = ReadmeAudit.audit(spec: spec, repo: try #require(spec.repo(named: "unison-auth")), directory: dir, displayPrefix: "unison-auth")
+        let findings = ReadmeAudit.audit(
+            spec: spec, repo: try #require(spec.repo(named: "unison-auth")), directory: dir, displayPrefix: "unison-auth")
         #expect(findings.map(\.rule) == [.readmeMissing])
         #expect(findings.first?.file == "unison-auth" && findings.first?.severity == .error)
     }
@@ -183,11 +191,16 @@ import UnisonTestSupport
     @Test(arguments: [
         ("make image-wsl image-vm", [ReadmeAudit.Invocation.make(targets: ["image-wsl", "image-vm"], directory: nil, file: nil)]),
         ("FOO=1 make -C sub -j4 build V=1", [.make(targets: ["build"], directory: "sub", file: nil)]),
-        ("./scripts/smoke.sh --fast && make test", [.script(path: "./scripts/smoke.sh", direct: true), .make(targets: ["test"], directory: nil, file: nil)]),
+        (
+            "./scripts/smoke.sh --fast && make test",
+            [.script(path: "./scripts/smoke.sh", direct: true), .make(targets: ["test"], directory: nil, file: nil)]
+        ),
         ("bash ci/run.sh", [.script(path: "ci/run.sh", direct: false)]),
         ("pip install -e .", [.other]),
-        ("docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build",
-         [.compose(files: ["docker-compose.yml", "docker-compose.ports.yml"])]),
+        (
+            "docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build",
+            [.compose(files: ["docker-compose.yml", "docker-compose.ports.yml"])]
+        ),
         ("docker-compose --file=dev.yml up", [.compose(files: ["dev.yml"])]),
         ("PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 OTEL_SDK_DISABLED=true python -m pytest", [.other]),
         ("PYTHONPATH=src python src/server.py", [.script(path: "src/server.py", direct: false)]),
@@ -208,28 +221,28 @@ import UnisonTestSupport
             "smoke": "python scripts/e2e_smoke.py",
         ]
         let readme = """
-        # unison-devstack
+            # unison-devstack
 
-        ## Role in UnisonOS
+            ## Role in UnisonOS
 
-        The devstack: the Compose stack for local development.
+            The devstack: the Compose stack for local development.
 
-        ## Run locally
+            ## Run locally
 
-        ```sh
-        docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build
-        ```
+            ```sh
+            docker compose -f docker-compose.yml -f docker-compose.ports.yml up -d --build
+            ```
 
-        ## Testing
+            ## Testing
 
-        ```sh
-        $ python3 -m pytest
-        ```
+            ```sh
+            $ python3 -m pytest
+            ```
 
-        ## Docs
+            ## Docs
 
-        See unison-docs.
-        """
+            See unison-docs.
+            """
         let dir = try Self.repoDir(sandbox, "unison-devstack", readme: readme, files: ["docker-compose.yml": "services: {}\n"])
         let findings = ReadmeAudit.audit(spec: spec, repo: spec.repos[index], directory: dir, displayPrefix: "unison-devstack")
         #expect(findings.with(.readmeMissingSection).isEmpty, "\(findings.described)")
@@ -244,22 +257,23 @@ import UnisonTestSupport
     }
 
     @Test func makefileTargetsFollowRuleSyntax() {
-        let m = MakefileTargets(text: """
-        VAR := a:b
-        OTHER = x:y
-        X ::= z
-        .PHONY: all test
-        all test: deps \\
-          more
-        \tcd x && make inner: || true
-        build/%.o: %.c
-        # comment: not a target
-        define BLOCK
-        fake:
-        endef
-        serve::
-        $(OUT)/file: x
-        """)
+        let m = MakefileTargets(
+            text: """
+                VAR := a:b
+                OTHER = x:y
+                X ::= z
+                .PHONY: all test
+                all test: deps \\
+                  more
+                \tcd x && make inner: || true
+                build/%.o: %.c
+                # comment: not a target
+                define BLOCK
+                fake:
+                endef
+                serve::
+                $(OUT)/file: x
+                """)
         #expect(Set(m.targets.keys) == ["all", "test", "serve"])
         #expect(m.targets["test"] == 5)
         #expect(m.defines("build/x.o") && !m.defines("fake") && !m.defines("VAR"))
@@ -329,7 +343,8 @@ import UnisonTestSupport
         _ = try ReadmeTargets.fix([dir.path], repoName: nil, spec: spec)
         let text = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(!text.contains("```sh\nmake up") && !text.contains("```sh\n./scripts/smoke.sh"))
-        #expect(text.contains("To be written: how to run unison-devstack. The platform spec declares `make up`, which this repository cannot run: ")
+        #expect(
+            text.contains("To be written: how to run unison-devstack. The platform spec declares `make up`, which this repository cannot run: ")
                 && text.contains("make target 'up'"))
         #expect(text.contains("declares `./scripts/smoke.sh`, which this repository cannot run: ") && text.contains("does not exist"))
     }
@@ -343,8 +358,10 @@ import UnisonTestSupport
         // A clone under another directory name is placed by its origin remote.
         let renamed = sandbox.root.appendingPathComponent("policy-checkout")
         try sandbox.write(renamed, "README.md", "# policy\n")
-        try sandbox.write(renamed, ".git/config", "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:project-unisonos/unison-policy.git\n")
-        let report = try ReadmeTargets.check([sandbox.root.appendingPathComponent("mystery").path, auth.path, renamed.path], repoName: nil, spec: spec)
+        try sandbox.write(
+            renamed, ".git/config", "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:project-unisonos/unison-policy.git\n")
+        let report = try ReadmeTargets.check(
+            [sandbox.root.appendingPathComponent("mystery").path, auth.path, renamed.path], repoName: nil, spec: spec)
         let unplaced = report.findings.with(.readmeUnknownRepo)
         #expect(unplaced.count == 1 && unplaced[0].severity == .error && unplaced[0].repo == "mystery")
         #expect(unplaced[0].file?.hasSuffix("mystery/README.md") == true)

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// The rules on the shapes the real UnisonOS repositories have: the matrix of unison-docs
@@ -12,18 +13,20 @@ import UnisonTestSupport
 @Suite(.tags(.interop)) struct RealLayoutTests {
     /// unison-docs `dev/compatibility-matrix.md`'s form, over the small platform's repos.
     static let realMatrix = """
-    # Compatibility Matrix
+        # Compatibility Matrix
 
-    | Release | unison-orchestrator | unison-auth | unison-io-canvas | unison-policy | unison-hal | unison-devstack |
-    |---------|---------------------|-------------|------------------|---------------|------------|-----------------|
-    | 0.0.1   | 0.1.x               | ^0.1.0      | 0.1.x            | ~0.1.0        | 0.1.x      | -               |
+        | Release | unison-orchestrator | unison-auth | unison-io-canvas | unison-policy | unison-hal | unison-devstack |
+        |---------|---------------------|-------------|------------------|---------------|------------|-----------------|
+        | 0.0.1   | 0.1.x               | ^0.1.0      | 0.1.x            | ~0.1.0        | 0.1.x      | -               |
 
-    """
+        """
 
     /// Builds the small workspace with `change` applied to each repo's files, `tags` per repo.
-    static func workspace(_ sandbox: Sandbox, spec: PlatformSpec, tags: [String: [String]],
-                          change: (String, inout [String: String]) -> Void = { _, _ in },
-                          masterRepos: Set<String> = []) throws -> URL {
+    static func workspace(
+        _ sandbox: Sandbox, spec: PlatformSpec, tags: [String: [String]],
+        change: (String, inout [String: String]) -> Void = { _, _ in },
+        masterRepos: Set<String> = []
+    ) throws -> URL {
         for repo in spec.repos where repo.role != .workspace {
             var files = try GoodRepo.files(repo, spec: spec)
             if repo.role == .docs { files["dev/compatibility-matrix.md"] = realMatrix }
@@ -34,8 +37,9 @@ import UnisonTestSupport
         let metaRepo = try #require(spec.repos.first { $0.role == .workspace })
         var metaFiles = try GoodRepo.files(metaRepo, spec: spec)
         change(metaRepo.name, &metaFiles)
-        return try sandbox.meta(submodules: spec.repos.filter { $0.role != .workspace }.map(\.name),
-                                name: metaRepo.name, files: metaFiles)
+        return try sandbox.meta(
+            submodules: spec.repos.filter { $0.role != .workspace }.map(\.name),
+            name: metaRepo.name, files: metaFiles)
     }
 
     @Test func theRealMatrixIsReadAndColumnsForReposThatExistNowhereAreReported() throws {
@@ -46,12 +50,14 @@ import UnisonTestSupport
         let file = "unison-docs/dev/compatibility-matrix.md"
 
         // Read: no missing matrix, no bad cell, nothing the release tooling rejects.
-        #expect(f.with(.compatMissingMatrix).isEmpty && f.with(.compatBadCell).isEmpty && f.with(.compatUnreadable).isEmpty,
-                "\(f.described)")
+        #expect(
+            f.with(.compatMissingMatrix).isEmpty && f.with(.compatBadCell).isEmpty && f.with(.compatUnreadable).isEmpty,
+            "\(f.described)")
         let unknown = f.with(.compatUnknownColumn)
         #expect(unknown.map { "\($0.file!):\($0.line!)" } == ["\(file):3", "\(file):3"])
         #expect(unknown.allSatisfy { $0.message.contains("exists nowhere") && $0.severity == .warning })
-        #expect(Set(unknown.compactMap { $0.message.split(separator: "'").dropFirst().first.map(String.init) }) == ["unison-io-canvas", "unison-hal"])
+        #expect(
+            Set(unknown.compactMap { $0.message.split(separator: "'").dropFirst().first.map(String.init) }) == ["unison-io-canvas", "unison-hal"])
         // Repository columns cover the services; a non-service repo of the spec is not unknown.
         #expect(f.with(.compatMissingServiceColumn).isEmpty)
 
@@ -70,39 +76,43 @@ import UnisonTestSupport
         let spec = try Specs.small()
         let sandbox = try Sandbox()
         var lines: [String: Int] = [:]
-        let meta = try Self.workspace(sandbox, spec: spec, tags: [:], change: { name, files in
-            var readme = files["README.md"] ?? ""
-            func add(_ line: String, key: String? = nil) {
-                readme += line + "\n"
-                if let key { lines[key] = readme.split(separator: "\n", omittingEmptySubsequences: false).count - 1 }
-            }
-            switch name {
-            case "unison-workspace":
-                add("\n## Links")
-                add("- Platform roadmap: `unison-docs/roadmap/deployment-platform-roadmap.md`", key: "roadmap")
-                add("- Matrix: `unison-docs/dev/compatibility-matrix.md`")
-                add("- Elsewhere: `unison-hal/README.md` and `docs/*.md`")
-                add("```\nsee `unison-docs/none.md` in a code block\n```")
-            case "unison-auth":
-                files["docs/guide.md"] = "# Guide\n"
-                add("\n[guide](docs/guide.md#setup) · [api](docs/api.md \"API\") · [site](https://example.com/x.md) · [top](#run)", key: "auth")
-                add("![logo](/assets/logo.png)", key: "logo")
-                add("[roles]: ../unison-docs/dev/roles.md", key: "roles")
-                add("[matrix](../unison-docs/dev/compatibility-matrix.md) [other org](https://github.com/someone/unison-docs/blob/main/x.md)")
-                add("[gh](https://github.com/project-unisonos/unison-docs/blob/main/dev/missing.md)", key: "github")
-                add("[gh ok](https://github.com/project-unisonos/unison-docs/tree/main/dev)")
-            default: break
-            }
-            files["README.md"] = readme
-        })
+        let meta = try Self.workspace(
+            sandbox, spec: spec, tags: [:],
+            change: { name, files in
+                var readme = files["README.md"] ?? ""
+                func add(_ line: String, key: String? = nil) {
+                    readme += line + "\n"
+                    if let key { lines[key] = readme.split(separator: "\n", omittingEmptySubsequences: false).count - 1 }
+                }
+                switch name {
+                case "unison-workspace":
+                    add("\n## Links")
+                    add("- Platform roadmap: `unison-docs/roadmap/deployment-platform-roadmap.md`", key: "roadmap")
+                    add("- Matrix: `unison-docs/dev/compatibility-matrix.md`")
+                    add("- Elsewhere: `unison-hal/README.md` and `docs/*.md`")
+                    add("```\nsee `unison-docs/none.md` in a code block\n```")
+                case "unison-auth":
+                    files["docs/guide.md"] = "# Guide\n"
+                    add("\n[guide](docs/guide.md#setup) · [api](docs/api.md \"API\") · [site](https://example.com/x.md) · [top](#run)", key: "auth")
+                    add("![logo](/assets/logo.png)", key: "logo")
+                    add("[roles]: ../unison-docs/dev/roles.md", key: "roles")
+                    add("[matrix](../unison-docs/dev/compatibility-matrix.md) [other org](https://github.com/someone/unison-docs/blob/main/x.md)")
+                    add("[gh](https://github.com/project-unisonos/unison-docs/blob/main/dev/missing.md)", key: "github")
+                    add("[gh ok](https://github.com/project-unisonos/unison-docs/tree/main/dev)")
+                default: break
+                }
+                files["README.md"] = readme
+            })
         let broken = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner).findings.with(.linksBroken)
-        #expect(broken.map { "\($0.file!):\($0.line!)" }.sorted() == [
-            "README.md:\(lines["roadmap"]!)",
-            "unison-auth/README.md:\(lines["auth"]!)",
-            "unison-auth/README.md:\(lines["github"]!)",
-            "unison-auth/README.md:\(lines["logo"]!)",
-            "unison-auth/README.md:\(lines["roles"]!)",
-        ].sorted(), "\(broken.described)")
+        #expect(
+            broken.map { "\($0.file!):\($0.line!)" }.sorted()
+                == [
+                    "README.md:\(lines["roadmap"]!)",
+                    "unison-auth/README.md:\(lines["auth"]!)",
+                    "unison-auth/README.md:\(lines["github"]!)",
+                    "unison-auth/README.md:\(lines["logo"]!)",
+                    "unison-auth/README.md:\(lines["roles"]!)",
+                ].sorted(), "\(broken.described)")
         #expect(broken.allSatisfy { $0.severity == .warning })
         let roadmap = try #require(broken.first { $0.repo == "unison-workspace" })
         #expect(roadmap.message.contains("unison-docs/roadmap/deployment-platform-roadmap.md does not exist"))
@@ -113,62 +123,66 @@ import UnisonTestSupport
         let spec = try Specs.small()
         let sandbox = try Sandbox()
         let base = """
-        services:
-          intent-graph:
-            image: ghcr.io/project-unisonos/unison-intent-graph:v0.4.0
-          payments:
-            image: ghcr.io/project-unisonos/unison-payments:v0.4.0
-            profiles: ["payments"]
-          renderer:
-            image: ghcr.io/project-unisonos/unison-experience-renderer:v0.4.0
-            ports:
-              - "8092:8082"
-          a:
-            image: ghcr.io/project-unisonos/unison-auth:v0.4.0
-            ports:
-              - target: 9100
-                published: "${A_PORT:-9100}"
-          b:
-            image: ghcr.io/project-unisonos/unison-policy:v0.4.0
-            ports: ["9100:9100/udp", "127.0.0.1:9200:9200", "9300-9302:9300-9302"]
-          c:
-            image: ghcr.io/project-unisonos/unison-policy:v0.4.0
-            ports:
-              - "127.0.0.2:9200:9200"
-              - "9000"
-              - 9301:80
+            services:
+              intent-graph:
+                image: ghcr.io/project-unisonos/unison-intent-graph:v0.4.0
+              payments:
+                image: ghcr.io/project-unisonos/unison-payments:v0.4.0
+                profiles: ["payments"]
+              renderer:
+                image: ghcr.io/project-unisonos/unison-experience-renderer:v0.4.0
+                ports:
+                  - "8092:8082"
+              a:
+                image: ghcr.io/project-unisonos/unison-auth:v0.4.0
+                ports:
+                  - target: 9100
+                    published: "${A_PORT:-9100}"
+              b:
+                image: ghcr.io/project-unisonos/unison-policy:v0.4.0
+                ports: ["9100:9100/udp", "127.0.0.1:9200:9200", "9300-9302:9300-9302"]
+              c:
+                image: ghcr.io/project-unisonos/unison-policy:v0.4.0
+                ports:
+                  - "127.0.0.2:9200:9200"
+                  - "9000"
+                  - 9301:80
 
-        """
+            """
         let overlay = """
-        # Dev ports
-        services:
-          intent-graph:
-            ports:
-            - 8089:8080
-          payments:
-            ports:
-            - 8089:8089
-          renderer:
-            ports:
-              - "80:8082"
-          d:
-            image: ghcr.io/project-unisonos/unison-auth:v0.4.0
-            ports:
-              - "9100:9100"
+            # Dev ports
+            services:
+              intent-graph:
+                ports:
+                - 8089:8080
+              payments:
+                ports:
+                - 8089:8089
+              renderer:
+                ports:
+                  - "80:8082"
+              d:
+                image: ghcr.io/project-unisonos/unison-auth:v0.4.0
+                ports:
+                  - "9100:9100"
 
-        """
-        let meta = try Self.workspace(sandbox, spec: spec, tags: [:], change: { name, files in
-            guard name == "unison-devstack" else { return }
-            files["docker-compose.yml"] = base
-            files["docker-compose.ports.yml"] = overlay
-        })
+            """
+        let meta = try Self.workspace(
+            sandbox, spec: spec, tags: [:],
+            change: { name, files in
+                guard name == "unison-devstack" else { return }
+                files["docker-compose.yml"] = base
+                files["docker-compose.ports.yml"] = overlay
+            })
         let collisions = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner).findings.with(.portsHostCollision)
         let shown = collisions.map { "\($0.file!):\($0.line!) \($0.severity.rawValue) \($0.message.split(separator: " ")[2])" }.sorted()
-        #expect(shown == [
-            "unison-devstack/docker-compose.ports.yml:8 warning 8089/tcp",   // payments (profile) vs intent-graph
-            "unison-devstack/docker-compose.ports.yml:15 error 9100/tcp",    // d (an overlay) vs a (long syntax), both default
-            "unison-devstack/docker-compose.yml:24 error 9301/tcp",          // c vs b's range
-        ].sorted(), "\(collisions.described)")
+        #expect(
+            shown
+                == [
+                    "unison-devstack/docker-compose.ports.yml:8 warning 8089/tcp",  // payments (profile) vs intent-graph
+                    "unison-devstack/docker-compose.ports.yml:15 error 9100/tcp",  // d (an overlay) vs a (long syntax), both default
+                    "unison-devstack/docker-compose.yml:24 error 9301/tcp",  // c vs b's range
+                ].sorted(), "\(collisions.described)")
         let payments = try #require(collisions.first { $0.message.contains("8089") })
         #expect(payments.message.contains("payments") && payments.message.contains("intent-graph") && payments.message.contains("profile payments"))
         #expect(payments.hint.contains("give payments a free host port"))
@@ -205,16 +219,22 @@ import UnisonTestSupport
         let auth = try #require(spec.repos.firstIndex { $0.name == "unison-auth" })
         spec.repos[auth].images = ["unison-auth", "unison-auth-wheel"]
         let sandbox = try Sandbox()
-        let meta = try Self.workspace(sandbox, spec: spec, tags: [:], change: { name, files in
-            if name == "unison-docs" { files["dev/compatibility-matrix.md"] = "| Release | unison-orchestrator |\n|---|---|\n| 0.0.1 | 0.1.x |\n" }
-            if name == "unison-orchestrator" {
-                files["Dockerfile"] = "FROM ghcr.io/project-unisonos/unison-auth-wheel:v0.4.0 AS wheel\nFROM ghcr.io/project-unisonos/unison-gen:v0.4.0\n"
-            }
-        })
+        let meta = try Self.workspace(
+            sandbox, spec: spec, tags: [:],
+            change: { name, files in
+                if name == "unison-docs" {
+                    files["dev/compatibility-matrix.md"] = "| Release | unison-orchestrator |\n|---|---|\n| 0.0.1 | 0.1.x |\n"
+                }
+                if name == "unison-orchestrator" {
+                    files["Dockerfile"] =
+                        "FROM ghcr.io/project-unisonos/unison-auth-wheel:v0.4.0 AS wheel\nFROM ghcr.io/project-unisonos/unison-gen:v0.4.0\n"
+                }
+            })
         let f = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner).findings
         let missing = f.with(.compatMissingServiceColumn)
-        #expect(missing.map { "\($0.severity.rawValue) \($0.message.split(separator: "'")[1])" }.sorted() == ["error auth", "warning policy"],
-                "\(missing.described)")
+        #expect(
+            missing.map { "\($0.severity.rawValue) \($0.message.split(separator: "'")[1])" }.sorted() == ["error auth", "warning policy"],
+            "\(missing.described)")
         let unknownImages = f.with(.ghcrBadReference).filter { $0.repo == "unison-orchestrator" }
         #expect(unknownImages.map(\.line) == [2] && unknownImages[0].message.contains("'unison-gen'"), "\(unknownImages.described)")
     }

@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// A planted workspace in the real repositories' shapes (unison-platform's compose publishing
@@ -10,159 +11,159 @@ import UnisonTestSupport
 /// workflow, a devstack compose with ports in an overlay), clean or drifted one fact at a time.
 enum DriftFixture {
     static let spec = """
-    schema: 1
-    platform:
-      name: unisonos
-      org: project-unisonos
-    repos:
-      - {name: unison-workspace, role: workspace, checkout: root}
-      - {name: unison-platform, role: platform, defaultBranch: master}
-      - {name: unison-devstack, role: devstack, checkout: submodule}
-      - {name: unison-docs, role: docs}
-      - name: unison-auth
-        role: service
-        checkout: submodule
-        entrypoints: {run: "python src/auth_service.py"}
-      - name: unison-capabilities
-        role: service
-        images: [unison-capability]
-    services:
-      - name: auth
-        repo: unison-auth
-        port: 8088
-        hostPort: 8083
-        health: /health
-        dependsOn: [redis]
-        secrets: [unison_bootstrap_token]
-      - name: comms
-        repo: unison-comms
-        port: 8080
-        publish: false
-        health: /health
-        dependsOn: [auth]
-    infrastructure:
-      - name: redis
-        image: docker.io/library/redis:7-alpine
-        port: 6379
-        healthCommand: redis-cli ping
-        command: [redis-server, --appendonly, "yes"]
-    channels:
-      nightly: {tags: ["type=edge,branch=main"]}
-      beta: {tags: ["type=semver,pattern={{version}}"]}
-      stable: {tags: ["type=semver,pattern={{version}}"]}
-    models:
-      packs:
-        - {name: light, minRam: 4GB, minDisk: 10GB}
-    bases:
-      - {name: deb, kind: mmdebstrap, suite: bookworm}
-    targets:
-      wsl: {base: deb, models: light}
-    installer:
-      fileSecrets:
-        - {name: unison_bootstrap_token, file: bootstrap-token}
+        schema: 1
+        platform:
+          name: unisonos
+          org: project-unisonos
+        repos:
+          - {name: unison-workspace, role: workspace, checkout: root}
+          - {name: unison-platform, role: platform, defaultBranch: master}
+          - {name: unison-devstack, role: devstack, checkout: submodule}
+          - {name: unison-docs, role: docs}
+          - name: unison-auth
+            role: service
+            checkout: submodule
+            entrypoints: {run: "python src/auth_service.py"}
+          - name: unison-capabilities
+            role: service
+            images: [unison-capability]
+        services:
+          - name: auth
+            repo: unison-auth
+            port: 8088
+            hostPort: 8083
+            health: /health
+            dependsOn: [redis]
+            secrets: [unison_bootstrap_token]
+          - name: comms
+            repo: unison-comms
+            port: 8080
+            publish: false
+            health: /health
+            dependsOn: [auth]
+        infrastructure:
+          - name: redis
+            image: docker.io/library/redis:7-alpine
+            port: 6379
+            healthCommand: redis-cli ping
+            command: [redis-server, --appendonly, "yes"]
+        channels:
+          nightly: {tags: ["type=edge,branch=main"]}
+          beta: {tags: ["type=semver,pattern={{version}}"]}
+          stable: {tags: ["type=semver,pattern={{version}}"]}
+        models:
+          packs:
+            - {name: light, minRam: 4GB, minDisk: 10GB}
+        bases:
+          - {name: deb, kind: mmdebstrap, suite: bookworm}
+        targets:
+          wsl: {base: deb, models: light}
+        installer:
+          fileSecrets:
+            - {name: unison_bootstrap_token, file: bootstrap-token}
 
-    """
+        """
 
     static let platformCompose = """
-    services:
-      redis:
-        image: redis:7-alpine
-        ports:
-          - "${REDIS_HOST_PORT:-6379}:6379"
-        command: redis-server --appendonly yes
-        healthcheck:
-          test: ["CMD", "redis-cli", "ping"]
-      auth:
-        image: ghcr.io/project-unisonos/unison-auth:${UNISON_IMAGE_TAG:-latest}
-        ports:
-          - "${AUTH_HOST_PORT:-8083}:8088"
-        secrets: [unison_bootstrap_token]
-        depends_on:
+        services:
           redis:
-            condition: service_healthy
-        healthcheck:
-          test: ["CMD", "curl", "-f", "http://localhost:8088/health"]
-      comms:
-        image: ghcr.io/project-unisonos/unison-comms:${UNISON_IMAGE_TAG:-latest}
-        expose:
-          - "8080"
-        depends_on:
+            image: redis:7-alpine
+            ports:
+              - "${REDIS_HOST_PORT:-6379}:6379"
+            command: redis-server --appendonly yes
+            healthcheck:
+              test: ["CMD", "redis-cli", "ping"]
           auth:
-            condition: service_healthy
-        healthcheck:
-          test: ["CMD", "curl", "-f", "http://localhost:8080/health"]
-    secrets:
-      unison_bootstrap_token:
-        file: ${UNISON_KEYS_DIR:-../data/keys}/bootstrap-token
+            image: ghcr.io/project-unisonos/unison-auth:${UNISON_IMAGE_TAG:-latest}
+            ports:
+              - "${AUTH_HOST_PORT:-8083}:8088"
+            secrets: [unison_bootstrap_token]
+            depends_on:
+              redis:
+                condition: service_healthy
+            healthcheck:
+              test: ["CMD", "curl", "-f", "http://localhost:8088/health"]
+          comms:
+            image: ghcr.io/project-unisonos/unison-comms:${UNISON_IMAGE_TAG:-latest}
+            expose:
+              - "8080"
+            depends_on:
+              auth:
+                condition: service_healthy
+            healthcheck:
+              test: ["CMD", "curl", "-f", "http://localhost:8080/health"]
+        secrets:
+          unison_bootstrap_token:
+            file: ${UNISON_KEYS_DIR:-../data/keys}/bootstrap-token
 
-    """
+        """
 
     static let devstackCompose = """
-    services:
-      auth:
-        image: ghcr.io/project-unisonos/unison-auth:latest
-        healthcheck:
-          test:
-          - CMD
-          - curl
-          - -f
-          - http://localhost:8088/health
-      capability:
-        image: ghcr.io/project-unisonos/unison-capability:latest
+        services:
+          auth:
+            image: ghcr.io/project-unisonos/unison-auth:latest
+            healthcheck:
+              test:
+              - CMD
+              - curl
+              - -f
+              - http://localhost:8088/health
+          capability:
+            image: ghcr.io/project-unisonos/unison-capability:latest
 
-    """
+        """
 
     static let devstackPorts = """
-    name: unison-devstack
-    services:
-      auth:
-        ports:
-        - 8088:8088
+        name: unison-devstack
+        services:
+          auth:
+            ports:
+            - 8088:8088
 
-    """
+        """
 
     static let authDockerfile = """
-    FROM python:3.12-slim AS wheels
-    EXPOSE 9999
-    FROM python:3.12-slim
-    HEALTHCHECK --interval=30s \\
-      CMD ["python", "-c", "print(1)", "--port", "1"]
-    EXPOSE 8088
-    CMD ["python", "-m", "uvicorn", "auth_service:app", "--app-dir", "src", "--host", "0.0.0.0", "--port", "8088"]
+        FROM python:3.12-slim AS wheels
+        EXPOSE 9999
+        FROM python:3.12-slim
+        HEALTHCHECK --interval=30s \\
+          CMD ["python", "-c", "print(1)", "--port", "1"]
+        EXPOSE 8088
+        CMD ["python", "-m", "uvicorn", "auth_service:app", "--app-dir", "src", "--host", "0.0.0.0", "--port", "8088"]
 
-    """
+        """
 
     static let authWorkflow = """
-    name: Publish container
-    on:
-      push:
-        branches: [ main ]
-    permissions:
-      packages: write
-    jobs:
-      publish:
-        uses: project-unisonOS/unison-platform/.github/workflows/reusable-build.yml@main
-        with:
-          image_name: unison-auth
-          service_port: "8088"
+        name: Publish container
+        on:
+          push:
+            branches: [ main ]
+        permissions:
+          packages: write
+        jobs:
+          publish:
+            uses: project-unisonOS/unison-platform/.github/workflows/reusable-build.yml@main
+            with:
+              image_name: unison-auth
+              service_port: "8088"
 
-    """
+        """
 
     static let capabilityWorkflow = """
-    name: build
-    on: [push]
-    permissions:
-      packages: write
-    jobs:
-      build:
-        runs-on: ubuntu-latest
-        steps:
-          - uses: docker/build-push-action@v6
-            with:
-              push: true
-              tags: ghcr.io/project-unisonos/unison-capability:latest
+        name: build
+        on: [push]
+        permissions:
+          packages: write
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: docker/build-push-action@v6
+                with:
+                  push: true
+                  tags: ghcr.io/project-unisonos/unison-capability:latest
 
-    """
+        """
 
     /// A clean workspace; `change` edits files (path relative to the workspace → new text, nil removes).
     static func make(_ change: [String: String?] = [:], branch: String = "master") throws -> (URL, URL) {
@@ -170,7 +171,8 @@ enum DriftFixture {
         let ws = root.appendingPathComponent("ws")
         var files: [String: String] = [
             "README.md": "Unison Workspace Meta Repo\n==========================\n",
-            ".gitmodules": "[submodule \"unison-auth\"]\n\tpath = unison-auth\n\turl = x\n[submodule \"unison-devstack\"]\n\tpath = unison-devstack\n\turl = y\n",
+            ".gitmodules":
+                "[submodule \"unison-auth\"]\n\tpath = unison-auth\n\turl = x\n[submodule \"unison-devstack\"]\n\tpath = unison-devstack\n\turl = y\n",
             "unison-platform/compose/compose.yaml": platformCompose,
             "unison-platform/README.md": "# Unison Platform\n",
             "unison-devstack/docker-compose.yml": devstackCompose,
@@ -219,38 +221,67 @@ enum DriftFixture {
 
     /// Each kind of drift, planted alone, is found once, pointing at the repository's line and
     /// at the spec's.
-    @Test(arguments: [
-        // Dockerfile: EXPOSE, then CMD --port (the real unison-auth shape, port 8088 → 8090).
-        ("unison-auth/Dockerfile", DriftFixture.authDockerfile.replacingOccurrences(of: "EXPOSE 8088", with: "EXPOSE 8090"),
-         Drift.Kind.dockerfilePort, 6, "unison.yaml:20:11"),
-        ("unison-auth/Dockerfile", DriftFixture.authDockerfile.replacingOccurrences(of: "\"--port\", \"8088\"", with: "\"--port\", \"8090\""),
-         .dockerfilePort, 7, "unison.yaml:20:11"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "8083}:8088", with: "8083}:8080"),
-         .composePort, 12, "unison.yaml:20:11"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "AUTH_HOST_PORT:-8083", with: "AUTH_HOST_PORT:-8084"),
-         .composeHostPort, 12, "unison.yaml:21:15"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "8088/health", with: "8088/readyz"),
-         .composeHealth, 18, "unison.yaml:22:13"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "unison-auth:", with: "unison-authn:"),
-         .composeImage, 10, "unison.yaml:18:11"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "redis-server --appendonly yes", with: "x")
-            .replacingOccurrences(of: "[\"CMD\", \"redis-cli\", \"ping\"]", with: "[\"CMD-SHELL\", \"redis-cli -a x ping\"]"),
-         .composeHealth, 8, "unison.yaml:35:20"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(
-            of: "\nsecrets:\n", with: "\n  nats:\n    image: nats:2.10-alpine\nsecrets:\n"),
-         .composeUnknownService, 28, "unison.yaml"),
-        ("unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(
-            of: "secrets: [unison_bootstrap_token]", with: "secrets: [unison_bootstrap_token]\n    profiles: [auth]"),
-         .composeProfiles, 14, "unison.yaml:18:11"),
-        ("unison-auth/.github/workflows/publish.yml", DriftFixture.authWorkflow.replacingOccurrences(of: "image_name: unison-auth", with: "image_name: unison-authentication"),
-         .workflowImage, 11, "unison.yaml:10:11"),
-        ("unison-capabilities/.github/workflows/build.yaml", DriftFixture.capabilityWorkflow.replacingOccurrences(of: "unison-capability:", with: "unison-capabilities:"),
-         .workflowImage, 12, "unison.yaml:16:13"),
-        ("unison-auth/README.md", "# Authentication\n\npython src/auth_service.py\n", .readmeTitle, 1, "unison.yaml:10:11"),
-        ("unison-auth/README.md", "# unison-auth\n\nRun it with uvicorn.\n", .readmeEntrypoint, nil, "unison.yaml:13:18"),
-        ("unison-extra/.git/HEAD", "ref: refs/heads/main\n", .repoUnknown, nil, "unison.yaml"),
-        (".gitmodules", "[submodule \"unison-devstack\"]\n\tpath = unison-devstack\n\turl = y\n", .repoCheckout, nil, "unison.yaml:12:15"),
-    ] as [(String, String, Drift.Kind, Int?, String)])
+    @Test(
+        arguments: [
+            // Dockerfile: EXPOSE, then CMD --port (the real unison-auth shape, port 8088 → 8090).
+            (
+                "unison-auth/Dockerfile", DriftFixture.authDockerfile.replacingOccurrences(of: "EXPOSE 8088", with: "EXPOSE 8090"),
+                Drift.Kind.dockerfilePort, 6, "unison.yaml:20:11"
+            ),
+            (
+                "unison-auth/Dockerfile", DriftFixture.authDockerfile.replacingOccurrences(of: "\"--port\", \"8088\"", with: "\"--port\", \"8090\""),
+                .dockerfilePort, 7, "unison.yaml:20:11"
+            ),
+            (
+                "unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "8083}:8088", with: "8083}:8080"),
+                .composePort, 12, "unison.yaml:20:11"
+            ),
+            (
+                "unison-platform/compose/compose.yaml",
+                DriftFixture.platformCompose.replacingOccurrences(of: "AUTH_HOST_PORT:-8083", with: "AUTH_HOST_PORT:-8084"),
+                .composeHostPort, 12, "unison.yaml:21:15"
+            ),
+            (
+                "unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "8088/health", with: "8088/readyz"),
+                .composeHealth, 18, "unison.yaml:22:13"
+            ),
+            (
+                "unison-platform/compose/compose.yaml", DriftFixture.platformCompose.replacingOccurrences(of: "unison-auth:", with: "unison-authn:"),
+                .composeImage, 10, "unison.yaml:18:11"
+            ),
+            (
+                "unison-platform/compose/compose.yaml",
+                DriftFixture.platformCompose.replacingOccurrences(of: "redis-server --appendonly yes", with: "x")
+                    .replacingOccurrences(of: "[\"CMD\", \"redis-cli\", \"ping\"]", with: "[\"CMD-SHELL\", \"redis-cli -a x ping\"]"),
+                .composeHealth, 8, "unison.yaml:35:20"
+            ),
+            (
+                "unison-platform/compose/compose.yaml",
+                DriftFixture.platformCompose.replacingOccurrences(
+                    of: "\nsecrets:\n", with: "\n  nats:\n    image: nats:2.10-alpine\nsecrets:\n"),
+                .composeUnknownService, 28, "unison.yaml"
+            ),
+            (
+                "unison-platform/compose/compose.yaml",
+                DriftFixture.platformCompose.replacingOccurrences(
+                    of: "secrets: [unison_bootstrap_token]", with: "secrets: [unison_bootstrap_token]\n    profiles: [auth]"),
+                .composeProfiles, 14, "unison.yaml:18:11"
+            ),
+            (
+                "unison-auth/.github/workflows/publish.yml",
+                DriftFixture.authWorkflow.replacingOccurrences(of: "image_name: unison-auth", with: "image_name: unison-authentication"),
+                .workflowImage, 11, "unison.yaml:10:11"
+            ),
+            (
+                "unison-capabilities/.github/workflows/build.yaml",
+                DriftFixture.capabilityWorkflow.replacingOccurrences(of: "unison-capability:", with: "unison-capabilities:"),
+                .workflowImage, 12, "unison.yaml:16:13"
+            ),
+            ("unison-auth/README.md", "# Authentication\n\npython src/auth_service.py\n", .readmeTitle, 1, "unison.yaml:10:11"),
+            ("unison-auth/README.md", "# unison-auth\n\nRun it with uvicorn.\n", .readmeEntrypoint, nil, "unison.yaml:13:18"),
+            ("unison-extra/.git/HEAD", "ref: refs/heads/main\n", .repoUnknown, nil, "unison.yaml"),
+            (".gitmodules", "[submodule \"unison-devstack\"]\n\tpath = unison-devstack\n\turl = y\n", .repoCheckout, nil, "unison.yaml:12:15"),
+        ] as [(String, String, Drift.Kind, Int?, String)])
     func eachKindIsFound(path: String, text: String, kind: Drift.Kind, line: Int?, specAt: String) throws {
         let (ws, specURL) = try DriftFixture.make([path: text])
         defer { try? FileManager.default.removeItem(at: ws.deletingLastPathComponent()) }
@@ -330,10 +361,11 @@ enum DriftFixture {
 }
 
 @Suite(.tags(.unit)) struct SpecDriftParsingTests {
-    @Test(arguments: [
-        ("${AUTH_HOST_PORT:-8083}:8088", 8083 as Int?, 8088), ("8096:8086", 8096, 8086), ("127.0.0.1:8083:8088", 8083, 8088),
-        ("8080", nil, 8080), ("4317:4317/tcp", 4317, 4317), ("${PORT}:80", nil, 80),
-    ] as [(String, Int?, Int)])
+    @Test(
+        arguments: [
+            ("${AUTH_HOST_PORT:-8083}:8088", 8083 as Int?, 8088), ("8096:8086", 8096, 8086), ("127.0.0.1:8083:8088", 8083, 8088),
+            ("8080", nil, 8080), ("4317:4317/tcp", 4317, 4317), ("${PORT}:80", nil, 80),
+        ] as [(String, Int?, Int)])
     func composePorts(text: String, host: Int?, container: Int) throws {
         let p = try #require(ComposeFile.parsePort(text))
         #expect(p.host == host && p.container == container)
@@ -341,11 +373,15 @@ enum DriftFixture {
 
     @Test func publishedImageNames() {
         #expect(SpecDrift.publishedImages(in: "image_name: unison-auth", org: "project-unisonos", repo: "r") == ["unison-auth"])
-        #expect(SpecDrift.publishedImages(in: "IMAGE: ghcr.io/${{ github.repository_owner }}/unison-platform:${{ inputs.tag }}",
-                                          org: "project-unisonos", repo: "r") == ["unison-platform"])
-        #expect(SpecDrift.publishedImages(in: "- ghcr.io/${{ github.repository }}:latest", org: "project-unisonos", repo: "unison-actuation")
+        #expect(
+            SpecDrift.publishedImages(
+                in: "IMAGE: ghcr.io/${{ github.repository_owner }}/unison-platform:${{ inputs.tag }}",
+                org: "project-unisonos", repo: "r") == ["unison-platform"])
+        #expect(
+            SpecDrift.publishedImages(in: "- ghcr.io/${{ github.repository }}:latest", org: "project-unisonos", repo: "unison-actuation")
                 == ["unison-actuation"])
-        #expect(SpecDrift.publishedImages(in: "tags: ghcr.io/project-unisonOS/unison-common-wheel:latest", org: "project-unisonos", repo: "r")
+        #expect(
+            SpecDrift.publishedImages(in: "tags: ghcr.io/project-unisonOS/unison-common-wheel:latest", org: "project-unisonos", repo: "r")
                 == ["unison-common-wheel"])
         #expect(SpecDrift.publishedImages(in: "image_name: ${{ inputs.image_name }}", org: "project-unisonos", repo: "r").isEmpty)
     }

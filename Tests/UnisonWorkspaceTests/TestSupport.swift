@@ -3,6 +3,7 @@ import Testing
 import UnisonCore
 import UnisonSpec
 import UnisonTestSupport
+
 @testable import UnisonWorkspace
 
 /// Git with no user or system configuration, a fixed identity and fixed dates, and local
@@ -21,8 +22,9 @@ let hermeticGitEnvironment: [String: String] = [
 struct HermeticRunner: ProcessRunner {
     let base = SystemProcessRunner()
     func run(_ arguments: [String], environment: [String: String]?, input: Data?, workingDirectory: URL?) throws -> ProcessResult {
-        try base.run(arguments, environment: hermeticGitEnvironment.merging(environment ?? [:]) { $1 }, input: input,
-                     workingDirectory: workingDirectory)
+        try base.run(
+            arguments, environment: hermeticGitEnvironment.merging(environment ?? [:]) { $1 }, input: input,
+            workingDirectory: workingDirectory)
     }
 }
 
@@ -45,50 +47,50 @@ enum Specs {
         let start = lines.firstIndex { $0.hasPrefix("repos:") } ?? 0
         let end = lines.firstIndex { $0.hasPrefix("channels:") } ?? lines.count
         let middle = """
-        repos:
-          - name: unison-workspace
-            role: workspace
-            description: Meta repository holding every other repo as a submodule.
-            entrypoints: {run: "make bootstrap", test: "make check"}
-          - name: unison-devstack
-            role: devstack
-            description: Docker Compose stack for local development of all services.
-            entrypoints: {run: "make up", test: "./scripts/smoke.sh"}
-          - name: unison-platform
-            role: platform
-            description: Release bundle and installers.
-            entrypoints: {run: "make image-wsl image-vm", test: "make test"}
-          - name: unison-docs
-            role: docs
-            description: Documentation and the compatibility matrix.
-            entrypoints: {run: "make serve", test: "make linkcheck"}
-        services:
-          - name: auth
-            repo: unison-auth
-            port: 8084
-            health: /health
-            dependsOn: [postgres]
-            description: Issues and checks tokens.
-          - name: orchestrator
-            repo: unison-orchestrator
-            port: 8080
-            health: /health
-            dependsOn: [auth, policy, ollama]
-          - name: policy
-            repo: unison-policy
-            port: 8086
-            health: /health
-            dependsOn: [postgres]
-        infrastructure:
-          - name: postgres
-            image: docker.io/library/postgres:15
-            port: 5432
-            healthCommand: "pg_isready -U unison"
-          - name: ollama
-            image: docker.io/ollama/ollama:0.5.7
-            port: 11434
-            health: /api/version
-        """
+            repos:
+              - name: unison-workspace
+                role: workspace
+                description: Meta repository holding every other repo as a submodule.
+                entrypoints: {run: "make bootstrap", test: "make check"}
+              - name: unison-devstack
+                role: devstack
+                description: Docker Compose stack for local development of all services.
+                entrypoints: {run: "make up", test: "./scripts/smoke.sh"}
+              - name: unison-platform
+                role: platform
+                description: Release bundle and installers.
+                entrypoints: {run: "make image-wsl image-vm", test: "make test"}
+              - name: unison-docs
+                role: docs
+                description: Documentation and the compatibility matrix.
+                entrypoints: {run: "make serve", test: "make linkcheck"}
+            services:
+              - name: auth
+                repo: unison-auth
+                port: 8084
+                health: /health
+                dependsOn: [postgres]
+                description: Issues and checks tokens.
+              - name: orchestrator
+                repo: unison-orchestrator
+                port: 8080
+                health: /health
+                dependsOn: [auth, policy, ollama]
+              - name: policy
+                repo: unison-policy
+                port: 8086
+                health: /health
+                dependsOn: [postgres]
+            infrastructure:
+              - name: postgres
+                image: docker.io/library/postgres:15
+                port: 5432
+                healthCommand: "pg_isready -U unison"
+              - name: ollama
+                image: docker.io/ollama/ollama:0.5.7
+                port: 11434
+                health: /api/version
+            """
         return (lines[..<start] + [middle] + lines[end...]).joined(separator: "\n")
     }()
 
@@ -161,33 +163,33 @@ enum GoodRepo {
         let run = repo.entrypoints["run"] ?? "see below"
         let test = repo.entrypoints["test"] ?? "see below"
         return """
-        # \(repo.name)
+            # \(repo.name)
 
-        [![ci](https://github.com/\(spec.platform.org)/\(repo.name)/actions/workflows/ci.yml/badge.svg)](https://github.com/\(spec.platform.org)/\(repo.name)/actions)
+            [![ci](https://github.com/\(spec.platform.org)/\(repo.name)/actions/workflows/ci.yml/badge.svg)](https://github.com/\(spec.platform.org)/\(repo.name)/actions)
 
-        \(repo.description)
+            \(repo.description)
 
-        ## Role and status
+            ## Role and status
 
-        This repository is the \(repo.role.rawValue) of \(spec.platform.displayName). Status: maintained.
+            This repository is the \(repo.role.rawValue) of \(spec.platform.displayName). Status: maintained.
 
-        ## Quick start
+            ## Quick start
 
-        ```sh
-        \(run)
-        ```
+            ```sh
+            \(run)
+            ```
 
-        ## Tests
+            ## Tests
 
-        ```sh
-        \(test)
-        ```
+            ```sh
+            \(test)
+            ```
 
-        ## Documentation
+            ## Documentation
 
-        - [Docs](https://github.com/\(spec.platform.org)/unison-docs)
+            - [Docs](https://github.com/\(spec.platform.org)/unison-docs)
 
-        """
+            """
     }
 
     /// A Makefile defining every target the repo's `make` entry points name.
@@ -264,7 +266,8 @@ enum SmallWorkspace {
             var tags: [String] = []
             if repo.role == .service || repo.role == .platform { tags = ["v0.4.0"] }
             if repo.role == .docs {
-                files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
+                files["dev/compatibility-matrix.md"] =
+                    "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | v0.4.0 | v0.4.0 | v0.4.0 |\n"
             }
             try sandbox.repo(repo.name, files: files, tags: tags)
         }
@@ -274,8 +277,9 @@ enum SmallWorkspace {
     static func meta(_ sandbox: Sandbox, spec: PlatformSpec, submodules: [String]? = nil) throws -> URL {
         try sources(sandbox, spec: spec)
         let metaRepo = spec.repos.first { $0.role == .workspace }!
-        return try sandbox.meta(submodules: submodules ?? spec.repos.filter { $0.role != .workspace }.map(\.name),
-                                name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
+        return try sandbox.meta(
+            submodules: submodules ?? spec.repos.filter { $0.role != .workspace }.map(\.name),
+            name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
     }
 }
 
@@ -287,21 +291,21 @@ enum Python {
     /// Headings of `markdown` as markdown-it-py (CommonMark) sees them: level, 1-based line,
     /// inline text. With `tables`, the GFM table extension is on and table rows are counted too.
     static let headingsScript = """
-    import json, sys
-    from markdown_it import MarkdownIt
-    md = MarkdownIt("commonmark").enable("table")
-    tokens = md.parse(sys.stdin.read())
-    out = {"headings": [], "tables": 0, "rows": []}
-    for i, t in enumerate(tokens):
-        if t.type == "heading_open":
-            out["headings"].append([int(t.tag[1:]), t.map[0] + 1, " ".join(tokens[i + 1].content.split())])
-        if t.type == "table_open":
-            out["tables"] += 1
-            out["rows"].append(0)
-        if t.type == "tr_open":
-            out["rows"][-1] += 1
-    print(json.dumps(out))
-    """
+        import json, sys
+        from markdown_it import MarkdownIt
+        md = MarkdownIt("commonmark").enable("table")
+        tokens = md.parse(sys.stdin.read())
+        out = {"headings": [], "tables": 0, "rows": []}
+        for i, t in enumerate(tokens):
+            if t.type == "heading_open":
+                out["headings"].append([int(t.tag[1:]), t.map[0] + 1, " ".join(tokens[i + 1].content.split())])
+            if t.type == "table_open":
+                out["tables"] += 1
+                out["rows"].append(0)
+            if t.type == "tr_open":
+                out["rows"][-1] += 1
+        print(json.dumps(out))
+        """
 
     struct Parsed: Decodable {
         var headings: [[JSONValue]]

@@ -9,11 +9,11 @@ struct AnswersCommand: AsyncParsableCommand {
         commandName: "answers",
         abstract: "Answers for unattended installs and first boot: check a file, or apply one.",
         discussion: """
-        An answers file is a #cloud-config document (the same file serves a CIDATA medium, cloud-init \
-        user-data and the ISO): hostname, users (hashed_passwd and/or ssh_authorized_keys; plain passwords \
-        are refused), ssh_pwauth, locale, keyboard, timezone, and under unison: ssh-server, disk (ISO), \
-        model-pack, network (dhcp or static) and telemetry. See docs/pilot-guide.md.
-        """,
+            An answers file is a #cloud-config document (the same file serves a CIDATA medium, cloud-init \
+            user-data and the ISO): hostname, users (hashed_passwd and/or ssh_authorized_keys; plain passwords \
+            are refused), ssh_pwauth, locale, keyboard, timezone, and under unison: ssh-server, disk (ISO), \
+            model-pack, network (dhcp or static) and telemetry. See docs/pilot-guide.md.
+            """,
         subcommands: [Check.self, Apply.self]
     )
 
@@ -25,8 +25,9 @@ struct AnswersCommand: AsyncParsableCommand {
         var file: String
         @Option(help: ArgumentHelp("Check for this target (vm, wsl, iso); the ISO needs unison.disk.", valueName: "target"))
         var target: String?
-        @Option(name: .customLong("disk-present"),
-                help: ArgumentHelp("A disk present on the machine (repeatable); unison.disk must be one of them.", valueName: "device"))
+        @Option(
+            name: .customLong("disk-present"),
+            help: ArgumentHelp("A disk present on the machine (repeatable); unison.disk must be one of them.", valueName: "device"))
         var disksPresent: [String] = []
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
@@ -40,8 +41,9 @@ struct AnswersCommand: AsyncParsableCommand {
         func run() async throws {
             // The pack names come from the spec when one is found; without one they are not checked.
             let packs = InstalledSpec.load(specOptions)?.models.packs.map(\.name)
-            let context = AnswersLoader.Context(target: target.flatMap(Answers.Target.init(rawValue:)), packs: packs,
-                                                presentDisks: disksPresent.isEmpty ? nil : disksPresent)
+            let context = AnswersLoader.Context(
+                target: target.flatMap(Answers.Target.init(rawValue:)), packs: packs,
+                presentDisks: disksPresent.isEmpty ? nil : disksPresent)
             let url = URL(fileURLWithPath: file)
             do {
                 let answers = try AnswersLoader.load(file: url, context: context)
@@ -49,8 +51,9 @@ struct AnswersCommand: AsyncParsableCommand {
                     try Output.json(AnswersCheckReport(file: file, valid: true, diagnostics: [], answers: AnswersSummary(answers)))
                 } else {
                     let s = AnswersSummary(answers)
-                    print("\(file): ok (hostname \(s.hostname ?? "unchanged"), users \(s.users.isEmpty ? "none" : s.users.joined(separator: ", ")), "
-                          + "ssh server \(answers.sshServer ? "on" : "off"), network \(s.network)\(answers.disk.map { ", disk \($0)" } ?? ""))")
+                    print(
+                        "\(file): ok (hostname \(s.hostname ?? "unchanged"), users \(s.users.isEmpty ? "none" : s.users.joined(separator: ", ")), "
+                            + "ssh server \(answers.sshServer ? "on" : "off"), network \(s.network)\(answers.disk.map { ", disk \($0)" } ?? ""))")
                 }
             } catch let error as SpecError {
                 if output.json {
@@ -67,12 +70,12 @@ struct AnswersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply answers to this system or a root: user, hostname, SSH server, locale, keyboard, time zone, network, pack, telemetry.",
             discussion: """
-            Without --file, answers are looked for as first boot does: unison.answers=PATH on the kernel command \
-            line, a medium labelled CIDATA (unison-answers.yaml or user-data), cloud-init's NoCloud seed \
-            (/var/lib/cloud/seed/nocloud/user-data), then /etc/unison/answers.yaml. With none, the instructions \
-            for providing them are put before the console login prompt; no default password is ever set.
-            Exit status: 0 applied, 1 none found or applying failed, 2 bad arguments.
-            """)
+                Without --file, answers are looked for as first boot does: unison.answers=PATH on the kernel command \
+                line, a medium labelled CIDATA (unison-answers.yaml or user-data), cloud-init's NoCloud seed \
+                (/var/lib/cloud/seed/nocloud/user-data), then /etc/unison/answers.yaml. With none, the instructions \
+                for providing them are put before the console login prompt; no default password is ever set.
+                Exit status: 0 applied, 1 none found or applying failed, 2 bad arguments.
+                """)
 
         @Option(help: ArgumentHelp("Apply this file instead of looking for one.", valueName: "file"))
         var file: String?
@@ -84,9 +87,12 @@ struct AnswersCommand: AsyncParsableCommand {
         func run() async throws {
             let rootURL = URL(fileURLWithPath: root ?? "/")
             let json = output.json
-            let report = try Provisioning.run(root: rootURL, file: file, spec: InstalledSpec.load(specOptions, root: rootURL),
-                                              log: { if !json { FileHandle.standardError.write(Data("answers: \($0)\n".utf8)) } })
-            if json { try Output.json(report) } else if !report.applied, report.source == nil {
+            let report = try Provisioning.run(
+                root: rootURL, file: file, spec: InstalledSpec.load(specOptions, root: rootURL),
+                log: { if !json { FileHandle.standardError.write(Data("answers: \($0)\n".utf8)) } })
+            if json {
+                try Output.json(report)
+            } else if !report.applied, report.source == nil {
                 print(Provisioner.instructions)
             }
             if !report.applied { throw ExitCode(ExitStatus.checkFailed.rawValue) }
@@ -154,9 +160,10 @@ struct AnswersSummary: Encodable {
 
 enum AnswersOutput {
     static func printDiagnostics(_ error: SpecError) {
-        let text = error.diagnostics.map { d in
-            "\(d.file):\(d.line):\(d.column): error: \(d.message)" + (d.hint.map { "\n    hint: \($0)" } ?? "")
-        }.joined(separator: "\n") + "\n\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in the answers file\n"
+        let text =
+            error.diagnostics.map { d in
+                "\(d.file):\(d.line):\(d.column): error: \(d.message)" + (d.hint.map { "\n    hint: \($0)" } ?? "")
+            }.joined(separator: "\n") + "\n\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in the answers file\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
 }

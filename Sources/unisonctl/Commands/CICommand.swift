@@ -14,16 +14,16 @@ struct CICommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print (or write) a service repo's publish workflow, the platform's reusable build, or its release workflow.",
             discussion: """
-            --service NAME: the service repo's .github/workflows/publish.yml, calling the platform's reusable \
-            build (pin it with --platform-ref SHA); the service repo needs no spec. --reusable: unison-platform's \
-            .github/workflows/unisonctl-build.yml (workflow_call): unisonctl and unison.yaml from a platform \
-            release checked against its SHA256SUMS, tags by the spec's channels, linux/amd64 and linux/arm64 \
-            with SBOM and provenance, a provenance attestation and a vulnerability scan. --platform: \
-            unison-platform's .github/workflows/release.yml: unisonctl built from --toolchain-repo, images from \
-            make image-wsl image-vm image-iso, the ISO split, the release manifest and checksums, a GitHub release \
-            shaped by the channel (alpha: draft pre-release), per-target and rolling tags for a stable release. \
-            All pass actionlint and zizmor.
-            """)
+                --service NAME: the service repo's .github/workflows/publish.yml, calling the platform's reusable \
+                build (pin it with --platform-ref SHA); the service repo needs no spec. --reusable: unison-platform's \
+                .github/workflows/unisonctl-build.yml (workflow_call): unisonctl and unison.yaml from a platform \
+                release checked against its SHA256SUMS, tags by the spec's channels, linux/amd64 and linux/arm64 \
+                with SBOM and provenance, a provenance attestation and a vulnerability scan. --platform: \
+                unison-platform's .github/workflows/release.yml: unisonctl built from --toolchain-repo, images from \
+                make image-wsl image-vm image-iso, the ISO split, the release manifest and checksums, a GitHub release \
+                shaped by the channel (alpha: draft pre-release), per-target and rolling tags for a stable release. \
+                All pass actionlint and zizmor.
+                """)
 
         @OptionGroup var specOptions: SpecOptions
         @Option(help: "Service whose repo gets the publish workflow.")
@@ -32,13 +32,23 @@ struct CICommand: AsyncParsableCommand {
         var reusable = false
         @Flag(help: "The platform repo's release workflow.")
         var platform = false
-        @Option(name: .customLong("platform-ref"), help: ArgumentHelp("Ref of the platform repo the service workflow calls (a commit SHA satisfies zizmor).", valueName: "ref"))
+        @Option(
+            name: .customLong("platform-ref"),
+            help: ArgumentHelp("Ref of the platform repo the service workflow calls (a commit SHA satisfies zizmor).", valueName: "ref"))
         var platformRef: String = "main"
-        @Option(name: .customLong("platform-ref-comment"), help: ArgumentHelp("What --platform-ref is, written beside it (e.g. v0.5.0-alpha.1).", valueName: "text"))
+        @Option(
+            name: .customLong("platform-ref-comment"),
+            help: ArgumentHelp("What --platform-ref is, written beside it (e.g. v0.5.0-alpha.1).", valueName: "text"))
         var platformRefComment: String?
-        @Option(name: .customLong("platform-version"), help: ArgumentHelp("Platform release the reusable build takes unisonctl and unison.yaml from by default (default: v<platform.version>).", valueName: "tag"))
+        @Option(
+            name: .customLong("platform-version"),
+            help: ArgumentHelp(
+                "Platform release the reusable build takes unisonctl and unison.yaml from by default (default: v<platform.version>).",
+                valueName: "tag"))
         var platformVersion: String?
-        @Option(name: .customLong("toolchain-repo"), help: ArgumentHelp("Repository the release workflow builds unisonctl from.", valueName: "owner/name"))
+        @Option(
+            name: .customLong("toolchain-repo"), help: ArgumentHelp("Repository the release workflow builds unisonctl from.", valueName: "owner/name")
+        )
         var toolchainRepo: String = "project-unisonos/unisonctl"
         @Option(name: .customLong("toolchain-ref"), help: ArgumentHelp("Its ref (a tag or commit).", valueName: "ref"))
         var toolchainRef: String = "main"
@@ -66,7 +76,10 @@ struct CICommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
             if service != nil, !(platformRef.count == 40 && platformRef.allSatisfy(\.isHexDigit)) {
-                FileHandle.standardError.write(Data("warning: the reusable workflow is called at '\(platformRef)', not a commit SHA: zizmor's unpinned-uses rule flags it (pass --platform-ref SHA)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: the reusable workflow is called at '\(platformRef)', not a commit SHA: zizmor's unpinned-uses rule flags it (pass --platform-ref SHA)\n"
+                            .utf8))
             }
             if let outputFile {
                 try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: outputFile))

@@ -32,11 +32,15 @@ struct CompatCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add the row of a platform release (from --service pairs and/or a workspace's release plan) and rewrite the file.",
-            discussion: "Columns are the services' repositories (unison-orchestrator), as unison-docs' matrix has them; a matrix that names a service's own column keeps it.")
+            discussion:
+                "Columns are the services' repositories (unison-orchestrator), as unison-docs' matrix has them; a matrix that names a service's own column keeps it."
+        )
 
         @Option(help: ArgumentHelp("Platform version of the row, e.g. v0.5.0.", valueName: "version"))
         var version: String
-        @Option(name: .customLong("service"), help: ArgumentHelp("A cell (repeatable): service or repo name=v1.2.3 or name='>=1.2.0 <1.3.0'.", valueName: "name=constraint"))
+        @Option(
+            name: .customLong("service"),
+            help: ArgumentHelp("A cell (repeatable): service or repo name=v1.2.3 or name='>=1.2.0 <1.3.0'.", valueName: "name=constraint"))
         var cells: [String] = []
         @Option(help: ArgumentHelp("Take the cells from this workspace's release plan.", valueName: "dir"))
         var workspace: String?
@@ -49,11 +53,14 @@ struct CompatCommand: AsyncParsableCommand {
             let spec = try specOptions.load()
             let v = try ReleaseOptions.version(version)
             let url = URL(fileURLWithPath: file.path)
-            var matrix = FileManager.default.fileExists(atPath: url.path)
+            var matrix =
+                FileManager.default.fileExists(atPath: url.path)
                 ? try CompatFile.read(file.path) : CompatibilityMatrix(services: CompatibilityMatrix.columns(spec: spec))
             // Cells by service (the plan's) or repo name, then keyed by the matrix's columns.
             var row = CompatibilityMatrix.Row(platform: v, services: [:])
-            if let workspace, let planned = try ReleasePlanner.plan(spec: spec, version: v, workspace: URL(fileURLWithPath: workspace)).compatibilityRow {
+            if let workspace,
+                let planned = try ReleasePlanner.plan(spec: spec, version: v, workspace: URL(fileURLWithPath: workspace)).compatibilityRow
+            {
                 row.services = try matrix.keyedByColumn(planned.services, spec: spec)
             }
             var given: [String: VersionConstraint] = [:]
@@ -85,7 +92,9 @@ struct CompatCommand: AsyncParsableCommand {
         func run() async throws {
             let matrix = try CompatFile.read(file.path)
             var versions: [String: SemVer] = [:]
-            for (name, text) in try ReleaseFiles.nameValues(pairs: installed, option: "--installed", file: installedJSON.map { URL(fileURLWithPath: $0) }) {
+            for (name, text) in try ReleaseFiles.nameValues(
+                pairs: installed, option: "--installed", file: installedJSON.map { URL(fileURLWithPath: $0) })
+            {
                 guard let v = SemVer(text) else { throw ValidationError("installed \(name)='\(text)' is not a version") }
                 versions[name] = v
             }
@@ -100,7 +109,9 @@ struct CompatCommand: AsyncParsableCommand {
                 print("no row to compare with\(platform.map { " (no row for \($0))" } ?? "")")
             } else {
                 print("no row matches; closest is \(result.platform ?? ""):")
-                for d in result.differences { print("  \(d.service): installed \(d.installed ?? "none"), \(result.platform ?? "") has \(d.expected)") }
+                for d in result.differences {
+                    print("  \(d.service): installed \(d.installed ?? "none"), \(result.platform ?? "") has \(d.expected)")
+                }
             }
             for name in result.unknownServices { FileHandle.standardError.write(Data("warning: \(name) is not a column of the matrix\n".utf8)) }
             if !result.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }

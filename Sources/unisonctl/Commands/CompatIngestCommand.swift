@@ -10,11 +10,11 @@ extension CompatCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fold pilot reports into the matrix document's tested-hardware table and print what they suggest for the defaults.",
             discussion: """
-            The releases × services table is kept as written; a '## Tested hardware' section counts, per target, \
-            release and hardware class, the reports whose first boot passed or failed. Each report is counted once \
-            (the section lists the reports' digests). The document is rewritten under a temporary name and renamed, \
-            and must be a matrix `compat show` and `workspace check` read, before and after.
-            """)
+                The releases × services table is kept as written; a '## Tested hardware' section counts, per target, \
+                release and hardware class, the reports whose first boot passed or failed. Each report is counted once \
+                (the section lists the reports' digests). The document is rewritten under a temporary name and renamed, \
+                and must be a matrix `compat show` and `workspace check` read, before and after.
+                """)
 
         @Argument(help: ArgumentHelp("Pilot reports (unisonctl pilot report --out).", valueName: "report"))
         var reports: [String]
@@ -49,10 +49,13 @@ extension CompatCommand {
                 try AtomicFile.write(Data(folded.utf8), to: URL(fileURLWithPath: matrix))
             }
             if output.json { try Output.json(result); return }
-            print("\(matrix): \(result.ingested) report\(result.ingested == 1 ? "" : "s") counted"
-                  + (result.alreadyCounted > 0 ? ", \(result.alreadyCounted) already counted" : "") + (dryRun ? " (dry run, not written)" : ""))
+            print(
+                "\(matrix): \(result.ingested) report\(result.ingested == 1 ? "" : "s") counted"
+                    + (result.alreadyCounted > 0 ? ", \(result.alreadyCounted) already counted" : "") + (dryRun ? " (dry run, not written)" : ""))
             for r in result.rows { print("  \(r.target) \(r.release) [\(r.hardware)]: \(r.passed) passed, \(r.failed) failed") }
-            for v in result.releasesMissingFromMatrix { print("note: release \(v) has no row in the matrix (add it with: unisonctl compat add --version \(v) …)") }
+            for v in result.releasesMissingFromMatrix {
+                print("note: release \(v) has no row in the matrix (add it with: unisonctl compat add --version \(v) …)")
+            }
             if result.suggestions.isEmpty { print("no changes to the defaults suggested") }
             for s in result.suggestions { print("suggestion: \(s)") }
         }

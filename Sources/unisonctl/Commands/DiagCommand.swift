@@ -8,16 +8,18 @@ struct DiagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diag", abstract: "Write a support bundle (unison-diag-<host>-<UTC time>.tar.gz).",
         discussion: """
-        Collects versions (unisonctl, OS, kernel), the spec in use, the env file with every secret redacted, \
-        unit status and journal tail, compose ps and log tails, health results, the model store's verify report, \
-        doctor findings, disk and memory. Each collector is bounded in time and size; a missing docker or \
-        systemctl is recorded, not fatal. Secret values never enter the bundle. Inside it, manifest.json \
-        (schema unisonctl.diag/v1) lists every file with its SHA-256 and SHA256SUMS works with `sha256sum -c`. \
-        The bundle is written under a temporary name and renamed into place, mode 0600; nothing is uploaded.
-        """)
+            Collects versions (unisonctl, OS, kernel), the spec in use, the env file with every secret redacted, \
+            unit status and journal tail, compose ps and log tails, health results, the model store's verify report, \
+            doctor findings, disk and memory. Each collector is bounded in time and size; a missing docker or \
+            systemctl is recorded, not fatal. Secret values never enter the bundle. Inside it, manifest.json \
+            (schema unisonctl.diag/v1) lists every file with its SHA-256 and SHA256SUMS works with `sha256sum -c`. \
+            The bundle is written under a temporary name and renamed into place, mode 0600; nothing is uploaded.
+            """)
     @Option(name: .long, help: ArgumentHelp("Collect from an install staged in this directory.", valueName: "dir"))
     var root: String?
-    @Option(name: [.short, .long], help: ArgumentHelp("Bundle file, or an existing directory for the default name (default: the current directory).", valueName: "file"))
+    @Option(
+        name: [.short, .long],
+        help: ArgumentHelp("Bundle file, or an existing directory for the default name (default: the current directory).", valueName: "file"))
     var output: String?
     @Option(name: .long, help: ArgumentHelp("Seconds each collector may take.", valueName: "seconds"))
     var collectorTimeout: Double = 20
@@ -25,7 +27,9 @@ struct DiagCommand: AsyncParsableCommand {
     @OptionGroup var json: JSONOption
 
     func validate() throws {
-        guard collectorTimeout > 0, collectorTimeout.isFinite else { throw ValidationError("--collector-timeout must be a positive number of seconds") }
+        guard collectorTimeout > 0, collectorTimeout.isFinite else {
+            throw ValidationError("--collector-timeout must be a positive number of seconds")
+        }
     }
 
     func run() async throws {
@@ -38,7 +42,8 @@ struct DiagCommand: AsyncParsableCommand {
             try Output.json(result)
         } else {
             for c in result.collectors where c.status != .ok || c.truncated {
-                FileHandle.standardError.write(Data("note: \(c.name): \(c.status.rawValue)\(c.truncated ? " (truncated)" : "")\(c.detail.map { ": \($0)" } ?? "")\n".utf8))
+                FileHandle.standardError.write(
+                    Data("note: \(c.name): \(c.status.rawValue)\(c.truncated ? " (truncated)" : "")\(c.detail.map { ": \($0)" } ?? "")\n".utf8))
             }
             Output.line("\(result.bundle) (\(ProgressReporter.formatBytes(result.bytes)), \(result.files) files, sha256 \(result.sha256))")
         }

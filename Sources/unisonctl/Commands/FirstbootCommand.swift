@@ -9,14 +9,14 @@ struct FirstbootCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "firstboot", abstract: "First-boot checks: seed secrets, verify the preloaded models, check Ollama serves them.",
         discussion: """
-        Seeds the env file's secrets (as the installer does), verifies every model the configured pack \
-        (UNISON_MODEL_PACK in the env file, else the spec's default) preloads is present and intact in the \
-        model store, offline, then waits for the Ollama API (/api/version, /api/tags) to list each of them \
-        with the store's manifest digest. A pack that preloads nothing needs no Ollama. On success the state \
-        file under installer.dataDir is written (later runs do nothing unless --force) and the spec's \
-        qa.boot.marker is printed, also to /dev/console when there is one; otherwise a FAILED line gives the reason.
-        Exit status: 0 ok (or already done), 1 a check failed, 2 bad arguments.
-        """)
+            Seeds the env file's secrets (as the installer does), verifies every model the configured pack \
+            (UNISON_MODEL_PACK in the env file, else the spec's default) preloads is present and intact in the \
+            model store, offline, then waits for the Ollama API (/api/version, /api/tags) to list each of them \
+            with the store's manifest digest. A pack that preloads nothing needs no Ollama. On success the state \
+            file under installer.dataDir is written (later runs do nothing unless --force) and the spec's \
+            qa.boot.marker is printed, also to /dev/console when there is one; otherwise a FAILED line gives the reason.
+            Exit status: 0 ok (or already done), 1 a check failed, 2 bad arguments.
+            """)
     @Option(name: .long, help: ArgumentHelp("Run against an install staged in this directory.", valueName: "dir"))
     var root: String?
     @Option(name: .long, help: ArgumentHelp("The Ollama API (http://host[:port]).", valueName: "url"))
@@ -25,11 +25,17 @@ struct FirstbootCommand: AsyncParsableCommand {
     var timeout: Double = 600
     @Option(name: .long, help: ArgumentHelp("Seconds between attempts while waiting.", valueName: "seconds"))
     var interval: Double = 2
-    @Option(name: .customLong("stack-timeout"), help: ArgumentHelp("Seconds to wait for every service of the stack to be healthy (machines that run it: docker and the compose bundle present).", valueName: "seconds"))
+    @Option(
+        name: .customLong("stack-timeout"),
+        help: ArgumentHelp(
+            "Seconds to wait for every service of the stack to be healthy (machines that run it: docker and the compose bundle present).",
+            valueName: "seconds"))
     var stackTimeout: Double = 600
     @Flag(name: .long, help: "Run again even if first boot already completed.")
     var force = false
-    @Option(name: .long, help: ArgumentHelp("Apply this answers file first (on a live system they are looked for as `answers apply` does).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Apply this answers file first (on a live system they are looked for as `answers apply` does).", valueName: "file"))
     var answers: String?
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
@@ -47,15 +53,19 @@ struct FirstbootCommand: AsyncParsableCommand {
         let json = output.json
         let log: @Sendable (String) -> Void = { line in if !json { FileHandle.standardError.write(Data("firstboot: \(line)\n".utf8)) } }
         // Answers first (user, hostname, sshd), once: a live boot looks for them, a staged root only takes --answers.
-        let stampExists = FileManager.default.fileExists(atPath: rootURL.path == "/" ? InstallLayout(spec: spec).firstBootStamp
-                                                                                        : rootURL.path + InstallLayout(spec: spec).firstBootStamp)
+        let stampExists = FileManager.default.fileExists(
+            atPath: rootURL.path == "/"
+                ? InstallLayout(spec: spec).firstBootStamp
+                : rootURL.path + InstallLayout(spec: spec).firstBootStamp)
         if answers != nil || rootURL.path == "/", force || !stampExists {
             let provision = try Provisioning.run(root: rootURL, file: answers, spec: spec, log: log)
             if rootURL.path == "/", !provision.applied, provision.source == nil { FirstBoot.announce(Provisioner.instructions) }
         }
-        let report = FirstBoot(spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
-                               interval: interval, force: force,
-                               log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) } }).run()
+        let report = FirstBoot(
+            spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
+            interval: interval, force: force,
+            log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) } }
+        ).run()
         if json {
             try Output.json(report)
         } else if report.alreadyDone {

@@ -26,12 +26,12 @@ struct ImageBuildWSL: AsyncParsableCommand {
         commandName: "wsl",
         abstract: "Build the WSL distribution: <name>-wsl2-<version>.tar.gz and .wsl.",
         discussion: """
-        The base is targets.wsl.base from the spec unless --base is given: a rootfs tarball
-        (.tar, .tar.gz, .tar.zst, .tar.xz), a directory, oci:DIR[:TAG] (an OCI image layout), or
-        the name of a base in the spec. The default Debian base is built once by
-        scripts/build-base.sh into ~/.cache/unisonctl/bases. Timestamps are clamped to
-        SOURCE_DATE_EPOCH: the same inputs give the same bytes.
-        """
+            The base is targets.wsl.base from the spec unless --base is given: a rootfs tarball
+            (.tar, .tar.gz, .tar.zst, .tar.xz), a directory, oci:DIR[:TAG] (an OCI image layout), or
+            the name of a base in the spec. The default Debian base is built once by
+            scripts/build-base.sh into ~/.cache/unisonctl/bases. Timestamps are clamped to
+            SOURCE_DATE_EPOCH: the same inputs give the same bytes.
+            """
     )
 
     @OptionGroup var specOptions: SpecOptions
@@ -51,8 +51,9 @@ struct ImageBuildWSL: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let request = try ImageBuildRequest(try specOptions.loadDocument(), .wsl(gzipLevel: level),
-                                            flags: platform.flags(base: base, output: output))
+        let request = try ImageBuildRequest(
+            try specOptions.loadDocument(), .wsl(gzipLevel: level),
+            flags: platform.flags(base: base, output: output))
         try ImageOutput.print(try await ImagePipeline.build(request, status: ImageStatus.line), json: jsonOption.json)
     }
 }
@@ -79,9 +80,10 @@ struct ImageTarCommand: AsyncParsableCommand {
     var dotSlash = false
 
     func run() async throws {
-        let result = try ImagePack.pack(try BaseSource.parse(source, spec: nil),
-                                        to: URL(fileURLWithPath: out).standardizedFileURL,
-                                        level: level, nameStyle: dotSlash ? .dotSlash : .plain)
+        let result = try ImagePack.pack(
+            try BaseSource.parse(source, spec: nil),
+            to: URL(fileURLWithPath: out).standardizedFileURL,
+            level: level, nameStyle: dotSlash ? .dotSlash : .plain)
         if jsonOption.json {
             try Output.json(result)
         } else {

@@ -23,18 +23,23 @@ struct ImageInspect: AsyncParsableCommand {
             try Output.json(report)
             return
         }
-        Output.line("\(report.path): \(report.format.rawValue), virtual size \(report.virtualSize) bytes (\(ProgressReporter.formatBytes(report.virtualSize))), file \(ProgressReporter.formatBytes(report.fileSize))")
+        Output.line(
+            "\(report.path): \(report.format.rawValue), virtual size \(report.virtualSize) bytes (\(ProgressReporter.formatBytes(report.virtualSize))), file \(ProgressReporter.formatBytes(report.fileSize))"
+        )
         if let vmdk = report.vmdk {
             Output.line("vmdk: version \(vmdk.version), createType \(vmdk.createType), CID \(vmdk.cid)")
         }
         switch report.partitionTable {
         case "gpt":
-            Output.line("partition table: GPT, disk GUID \(report.diskGUID?.description ?? "?")\(report.gptValid == true ? "" : " (CHECKSUM OR BACKUP MISMATCH)")")
+            Output.line(
+                "partition table: GPT, disk GUID \(report.diskGUID?.description ?? "?")\(report.gptValid == true ? "" : " (CHECKSUM OR BACKUP MISMATCH)")"
+            )
         default:
             Output.line("partition table: \(report.partitionTable)")
         }
         for p in report.partitions {
-            var line = "  \(p.index)  \(p.typeName)  \"\(p.name)\"  \(p.guid)  LBA \(p.firstLBA)-\(p.lastLBA)  \(ProgressReporter.formatBytes(p.size))"
+            var line =
+                "  \(p.index)  \(p.typeName)  \"\(p.name)\"  \(p.guid)  LBA \(p.firstLBA)-\(p.lastLBA)  \(ProgressReporter.formatBytes(p.size))"
             if let fs = p.filesystem { line += "  \(fs.type) label=\"\(fs.label)\" uuid=\(fs.uuid)" }
             Output.line(line)
         }
@@ -46,13 +51,13 @@ struct ImageBuildVM: AsyncParsableCommand {
         commandName: "vm",
         abstract: "Build the VM disks: <name>-linux-vm-<version>.qcow2, .vmdk (and .raw).",
         discussion: """
-        A GPT disk with an EFI System Partition (FAT32: systemd-boot, the base's kernel and
-        initrd) and an ext4 root, written in one pass as each format. The base is
-        targets.vm.base unless --base is given (a rootfs tarball, a directory, oci:DIR[:TAG] or
-        a base name); the size is targets.vm.diskSize unless --disk-size is given. GUIDs and
-        UUIDs derive from the content and timestamps from SOURCE_DATE_EPOCH: the same inputs
-        give the same bytes. Outputs are renamed into place only when complete.
-        """
+            A GPT disk with an EFI System Partition (FAT32: systemd-boot, the base's kernel and
+            initrd) and an ext4 root, written in one pass as each format. The base is
+            targets.vm.base unless --base is given (a rootfs tarball, a directory, oci:DIR[:TAG] or
+            a base name); the size is targets.vm.diskSize unless --disk-size is given. GUIDs and
+            UUIDs derive from the content and timestamps from SOURCE_DATE_EPOCH: the same inputs
+            give the same bytes. Outputs are renamed into place only when complete.
+            """
     )
 
     @OptionGroup var specOptions: SpecOptions
@@ -76,11 +81,15 @@ struct ImageBuildVM: AsyncParsableCommand {
     func validate() throws {
         if let format {
             let parsed = DiskFormat.list(format)
-            if !parsed.unknown.isEmpty { throw ValidationError("--format: unknown format \(parsed.unknown.joined(separator: ", ")) (use qcow2, vmdk, raw)") }
+            if !parsed.unknown.isEmpty {
+                throw ValidationError("--format: unknown format \(parsed.unknown.joined(separator: ", ")) (use qcow2, vmdk, raw)")
+            }
             if parsed.formats.isEmpty { throw ValidationError("--format needs at least one of qcow2, vmdk, raw") }
         }
         if let diskSize {
-            guard let size = ByteSize(diskSize), size.bytes > 0 else { throw ValidationError("--disk-size '\(diskSize)' is not a size (e.g. 4GiB, 2048MiB)") }
+            guard let size = ByteSize(diskSize), size.bytes > 0 else {
+                throw ValidationError("--disk-size '\(diskSize)' is not a size (e.g. 4GiB, 2048MiB)")
+            }
             guard size.bytes % (1 << 20) == 0 else { throw ValidationError("--disk-size must be a whole number of MiB") }
         }
         if kernelArgs.contains(where: { $0.isEmpty || $0.contains(where: { $0.isWhitespace }) }) {
@@ -89,8 +98,9 @@ struct ImageBuildVM: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let choice = ImageTargetChoice.vm(formats: format.map { DiskFormat.list($0).formats },
-                                          diskSize: diskSize.flatMap { ByteSize($0)?.bytes }, kernelArguments: kernelArgs)
+        let choice = ImageTargetChoice.vm(
+            formats: format.map { DiskFormat.list($0).formats },
+            diskSize: diskSize.flatMap { ByteSize($0)?.bytes }, kernelArguments: kernelArgs)
         let request = try ImageBuildRequest(try specOptions.loadDocument(), choice, flags: platform.flags(base: base, output: output))
         try ImageOutput.print(try await ImagePipeline.build(request, status: ImageStatus.line), json: jsonOption.json)
     }

@@ -6,13 +6,17 @@ import UnisonSpec
 
 /// Flags shared by `install native|docker|wsl`.
 struct InstallArguments: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Install into this directory as if it were / (no packages, no systemctl, nothing started).", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("Install into this directory as if it were / (no packages, no systemctl, nothing started).", valueName: "dir")
+    )
     var root: String?
 
     @Flag(name: .long, help: "Print the plan and the host actions; change nothing.")
     var dryRun = false
 
-    @Option(name: .long, help: ArgumentHelp("Platform version to pin images to (default: the release manifest's, else the spec's).", valueName: "version"))
+    @Option(
+        name: .long, help: ArgumentHelp("Platform version to pin images to (default: the release manifest's, else the spec's).", valueName: "version")
+    )
     var version: String?
 
     @Option(name: .long, help: ArgumentHelp("Release channel (nightly, beta, stable).", valueName: "channel"))
@@ -62,22 +66,28 @@ struct InstallArguments: ParsableArguments {
         let (url, spec) = try specOptions.loadWithURL()
         let specText = try? String(contentsOf: url, encoding: .utf8)
         let binary = noBinary ? nil : unisonctlBinary.map { URL(fileURLWithPath: $0) } ?? Self.runningExecutable
-        let options = InstallOptions(mode: mode, version: try parsedVersion(), channel: channel, modelPack: models,
-                                     releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctlBinary: binary,
-                                     specText: specText, secrets: deferSecrets ? .atFirstBoot : .atInstall)
-        let outcome = try HostInstaller().install(spec: spec, options: options, root: URL(fileURLWithPath: root ?? "/"),
-                                                  dryRun: dryRun, start: !noStart)
+        let options = InstallOptions(
+            mode: mode, version: try parsedVersion(), channel: channel, modelPack: models,
+            releaseManifest: releaseManifest.map { URL(fileURLWithPath: $0) }, unisonctlBinary: binary,
+            specText: specText, secrets: deferSecrets ? .atFirstBoot : .atInstall)
+        let outcome = try HostInstaller().install(
+            spec: spec, options: options, root: URL(fileURLWithPath: root ?? "/"),
+            dryRun: dryRun, start: !noStart)
         if output.json { try Output.json(outcome); return }
         if dryRun {
             let plan = try InstallPlan.make(spec: spec, options: options)
             Output.line(plan.description.trimmingCharacters(in: .newlines))
         } else if let report = outcome.report {
             for change in report.changes where change.action != .unchanged {
-                Output.line("\(change.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(change.path)" + (change.detail.map { "  (\($0))" } ?? ""))
+                Output.line(
+                    "\(change.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(change.path)"
+                        + (change.detail.map { "  (\($0))" } ?? ""))
             }
             let changed = report.changes.filter { $0.action != .unchanged && $0.action != .kept }.count
-            Output.line(changed == 0 ? "install in \(report.root): already up to date, nothing changed"
-                                     : "install in \(report.root): \(changed) paths changed")
+            Output.line(
+                changed == 0
+                    ? "install in \(report.root): already up to date, nothing changed"
+                    : "install in \(report.root): \(changed) paths changed")
             if report.ownershipRecordedOnly { Output.line("note: not running as root: owners recorded in the manifest, not applied") }
         }
         for action in outcome.hostActions { Output.line("host: \(action)") }
@@ -89,11 +99,11 @@ struct InstallCommand: AsyncParsableCommand {
         commandName: "install",
         abstract: "Install the platform natively, on a Docker host or in WSL.",
         discussion: """
-        Writes the compose bundle to the spec's installer prefix, seeds the env file (0600, never
-        overwritten afterwards), installs the systemd units and unisonctl, then starts the stack.
-        Running it again changes nothing; an upgrade keeps settings. With --root DIR the install
-        is staged into DIR without touching the host.
-        """,
+            Writes the compose bundle to the spec's installer prefix, seeds the env file (0600, never
+            overwritten afterwards), installs the systemd units and unisonctl, then starts the stack.
+            Running it again changes nothing; an upgrade keeps settings. With --root DIR the install
+            is staged into DIR without touching the host.
+            """,
         subcommands: [Native.self, Docker.self, WSL.self]
     )
 

@@ -8,9 +8,9 @@ struct ModelsCommand: AsyncParsableCommand {
         commandName: "models",
         abstract: "Ollama models over OCI: pull into a store, verify, push.",
         discussion: """
-        The store is Ollama's own layout (what OLLAMA_MODELS points at): manifests/<host>/<namespace>/<model>/<tag> \
-        and blobs/sha256-<hex>. Names are [namespace/]model[:tag], namespace 'library' and tag 'latest' by default.
-        """,
+            The store is Ollama's own layout (what OLLAMA_MODELS points at): manifests/<host>/<namespace>/<model>/<tag> \
+            and blobs/sha256-<hex>. Names are [namespace/]model[:tag], namespace 'library' and tag 'latest' by default.
+            """,
         subcommands: [ModelsPull.self, ModelsVerify.self, ModelsPush.self]
     )
 }
@@ -50,7 +50,10 @@ struct ModelsVerify: AsyncParsableCommand {
         } else {
             for model in report.models { Output.line("\(model.ok ? "ok     " : "FAILED ") \(model.name) (\(model.blobs) blobs)") }
             for problem in report.problems {
-                FileHandle.standardError.write(Data("unisonctl: \(problem.model): \(problem.kind.rawValue) \(problem.digest.map { "\($0) " } ?? "")\(problem.path): \(problem.detail)\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "unisonctl: \(problem.model): \(problem.kind.rawValue) \(problem.digest.map { "\($0) " } ?? "")\(problem.path): \(problem.detail)\n"
+                            .utf8))
             }
             if report.models.isEmpty { Output.line("no models in \(store)") }
         }
@@ -62,9 +65,9 @@ struct ModelsPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push", abstract: "Publish a model (a directory or files, or a model of an Ollama store) with Ollama's media types.",
         discussion: """
-        Inputs are a model directory or files named by what they are (*.gguf, template, params.json, system, license, \
-        projector*, adapter*), or KIND=PATH. With --from-store, the model NAME is read from that Ollama store instead.
-        """)
+            Inputs are a model directory or files named by what they are (*.gguf, template, params.json, system, license, \
+            projector*, adapter*), or KIND=PATH. With --from-store, the model NAME is read from that Ollama store instead.
+            """)
 
     @Argument(help: "DIR or FILE… followed by NAME[:TAG] (with --from-store: only NAME[:TAG]).") var arguments: [String]
     @Option(name: .long, help: "Registry host or URL (http:// for plain HTTP).") var registry: String

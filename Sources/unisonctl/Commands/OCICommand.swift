@@ -8,16 +8,18 @@ struct OCICommand: AsyncParsableCommand {
         commandName: "oci",
         abstract: "Push, pull, copy, tag and inspect images and artifacts in OCI registries.",
         discussion: """
-        References are plain (127.0.0.1:5000/team/app:v1, ghcr.io/org/app@sha256:…; docker.io/library is implied for \
-        short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain \
-        HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin (for the registry \
-        written to, or read from when nothing is written), else UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD (for \
-        UNISON_REGISTRY_HOST when set, else for that same registry only), else GITHUB_TOKEN for ghcr.io, else \
-        ~/.docker/config.json. Credentials go only to their registry's origin (scheme, host, port): never to an \
-        upload Location or redirect elsewhere. Only localhost, 127.0.0.0/8 and ::1 count as loopback.
-        """,
-        subcommands: [OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,
-                      OCIPushArtifact.self, OCIReferrers.self]
+            References are plain (127.0.0.1:5000/team/app:v1, ghcr.io/org/app@sha256:…; docker.io/library is implied for \
+            short names). OCI layout directories are written oci:DIR[:TAG]. Loopback registries are spoken to over plain \
+            HTTP, others over HTTPS unless --plain-http. Credentials: --username with --password-stdin (for the registry \
+            written to, or read from when nothing is written), else UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD (for \
+            UNISON_REGISTRY_HOST when set, else for that same registry only), else GITHUB_TOKEN for ghcr.io, else \
+            ~/.docker/config.json. Credentials go only to their registry's origin (scheme, host, port): never to an \
+            upload Location or redirect elsewhere. Only localhost, 127.0.0.0/8 and ::1 count as loopback.
+            """,
+        subcommands: [
+            OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,
+            OCIPushArtifact.self, OCIReferrers.self,
+        ]
     )
 }
 
@@ -32,7 +34,9 @@ struct RegistryOptions: ParsableArguments {
     @Flag(name: .long, help: "Read the registry password or token from standard input.")
     var passwordStdin = false
 
-    @Option(name: .long, help: ArgumentHelp("Registry password or token (visible to other users of this machine; prefer --password-stdin).", visibility: .hidden))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Registry password or token (visible to other users of this machine; prefer --password-stdin).", visibility: .hidden))
     var password: String?
 
     @Option(name: .long, help: "Upload chunk size for large blobs (e.g. 8MiB; GHCR refuses very large chunks).")
@@ -70,9 +74,10 @@ struct RegistryOptions: ParsableArguments {
         }
         var policy = RetryPolicy.standard
         policy.attempts = retries
-        return RegistryClient(configuration: .init(
-            credentials: CredentialSource(explicit: credential, for: host), plainHTTP: plainHTTP || extraPlain, retry: policy,
-            chunkSize: ByteSize(chunkSize)?.bytes ?? 8 << 20, monolithicUploads: monolithic, maxConcurrentTransfers: jobs))
+        return RegistryClient(
+            configuration: .init(
+                credentials: CredentialSource(explicit: credential, for: host), plainHTTP: plainHTTP || extraPlain, retry: policy,
+                chunkSize: ByteSize(chunkSize)?.bytes ?? 8 << 20, monolithicUploads: monolithic, maxConcurrentTransfers: jobs))
     }
 
     var progress: ProgressReporter.Style { ProgressReporter.defaultStyle }
@@ -90,8 +95,9 @@ private func credentialHost(writing destination: ImageLocation, reading source: 
 private func printCopy(_ report: CopyReport, json: Bool) throws {
     if json { return try Output.json(report) }
     Output.line("\(report.destination)@\(report.digest)")
-    Output.line("  \(report.manifests) manifest(s), \(report.blobs) blob(s): \(report.blobsTransferred) transferred "
-                + "(\(ProgressReporter.formatBytes(report.bytesTransferred))), \(report.blobsSkipped) already there, \(report.blobsMounted) mounted")
+    Output.line(
+        "  \(report.manifests) manifest(s), \(report.blobs) blob(s): \(report.blobsTransferred) transferred "
+            + "(\(ProgressReporter.formatBytes(report.bytesTransferred))), \(report.blobsSkipped) already there, \(report.blobsMounted) mounted")
 }
 
 struct OCIPush: AsyncParsableCommand {
@@ -105,7 +111,8 @@ struct OCIPush: AsyncParsableCommand {
     func run() async throws {
         let src = try ImageLocation(parsing: source.hasPrefix("oci:") ? source : "oci:\(source)")
         let dst = try ImageReference(parsing: destination)
-        let report = try await registry.client(for: dst.registry).copy(from: src, to: .registry(dst), options: CopyOptions(progress: registry.progress))
+        let report = try await registry.client(for: dst.registry).copy(
+            from: src, to: .registry(dst), options: CopyOptions(progress: registry.progress))
         try printCopy(report, json: output.json)
     }
 }
@@ -127,14 +134,16 @@ struct OCIPull: AsyncParsableCommand {
 
     func run() async throws {
         let ref = try ImageReference(parsing: reference)
-        let report = try await registry.client(for: ref.registry).pull(reference: ref, toLayout: URL(fileURLWithPath: output), tag: tag.flatMap(Tag.init),
-                                                      platform: platform.flatMap(Platform.init), progress: registry.progress)
+        let report = try await registry.client(for: ref.registry).pull(
+            reference: ref, toLayout: URL(fileURLWithPath: output), tag: tag.flatMap(Tag.init),
+            platform: platform.flatMap(Platform.init), progress: registry.progress)
         try printCopy(report, json: json.json)
     }
 }
 
 struct OCICopy: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "copy", abstract: "Copy an image between registries and OCI layouts, digests unchanged.")
+    static let configuration = CommandConfiguration(
+        commandName: "copy", abstract: "Copy an image between registries and OCI layouts, digests unchanged.")
 
     @Argument(help: "Source: a reference or oci:DIR[:TAG].") var source: String
     @Argument(help: "Destination: a reference or oci:DIR[:TAG].") var destination: String
@@ -148,8 +157,9 @@ struct OCICopy: AsyncParsableCommand {
 
     func run() async throws {
         let (src, dst) = try (ImageLocation(parsing: source), ImageLocation(parsing: destination))
-        let report = try await registry.client(for: credentialHost(writing: dst, reading: src)).copy(from: src, to: dst,
-                                                      options: CopyOptions(platform: platform.flatMap(Platform.init), progress: registry.progress))
+        let report = try await registry.client(for: credentialHost(writing: dst, reading: src)).copy(
+            from: src, to: dst,
+            options: CopyOptions(platform: platform.flatMap(Platform.init), progress: registry.progress))
         try printCopy(report, json: output.json)
     }
 }
@@ -171,8 +181,9 @@ struct OCITag: AsyncParsableCommand {
         let ref = try ImageReference(parsing: reference)
         let result = try await registry.client(for: ref.registry).tag(ref, as: tags.compactMap(Tag.init))
         if output.json { return try Output.json(TagOutput(result: result)) }
-        Output.line("\(result.image)@\(result.digest): tagged \(result.tagged.joined(separator: ", "))"
-                    + (result.unchanged.isEmpty ? "" : "; already \(result.unchanged.joined(separator: ", "))"))
+        Output.line(
+            "\(result.image)@\(result.digest): tagged \(result.tagged.joined(separator: ", "))"
+                + (result.unchanged.isEmpty ? "" : "; already \(result.unchanged.joined(separator: ", "))"))
     }
 
     struct TagOutput: Encodable {
@@ -223,7 +234,9 @@ struct OCIPushArtifact: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push-artifact",
         abstract: "Publish files as an OCI artifact (ORAS-style), optionally attached to a subject image.",
-        discussion: "Each FILE may end in :MEDIATYPE; the default comes from its name (.iso application/vnd.efi.iso, .qcow2/.vmdk application/vnd.unisonos.disk.*, .tar.gz/.wsl application/gzip, .json, .txt/.sha256/SHA256SUMS text, else application/octet-stream). The config is the empty descriptor {}.")
+        discussion:
+            "Each FILE may end in :MEDIATYPE; the default comes from its name (.iso application/vnd.efi.iso, .qcow2/.vmdk application/vnd.unisonos.disk.*, .tar.gz/.wsl application/gzip, .json, .txt/.sha256/SHA256SUMS text, else application/octet-stream). The config is the empty descriptor {}."
+    )
 
     @Argument(help: "Destination reference (tag, or none to push by digest).") var reference: String
     @Argument(help: "Files, each FILE[:MEDIATYPE].") var files: [String]
@@ -256,8 +269,9 @@ struct OCIPushArtifact: AsyncParsableCommand {
 }
 
 struct OCIReferrers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "referrers",
-                                                    abstract: "List artifacts that refer to an image (referrers API, or the sha256-<hex> tag).")
+    static let configuration = CommandConfiguration(
+        commandName: "referrers",
+        abstract: "List artifacts that refer to an image (referrers API, or the sha256-<hex> tag).")
 
     @Argument(help: "Subject reference (tag or digest).") var reference: String
     @Option(name: .long, help: "Only this artifact type.") var artifactType: String?

@@ -124,29 +124,40 @@ struct HealthCommand: AsyncParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        guard timeout > 0, requestTimeout > 0, interval > 0 else { throw ValidationError("--timeout, --request-timeout and --interval must be positive") }
+        guard timeout > 0, requestTimeout > 0, interval > 0 else {
+            throw ValidationError("--timeout, --request-timeout and --interval must be positive")
+        }
     }
 
     func run() async throws {
         let spec = try InstalledSpec.require(specOptions)
         let control = StackControl(spec: spec)
-        let docker: (any ContainerHealthSource)? = (try? control.requireDocker()) == nil ? nil
+        let docker: (any ContainerHealthSource)? =
+            (try? control.requireDocker()) == nil
+            ? nil
             : ComposeHealthSource(composeFile: control.hostPath(control.layout.composeFile))
         // Only the services the env file's COMPOSE_PROFILES turn on are running.
-        let checker = HealthChecker(spec: spec, requestTimeout: requestTimeout, containerHealth: docker,
-                                    activeProfiles: control.activeProfiles)
+        let checker = HealthChecker(
+            spec: spec, requestTimeout: requestTimeout, containerHealth: docker,
+            activeProfiles: control.activeProfiles)
         let report = wait ? checker.wait(timeout: timeout, interval: interval) : checker.checkOnce()
         if output.json {
             try Output.json(report)
         } else {
             for s in report.services {
-                Output.line("\(s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.url ?? "-")  \(s.detail)")
+                Output.line(
+                    "\(s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.url ?? "-")  \(s.detail)"
+                )
             }
             for s in report.skipped {
-                Output.line("\("skipped".padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) -  \(s.reason)")
+                Output.line(
+                    "\("skipped".padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) -  \(s.reason)"
+                )
             }
-            Output.line(report.healthy ? "all \(report.services.count) services healthy"
-                        : report.exitCode == 1 ? "some services are unhealthy" : "health could not be checked for every service")
+            Output.line(
+                report.healthy
+                    ? "all \(report.services.count) services healthy"
+                    : report.exitCode == 1 ? "some services are unhealthy" : "health could not be checked for every service")
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
@@ -189,8 +200,9 @@ struct FollowCommand: AsyncParsableCommand {
     @OptionGroup var specOptions: SpecOptions
 
     func run() async throws {
-        var logs = try LogsCommand.parse(["--follow"] + (rootOption.root.map { ["--root", $0] } ?? [])
-            + (specOptions.spec.map { ["--spec", $0] } ?? []) + (service.map { ["--", $0] } ?? []))
+        var logs = try LogsCommand.parse(
+            ["--follow"] + (rootOption.root.map { ["--root", $0] } ?? [])
+                + (specOptions.spec.map { ["--spec", $0] } ?? []) + (service.map { ["--", $0] } ?? []))
         try await logs.run()
     }
 }

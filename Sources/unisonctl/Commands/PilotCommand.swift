@@ -15,13 +15,13 @@ struct PilotCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the pilot report (schema unisonctl.pilot-report/v1); with --out, write it after showing it.",
             discussion: """
-            The report holds the target and release, coarse hardware (cores, AVX, RAM and disk size classes, GPU \
-            vendor), the install, answers and first-boot outcomes, each service's health, the model pack and whether \
-            its models were verified, and the doctor's check names and levels. It holds no host name, user name, \
-            address or secret. It is always printed first; --out writes it (mode 0600) after a yes on the terminal, \
-            or at once with --yes. --diag also writes a redacted diag bundle beside it and names it in the report. \
-            Nothing is uploaded: send the file(s) yourself (docs/pilot-guide.md).
-            """)
+                The report holds the target and release, coarse hardware (cores, AVX, RAM and disk size classes, GPU \
+                vendor), the install, answers and first-boot outcomes, each service's health, the model pack and whether \
+                its models were verified, and the doctor's check names and levels. It holds no host name, user name, \
+                address or secret. It is always printed first; --out writes it (mode 0600) after a yes on the terminal, \
+                or at once with --yes. --diag also writes a redacted diag bundle beside it and names it in the report. \
+                Nothing is uploaded: send the file(s) yourself (docs/pilot-guide.md).
+                """)
 
         @Option(help: ArgumentHelp("Write the report to this file (after showing it).", valueName: "file"))
         var out: String?
@@ -39,7 +39,9 @@ struct PilotCommand: AsyncParsableCommand {
 
         func validate() throws {
             if diag, out == nil { throw ValidationError("--diag needs --out (the bundle is written beside the report)") }
-            if let target, !Self.targets.contains(target) { throw ValidationError("--target \(target): one of \(Self.targets.joined(separator: ", "))") }
+            if let target, !Self.targets.contains(target) {
+                throw ValidationError("--target \(target): one of \(Self.targets.joined(separator: ", "))")
+            }
         }
 
         func run() async throws {

@@ -12,13 +12,14 @@ struct PlatformCommand: AsyncParsableCommand {
 
     struct Scaffold: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write (or with --check verify) images/, installer/ and qa/ READMEs and images/unisonctl.mk (make image-wsl image-vm image-iso).",
+            abstract:
+                "Write (or with --check verify) images/, installer/ and qa/ READMEs and images/unisonctl.mk (make image-wsl image-vm image-iso).",
             discussion: """
-            A file that exists with other content is never overwritten without saying so: it is reported as \
-            differing and left alone unless --force. The Makefile is only checked: it must include \
-            images/unisonctl.mk and not define the image targets itself. Exit 1 when anything is missing, \
-            differs or the Makefile needs a change.
-            """)
+                A file that exists with other content is never overwritten without saying so: it is reported as \
+                differing and left alone unless --force. The Makefile is only checked: it must include \
+                images/unisonctl.mk and not define the image targets itself. Exit 1 when anything is missing, \
+                differs or the Makefile needs a change.
+                """)
 
         @Argument(help: ArgumentHelp("The unison-platform checkout.", valueName: "dir"))
         var directory: String

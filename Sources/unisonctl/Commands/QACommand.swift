@@ -17,12 +17,12 @@ struct QABoot: AsyncParsableCommand {
         commandName: "boot",
         abstract: "Boot a disk image in QEMU and wait for the first-boot marker on the serial console.",
         discussion: """
-        QEMU runs headless with TCG (KVM only when a probe VM actually runs on it), OVMF for \
-        UEFI, and -snapshot, so the image is never modified. The marker and timeout default to \
-        the spec's qa.boot. Exit status: 0 the marker appeared, 1 it did not (timeout or QEMU \
-        stopped; the console's last lines are printed), 2 bad input. QEMU is always stopped. \
-        With --junit FILE the result is also written as a JUnit XML report (one test case).
-        """
+            QEMU runs headless with TCG (KVM only when a probe VM actually runs on it), OVMF for \
+            UEFI, and -snapshot, so the image is never modified. The marker and timeout default to \
+            the spec's qa.boot. Exit status: 0 the marker appeared, 1 it did not (timeout or QEMU \
+            stopped; the console's last lines are printed), 2 bad input. QEMU is always stopped. \
+            With --junit FILE the result is also written as a JUnit XML report (one test case).
+            """
     )
 
     @OptionGroup var specOptions: SpecOptions
@@ -52,7 +52,8 @@ struct QABoot: AsyncParsableCommand {
     @Option(name: .customLong("serial-log"), help: ArgumentHelp("Keep the whole serial console in this file.", valueName: "file"))
     var serialLog: String?
 
-    @Option(name: .customLong("firmware-file"), help: ArgumentHelp("Firmware image to pass to -bios instead of the installed one.", valueName: "file"))
+    @Option(
+        name: .customLong("firmware-file"), help: ArgumentHelp("Firmware image to pass to -bios instead of the installed one.", valueName: "file"))
     var firmwareFile: String?
 
     @Option(help: ArgumentHelp("Also write the result as a JUnit XML report to this file.", valueName: "file"))
@@ -85,10 +86,14 @@ struct QABoot: AsyncParsableCommand {
         if jsonOption.json {
             try Output.json(result)
         } else if result.markerSeen {
-            Output.line("boot ok: '\(result.marker)' seen after \(String(format: "%.1f", result.seconds)) s (\(result.format), \(result.firmware.rawValue), \(result.accelerator))")
+            Output.line(
+                "boot ok: '\(result.marker)' seen after \(String(format: "%.1f", result.seconds)) s (\(result.format), \(result.firmware.rawValue), \(result.accelerator))"
+            )
         }
         guard result.markerSeen else {
-            let reason = result.reason + (result.qemuStderr.isEmpty ? "" : "; qemu said: \(result.qemuStderr.split(separator: "\n").suffix(3).joined(separator: " "))")
+            let reason =
+                result.reason
+                + (result.qemuStderr.isEmpty ? "" : "; qemu said: \(result.qemuStderr.split(separator: "\n").suffix(3).joined(separator: " "))")
             throw QAError.markerNotSeen(marker: result.marker, reason: reason, consoleTail: result.consoleTail)
         }
     }
@@ -105,10 +110,13 @@ struct QARunArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds the whole run may take, retries included (default: smoke 120, e2e 300).", valueName: "seconds"))
     var timeout: Double?
 
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds one request may take (default: smoke 10, e2e 30).", valueName: "seconds"))
+    @Option(
+        name: .customLong("request-timeout"), help: ArgumentHelp("Seconds one request may take (default: smoke 10, e2e 30).", valueName: "seconds"))
     var requestTimeout: Double?
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("Reach SERVICE at this http:// URL instead of its spec port (repeatable).", valueName: "service=url"))
+    @Option(
+        name: .customLong("base-url"),
+        help: ArgumentHelp("Reach SERVICE at this http:// URL instead of its spec port (repeatable).", valueName: "service=url"))
     var baseURL: [String] = []
 
     @Option(help: ArgumentHelp("Host for services without --base-url (default: 127.0.0.1).", valueName: "host"))
@@ -148,21 +156,21 @@ struct QASmoke: AsyncParsableCommand {
         commandName: "smoke",
         abstract: "Check that the platform's services answer: the spec's qa.smoke HTTP checks.",
         discussion: """
-        Each check in qa.smoke sends one HTTP request (method, path, optional body; a JSON body \
-        goes with Content-Type: application/json) to its service and expects a status code (and, where the check says so, expectBody text in the body or an expectJSON key in it; timeout caps its requests). \
-        Services are reached on 127.0.0.1 (or --host) at their spec port; a check of the \
-        service's health path uses its healthPort when the spec declares one. --base-url \
-        SERVICE=http://host:port[/prefix] sends a service's checks elsewhere.
+            Each check in qa.smoke sends one HTTP request (method, path, optional body; a JSON body \
+            goes with Content-Type: application/json) to its service and expects a status code (and, where the check says so, expectBody text in the body or an expectJSON key in it; timeout caps its requests). \
+            Services are reached on 127.0.0.1 (or --host) at their spec port; a check of the \
+            service's health path uses its healthPort when the spec declares one. --base-url \
+            SERVICE=http://host:port[/prefix] sends a service's checks elsewhere.
 
-        All checks run at once. While a service looks like it is still starting (connection \
-        refused, no answer, 429 or a 5xx) its check is retried with backoff (0.25 s doubling \
-        up to 2 s) until --timeout; any other wrong answer fails at once.
+            All checks run at once. While a service looks like it is still starting (connection \
+            refused, no answer, 429 or a 5xx) its check is retried with backoff (0.25 s doubling \
+            up to 2 s) until --timeout; any other wrong answer fails at once.
 
-        Exit status: 0 every check passed, 1 some check failed, 2 bad input (unknown service \
-        or check, malformed --base-url). --junit FILE writes a JUnit XML report (failures for \
-        wrong answers, errors for no answer) that CI systems display; --json prints the \
-        results (schema unisonctl.qa-run/v1).
-        """
+            Exit status: 0 every check passed, 1 some check failed, 2 bad input (unknown service \
+            or check, malformed --base-url). --junit FILE writes a JUnit XML report (failures for \
+            wrong answers, errors for no answer) that CI systems display; --json prints the \
+            results (schema unisonctl.qa-run/v1).
+            """
     )
 
     @OptionGroup var specOptions: SpecOptions
@@ -179,16 +187,16 @@ struct QAE2E: AsyncParsableCommand {
         commandName: "e2e",
         abstract: "Run the spec's qa.e2e scenario: ordered HTTP steps against running services.",
         discussion: """
-        The steps of qa.e2e run one after the other in the spec's order, each once, with the \
-        same request and endpoint rules as qa smoke (method, path, JSON body, expected status; \
-        --base-url and --host to reach the services elsewhere). Run qa smoke first to wait for \
-        the services. A step that fails makes the later ones skipped, since they build on it; \
-        --keep-going runs them anyway. Steps not started before --timeout are skipped.
+            The steps of qa.e2e run one after the other in the spec's order, each once, with the \
+            same request and endpoint rules as qa smoke (method, path, JSON body, expected status; \
+            --base-url and --host to reach the services elsewhere). Run qa smoke first to wait for \
+            the services. A step that fails makes the later ones skipped, since they build on it; \
+            --keep-going runs them anyway. Steps not started before --timeout are skipped.
 
-        Exit status: 0 every step passed, 1 some step failed or was skipped, 2 bad input. \
-        --junit FILE writes a JUnit XML report; --json prints the results (schema \
-        unisonctl.qa-run/v1).
-        """
+            Exit status: 0 every step passed, 1 some step failed or was skipped, 2 bad input. \
+            --junit FILE writes a JUnit XML report; --json prints the results (schema \
+            unisonctl.qa-run/v1).
+            """
     )
 
     @OptionGroup var specOptions: SpecOptions

@@ -9,13 +9,14 @@ import UnisonSpec
 extension ReleaseCommand {
     struct Attest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the provenance, allowed signers and SHA256SUMS-<v>.txt of a release directory, and SSH-sign them with the SBOMs and manifest.",
+            abstract:
+                "Write the provenance, allowed signers and SHA256SUMS-<v>.txt of a release directory, and SSH-sign them with the SBOMs and manifest.",
             discussion: """
-            The key is an unencrypted OpenSSH Ed25519 private key: --key FILE, else the key text in \
-            $UNISONCTL_SIGNING_KEY. With --ephemeral-key and neither, a key is generated for this run \
-            and thrown away after signing (the signatures then prove integrity, not origin). The key \
-            is never printed. When the spec lists release.signingKeys, a given key must be one of them.
-            """)
+                The key is an unencrypted OpenSSH Ed25519 private key: --key FILE, else the key text in \
+                $UNISONCTL_SIGNING_KEY. With --ephemeral-key and neither, a key is generated for this run \
+                and thrown away after signing (the signatures then prove integrity, not origin). The key \
+                is never printed. When the spec lists release.signingKeys, a given key must be one of them.
+                """)
 
         @Argument(help: ArgumentHelp("Release directory (default: the spec's release.artifacts).", valueName: "dir"))
         var directory: String?
@@ -48,15 +49,19 @@ extension ReleaseCommand {
             let sha = try commit ?? (try? GitRepository(directory: URL(fileURLWithPath: repo)).head()) ?? nil
             var repositoryURI: String?
             if let server = env["GITHUB_SERVER_URL"], let repository = env["GITHUB_REPOSITORY"] { repositoryURI = "\(server)/\(repository)" }
-            let report = try ReleaseAttest.run(.init(
-                directory: ReleaseOptions.artifactsDirectory(directory, spec: spec, specURL: specURL),
-                version: ReleaseAttest.versionName(version ?? spec.platform.version.description),
-                prefix: spec.platform.name, key: source, specKeys: specKeys,
-                spec: (specURL.lastPathComponent, try SHA256Hex.file(specURL).hex),
-                commit: sha?.lowercased(), repositoryURI: repositoryURI, epoch: SourceDateEpoch.current(env), environment: env))
+            let report = try ReleaseAttest.run(
+                .init(
+                    directory: ReleaseOptions.artifactsDirectory(directory, spec: spec, specURL: specURL),
+                    version: ReleaseAttest.versionName(version ?? spec.platform.version.description),
+                    prefix: spec.platform.name, key: source, specKeys: specKeys,
+                    spec: (specURL.lastPathComponent, try SHA256Hex.file(specURL).hex),
+                    commit: sha?.lowercased(), repositoryURI: repositoryURI, epoch: SourceDateEpoch.current(env), environment: env))
             for w in report.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             if report.ephemeralKey {
-                FileHandle.standardError.write(Data("release attest: no signing key given: signed with a key generated for this run (\(report.key)); its private half is discarded, so the signatures show the files are unchanged since this build, not who built them\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "release attest: no signing key given: signed with a key generated for this run (\(report.key)); its private half is discarded, so the signatures show the files are unchanged since this build, not who built them\n"
+                            .utf8))
             }
             if output.json { try Output.json(report); return }
             Output.line("\(report.directory): \(report.subjects) artifacts attested; signed by \(report.key) (\(report.keySource))")
@@ -68,13 +73,13 @@ extension ReleaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify a release directory offline: signatures, checksums, SBOMs and provenance against the files, nothing unlisted.",
             discussion: """
-            Trusted keys come from --key (an allowed_signers or .pub file: use the spec's \
-            release.signingKeys or a key you got out of band); without it, from the release's own \
-            *-allowed-signers-*.txt, which proves only that the files match one another. A registry \
-            reference (REPO@sha256:… or REPO:TAG) is read as a subject whose referrers (release attach) \
-            are pulled into a temporary directory with the artifact files and verified the same way. \
-            Exit 0 when everything holds, 1 naming each failure.
-            """)
+                Trusted keys come from --key (an allowed_signers or .pub file: use the spec's \
+                release.signingKeys or a key you got out of band); without it, from the release's own \
+                *-allowed-signers-*.txt, which proves only that the files match one another. A registry \
+                reference (REPO@sha256:… or REPO:TAG) is read as a subject whose referrers (release attach) \
+                are pulled into a temporary directory with the artifact files and verified the same way. \
+                Exit 0 when everything holds, 1 naming each failure.
+                """)
 
         @Argument(help: ArgumentHelp("Release directory, or a registry reference whose referrers carry the release.", valueName: "dir|ref"))
         var target: String
@@ -103,9 +108,10 @@ extension ReleaseCommand {
             } else {
                 for note in report.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
                 for failure in report.failures { Output.line("FAIL \(failure)") }
-                Output.line(report.ok
-                    ? "release verify: \(target): all good (\(report.checked.count) checks, keys \(report.fingerprints.joined(separator: ", ")))"
-                    : "release verify: \(target): \(report.failures.count) failure\(report.failures.count == 1 ? "" : "s")")
+                Output.line(
+                    report.ok
+                        ? "release verify: \(target): all good (\(report.checked.count) checks, keys \(report.fingerprints.joined(separator: ", ")))"
+                        : "release verify: \(target): \(report.failures.count) failure\(report.failures.count == 1 ? "" : "s")")
             }
             if !report.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
         }
@@ -115,11 +121,11 @@ extension ReleaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Push a release's SBOMs, provenance and signatures as referrers (--subject) of an image or artifact in a registry.",
             discussion: """
-            Three artifacts, each with the SSH signatures of its files: the SBOM(s) \
-            (application/spdx+json), the provenance (application/vnd.in-toto+json) and the signed \
-            checksum list with the allowed signers. Listed by `unisonctl oci referrers SUBJECT`; found \
-            through the referrers API or the sha256-<hex> tag fallback (GHCR, docker-registry).
-            """)
+                Three artifacts, each with the SSH signatures of its files: the SBOM(s) \
+                (application/spdx+json), the provenance (application/vnd.in-toto+json) and the signed \
+                checksum list with the allowed signers. Listed by `unisonctl oci referrers SUBJECT`; found \
+                through the referrers API or the sha256-<hex> tag fallback (GHCR, docker-registry).
+                """)
 
         @Argument(help: ArgumentHelp("Release directory (after release attest).", valueName: "dir"))
         var directory: String
@@ -132,8 +138,9 @@ extension ReleaseCommand {
 
         func run() async throws {
             let ref = try ImageReference(parsing: subject)
-            let report = try await ReleaseReferrers.attach(directory: URL(fileURLWithPath: directory), artifact: artifact, subject: ref,
-                                                           client: try registry.client(for: ref.registry))
+            let report = try await ReleaseReferrers.attach(
+                directory: URL(fileURLWithPath: directory), artifact: artifact, subject: ref,
+                client: try registry.client(for: ref.registry))
             if output.json { try Output.json(report); return }
             for a in report.attached { Output.line("\(a.reference) \(a.artifactType)  \(a.files.map(\.title).joined(separator: ", "))") }
         }

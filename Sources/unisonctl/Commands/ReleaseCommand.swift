@@ -10,9 +10,11 @@ struct ReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Versions, channels, GHCR tags, plans and release files.",
-        subcommands: [Version.self, Channel.self, Tags.self, Targets.self, Plan.self, Manifest.self, Checksums.self, Notes.self,
-                      ReleasePromote.self, SplitISO.self,
-                      Attest.self, Verify.self, Attach.self]
+        subcommands: [
+            Version.self, Channel.self, Tags.self, Targets.self, Plan.self, Manifest.self, Checksums.self, Notes.self,
+            ReleasePromote.self, SplitISO.self,
+            Attest.self, Verify.self, Attach.self,
+        ]
     )
 
     struct Version: AsyncParsableCommand {
@@ -36,28 +38,36 @@ struct ReleaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the channel a git ref publishes to and the version it carries (beta branch: numbered by the CI run).")
 
-        @Option(help: ArgumentHelp("Git ref: refs/heads/main, refs/heads/release/0.5, refs/tags/v0.5.0-alpha.1, refs/pull/7/merge.", valueName: "ref"))
+        @Option(
+            help: ArgumentHelp("Git ref: refs/heads/main, refs/heads/release/0.5, refs/tags/v0.5.0-alpha.1, refs/pull/7/merge.", valueName: "ref"))
         var ref: String
         @Option(help: "GitHub event name.")
         var event: String = "push"
         @Option(help: ArgumentHelp("Repository whose tags count for a channel numbered by tag (default: the current directory).", valueName: "path"))
         var repo: String = "."
         @OptionGroup var ci: RunOptions
-        @Option(name: .customLong("github-output"), help: ArgumentHelp("Append channel, version, prerelease, github-release, target (empty when none) to this file ($GITHUB_OUTPUT).", valueName: "file"))
+        @Option(
+            name: .customLong("github-output"),
+            help: ArgumentHelp(
+                "Append channel, version, prerelease, github-release, target (empty when none) to this file ($GITHUB_OUTPUT).", valueName: "file"))
         var githubOutput: String?
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
 
         func run() async throws {
             let spec = try specOptions.load()
-            let resolution = try ChannelResolver.resolve(ref: ref, event: event, channels: spec.channels,
-                                                         repository: GitRepository(directory: URL(fileURLWithPath: repo)),
-                                                         run: ci.context(spec: spec))
+            let resolution = try ChannelResolver.resolve(
+                ref: ref, event: event, channels: spec.channels,
+                repository: GitRepository(directory: URL(fileURLWithPath: repo)),
+                run: ci.context(spec: spec))
             if let githubOutput {
-                try GitHubOutput.append([("channel", resolution.channel ?? ""), ("version", resolution.version ?? ""),
-                                         ("prerelease", resolution.prerelease ? "true" : "false"),
-                                         ("github-release", resolution.githubRelease ?? ""), ("target", resolution.target ?? "")],
-                                        to: URL(fileURLWithPath: githubOutput))
+                try GitHubOutput.append(
+                    [
+                        ("channel", resolution.channel ?? ""), ("version", resolution.version ?? ""),
+                        ("prerelease", resolution.prerelease ? "true" : "false"),
+                        ("github-release", resolution.githubRelease ?? ""), ("target", resolution.target ?? ""),
+                    ],
+                    to: URL(fileURLWithPath: githubOutput))
             }
             if output.json { try Output.json(resolution); return }
             print("\(resolution.channel ?? "none")\(resolution.version.map { " \($0)" } ?? "")  (\(resolution.reason))")
@@ -68,11 +78,11 @@ struct ReleaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compute image tags and OCI labels exactly as docker/metadata-action does.",
             discussion: """
-            Without --tag/--flavor the rules come from the spec channel the ref resolves to; a ref no channel \
-            takes gets the action's defaults (type=schedule, type=ref,event=branch|tag|pr). Labels title, \
-            description, url and source come from --title/--description/--url (or the spec's service repo), \
-            licenses from --license: unisonctl does not ask the GitHub API.
-            """)
+                Without --tag/--flavor the rules come from the spec channel the ref resolves to; a ref no channel \
+                takes gets the action's defaults (type=schedule, type=ref,event=branch|tag|pr). Labels title, \
+                description, url and source come from --title/--description/--url (or the spec's service repo), \
+                licenses from --license: unisonctl does not ask the GitHub API.
+                """)
 
         @Option(help: "GitHub event name (push, pull_request, schedule, workflow_dispatch, …).")
         var event: String = "push"
@@ -92,7 +102,9 @@ struct ReleaseCommand: AsyncParsableCommand {
         var labels: [String] = []
         @Option(help: ArgumentHelp("Fixed 'now' (ISO 8601); default SOURCE_DATE_EPOCH when set, else the clock.", valueName: "date"))
         var date: String?
-        @Option(name: .customLong("commit-date"), help: ArgumentHelp("Commit date for {{commit_date}} (default: the committer date of --sha in --repo, else --date).", valueName: "date"))
+        @Option(
+            name: .customLong("commit-date"),
+            help: ArgumentHelp("Commit date for {{commit_date}} (default: the committer date of --sha in --repo, else --date).", valueName: "date"))
         var commitDate: String?
         @Option(help: ArgumentHelp("Repository where --sha's commit date is looked up (default: the current directory).", valueName: "path"))
         var repo: String = "."
@@ -107,7 +119,9 @@ struct ReleaseCommand: AsyncParsableCommand {
         var url: String?
         @Option(help: "org.opencontainers.image.licenses (SPDX).")
         var license: String?
-        @Option(name: .customLong("github-output"), help: ArgumentHelp("Append version, tags, tag-names, labels, annotations to this file ($GITHUB_OUTPUT).", valueName: "file"))
+        @Option(
+            name: .customLong("github-output"),
+            help: ArgumentHelp("Append version, tags, tag-names, labels, annotations to this file ($GITHUB_OUTPUT).", valueName: "file"))
         var githubOutput: String?
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
@@ -127,7 +141,8 @@ struct ReleaseCommand: AsyncParsableCommand {
             }
             let now = try ReleaseTags.now(explicit: date)
             // As the action's git context does: the commit's own date when the commit is at hand.
-            let commitDay = try commitDate.map(ReleaseTags.parseDate)
+            let commitDay =
+                try commitDate.map(ReleaseTags.parseDate)
                 ?? (sha.isEmpty ? nil : try? GitRepository(directory: URL(fileURLWithPath: repo)).commitDate(sha))
             let request = TagRequest(
                 event: event, ref: ref, sha: sha, date: now, commitDate: commitDay,
@@ -149,9 +164,12 @@ struct ReleaseCommand: AsyncParsableCommand {
 
 /// What a CI run adds to a ref: the repository's default branch, the run number and attempt.
 struct RunOptions: ParsableArguments {
-    @Option(name: .customLong("default-branch"), help: ArgumentHelp("The repository's default branch, main or master (default: the spec's platform.defaultBranch).", valueName: "branch"))
+    @Option(
+        name: .customLong("default-branch"),
+        help: ArgumentHelp("The repository's default branch, main or master (default: the spec's platform.defaultBranch).", valueName: "branch"))
     var defaultBranch: String?
-    @Option(name: .customLong("run-number"), help: ArgumentHelp("CI run number (GITHUB_RUN_NUMBER): numbers a release branch's beta.", valueName: "n"))
+    @Option(
+        name: .customLong("run-number"), help: ArgumentHelp("CI run number (GITHUB_RUN_NUMBER): numbers a release branch's beta.", valueName: "n"))
     var runNumber: UInt64?
     @Option(name: .customLong("run-attempt"), help: ArgumentHelp("CI run attempt (GITHUB_RUN_ATTEMPT).", valueName: "n"))
     var runAttempt: UInt64 = 1
@@ -164,11 +182,12 @@ struct RunOptions: ParsableArguments {
 extension ReleaseCommand {
     struct Targets: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a release's per-target git tags (vX.Y.Z-wsl2, -linux-vm, -bare-metal), the rolling latest-* tags they move, and their asset names.",
+            abstract:
+                "Print a release's per-target git tags (vX.Y.Z-wsl2, -linux-vm, -bare-metal), the rolling latest-* tags they move, and their asset names.",
             discussion: """
-            An alpha (vX.Y.Z-alpha.N) is one immutable tag carrying every target; a pre-release moves no \
-            rolling tag. Rolling tags are force-moved: git tag -fa latest-wsl vX.Y.Z-wsl2.
-            """)
+                An alpha (vX.Y.Z-alpha.N) is one immutable tag carrying every target; a pre-release moves no \
+                rolling tag. Rolling tags are force-moved: git tag -fa latest-wsl vX.Y.Z-wsl2.
+                """)
 
         @Option(help: ArgumentHelp("Release version, e.g. v0.5.0 or v0.5.0-alpha.1.", valueName: "version"))
         var version: String
@@ -182,14 +201,17 @@ extension ReleaseCommand {
             let plan = TargetTagPlan.plan(version: v, channel: channel)
             if output.json { try Output.json(plan); return }
             for t in plan.targets {
-                print("\(t.target.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.tag)\(t.rolling.map { " -> \($0)" } ?? "")  \(t.assets.joined(separator: " "))")
+                print(
+                    "\(t.target.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.tag)\(t.rolling.map { " -> \($0)" } ?? "")  \(t.assets.joined(separator: " "))"
+                )
             }
         }
     }
 
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Plan a platform release: every repo's last tag, commits since, whether it takes part, the image tag pinned, and the matrix row.")
+            abstract:
+                "Plan a platform release: every repo's last tag, commits since, whether it takes part, the image tag pinned, and the matrix row.")
 
         @Option(help: ArgumentHelp("Platform version to release, e.g. v0.5.0.", valueName: "version"))
         var version: String
@@ -202,14 +224,19 @@ extension ReleaseCommand {
 
         func run() async throws {
             let spec = try specOptions.load()
-            let plan = try ReleasePlanner.plan(spec: spec, version: try ReleaseOptions.version(version),
-                                               workspace: URL(fileURLWithPath: workspace))
+            let plan = try ReleasePlanner.plan(
+                spec: spec, version: try ReleaseOptions.version(version),
+                workspace: URL(fileURLWithPath: workspace))
             if output.json { try Output.json(plan); return }
             if markdown { print(ReleasePlanner.markdown(plan, spec: spec), terminator: ""); return }
-            print("\(spec.platform.displayName) \(plan.version) (channel \(plan.channel ?? "none")): \(plan.participating.count) of \(plan.repos.count) repos take part")
+            print(
+                "\(spec.platform.displayName) \(plan.version) (channel \(plan.channel ?? "none")): \(plan.participating.count) of \(plan.repos.count) repos take part"
+            )
             for r in plan.repos {
                 let mark = r.participates ? "+" : " "
-                print("\(mark) \(r.repo.padding(toLength: 28, withPad: " ", startingAt: 0)) \((r.lastTag ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) -> \((r.nextVersion ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.branch ?? "-") \(r.commits.count) commits  \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)")")
+                print(
+                    "\(mark) \(r.repo.padding(toLength: 28, withPad: " ", startingAt: 0)) \((r.lastTag ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) -> \((r.nextVersion ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.branch ?? "-") \(r.commits.count) commits  \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)")"
+                )
             }
         }
     }
@@ -218,10 +245,10 @@ extension ReleaseCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write unisonos-manifest-<v>.json (schema unison.platform.release.manifest.v1, as unison-updates reads it).",
             discussion: """
-            release (version, channel, built_at, git), assets (size and sha256 of each file of the artifacts \
-            directory), compose (files hashed, images, each service pinned image:tag@digest), model_packs \
-            (default_profile) and requirements. JSON Schema: docs/schemas/unison.platform.release.manifest.v1.schema.json.
-            """)
+                release (version, channel, built_at, git), assets (size and sha256 of each file of the artifacts \
+                directory), compose (files hashed, images, each service pinned image:tag@digest), model_packs \
+                (default_profile) and requirements. JSON Schema: docs/schemas/unison.platform.release.manifest.v1.schema.json.
+                """)
 
         @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0.", valueName: "version"))
         var version: String
@@ -235,7 +262,9 @@ extension ReleaseCommand {
         var digests: [String] = []
         @Option(name: .customLong("digests"), help: ArgumentHelp("JSON file {\"service\": \"sha256:…\"}.", valueName: "file"))
         var digestsFile: String?
-        @Option(name: .customLong("service-tag"), help: ArgumentHelp("Image tag of a service (repeatable; overrides --matrix/--workspace).", valueName: "name=vX.Y.Z"))
+        @Option(
+            name: .customLong("service-tag"),
+            help: ArgumentHelp("Image tag of a service (repeatable; overrides --matrix/--workspace).", valueName: "name=vX.Y.Z"))
         var serviceTags: [String] = []
         @Option(help: ArgumentHelp("Compatibility matrix whose row for --version gives the service tags.", valueName: "file"))
         var matrix: String?
@@ -245,13 +274,17 @@ extension ReleaseCommand {
         var artifacts: String?
         @Option(name: .customLong("compose"), help: ArgumentHelp("Compose file whose sha256 is recorded (repeatable).", valueName: "file"))
         var composeFiles: [String] = []
-        @Option(name: .customLong("model-pack-profile"), help: ArgumentHelp("Model pack profile devices are offered (default: alpha/default).", valueName: "profile"))
+        @Option(
+            name: .customLong("model-pack-profile"),
+            help: ArgumentHelp("Model pack profile devices are offered (default: alpha/default).", valueName: "profile"))
         var modelPackProfile: String?
-        @Flag(name: .customLong("resolve-digests"),
-              help: "Take every digest not given from the registry: the service image at its release tag.")
+        @Flag(
+            name: .customLong("resolve-digests"),
+            help: "Take every digest not given from the registry: the service image at its release tag.")
         var resolveDigests = false
-        @Option(name: .customLong("registry-override"),
-                help: ArgumentHelp("Registry that stands in for the spec's when resolving (e.g. a mirror).", valueName: "host[:port]|url"))
+        @Option(
+            name: .customLong("registry-override"),
+            help: ArgumentHelp("Registry that stands in for the spec's when resolving (e.g. a mirror).", valueName: "host[:port]|url"))
         var registryOverride: String?
         @OptionGroup var registry: RegistryOptions
         @OptionGroup var specOptions: SpecOptions
@@ -271,8 +304,11 @@ extension ReleaseCommand {
             if resolveDigests {
                 let override = try registryOverride.map { try RegistryEndpoint(parsing: $0) }
                 let target = ServiceImages.registry(spec: spec, override: override)
-                known.merge(try await DigestResolution.resolve(spec: spec, serviceTags: tags, known: Set(known.keys), override: override,
-                                                               client: try registry.client(for: target.host, plainHTTP: target.plainHTTP))) { $1 }
+                known.merge(
+                    try await DigestResolution.resolve(
+                        spec: spec, serviceTags: tags, known: Set(known.keys), override: override,
+                        client: try registry.client(for: target.host, plainHTTP: target.plainHTTP))
+                ) { $1 }
             }
             let request = ManifestRequest(
                 version: v, channel: channel,
@@ -299,7 +335,9 @@ extension ReleaseCommand {
 
         func run() async throws {
             let dir: URL
-            if let artifacts { dir = URL(fileURLWithPath: artifacts) } else {
+            if let artifacts {
+                dir = URL(fileURLWithPath: artifacts)
+            } else {
                 let (url, spec) = try specOptions.loadWithURL()
                 dir = ReleaseOptions.artifactsDirectory(nil, spec: spec, specURL: url)
             }
@@ -322,8 +360,9 @@ extension ReleaseCommand {
 
         func run() async throws {
             let spec = try specOptions.load()
-            let plan = try ReleasePlanner.plan(spec: spec, version: try ReleaseOptions.version(version),
-                                               workspace: URL(fileURLWithPath: workspace))
+            let plan = try ReleasePlanner.plan(
+                spec: spec, version: try ReleaseOptions.version(version),
+                workspace: URL(fileURLWithPath: workspace))
             let text = ReleaseNotes.markdown(plan, displayName: spec.platform.displayName)
             if let outputFile {
                 try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: outputFile))

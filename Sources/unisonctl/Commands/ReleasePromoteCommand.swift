@@ -12,10 +12,10 @@ struct ReleasePromote: AsyncParsableCommand {
         commandName: "promote",
         abstract: "Tag every platform service image's tested digest (e.g. edge-main) with the release tags.",
         discussion: """
-        Default tags: vX.Y.Z, vX.Y, vX and latest for a release; only vX.Y.Z-pre for a pre-release. Every source image \
-        is resolved before any tag moves; the same manifest bytes are PUT under each tag, so digests are unchanged and \
-        no layer is uploaded.
-        """)
+            Default tags: vX.Y.Z, vX.Y, vX and latest for a release; only vX.Y.Z-pre for a pre-release. Every source image \
+            is resolved before any tag moves; the same manifest bytes are PUT under each tag, so digests are unchanged and \
+            no layer is uploaded.
+            """)
 
     @OptionGroup var specOptions: SpecOptions
     @Option(name: .long, help: "The release version, e.g. v0.5.0 or v0.5.0-beta.1.") var version: String
@@ -36,15 +36,17 @@ struct ReleasePromote: AsyncParsableCommand {
 
     func run() async throws {
         let spec = try specOptions.load()
-        let request = PromotionRequest(version: SemVer(version)!, sourceTag: Tag(fromTag)!, tags: tag.compactMap(Tag.init),
-                                       registryOverride: try registryOverride.map { try RegistryEndpoint(parsing: $0) })
+        let request = PromotionRequest(
+            version: SemVer(version)!, sourceTag: Tag(fromTag)!, tags: tag.compactMap(Tag.init),
+            registryOverride: try registryOverride.map { try RegistryEndpoint(parsing: $0) })
         let target = ServiceImages.registry(spec: spec, override: request.registryOverride)
         let report = try await Promotion.promote(request, spec: spec, client: try registry.client(for: target.host, plainHTTP: target.plainHTTP))
         if output.json { return try Output.json(report) }
         for image in report.images {
             Output.line("\(image.image)@\(image.digest): \(image.tagged.isEmpty ? "unchanged" : image.tagged.joined(separator: ", "))")
         }
-        Output.line("\(report.images.count) image(s) promoted from \(report.sourceTag) to \(report.tags.joined(separator: ", ")); "
-                    + "\(ProgressReporter.formatBytes(report.blobBytesUploaded)) of blobs uploaded")
+        Output.line(
+            "\(report.images.count) image(s) promoted from \(report.sourceTag) to \(report.tags.joined(separator: ", ")); "
+                + "\(ProgressReporter.formatBytes(report.blobBytesUploaded)) of blobs uploaded")
     }
 }

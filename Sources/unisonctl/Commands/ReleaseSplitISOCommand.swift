@@ -9,9 +9,9 @@ extension ReleaseCommand {
             commandName: "split-iso",
             abstract: "Cut a release ISO into <iso>.partNN files under GitHub's 2 GiB asset limit, with <iso>.REASSEMBLE.txt.",
             discussion: """
-            An ISO no larger than --part-size is left whole. The parts and the text are written under \
-            temporary names and renamed into place; the ISO is then removed unless --keep.
-            """)
+                An ISO no larger than --part-size is left whole. The parts and the text are written under \
+                temporary names and renamed into place; the ISO is then removed unless --keep.
+                """)
 
         @Argument(help: ArgumentHelp("The ISO, e.g. dist/unisonos-baremetal-v0.5.0.iso.", valueName: "iso"))
         var iso: String

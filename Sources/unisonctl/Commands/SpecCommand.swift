@@ -24,14 +24,18 @@ struct SpecCommand: AsyncParsableCommand {
             do {
                 let spec = try SpecLoader.load(file: url, ruleCheck: channelRuleCheck)
                 if output.json {
-                    try Output.json(ValidationReport(schema: "unisonctl.spec-validation/v1", file: url.path, valid: true,
-                                                     diagnostics: [], services: spec.allServices.count, repos: spec.repos.count))
+                    try Output.json(
+                        ValidationReport(
+                            schema: "unisonctl.spec-validation/v1", file: url.path, valid: true,
+                            diagnostics: [], services: spec.allServices.count, repos: spec.repos.count))
                 } else {
                     print("\(url.path): ok (\(spec.services.count) services, \(spec.infrastructure.count) infrastructure, \(spec.repos.count) repos)")
                 }
             } catch let error as SpecError where output.json {
-                try Output.json(ValidationReport(schema: "unisonctl.spec-validation/v1", file: url.path, valid: false,
-                                                 diagnostics: error.diagnostics, services: nil, repos: nil))
+                try Output.json(
+                    ValidationReport(
+                        schema: "unisonctl.spec-validation/v1", file: url.path, valid: false,
+                        diagnostics: error.diagnostics, services: nil, repos: nil))
                 throw ExitCode(ExitStatus.badInput.rawValue)
             }
         }
@@ -82,19 +86,24 @@ enum SpecSummary {
         }
         lines.append("")
         lines.append("channels: " + spec.channels.map { "\($0.name) (\($0.tags.count) tag rules)" }.joined(separator: ", "))
-        lines.append("model packs: " + spec.models.packs.map {
-            "\($0.name)\($0.profile.map { " (\($0))" } ?? "") [\($0.preload.joined(separator: ", "))] ram>=\($0.minRam) disk>=\($0.minDisk)"
-        }.joined(separator: "; "))
+        lines.append(
+            "model packs: "
+                + spec.models.packs.map {
+                    "\($0.name)\($0.profile.map { " (\($0))" } ?? "") [\($0.preload.joined(separator: ", "))] ram>=\($0.minRam) disk>=\($0.minDisk)"
+                }.joined(separator: "; "))
         var targets: [String] = []
         if let t = spec.targets.wsl { targets.append("wsl (\(t.formats.joined(separator: ",")), base \(t.base), models \(t.models))") }
         if let t = spec.targets.vm { targets.append("vm (\(t.formats.joined(separator: ",")), \(t.diskSize), base \(t.base), models \(t.models))") }
         if let t = spec.targets.iso { targets.append("iso (\(t.firmware.joined(separator: "+")), base \(t.base), models \(t.models))") }
         lines.append("targets: " + targets.joined(separator: "; "))
-        lines.append("installer: \(spec.installer.prefix), env \(spec.installer.envFile), unit \(spec.installer.unit), "
-                     + "keys \(spec.installer.keysDir), Ollama on the \(spec.installer.ollama.rawValue)")
-        lines.append("repos: \(spec.repos.count) (" + RepoStatus.allCases.map { status in
-            "\(spec.repos.filter { $0.status == status }.count) \(status.rawValue)"
-        }.joined(separator: ", ") + ")")
+        lines.append(
+            "installer: \(spec.installer.prefix), env \(spec.installer.envFile), unit \(spec.installer.unit), "
+                + "keys \(spec.installer.keysDir), Ollama on the \(spec.installer.ollama.rawValue)")
+        lines.append(
+            "repos: \(spec.repos.count) ("
+                + RepoStatus.allCases.map { status in
+                    "\(spec.repos.filter { $0.status == status }.count) \(status.rawValue)"
+                }.joined(separator: ", ") + ")")
         lines.append("telemetry: \(spec.telemetry.enabled ? "on" : "off")")
         return lines.joined(separator: "\n")
     }

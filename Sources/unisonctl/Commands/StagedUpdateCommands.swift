@@ -22,11 +22,11 @@ struct StageUpdateCommand: AsyncParsableCommand {
         commandName: "stage-update",
         abstract: "Stage a unison-updates apply artifact as the compose override of the next start.",
         discussion: """
-        ARTIFACT is unison-updates' <job>-apply-override.json (schema unison.updates.compose.override.v1); a \
-        path inside the updates container is looked up among <dataDir>/updates/artifacts. Writes \
-        <prefix>/staged/compose.next-boot.override.yaml and compose.next-boot.metadata.json. With \
-        --manifest, each staged image must be the one the release manifest pins.
-        """)
+            ARTIFACT is unison-updates' <job>-apply-override.json (schema unison.updates.compose.override.v1); a \
+            path inside the updates container is looked up among <dataDir>/updates/artifacts. Writes \
+            <prefix>/staged/compose.next-boot.override.yaml and compose.next-boot.metadata.json. With \
+            --manifest, each staged image must be the one the release manifest pins.
+            """)
     @Argument(help: ArgumentHelp("The apply artifact.", valueName: "artifact"))
     var artifact: String
     @Option(help: ArgumentHelp("Release manifest (unison.platform.release.manifest.v1) the images must match.", valueName: "file"))
@@ -70,10 +70,14 @@ struct FinalizeStagedUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finalize-staged-update",
         abstract: "Record the staged job as applied with unison-updates and archive the staged files.",
-        discussion: "POSTs updates.record_applied to unison-updates (default: 127.0.0.1 at the spec's updates port), then moves the files to <prefix>/staged/archive/.")
+        discussion:
+            "POSTs updates.record_applied to unison-updates (default: 127.0.0.1 at the spec's updates port), then moves the files to <prefix>/staged/archive/."
+    )
     @Option(name: .customLong("updates-host"), help: "unison-updates host.")
     var updatesHost: String = "127.0.0.1"
-    @Option(name: .customLong("updates-port"), help: ArgumentHelp("unison-updates port (default: the spec's updates service port, else 8094).", valueName: "port"))
+    @Option(
+        name: .customLong("updates-port"),
+        help: ArgumentHelp("unison-updates port (default: the spec's updates service port, else 8094).", valueName: "port"))
     var updatesPort: Int?
     @Flag(name: .customLong("retain-staged"), help: "Keep the staged files in place after archiving them.")
     var retainStaged = false

@@ -20,17 +20,19 @@ struct TelemetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "telemetry", abstract: "Optional local telemetry: off unless enabled, never sent anywhere.",
         discussion: """
-        Telemetry is local and privacy-preserving. Nothing is ever sent over the network: events stay \
-        as JSON lines in telemetry.dir (one file per UTC day) until you export a summary and share it by \
-        hand; the only requests made are `record`'s health checks of the local services on 127.0.0.1. \
-        Only the spec's allow-listed fields are kept (platform_version, channel, model_pack, target, \
-        uptime_bucket, service_health), with coarse values and no time finer than a day; \
-        no identifier of the machine or of a person. Files older than telemetry.retentionDays are removed. \
-        It is off unless enabled: the spec's telemetry.enabled is the default, `enable`/`disable` override it.
-        """,
-        subcommands: [TelemetryStatusCommand.self, TelemetryEnableCommand.self, TelemetryDisableCommand.self,
-                      TelemetryRecordCommand.self, TelemetryShowCommand.self, TelemetryExportCommand.self,
-                      TelemetryPurgeCommand.self])
+            Telemetry is local and privacy-preserving. Nothing is ever sent over the network: events stay \
+            as JSON lines in telemetry.dir (one file per UTC day) until you export a summary and share it by \
+            hand; the only requests made are `record`'s health checks of the local services on 127.0.0.1. \
+            Only the spec's allow-listed fields are kept (platform_version, channel, model_pack, target, \
+            uptime_bucket, service_health), with coarse values and no time finer than a day; \
+            no identifier of the machine or of a person. Files older than telemetry.retentionDays are removed. \
+            It is off unless enabled: the spec's telemetry.enabled is the default, `enable`/`disable` override it.
+            """,
+        subcommands: [
+            TelemetryStatusCommand.self, TelemetryEnableCommand.self, TelemetryDisableCommand.self,
+            TelemetryRecordCommand.self, TelemetryShowCommand.self, TelemetryExportCommand.self,
+            TelemetryPurgeCommand.self,
+        ])
 }
 
 struct TelemetryStatusCommand: AsyncParsableCommand {
@@ -68,7 +70,8 @@ struct TelemetryEnableCommand: AsyncParsableCommand {
 }
 
 struct TelemetryDisableCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disable", abstract: "Turn local telemetry off (stored events are kept; purge removes them).")
+    static let configuration = CommandConfiguration(
+        commandName: "disable", abstract: "Turn local telemetry off (stored events are kept; purge removes them).")
     @OptionGroup var rootOption: TelemetryRootOption
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var output: JSONOption
@@ -83,11 +86,13 @@ struct TelemetryRecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record", abstract: "Record one event (only when enabled).",
         discussion: """
-        Without --field, records this machine's current values (release record, env file, /proc/uptime, \
-        and the services' health endpoints on 127.0.0.1). A field outside the allow-list, or a value outside \
-        its coarse set, is refused (exit 2). When telemetry is disabled nothing is written (exit 0).
-        """)
-    @Option(name: .customLong("field"), help: ArgumentHelp("FIELD=VALUE, repeatable (uptime_bucket takes seconds or a bucket).", valueName: "field=value"))
+            Without --field, records this machine's current values (release record, env file, /proc/uptime, \
+            and the services' health endpoints on 127.0.0.1). A field outside the allow-list, or a value outside \
+            its coarse set, is refused (exit 2). When telemetry is disabled nothing is written (exit 0).
+            """)
+    @Option(
+        name: .customLong("field"), help: ArgumentHelp("FIELD=VALUE, repeatable (uptime_bucket takes seconds or a bucket).", valueName: "field=value")
+    )
     var fields: [String] = []
     @OptionGroup var rootOption: TelemetryRootOption
     @OptionGroup var specOptions: SpecOptions
@@ -106,7 +111,9 @@ struct TelemetryRecordCommand: AsyncParsableCommand {
         let result = try store.record(raw)
         if output.json { try Output.json(result); return }
         if result.recorded {
-            Output.line("recorded in \(result.file ?? "-"): " + (result.event ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            Output.line(
+                "recorded in \(result.file ?? "-"): "
+                    + (result.event ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         } else {
             Output.line("not recorded: \(result.reason ?? "")")
         }
@@ -123,7 +130,9 @@ struct TelemetryShowCommand: AsyncParsableCommand {
         let list = try rootOption.store(specOptions).events()
         if output.json { try Output.json(list); return }
         for e in list.events {
-            Output.line((e["day"] ?? "-") + " " + e.filter { $0.key != "day" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            Output.line(
+                (e["day"] ?? "-") + " "
+                    + e.filter { $0.key != "day" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         Output.line("\(list.events.count) events" + (list.dropped > 0 ? ", \(list.dropped) lines with dropped content" : ""))
     }
@@ -132,7 +141,8 @@ struct TelemetryShowCommand: AsyncParsableCommand {
 struct TelemetryExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write an aggregated summary to share by hand.",
-        discussion: "Counts per field value and the first and last day; no event, no time finer than a day. Printed, or written to --output atomically.")
+        discussion:
+            "Counts per field value and the first and last day; no event, no time finer than a day. Printed, or written to --output atomically.")
     @Option(name: [.short, .long], help: ArgumentHelp("Write the summary to this file.", valueName: "file"))
     var output: String?
     @OptionGroup var rootOption: TelemetryRootOption

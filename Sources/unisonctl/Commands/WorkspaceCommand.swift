@@ -14,10 +14,10 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a workspace against the spec: layout, git cleanliness, READMEs, compatibility matrix, release tags, image references.",
             discussion: """
-            DIR is the meta repository (whose submodules are the platform's repos) or a directory of sibling clones.
-            Every finding has a rule id (docs/workspace-rules.md), a severity, a repo, a file:line where there is one, and a hint.
-            Exit status: 1 when a finding of error level exists, 0 otherwise.
-            """)
+                DIR is the meta repository (whose submodules are the platform's repos) or a directory of sibling clones.
+                Every finding has a rule id (docs/workspace-rules.md), a severity, a repo, a file:line where there is one, and a hint.
+                Exit status: 1 when a finding of error level exists, 0 otherwise.
+                """)
 
         @OptionGroup var specOptions: SpecOptions
         @OptionGroup var output: JSONOption
@@ -37,9 +37,12 @@ struct WorkspaceCommand: AsyncParsableCommand {
         func run() async throws {
             let spec = try specOptions.load()
             let report = try WorkspaceCheck.run(directory: URL(fileURLWithPath: directory), spec: spec, expectedBranch: branch)
-            let text = output.json ? try report.json()
-                : markdown ? report.markdown(title: "\(spec.platform.displayName) workspace gap report")
-                : report.text()
+            let text =
+                output.json
+                ? try report.json()
+                : markdown
+                    ? report.markdown(title: "\(spec.platform.displayName) workspace gap report")
+                    : report.text()
             if let outputFile {
                 try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: outputFile))
             } else {

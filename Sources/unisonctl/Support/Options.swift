@@ -7,8 +7,11 @@ import UnisonSpec
 
 /// `--spec FILE`: shared by every command that reads the platform spec.
 struct SpecOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Platform spec to use (default: $UNISON_SPEC, then the nearest unison.yaml upward).",
-                                            valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Platform spec to use (default: $UNISON_SPEC, then the nearest unison.yaml upward).",
+            valueName: "file"))
     var spec: String?
 
     func load() throws -> PlatformSpec {

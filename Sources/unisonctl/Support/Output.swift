@@ -21,10 +21,11 @@ enum ErrorOutput {
         switch error {
         case let spec as SpecError:
             let errorWord = Terminal.paint("error:", .red, enabled: Terminal.colorEnabled && Terminal.isTTY(STDERR_FILENO))
-            text = spec.diagnostics.map { d in
-                "\(Terminal.escapingControls(d.file)):\(d.line):\(d.column): \(errorWord) \(SpecCharacterRule.escapingControls(d.message))"
-                    + (d.hint.map { "\n    hint: \(SpecCharacterRule.escapingControls($0))" } ?? "")
-            }.joined(separator: "\n") + "\n\(spec.diagnostics.count) problem\(spec.diagnostics.count == 1 ? "" : "s") in the spec"
+            text =
+                spec.diagnostics.map { d in
+                    "\(Terminal.escapingControls(d.file)):\(d.line):\(d.column): \(errorWord) \(SpecCharacterRule.escapingControls(d.message))"
+                        + (d.hint.map { "\n    hint: \(SpecCharacterRule.escapingControls($0))" } ?? "")
+                }.joined(separator: "\n") + "\n\(spec.diagnostics.count) problem\(spec.diagnostics.count == 1 ? "" : "s") in the spec"
         case let described as CustomStringConvertible:
             text = "unisonctl: \(Terminal.escapingControls(described.description))"
         default:

@@ -1,6 +1,7 @@
 // Starts the python3 fault proxy (`FaultProxy+Script.swift`) on 127.0.0.1 in front of a
 // registry and reads its counters.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 import UnisonTestSupport

@@ -4,6 +4,7 @@
 import Foundation
 import UnisonCore
 import UnisonTestSupport
+
 @testable import UnisonOCI
 
 struct TestImage {
@@ -33,8 +34,10 @@ struct TestImage {
 
     /// Writes a one-platform image into the OCI layout `layout` (created when absent) under
     /// `tag`. Each entry of `layerFiles` becomes one layer: a directory tree of files.
-    static func make(layout: URL, tag: String, layerFiles: [[String: Data]], platform: (os: String, arch: String) = ("linux", "amd64"),
-                     recordInIndex: Bool = true) throws -> TestImage {
+    static func make(
+        layout: URL, tag: String, layerFiles: [[String: Data]], platform: (os: String, arch: String) = ("linux", "amd64"),
+        recordInIndex: Bool = true
+    ) throws -> TestImage {
         let fm = FileManager.default
         let blobsDir = layout.appendingPathComponent("blobs/sha256")
         try fm.createDirectory(at: blobsDir, withIntermediateDirectories: true)
@@ -52,8 +55,10 @@ struct TestImage {
                 try content.write(to: url)
             }
             let tarFile = work.appendingPathComponent("layer\(i).tar")
-            try TestProcess.run(["tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
-                                 "-cf", tarFile.path, "-C", root.path, "."])
+            try TestProcess.run([
+                "tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
+                "-cf", tarFile.path, "-C", root.path, ".",
+            ])
             try TestProcess.run(["gzip", "-n", "-k", tarFile.path])
             let tar = try Data(contentsOf: tarFile)
             let gz = try Data(contentsOf: work.appendingPathComponent("layer\(i).tar.gz"))
@@ -61,17 +66,20 @@ struct TestImage {
             layers.append(try write(gz, mediaType: MediaType.ociLayerTarGzip, to: blobsDir))
         }
         let diffList = diffIDs.map { "\"\($0)\"" }.joined(separator: ",")
-        let configJSON = #"{"architecture":"\#(platform.arch)","config":{"Cmd":["/bin/sh"]},"created":"2024-01-01T00:00:00Z","os":"\#(platform.os)","rootfs":{"diff_ids":[\#(diffList)],"type":"layers"}}"#
+        let configJSON =
+            #"{"architecture":"\#(platform.arch)","config":{"Cmd":["/bin/sh"]},"created":"2024-01-01T00:00:00Z","os":"\#(platform.os)","rootfs":{"diff_ids":[\#(diffList)],"type":"layers"}}"#
         let config = try write(Data(configJSON.utf8), mediaType: MediaType.ociConfig, to: blobsDir)
         let layerJSON = layers.map { #"{"mediaType":"\#($0.mediaType)","digest":"\#($0.digest)","size":\#($0.size)}"# }.joined(separator: ",")
-        let manifestJSON = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(config.digest)","size":\#(config.size)},"layers":[\#(layerJSON)]}"#
+        let manifestJSON =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(config.digest)","size":\#(config.size)},"layers":[\#(layerJSON)]}"#
         let manifestBytes = Data(manifestJSON.utf8)
         let manifest = try write(manifestBytes, mediaType: MediaType.ociManifest, to: blobsDir)
         if recordInIndex {
             try setIndex(layout: layout, entries: [(manifest, tag, nil)])
         }
-        return TestImage(layout: layout, tag: tag, manifestBytes: manifestBytes, manifestDigest: manifest.digest.description,
-                         config: config, layers: layers)
+        return TestImage(
+            layout: layout, tag: tag, manifestBytes: manifestBytes, manifestDigest: manifest.digest.description,
+            config: config, layers: layers)
     }
 
     /// Writes index.json with the given entries (descriptor, tag, platform).
@@ -89,8 +97,9 @@ struct TestImage {
     /// A two-platform image: an index (tagged `tag`) over linux/amd64 and linux/arm64 manifests.
     static func makeMultiPlatform(layout: URL, tag: String) throws -> (index: Descriptor, amd64: TestImage, arm64: TestImage) {
         let amd = try make(layout: layout, tag: "amd", layerFiles: [["etc/arch": Data("amd64\n".utf8)]], recordInIndex: false)
-        let arm = try make(layout: layout, tag: "arm", layerFiles: [["etc/arch": Data("arm64\n".utf8)]], platform: ("linux", "arm64"),
-                           recordInIndex: false)
+        let arm = try make(
+            layout: layout, tag: "arm", layerFiles: [["etc/arch": Data("arm64\n".utf8)]], platform: ("linux", "arm64"),
+            recordInIndex: false)
         let entries = [(amd, "amd64"), (arm, "arm64")].map { image, arch in
             #"{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(image.manifestDigest)","size":\#(image.manifestBytes.count),"platform":{"architecture":"\#(arch)","os":"linux"}}"#
         }
@@ -113,7 +122,9 @@ enum OCICLI {
 
     static var binary: String { Unisonctl.binary.path }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         var env = environment
         // Keep the developer's own credentials out of the tests.
         env["HOME"] = env["HOME"] ?? FileManager.default.temporaryDirectory.path
@@ -123,10 +134,13 @@ enum OCICLI {
 }
 
 /// A registry client for tests: no ambient credentials, quick retries.
-func testClient(credential: RegistryCredential? = nil, chunkSize: Int64 = 8 << 20, attempts: Int = 5,
-                monolithic: Bool = false) -> RegistryClient {
-    RegistryClient(configuration: .init(
-        credentials: CredentialSource(explicit: credential, environment: [:], dockerConfig: URL(fileURLWithPath: "/nonexistent")),
-        retry: RetryPolicy(attempts: attempts, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
-        chunkSize: chunkSize, monolithicUploads: monolithic))
+func testClient(
+    credential: RegistryCredential? = nil, chunkSize: Int64 = 8 << 20, attempts: Int = 5,
+    monolithic: Bool = false
+) -> RegistryClient {
+    RegistryClient(
+        configuration: .init(
+            credentials: CredentialSource(explicit: credential, environment: [:], dockerConfig: URL(fileURLWithPath: "/nonexistent")),
+            retry: RetryPolicy(attempts: attempts, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
+            chunkSize: chunkSize, monolithicUploads: monolithic))
 }
