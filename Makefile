@@ -9,6 +9,8 @@
 #   make test [TIER=unit|interop|boot]           every test tier, or one (scripts/test.sh)
 #   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
 #   make bench-disk                              our VM disks against mke2fs -d + qemu-img convert
+#   make bench-push                              our registry push against skopeo copy, and a re-push
+#   make bench-binary / make bench               binary size and start-up / every benchmark (issue 17)
 #
 # SOURCE_DATE_EPOCH fixes every timestamp: the same inputs give the same bytes.
 
@@ -23,7 +25,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all
 UNISONCTL = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/unisonctl
 VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
 
-.PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk
+.PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk bench-push bench-binary bench
 
 help:
 	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
@@ -56,3 +58,11 @@ bench-tar: unisonctl base
 
 bench-disk: unisonctl base
 	UNISONCTL_BIN="$(UNISONCTL)" scripts/bench-disk.sh
+
+bench-push: unisonctl
+	UNISONCTL_BIN="$(UNISONCTL)" scripts/bench-push.sh
+
+bench-binary:
+	scripts/bench-binary.sh
+
+bench: bench-tar bench-disk bench-push bench-binary

@@ -34,8 +34,10 @@ main() {
   local runs=${RUNS:-21}
   local bin=${UNISONCTL_BIN:-}
   if [ -z "$bin" ]; then
-    (cd "$root" && swift build -c release --static-swift-stdlib --product unisonctl >/dev/null)
-    bin=$(cd "$root" && swift build -c release --static-swift-stdlib --show-bin-path)/unisonctl
+    # The release flags of scripts/build.sh (the binary the images carry).
+    local flags=(-c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
+    (cd "$root" && swift build "${flags[@]}" --product unisonctl >/dev/null)
+    bin=$(cd "$root" && swift build "${flags[@]}" --show-bin-path)/unisonctl
   fi
   [ -x "$bin" ] || die "unisonctl not found at $bin"
   command -v strip >/dev/null 2>&1 || die "strip not found (binutils)"
@@ -50,6 +52,13 @@ main() {
   local linkage="static"
   if command -v ldd >/dev/null 2>&1 && ldd "$bin" 2>/dev/null | grep -q 'libswiftCore'; then linkage="dynamic Swift runtime"; fi
 
+  # What is linked in, read from the bytes (works on a stripped binary): ICU's data archive is
+  # named icudt<version>l; CoreFoundation's C symbols name the full Foundation (Process,
+  # FileHandle, NSRegularExpression, DateFormatter, String(format:) all live there).
+  local icu=no foundation=no
+  grep -a -q 'icudt[0-9][0-9]*l' "$work/unisonctl" && icu=yes
+  grep -a -q 'CFStringCreateWithCString' "$work/unisonctl" && foundation=yes
+
   local version validate
   version=$(median_ms "$runs" "$work/unisonctl" --version)
   validate=$(median_ms "$runs" "$work/unisonctl" spec validate "$root/unison.yaml")
@@ -57,6 +66,8 @@ main() {
   printf '%-34s %14s\n' "measure" "value"
   printf '%-34s %14d bytes (%s)\n' "binary as built" "$size" "$linkage"
   printf '%-34s %14d bytes (%.1f MB)\n' "stripped" "$stripped" "$(calc "$stripped / 1000000")"
+  printf '%-34s %14s\n' "full Foundation (CoreFoundation)" "$foundation"
+  printf '%-34s %14s\n' "ICU data (icudt)" "$icu"
   printf '%-34s %14s ms (median of %d)\n' "unisonctl --version" "$version" "$runs"
   printf '%-34s %14s ms (median of %d)\n' "unisonctl spec validate" "$validate" "$runs"
   echo
