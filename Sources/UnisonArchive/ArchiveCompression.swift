@@ -5,11 +5,11 @@ import Foundation
 
 /// Stream compressions an archive may use, recognized by their magic numbers:
 /// gzip RFC 1952 (`1f 8b`), zstd RFC 8878 (`28 b5 2f fd`), xz (`fd 37 7a 58 5a 00`).
-public enum ArchiveCompression: String, Sendable, CaseIterable {
+package enum ArchiveCompression: String, Sendable, CaseIterable {
     case none, gzip, zstd, xz
 
     /// From the first bytes of a file; nil for a format we do not read (bzip2, lz4, …).
-    public static func sniff(_ head: [UInt8]) -> ArchiveCompression? {
+    package static func sniff(_ head: [UInt8]) -> ArchiveCompression? {
         if head.starts(with: [0x1f, 0x8b]) { return .gzip }
         if head.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
         if head.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return .xz }
@@ -18,7 +18,7 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
     }
 
     /// From an output name: `.tar.gz`/`.tgz`/`.wsl` gzip, `.tar.zst` zstd, `.tar.xz` xz, else none.
-    public static func forFileName(_ name: String) -> ArchiveCompression {
+    package static func forFileName(_ name: String) -> ArchiveCompression {
         let lower = name.lowercased()
         if lower.hasSuffix(".gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".wsl") { return .gzip }
         if lower.hasSuffix(".zst") || lower.hasSuffix(".tzst") { return .zstd }
@@ -27,7 +27,7 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
     }
 
     /// Sniffs the file's compression.
-    public static func detect(_ url: URL) throws -> ArchiveCompression {
+    package static func detect(_ url: URL) throws -> ArchiveCompression {
         let source = try FileSource(url)
         let head = [UInt8](try source.readFully(8))
         guard let kind = sniff(head) else { throw CompressionError.unsupportedFormat(path: url.path) }
@@ -35,7 +35,7 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
     }
 
     /// Opens `url` for reading, decompressing as its magic number says.
-    public static func openDecompressing(_ url: URL) throws -> ByteSource {
+    package static func openDecompressing(_ url: URL) throws -> ByteSource {
         let kind = try detect(url)
         let file = try FileSource(url)
         switch kind {
@@ -47,14 +47,14 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
     }
 }
 
-public enum CompressionError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum CompressionError: Error, CustomStringConvertible, Sendable, Equatable {
     case unsupportedFormat(path: String)
     case corrupt(format: String, path: String, offset: Int64, detail: String)
     case truncated(format: String, path: String)
     case codec(format: String, detail: String)
     case notWritable(format: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unsupportedFormat(p):
             return "'\(p)' is compressed with a format unisonctl does not read (use .tar, .tar.gz, .tar.zst or .tar.xz)"
@@ -69,7 +69,7 @@ public enum CompressionError: Error, CustomStringConvertible, Sendable, Equatabl
 // MARK: - gzip (zlib inflate)
 
 /// Decompresses gzip, including multi-member files (pigz, concatenations).
-public final class GzipSource: ByteSource {
+package final class GzipSource: ByteSource {
     private let input: FileSource
     /// On the heap: zlib keeps a pointer back to its z_stream and checks it on every call.
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
@@ -78,7 +78,7 @@ public final class GzipSource: ByteSource {
     private var ended = false
     private var inputConsumed: Int64 = 0
 
-    public init(_ input: FileSource) throws {
+    package init(_ input: FileSource) throws {
         self.input = input
         stream.initialize(to: z_stream())
         // 15 + 16: a gzip wrapper is required (RFC 1952).
@@ -93,7 +93,7 @@ public final class GzipSource: ByteSource {
         inBuffer.deallocate()
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !ended, buffer.count > 0 else { return 0 }
         stream.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
@@ -140,7 +140,7 @@ public final class GzipSource: ByteSource {
 // MARK: - zstd
 
 /// Decompresses zstd frames (concatenated frames included).
-public final class ZstdSource: ByteSource {
+package final class ZstdSource: ByteSource {
     private let input: FileSource
     private let context: OpaquePointer
     private let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -151,7 +151,7 @@ public final class ZstdSource: ByteSource {
     private var lastHint = 1
     private var consumed: Int64 = 0
 
-    public init(_ input: FileSource) throws {
+    package init(_ input: FileSource) throws {
         self.input = input
         guard let ctx = ZSTD_createDCtx() else { throw CompressionError.codec(format: "zstd", detail: "cannot allocate a context") }
         context = ctx
@@ -162,7 +162,7 @@ public final class ZstdSource: ByteSource {
         inBuffer.deallocate()
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
         var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
         while out.pos == 0 {
@@ -195,13 +195,13 @@ public final class ZstdSource: ByteSource {
 /// Always multi-threaded (at least one worker) and always fed incrementally: libzstd's output
 /// in that mode does not depend on the number of workers, so archives are the same bytes on
 /// any machine.
-public final class ZstdSink: ByteSink {
+package final class ZstdSink: ByteSink {
     private let output: ByteSink
     private let context: OpaquePointer
     private let outBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     private var finished = false
 
-    public init(_ output: ByteSink, level: Int32 = 3, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+    package init(_ output: ByteSink, level: Int32 = 3, workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         self.output = output
         guard let ctx = ZSTD_createCCtx() else { throw CompressionError.codec(format: "zstd", detail: "cannot allocate a context") }
         context = ctx
@@ -222,7 +222,7 @@ public final class ZstdSink: ByteSink {
         outBuffer.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StreamError.finished }
         guard bytes.count > 0 else { return }
         var inb = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
@@ -242,7 +242,7 @@ public final class ZstdSink: ByteSink {
         return rc
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         var inb = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
@@ -254,14 +254,14 @@ public final class ZstdSink: ByteSink {
 // MARK: - xz (liblzma)
 
 /// Decompresses xz (concatenated streams included).
-public final class XzSource: ByteSource {
+package final class XzSource: ByteSource {
     private let input: FileSource
     private var stream = lzma_stream()
     private let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     private var inputEnded = false
     private var ended = false
 
-    public init(_ input: FileSource) throws {
+    package init(_ input: FileSource) throws {
         self.input = input
         // LZMA_CONCATENATED (0x08, a macro Swift does not import): decode every stream of the file.
         let rc = lzma_stream_decoder(&stream, UInt64.max, 0x08)
@@ -273,7 +273,7 @@ public final class XzSource: ByteSource {
         inBuffer.deallocate()
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !ended, buffer.count > 0 else { return 0 }
         stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         stream.avail_out = buffer.count

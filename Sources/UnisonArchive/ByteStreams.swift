@@ -4,31 +4,31 @@ import Foundation
 ///
 /// Classes rather than structs: a stream owns a file descriptor or a codec state that must not
 /// be copied. Each stream is used by one thread at a time.
-public protocol ByteSource: AnyObject {
+package protocol ByteSource: AnyObject {
     /// Reads up to `buffer.count` bytes; returns 0 only at the end of the stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 /// Where archive bytes are written to: a file, or a compressor in front of one.
-public protocol ByteSink: AnyObject {
+package protocol ByteSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Flushes everything and writes trailers. The sink is unusable afterwards.
     func finish() throws
 }
 
 extension ByteSink {
-    public func write(_ data: Data) throws {
+    package func write(_ data: Data) throws {
         try data.withUnsafeBytes { try write($0) }
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 }
 
 extension ByteSource {
     /// Reads exactly `count` bytes, or fewer only at the end of the stream.
-    public func readFully(_ count: Int) throws -> Data {
+    package func readFully(_ count: Int) throws -> Data {
         // Grows as bytes arrive instead of allocating `count` up front: a size read from
         // hostile input must not turn into a huge allocation before the stream runs dry.
         let step = 1 << 20
@@ -48,7 +48,7 @@ extension ByteSource {
 
     /// Copies the rest of the stream into `sink`; returns the number of bytes copied.
     @discardableResult
-    public func copy(to sink: ByteSink, chunk: Int = 1 << 20) throws -> Int64 {
+    package func copy(to sink: ByteSink, chunk: Int = 1 << 20) throws -> Int64 {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         var total: Int64 = 0
@@ -62,7 +62,7 @@ extension ByteSource {
 }
 
 /// I/O failures with the path and what was being done.
-public enum StreamError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum StreamError: Error, CustomStringConvertible, Sendable, Equatable {
     case open(path: String, errno: Int32)
     case read(path: String, errno: Int32)
     case write(path: String, errno: Int32)
@@ -70,7 +70,7 @@ public enum StreamError: Error, CustomStringConvertible, Sendable, Equatable {
     case shortRead(path: String, offset: Int64, wanted: Int64)
     case finished
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .open(p, e): return "cannot open '\(p)': \(String(cString: strerror(e)))"
         case let .read(p, e): return "cannot read '\(p)': \(String(cString: strerror(e)))"
@@ -83,13 +83,13 @@ public enum StreamError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 /// A file read sequentially through a file descriptor; can skip forward by seeking.
-public final class FileSource: ByteSource {
-    public let path: String
+package final class FileSource: ByteSource {
+    package let path: String
     private let fd: Int32
     /// Bytes consumed so far: the offset of the next byte `read` returns.
-    public private(set) var position: Int64 = 0
+    package private(set) var position: Int64 = 0
 
-    public init(_ url: URL) throws {
+    package init(_ url: URL) throws {
         path = url.path
         fd = open(url.path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw StreamError.open(path: url.path, errno: errno) }
@@ -97,7 +97,7 @@ public final class FileSource: ByteSource {
 
     deinit { close(fd) }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while true {
             let n = Glibc.read(fd, base, buffer.count)
@@ -111,30 +111,30 @@ public final class FileSource: ByteSource {
     }
 
     /// The file's current size.
-    public func size() throws -> Int64 {
+    package func size() throws -> Int64 {
         var st = stat()
         if fstat(fd, &st) != 0 { throw StreamError.read(path: path, errno: errno) }
         return Int64(st.st_size)
     }
 
-    public func seek(to offset: Int64) throws {
+    package func seek(to offset: Int64) throws {
         if lseek(fd, off_t(offset), SEEK_SET) < 0 { throw StreamError.seek(path: path, offset: offset, errno: errno) }
         position = offset
     }
 }
 
 /// A file written through a file descriptor with a 1 MiB buffer.
-public final class FileSink: ByteSink {
-    public let path: String
+package final class FileSink: ByteSink {
+    package let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []
     private let capacity = 1 << 20
     private var closed = false
     /// Bytes written so far (buffered ones included).
-    public private(set) var count: Int64 = 0
+    package private(set) var count: Int64 = 0
 
     /// Creates or truncates `url` with mode 0644.
-    public init(_ url: URL) throws {
+    package init(_ url: URL) throws {
         path = url.path
         fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw StreamError.open(path: url.path, errno: errno) }
@@ -143,7 +143,7 @@ public final class FileSink: ByteSink {
 
     deinit { if !closed { close(fd) } }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !closed else { throw StreamError.finished }
         count += Int64(bytes.count)
         if buffer.count + bytes.count <= capacity {
@@ -172,7 +172,7 @@ public final class FileSink: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !closed else { return }
         try flush()
         closed = true
@@ -181,19 +181,19 @@ public final class FileSink: ByteSink {
 }
 
 /// Collects everything written, for tests and small archives.
-public final class DataSink: ByteSink {
-    public private(set) var data = Data()
-    public init() {}
-    public func write(_ bytes: UnsafeRawBufferPointer) throws { data.append(contentsOf: bytes) }
-    public func finish() throws {}
+package final class DataSink: ByteSink {
+    package private(set) var data = Data()
+    package init() {}
+    package func write(_ bytes: UnsafeRawBufferPointer) throws { data.append(contentsOf: bytes) }
+    package func finish() throws {}
 }
 
 /// Reads from bytes in memory.
-public final class DataSource: ByteSource {
+package final class DataSource: ByteSource {
     private let data: Data
     private var offset = 0
-    public init(_ data: Data) { self.data = data }
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package init(_ data: Data) { self.data = data }
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = min(buffer.count, data.count - offset)
         guard n > 0 else { return 0 }
         data.withUnsafeBytes { src in

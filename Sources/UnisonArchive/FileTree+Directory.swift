@@ -1,14 +1,14 @@
 import Foundation
 
 /// Problems reading a directory into a tree.
-public enum DirectoryTreeError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum DirectoryTreeError: Error, CustomStringConvertible, Sendable, Equatable {
     case notADirectory(String)
     case stat(path: String, errno: Int32)
     case readlink(path: String, errno: Int32)
     case listDirectory(path: String, errno: Int32)
     case unsupportedFileType(path: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notADirectory(p): return "'\(p)' is not a directory"
         case let .stat(p, e): return "cannot stat '\(p)': \(String(cString: strerror(e)))"
@@ -24,7 +24,7 @@ extension FileTree {
     /// extended attributes as they are on disk (symlinks are recorded, never followed). Files
     /// sharing an inode become hard links to the first of them in walk order. Contents are
     /// referenced, not copied: the files must stay until the tree is written.
-    public init(directory root: URL) throws {
+    package init(directory root: URL) throws {
         self.init()
         var rootStat = stat()
         guard lstat(root.path, &rootStat) == 0 else { throw DirectoryTreeError.stat(path: root.path, errno: errno) }

@@ -1,26 +1,26 @@
 import Foundation
 
 /// Writing a tree out as real files (for tools that take a directory, such as `mke2fs -d`).
-public struct MaterializeOptions: Sendable, Equatable {
+package struct MaterializeOptions: Sendable, Equatable {
     /// chown every entry to its recorded uid/gid (needs root; builds are rootless by default).
-    public var applyOwnership: Bool
+    package var applyOwnership: Bool
     /// Create device nodes (needs CAP_MKNOD); when false they are left out.
-    public var createDevices: Bool
+    package var createDevices: Bool
     /// Set extended attributes; `security.*` and `trusted.*` need root.
-    public var applyXattrs: Bool
+    package var applyXattrs: Bool
 
-    public init(applyOwnership: Bool = false, createDevices: Bool = false, applyXattrs: Bool = false) {
+    package init(applyOwnership: Bool = false, createDevices: Bool = false, applyXattrs: Bool = false) {
         self.applyOwnership = applyOwnership
         self.createDevices = createDevices
         self.applyXattrs = applyXattrs
     }
 }
 
-public enum MaterializeError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum MaterializeError: Error, CustomStringConvertible, Sendable, Equatable {
     case notEmpty(String)
     case failed(path: String, operation: String, errno: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notEmpty(p): return "'\(p)' must be an empty directory to write a tree into"
         case let .failed(p, op, e): return "cannot \(op) '\(p)': \(String(cString: strerror(e)))"
@@ -35,7 +35,7 @@ extension FileTree {
     /// a symlink, each parent is a directory created here, files are created with `O_EXCL |
     /// O_NOFOLLOW`, and symlinks are created, never followed. Directory modes and times are
     /// set after their children exist.
-    public func materialize(into root: URL, options: MaterializeOptions = MaterializeOptions()) throws {
+    package func materialize(into root: URL, options: MaterializeOptions = MaterializeOptions()) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: root.path) {
             guard (try? fm.contentsOfDirectory(atPath: root.path))?.isEmpty == true else { throw MaterializeError.notEmpty(root.path) }

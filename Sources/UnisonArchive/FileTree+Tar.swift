@@ -1,15 +1,15 @@
 import Foundation
 
 /// How archives are read into a `FileTree`.
-public struct TarReadOptions: Sendable, Equatable {
+package struct TarReadOptions: Sendable, Equatable {
     /// Accept absolute member names (`/etc/passwd`), placing them at the tree's root. For
     /// rootfs tarballs made with `tar --absolute-names`; refused otherwise.
-    public var allowAbsoluteNames: Bool
+    package var allowAbsoluteNames: Bool
     /// Where the uncompressed tar of a compressed archive is kept so that file contents can
     /// refer to ranges of it. Nil reads contents into memory. Must outlive the tree.
-    public var spoolDirectory: URL?
+    package var spoolDirectory: URL?
 
-    public init(allowAbsoluteNames: Bool = false, spoolDirectory: URL? = nil) {
+    package init(allowAbsoluteNames: Bool = false, spoolDirectory: URL? = nil) {
         self.allowAbsoluteNames = allowAbsoluteNames
         self.spoolDirectory = spoolDirectory
     }
@@ -20,7 +20,7 @@ extension FileTree {
     /// recognized by content). Later members replace earlier ones, as extraction would.
     /// Hostile members are refused with `TarError.hostile` naming them.
     /// `progress` receives the uncompressed bytes read so far.
-    public init(
+    package init(
         tarball url: URL, options: TarReadOptions = TarReadOptions(),
         progress: ((Int64) -> Void)? = nil
     ) throws {
@@ -31,7 +31,7 @@ extension FileTree {
     /// Applies an OCI image layer (image-spec `layer.md`): whiteouts (`.wh.NAME`) and opaque
     /// directories (`.wh..wh..opq`) remove what lower layers put there, then the layer's own
     /// entries are added. Whiteouts never hide entries of their own layer.
-    public mutating func applyLayer(
+    package mutating func applyLayer(
         _ url: URL, options: TarReadOptions = TarReadOptions(),
         progress: ((Int64) -> Void)? = nil
     ) throws {

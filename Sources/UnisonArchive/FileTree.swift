@@ -7,16 +7,16 @@ import Foundation
 /// `..` or empty components); the root itself is `""`. Every insertion checks that the path
 /// neither escapes the root nor walks through a symlink, so hostile archives cannot place a
 /// file outside the tree.
-public struct FileTree: Sendable {
+package struct FileTree: Sendable {
     /// Where a regular file's bytes come from.
-    public enum Content: Sendable, Equatable {
+    package enum Content: Sendable, Equatable {
         case bytes(Data)
         /// A whole file on the build host.
         case file(URL)
         /// `length` bytes at `offset` of a file on the build host (a tar member, a blob).
         case range(URL, offset: Int64, length: Int64)
 
-        public var size: Int64 {
+        package var size: Int64 {
             switch self {
             case let .bytes(d): return Int64(d.count)
             case let .file(url):
@@ -27,7 +27,7 @@ public struct FileTree: Sendable {
         }
 
         /// Reads the whole content (for small files and tests; encoders stream instead).
-        public func data() throws -> Data {
+        package func data() throws -> Data {
             switch self {
             case let .bytes(d): return d
             case let .file(url): return try Data(contentsOf: url)
@@ -40,7 +40,7 @@ public struct FileTree: Sendable {
         }
     }
 
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case regular(Content)
         case directory
         case symlink(target: String)
@@ -51,18 +51,18 @@ public struct FileTree: Sendable {
         case fifo
     }
 
-    public struct Entry: Sendable, Equatable {
-        public var path: String
-        public var kind: Kind
+    package struct Entry: Sendable, Equatable {
+        package var path: String
+        package var kind: Kind
         /// Permission bits including setuid/setgid/sticky (`0o7777`), no file type bits.
-        public var mode: UInt32
-        public var uid: UInt32
-        public var gid: UInt32
+        package var mode: UInt32
+        package var uid: UInt32
+        package var gid: UInt32
         /// Seconds since the epoch.
-        public var mtime: Int64
-        public var xattrs: [String: Data]
+        package var mtime: Int64
+        package var xattrs: [String: Data]
 
-        public init(
+        package init(
             path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0,
             xattrs: [String: Data] = [:]
         ) {
@@ -75,10 +75,10 @@ public struct FileTree: Sendable {
             self.xattrs = xattrs
         }
 
-        public var isDirectory: Bool { if case .directory = kind { return true } else { return false } }
+        package var isDirectory: Bool { if case .directory = kind { return true } else { return false } }
     }
 
-    public enum TreeError: Error, CustomStringConvertible, Sendable, Equatable {
+    package enum TreeError: Error, CustomStringConvertible, Sendable, Equatable {
         case escapesRoot(String)
         case absolutePath(String)
         case throughSymlink(path: String, symlink: String)
@@ -87,7 +87,7 @@ public struct FileTree: Sendable {
         case hardlinkTargetNotRegular(path: String, target: String)
         case symlinkEscapes(path: String, target: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .escapesRoot(p): return "entry '\(p)' leads outside the root"
             case let .absolutePath(p): return "entry '\(p)' has an absolute name"
@@ -107,18 +107,18 @@ public struct FileTree: Sendable {
     private var hardlinks: [String: Set<String>] = [:]
 
     /// An empty tree holding only the root directory (0755, root:root).
-    public init(rootMtime: Int64 = 0) {
+    package init(rootMtime: Int64 = 0) {
         entries[""] = Entry(path: "", kind: .directory, mode: 0o755, mtime: rootMtime)
         children[""] = []
     }
 
-    public var count: Int { entries.count }
-    public subscript(path: String) -> Entry? { entries[path] }
-    public func contains(_ path: String) -> Bool { entries[path] != nil }
+    package var count: Int { entries.count }
+    package subscript(path: String) -> Entry? { entries[path] }
+    package func contains(_ path: String) -> Bool { entries[path] != nil }
 
     /// Normalizes an archive name (`./etc//passwd`, `etc/passwd/`) into a tree path.
     /// Absolute names are refused unless `allowAbsolute` (rootfs tarballs rooted at `/`).
-    public static func normalize(_ name: String, allowAbsolute: Bool = false) throws -> String {
+    package static func normalize(_ name: String, allowAbsolute: Bool = false) throws -> String {
         if name.hasPrefix("/") && !allowAbsolute { throw TreeError.absolutePath(name) }
         var parts: [Substring] = []
         for part in name.split(separator: "/", omittingEmptySubsequences: true) {
@@ -137,7 +137,7 @@ public struct FileTree: Sendable {
     /// Inserts or replaces an entry. Missing parent directories are created (0755, root,
     /// `mtime` of the entry). Throws when a parent is a symlink or a non-directory, or when
     /// a hard link's target is absent.
-    public mutating func insert(_ entry: Entry) throws {
+    package mutating func insert(_ entry: Entry) throws {
         var entry = entry
         entry.path = try Self.normalize(entry.path)
         let path = entry.path
@@ -199,7 +199,7 @@ public struct FileTree: Sendable {
 
     /// Removes an entry and, for a directory, everything below it. Hard links to a removed
     /// file are removed as well, since their content would dangle.
-    public mutating func remove(_ path: String) {
+    package mutating func remove(_ path: String) {
         guard !path.isEmpty, let entry = entries[path] else { return }
         if entry.isDirectory { removeChildren(of: path); children[path] = nil }
         entries[path] = nil
@@ -216,7 +216,7 @@ public struct FileTree: Sendable {
 
     /// Changes an entry in place: its metadata, or a regular file's content. The path and the
     /// kind of entry must stay the same, so hard links and children stay valid.
-    public mutating func update(_ path: String, _ body: (inout Entry) throws -> Void) throws {
+    package mutating func update(_ path: String, _ body: (inout Entry) throws -> Void) throws {
         guard var entry = entries[path] else { return }
         let before = entry
         try body(&entry)
@@ -235,20 +235,20 @@ public struct FileTree: Sendable {
     }
 
     /// Empties a directory but keeps it (an OCI opaque whiteout).
-    public mutating func removeChildren(of path: String) {
+    package mutating func removeChildren(of path: String) {
         for child in children[path] ?? [] { remove(child) }
         children[path] = []
     }
 
     /// Direct children of a directory, sorted by name.
-    public func children(of path: String) -> [Entry] {
+    package func children(of path: String) -> [Entry] {
         (children[path] ?? []).sorted().compactMap { entries[$0] }
     }
 
     /// Every entry in depth-first order, each directory before its children and children by
     /// byte order of their names: a deterministic order in which hard-link targets come before
     /// links whenever the target sorts first. `orderedForArchive` fixes the other case.
-    public func walk() -> [Entry] {
+    package func walk() -> [Entry] {
         var out: [Entry] = []
         out.reserveCapacity(entries.count)
         func visit(_ path: String) {
@@ -270,7 +270,7 @@ public struct FileTree: Sendable {
     /// output does not depend on which name the tree happened to record as the file (a tar's
     /// member order, a directory's readdir order). Every name of a group gets the file's
     /// metadata, as they share one inode.
-    public func orderedForArchive() -> [Entry] {
+    package func orderedForArchive() -> [Entry] {
         let all = walk()
         guard !hardlinks.isEmpty else { return all }
         var position: [String: Int] = [:]
@@ -295,7 +295,7 @@ public struct FileTree: Sendable {
     /// Resolves a symlink target relative to the link's directory, as the kernel would inside
     /// a chroot: `..` stops at the root, absolute targets start at the root. Returns the tree
     /// path (which may not exist). Used to refuse links that lead out when the caller demands it.
-    public static func resolveLinkTarget(_ target: String, from linkPath: String) -> (path: String, escapes: Bool) {
+    package static func resolveLinkTarget(_ target: String, from linkPath: String) -> (path: String, escapes: Bool) {
         var stack: [Substring] = target.hasPrefix("/") ? [] : parent(of: linkPath).split(separator: "/")
         var escapes = false
         for part in target.split(separator: "/") {
@@ -313,7 +313,7 @@ public struct FileTree: Sendable {
     /// `followFinal`, its last component) are followed inside the tree, as in a chroot:
     /// `lib/modules` is `usr/lib/modules` when `lib -> usr/lib`. Nil for a symlink loop or a
     /// component that is not a directory. The result may not exist.
-    public func resolvingSymlinks(_ path: String, followFinal: Bool = false) -> String? {
+    package func resolvingSymlinks(_ path: String, followFinal: Bool = false) -> String? {
         guard var pending = try? Self.normalize(path, allowAbsolute: true).split(separator: "/").map(String.init) else { return nil }
         var resolved: [String] = []
         var hops = 0
@@ -339,12 +339,12 @@ public struct FileTree: Sendable {
     }
 
     /// Sets every timestamp later than `epoch` to `epoch` (SOURCE_DATE_EPOCH clamping).
-    public mutating func clampTimes(to epoch: Int64) {
+    package mutating func clampTimes(to epoch: Int64) {
         for key in entries.keys where entries[key]!.mtime > epoch { entries[key]!.mtime = epoch }
     }
 
     /// Total bytes of regular file content (hard links counted once).
-    public var contentSize: Int64 {
+    package var contentSize: Int64 {
         entries.values.reduce(0) { sum, e in
             if case let .regular(c) = e.kind { return sum + c.size } else { return sum }
         }
@@ -353,19 +353,19 @@ public struct FileTree: Sendable {
 
 extension FileTree {
     /// Convenience builders for overlays and tests.
-    public mutating func addDirectory(_ path: String, mode: UInt32 = 0o755, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+    package mutating func addDirectory(_ path: String, mode: UInt32 = 0o755, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
         try insert(Entry(path: path, kind: .directory, mode: mode, uid: uid, gid: gid, mtime: mtime))
     }
 
-    public mutating func addFile(_ path: String, _ data: Data, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+    package mutating func addFile(_ path: String, _ data: Data, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
         try insert(Entry(path: path, kind: .regular(.bytes(data)), mode: mode, uid: uid, gid: gid, mtime: mtime))
     }
 
-    public mutating func addFile(_ path: String, _ text: String, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+    package mutating func addFile(_ path: String, _ text: String, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
         try addFile(path, Data(text.utf8), mode: mode, uid: uid, gid: gid, mtime: mtime)
     }
 
-    public mutating func addSymlink(_ path: String, target: String, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
+    package mutating func addSymlink(_ path: String, target: String, uid: UInt32 = 0, gid: UInt32 = 0, mtime: Int64 = 0) throws {
         try insert(Entry(path: path, kind: .symlink(target: target), mode: 0o777, uid: uid, gid: gid, mtime: mtime))
     }
 }

@@ -9,9 +9,9 @@
 import CLibdeflate
 import Foundation
 
-public enum GzipBuffer {
+package enum GzipBuffer {
     /// `data` as a single gzip member at libdeflate `level` (1...12).
-    public static func compress(_ data: Data, level: Int32 = 9) throws -> Data {
+    package static func compress(_ data: Data, level: Int32 = 9) throws -> Data {
         guard let compressor = libdeflate_alloc_compressor(max(1, min(12, level))) else {
             throw CompressionError.codec(format: "gzip", detail: "libdeflate could not allocate a compressor")
         }

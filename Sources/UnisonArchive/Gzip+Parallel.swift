@@ -26,8 +26,8 @@
 import CLibdeflate
 import Foundation
 
-public final class ParallelGzipSink: ByteSink {
-    public static let defaultBlockSize = 1 << 20
+package final class ParallelGzipSink: ByteSink {
+    package static let defaultBlockSize = 1 << 20
 
     // Threads: the caller's thread cuts blocks and writes finished ones in order; `threads`
     // worker threads of our own deflate blocks as they come. No round barrier: a slow block only
@@ -48,7 +48,7 @@ public final class ParallelGzipSink: ByteSink {
     /// `level` 1...12 (libdeflate's scale; 6 is gzip's default and compresses at least as well
     /// as `gzip -6`); `threads`: blocks compressed at once (the active cores by default). The
     /// output does not depend on `threads`.
-    public init(
+    package init(
         _ output: ByteSink, level: Int32 = 6, blockSize: Int = ParallelGzipSink.defaultBlockSize,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
@@ -64,7 +64,7 @@ public final class ParallelGzipSink: ByteSink {
 
     deinit { workers.shutdown() }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StreamError.finished }
         buffer.append(contentsOf: bytes)
         // Strictly more than a block: the stream's last block is cut by finish().
@@ -78,7 +78,7 @@ public final class ParallelGzipSink: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         try submit(Array(buffer[start...]))

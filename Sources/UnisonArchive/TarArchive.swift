@@ -2,16 +2,16 @@ import Foundation
 import UnisonCore
 
 /// Whole-archive operations: a tree to a (compressed) tarball on disk, written atomically.
-public enum TarArchive {
-    public struct WriteOptions: Sendable, Equatable {
-        public var tar: TarWriteOptions
-        public var compression: ArchiveCompression
+package enum TarArchive {
+    package struct WriteOptions: Sendable, Equatable {
+        package var tar: TarWriteOptions
+        package var compression: ArchiveCompression
         /// gzip 1...9 (default 6, as gzip), zstd 1...19 (default 3, as zstd).
-        public var level: Int32?
+        package var level: Int32?
         /// Compression threads; the active cores by default.
-        public var threads: Int
+        package var threads: Int
 
-        public init(
+        package init(
             tar: TarWriteOptions = TarWriteOptions(), compression: ArchiveCompression = .gzip, level: Int32? = nil,
             threads: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
@@ -23,7 +23,7 @@ public enum TarArchive {
     }
 
     /// The sink chain for `compression` in front of `file`.
-    public static func sink(
+    package static func sink(
         for compression: ArchiveCompression, level: Int32? = nil, threads: Int,
         into file: ByteSink
     ) throws -> ByteSink {
@@ -38,7 +38,7 @@ public enum TarArchive {
     /// Writes `tree` to `destination` through a temporary file renamed into place, so an
     /// interrupted or failed write leaves nothing at `destination`. `progress` receives the
     /// content bytes written so far.
-    public static func write(
+    package static func write(
         _ tree: FileTree, to destination: URL, options: WriteOptions = WriteOptions(),
         progress: ((Int64) -> Void)? = nil
     ) throws {
@@ -52,7 +52,7 @@ public enum TarArchive {
     /// Reads a tarball and writes its tree below `directory` (which must be empty or absent).
     /// The whole archive is checked first: a hostile member fails the call before anything is
     /// created, and nothing is ever written outside `directory`.
-    public static func extract(
+    package static func extract(
         _ archive: URL, into directory: URL, read: TarReadOptions = TarReadOptions(),
         materialize: MaterializeOptions = MaterializeOptions()
     ) throws {

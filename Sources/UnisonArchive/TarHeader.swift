@@ -26,11 +26,11 @@
 // zero blocks.
 import Foundation
 
-public enum TarBlock {
-    public static let size = 512
+package enum TarBlock {
+    package static let size = 512
 
     /// Bytes of padding after `length` bytes of content.
-    public static func padding(_ length: Int64) -> Int {
+    package static func padding(_ length: Int64) -> Int {
         let rem = Int(length % Int64(size))
         return rem == 0 ? 0 : size - rem
     }

@@ -2,8 +2,8 @@ import Foundation
 import UnisonCore
 
 /// One member of a tar archive after PAX and GNU extensions have been applied.
-public struct TarMember: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct TarMember: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case regular
         case directory
         case symlink(target: String)
@@ -14,23 +14,23 @@ public struct TarMember: Sendable, Equatable {
     }
 
     /// The name as stored (PAX `path`, GNU long name, or prefix + name), not normalized.
-    public var name: String
-    public var kind: Kind
-    public var mode: UInt32
-    public var uid: UInt32
-    public var gid: UInt32
-    public var mtime: Int64
+    package var name: String
+    package var kind: Kind
+    package var mode: UInt32
+    package var uid: UInt32
+    package var gid: UInt32
+    package var mtime: Int64
     /// Content bytes (regular files only).
-    public var size: Int64
-    public var xattrs: [String: Data]
+    package var size: Int64
+    package var xattrs: [String: Data]
     /// Offset of the member's first header block (the PAX/GNU one when there is one).
-    public var headerOffset: Int64
+    package var headerOffset: Int64
     /// Offset of the content in the uncompressed stream.
-    public var dataOffset: Int64
+    package var dataOffset: Int64
 }
 
 /// Errors reading an archive, each naming the archive, the member and the offset.
-public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badHeader(archive: String, offset: Int64, detail: String)
     case truncated(archive: String, member: String, offset: Int64)
     case unsupportedType(archive: String, member: String, offset: Int64, typeflag: String)
@@ -39,7 +39,7 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
     case hostile(archive: String, member: String, offset: Int64, reason: FileTree.TreeError)
     case badMember(archive: String, member: String, offset: Int64, detail: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badHeader(a, o, d): return "\(a): bad tar header at offset \(o): \(d)"
         case let .truncated(a, m, o): return "\(a): archive ends inside member '\(m)' (header at offset \(o))"
@@ -52,10 +52,10 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
     }
 
     /// Archives are input: a bad one is exit status 2.
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
     /// The member name the error is about, when there is one.
-    public var member: String? {
+    package var member: String? {
         switch self {
         case .badHeader: return nil
         case let .truncated(_, m, _), let .unsupportedType(_, m, _, _), let .badPAX(_, m, _, _),
@@ -70,10 +70,10 @@ public enum TarError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
 ///
 /// Call `next()` for each member; its content can be read with `readContent()` before the
 /// next call, or is skipped (by seeking when the source is a file).
-public final class TarReader {
+package final class TarReader {
     /// The largest member accepted (1 PiB). Far above any real layer, and far enough below
     /// Int64.max that offsets plus sizes plus padding cannot overflow.
-    public static let maxMemberSize: Int64 = 1 << 50
+    package static let maxMemberSize: Int64 = 1 << 50
 
     private let source: ByteSource
     private let archiveName: String
@@ -87,7 +87,7 @@ public final class TarReader {
     private var current: (name: String, offset: Int64) = ("", 0)
 
     /// `archiveName` is used in errors (usually the file's path).
-    public init(source: ByteSource, archiveName: String) {
+    package init(source: ByteSource, archiveName: String) {
         self.source = source
         self.archiveName = archiveName
     }
@@ -95,9 +95,9 @@ public final class TarReader {
     deinit { block.deallocate() }
 
     /// The offset of the next unread byte of the uncompressed stream.
-    public var offset: Int64 { position }
+    package var offset: Int64 { position }
 
-    public func next() throws -> TarMember? {
+    package func next() throws -> TarMember? {
         guard !ended else { return nil }
         try skipPending()
         var locals: [(key: String, value: [UInt8])] = []
@@ -278,7 +278,7 @@ public final class TarReader {
     }
 
     /// Reads the current member's content (call at most once, before `next()`).
-    public func readContent(member: TarMember) throws -> Data {
+    package func readContent(member: TarMember) throws -> Data {
         let data = try source.readFully(Int(pendingData))
         position += Int64(data.count)
         guard data.count == pendingData else {
@@ -289,7 +289,7 @@ public final class TarReader {
     }
 
     /// Streams the current member's content into `sink`.
-    public func copyContent(member: TarMember, to sink: ByteSink) throws {
+    package func copyContent(member: TarMember, to sink: ByteSink) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while pendingData > 0 {

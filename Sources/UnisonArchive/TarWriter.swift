@@ -1,9 +1,9 @@
 import Foundation
 
 /// How a `FileTree` becomes tar members.
-public struct TarWriteOptions: Sendable, Equatable {
+package struct TarWriteOptions: Sendable, Equatable {
     /// How member names are spelled.
-    public enum NameStyle: Sendable, Equatable {
+    package enum NameStyle: Sendable, Equatable {
         /// `etc/passwd`: what `tar -c *` run inside the root writes (Microsoft's WSL guide).
         case plain
         /// `./etc/passwd`, with a `./` member for the root: what `tar -C root -c .` writes
@@ -11,11 +11,11 @@ public struct TarWriteOptions: Sendable, Equatable {
         case dotSlash
     }
 
-    public var nameStyle: NameStyle
+    package var nameStyle: NameStyle
     /// Timestamps later than this are written as this (SOURCE_DATE_EPOCH clamping); nil keeps them.
-    public var clampMtime: Int64?
+    package var clampMtime: Int64?
 
-    public init(nameStyle: NameStyle = .plain, clampMtime: Int64? = nil) {
+    package init(nameStyle: NameStyle = .plain, clampMtime: Int64? = nil) {
         self.nameStyle = nameStyle
         self.clampMtime = clampMtime
     }
@@ -26,16 +26,16 @@ public struct TarWriteOptions: Sendable, Equatable {
 /// Deterministic by construction: fields are derived only from the entry (no host user names,
 /// no PIDs in PAX header names, no atime/ctime), numbers that fit ustar stay there, and PAX
 /// records are written only when a value does not fit, in a fixed key order.
-public final class TarWriter {
+package final class TarWriter {
     private let sink: ByteSink
     private let options: TarWriteOptions
     private let contents = ContentReader()
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     private var finished = false
     /// Content bytes written so far, for progress.
-    public private(set) var contentBytes: Int64 = 0
+    package private(set) var contentBytes: Int64 = 0
 
-    public init(sink: ByteSink, options: TarWriteOptions = TarWriteOptions()) {
+    package init(sink: ByteSink, options: TarWriteOptions = TarWriteOptions()) {
         self.sink = sink
         self.options = options
     }
@@ -43,7 +43,7 @@ public final class TarWriter {
     deinit { buffer.deallocate() }
 
     /// The member name of a tree path in this writer's style (directories end with `/`).
-    public func memberName(_ path: String, isDirectory: Bool) -> String {
+    package func memberName(_ path: String, isDirectory: Bool) -> String {
         switch options.nameStyle {
         case .plain:
             return isDirectory ? path + "/" : path
@@ -54,7 +54,7 @@ public final class TarWriter {
     }
 
     /// Appends one entry (and its content). The root entry is written only in `.dotSlash` style.
-    public func append(_ entry: FileTree.Entry) throws {
+    package func append(_ entry: FileTree.Entry) throws {
         if entry.path.isEmpty && options.nameStyle == .plain { return }
         let name = Array(memberName(entry.path, isDirectory: entry.isDirectory).utf8)
         var header = TarHeader()
@@ -182,7 +182,7 @@ public final class TarWriter {
     }
 
     /// Writes the end-of-archive marker (two zero blocks) and finishes the sink.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         try sink.write(Self.zeros)
@@ -193,7 +193,7 @@ public final class TarWriter {
 extension FileTree {
     /// Writes the whole tree as a tar stream in `orderedForArchive()` order and finishes the
     /// sink. `progress` receives the content bytes written so far.
-    public func writeTar(
+    package func writeTar(
         to sink: ByteSink, options: TarWriteOptions = TarWriteOptions(),
         progress: ((Int64) -> Void)? = nil
     ) throws {

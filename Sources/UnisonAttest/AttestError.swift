@@ -3,7 +3,7 @@ import UnisonCore
 
 /// Errors of the attestation area: keys, signatures, SBOMs, provenance. Each case carries the
 /// path or field that failed; none ever carries private key material.
-public enum AttestError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum AttestError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     /// A key file or key text that is not what it should be (`source` is a path or an
     /// environment variable name, never the key).
     case badKey(source: String, reason: String)
@@ -12,9 +12,9 @@ public enum AttestError: Error, CustomStringConvertible, Sendable, Equatable, Ex
     case unreadable(path: String, reason: String)
     case badInput(String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badKey(source, reason): return "signing key \(source): \(reason)"
         case let .badSignature(path, reason): return "signature \(path): \(reason)"

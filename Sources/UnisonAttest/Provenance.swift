@@ -13,27 +13,27 @@
 import Foundation
 import UnisonCore
 
-public struct InTotoStatement: Sendable, Codable, Equatable {
-    public static let type = "https://in-toto.io/Statement/v1"
-    public static let slsaProvenance = "https://slsa.dev/provenance/v1"
+package struct InTotoStatement: Sendable, Codable, Equatable {
+    package static let type = "https://in-toto.io/Statement/v1"
+    package static let slsaProvenance = "https://slsa.dev/provenance/v1"
     /// What a build of this kind means (its parameters): documented in docs/verify.md. A URN,
     /// since the toolchain has no public home page to point a URL at.
-    public static let buildType = "urn:unisonos:unisonctl:buildtype:release:v1"
+    package static let buildType = "urn:unisonos:unisonctl:buildtype:release:v1"
 
-    public var _type = InTotoStatement.type
-    public var subject: [ResourceDescriptor]
-    public var predicateType = InTotoStatement.slsaProvenance
-    public var predicate: Provenance
+    package var _type = InTotoStatement.type
+    package var subject: [ResourceDescriptor]
+    package var predicateType = InTotoStatement.slsaProvenance
+    package var predicate: Provenance
 }
 
 /// in-toto ResourceDescriptor (spec/v1/resource_descriptor.md): at least one of uri, digest, content.
-public struct ResourceDescriptor: Sendable, Codable, Equatable {
-    public var name: String?
-    public var uri: String?
-    public var digest: [String: String]?
-    public var annotations: [String: String]?
+package struct ResourceDescriptor: Sendable, Codable, Equatable {
+    package var name: String?
+    package var uri: String?
+    package var digest: [String: String]?
+    package var annotations: [String: String]?
 
-    public init(name: String? = nil, uri: String? = nil, digest: [String: String]? = nil, annotations: [String: String]? = nil) {
+    package init(name: String? = nil, uri: String? = nil, digest: [String: String]? = nil, annotations: [String: String]? = nil) {
         self.name = name
         self.uri = uri
         self.digest = digest
@@ -41,67 +41,67 @@ public struct ResourceDescriptor: Sendable, Codable, Equatable {
     }
 }
 
-public struct Provenance: Sendable, Codable, Equatable {
-    public struct BuildDefinition: Sendable, Codable, Equatable {
-        public var buildType: String
-        public var externalParameters: ExternalParameters
-        public var internalParameters: InternalParameters
-        public var resolvedDependencies: [ResourceDescriptor]
+package struct Provenance: Sendable, Codable, Equatable {
+    package struct BuildDefinition: Sendable, Codable, Equatable {
+        package var buildType: String
+        package var externalParameters: ExternalParameters
+        package var internalParameters: InternalParameters
+        package var resolvedDependencies: [ResourceDescriptor]
     }
 
     /// Inputs a user chose: the version, the spec and the source revision.
-    public struct ExternalParameters: Sendable, Codable, Equatable {
-        public var version: String
-        public var spec: ResourceDescriptor
-        public var source: ResourceDescriptor
-        public var artifacts: [String]
+    package struct ExternalParameters: Sendable, Codable, Equatable {
+        package var version: String
+        package var spec: ResourceDescriptor
+        package var source: ResourceDescriptor
+        package var artifacts: [String]
     }
 
-    public struct InternalParameters: Sendable, Codable, Equatable {
-        public var sourceDateEpoch: Int64
-        public var unisonctl: String
+    package struct InternalParameters: Sendable, Codable, Equatable {
+        package var sourceDateEpoch: Int64
+        package var unisonctl: String
     }
 
-    public struct RunDetails: Sendable, Codable, Equatable {
-        public var builder: Builder
-        public var metadata: Metadata?
+    package struct RunDetails: Sendable, Codable, Equatable {
+        package var builder: Builder
+        package var metadata: Metadata?
     }
 
-    public struct Builder: Sendable, Codable, Equatable {
-        public var id: String
-        public var version: [String: String]?
+    package struct Builder: Sendable, Codable, Equatable {
+        package var id: String
+        package var version: [String: String]?
     }
 
-    public struct Metadata: Sendable, Codable, Equatable {
-        public var invocationId: String?
+    package struct Metadata: Sendable, Codable, Equatable {
+        package var invocationId: String?
     }
 
-    public var buildDefinition: BuildDefinition
-    public var runDetails: RunDetails
+    package var buildDefinition: BuildDefinition
+    package var runDetails: RunDetails
 }
 
 /// The file name of a release's provenance.
-public enum ProvenanceFile {
-    public static let suffix = ".intoto.json"
-    public static func name(prefix: String = "unisonos", version: String) -> String { "\(prefix)-provenance-\(version)\(suffix)" }
+package enum ProvenanceFile {
+    package static let suffix = ".intoto.json"
+    package static func name(prefix: String = "unisonos", version: String) -> String { "\(prefix)-provenance-\(version)\(suffix)" }
 }
 
 extension InTotoStatement {
     /// Inputs of a release's provenance.
-    public struct Request: Sendable {
-        public var version: String
+    package struct Request: Sendable {
+        package var version: String
         /// Artifacts by name with their sha256 (sorted by name in the statement).
-        public var artifacts: [(name: String, sha256: String)]
-        public var spec: (path: String, sha256: String)
-        public var commit: String?
-        public var repositoryURI: String?
+        package var artifacts: [(name: String, sha256: String)]
+        package var spec: (path: String, sha256: String)
+        package var commit: String?
+        package var repositoryURI: String?
         /// Base root filesystems: name and sha256 (when a file).
-        public var bases: [(name: String, sha256: String?)]
-        public var builderID: String
-        public var invocationID: String?
-        public var epoch: Int64
+        package var bases: [(name: String, sha256: String?)]
+        package var builderID: String
+        package var invocationID: String?
+        package var epoch: Int64
 
-        public init(
+        package init(
             version: String, artifacts: [(name: String, sha256: String)], spec: (path: String, sha256: String),
             commit: String?, repositoryURI: String?, bases: [(name: String, sha256: String?)], builderID: String,
             invocationID: String?, epoch: Int64
@@ -118,7 +118,7 @@ extension InTotoStatement {
         }
     }
 
-    public static func release(_ r: Request) -> InTotoStatement {
+    package static func release(_ r: Request) -> InTotoStatement {
         let artifacts = r.artifacts.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         let specDescriptor = ResourceDescriptor(name: r.spec.path, digest: ["sha256": r.spec.sha256])
         var source = ResourceDescriptor(name: "source")
@@ -149,13 +149,13 @@ extension InTotoStatement {
                     metadata: r.invocationID.map { .init(invocationId: $0) })))
     }
 
-    public func encoded() throws -> Data {
+    package func encoded() throws -> Data {
         var data = try JSONOutput.encoder().encode(self)
         data.append(0x0A)
         return data
     }
 
-    public static func decode(_ data: Data, path: String) throws -> InTotoStatement {
+    package static func decode(_ data: Data, path: String) throws -> InTotoStatement {
         do { return try JSONDecoder().decode(InTotoStatement.self, from: data) } catch {
             throw AttestError.unreadable(path: path, reason: "not an in-toto Statement v1 with SLSA Provenance v1 (\(error))")
         }
@@ -163,7 +163,7 @@ extension InTotoStatement {
 
     /// The builder of this run: the GitHub Actions workflow run when the environment says so,
     /// else the local machine's unisonctl.
-    public static func builder(environment: [String: String]) -> (id: String, invocation: String?) {
+    package static func builder(environment: [String: String]) -> (id: String, invocation: String?) {
         // GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/release.yml@refs/heads/main.
         if let server = environment["GITHUB_SERVER_URL"], let repo = environment["GITHUB_REPOSITORY"],
             let workflow = environment["GITHUB_WORKFLOW_REF"], !workflow.isEmpty

@@ -4,24 +4,24 @@ import UnisonRelease
 
 /// Where the signing key comes from. The key text never leaves this process: errors name
 /// the source (a path or a variable), never the key.
-public enum SigningKeySource: Sendable, Equatable {
+package enum SigningKeySource: Sendable, Equatable {
     case file(URL)
     case environment(String)
     /// A key generated for this run: its private half is discarded after signing, so the
     /// signatures prove the files are unchanged since this build, not who built them.
     case ephemeral
 
-    public static let variable = "UNISONCTL_SIGNING_KEY"
+    package static let variable = "UNISONCTL_SIGNING_KEY"
 
     /// `--key FILE` when given, else `$UNISONCTL_SIGNING_KEY` (the key file's text) when set,
     /// else an ephemeral key when allowed; nil when none is available.
-    public static func choose(file: String?, environment: [String: String], allowEphemeral: Bool) -> SigningKeySource? {
+    package static func choose(file: String?, environment: [String: String], allowEphemeral: Bool) -> SigningKeySource? {
         if let file { return .file(URL(fileURLWithPath: file)) }
         if let text = environment[variable], !text.isEmpty { return .environment(variable) }
         return allowEphemeral ? .ephemeral : nil
     }
 
-    public func load(environment: [String: String]) throws -> SSHSigningKey {
+    package func load(environment: [String: String]) throws -> SSHSigningKey {
         switch self {
         case let .file(url):
             let text: String
@@ -38,38 +38,38 @@ public enum SigningKeySource: Sendable, Equatable {
 }
 
 /// `unisonctl release attest --json`.
-public struct AttestReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.release-attest/v1"
-    public var directory: String
-    public var version: String
-    public var key: String
-    public var keySource: String
-    public var ephemeralKey: Bool
-    public var provenance: String
-    public var checksums: String
-    public var allowedSigners: String
-    public var signatures: [String]
-    public var subjects: Int
-    public var warnings: [String]
+package struct AttestReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.release-attest/v1"
+    package var directory: String
+    package var version: String
+    package var key: String
+    package var keySource: String
+    package var ephemeralKey: Bool
+    package var provenance: String
+    package var checksums: String
+    package var allowedSigners: String
+    package var signatures: [String]
+    package var subjects: Int
+    package var warnings: [String]
 }
 
-public enum ReleaseAttest {
-    public struct Request: Sendable {
-        public var directory: URL
+package enum ReleaseAttest {
+    package struct Request: Sendable {
+        package var directory: URL
         /// The release's name in file names: `v1.2.3` for a SemVer version (as `release
         /// checksums` names it), else the name as given (a nightly's `edge-main-20261203`).
-        public var version: String
-        public var prefix: String
-        public var key: SigningKeySource
+        package var version: String
+        package var prefix: String
+        package var key: SigningKeySource
         /// `release.signingKeys` of the spec: a given key must be one of them (when any).
-        public var specKeys: [SSHPublicKey]
-        public var spec: (path: String, sha256: String)
-        public var commit: String?
-        public var repositoryURI: String?
-        public var epoch: Int64
-        public var environment: [String: String]
+        package var specKeys: [SSHPublicKey]
+        package var spec: (path: String, sha256: String)
+        package var commit: String?
+        package var repositoryURI: String?
+        package var epoch: Int64
+        package var environment: [String: String]
 
-        public init(
+        package init(
             directory: URL, version: String, prefix: String = "unisonos", key: SigningKeySource, specKeys: [SSHPublicKey],
             spec: (path: String, sha256: String), commit: String?, repositoryURI: String?, epoch: Int64,
             environment: [String: String]
@@ -89,7 +89,7 @@ public enum ReleaseAttest {
 
     /// Writes the allowed signers, the provenance and `SHA256SUMS-<v>.txt`, then signs the
     /// checksum file, the manifest, every SBOM and the provenance (`<file>.sig`).
-    public static func run(_ r: Request) throws -> AttestReport {
+    package static func run(_ r: Request) throws -> AttestReport {
         let key = try r.key.load(environment: r.environment)
         var warnings: [String] = []
         if !r.specKeys.isEmpty, !r.specKeys.contains(key.publicKey) {
@@ -162,7 +162,7 @@ public enum ReleaseAttest {
     }
 
     /// The version name of `text`: `v1.2.3` for SemVer (`1.2.3` or `v1.2.3`), else `text`.
-    public static func versionName(_ text: String) -> String {
+    package static func versionName(_ text: String) -> String {
         SemVer(text)?.tagString(forceV: true) ?? text
     }
 

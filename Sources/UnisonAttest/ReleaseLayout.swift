@@ -8,26 +8,26 @@ import Foundation
 ///   <prefix>-provenance-<v>.intoto.json  provenance of the release (signed)
 ///   <prefix>-allowed-signers-<v>.txt     the public keys that sign the release
 ///   anything else                        an artifact (images, the manifest, ISO .sha256 files)
-public struct ReleaseLayout: Sendable, Equatable {
-    public var directory: URL
-    public var checksums: [String] = []
-    public var signatures: [String] = []
-    public var sboms: [String] = []
-    public var provenance: [String] = []
-    public var allowedSigners: [String] = []
-    public var artifacts: [String] = []
+package struct ReleaseLayout: Sendable, Equatable {
+    package var directory: URL
+    package var checksums: [String] = []
+    package var signatures: [String] = []
+    package var sboms: [String] = []
+    package var provenance: [String] = []
+    package var allowedSigners: [String] = []
+    package var artifacts: [String] = []
 
-    public static let signatureSuffix = ".sig"
-    public static let allowedSignersMarker = "-allowed-signers-"
+    package static let signatureSuffix = ".sig"
+    package static let allowedSignersMarker = "-allowed-signers-"
 
-    public static func allowedSignersName(prefix: String = "unisonos", version: String) -> String {
+    package static func allowedSignersName(prefix: String = "unisonos", version: String) -> String {
         "\(prefix)\(allowedSignersMarker)\(version).txt"
     }
 
     /// Image artifacts, which must each have an SBOM.
-    public static let imageSuffixes = [".tar.gz", ".wsl", ".qcow2", ".vmdk", ".raw", ".iso"]
+    package static let imageSuffixes = [".tar.gz", ".wsl", ".qcow2", ".vmdk", ".raw", ".iso"]
 
-    public init(directory: URL) throws {
+    package init(directory: URL) throws {
         self.directory = directory
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
@@ -53,7 +53,7 @@ public struct ReleaseLayout: Sendable, Equatable {
         }
     }
 
-    public func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    package func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    public static func isImage(_ name: String) -> Bool { imageSuffixes.contains { name.hasSuffix($0) } }
+    package static func isImage(_ name: String) -> Bool { imageSuffixes.contains { name.hasSuffix($0) } }
 }

@@ -6,25 +6,25 @@ import Foundation
 import UnisonCore
 import UnisonOCI
 
-public enum ReleaseReferrers {
-    public static let sbomType = "application/spdx+json"
-    public static let provenanceType = "application/vnd.in-toto+json"
+package enum ReleaseReferrers {
+    package static let sbomType = "application/spdx+json"
+    package static let provenanceType = "application/vnd.in-toto+json"
     /// The checksum list, its signature and the allowed signers, as one artifact.
-    public static let signaturesType = "application/vnd.unisonos.release.signatures.v1+json"
-    public static let sshSignatureMediaType = "application/vnd.unisonos.sshsig.v1"
+    package static let signaturesType = "application/vnd.unisonos.release.signatures.v1+json"
+    package static let sshSignatureMediaType = "application/vnd.unisonos.sshsig.v1"
 
     /// `unisonctl release attach --json`.
-    public struct Report: Sendable, Codable, Equatable {
-        public var schema = "unisonctl.release-attach/v1"
-        public var subject: String
-        public var attached: [ArtifactPushReport]
+    package struct Report: Sendable, Codable, Equatable {
+        package var schema = "unisonctl.release-attach/v1"
+        package var subject: String
+        package var attached: [ArtifactPushReport]
     }
 
     /// Pushes, as referrers of `subject`: the SBOM of `artifact` (or every SBOM when nil) with
     /// its signature, the provenance with its signature, and the signed checksum list with the
     /// allowed signers. The directory should pass `release verify` first; this checks only
     /// that the files exist.
-    public static func attach(
+    package static func attach(
         directory: URL, artifact: String?, subject: ImageReference, client: RegistryClient,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> Report {
@@ -79,7 +79,7 @@ extension ReleaseReferrers {
     /// Fetches into `directory` the files of `subject` (an artifact pushed with titled layers;
     /// an image contributes none) and of every referrer `attach` pushed, by their titles.
     /// Titles are plain file names: anything with a path separator is refused.
-    public static func download(subject: ImageReference, into directory: URL, client: RegistryClient) async throws {
+    package static func download(subject: ImageReference, into directory: URL, client: RegistryClient) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let report = try await client.referrers(named: subject)
         let repository = subject.repositoryReference

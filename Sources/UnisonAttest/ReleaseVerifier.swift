@@ -2,20 +2,20 @@ import Foundation
 import UnisonCore
 
 /// `unisonctl release verify --json`: what was checked and every failure found.
-public struct VerifyReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.release-verify/v1"
-    public var directory: String
+package struct VerifyReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.release-verify/v1"
+    package var directory: String
     /// Where the trusted keys came from: `--key FILE`, or the release's own allowed signers.
-    public var keys: String
-    public var fingerprints: [String]
-    public var checked: [String]
-    public var failures: [String]
-    public var notes: [String]
-    public var ok: Bool { failures.isEmpty }
+    package var keys: String
+    package var fingerprints: [String]
+    package var checked: [String]
+    package var failures: [String]
+    package var notes: [String]
+    package var ok: Bool { failures.isEmpty }
 
     enum CodingKeys: String, CodingKey { case schema, directory, keys, fingerprints, checked, failures, notes, ok }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(directory, forKey: .directory)
@@ -27,7 +27,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
         try c.encode(ok, forKey: .ok)
     }
 
-    public init(directory: String, keys: String, fingerprints: [String], checked: [String], failures: [String], notes: [String]) {
+    package init(directory: String, keys: String, fingerprints: [String], checked: [String], failures: [String], notes: [String]) {
         self.directory = directory
         self.keys = keys
         self.fingerprints = fingerprints
@@ -36,7 +36,7 @@ public struct VerifyReport: Sendable, Codable, Equatable {
         self.notes = notes
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             directory: try c.decode(String.self, forKey: .directory), keys: try c.decode(String.self, forKey: .keys),
@@ -47,10 +47,10 @@ public struct VerifyReport: Sendable, Codable, Equatable {
 
 /// Offline verification of a release directory: signatures, checksums, SBOMs and provenance
 /// against the files, and no file the checksum list does not name.
-public enum ReleaseVerifier {
+package enum ReleaseVerifier {
     /// `partial`: the directory holds some of the release's artifacts (fetched from a
     /// registry): files the checksum list or provenance name but that are absent are skipped.
-    public static func verify(directory: URL, keyFile: URL?, partial: Bool = false) throws -> VerifyReport {
+    package static func verify(directory: URL, keyFile: URL?, partial: Bool = false) throws -> VerifyReport {
         let layout = try ReleaseLayout(directory: directory)
         var failures: [String] = [], checked: [String] = [], notes: [String] = []
 

@@ -12,43 +12,43 @@ import UnisonArchive
 import UnisonCore
 
 /// Everything the SBOM of an image lists, sorted so the document is deterministic.
-public struct RootInventory: Sendable, Codable, Equatable {
-    public struct DebianPackage: Sendable, Codable, Equatable {
-        public var name: String
-        public var version: String
-        public var architecture: String
-        public var source: String
-        public var sourceVersion: String
+package struct RootInventory: Sendable, Codable, Equatable {
+    package struct DebianPackage: Sendable, Codable, Equatable {
+        package var name: String
+        package var version: String
+        package var architecture: String
+        package var source: String
+        package var sourceVersion: String
         /// SPDX license expression, nil when the copyright file states none machine-readably.
-        public var license: String?
+        package var license: String?
         /// Debian license names that map to no SPDX identifier (declared as LicenseRef-…).
-        public var licenseRefs: [String]
+        package var licenseRefs: [String]
     }
 
-    public struct OCIImage: Sendable, Codable, Equatable {
+    package struct OCIImage: Sendable, Codable, Equatable {
         /// `registry/repository` (for Ollama models: `registry.ollama.ai/library/qwen2.5`).
-        public var repository: String
-        public var tag: String?
-        public var digest: String
-        public var kind: Kind
-        public enum Kind: String, Sendable, Codable { case model, image }
+        package var repository: String
+        package var tag: String?
+        package var digest: String
+        package var kind: Kind
+        package enum Kind: String, Sendable, Codable { case model, image }
     }
 
-    public struct Tool: Sendable, Codable, Equatable {
-        public var name: String
-        public var version: String
-        public var path: String
-        public var sha256: String
+    package struct Tool: Sendable, Codable, Equatable {
+        package var name: String
+        package var version: String
+        package var path: String
+        package var sha256: String
     }
 
-    public var packages: [DebianPackage]
-    public var images: [OCIImage]
-    public var tools: [Tool]
+    package var packages: [DebianPackage]
+    package var images: [OCIImage]
+    package var tools: [Tool]
 
-    public static let unisonctlPath = "usr/local/bin/unisonctl"
+    package static let unisonctlPath = "usr/local/bin/unisonctl"
 
     /// Reads the inventory of `tree`; `modelStores` are the Ollama stores (spec `models.store`).
-    public static func scan(_ tree: FileTree, modelStores: [String] = []) throws -> RootInventory {
+    package static func scan(_ tree: FileTree, modelStores: [String] = []) throws -> RootInventory {
         var images = try modelStores.flatMap { try models(in: tree, store: $0) }
         images += try ociLayouts(in: tree)
         images.sort { ($0.repository, $0.tag ?? "", $0.digest) < ($1.repository, $1.tag ?? "", $1.digest) }

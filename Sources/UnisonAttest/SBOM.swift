@@ -4,17 +4,17 @@ import UnisonCore
 
 /// Builds the SPDX 2.3 SBOM of one artifact from its root's inventory: the artifact is the
 /// described package, and it CONTAINS every Debian package, model, image and tool of the root.
-public enum SBOM {
+package enum SBOM {
     /// What the SBOM says about the artifact and where it came from.
-    public struct Subject: Sendable, Equatable {
-        public var name: String
-        public var sha256: String
-        public var version: String
+    package struct Subject: Sendable, Equatable {
+        package var name: String
+        package var sha256: String
+        package var version: String
         /// The base the root was built from: its name and, for a file, its sha256.
-        public var base: (name: String, sha256: String?)?
-        public var epoch: Int64
+        package var base: (name: String, sha256: String?)?
+        package var epoch: Int64
 
-        public init(name: String, sha256: String, version: String, base: (name: String, sha256: String?)?, epoch: Int64) {
+        package init(name: String, sha256: String, version: String, base: (name: String, sha256: String?)?, epoch: Int64) {
             self.name = name
             self.sha256 = sha256
             self.version = version
@@ -22,15 +22,15 @@ public enum SBOM {
             self.epoch = epoch
         }
 
-        public static func == (a: Subject, b: Subject) -> Bool {
+        package static func == (a: Subject, b: Subject) -> Bool {
             a.name == b.name && a.sha256 == b.sha256 && a.version == b.version && a.epoch == b.epoch
                 && a.base?.name == b.base?.name && a.base?.sha256 == b.base?.sha256
         }
     }
 
-    public static let artifactID = "SPDXRef-Artifact"
+    package static let artifactID = "SPDXRef-Artifact"
 
-    public static func document(_ inventory: RootInventory, subject: Subject) -> SPDXDocument {
+    package static func document(_ inventory: RootInventory, subject: Subject) -> SPDXDocument {
         var packages: [SPDXDocument.Package] = []
         var relationships: [SPDXDocument.Relationship] = [
             .init(spdxElementId: "SPDXRef-DOCUMENT", relationshipType: SPDXDocument.describes, relatedSpdxElement: artifactID)
@@ -117,7 +117,7 @@ public enum SBOM {
     /// Writes `<artifact>.spdx.json` beside `artifact` (atomically); returns its URL.
     @discardableResult
     /// `sha256` is the artifact's when the caller has it already (else it is read).
-    public static func write(
+    package static func write(
         _ inventory: RootInventory, artifact: URL, sha256: String? = nil, version: String,
         base: (name: String, sha256: String?)?, epoch: Int64
     ) throws -> URL {
@@ -129,7 +129,7 @@ public enum SBOM {
     }
 
     /// The same SBOM for another artifact with the same root (the ISO carrying a VM disk).
-    public static func retarget(_ document: SPDXDocument, to artifact: URL) throws -> SPDXDocument {
+    package static func retarget(_ document: SPDXDocument, to artifact: URL) throws -> SPDXDocument {
         var doc = document
         let (hex, _) = try SHA256Hex.file(artifact)
         let name = artifact.lastPathComponent

@@ -4,59 +4,59 @@
 import Foundation
 import UnisonCore
 
-public struct SPDXDocument: Sendable, Codable, Equatable {
-    public static let describes = "DESCRIBES"
-    public static let contains = "CONTAINS"
+package struct SPDXDocument: Sendable, Codable, Equatable {
+    package static let describes = "DESCRIBES"
+    package static let contains = "CONTAINS"
 
-    public var spdxVersion = "SPDX-2.3"
-    public var dataLicense = "CC0-1.0"
-    public var SPDXID = "SPDXRef-DOCUMENT"
-    public var name: String
-    public var documentNamespace: String
-    public var creationInfo: CreationInfo
-    public var packages: [Package]
-    public var relationships: [Relationship]
-    public var hasExtractedLicensingInfos: [ExtractedLicense]?
+    package var spdxVersion = "SPDX-2.3"
+    package var dataLicense = "CC0-1.0"
+    package var SPDXID = "SPDXRef-DOCUMENT"
+    package var name: String
+    package var documentNamespace: String
+    package var creationInfo: CreationInfo
+    package var packages: [Package]
+    package var relationships: [Relationship]
+    package var hasExtractedLicensingInfos: [ExtractedLicense]?
 
-    public struct CreationInfo: Sendable, Codable, Equatable {
-        public var created: String
-        public var creators: [String]
-        public var comment: String?
+    package struct CreationInfo: Sendable, Codable, Equatable {
+        package var created: String
+        package var creators: [String]
+        package var comment: String?
     }
 
-    public struct Checksum: Sendable, Codable, Equatable {
-        public var algorithm: String
-        public var checksumValue: String
-        public static func sha256(_ hex: String) -> Checksum { Checksum(algorithm: "SHA256", checksumValue: hex) }
+    package struct Checksum: Sendable, Codable, Equatable {
+        package var algorithm: String
+        package var checksumValue: String
+        package static func sha256(_ hex: String) -> Checksum { Checksum(algorithm: "SHA256", checksumValue: hex) }
     }
 
-    public struct ExternalRef: Sendable, Codable, Equatable {
-        public var referenceCategory: String
-        public var referenceType: String
-        public var referenceLocator: String
-        public static func purl(_ locator: String) -> ExternalRef {
+    package struct ExternalRef: Sendable, Codable, Equatable {
+        package var referenceCategory: String
+        package var referenceType: String
+        package var referenceLocator: String
+        package static func purl(_ locator: String) -> ExternalRef {
             ExternalRef(referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: locator)
         }
     }
 
-    public struct Package: Sendable, Codable, Equatable {
-        public var SPDXID: String
-        public var name: String
-        public var versionInfo: String?
-        public var packageFileName: String?
-        public var supplier: String?
-        public var downloadLocation = "NOASSERTION"
-        public var filesAnalyzed = false
-        public var checksums: [Checksum]?
-        public var sourceInfo: String?
-        public var licenseConcluded = "NOASSERTION"
-        public var licenseDeclared = "NOASSERTION"
-        public var copyrightText = "NOASSERTION"
-        public var externalRefs: [ExternalRef]?
-        public var primaryPackagePurpose: String?
-        public var comment: String?
+    package struct Package: Sendable, Codable, Equatable {
+        package var SPDXID: String
+        package var name: String
+        package var versionInfo: String?
+        package var packageFileName: String?
+        package var supplier: String?
+        package var downloadLocation = "NOASSERTION"
+        package var filesAnalyzed = false
+        package var checksums: [Checksum]?
+        package var sourceInfo: String?
+        package var licenseConcluded = "NOASSERTION"
+        package var licenseDeclared = "NOASSERTION"
+        package var copyrightText = "NOASSERTION"
+        package var externalRefs: [ExternalRef]?
+        package var primaryPackagePurpose: String?
+        package var comment: String?
 
-        public init(
+        package init(
             SPDXID: String, name: String, versionInfo: String? = nil, packageFileName: String? = nil,
             supplier: String? = nil, checksums: [Checksum]? = nil, sourceInfo: String? = nil,
             licenseDeclared: String = "NOASSERTION", externalRefs: [ExternalRef]? = nil,
@@ -75,36 +75,36 @@ public struct SPDXDocument: Sendable, Codable, Equatable {
             self.comment = comment
         }
 
-        public var sha256: String? { checksums?.first { $0.algorithm == "SHA256" }?.checksumValue }
+        package var sha256: String? { checksums?.first { $0.algorithm == "SHA256" }?.checksumValue }
     }
 
-    public struct Relationship: Sendable, Codable, Equatable {
-        public var spdxElementId: String
-        public var relationshipType: String
-        public var relatedSpdxElement: String
+    package struct Relationship: Sendable, Codable, Equatable {
+        package var spdxElementId: String
+        package var relationshipType: String
+        package var relatedSpdxElement: String
     }
 
-    public struct ExtractedLicense: Sendable, Codable, Equatable {
-        public var licenseId: String
-        public var extractedText: String
-        public var name: String?
+    package struct ExtractedLicense: Sendable, Codable, Equatable {
+        package var licenseId: String
+        package var extractedText: String
+        package var name: String?
     }
 
     /// The package the document describes (the artifact), nil when there is none.
-    public var described: Package? {
+    package var described: Package? {
         guard let id = relationships.first(where: { $0.spdxElementId == SPDXID && $0.relationshipType == Self.describes })?.relatedSpdxElement
         else { return nil }
         return packages.first { $0.SPDXID == id }
     }
 
     /// The JSON bytes (sorted keys, trailing newline).
-    public func encoded() throws -> Data {
+    package func encoded() throws -> Data {
         var data = try JSONOutput.encoder().encode(self)
         data.append(0x0A)
         return data
     }
 
-    public static func decode(_ data: Data, path: String) throws -> SPDXDocument {
+    package static func decode(_ data: Data, path: String) throws -> SPDXDocument {
         do { return try JSONDecoder().decode(SPDXDocument.self, from: data) } catch {
             throw AttestError.unreadable(path: path, reason: "not an SPDX 2.3 JSON document this tool reads (\(error))")
         }
@@ -123,10 +123,10 @@ public struct SPDXDocument: Sendable, Codable, Equatable {
 }
 
 /// The file name of an artifact's SBOM: beside it, `<artifact>.spdx.json`.
-public enum SBOMFile {
-    public static let suffix = ".spdx.json"
-    public static func name(for artifact: String) -> String { artifact + suffix }
-    public static func url(for artifact: URL) -> URL {
+package enum SBOMFile {
+    package static let suffix = ".spdx.json"
+    package static func name(for artifact: String) -> String { artifact + suffix }
+    package static func url(for artifact: URL) -> URL {
         artifact.deletingLastPathComponent().appendingPathComponent(name(for: artifact.lastPathComponent))
     }
 }

@@ -12,19 +12,19 @@ import Crypto
 import Foundation
 
 /// An Ed25519 public key as SSH names it.
-public struct SSHPublicKey: Sendable, Equatable, Hashable {
-    public static let algorithm = "ssh-ed25519"
-    public let raw: Data
-    public var comment: String
+package struct SSHPublicKey: Sendable, Equatable, Hashable {
+    package static let algorithm = "ssh-ed25519"
+    package let raw: Data
+    package var comment: String
 
-    public init(raw: Data, comment: String = "") throws {
+    package init(raw: Data, comment: String = "") throws {
         guard raw.count == 32 else { throw AttestError.badKey(source: "public key", reason: "an Ed25519 key is 32 bytes, got \(raw.count)") }
         self.raw = raw
         self.comment = comment
     }
 
     /// The wire blob: string "ssh-ed25519", string key.
-    public var blob: Data {
+    package var blob: Data {
         var w = SSHWriter()
         w.string(Self.algorithm)
         w.string(raw)
@@ -32,18 +32,18 @@ public struct SSHPublicKey: Sendable, Equatable, Hashable {
     }
 
     /// `ssh-ed25519 AAAA…` (without the comment).
-    public var line: String { "\(Self.algorithm) \(blob.base64EncodedString())" }
+    package var line: String { "\(Self.algorithm) \(blob.base64EncodedString())" }
 
     /// `SHA256:<base64 without padding>`, as `ssh-keygen -l` prints it.
-    public var fingerprint: String {
+    package var fingerprint: String {
         let b64 = Data(SHA256.hash(data: blob)).base64EncodedString()
         return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
     }
 
-    public static func == (a: SSHPublicKey, b: SSHPublicKey) -> Bool { a.raw == b.raw }
-    public func hash(into hasher: inout Hasher) { hasher.combine(raw) }
+    package static func == (a: SSHPublicKey, b: SSHPublicKey) -> Bool { a.raw == b.raw }
+    package func hash(into hasher: inout Hasher) { hasher.combine(raw) }
 
-    public init(blob: Data, source: String = "public key") throws {
+    package init(blob: Data, source: String = "public key") throws {
         var r = SSHReader(blob)
         do {
             let algorithm = try r.text()
@@ -59,7 +59,7 @@ public struct SSHPublicKey: Sendable, Equatable, Hashable {
     }
 
     /// Parses `ssh-ed25519 AAAA… [comment]` (an OpenSSH `.pub` line or a spec entry).
-    public init(line: String, source: String = "public key") throws {
+    package init(line: String, source: String = "public key") throws {
         let fields = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard fields.count >= 2 else { throw AttestError.badKey(source: source, reason: "expected 'ssh-ed25519 <base64> [comment]'") }
         guard fields[0] == Self.algorithm else {
@@ -82,12 +82,12 @@ public struct SSHPublicKey: Sendable, Equatable, Hashable {
 }
 
 /// An Ed25519 private key that signs. Its description never shows key material.
-public struct SSHSigningKey: Sendable, CustomStringConvertible {
+package struct SSHSigningKey: Sendable, CustomStringConvertible {
     /// The 32-byte Ed25519 seed (swift-crypto's key type is not Sendable).
     private let seed: Data
-    public let publicKey: SSHPublicKey
+    package let publicKey: SSHPublicKey
 
-    public var description: String { "ssh-ed25519 signing key \(publicKey.fingerprint)" }
+    package var description: String { "ssh-ed25519 signing key \(publicKey.fingerprint)" }
 
     init(key: Curve25519.Signing.PrivateKey, comment: String) {
         self.seed = key.rawRepresentation
@@ -95,13 +95,13 @@ public struct SSHSigningKey: Sendable, CustomStringConvertible {
     }
 
     /// A fresh key (for a build that was given none).
-    public static func generate(comment: String) -> SSHSigningKey {
+    package static func generate(comment: String) -> SSHSigningKey {
         SSHSigningKey(key: Curve25519.Signing.PrivateKey(), comment: comment)
     }
 
     /// Reads an unencrypted OpenSSH private key (`ssh-keygen -t ed25519 -N ''`). `source`
     /// names where the text came from in errors (a path or an environment variable).
-    public init(openSSH text: String, source: String) throws {
+    package init(openSSH text: String, source: String) throws {
         guard let data = Armor.unwrap(text, label: "OPENSSH PRIVATE KEY") else {
             throw AttestError.badKey(source: source, reason: "not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----)")
         }
@@ -152,7 +152,7 @@ public struct SSHSigningKey: Sendable, CustomStringConvertible {
 
     /// The key as an unencrypted OpenSSH private key file (mode 0600 is the caller's job).
     /// `check` fills the two check words; fixed for reproducible tests, random otherwise.
-    public func openSSHText(check: UInt32 = UInt32.random(in: .min ... .max)) -> String {
+    package func openSSHText(check: UInt32 = UInt32.random(in: .min ... .max)) -> String {
         var priv = SSHWriter()
         priv.uint32(check)
         priv.uint32(check)

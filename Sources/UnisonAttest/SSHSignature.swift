@@ -12,19 +12,19 @@
 import Crypto
 import Foundation
 
-public struct SSHSignature: Sendable, Equatable {
-    public static let label = "SSH SIGNATURE"
+package struct SSHSignature: Sendable, Equatable {
+    package static let label = "SSH SIGNATURE"
     /// The namespace release files are signed in: `ssh-keygen -Y sign`'s default for files.
-    public static let fileNamespace = "file"
+    package static let fileNamespace = "file"
 
-    public var publicKey: SSHPublicKey
-    public var namespace: String
-    public var hashAlgorithm: String
+    package var publicKey: SSHPublicKey
+    package var namespace: String
+    package var hashAlgorithm: String
     /// The raw 64-byte Ed25519 signature.
-    public var signature: Data
+    package var signature: Data
 
     /// Signs `message` (the whole file's bytes) in `namespace` with SHA-512.
-    public static func sign(_ message: Data, key: SSHSigningKey, namespace: String = fileNamespace) throws -> SSHSignature {
+    package static func sign(_ message: Data, key: SSHSigningKey, namespace: String = fileNamespace) throws -> SSHSignature {
         let signed = signedData(hash: Data(SHA512.hash(data: message)), namespace: namespace, algorithm: "sha512")
         return SSHSignature(publicKey: key.publicKey, namespace: namespace, hashAlgorithm: "sha512", signature: try key.sign(signed))
     }
@@ -39,7 +39,7 @@ public struct SSHSignature: Sendable, Equatable {
         return w.bytes
     }
 
-    public var blob: Data {
+    package var blob: Data {
         var sig = SSHWriter()
         sig.string(SSHPublicKey.algorithm)
         sig.string(signature)
@@ -54,10 +54,10 @@ public struct SSHSignature: Sendable, Equatable {
         return w.bytes
     }
 
-    public var armored: String { Armor.wrap(blob, label: Self.label, width: 70) }
+    package var armored: String { Armor.wrap(blob, label: Self.label, width: 70) }
 
     /// Parses an armored signature; `path` names it in errors.
-    public init(armored text: String, path: String) throws {
+    package init(armored text: String, path: String) throws {
         guard let data = Armor.unwrap(text, label: Self.label) else {
             throw AttestError.badSignature(path: path, reason: "no -----BEGIN SSH SIGNATURE----- block with valid base64")
         }
@@ -87,7 +87,7 @@ public struct SSHSignature: Sendable, Equatable {
         }
     }
 
-    public init(publicKey: SSHPublicKey, namespace: String, hashAlgorithm: String, signature: Data) {
+    package init(publicKey: SSHPublicKey, namespace: String, hashAlgorithm: String, signature: Data) {
         self.publicKey = publicKey
         self.namespace = namespace
         self.hashAlgorithm = hashAlgorithm
@@ -95,7 +95,7 @@ public struct SSHSignature: Sendable, Equatable {
     }
 
     /// Whether this is a valid signature of the file at `url` (hashed in 1 MiB reads).
-    public func verifies(file url: URL, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) throws -> Bool {
+    package func verifies(file url: URL, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) throws -> Bool {
         guard namespace == expected, trusted.contains(publicKey), let key = try? publicKey.cryptoKey else { return false }
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
@@ -111,7 +111,7 @@ public struct SSHSignature: Sendable, Equatable {
     }
 
     /// Whether this is a valid signature of `message` in `namespace` by one of `trusted`.
-    public func verifies(_ message: Data, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) -> Bool {
+    package func verifies(_ message: Data, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) -> Bool {
         guard namespace == expected, trusted.contains(publicKey), let key = try? publicKey.cryptoKey else { return false }
         let hash: Data = hashAlgorithm == "sha256" ? Data(SHA256.hash(data: message)) : Data(SHA512.hash(data: message))
         return key.isValidSignature(signature, for: Self.signedData(hash: hash, namespace: namespace, algorithm: hashAlgorithm))
@@ -120,17 +120,17 @@ public struct SSHSignature: Sendable, Equatable {
 
 /// OpenSSH `allowed_signers` (ssh-keygen(1) "ALLOWED SIGNERS"): `principals [options] keytype
 /// base64 [comment]` per line. Written with `namespaces="file"` so the keys sign files only.
-public enum AllowedSigners {
+package enum AllowedSigners {
     /// The principal release keys are listed under (`ssh-keygen -Y verify -I`).
-    public static let principal = "release@unisonos"
+    package static let principal = "release@unisonos"
 
-    public static func text(_ keys: [SSHPublicKey], principal: String = principal) -> String {
+    package static func text(_ keys: [SSHPublicKey], principal: String = principal) -> String {
         keys.map { "\(principal) namespaces=\"\(SSHSignature.fileNamespace)\" \($0.line)\($0.comment.isEmpty ? "" : " \($0.comment)")\n" }.joined()
     }
 
     /// Every ed25519 key of an allowed_signers file, a `.pub` file or a list of key lines.
     /// Lines of other key types are skipped; a file with no ed25519 key is an error.
-    public static func keys(in text: String, source: String) throws -> [SSHPublicKey] {
+    package static func keys(in text: String, source: String) throws -> [SSHPublicKey] {
         var keys: [SSHPublicKey] = []
         for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)

@@ -12,10 +12,10 @@ import Glibc
 /// secret is never readable by others, not even while it is written, and a planted symlink
 /// is never followed); the closure form does the same before handing the name over whenever
 /// the mode gives the group and others nothing (a secret, such as a diag bundle).
-public enum AtomicFile {
+package enum AtomicFile {
     /// A temporary path beside `destination` (same directory, so rename is atomic), registered
     /// with `TempPaths` so that SIGINT/SIGTERM removes it.
-    public static func temporaryURL(for destination: URL) -> URL {
+    package static func temporaryURL(for destination: URL) -> URL {
         let dir = destination.deletingLastPathComponent()
         let url = dir.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
         TempPaths.register(url)
@@ -25,7 +25,7 @@ public enum AtomicFile {
     /// A temporary file beside `destination`, created now (exclusively, with `mode` exactly)
     /// and registered with `TempPaths` in one step, so a signal never leaves it behind.
     /// Returns its URL and an open read-write descriptor the caller closes.
-    public static func createTemporary(for destination: URL, mode: Int = 0o644, exactMode: Bool = false) throws -> (URL, Int32) {
+    package static func createTemporary(for destination: URL, mode: Int = 0o644, exactMode: Bool = false) throws -> (URL, Int32) {
         let dir = destination.deletingLastPathComponent()
         let url = dir.appendingPathComponent(".\(destination.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
         let fd = try TempPaths.createFile(url, mode: mode_t(mode & 0o7777))
@@ -39,7 +39,7 @@ public enum AtomicFile {
         return (url, fd)
     }
 
-    public static func write(_ data: Data, to destination: URL, permissions: Int? = nil) throws {
+    package static func write(_ data: Data, to destination: URL, permissions: Int? = nil) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         let (tmp, fd) = try createTemporary(for: destination, mode: permissions ?? 0o644, exactMode: permissions != nil)
@@ -66,7 +66,7 @@ public enum AtomicFile {
 
     /// Runs `body` with a temporary URL, then renames it to `destination`. On error the
     /// temporary file is removed and the destination is left as it was.
-    public static func write(to destination: URL, permissions: Int? = nil, _ body: (URL) throws -> Void) throws {
+    package static func write(to destination: URL, permissions: Int? = nil, _ body: (URL) throws -> Void) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         // A secret's file is made before the body runs, with its final mode; other bodies

@@ -1,16 +1,16 @@
 /// A size written in the spec as `4GB`, `512MiB`, `20 GB` or a plain byte count.
 /// SI suffixes (kB, MB, GB, TB) are powers of 1000; IEC ones (KiB, MiB, GiB, TiB) powers of 1024.
-public struct ByteSize: Sendable, Hashable, Comparable, StringCodable {
-    public var bytes: Int64
+package struct ByteSize: Sendable, Hashable, Comparable, StringCodable {
+    package var bytes: Int64
     /// The text it was written as, kept for printing back.
-    public var text: String
+    package var text: String
 
-    public init(bytes: Int64) {
+    package init(bytes: Int64) {
         self.bytes = bytes
         self.text = String(bytes)
     }
 
-    public init?(_ raw: String) {
+    package init?(_ raw: String) {
         let s = raw.replacingOccurrences(of: " ", with: "")
         let digits = s.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let n = Int64(digits) else { return nil }
@@ -28,14 +28,14 @@ public struct ByteSize: Sendable, Hashable, Comparable, StringCodable {
         text = raw
     }
 
-    public var description: String { text }
-    public static func < (a: ByteSize, b: ByteSize) -> Bool { a.bytes < b.bytes }
+    package var description: String { text }
+    package static func < (a: ByteSize, b: ByteSize) -> Bool { a.bytes < b.bytes }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int64.self) { self.init(bytes: n); return }
         self = try Self.decodeText(try c.decode(String.self), codingPath: decoder.codingPath)
     }
 
-    public static let expectedText = "a size"
+    package static let expectedText = "a size"
 }

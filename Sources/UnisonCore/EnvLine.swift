@@ -7,12 +7,12 @@ import Foundation
 ///   assignment := [ "export" blank ] key "=" value     (key `[A-Za-z0-9_]+`, trimmed)
 ///   value      := raw text | '"' escaped text '"' | "'" literal text "'"
 ///   other      := blank line, `#` comment, or anything else
-public enum EnvLine: Sendable, Equatable {
+package enum EnvLine: Sendable, Equatable {
     /// `value` is the raw text after `=` (quotes, spaces and all); `unquote` gives its value.
     case assignment(key: String, value: String)
     case other(String)
 
-    public init(_ line: String) {
+    package init(_ line: String) {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
         guard !trimmed.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { self = .other(line); return }
         var key = line[..<eq].trimmingCharacters(in: .whitespaces)
@@ -22,14 +22,14 @@ public enum EnvLine: Sendable, Equatable {
     }
 
     /// The lines of `text`, split at `\n`, without the empty piece after a final newline.
-    public static func parse(_ text: String) -> [EnvLine] {
+    package static func parse(_ text: String) -> [EnvLine] {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         return lines.map(EnvLine.init)
     }
 
     /// Every key's value (the last assignment wins, as in Compose), unquoted.
-    public static func values(_ text: String) -> [String: String] {
+    package static func values(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for case let .assignment(k, v) in parse(text) { out[k] = unquote(v) }
         return out
@@ -38,7 +38,7 @@ public enum EnvLine: Sendable, Equatable {
     /// A raw value as its value: trimmed, and one pair of matching quotes around it removed.
     /// Escapes are left as written (`"a\nb"` reads as `a\nb`): a value `quote` escaped comes
     /// back in its escaped, one-line form, never as several lines.
-    public static func unquote(_ raw: String) -> String {
+    package static func unquote(_ raw: String) -> String {
         let t = raw.trimmingCharacters(in: .whitespaces)
         if t.count >= 2, let f = t.first, let l = t.last, f == l, f == "\"" || f == "'" {
             return String(t.dropFirst().dropLast())
@@ -49,7 +49,7 @@ public enum EnvLine: Sendable, Equatable {
     /// `value` as it is written after `KEY=`: as is, or double-quoted with `\n`, `\r`, `\t`,
     /// `\\` and `\"` escapes (Compose's env-file syntax) when it holds a control character, so
     /// that it stays one line. Other control characters (and U+2028/2029) become spaces.
-    public static func quote(_ value: String) -> String {
+    package static func quote(_ value: String) -> String {
         guard value.unicodeScalars.contains(where: isControl) else { return value }
         var out = "\""
         for s in value.unicodeScalars {

@@ -1,5 +1,5 @@
 /// The exit codes every command uses.
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     /// Everything asked for was done and every check passed.
     case ok = 0
     /// A check ran and failed (unhealthy service, finding of error level, corrupt blob).
@@ -9,6 +9,6 @@ public enum ExitStatus: Int32, Sendable {
 }
 
 /// An error that knows which exit status it deserves. Errors that do not conform exit 1.
-public protocol ExitCoded: Error {
+package protocol ExitCoded: Error {
     var exitStatus: ExitStatus { get }
 }

@@ -9,16 +9,16 @@ import Foundation
 /// header fields up to the empty line (§5), body length from `Transfer-Encoding: chunked`
 /// (§7.1), else `Content-Length` (§6.3), else until the server closes; no body for HEAD
 /// responses and for 1xx, 204 and 304.
-public enum HTTPExchange {
-    public struct Request: Sendable, Equatable {
-        public var method: String
+package enum HTTPExchange {
+    package struct Request: Sendable, Equatable {
+        package var method: String
         /// Origin-form target: `/path?query`.
-        public var target: String
+        package var target: String
         /// Extra header fields, sent in this order after Host, User-Agent, Accept and Connection.
-        public var headers: [Header]
-        public var body: Data?
+        package var headers: [Header]
+        package var body: Data?
 
-        public init(method: String = "GET", target: String, headers: [Header] = [], body: Data? = nil) {
+        package init(method: String = "GET", target: String, headers: [Header] = [], body: Data? = nil) {
             self.method = method
             self.target = target
             self.headers = headers
@@ -26,16 +26,16 @@ public enum HTTPExchange {
         }
     }
 
-    public struct Response: Sendable, Equatable {
-        public var status: Int
-        public var reason: String
+    package struct Response: Sendable, Equatable {
+        package var status: Int
+        package var reason: String
         /// Header fields in received order, names as sent.
-        public var headers: [Header]
-        public var body: Data
+        package var headers: [Header]
+        package var body: Data
         /// The body was longer than the read limit and was cut there.
-        public var truncated: Bool
+        package var truncated: Bool
 
-        public init(status: Int, reason: String, headers: [Header], body: Data, truncated: Bool) {
+        package init(status: Int, reason: String, headers: [Header], body: Data, truncated: Bool) {
             self.status = status
             self.reason = reason
             self.headers = headers
@@ -43,21 +43,21 @@ public enum HTTPExchange {
             self.truncated = truncated
         }
 
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
         }
     }
 
-    public struct Header: Sendable, Equatable, Codable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
+    package struct Header: Sendable, Equatable, Codable {
+        package var name: String
+        package var value: String
+        package init(name: String, value: String) {
             self.name = name
             self.value = value
         }
     }
 
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// Nothing listens on the port (ECONNREFUSED).
         case refused
         /// The deadline passed; `phase` says during what (connect, send, response).
@@ -67,7 +67,7 @@ public enum HTTPExchange {
         /// Anything else: a reset, a malformed response, a socket error.
         case failed(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .refused: return "connection refused"
             case let .timedOut(phase): return "timed out waiting for the \(phase)"
@@ -79,7 +79,7 @@ public enum HTTPExchange {
 
     /// Sends `request` to `host:port` and reads the response, all before `timeout` seconds pass.
     /// Bodies longer than `maxBody` bytes are cut (`truncated`), and the rest is not read.
-    public static func perform(
+    package static func perform(
         _ request: Request, host: String, port: Int, timeout: TimeInterval,
         maxBody: Int = 1 << 20, userAgent: String = "unisonctl"
     ) -> Result<Response, Failure> {

@@ -2,13 +2,13 @@ import Crypto
 import Foundation
 
 /// SHA-256 helpers shared by checksums, OCI digests and model verification.
-public enum SHA256Hex {
-    public static func hex(_ data: some DataProtocol) -> String {
+package enum SHA256Hex {
+    package static func hex(_ data: some DataProtocol) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Hashes a file in 1 MiB reads; returns the hex digest and the byte count.
-    public static func file(_ url: URL) throws -> (hex: String, size: Int64) {
+    package static func file(_ url: URL) throws -> (hex: String, size: Int64) {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -7,12 +7,12 @@ import Foundation
 ///   section := "[" name "]"             (name trimmed; `[remote "origin"]` keeps its quotes)
 ///   entry   := key "=" value            (both trimmed; the first `=` splits)
 ///   other   := blank line, comment (`#` or `;` first), or anything else
-public enum INILine: Sendable, Equatable {
+package enum INILine: Sendable, Equatable {
     case section(String)
     case entry(key: String, value: String)
     case other
 
-    public init<S: StringProtocol>(_ line: S) {
+    package init<S: StringProtocol>(_ line: S) {
         let t = line.trimmingCharacters(in: .whitespaces)
         if t.hasPrefix("["), t.hasSuffix("]") {
             self = .section(String(t.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces))
@@ -24,7 +24,7 @@ public enum INILine: Sendable, Equatable {
     }
 
     /// The lines of `text`, split at `\n`, without the empty piece after a final newline.
-    public static func lines(_ text: String) -> [String] {
+    package static func lines(_ text: String) -> [String] {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         return lines
@@ -32,12 +32,12 @@ public enum INILine: Sendable, Equatable {
 
     /// `key = value` as an entry line. Newlines and other control characters in either would
     /// start a line of their own or be misread, so they are replaced by spaces.
-    public static func entry(_ key: String, _ value: String, separator: String = " = ") -> String {
+    package static func entry(_ key: String, _ value: String, separator: String = " = ") -> String {
         flat(key) + separator + flat(value)
     }
 
     /// `[name]` as a section line, control characters replaced by spaces.
-    public static func section(_ name: String) -> String { "[\(flat(name))]" }
+    package static func section(_ name: String) -> String { "[\(flat(name))]" }
 
     private static func flat(_ s: String) -> String {
         String(

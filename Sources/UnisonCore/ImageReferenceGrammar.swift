@@ -13,27 +13,27 @@
 // them) all split with this and differ only in what they then accept.
 
 /// The distribution project's image reference grammar: one splitter and the checks of each part.
-public enum ImageReferenceGrammar {
+package enum ImageReferenceGrammar {
     /// A reference cut into its parts, each as written (nothing lowercased or defaulted).
-    public struct Parts: Sendable, Equatable {
+    package struct Parts: Sendable, Equatable {
         /// The domain (`host[:port]`) when the first component is one.
-        public var host: Substring?
+        package var host: Substring?
         /// The path components after the domain; empty strings where `//` or a leading or
         /// trailing `/` was written.
-        public var components: [Substring]
+        package var components: [Substring]
         /// Text after the last `:` that follows the last `/`, before any `@`.
-        public var tag: Substring?
+        package var tag: Substring?
         /// Text after the first `@`.
-        public var digest: Substring?
+        package var digest: Substring?
 
         /// The components joined by `/`.
-        public var path: String { components.joined(separator: "/") }
+        package var path: String { components.joined(separator: "/") }
     }
 
     /// Splits `[host[:port]/]path[:tag][@digest]`. The first of two or more components is the
     /// domain when it has a `.` or `:`, is `localhost`, or `alsoHost` says so (callers that
     /// treat an uppercase first component or a placeholder as a host).
-    public static func split(_ text: Substring, alsoHost: (Substring) -> Bool = { _ in false }) -> Parts {
+    package static func split(_ text: Substring, alsoHost: (Substring) -> Bool = { _ in false }) -> Parts {
         var rest = text
         var digest: Substring?
         if let at = rest.firstIndex(of: "@") {
@@ -58,7 +58,7 @@ public enum ImageReferenceGrammar {
     }
 
     /// `path-component`: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-    public static func isPathComponent<S: StringProtocol>(_ s: S) -> Bool {
+    package static func isPathComponent<S: StringProtocol>(_ s: S) -> Bool {
         let bytes = Array(s.utf8)
         func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x61...0x7a).contains(c) }
         guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
@@ -79,7 +79,7 @@ public enum ImageReferenceGrammar {
     }
 
     /// `tag`: `[\w][\w.-]{0,127}` (ASCII word characters).
-    public static func isTag<S: StringProtocol>(_ s: S) -> Bool {
+    package static func isTag<S: StringProtocol>(_ s: S) -> Bool {
         func word(_ c: UInt8) -> Bool {
             (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || c == UInt8(ascii: "_")
         }
@@ -89,7 +89,7 @@ public enum ImageReferenceGrammar {
 
     /// `domain`: DNS labels of ASCII letters, digits and `-` (not at either end) joined by `.`,
     /// or a bracketed IPv6 address, then an optional `:port` (1-65535, digits only).
-    public static func isHost<S: StringProtocol>(_ s: S) -> Bool {
+    package static func isHost<S: StringProtocol>(_ s: S) -> Bool {
         let text = Substring(s)
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return false }
@@ -108,14 +108,14 @@ public enum ImageReferenceGrammar {
     }
 
     /// `sha256:` and 64 lowercase hex digits: the only digest algorithm the spec accepts.
-    public static func isSHA256Digest<S: StringProtocol>(_ s: S) -> Bool {
+    package static func isSHA256Digest<S: StringProtocol>(_ s: S) -> Bool {
         let text = Substring(s)
         return text.hasPrefix("sha256:") && text.utf8.count == 71
             && text.dropFirst(7).utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// The longest `host/path` name the grammar allows.
-    public static let maxNameLength = 255
+    package static let maxNameLength = 255
 
     private static func isPort(_ s: Substring) -> Bool {
         guard !s.isEmpty, s.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let port = Int(s) else { return false }

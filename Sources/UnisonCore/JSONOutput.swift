@@ -2,8 +2,8 @@ import Foundation
 
 /// The one JSON encoder for machine-readable output: sorted keys and stable formatting so that
 /// output is diffable and reproducible; slashes are not escaped (paths and image references).
-public enum JSONOutput {
-    public static func encoder(pretty: Bool = true) -> JSONEncoder {
+package enum JSONOutput {
+    package static func encoder(pretty: Bool = true) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting =
             pretty
@@ -14,7 +14,7 @@ public enum JSONOutput {
 
     /// The text of `value`; pretty output has the top-level `schema` key first, so that a reader
     /// sees what a document is before anything else (the other keys stay sorted).
-    public static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+    package static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
         let text = String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
         return pretty ? schemaFirst(text) : text
     }

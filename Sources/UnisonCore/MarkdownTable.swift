@@ -6,10 +6,10 @@ import Foundation
 ///   row       := [ "|" ] cell ( "|" cell )* [ "|" ]
 ///   cell      := text with `|` written as `\|`, trimmed; one line
 ///   delimiter := a row whose every cell is `-` and `:` only (`|---|:--:|`)
-public enum MarkdownTable {
+package enum MarkdownTable {
     /// Cells of a row, trimmed, `\|` unescaped, and backticks around a whole cell removed.
     /// Other backslashes are kept for the inline markdown they belong to.
-    public static func cells(_ line: String) -> [String] {
+    package static func cells(_ line: String) -> [String] {
         var body = Substring(line)
         if body.hasPrefix("|") { body = body.dropFirst() }
         if body.hasSuffix("|"), !body.hasSuffix("\\|") { body = body.dropLast() }
@@ -31,14 +31,14 @@ public enum MarkdownTable {
     }
 
     /// `|---|:--:|`
-    public static func isDelimiterRow(_ line: String) -> Bool {
+    package static func isDelimiterRow(_ line: String) -> Bool {
         let parts = cells(line.trimmingCharacters(in: .whitespaces))
         return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }
     }
 
     /// Text made safe for one cell: `|` escaped, line breaks and other control characters
     /// (which would end the row or the table) turned into spaces.
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var out = ""
         for s in text.unicodeScalars {
             if s == "|" {
@@ -53,7 +53,7 @@ public enum MarkdownTable {
     }
 
     /// `| a | b |` from cells already written as markdown (escape plain text with `escape`).
-    public static func row(_ cells: [String]) -> String {
+    package static func row(_ cells: [String]) -> String {
         "| " + cells.joined(separator: " | ") + " |"
     }
 }

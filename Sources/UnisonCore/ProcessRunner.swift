@@ -1,27 +1,27 @@
 import Foundation
 
 /// The outcome of one finished child process.
-public struct ProcessResult: Sendable {
-    public var status: Int32
-    public var stdout: Data
-    public var stderr: Data
+package struct ProcessResult: Sendable {
+    package var status: Int32
+    package var stdout: Data
+    package var stderr: Data
 
-    public init(status: Int32, stdout: Data, stderr: Data) {
+    package init(status: Int32, stdout: Data, stderr: Data) {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
     }
 
-    public var stdoutString: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrString: String { String(decoding: stderr, as: UTF8.self) }
+    package var stdoutString: String { String(decoding: stdout, as: UTF8.self) }
+    package var stderrString: String { String(decoding: stderr, as: UTF8.self) }
 }
 
 /// A failed or unstartable external tool, with the command line that failed.
-public enum ProcessError: Error, CustomStringConvertible, Sendable {
+package enum ProcessError: Error, CustomStringConvertible, Sendable {
     case notFound(tool: String, hint: String?)
     case failed(command: [String], status: Int32, stderr: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notFound(tool, hint):
             return "required tool '\(tool)' was not found on PATH" + (hint.map { " (\($0))" } ?? "")
@@ -34,12 +34,12 @@ public enum ProcessError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs external programs. Behind a protocol so logic that shells out can be tested with a fake.
-public protocol ProcessRunner: Sendable {
+package protocol ProcessRunner: Sendable {
     func run(_ arguments: [String], environment: [String: String]?, input: Data?, workingDirectory: URL?) throws -> ProcessResult
 }
 
 extension ProcessRunner {
-    public func run(
+    package func run(
         _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
         workingDirectory: URL? = nil
     ) throws -> ProcessResult {
@@ -48,7 +48,7 @@ extension ProcessRunner {
 
     /// Runs and throws `ProcessError.failed` on a non-zero exit.
     @discardableResult
-    public func check(
+    package func check(
         _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
         workingDirectory: URL? = nil
     ) throws -> ProcessResult {
@@ -61,10 +61,10 @@ extension ProcessRunner {
 }
 
 /// Runs programs with Foundation's `Process`, resolving the executable on `PATH`.
-public struct SystemProcessRunner: ProcessRunner {
-    public init() {}
+package struct SystemProcessRunner: ProcessRunner {
+    package init() {}
 
-    public func run(
+    package func run(
         _ arguments: [String], environment: [String: String]?, input: Data?,
         workingDirectory: URL?
     ) throws -> ProcessResult {
@@ -119,7 +119,7 @@ public struct SystemProcessRunner: ProcessRunner {
 
     /// The first executable named `name` on `PATH` (plus the sbin directories, which Debian
     /// leaves off a normal user's PATH although mke2fs, sgdisk and friends live there).
-    public static func which(_ name: String) -> URL? {
+    package static func which(_ name: String) -> URL? {
         if name.contains("/") {
             return FileManager.default.isExecutableFile(atPath: name) ? URL(fileURLWithPath: name) : nil
         }
@@ -134,8 +134,8 @@ public struct SystemProcessRunner: ProcessRunner {
 }
 
 /// Where each external tool the project calls comes from, for errors and `doctor --build`.
-public enum ToolHints {
-    public static let packages: [String: String] = [
+package enum ToolHints {
+    package static let packages: [String: String] = [
         "mke2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "debugfs": "e2fsprogs",
         "qemu-img": "qemu-utils", "qemu-system-x86_64": "qemu-system-x86",
         "xorriso": "xorriso", "mmdebstrap": "mmdebstrap", "skopeo": "skopeo",
@@ -145,7 +145,7 @@ public enum ToolHints {
         "zstd": "zstd", "xz": "xz-utils", "pigz": "pigz", "htpasswd": "apache2-utils",
     ]
 
-    public static func hint(for tool: String) -> String? {
+    package static func hint(for tool: String) -> String? {
         packages[tool].map { "install it with: apt-get install \($0)" }
     }
 }

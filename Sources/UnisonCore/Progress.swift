@@ -2,8 +2,8 @@ import Foundation
 
 /// One progress helper for long work: a redrawn bar on a terminal, a plain line every few
 /// seconds otherwise (CI logs), nothing when quiet. Thread-safe; reports go to stderr.
-public final class ProgressReporter: @unchecked Sendable {
-    public enum Style: Sendable { case bar, lines, silent }
+package final class ProgressReporter: @unchecked Sendable {
+    package enum Style: Sendable { case bar, lines, silent }
 
     private let lock = NSLock()
     private let label: String
@@ -18,7 +18,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// `total` in bytes; nil when unknown. `interval` is how often a report is drawn
     /// (default 0.1 s for a bar, 5 s for plain lines); `sink` receives the text (stderr).
-    public init(
+    package init(
         _ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle,
         interval: TimeInterval? = nil,
         sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
@@ -30,24 +30,24 @@ public final class ProgressReporter: @unchecked Sendable {
         self.sink = sink
     }
 
-    public static var defaultStyle: Style {
+    package static var defaultStyle: Style {
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] != nil { return .silent }
         return Terminal.isTTY(STDERR_FILENO) ? .bar : .lines
     }
 
-    public func advance(by units: Int64) {
+    package func advance(by units: Int64) {
         lock.lock(); defer { lock.unlock() }
         done += units
         drawIfDue()
     }
 
-    public func set(_ units: Int64) {
+    package func set(_ units: Int64) {
         lock.lock(); defer { lock.unlock() }
         done = units
         drawIfDue()
     }
 
-    public func finish(_ message: String? = nil) {
+    package func finish(_ message: String? = nil) {
         lock.lock(); defer { lock.unlock() }
         guard !finished else { return }
         finished = true
@@ -88,7 +88,7 @@ public final class ProgressReporter: @unchecked Sendable {
     private func write(_ s: String) { sink(s) }
 
     /// Bytes in binary units with one decimal, locale-independent.
-    public static func formatBytes(_ n: Int64) -> String {
+    package static func formatBytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)
         var unit = 0

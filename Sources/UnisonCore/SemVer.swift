@@ -2,12 +2,12 @@
 ///
 /// Git tags may carry a leading `v`; it is remembered in `hasPrefixV` so that a version read
 /// from a tag prints back as the same tag, and ignored for comparison.
-public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
-    public enum Identifier: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct SemVer: Sendable, Hashable, Comparable, StringCodable {
+    package enum Identifier: Sendable, Hashable, Comparable, CustomStringConvertible {
         case numeric(UInt64)
         case alphanumeric(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .numeric(n): return String(n)
             case let .alphanumeric(s): return s
@@ -16,7 +16,7 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
 
         /// §11.4: numeric identifiers compare numerically and sort before alphanumeric ones,
         /// which compare in ASCII order.
-        public static func < (a: Identifier, b: Identifier) -> Bool {
+        package static func < (a: Identifier, b: Identifier) -> Bool {
             switch (a, b) {
             case let (.numeric(x), .numeric(y)): return x < y
             case (.numeric, .alphanumeric): return true
@@ -26,14 +26,14 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
         }
     }
 
-    public var major: UInt64
-    public var minor: UInt64
-    public var patch: UInt64
-    public var prerelease: [Identifier]
-    public var build: [String]
-    public var hasPrefixV: Bool
+    package var major: UInt64
+    package var minor: UInt64
+    package var patch: UInt64
+    package var prerelease: [Identifier]
+    package var build: [String]
+    package var hasPrefixV: Bool
 
-    public init(
+    package init(
         _ major: UInt64, _ minor: UInt64, _ patch: UInt64, prerelease: [Identifier] = [],
         build: [String] = [], hasPrefixV: Bool = false
     ) {
@@ -47,7 +47,7 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
 
     /// Parses `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, with an optional leading `v` or `V`.
     /// Returns nil for anything the spec's grammar rejects (leading zeros, empty identifiers, …).
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var s = Substring(text)
         var v = false
         if let first = s.first, first == "v" || first == "V" { v = true; s = s.dropFirst() }
@@ -98,10 +98,10 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
         return UInt64(s)
     }
 
-    public var isPrerelease: Bool { !prerelease.isEmpty }
+    package var isPrerelease: Bool { !prerelease.isEmpty }
 
     /// The version without `v`, e.g. `1.2.0-beta.1+build.5`.
-    public var description: String {
+    package var description: String {
         var out = "\(major).\(minor).\(patch)"
         if !prerelease.isEmpty { out += "-" + prerelease.map(\.description).joined(separator: ".") }
         if !build.isEmpty { out += "+" + build.joined(separator: ".") }
@@ -109,10 +109,10 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
     }
 
     /// The version as a git tag: with `v` when it was parsed with one (or `forceV`).
-    public func tagString(forceV: Bool = false) -> String { (hasPrefixV || forceV ? "v" : "") + description }
+    package func tagString(forceV: Bool = false) -> String { (hasPrefixV || forceV ? "v" : "") + description }
 
     /// §11: precedence ignores build metadata; a pre-release sorts below its release.
-    public static func < (a: SemVer, b: SemVer) -> Bool {
+    package static func < (a: SemVer, b: SemVer) -> Bool {
         if a.major != b.major { return a.major < b.major }
         if a.minor != b.minor { return a.minor < b.minor }
         if a.patch != b.patch { return a.patch < b.patch }
@@ -125,20 +125,20 @@ public struct SemVer: Sendable, Hashable, Comparable, StringCodable {
     }
 
     /// Equal in precedence (build metadata and the `v` prefix ignored).
-    public func hasSamePrecedence(as other: SemVer) -> Bool { !(self < other) && !(other < self) }
+    package func hasSamePrecedence(as other: SemVer) -> Bool { !(self < other) && !(other < self) }
 
-    public static func == (a: SemVer, b: SemVer) -> Bool {
+    package static func == (a: SemVer, b: SemVer) -> Bool {
         a.major == b.major && a.minor == b.minor && a.patch == b.patch && a.prerelease == b.prerelease && a.build == b.build
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(major); hasher.combine(minor); hasher.combine(patch)
         hasher.combine(prerelease); hasher.combine(build)
     }
 
-    public static let expectedText = "a SemVer 2.0.0 version"
+    package static let expectedText = "a SemVer 2.0.0 version"
     /// Written with its `v` prefix when it was read with one.
-    public var encodedText: String { tagString() }
+    package var encodedText: String { tagString() }
 }
 
 extension Character {

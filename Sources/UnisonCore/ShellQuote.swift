@@ -1,12 +1,12 @@
 /// Quoting for values written into generated POSIX shell scripts and sourced config files: the
 /// result is one word whose text is exactly `value`, never expanded, split or run.
-public enum ShellQuote {
+package enum ShellQuote {
     /// `value` in single quotes, each `'` written as `'\''`. Always quoted, so the reader sees
     /// at a glance that the word is data.
-    public static func quote(_ value: String) -> String {
+    package static func quote(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 
     /// Several values as separate quoted words.
-    public static func words(_ values: [String]) -> String { values.map(quote).joined(separator: " ") }
+    package static func words(_ values: [String]) -> String { values.map(quote).joined(separator: " ") }
 }

@@ -14,14 +14,14 @@ import Glibc
 /// thread waiting on that pipe does the removal with ordinary file APIs. Once it has started,
 /// no thread registers anything new (it waits for the exit), and a file made by
 /// `createFile(_:mode:)` exists before the sweep or not at all, so nothing appears behind it.
-public enum TempPaths {
+package enum TempPaths {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var terminating = false
 
     /// Adds `url` to what a signal removes (recursively for a directory).
-    public static func register(_ url: URL) {
+    package static func register(_ url: URL) {
         lock.lock()
         guard !terminating else { lock.unlock(); parkUntilExit() }
         paths.insert(url.path)
@@ -31,7 +31,7 @@ public enum TempPaths {
     /// Registers `url` and creates it as a new file with `mode` (`O_EXCL`, no symlink followed)
     /// under the lock the signal cleanup takes: the file is swept if a signal comes at any
     /// point after this returns. Returns the open descriptor (close-on-exec).
-    public static func createFile(_ url: URL, mode: mode_t) throws -> Int32 {
+    package static func createFile(_ url: URL, mode: mode_t) throws -> Int32 {
         lock.lock()
         guard !terminating else { lock.unlock(); parkUntilExit() }
         let fd = open(url.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -46,7 +46,7 @@ public enum TempPaths {
 
     /// Called before a normal exit: once a signal's cleanup has begun, the run ends with the
     /// signal's status (128 + n) from the cleanup thread, not with an error its sweep caused.
-    public static func yieldToSignalCleanup() {
+    package static func yieldToSignalCleanup() {
         if lock.withLock({ terminating }) { parkUntilExit() }
     }
 
@@ -56,15 +56,15 @@ public enum TempPaths {
     }
 
     /// Forgets `url` (it was renamed into place or removed).
-    public static func unregister(_ url: URL) {
+    package static func unregister(_ url: URL) {
         lock.withLock { _ = paths.remove(url.path) }
     }
 
     /// What is registered now, sorted (for tests and diagnostics).
-    public static var registered: [String] { lock.withLock { paths.sorted() } }
+    package static var registered: [String] { lock.withLock { paths.sorted() } }
 
     /// A new private directory `<tmp>/<prefix>-<random>` (mode 0700), registered.
-    public static func makeDirectory(prefix: String) throws -> URL {
+    package static func makeDirectory(prefix: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         register(dir)
@@ -72,7 +72,7 @@ public enum TempPaths {
     }
 
     /// Removes every registered path now (and forgets them unless `forget` is false).
-    public static func removeAll(forget: Bool = true) {
+    package static func removeAll(forget: Bool = true) {
         let list = lock.withLock { () -> [String] in
             let l = paths.sorted()
             if forget { paths.removeAll() }
@@ -83,7 +83,7 @@ public enum TempPaths {
     }
 
     /// Installs the SIGINT/SIGTERM handling once per process (the CLI does this at start).
-    public static func installSignalHandlers() {
+    package static func installSignalHandlers() {
         let already = lock.withLock { () -> Bool in
             defer { installed = true }
             return installed

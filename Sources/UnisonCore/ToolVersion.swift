@@ -5,12 +5,12 @@ import Synchronization
 /// manifest and diagnostic bundle it writes. The executable sets it at start from the version
 /// its build was stamped with (scripts/version.sh: git describe, or $UNISONCTL_VERSION), so that
 /// a new commit rebuilds only the executable; code run outside it (tests) sees `unstamped`.
-public enum ToolVersion {
-    public static let unstamped = "0.0.0-dev"
+package enum ToolVersion {
+    package static let unstamped = "0.0.0-dev"
     private static let value = Mutex(unstamped)
 
-    public static var current: String { value.withLock { $0 } }
+    package static var current: String { value.withLock { $0 } }
 
     /// Called once by the executable before any command runs.
-    public static func stamp(_ version: String) { value.withLock { $0 = version } }
+    package static func stamp(_ version: String) { value.withLock { $0 = version } }
 }

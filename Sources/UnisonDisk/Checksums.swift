@@ -2,17 +2,17 @@ import CZlib
 import Foundation
 
 /// CRC-32 (IEEE 802.3, the one GPT headers and entry arrays carry), computed by zlib.
-public enum CRC32 {
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+package enum CRC32 {
+    package static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBufferPointer { update(0, UnsafeRawBufferPointer($0)) }
     }
 
-    public static func checksum(_ data: Data) -> UInt32 {
+    package static func checksum(_ data: Data) -> UInt32 {
         data.withUnsafeBytes { update(0, $0) }
     }
 
     /// Continues a running CRC over more bytes (start with 0).
-    public static func update(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer) -> UInt32 {
+    package static func update(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return crc }
         var running = UInt(crc)
         var offset = 0

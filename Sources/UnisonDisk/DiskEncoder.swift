@@ -1,13 +1,13 @@
 import Foundation
 
 /// Container formats a VM disk is written in.
-public enum DiskFormat: String, Sendable, CaseIterable, Codable {
+package enum DiskFormat: String, Sendable, CaseIterable, Codable {
     case raw, qcow2, vmdk
 
-    public var fileExtension: String { rawValue }
+    package var fileExtension: String { rawValue }
 
     /// Parses `qcow2,vmdk,raw` (order kept, duplicates dropped).
-    public static func list(_ text: String) -> (formats: [DiskFormat], unknown: [String]) {
+    package static func list(_ text: String) -> (formats: [DiskFormat], unknown: [String]) {
         var formats: [DiskFormat] = []
         var unknown: [String] = []
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !part.isEmpty {
@@ -23,7 +23,7 @@ public enum DiskFormat: String, Sendable, CaseIterable, Codable {
 
 /// Writes a `DiskLayout` into one container file in a single pass. `progress` receives the
 /// number of layout bytes consumed so far.
-public protocol DiskEncoder: Sendable {
+package protocol DiskEncoder: Sendable {
     var format: DiskFormat { get }
     func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws
 }
@@ -103,13 +103,13 @@ final class OutputFile {
 }
 
 /// Raw image: the virtual disk byte for byte, written sparse (zero chunks are holes).
-public struct RawEncoder: DiskEncoder {
-    public var format: DiskFormat { .raw }
-    public var chunkSize: Int
+package struct RawEncoder: DiskEncoder {
+    package var format: DiskFormat { .raw }
+    package var chunkSize: Int
 
-    public init(chunkSize: Int = 64 << 10) { self.chunkSize = chunkSize }
+    package init(chunkSize: Int = 64 << 10) { self.chunkSize = chunkSize }
 
-    public func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
+    package func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
         let out = try OutputFile(creating: url)
         var chunker = LayoutChunker(layout, chunkSize: chunkSize)
         defer { chunker.close() }

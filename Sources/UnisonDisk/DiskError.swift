@@ -3,7 +3,7 @@ import UnisonCore
 
 /// Everything that can go wrong building or reading a disk, with the path, offset or size that
 /// failed. The CLI prints `description` as one sentence.
-public enum DiskError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum DiskError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     /// Content does not fit: `what` needs `needed` bytes, `available` are there.
     case doesNotFit(what: String, needed: Int64, available: Int64)
     /// A size or offset that must be a multiple of `alignment`.
@@ -23,9 +23,9 @@ public enum DiskError: Error, CustomStringConvertible, Sendable, Equatable, Exit
     /// A file of the boot files was not found in the tree or on the host.
     case missingBootFile(what: String, looked: [String])
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .doesNotFit(what, needed, available):
             return "\(what) needs \(needed) bytes (\(fmt(needed))) but only \(available) bytes (\(fmt(available))) are available"

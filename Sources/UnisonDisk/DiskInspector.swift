@@ -1,50 +1,50 @@
 import Foundation
 
 /// What `unisonctl image inspect` reports about a disk image.
-public struct DiskReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.image-inspect/v1"
-    public var path: String
-    public var format: DiskFormat
-    public var virtualSize: Int64
-    public var fileSize: Int64
+package struct DiskReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.image-inspect/v1"
+    package var path: String
+    package var format: DiskFormat
+    package var virtualSize: Int64
+    package var fileSize: Int64
     /// "gpt", "mbr" or "none".
-    public var partitionTable: String
-    public var diskGUID: GUID?
-    public var gptValid: Bool?
-    public var partitions: [Partition]
+    package var partitionTable: String
+    package var diskGUID: GUID?
+    package var gptValid: Bool?
+    package var partitions: [Partition]
     /// Descriptor fields of a VMDK (createType, CID).
-    public var vmdk: VMDKInfo?
+    package var vmdk: VMDKInfo?
 
-    public struct Partition: Sendable, Codable, Equatable {
-        public var index: Int
-        public var type: GUID
-        public var typeName: String
-        public var name: String
-        public var guid: GUID
-        public var firstLBA: UInt64
-        public var lastLBA: UInt64
-        public var offset: Int64
-        public var size: Int64
-        public var filesystem: Filesystem?
+    package struct Partition: Sendable, Codable, Equatable {
+        package var index: Int
+        package var type: GUID
+        package var typeName: String
+        package var name: String
+        package var guid: GUID
+        package var firstLBA: UInt64
+        package var lastLBA: UInt64
+        package var offset: Int64
+        package var size: Int64
+        package var filesystem: Filesystem?
     }
 
-    public struct Filesystem: Sendable, Codable, Equatable {
+    package struct Filesystem: Sendable, Codable, Equatable {
         /// "fat32" or "ext4".
-        public var type: String
-        public var label: String
+        package var type: String
+        package var label: String
         /// ext4 UUID, or the FAT volume ID as XXXX-XXXX.
-        public var uuid: String
+        package var uuid: String
     }
 
-    public struct VMDKInfo: Sendable, Codable, Equatable {
-        public var createType: String
-        public var cid: String
-        public var version: UInt32
+    package struct VMDKInfo: Sendable, Codable, Equatable {
+        package var createType: String
+        package var cid: String
+        package var version: UInt32
     }
 }
 
-public enum DiskInspector {
-    public static func inspect(_ url: URL) throws -> DiskReport {
+package enum DiskInspector {
+    package static func inspect(_ url: URL) throws -> DiskReport {
         let reader = try DiskImage.open(url)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.int64Value ?? 0
         var report = DiskReport(

@@ -3,18 +3,18 @@ import Foundation
 /// Walks a `DiskLayout` in fixed-size chunks (a qcow2 cluster, a VMDK grain, a raw write),
 /// in ascending order, yielding only chunks that hold a non-zero byte. Chunks no extent touches
 /// are never read. File ranges are read with `pread`; each host file is opened once.
-public struct LayoutChunker {
-    public let layout: DiskLayout
-    public let chunkSize: Int
+package struct LayoutChunker {
+    package let layout: DiskLayout
+    package let chunkSize: Int
     private var extentIndex = 0
     /// Next chunk to consider within the current extent.
     private var nextChunk: Int64 = 0
     private var files: [URL: Int32] = [:]
     private var buffer: [UInt8]
     /// Bytes of mapped data consumed so far (for progress).
-    public private(set) var bytesRead: Int64 = 0
+    package private(set) var bytesRead: Int64 = 0
 
-    public init(_ layout: DiskLayout, chunkSize: Int) {
+    package init(_ layout: DiskLayout, chunkSize: Int) {
         precondition(chunkSize > 0 && chunkSize % 512 == 0)
         self.layout = layout
         self.chunkSize = chunkSize
@@ -23,14 +23,14 @@ public struct LayoutChunker {
     }
 
     /// Closes the host files.
-    public mutating func close() {
+    package mutating func close() {
         for fd in files.values { Foundation.close(fd) }
         files = [:]
     }
 
     /// The next non-zero chunk: its index (offset / chunkSize) and its bytes (the last chunk of
     /// a disk whose size is not a multiple of the chunk size is zero-padded).
-    public mutating func next() throws -> (index: Int64, data: Data)? {
+    package mutating func next() throws -> (index: Int64, data: Data)? {
         while let index = try fillNext() {
             let nonZero = buffer.withUnsafeBytes { !ZeroCheck.isZero($0) }
             if nonZero { return (index, Data(buffer)) }
@@ -39,7 +39,7 @@ public struct LayoutChunker {
     }
 
     /// Like `next()` but hands out the internal buffer without copying.
-    public mutating func nextInPlace(_ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+    package mutating func nextInPlace(_ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         while let index = try fillNext() {
             let handled = try buffer.withUnsafeBytes { raw -> Bool in
                 if ZeroCheck.isZero(raw) { return false }
@@ -111,12 +111,12 @@ public struct LayoutChunker {
 
 /// Data regions of a sparse host file (`SEEK_DATA`/`SEEK_HOLE`), so that a mostly empty
 /// filesystem image contributes only its written blocks to a layout.
-public enum SparseFile {
+package enum SparseFile {
     /// Linux's whence values (glibc only declares them under _GNU_SOURCE).
     static let seekData: Int32 = 3
     static let seekHole: Int32 = 4
 
-    public static func dataRanges(_ url: URL) throws -> [Range<Int64>] {
+    package static func dataRanges(_ url: URL) throws -> [Range<Int64>] {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw DiskError.io(path: url.path, operation: "open", errno: errno) }
         defer { close(fd) }

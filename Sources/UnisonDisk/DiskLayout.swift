@@ -8,13 +8,13 @@ import Foundation
 ///     0      1 MiB                                                          size
 ///     | GPT  | ESP: boot sector, FATs, dirs, files | root: ext4 image ranges | GPT backup |
 ///       bytes  bytes ........ file ranges ........   file ranges (data only)   bytes
-public struct DiskLayout: Sendable {
-    public enum Source: Sendable, Equatable {
+package struct DiskLayout: Sendable {
+    package enum Source: Sendable, Equatable {
         case bytes(Data)
         /// `length` bytes at `offset` of a host file; bytes past its end read as zeros.
         case file(URL, offset: Int64, length: Int64)
 
-        public var length: Int64 {
+        package var length: Int64 {
             switch self {
             case let .bytes(d): return Int64(d.count)
             case let .file(_, _, length): return length
@@ -22,26 +22,26 @@ public struct DiskLayout: Sendable {
         }
     }
 
-    public struct Extent: Sendable, Equatable {
-        public var offset: Int64
-        public var source: Source
-        public var length: Int64 { source.length }
-        public var end: Int64 { offset + length }
+    package struct Extent: Sendable, Equatable {
+        package var offset: Int64
+        package var source: Source
+        package var length: Int64 { source.length }
+        package var end: Int64 { offset + length }
 
-        public init(offset: Int64, source: Source) {
+        package init(offset: Int64, source: Source) {
             self.offset = offset
             self.source = source
         }
     }
 
     /// Virtual disk size in bytes.
-    public let size: Int64
-    public private(set) var extents: [Extent] = []
+    package let size: Int64
+    package private(set) var extents: [Extent] = []
 
-    public init(size: Int64) { self.size = size }
+    package init(size: Int64) { self.size = size }
 
     /// Adds an extent (kept sorted); zero-length extents are ignored.
-    public mutating func add(_ source: Source, at offset: Int64) throws {
+    package mutating func add(_ source: Source, at offset: Int64) throws {
         guard source.length > 0 else { return }
         guard offset >= 0, offset + source.length <= size else {
             throw DiskError.extentOutOfBounds(offset: offset, length: source.length, diskSize: size)
@@ -60,10 +60,10 @@ public struct DiskLayout: Sendable {
     }
 
     /// Adds every extent of `other` (a partition's layout) shifted by `base`.
-    public mutating func add(_ other: [Extent], at base: Int64) throws {
+    package mutating func add(_ other: [Extent], at base: Int64) throws {
         for e in other { try add(e.source, at: base + e.offset) }
     }
 
     /// Bytes covered by extents (an upper bound of what an encoder reads).
-    public var mappedBytes: Int64 { extents.reduce(0) { $0 + $1.length } }
+    package var mappedBytes: Int64 { extents.reduce(0) { $0 + $1.length } }
 }

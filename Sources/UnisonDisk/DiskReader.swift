@@ -2,7 +2,7 @@ import CZlib
 import Foundation
 
 /// Random access to the virtual disk inside a container file (for `image inspect` and tests).
-public protocol DiskReader: AnyObject {
+package protocol DiskReader: AnyObject {
     var format: DiskFormat { get }
     var virtualSize: Int64 { get }
     /// Reads `count` bytes of the virtual disk at `offset` (unallocated areas read as zeros).
@@ -11,8 +11,8 @@ public protocol DiskReader: AnyObject {
 
 /// Opens a disk image, recognizing the container by its magic: `QFI\xfb` (qcow2), `KDMV`
 /// (VMDK sparse extent), anything else is raw.
-public enum DiskImage {
-    public static func open(_ url: URL) throws -> any DiskReader {
+package enum DiskImage {
+    package static func open(_ url: URL) throws -> any DiskReader {
         let file = try HostFile(url)
         let magic = try file.read(at: 0, count: 4)
         if magic == Qcow2Header.magic { return try Qcow2Reader(file) }
@@ -21,7 +21,7 @@ public enum DiskImage {
     }
 
     /// Sniffs the container format without opening it fully.
-    public static func format(of url: URL) throws -> DiskFormat {
+    package static func format(of url: URL) throws -> DiskFormat {
         let magic = try HostFile(url).read(at: 0, count: 4)
         if magic == Qcow2Header.magic { return .qcow2 }
         if magic == VMDKHeader.magic { return .vmdk }

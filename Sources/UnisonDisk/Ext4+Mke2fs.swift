@@ -14,10 +14,10 @@ import UnisonCore
 ///
 /// Inode numbers follow the staging directory's `readdir` order, which is fixed for a given
 /// host filesystem; a native writer will remove that last dependence on the build host.
-public struct Mke2fsExt4Builder: Ext4Builder {
-    public let runner: any ProcessRunner
+package struct Mke2fsExt4Builder: Ext4Builder {
+    package let runner: any ProcessRunner
 
-    public init(runner: any ProcessRunner = SystemProcessRunner()) { self.runner = runner }
+    package init(runner: any ProcessRunner = SystemProcessRunner()) { self.runner = runner }
 
     /// Features fixed here rather than taken from /etc/mke2fs.conf; `orphan_file` and
     /// `metadata_csum_seed` stay off for older kernels and boot loaders.
@@ -42,7 +42,7 @@ public struct Mke2fsExt4Builder: Ext4Builder {
 
         """
 
-    public func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image {
+    package func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image {
         guard size % 4096 == 0 else { throw DiskError.misaligned(what: "ext4 filesystem size", value: size, alignment: 4096) }
         let fm = FileManager.default
         let work = options.workDir.appendingPathComponent("ext4-\(UUID().uuidString.prefix(8))")

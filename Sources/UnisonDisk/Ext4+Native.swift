@@ -24,10 +24,10 @@ import UnisonCore
 /// Reproducible: inode numbers follow `FileTree.walk()` (names in byte order), never a host's
 /// readdir order; every time is the entry's mtime; the UUID, label and hash seed come from the
 /// options. The same tree and options give the same bytes on any machine.
-public struct NativeExt4Builder: Ext4Builder {
-    public init() {}
+package struct NativeExt4Builder: Ext4Builder {
+    package init() {}
 
-    public func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image {
+    package func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image {
         guard size % 4096 == 0 else { throw DiskError.misaligned(what: "ext4 filesystem size", value: size, alignment: 4096) }
         let writer = try Ext4Writer(tree: tree, size: size, options: options)
         try writer.write(to: image)

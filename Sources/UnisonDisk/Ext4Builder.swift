@@ -5,21 +5,21 @@ import UnisonCore
 /// Makes an ext4 filesystem image from a `FileTree`. Two implementations: `NativeExt4Builder`
 /// (one pass, no staging directory; the VM pipeline's default) and `Mke2fsExt4Builder`
 /// (e2fsprogs' `mke2fs -d` plus a `debugfs` pass), kept for comparison tests.
-public protocol Ext4Builder: Sendable {
+package protocol Ext4Builder: Sendable {
     /// Writes a filesystem of exactly `size` bytes holding `tree` to `image`.
     func build(_ tree: FileTree, image: URL, size: Int64, options: Ext4Options) throws -> Ext4Image
 }
 
-public struct Ext4Options: Sendable, Equatable {
+package struct Ext4Options: Sendable, Equatable {
     /// Filesystem UUID; also the directory hash seed, so the hash order is fixed.
-    public var uuid: GUID
-    public var label: String
+    package var uuid: GUID
+    package var label: String
     /// Every time the filesystem records (superblock, inodes) comes from here.
-    public var epoch: Int64
+    package var epoch: Int64
     /// Scratch space for the staging directory and scripts (removed afterwards).
-    public var workDir: URL
+    package var workDir: URL
 
-    public init(uuid: GUID, label: String, epoch: Int64, workDir: URL) {
+    package init(uuid: GUID, label: String, epoch: Int64, workDir: URL) {
         self.uuid = uuid
         self.label = label
         self.epoch = epoch
@@ -28,14 +28,14 @@ public struct Ext4Options: Sendable, Equatable {
 }
 
 /// A finished filesystem image and where its data is (its holes read as zeros).
-public struct Ext4Image: Sendable, Equatable {
-    public var url: URL
-    public var size: Int64
-    public var uuid: GUID
-    public var dataRanges: [Range<Int64>]
+package struct Ext4Image: Sendable, Equatable {
+    package var url: URL
+    package var size: Int64
+    package var uuid: GUID
+    package var dataRanges: [Range<Int64>]
 
     /// The image's data ranges as layout extents starting at `base`.
-    public func extents(at base: Int64) -> [DiskLayout.Extent] {
+    package func extents(at base: Int64) -> [DiskLayout.Extent] {
         dataRanges.map { .init(offset: base + $0.lowerBound, source: .file(url, offset: $0.lowerBound, length: Int64($0.count))) }
     }
 }
@@ -43,13 +43,13 @@ public struct Ext4Image: Sendable, Equatable {
 /// ext4 superblock fields read back (kernel Documentation/filesystems/ext4/super.rst): the
 /// superblock is 1024 bytes at offset 1024; magic 0xEF53 at 0x38, UUID at 0x68, volume name
 /// at 0x78 (16 bytes), block size 2^(10 + s_log_block_size at 0x18), block count at 0x4 (+ hi at 0x150).
-public struct Ext4Superblock: Sendable, Equatable {
-    public var uuid: GUID
-    public var label: String
-    public var blockSize: Int64
-    public var blockCount: Int64
+package struct Ext4Superblock: Sendable, Equatable {
+    package var uuid: GUID
+    package var label: String
+    package var blockSize: Int64
+    package var blockCount: Int64
 
-    public static func probe(_ bytes: [UInt8]) -> Ext4Superblock? {
+    package static func probe(_ bytes: [UInt8]) -> Ext4Superblock? {
         guard bytes.count >= 1024 + 0x160 else { return nil }
         let v = BinaryView(Array(bytes[1024..<(1024 + 0x160)]))
         guard v.le16(0x38) == 0xEF53 else { return nil }

@@ -16,30 +16,30 @@ import Foundation
 // Reserved region layout written here (32 sectors):
 //   0 boot sector | 1 FSInfo | 2-5 zero | 6 backup boot sector | 7 backup FSInfo | 8-31 zero
 
-public struct FAT32Geometry: Sendable, Equatable {
-    public static let bytesPerSector = 512
-    public static let reservedSectors = 32
-    public static let fatCount = 2
+package struct FAT32Geometry: Sendable, Equatable {
+    package static let bytesPerSector = 512
+    package static let reservedSectors = 32
+    package static let fatCount = 2
     /// fatgen103: a volume with fewer clusters is FAT16 whatever its BPB says; firmware
     /// decides the type by this count, so stay clear of the boundary.
-    public static let minimumClusters: Int64 = 65525 + 16
+    package static let minimumClusters: Int64 = 65525 + 16
 
-    public var totalSectors: Int64
-    public var sectorsPerCluster: Int
-    public var fatSectors: Int64
+    package var totalSectors: Int64
+    package var sectorsPerCluster: Int
+    package var fatSectors: Int64
 
-    public var clusterSize: Int { sectorsPerCluster * Self.bytesPerSector }
-    public var dataStartSector: Int64 { Int64(Self.reservedSectors) + Int64(Self.fatCount) * fatSectors }
-    public var clusterCount: Int64 { (totalSectors - dataStartSector) / Int64(sectorsPerCluster) }
+    package var clusterSize: Int { sectorsPerCluster * Self.bytesPerSector }
+    package var dataStartSector: Int64 { Int64(Self.reservedSectors) + Int64(Self.fatCount) * fatSectors }
+    package var clusterCount: Int64 { (totalSectors - dataStartSector) / Int64(sectorsPerCluster) }
 
     /// Byte offset (within the volume) of cluster `n` (the first data cluster is 2).
-    public func offset(ofCluster n: UInt32) -> Int64 {
+    package func offset(ofCluster n: UInt32) -> Int64 {
         (dataStartSector + Int64(n - 2) * Int64(sectorsPerCluster)) * Int64(Self.bytesPerSector)
     }
 
     /// The largest cluster (4 KiB down to 512 B) that still leaves a FAT32-sized cluster count,
     /// with the FAT size computed as fatgen103 §3.5 does.
-    public static func choose(volumeBytes: Int64) throws -> FAT32Geometry {
+    package static func choose(volumeBytes: Int64) throws -> FAT32Geometry {
         let total = volumeBytes / Int64(bytesPerSector)
         for spc in [8, 4, 2, 1] {
             let tmp1 = total - Int64(reservedSectors)
@@ -54,15 +54,15 @@ public struct FAT32Geometry: Sendable, Equatable {
     }
 }
 
-public struct FAT32BootSector: Sendable, Equatable {
-    public var geometry: FAT32Geometry
-    public var hiddenSectors: UInt32
-    public var volumeID: UInt32
-    public var label: String
-    public var oemName = "MSWIN4.1"
-    public var rootCluster: UInt32 = 2
+package struct FAT32BootSector: Sendable, Equatable {
+    package var geometry: FAT32Geometry
+    package var hiddenSectors: UInt32
+    package var volumeID: UInt32
+    package var label: String
+    package var oemName = "MSWIN4.1"
+    package var rootCluster: UInt32 = 2
 
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var r = BinaryRecord(size: 512)
         r.put([0xEB, 0x58, 0x90], at: 0)
         r.ascii(oemName, at: 3, width: 8, pad: 0x20)
@@ -90,7 +90,7 @@ public struct FAT32BootSector: Sendable, Equatable {
         return r.bytes
     }
 
-    public static func fsInfo(freeClusters: UInt32, nextFree: UInt32) -> [UInt8] {
+    package static func fsInfo(freeClusters: UInt32, nextFree: UInt32) -> [UInt8] {
         var r = BinaryRecord(size: 512)
         r.le32(0x4161_5252, at: 0)
         r.le32(0x6141_7272, at: 484)
@@ -101,7 +101,7 @@ public struct FAT32BootSector: Sendable, Equatable {
     }
 
     /// Volume label and ID read back from a boot sector; nil when it is not FAT32.
-    public static func probe(_ sector: [UInt8]) -> (label: String, volumeID: UInt32)? {
+    package static func probe(_ sector: [UInt8]) -> (label: String, volumeID: UInt32)? {
         guard sector.count >= 512, sector[510] == 0x55, sector[511] == 0xAA else { return nil }
         let v = BinaryView(sector)
         guard v.ascii(82, 8) == "FAT32", v.le16(11) >= 512 else { return nil }

@@ -5,21 +5,21 @@ import UnisonArchive
 /// directories as bytes, file contents as references to their sources (nothing is copied).
 /// Clusters are allocated contiguously in the tree's walk order (directories and files by
 /// byte order of their names), so the same tree gives the same bytes.
-public struct FAT32Volume: Sendable {
-    public var geometry: FAT32Geometry
-    public var size: Int64
+package struct FAT32Volume: Sendable {
+    package var geometry: FAT32Geometry
+    package var size: Int64
     /// Extents relative to the start of the volume.
-    public var extents: [DiskLayout.Extent]
-    public var usedClusters: Int64
-    public var label: String
-    public var volumeID: UInt32
+    package var extents: [DiskLayout.Extent]
+    package var usedClusters: Int64
+    package var label: String
+    package var volumeID: UInt32
 
-    public struct Options: Sendable {
-        public var label: String
-        public var volumeID: UInt32
+    package struct Options: Sendable {
+        package var label: String
+        package var volumeID: UInt32
         /// The partition's first LBA (BPB_HiddSec).
-        public var hiddenSectors: UInt32
-        public init(label: String, volumeID: UInt32, hiddenSectors: UInt32) {
+        package var hiddenSectors: UInt32
+        package init(label: String, volumeID: UInt32, hiddenSectors: UInt32) {
             self.label = label
             self.volumeID = volumeID
             self.hiddenSectors = hiddenSectors
@@ -28,7 +28,7 @@ public struct FAT32Volume: Sendable {
 
     /// Lays out `tree` on a volume of `size` bytes. Regular files, hard links (stored as
     /// copies) and directories only; mtimes become the entries' DOS times.
-    public static func build(_ tree: FileTree, size: Int64, options: Options) throws -> FAT32Volume {
+    package static func build(_ tree: FileTree, size: Int64, options: Options) throws -> FAT32Volume {
         guard size % 512 == 0 else { throw DiskError.misaligned(what: "FAT32 volume size", value: size, alignment: 512) }
         let g = try FAT32Geometry.choose(volumeBytes: size)
         let clusterSize = Int64(g.clusterSize)

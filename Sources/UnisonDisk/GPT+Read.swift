@@ -1,17 +1,17 @@
 import Foundation
 
 /// Reading a GPT back (for `image inspect` and tests): header fields, CRCs, entries.
-public struct GPTReadResult: Sendable, Equatable {
-    public var gpt: GPT
-    public var headerCRCValid: Bool
-    public var entriesCRCValid: Bool
-    public var backupMatches: Bool
+package struct GPTReadResult: Sendable, Equatable {
+    package var gpt: GPT
+    package var headerCRCValid: Bool
+    package var entriesCRCValid: Bool
+    package var backupMatches: Bool
 }
 
 extension GPT {
     /// Parses the primary header (sector 1) and its entry array; `readSector` reads 512-byte
     /// sectors of the virtual disk. Returns nil when sector 1 carries no "EFI PART" signature.
-    public static func read(
+    package static func read(
         diskSectors: UInt64, path: String,
         readSectors: (UInt64, Int) throws -> [UInt8]
     ) throws -> GPTReadResult? {

@@ -20,13 +20,13 @@ import Foundation
 //   48 Attributes   56 PartitionName (36 UTF-16LE code units)
 
 /// Partition type GUIDs this project writes or recognizes.
-public enum PartitionType {
-    public static let efiSystem = GUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")!
-    public static let linuxRootX86_64 = GUID("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")!
-    public static let linuxGeneric = GUID("0FC63DAF-8483-4772-8E79-3D69D8477DE4")!
-    public static let biosBoot = GUID("21686148-6449-6E6F-744E-656564454649")!
+package enum PartitionType {
+    package static let efiSystem = GUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")!
+    package static let linuxRootX86_64 = GUID("4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709")!
+    package static let linuxGeneric = GUID("0FC63DAF-8483-4772-8E79-3D69D8477DE4")!
+    package static let biosBoot = GUID("21686148-6449-6E6F-744E-656564454649")!
 
-    public static func name(of type: GUID) -> String {
+    package static func name(of type: GUID) -> String {
         switch type {
         case efiSystem: return "EFI System"
         case linuxRootX86_64: return "Linux root (x86-64)"
@@ -37,16 +37,16 @@ public enum PartitionType {
     }
 }
 
-public struct GPTPartition: Sendable, Equatable, Codable {
-    public var type: GUID
-    public var guid: GUID
-    public var name: String
-    public var firstLBA: UInt64
+package struct GPTPartition: Sendable, Equatable, Codable {
+    package var type: GUID
+    package var guid: GUID
+    package var name: String
+    package var firstLBA: UInt64
     /// Inclusive, as GPT stores it.
-    public var lastLBA: UInt64
-    public var attributes: UInt64
+    package var lastLBA: UInt64
+    package var attributes: UInt64
 
-    public init(type: GUID, guid: GUID, name: String, firstLBA: UInt64, lastLBA: UInt64, attributes: UInt64 = 0) {
+    package init(type: GUID, guid: GUID, name: String, firstLBA: UInt64, lastLBA: UInt64, attributes: UInt64 = 0) {
         self.type = type
         self.guid = guid
         self.name = name
@@ -55,34 +55,34 @@ public struct GPTPartition: Sendable, Equatable, Codable {
         self.attributes = attributes
     }
 
-    public var offset: Int64 { Int64(firstLBA) * GPT.sectorSize }
-    public var size: Int64 { Int64(lastLBA - firstLBA + 1) * GPT.sectorSize }
+    package var offset: Int64 { Int64(firstLBA) * GPT.sectorSize }
+    package var size: Int64 { Int64(lastLBA - firstLBA + 1) * GPT.sectorSize }
 }
 
 /// A whole GPT: encodes the protective MBR, both headers and both entry arrays.
-public struct GPT: Sendable, Equatable {
-    public static let sectorSize: Int64 = 512
-    public static let entryCount = 128
-    public static let entrySize = 128
+package struct GPT: Sendable, Equatable {
+    package static let sectorSize: Int64 = 512
+    package static let entryCount = 128
+    package static let entrySize = 128
     /// Sectors of the entry array: 128 × 128 bytes = 32 sectors.
-    public static let entrySectors = UInt64(entryCount * entrySize) / UInt64(sectorSize)
+    package static let entrySectors = UInt64(entryCount * entrySize) / UInt64(sectorSize)
 
-    public var diskSectors: UInt64
-    public var diskGUID: GUID
-    public var partitions: [GPTPartition]
+    package var diskSectors: UInt64
+    package var diskGUID: GUID
+    package var partitions: [GPTPartition]
 
-    public init(diskSectors: UInt64, diskGUID: GUID, partitions: [GPTPartition]) {
+    package init(diskSectors: UInt64, diskGUID: GUID, partitions: [GPTPartition]) {
         self.diskSectors = diskSectors
         self.diskGUID = diskGUID
         self.partitions = partitions
     }
 
-    public var firstUsableLBA: UInt64 { 2 + Self.entrySectors }
-    public var lastUsableLBA: UInt64 { diskSectors - 2 - Self.entrySectors }
+    package var firstUsableLBA: UInt64 { 2 + Self.entrySectors }
+    package var lastUsableLBA: UInt64 { diskSectors - 2 - Self.entrySectors }
     var backupEntriesLBA: UInt64 { diskSectors - 1 - Self.entrySectors }
 
     /// The 16 KiB partition entry array (unused entries are zero).
-    public func entryArray() -> [UInt8] {
+    package func entryArray() -> [UInt8] {
         var r = BinaryRecord(size: Self.entryCount * Self.entrySize)
         for (i, p) in partitions.enumerated() {
             let o = i * Self.entrySize
@@ -97,7 +97,7 @@ public struct GPT: Sendable, Equatable {
     }
 
     /// A header sector: the primary one at LBA 1 or the backup one at the last LBA.
-    public func header(primary: Bool, entriesCRC: UInt32) -> [UInt8] {
+    package func header(primary: Bool, entriesCRC: UInt32) -> [UInt8] {
         var r = BinaryRecord(size: Int(Self.sectorSize))
         let myLBA: UInt64 = primary ? 1 : diskSectors - 1
         let alternate: UInt64 = primary ? diskSectors - 1 : 1
@@ -119,7 +119,7 @@ public struct GPT: Sendable, Equatable {
     }
 
     /// LBA 0: a protective MBR whose single 0xEE partition covers the disk (capped at 2^32-1).
-    public func protectiveMBR() -> [UInt8] {
+    package func protectiveMBR() -> [UInt8] {
         var r = BinaryRecord(size: Int(Self.sectorSize))
         let e = 446
         r.u8(0x00, at: e)  // not bootable
@@ -133,21 +133,21 @@ public struct GPT: Sendable, Equatable {
     }
 
     /// LBA 0 through 33: protective MBR, primary header, primary entries.
-    public func primaryRegion() -> Data {
+    package func primaryRegion() -> Data {
         let entries = entryArray()
         return Data(protectiveMBR() + header(primary: true, entriesCRC: CRC32.checksum(entries)) + entries)
     }
 
     /// The last 33 sectors: backup entries, then the backup header.
-    public func backupRegion() -> Data {
+    package func backupRegion() -> Data {
         let entries = entryArray()
         return Data(entries + header(primary: false, entriesCRC: CRC32.checksum(entries)))
     }
 
-    public var backupRegionOffset: Int64 { Int64(backupEntriesLBA) * Self.sectorSize }
+    package var backupRegionOffset: Int64 { Int64(backupEntriesLBA) * Self.sectorSize }
 
     /// Checks that partitions are in bounds, ordered and disjoint.
-    public func validate() throws {
+    package func validate() throws {
         var previousEnd: UInt64 = firstUsableLBA
         for p in partitions {
             guard p.firstLBA >= previousEnd, p.lastLBA >= p.firstLBA, p.lastLBA <= lastUsableLBA else {

@@ -10,17 +10,17 @@ import UnisonCore
 ///     disk:   28 73 2A C1  1F F8  D2 11  BA 4B  00 A0 C9 3E C9 3B
 ///
 /// `bytes` holds the text order (RFC 9562 big-endian), `diskBytes` the mixed-endian order.
-public struct GUID: Sendable, Hashable, StringCodable {
+package struct GUID: Sendable, Hashable, StringCodable {
     /// The sixteen bytes in text order.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
-    public init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         precondition(bytes.count == 16, "a GUID has 16 bytes")
         self.bytes = bytes
     }
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let hex = text.replacingOccurrences(of: "-", with: "")
         let groups = text.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
         guard groups == [8, 4, 4, 4, 12], hex.count == 32 else { return nil }
@@ -36,39 +36,39 @@ public struct GUID: Sendable, Hashable, StringCodable {
     }
 
     /// Decodes the mixed-endian on-disk form.
-    public init(diskBytes d: [UInt8]) {
+    package init(diskBytes d: [UInt8]) {
         precondition(d.count == 16)
         self.init(bytes: [d[3], d[2], d[1], d[0], d[5], d[4], d[7], d[6]] + Array(d[8..<16]))
     }
 
     /// The mixed-endian on-disk form.
-    public var diskBytes: [UInt8] {
+    package var diskBytes: [UInt8] {
         let b = bytes
         return [b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]] + Array(b[8..<16])
     }
 
     /// Upper-case text form, as UEFI and `sgdisk` print it.
-    public var description: String { text(uppercase: true) }
+    package var description: String { text(uppercase: true) }
 
-    public func text(uppercase: Bool) -> String {
+    package func text(uppercase: Bool) -> String {
         let hex = bytes.map { String(format: uppercase ? "%02X" : "%02x", $0) }
         return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
     }
 
-    public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
-    public static let zero = GUID(bytes: [UInt8](repeating: 0, count: 16))
+    package var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
+    package static let zero = GUID(bytes: [UInt8](repeating: 0, count: 16))
 
     /// A name-based UUID from a content digest: the first 16 bytes of SHA-256(seed ‖ "\0" ‖ label)
     /// with the RFC 9562 version 8 ("custom") and variant bits set. Same content, same GUID; a
     /// different label gives an unrelated GUID from the same seed.
-    public static func derived(from seed: [UInt8], label: String) -> GUID {
+    package static func derived(from seed: [UInt8], label: String) -> GUID {
         var b = Array(sha256(seed + [0] + Array(label.utf8)).prefix(16))
         b[6] = (b[6] & 0x0F) | 0x80
         b[8] = (b[8] & 0x3F) | 0x80
         return GUID(bytes: b)
     }
 
-    public static let expectedText = "a GUID"
+    package static let expectedText = "a GUID"
 }
 
 /// SHA-256 through UnisonCore (the only hashing dependency this module has).

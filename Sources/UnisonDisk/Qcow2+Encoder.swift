@@ -10,16 +10,16 @@ import Foundation
 ///     then             data clusters, in ascending guest order, as the layout yields them
 ///     then             L2 tables, one per L1 entry that maps any data
 ///     then             refcount table, then refcount blocks (refcount 1 for every cluster above)
-public struct Qcow2Encoder: DiskEncoder {
-    public var format: DiskFormat { .qcow2 }
-    public let clusterBits: Int
+package struct Qcow2Encoder: DiskEncoder {
+    package var format: DiskFormat { .qcow2 }
+    package let clusterBits: Int
 
-    public init(clusterBits: Int = 16) {
+    package init(clusterBits: Int = 16) {
         precondition((9...21).contains(clusterBits))
         self.clusterBits = clusterBits
     }
 
-    public func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
+    package func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
         let clusterSize = Int64(1) << Int64(clusterBits)
         let l2Entries = clusterSize / 8
         let virtualClusters = (layout.size + clusterSize - 1) / clusterSize

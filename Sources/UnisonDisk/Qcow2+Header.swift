@@ -16,28 +16,28 @@ import Foundation
 // an unallocated cluster and reads as zeros. The refcount table points to refcount blocks of
 // 2^(cluster_bits + 3 - refcount_order) entries; every cluster in use needs refcount 1.
 
-public struct Qcow2Header: Sendable, Equatable {
-    public static let magic: [UInt8] = [0x51, 0x46, 0x49, 0xFB]
-    public static let length = 104
+package struct Qcow2Header: Sendable, Equatable {
+    package static let magic: [UInt8] = [0x51, 0x46, 0x49, 0xFB]
+    package static let length = 104
 
-    public var version: UInt32 = 3
-    public var clusterBits: UInt32 = 16
-    public var size: UInt64
-    public var cryptMethod: UInt32 = 0
-    public var l1Size: UInt32
-    public var l1TableOffset: UInt64
-    public var refcountTableOffset: UInt64
-    public var refcountTableClusters: UInt32
-    public var snapshotCount: UInt32 = 0
-    public var snapshotsOffset: UInt64 = 0
-    public var incompatibleFeatures: UInt64 = 0
-    public var compatibleFeatures: UInt64 = 0
-    public var autoclearFeatures: UInt64 = 0
-    public var refcountOrder: UInt32 = 4
-    public var headerLength: UInt32 = UInt32(length)
-    public var backingFileOffset: UInt64 = 0
+    package var version: UInt32 = 3
+    package var clusterBits: UInt32 = 16
+    package var size: UInt64
+    package var cryptMethod: UInt32 = 0
+    package var l1Size: UInt32
+    package var l1TableOffset: UInt64
+    package var refcountTableOffset: UInt64
+    package var refcountTableClusters: UInt32
+    package var snapshotCount: UInt32 = 0
+    package var snapshotsOffset: UInt64 = 0
+    package var incompatibleFeatures: UInt64 = 0
+    package var compatibleFeatures: UInt64 = 0
+    package var autoclearFeatures: UInt64 = 0
+    package var refcountOrder: UInt32 = 4
+    package var headerLength: UInt32 = UInt32(length)
+    package var backingFileOffset: UInt64 = 0
 
-    public init(size: UInt64, l1Size: UInt32, l1TableOffset: UInt64, refcountTableOffset: UInt64, refcountTableClusters: UInt32) {
+    package init(size: UInt64, l1Size: UInt32, l1TableOffset: UInt64, refcountTableOffset: UInt64, refcountTableClusters: UInt32) {
         self.size = size
         self.l1Size = l1Size
         self.l1TableOffset = l1TableOffset
@@ -45,10 +45,10 @@ public struct Qcow2Header: Sendable, Equatable {
         self.refcountTableClusters = refcountTableClusters
     }
 
-    public var clusterSize: Int64 { 1 << Int64(clusterBits) }
+    package var clusterSize: Int64 { 1 << Int64(clusterBits) }
 
     /// The header plus the end-of-extensions marker, 112 bytes.
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var r = BinaryRecord(size: Self.length + 8)
         r.put(Self.magic, at: 0)
         r.be32(version, at: 4)
@@ -71,7 +71,7 @@ public struct Qcow2Header: Sendable, Equatable {
         return r.bytes
     }
 
-    public static func decode(_ bytes: [UInt8], path: String) throws -> Qcow2Header {
+    package static func decode(_ bytes: [UInt8], path: String) throws -> Qcow2Header {
         guard bytes.count >= 72, Array(bytes[0..<4]) == magic else {
             throw DiskError.corrupt(path: path, offset: 0, detail: "not a qcow2 image (no QFI\\xfb magic)")
         }

@@ -7,8 +7,8 @@ import UnisonCore
 /// partition GUIDs, filesystem UUIDs and volume IDs are derived from it (plus the build's
 /// parameters), so the same content gives the same identifiers and different content
 /// different ones, with no randomness.
-public enum TreeDigest {
-    public static func digest(_ tree: FileTree) throws -> [UInt8] {
+package enum TreeDigest {
+    package static func digest(_ tree: FileTree) throws -> [UInt8] {
         var manifest = ""
         manifest.reserveCapacity(tree.count * 96)
         for e in tree.walk() {
@@ -39,13 +39,13 @@ public enum TreeDigest {
     }
 
     /// A 32-bit identifier (FAT volume ID, VMDK CID) from a seed and a label.
-    public static func derived32(from seed: [UInt8], label: String) -> UInt32 {
+    package static func derived32(from seed: [UInt8], label: String) -> UInt32 {
         let h = sha256(seed + [0] + Array(label.utf8))
         return UInt32(h[0]) << 24 | UInt32(h[1]) << 16 | UInt32(h[2]) << 8 | UInt32(h[3])
     }
 
     /// SHA-256 of a seed and parameters, for combining the tree digest with build inputs.
-    public static func combine(_ seed: [UInt8], _ parts: [String]) -> [UInt8] {
+    package static func combine(_ seed: [UInt8], _ parts: [String]) -> [UInt8] {
         sha256(seed + Array(parts.joined(separator: "\u{0}").utf8))
     }
 }

@@ -14,22 +14,22 @@ import Foundation
 ///
 /// Grains are compressed in batches by a bounded task group and written in order, so the
 /// output does not depend on scheduling.
-public struct VMDKEncoder: DiskEncoder {
-    public var format: DiskFormat { .vmdk }
+package struct VMDKEncoder: DiskEncoder {
+    package var format: DiskFormat { .vmdk }
     /// The file name the descriptor's extent line names (the artifact's final name).
-    public var fileName: String
-    public var level: Int32
-    public var concurrency: Int
-    public static let grainBytes = 64 << 10
+    package var fileName: String
+    package var level: Int32
+    package var concurrency: Int
+    package static let grainBytes = 64 << 10
     static let batchGrains = 32
 
-    public init(fileName: String, level: Int32 = 6, concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    package init(fileName: String, level: Int32 = 6, concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.fileName = fileName
         self.level = level
         self.concurrency = max(1, concurrency)
     }
 
-    public func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
+    package func encode(_ layout: DiskLayout, to url: URL, progress: (@Sendable (Int64) -> Void)?) async throws {
         let grainSectors = UInt64(Self.grainBytes / 512)
         let capacity = UInt64((layout.size + 511) / 512)
         var header = VMDKHeader(capacity: capacity)

@@ -22,30 +22,30 @@ import Foundation
 // The end of the file is: footer marker, footer (a header copy with the real gdOffset), and
 // an end-of-stream marker; readers find the footer 1536 bytes before the end.
 
-public struct VMDKHeader: Sendable, Equatable {
-    public static let magic: [UInt8] = Array("KDMV".utf8)
-    public static let gdAtEnd: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
-    public static let flagNewlineTest: UInt32 = 1 << 0
-    public static let flagRedundantGrainTable: UInt32 = 1 << 1
-    public static let flagCompressed: UInt32 = 1 << 16
-    public static let flagMarkers: UInt32 = 1 << 17
+package struct VMDKHeader: Sendable, Equatable {
+    package static let magic: [UInt8] = Array("KDMV".utf8)
+    package static let gdAtEnd: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
+    package static let flagNewlineTest: UInt32 = 1 << 0
+    package static let flagRedundantGrainTable: UInt32 = 1 << 1
+    package static let flagCompressed: UInt32 = 1 << 16
+    package static let flagMarkers: UInt32 = 1 << 17
 
-    public var version: UInt32 = 3
-    public var flags: UInt32 = flagNewlineTest | flagCompressed | flagMarkers
-    public var capacity: UInt64
-    public var grainSize: UInt64 = 128
-    public var descriptorOffset: UInt64 = 1
-    public var descriptorSize: UInt64 = 20
-    public var gtesPerGT: UInt32 = 512
-    public var rgdOffset: UInt64 = 0
-    public var gdOffset: UInt64 = gdAtEnd
-    public var overhead: UInt64 = 128
-    public var uncleanShutdown: UInt8 = 0
-    public var compressAlgorithm: UInt16 = 1
+    package var version: UInt32 = 3
+    package var flags: UInt32 = flagNewlineTest | flagCompressed | flagMarkers
+    package var capacity: UInt64
+    package var grainSize: UInt64 = 128
+    package var descriptorOffset: UInt64 = 1
+    package var descriptorSize: UInt64 = 20
+    package var gtesPerGT: UInt32 = 512
+    package var rgdOffset: UInt64 = 0
+    package var gdOffset: UInt64 = gdAtEnd
+    package var overhead: UInt64 = 128
+    package var uncleanShutdown: UInt8 = 0
+    package var compressAlgorithm: UInt16 = 1
 
-    public init(capacity: UInt64) { self.capacity = capacity }
+    package init(capacity: UInt64) { self.capacity = capacity }
 
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var r = BinaryRecord(size: 512)
         r.put(Self.magic, at: 0)
         r.le32(version, at: 4)
@@ -64,7 +64,7 @@ public struct VMDKHeader: Sendable, Equatable {
         return r.bytes
     }
 
-    public static func decode(_ bytes: [UInt8], path: String, offset: Int64 = 0) throws -> VMDKHeader {
+    package static func decode(_ bytes: [UInt8], path: String, offset: Int64 = 0) throws -> VMDKHeader {
         guard bytes.count >= 79, Array(bytes[0..<4]) == magic else {
             throw DiskError.corrupt(path: path, offset: offset, detail: "not a VMDK sparse extent (no KDMV magic)")
         }
@@ -84,16 +84,16 @@ public struct VMDKHeader: Sendable, Equatable {
         return h
     }
 
-    public var isCompressed: Bool { compressAlgorithm == 1 }
-    public var hasMarkers: Bool { flags & Self.flagMarkers != 0 }
+    package var isCompressed: Bool { compressAlgorithm == 1 }
+    package var hasMarkers: Bool { flags & Self.flagMarkers != 0 }
 }
 
 /// Metadata marker types of a stream-optimized extent.
-public enum VMDKMarker: UInt32, Sendable {
+package enum VMDKMarker: UInt32, Sendable {
     case endOfStream = 0, grainTable = 1, grainDirectory = 2, footer = 3
 
     /// A 512-byte marker sector announcing `sectors` sectors of metadata.
-    public static func sector(_ type: VMDKMarker, sectors: UInt64) -> [UInt8] {
+    package static func sector(_ type: VMDKMarker, sectors: UInt64) -> [UInt8] {
         var r = BinaryRecord(size: 512)
         r.le64(sectors, at: 0)
         r.le32(0, at: 8)
@@ -105,20 +105,20 @@ public enum VMDKMarker: UInt32, Sendable {
 /// The embedded text descriptor (VDF 5.0 §"The Descriptor File"), deterministic: the CID is
 /// derived from the disk's content, the geometry from its size (VMware's 255 heads, 63 sectors
 /// for SCSI adapters), and the extent line names the file the descriptor lives in.
-public struct VMDKDescriptor: Sendable, Equatable {
-    public var cid: UInt32
-    public var capacitySectors: UInt64
-    public var fileName: String
-    public var adapterType = "lsilogic"
-    public var hardwareVersion = "4"
+package struct VMDKDescriptor: Sendable, Equatable {
+    package var cid: UInt32
+    package var capacitySectors: UInt64
+    package var fileName: String
+    package var adapterType = "lsilogic"
+    package var hardwareVersion = "4"
 
-    public init(cid: UInt32, capacitySectors: UInt64, fileName: String) {
+    package init(cid: UInt32, capacitySectors: UInt64, fileName: String) {
         self.cid = cid
         self.capacitySectors = capacitySectors
         self.fileName = fileName
     }
 
-    public var text: String {
+    package var text: String {
         let cylinders = min(capacitySectors / (255 * 63), 65535)
         return """
             # Disk DescriptorFile

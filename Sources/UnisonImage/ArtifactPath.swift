@@ -4,19 +4,19 @@ import UnisonCore
 /// Where a build writes an artifact: always a direct child of the output directory. Artifact
 /// names are made from spec values (`platform.name`) and flags (`--version`); a name that is
 /// not one plain path component is refused instead of being written somewhere else.
-public enum ArtifactPath {
-    public struct OutsideOutput: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
-        public var name: String
-        public var directory: String
-        public var exitStatus: ExitStatus { .badInput }
-        public var description: String {
+package enum ArtifactPath {
+    package struct OutsideOutput: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+        package var name: String
+        package var directory: String
+        package var exitStatus: ExitStatus { .badInput }
+        package var description: String {
             "artifact name '\(name)' would not be a file directly in \(directory) "
                 + "(check platform.name and --version: no '/', '..', or control characters)"
         }
     }
 
     /// `directory/name`, or `OutsideOutput` when `name` is not a single, plain component.
-    public static func destination(in directory: URL, name: String) throws -> URL {
+    package static func destination(in directory: URL, name: String) throws -> URL {
         let plain =
             !name.isEmpty && name != "." && name != ".." && !name.hasPrefix(".") && !name.contains("/")
             && !name.contains("..") && name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }

@@ -14,8 +14,8 @@ import UnisonArchive
 import UnisonCore
 
 /// An OCI image layout on disk, read as a base.
-public struct OCILayoutBase: Sendable {
-    public let directory: URL
+package struct OCILayoutBase: Sendable {
+    package let directory: URL
 
     static let refName = "org.opencontainers.image.ref.name"
     static let indexTypes: Set<String> = [
@@ -53,7 +53,7 @@ public struct OCILayoutBase: Sendable {
         var layers: [Descriptor]
     }
 
-    public init(directory: URL) { self.directory = directory }
+    package init(directory: URL) { self.directory = directory }
 
     /// The blob file for a `sha256:<hex>` digest.
     func blobURL(_ digest: String) throws -> URL {
@@ -127,7 +127,7 @@ public struct OCILayoutBase: Sendable {
 
     /// Applies the image's layers in order into a tree; compressed layers are decompressed
     /// into `workDir` (which must outlive the tree), or held in memory without one.
-    public func loadTree(tag: String?, workDir: URL?, progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
+    package func loadTree(tag: String?, workDir: URL?, progress: (@Sendable (String) -> Void)? = nil) throws -> FileTree {
         let manifest = try manifest(tag: tag)
         var tree = FileTree()
         for (i, layer) in manifest.layers.enumerated() {

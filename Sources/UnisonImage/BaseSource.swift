@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonSpec
 
 /// Where an image's root filesystem starts from, before any overlay.
-public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
+package enum BaseSource: Sendable, Equatable, CustomStringConvertible {
     /// A rootfs tarball: `.tar`, `.tar.gz`, `.tar.zst` or `.tar.xz` (recognized by content).
     case tarball(URL)
     /// A directory holding a root filesystem (ownership as recorded on disk).
@@ -15,7 +15,7 @@ public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
     /// A base declared in the spec's `bases:`.
     case named(Base)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .tarball(url): return url.path
         case let .directory(url): return url.path
@@ -26,7 +26,7 @@ public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a `--base` value: `oci:DIR[:TAG]`, a path to a tarball or a directory, or the
     /// name of a base in the spec (a path wins when both exist).
-    public static func parse(_ text: String, spec: PlatformSpec?, relativeTo cwd: URL? = nil) throws -> BaseSource {
+    package static func parse(_ text: String, spec: PlatformSpec?, relativeTo cwd: URL? = nil) throws -> BaseSource {
         let fm = FileManager.default
         func url(_ path: String) -> URL {
             if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
@@ -69,7 +69,7 @@ public enum BaseSource: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Problems finding or reading a base, each with what to do about it.
-public enum BaseError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum BaseError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case notFound(String, hint: String?)
     /// A spec base that must be built first (mmdebstrap) and is not in the cache.
     case notBuilt(name: String, path: String, fix: String)
@@ -79,9 +79,9 @@ public enum BaseError: Error, CustomStringConvertible, Sendable, Equatable, Exit
     case digestMismatch(path: String, expected: String, actual: String)
     case unsupportedMediaType(digest: String, mediaType: String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notFound(text, hint):
             return "base '\(text)' is neither a file, a directory nor a base of the spec" + (hint.map { " (\($0))" } ?? "")
@@ -102,8 +102,8 @@ public enum BaseError: Error, CustomStringConvertible, Sendable, Equatable, Exit
 /// The cache of built bases, outside the repository:
 /// `$UNISONCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/unisonctl`, else `~/.cache/unisonctl`.
 /// `scripts/build-base.sh` writes `bases/<name>.tar` there.
-public enum BaseCache {
-    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+package enum BaseCache {
+    package static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let dir = environment["UNISONCTL_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl") }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
@@ -112,7 +112,7 @@ public enum BaseCache {
 
     /// Where a spec base lives in the cache: `bases/<name>.tar` (mmdebstrap) or `bases/<name>`
     /// (an OCI layout directory for `kind: oci`).
-    public static func location(of base: Base, cacheDir: URL) -> URL {
+    package static func location(of base: Base, cacheDir: URL) -> URL {
         let bases = cacheDir.appendingPathComponent("bases")
         return base.kind == .oci ? bases.appendingPathComponent(base.name) : bases.appendingPathComponent("\(base.name).tar")
     }
@@ -125,7 +125,7 @@ extension BaseSource {
     /// compressed tarballs and OCI layers are decompressed into `workDir`, which must outlive
     /// the tree (without one, their contents are held in memory). `progress` receives short status lines, `bytes` the uncompressed bytes of a
     /// tarball read so far.
-    public static func load(
+    package static func load(
         _ source: BaseSource, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
         progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil
     ) throws -> FileTree {
@@ -146,7 +146,7 @@ extension BaseSource {
 
     /// Loads a spec base: mmdebstrap bases from the cache (built by `scripts/build-base.sh`),
     /// `oci` bases from an OCI layout in the cache, tarball and directory bases from their path.
-    public static func load(
+    package static func load(
         base: Base, cacheDir: URL = BaseCache.directory(), workDir: URL? = nil,
         progress: (@Sendable (String) -> Void)? = nil, bytes: ((Int64) -> Void)? = nil
     ) throws -> FileTree {

@@ -3,7 +3,7 @@ import UnisonCore
 
 /// Problems specific to installer ISO builds (kernel lookup, sizes and filesystems report
 /// `DiskError`, a failing external tool `ProcessError`).
-public enum ISOError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum ISOError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case noISOTarget
     case unknownFirmware(String)
     case noFirmware
@@ -13,9 +13,9 @@ public enum ISOError: Error, CustomStringConvertible, Sendable, Equatable, ExitC
     /// A boot file the ISO needs is not on the build host.
     case missingHostFile(what: String, path: String, package: String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noISOTarget: return "the spec has no targets.iso"
         case let .unknownFirmware(f): return "unknown firmware '\(f)' in targets.iso.firmware (use bios, uefi)"

@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonDisk
 
 /// Firmware the ISO boots under.
-public enum ISOFirmware: String, Sendable, Codable, CaseIterable {
+package enum ISOFirmware: String, Sendable, Codable, CaseIterable {
     case bios, uefi
 }
 

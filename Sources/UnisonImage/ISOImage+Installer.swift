@@ -5,16 +5,16 @@ import UnisonDisk
 
 /// The installer the ISO boots: the image's kernel and an initramfs of our own (the host's
 /// static busybox, the storage drivers from the image's /lib/modules, and `/init`).
-public enum ISOInstaller {
-    public static let okMarker = "UNISONOS-INSTALL-OK"
-    public static let failedMarker = "UNISONOS-INSTALL-FAILED"
+package enum ISOInstaller {
+    package static let okMarker = "UNISONOS-INSTALL-OK"
+    package static let failedMarker = "UNISONOS-INSTALL-FAILED"
     /// Where the ISO keeps the installer and the payload.
     static let isoDir = "unisonos"
 
     /// Drivers for the install medium (SATA/IDE CD, virtio, USB) and the target disk (virtio,
     /// SATA, NVMe), and ISO 9660; with their dependencies from modules.dep. Built-in drivers
     /// (absent from modules.dep) need nothing.
-    public static let moduleNames = [
+    package static let moduleNames = [
         "virtio_pci", "virtio_blk", "virtio_scsi", "ahci", "ata_piix", "sd_mod", "sr_mod", "nvme",
         "xhci_pci", "ehci_pci", "usb_storage", "uas", "crct10dif_generic", "isofs",
         // An answers medium (CIDATA: FAT or ISO 9660) and the installed root (ext4, whose

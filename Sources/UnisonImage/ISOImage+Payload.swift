@@ -4,25 +4,25 @@ import UnisonCore
 import UnisonDisk
 
 /// One file of the compressed payload on the ISO.
-public struct ISOPayloadPart: Sendable, Codable, Equatable {
-    public var name: String
-    public var size: Int64
-    public var sha256: String
+package struct ISOPayloadPart: Sendable, Codable, Equatable {
+    package var name: String
+    package var size: Int64
+    package var sha256: String
 }
 
 /// The disk image the installer writes, as it sits on the ISO.
-public struct ISOPayloadInfo: Sendable, Codable, Equatable {
+package struct ISOPayloadInfo: Sendable, Codable, Equatable {
     /// The raw disk's name (`<name>.raw`); the parts are `<name>.raw.gz[.NNN]`.
-    public var name: String
+    package var name: String
     /// Where it came from: "built" (the VM pipeline, in-process) or the --payload path.
-    public var source: String
+    package var source: String
     /// The format it was given in (raw, qcow2, vmdk).
-    public var sourceFormat: DiskFormat
-    public var size: Int64
-    public var sha256: String
-    public var compression: String
-    public var compressedBytes: Int64
-    public var parts: [ISOPayloadPart]
+    package var sourceFormat: DiskFormat
+    package var size: Int64
+    package var sha256: String
+    package var compression: String
+    package var compressedBytes: Int64
+    package var parts: [ISOPayloadPart]
 }
 
 /// Writes a byte stream as numbered files of at most `limit` bytes: `<base>.000`, `.001`, ...

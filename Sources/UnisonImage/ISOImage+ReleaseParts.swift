@@ -6,23 +6,23 @@ import UnisonDisk
 /// A release ISO cut into parts a GitHub release accepts (each asset must stay under 2 GiB),
 /// named as unison-platform's release workflow checks them: `<iso>.part00`, `.part01`, …
 /// beside `<iso>.REASSEMBLE.txt`, which says how to join and check them.
-public struct ISOReleaseParts: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.iso-release-parts/v1"
-    public var iso: String
-    public var size: Int64
-    public var sha256: String
-    public var parts: [ISOPayloadPart]
+package struct ISOReleaseParts: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.iso-release-parts/v1"
+    package var iso: String
+    package var size: Int64
+    package var sha256: String
+    package var parts: [ISOPayloadPart]
     /// The reassemble text's file name; nil when the ISO was small enough to stay whole.
-    public var reassemble: String?
+    package var reassemble: String?
 
     /// GitHub's limit is 2 GiB per asset; the release workflow checks each part is below
     /// 2147483648 bytes. Parts are 1 MiB under it.
-    public static let defaultPartSize: Int64 = (2 << 30) - (1 << 20)
+    package static let defaultPartSize: Int64 = (2 << 30) - (1 << 20)
 
     /// Splits `iso` in place when it is larger than `partSize`: the parts and the reassemble
     /// text are written under temporary names and renamed into place, then the ISO is removed
     /// (unless `keepISO`). A smaller ISO is left as it is.
-    public static func split(_ iso: URL, partSize: Int64 = defaultPartSize, keepISO: Bool = false) throws -> ISOReleaseParts {
+    package static func split(_ iso: URL, partSize: Int64 = defaultPartSize, keepISO: Bool = false) throws -> ISOReleaseParts {
         guard partSize >= 1 << 20, partSize < 2 << 30 else { throw ISOError.badSplitSize(partSize) }
         let (hex, size) = try SHA256Hex.file(iso)
         let name = iso.lastPathComponent
@@ -62,7 +62,7 @@ public struct ISOReleaseParts: Sendable, Codable, Equatable {
     }
 
     /// The reassemble text: what to run on Linux/macOS and on Windows, and the checksums.
-    public var reassembleText: String {
+    package var reassembleText: String {
         var t = """
             \(iso) is published in \(parts.count) parts (a GitHub release asset must be under 2 GiB).
             Download every part into one directory, then join them in order and check the result.

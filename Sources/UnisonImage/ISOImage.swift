@@ -6,7 +6,7 @@ import UnisonDisk
 import UnisonSpec
 
 /// What the ISO carries: the VM target's disk of the same root, or an existing disk image.
-public enum ISOPayloadSource: Sendable {
+package enum ISOPayloadSource: Sendable {
     /// The raw VM disk of these settings (their formats are ignored: the disk goes to the
     /// build's work directory), laid out from the build's root, or taken from a VM target
     /// that ran before in the same build.
@@ -16,27 +16,27 @@ public enum ISOPayloadSource: Sendable {
 }
 
 /// The build's result, printed by `unisonctl image build iso --json`.
-public struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
-    public var schema = "unisonctl.image-build.iso/v1"
-    public var version: String
-    public var base: String
-    public var sourceDateEpoch: Int64
-    public var firmware: [ISOFirmware]
-    public var volumeID: String
+package struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
+    package var schema = "unisonctl.image-build.iso/v1"
+    package var version: String
+    package var base: String
+    package var sourceDateEpoch: Int64
+    package var firmware: [ISOFirmware]
+    package var volumeID: String
     /// Ties the installer to its medium: /init only installs from an ISO carrying this ID.
-    public var installID: String
-    public var kernel: String
-    public var kernelCommandLine: String
-    public var bootLoaders: [String]
-    public var modules: [String]
-    public var initramfsBytes: Int64
-    public var efiImageBytes: Int64?
-    public var payload: ISOPayloadInfo
+    package var installID: String
+    package var kernel: String
+    package var kernelCommandLine: String
+    package var bootLoaders: [String]
+    package var modules: [String]
+    package var initramfsBytes: Int64
+    package var efiImageBytes: Int64?
+    package var payload: ISOPayloadInfo
     /// The ISO; its `checksumFile` is `<name>.sha256`, its SBOM the payload disk's, retargeted
     /// to the ISO (nil when the payload had none).
-    public var artifact: ImageArtifact
+    package var artifact: ImageArtifact
 
-    public var summary: [String] {
+    package var summary: [String] {
         [
             artifact.line,
             "payload \(payload.name): \(ProgressReporter.formatBytes(payload.size)), \(payload.parts.count) part(s), sha256:\(payload.sha256)",
@@ -45,21 +45,21 @@ public struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
 }
 
 /// The ISO target: a hybrid installer ISO whose installer writes the payload disk.
-public struct ISOImage: ImageTarget {
-    public var payload: ISOPayloadSource
-    public var firmware: [ISOFirmware]
+package struct ISOImage: ImageTarget {
+    package var payload: ISOPayloadSource
+    package var firmware: [ISOFirmware]
     /// Payload files larger than this are split (ISO 9660 keeps a file's size in 32 bits).
-    public var splitAbove: Int64
-    public var kernelArguments: [String]
-    public var gzipLevel: Int32
+    package var splitAbove: Int64
+    package var kernelArguments: [String]
+    package var gzipLevel: Int32
     /// systemd-boot for the EFI image (the tree's copy wins).
-    public var hostBootLoader: URL
-    public var isolinuxDir: URL
-    public var syslinuxModules: URL
-    public var busybox: URL
-    public var runner: any ProcessRunner
+    package var hostBootLoader: URL
+    package var isolinuxDir: URL
+    package var syslinuxModules: URL
+    package var busybox: URL
+    package var runner: any ProcessRunner
 
-    public init(
+    package init(
         payload: ISOPayloadSource, firmware: [ISOFirmware] = [.bios, .uefi], splitAbove: Int64 = 2 << 30,
         kernelArguments: [String] = [], gzipLevel: Int32 = 6,
         hostBootLoader: URL = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
@@ -79,11 +79,11 @@ public struct ISOImage: ImageTarget {
         self.runner = runner
     }
 
-    public static func artifactURL(_ request: ImageBuildRequest) throws -> URL {
+    package static func artifactURL(_ request: ImageBuildRequest) throws -> URL {
         try request.artifactURL("baremetal", "iso")
     }
 
-    public func check(_ request: ImageBuildRequest) throws {
+    package func check(_ request: ImageBuildRequest) throws {
         let options = self
         guard !options.firmware.isEmpty else { throw ISOError.noFirmware }
         _ = try Self.artifactURL(request)
@@ -111,7 +111,7 @@ public struct ISOImage: ImageTarget {
     /// Builds the installer ISO: payload (VM disk, raw) → gzip parts + checksums; installer
     /// (the root's kernel + our initramfs); isolinux and a FAT32 EFI image with systemd-boot;
     /// `xorriso -as mkisofs` assembles a hybrid ISO, renamed into place with its `.sha256`.
-    public func build(_ root: ImageRoot, run: inout ImageRun) async throws -> ISOBuildResult {
+    package func build(_ root: ImageRoot, run: inout ImageRun) async throws -> ISOBuildResult {
         let options = self, request = root.request, status = root.status, reporter = root.reporter
         let fm = FileManager.default
         let isohybridMBR = options.isolinuxDir.appendingPathComponent("isohdpfx.bin")

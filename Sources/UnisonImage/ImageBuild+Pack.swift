@@ -5,19 +5,19 @@ import UnisonCore
 /// `unisonctl image tar`: any base (directory, tarball, OCI layout) written as one
 /// deterministic tarball, compressed as the output name says. Used by scripts/bench-tar.sh to
 /// compare our gzip with `tar | gzip` and `pigz` on the same root filesystem.
-public enum ImagePack {
-    public struct Result: Sendable, Codable, Equatable {
-        public var schema = "unisonctl.image-tar/v1"
-        public var path: String
-        public var compression: String
-        public var entries: Int
-        public var contentBytes: Int64
-        public var size: Int64
-        public var sha256: String
-        public var seconds: Double
+package enum ImagePack {
+    package struct Result: Sendable, Codable, Equatable {
+        package var schema = "unisonctl.image-tar/v1"
+        package var path: String
+        package var compression: String
+        package var entries: Int
+        package var contentBytes: Int64
+        package var size: Int64
+        package var sha256: String
+        package var seconds: Double
     }
 
-    public static func pack(
+    package static func pack(
         _ source: BaseSource, to destination: URL, level: Int32? = nil,
         nameStyle: TarWriteOptions.NameStyle = .plain, epoch: Int64 = SourceDateEpoch.current(),
         threads: Int = ProcessInfo.processInfo.activeProcessorCount,

@@ -5,23 +5,23 @@ import UnisonInstall
 import UnisonSpec
 
 /// What the command line says about an image build; every nil takes the spec's default.
-public struct ImageBuildFlags: Sendable {
-    public var base: String?
-    public var outputDirectory: String?
-    public var version: String?
-    public var unisonctlBinary: String?
-    public var models: String?
-    public var modelRegistry: String?
+package struct ImageBuildFlags: Sendable {
+    package var base: String?
+    package var outputDirectory: String?
+    package var version: String?
+    package var unisonctlBinary: String?
+    package var models: String?
+    package var modelRegistry: String?
     /// `preload` or `pull` for the stack's service images (nil: the target's, else the spec's).
-    public var images: ImageDelivery?
+    package var images: ImageDelivery?
     /// Where preloaded service images are pulled from instead of their own registries.
-    public var imageRegistry: String?
-    public var releaseManifest: String?
-    public var answers: String?
+    package var imageRegistry: String?
+    package var releaseManifest: String?
+    package var answers: String?
     /// Where first boot reads the answers file in the image.
-    public var answersPath: String
+    package var answersPath: String
 
-    public init(
+    package init(
         base: String? = nil, outputDirectory: String? = nil, version: String? = nil, unisonctlBinary: String? = nil,
         models: String? = nil, modelRegistry: String? = nil, images: ImageDelivery? = nil, imageRegistry: String? = nil,
         releaseManifest: String? = nil, answers: String? = nil, answersPath: String = "/etc/unison/answers.yaml"
@@ -41,7 +41,7 @@ public struct ImageBuildFlags: Sendable {
 }
 
 /// The target a command builds, with the command line's own settings for it (nil: the spec's).
-public enum ImageTargetChoice: Sendable {
+package enum ImageTargetChoice: Sendable {
     case wsl(gzipLevel: Int32)
     case vm(formats: [DiskFormat]?, diskSize: Int64?, kernelArguments: [String])
     /// `payload`: a disk built elsewhere (no platform is installed); else the VM disk of this build.
@@ -49,14 +49,14 @@ public enum ImageTargetChoice: Sendable {
 }
 
 /// A command line that cannot make a request.
-public enum ImageRequestError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum ImageRequestError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case unreadableBinary(String)
     case answersNeedBuiltDisk
     case answersDiskNotWhole(String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadableBinary(path): return "--unisonctl-binary \(path) cannot be read"
         case .answersNeedBuiltDisk: return "--answers needs the VM disk built in this run (not --payload)"
@@ -71,7 +71,7 @@ extension ImageBuildRequest {
     /// target's base, the version (`platform.version` unless given), the output directory
     /// (`release.artifacts` beside the spec unless given), the platform with its model pack
     /// checked, and the target's settings.
-    public init(
+    package init(
         _ document: SpecDocument, _ choice: ImageTargetChoice, flags: ImageBuildFlags,
         epoch: Int64 = SourceDateEpoch.current(), cacheDir: URL = BaseCache.directory()
     ) throws {

@@ -4,7 +4,7 @@ import UnisonCore
 import UnisonDisk
 
 /// One kind of image written from the shared root: WSL, VM disks, installer ISO.
-public protocol ImageTarget: Sendable {
+package protocol ImageTarget: Sendable {
     associatedtype Result: ImageBuildResult
     /// Refuses a request this target cannot build, before any work (names, sizes, host files).
     func check(_ request: ImageBuildRequest) throws
@@ -13,24 +13,24 @@ public protocol ImageTarget: Sendable {
 }
 
 /// What a build prints: `--json` encodes it, text output is its `summary`.
-public protocol ImageBuildResult: Encodable, Sendable {
+package protocol ImageBuildResult: Encodable, Sendable {
     var summary: [String] { get }
 }
 
 /// One file a build wrote, whichever the target.
-public struct ImageArtifact: Sendable, Codable, Equatable {
-    public var name: String
-    public var path: String
+package struct ImageArtifact: Sendable, Codable, Equatable {
+    package var name: String
+    package var path: String
     /// The disk format (VM disks only).
-    public var format: DiskFormat?
-    public var sha256: String
-    public var size: Int64
+    package var format: DiskFormat?
+    package var sha256: String
+    package var size: Int64
     /// `<name>.sha256`, in sha256sum's format (the ISO only).
-    public var checksumFile: String?
+    package var checksumFile: String?
     /// Its SPDX SBOM, when written.
-    public var sbom: String?
+    package var sbom: String?
 
-    public init(
+    package init(
         name: String, path: String, format: DiskFormat? = nil, sha256: String, size: Int64,
         checksumFile: String? = nil, sbom: String? = nil
     ) {
@@ -50,26 +50,26 @@ public struct ImageArtifact: Sendable, Codable, Equatable {
     }
 
     /// `path  size  sha256:…`, the line text output prints.
-    public var line: String { "\(path)  \(ProgressReporter.formatBytes(size))  sha256:\(sha256)" }
+    package var line: String { "\(path)  \(ProgressReporter.formatBytes(size))  sha256:\(sha256)" }
 }
 
 /// The root every target of a build starts from: the base with the platform on top, times
 /// clamped. `workDir` lives until the whole build ends.
-public struct ImageRoot: Sendable {
-    public var tree: FileTree
-    public var workDir: URL
-    public var request: ImageBuildRequest
-    public var status: (@Sendable (String) -> Void)?
-    public var reporter: @Sendable (String, Int64?) -> ProgressReporter
+package struct ImageRoot: Sendable {
+    package var tree: FileTree
+    package var workDir: URL
+    package var request: ImageBuildRequest
+    package var status: (@Sendable (String) -> Void)?
+    package var reporter: @Sendable (String, Int64?) -> ProgressReporter
 }
 
 /// What the targets of one build share beyond the root: disks already laid out, so an ISO
 /// after a VM carries that disk instead of building it again. One run per root: a disk is
 /// keyed by its settings only.
-public struct ImageRun: Sendable {
+package struct ImageRun: Sendable {
     var disks: [VMImage.DiskKey: VMImage.Disk] = [:]
     /// How many disks were laid out in this run (each costs a filesystem build).
-    public private(set) var disksLaidOut = 0
+    package private(set) var disksLaidOut = 0
 
     init() {}
 
@@ -84,12 +84,12 @@ public struct ImageRun: Sendable {
 
 /// The one image pipeline: the shared head (one work directory, the base, the platform's steps,
 /// the caller's overlay, times clamped) runs once, then each target writes from that root.
-public enum ImagePipeline {
-    public typealias Status = @Sendable (String) -> Void
-    public typealias Reporter = @Sendable (String, Int64?) -> ProgressReporter
+package enum ImagePipeline {
+    package typealias Status = @Sendable (String) -> Void
+    package typealias Reporter = @Sendable (String, Int64?) -> ProgressReporter
 
     /// Builds one target.
-    public static func build<Target: ImageTarget>(
+    package static func build<Target: ImageTarget>(
         _ request: ImageBuildRequest, target: Target, status: Status? = nil,
         reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }
     )
@@ -104,7 +104,7 @@ public enum ImagePipeline {
     }
 
     /// Builds every target of `request` from one root, in order.
-    public static func build(
+    package static func build(
         _ request: ImageBuildRequest, status: Status? = nil,
         reporter: @escaping Reporter = { ProgressReporter($0, total: $1) }
     ) async throws -> [any ImageBuildResult] {

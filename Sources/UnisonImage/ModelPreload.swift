@@ -7,13 +7,13 @@ import UnisonSpec
 /// Local models preloaded into an image: the model pack's models are pulled over OCI into an
 /// Ollama store (every blob verified), and the store is placed at the spec's `models.store`,
 /// which the compose bundle mounts into the Ollama container.
-public enum ModelPreload {
-    public enum PreloadError: Error, CustomStringConvertible, ExitCoded {
+package enum ModelPreload {
+    package enum PreloadError: Error, CustomStringConvertible, ExitCoded {
         case unverified(model: String, problems: [String])
 
-        public var exitStatus: ExitStatus { .checkFailed }
+        package var exitStatus: ExitStatus { .checkFailed }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .unverified(model, problems):
                 return "model store for \(model) failed verification: \(problems.joined(separator: "; "))"
@@ -26,7 +26,7 @@ public enum ModelPreload {
     /// `mirror` (host[:port] or URL) is where blobs come from; the
     /// models are recorded under the spec's `models.registry`, so Ollama lists them by their
     /// usual names (`qwen2.5:1.5b`) whichever mirror served them.
-    public static func pull(
+    package static func pull(
         spec: PlatformSpec, pack: ModelPack, mirror: String?, workDir: URL,
         client: RegistryClient = RegistryClient()
     ) async throws -> URL? {
@@ -58,18 +58,18 @@ public enum ModelPreload {
 }
 
 /// Places a model store directory in the tree at `destination` (root-owned, 0644 files).
-public struct ModelStoreOverlay: RootfsOverlay {
-    public let store: URL
-    public let destination: String
-    public let mtime: Int64
+package struct ModelStoreOverlay: RootfsOverlay {
+    package let store: URL
+    package let destination: String
+    package let mtime: Int64
 
-    public init(store: URL, destination: String, mtime: Int64) {
+    package init(store: URL, destination: String, mtime: Int64) {
         self.store = store
         self.destination = destination
         self.mtime = mtime
     }
 
-    public func apply(to tree: inout FileTree) throws {
+    package func apply(to tree: inout FileTree) throws {
         let base = try FileTree.normalize(destination, allowAbsolute: true)
         try tree.addDirectory(base, mtime: mtime)
         let fm = FileManager.default

@@ -10,7 +10,7 @@ extension InstallPlan: RootfsOverlay {}
 
 /// One step of the shared head: what it adds to the root, after the base is loaded and before
 /// any target's own changes. Steps run in `ImageHead.steps` order, once per build.
-public protocol ImageHeadStep: Sendable {
+package protocol ImageHeadStep: Sendable {
     func apply(
         to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
         status: (@Sendable (String) -> Void)?) async throws
@@ -19,8 +19,8 @@ public protocol ImageHeadStep: Sendable {
 /// The platform part of every image, in order: the install plan, the model pack's models,
 /// then the answers file. A new step (service images preloaded beside the models) is one
 /// more entry here, after `ModelPreloadStep`.
-public enum ImageHead {
-    public static let steps: [any ImageHeadStep] = [
+package enum ImageHead {
+    package static let steps: [any ImageHeadStep] = [
         InstallPlanStep(),
         ModelPreloadStep(),
         ServiceImagePreloadStep(),
@@ -30,10 +30,10 @@ public enum ImageHead {
 
 /// The install plan for the image's mode, with secrets left to first boot (each machine gets
 /// its own) and the spec and `unisonctl` installed.
-public struct InstallPlanStep: ImageHeadStep {
-    public init() {}
+package struct InstallPlanStep: ImageHeadStep {
+    package init() {}
 
-    public func apply(
+    package func apply(
         to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
         status: (@Sendable (String) -> Void)?
     ) async throws {
@@ -43,10 +43,10 @@ public struct InstallPlanStep: ImageHeadStep {
 
 /// The model pack pulled into an Ollama store under the work directory (every blob verified)
 /// and placed at the spec's `models.store`.
-public struct ModelPreloadStep: ImageHeadStep {
-    public init() {}
+package struct ModelPreloadStep: ImageHeadStep {
+    package init() {}
 
-    public func apply(
+    package func apply(
         to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
         status: (@Sendable (String) -> Void)?
     ) async throws {
@@ -62,10 +62,10 @@ public struct ModelPreloadStep: ImageHeadStep {
 /// The stack's service images pulled into one OCI layout under the work directory (every blob
 /// verified) and placed at the install layout's image store, with the loader first boot runs
 /// (`ServiceImagePreload`); only when the target preloads.
-public struct ServiceImagePreloadStep: ImageHeadStep {
-    public init() {}
+package struct ServiceImagePreloadStep: ImageHeadStep {
+    package init() {}
 
-    public func apply(
+    package func apply(
         to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
         status: (@Sendable (String) -> Void)?
     ) async throws {
@@ -81,10 +81,10 @@ public struct ServiceImagePreloadStep: ImageHeadStep {
 
 /// The checked answers file where first boot reads it, root-only: it names users and may hold
 /// password hashes.
-public struct AnswersStep: ImageHeadStep {
-    public init() {}
+package struct AnswersStep: ImageHeadStep {
+    package init() {}
 
-    public func apply(
+    package func apply(
         to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
         status: (@Sendable (String) -> Void)?
     ) async throws {
@@ -93,10 +93,10 @@ public struct AnswersStep: ImageHeadStep {
     }
 }
 
-public enum PlatformOverlay {
+package enum PlatformOverlay {
     /// The install plan of `platform`. A version that is not SemVer (a nightly build id) still
     /// names the artifacts but pins images by the spec's version.
-    public static func plan(_ platform: ImagePlatform, version: ImageVersion, epoch: Int64) throws -> InstallPlan {
+    package static func plan(_ platform: ImagePlatform, version: ImageVersion, epoch: Int64) throws -> InstallPlan {
         let options = InstallOptions(
             mode: platform.mode, version: version.semver ?? platform.spec.platform.version, channel: nil,
             modelPack: platform.modelPack.name, releaseManifest: platform.releaseManifest,

@@ -10,18 +10,18 @@
 import Foundation
 import UnisonArchive
 
-public enum DpkgDatabase {
+package enum DpkgDatabase {
     static let admin = "var/lib/dpkg"
 
     /// The names of installed packages matching a `*` pattern.
-    public static func packages(in tree: FileTree, matching pattern: String) throws -> [String] {
+    package static func packages(in tree: FileTree, matching pattern: String) throws -> [String] {
         try paragraphs(tree).compactMap { field("Package", in: $0) }.filter { RootfsBuilder.glob(pattern, $0) }.sorted()
     }
 
     /// Removes packages and their files from the tree. Returns the names removed, and the
     /// names of remaining packages that declared a dependency on one of them.
     @discardableResult
-    public static func purge(_ tree: inout FileTree, packagesMatching pattern: String) throws -> (removed: [String], dependents: [String]) {
+    package static func purge(_ tree: inout FileTree, packagesMatching pattern: String) throws -> (removed: [String], dependents: [String]) {
         let names = try packages(in: tree, matching: pattern)
         guard !names.isEmpty else { return ([], []) }
         let info = admin + "/info"

@@ -5,26 +5,26 @@ import UnisonCore
 /// Something that adds the platform to a root filesystem: the installer's plan (`InstallPlan`)
 /// in production, a small closure in tests. Applied after the base and before the target's
 /// own changes (WSL configuration, boot loader, …).
-public protocol RootfsOverlay: Sendable {
+package protocol RootfsOverlay: Sendable {
     func apply(to tree: inout FileTree) throws
 }
 
 /// An overlay from a closure.
-public struct ClosureOverlay: RootfsOverlay {
+package struct ClosureOverlay: RootfsOverlay {
     private let body: @Sendable (inout FileTree) throws -> Void
-    public init(_ body: @escaping @Sendable (inout FileTree) throws -> Void) { self.body = body }
-    public func apply(to tree: inout FileTree) throws { try body(&tree) }
+    package init(_ body: @escaping @Sendable (inout FileTree) throws -> Void) { self.body = body }
+    package func apply(to tree: inout FileTree) throws { try body(&tree) }
 }
 
 /// Helpers of the image pipeline's head (`ImagePipeline`): its work directory, tree lookups.
-public enum RootfsBuilder {
+package enum RootfsBuilder {
     /// A private working directory for one build (spooled layers), removed by the caller.
-    public static func makeWorkDir(label: String) throws -> URL {
+    package static func makeWorkDir(label: String) throws -> URL {
         try TempPaths.makeDirectory(prefix: "unisonctl-\(label)")
     }
 
     /// Paths of the tree whose last component matches a shell-style `*` pattern, below `dir`.
-    public static func entries(of tree: FileTree, in dir: String, matching pattern: String) -> [String] {
+    package static func entries(of tree: FileTree, in dir: String, matching pattern: String) -> [String] {
         tree.children(of: dir).map(\.path).filter { path in
             let name = path.split(separator: "/").last.map(String.init) ?? path
             return glob(pattern, name)

@@ -19,15 +19,15 @@ import UnisonInstall
 import UnisonOCI
 import UnisonSpec
 
-public enum ServiceImagePreload {
+package enum ServiceImagePreload {
     /// What to preload and from where.
-    public struct Request: Sendable {
+    package struct Request: Sendable {
         /// `host[:port]` serving the images under their repository paths instead of their own
         /// registries (a mirror, a test registry).
-        public var registry: String?
-        public var platform: UnisonOCI.Platform
-        public var log: @Sendable (String) -> Void
-        public init(
+        package var registry: String?
+        package var platform: UnisonOCI.Platform
+        package var log: @Sendable (String) -> Void
+        package init(
             registry: String? = nil, platform: UnisonOCI.Platform = UnisonOCI.Platform(os: "linux", architecture: "amd64"),
             log: @escaping @Sendable (String) -> Void = { _ in }
         ) {
@@ -37,18 +37,18 @@ public enum ServiceImagePreload {
         }
     }
 
-    public enum PreloadError: Error, CustomStringConvertible, ExitCoded {
+    package enum PreloadError: Error, CustomStringConvertible, ExitCoded {
         case badReference(service: String, reference: String, reason: String)
         case pullFailed(image: String, services: [String], reason: String)
         case blobMismatch(image: String, digest: String, reason: String)
         case notAnImage(image: String)
 
-        public var exitStatus: ExitStatus {
+        package var exitStatus: ExitStatus {
             if case .badReference = self { return .badInput }
             return .checkFailed
         }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .badReference(service, reference, reason):
                 return "service \(service): image '\(reference)' cannot be preloaded: \(reason)"
@@ -62,36 +62,36 @@ public enum ServiceImagePreload {
         }
     }
 
-    public struct ImageEntry: Sendable, Codable, Equatable {
-        public var reference: String
-        public var services: [String]
-        public var manifest: String
-        public var bytes: Int64
+    package struct ImageEntry: Sendable, Codable, Equatable {
+        package var reference: String
+        package var services: [String]
+        package var manifest: String
+        package var bytes: Int64
     }
 
     /// The preload's report; `bytes` counts each shared blob once.
-    public struct Report: Sendable, Codable, Equatable {
-        public var schema = "unisonctl.image-preload/v1"
-        public var destination: String
-        public var images: [ImageEntry]
-        public var blobs: Int
-        public var bytes: Int64
+    package struct Report: Sendable, Codable, Equatable {
+        package var schema = "unisonctl.image-preload/v1"
+        package var destination: String
+        package var images: [ImageEntry]
+        package var blobs: Int
+        package var bytes: Int64
         /// What the images would take without shared blobs.
-        public var unsharedBytes: Int64
+        package var unsharedBytes: Int64
     }
 
     /// A pulled store ready to be placed in an image.
-    public struct Store: Sendable {
-        public var directory: URL
-        public var report: Report
+    package struct Store: Sendable {
+        package var directory: URL
+        package var report: Report
     }
 
-    public static let destination = "/var/lib/unison/images"
-    public static let loaderName = "unison-load-images"
+    package static let destination = "/var/lib/unison/images"
+    package static let loaderName = "unison-load-images"
 
     /// The images an image's stack runs: every service whose compose profiles are on
     /// (`ollama` where Ollama runs as a container), by the plan's references, deduplicated.
-    public static func images(plan: InstallPlan, spec: PlatformSpec, ollama: OllamaPlacement) -> [(reference: String, services: [String])] {
+    package static func images(plan: InstallPlan, spec: PlatformSpec, ollama: OllamaPlacement) -> [(reference: String, services: [String])] {
         let profiles = Set(ComposeBundle.profiles(ollama: ollama))
         var order: [String] = []
         var services: [String: [String]] = [:]
@@ -105,7 +105,7 @@ public enum ServiceImagePreload {
 
     /// Pulls every image of the plan's stack into one OCI layout under `workDir`, verifies every
     /// blob, writes the docker-archive views and the report. Throws naming the image that failed.
-    public static func pull(
+    package static func pull(
         plan: InstallPlan, spec: PlatformSpec, ollama: OllamaPlacement, request: Request,
         workDir: URL, client: RegistryClient = RegistryClient()
     ) async throws -> Store {
@@ -193,7 +193,7 @@ public enum ServiceImagePreload {
 
     /// The store at `/var/lib/unison/images`, the loader, and the platform unit's drop-in that runs
     /// it before `docker compose up`.
-    public static func overlay(store: Store, layout: InstallLayout, mtime: Int64) -> any RootfsOverlay {
+    package static func overlay(store: Store, layout: InstallLayout, mtime: Int64) -> any RootfsOverlay {
         let loader = layout.binDir + "/" + loaderName
         let dropIn = "/etc/systemd/system/\(layout.unit).d/10-unison-images.conf"
         let unit = """
@@ -219,7 +219,7 @@ public enum ServiceImagePreload {
     /// restarting the unit (RestartPreventExitStatus). The failure, naming the image and its
     /// services, is left in `<store>/load-failed` for first boot to report. Runs once per store
     /// (`<dataDir>/.images-loaded` holds the index's checksum).
-    public static func loaderScript(store: String, dataDir: String) -> String {
+    package static func loaderScript(store: String, dataDir: String) -> String {
         """
         #!/bin/sh
         # Generated by unisonctl: loads the preloaded service images into Docker, offline.

@@ -2,15 +2,15 @@ import Foundation
 import UnisonCore
 
 /// Problems of VM disk builds, and the artifact version every target checks (format, sizes and filesystems report `DiskError`).
-public enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum VMError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badVersion(String)
     case noFormats
     case badDiskSize(Int64, reason: String)
     case noVMTarget
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badVersion(v): return "version '\(v)' cannot be used in an artifact name (letters, digits, '.', '_', '+', '-')"
         case .noFormats: return "no disk format to write (choose from qcow2, vmdk, raw)"

@@ -3,22 +3,22 @@ import UnisonArchive
 import UnisonDisk
 
 /// What the ESP boots: a kernel and initrd from the tree's /boot, and systemd-boot.
-public struct VMBootFiles: Sendable {
+package struct VMBootFiles: Sendable {
     /// Kernel release, from the `vmlinuz-<release>` name.
-    public var release: String
-    public var kernel: FileTree.Content
-    public var initrd: FileTree.Content
-    public var loader: FileTree.Content
+    package var release: String
+    package var kernel: FileTree.Content
+    package var initrd: FileTree.Content
+    package var loader: FileTree.Content
     /// Where the loader came from: `image:/usr/lib/…` (the tree) or `host:/usr/lib/…`.
-    public var loaderSource: String
+    package var loaderSource: String
 
     /// The systemd-boot binary inside the base, and the host's as a fallback.
-    public static let treeLoaderPath = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-    public static let hostLoaderPath = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+    package static let treeLoaderPath = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+    package static let hostLoaderPath = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 
     /// Finds the newest `boot/vmlinuz-*` with its `boot/initrd.img-*`, and the boot loader
     /// (tree first, then `hostLoader`).
-    public static func find(in tree: FileTree, hostLoader: URL? = URL(fileURLWithPath: hostLoaderPath)) throws -> VMBootFiles {
+    package static func find(in tree: FileTree, hostLoader: URL? = URL(fileURLWithPath: hostLoaderPath)) throws -> VMBootFiles {
         let kernels = RootfsBuilder.entries(of: tree, in: "boot", matching: "vmlinuz-*")
             .compactMap { path -> (String, FileTree.Content)? in
                 guard let content = regularContent(tree, path) else { return nil }

@@ -6,19 +6,19 @@ import UnisonSpec
 
 /// The VM target: a GPT disk [ESP (FAT32: systemd-boot, kernel, initrd) | root (ext4)], written
 /// as each format in one pass.
-public struct VMImage: ImageTarget {
-    public var formats: [DiskFormat]
+package struct VMImage: ImageTarget {
+    package var formats: [DiskFormat]
     /// Virtual disk size; a multiple of 1 MiB.
-    public var diskSize: Int64
+    package var diskSize: Int64
     /// ESP size; nil picks 256 MiB or more if the boot files need it.
-    public var espSize: Int64?
+    package var espSize: Int64?
     /// Kernel arguments after root=, rw and the consoles.
-    public var kernelArguments: [String]
-    public var vmdkLevel: Int32
-    public var hostBootLoader: URL?
-    public var ext4: any Ext4Builder
+    package var kernelArguments: [String]
+    package var vmdkLevel: Int32
+    package var hostBootLoader: URL?
+    package var ext4: any Ext4Builder
 
-    public init(
+    package init(
         formats: [DiskFormat] = [.qcow2, .vmdk], diskSize: Int64 = 4 << 30, espSize: Int64? = nil,
         kernelArguments: [String] = [], vmdkLevel: Int32 = 6,
         hostBootLoader: URL? = URL(fileURLWithPath: VMBootFiles.hostLoaderPath),
@@ -33,11 +33,11 @@ public struct VMImage: ImageTarget {
         self.ext4 = ext4
     }
 
-    public static func artifactURL(_ format: DiskFormat, _ request: ImageBuildRequest) throws -> URL {
+    package static func artifactURL(_ format: DiskFormat, _ request: ImageBuildRequest) throws -> URL {
         try request.artifactURL("linux-vm", format.fileExtension)
     }
 
-    public func check(_ request: ImageBuildRequest) throws {
+    package func check(_ request: ImageBuildRequest) throws {
         guard !formats.isEmpty else { throw VMError.noFormats }
         for format in formats { _ = try Self.artifactURL(format, request) }
         guard diskSize % Self.mib == 0 else {
@@ -48,7 +48,7 @@ public struct VMImage: ImageTarget {
     /// Root → fstab → the disk laid out once (or the run's disk with the same settings) → each
     /// format written atomically. Identifiers are derived from the content; same inputs and
     /// epoch give the same bytes.
-    public func build(_ root: ImageRoot, run: inout ImageRun) async throws -> VMBuildResult {
+    package func build(_ root: ImageRoot, run: inout ImageRun) async throws -> VMBuildResult {
         let label = run.disksLaidOut
         let disk = try await run.disk(diskKey) { try Self.layOut(root, settings: self, label: label) }
         var artifacts: [ImageArtifact] = []
@@ -198,33 +198,33 @@ public struct VMImage: ImageTarget {
     }
 }
 
-public struct VMPartitionInfo: Sendable, Codable, Equatable {
-    public var name: String
-    public var type: GUID
-    public var guid: GUID
-    public var offset: Int64
-    public var size: Int64
-    public var filesystem: String
-    public var filesystemID: String
+package struct VMPartitionInfo: Sendable, Codable, Equatable {
+    package var name: String
+    package var type: GUID
+    package var guid: GUID
+    package var offset: Int64
+    package var size: Int64
+    package var filesystem: String
+    package var filesystemID: String
 }
 
 /// The build's result, printed by `unisonctl image build vm --json`.
-public struct VMBuildResult: ImageBuildResult, Codable, Equatable {
-    public var schema = "unisonctl.image-build.vm/v1"
-    public var version: String
-    public var base: String
-    public var sourceDateEpoch: Int64
-    public var diskSize: Int64
-    public var diskGUID: GUID
-    public var partitions: [VMPartitionInfo]
-    public var kernel: String
-    public var bootLoader: String
-    public var kernelCommandLine: String
-    public var entries: Int
-    public var contentBytes: Int64
-    public var artifacts: [ImageArtifact]
+package struct VMBuildResult: ImageBuildResult, Codable, Equatable {
+    package var schema = "unisonctl.image-build.vm/v1"
+    package var version: String
+    package var base: String
+    package var sourceDateEpoch: Int64
+    package var diskSize: Int64
+    package var diskGUID: GUID
+    package var partitions: [VMPartitionInfo]
+    package var kernel: String
+    package var bootLoader: String
+    package var kernelCommandLine: String
+    package var entries: Int
+    package var contentBytes: Int64
+    package var artifacts: [ImageArtifact]
 
-    public var summary: [String] { artifacts.map(\.line) }
+    package var summary: [String] { artifacts.map(\.line) }
 }
 
 extension VMImage {

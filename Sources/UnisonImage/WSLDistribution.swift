@@ -15,17 +15,17 @@ import Foundation
 import UnisonCore
 
 /// The distribution's identity and first-run user, from the spec's `targets.wsl`.
-public struct WSLDistribution: Sendable, Equatable {
+package struct WSLDistribution: Sendable, Equatable {
     /// `oobe.defaultName`: the name `wsl --install --from-file` registers (UnisonOS).
-    public var defaultName: String
+    package var defaultName: String
     /// The account the first-run script creates.
-    public var defaultUser: String
+    package var defaultUser: String
     /// Its uid, and `oobe.defaultUid` (the guide asks for 1000).
-    public var defaultUid: UInt32
+    package var defaultUid: UInt32
     /// Groups the user joins when they exist in the image.
-    public var groups: [String]
+    package var groups: [String]
 
-    public init(
+    package init(
         defaultName: String, defaultUser: String, defaultUid: UInt32 = 1000,
         groups: [String] = ["adm", "sudo", "docker", "systemd-journal"]
     ) {
@@ -35,18 +35,18 @@ public struct WSLDistribution: Sendable, Equatable {
         self.groups = groups
     }
 
-    public static let oobePath = "usr/lib/wsl/oobe.sh"
-    public static let iconPath = "usr/lib/wsl/unisonos.ico"
+    package static let oobePath = "usr/lib/wsl/oobe.sh"
+    package static let iconPath = "usr/lib/wsl/unisonos.ico"
 
     /// Units the guide lists as breaking WSL when systemd is on; masked in the image.
-    public static let maskedUnits = [
+    package static let maskedUnits = [
         "systemd-resolved.service", "systemd-networkd.service", "NetworkManager.service",
         "systemd-tmpfiles-setup.service", "systemd-tmpfiles-clean.service", "systemd-tmpfiles-clean.timer",
         "systemd-tmpfiles-setup-dev-early.service", "systemd-tmpfiles-setup-dev.service", "tmp.mount",
     ]
 
     /// `/etc/wsl.conf`.
-    public var wslConf: String {
+    package var wslConf: String {
         """
         # /etc/wsl.conf: settings WSL reads each time this distribution starts (written by unisonctl).
         # UnisonOS runs its services under systemd.
@@ -58,7 +58,7 @@ public struct WSLDistribution: Sendable, Equatable {
 
     /// `/etc/wsl.conf` for a base or overlay that already wrote one (the installer's WSL mode
     /// adds a `[boot] command`): `[boot] systemd=true` is set and every other line is kept.
-    public func wslConf(merging existing: String?) -> String {
+    package func wslConf(merging existing: String?) -> String {
         guard let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return wslConf }
         var lines = INILine.lines(existing)
         func section(_ line: String) -> String? { if case let .section(name) = INILine(line) { name } else { nil } }
@@ -84,7 +84,7 @@ public struct WSLDistribution: Sendable, Equatable {
     }
 
     /// `/etc/wsl-distribution.conf`.
-    public var distributionConf: String {
+    package var distributionConf: String {
         """
         # /etc/wsl-distribution.conf: how WSL installs this distribution (written by unisonctl).
         [oobe]
@@ -100,7 +100,7 @@ public struct WSLDistribution: Sendable, Equatable {
 
     /// The first-run script: creates `defaultUser` with `defaultUid` unless that uid exists,
     /// asks for its password when there is a terminal. POSIX sh; shellcheck-clean.
-    public var oobeScript: String {
+    package var oobeScript: String {
         let groupList = groups.joined(separator: " ")
         return """
             #!/bin/sh
@@ -150,7 +150,7 @@ public struct WSLDistribution: Sendable, Equatable {
     }
 
     /// Checks the values a WSL config file can hold.
-    public func validate() throws {
+    package func validate() throws {
         func check(_ ok: Bool, _ what: String) throws { if !ok { throw WSLError.badDistribution(what) } }
         let nameChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         try check(
@@ -172,19 +172,19 @@ public struct WSLDistribution: Sendable, Equatable {
 }
 
 /// WSL target errors.
-public enum WSLError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum WSLError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badDistribution(String)
     case noRootUser(String)
     case requirementsNotMet([String])
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .badDistribution, .noRootUser: return .badInput
         case .requirementsNotMet: return .checkFailed
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badDistribution(what): return "WSL distribution settings: \(what)"
         case let .noRootUser(detail): return "the base has no usable root account: \(detail)"

@@ -18,10 +18,10 @@
 // is the same bytes on every build.
 import Foundation
 
-public enum WSLIcon {
-    public static let size = 64
+package enum WSLIcon {
+    package static let size = 64
 
-    public static func ico() -> Data {
+    package static func ico() -> Data {
         let n = size
         var pixels = [UInt8](repeating: 0, count: n * n * 4)
         for y in 0..<n {

@@ -4,7 +4,7 @@ import UnisonArchive
 extension WSLRootfs {
     /// Every requirement of the guide that can be read from the tree; one sentence per problem,
     /// empty when the tree is a valid WSL distribution.
-    public static func problems(in tree: FileTree, distribution: WSLDistribution) -> [String] {
+    package static func problems(in tree: FileTree, distribution: WSLDistribution) -> [String] {
         var out: [String] = []
         func config(_ path: String, contains lines: [String]) {
             guard let e = tree[path], case .regular = e.kind else { out.append("/\(path) is missing"); return }

@@ -3,19 +3,19 @@ import UnisonArchive
 
 /// The changes that make a root filesystem a WSL distribution (see WSLDistribution.swift for
 /// the guide's list), and the check that they hold.
-public enum WSLRootfs {
+package enum WSLRootfs {
     /// What `prepare` did, for the build report.
-    public struct Report: Sendable, Equatable, Codable {
-        public var removedPackages: [String] = []
-        public var removedPaths: [String] = []
-        public var maskedUnits: [String] = []
-        public var lockedAccounts: [String] = []
-        public var notes: [String] = []
+    package struct Report: Sendable, Equatable, Codable {
+        package var removedPackages: [String] = []
+        package var removedPaths: [String] = []
+        package var maskedUnits: [String] = []
+        package var lockedAccounts: [String] = []
+        package var notes: [String] = []
     }
 
     /// Applies every WSL requirement to the tree. New files get `mtime`.
     @discardableResult
-    public static func prepare(_ tree: inout FileTree, distribution: WSLDistribution, mtime: Int64) throws -> Report {
+    package static func prepare(_ tree: inout FileTree, distribution: WSLDistribution, mtime: Int64) throws -> Report {
         try distribution.validate()
         var report = Report()
 

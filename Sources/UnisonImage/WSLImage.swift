@@ -5,35 +5,35 @@ import UnisonSpec
 
 /// Output formats of the WSL target: both are the same gzip tar; `.wsl` is the name Windows
 /// opens with `wsl --install --from-file` (or a double click).
-public enum WSLFormat: String, Sendable, CaseIterable, Codable {
+package enum WSLFormat: String, Sendable, CaseIterable, Codable {
     case tarGz = "tar.gz"
     case wsl
 }
 
 /// The WSL target: the root as a gzip tar, `.tar.gz` and `.wsl`.
-public struct WSLImage: ImageTarget {
-    public var distribution: WSLDistribution
-    public var formats: [WSLFormat]
-    public var gzipLevel: Int32
+package struct WSLImage: ImageTarget {
+    package var distribution: WSLDistribution
+    package var formats: [WSLFormat]
+    package var gzipLevel: Int32
 
-    public init(distribution: WSLDistribution, formats: [WSLFormat] = WSLFormat.allCases, gzipLevel: Int32 = 6) {
+    package init(distribution: WSLDistribution, formats: [WSLFormat] = WSLFormat.allCases, gzipLevel: Int32 = 6) {
         self.distribution = distribution
         self.formats = formats.isEmpty ? WSLFormat.allCases : formats
         self.gzipLevel = gzipLevel
     }
 
-    public static func artifactURL(_ format: WSLFormat, _ request: ImageBuildRequest) throws -> URL {
+    package static func artifactURL(_ format: WSLFormat, _ request: ImageBuildRequest) throws -> URL {
         try request.artifactURL("wsl2", format.rawValue)
     }
 
-    public func check(_ request: ImageBuildRequest) throws {
+    package func check(_ request: ImageBuildRequest) throws {
         try distribution.validate()
         for format in WSLFormat.allCases { _ = try Self.artifactURL(format, request) }
     }
 
     /// Root → WSL changes → checks → gzip tar written atomically, then the `.wsl` copy. Same
     /// inputs and epoch give the same bytes.
-    public func build(_ root: ImageRoot, run: inout ImageRun) async throws -> WSLBuildResult {
+    package func build(_ root: ImageRoot, run: inout ImageRun) async throws -> WSLBuildResult {
         let request = root.request
         var tree = root.tree
         let report = try WSLRootfs.prepare(&tree, distribution: distribution, mtime: request.epoch)
@@ -69,15 +69,15 @@ public struct WSLImage: ImageTarget {
 }
 
 /// The build's result, printed by `unisonctl image build wsl --json`.
-public struct WSLBuildResult: ImageBuildResult, Codable, Equatable {
-    public var schema = "unisonctl.image-build.wsl/v1"
-    public var version: String
-    public var base: String
-    public var sourceDateEpoch: Int64
-    public var entries: Int
-    public var contentBytes: Int64
-    public var artifacts: [ImageArtifact]
-    public var changes: WSLRootfs.Report
+package struct WSLBuildResult: ImageBuildResult, Codable, Equatable {
+    package var schema = "unisonctl.image-build.wsl/v1"
+    package var version: String
+    package var base: String
+    package var sourceDateEpoch: Int64
+    package var entries: Int
+    package var contentBytes: Int64
+    package var artifacts: [ImageArtifact]
+    package var changes: WSLRootfs.Report
 
-    public var summary: [String] { artifacts.map(\.line) }
+    package var summary: [String] { artifacts.map(\.line) }
 }

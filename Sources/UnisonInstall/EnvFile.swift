@@ -10,28 +10,28 @@ import UnisonSpec
 /// the system's random source; after that the file belongs to the person running the machine.
 /// An upgrade only appends keys a newer template adds and fills secrets still holding the
 /// placeholder; existing lines are never rewritten.
-public enum EnvFile {
+package enum EnvFile {
     /// What a secret's value reads as until it has been generated.
-    public static let placeholder = "CHANGE_ME"
+    package static let placeholder = "CHANGE_ME"
 
     /// Values shipped by development setups (devstack defaults, examples) that must never guard
     /// a running platform. Compared case-insensitively.
-    public static let developmentSecrets: [String] = [
+    package static let developmentSecrets: [String] = [
         "admin", "changeme", "change-me", "change_me", "dev", "devsecret", "dev-secret", "dev_secret",
         "example", "letmein", "password", "postgres", "redis", "secret", "test", "unison", "unison-dev",
         "unison_dev", "unisondev",
     ]
 
     /// The shortest secret accepted (in characters).
-    public static let minimumSecretLength = 16
+    package static let minimumSecretLength = 16
 
     /// One line of the file (UnisonCore's `EnvLine`, the one reader of the format).
-    public typealias Line = EnvLine
+    package typealias Line = EnvLine
 
-    public static func parse(_ text: String) -> [Line] { EnvLine.parse(text) }
+    package static func parse(_ text: String) -> [Line] { EnvLine.parse(text) }
 
     /// The value of the last assignment of `key` (what Compose uses), unquoted.
-    public static func value(of key: String, in text: String) -> String? {
+    package static func value(of key: String, in text: String) -> String? {
         var found: String?
         for case let .assignment(k, v) in parse(text) where k == key { found = v }
         return found.map(unquote)
@@ -42,7 +42,7 @@ public enum EnvFile {
     /// The template text for a spec: settings first, then one placeholder per secret.
     /// `ollama` (default: the installer's) sets where the services reach Ollama and whether
     /// the stack's own `ollama` container runs (compose profile `ollama`).
-    public static func template(spec: PlatformSpec, modelPack: String?, ollama: OllamaPlacement? = nil) -> String {
+    package static func template(spec: PlatformSpec, modelPack: String?, ollama: OllamaPlacement? = nil) -> String {
         var env = spec.installer.env
         if let modelPack {
             env["UNISON_MODEL_PACK"] = modelPack
@@ -79,7 +79,7 @@ public enum EnvFile {
     static func assignmentValue(_ value: String) -> String { EnvLine.quote(value) }
 
     /// Hex text of `bytes` random bytes from the system's cryptographically secure source.
-    public static func generateSecret(bytes: Int, using rng: inout some RandomNumberGenerator) -> String {
+    package static func generateSecret(bytes: Int, using rng: inout some RandomNumberGenerator) -> String {
         var out = ""
         out.reserveCapacity(bytes * 2)
         var remaining = bytes
@@ -95,16 +95,16 @@ public enum EnvFile {
     }
 
     /// What seeding changed.
-    public struct SeedResult: Sendable, Equatable {
-        public var text: String
-        public var appendedKeys: [String] = []
-        public var generatedSecrets: [String] = []
+    package struct SeedResult: Sendable, Equatable {
+        package var text: String
+        package var appendedKeys: [String] = []
+        package var generatedSecrets: [String] = []
     }
 
     /// The env file after seeding: the template when there is no file yet, then keys missing
     /// from `existing` appended, then each secret still holding the placeholder generated (only
     /// when `generate`; first-boot images keep the placeholders). Other lines are untouched.
-    public static func seed(
+    package static func seed(
         existing: String?, template: String, secrets: [Secret], generate: Bool,
         using rng: inout some RandomNumberGenerator
     ) -> SeedResult {
@@ -140,7 +140,7 @@ public enum EnvFile {
 
     /// Reasons the stack must not start with this env file (empty when it is safe): a
     /// placeholder anywhere, a secret missing, empty, too short or a known development value.
-    public static func problems(in text: String, secrets: [Secret]) -> [String] {
+    package static func problems(in text: String, secrets: [Secret]) -> [String] {
         var out: [String] = []
         for (n, line) in parse(text).enumerated() {
             if case let .assignment(k, v) = line, v.contains(placeholder) {

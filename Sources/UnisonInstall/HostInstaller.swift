@@ -5,33 +5,33 @@ import UnisonSpec
 /// A host install or uninstall from start to end: the plan, the packages it needs, the files,
 /// then systemd and the stack. With a staging root (`--root DIR`) only the files are written:
 /// packages and services belong to the machine that will boot that root.
-public struct HostInstaller: Sendable {
-    public var runner: any ProcessRunner
+package struct HostInstaller: Sendable {
+    package var runner: any ProcessRunner
     /// Where systemd, when it is PID 1, keeps its runtime state (sd_booted(3)).
-    public var systemdProbe: String
+    package var systemdProbe: String
 
-    public init(runner: any ProcessRunner = SystemProcessRunner(), systemdProbe: String = "/run/systemd/system") {
+    package init(runner: any ProcessRunner = SystemProcessRunner(), systemdProbe: String = "/run/systemd/system") {
         self.runner = runner
         self.systemdProbe = systemdProbe
     }
 
-    public var systemdRunning: Bool {
+    package var systemdRunning: Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir.boolValue
     }
 
-    public struct Outcome: Sendable, Codable {
-        public var schema = "unisonctl.install/v1"
-        public var dryRun: Bool
-        public var plan: InstallPlan.Rendering
-        public var report: InstallReport?
+    package struct Outcome: Sendable, Codable {
+        package var schema = "unisonctl.install/v1"
+        package var dryRun: Bool
+        package var plan: InstallPlan.Rendering
+        package var report: InstallReport?
         /// Host actions done, or planned on a dry run, or skipped with the reason.
-        public var hostActions: [String]
+        package var hostActions: [String]
     }
 
     /// Installs into `root` (`/` for this machine). `start` starts (or restarts) the stack when
     /// the env file is safe.
-    public func install(spec: PlatformSpec, options: InstallOptions, root: URL, dryRun: Bool, start: Bool) throws -> Outcome {
+    package func install(spec: PlatformSpec, options: InstallOptions, root: URL, dryRun: Bool, start: Bool) throws -> Outcome {
         let plan = try InstallPlan.make(spec: spec, options: options)
         var hostRoot = try HostRoot(root)
         let onHost = hostRoot.isSystemRoot && options.mode != .image
@@ -63,7 +63,7 @@ public struct HostInstaller: Sendable {
     }
 
     /// Removes an install recorded in `root`; on this machine the unit is stopped and disabled first.
-    public func uninstall(spec: PlatformSpec?, root: URL, purge: Bool, dryRun: Bool) throws -> InstallReport {
+    package func uninstall(spec: PlatformSpec?, root: URL, purge: Bool, dryRun: Bool) throws -> InstallReport {
         var hostRoot = try HostRoot(root)
         let layout = spec.map(InstallLayout.init) ?? InstallLayout.defaults
         var actions: [String] = []
@@ -85,7 +85,7 @@ public struct HostInstaller: Sendable {
     }
 
     /// Whether `docker` and `docker compose` answer.
-    public func dockerStatus() -> (docker: Bool, compose: Bool) {
+    package func dockerStatus() -> (docker: Bool, compose: Bool) {
         let docker = (try? runner.run(["docker", "--version"]))?.status == 0
         let compose = docker && (try? runner.run(["docker", "compose", "version"]))?.status == 0
         return (docker, compose)
@@ -184,13 +184,13 @@ extension InstallPlan {
 
 extension InstallLayout {
     /// The spec's defaults, for uninstalling when no spec can be found.
-    public static var defaults: InstallLayout {
+    package static var defaults: InstallLayout {
         InstallLayout(
             prefix: "/opt/unison-platform", envFile: "/etc/unison/platform.env", dataDir: "/var/lib/unison",
             unit: "unison-platform.service", firstBootUnit: "unison-firstboot.service", composeProject: "unison")
     }
 
-    public init(prefix: String, envFile: String, dataDir: String, unit: String, firstBootUnit: String, composeProject: String) {
+    package init(prefix: String, envFile: String, dataDir: String, unit: String, firstBootUnit: String, composeProject: String) {
         self.prefix = prefix
         self.envFile = envFile
         self.dataDir = dataDir

@@ -5,11 +5,11 @@ import Foundation
 /// to resolve inside the root (a symlink planted in a staging root cannot lead out), files are
 /// created with `O_EXCL | O_NOFOLLOW` under a temporary name and renamed into place, with their
 /// final mode from the start (an env file is never readable by others, even briefly).
-public struct HostRoot: InstallRoot {
-    public let root: URL
+package struct HostRoot: InstallRoot {
+    package let root: URL
     private let realRoot: String
 
-    public init(_ root: URL) throws {
+    package init(_ root: URL) throws {
         self.root = root.standardizedFileURL
         guard let real = realpath(self.root.path, nil) else {
             throw InstallError.ioFailed(path: root.path, operation: "use as the install root", reason: String(cString: strerror(errno)))
@@ -18,13 +18,13 @@ public struct HostRoot: InstallRoot {
         free(real)
     }
 
-    public var label: String { root.path }
+    package var label: String { root.path }
     /// Ownership needs root privileges; without them it is recorded in the manifest only.
-    public var appliesOwnership: Bool { geteuid() == 0 }
-    public var isSystemRoot: Bool { realRoot == "/" }
+    package var appliesOwnership: Bool { geteuid() == 0 }
+    package var isSystemRoot: Bool { realRoot == "/" }
 
     /// The host path for an installed path.
-    public func hostPath(_ path: String) throws -> String {
+    package func hostPath(_ path: String) throws -> String {
         try InstallPlan.checkPath(path)
         return realRoot == "/" ? path : realRoot + path
     }
@@ -46,7 +46,7 @@ public struct HostRoot: InstallRoot {
         .ioFailed(path: path, operation: operation, reason: String(cString: strerror(code)))
     }
 
-    public func item(at path: String) throws -> RootItem? {
+    package func item(at path: String) throws -> RootItem? {
         var st = stat()
         if lstat(try hostPath(path), &st) != 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -64,7 +64,7 @@ public struct HostRoot: InstallRoot {
         }
     }
 
-    public func contents(of path: String) throws -> Data {
+    package func contents(of path: String) throws -> Data {
         let host = try checkedParent(path)
         let fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw failure(path, "read") }
@@ -72,13 +72,13 @@ public struct HostRoot: InstallRoot {
         return try handle.readToEnd() ?? Data()
     }
 
-    public mutating func makeDirectory(_ path: String, mode: UInt32, owner: FileOwner) throws {
+    package mutating func makeDirectory(_ path: String, mode: UInt32, owner: FileOwner) throws {
         let host = try checkedParent(path)
         if mkdir(host, 0o700) != 0 { throw failure(path, "create the directory") }
         try applyAttributes(host, path: path, mode: mode, owner: owner)
     }
 
-    public mutating func writeFile(_ path: String, _ data: Data, mode: UInt32, owner: FileOwner) throws {
+    package mutating func writeFile(_ path: String, _ data: Data, mode: UInt32, owner: FileOwner) throws {
         try replace(path, mode: mode, owner: owner) { fd, host in
             try data.withUnsafeBytes { buffer in
                 var done = 0
@@ -91,7 +91,7 @@ public struct HostRoot: InstallRoot {
         }
     }
 
-    public mutating func copyFile(_ path: String, from source: URL, mode: UInt32, owner: FileOwner) throws {
+    package mutating func copyFile(_ path: String, from source: URL, mode: UInt32, owner: FileOwner) throws {
         guard let input = FileHandle(forReadingAtPath: source.path) else { throw InstallError.missingBinary(path: source.path) }
         defer { try? input.close() }
         try replace(path, mode: mode, owner: owner) { fd, _ in
@@ -121,7 +121,7 @@ public struct HostRoot: InstallRoot {
         }
     }
 
-    public mutating func setAttributes(_ path: String, mode: UInt32, owner: FileOwner) throws {
+    package mutating func setAttributes(_ path: String, mode: UInt32, owner: FileOwner) throws {
         try applyAttributes(try checkedParent(path), path: path, mode: mode, owner: owner)
     }
 
@@ -130,7 +130,7 @@ public struct HostRoot: InstallRoot {
         if chmod(host, mode_t(mode)) != 0 { throw failure(path, "set the mode of") }
     }
 
-    public mutating func makeSymlink(_ path: String, target: String) throws {
+    package mutating func makeSymlink(_ path: String, target: String) throws {
         let host = try checkedParent(path)
         var st = stat()
         if lstat(host, &st) == 0 {
@@ -140,7 +140,7 @@ public struct HostRoot: InstallRoot {
         if symlink(target, host) != 0 { throw failure(path, "create the symlink") }
     }
 
-    public mutating func remove(_ path: String) throws {
+    package mutating func remove(_ path: String) throws {
         let host = try checkedParent(path)
         var st = stat()
         guard lstat(host, &st) == 0 else { return }
@@ -148,7 +148,7 @@ public struct HostRoot: InstallRoot {
         if !ok { throw failure(path, "remove") }
     }
 
-    public mutating func removeTree(_ path: String) throws {
+    package mutating func removeTree(_ path: String) throws {
         let host = try checkedParent(path)
         var st = stat()
         guard lstat(host, &st) == 0 else { return }
@@ -157,7 +157,7 @@ public struct HostRoot: InstallRoot {
         }
     }
 
-    public func list(_ path: String) throws -> [String] {
+    package func list(_ path: String) throws -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: try hostPath(path))) ?? []).sorted()
     }
 }

@@ -6,10 +6,10 @@ import UnisonCore
 /// password: the machine says how to provide answers, or how to make a user from its console.
 extension HostScripts {
     /// Before the console login prompt while no user exists (agetty shows `/etc/issue.d/*.issue`).
-    public static let loginIssuePath = "/etc/issue.d/unison-answers.issue"
+    package static let loginIssuePath = "/etc/issue.d/unison-answers.issue"
 
     /// How to provide answers; printed on the console and put before the login prompt.
-    public static let answersInstructions = """
+    package static let answersInstructions = """
         UnisonOS: no user exists yet, and there is no default password.
         Provide answers (a #cloud-config file; see docs/pilot-guide.md) in one of these ways, then reboot:
           - attach a second disk or ISO labelled CIDATA holding 'user-data' (cloud-init NoCloud),
@@ -21,7 +21,7 @@ extension HostScripts {
 
     /// When this system's unisonctl cannot run, answers cannot be applied at all: the way in is
     /// the console (a person with the machine in front of them), without any preset password.
-    public static let consoleRecovery = """
+    package static let consoleRecovery = """
         UnisonOS: no user exists yet, and there is no default password.
         This system's unisonctl cannot run, so answers (CIDATA, unison.answers=, /etc/unison/answers.yaml)
         cannot be applied here. To make a user from this console: restart, edit the boot entry

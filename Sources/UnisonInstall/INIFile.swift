@@ -4,9 +4,9 @@ import UnisonCore
 /// Line-level edits of INI files such as `/etc/wsl.conf`: one key of one section is set and
 /// every other line (comments, other keys, spacing) is left exactly as it was. Lines are read
 /// by UnisonCore's `INILine`.
-public enum INIFile {
+package enum INIFile {
     /// The value of `key` in `[section]`, if any.
-    public static func value(_ text: String, section: String, key: String) -> String? {
+    package static func value(_ text: String, section: String, key: String) -> String? {
         var current: String?
         var found: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -21,7 +21,7 @@ public enum INIFile {
 
     /// `text` with `key = value` in `[section]`: the key's line replaced when present with
     /// another value, else added after the section's last line, else a new section appended.
-    public static func set(_ text: String, section: String, key: String, value: String) -> String {
+    package static func set(_ text: String, section: String, key: String, value: String) -> String {
         if Self.value(text, section: section, key: key) == value { return text }
         var lines = INILine.lines(text)
         var current: String?

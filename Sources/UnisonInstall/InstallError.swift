@@ -2,7 +2,7 @@ import Foundation
 import UnisonCore
 
 /// Everything that can stop an install or uninstall, with the path or name that failed.
-public enum InstallError: Error, CustomStringConvertible, Sendable, ExitCoded, Equatable {
+package enum InstallError: Error, CustomStringConvertible, Sendable, ExitCoded, Equatable {
     case unreadable(path: String, reason: String)
     case badManifest(path: String, reason: String)
     case unknownChannel(String, known: [String])
@@ -18,14 +18,14 @@ public enum InstallError: Error, CustomStringConvertible, Sendable, ExitCoded, E
     case unsafeEnv(path: String, problems: [String])
     case hostActionFailed(command: String, reason: String)
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .unsafeEnv, .missingDependency, .hostActionFailed, .ioFailed, .conflict: return .checkFailed
         default: return .badInput
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(path, reason): return "cannot read '\(path)': \(reason)"
         case let .badManifest(path, reason): return "release manifest '\(path)': \(reason)"

@@ -1,15 +1,15 @@
 import UnisonSpec
 
 /// Where an install puts things, all derived from the spec's `installer` section.
-public struct InstallLayout: Sendable, Equatable {
-    public var prefix: String
-    public var envFile: String
-    public var dataDir: String
-    public var unit: String
-    public var firstBootUnit: String
-    public var composeProject: String
+package struct InstallLayout: Sendable, Equatable {
+    package var prefix: String
+    package var envFile: String
+    package var dataDir: String
+    package var unit: String
+    package var firstBootUnit: String
+    package var composeProject: String
 
-    public init(spec: PlatformSpec) {
+    package init(spec: PlatformSpec) {
         let i = spec.installer
         prefix = i.prefix
         envFile = i.envFile
@@ -19,27 +19,27 @@ public struct InstallLayout: Sendable, Equatable {
         composeProject = i.composeProject
     }
 
-    public var composeFile: String { prefix + "/compose.yaml" }
-    public var envTemplate: String { prefix + "/platform.env.template" }
-    public var specCopy: String { prefix + "/unison.yaml" }
-    public var releaseRecord: String { prefix + "/release.json" }
-    public var binDir: String { prefix + "/bin" }
-    public var envScript: String { binDir + "/unison-env" }
-    public var composeScript: String { binDir + "/unison-compose" }
+    package var composeFile: String { prefix + "/compose.yaml" }
+    package var envTemplate: String { prefix + "/platform.env.template" }
+    package var specCopy: String { prefix + "/unison.yaml" }
+    package var releaseRecord: String { prefix + "/release.json" }
+    package var binDir: String { prefix + "/bin" }
+    package var envScript: String { binDir + "/unison-env" }
+    package var composeScript: String { binDir + "/unison-compose" }
     /// A staged update's compose override (`unisonctl stage-update`; unison-platform's
     /// unisonctl uses the same path): every compose command adds it after the compose file.
-    public var stagedOverride: String { prefix + "/staged/compose.next-boot.override.yaml" }
-    public var firstBootScript: String { binDir + "/unison-firstboot" }
-    public var wslBootScript: String { binDir + "/unison-wsl-boot" }
-    public var unitDir: String { "/etc/systemd/system" }
-    public var unitPath: String { unitDir + "/" + unit }
-    public var firstBootUnitPath: String { unitDir + "/" + firstBootUnit }
+    package var stagedOverride: String { prefix + "/staged/compose.next-boot.override.yaml" }
+    package var firstBootScript: String { binDir + "/unison-firstboot" }
+    package var wslBootScript: String { binDir + "/unison-wsl-boot" }
+    package var unitDir: String { "/etc/systemd/system" }
+    package var unitPath: String { unitDir + "/" + unit }
+    package var firstBootUnitPath: String { unitDir + "/" + firstBootUnit }
     /// Written once first boot has seeded and checked the install.
-    public var firstBootStamp: String { dataDir + "/.firstboot-done" }
+    package var firstBootStamp: String { dataDir + "/.firstboot-done" }
     /// What the install wrote, so `uninstall` removes exactly that.
-    public var manifest: String { dataDir + "/install-manifest.json" }
-    public var binary: String { "/usr/local/bin/unisonctl" }
-    public var wslConf: String { "/etc/wsl.conf" }
+    package var manifest: String { dataDir + "/install-manifest.json" }
+    package var binary: String { "/usr/local/bin/unisonctl" }
+    package var wslConf: String { "/etc/wsl.conf" }
 
     /// The directory holding `path` (`/` for top-level entries).
     static func parent(of path: String) -> String {

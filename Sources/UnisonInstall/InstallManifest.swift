@@ -5,10 +5,10 @@ import UnisonRelease
 /// What an install put on a system (`<dataDir>/install-manifest.json`), so that `uninstall`
 /// removes exactly that. Deterministic: no timestamps, entries sorted by path, so a repeated
 /// install writes identical bytes and leaves the file untouched.
-public struct InstallManifest: Codable, Sendable, Equatable {
-    public static let schemaID = "unisonctl.install-manifest/v1"
+package struct InstallManifest: Codable, Sendable, Equatable {
+    package static let schemaID = "unisonctl.install-manifest/v1"
 
-    public enum Role: String, Codable, Sendable {
+    package enum Role: String, Codable, Sendable {
         /// Belongs to the install: replaced on install, removed on uninstall.
         case managed
         /// The env file: kept on uninstall unless `--purge`.
@@ -19,42 +19,42 @@ public struct InstallManifest: Codable, Sendable, Equatable {
         case edited
     }
 
-    public enum Kind: String, Codable, Sendable { case directory, file, symlink }
+    package enum Kind: String, Codable, Sendable { case directory, file, symlink }
 
-    public struct Entry: Codable, Sendable, Equatable {
-        public var path: String
-        public var kind: Kind
-        public var role: Role
+    package struct Entry: Codable, Sendable, Equatable {
+        package var path: String
+        package var kind: Kind
+        package var role: Role
         /// True when this install (or an earlier one) created it; false when it was there before.
-        public var created: Bool
+        package var created: Bool
         /// Octal permission bits, e.g. "0644" (symlinks: none).
-        public var mode: String?
-        public var uid: UInt32?
-        public var gid: UInt32?
+        package var mode: String?
+        package var uid: UInt32?
+        package var gid: UInt32?
         /// Content digest of managed files.
-        public var sha256: String?
+        package var sha256: String?
         /// Symlink target.
-        public var target: String?
+        package var target: String?
         /// INI keys set in an edited file (`boot.systemd`).
-        public var keys: [String]?
+        package var keys: [String]?
     }
 
-    public var schema = InstallManifest.schemaID
-    public var tool = "unisonctl"
+    package var schema = InstallManifest.schemaID
+    package var tool = "unisonctl"
     /// The unisonctl version that wrote the install (absent in manifests of older versions).
-    public var toolVersion: String? = ToolVersion.current
-    public var mode: InstallMode
-    public var version: String
-    public var channel: String
-    public var prefix: String
-    public var envFile: String
-    public var dataDir: String
+    package var toolVersion: String? = ToolVersion.current
+    package var mode: InstallMode
+    package var version: String
+    package var channel: String
+    package var prefix: String
+    package var envFile: String
+    package var dataDir: String
     /// False when ownership could not be applied (rootless `--root`): `uid`/`gid` are what the
     /// installed system should have.
-    public var ownershipApplied: Bool
-    public var entries: [Entry]
+    package var ownershipApplied: Bool
+    package var entries: [Entry]
 
-    public static func load(from root: some InstallRoot, path: String) throws -> InstallManifest? {
+    package static func load(from root: some InstallRoot, path: String) throws -> InstallManifest? {
         guard let item = try root.item(at: path) else { return nil }
         guard item.kind == .file else { throw InstallError.badInstallManifest(path: path, reason: "not a regular file") }
         let data = try root.contents(of: path)
@@ -71,7 +71,7 @@ public struct InstallManifest: Codable, Sendable, Equatable {
         }
     }
 
-    public func encoded() throws -> Data {
+    package func encoded() throws -> Data {
         var copy = self
         copy.entries.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         return Data((try JSONOutput.string(copy) + "\n").utf8)

@@ -2,16 +2,16 @@ import Foundation
 import UnisonSpec
 
 /// A numeric owner (names are not resolvable inside an image being built).
-public struct FileOwner: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-    public var uid: UInt32
-    public var gid: UInt32
-    public init(uid: UInt32, gid: UInt32) { self.uid = uid; self.gid = gid }
-    public static let root = FileOwner(uid: 0, gid: 0)
-    public var description: String { "\(uid):\(gid)" }
+package struct FileOwner: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    package var uid: UInt32
+    package var gid: UInt32
+    package init(uid: UInt32, gid: UInt32) { self.uid = uid; self.gid = gid }
+    package static let root = FileOwner(uid: 0, gid: 0)
+    package var description: String { "\(uid):\(gid)" }
 }
 
 /// What happens when a file the plan writes is already there.
-public enum ReplacePolicy: String, Sendable, Codable {
+package enum ReplacePolicy: String, Sendable, Codable {
     /// The file belongs to the install: its content is replaced when it differs.
     case replace
     /// Written only when absent; afterwards it belongs to the person who edits it.
@@ -20,7 +20,7 @@ public enum ReplacePolicy: String, Sendable, Codable {
 
 /// One plain step of an install. Paths are absolute as seen on the installed system; a root
 /// (`HostRoot`, `FileTreeRoot`) maps them to where they really go.
-public enum InstallOperation: Sendable, Equatable {
+package enum InstallOperation: Sendable, Equatable {
     case makeDirectory(path: String, mode: UInt32, owner: FileOwner)
     case writeFile(path: String, contents: Data, mode: UInt32, owner: FileOwner, policy: ReplacePolicy)
     /// A symbolic link at `path` pointing to `target`.
@@ -43,7 +43,7 @@ public enum InstallOperation: Sendable, Equatable {
     case installBinary(path: String, source: URL, mode: UInt32)
 
     /// The path the operation creates or changes.
-    public var path: String {
+    package var path: String {
         switch self {
         case let .makeDirectory(path, _, _), let .writeFile(path, _, _, _, _), let .link(path, _),
             let .setINIValue(path, _, _, _, _), let .installBinary(path, _, _):

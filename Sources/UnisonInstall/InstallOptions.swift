@@ -3,7 +3,7 @@ import UnisonCore
 import UnisonSpec
 
 /// Where an install goes and how it will run there.
-public enum InstallMode: String, Sendable, Codable, CaseIterable {
+package enum InstallMode: String, Sendable, Codable, CaseIterable {
     /// A Linux host: Docker and the compose plugin are installed from apt when missing.
     case native
     /// A host that already runs Docker with the compose plugin (required, never installed).
@@ -16,7 +16,7 @@ public enum InstallMode: String, Sendable, Codable, CaseIterable {
 }
 
 /// When the env file's secrets are generated.
-public enum SecretSeeding: String, Sendable, Codable {
+package enum SecretSeeding: String, Sendable, Codable {
     /// Now, at install time (hosts, and `--root` staging).
     case atInstall = "at-install"
     /// On the machine at first boot (images: every machine gets its own secrets).
@@ -24,28 +24,28 @@ public enum SecretSeeding: String, Sendable, Codable {
 }
 
 /// Everything an install is asked for, besides the spec.
-public struct InstallOptions: Sendable {
-    public var mode: InstallMode
+package struct InstallOptions: Sendable {
+    package var mode: InstallMode
     /// The platform version to pin images to (`vX.Y.Z` tags); default the manifest's, else the spec's.
-    public var version: SemVer?
+    package var version: SemVer?
     /// A release channel from the spec (`nightly` pins `edge-main`); default `stable`.
-    public var channel: String?
+    package var channel: String?
     /// A model pack from the spec; default the spec's `installer.env.UNISON_MODEL_PACK`, else the first pack.
-    public var modelPack: String?
+    package var modelPack: String?
     /// A release manifest (`unisonos-manifest-<v>.json`): images are pinned by its digests.
-    public var releaseManifest: URL?
+    package var releaseManifest: URL?
     /// The `unisonctl` binary to install in `/usr/local/bin`; nil installs none.
-    public var unisonctlBinary: URL?
+    package var unisonctlBinary: URL?
     /// The spec's own text, copied to `<prefix>/unison.yaml` so host commands find it.
-    public var specText: String?
-    public var secrets: SecretSeeding
+    package var specText: String?
+    package var secrets: SecretSeeding
     /// Where the installed stack reaches Ollama (default: the spec's `installer.ollama` for hosts,
     /// `container` for images, which carry their own).
-    public var ollama: OllamaPlacement?
+    package var ollama: OllamaPlacement?
     /// Timestamp for entries added to an image's FileTree (SOURCE_DATE_EPOCH).
-    public var mtime: Int64
+    package var mtime: Int64
 
-    public init(
+    package init(
         mode: InstallMode, version: SemVer? = nil, channel: String? = nil, modelPack: String? = nil,
         releaseManifest: URL? = nil, unisonctlBinary: URL? = nil, specText: String? = nil,
         secrets: SecretSeeding? = nil, ollama: OllamaPlacement? = nil, mtime: Int64 = SourceDateEpoch.current()

@@ -3,8 +3,8 @@ import UnisonArchive
 import UnisonCore
 
 /// What applying a plan (or an uninstall) did, path by path.
-public struct InstallReport: Sendable, Codable, Equatable {
-    public enum Action: String, Codable, Sendable {
+package struct InstallReport: Sendable, Codable, Equatable {
+    package enum Action: String, Codable, Sendable {
         case created, updated, unchanged, attributes, removed
         /// A file that belongs to its person now (env file, `keep-existing` files): left as it was.
         case kept
@@ -12,26 +12,26 @@ public struct InstallReport: Sendable, Codable, Equatable {
         case completed
     }
 
-    public struct Change: Codable, Sendable, Equatable {
-        public var path: String
-        public var action: Action
-        public var detail: String?
+    package struct Change: Codable, Sendable, Equatable {
+        package var path: String
+        package var action: Action
+        package var detail: String?
     }
 
-    public var schema = "unisonctl.install-report/v1"
-    public var root: String
-    public var changes: [Change] = []
+    package var schema = "unisonctl.install-report/v1"
+    package var root: String
+    package var changes: [Change] = []
     /// True when owners were recorded in the manifest but not applied (rootless `--root`).
-    public var ownershipRecordedOnly = false
-    public var generatedSecrets: [String] = []
-    public var appendedEnvKeys: [String] = []
+    package var ownershipRecordedOnly = false
+    package var generatedSecrets: [String] = []
+    package var appendedEnvKeys: [String] = []
     /// Host actions run after the files (packages, systemctl), or why they were skipped.
-    public var hostActions: [String] = []
+    package var hostActions: [String] = []
 
-    public init(root: String) { self.root = root }
+    package init(root: String) { self.root = root }
 
     /// Whether anything on disk changed.
-    public var changedFiles: Bool { changes.contains { $0.action != .unchanged && $0.action != .kept } }
+    package var changedFiles: Bool { changes.contains { $0.action != .unchanged && $0.action != .kept } }
 
     mutating func note(_ path: String, _ action: Action, _ detail: String? = nil) {
         changes.append(Change(path: path, action: action, detail: detail))
@@ -41,7 +41,7 @@ public struct InstallReport: Sendable, Codable, Equatable {
 extension InstallPlan {
     /// Applies the plan to an image's tree: every entry gets the plan's `mtime`, owners are
     /// recorded, secrets are left as placeholders for the first-boot unit to generate.
-    public func apply(to tree: inout FileTree) throws {
+    package func apply(to tree: inout FileTree) throws {
         var root = FileTreeRoot(tree: tree, mtime: mtime)
         var rng = SystemRandomNumberGenerator()
         _ = try apply(to: &root, generateSecrets: false, using: &rng)
@@ -49,7 +49,7 @@ extension InstallPlan {
     }
 
     /// Applies the plan to a root, generating secrets when the plan says so.
-    public func apply<R: InstallRoot>(to root: inout R) throws -> InstallReport {
+    package func apply<R: InstallRoot>(to root: inout R) throws -> InstallReport {
         var rng = SystemRandomNumberGenerator()
         return try apply(to: &root, generateSecrets: secrets == .atInstall, using: &rng)
     }
@@ -57,7 +57,7 @@ extension InstallPlan {
     /// Applies every operation, then records what the install owns in the manifest. Paths
     /// already as planned are not touched (a second install changes no file); a path of the
     /// wrong kind stops the install with an error naming it.
-    public func apply<R: InstallRoot, G: RandomNumberGenerator>(
+    package func apply<R: InstallRoot, G: RandomNumberGenerator>(
         to root: inout R, generateSecrets: Bool,
         using rng: inout G
     ) throws -> InstallReport {

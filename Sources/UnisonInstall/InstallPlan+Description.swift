@@ -3,7 +3,7 @@ import UnisonCore
 
 extension InstallOperation {
     /// One line for `--dry-run`: verb, path, mode and owner, and what decides the content.
-    public var summary: String {
+    package var summary: String {
         func m(_ mode: UInt32) -> String { InstallManifest.octal(mode) }
         switch self {
         case let .makeDirectory(path, mode, owner):
@@ -33,7 +33,7 @@ extension InstallOperation {
 
 extension InstallPlan: CustomStringConvertible {
     /// The dry-run rendering: what would be installed, one operation a line.
-    public var description: String {
+    package var description: String {
         var out = "install plan: mode \(mode.rawValue), version \(version), channel \(channel), model pack \(modelPack)\n"
         out += "secrets: " + (secrets == .atInstall ? "generated at install" : "generated at first boot by \(layout.firstBootUnit)") + "\n"
         for op in operations { out += "  " + op.summary + "\n" }
@@ -44,19 +44,19 @@ extension InstallPlan: CustomStringConvertible {
     }
 
     /// `--dry-run --json`.
-    public struct Rendering: Codable, Sendable {
-        public var schema = "unisonctl.install-plan/v1"
-        public var mode: String
-        public var version: String
-        public var channel: String
-        public var modelPack: String
-        public var secrets: String
-        public var operations: [String]
-        public var images: [String: String]
-        public var manifest: String
+    package struct Rendering: Codable, Sendable {
+        package var schema = "unisonctl.install-plan/v1"
+        package var mode: String
+        package var version: String
+        package var channel: String
+        package var modelPack: String
+        package var secrets: String
+        package var operations: [String]
+        package var images: [String: String]
+        package var manifest: String
     }
 
-    public var rendering: Rendering {
+    package var rendering: Rendering {
         Rendering(
             mode: mode.rawValue, version: version.description, channel: channel, modelPack: modelPack,
             secrets: secrets.rawValue, operations: operations.map(\.summary), images: images, manifest: layout.manifest)

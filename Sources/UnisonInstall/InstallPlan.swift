@@ -6,20 +6,20 @@ import UnisonSpec
 /// An install as a list of plain operations, made from the spec and the options alone (no
 /// I/O besides reading the release manifest). The same plan is printed by `--dry-run`,
 /// applied to a host root (`HostRoot`) and applied to an image's `FileTree`.
-public struct InstallPlan: Sendable {
-    public var operations: [InstallOperation]
-    public var layout: InstallLayout
-    public var mode: InstallMode
+package struct InstallPlan: Sendable {
+    package var operations: [InstallOperation]
+    package var layout: InstallLayout
+    package var mode: InstallMode
     /// The version images are pinned to, and the channel the install follows.
-    public var version: SemVer
-    public var channel: String
-    public var modelPack: String
+    package var version: SemVer
+    package var channel: String
+    package var modelPack: String
     /// `service -> image reference` as written into the compose file.
-    public var images: [String: String]
-    public var secrets: SecretSeeding
-    public var mtime: Int64
+    package var images: [String: String]
+    package var secrets: SecretSeeding
+    package var mtime: Int64
 
-    public init(
+    package init(
         operations: [InstallOperation], layout: InstallLayout, mode: InstallMode, version: SemVer, channel: String,
         modelPack: String, images: [String: String], secrets: SecretSeeding, mtime: Int64
     ) {
@@ -34,7 +34,7 @@ public struct InstallPlan: Sendable {
         self.mtime = mtime
     }
 
-    public static func make(spec: PlatformSpec, options: InstallOptions) throws -> InstallPlan {
+    package static func make(spec: PlatformSpec, options: InstallOptions) throws -> InstallPlan {
         let layout = InstallLayout(spec: spec)
         let channel = options.channel ?? "stable"
         guard spec.channel(named: channel) != nil else {
@@ -136,16 +136,16 @@ public struct InstallPlan: Sendable {
 }
 
 /// `<prefix>/release.json`: what this install runs, for `status`, upgrades and support.
-public struct InstalledRelease: Codable, Sendable, Equatable {
-    public var schema = "unisonctl.installed-release/v1"
-    public var mode: InstallMode
-    public var version: String
-    public var channel: String
-    public var modelPack: String
-    public var images: [String: String]
-    public var pinnedByManifest: Bool
+package struct InstalledRelease: Codable, Sendable, Equatable {
+    package var schema = "unisonctl.installed-release/v1"
+    package var mode: InstallMode
+    package var version: String
+    package var channel: String
+    package var modelPack: String
+    package var images: [String: String]
+    package var pinnedByManifest: Bool
 
-    public init(mode: InstallMode, version: SemVer, channel: String, modelPack: String, images: [String: String], pinnedByManifest: Bool) {
+    package init(mode: InstallMode, version: SemVer, channel: String, modelPack: String, images: [String: String], pinnedByManifest: Bool) {
         self.mode = mode
         self.version = version.description
         self.channel = channel

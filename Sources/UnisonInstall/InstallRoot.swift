@@ -2,19 +2,19 @@ import Foundation
 import UnisonArchive
 
 /// What is at a path of a root, without following a final symlink.
-public struct RootItem: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct RootItem: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case directory
         case file
         case symlink(target: String)
         case other
     }
 
-    public var kind: Kind
-    public var mode: UInt32
-    public var owner: FileOwner
+    package var kind: Kind
+    package var mode: UInt32
+    package var owner: FileOwner
 
-    public init(kind: Kind, mode: UInt32, owner: FileOwner) {
+    package init(kind: Kind, mode: UInt32, owner: FileOwner) {
         self.kind = kind
         self.mode = mode & 0o7777
         self.owner = owner
@@ -32,7 +32,7 @@ public struct RootItem: Sendable, Equatable {
 
 /// The file system an install is applied to: a directory of the host (`/` or `--root DIR`)
 /// or an image's in-memory `FileTree`. Paths are absolute as seen on the installed system.
-public protocol InstallRoot {
+package protocol InstallRoot {
     /// Printed in reports and errors (`/`, `/tmp/root`, `image`).
     var label: String { get }
     /// False where ownership cannot be applied (a rootless host root): it is recorded instead.
@@ -59,23 +59,23 @@ public protocol InstallRoot {
 
 /// An image being built: operations become entries of its `FileTree`, with ownership and
 /// `mtime` recorded (images are built rootless; the archive writer applies them).
-public struct FileTreeRoot: InstallRoot {
-    public var tree: FileTree
-    public var mtime: Int64
+package struct FileTreeRoot: InstallRoot {
+    package var tree: FileTree
+    package var mtime: Int64
 
-    public init(tree: FileTree, mtime: Int64) {
+    package init(tree: FileTree, mtime: Int64) {
         self.tree = tree
         self.mtime = mtime
     }
 
-    public var label: String { "image" }
-    public var appliesOwnership: Bool { true }
+    package var label: String { "image" }
+    package var appliesOwnership: Bool { true }
 
     static func key(_ path: String) throws -> String {
         do { return try FileTree.normalize(path, allowAbsolute: true) } catch { throw InstallError.badPath(path) }
     }
 
-    public func item(at path: String) throws -> RootItem? {
+    package func item(at path: String) throws -> RootItem? {
         guard let e = tree[try Self.key(path)] else { return nil }
         let kind: RootItem.Kind
         switch e.kind {
@@ -87,7 +87,7 @@ public struct FileTreeRoot: InstallRoot {
         return RootItem(kind: kind, mode: e.mode, owner: FileOwner(uid: e.uid, gid: e.gid))
     }
 
-    public func contents(of path: String) throws -> Data {
+    package func contents(of path: String) throws -> Data {
         var key = try Self.key(path)
         if let e = tree[key], case let .hardlink(target) = e.kind { key = target }
         guard let e = tree[key], case let .regular(content) = e.kind else {
@@ -104,20 +104,20 @@ public struct FileTreeRoot: InstallRoot {
         }
     }
 
-    public mutating func makeDirectory(_ path: String, mode: UInt32, owner: FileOwner) throws {
+    package mutating func makeDirectory(_ path: String, mode: UInt32, owner: FileOwner) throws {
         try insert(path, .directory, mode: mode, owner: owner)
     }
 
-    public mutating func writeFile(_ path: String, _ data: Data, mode: UInt32, owner: FileOwner) throws {
+    package mutating func writeFile(_ path: String, _ data: Data, mode: UInt32, owner: FileOwner) throws {
         try insert(path, .regular(.bytes(data)), mode: mode, owner: owner)
     }
 
-    public mutating func copyFile(_ path: String, from source: URL, mode: UInt32, owner: FileOwner) throws {
+    package mutating func copyFile(_ path: String, from source: URL, mode: UInt32, owner: FileOwner) throws {
         guard FileManager.default.isReadableFile(atPath: source.path) else { throw InstallError.missingBinary(path: source.path) }
         try insert(path, .regular(.file(source)), mode: mode, owner: owner)
     }
 
-    public mutating func setAttributes(_ path: String, mode: UInt32, owner: FileOwner) throws {
+    package mutating func setAttributes(_ path: String, mode: UInt32, owner: FileOwner) throws {
         try tree.update(try Self.key(path)) {
             $0.mode = mode
             $0.uid = owner.uid
@@ -125,11 +125,11 @@ public struct FileTreeRoot: InstallRoot {
         }
     }
 
-    public mutating func makeSymlink(_ path: String, target: String) throws {
+    package mutating func makeSymlink(_ path: String, target: String) throws {
         try insert(path, .symlink(target: target), mode: 0o777, owner: .root)
     }
 
-    public mutating func remove(_ path: String) throws {
+    package mutating func remove(_ path: String) throws {
         let key = try Self.key(path)
         if let e = tree[key], e.isDirectory, !tree.children(of: key).isEmpty {
             throw InstallError.ioFailed(path: path, operation: "remove", reason: "directory not empty")
@@ -137,9 +137,9 @@ public struct FileTreeRoot: InstallRoot {
         tree.remove(key)
     }
 
-    public mutating func removeTree(_ path: String) throws { tree.remove(try Self.key(path)) }
+    package mutating func removeTree(_ path: String) throws { tree.remove(try Self.key(path)) }
 
-    public func list(_ path: String) throws -> [String] {
+    package func list(_ path: String) throws -> [String] {
         tree.children(of: try Self.key(path)).map { $0.path.split(separator: "/").last.map(String.init) ?? $0.path }
     }
 }

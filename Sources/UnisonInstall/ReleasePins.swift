@@ -5,7 +5,7 @@ import UnisonSpec
 
 extension ReleasePins {
     /// Reads a release manifest (`ReleasePins.parse`: the release's own model) for an install.
-    public static func load(_ url: URL) throws -> ReleasePins {
+    package static func load(_ url: URL) throws -> ReleasePins {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw InstallError.unreadable(path: url.path, reason: "\(error.localizedDescription)") }
         do {
@@ -17,18 +17,18 @@ extension ReleasePins {
 }
 
 /// The image reference each service runs, for a version/channel or a release manifest.
-public enum ImagePinning {
+package enum ImagePinning {
     /// The tag platform images carry for this install: `v<version>` (the stable and beta
     /// channels' `type=semver,pattern=v{{version}}` rule), or `edge-main` on the nightly channel
     /// when no version is asked for.
-    public static func platformTag(spec: PlatformSpec, version: SemVer?, channel: String?) -> String {
+    package static func platformTag(spec: PlatformSpec, version: SemVer?, channel: String?) -> String {
         if let version { return "v" + version.description }
         if channel == "nightly" { return "edge-main" }
         return "v" + spec.platform.version.description
     }
 
     /// `service name -> image reference` for every service of the spec.
-    public static func references(
+    package static func references(
         spec: PlatformSpec, version: SemVer?, channel: String?,
         pins: ReleasePins?
     ) throws -> [String: String] {

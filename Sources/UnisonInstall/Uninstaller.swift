@@ -3,8 +3,8 @@ import Foundation
 /// Undoes an install from its manifest: removes what the install created and keeps the data
 /// directory and the env file unless `purge`. Paths the install found already there (a host's
 /// `/etc/systemd/system`, an existing `/etc/wsl.conf`) are never removed.
-public enum Uninstaller {
-    public static func uninstall<R: InstallRoot>(root: inout R, manifestPath: String, purge: Bool, dryRun: Bool = false) throws -> InstallReport {
+package enum Uninstaller {
+    package static func uninstall<R: InstallRoot>(root: inout R, manifestPath: String, purge: Bool, dryRun: Bool = false) throws -> InstallReport {
         guard let manifest = try InstallManifest.load(from: root, path: manifestPath) else {
             throw InstallError.notInstalled(manifest: manifestPath)
         }

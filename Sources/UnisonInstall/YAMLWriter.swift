@@ -1,14 +1,14 @@
 /// A small YAML emitter for generated files (compose bundles): block style, two-space indent,
 /// every string double-quoted (so no value can turn into a boolean, number or null by accident),
 /// mapping keys written in the order given. Callers sort keys where order carries no meaning.
-public indirect enum YAMLValue: Sendable, Equatable {
+package indirect enum YAMLValue: Sendable, Equatable {
     case string(String)
     case int(Int)
     case bool(Bool)
     case list([YAMLValue])
     case map([(String, YAMLValue)])
 
-    public static func == (a: YAMLValue, b: YAMLValue) -> Bool {
+    package static func == (a: YAMLValue, b: YAMLValue) -> Bool {
         switch (a, b) {
         case let (.string(x), .string(y)): return x == y
         case let (.int(x), .int(y)): return x == y
@@ -20,12 +20,12 @@ public indirect enum YAMLValue: Sendable, Equatable {
     }
 
     /// A mapping with its keys in byte order.
-    public static func sortedMap(_ pairs: [(String, YAMLValue)]) -> YAMLValue {
+    package static func sortedMap(_ pairs: [(String, YAMLValue)]) -> YAMLValue {
         .map(pairs.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) })
     }
 
     /// The document text, ending in a newline.
-    public func render() -> String {
+    package func render() -> String {
         var out = ""
         switch self {
         case let .map(pairs) where !pairs.isEmpty: Self.writeMap(pairs, indent: 0, into: &out)

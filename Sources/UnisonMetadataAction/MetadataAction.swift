@@ -9,15 +9,15 @@ import UnisonCore
 /// rule that applies to the event yields one value (prefix/suffix applied, then sanitized):
 /// the first becomes `version.main`, the others `version.partial`, and the first also decides
 /// `latest` (`flavor: latest=auto`: true for semver/match/`ref,event=tag`, false otherwise).
-public struct MetadataAction: Sendable {
-    public let context: MetadataContext
-    public let repository: MetadataRepository
-    public let inputs: MetadataInputs
-    public let rules: [MetadataRule]
-    public let flavor: MetadataFlavor
-    public let images: [MetadataImage]
+package struct MetadataAction: Sendable {
+    package let context: MetadataContext
+    package let repository: MetadataRepository
+    package let inputs: MetadataInputs
+    package let rules: [MetadataRule]
+    package let flavor: MetadataFlavor
+    package let images: [MetadataImage]
 
-    public init(inputs: MetadataInputs, context: MetadataContext, repository: MetadataRepository) throws {
+    package init(inputs: MetadataInputs, context: MetadataContext, repository: MetadataRepository) throws {
         self.context = context
         self.repository = repository
         self.inputs = inputs
@@ -27,7 +27,7 @@ public struct MetadataAction: Sendable {
     }
 
     /// Evaluates every rule and returns the tags and labels.
-    public func evaluate() throws -> MetadataResult {
+    package func evaluate() throws -> MetadataResult {
         var state = VersionState()
         for var rule in rules {
             let enabled = try globalExpression(rule["enable"] ?? "true")
@@ -233,7 +233,7 @@ public struct MetadataAction: Sendable {
 
     /// `{{branch}}`, `{{tag}}`, `{{sha}}`, `{{base_ref}}`, `{{is_default_branch}}`,
     /// `{{is_not_default_branch}}`, `{{date 'FORMAT' tz='ZONE'}}`, `{{commit_date …}}`.
-    public func globalExpression(_ template: String) throws -> String {
+    package func globalExpression(_ template: String) throws -> String {
         try MetadataTemplate.render(template, lookup: globalLookup)
     }
 
@@ -319,7 +319,7 @@ public struct MetadataAction: Sendable {
     }
 
     /// `Date.prototype.toISOString()`: UTC with milliseconds.
-    public static func isoString(_ date: Date) -> String {
+    package static func isoString(_ date: Date) -> String {
         let t = LocalTime(date: date, timeZone: TimeZone(identifier: "UTC")!)
         func pad(_ n: Int, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(n).count)) + String(n) }
         return

@@ -3,16 +3,16 @@ import UnisonCore
 /// What docker/metadata-action's rules refuse, with the input that caused it. The words are
 /// the ones `release tags` has always printed (they were `ReleaseError` cases before this
 /// module stood alone).
-public enum MetadataActionError: Error, Equatable, CustomStringConvertible, ExitCoded {
+package enum MetadataActionError: Error, Equatable, CustomStringConvertible, ExitCoded {
     /// A `tags:` / `flavor:` / `images:` line the action's grammar rejects.
     case invalidRule(line: String, reason: String)
     /// A template (`{{…}}`) that cannot be evaluated.
     case invalidTemplate(template: String, reason: String)
     case unknownTimeZone(String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidRule(line, reason): return "invalid rule '\(line)': \(reason)"
         case let .invalidTemplate(template, reason): return "invalid expression in '\(template)': \(reason)"

@@ -2,27 +2,27 @@ import Foundation
 
 /// What the action reads from the GitHub event: the trigger, the ref and commit, and the few
 /// payload fields its expressions use. `release tags` fills it from command-line options.
-public struct MetadataContext: Sendable, Equatable {
+package struct MetadataContext: Sendable, Equatable {
     /// `push`, `pull_request`, `schedule`, `workflow_dispatch`, `create`, …
-    public var eventName: String
+    package var eventName: String
     /// `refs/heads/main`, `refs/tags/v1.2.3`, `refs/pull/15/merge`, or empty.
-    public var ref: String
+    package var ref: String
     /// The full commit SHA, or empty.
-    public var sha: String
+    package var sha: String
     /// "Now": `{{date}}` and the `created` label.
-    public var date: Date
+    package var date: Date
     /// The commit's date: `{{commit_date}}`.
-    public var commitDate: Date
+    package var commitDate: Date
     /// `repository.default_branch` of the event payload: `{{is_default_branch}}`.
-    public var payloadDefaultBranch: String?
+    package var payloadDefaultBranch: String?
     /// `base_ref` of a tag push payload, or the pull request's base branch: `{{base_ref}}`.
-    public var baseRef: String?
+    package var baseRef: String?
     /// `pull_request.base.ref` of a pull request payload.
-    public var pullRequestBaseRef: String?
+    package var pullRequestBaseRef: String?
     /// `DOCKER_METADATA_SHORT_SHA_LENGTH` (default 7).
-    public var shortSHALength: Int
+    package var shortSHALength: Int
 
-    public init(
+    package init(
         eventName: String, ref: String, sha: String, date: Date, commitDate: Date? = nil,
         payloadDefaultBranch: String? = nil, baseRef: String? = nil, pullRequestBaseRef: String? = nil,
         shortSHALength: Int = 7
@@ -41,17 +41,17 @@ public struct MetadataContext: Sendable, Equatable {
 
 /// Repository facts the action gets from the GitHub API (`repos.get`). unisonctl has no API
 /// access: they come from options or from the spec (`org.opencontainers.image.*` labels).
-public struct MetadataRepository: Sendable, Equatable {
-    public var name: String
-    public var description: String
+package struct MetadataRepository: Sendable, Equatable {
+    package var name: String
+    package var description: String
     /// `html_url`: the `url` and `source` labels.
-    public var url: String
+    package var url: String
     /// SPDX identifier of the licence, or empty.
-    public var license: String
+    package var license: String
     /// The repository's default branch: `type=edge` without `branch=`.
-    public var defaultBranch: String
+    package var defaultBranch: String
 
-    public init(name: String = "", description: String = "", url: String = "", license: String = "", defaultBranch: String = "main") {
+    package init(name: String = "", description: String = "", url: String = "", license: String = "", defaultBranch: String = "main") {
         self.name = name
         self.description = description
         self.url = url
@@ -61,13 +61,13 @@ public struct MetadataRepository: Sendable, Equatable {
 }
 
 /// The action's inputs: `images`, `tags`, `flavor`, `labels` (one entry per line).
-public struct MetadataInputs: Sendable, Equatable {
-    public var images: [String]
-    public var tags: [String]
-    public var flavor: [String]
-    public var labels: [String]
+package struct MetadataInputs: Sendable, Equatable {
+    package var images: [String]
+    package var tags: [String]
+    package var flavor: [String]
+    package var labels: [String]
 
-    public init(images: [String] = [], tags: [String] = [], flavor: [String] = [], labels: [String] = []) {
+    package init(images: [String] = [], tags: [String] = [], flavor: [String] = [], labels: [String] = []) {
         self.images = images
         self.tags = tags
         self.flavor = flavor
@@ -76,15 +76,15 @@ public struct MetadataInputs: Sendable, Equatable {
 }
 
 /// The action's `version` output, before it is flattened to a string.
-public struct MetadataVersion: Sendable, Equatable, Codable {
+package struct MetadataVersion: Sendable, Equatable, Codable {
     /// The highest-priority tag: the `version` output and `org.opencontainers.image.version`.
-    public var main: String?
+    package var main: String?
     /// The other tags, in priority order, without duplicates.
-    public var partial: [String]
+    package var partial: [String]
     /// Whether a `latest` tag is added.
-    public var latest: Bool
+    package var latest: Bool
 
-    public init(main: String?, partial: [String], latest: Bool) {
+    package init(main: String?, partial: [String], latest: Bool) {
         self.main = main
         self.partial = partial
         self.latest = latest
@@ -92,7 +92,7 @@ public struct MetadataVersion: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case main, partial, latest }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         // `main` is always present (null when no tag was produced), as the action reports it.
         try c.encode(main, forKey: .main)
@@ -102,14 +102,14 @@ public struct MetadataVersion: Sendable, Equatable, Codable {
 }
 
 /// Everything `release tags` prints.
-public struct MetadataResult: Sendable, Equatable {
-    public var version: MetadataVersion
+package struct MetadataResult: Sendable, Equatable {
+    package var version: MetadataVersion
     /// Full references (`image:tag`) in output order, or bare tags when there is no image.
-    public var tags: [String]
+    package var tags: [String]
     /// Bare tags in output order.
-    public var tagNames: [String]
+    package var tagNames: [String]
     /// `key=value`, sorted by key.
-    public var labels: [String]
+    package var labels: [String]
     /// What the action would log as warnings (a value that is not SemVer, a pattern that does not match).
-    public var warnings: [String]
+    package var warnings: [String]
 }

@@ -6,11 +6,11 @@ import Foundation
 // or a bare value.
 
 /// The type of a `tags:` line.
-public enum MetadataRuleType: String, Sendable, CaseIterable, Codable {
+package enum MetadataRuleType: String, Sendable, CaseIterable, Codable {
     case schedule, semver, pep440, match, edge, ref, raw, sha
 
     /// Default priorities: the order tags come out in, highest first.
-    public var defaultPriority: String {
+    package var defaultPriority: String {
         switch self {
         case .schedule: return "1000"
         case .semver, .pep440: return "900"
@@ -24,13 +24,13 @@ public enum MetadataRuleType: String, Sendable, CaseIterable, Codable {
 }
 
 /// One parsed `tags:` line: its type and attributes with the action's defaults filled in.
-public struct MetadataRule: Sendable, Equatable {
-    public var type: MetadataRuleType
+package struct MetadataRule: Sendable, Equatable {
+    package var type: MetadataRuleType
     /// Attribute names are lowercased; insertion order is kept for `description`.
-    public var attrs: [(key: String, value: String)]
-    public var line: String
+    package var attrs: [(key: String, value: String)]
+    package var line: String
 
-    public subscript(_ key: String) -> String? {
+    package subscript(_ key: String) -> String? {
         get { attrs.first { $0.key == key }?.value }
         set {
             if let i = attrs.firstIndex(where: { $0.key == key }) {
@@ -41,20 +41,20 @@ public struct MetadataRule: Sendable, Equatable {
         }
     }
 
-    public func has(_ key: String) -> Bool { attrs.contains { $0.key == key } }
+    package func has(_ key: String) -> Bool { attrs.contains { $0.key == key } }
 
-    public static func == (a: MetadataRule, b: MetadataRule) -> Bool {
+    package static func == (a: MetadataRule, b: MetadataRule) -> Bool {
         a.type == b.type && a.line == b.line && a.attrs.map(\.key) == b.attrs.map(\.key) && a.attrs.map(\.value) == b.attrs.map(\.value)
     }
 
     /// The lines used when no `tags:` are given.
-    public static let defaultLines = ["type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr"]
+    package static let defaultLines = ["type=schedule", "type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr"]
 
     /// Parses every line (blank lines and `#` comment lines dropped) and orders them by
     /// priority, highest first. The order is the one JavaScript's `Array.prototype.sort` (V8)
     /// gives with the action's comparator: stable for numbers, and the same placement when a
     /// priority is not a number (the comparator then calls it equal to everything).
-    public static func parseAll(_ lines: [String]) throws -> [MetadataRule] {
+    package static func parseAll(_ lines: [String]) throws -> [MetadataRule] {
         var inputs = MetadataInput.lines(lines)
         if inputs.isEmpty { inputs = defaultLines }
         let rules = try inputs.map(parse)
@@ -67,7 +67,7 @@ public struct MetadataRule: Sendable, Equatable {
         }
     }
 
-    public static func parse(_ line: String) throws -> MetadataRule {
+    package static func parse(_ line: String) throws -> MetadataRule {
         let fields = try MetadataCSV.firstRecord(line)
         var type: MetadataRuleType?
         var rule = MetadataRule(type: .raw, attrs: [], line: line)
@@ -130,16 +130,16 @@ public struct MetadataRule: Sendable, Equatable {
 }
 
 /// The `flavor:` input: `latest=auto|true|false`, `prefix=…[,onlatest=…]`, `suffix=…[,onlatest=…]`.
-public struct MetadataFlavor: Sendable, Equatable {
-    public var latest = "auto"
-    public var prefix = ""
-    public var prefixLatest = false
-    public var suffix = ""
-    public var suffixLatest = false
+package struct MetadataFlavor: Sendable, Equatable {
+    package var latest = "auto"
+    package var prefix = ""
+    package var prefixLatest = false
+    package var suffix = ""
+    package var suffixLatest = false
 
-    public init() {}
+    package init() {}
 
-    public static func parse(_ lines: [String]) throws -> MetadataFlavor {
+    package static func parse(_ lines: [String]) throws -> MetadataFlavor {
         var flavor = MetadataFlavor()
         for line in MetadataInput.lines(lines) {
             var onLatestFor = ""
@@ -176,11 +176,11 @@ public struct MetadataFlavor: Sendable, Equatable {
 }
 
 /// The `images:` input: `name[,enable=true|false]` lines, or the older single comma list.
-public struct MetadataImage: Sendable, Equatable {
-    public var name: String
-    public var enable: Bool
+package struct MetadataImage: Sendable, Equatable {
+    package var name: String
+    package var enable: Bool
 
-    public static func parse(_ lines: [String]) throws -> [MetadataImage] {
+    package static func parse(_ lines: [String]) throws -> [MetadataImage] {
         let inputs = MetadataInput.lines(lines)
         if inputs.count == 1 {
             let fields = try MetadataCSV.firstRecord(inputs[0])

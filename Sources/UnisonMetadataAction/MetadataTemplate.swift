@@ -1,7 +1,7 @@
 import Foundation
 
 /// A value a template expression yields, printed the way handlebars prints JavaScript values.
-public enum TemplateValue: Sendable, Equatable {
+package enum TemplateValue: Sendable, Equatable {
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -25,7 +25,7 @@ public enum TemplateValue: Sendable, Equatable {
 
 /// What a name in a template resolves to: a plain value, or a function the action exposes
 /// (`date`, `branch`, …) that handlebars calls with the expression's parameters and hash.
-public enum TemplateEntry: Sendable {
+package enum TemplateEntry: Sendable {
     case value(TemplateValue)
     case helper(@Sendable (_ params: [TemplateValue], _ hash: [(String, TemplateValue)]) throws -> TemplateValue)
 }
@@ -34,7 +34,7 @@ public enum TemplateEntry: Sendable {
 /// text, `{{expr}}` (HTML-escaped), `{{{expr}}}` / `{{& expr}}` (raw), comments, `~` whitespace
 /// control and `\{{` escapes. An expression is a name with optional parameters (strings,
 /// numbers, booleans, names) and `key=value` hash pairs. Blocks and partials are refused.
-public enum MetadataTemplate {
+package enum MetadataTemplate {
     struct Expression: Equatable {
         var path: [String]
         var params: [Param]
@@ -57,7 +57,7 @@ public enum MetadataTemplate {
     }
 
     /// Renders `template`, resolving names with `lookup`.
-    public static func render(_ template: String, lookup: (String) -> TemplateEntry?) throws -> String {
+    package static func render(_ template: String, lookup: (String) -> TemplateEntry?) throws -> String {
         var out = ""
         for node in try parse(template) {
             switch node {
@@ -72,7 +72,7 @@ public enum MetadataTemplate {
     }
 
     /// True when the template is exactly one `{{raw}}` statement (the action's isRawStatement).
-    public static func isRawStatement(_ template: String) -> Bool {
+    package static func isRawStatement(_ template: String) -> Bool {
         guard let nodes = try? parse(template), nodes.count == 1, case let .mustache(expr, _) = nodes[0] else { return false }
         return expr.path == ["raw"]
     }

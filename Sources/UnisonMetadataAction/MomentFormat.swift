@@ -6,12 +6,12 @@ import Foundation
 /// Tokens are found the way moment finds them: `[...]` is literal text, a backslash makes the
 /// next token literal, localized formats (`LT`, `L`, `LLLL`, …) expand first, and the longest
 /// token alternative wins in moment's own order (so `YYYYMMDD` is `YYYY` `MM` `DD`).
-public struct MomentFormat: Sendable {
-    public var timeZone: TimeZone
-    public var zoneName: String
+package struct MomentFormat: Sendable {
+    package var timeZone: TimeZone
+    package var zoneName: String
 
     /// `zone` is an IANA name; moment-timezone's default is UTC.
-    public init(zone: String = "UTC") throws {
+    package init(zone: String = "UTC") throws {
         guard !zone.isEmpty, let tz = TimeZone(identifier: zone) else { throw MetadataActionError.unknownTimeZone(zone) }
         timeZone = tz
         zoneName = zone
@@ -28,7 +28,7 @@ public struct MomentFormat: Sendable {
     ]
     static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
-    public func format(_ date: Date, _ pattern: String) -> String {
+    package func format(_ date: Date, _ pattern: String) -> String {
         let t = LocalTime(date: date, timeZone: timeZone)
         var out = ""
         for token in Self.tokens(Self.expandLocalized(pattern)) {

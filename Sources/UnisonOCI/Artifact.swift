@@ -7,14 +7,14 @@ import Foundation
 import UnisonCore
 
 /// One file of an artifact.
-public struct ArtifactFile: Sendable, Hashable {
-    public var url: URL
-    public var mediaType: String
+package struct ArtifactFile: Sendable, Hashable {
+    package var url: URL
+    package var mediaType: String
     /// The name recorded in `org.opencontainers.image.title` (default: the file's name).
-    public var title: String
+    package var title: String
 
     /// `mediaType` defaults to the one the file's name implies (`mediaType(forName:)`).
-    public init(url: URL, mediaType: String? = nil, title: String? = nil) {
+    package init(url: URL, mediaType: String? = nil, title: String? = nil) {
         self.url = url
         self.mediaType = mediaType ?? Self.mediaType(forName: url.lastPathComponent)
         self.title = title ?? url.lastPathComponent
@@ -23,7 +23,7 @@ public struct ArtifactFile: Sendable, Hashable {
     /// The media type of a release file by its name: IANA's types where there is one (ISO and
     /// raw EFI images, gzip, JSON, text), the project's own for disk formats IANA lacks, else
     /// `application/octet-stream`.
-    public static func mediaType(forName name: String) -> String {
+    package static func mediaType(forName name: String) -> String {
         let lower = name.lowercased()
         let table: [(suffix: String, type: String)] = [
             (".iso", "application/vnd.efi.iso"),
@@ -39,7 +39,7 @@ public struct ArtifactFile: Sendable, Hashable {
 
     /// `PATH[:MEDIATYPE]` as ORAS writes it; the suffix counts as a media type only when it
     /// has the `type/subtype` shape.
-    public init(argument: String) {
+    package init(argument: String) {
         if let colon = argument.lastIndex(of: ":"), argument[argument.index(after: colon)...].contains("/"),
             !argument[..<colon].isEmpty
         {
@@ -51,23 +51,23 @@ public struct ArtifactFile: Sendable, Hashable {
 }
 
 /// What `push-artifact` published; printed by `unisonctl oci push-artifact --json`.
-public struct ArtifactPushReport: Sendable, Codable, Equatable {
-    public struct File: Sendable, Codable, Equatable {
-        public var title: String
-        public var mediaType: String
-        public var digest: Digest
-        public var size: Int64
+package struct ArtifactPushReport: Sendable, Codable, Equatable {
+    package struct File: Sendable, Codable, Equatable {
+        package var title: String
+        package var mediaType: String
+        package var digest: Digest
+        package var size: Int64
     }
 
-    public var schema = "unisonctl.oci-artifact/v1"
-    public var reference: String
-    public var digest: Digest
-    public var artifactType: String
-    public var subject: Digest?
-    public var files: [File]
+    package var schema = "unisonctl.oci-artifact/v1"
+    package var reference: String
+    package var digest: Digest
+    package var artifactType: String
+    package var subject: Digest?
+    package var files: [File]
     /// The referrers tag fallback was updated (the registry has no referrers API).
-    public var referrersTagUpdated: Bool
-    public var blobBytesUploaded: Int64
+    package var referrersTagUpdated: Bool
+    package var blobBytesUploaded: Int64
 }
 
 extension RegistryClient {
@@ -75,7 +75,7 @@ extension RegistryClient {
     /// it has none). `subject` must be in the same repository. The manifest carries the
     /// `org.opencontainers.image.created` annotation from SOURCE_DATE_EPOCH, so the same inputs
     /// give the same digest.
-    public func pushArtifact(
+    package func pushArtifact(
         to reference: ImageReference, files: [ArtifactFile], artifactType: String,
         subject: ImageReference? = nil, annotations: [String: String] = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment,

@@ -6,18 +6,18 @@ import UnisonCore
 
 /// A validated content digest such as `sha256:9f86d0…`. Only registered algorithms with their
 /// exact encoded length are accepted, so a `Digest` is always safe to use in a path or URL.
-public struct Digest: Sendable, Hashable, Comparable, StringCodable {
-    public enum Algorithm: String, Sendable, Codable, CaseIterable {
+package struct Digest: Sendable, Hashable, Comparable, StringCodable {
+    package enum Algorithm: String, Sendable, Codable, CaseIterable {
         case sha256, sha512
 
         var hexLength: Int { self == .sha256 ? 64 : 128 }
     }
 
-    public let algorithm: Algorithm
+    package let algorithm: Algorithm
     /// The lowercase hex encoding.
-    public let hex: String
+    package let hex: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, let algorithm = Algorithm(rawValue: String(parts[0])) else { return nil }
         let hex = parts[1]
@@ -29,20 +29,20 @@ public struct Digest: Sendable, Hashable, Comparable, StringCodable {
     }
 
     /// Parses or throws `OCIError.invalidDigest` naming the text.
-    public static func parse(_ text: String) throws -> Digest {
+    package static func parse(_ text: String) throws -> Digest {
         guard let digest = Digest(text) else { throw OCIError.invalidDigest(text) }
         return digest
     }
 
     /// The sha256 digest of `data`.
-    public static func sha256(of data: some DataProtocol) -> Digest {
+    package static func sha256(of data: some DataProtocol) -> Digest {
         var hasher = DigestHasher(.sha256)
         hasher.update(data)
         return hasher.finalize()
     }
 
     /// Hashes a file in 1 MiB reads with this digest's algorithm, returning digest and size.
-    public static func of(file url: URL, algorithm: Algorithm = .sha256) throws -> (digest: Digest, size: Int64) {
+    package static func of(file url: URL, algorithm: Algorithm = .sha256) throws -> (digest: Digest, size: Int64) {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = DigestHasher(algorithm)
@@ -52,33 +52,33 @@ public struct Digest: Sendable, Hashable, Comparable, StringCodable {
         return (hasher.finalize(), hasher.count)
     }
 
-    public var description: String { "\(algorithm.rawValue):\(hex)" }
+    package var description: String { "\(algorithm.rawValue):\(hex)" }
 
     /// `sha256-<hex>`: the form used by Ollama's blob names and the referrers tag fallback.
-    public var dashed: String { "\(algorithm.rawValue)-\(hex)" }
+    package var dashed: String { "\(algorithm.rawValue)-\(hex)" }
 
-    public static func < (a: Digest, b: Digest) -> Bool { a.description < b.description }
+    package static func < (a: Digest, b: Digest) -> Bool { a.description < b.description }
 
-    public static let expectedText = "a valid digest"
+    package static let expectedText = "a valid digest"
 }
 
 /// Incremental hashing for streamed content; counts the bytes it has seen.
-public struct DigestHasher {
+package struct DigestHasher {
     private enum Engine {
         case sha256(SHA256)
         case sha512(SHA512)
     }
 
     private var engine: Engine
-    public private(set) var count: Int64 = 0
-    public let algorithm: Digest.Algorithm
+    package private(set) var count: Int64 = 0
+    package let algorithm: Digest.Algorithm
 
-    public init(_ algorithm: Digest.Algorithm) {
+    package init(_ algorithm: Digest.Algorithm) {
         self.algorithm = algorithm
         engine = algorithm == .sha256 ? .sha256(SHA256()) : .sha512(SHA512())
     }
 
-    public mutating func update(_ data: some DataProtocol) {
+    package mutating func update(_ data: some DataProtocol) {
         count += Int64(data.count)
         switch engine {
         case var .sha256(h):
@@ -90,7 +90,7 @@ public struct DigestHasher {
         }
     }
 
-    public func finalize() -> Digest {
+    package func finalize() -> Digest {
         let bytes: [UInt8]
         switch engine {
         case let .sha256(h): bytes = Array(h.finalize())

@@ -5,14 +5,14 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-public final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
+package final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
     private let client: HTTPClient
 
     /// A process-wide instance; it lives as long as the process and needs no shutdown.
-    public static let shared = HTTPClientTransport()
+    package static let shared = HTTPClientTransport()
 
     /// `connectTimeout` bounds connection setup, `readTimeout` the silence between two reads.
-    public init(connectTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(120)) {
+    package init(connectTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(120)) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(
@@ -24,11 +24,11 @@ public final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
     }
 
     /// Shuts down a transport made with `init` (never call it on `shared`).
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await client.shutdown()
     }
 
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest) async throws -> TransportResponse {
         var r = HTTPClientRequest(url: request.url.absoluteString)
         r.method = .init(rawValue: request.method.rawValue)
         for (name, value) in request.headers { r.headers.replaceOrAdd(name: name, value: value) }

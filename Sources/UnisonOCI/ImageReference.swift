@@ -7,38 +7,38 @@ import Foundation
 import UnisonCore
 
 /// A validated tag (`[\w][\w.-]{0,127}`).
-public struct Tag: Sendable, Hashable, Comparable, StringCodable {
-    public let value: String
+package struct Tag: Sendable, Hashable, Comparable, StringCodable {
+    package let value: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard ImageReferenceGrammar.isTag(text) else { return nil }
         value = text
     }
 
-    public static func parse(_ text: String) throws -> Tag {
+    package static func parse(_ text: String) throws -> Tag {
         guard let tag = Tag(text) else { throw OCIError.invalidReference(text, reason: "'\(text)' is not a valid tag") }
         return tag
     }
 
-    public var description: String { value }
-    public static func < (a: Tag, b: Tag) -> Bool { a.value < b.value }
+    package var description: String { value }
+    package static func < (a: Tag, b: Tag) -> Bool { a.value < b.value }
 
-    public static let expectedText = "a valid tag"
+    package static let expectedText = "a valid tag"
 }
 
 /// A reference to an image or artifact in a registry: registry host, repository, and a tag
 /// and/or a digest. When both are present the digest wins for fetching.
-public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
-    public static let dockerHub = "docker.io"
+package struct ImageReference: Sendable, Hashable, CustomStringConvertible {
+    package static let dockerHub = "docker.io"
 
     /// `host[:port]`, lowercased; `docker.io` for Docker Hub.
-    public let registry: String
+    package let registry: String
     /// `team/app`; `library/<name>` on Docker Hub for single names.
-    public let repository: String
-    public let tag: Tag?
-    public let digest: Digest?
+    package let repository: String
+    package let tag: Tag?
+    package let digest: Digest?
 
-    public init(registry: String, repository: String, tag: Tag? = nil, digest: Digest? = nil) throws {
+    package init(registry: String, repository: String, tag: Tag? = nil, digest: Digest? = nil) throws {
         guard Self.isValidHost(registry) else {
             throw OCIError.invalidReference("\(registry)/\(repository)", reason: "'\(registry)' is not a valid registry host")
         }
@@ -60,7 +60,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     /// Parses `[host[:port]/]path[:tag][@digest]`, also accepting a `docker://` prefix as skopeo
     /// writes it. A reference without tag or digest is accepted here; callers that need one ask
     /// for `requireIdentifier()`.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var rest = Substring(text)
         if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
         guard !rest.isEmpty else { throw OCIError.invalidReference(text, reason: "empty reference") }
@@ -83,26 +83,26 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The tag or digest to fetch: the digest when there is one.
-    public var identifier: String? { digest?.description ?? tag?.value }
+    package var identifier: String? { digest?.description ?? tag?.value }
 
     /// Throws unless the reference names a tag or a digest.
-    public func requireIdentifier() throws -> String {
+    package func requireIdentifier() throws -> String {
         guard let identifier else { throw OCIError.invalidReference(description, reason: "a tag or @digest is required") }
         return identifier
     }
 
-    public func with(tag: Tag?) -> ImageReference { ImageReference(unchecked: registry, repository, tag, nil) }
-    public func with(digest: Digest) -> ImageReference { ImageReference(unchecked: registry, repository, tag, digest) }
+    package func with(tag: Tag?) -> ImageReference { ImageReference(unchecked: registry, repository, tag, nil) }
+    package func with(digest: Digest) -> ImageReference { ImageReference(unchecked: registry, repository, tag, digest) }
     /// Same repository, no tag or digest.
-    public var repositoryReference: ImageReference { ImageReference(unchecked: registry, repository, nil, nil) }
+    package var repositoryReference: ImageReference { ImageReference(unchecked: registry, repository, nil, nil) }
 
     /// The same repository path on another registry (used to point a spec's images at a test registry).
-    public func with(registry newRegistry: String) throws -> ImageReference {
+    package func with(registry newRegistry: String) throws -> ImageReference {
         try ImageReference(registry: newRegistry, repository: repository, tag: tag, digest: digest)
     }
 
     /// `registry/repository[:tag][@digest]`.
-    public var description: String {
+    package var description: String {
         var out = "\(registry)/\(repository)"
         if let tag { out += ":\(tag.value)" }
         if let digest { out += "@\(digest)" }
@@ -110,7 +110,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `registry/repository`.
-    public var name: String { "\(registry)/\(repository)" }
+    package var name: String { "\(registry)/\(repository)" }
 
     private init(unchecked registry: String, _ repository: String, _ tag: Tag?, _ digest: Digest?) {
         self.registry = registry
@@ -125,26 +125,26 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An OCI image layout directory as skopeo writes it: `oci:DIR[:TAG]`.
-public struct LayoutReference: Sendable, Hashable, CustomStringConvertible {
-    public let directory: URL
-    public let tag: Tag?
+package struct LayoutReference: Sendable, Hashable, CustomStringConvertible {
+    package let directory: URL
+    package let tag: Tag?
 
-    public init(directory: URL, tag: Tag? = nil) {
+    package init(directory: URL, tag: Tag? = nil) {
         self.directory = directory
         self.tag = tag
     }
 
-    public var description: String { "oci:\(directory.path)" + (tag.map { ":\($0.value)" } ?? "") }
+    package var description: String { "oci:\(directory.path)" + (tag.map { ":\($0.value)" } ?? "") }
 }
 
 /// Where an image is: in a registry or in an OCI layout directory.
-public enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
+package enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
     case registry(ImageReference)
     case layout(LayoutReference)
 
     /// `oci:DIR[:TAG]` for a layout (the directory may not contain ':'), anything else as a
     /// registry reference.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         if text.hasPrefix("oci:") {
             let rest = text.dropFirst(4)
             guard !rest.isEmpty else { throw OCIError.invalidReference(text, reason: "oci: needs a directory") }
@@ -162,7 +162,7 @@ public enum ImageLocation: Sendable, Hashable, CustomStringConvertible {
         self = .registry(try ImageReference(parsing: text))
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .registry(r): return r.description
         case let .layout(l): return l.description

@@ -7,32 +7,32 @@ import Foundation
 import UnisonCore
 
 /// Options of a copy.
-public struct CopyOptions: Sendable {
+package struct CopyOptions: Sendable {
     /// From an index, copy only the manifest for this platform (it becomes the root).
-    public var platform: Platform?
+    package var platform: Platform?
     /// Progress on stderr for the blob bytes.
-    public var progress: ProgressReporter.Style?
+    package var progress: ProgressReporter.Style?
 
-    public init(platform: Platform? = nil, progress: ProgressReporter.Style? = nil) {
+    package init(platform: Platform? = nil, progress: ProgressReporter.Style? = nil) {
         self.platform = platform
         self.progress = progress
     }
 }
 
 /// What a copy did; `unisonctl oci copy|push|pull --json` prints it.
-public struct CopyReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.oci-copy/v1"
-    public var source: String
-    public var destination: String
-    public var digest: Digest
-    public var mediaType: String
-    public var manifests: Int
-    public var blobs: Int
-    public var blobBytes: Int64
-    public var blobsSkipped: Int
-    public var blobsMounted: Int
-    public var blobsTransferred: Int
-    public var bytesTransferred: Int64
+package struct CopyReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.oci-copy/v1"
+    package var source: String
+    package var destination: String
+    package var digest: Digest
+    package var mediaType: String
+    package var manifests: Int
+    package var blobs: Int
+    package var blobBytes: Int64
+    package var blobsSkipped: Int
+    package var blobsMounted: Int
+    package var blobsTransferred: Int
+    package var bytesTransferred: Int64
 }
 
 /// Where blobs and manifests come from.
@@ -82,7 +82,7 @@ struct LayoutSource: ImageSource {
 
 extension RegistryClient {
     /// Copies an image, index or artifact between registries and layouts.
-    public func copy(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions = CopyOptions()) async throws -> CopyReport {
+    package func copy(from source: ImageLocation, to destination: ImageLocation, options: CopyOptions = CopyOptions()) async throws -> CopyReport {
         let src: any ImageSource
         switch source {
         case let .registry(ref):
@@ -186,7 +186,7 @@ extension RegistryClient {
     /// (default: the reference's tag). With `platform`, an index is narrowed to that image.
     /// The image pipeline's entry point for base images.
     @discardableResult
-    public func pull(
+    package func pull(
         reference: ImageReference, toLayout directory: URL, tag: Tag? = nil, platform: Platform? = nil,
         progress: ProgressReporter.Style? = nil
     ) async throws -> CopyReport {

@@ -1,27 +1,27 @@
 // `inspect`: what a reference points to, for people and for `--json`.
 import Foundation
 
-public struct InspectReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.oci-inspect/v1"
-    public var reference: String
-    public var digest: Digest
-    public var mediaType: String
-    public var size: Int64
-    public var artifactType: String?
-    public var config: Descriptor?
+package struct InspectReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.oci-inspect/v1"
+    package var reference: String
+    package var digest: Digest
+    package var mediaType: String
+    package var size: Int64
+    package var artifactType: String?
+    package var config: Descriptor?
     /// OS, architecture and creation time from the image config (images only).
-    public var platform: String?
-    public var created: String?
-    public var layers: [Descriptor]?
+    package var platform: String?
+    package var created: String?
+    package var layers: [Descriptor]?
     /// Index entries (indexes only).
-    public var manifests: [Descriptor]?
-    public var subject: Descriptor?
-    public var annotations: [String: String]?
+    package var manifests: [Descriptor]?
+    package var subject: Descriptor?
+    package var annotations: [String: String]?
     /// The manifest itself, exactly as stored, when asked for.
-    public var raw: String?
+    package var raw: String?
 
     /// Plain-text lines for a terminal.
-    public var lines: [String] {
+    package var lines: [String] {
         var out = ["\(reference)", "  digest:     \(digest)", "  media type: \(mediaType)", "  size:       \(size)"]
         if let artifactType { out.append("  artifact:   \(artifactType)") }
         if let platform { out.append("  platform:   \(platform)") }
@@ -42,7 +42,7 @@ public struct InspectReport: Sendable, Codable, Equatable {
 
 extension RegistryClient {
     /// Describes the manifest or index at `location`, reading the image config for images.
-    public func inspect(_ location: ImageLocation, includeRaw: Bool = false) async throws -> InspectReport {
+    package func inspect(_ location: ImageLocation, includeRaw: Bool = false) async throws -> InspectReport {
         let document: ManifestDocument
         var configData: Data?
         switch location {

@@ -6,35 +6,35 @@
 // those bytes, so copies and promotions move bytes and only parse them to walk descriptors.
 import Foundation
 
-public enum MediaType {
-    public static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
-    public static let ociIndex = "application/vnd.oci.image.index.v1+json"
-    public static let ociConfig = "application/vnd.oci.image.config.v1+json"
-    public static let ociLayerTar = "application/vnd.oci.image.layer.v1.tar"
-    public static let ociLayerTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
-    public static let ociLayerTarZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+package enum MediaType {
+    package static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
+    package static let ociIndex = "application/vnd.oci.image.index.v1+json"
+    package static let ociConfig = "application/vnd.oci.image.config.v1+json"
+    package static let ociLayerTar = "application/vnd.oci.image.layer.v1.tar"
+    package static let ociLayerTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
+    package static let ociLayerTarZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
     /// The empty descriptor's type; its content is the two bytes `{}`.
-    public static let ociEmpty = "application/vnd.oci.empty.v1+json"
-    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-    public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-    public static let dockerConfig = "application/vnd.docker.container.image.v1+json"
-    public static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-    public static let octetStream = "application/octet-stream"
+    package static let ociEmpty = "application/vnd.oci.empty.v1+json"
+    package static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+    package static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+    package static let dockerConfig = "application/vnd.docker.container.image.v1+json"
+    package static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    package static let octetStream = "application/octet-stream"
 
     /// Every manifest type this client reads, for `Accept` (docker-registry answers 404 to a
     /// manifest GET that does not list the OCI types).
-    public static let manifestTypes = [ociManifest, ociIndex, dockerManifest, dockerManifestList]
-    public static let indexTypes: Set<String> = [ociIndex, dockerManifestList]
-    public static let imageManifestTypes: Set<String> = [ociManifest, dockerManifest]
+    package static let manifestTypes = [ociManifest, ociIndex, dockerManifest, dockerManifestList]
+    package static let indexTypes: Set<String> = [ociIndex, dockerManifestList]
+    package static let imageManifestTypes: Set<String> = [ociManifest, dockerManifest]
 }
 
 /// The platform an index entry is built for.
-public struct Platform: Codable, Sendable, Hashable, CustomStringConvertible {
-    public var architecture: String
-    public var os: String
-    public var variant: String?
-    public var osVersion: String?
-    public var osFeatures: [String]?
+package struct Platform: Codable, Sendable, Hashable, CustomStringConvertible {
+    package var architecture: String
+    package var os: String
+    package var variant: String?
+    package var osVersion: String?
+    package var osFeatures: [String]?
 
     enum CodingKeys: String, CodingKey {
         case architecture, os, variant
@@ -42,39 +42,39 @@ public struct Platform: Codable, Sendable, Hashable, CustomStringConvertible {
         case osFeatures = "os.features"
     }
 
-    public init(os: String, architecture: String, variant: String? = nil) {
+    package init(os: String, architecture: String, variant: String? = nil) {
         self.os = os
         self.architecture = architecture
         self.variant = variant
     }
 
     /// Parses `os/arch[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else { return nil }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
     }
 
-    public var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
+    package var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
 
     /// Whether an index entry's platform satisfies this request (variant only when asked for).
-    public func matches(_ other: Platform) -> Bool {
+    package func matches(_ other: Platform) -> Bool {
         os == other.os && architecture == other.architecture && (variant == nil || variant == other.variant)
     }
 }
 
 /// A content descriptor: what a manifest says about a blob or another manifest.
-public struct Descriptor: Codable, Sendable, Hashable {
-    public var mediaType: String
-    public var digest: Digest
-    public var size: Int64
-    public var urls: [String]?
-    public var annotations: [String: String]?
-    public var data: String?
-    public var platform: Platform?
-    public var artifactType: String?
+package struct Descriptor: Codable, Sendable, Hashable {
+    package var mediaType: String
+    package var digest: Digest
+    package var size: Int64
+    package var urls: [String]?
+    package var annotations: [String: String]?
+    package var data: String?
+    package var platform: Platform?
+    package var artifactType: String?
 
-    public init(
+    package init(
         mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil,
         platform: Platform? = nil, artifactType: String? = nil
     ) {
@@ -88,13 +88,13 @@ public struct Descriptor: Codable, Sendable, Hashable {
 
     /// The largest size a descriptor may state (1 PiB): sizes come from manifests, which come
     /// from anyone; bounding them here keeps every later offset and sum in range.
-    public static let maxSize: Int64 = 1 << 50
+    package static let maxSize: Int64 = 1 << 50
 
     enum CodingKeys: String, CodingKey {
         case mediaType, digest, size, urls, annotations, data, platform, artifactType
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         mediaType = try c.decode(String.self, forKey: .mediaType)
         digest = try c.decode(Digest.self, forKey: .digest)
@@ -112,7 +112,7 @@ public struct Descriptor: Codable, Sendable, Hashable {
     }
 
     /// The sum of `descriptors`' sizes, or an error naming `what` when it does not fit Int64.
-    public static func totalSize(_ descriptors: some Sequence<Descriptor>, what: String) throws -> Int64 {
+    package static func totalSize(_ descriptors: some Sequence<Descriptor>, what: String) throws -> Int64 {
         var total: Int64 = 0
         for d in descriptors {
             guard d.size >= 0 else {
@@ -128,21 +128,21 @@ public struct Descriptor: Codable, Sendable, Hashable {
     }
 
     /// The empty JSON object `{}` as a descriptor: the config of artifacts without one.
-    public static let empty = Descriptor(mediaType: MediaType.ociEmpty, digest: Digest.sha256(of: emptyJSON), size: 2)
-    public static let emptyJSON = Data("{}".utf8)
+    package static let empty = Descriptor(mediaType: MediaType.ociEmpty, digest: Digest.sha256(of: emptyJSON), size: 2)
+    package static let emptyJSON = Data("{}".utf8)
 }
 
 /// An image manifest (OCI or Docker v2 schema 2), artifacts included.
-public struct ImageManifest: Codable, Sendable, Hashable {
-    public var schemaVersion: Int
-    public var mediaType: String?
-    public var artifactType: String?
-    public var config: Descriptor
-    public var layers: [Descriptor]
-    public var subject: Descriptor?
-    public var annotations: [String: String]?
+package struct ImageManifest: Codable, Sendable, Hashable {
+    package var schemaVersion: Int
+    package var mediaType: String?
+    package var artifactType: String?
+    package var config: Descriptor
+    package var layers: [Descriptor]
+    package var subject: Descriptor?
+    package var annotations: [String: String]?
 
-    public init(
+    package init(
         mediaType: String = MediaType.ociManifest, artifactType: String? = nil, config: Descriptor,
         layers: [Descriptor], subject: Descriptor? = nil, annotations: [String: String]? = nil
     ) {
@@ -157,15 +157,15 @@ public struct ImageManifest: Codable, Sendable, Hashable {
 }
 
 /// An image index (OCI) or manifest list (Docker).
-public struct ImageIndex: Codable, Sendable, Hashable {
-    public var schemaVersion: Int
-    public var mediaType: String?
-    public var artifactType: String?
-    public var manifests: [Descriptor]
-    public var subject: Descriptor?
-    public var annotations: [String: String]?
+package struct ImageIndex: Codable, Sendable, Hashable {
+    package var schemaVersion: Int
+    package var mediaType: String?
+    package var artifactType: String?
+    package var manifests: [Descriptor]
+    package var subject: Descriptor?
+    package var annotations: [String: String]?
 
-    public init(mediaType: String = MediaType.ociIndex, manifests: [Descriptor], annotations: [String: String]? = nil) {
+    package init(mediaType: String = MediaType.ociIndex, manifests: [Descriptor], annotations: [String: String]? = nil) {
         schemaVersion = 2
         self.mediaType = mediaType
         self.manifests = manifests
@@ -174,38 +174,38 @@ public struct ImageIndex: Codable, Sendable, Hashable {
 }
 
 /// The parts of an image config `inspect` shows (the config blob itself is copied as bytes).
-public struct ImageConfigSummary: Codable, Sendable, Hashable {
-    public struct RootFS: Codable, Sendable, Hashable {
-        public var type: String?
-        public var diffIDs: [String]?
+package struct ImageConfigSummary: Codable, Sendable, Hashable {
+    package struct RootFS: Codable, Sendable, Hashable {
+        package var type: String?
+        package var diffIDs: [String]?
         enum CodingKeys: String, CodingKey {
             case type
             case diffIDs = "diff_ids"
         }
     }
 
-    public var architecture: String?
-    public var os: String?
-    public var variant: String?
-    public var created: String?
-    public var rootfs: RootFS?
+    package var architecture: String?
+    package var os: String?
+    package var variant: String?
+    package var created: String?
+    package var rootfs: RootFS?
 }
 
 /// A parsed manifest document with the exact bytes it came from.
-public struct ManifestDocument: Sendable {
-    public enum Content: Sendable {
+package struct ManifestDocument: Sendable {
+    package enum Content: Sendable {
         case image(ImageManifest)
         case index(ImageIndex)
     }
 
-    public let bytes: Data
-    public let digest: Digest
-    public let mediaType: String
-    public let content: Content
+    package let bytes: Data
+    package let digest: Digest
+    package let mediaType: String
+    package let content: Content
 
     /// Parses `bytes`, taking the media type from the document, else from `contentType` (the
     /// HTTP header or the referring descriptor). Docker schema 1 is refused.
-    public init(bytes: Data, contentType: String?, reference: String) throws {
+    package init(bytes: Data, contentType: String?, reference: String) throws {
         struct Probe: Decodable {
             var schemaVersion: Int?
             var mediaType: String?
@@ -241,7 +241,7 @@ public struct ManifestDocument: Sendable {
     }
 
     /// A document built here, encoded once so its bytes and digest agree.
-    public init(image: ImageManifest) throws {
+    package init(image: ImageManifest) throws {
         let data = try Self.encode(image)
         bytes = data
         digest = Digest.sha256(of: data)
@@ -249,7 +249,7 @@ public struct ManifestDocument: Sendable {
         content = .image(image)
     }
 
-    public init(index: ImageIndex) throws {
+    package init(index: ImageIndex) throws {
         let data = try Self.encode(index)
         bytes = data
         digest = Digest.sha256(of: data)
@@ -257,7 +257,7 @@ public struct ManifestDocument: Sendable {
         content = .index(index)
     }
 
-    public var descriptor: Descriptor {
+    package var descriptor: Descriptor {
         var d = Descriptor(mediaType: mediaType, digest: digest, size: Int64(bytes.count))
         if case let .image(m) = content { d.artifactType = m.artifactType }
         if case let .index(i) = content { d.artifactType = i.artifactType }

@@ -2,13 +2,13 @@ import Foundation
 import UnisonCore
 
 /// One entry of a distribution-spec error body: `{"errors": [{"code", "message", "detail"}]}`.
-public struct RegistryErrorDetail: Sendable, Hashable, Codable {
-    public var code: String
-    public var message: String?
+package struct RegistryErrorDetail: Sendable, Hashable, Codable {
+    package var code: String
+    package var message: String?
     /// `detail` is free-form JSON; kept as compact text.
-    public var detail: String?
+    package var detail: String?
 
-    public init(code: String, message: String?, detail: String?) {
+    package init(code: String, message: String?, detail: String?) {
         self.code = code
         self.message = message
         self.detail = detail
@@ -39,7 +39,7 @@ public struct RegistryErrorDetail: Sendable, Hashable, Codable {
 
 /// Errors of the OCI client, each naming the reference, digest, path or HTTP status involved.
 /// Credentials and tokens never appear in them.
-public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
+package enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
     case invalidReference(String, reason: String)
     case invalidDigest(String)
     case invalidArgument(String)
@@ -62,7 +62,7 @@ public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
     case modelStore(path: String, reason: String)
     case io(path: String, reason: String)
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .invalidReference, .invalidDigest, .invalidArgument, .invalidModelName, .layout, .malformedManifest, .unsupported:
             return .badInput
@@ -71,7 +71,7 @@ public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidReference(text, reason):
             return "invalid reference '\(text)': \(reason)"
@@ -129,7 +129,7 @@ public enum OCIError: Error, Sendable, CustomStringConvertible, ExitCoded {
     }
 
     /// Whether the registry reported the thing as absent (404, or a `*_UNKNOWN` code).
-    public var isNotFound: Bool {
+    package var isNotFound: Bool {
         switch self {
         case .notFound: return true
         case let .registry(status, _, _, errors, _):

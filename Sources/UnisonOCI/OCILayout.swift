@@ -10,12 +10,12 @@
 import Foundation
 import UnisonCore
 
-public struct OCILayout: Sendable {
-    public static let refNameAnnotation = "org.opencontainers.image.ref.name"
-    public let directory: URL
+package struct OCILayout: Sendable {
+    package static let refNameAnnotation = "org.opencontainers.image.ref.name"
+    package let directory: URL
 
     /// Opens an existing layout (checks `oci-layout`).
-    public init(opening directory: URL) throws {
+    package init(opening directory: URL) throws {
         self.directory = directory
         let marker = directory.appendingPathComponent("oci-layout")
         guard let data = FileManager.default.contents(atPath: marker.path) else {
@@ -28,7 +28,7 @@ public struct OCILayout: Sendable {
     }
 
     /// Opens the layout at `directory`, creating an empty one when there is none.
-    public static func create(at directory: URL) throws -> OCILayout {
+    package static func create(at directory: URL) throws -> OCILayout {
         let fm = FileManager.default
         try fm.createDirectory(at: directory.appendingPathComponent("blobs/sha256"), withIntermediateDirectories: true)
         let marker = directory.appendingPathComponent("oci-layout")
@@ -42,12 +42,12 @@ public struct OCILayout: Sendable {
         return try OCILayout(opening: directory)
     }
 
-    public func blobURL(_ digest: Digest) -> URL {
+    package func blobURL(_ digest: Digest) -> URL {
         directory.appendingPathComponent("blobs/\(digest.algorithm.rawValue)/\(digest.hex)")
     }
 
     /// Whether the blob is present with the descriptor's size (content is checked on read).
-    public func hasBlob(_ descriptor: Descriptor) -> Bool {
+    package func hasBlob(_ descriptor: Descriptor) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: blobURL(descriptor.digest).path),
             let size = attributes[.size] as? NSNumber
         else { return false }
@@ -55,7 +55,7 @@ public struct OCILayout: Sendable {
     }
 
     /// Reads a blob into memory, verified.
-    public func readBlob(_ descriptor: Descriptor, limit: Int = 16 << 20) throws -> Data {
+    package func readBlob(_ descriptor: Descriptor, limit: Int = 16 << 20) throws -> Data {
         let url = blobURL(descriptor.digest)
         guard descriptor.size <= Int64(limit) else {
             throw OCIError.layout(
@@ -76,7 +76,7 @@ public struct OCILayout: Sendable {
     }
 
     /// Checks a blob file's digest and size without loading it.
-    public func verifyBlob(_ descriptor: Descriptor) throws {
+    package func verifyBlob(_ descriptor: Descriptor) throws {
         let url = blobURL(descriptor.digest)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw OCIError.layout(path: directory.path, reason: "blob \(descriptor.digest) is missing")
@@ -92,7 +92,7 @@ public struct OCILayout: Sendable {
 
     /// Stores bytes as a blob (verified against `digest` when given) and returns its descriptor.
     @discardableResult
-    public func writeBlob(_ data: Data, mediaType: String, expected: Digest? = nil) throws -> Descriptor {
+    package func writeBlob(_ data: Data, mediaType: String, expected: Digest? = nil) throws -> Descriptor {
         let digest = expected.map { RegistryClient.digest(data, $0.algorithm) } ?? Digest.sha256(of: data)
         if let expected, expected != digest {
             throw OCIError.digestMismatch(what: "blob for \(directory.path)", expected: expected, actual: digest)
@@ -103,7 +103,7 @@ public struct OCILayout: Sendable {
     }
 
     /// Copies a file in as a blob, verifying it against the descriptor first.
-    public func importBlob(from file: URL, descriptor: Descriptor) throws {
+    package func importBlob(from file: URL, descriptor: Descriptor) throws {
         if hasBlob(descriptor) { return }
         let destination = blobURL(descriptor.digest)
         try AtomicFile.write(to: destination) { tmp in
@@ -119,7 +119,7 @@ public struct OCILayout: Sendable {
     }
 
     /// The top-level index.json.
-    public func index() throws -> ImageIndex {
+    package func index() throws -> ImageIndex {
         let url = directory.appendingPathComponent("index.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw OCIError.layout(path: directory.path, reason: "index.json is missing")
@@ -130,12 +130,12 @@ public struct OCILayout: Sendable {
     }
 
     /// Tags recorded in index.json, in file order.
-    public func tags() throws -> [String] {
+    package func tags() throws -> [String] {
         try index().manifests.compactMap { $0.annotations?[Self.refNameAnnotation] }
     }
 
     /// The index entry for `tag`; without a tag, the only entry (an error if there are several).
-    public func resolve(tag: Tag?) throws -> Descriptor {
+    package func resolve(tag: Tag?) throws -> Descriptor {
         let entries = try index().manifests
         if let tag {
             guard let entry = entries.last(where: { $0.annotations?[Self.refNameAnnotation] == tag.value }) else {
@@ -157,13 +157,13 @@ public struct OCILayout: Sendable {
     }
 
     /// Reads and verifies the manifest or index a descriptor points to.
-    public func manifest(_ descriptor: Descriptor) throws -> ManifestDocument {
+    package func manifest(_ descriptor: Descriptor) throws -> ManifestDocument {
         let data = try readBlob(descriptor, limit: 4 << 20)
         return try ManifestDocument(bytes: data, contentType: descriptor.mediaType, reference: "\(directory.path)@\(descriptor.digest)")
     }
 
     /// Records `descriptor` in index.json, under `tag` when given (replacing that tag's entry).
-    public func addToIndex(_ descriptor: Descriptor, tag: Tag?) throws {
+    package func addToIndex(_ descriptor: Descriptor, tag: Tag?) throws {
         var index = try self.index()
         var entry = descriptor
         if let tag {

@@ -4,17 +4,17 @@
 // `manifests/<host>/<namespace>/<model>/<tag>` (host with its port, as Ollama writes it).
 import Foundation
 
-public struct ModelName: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
-    public static let defaultHost = "registry.ollama.ai"
-    public static let defaultNamespace = "library"
-    public static let defaultTag = "latest"
+package struct ModelName: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    package static let defaultHost = "registry.ollama.ai"
+    package static let defaultNamespace = "library"
+    package static let defaultTag = "latest"
 
-    public var host: String
-    public var namespace: String
-    public var model: String
-    public var tag: String
+    package var host: String
+    package var namespace: String
+    package var model: String
+    package var tag: String
 
-    public init(host: String, namespace: String, model: String, tag: String) throws {
+    package init(host: String, namespace: String, model: String, tag: String) throws {
         let text = "\(host)/\(namespace)/\(model):\(tag)"
         guard ImageReference.isValidHost(host) else { throw OCIError.invalidModelName(text, reason: "'\(host)' is not a valid host") }
         guard ImageReference.isPathComponent(namespace), !namespace.contains(".") else {
@@ -33,7 +33,7 @@ public struct ModelName: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses `[host/][namespace/]model[:tag]`; `host` overrides (or supplies) the host.
     /// Model and namespace are lowercased (Ollama compares names case-insensitively; registries
     /// only accept lowercase repositories).
-    public init(parsing text: String, host overrideHost: String? = nil) throws {
+    package init(parsing text: String, host overrideHost: String? = nil) throws {
         var rest = Substring(text)
         for scheme in ["https://", "http://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
         guard !rest.isEmpty, !rest.contains("@") else { throw OCIError.invalidModelName(text, reason: "expected [namespace/]name[:tag]") }
@@ -55,35 +55,35 @@ public struct ModelName: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// `namespace/model`, the registry repository.
-    public var repository: String { "\(namespace)/\(model)" }
+    package var repository: String { "\(namespace)/\(model)" }
 
     /// The registry reference of this model.
-    public func reference() throws -> ImageReference {
+    package func reference() throws -> ImageReference {
         try ImageReference(registry: host, repository: repository, tag: Tag.parse(tag))
     }
 
     /// `manifests/<host>/<namespace>/<model>/<tag>` relative to the store root.
-    public var manifestPath: String { "manifests/\(host)/\(namespace)/\(model)/\(tag)" }
+    package var manifestPath: String { "manifests/\(host)/\(namespace)/\(model)/\(tag)" }
 
     /// `host/namespace/model:tag`.
-    public var description: String { "\(host)/\(namespace)/\(model):\(tag)" }
+    package var description: String { "\(host)/\(namespace)/\(model):\(tag)" }
 
     /// How Ollama shows it: `model:tag` for the default host and namespace.
-    public var shortName: String {
+    package var shortName: String {
         if host == Self.defaultHost { return namespace == Self.defaultNamespace ? "\(model):\(tag)" : "\(namespace)/\(model):\(tag)" }
         return description
     }
 
-    public static func < (a: ModelName, b: ModelName) -> Bool { a.description < b.description }
+    package static func < (a: ModelName, b: ModelName) -> Bool { a.description < b.description }
 }
 
 /// A registry named by URL or host: `http://127.0.0.1:5000`, `https://registry.ollama.ai`,
 /// `127.0.0.1:5000`. `http://` asks for plain HTTP.
-public struct RegistryEndpoint: Sendable, Hashable {
-    public var host: String
-    public var plainHTTP: Bool
+package struct RegistryEndpoint: Sendable, Hashable {
+    package var host: String
+    package var plainHTTP: Bool
 
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var rest = Substring(text)
         var plain = false
         if rest.hasPrefix("http://") { plain = true; rest = rest.dropFirst(7) } else if rest.hasPrefix("https://") { rest = rest.dropFirst(8) }
@@ -98,19 +98,19 @@ public struct RegistryEndpoint: Sendable, Hashable {
 }
 
 /// Ollama's layer media types (`application/vnd.ollama.image.<kind>`).
-public enum OllamaLayerKind: String, Sendable, CaseIterable, Codable {
+package enum OllamaLayerKind: String, Sendable, CaseIterable, Codable {
     case model, projector, adapter, template, system, params, license, messages
 
-    public var mediaType: String { "application/vnd.ollama.image.\(rawValue)" }
+    package var mediaType: String { "application/vnd.ollama.image.\(rawValue)" }
 
-    public init?(mediaType: String) {
+    package init?(mediaType: String) {
         let prefix = "application/vnd.ollama.image."
         guard mediaType.hasPrefix(prefix), let kind = OllamaLayerKind(rawValue: String(mediaType.dropFirst(prefix.count))) else { return nil }
         self = kind
     }
 
     /// From a file name: `*.gguf` and `model*` are the model; `template*`, `params*`, … by prefix.
-    public init?(fileName: String) {
+    package init?(fileName: String) {
         let name = fileName.lowercased()
         if name.hasSuffix(".gguf") && !name.hasPrefix("projector") && !name.hasPrefix("adapter") { self = .model; return }
         for kind in OllamaLayerKind.allCases

@@ -9,18 +9,18 @@
 import Foundation
 import UnisonCore
 
-public struct ModelStore: Sendable {
-    public let root: URL
+package struct ModelStore: Sendable {
+    package let root: URL
 
-    public init(root: URL) { self.root = root }
+    package init(root: URL) { self.root = root }
 
-    public func manifestURL(_ name: ModelName) -> URL { root.appendingPathComponent(name.manifestPath) }
+    package func manifestURL(_ name: ModelName) -> URL { root.appendingPathComponent(name.manifestPath) }
 
     /// `blobs/sha256-<hex>`.
-    public func blobURL(_ digest: Digest) -> URL { root.appendingPathComponent("blobs/\(digest.dashed)") }
+    package func blobURL(_ digest: Digest) -> URL { root.appendingPathComponent("blobs/\(digest.dashed)") }
 
     /// Whether the blob is present with the right size and content.
-    public func hasVerifiedBlob(_ descriptor: Descriptor) -> Bool {
+    package func hasVerifiedBlob(_ descriptor: Descriptor) -> Bool {
         let url = blobURL(descriptor.digest)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
             (attributes[.size] as? NSNumber)?.int64Value == descriptor.size,
@@ -30,12 +30,12 @@ public struct ModelStore: Sendable {
     }
 
     /// Writes a model's manifest bytes (after its blobs are in place).
-    public func writeManifest(_ bytes: Data, for name: ModelName) throws {
+    package func writeManifest(_ bytes: Data, for name: ModelName) throws {
         try AtomicFile.write(bytes, to: manifestURL(name), permissions: 0o644)
     }
 
     /// Every model with a manifest in the store, sorted.
-    public func models() throws -> [ModelName] {
+    package func models() throws -> [ModelName] {
         try manifestFiles().map(\.name)
     }
 
@@ -71,7 +71,7 @@ public struct ModelStore: Sendable {
 
     /// Rechecks every manifest and every blob it names, offline. Each blob is hashed once even
     /// when several models share it.
-    public func verify() throws -> ModelStoreReport {
+    package func verify() throws -> ModelStoreReport {
         var report = ModelStoreReport(store: root.path)
         var checked: [Digest: ModelStoreReport.Problem.Kind?] = [:]
         for (name, url) in try manifestFiles() {
@@ -137,37 +137,37 @@ public struct ModelStore: Sendable {
 }
 
 /// The result of `models verify`; `ok` is false when anything is missing or corrupt.
-public struct ModelStoreReport: Sendable, Codable, Equatable {
-    public struct Model: Sendable, Codable, Equatable {
-        public var name: String
-        public var manifest: String
-        public var blobs: Int
-        public var bytes: Int64
-        public var ok: Bool
+package struct ModelStoreReport: Sendable, Codable, Equatable {
+    package struct Model: Sendable, Codable, Equatable {
+        package var name: String
+        package var manifest: String
+        package var blobs: Int
+        package var bytes: Int64
+        package var ok: Bool
     }
 
-    public struct Problem: Sendable, Codable, Equatable {
-        public enum Kind: String, Sendable, Codable {
+    package struct Problem: Sendable, Codable, Equatable {
+        package enum Kind: String, Sendable, Codable {
             case missingBlob = "missing", corruptBlob = "corrupt", sizeMismatch = "size", corruptManifest = "manifest"
         }
-        public var model: String
-        public var kind: Kind
-        public var path: String
-        public var digest: Digest?
-        public var detail: String
+        package var model: String
+        package var kind: Kind
+        package var path: String
+        package var digest: Digest?
+        package var detail: String
     }
 
-    public var schema = "unisonctl.models-verify/v1"
-    public var store: String
-    public var models: [Model] = []
-    public var problems: [Problem] = []
-    public var ok: Bool { problems.isEmpty }
+    package var schema = "unisonctl.models-verify/v1"
+    package var store: String
+    package var models: [Model] = []
+    package var problems: [Problem] = []
+    package var ok: Bool { problems.isEmpty }
 
     enum CodingKeys: String, CodingKey { case schema, store, models, problems, ok }
 
-    public init(store: String) { self.store = store }
+    package init(store: String) { self.store = store }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
         store = try c.decode(String.self, forKey: .store)
@@ -175,7 +175,7 @@ public struct ModelStoreReport: Sendable, Codable, Equatable {
         problems = try c.decode([Problem].self, forKey: .problems)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(store, forKey: .store)

@@ -5,50 +5,50 @@
 import Foundation
 import UnisonCore
 
-public struct ModelPullReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.models-pull/v1"
-    public var model: String
-    public var digest: Digest
-    public var manifest: String
-    public var blobs: Int
-    public var bytes: Int64
+package struct ModelPullReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.models-pull/v1"
+    package var model: String
+    package var digest: Digest
+    package var manifest: String
+    package var blobs: Int
+    package var bytes: Int64
     /// Blobs already in the store (verified), not downloaded again.
-    public var blobsReused: Int
-    public var bytesDownloaded: Int64
+    package var blobsReused: Int
+    package var bytesDownloaded: Int64
 }
 
-public struct ModelPushReport: Sendable, Codable, Equatable {
-    public struct Layer: Sendable, Codable, Equatable {
-        public var mediaType: String
-        public var digest: Digest
-        public var size: Int64
-        public var file: String?
+package struct ModelPushReport: Sendable, Codable, Equatable {
+    package struct Layer: Sendable, Codable, Equatable {
+        package var mediaType: String
+        package var digest: Digest
+        package var size: Int64
+        package var file: String?
     }
 
-    public var schema = "unisonctl.models-push/v1"
-    public var model: String
-    public var reference: String
-    public var digest: Digest
-    public var layers: [Layer]
-    public var blobBytesUploaded: Int64
+    package var schema = "unisonctl.models-push/v1"
+    package var model: String
+    package var reference: String
+    package var digest: Digest
+    package var layers: [Layer]
+    package var blobBytesUploaded: Int64
 }
 
 /// Preloads Ollama models into a store directory; the image pipeline's entry point.
-public struct ModelPuller: Sendable {
-    public let client: RegistryClient
+package struct ModelPuller: Sendable {
+    package let client: RegistryClient
 
-    public init(client: RegistryClient) { self.client = client }
+    package init(client: RegistryClient) { self.client = client }
 
     /// Pulls `name` (`[namespace/]model[:tag]`) from `registry` (host or URL; default
     /// registry.ollama.ai) into the Ollama store at `store`.
     @discardableResult
-    public func pull(name: String, registry: String? = nil, store: URL, progress: ProgressReporter.Style? = nil) async throws -> ModelPullReport {
+    package func pull(name: String, registry: String? = nil, store: URL, progress: ProgressReporter.Style? = nil) async throws -> ModelPullReport {
         let host = try registry.map { try RegistryEndpoint(parsing: $0).host }
         let model = try ModelName(parsing: name, host: host)
         return try await pull(model, store: ModelStore(root: store), progress: progress)
     }
 
-    public func pull(_ model: ModelName, store: ModelStore, progress: ProgressReporter.Style? = nil) async throws -> ModelPullReport {
+    package func pull(_ model: ModelName, store: ModelStore, progress: ProgressReporter.Style? = nil) async throws -> ModelPullReport {
         let reference = try model.reference()
         let document = try await client.fetchManifest(reference, accept: [MediaType.dockerManifest, MediaType.ociManifest])
         guard case let .image(manifest) = document.content else {
@@ -75,17 +75,17 @@ public struct ModelPuller: Sendable {
 }
 
 /// A file to publish as one layer of a model.
-public struct ModelFile: Sendable, Hashable {
-    public var url: URL
-    public var kind: OllamaLayerKind
+package struct ModelFile: Sendable, Hashable {
+    package var url: URL
+    package var kind: OllamaLayerKind
 
-    public init(url: URL, kind: OllamaLayerKind) {
+    package init(url: URL, kind: OllamaLayerKind) {
         self.url = url
         self.kind = kind
     }
 
     /// `KIND=PATH`, or a path whose name gives the kind (`*.gguf`, `template`, `params.json`, …).
-    public init(argument: String) throws {
+    package init(argument: String) throws {
         if let eq = argument.firstIndex(of: "="), let kind = OllamaLayerKind(rawValue: String(argument[..<eq])) {
             self.init(url: URL(fileURLWithPath: String(argument[argument.index(after: eq)...])), kind: kind)
             return
@@ -100,7 +100,7 @@ public struct ModelFile: Sendable, Hashable {
     }
 
     /// The files of a model directory whose names give their kind (hidden files ignored).
-    public static func files(in directory: URL) throws -> [ModelFile] {
+    package static func files(in directory: URL) throws -> [ModelFile] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
         let files = names.compactMap { name in
             OllamaLayerKind(fileName: name).map { ModelFile(url: directory.appendingPathComponent(name), kind: $0) }
@@ -112,13 +112,13 @@ public struct ModelFile: Sendable, Hashable {
     }
 }
 
-public struct ModelPusher: Sendable {
-    public let client: RegistryClient
+package struct ModelPusher: Sendable {
+    package let client: RegistryClient
 
-    public init(client: RegistryClient) { self.client = client }
+    package init(client: RegistryClient) { self.client = client }
 
     /// Publishes `files` as model `name` on `registry`. One model layer is required.
-    public func push(files: [ModelFile], name: String, registry: String) async throws -> ModelPushReport {
+    package func push(files: [ModelFile], name: String, registry: String) async throws -> ModelPushReport {
         let endpoint = try RegistryEndpoint(parsing: registry)
         let model = try ModelName(parsing: name, host: endpoint.host)
         let reference = try model.reference()
@@ -151,7 +151,7 @@ public struct ModelPusher: Sendable {
     }
 
     /// Mirrors a model from an Ollama store to `registry`, manifest bytes unchanged.
-    public func push(fromStore store: URL, name: String, registry: String) async throws -> ModelPushReport {
+    package func push(fromStore store: URL, name: String, registry: String) async throws -> ModelPushReport {
         let endpoint = try RegistryEndpoint(parsing: registry)
         let wanted = try ModelName(parsing: name)
         let modelStore = ModelStore(root: store)

@@ -10,34 +10,34 @@
 import Foundation
 
 /// A scope of the token protocol: `repository:<name>:<actions>`.
-public struct AuthScope: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var repository: String
-    public var actions: [String]
+package struct AuthScope: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package var repository: String
+    package var actions: [String]
 
-    public init(repository: String, actions: [String]) {
+    package init(repository: String, actions: [String]) {
         self.repository = repository
         self.actions = actions
     }
 
-    public static func pull(_ repository: String) -> AuthScope { AuthScope(repository: repository, actions: ["pull"]) }
-    public static func push(_ repository: String) -> AuthScope { AuthScope(repository: repository, actions: ["pull", "push"]) }
+    package static func pull(_ repository: String) -> AuthScope { AuthScope(repository: repository, actions: ["pull"]) }
+    package static func push(_ repository: String) -> AuthScope { AuthScope(repository: repository, actions: ["pull", "push"]) }
 
-    public var description: String { "repository:\(repository):\(actions.joined(separator: ","))" }
-    public static func < (a: AuthScope, b: AuthScope) -> Bool { a.description < b.description }
+    package var description: String { "repository:\(repository):\(actions.joined(separator: ","))" }
+    package static func < (a: AuthScope, b: AuthScope) -> Bool { a.description < b.description }
 }
 
 /// One parsed `WWW-Authenticate` challenge.
-public struct AuthChallenge: Sendable, Hashable {
-    public enum Scheme: String, Sendable { case basic, bearer }
-    public var scheme: Scheme
-    public var parameters: [String: String]
+package struct AuthChallenge: Sendable, Hashable {
+    package enum Scheme: String, Sendable { case basic, bearer }
+    package var scheme: Scheme
+    package var parameters: [String: String]
 
-    public var realm: String? { parameters["realm"] }
-    public var service: String? { parameters["service"] }
-    public var scope: String? { parameters["scope"] }
+    package var realm: String? { parameters["realm"] }
+    package var service: String? { parameters["service"] }
+    package var scope: String? { parameters["scope"] }
 
     /// Parses `Scheme k="v", k2=v2`; quoted values may contain commas and `\"`.
-    public init?(header: String) {
+    package init?(header: String) {
         var s = Substring(header).drop { $0 == " " }
         let schemeName = s.prefix { $0 != " " }
         guard let scheme = Scheme(rawValue: schemeName.lowercased()) else { return nil }

@@ -8,7 +8,7 @@ import UnisonCore
 
 extension RegistryClient {
     /// The size of a blob when the repository has it, nil when it does not.
-    public func blobSize(_ digest: Digest, in repository: ImageReference) async throws -> Int64? {
+    package func blobSize(_ digest: Digest, in repository: ImageReference) async throws -> Int64? {
         let ref = repository.repositoryReference
         let response = try await execute(
             RegistryExchange(
@@ -21,7 +21,7 @@ extension RegistryClient {
     /// Downloads the blob `reference` names by digest into `destination`, verified.
     /// Returns the byte count. The image pipeline's entry point for single layers.
     @discardableResult
-    public func fetchBlob(
+    package func fetchBlob(
         _ reference: ImageReference, to destination: URL, expectedSize: Int64? = nil,
         progress: ProgressReporter? = nil
     ) async throws -> Int64 {
@@ -33,7 +33,7 @@ extension RegistryClient {
 
     /// Downloads a blob described by `descriptor` from `repository` into `destination`, verified.
     @discardableResult
-    public func fetchBlob(
+    package func fetchBlob(
         _ descriptor: Descriptor, from repository: ImageReference, to destination: URL,
         progress: ProgressReporter? = nil
     ) async throws -> Int64 {
@@ -142,7 +142,7 @@ extension RegistryClient {
     }
 
     /// Reads a small blob (a config) into memory, verified, at most `limit` bytes.
-    public func fetchBlobData(_ descriptor: Descriptor, from repository: ImageReference, limit: Int = 16 << 20) async throws -> Data {
+    package func fetchBlobData(_ descriptor: Descriptor, from repository: ImageReference, limit: Int = 16 << 20) async throws -> Data {
         let ref = repository.repositoryReference
         let what = "\(ref.name)@\(descriptor.digest)"
         guard descriptor.size <= Int64(limit) else {

@@ -6,7 +6,7 @@ import Foundation
 extension RegistryClient {
     /// Fetches a manifest or index by tag or digest. The bytes are verified against the
     /// reference's digest when it has one, else against `Docker-Content-Digest` when sent.
-    public func fetchManifest(_ reference: ImageReference, accept: [String] = MediaType.manifestTypes) async throws -> ManifestDocument {
+    package func fetchManifest(_ reference: ImageReference, accept: [String] = MediaType.manifestTypes) async throws -> ManifestDocument {
         let identifier = try reference.requireIdentifier()
         let response = try await execute(
             RegistryExchange(
@@ -42,7 +42,7 @@ extension RegistryClient {
     }
 
     /// HEAD on a manifest: its descriptor, or nil when the registry does not have it.
-    public func manifestDescriptor(_ reference: ImageReference) async throws -> Descriptor? {
+    package func manifestDescriptor(_ reference: ImageReference) async throws -> Descriptor? {
         let identifier = try reference.requireIdentifier()
         let response = try await execute(
             RegistryExchange(
@@ -62,16 +62,16 @@ extension RegistryClient {
     }
 
     /// The result of a manifest PUT.
-    public struct ManifestPushResult: Sendable {
-        public var digest: Digest
+    package struct ManifestPushResult: Sendable {
+        package var digest: Digest
         /// The registry processed `subject` itself (it sent `OCI-Subject`): no tag fallback needed.
-        public var subjectHandled: Bool
+        package var subjectHandled: Bool
     }
 
     /// PUTs the exact bytes of `document` under `reference`'s tag (or its digest) and checks the
     /// digest the registry computed.
     @discardableResult
-    public func pushManifest(_ document: ManifestDocument, to reference: ImageReference) async throws -> ManifestPushResult {
+    package func pushManifest(_ document: ManifestDocument, to reference: ImageReference) async throws -> ManifestPushResult {
         guard document.bytes.count <= configuration.manifestSizeLimit else {
             throw OCIError.manifestTooLarge(reference: reference.description, limit: configuration.manifestSizeLimit)
         }
@@ -93,7 +93,7 @@ extension RegistryClient {
     }
 
     /// DELETE a manifest by digest (registries refuse deletion by tag).
-    public func deleteManifest(_ reference: ImageReference) async throws {
+    package func deleteManifest(_ reference: ImageReference) async throws {
         guard let digest = reference.digest else {
             throw OCIError.invalidReference(reference.description, reason: "deleting needs @digest")
         }

@@ -8,13 +8,13 @@ import Foundation
 
 extension RegistryClient {
     /// The referrers tag of a subject digest: `sha256-<hex>`.
-    public static func referrersTag(for digest: Digest) -> Tag {
+    package static func referrersTag(for digest: Digest) -> Tag {
         Tag("\(digest.algorithm.rawValue.prefix(32))-\(digest.hex.prefix(64))")!
     }
 
     /// The descriptor a referrers index lists for a manifest: its artifact type (else its
     /// config's media type) and annotations.
-    public static func referrerDescriptor(_ document: ManifestDocument) -> Descriptor {
+    package static func referrerDescriptor(_ document: ManifestDocument) -> Descriptor {
         var d = Descriptor(mediaType: document.mediaType, digest: document.digest, size: Int64(document.bytes.count))
         switch document.content {
         case let .image(m):
@@ -29,7 +29,7 @@ extension RegistryClient {
 
     /// Referrers of `subject` (a reference with a digest), by the API or the tag fallback,
     /// optionally only those of one artifact type. Sorted by digest for stable output.
-    public func referrers(of subject: ImageReference, artifactType: String? = nil) async throws -> [Descriptor] {
+    package func referrers(of subject: ImageReference, artifactType: String? = nil) async throws -> [Descriptor] {
         guard let digest = subject.digest else {
             throw OCIError.invalidReference(subject.description, reason: "referrers are listed for a @digest")
         }
@@ -67,7 +67,7 @@ extension RegistryClient {
     }
 
     /// Records `document` (whose `subject` is `subject`) in the referrers tag fallback index.
-    public func addToReferrersFallback(_ document: ManifestDocument, subject: Digest, in repository: ImageReference) async throws {
+    package func addToReferrersFallback(_ document: ManifestDocument, subject: Digest, in repository: ImageReference) async throws {
         let ref = repository.repositoryReference
         var index = try await fallbackIndex(subject: subject, in: ref) ?? ImageIndex(manifests: [])
         let entry = Self.referrerDescriptor(document)
@@ -79,16 +79,16 @@ extension RegistryClient {
 }
 
 /// `unisonctl oci referrers --json`.
-public struct ReferrersReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.oci-referrers/v1"
-    public var subject: String
-    public var digest: Digest
-    public var referrers: [Descriptor]
+package struct ReferrersReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.oci-referrers/v1"
+    package var subject: String
+    package var digest: Digest
+    package var referrers: [Descriptor]
 }
 
 extension RegistryClient {
     /// Referrers of the manifest `subject` names (a tag is resolved to its digest first).
-    public func referrers(named subject: ImageReference, artifactType: String? = nil) async throws -> ReferrersReport {
+    package func referrers(named subject: ImageReference, artifactType: String? = nil) async throws -> ReferrersReport {
         var resolved = subject
         if subject.digest == nil {
             guard let descriptor = try await manifestDescriptor(subject) else {

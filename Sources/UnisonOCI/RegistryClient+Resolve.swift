@@ -5,7 +5,7 @@ import Foundation
 extension RegistryClient {
     /// The manifest digest every reference has now, by name, in name order. The first reference
     /// the registry does not have stops the run with an error naming it.
-    public func resolveDigests(_ references: [String: ImageReference]) async throws -> [String: Digest] {
+    package func resolveDigests(_ references: [String: ImageReference]) async throws -> [String: Digest] {
         var out: [String: Digest] = [:]
         for (name, reference) in references.sorted(by: { $0.key < $1.key }) {
             out[name] = try await fetchManifest(reference).digest

@@ -6,20 +6,20 @@ import Foundation
 import UnisonCore
 
 /// One tagging operation's result.
-public struct TagResult: Sendable, Codable, Equatable {
-    public var image: String
-    public var digest: Digest
-    public var mediaType: String
+package struct TagResult: Sendable, Codable, Equatable {
+    package var image: String
+    package var digest: Digest
+    package var mediaType: String
     /// Tags that were (re)pointed at the digest.
-    public var tagged: [String]
+    package var tagged: [String]
     /// Tags that already pointed at it (nothing sent).
-    public var unchanged: [String]
+    package var unchanged: [String]
 }
 
 extension RegistryClient {
     /// Points `tags` at the manifest `source` names, in `destination`'s repository (default: the
     /// source's). Blobs are mounted when the repositories differ.
-    public func tag(_ source: ImageReference, as tags: [Tag], in destination: ImageReference? = nil) async throws -> TagResult {
+    package func tag(_ source: ImageReference, as tags: [Tag], in destination: ImageReference? = nil) async throws -> TagResult {
         let document = try await fetchManifest(source)
         return try await tag(document, source: source, as: tags, in: destination ?? source)
     }

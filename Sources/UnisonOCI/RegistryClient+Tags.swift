@@ -4,7 +4,7 @@ import Foundation
 
 extension RegistryClient {
     /// Every tag of `repository`, in the order the registry lists them (lexical per the spec).
-    public func listTags(_ repository: ImageReference, pageSize: Int = 100) async throws -> [String] {
+    package func listTags(_ repository: ImageReference, pageSize: Int = 100) async throws -> [String] {
         let ref = repository.repositoryReference
         var next: URL? = url(ref, "tags/list", query: [URLQueryItem(name: "n", value: String(pageSize))])
         var tags: [String] = []

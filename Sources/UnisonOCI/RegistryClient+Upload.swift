@@ -11,7 +11,7 @@ import Foundation
 import UnisonCore
 
 /// What pushing one blob took.
-public enum BlobPushOutcome: Sendable, Equatable {
+package enum BlobPushOutcome: Sendable, Equatable {
     /// The repository already had it (HEAD answered): no bytes sent.
     case existed
     /// Mounted from another repository of the same registry: no bytes sent.
@@ -21,7 +21,7 @@ public enum BlobPushOutcome: Sendable, Equatable {
 }
 
 /// Where an upload's bytes come from.
-public enum BlobSource: Sendable {
+package enum BlobSource: Sendable {
     case file(URL)
     case data(Data)
 
@@ -36,7 +36,7 @@ public enum BlobSource: Sendable {
 extension RegistryClient {
     /// Mounts a blob from another repository of the same registry. True when the registry
     /// mounted it (201); false when it declined (the upload session it opened is cancelled).
-    public func mountBlob(_ digest: Digest, from source: ImageReference, to repository: ImageReference) async throws -> Bool {
+    package func mountBlob(_ digest: Digest, from source: ImageReference, to repository: ImageReference) async throws -> Bool {
         let ref = repository.repositoryReference
         let start = url(
             ref, "blobs/uploads/",
@@ -66,7 +66,7 @@ extension RegistryClient {
     /// Pushes one blob unless the repository has it (`knownMissing` skips that HEAD when the
     /// caller just asked).
     @discardableResult
-    public func pushBlob(
+    package func pushBlob(
         _ source: BlobSource, descriptor: Descriptor, to repository: ImageReference,
         progress: ProgressReporter? = nil, knownMissing: Bool = false
     ) async throws -> BlobPushOutcome {

@@ -8,24 +8,24 @@ import Foundation
 import Synchronization
 import UnisonCore
 
-public struct RegistryClient: Sendable {
-    public struct Configuration: Sendable {
-        public var credentials: CredentialSource
+package struct RegistryClient: Sendable {
+    package struct Configuration: Sendable {
+        package var credentials: CredentialSource
         /// Use plain HTTP for every registry (`--plain-http`); loopback hosts always use it.
-        public var plainHTTP: Bool
-        public var retry: RetryPolicy
+        package var plainHTTP: Bool
+        package var retry: RetryPolicy
         /// Blobs larger than this are uploaded in PATCH chunks of this size; smaller ones in
         /// one PUT. GHCR refuses large chunks, hence a moderate default.
-        public var chunkSize: Int64
+        package var chunkSize: Int64
         /// Upload every blob in one PUT, whatever its size.
-        public var monolithicUploads: Bool
+        package var monolithicUploads: Bool
         /// Blob transfers running at once during a copy.
-        public var maxConcurrentTransfers: Int
+        package var maxConcurrentTransfers: Int
         /// Largest manifest accepted (the distribution spec suggests registries accept 4 MiB).
-        public var manifestSizeLimit: Int
-        public var userAgent: String
+        package var manifestSizeLimit: Int
+        package var userAgent: String
 
-        public init(
+        package init(
             credentials: CredentialSource = CredentialSource(), plainHTTP: Bool = false,
             retry: RetryPolicy = .standard, chunkSize: Int64 = 8 << 20, monolithicUploads: Bool = false,
             maxConcurrentTransfers: Int = 4, manifestSizeLimit: Int = 4 << 20,
@@ -42,19 +42,19 @@ public struct RegistryClient: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     let transport: any RegistryTransport
     let auth = AuthSession()
     /// Byte and request counters for this client (what a re-push or promote really sent).
-    public let stats = TransferStats()
+    package let stats = TransferStats()
 
-    public init(configuration: Configuration = Configuration(), transport: any RegistryTransport = HTTPClientTransport.shared) {
+    package init(configuration: Configuration = Configuration(), transport: any RegistryTransport = HTTPClientTransport.shared) {
         self.configuration = configuration
         self.transport = transport
     }
 
     /// Runs `body` with a client on a private transport that is shut down afterwards.
-    public static func withClient<T: Sendable>(
+    package static func withClient<T: Sendable>(
         configuration: Configuration = Configuration(),
         _ body: (RegistryClient) async throws -> T
     ) async throws -> T {
@@ -73,12 +73,12 @@ public struct RegistryClient: Sendable {
     // MARK: Endpoints
 
     /// Whether `registry` is spoken to over plain HTTP: loopback always, others with `plainHTTP`.
-    public func usesPlainHTTP(_ registry: String) -> Bool {
+    package func usesPlainHTTP(_ registry: String) -> Bool {
         configuration.plainHTTP || Self.isLoopback(host: Self.hostName(of: registry))
     }
 
     /// `https://host[:port]` (`registry-1.docker.io` for Docker Hub).
-    public func baseURL(_ registry: String) -> URL {
+    package func baseURL(_ registry: String) -> URL {
         let host = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
         return URL(string: "\(usesPlainHTTP(registry) ? "http" : "https")://\(host)")!
     }
@@ -140,27 +140,27 @@ public struct RegistryClient: Sendable {
 }
 
 /// Counters of one client's traffic; thread-safe.
-public final class TransferStats: Sendable {
-    public struct Snapshot: Sendable, Codable, Equatable {
+package final class TransferStats: Sendable {
+    package struct Snapshot: Sendable, Codable, Equatable {
         /// Blob bytes sent in upload requests (PATCH and PUT bodies), retries included.
-        public var blobBytesUploaded: Int64 = 0
+        package var blobBytesUploaded: Int64 = 0
         /// Blob bytes received and kept.
-        public var blobBytesDownloaded: Int64 = 0
-        public var blobsUploaded: Int = 0
-        public var blobsMounted: Int = 0
+        package var blobBytesDownloaded: Int64 = 0
+        package var blobsUploaded: Int = 0
+        package var blobsMounted: Int = 0
         /// Blobs the destination already had (HEAD answered), so nothing was sent.
-        public var blobsSkipped: Int = 0
-        public var manifestsPushed: Int = 0
-        public var requests: Int = 0
-        public var retries: Int = 0
-        public var authChallenges: Int = 0
+        package var blobsSkipped: Int = 0
+        package var manifestsPushed: Int = 0
+        package var requests: Int = 0
+        package var retries: Int = 0
+        package var authChallenges: Int = 0
     }
 
     private let value = Mutex(Snapshot())
 
-    public init() {}
+    package init() {}
 
-    public var snapshot: Snapshot { value.withLock { $0 } }
+    package var snapshot: Snapshot { value.withLock { $0 } }
 
     func update(_ change: (inout Snapshot) -> Void) { value.withLock { change(&$0) } }
 }

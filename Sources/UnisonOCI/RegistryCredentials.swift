@@ -10,11 +10,11 @@
 // Secrets are never printed: descriptions show the user name only.
 import Foundation
 
-public struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
-    public var username: String
-    public var password: String
+package struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
+    package var username: String
+    package var password: String
 
-    public init(username: String, password: String) {
+    package init(username: String, password: String) {
         self.username = username
         self.password = password
     }
@@ -24,20 +24,20 @@ public struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
         "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
     }
 
-    public var description: String { "\(username):<redacted>" }
+    package var description: String { "\(username):<redacted>" }
 }
 
-public struct CredentialSource: Sendable {
-    public var explicit: RegistryCredential?
+package struct CredentialSource: Sendable {
+    package var explicit: RegistryCredential?
     /// The registry (`host[:port]`) `explicit` is for (nil sends it to every registry); also
     /// the one environment credentials go to when UNISON_REGISTRY_HOST is unset.
-    public var explicitRegistry: String?
-    public var environment: [String: String]
-    public var dockerConfig: URL?
+    package var explicitRegistry: String?
+    package var environment: [String: String]
+    package var dockerConfig: URL?
 
     /// `environment` defaults to the process environment, `dockerConfig` to
     /// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
-    public init(
+    package init(
         explicit: RegistryCredential? = nil, for explicitRegistry: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment, dockerConfig: URL? = nil
     ) {
@@ -56,10 +56,10 @@ public struct CredentialSource: Sendable {
     }
 
     /// No credentials at all (anonymous access only).
-    public static let none = CredentialSource(explicit: nil, environment: [:], dockerConfig: URL(fileURLWithPath: "/nonexistent"))
+    package static let none = CredentialSource(explicit: nil, environment: [:], dockerConfig: URL(fileURLWithPath: "/nonexistent"))
 
     /// The credential for `registry` (`host[:port]`, `docker.io` for Docker Hub), if any.
-    public func credential(for registry: String) -> RegistryCredential? {
+    package func credential(for registry: String) -> RegistryCredential? {
         let wanted = Self.normalize(registry)
         if let explicit, explicitRegistry == nil || explicitRegistry == wanted { return explicit }
         let envHost = environment["UNISON_REGISTRY_HOST"].flatMap { $0.isEmpty ? nil : Self.normalize($0) }

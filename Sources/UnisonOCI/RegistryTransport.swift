@@ -3,19 +3,19 @@
 // is AsyncHTTPClient (`HTTPClientTransport`); tests can put anything behind the protocol.
 import Foundation
 
-public enum HTTPMethod: String, Sendable {
+package enum HTTPMethod: String, Sendable {
     case GET, HEAD, POST, PUT, PATCH, DELETE
 }
 
 /// What a request carries. Bodies are descriptions, not streams, so a request can be replayed
 /// after an auth challenge or a retry.
-public enum RequestBody: Sendable {
+package enum RequestBody: Sendable {
     case empty
     case data(Data)
     /// `range` of the file's bytes (a chunk of a blob, or all of it).
     case file(URL, range: Range<Int64>)
 
-    public var count: Int64 {
+    package var count: Int64 {
         switch self {
         case .empty: return 0
         case let .data(d): return Int64(d.count)
@@ -24,13 +24,13 @@ public enum RequestBody: Sendable {
     }
 }
 
-public struct TransportRequest: Sendable {
-    public var method: HTTPMethod
-    public var url: URL
-    public var headers: [String: String]
-    public var body: RequestBody
+package struct TransportRequest: Sendable {
+    package var method: HTTPMethod
+    package var url: URL
+    package var headers: [String: String]
+    package var body: RequestBody
 
-    public init(method: HTTPMethod, url: URL, headers: [String: String] = [:], body: RequestBody = .empty) {
+    package init(method: HTTPMethod, url: URL, headers: [String: String] = [:], body: RequestBody = .empty) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -39,41 +39,41 @@ public struct TransportRequest: Sendable {
 }
 
 /// Response headers with case-insensitive lookup.
-public struct ResponseHeaders: Sendable {
+package struct ResponseHeaders: Sendable {
     private var fields: [(name: String, value: String)]
 
-    public init(_ fields: [(name: String, value: String)]) { self.fields = fields }
+    package init(_ fields: [(name: String, value: String)]) { self.fields = fields }
 
-    public subscript(_ name: String) -> String? {
+    package subscript(_ name: String) -> String? {
         fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    public func all(_ name: String) -> [String] {
+    package func all(_ name: String) -> [String] {
         fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 }
 
 /// A response body read chunk by chunk, with backpressure: the next chunk is pulled from the
 /// connection only when the consumer asks for it.
-public struct ResponseBody: AsyncSequence, Sendable {
-    public typealias Element = Data
+package struct ResponseBody: AsyncSequence, Sendable {
+    package typealias Element = Data
     private let stream: AsyncThrowingStream<Data, Error>
 
-    public init(_ stream: AsyncThrowingStream<Data, Error>) { self.stream = stream }
+    package init(_ stream: AsyncThrowingStream<Data, Error>) { self.stream = stream }
 
-    public init(data: Data) {
+    package init(data: Data) {
         self.stream = AsyncThrowingStream { continuation in
             if !data.isEmpty { continuation.yield(data) }
             continuation.finish()
         }
     }
 
-    public static var empty: ResponseBody { ResponseBody(data: Data()) }
+    package static var empty: ResponseBody { ResponseBody(data: Data()) }
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<Data, Error>.AsyncIterator { stream.makeAsyncIterator() }
+    package func makeAsyncIterator() -> AsyncThrowingStream<Data, Error>.AsyncIterator { stream.makeAsyncIterator() }
 
     /// Reads the whole body, failing with `limitExceeded` past `limit` bytes.
-    public func collect(limit: Int) async throws -> Data {
+    package func collect(limit: Int) async throws -> Data {
         var out = Data()
         for try await chunk in self {
             if out.count + chunk.count > limit { throw BodyLimitExceeded(limit: limit) }
@@ -83,16 +83,16 @@ public struct ResponseBody: AsyncSequence, Sendable {
     }
 }
 
-public struct BodyLimitExceeded: Error, Sendable {
-    public let limit: Int
+package struct BodyLimitExceeded: Error, Sendable {
+    package let limit: Int
 }
 
-public struct TransportResponse: Sendable {
-    public var status: Int
-    public var headers: ResponseHeaders
-    public var body: ResponseBody
+package struct TransportResponse: Sendable {
+    package var status: Int
+    package var headers: ResponseHeaders
+    package var body: ResponseBody
 
-    public init(status: Int, headers: ResponseHeaders, body: ResponseBody) {
+    package init(status: Int, headers: ResponseHeaders, body: ResponseBody) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -100,13 +100,13 @@ public struct TransportResponse: Sendable {
 }
 
 /// A failure below HTTP: the connection was refused, dropped or timed out. Retryable.
-public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public let detail: String
-    public init(_ detail: String) { self.detail = detail }
-    public var description: String { detail }
+package struct TransportError: Error, Sendable, CustomStringConvertible {
+    package let detail: String
+    package init(_ detail: String) { self.detail = detail }
+    package var description: String { detail }
 }
 
 /// One HTTP exchange. Implementations must not follow redirects or add credentials.
-public protocol RegistryTransport: Sendable {
+package protocol RegistryTransport: Sendable {
     func send(_ request: TransportRequest) async throws -> TransportResponse
 }

@@ -2,16 +2,16 @@ import Foundation
 
 /// How often and how patiently the client retries: an explicit value rather than loops with
 /// magic numbers. Applies to 408, 429, 5xx answers and to dropped or refused connections.
-public struct RetryPolicy: Sendable, Hashable {
+package struct RetryPolicy: Sendable, Hashable {
     /// Total tries of one request (1 = no retry).
-    public var attempts: Int
-    public var initialBackoff: Duration
-    public var maxBackoff: Duration
-    public var multiplier: Double
+    package var attempts: Int
+    package var initialBackoff: Duration
+    package var maxBackoff: Duration
+    package var multiplier: Double
     /// Longest `Retry-After` the client will honour; longer ones are cut to this.
-    public var maxRetryAfter: Duration
+    package var maxRetryAfter: Duration
 
-    public init(
+    package init(
         attempts: Int, initialBackoff: Duration, maxBackoff: Duration, multiplier: Double = 2,
         maxRetryAfter: Duration = .seconds(60)
     ) {
@@ -23,12 +23,12 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// Five tries, 250 ms doubling to at most 10 s.
-    public static let standard = RetryPolicy(attempts: 5, initialBackoff: .milliseconds(250), maxBackoff: .seconds(10))
-    public static let none = RetryPolicy(attempts: 1, initialBackoff: .zero, maxBackoff: .zero)
+    package static let standard = RetryPolicy(attempts: 5, initialBackoff: .milliseconds(250), maxBackoff: .seconds(10))
+    package static let none = RetryPolicy(attempts: 1, initialBackoff: .zero, maxBackoff: .zero)
 
     /// The wait after failed try number `attempt` (1-based): initial × multiplier^(attempt-1),
     /// capped. Deterministic, so tests and logs are repeatable.
-    public func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil) -> Duration {
+    package func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil) -> Duration {
         if let retryAfter { return min(retryAfter, maxRetryAfter) }
         let initial = Double(initialBackoff.components.seconds) + Double(initialBackoff.components.attoseconds) / 1e18
         let cap = Double(maxBackoff.components.seconds) + Double(maxBackoff.components.attoseconds) / 1e18
@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// Statuses worth another try: timeouts, rate limits and server-side failures.
-    public static func isRetryable(status: Int) -> Bool {
+    package static func isRetryable(status: Int) -> Bool {
         status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504
     }
 

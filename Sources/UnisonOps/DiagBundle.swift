@@ -15,18 +15,18 @@ import UnisonCore
 import UnisonInstall
 import UnisonSpec
 
-public struct DiagOptions: Sendable {
+package struct DiagOptions: Sendable {
     /// The bundle file, or a directory to put the default-named bundle in (default: the current directory).
-    public var output: URL?
+    package var output: URL?
     /// The spec file in use (copied in, scrubbed); nil: the installed copy when there is one.
-    public var specFile: URL?
-    public var collectorTimeout: TimeInterval
-    public var maxBytesPerFile: Int
-    public var hostName: String?
-    public var memInfoPath: String
-    public var osReleasePath: String?
+    package var specFile: URL?
+    package var collectorTimeout: TimeInterval
+    package var maxBytesPerFile: Int
+    package var hostName: String?
+    package var memInfoPath: String
+    package var osReleasePath: String?
 
-    public init(
+    package init(
         output: URL? = nil, specFile: URL? = nil, collectorTimeout: TimeInterval = 20, maxBytesPerFile: Int = 2 << 20,
         hostName: String? = nil, memInfoPath: String = "/proc/meminfo", osReleasePath: String? = nil
     ) {
@@ -41,55 +41,55 @@ public struct DiagOptions: Sendable {
 }
 
 /// How one collector went.
-public struct DiagCollectorResult: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable { case ok, missing, failed, timeout }
-    public var name: String
-    public var status: Status
-    public var detail: String?
-    public var files: [String]
-    public var truncated: Bool
-    public var milliseconds: Int
+package struct DiagCollectorResult: Sendable, Codable, Equatable {
+    package enum Status: String, Sendable, Codable { case ok, missing, failed, timeout }
+    package var name: String
+    package var status: Status
+    package var detail: String?
+    package var files: [String]
+    package var truncated: Bool
+    package var milliseconds: Int
 }
 
-public struct DiagManifest: Sendable, Codable, Equatable {
-    public struct File: Sendable, Codable, Equatable {
-        public var path: String
-        public var size: Int
-        public var sha256: String
+package struct DiagManifest: Sendable, Codable, Equatable {
+    package struct File: Sendable, Codable, Equatable {
+        package var path: String
+        package var size: Int
+        package var sha256: String
     }
 
-    public var schema = "unisonctl.diag/v1"
-    public var name: String
-    public var created: String
-    public var host: String
-    public var unisonctl: String
-    public var root: String
-    public var files: [File]
-    public var collectors: [DiagCollectorResult]
+    package var schema = "unisonctl.diag/v1"
+    package var name: String
+    package var created: String
+    package var host: String
+    package var unisonctl: String
+    package var root: String
+    package var files: [File]
+    package var collectors: [DiagCollectorResult]
 }
 
 /// What `diag` wrote, for the CLI.
-public struct DiagResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.diag-result/v1"
-    public var bundle: String
-    public var bytes: Int64
-    public var sha256: String
-    public var files: Int
-    public var collectors: [DiagCollectorResult]
+package struct DiagResult: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.diag-result/v1"
+    package var bundle: String
+    package var bytes: Int64
+    package var sha256: String
+    package var files: Int
+    package var collectors: [DiagCollectorResult]
 }
 
-public enum DiagError: Error, CustomStringConvertible, Sendable, ExitCoded {
+package enum DiagError: Error, CustomStringConvertible, Sendable, ExitCoded {
     case badOutput(path: String, reason: String)
     case writeFailed(path: String, reason: String)
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .badOutput: return .badInput
         case .writeFailed: return .checkFailed
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badOutput(path, reason): return "--output '\(path)': \(reason)"
         case let .writeFailed(path, reason): return "cannot write the bundle '\(path)': \(reason)"
@@ -97,32 +97,32 @@ public enum DiagError: Error, CustomStringConvertible, Sendable, ExitCoded {
     }
 }
 
-public struct DiagBundle: Sendable {
-    public var control: StackControl
-    public var options: DiagOptions
-    public var clock: any WallClock
+package struct DiagBundle: Sendable {
+    package var control: StackControl
+    package var options: DiagOptions
+    package var clock: any WallClock
 
-    public init(control: StackControl, options: DiagOptions = DiagOptions(), clock: any WallClock = SystemClock()) {
+    package init(control: StackControl, options: DiagOptions = DiagOptions(), clock: any WallClock = SystemClock()) {
         self.control = control
         self.options = options
         self.clock = clock
     }
 
     /// `[A-Za-z0-9.-]`, at most 63 characters, never empty or dot-leading: safe in a file name.
-    public static func safeHostName(_ raw: String) -> String {
+    package static func safeHostName(_ raw: String) -> String {
         var s = String(raw.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "-" }.prefix(63))
         while s.hasPrefix(".") || s.hasPrefix("-") { s.removeFirst() }
         return s.isEmpty ? "host" : s
     }
 
-    public static func systemHostName() -> String {
+    package static func systemHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `unison-diag-<host>-<yyyyMMdd'T'HHmmss'Z'>`.
-    public static func bundleName(host: String, date: Date) -> String {
+    package static func bundleName(host: String, date: Date) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
@@ -149,7 +149,7 @@ public struct DiagBundle: Sendable {
     }
 
     /// Gathers everything, writes the bundle atomically (mode 0600) and returns where it is.
-    public func write() throws -> DiagResult {
+    package func write() throws -> DiagResult {
         let now = clock.now()
         let name = Self.bundleName(host: options.hostName ?? Self.systemHostName(), date: now)
         let url = try destination(name: name)

@@ -20,28 +20,28 @@ import UnisonSpec
 ///   - `NAME=value`, `NAME: value` and `"NAME": "value"` where NAME looks like a secret
 ///     (PASSWORD, PASS, PWD, SECRET, TOKEN, KEY, AUTH, CREDENTIAL, PRIVATE, SIGNING, PAT,
 ///     SALT, COOKIE, DSN as a word of the name).
-public struct DiagRedaction: Sendable {
-    public static let mask = "<redacted>"
+package struct DiagRedaction: Sendable {
+    package static let mask = "<redacted>"
     /// Words of a key name that mark it as secret (`DB_PASS`, `SMTP_AUTH`, `GH_PAT`, `JWT_SIGNING`).
-    public static let secretWords: Set<String> = [
+    package static let secretWords: Set<String> = [
         "PASS", "PASSWD", "PASSWORD", "PASSWORDS", "PWD", "PASSPHRASE", "SECRET", "SECRETS", "TOKEN", "TOKENS", "KEY", "KEYS",
         "APIKEY", "CREDENTIAL", "CREDENTIALS", "CREDS", "PRIVATE", "AUTH", "SIGNING", "PAT", "SALT", "COOKIE", "DSN",
     ]
     /// Fragments that mark a key as secret wherever they appear in it (`DBPASSWORD`, `APISECRET`).
-    public static let secretFragments = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE"]
+    package static let secretFragments = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE"]
     /// Values at least this long are scrubbed wherever they appear in free text.
-    public static let minimumScrubLength = 6
+    package static let minimumScrubLength = 6
     /// Values from this length up to `minimumScrubLength` are scrubbed where they are a whole
     /// word; shorter ones (1–2 characters) only in the env file itself, where they are masked.
-    public static let minimumWordLength = 3
+    package static let minimumWordLength = 3
 
-    public var secretNames: Set<String>
+    package var secretNames: Set<String>
     /// Values to scrub, longest first (so a value containing another is replaced whole).
-    public private(set) var values: [String] = []
+    package private(set) var values: [String] = []
     /// Short values, scrubbed as whole words.
-    public private(set) var words: [String] = []
+    package private(set) var words: [String] = []
 
-    public init(spec: PlatformSpec) {
+    package init(spec: PlatformSpec) {
         secretNames = Set(spec.installer.secrets.map(\.name))
         // Literal secrets written in the spec (env of the installer or of a service).
         var literals: [String] = []
@@ -53,7 +53,7 @@ public struct DiagRedaction: Sendable {
     }
 
     /// Whether `key` names a secret: a spec secret, a secret word in its name, or a fragment.
-    public func isSecret(_ key: String) -> Bool {
+    package func isSecret(_ key: String) -> Bool {
         if secretNames.contains(key) { return true }
         let upper = key.uppercased()
         if Self.secretFragments.contains(where: { upper.contains($0) }) { return true }
@@ -61,7 +61,7 @@ public struct DiagRedaction: Sendable {
     }
 
     /// Adds values to scrub (placeholders and empty values are not secrets).
-    public mutating func learn(values new: [String]) {
+    package mutating func learn(values new: [String]) {
         var long = Set(values)
         var short = Set(words)
         for raw in new {
@@ -76,7 +76,7 @@ public struct DiagRedaction: Sendable {
 
     /// Learns the secret values of an env file, so `scrub` removes them from free text:
     /// values of secret keys (every line of a multi-line quoted value) and URL passwords.
-    public mutating func learn(envText: String) {
+    package mutating func learn(envText: String) {
         var found: [String] = []
         for entry in Self.entries(envText) {
             if isSecret(entry.key) {
@@ -154,7 +154,7 @@ public struct DiagRedaction: Sendable {
     /// The env file with each secret's value masked (a multi-line one whole); comments, order
     /// and other values kept. A placeholder (`CHANGE_ME`) is kept, since it is no secret and
     /// tells support the secret was never generated; an empty value stays empty likewise.
-    public func redactEnv(_ text: String) -> String {
+    package func redactEnv(_ text: String) -> String {
         var out: [String] = []
         let parsed = EnvFile.parse(text)
         let entries = Dictionary(Self.entries(text).map { ($0.line, $0) }, uniquingKeysWith: { a, _ in a })
@@ -183,7 +183,7 @@ public struct DiagRedaction: Sendable {
 
     /// `text` with every learned secret value and every secret-looking pattern replaced by
     /// the mask.
-    public func scrub(_ text: String) -> String {
+    package func scrub(_ text: String) -> String {
         var t = text
         for v in values where t.contains(v) { t = t.replacingOccurrences(of: v, with: Self.mask) }
         for w in words where t.contains(w) {
@@ -198,7 +198,7 @@ public struct DiagRedaction: Sendable {
     }
 
     /// Bytes: scrubbed as UTF-8 text (invalid sequences become U+FFFD, which is fine for logs).
-    public func scrub(_ data: Data) -> Data {
+    package func scrub(_ data: Data) -> Data {
         Data(scrub(String(decoding: data, as: UTF8.self)).utf8)
     }
 }

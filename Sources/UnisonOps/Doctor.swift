@@ -4,14 +4,14 @@ import UnisonInstall
 import UnisonSpec
 
 /// One thing `doctor` looked at: what it found and, when something is wrong, how to fix it.
-public struct Finding: Sendable, Codable, Equatable {
-    public enum Level: String, Sendable, Codable { case ok, warning, error }
-    public var check: String
-    public var level: Level
-    public var message: String
-    public var fix: String?
+package struct Finding: Sendable, Codable, Equatable {
+    package enum Level: String, Sendable, Codable { case ok, warning, error }
+    package var check: String
+    package var level: Level
+    package var message: String
+    package var fix: String?
 
-    public init(_ check: String, _ level: Level, _ message: String, fix: String? = nil) {
+    package init(_ check: String, _ level: Level, _ message: String, fix: String? = nil) {
         self.check = check
         self.level = level
         self.message = message
@@ -19,15 +19,15 @@ public struct Finding: Sendable, Codable, Equatable {
     }
 }
 
-public struct DoctorReport: Sendable, Codable {
-    public var schema = "unisonctl.doctor/v1"
-    public var modelPack: String
-    public var findings: [Finding]
-    public var errors: Int { findings.filter { $0.level == .error }.count }
-    public var warnings: Int { findings.filter { $0.level == .warning }.count }
+package struct DoctorReport: Sendable, Codable {
+    package var schema = "unisonctl.doctor/v1"
+    package var modelPack: String
+    package var findings: [Finding]
+    package var errors: Int { findings.filter { $0.level == .error }.count }
+    package var warnings: Int { findings.filter { $0.level == .warning }.count }
 
     enum CodingKeys: String, CodingKey { case schema, modelPack, findings, errors, warnings }
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(modelPack, forKey: .modelPack)
@@ -35,7 +35,7 @@ public struct DoctorReport: Sendable, Codable {
         try c.encode(errors, forKey: .errors)
         try c.encode(warnings, forKey: .warnings)
     }
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
         modelPack = try c.decode(String.self, forKey: .modelPack)
@@ -50,18 +50,18 @@ public struct DoctorReport: Sendable, Codable {
 /// Checks the host and the install: Docker, the compose plugin, systemd and the unit, env file
 /// safety, the compose file, ports, and the hardware — CPUs, AVX, RAM, free disk and GPU —
 /// against unison-docs' hardware deployment guide and the model pack's minimums.
-public struct Doctor: Sendable {
-    public var control: StackControl
+package struct Doctor: Sendable {
+    package var control: StackControl
     /// The pack to size the machine for; default the env file's UNISON_MODEL_PACK, then the spec's.
-    public var modelPack: String?
+    package var modelPack: String?
     /// Where CPU, RAM and GPU readings come from (procfs on the host; planted files in tests).
-    public var hardware: any HardwareSource
+    package var hardware: any HardwareSource
     /// The guide's minimums; `gpu` set when the chosen pack wants a GPU.
-    public var requirements: HardwareRequirements
+    package var requirements: HardwareRequirements
     /// Free bytes at a path (statvfs); replaceable in tests.
-    public var freeBytes: @Sendable (String) -> Int64?
+    package var freeBytes: @Sendable (String) -> Int64?
 
-    public init(
+    package init(
         control: StackControl, modelPack: String? = nil, hardware: any HardwareSource = ProcHardware(),
         requirements: HardwareRequirements = .guide,
         freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree
@@ -74,7 +74,7 @@ public struct Doctor: Sendable {
     }
 
     /// The host's procfs, with MemTotal read from `memInfoPath` instead.
-    public init(
+    package init(
         control: StackControl, modelPack: String? = nil, memInfoPath: String,
         freeBytes: @escaping @Sendable (String) -> Int64? = Doctor.statvfsFree
     ) {
@@ -84,7 +84,7 @@ public struct Doctor: Sendable {
     var spec: PlatformSpec { control.spec }
     var layout: InstallLayout { control.layout }
 
-    public func run() -> DoctorReport {
+    package func run() -> DoctorReport {
         var findings: [Finding] = []
         let docker = checkDocker(&findings)
         checkSystemd(&findings)
@@ -371,7 +371,7 @@ public struct Doctor: Sendable {
         }
     }
 
-    public static let statvfsFree: @Sendable (String) -> Int64? = { path in
+    package static let statvfsFree: @Sendable (String) -> Int64? = { path in
         var st = statvfs()
         guard statvfs(path, &st) == 0 else { return nil }
         return Int64(st.f_bavail) * Int64(st.f_frsize)
@@ -379,8 +379,8 @@ public struct Doctor: Sendable {
 }
 
 /// Whether something listens on 127.0.0.1:port (a bind without SO_REUSEADDR fails).
-public enum PortProbe {
-    public static func inUse(port: Int, host: String = "127.0.0.1") -> Bool {
+package enum PortProbe {
+    package static func inUse(port: Int, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

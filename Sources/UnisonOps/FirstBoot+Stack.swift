@@ -4,23 +4,23 @@ import UnisonInstall
 import UnisonSpec
 
 /// What the stack gate found at first boot (`<dataDir>/stack-status.json`).
-public struct StackGateReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.stack-status/v1"
-    public var ok: Bool
+package struct StackGateReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.stack-status/v1"
+    package var ok: Bool
     /// Seconds from the gate's start until every service was healthy (or it gave up).
-    public var seconds: Int
+    package var seconds: Int
     /// The service that failed first and why (nil when ok).
-    public var service: String?
-    public var reason: String?
-    public var services: [ServiceHealth]
+    package var service: String?
+    package var reason: String?
+    package var services: [ServiceHealth]
     /// The diag bundle left after a failure.
-    public var diagBundle: String?
+    package var diagBundle: String?
 
-    public static let okMarker = "UNISONOS-STACK-OK"
-    public static let failedMarker = "UNISONOS-STACK-FAILED"
+    package static let okMarker = "UNISONOS-STACK-OK"
+    package static let failedMarker = "UNISONOS-STACK-FAILED"
 
     /// `UNISONOS-STACK-OK`, or `UNISONOS-STACK-FAILED: <service>: <reason>`.
-    public var finalLine: String {
+    package var finalLine: String {
         ok ? Self.okMarker : "\(Self.failedMarker): \(service ?? "stack"): \(reason ?? "unknown reason")"
     }
 }
@@ -31,16 +31,16 @@ public struct StackGateReport: Sendable, Codable, Equatable {
 /// checks. A failed image load (the loader's `load-failed` note) fails at once, naming the
 /// image's service; a timeout names the first service not healthy. A failure leaves a diag
 /// bundle in the data dir.
-public struct StackGate: Sendable {
-    public var spec: PlatformSpec
-    public var layout: InstallLayout
-    public var root: URL
-    public var timeout: TimeInterval
-    public var interval: TimeInterval
-    public var imageStore: String
-    public var log: @Sendable (String) -> Void
+package struct StackGate: Sendable {
+    package var spec: PlatformSpec
+    package var layout: InstallLayout
+    package var root: URL
+    package var timeout: TimeInterval
+    package var interval: TimeInterval
+    package var imageStore: String
+    package var log: @Sendable (String) -> Void
 
-    public init(
+    package init(
         spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), timeout: TimeInterval = 600, interval: TimeInterval = 3,
         imageStore: String = "/var/lib/unison/images", log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
@@ -55,10 +55,10 @@ public struct StackGate: Sendable {
 
     func hostPath(_ path: String) -> String { root.path == "/" ? path : root.path + path }
 
-    public var statusFile: String { layout.dataDir + "/stack-status.json" }
+    package var statusFile: String { layout.dataDir + "/stack-status.json" }
 
     /// Whether this machine runs the stack itself: a container engine and the compose bundle.
-    public var applies: Bool {
+    package var applies: Bool {
         FileManager.default.isExecutableFile(atPath: hostPath("/usr/bin/docker"))
             && FileManager.default.fileExists(atPath: hostPath(layout.composeFile))
     }
@@ -78,7 +78,7 @@ public struct StackGate: Sendable {
         return (bad.name, "\(bad.state.rawValue)" + (bad.detail.isEmpty ? "" : ": \(bad.detail)"))
     }
 
-    public func run(checker: HealthChecker? = nil, clock: any WallClock = SystemClock()) -> StackGateReport {
+    package func run(checker: HealthChecker? = nil, clock: any WallClock = SystemClock()) -> StackGateReport {
         let start = clock.now()
         let deadline = start.addingTimeInterval(timeout)
         let envText = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8)

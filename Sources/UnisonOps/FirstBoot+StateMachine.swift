@@ -7,8 +7,8 @@
 //     └ already done ► done              │                           ▼    │            │ problem, no time: failed
 //                     └ problem ─► failed ◄ problem             recording ◄───── ok ───┘
 //                                                                  └ ok ─► done;  problem ─► failed
-public struct FirstBootStateMachine: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
+package struct FirstBootStateMachine: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         case start
         case seeding
         case resolvingPack
@@ -19,7 +19,7 @@ public struct FirstBootStateMachine: Sendable, Equatable {
         case failed(step: String, reason: String)
     }
 
-    public enum Event: Sendable, Equatable {
+    package enum Event: Sendable, Equatable {
         case begin(stateExists: Bool, force: Bool)
         /// Secrets seeded and checked; `problem` when that failed.
         case seeded(problem: String?)
@@ -29,7 +29,7 @@ public struct FirstBootStateMachine: Sendable, Equatable {
         case recorded(problem: String?)
     }
 
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         case reportAlreadyDone
         case seedSecrets
         case resolvePack
@@ -41,11 +41,11 @@ public struct FirstBootStateMachine: Sendable, Equatable {
         case announceFailure(step: String, reason: String)
     }
 
-    public private(set) var state: State = .start
+    package private(set) var state: State = .start
 
-    public init() {}
+    package init() {}
 
-    public mutating func handle(_ event: Event) -> Action {
+    package mutating func handle(_ event: Event) -> Action {
         switch (state, event) {
         case let (.start, .begin(stateExists, force)):
             if stateExists && !force {

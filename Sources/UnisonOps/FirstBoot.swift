@@ -6,13 +6,13 @@ import UnisonSpec
 
 /// Why first boot could not even be attempted (bad arguments); failed checks are reported in
 /// `FirstBootReport`, not thrown.
-public enum FirstBootError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum FirstBootError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case badOllamaURL(String, reason: String)
     case badTimeout(Double)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .badOllamaURL(url, reason): return "--ollama '\(url)': \(reason)"
         case let .badTimeout(value): return "--timeout \(value): must be a positive number of seconds"
@@ -21,44 +21,44 @@ public enum FirstBootError: Error, CustomStringConvertible, Sendable, Equatable,
 }
 
 /// One step of first boot and how it went.
-public struct FirstBootStep: Sendable, Codable, Equatable {
-    public enum Status: String, Sendable, Codable { case ok, failed, skipped }
-    public var name: String
-    public var status: Status
-    public var detail: String
+package struct FirstBootStep: Sendable, Codable, Equatable {
+    package enum Status: String, Sendable, Codable { case ok, failed, skipped }
+    package var name: String
+    package var status: Status
+    package var detail: String
 }
 
 /// A preloaded model as the store and the server see it.
-public struct FirstBootModel: Sendable, Codable, Equatable {
-    public var name: String
+package struct FirstBootModel: Sendable, Codable, Equatable {
+    package var name: String
     /// `sha256:<hex>` of the manifest file in the store (what Ollama reports as the digest).
-    public var storeDigest: String?
-    public var serverDigest: String?
-    public var ok: Bool
+    package var storeDigest: String?
+    package var serverDigest: String?
+    package var ok: Bool
 }
 
 /// What `unisonctl firstboot` did. Exit status: 0 ok (or already done), 1 a check failed.
-public struct FirstBootReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.firstboot/v1"
-    public var ok: Bool
+package struct FirstBootReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.firstboot/v1"
+    package var ok: Bool
     /// True when an earlier first boot already succeeded and nothing was run.
-    public var alreadyDone: Bool
-    public var modelPack: String?
-    public var ollama: String
-    public var ollamaVersion: String?
-    public var steps: [FirstBootStep]
-    public var models: [FirstBootModel]
+    package var alreadyDone: Bool
+    package var modelPack: String?
+    package var ollama: String
+    package var ollamaVersion: String?
+    package var steps: [FirstBootStep]
+    package var models: [FirstBootModel]
     /// The spec's boot marker, printed on success.
-    public var marker: String?
+    package var marker: String?
     /// The reason of the first failed step.
-    public var failure: String?
+    package var failure: String?
     /// The state file, written on success.
-    public var stateFile: String
-    public var exitCode: Int32 { ok ? ExitStatus.ok.rawValue : ExitStatus.checkFailed.rawValue }
+    package var stateFile: String
+    package var exitCode: Int32 { ok ? ExitStatus.ok.rawValue : ExitStatus.checkFailed.rawValue }
 
     /// The last line printed: the marker on success, `<marker stem>-FAILED: <reason>` otherwise
     /// (`UNISONOS-FIRSTBOOT-OK` becomes `UNISONOS-FIRSTBOOT-FAILED`, as the shell helper prints it).
-    public func finalLine(specMarker: String) -> String {
+    package func finalLine(specMarker: String) -> String {
         if ok, let marker { return marker }
         let stem = specMarker.hasSuffix("-OK") ? String(specMarker.dropLast(3)) : specMarker
         return "\(stem)-FAILED: \(failure ?? "unknown reason")"
@@ -71,20 +71,20 @@ public struct FirstBootReport: Sendable, Codable, Equatable {
 /// Ollama API and check it lists each of them with the store's manifest digest. Success is
 /// recorded in the state file (the first-boot unit's `ConditionPathExists=!` stamp), so it
 /// runs once; a failure leaves no state, so the next boot tries again.
-public struct FirstBoot: Sendable {
-    public var spec: PlatformSpec
-    public var layout: InstallLayout
-    public var root: URL
-    public var ollama: OllamaEndpoint
+package struct FirstBoot: Sendable {
+    package var spec: PlatformSpec
+    package var layout: InstallLayout
+    package var root: URL
+    package var ollama: OllamaEndpoint
     /// How long to wait for the Ollama API to answer and list the models.
-    public var timeout: TimeInterval
-    public var interval: TimeInterval
-    public var force: Bool
-    public var clock: any WallClock
+    package var timeout: TimeInterval
+    package var interval: TimeInterval
+    package var force: Bool
+    package var clock: any WallClock
     /// Progress lines for people (stderr in the CLI).
-    public var log: @Sendable (String) -> Void
+    package var log: @Sendable (String) -> Void
 
-    public init(
+    package init(
         spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), ollama: OllamaEndpoint = .default,
         timeout: TimeInterval = 600, interval: TimeInterval = 2, force: Bool = false,
         clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }
@@ -103,10 +103,10 @@ public struct FirstBoot: Sendable {
     func hostPath(_ path: String) -> String { root.path == "/" ? path : root.path + path }
 
     /// The state file: the first-boot unit's stamp, holding this report as JSON.
-    public var stateFile: String { layout.firstBootStamp }
+    package var stateFile: String { layout.firstBootStamp }
 
     /// Drives `FirstBootStateMachine` to its end, performing each action it asks for.
-    public func run() -> FirstBootReport {
+    package func run() -> FirstBootReport {
         var report = FirstBootReport(
             ok: false, alreadyDone: false, modelPack: nil, ollama: ollama.description, ollamaVersion: nil,
             steps: [], models: [], marker: nil, failure: nil, stateFile: stateFile)
@@ -340,7 +340,7 @@ public struct FirstBoot: Sendable {
 
     /// Writes `line` to the console device when there is one (the boot QA reads the serial
     /// console); silently does nothing otherwise.
-    public static func announce(_ line: String, console: String = "/dev/console") {
+    package static func announce(_ line: String, console: String = "/dev/console") {
         let fd = open(console, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }

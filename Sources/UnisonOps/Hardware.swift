@@ -2,17 +2,17 @@ import Foundation
 
 /// What `doctor` knows of the machine: CPUs, AVX, RAM and GPUs. A field is nil when it could
 /// not be read.
-public struct HardwareReading: Sendable, Equatable {
+package struct HardwareReading: Sendable, Equatable {
     /// Logical CPUs (`processor` entries of /proc/cpuinfo).
-    public var cores: Int?
+    package var cores: Int?
     /// Whether the CPU flags include `avx`.
-    public var avx: Bool?
+    package var avx: Bool?
     /// MemTotal, in bytes.
-    public var memTotal: Int64?
+    package var memTotal: Int64?
     /// GPUs found (their model names); empty when none.
-    public var gpus: [String]
+    package var gpus: [String]
 
-    public init(cores: Int?, avx: Bool?, memTotal: Int64?, gpus: [String]) {
+    package init(cores: Int?, avx: Bool?, memTotal: Int64?, gpus: [String]) {
         self.cores = cores
         self.avx = avx
         self.memTotal = memTotal
@@ -21,7 +21,7 @@ public struct HardwareReading: Sendable, Equatable {
 }
 
 /// Where the readings come from; tests plant their own.
-public protocol HardwareSource: Sendable {
+package protocol HardwareSource: Sendable {
     func read() -> HardwareReading
 }
 
@@ -31,12 +31,12 @@ public protocol HardwareSource: Sendable {
 /// (`Model:` line). A GPU without the NVIDIA driver is not counted: GPU inference in the
 /// containers needs the driver and nvidia-container-toolkit (unison-docs
 /// dev/hardware-deployment-guide.md).
-public struct ProcHardware: HardwareSource {
-    public var root: URL
+package struct ProcHardware: HardwareSource {
+    package var root: URL
     /// Read MemTotal from this file instead of `<root>/proc/meminfo`.
-    public var memInfoPath: String?
+    package var memInfoPath: String?
 
-    public init(root: URL = URL(fileURLWithPath: "/"), memInfoPath: String? = nil) {
+    package init(root: URL = URL(fileURLWithPath: "/"), memInfoPath: String? = nil) {
         self.root = root
         self.memInfoPath = memInfoPath
     }
@@ -46,7 +46,7 @@ public struct ProcHardware: HardwareSource {
         return try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
     }
 
-    public func read() -> HardwareReading {
+    package func read() -> HardwareReading {
         var cores: Int?
         var avx: Bool?
         if let cpuinfo = text("proc/cpuinfo") {
@@ -85,17 +85,17 @@ public struct ProcHardware: HardwareSource {
 /// The minimums of unison-docs `dev/hardware-deployment-guide.md` ("Minimum Recommendations":
 /// 4 cores, 8 preferred, with AVX; 8 GB RAM; 40 GB free SSD; GPU optional), and whether the
 /// chosen model pack wants a GPU.
-public struct HardwareRequirements: Sendable, Equatable {
-    public var cores: Int
-    public var preferredCores: Int
-    public var avx: Bool
-    public var ram: Int64
-    public var disk: Int64
-    public var gpu: Bool
+package struct HardwareRequirements: Sendable, Equatable {
+    package var cores: Int
+    package var preferredCores: Int
+    package var avx: Bool
+    package var ram: Int64
+    package var disk: Int64
+    package var gpu: Bool
 
-    public static let guide = HardwareRequirements(cores: 4, preferredCores: 8, avx: true, ram: 8 << 30, disk: 40 << 30, gpu: false)
+    package static let guide = HardwareRequirements(cores: 4, preferredCores: 8, avx: true, ram: 8 << 30, disk: 40 << 30, gpu: false)
 
-    public init(cores: Int, preferredCores: Int, avx: Bool, ram: Int64, disk: Int64, gpu: Bool) {
+    package init(cores: Int, preferredCores: Int, avx: Bool, ram: Int64, disk: Int64, gpu: Bool) {
         self.cores = cores
         self.preferredCores = preferredCores
         self.avx = avx

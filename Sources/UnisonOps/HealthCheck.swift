@@ -4,38 +4,38 @@ import UnisonCore
 import UnisonSpec
 
 /// The state of one service's health.
-public enum HealthState: String, Sendable, Codable {
+package enum HealthState: String, Sendable, Codable {
     case healthy, unhealthy, timeout, refused
     /// Could not be checked from here (a container-only health command without Docker).
     case unknown
 }
 
-public struct ServiceHealth: Sendable, Codable, Equatable {
-    public var name: String
+package struct ServiceHealth: Sendable, Codable, Equatable {
+    package var name: String
     /// `http://127.0.0.1:<port><path>`, or nil for services checked inside their container.
-    public var url: String?
-    public var state: HealthState
-    public var status: Int?
-    public var detail: String
+    package var url: String?
+    package var state: HealthState
+    package var status: Int?
+    package var detail: String
 }
 
 /// A service not polled because none of its compose profiles is on (it is not running).
-public struct SkippedService: Sendable, Codable, Equatable {
-    public var name: String
-    public var profiles: [String]
+package struct SkippedService: Sendable, Codable, Equatable {
+    package var name: String
+    package var profiles: [String]
     /// Always `skipped: profile off`.
-    public var reason: String
+    package var reason: String
 }
 
-public struct HealthReport: Sendable, Codable {
-    public var schema = "unisonctl.health/v1"
-    public var healthy: Bool
+package struct HealthReport: Sendable, Codable {
+    package var schema = "unisonctl.health/v1"
+    package var healthy: Bool
     /// 0 all healthy, 1 some unhealthy, 2 cannot check.
-    public var exitCode: Int32
-    public var attempts: Int
-    public var services: [ServiceHealth]
+    package var exitCode: Int32
+    package var attempts: Int
+    package var services: [ServiceHealth]
     /// Services whose profile is off: not polled, not counted.
-    public var skipped: [SkippedService]
+    package var skipped: [SkippedService]
 
     init(services: [ServiceHealth], attempts: Int, skipped: [SkippedService] = []) {
         self.services = services
@@ -49,7 +49,7 @@ public struct HealthReport: Sendable, Codable {
 }
 
 /// Where the health of container-only checks (`healthCommand`) comes from: Docker's own view.
-public protocol ContainerHealthSource: Sendable {
+package protocol ContainerHealthSource: Sendable {
     /// `service -> docker health` ("healthy", "unhealthy", "starting", "" without a check);
     /// throws when Docker cannot be asked.
     func health(project: String) throws -> [String: String]
@@ -57,15 +57,15 @@ public protocol ContainerHealthSource: Sendable {
 
 /// Docker's health through `docker compose ps --format json` (a JSON array or one object a line,
 /// depending on the compose version).
-public struct ComposeHealthSource: ContainerHealthSource {
-    public var runner: any ProcessRunner
-    public var composeFile: String
-    public init(runner: any ProcessRunner = SystemProcessRunner(), composeFile: String) {
+package struct ComposeHealthSource: ContainerHealthSource {
+    package var runner: any ProcessRunner
+    package var composeFile: String
+    package init(runner: any ProcessRunner = SystemProcessRunner(), composeFile: String) {
         self.runner = runner
         self.composeFile = composeFile
     }
 
-    public func health(project: String) throws -> [String: String] {
+    package func health(project: String) throws -> [String: String] {
         let r = try runner.run(["docker", "compose", "-f", composeFile, "-p", project, "ps", "--all", "--format", "json"])
         guard r.status == 0 else { throw OpsError.commandFailed(command: "docker compose ps", status: r.status, stderr: r.stderrString) }
         var rows: [[String: Any]] = []
@@ -90,16 +90,16 @@ public struct ComposeHealthSource: ContainerHealthSource {
 
 /// Polls every service's health endpoint from the spec at `http://127.0.0.1:<healthPort or port><path>`,
 /// all services at once, each with its own request timeout.
-public struct HealthChecker: Sendable {
-    public var spec: PlatformSpec
-    public var host: String
-    public var requestTimeout: TimeInterval
-    public var containerHealth: (any ContainerHealthSource)?
+package struct HealthChecker: Sendable {
+    package var spec: PlatformSpec
+    package var host: String
+    package var requestTimeout: TimeInterval
+    package var containerHealth: (any ContainerHealthSource)?
     /// The compose profiles turned on (the env file's `COMPOSE_PROFILES`); services of other
     /// profiles are not running and not checked. nil: every service.
-    public var activeProfiles: Set<String>?
+    package var activeProfiles: Set<String>?
 
-    public init(
+    package init(
         spec: PlatformSpec, host: String = "127.0.0.1", requestTimeout: TimeInterval = 5,
         containerHealth: (any ContainerHealthSource)? = nil, activeProfiles: Set<String>? = nil
     ) {
@@ -112,12 +112,12 @@ public struct HealthChecker: Sendable {
 
     /// The services this checker looks at: every service whose profiles are on, none of the
     /// workers without a health check.
-    public var checkedServices: [Service] {
+    package var checkedServices: [Service] {
         spec.allServices.filter { s in s.healthCheck && profileOn(s) }
     }
 
     /// Services with a health check whose profiles are all off.
-    public var skippedServices: [SkippedService] {
+    package var skippedServices: [SkippedService] {
         spec.allServices.filter { $0.healthCheck && !profileOn($0) }
             .map { SkippedService(name: $0.name, profiles: $0.profiles, reason: "skipped: profile off") }
     }
@@ -126,7 +126,7 @@ public struct HealthChecker: Sendable {
         s.profiles.isEmpty || activeProfiles.map { !$0.isDisjoint(with: s.profiles) } ?? true
     }
 
-    public func checkOnce(attempts: Int = 1) -> HealthReport {
+    package func checkOnce(attempts: Int = 1) -> HealthReport {
         let services = checkedServices
         let results = ResultBox(count: services.count)
         var docker: Result<[String: String], Error>?
@@ -195,7 +195,7 @@ public struct HealthChecker: Sendable {
     }
 
     /// Polls until every service is healthy or `timeout` has passed (then the last report).
-    public func wait(timeout: TimeInterval, interval: TimeInterval = 2) -> HealthReport {
+    package func wait(timeout: TimeInterval, interval: TimeInterval = 2) -> HealthReport {
         let deadline = Date().addingTimeInterval(timeout)
         var attempt = 1
         while true {

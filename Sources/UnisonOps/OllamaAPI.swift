@@ -13,19 +13,19 @@ import Foundation
 import UnisonCore
 
 /// A local plain-HTTP Ollama endpoint, `http://host:port`.
-public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public static let `default` = OllamaEndpoint(host: "127.0.0.1", port: 11434)
+    package static let `default` = OllamaEndpoint(host: "127.0.0.1", port: 11434)
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// `http://HOST[:PORT][/]`: an IPv4 address or a host name; port 11434 by default.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         guard text.hasPrefix("http://") else { throw FirstBootError.badOllamaURL(text, reason: "only http:// URLs are supported") }
         var rest = Substring(text.dropFirst(7))
         while rest.hasSuffix("/") { rest = rest.dropLast() }
@@ -51,33 +51,33 @@ public struct OllamaEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { "http://\(host):\(port)" }
+    package var description: String { "http://\(host):\(port)" }
 }
 
 /// What `/api/tags` says about one model.
-public struct OllamaListedModel: Sendable, Codable, Equatable {
-    public var name: String
-    public var model: String?
-    public var digest: String
-    public var size: Int64?
+package struct OllamaListedModel: Sendable, Codable, Equatable {
+    package var name: String
+    package var model: String?
+    package var digest: String
+    package var size: Int64?
 }
 
 /// Reads `/api/version` and `/api/tags`.
-public struct OllamaAPI: Sendable {
-    public var endpoint: OllamaEndpoint
-    public var requestTimeout: TimeInterval
+package struct OllamaAPI: Sendable {
+    package var endpoint: OllamaEndpoint
+    package var requestTimeout: TimeInterval
 
-    public init(endpoint: OllamaEndpoint, requestTimeout: TimeInterval = 5) {
+    package init(endpoint: OllamaEndpoint, requestTimeout: TimeInterval = 5) {
         self.endpoint = endpoint
         self.requestTimeout = requestTimeout
     }
 
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case unreachable(String)
         case status(path: String, code: Int)
         case badBody(path: String, reason: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .unreachable(reason): return reason
             case let .status(path, code): return "\(path) answered HTTP \(code)"
@@ -104,7 +104,7 @@ public struct OllamaAPI: Sendable {
     }
 
     /// The server's version string.
-    public func version() -> Result<String, Failure> {
+    package func version() -> Result<String, Failure> {
         getJSON("/api/version").flatMap { object in
             guard let version = (object as? [String: Any])?["version"] as? String else {
                 return .failure(.badBody(path: "/api/version", reason: "no \"version\" string"))
@@ -114,7 +114,7 @@ public struct OllamaAPI: Sendable {
     }
 
     /// Every model the server lists.
-    public func tags() -> Result<[OllamaListedModel], Failure> {
+    package func tags() -> Result<[OllamaListedModel], Failure> {
         getJSON("/api/tags").flatMap { object in
             guard let models = (object as? [String: Any])?["models"] as? [[String: Any]] else {
                 return .failure(.badBody(path: "/api/tags", reason: "no \"models\" array"))

@@ -1,7 +1,7 @@
 import UnisonCore
 
 /// Why an operation on the installed stack could not run, in words a person can act on.
-public enum OpsError: Error, CustomStringConvertible, Sendable, ExitCoded, Equatable {
+package enum OpsError: Error, CustomStringConvertible, Sendable, ExitCoded, Equatable {
     case dockerMissing
     case composePluginMissing(detail: String)
     case notInstalled(path: String)
@@ -9,14 +9,14 @@ public enum OpsError: Error, CustomStringConvertible, Sendable, ExitCoded, Equat
     case commandFailed(command: String, status: Int32, stderr: String)
     case unknownService(String, known: [String])
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .unknownService: return .badInput
         default: return .checkFailed
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .dockerMissing:
             return

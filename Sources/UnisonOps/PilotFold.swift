@@ -16,39 +16,39 @@ import UnisonSpec
 ///     | Target | Release | Hardware | Passed | Failed |
 ///     |---|---|---|---|---|
 ///     | vm | 0.5.0 | 4 cores, 8GiB RAM, 128GiB disk, AVX2, GPU none | 3 | 1 |
-public enum PilotFold {
-    public static let heading = "## Tested hardware"
+package enum PilotFold {
+    package static let heading = "## Tested hardware"
     static let commentPrefix = "<!-- unisonctl compat ingest: counts from pilot reports (passed: first boot completed); reports: "
 
-    public struct Row: Sendable, Codable, Equatable {
-        public var target: String
-        public var release: String
-        public var hardware: String
-        public var passed: Int
-        public var failed: Int
+    package struct Row: Sendable, Codable, Equatable {
+        package var target: String
+        package var release: String
+        package var hardware: String
+        package var passed: Int
+        package var failed: Int
     }
 
-    public struct Result: Sendable, Codable, Equatable {
-        public var schema = "unisonctl.compat-ingest/v1"
-        public var ingested: Int
-        public var alreadyCounted: Int
-        public var rows: [Row]
+    package struct Result: Sendable, Codable, Equatable {
+        package var schema = "unisonctl.compat-ingest/v1"
+        package var ingested: Int
+        package var alreadyCounted: Int
+        package var rows: [Row]
         /// Releases pilots ran that have no row in the releases × services table.
-        public var releasesMissingFromMatrix: [String]
-        public var suggestions: [String]
+        package var releasesMissingFromMatrix: [String]
+        package var suggestions: [String]
     }
 
     /// A report read from a file, with the digest that identifies it.
-    public struct Input: Sendable {
-        public var digest: String
-        public var report: PilotReport
-        public init(digest: String, report: PilotReport) {
+    package struct Input: Sendable {
+        package var digest: String
+        package var report: PilotReport
+        package init(digest: String, report: PilotReport) {
             self.digest = digest
             self.report = report
         }
     }
 
-    public static func hardwareClass(_ h: PilotReport.Hardware) -> String {
+    package static func hardwareClass(_ h: PilotReport.Hardware) -> String {
         let simd = h.avx512 ? "AVX-512" : h.avx2 ? "AVX2" : h.avx ? "AVX" : "no AVX"
         return "\(h.cores) cores, \(h.ramClass) RAM, \(h.diskClass) disk, \(simd), GPU \(h.gpu.joined(separator: "+"))"
     }
@@ -86,7 +86,7 @@ public enum PilotFold {
 
     /// The document with the section updated, and what was counted. `markdown` must already
     /// hold a matrix `CompatibilityMatrix.parse` accepts; the result is checked the same way.
-    public static func fold(markdown: String, path: String, reports: [Input], spec: PlatformSpec?) throws -> (markdown: String, result: Result) {
+    package static func fold(markdown: String, path: String, reports: [Input], spec: PlatformSpec?) throws -> (markdown: String, result: Result) {
         let matrix = try CompatibilityMatrix.parse(markdown: markdown, path: path)
         var (rows, digests) = readSection(markdown)
         var seen = Set(digests)
@@ -145,7 +145,7 @@ public enum PilotFold {
 
     /// What the reports suggest for the defaults, in words: packs too large for the RAM most
     /// pilots have, targets whose first boot fails, disks below a pack's minimum, unverified models.
-    public static func suggestions(_ reports: [PilotReport], spec: PlatformSpec?) -> [String] {
+    package static func suggestions(_ reports: [PilotReport], spec: PlatformSpec?) -> [String] {
         var out: [String] = []
         if let spec {
             for pack in spec.models.packs {

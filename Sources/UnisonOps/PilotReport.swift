@@ -7,90 +7,90 @@ import UnisonSpec
 /// what the machine already knows. By construction it holds no host name, user name, address,
 /// path under /home, or secret: every field is an enum, a count, a bucket, a version, or a
 /// check name from our own code — no free text read from the machine is copied in.
-public struct PilotReport: Sendable, Codable, Equatable {
-    public static let schemaID = "unisonctl.pilot-report/v1"
-    public var schema = PilotReport.schemaID
+package struct PilotReport: Sendable, Codable, Equatable {
+    package static let schemaID = "unisonctl.pilot-report/v1"
+    package var schema = PilotReport.schemaID
     /// The UTC day the report was made (a day, not a time).
-    public var day: String
-    public var unisonctl: String
+    package var day: String
+    package var unisonctl: String
     /// vm, iso, wsl, native, docker, or image when an image does not say which.
-    public var target: String
-    public var release: Release
-    public var hardware: Hardware
-    public var install: Install
-    public var firstBoot: FirstBootOutcome
-    public var answers: AnswersOutcome
+    package var target: String
+    package var release: Release
+    package var hardware: Hardware
+    package var install: Install
+    package var firstBoot: FirstBootOutcome
+    package var answers: AnswersOutcome
     /// Per service: healthy, unhealthy, timeout, refused, unknown, or `skipped: profile off`;
     /// empty when not checked.
-    public var stack: [ServiceState]
-    public var models: Models
+    package var stack: [ServiceState]
+    package var models: Models
     /// Check name and level only (the messages may name paths or ports of this machine).
-    public var doctor: [DoctorFinding]
+    package var doctor: [DoctorFinding]
     /// The attached diag bundle's file name and digest (`--diag`).
-    public var diag: Diag?
+    package var diag: Diag?
 
-    public struct Release: Sendable, Codable, Equatable {
-        public var version: String
-        public var channel: String?
+    package struct Release: Sendable, Codable, Equatable {
+        package var version: String
+        package var channel: String?
     }
 
-    public struct Hardware: Sendable, Codable, Equatable {
-        public var arch: String
-        public var cores: Int
-        public var avx: Bool
-        public var avx2: Bool
-        public var avx512: Bool
+    package struct Hardware: Sendable, Codable, Equatable {
+        package var arch: String
+        package var cores: Int
+        package var avx: Bool
+        package var avx2: Bool
+        package var avx512: Bool
         /// Installed RAM rounded up to a power of two: `8GiB` means more than 4 and at most 8.
-        public var ramClass: String
+        package var ramClass: String
         /// The root filesystem's size, the same way.
-        public var diskClass: String
+        package var diskClass: String
         /// PCI display controllers by vendor: nvidia, amd, intel, virtual, other; `none`.
-        public var gpu: [String]
+        package var gpu: [String]
     }
 
-    public struct Install: Sendable, Codable, Equatable {
+    package struct Install: Sendable, Codable, Equatable {
         /// installed, or missing (no install manifest).
-        public var outcome: String
-        public var mode: String?
+        package var outcome: String
+        package var mode: String?
     }
 
-    public struct FirstBootOutcome: Sendable, Codable, Equatable {
+    package struct FirstBootOutcome: Sendable, Codable, Equatable {
         /// ok, failed, not-run.
-        public var outcome: String
+        package var outcome: String
         /// The step that failed (secrets, models, model-store, ollama, state), never its text.
-        public var failedStep: String?
+        package var failedStep: String?
         /// Minutes from the install to the completed first boot (file times; rounded).
-        public var minutesAfterInstall: Int?
+        package var minutesAfterInstall: Int?
     }
 
-    public struct AnswersOutcome: Sendable, Codable, Equatable {
+    package struct AnswersOutcome: Sendable, Codable, Equatable {
         /// cmdline, cidata, cloud-seed, installed, none, or not-run.
-        public var source: String
-        public var applied: Bool
+        package var source: String
+        package var applied: Bool
     }
 
-    public struct ServiceState: Sendable, Codable, Equatable {
-        public var service: String
-        public var state: String
+    package struct ServiceState: Sendable, Codable, Equatable {
+        package var service: String
+        package var state: String
     }
 
-    public struct Models: Sendable, Codable, Equatable {
-        public var pack: String?
-        public var preloaded: Int
+    package struct Models: Sendable, Codable, Equatable {
+        package var pack: String?
+        package var preloaded: Int
         /// True when first boot checked every preloaded model in the store and in Ollama.
-        public var verified: Bool?
+        package var verified: Bool?
     }
 
-    public struct DoctorFinding: Sendable, Codable, Equatable {
-        public var check: String
-        public var level: String
+    package struct DoctorFinding: Sendable, Codable, Equatable {
+        package var check: String
+        package var level: String
     }
 
-    public struct Diag: Sendable, Codable, Equatable {
-        public var file: String
-        public var sha256: String
+    package struct Diag: Sendable, Codable, Equatable {
+        package var file: String
+        package var sha256: String
 
-        public init(file: String, sha256: String) {
+        package init(file: String, sha256: String) {
             self.file = file
             self.sha256 = sha256
         }
@@ -98,14 +98,14 @@ public struct PilotReport: Sendable, Codable, Equatable {
 }
 
 /// Reads the machine (a root: `/`, or a staged directory in tests) into a `PilotReport`.
-public struct PilotReporter: Sendable {
-    public var spec: PlatformSpec
-    public var root: URL
-    public var clock: any WallClock
+package struct PilotReporter: Sendable {
+    package var spec: PlatformSpec
+    package var root: URL
+    package var clock: any WallClock
     /// The root filesystem's total bytes (statvfs), injectable for tests.
-    public var diskBytes: @Sendable (String) -> Int64?
+    package var diskBytes: @Sendable (String) -> Int64?
 
-    public init(
+    package init(
         spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock(),
         diskBytes: @escaping @Sendable (String) -> Int64? = PilotReporter.statvfsTotal
     ) {
@@ -120,7 +120,7 @@ public struct PilotReporter: Sendable {
     func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: host(path)) }
 
     /// Builds the report from files, the doctor's and the health check's results.
-    public func report(target: String?, doctor: DoctorReport?, health: HealthReport?, arch: String = PilotReporter.machine()) -> PilotReport {
+    package func report(target: String?, doctor: DoctorReport?, health: HealthReport?, arch: String = PilotReporter.machine()) -> PilotReport {
         let release = contents(layout.releaseRecord).flatMap { try? JSONDecoder().decode(InstalledRelease.self, from: $0) }
         let manifestExists = FileManager.default.fileExists(atPath: host(layout.manifest))
         let firstBoot = contents(layout.firstBootStamp).flatMap { try? JSONDecoder().decode(FirstBootReport.self, from: $0) }
@@ -186,7 +186,7 @@ public struct PilotReporter: Sendable {
 
     /// The size rounded up to a power of two GiB (`8GiB`: more than 4, at most 8), so a machine
     /// with 8 GiB installed, whose kernel reports 7.7, is in the class people call it by.
-    public static func sizeClass(bytes: Int64) -> String {
+    package static func sizeClass(bytes: Int64) -> String {
         let gib = Double(bytes) / 1_073_741_824
         var n: Double = 1
         while n < gib * 0.98 { n *= 2 }  // 2% slack: firmware-reserved memory, filesystem overhead
@@ -214,13 +214,13 @@ public struct PilotReporter: Sendable {
         return vendors.isEmpty ? ["none"] : vendors.sorted()
     }
 
-    public static func statvfsTotal(_ path: String) -> Int64? {
+    package static func statvfsTotal(_ path: String) -> Int64? {
         var s = statvfs()
         guard statvfs(path, &s) == 0 else { return nil }
         return Int64(s.f_blocks) * Int64(s.f_frsize)
     }
 
-    public static func machine() -> String {
+    package static func machine() -> String {
         var u = utsname()
         guard uname(&u) == 0 else { return "unknown" }
         return withUnsafeBytes(of: &u.machine) { raw in

@@ -10,14 +10,14 @@ import UnisonCore
 /// 3. cloud-init's local NoCloud seed in the root (`/var/lib/cloud/seed/nocloud{,-net}/user-data`),
 ///    which hypervisor tooling and the ISO installer drop into a VM image.
 /// 4. `/etc/unison/answers.yaml` in the root (written by the ISO installer into the installed disk).
-public struct AnswersSource: Sendable, Codable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Codable { case cmdline, cidata, cloudSeed = "cloud-seed", installed }
-    public var kind: Kind
+package struct AnswersSource: Sendable, Codable, Equatable, CustomStringConvertible {
+    package enum Kind: String, Sendable, Codable { case cmdline, cidata, cloudSeed = "cloud-seed", installed }
+    package var kind: Kind
     /// The file read, as seen on the running system (a medium's file is named by label).
-    public var path: String
-    public var description: String { "\(path) (\(kind.rawValue))" }
+    package var path: String
+    package var description: String { "\(path) (\(kind.rawValue))" }
 
-    public init(kind: Kind, path: String) {
+    package init(kind: Kind, path: String) {
         self.kind = kind
         self.path = path
     }
@@ -25,18 +25,18 @@ public struct AnswersSource: Sendable, Codable, Equatable, CustomStringConvertib
 
 /// Mounts a labelled medium read-only for the time of a read. Behind a protocol so tests hand
 /// over a directory instead of a block device.
-public protocol MediumMounter: Sendable {
+package protocol MediumMounter: Sendable {
     /// Calls `body` with the medium's root directory, or returns nil when there is no such medium.
     func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T?
 }
 
 /// The real mounter: `/dev/disk/by-label/<label>` (either case), `mount -o ro,nosuid,nodev,noexec`
 /// on a fresh directory under /run, unmounted afterwards.
-public struct BlockDeviceMounter: MediumMounter {
-    public var runner: any ProcessRunner
-    public init(runner: any ProcessRunner = SystemProcessRunner()) { self.runner = runner }
+package struct BlockDeviceMounter: MediumMounter {
+    package var runner: any ProcessRunner
+    package init(runner: any ProcessRunner = SystemProcessRunner()) { self.runner = runner }
 
-    public func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T? {
+    package func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T? {
         let candidates = [label, label.lowercased()].map { "/dev/disk/by-label/\($0)" }
         guard let device = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
         let mountPoint = URL(fileURLWithPath: "/run/unison-cidata-\(getpid())")
@@ -49,32 +49,32 @@ public struct BlockDeviceMounter: MediumMounter {
 }
 
 /// A mounter that reports no medium (WSL, or a test that wants none).
-public struct NoMedia: MediumMounter {
-    public init() {}
-    public func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T? { nil }
+package struct NoMedia: MediumMounter {
+    package init() {}
+    package func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T? { nil }
 }
 
 /// Finds the answers file and returns its text with where it came from.
-public struct AnswersLocator: Sendable {
-    public var root: URL
+package struct AnswersLocator: Sendable {
+    package var root: URL
     /// The kernel command line (`/proc/cmdline` on a real boot).
-    public var cmdline: String?
-    public var media: any MediumMounter
+    package var cmdline: String?
+    package var media: any MediumMounter
 
-    public init(root: URL, cmdline: String?, media: any MediumMounter) {
+    package init(root: URL, cmdline: String?, media: any MediumMounter) {
         self.root = root
         self.cmdline = cmdline
         self.media = media
     }
 
-    public static let cmdlineKey = "unison.answers"
-    public static let mediumLabel = "CIDATA"
-    public static let installedPath = "/etc/unison/answers.yaml"
+    package static let cmdlineKey = "unison.answers"
+    package static let mediumLabel = "CIDATA"
+    package static let installedPath = "/etc/unison/answers.yaml"
     static let seedPaths = ["/var/lib/cloud/seed/nocloud/user-data", "/var/lib/cloud/seed/nocloud-net/user-data"]
 
     /// The value of `unison.answers=` on a command line (the last one wins, as the kernel's own
     /// parameters do). Only absolute paths of plain characters are taken.
-    public static func cmdlinePath(_ cmdline: String) -> String? {
+    package static func cmdlinePath(_ cmdline: String) -> String? {
         let values = cmdline.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
             .filter { $0.hasPrefix(cmdlineKey + "=") }
             .map { String($0.dropFirst(cmdlineKey.count + 1)) }
@@ -84,17 +84,17 @@ public struct AnswersLocator: Sendable {
         return path
     }
 
-    public struct Found: Sendable {
-        public var source: AnswersSource
-        public var text: String
+    package struct Found: Sendable {
+        package var source: AnswersSource
+        package var text: String
 
-        public init(source: AnswersSource, text: String) {
+        package init(source: AnswersSource, text: String) {
             self.source = source
             self.text = text
         }
     }
 
-    public func find() throws -> Found? {
+    package func find() throws -> Found? {
         if let cmdline, let path = Self.cmdlinePath(cmdline) {
             // A path on the running system; under a staged root it is looked up in the root.
             let url = root.path == "/" ? URL(fileURLWithPath: path) : root.appendingPathComponent(String(path.dropFirst()))

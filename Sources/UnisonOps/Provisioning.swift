@@ -4,13 +4,13 @@ import UnisonInstall
 import UnisonSpec
 
 /// Why answers could not be read or applied.
-public enum ProvisionError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum ProvisionError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case unreadable(path: String, reason: String)
     case io(path: String, reason: String)
     case existingSystemUser(String)
 
-    public var exitStatus: ExitStatus { .checkFailed }
-    public var description: String {
+    package var exitStatus: ExitStatus { .checkFailed }
+    package var description: String {
         switch self {
         case let .unreadable(path, reason): return "answers \(path): \(reason)"
         case let .io(path, reason): return "cannot write \(path): \(reason)"
@@ -20,13 +20,13 @@ public enum ProvisionError: Error, CustomStringConvertible, Sendable, Equatable,
 }
 
 /// What applying answers did (no secrets: hashes and keys are never echoed).
-public struct ProvisionReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.provision/v1"
-    public var source: AnswersSource?
-    public var steps: [FirstBootStep]
+package struct ProvisionReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.provision/v1"
+    package var source: AnswersSource?
+    package var steps: [FirstBootStep]
     /// True when answers were applied; false when none were found (first boot then prints how
     /// to provide them) or applying failed.
-    public var applied: Bool
+    package var applied: Bool
 }
 
 /// Applies answers to a root (`/` at first boot, or an image tree being installed onto). Every
@@ -34,15 +34,15 @@ public struct ProvisionReport: Sendable, Codable, Equatable {
 /// group, hostname, authorized_keys, sshd and locale configuration); no value reaches a shell.
 /// Only two programs run, with fixed arguments and only on a live system: `ssh-keygen -A` (host
 /// keys unique to this machine) and `systemctl enable|disable --now ssh.service`.
-public struct Provisioner: Sendable {
-    public var root: URL
-    public var spec: PlatformSpec?
+package struct Provisioner: Sendable {
+    package var root: URL
+    package var spec: PlatformSpec?
     /// True on a running system (root `/`): start or stop sshd and make its host keys.
-    public var live: Bool
-    public var runner: any ProcessRunner
-    public var log: @Sendable (String) -> Void
+    package var live: Bool
+    package var runner: any ProcessRunner
+    package var log: @Sendable (String) -> Void
 
-    public init(
+    package init(
         root: URL, spec: PlatformSpec?, live: Bool? = nil, runner: any ProcessRunner = SystemProcessRunner(),
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
@@ -54,20 +54,20 @@ public struct Provisioner: Sendable {
     }
 
     /// The login hint shown on the console (`/etc/issue.d`) while no user exists.
-    public static let issuePath = HostScripts.loginIssuePath
+    package static let issuePath = HostScripts.loginIssuePath
     /// What answers were applied from, kept for `pilot report` (source kind and outcome only).
-    public static let recordPath = "/var/lib/unison/provision.json"
-    public static let sshdDropIn = "/etc/ssh/sshd_config.d/50-unison.conf"
+    package static let recordPath = "/var/lib/unison/provision.json"
+    package static let sshdDropIn = "/etc/ssh/sshd_config.d/50-unison.conf"
 
     /// The text printed on the console and put before the login prompt when no answers exist:
     /// how to provide them. There is no default password to print. The shell first-boot
     /// fallback shares it (UnisonInstall's `HostScripts`).
-    public static let instructions = HostScripts.answersInstructions
+    package static let instructions = HostScripts.answersInstructions
 
     func host(_ path: String) -> URL { root.appendingPathComponent(String(path.drop(while: { $0 == "/" }))) }
 
     /// Applies `found`, or shows the instructions when nothing was found.
-    public func run(found: AnswersLocator.Found?, sourceFile: String? = nil) -> ProvisionReport {
+    package func run(found: AnswersLocator.Found?, sourceFile: String? = nil) -> ProvisionReport {
         var report = ProvisionReport(source: found?.source, steps: [], applied: false)
         func note(_ name: String, _ detail: String, _ status: FirstBootStep.Status = .ok) {
             report.steps.append(FirstBootStep(name: name, status: status, detail: detail))
@@ -134,7 +134,7 @@ public struct Provisioner: Sendable {
     }
 
     /// Applies each answer; throws on the first file that cannot be written.
-    public func apply(_ answers: Answers, note: (String, String, FirstBootStep.Status) -> Void) throws {
+    package func apply(_ answers: Answers, note: (String, String, FirstBootStep.Status) -> Void) throws {
         if let hostname = answers.hostname {
             precondition(AnswerRules.isHostname(hostname))
             try write("/etc/hostname", hostname + "\n", mode: 0o644)

@@ -6,22 +6,22 @@ import UnisonSpec
 /// start, stop, restart, status, logs and recover for the installed stack: through systemd
 /// when it is running (sd_booted(3): `/run/systemd/system` exists) and the unit is installed,
 /// through `docker compose -f <prefix>/compose.yaml -p <project>` otherwise.
-public struct StackControl: Sendable {
-    public enum Backend: String, Sendable, Codable { case systemd, compose }
+package struct StackControl: Sendable {
+    package enum Backend: String, Sendable, Codable { case systemd, compose }
 
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         case start, stop, restart, status, recover
         case logs(service: String?, tail: Int?, follow: Bool)
     }
 
-    public var spec: PlatformSpec
-    public var layout: InstallLayout
-    public var runner: any ProcessRunner
+    package var spec: PlatformSpec
+    package var layout: InstallLayout
+    package var runner: any ProcessRunner
     /// The installed system's root (`/`); tests point it at a staged root.
-    public var root: URL
-    public var systemdProbe: String
+    package var root: URL
+    package var systemdProbe: String
 
-    public init(
+    package init(
         spec: PlatformSpec, runner: any ProcessRunner = SystemProcessRunner(), root: URL = URL(fileURLWithPath: "/"),
         systemdProbe: String = "/run/systemd/system"
     ) {
@@ -33,22 +33,22 @@ public struct StackControl: Sendable {
     }
 
     /// Where an installed path is on this machine (under `root`).
-    public func hostPath(_ path: String) -> String { root.path == "/" ? path : root.path + path }
+    package func hostPath(_ path: String) -> String { root.path == "/" ? path : root.path + path }
 
-    public var systemdRunning: Bool {
+    package var systemdRunning: Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir.boolValue
     }
 
     /// systemd when it runs and the unit is installed; compose otherwise.
-    public var backend: Backend {
+    package var backend: Backend {
         systemdRunning && FileManager.default.fileExists(atPath: hostPath(layout.unitPath)) ? .systemd : .compose
     }
 
     /// The compose profiles the installed env file turns on (`COMPOSE_PROFILES`, which compose
     /// reads from `--env-file`; none when the key is absent); nil when the file cannot be read.
     /// Services of other profiles are not running: health, diag and telemetry skip them.
-    public var activeProfiles: Set<String>? {
+    package var activeProfiles: Set<String>? {
         guard let text = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8) else { return nil }
         let value = EnvFile.value(of: "COMPOSE_PROFILES", in: text) ?? ""
         return Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
@@ -57,7 +57,7 @@ public struct StackControl: Sendable {
     /// `docker compose` with the installed project's file, name and env file, plus a staged
     /// update's override while one is staged (as unison-platform's unisonctl does, and as the
     /// unit's `unison-compose` does: `HostScripts.composeScript`).
-    public var compose: [String] {
+    package var compose: [String] {
         let staged = hostPath(layout.stagedOverride)
         let override = FileManager.default.fileExists(atPath: staged) ? ["-f", staged] : []
         return ["docker", "compose", "-f", hostPath(layout.composeFile)] + override
@@ -65,7 +65,7 @@ public struct StackControl: Sendable {
     }
 
     /// The commands an action runs, in order, for a backend.
-    public func commands(for action: Action, backend: Backend) -> [[String]] {
+    package func commands(for action: Action, backend: Backend) -> [[String]] {
         let unit = layout.unit
         switch (action, backend) {
         case (.start, .systemd): return [["systemctl", "start", unit]]
@@ -98,7 +98,7 @@ public struct StackControl: Sendable {
     }
 
     /// Checks before running: installed, Docker present where needed, env safe before a start.
-    public func preflight(_ action: Action) throws -> Backend {
+    package func preflight(_ action: Action) throws -> Backend {
         let backend = self.backend
         guard FileManager.default.fileExists(atPath: hostPath(layout.composeFile)) else { throw OpsError.notInstalled(path: layout.composeFile) }
         if case let .logs(service?, _, _) = action, spec.service(named: service) == nil {
@@ -118,7 +118,7 @@ public struct StackControl: Sendable {
     }
 
     /// Docker and its compose plugin, or the plain reason why not.
-    public func requireDocker() throws {
+    package func requireDocker() throws {
         let version: ProcessResult
         do { version = try runner.run(["docker", "--version"]) } catch ProcessError.notFound { throw OpsError.dockerMissing }
         guard version.status == 0 else { throw OpsError.dockerMissing }
@@ -128,23 +128,23 @@ public struct StackControl: Sendable {
         }
     }
 
-    public struct Step: Sendable, Codable {
-        public var command: [String]
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+    package struct Step: Sendable, Codable {
+        package var command: [String]
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
     }
 
-    public struct Outcome: Sendable, Codable {
-        public var schema = "unisonctl.stack/v1"
-        public var backend: Backend
-        public var note: String?
-        public var steps: [Step]
+    package struct Outcome: Sendable, Codable {
+        package var schema = "unisonctl.stack/v1"
+        package var backend: Backend
+        package var note: String?
+        package var steps: [Step]
     }
 
     /// Runs an action to completion and returns what each command printed. `status` reports a
     /// stopped stack without failing; the others stop at the first failing command.
-    public func perform(_ action: Action) throws -> Outcome {
+    package func perform(_ action: Action) throws -> Outcome {
         let backend = try preflight(action)
         var outcome = Outcome(backend: backend, note: note(for: backend), steps: [])
         for command in commands(for: action, backend: backend) {
@@ -158,7 +158,7 @@ public struct StackControl: Sendable {
         return outcome
     }
 
-    public func note(for backend: Backend) -> String? {
+    package func note(for backend: Backend) -> String? {
         switch backend {
         case .systemd: return nil
         case .compose:

@@ -15,24 +15,24 @@ import UnisonSpec
 ///   stack adds the override while it is there.
 /// - `finalize` tells unison-updates (`POST /v1/tools/updates.record_applied`) and moves both
 ///   files to `staged/archive/<job>.next-boot.*`; `clear` drops them.
-public struct StagedUpdate: Sendable {
-    public static let artifactSchema = "unison.updates.compose.override.v1"
+package struct StagedUpdate: Sendable {
+    package static let artifactSchema = "unison.updates.compose.override.v1"
 
-    public enum Failure: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+    package enum Failure: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
         case unreadable(path: String, reason: String)
         case badArtifact(path: String, reason: String)
         case notInManifest(service: String, image: String, pinned: String)
         case nothingStaged(path: String)
         case updatesService(url: String, reason: String)
 
-        public var exitStatus: ExitStatus {
+        package var exitStatus: ExitStatus {
             switch self {
             case .nothingStaged, .updatesService: return .checkFailed
             default: return .badInput
             }
         }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case let .unreadable(path, reason): return "\(path): \(reason)"
             case let .badArtifact(path, reason): return "\(path): \(reason)"
@@ -45,44 +45,44 @@ public struct StagedUpdate: Sendable {
     }
 
     /// `compose.next-boot.metadata.json`, keys as the platform's script writes them.
-    public struct Metadata: Sendable, Codable, Equatable {
-        public var installedFrom: String
-        public var installedAt: String?
-        public var artifactKind: String?
-        public var jobID: String
-        public var planID: String?
-        public var overridePath: String
+    package struct Metadata: Sendable, Codable, Equatable {
+        package var installedFrom: String
+        package var installedAt: String?
+        package var artifactKind: String?
+        package var jobID: String
+        package var planID: String?
+        package var overridePath: String
         enum CodingKeys: String, CodingKey {
             case installedFrom = "installed_from", installedAt = "installed_at", artifactKind = "artifact_kind"
             case jobID = "job_id", planID = "plan_id", overridePath = "override_path"
         }
     }
 
-    public var spec: PlatformSpec
+    package var spec: PlatformSpec
     /// The installed system's root; tests use a temporary one.
-    public var root: URL
+    package var root: URL
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/")) {
+    package init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/")) {
         self.spec = spec
         self.root = root
     }
 
     /// Installed paths (as the host sees them, under `root`).
-    public var stagedDir: String { spec.installer.prefix + "/staged" }
-    public var overridePath: String { InstallLayout(spec: spec).stagedOverride }
-    public var metadataPath: String { stagedDir + "/compose.next-boot.metadata.json" }
-    public var archiveDir: String { stagedDir + "/archive" }
+    package var stagedDir: String { spec.installer.prefix + "/staged" }
+    package var overridePath: String { InstallLayout(spec: spec).stagedOverride }
+    package var metadataPath: String { stagedDir + "/compose.next-boot.metadata.json" }
+    package var archiveDir: String { stagedDir + "/archive" }
     /// unison-updates' `UNISON_UPDATES_DATA_DIR` default, under the platform's data dir.
-    public var updatesArtifactsDir: String { spec.installer.dataDir + "/updates/artifacts" }
+    package var updatesArtifactsDir: String { spec.installer.dataDir + "/updates/artifacts" }
 
-    public func host(_ path: String) -> URL {
+    package func host(_ path: String) -> URL {
         root.path == "/" ? URL(fileURLWithPath: path) : root.appendingPathComponent(String(path.drop { $0 == "/" }))
     }
 
     /// The artifact `path`, else the file of that name among unison-updates' artifacts (the
     /// path unison-updates reports is the one inside its container).
     /// A path is tried as given, then under `root`.
-    public func locate(_ path: String) -> URL? {
+    package func locate(_ path: String) -> URL? {
         for candidate in [URL(fileURLWithPath: path)] + (path.hasPrefix("/") ? [host(path)] : [])
         where FileManager.default.fileExists(atPath: candidate.path) {
             return candidate
@@ -93,7 +93,7 @@ public struct StagedUpdate: Sendable {
     }
 
     /// Reads and checks an apply (or rollback) artifact: service → image to run.
-    public func read(artifact url: URL) throws -> (document: [String: Any], images: [(service: String, image: String)]) {
+    package func read(artifact url: URL) throws -> (document: [String: Any], images: [(service: String, image: String)]) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw Failure.unreadable(path: url.path, reason: "cannot read it") }
         guard data.count < 4 << 20 else { throw Failure.badArtifact(path: url.path, reason: "larger than 4 MiB") }
@@ -145,7 +145,7 @@ public struct StagedUpdate: Sendable {
     /// Stages `artifact`; with `manifest`, every staged image of a service the release
     /// manifest pins must be that pin.
     @discardableResult
-    public func stage(artifact path: String, manifest: URL? = nil) throws -> Metadata {
+    package func stage(artifact path: String, manifest: URL? = nil) throws -> Metadata {
         guard let url = locate(path) else {
             throw Failure.unreadable(path: path, reason: "no such file (nor in \(updatesArtifactsDir))")
         }
@@ -181,7 +181,7 @@ public struct StagedUpdate: Sendable {
     }
 
     /// The staged metadata, nil when nothing is staged.
-    public func staged() throws -> Metadata? {
+    package func staged() throws -> Metadata? {
         let url = host(metadataPath)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do { return try JSONDecoder().decode(Metadata.self, from: Data(contentsOf: url)) } catch {
@@ -191,7 +191,7 @@ public struct StagedUpdate: Sendable {
 
     /// Removes the staged files; true when there were any.
     @discardableResult
-    public func clear() throws -> Bool {
+    package func clear() throws -> Bool {
         var removed = false
         for path in [overridePath, metadataPath] where FileManager.default.fileExists(atPath: host(path).path) {
             try FileManager.default.removeItem(at: host(path))
@@ -202,7 +202,7 @@ public struct StagedUpdate: Sendable {
 
     /// Records the staged job as applied with unison-updates, then archives the staged files
     /// (kept in place with `retain`). Returns the archived paths.
-    public func finalize(updatesHost: String, updatesPort: Int, retain: Bool = false) throws -> [String] {
+    package func finalize(updatesHost: String, updatesPort: Int, retain: Bool = false) throws -> [String] {
         guard let metadata = try staged() else { throw Failure.nothingStaged(path: metadataPath) }
         guard Self.isSafeName(metadata.jobID) else { throw Failure.unreadable(path: metadataPath, reason: "job_id is not [A-Za-z0-9._-]") }
         let body = try JSONSerialization.data(withJSONObject: ["arguments": ["job_id": metadata.jobID]], options: [.sortedKeys])

@@ -5,7 +5,7 @@ import UnisonSpec
 /// The only fields a telemetry event may hold, each with a coarse value set: nothing that
 /// identifies a person, a machine or a moment finer than a day. A field must also be in the
 /// spec's `telemetry.fields` allow-list to be recorded.
-public enum TelemetryField: String, Sendable, CaseIterable, Codable {
+package enum TelemetryField: String, Sendable, CaseIterable, Codable {
     case platformVersion = "platform_version"
     case channel
     case modelPack = "model_pack"
@@ -14,12 +14,12 @@ public enum TelemetryField: String, Sendable, CaseIterable, Codable {
     case serviceHealth = "service_health"
 
     /// Uptime buckets, from an uptime in seconds.
-    public static let uptimeBuckets = ["<1h", "1h-1d", "1d-7d", "7d-30d", ">30d"]
-    public static let healthValues = ["ok", "degraded", "down"]
+    package static let uptimeBuckets = ["<1h", "1h-1d", "1d-7d", "7d-30d", ">30d"]
+    package static let healthValues = ["ok", "degraded", "down"]
     /// How a platform runs: the spec's targets plus the installer's modes.
-    public static let installModes = ["native", "docker", "wsl"]
+    package static let installModes = ["native", "docker", "wsl"]
 
-    public static func uptimeBucket(seconds: Double) -> String {
+    package static func uptimeBucket(seconds: Double) -> String {
         switch seconds {
         case ..<3600: return "<1h"
         case ..<86_400: return "1h-1d"
@@ -30,12 +30,12 @@ public enum TelemetryField: String, Sendable, CaseIterable, Codable {
     }
 
     /// ok when every service is healthy, down when none is, degraded otherwise.
-    public static func health(healthy: Int, total: Int) -> String {
+    package static func health(healthy: Int, total: Int) -> String {
         healthy == total && total > 0 ? "ok" : healthy == 0 ? "down" : "degraded"
     }
 
     /// The coarse value to store for `raw`, or why it is refused.
-    public func normalize(_ raw: String, spec: PlatformSpec) -> Result<String, TelemetryError> {
+    package func normalize(_ raw: String, spec: PlatformSpec) -> Result<String, TelemetryError> {
         let value = raw.trimmingCharacters(in: .whitespaces)
         func oneOf(_ allowed: [String]) -> Result<String, TelemetryError> {
             allowed.contains(value) ? .success(value) : .failure(.badValue(field: rawValue, value: raw, allowed: allowed))
@@ -69,7 +69,7 @@ public enum TelemetryField: String, Sendable, CaseIterable, Codable {
     }
 }
 
-public enum TelemetryError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum TelemetryError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case unknownField(String, allowed: [String])
     case badValue(field: String, value: String, allowed: [String])
     case badAssignment(String)
@@ -77,14 +77,14 @@ public enum TelemetryError: Error, CustomStringConvertible, Sendable, Equatable,
     case io(path: String, reason: String)
     case badOutput(path: String, reason: String)
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .io: return .checkFailed
         default: return .badInput
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unknownField(name, allowed):
             return "telemetry field '\(name)' is not allowed (the allow-list is: \(allowed.joined(separator: ", ")))"

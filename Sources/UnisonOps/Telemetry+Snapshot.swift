@@ -7,8 +7,8 @@ import UnisonSpec
 /// explicit fields: version, channel and mode from the install's release record, the model
 /// pack from the env file, uptime from /proc/uptime (bucketed), and service health from the
 /// local health endpoints (127.0.0.1 only; nothing leaves the machine).
-public enum TelemetrySnapshot {
-    public static func collect(control: StackControl, uptimePath: String = "/proc/uptime", checkHealth: Bool = true) -> [String: String] {
+package enum TelemetrySnapshot {
+    package static func collect(control: StackControl, uptimePath: String = "/proc/uptime", checkHealth: Bool = true) -> [String: String] {
         let layout = control.layout
         let spec = control.spec
         var out: [String: String] = [:]

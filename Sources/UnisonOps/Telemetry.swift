@@ -13,31 +13,31 @@ import Foundation
 import UnisonCore
 import UnisonSpec
 
-public struct TelemetrySettings: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-settings/v1"
-    public var enabled: Bool
+package struct TelemetrySettings: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-settings/v1"
+    package var enabled: Bool
     /// The UTC day the setting was changed.
-    public var changedOn: String
+    package var changedOn: String
 }
 
-public struct TelemetryStatus: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-status/v1"
-    public var enabled: Bool
+package struct TelemetryStatus: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-status/v1"
+    package var enabled: Bool
     /// "spec" (the default from unison.yaml) or "local" (the settings file).
-    public var source: String
-    public var dir: String
-    public var retentionDays: Int
-    public var fields: [String]
-    public var files: Int
-    public var events: Int
-    public var firstDay: String?
-    public var lastDay: String?
-    public var network = "none: telemetry is never sent anywhere; export a summary and share it by hand"
+    package var source: String
+    package var dir: String
+    package var retentionDays: Int
+    package var fields: [String]
+    package var files: Int
+    package var events: Int
+    package var firstDay: String?
+    package var lastDay: String?
+    package var network = "none: telemetry is never sent anywhere; export a summary and share it by hand"
 }
 
-public struct TelemetryEvent: Sendable, Equatable {
-    public var day: String
-    public var fields: [String: String]
+package struct TelemetryEvent: Sendable, Equatable {
+    package var day: String
+    package var fields: [String: String]
 
     /// One line of JSON, keys sorted.
     func jsonLine() throws -> Data {
@@ -47,45 +47,45 @@ public struct TelemetryEvent: Sendable, Equatable {
     }
 }
 
-public struct TelemetryRecordResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-record/v1"
-    public var recorded: Bool
-    public var reason: String?
-    public var file: String?
-    public var event: [String: String]?
-    public var pruned: [String]
+package struct TelemetryRecordResult: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-record/v1"
+    package var recorded: Bool
+    package var reason: String?
+    package var file: String?
+    package var event: [String: String]?
+    package var pruned: [String]
 }
 
-public struct TelemetryEventList: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-events/v1"
-    public var events: [[String: String]]
+package struct TelemetryEventList: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-events/v1"
+    package var events: [[String: String]]
     /// Lines that were not valid events, or fields outside the allow-list that were dropped.
-    public var dropped: Int
+    package var dropped: Int
 }
 
-public struct TelemetrySummary: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-export/v1"
-    public var platform: String
-    public var exportedOn: String
-    public var firstDay: String?
-    public var lastDay: String?
-    public var days: Int
-    public var events: Int
+package struct TelemetrySummary: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-export/v1"
+    package var platform: String
+    package var exportedOn: String
+    package var firstDay: String?
+    package var lastDay: String?
+    package var days: Int
+    package var events: Int
     /// field -> value -> number of events.
-    public var counts: [String: [String: Int]]
+    package var counts: [String: [String: Int]]
 }
 
-public struct TelemetryPurgeResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.telemetry-purge/v1"
-    public var removed: [String]
+package struct TelemetryPurgeResult: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.telemetry-purge/v1"
+    package var removed: [String]
 }
 
-public struct TelemetryStore: Sendable {
-    public var spec: PlatformSpec
-    public var root: URL
-    public var clock: any WallClock
+package struct TelemetryStore: Sendable {
+    package var spec: PlatformSpec
+    package var root: URL
+    package var clock: any WallClock
 
-    public init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock()) {
+    package init(spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), clock: any WallClock = SystemClock()) {
         self.spec = spec
         self.root = root
         self.clock = clock
@@ -93,14 +93,14 @@ public struct TelemetryStore: Sendable {
 
     /// `telemetry.dir` under the root. `spec validate` requires an absolute path; a relative
     /// one is still taken from `/`, never from the working directory.
-    public var dir: URL {
+    package var dir: URL {
         let path = spec.telemetry.dir.hasPrefix("/") ? spec.telemetry.dir : "/" + spec.telemetry.dir
         return URL(fileURLWithPath: root.path == "/" ? path : root.path + path)
     }
     var settingsURL: URL { dir.appendingPathComponent("settings.json") }
 
     /// The fields both this code and the spec's allow-list know, in the spec's order.
-    public var allowList: [TelemetryField] { spec.telemetry.fields.compactMap(TelemetryField.init(rawValue:)) }
+    package var allowList: [TelemetryField] { spec.telemetry.fields.compactMap(TelemetryField.init(rawValue:)) }
 
     static func day(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
@@ -118,19 +118,19 @@ public struct TelemetryStore: Sendable {
         return d
     }
 
-    public var today: String { Self.day(clock.now()) }
+    package var today: String { Self.day(clock.now()) }
 
     // MARK: settings
 
-    public func settings() -> TelemetrySettings? {
+    package func settings() -> TelemetrySettings? {
         guard let data = FileManager.default.contents(atPath: settingsURL.path) else { return nil }
         return try? JSONDecoder().decode(TelemetrySettings.self, from: data)
     }
 
-    public var isEnabled: Bool { settings()?.enabled ?? spec.telemetry.enabled }
+    package var isEnabled: Bool { settings()?.enabled ?? spec.telemetry.enabled }
 
     @discardableResult
-    public func setEnabled(_ enabled: Bool) throws -> TelemetryStatus {
+    package func setEnabled(_ enabled: Bool) throws -> TelemetryStatus {
         let settings = TelemetrySettings(enabled: enabled, changedOn: today)
         do {
             try makeDir()
@@ -160,7 +160,7 @@ public struct TelemetryStore: Sendable {
         }.sorted { $0.day < $1.day }
     }
 
-    public func status() throws -> TelemetryStatus {
+    package func status() throws -> TelemetryStatus {
         let files = eventFiles()
         let events = files.reduce(0) { n, f in n + ((try? String(contentsOf: f.url, encoding: .utf8))?.split(separator: "\n").count ?? 0) }
         return TelemetryStatus(
@@ -171,7 +171,7 @@ public struct TelemetryStore: Sendable {
 
     /// Removes event files older than the retention period; returns their names.
     @discardableResult
-    public func prune() throws -> [String] {
+    package func prune() throws -> [String] {
         guard let todayDate = Self.date(ofDay: today) else { return [] }
         let cutoff = todayDate.addingTimeInterval(-Double(spec.telemetry.retentionDays) * 86_400)
         var removed: [String] = []
@@ -188,7 +188,7 @@ public struct TelemetryStore: Sendable {
     // MARK: events
 
     /// Checks every field against the allow-list and coarsens its value; anything else is refused.
-    public func makeEvent(_ raw: [String: String]) throws -> TelemetryEvent {
+    package func makeEvent(_ raw: [String: String]) throws -> TelemetryEvent {
         let allowed = allowList
         var fields: [String: String] = [:]
         for key in raw.keys.sorted() {
@@ -201,7 +201,7 @@ public struct TelemetryStore: Sendable {
     }
 
     /// Appends one event to today's file, when telemetry is enabled; writes nothing otherwise.
-    public func record(_ raw: [String: String]) throws -> TelemetryRecordResult {
+    package func record(_ raw: [String: String]) throws -> TelemetryRecordResult {
         let event = try makeEvent(raw)
         guard isEnabled else {
             return TelemetryRecordResult(recorded: false, reason: TelemetryError.disabled.description, file: nil, event: nil, pruned: [])
@@ -237,7 +237,7 @@ public struct TelemetryStore: Sendable {
 
     /// Every stored event (after pruning), oldest day first; lines that are not JSON objects
     /// are skipped and fields outside the allow-list dropped, both counted in `dropped`.
-    public func events() throws -> TelemetryEventList {
+    package func events() throws -> TelemetryEventList {
         if isEnabled || FileManager.default.fileExists(atPath: dir.path) { _ = try? prune() }
         let allowed = Set(allowList.map(\.rawValue))
         var out: [[String: String]] = []
@@ -265,7 +265,7 @@ public struct TelemetryStore: Sendable {
     }
 
     /// Counts per field value across every stored event; days only, no finer time.
-    public func summary() throws -> TelemetrySummary {
+    package func summary() throws -> TelemetrySummary {
         let list = try events()
         var counts: [String: [String: Int]] = [:]
         for event in list.events {
@@ -278,7 +278,7 @@ public struct TelemetryStore: Sendable {
     }
 
     /// Writes the summary to `url` atomically (sorted keys, so equal data gives equal bytes).
-    public func export(to url: URL) throws -> TelemetrySummary {
+    package func export(to url: URL) throws -> TelemetrySummary {
         let summary = try summary()
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
@@ -293,7 +293,7 @@ public struct TelemetryStore: Sendable {
     }
 
     /// Removes every event file (the setting is kept).
-    public func purge() throws -> TelemetryPurgeResult {
+    package func purge() throws -> TelemetryPurgeResult {
         var removed: [String] = []
         for file in eventFiles() {
             do { try FileManager.default.removeItem(at: file.url) } catch {

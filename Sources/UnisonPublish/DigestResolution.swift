@@ -5,12 +5,12 @@ import Foundation
 import UnisonOCI
 import UnisonSpec
 
-public enum DigestResolution {
+package enum DigestResolution {
     /// `service -> sha256:…` for every service of `spec` that is not in `known` and has a
     /// valid tag in `serviceTags`, resolved with `client` (which must speak to
     /// `ServiceImages.registry`). The first image the registry does not have stops the run
     /// with an error naming it.
-    public static func resolve(
+    package static func resolve(
         spec: PlatformSpec, serviceTags: [String: String], known: Set<String>,
         override: RegistryEndpoint?, client: RegistryClient
     ) async throws -> [String: String] {

@@ -8,17 +8,17 @@ import UnisonRelease
 import UnisonSpec
 
 /// What `release promote` is asked.
-public struct PromotionRequest: Sendable {
+package struct PromotionRequest: Sendable {
     /// The release version; its tags come from `ReleaseTags.defaults` unless `tags` is given.
-    public var version: SemVer
+    package var version: SemVer
     /// The tag whose digest is promoted.
-    public var sourceTag: Tag
+    package var sourceTag: Tag
     /// Explicit release tags; empty: the version's defaults.
-    public var tags: [Tag]
+    package var tags: [Tag]
     /// A registry that stands in for the spec's (a test registry or mirror).
-    public var registryOverride: RegistryEndpoint?
+    package var registryOverride: RegistryEndpoint?
 
-    public init(version: SemVer, sourceTag: Tag, tags: [Tag] = [], registryOverride: RegistryEndpoint? = nil) {
+    package init(version: SemVer, sourceTag: Tag, tags: [Tag] = [], registryOverride: RegistryEndpoint? = nil) {
         self.version = version
         self.sourceTag = sourceTag
         self.tags = tags
@@ -26,26 +26,26 @@ public struct PromotionRequest: Sendable {
     }
 
     /// The tags that will be set: the explicit ones, else the release policy's.
-    public var releaseTags: [Tag] { tags.isEmpty ? ReleaseTags.defaults(for: version).compactMap(Tag.init) : tags }
+    package var releaseTags: [Tag] { tags.isEmpty ? ReleaseTags.defaults(for: version).compactMap(Tag.init) : tags }
 }
 
-public struct PromotionReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.release-promote/v1"
-    public var version: String
-    public var sourceTag: String
-    public var tags: [String]
-    public var images: [TagResult]
+package struct PromotionReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.release-promote/v1"
+    package var version: String
+    package var sourceTag: String
+    package var tags: [String]
+    package var images: [TagResult]
     /// Blob bytes sent during the promotion (0 when every repository already had its layers).
-    public var blobBytesUploaded: Int64
-    public var blobsMounted: Int
-    public var manifestsPushed: Int
+    package var blobBytesUploaded: Int64
+    package var blobsMounted: Int
+    package var manifestsPushed: Int
 }
 
-public enum Promotion {
+package enum Promotion {
     /// Promotes every platform service image of `spec` (each image once: several services can
     /// run the same image, comms and its Telegram worker, and a second promotion of it would
     /// find nothing left to tag) with `client`, which must speak to `ServiceImages.registry`.
-    public static func promote(_ request: PromotionRequest, spec: PlatformSpec, client: RegistryClient) async throws -> PromotionReport {
+    package static func promote(_ request: PromotionRequest, spec: PlatformSpec, client: RegistryClient) async throws -> PromotionReport {
         let images = try ServiceImages.platformRepositories(spec: spec, override: request.registryOverride)
         return try await client.promote(
             images: images, sourceTag: request.sourceTag, tags: request.releaseTags,
@@ -57,7 +57,7 @@ extension RegistryClient {
     /// Gives every image's `sourceTag` manifest the release `tags`. `images` are repositories
     /// (tags on them are ignored). All sources are resolved first; if any is missing nothing is
     /// tagged and the error names every missing one.
-    public func promote(images: [ImageReference], sourceTag: Tag, tags: [Tag], version: String) async throws -> PromotionReport {
+    package func promote(images: [ImageReference], sourceTag: Tag, tags: [Tag], version: String) async throws -> PromotionReport {
         guard !tags.isEmpty else { throw OCIError.invalidArgument("promote needs at least one tag") }
         let before = stats.snapshot
         var resolved: [(ImageReference, ManifestDocument)] = []

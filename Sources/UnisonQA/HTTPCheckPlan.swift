@@ -3,7 +3,7 @@ import UnisonCore
 import UnisonSpec
 
 /// Which list of the spec's `qa:` section a run takes its checks from.
-public enum QASuite: String, Sendable, Codable, CaseIterable {
+package enum QASuite: String, Sendable, Codable, CaseIterable {
     /// Independent checks that services answer; retried while services start.
     case smoke
     /// Ordered steps of a scenario; each runs once, later steps depend on earlier ones.
@@ -12,22 +12,22 @@ public enum QASuite: String, Sendable, Codable, CaseIterable {
 
 /// One HTTP check to run, from the spec's `HTTPCheck` (`expect`, `expectBody`, `expectJSON`,
 /// `timeout`).
-public struct HTTPCheckPlan: Sendable, Equatable, Codable {
-    public var name: String
-    public var service: String
-    public var method: String
+package struct HTTPCheckPlan: Sendable, Equatable, Codable {
+    package var name: String
+    package var service: String
+    package var method: String
     /// Request target relative to the service's base URL: `/health`, `/v1/intents?x=1`.
-    public var path: String
-    public var body: String?
-    public var expectStatus: Int
+    package var path: String
+    package var body: String?
+    package var expectStatus: Int
     /// The response body must contain this text.
-    public var expectBodyContains: String?
+    package var expectBodyContains: String?
     /// The response body must be a JSON object with this key; dots walk nested objects (`data.version`).
-    public var expectJSONKey: String?
+    package var expectJSONKey: String?
     /// Seconds one request of this check may take, instead of the run's request timeout.
-    public var timeout: TimeInterval?
+    package var timeout: TimeInterval?
 
-    public init(
+    package init(
         name: String, service: String, method: String = "GET", path: String, body: String? = nil,
         expectStatus: Int = 200, expectBodyContains: String? = nil, expectJSONKey: String? = nil,
         timeout: TimeInterval? = nil
@@ -43,7 +43,7 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
         self.timeout = timeout
     }
 
-    public init(_ check: HTTPCheck) {
+    package init(_ check: HTTPCheck) {
         self.init(
             name: check.name, service: check.service, method: check.method, path: check.path, body: check.body,
             expectStatus: check.expect, expectBodyContains: check.expectBody, expectJSONKey: check.expectJSON,
@@ -51,7 +51,7 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
     }
 
     /// `application/json` when the body parses as a JSON object or array, else plain text.
-    public var contentType: String? {
+    package var contentType: String? {
         guard let body else { return nil }
         if let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
             object is [String: Any] || object is [Any]
@@ -63,32 +63,32 @@ public struct HTTPCheckPlan: Sendable, Equatable, Codable {
 }
 
 /// Where a service is reached: scheme-less HTTP endpoint plus an optional path prefix.
-public struct ServiceEndpoint: Sendable, Equatable, Codable {
-    public var host: String
-    public var port: Int
+package struct ServiceEndpoint: Sendable, Equatable, Codable {
+    package var host: String
+    package var port: Int
     /// Prepended to every check's path (`/api` for `http://gw:8000/api`); empty for none.
-    public var basePath: String
+    package var basePath: String
 
-    public init(host: String, port: Int, basePath: String = "") {
+    package init(host: String, port: Int, basePath: String = "") {
         self.host = host
         self.port = port
         self.basePath = basePath
     }
 
-    public func url(for path: String) -> String {
+    package func url(for path: String) -> String {
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         return "http://\(authority)\(target(for: path))"
     }
 
     /// The request target: base path and check path joined by exactly one slash.
-    public func target(for path: String) -> String {
+    package func target(for path: String) -> String {
         let p = path.hasPrefix("/") ? path : "/" + path
         guard !basePath.isEmpty else { return p }
         return (basePath.hasSuffix("/") ? String(basePath.dropLast()) : basePath) + p
     }
 
     /// Parses `http://host[:port][/base]` (IPv6 hosts in brackets); the port defaults to 80.
-    public static func parse(_ text: String) -> ServiceEndpoint? {
+    package static func parse(_ text: String) -> ServiceEndpoint? {
         let lower = text.lowercased()
         guard lower.hasPrefix("http://") else { return nil }
         let rest = text.dropFirst("http://".count)
@@ -123,15 +123,15 @@ public struct ServiceEndpoint: Sendable, Equatable, Codable {
 }
 
 /// How checks find their services: the spec's ports on a host, with per-service overrides.
-public struct QAEndpoints: Sendable {
-    public var spec: PlatformSpec
+package struct QAEndpoints: Sendable {
+    package var spec: PlatformSpec
     /// Host for services without an override (default 127.0.0.1).
-    public var host: String
-    public var overrides: [String: ServiceEndpoint]
+    package var host: String
+    package var overrides: [String: ServiceEndpoint]
 
     /// `baseURLs` are `SERVICE=URL` pairs as given on the command line. Throws `HTTPCheckError`
     /// for an unknown service, a malformed pair or URL, or a service given twice.
-    public init(spec: PlatformSpec, host: String? = nil, baseURLs: [String] = []) throws {
+    package init(spec: PlatformSpec, host: String? = nil, baseURLs: [String] = []) throws {
         self.spec = spec
         let chosenHost = host ?? "127.0.0.1"
         guard !chosenHost.isEmpty, !chosenHost.contains(where: { $0 == " " || $0 == "/" }) else {
@@ -157,7 +157,7 @@ public struct QAEndpoints: Sendable {
 
     /// The endpoint a check goes to: the override for its service, else the service's port on
     /// `host` — its `healthPort` when the check asks for the service's health path.
-    public func endpoint(for check: HTTPCheckPlan) throws -> ServiceEndpoint {
+    package func endpoint(for check: HTTPCheckPlan) throws -> ServiceEndpoint {
         if let override = overrides[check.service] { return override }
         guard let service = spec.service(named: check.service) else {
             throw HTTPCheckError.unknownService(check.service, context: "check '\(check.name)'", known: spec.allServices.map(\.name))
@@ -170,7 +170,7 @@ public struct QAEndpoints: Sendable {
 }
 
 /// Bad input for `qa smoke` and `qa e2e` (exit 2); failing checks are results, not errors.
-public enum HTTPCheckError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum HTTPCheckError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case unknownService(String, context: String, known: [String])
     case badBaseURL(String, String)
     case badHost(String)
@@ -182,9 +182,9 @@ public enum HTTPCheckError: Error, CustomStringConvertible, Sendable, Equatable,
     /// The JUnit report cannot be written there.
     case cannotWrite(path: String, detail: String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unknownService(name, context, known):
             return "\(context): unknown service '\(name)' (known: \(known.joined(separator: ", ")))"

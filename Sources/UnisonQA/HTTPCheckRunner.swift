@@ -4,22 +4,22 @@ import UnisonCore
 import UnisonSpec
 
 /// How a run of HTTP checks behaves. `smoke` and `e2e` give the defaults each suite wants.
-public struct QARunOptions: Sendable, Equatable {
+package struct QARunOptions: Sendable, Equatable {
     /// The whole run must finish within this many seconds (retries included).
-    public var deadline: TimeInterval
+    package var deadline: TimeInterval
     /// One request (connect, send, full response) gets at most this long.
-    public var requestTimeout: TimeInterval
+    package var requestTimeout: TimeInterval
     /// Retry a check while its service looks like it is still starting (smoke).
-    public var retryWhileStarting: Bool
+    package var retryWhileStarting: Bool
     /// Run checks one after the other in declaration order (e2e); else all at once.
-    public var ordered: Bool
+    package var ordered: Bool
     /// After a failed step, skip the rest (e2e steps build on each other).
-    public var stopAtFirstFailure: Bool
+    package var stopAtFirstFailure: Bool
     /// First pause between attempts; doubles up to `maxBackoff`.
-    public var initialBackoff: TimeInterval
-    public var maxBackoff: TimeInterval
+    package var initialBackoff: TimeInterval
+    package var maxBackoff: TimeInterval
 
-    public init(
+    package init(
         deadline: TimeInterval, requestTimeout: TimeInterval, retryWhileStarting: Bool, ordered: Bool,
         stopAtFirstFailure: Bool, initialBackoff: TimeInterval = 0.25, maxBackoff: TimeInterval = 2
     ) {
@@ -32,7 +32,7 @@ public struct QARunOptions: Sendable, Equatable {
         self.maxBackoff = maxBackoff
     }
 
-    public static func defaults(for suite: QASuite) -> QARunOptions {
+    package static func defaults(for suite: QASuite) -> QARunOptions {
         switch suite {
         case .smoke: return QARunOptions(deadline: 120, requestTimeout: 10, retryWhileStarting: true, ordered: false, stopAtFirstFailure: false)
         case .e2e: return QARunOptions(deadline: 300, requestTimeout: 30, retryWhileStarting: false, ordered: true, stopAtFirstFailure: true)
@@ -41,12 +41,12 @@ public struct QARunOptions: Sendable, Equatable {
 }
 
 /// Runs HTTP checks against live services and reports each with its timing.
-public enum HTTPCheckRunner {
+package enum HTTPCheckRunner {
     /// The whole of `qa smoke` / `qa e2e`: picks the suite's checks from the spec (`only`
     /// narrows them by name, keeping the spec's order), resolves endpoints, runs, and writes
     /// the JUnit report to `junit` (atomically) when given. Bad input throws `HTTPCheckError`
     /// before anything runs; failing checks are in the report (`exitCode` 1).
-    public static func run(
+    package static func run(
         spec: PlatformSpec, suite: QASuite, only: [String] = [], host: String? = nil,
         baseURLs: [String] = [], options: QARunOptions, junit: URL? = nil,
         status: (@Sendable (String) -> Void)? = nil
@@ -75,7 +75,7 @@ public enum HTTPCheckRunner {
     }
 
     /// Runs `checks` and returns their results in the given order.
-    public static func run(
+    package static func run(
         _ checks: [HTTPCheckPlan], suite: QASuite, endpoints: QAEndpoints, options: QARunOptions,
         status: (@Sendable (String) -> Void)? = nil
     ) throws -> QARunReport {

@@ -2,25 +2,25 @@ import Foundation
 import UnisonCore
 
 /// How the installer ISO is attached: as a CD (AHCI) or as a USB-stick-like disk (virtio).
-public enum InstallMedium: String, Sendable, Codable, CaseIterable {
+package enum InstallMedium: String, Sendable, Codable, CaseIterable {
     case cdrom, disk
 }
 
-public struct ISOInstallOptions: QEMUMachineOptions, Sendable {
-    public var iso: URL
+package struct ISOInstallOptions: QEMUMachineOptions, Sendable {
+    package var iso: URL
     /// The disk the installer writes; created as qcow2 of `targetSize` bytes when missing.
-    public var target: URL
-    public var targetSize: Int64?
-    public var medium: InstallMedium
-    public var timeout: TimeInterval
-    public var okMarker: String
-    public var failedMarker: String
-    public var machine: QEMUMachine
+    package var target: URL
+    package var targetSize: Int64?
+    package var medium: InstallMedium
+    package var timeout: TimeInterval
+    package var okMarker: String
+    package var failedMarker: String
+    package var machine: QEMUMachine
     /// A NoCloud medium (raw FAT or ISO 9660 image labelled CIDATA) attached as a second
     /// virtio disk after the target, read-only: the installer carries its answers.
-    public var answersMedium: URL?
+    package var answersMedium: URL?
 
-    public init(
+    package init(
         iso: URL, target: URL, targetSize: Int64? = nil, firmware: BootFirmware = .uefi, medium: InstallMedium = .cdrom,
         timeout: TimeInterval = 900, okMarker: String = "UNISONOS-INSTALL-OK", failedMarker: String = "UNISONOS-INSTALL-FAILED",
         memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
@@ -36,44 +36,44 @@ public struct ISOInstallOptions: QEMUMachineOptions, Sendable {
 }
 
 /// What an install check prints with `--json`.
-public struct ISOInstallResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.qa-install/v1"
-    public var iso: String
-    public var target: String
-    public var targetFormat: String
-    public var firmware: BootFirmware
-    public var medium: InstallMedium
-    public var accelerator: String
+package struct ISOInstallResult: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.qa-install/v1"
+    package var iso: String
+    package var target: String
+    package var targetFormat: String
+    package var firmware: BootFirmware
+    package var medium: InstallMedium
+    package var accelerator: String
     /// The OK marker appeared and the machine powered itself off.
-    public var installed: Bool
-    public var okMarkerSeen: Bool
+    package var installed: Bool
+    package var okMarkerSeen: Bool
     /// The installer's reason after its FAILED marker, if it printed one.
-    public var failure: String?
-    public var poweredOff: Bool
-    public var seconds: Double
+    package var failure: String?
+    package var poweredOff: Bool
+    package var seconds: Double
     /// "powered off", "installer failed", "timeout after N s" or "qemu exited with status N".
-    public var reason: String
-    public var consoleTail: [String]
-    public var qemuStderr: String
+    package var reason: String
+    package var consoleTail: [String]
+    package var qemuStderr: String
 
     /// Throws `ISOInstallError.notInstalled` (exit 1) unless the install went through.
-    public func check() throws {
+    package func check() throws {
         guard installed else {
             throw ISOInstallError.notInstalled(reason: failure.map { "installer failed: \($0)" } ?? reason, consoleTail: consoleTail)
         }
     }
 }
 
-public enum ISOInstallError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum ISOInstallError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case notAnISO(path: String)
     case notInstalled(reason: String, consoleTail: [String])
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         if case .notInstalled = self { return .checkFailed }
         return .badInput
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notAnISO(path): return "'\(path)' is not an ISO 9660 image (no CD001 at byte 32769)"
         case let .notInstalled(reason, tail):
@@ -86,8 +86,8 @@ public enum ISOInstallError: Error, CustomStringConvertible, Sendable, Equatable
 /// Boots an installer ISO with a target disk and watches the serial console: the install
 /// passes when the OK marker appears and the guest powers QEMU off by itself; the FAILED
 /// marker stops the watch at once. Unlike `BootCheck` the target is written (no -snapshot).
-public enum ISOInstallCheck {
-    public static func run(
+package enum ISOInstallCheck {
+    package static func run(
         _ options: ISOInstallOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
         runner: any ProcessRunner = SystemProcessRunner(),
         status: (@Sendable (String) -> Void)? = nil

@@ -16,23 +16,23 @@ import UnisonCore
 ///
 /// Output is deterministic apart from the `time` attributes: fixed attribute order, no
 /// timestamp or host name, times with three decimals and a dot.
-public struct JUnitReport: Sendable, Equatable {
-    public var name: String
-    public var suites: [Suite]
+package struct JUnitReport: Sendable, Equatable {
+    package var name: String
+    package var suites: [Suite]
 
-    public struct Suite: Sendable, Equatable {
-        public var name: String
-        public var seconds: Double
-        public var cases: [Case]
-        public init(name: String, seconds: Double, cases: [Case]) {
+    package struct Suite: Sendable, Equatable {
+        package var name: String
+        package var seconds: Double
+        package var cases: [Case]
+        package init(name: String, seconds: Double, cases: [Case]) {
             self.name = name
             self.seconds = seconds
             self.cases = cases
         }
     }
 
-    public struct Case: Sendable, Equatable {
-        public enum Result: Sendable, Equatable {
+    package struct Case: Sendable, Equatable {
+        package enum Result: Sendable, Equatable {
             case passed
             /// A check that ran and got the wrong answer.
             case failure(type: String, message: String, text: String)
@@ -40,12 +40,12 @@ public struct JUnitReport: Sendable, Equatable {
             case error(type: String, message: String, text: String)
             case skipped(message: String)
         }
-        public var classname: String
-        public var name: String
-        public var seconds: Double
-        public var result: Result
-        public var systemOut: String?
-        public init(classname: String, name: String, seconds: Double, result: Result, systemOut: String? = nil) {
+        package var classname: String
+        package var name: String
+        package var seconds: Double
+        package var result: Result
+        package var systemOut: String?
+        package init(classname: String, name: String, seconds: Double, result: Result, systemOut: String? = nil) {
             self.classname = classname
             self.name = name
             self.seconds = seconds
@@ -54,7 +54,7 @@ public struct JUnitReport: Sendable, Equatable {
         }
     }
 
-    public init(name: String, suites: [Suite]) {
+    package init(name: String, suites: [Suite]) {
         self.name = name
         self.suites = suites
     }
@@ -77,7 +77,7 @@ public struct JUnitReport: Sendable, Equatable {
         }
     }
 
-    public var xml: String {
+    package var xml: String {
         let all = suites.flatMap(\.cases)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out +=
@@ -111,7 +111,7 @@ public struct JUnitReport: Sendable, Equatable {
     }
 
     /// Writes the report atomically: a reader never sees half a file.
-    public func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         do {
             try AtomicFile.write(Data(xml.utf8), to: url)
         } catch {
@@ -121,7 +121,7 @@ public struct JUnitReport: Sendable, Equatable {
 
     /// Refuses a report path that cannot be written (its directory is created if missing),
     /// so that a run is not wasted on a report that cannot be kept.
-    public static func checkWritable(_ url: URL) throws {
+    package static func checkWritable(_ url: URL) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
             throw HTTPCheckError.cannotWrite(path: url.path, detail: "it is a directory")
@@ -146,7 +146,7 @@ public struct JUnitReport: Sendable, Equatable {
 extension JUnitReport {
     /// One suite named after the run (`smoke`, `e2e`), one test case per check, classname
     /// `<suite>.<service>`; the request and the start of the answer go to system-out.
-    public init(run report: QARunReport) {
+    package init(run report: QARunReport) {
         let cases = report.checks.map { c -> Case in
             let result: Case.Result
             switch c.outcome {
@@ -170,7 +170,7 @@ extension JUnitReport {
     }
 
     /// `qa boot` as one test case; the serial console's last lines go to system-out.
-    public init(boot result: BootResult) {
+    package init(boot result: BootResult) {
         let message = result.markerSeen ? "" : "'\(result.marker)' did not appear on the serial console: \(result.reason)"
         let console = result.consoleTail.joined(separator: "\n")
         var out = "image: \(result.image) (\(result.format), \(result.firmware.rawValue), \(result.accelerator))\nreason: \(result.reason)\n"
@@ -186,16 +186,16 @@ extension JUnitReport {
 }
 
 /// Escaping for XML 1.0 text and attribute values (W3C XML 1.0 §2.2 Char, §2.4, §3.3.3).
-public enum XMLText {
+package enum XMLText {
     /// Character data: `&`, `<`, `>` escaped; characters XML 1.0 forbids (most C0 controls,
     /// U+FFFE, U+FFFF) become U+FFFD so that any response body can be embedded.
-    public static func content(_ text: String) -> String {
+    package static func content(_ text: String) -> String {
         escape(text, attribute: false)
     }
 
     /// Attribute values in double quotes: also `"`, `'`, and tab/CR/LF as character
     /// references, which attribute-value normalization would otherwise turn into spaces.
-    public static func attribute(_ text: String) -> String {
+    package static func attribute(_ text: String) -> String {
         escape(text, attribute: true)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import UnisonCore
 
 /// Failures of the QA harness: bad input (exit 2) or a check that did not pass (exit 1).
-public enum QAError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+package enum QAError: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
     case imageNotFound(String)
     case notADiskImage(path: String, detail: String)
     case firmwareNotFound(firmware: String, looked: [String])
@@ -11,12 +11,12 @@ public enum QAError: Error, CustomStringConvertible, Sendable, Equatable, ExitCo
     /// The marker did not appear: timed out or QEMU stopped first.
     case markerNotSeen(marker: String, reason: String, consoleTail: [String])
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         if case .markerNotSeen = self { return .checkFailed }
         return .badInput
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .imageNotFound(p): return "disk image '\(p)' does not exist or cannot be read"
         case let .notADiskImage(p, d): return "'\(p)' is not a usable disk image: \(d)"

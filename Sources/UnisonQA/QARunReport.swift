@@ -2,7 +2,7 @@ import Foundation
 import UnisonCore
 
 /// How one HTTP check ended.
-public enum HTTPCheckOutcome: String, Sendable, Codable, CaseIterable {
+package enum HTTPCheckOutcome: String, Sendable, Codable, CaseIterable {
     case passed
     /// The service answered with another status than expected.
     case wrongStatus
@@ -18,39 +18,39 @@ public enum HTTPCheckOutcome: String, Sendable, Codable, CaseIterable {
     case skipped
 
     /// Failures are wrong answers; errors are no usable answer at all (JUnit keeps them apart).
-    public var isError: Bool { self == .refused || self == .timedOut || self == .transportError }
-    public var isFailure: Bool { self == .wrongStatus || self == .bodyMismatch }
+    package var isError: Bool { self == .refused || self == .timedOut || self == .transportError }
+    package var isFailure: Bool { self == .wrongStatus || self == .bodyMismatch }
 }
 
 /// The result of one check, with every attempt folded in.
-public struct HTTPCheckResult: Sendable, Codable, Equatable {
-    public var name: String
-    public var service: String
-    public var method: String
-    public var url: String
-    public var expectedStatus: Int
+package struct HTTPCheckResult: Sendable, Codable, Equatable {
+    package var name: String
+    package var service: String
+    package var method: String
+    package var url: String
+    package var expectedStatus: Int
     /// The status of the last answer, when there was one.
-    public var status: Int?
-    public var outcome: HTTPCheckOutcome
+    package var status: Int?
+    package var outcome: HTTPCheckOutcome
     /// One sentence: what was expected and what happened.
-    public var message: String
-    public var attempts: Int
+    package var message: String
+    package var attempts: Int
     /// From the first attempt to the verdict, retries and backoff included.
-    public var seconds: Double
+    package var seconds: Double
     /// The start of the last response body (up to 2 KiB, invalid UTF-8 replaced).
-    public var responseExcerpt: String?
+    package var responseExcerpt: String?
 
-    public var passed: Bool { outcome == .passed }
+    package var passed: Bool { outcome == .passed }
 }
 
-public struct QARunCounts: Sendable, Codable, Equatable {
-    public var total: Int
-    public var passed: Int
-    public var failed: Int
-    public var errors: Int
-    public var skipped: Int
+package struct QARunCounts: Sendable, Codable, Equatable {
+    package var total: Int
+    package var passed: Int
+    package var failed: Int
+    package var errors: Int
+    package var skipped: Int
 
-    public init(total: Int, passed: Int, failed: Int, errors: Int, skipped: Int) {
+    package init(total: Int, passed: Int, failed: Int, errors: Int, skipped: Int) {
         self.total = total
         self.passed = passed
         self.failed = failed
@@ -68,22 +68,22 @@ public struct QARunCounts: Sendable, Codable, Equatable {
 }
 
 /// What `qa smoke` and `qa e2e` print with `--json` (schema `unisonctl.qa-run/v1`).
-public struct QARunReport: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.qa-run/v1"
-    public var suite: QASuite
+package struct QARunReport: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.qa-run/v1"
+    package var suite: QASuite
     /// Every check passed (none failed, errored or was skipped).
-    public var passed: Bool
+    package var passed: Bool
     /// 0 all passed, 1 otherwise.
-    public var exitCode: Int32
-    public var counts: QARunCounts
-    public var seconds: Double
+    package var exitCode: Int32
+    package var counts: QARunCounts
+    package var seconds: Double
     /// In the spec's order.
-    public var checks: [HTTPCheckResult]
+    package var checks: [HTTPCheckResult]
     /// The JUnit file written, if one was asked for.
-    public var junit: String?
+    package var junit: String?
 
     /// Times are kept to the millisecond.
-    public init(suite: QASuite, checks: [HTTPCheckResult], seconds: Double, junit: String? = nil) {
+    package init(suite: QASuite, checks: [HTTPCheckResult], seconds: Double, junit: String? = nil) {
         self.suite = suite
         self.checks = checks.map { c in
             var c = c
@@ -98,7 +98,7 @@ public struct QARunReport: Sendable, Codable, Equatable {
     }
 
     /// A human summary: one line per check, then the totals.
-    public var summaryLines: [String] {
+    package var summaryLines: [String] {
         let width = min(40, checks.map(\.name.count).max() ?? 0)
         var lines = checks.map { c -> String in
             let mark: String

@@ -2,30 +2,30 @@ import Foundation
 import UnisonCore
 
 /// Firmware a boot check starts the VM with.
-public enum BootFirmware: String, Sendable, Codable, CaseIterable {
+package enum BootFirmware: String, Sendable, Codable, CaseIterable {
     case uefi, bios
 }
 
 /// Which accelerator QEMU uses. `auto` tries KVM only when /dev/kvm opens and a probe VM
 /// actually runs; nested or half-working KVM hangs, so TCG is the safe default.
-public enum BootAccelerator: String, Sendable, Codable, CaseIterable {
+package enum BootAccelerator: String, Sendable, Codable, CaseIterable {
     case auto, tcg, kvm
 }
 
 /// The machine a QEMU check starts, shared by boot and install checks: firmware, size,
 /// accelerator, where the serial console is kept, and which firmware file and QEMU to run.
-public struct QEMUMachine: Sendable, Equatable {
-    public var firmware: BootFirmware
-    public var memoryMiB: Int
-    public var cpus: Int
-    public var accelerator: BootAccelerator
+package struct QEMUMachine: Sendable, Equatable {
+    package var firmware: BootFirmware
+    package var memoryMiB: Int
+    package var cpus: Int
+    package var accelerator: BootAccelerator
     /// Keep the whole serial console here (else it lives in a temporary directory).
-    public var serialLog: URL?
+    package var serialLog: URL?
     /// Firmware file instead of the installed OVMF (UEFI: the code image) or SeaBIOS (BIOS).
-    public var firmwareFile: URL?
-    public var qemu: String
+    package var firmwareFile: URL?
+    package var qemu: String
 
-    public init(
+    package init(
         firmware: BootFirmware = .uefi, memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto,
         serialLog: URL? = nil, firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64"
     ) {
@@ -42,24 +42,24 @@ public struct QEMUMachine: Sendable, Equatable {
 /// Options that start a `QEMUMachine`: its fields read and set as the options' own
 /// (`options.memoryMiB`).
 @dynamicMemberLookup
-public protocol QEMUMachineOptions {
+package protocol QEMUMachineOptions {
     var machine: QEMUMachine { get set }
 }
 
 extension QEMUMachineOptions {
-    public subscript<T>(dynamicMember path: WritableKeyPath<QEMUMachine, T>) -> T {
+    package subscript<T>(dynamicMember path: WritableKeyPath<QEMUMachine, T>) -> T {
         get { machine[keyPath: path] }
         set { machine[keyPath: path] = newValue }
     }
 }
 
-public struct BootOptions: QEMUMachineOptions, Sendable {
-    public var image: URL
-    public var timeout: TimeInterval
-    public var marker: String
-    public var machine: QEMUMachine
+package struct BootOptions: QEMUMachineOptions, Sendable {
+    package var image: URL
+    package var timeout: TimeInterval
+    package var marker: String
+    package var machine: QEMUMachine
 
-    public init(
+    package init(
         image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
         memoryMiB: Int = 1024, cpus: Int = 2, accelerator: BootAccelerator = .auto, serialLog: URL? = nil,
         firmwareFile: URL? = nil, qemu: String = "qemu-system-x86_64"
@@ -74,27 +74,27 @@ public struct BootOptions: QEMUMachineOptions, Sendable {
 }
 
 /// What `unisonctl qa boot --json` prints.
-public struct BootResult: Sendable, Codable, Equatable {
-    public var schema = "unisonctl.qa-boot/v1"
-    public var image: String
-    public var format: String
-    public var firmware: BootFirmware
-    public var accelerator: String
-    public var marker: String
-    public var markerSeen: Bool
-    public var seconds: Double
+package struct BootResult: Sendable, Codable, Equatable {
+    package var schema = "unisonctl.qa-boot/v1"
+    package var image: String
+    package var format: String
+    package var firmware: BootFirmware
+    package var accelerator: String
+    package var marker: String
+    package var markerSeen: Bool
+    package var seconds: Double
     /// Why the watch ended: "marker", "timeout" or "qemu exited with status N".
-    public var reason: String
-    public var consoleTail: [String]
-    public var qemuStderr: String
+    package var reason: String
+    package var consoleTail: [String]
+    package var qemuStderr: String
 }
 
-public enum BootCheck {
+package enum BootCheck {
     /// Boots `options.image` in QEMU with a throw-away overlay (`-snapshot`) and watches the
     /// serial console until the marker appears, the timeout passes or QEMU stops. QEMU is
     /// always stopped before this returns. Bad input throws `QAError` (exit 2); a boot that
     /// does not show the marker returns `markerSeen == false`.
-    public static func run(
+    package static func run(
         _ options: BootOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
         status: (@Sendable (String) -> Void)? = nil
     ) async throws -> BootResult {

@@ -2,7 +2,7 @@ import Foundation
 import UnisonCore
 
 /// A running virtual machine process.
-public protocol VMProcess: AnyObject, Sendable {
+package protocol VMProcess: AnyObject, Sendable {
     var isRunning: Bool { get }
     /// The exit status once it stopped (a signal number + 128 when killed).
     var exitStatus: Int32? { get }
@@ -12,15 +12,15 @@ public protocol VMProcess: AnyObject, Sendable {
 
 /// Starts QEMU. Behind a protocol so the watch loop can be tested without a hypervisor and
 /// so other launchers (a remote host, a container) can stand in.
-public protocol QEMULauncher: Sendable {
+package protocol QEMULauncher: Sendable {
     func start(_ arguments: [String], stdout: URL, stderr: URL) throws -> any VMProcess
 }
 
 /// Runs `qemu-system-x86_64` (or any program) with Foundation's `Process`.
-public struct SystemQEMULauncher: QEMULauncher {
-    public init() {}
+package struct SystemQEMULauncher: QEMULauncher {
+    package init() {}
 
-    public func start(_ arguments: [String], stdout: URL, stderr: URL) throws -> any VMProcess {
+    package func start(_ arguments: [String], stdout: URL, stderr: URL) throws -> any VMProcess {
         guard let executable = SystemProcessRunner.which(arguments[0]) else { throw QAError.toolNotFound(arguments[0]) }
         let process = Process()
         process.executableURL = executable

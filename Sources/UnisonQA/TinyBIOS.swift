@@ -12,8 +12,8 @@ import Foundation
 ///                    done: hlt ; jmp done
 ///     offset 0x0020  the message, NUL-terminated
 ///     offset 0xFFF0  reset vector: jmp far F000:0000
-public enum TinyBIOS {
-    public static func image(printing message: String, exerciseFPU: Bool = false) -> Data {
+package enum TinyBIOS {
+    package static func image(printing message: String, exerciseFPU: Bool = false) -> Data {
         var bytes = [UInt8](repeating: 0, count: 64 << 10)
         let fpu: [UInt8] = exerciseFPU ? [0x9B, 0xDB, 0xE3, 0xD9, 0xE8, 0xDD, 0xD8] : []  // fwait; fninit; fld1; fstp st0
         let code: [UInt8] =

@@ -4,25 +4,25 @@ import UnisonMetadataAction
 import UnisonSpec
 
 /// Which release channel a git ref publishes to, and the version it carries there.
-public struct ChannelResolution: Sendable, Equatable, Codable {
-    public var schema = "unisonctl.release-channel/v1"
-    public var ref: String
-    public var event: String
+package struct ChannelResolution: Sendable, Equatable, Codable {
+    package var schema = "unisonctl.release-channel/v1"
+    package var ref: String
+    package var event: String
     /// `alpha`, `nightly`, `beta`, `stable`, …; nil when no channel takes the ref (pull
     /// requests, branches no channel lists): those get the action's default tag rules.
-    public var channel: String?
+    package var channel: String?
     /// `v0.5.0-beta.41` on a release branch, the release version on a tag (without a target
     /// suffix); nil on nightly.
-    public var version: String?
+    package var version: String?
     /// A SemVer pre-release (alpha, beta): never `latest`, `vX.Y` or `vX`.
-    public var prerelease: Bool = false
+    package var prerelease: Bool = false
     /// The GitHub release a tag gets (`draft`, `prerelease`, `release`); nil: none.
-    public var githubRelease: String?
+    package var githubRelease: String?
     /// The image a per-target tag (`v0.5.0-wsl2`) builds: `wsl2`, `linux-vm`, `bare-metal`.
-    public var target: String?
-    public var reason: String
+    package var target: String?
+    package var reason: String
 
-    public init(
+    package init(
         ref: String, event: String, channel: String?, version: String?, prerelease: Bool = false,
         githubRelease: String? = nil, target: String? = nil, reason: String
     ) {
@@ -39,12 +39,12 @@ public struct ChannelResolution: Sendable, Equatable, Codable {
 
 /// What a CI run tells the resolver beyond the ref: the repository's default branch and the
 /// run's number and attempt (`GITHUB_RUN_NUMBER`, `GITHUB_RUN_ATTEMPT`).
-public struct RunContext: Sendable, Equatable {
-    public var defaultBranch: String
-    public var runNumber: UInt64?
-    public var runAttempt: UInt64
+package struct RunContext: Sendable, Equatable {
+    package var defaultBranch: String
+    package var runNumber: UInt64?
+    package var runAttempt: UInt64
 
-    public init(defaultBranch: String = "main", runNumber: UInt64? = nil, runAttempt: UInt64 = 1) {
+    package init(defaultBranch: String = "main", runNumber: UInt64? = nil, runAttempt: UInt64 = 1) {
         self.defaultBranch = defaultBranch
         self.runNumber = runNumber
         self.runAttempt = runAttempt
@@ -53,14 +53,14 @@ public struct RunContext: Sendable, Equatable {
 
 /// Maps refs to channels by the spec's `branches` / `tagPattern` / `events` and forms
 /// versions with `versionFormat`.
-public enum ChannelResolver {
+package enum ChannelResolver {
     /// The channel for `ref` (`refs/heads/…`, `refs/tags/…`, `refs/pull/…`) under `event`.
     ///
     /// A branch takes the first channel whose `branches` glob matches it (`{default}` is the
     /// repository's default branch). A tag, less any per-target suffix (`-wsl2`), takes the
     /// channel with the most specific (longest) matching `tagPattern`; a pattern without `-`
     /// accepts only release versions, so `v1.2.3-rc.1` is not stable.
-    public static func channel(for ref: String, event: String, channels: [Channel], defaultBranch: String = "main") -> Channel? {
+    package static func channel(for ref: String, event: String, channels: [Channel], defaultBranch: String = "main") -> Channel? {
         let eligible = channels.filter { $0.events.isEmpty || $0.events.contains(event) }
         if ref.hasPrefix("refs/heads/") {
             let branch = String(ref.dropFirst("refs/heads/".count))
@@ -79,7 +79,7 @@ public enum ChannelResolver {
 
     /// Resolves the channel and, for a release branch, the next pre-release version: from the
     /// run number (`{run}`) or one above the highest existing tag of the line (`{n}`).
-    public static func resolve(
+    package static func resolve(
         ref: String, event: String, channels: [Channel], existingTags: [String],
         run: RunContext = RunContext()
     ) throws -> ChannelResolution {
@@ -132,7 +132,7 @@ public enum ChannelResolver {
     }
 
     /// `release/0.5` → (0, 5): the last `X.Y` in the branch name.
-    public static func releaseLine(_ branch: String) -> (major: UInt64, minor: UInt64)? {
+    package static func releaseLine(_ branch: String) -> (major: UInt64, minor: UInt64)? {
         guard let regex = try? NSRegularExpression(pattern: "(?:^|[^0-9.])(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$") else { return nil }
         let ns = branch as NSString
         guard let m = regex.firstMatch(in: branch, range: NSRange(location: 0, length: ns.length)),
@@ -142,7 +142,7 @@ public enum ChannelResolver {
     }
 
     /// Fills `{major}`, `{minor}`, `{patch}`, `{n}` (or `{run}`) in a version format.
-    public static func render(format: String, major: UInt64, minor: UInt64, patch: UInt64 = 0, n: UInt64) -> String {
+    package static func render(format: String, major: UInt64, minor: UInt64, patch: UInt64 = 0, n: UInt64) -> String {
         format.replacingOccurrences(of: "{major}", with: String(major))
             .replacingOccurrences(of: "{minor}", with: String(minor))
             .replacingOccurrences(of: "{patch}", with: String(patch))
@@ -151,7 +151,7 @@ public enum ChannelResolver {
     }
 
     /// N one above the highest existing tag of the same line in that format (1 when none).
-    public static func nextVersion(format: String, major: UInt64, minor: UInt64, existingTags: [String]) -> (text: String, previous: String?) {
+    package static func nextVersion(format: String, major: UInt64, minor: UInt64, existingTags: [String]) -> (text: String, previous: String?) {
         var best: (n: UInt64, tag: String)?
         for tag in existingTags {
             guard let v = SemVer(tag), v.major == major, v.minor == minor,
@@ -166,8 +166,8 @@ public enum ChannelResolver {
 
 /// Shell-style globs for branch and tag patterns: `*` matches within one path segment, `?`
 /// one character, `**` across segments.
-public enum Glob {
-    public static func matches(_ pattern: String, _ text: String) -> Bool {
+package enum Glob {
+    package static func matches(_ pattern: String, _ text: String) -> Bool {
         matches(Array(pattern), 0, Array(text), 0)
     }
 
@@ -192,7 +192,7 @@ public enum Glob {
 extension ChannelResolver {
     /// As `resolve(ref:event:channels:existingTags:run:)`, reading the tags from `repository`
     /// when the channel numbers its versions by tag (`{n}`); other refs need no repository.
-    public static func resolve(
+    package static func resolve(
         ref: String, event: String, channels: [Channel], repository: GitRepository,
         run: RunContext = RunContext()
     ) throws -> ChannelResolution {
@@ -206,17 +206,17 @@ extension ChannelResolver {
 
 extension ChannelResolver {
     /// One problem in a channel's rule lines.
-    public struct RuleProblem: Sendable, Equatable, CustomStringConvertible {
-        public var channel: String
-        public var field: String
-        public var message: String
-        public var description: String { "channel \(channel), \(field): \(message)" }
+    package struct RuleProblem: Sendable, Equatable, CustomStringConvertible {
+        package var channel: String
+        package var field: String
+        package var message: String
+        package var description: String { "channel \(channel), \(field): \(message)" }
     }
 
     /// Parses every channel's `tags:` and `flavor:` lines and evaluates their expressions once
     /// against a sample tag push, so a spec with a rule the engine would refuse can be reported
     /// when the spec is validated rather than when CI first runs it.
-    public static func validateRules(_ channels: [Channel]) -> [RuleProblem] {
+    package static func validateRules(_ channels: [Channel]) -> [RuleProblem] {
         var problems: [RuleProblem] = []
         for var channel in channels {
             channel.tags = channel.tags.map(ChannelVariables.sample)

@@ -10,18 +10,18 @@ import Foundation
 /// | `{channel.version}` | the resolved version (`v0.5.0-beta.41`, `v0.5.0-alpha.1`) |
 /// | `{run.number}`, `{run.attempt}` | `GITHUB_RUN_NUMBER`, `GITHUB_RUN_ATTEMPT` |
 /// | `{ref.is_branch}`, `{ref.is_tag}` | `true` / `false` |
-public enum ChannelVariables {
-    public static let names = ["channel.version", "run.number", "run.attempt", "ref.is_branch", "ref.is_tag"]
+package enum ChannelVariables {
+    package static let names = ["channel.version", "run.number", "run.attempt", "ref.is_branch", "ref.is_tag"]
 
     /// `line` with every placeholder replaced by its value in `values` (missing: empty).
-    public static func substitute(_ line: String, _ values: [String: String]) -> String {
+    package static func substitute(_ line: String, _ values: [String: String]) -> String {
         var out = line
         for name in names { out = out.replacingOccurrences(of: "{\(name)}", with: values[name] ?? "") }
         return out
     }
 
     /// The values for a resolved channel.
-    public static func values(resolution: ChannelResolution, run: RunContext) -> [String: String] {
+    package static func values(resolution: ChannelResolution, run: RunContext) -> [String: String] {
         [
             "channel.version": resolution.version ?? "",
             "run.number": run.runNumber.map(String.init) ?? "",
@@ -32,7 +32,7 @@ public enum ChannelVariables {
     }
 
     /// A rule line with sample values, for checking that it parses and evaluates.
-    public static func sample(_ line: String) -> String {
+    package static func sample(_ line: String) -> String {
         substitute(
             line,
             [

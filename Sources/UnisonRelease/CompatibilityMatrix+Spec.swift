@@ -2,11 +2,11 @@ import UnisonCore
 import UnisonSpec
 
 /// Two services of one repository given different cells: the repository's column holds one.
-public struct CompatColumnConflict: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
-    public var column: String
-    public var cells: [String]
-    public var exitStatus: ExitStatus { .badInput }
-    public var description: String {
+package struct CompatColumnConflict: Error, CustomStringConvertible, Sendable, Equatable, ExitCoded {
+    package var column: String
+    package var cells: [String]
+    package var exitStatus: ExitStatus { .badInput }
+    package var description: String {
         "column \(column): its services are given different cells (\(cells.joined(separator: ", "))); a repository's column holds one"
     }
 }
@@ -17,7 +17,7 @@ public struct CompatColumnConflict: Error, CustomStringConvertible, Sendable, Eq
 /// service's own name as its column keeps that column.
 extension CompatibilityMatrix {
     /// The columns of a new matrix: each platform service's repository once, in the spec's order.
-    public static func columns(spec: PlatformSpec) -> [String] {
+    package static func columns(spec: PlatformSpec) -> [String] {
         var out: [String] = []
         for service in spec.services where !out.contains(service.repo ?? service.name) { out.append(service.repo ?? service.name) }
         return out
@@ -25,14 +25,14 @@ extension CompatibilityMatrix {
 
     /// The column of `service` in this matrix: its repository's, unless the matrix already has
     /// a column of the service's own name (and none of the repository's).
-    public func column(for service: Service) -> String {
+    package func column(for service: Service) -> String {
         guard let repo = service.repo else { return service.name }
         return services.contains(service.name) && !services.contains(repo) ? service.name : repo
     }
 
     /// `cells` keyed by a service's or a repository's name, keyed by this matrix's columns; nil
     /// for a name that is neither a platform service nor one's repository.
-    public func keyedByColumn(_ cells: [String: VersionConstraint], spec: PlatformSpec) throws -> [String: VersionConstraint] {
+    package func keyedByColumn(_ cells: [String: VersionConstraint], spec: PlatformSpec) throws -> [String: VersionConstraint] {
         var out: [String: VersionConstraint] = [:]
         var from: [String: [String]] = [:]
         for (name, cell) in cells.sorted(by: { $0.key < $1.key }) {
@@ -55,7 +55,7 @@ extension CompatibilityMatrix {
 
     /// The cells of `row` by service name: a repository's column gives each of its services,
     /// a column that names a service (or nothing the spec knows) stays as it is.
-    public static func cellsByService(_ row: Row, spec: PlatformSpec) -> [String: VersionConstraint] {
+    package static func cellsByService(_ row: Row, spec: PlatformSpec) -> [String: VersionConstraint] {
         var out: [String: VersionConstraint] = [:]
         for (column, cell) in row.services {
             let services =
@@ -67,7 +67,7 @@ extension CompatibilityMatrix {
     }
 
     /// Installed versions keyed by service (or repository) name, keyed by this matrix's columns.
-    public func installedByColumn(_ installed: [String: SemVer], spec: PlatformSpec) -> [String: SemVer] {
+    package func installedByColumn(_ installed: [String: SemVer], spec: PlatformSpec) -> [String: SemVer] {
         var out: [String: SemVer] = [:]
         for (name, version) in installed {
             if services.contains(name) { out[name] = version; continue }

@@ -14,19 +14,19 @@ import UnisonCore
 ///   (`>=0.0.3 <0.0.4`), `^1.x`.
 ///
 /// `comparators` hold the desugared form; `text` keeps the cell as written.
-public struct VersionConstraint: Sendable, Equatable, StringCodable {
-    public enum Operator: String, Sendable, Codable, CaseIterable { case gte = ">=", lte = "<=", gt = ">", lt = "<", eq = "=" }
+package struct VersionConstraint: Sendable, Equatable, StringCodable {
+    package enum Operator: String, Sendable, Codable, CaseIterable { case gte = ">=", lte = "<=", gt = ">", lt = "<", eq = "=" }
 
-    public struct Comparator: Sendable, Equatable, Codable {
-        public var op: Operator
-        public var version: SemVer
+    package struct Comparator: Sendable, Equatable, Codable {
+        package var op: Operator
+        package var version: SemVer
     }
 
-    public var comparators: [Comparator]
+    package var comparators: [Comparator]
     /// As written (normalized spacing).
-    public var text: String
+    package var text: String
 
-    public init?(_ raw: String) {
+    package init?(_ raw: String) {
         let parts = raw.split(whereSeparator: \.isWhitespace).map(String.init)
         guard !parts.isEmpty else { return nil }
         var comparators: [Comparator] = []
@@ -145,19 +145,19 @@ public struct VersionConstraint: Sendable, Equatable, StringCodable {
         }
     }
 
-    public init(exactly version: SemVer) {
+    package init(exactly version: SemVer) {
         comparators = [Comparator(op: .eq, version: version)]
         text = version.tagString(forceV: true)
     }
 
     /// The version when the constraint names exactly one.
-    public var exactVersion: SemVer? {
+    package var exactVersion: SemVer? {
         comparators.count == 1 && comparators[0].op == .eq ? comparators[0].version : nil
     }
 
     /// All comparators hold. As in npm ranges, a pre-release only satisfies a constraint that
     /// names a pre-release of the same MAJOR.MINOR.PATCH (`<1.3.0` does not take `1.3.0-beta.1`).
-    public func isSatisfied(by v: SemVer) -> Bool {
+    package func isSatisfied(by v: SemVer) -> Bool {
         if v.isPrerelease,
             !comparators.contains(where: {
                 $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (v.major, v.minor, v.patch)
@@ -176,9 +176,9 @@ public struct VersionConstraint: Sendable, Equatable, StringCodable {
         }
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
-    public static let expectedText = "a version constraint"
+    package static let expectedText = "a version constraint"
 }
 
 /// The platform compatibility matrix (unison-docs `dev/compatibility-matrix.md`): one row per
@@ -194,79 +194,79 @@ public struct VersionConstraint: Sendable, Equatable, StringCodable {
 /// row starts with `| Release |` or `| platform |`. Text around it is kept out of the model and
 /// rewritten on render. This is the one reading of the format: `compat` and `workspace check`
 /// (through `scan`) both use it.
-public struct CompatibilityMatrix: Sendable, Equatable, Codable {
-    public struct Row: Sendable, Equatable, Codable {
-        public var platform: SemVer
+package struct CompatibilityMatrix: Sendable, Equatable, Codable {
+    package struct Row: Sendable, Equatable, Codable {
+        package var platform: SemVer
         /// Column name → constraint; a column absent here is `-` (not shipped).
-        public var services: [String: VersionConstraint]
+        package var services: [String: VersionConstraint]
 
-        public init(platform: SemVer, services: [String: VersionConstraint]) {
+        package init(platform: SemVer, services: [String: VersionConstraint]) {
             self.platform = platform
             self.services = services
         }
     }
 
-    public var schema = "unisonctl.compat-matrix/v1"
+    package var schema = "unisonctl.compat-matrix/v1"
     /// The header of the first column as written (`Release` or `platform`); kept on render.
-    public var firstColumn = "platform"
+    package var firstColumn = "platform"
     /// Column order: service names or service repo names, as the header writes them.
-    public var services: [String]
+    package var services: [String]
     /// Newest platform first.
-    public var rows: [Row]
+    package var rows: [Row]
 
     enum CodingKeys: String, CodingKey { case schema, services, rows }
 
-    public init(services: [String], rows: [Row] = [], firstColumn: String = "platform") {
+    package init(services: [String], rows: [Row] = [], firstColumn: String = "platform") {
         self.services = services
         self.firstColumn = firstColumn
         self.rows = rows.sorted { $1.platform < $0.platform }
     }
 
-    public func row(for platform: SemVer) -> Row? { rows.first { $0.platform.hasSamePrecedence(as: platform) } }
+    package func row(for platform: SemVer) -> Row? { rows.first { $0.platform.hasSamePrecedence(as: platform) } }
 
     /// Header words that open the matrix's table (compared case-insensitively).
-    public static let firstColumnNames: Set<String> = ["release", "platform"]
+    package static let firstColumnNames: Set<String> = ["release", "platform"]
 
     // MARK: Scanning
 
     /// The table as written, every row and cell with its line, problems kept rather than
     /// thrown: what `workspace check` reports finding by finding and `parse` turns into errors.
-    public struct Scan: Sendable {
-        public enum Cell: Sendable, Equatable {
+    package struct Scan: Sendable {
+        package enum Cell: Sendable, Equatable {
             /// Empty or `-`: the column is not part of that release.
             case unset
             case constraint(VersionConstraint)
             case invalid(String)
         }
 
-        public struct ScannedCell: Sendable {
-            public var column: String
-            public var text: String
-            public var value: Cell
+        package struct ScannedCell: Sendable {
+            package var column: String
+            package var text: String
+            package var value: Cell
         }
 
-        public struct ScannedRow: Sendable {
+        package struct ScannedRow: Sendable {
             /// 1-based.
-            public var line: Int
-            public var platformText: String
-            public var platform: SemVer?
+            package var line: Int
+            package var platformText: String
+            package var platform: SemVer?
             /// Number of cells, the platform cell included.
-            public var cellCount: Int
-            public var cells: [ScannedCell]
+            package var cellCount: Int
+            package var cells: [ScannedCell]
         }
 
         /// 1-based line of the header row.
-        public var headerLine: Int
-        public var firstColumn: String
+        package var headerLine: Int
+        package var firstColumn: String
         /// Column names after the first, in order.
-        public var columns: [String]
+        package var columns: [String]
         /// Whether a `|---|` delimiter row follows the header.
-        public var hasDelimiter: Bool
-        public var rows: [ScannedRow]
+        package var hasDelimiter: Bool
+        package var rows: [ScannedRow]
     }
 
     /// The table of `markdown`, or nil when it has none headed `| Release |` or `| platform |`.
-    public static func scan(markdown: String) -> Scan? {
+    package static func scan(markdown: String) -> Scan? {
         let lines = markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var inFence = false
         for index in lines.indices {
@@ -299,7 +299,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     }
 
     /// One cell: unset (empty or `-`), a constraint, or something else.
-    public static func cell(_ text: String) -> Scan.Cell {
+    package static func cell(_ text: String) -> Scan.Cell {
         if text.isEmpty || text == "-" { return .unset }
         return VersionConstraint(text).map(Scan.Cell.constraint) ?? .invalid(text)
     }
@@ -309,7 +309,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     // MARK: Parsing
 
     /// Reads the matrix from markdown, stopping at the first problem. Errors carry `path:line`.
-    public static func parse(markdown: String, path: String = "compatibility-matrix.md") throws -> CompatibilityMatrix {
+    package static func parse(markdown: String, path: String = "compatibility-matrix.md") throws -> CompatibilityMatrix {
         guard let scan = scan(markdown: markdown) else {
             throw ReleaseError.invalidMatrix(path: path, line: 1, reason: "no table with a '| Release |' (or '| platform |') header")
         }
@@ -351,11 +351,11 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     }
 
     /// Cells of a `| a | b |` line (`MarkdownTable.cells`).
-    public static func cells(_ line: String) -> [String] { MarkdownTable.cells(line) }
+    package static func cells(_ line: String) -> [String] { MarkdownTable.cells(line) }
 
     // MARK: Rendering
 
-    public func markdown(displayName: String = "UnisonOS") -> String {
+    package func markdown(displayName: String = "UnisonOS") -> String {
         var out = """
             # \(displayName) compatibility matrix
 
@@ -380,7 +380,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
 
     /// Adds (or with `replace`, replaces) the row of a platform release; new services become
     /// columns at the end.
-    public mutating func add(_ row: Row, replace: Bool = false) throws {
+    package mutating func add(_ row: Row, replace: Bool = false) throws {
         if let existing = rows.firstIndex(where: { $0.platform.hasSamePrecedence(as: row.platform) }) {
             guard replace else { throw ReleaseError.matrixRowExists(platform: row.platform.tagString(forceV: true)) }
             rows.remove(at: existing)
@@ -393,7 +393,7 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
     // MARK: Checking
 
     /// Compares installed service versions with the rows: which release they are, or what differs.
-    public func check(installed: [String: SemVer], platform: SemVer? = nil) -> CompatCheck {
+    package func check(installed: [String: SemVer], platform: SemVer? = nil) -> CompatCheck {
         func differences(_ row: Row) -> [CompatCheck.Difference] {
             var diffs: [CompatCheck.Difference] = []
             for service in services {
@@ -431,27 +431,27 @@ public struct CompatibilityMatrix: Sendable, Equatable, Codable {
 }
 
 /// The result of `compat check`.
-public struct CompatCheck: Sendable, Equatable, Codable {
-    public struct Difference: Sendable, Equatable, Codable {
-        public var service: String
+package struct CompatCheck: Sendable, Equatable, Codable {
+    package struct Difference: Sendable, Equatable, Codable {
+        package var service: String
         /// Nil when the service is not installed.
-        public var installed: String?
+        package var installed: String?
         /// The cell of the row (`-`: the release does not ship it).
-        public var expected: String
+        package var expected: String
     }
 
-    public var schema = "unisonctl.compat-check/v1"
-    public var ok: Bool
+    package var schema = "unisonctl.compat-check/v1"
+    package var ok: Bool
     /// The matching row, or the closest one (fewest differences, newest on a tie).
-    public var platform: String?
-    public var matched: Bool
-    public var differences: [Difference]
+    package var platform: String?
+    package var matched: Bool
+    package var differences: [Difference]
     /// Installed services the matrix has no column for (not counted as differences).
-    public var unknownServices: [String]
+    package var unknownServices: [String]
     /// False when the matrix has no row to compare with (empty, or no row for `--platform`).
-    public var rowFound: Bool
+    package var rowFound: Bool
 
-    public init(ok: Bool, platform: String?, matched: Bool, differences: [Difference], unknownServices: [String], rowFound: Bool) {
+    package init(ok: Bool, platform: String?, matched: Bool, differences: [Difference], unknownServices: [String], rowFound: Bool) {
         self.ok = ok
         self.platform = platform
         self.matched = matched

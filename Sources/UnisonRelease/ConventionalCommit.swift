@@ -9,33 +9,33 @@ import UnisonCore
 ///     [body]
 ///
 ///     [Token: value | Token #value]...   (footers; `BREAKING CHANGE` may contain a space)
-public struct ConventionalCommit: Sendable, Equatable, Codable {
-    public struct Footer: Sendable, Equatable, Codable {
-        public var token: String
-        public var value: String
+package struct ConventionalCommit: Sendable, Equatable, Codable {
+    package struct Footer: Sendable, Equatable, Codable {
+        package var token: String
+        package var value: String
     }
 
     /// The type as written, lowercased (`feat`, `fix`, …).
-    public var type: String
-    public var scope: String?
-    public var description: String
-    public var body: String
-    public var footers: [Footer]
+    package var type: String
+    package var scope: String?
+    package var description: String
+    package var body: String
+    package var footers: [Footer]
     /// `!` after the type/scope.
-    public var bang: Bool
+    package var bang: Bool
 
     /// A breaking change: `!` in the header or a `BREAKING CHANGE:` / `BREAKING-CHANGE:` footer.
-    public var isBreaking: Bool { bang || footers.contains { Self.isBreakingToken($0.token) } }
+    package var isBreaking: Bool { bang || footers.contains { Self.isBreakingToken($0.token) } }
 
     /// The text describing the break: the footer's value, else the description.
-    public var breakingNote: String? {
+    package var breakingNote: String? {
         if let footer = footers.first(where: { Self.isBreakingToken($0.token) }) { return footer.value }
         return bang ? description : nil
     }
 
     /// The version a `Release-As: x.y.z` footer forces (token matched case-insensitively, as
     /// release-please does).
-    public var releaseAs: SemVerText? {
+    package var releaseAs: SemVerText? {
         footers.last { $0.token.lowercased() == "release-as" }.map { SemVerText($0.value) }
     }
 
@@ -45,7 +45,7 @@ public struct ConventionalCommit: Sendable, Equatable, Codable {
     }
 
     /// Parses a full message; nil when the first line is not a Conventional Commits header.
-    public init?(message: String) {
+    package init?(message: String) {
         let lines = message.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, let parsed = Self.parseHeader(Substring(header)) else { return nil }
         type = parsed.type
@@ -127,24 +127,24 @@ public struct ConventionalCommit: Sendable, Equatable, Codable {
 }
 
 /// A version string from a footer, kept as written and parsed when it is valid SemVer.
-public struct SemVerText: Sendable, Equatable, Codable {
-    public var text: String
-    public init(_ text: String) { self.text = text.trimmingCharacters(in: .whitespaces) }
+package struct SemVerText: Sendable, Equatable, Codable {
+    package var text: String
+    package init(_ text: String) { self.text = text.trimmingCharacters(in: .whitespaces) }
 }
 
 extension SemVerText {
-    public var version: SemVer? { SemVer(text) }
+    package var version: SemVer? { SemVer(text) }
 }
 
 /// How commit types map onto version bumps, following release-please's defaults: a breaking
 /// change is major (minor below 1.0 when `bumpMinorPreMajor`), `feat` minor, `fix`/`perf`/
 /// `revert` patch, every other type (chore, docs, ci, test, build, style, refactor) none.
-public struct BumpRules: Sendable, Equatable {
-    public var bumpMinorPreMajor: Bool
-    public var minorTypes: Set<String>
-    public var patchTypes: Set<String>
+package struct BumpRules: Sendable, Equatable {
+    package var bumpMinorPreMajor: Bool
+    package var minorTypes: Set<String>
+    package var patchTypes: Set<String>
 
-    public init(
+    package init(
         bumpMinorPreMajor: Bool = true, minorTypes: Set<String> = ["feat", "feature"],
         patchTypes: Set<String> = ["fix", "perf", "revert"]
     ) {
@@ -154,7 +154,7 @@ public struct BumpRules: Sendable, Equatable {
     }
 
     /// The bump one commit asks for, before the pre-1.0 rule is applied.
-    public func bump(for commit: ConventionalCommit) -> VersionBump {
+    package func bump(for commit: ConventionalCommit) -> VersionBump {
         if commit.isBreaking { return .major }
         if minorTypes.contains(commit.type) { return .minor }
         if patchTypes.contains(commit.type) { return .patch }

@@ -3,10 +3,10 @@ import UnisonCore
 
 /// GitHub Actions step outputs (`$GITHUB_OUTPUT`): each value written as
 /// `name<<DELIMITER\nvalue\nDELIMITER\n`, the multi-line form `core.setOutput` uses.
-public enum GitHubOutput {
+package enum GitHubOutput {
     /// The text to append for `outputs`, in the order given. The delimiter is derived from the
     /// content (reproducible) and checked not to occur in any value.
-    public static func render(_ outputs: [(name: String, value: String)]) -> String {
+    package static func render(_ outputs: [(name: String, value: String)]) -> String {
         var out = ""
         for (name, value) in outputs {
             var salt = 0
@@ -21,7 +21,7 @@ public enum GitHubOutput {
     }
 
     /// Appends to the file (created when missing), as the runner expects.
-    public static func append(_ outputs: [(name: String, value: String)], to url: URL) throws {
+    package static func append(_ outputs: [(name: String, value: String)], to url: URL) throws {
         let text = render(outputs)
         if !FileManager.default.fileExists(atPath: url.path) {
             try AtomicFile.write(Data(text.utf8), to: url)
@@ -34,7 +34,7 @@ public enum GitHubOutput {
     }
 
     /// Reads a file of such outputs back (also the `name=value` single-line form).
-    public static func parse(_ text: String) -> [(name: String, value: String)] {
+    package static func parse(_ text: String) -> [(name: String, value: String)] {
         var result: [(String, String)] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var i = 0

@@ -2,29 +2,29 @@ import Foundation
 import UnisonCore
 
 /// One commit as `git log` reports it.
-public struct GitCommit: Sendable, Equatable, Codable {
-    public var sha: String
-    public var author: String
+package struct GitCommit: Sendable, Equatable, Codable {
+    package var sha: String
+    package var author: String
     /// Author date, ISO 8601 strict (`%aI`).
-    public var date: String
-    public var message: String
+    package var date: String
+    package var message: String
 
-    public var subject: String { String(message.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
-    public var shortSHA: String { String(sha.prefix(7)) }
+    package var subject: String { String(message.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
+    package var shortSHA: String { String(sha.prefix(7)) }
 }
 
 /// A git tag with the commit it points at (annotated tags peeled).
-public struct GitTag: Sendable, Equatable {
-    public var name: String
-    public var commit: String
+package struct GitTag: Sendable, Equatable {
+    package var name: String
+    package var commit: String
 }
 
 /// Reads a repository's history by running `git` through a `ProcessRunner`.
-public struct GitRepository: Sendable {
-    public var directory: URL
-    public var runner: any ProcessRunner
+package struct GitRepository: Sendable {
+    package var directory: URL
+    package var runner: any ProcessRunner
 
-    public init(directory: URL, runner: any ProcessRunner = SystemProcessRunner()) {
+    package init(directory: URL, runner: any ProcessRunner = SystemProcessRunner()) {
         self.directory = directory
         self.runner = runner
     }
@@ -43,12 +43,12 @@ public struct GitRepository: Sendable {
     }
 
     /// True when the directory is inside a work tree.
-    public func isRepository() -> Bool {
+    package func isRepository() -> Bool {
         (try? git(["rev-parse", "--is-inside-work-tree"]))?.hasPrefix("true") ?? false
     }
 
     /// The commit HEAD points at; nil in a repository without commits.
-    public func head() throws -> String? {
+    package func head() throws -> String? {
         let result = try runner.run(
             ["git", "-C", directory.path, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
             environment: ["LC_ALL": "C"], input: nil, workingDirectory: nil)
@@ -61,7 +61,7 @@ public struct GitRepository: Sendable {
 
     /// Every tag, peeled to its commit, sorted by name. With `mergedInto`, only tags whose
     /// commit is an ancestor of that revision.
-    public func tags(mergedInto revision: String? = nil) throws -> [GitTag] {
+    package func tags(mergedInto revision: String? = nil) throws -> [GitTag] {
         var args = ["for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)", "refs/tags"]
         if let revision { args += ["--merged", revision] }
         let out = try git(args)
@@ -74,7 +74,7 @@ public struct GitRepository: Sendable {
 
     /// Commits reachable from `to` but not from `from` (all of history when `from` is nil),
     /// newest first, merges left out (their content arrives through the merged commits).
-    public func commits(from: String?, to: String = "HEAD") throws -> [GitCommit] {
+    package func commits(from: String?, to: String = "HEAD") throws -> [GitCommit] {
         let range = from.map { "\($0)..\(to)" } ?? to
         // NUL-separated fields; a commit message cannot contain NUL, so the split is exact.
         let out = try git(["log", "--no-merges", "--no-color", "-z", "--format=%H%x00%an%x00%aI%x00%B", range, "--"])
@@ -95,13 +95,13 @@ public struct GitRepository: Sendable {
     /// True when the directory holds its own repository (`.git` directory or, in a checked-out
     /// submodule, a `.git` file). Looks at the file system only: git run in a submodule that is
     /// not checked out would answer for the parent repository.
-    public func hasOwnGitDirectory() -> Bool {
+    package func hasOwnGitDirectory() -> Bool {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(".git").path)
     }
 
     /// The repository's default branch: what `origin/HEAD` points at, else a local `main`,
     /// else `master`; nil when none of them exists.
-    public func defaultBranch() throws -> String? {
+    package func defaultBranch() throws -> String? {
         if let remote = try? git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines),
             remote.hasPrefix("origin/")
         {
@@ -116,7 +116,7 @@ public struct GitRepository: Sendable {
     }
 
     /// The committer date of a revision.
-    public func commitDate(_ revision: String = "HEAD") throws -> Date? {
+    package func commitDate(_ revision: String = "HEAD") throws -> Date? {
         let out = try git(["show", "-s", "--format=%cI", revision]).trimmingCharacters(in: .whitespacesAndNewlines)
         return ISO8601DateFormatter().date(from: out)
     }

@@ -2,47 +2,47 @@ import Foundation
 import UnisonCore
 
 /// One commit with what it means for the next version.
-public struct CommitImpact: Sendable, Equatable, Codable {
-    public var sha: String
-    public var subject: String
+package struct CommitImpact: Sendable, Equatable, Codable {
+    package var sha: String
+    package var subject: String
     /// Nil for a message that is not a Conventional Commit (it never decides a release).
-    public var type: String?
-    public var scope: String?
-    public var breaking: Bool
-    public var bump: VersionBump
-    public var releaseAs: String?
+    package var type: String?
+    package var scope: String?
+    package var breaking: Bool
+    package var bump: VersionBump
+    package var releaseAs: String?
     /// The header's description (the subject when the message is not conventional).
-    public var description: String
+    package var description: String
     /// What breaks, for release notes: the BREAKING CHANGE footer, else the description.
-    public var breakingNote: String?
+    package var breakingNote: String?
 }
 
 /// The next version of one repository and the commits that decided it.
-public struct NextVersion: Sendable, Equatable, Codable {
-    public var schema = "unisonctl.release-version/v1"
+package struct NextVersion: Sendable, Equatable, Codable {
+    package var schema = "unisonctl.release-version/v1"
     /// The highest release tag reachable from HEAD, as written (`v1.2.3`); nil before the first.
-    public var previousTag: String?
-    public var previous: SemVer?
+    package var previousTag: String?
+    package var previous: SemVer?
     /// Nil when nothing since the previous tag is releasable ("no release").
-    public var next: SemVer?
-    public var bump: VersionBump
+    package var next: SemVer?
+    package var bump: VersionBump
     /// Why: `breaking change`, `feat`, `Release-As footer`, …
-    public var reason: String
+    package var reason: String
     /// Every commit since the previous tag, newest first.
-    public var commits: [CommitImpact]
+    package var commits: [CommitImpact]
     /// The commits that decided the bump (all commits of the winning size, or the Release-As one).
-    public var deciding: [String]
+    package var deciding: [String]
 
-    public var releases: Bool { next != nil }
+    package var releases: Bool { next != nil }
 }
 
 /// Computes next versions from Conventional Commits, as release-please's default strategy does.
-public enum VersionCalculator {
+package enum VersionCalculator {
     /// The version a repository without any release tag starts at.
-    public static let initialVersion = SemVer(0, 1, 0, hasPrefixV: true)
+    package static let initialVersion = SemVer(0, 1, 0, hasPrefixV: true)
 
     /// Next version after `previous` given `commits` (newest first).
-    public static func next(previous: SemVer?, previousTag: String?, commits: [GitCommit], rules: BumpRules) -> NextVersion {
+    package static func next(previous: SemVer?, previousTag: String?, commits: [GitCommit], rules: BumpRules) -> NextVersion {
         var impacts: [CommitImpact] = []
         var strongest = VersionBump.none
         var forced: (SemVer, String)?
@@ -106,14 +106,14 @@ public enum VersionCalculator {
     }
 
     /// The highest release (non pre-release) SemVer tag among `tags`.
-    public static func latestRelease(in tags: [GitTag]) -> (tag: GitTag, version: SemVer)? {
+    package static func latestRelease(in tags: [GitTag]) -> (tag: GitTag, version: SemVer)? {
         tags.compactMap { tag in SemVer(tag.name).flatMap { $0.isPrerelease ? nil : (tag, $0) } }
             .max { $0.1 < $1.1 }
     }
 
     /// Reads the repository at `directory` and computes its next version.
     /// `revision` (default HEAD) is where the history is read: a repo's default branch.
-    public static func next(repository: GitRepository, rules: BumpRules, revision: String = "HEAD") throws -> NextVersion {
+    package static func next(repository: GitRepository, rules: BumpRules, revision: String = "HEAD") throws -> NextVersion {
         guard try repository.head() != nil else {
             return NextVersion(previousTag: nil, previous: nil, next: nil, bump: .none, reason: "no commits", commits: [], deciding: [])
         }

@@ -1,7 +1,7 @@
 import UnisonCore
 
 /// Everything the release engine can refuse, with the input that caused it.
-public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
+package enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
     case invalidDate(String)
     case invalidRef(String)
     case invalidVersion(String)
@@ -18,9 +18,9 @@ public enum ReleaseError: Error, Equatable, CustomStringConvertible, ExitCoded {
     /// A release manifest that cannot be read for its pins.
     case badManifest(path: String, reason: String)
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidDate(text): return "'\(text)' is not an ISO 8601 date-time (e.g. 2020-01-10T00:30:00Z)"
         case let .invalidRef(ref): return "'\(ref)' is not a git ref (refs/heads/…, refs/tags/…, refs/pull/…)"

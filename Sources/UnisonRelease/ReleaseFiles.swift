@@ -3,10 +3,10 @@ import UnisonCore
 import UnisonSpec
 
 /// Writes the release files: the manifest and the checksum list.
-public enum ReleaseFiles {
+package enum ReleaseFiles {
     /// Builds the manifest: every platform service needs a tag and a digest; artifacts are
     /// the files of the artifacts directory (not the manifest or checksum files), by name.
-    public static func manifest(_ request: ManifestRequest, spec: PlatformSpec) throws -> ReleaseManifest {
+    package static func manifest(_ request: ManifestRequest, spec: PlatformSpec) throws -> ReleaseManifest {
         let version = request.version.tagString(forceV: true)
         guard request.commit.count == 40, request.commit.allSatisfy(\.isHexDigit) else {
             throw ReleaseError.invalidOption(option: "--commit", value: request.commit, reason: "a commit is 40 hex digits")
@@ -78,7 +78,7 @@ public enum ReleaseFiles {
 
     /// Writes the manifest atomically into `directory`; returns its URL.
     @discardableResult
-    public static func writeManifest(_ manifest: ReleaseManifest, to directory: URL) throws -> URL {
+    package static func writeManifest(_ manifest: ReleaseManifest, to directory: URL) throws -> URL {
         let url = directory.appendingPathComponent(ReleaseManifest.fileName(version: manifest.release.version))
         var data = try JSONOutput.encoder().encode(manifest)
         data.append(0x0A)
@@ -126,7 +126,7 @@ public enum ReleaseFiles {
 
     /// `SHA256SUMS-<v>.txt`: `<hex>  <name>` per file of the directory (the manifest included),
     /// sorted by name, as GoReleaser writes it and `sha256sum -c` reads it.
-    public static func checksums(directory: URL, version: SemVer) throws -> (url: URL, text: String) {
+    package static func checksums(directory: URL, version: SemVer) throws -> (url: URL, text: String) {
         let v = version.tagString(forceV: true)
         var files = try releaseFiles(in: directory, version: v)
         let manifest = directory.appendingPathComponent(ReleaseManifest.fileName(version: v))
@@ -144,12 +144,12 @@ public enum ReleaseFiles {
     }
 
     /// Reads `name=sha256:…` pairs and a JSON file `{"service": "sha256:…"}` into one map.
-    public static func digests(pairs: [String], file: URL?) throws -> [String: String] {
+    package static func digests(pairs: [String], file: URL?) throws -> [String: String] {
         try nameValues(pairs: pairs, option: "--digest", file: file)
     }
 
     /// `NAME=VALUE` options over a JSON object file of strings (the options win).
-    public static func nameValues(pairs: [String], option: String, file: URL?) throws -> [String: String] {
+    package static func nameValues(pairs: [String], option: String, file: URL?) throws -> [String: String] {
         var out: [String: String] = [:]
         if let file {
             let data: Data
@@ -171,7 +171,7 @@ public enum ReleaseFiles {
     }
 
     /// `name=value` options.
-    public static func keyValues(_ pairs: [String], option: String) throws -> [String: String] {
+    package static func keyValues(_ pairs: [String], option: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for pair in pairs {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex else {

@@ -16,25 +16,25 @@ import UnisonSpec
 /// `{name, image, tag?, digest, reference?}` with `digest` a `sha256:` digest and `reference`
 /// the `image:tag@digest` to run, and optional `infrastructure` as `{name, image}`. Other
 /// fields are ignored.
-public struct ReleasePins: Sendable, Equatable {
-    public struct Pin: Sendable, Equatable, Codable {
-        public var name: String
-        public var image: String?
-        public var tag: String?
-        public var digest: String
-        public var reference: String?
+package struct ReleasePins: Sendable, Equatable {
+    package struct Pin: Sendable, Equatable, Codable {
+        package var name: String
+        package var image: String?
+        package var tag: String?
+        package var digest: String
+        package var reference: String?
     }
 
-    public struct Infrastructure: Sendable, Equatable, Codable {
-        public var name: String
-        public var image: String
+    package struct Infrastructure: Sendable, Equatable, Codable {
+        package var name: String
+        package var image: String
     }
 
-    public var version: SemVer
-    public var channel: String?
-    public var pins: [String: Pin]
+    package var version: SemVer
+    package var channel: String?
+    package var pins: [String: Pin]
     /// Infrastructure images as the release pinned them.
-    public var infrastructure: [String: String] = [:]
+    package var infrastructure: [String: String] = [:]
 
     /// The older form (`unisonos.release-manifest/v1`).
     private struct LegacyFile: Decodable {
@@ -46,7 +46,7 @@ public struct ReleasePins: Sendable, Equatable {
     }
 
     /// Reads either form; `source` names the file in errors (`ReleaseError.badManifest`).
-    public static func parse(_ data: Data, source: String) throws -> ReleasePins {
+    package static func parse(_ data: Data, source: String) throws -> ReleasePins {
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let schema = object[ReleaseManifest.CodingKeys.schemaVersion.rawValue] as? String
         {
@@ -119,7 +119,7 @@ public struct ReleasePins: Sendable, Equatable {
     }
 
     /// A JSON decoding failure in a few words, with the path of the field that failed.
-    public static func describe(_ error: Error) -> String {
+    package static func describe(_ error: Error) -> String {
         switch error {
         case let DecodingError.keyNotFound(key, ctx):
             return "missing '\(key.stringValue)'" + (ctx.codingPath.isEmpty ? "" : " at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
@@ -137,18 +137,18 @@ extension ReleaseManifest {
     /// The part of a manifest that pins images, read with the manifest's own keys. Everything
     /// else (assets, model packs, requirements, resolved images) may be absent or shaped as
     /// another writer shapes it.
-    public struct Pinning: Sendable, Equatable, Decodable {
-        public var schemaVersion: String
+    package struct Pinning: Sendable, Equatable, Decodable {
+        package var schemaVersion: String
         /// `release.version`.
-        public var version: String
+        package var version: String
         /// `release.channel`.
-        public var channel: String?
+        package var channel: String?
         /// `compose.images_pinned` (empty when absent).
-        public var imagesPinned: [String: String]
+        package var imagesPinned: [String: String]
         /// `compose.images_from_compose` (empty when absent).
-        public var imagesFromCompose: [String: String]
+        package var imagesFromCompose: [String: String]
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let manifest = try decoder.container(keyedBy: ReleaseManifest.CodingKeys.self)
             schemaVersion = try manifest.decode(String.self, forKey: .schemaVersion)
             let release = try manifest.nestedContainer(keyedBy: Release.CodingKeys.self, forKey: .release)

@@ -2,7 +2,7 @@ import Foundation
 import UnisonCore
 
 /// Release notes from the commits of every participating repository, grouped by type.
-public enum ReleaseNotes {
+package enum ReleaseNotes {
     /// Sections in order; commits of other types (chore, docs, ci, test, …) are left out.
     static let sections: [(title: String, types: Set<String>)] = [
         ("Features", ["feat", "feature"]),
@@ -11,7 +11,7 @@ public enum ReleaseNotes {
         ("Reverts", ["revert"]),
     ]
 
-    public static func markdown(_ plan: ReleasePlan, displayName: String = "UnisonOS", date: String? = nil) -> String {
+    package static func markdown(_ plan: ReleasePlan, displayName: String = "UnisonOS", date: String? = nil) -> String {
         var out = "# \(displayName) \(plan.version)\(date.map { " (\($0))" } ?? "")\n"
         let repos = plan.participating
         func line(_ repo: RepoPlan, _ c: CommitImpact, text: String) -> String {

@@ -3,8 +3,8 @@ import UnisonCore
 import UnisonSpec
 
 /// One repository's part in a platform release.
-public struct RepoPlan: Sendable, Equatable, Codable {
-    public enum Status: String, Sendable, Codable {
+package struct RepoPlan: Sendable, Equatable, Codable {
+    package enum Status: String, Sendable, Codable {
         /// Read: see `participates`.
         case ok
         /// No directory for it in the workspace.
@@ -17,25 +17,25 @@ public struct RepoPlan: Sendable, Equatable, Codable {
         case versionTaken = "version-taken"
     }
 
-    public var repo: String
-    public var role: String
-    public var status: Status
-    public var lastTag: String?
+    package var repo: String
+    package var role: String
+    package var status: Status
+    package var lastTag: String?
     /// The branch the history was read on: the repo's default branch (main or master).
-    public var branch: String?
+    package var branch: String?
     /// Commits since `lastTag`, newest first.
-    public var commits: [CommitImpact]
+    package var commits: [CommitImpact]
     /// The version this release tags the repo with; nil when it does not take part.
-    public var nextVersion: String?
-    public var participates: Bool
-    public var reason: String
+    package var nextVersion: String?
+    package var participates: Bool
+    package var reason: String
     /// Services built from this repo.
-    public var services: [String]
+    package var services: [String]
     /// The image tag the platform release pins for those services (new version, else the last
     /// release); nil when the repo has never been released.
-    public var imageTag: String?
+    package var imageTag: String?
 
-    public init(
+    package init(
         repo: String, role: String, status: Status, lastTag: String? = nil, branch: String? = nil, commits: [CommitImpact] = [],
         nextVersion: String? = nil, participates: Bool = false, reason: String = "", services: [String] = [], imageTag: String? = nil
     ) {
@@ -54,19 +54,19 @@ public struct RepoPlan: Sendable, Equatable, Codable {
 }
 
 /// `release plan`: what a platform release contains across every repository of the spec.
-public struct ReleasePlan: Sendable, Equatable, Codable {
-    public var schema = "unisonctl.release-plan/v1"
-    public var version: String
-    public var channel: String?
-    public var workspace: String
-    public var repos: [RepoPlan]
+package struct ReleasePlan: Sendable, Equatable, Codable {
+    package var schema = "unisonctl.release-plan/v1"
+    package var version: String
+    package var channel: String?
+    package var workspace: String
+    package var repos: [RepoPlan]
     /// The compatibility-matrix row this release adds: service → pinned image tag.
-    public var matrixRow: [String: String]
+    package var matrixRow: [String: String]
 
-    public var participating: [RepoPlan] { repos.filter(\.participates) }
+    package var participating: [RepoPlan] { repos.filter(\.participates) }
 
     /// The row in matrix form (services without a released version are `-`).
-    public var compatibilityRow: CompatibilityMatrix.Row? {
+    package var compatibilityRow: CompatibilityMatrix.Row? {
         guard let platform = SemVer(version) else { return nil }
         return CompatibilityMatrix.Row(
             platform: platform,
@@ -77,10 +77,10 @@ public struct ReleasePlan: Sendable, Equatable, Codable {
 /// Plans a platform release the way unison-docs `dev/release-and-branching.md` has it: the
 /// platform version drives releases; a service repo with changes since its last release is
 /// included and tagged with the platform's version; other repos are not versioned with it.
-public enum ReleasePlanner {
+package enum ReleasePlanner {
     /// Reads every repo of the spec under `workspace/<repo name>` on its default branch and
     /// decides its part in platform release `version`.
-    public static func plan(
+    package static func plan(
         spec: PlatformSpec, version: SemVer, workspace: URL,
         runner: any ProcessRunner = SystemProcessRunner()
     ) throws -> ReleasePlan {
@@ -181,7 +181,7 @@ public enum ReleasePlanner {
     }
 
     /// The plan as markdown: a repository table and the matrix row.
-    public static func markdown(_ plan: ReleasePlan, spec: PlatformSpec) -> String {
+    package static func markdown(_ plan: ReleasePlan, spec: PlatformSpec) -> String {
         var out = "# \(spec.platform.displayName) \(plan.version) release plan\n\n"
         out += "Channel: \(plan.channel ?? "none"). \(plan.participating.count) of \(plan.repos.count) repositories take part.\n\n"
         out += "| repo | branch | last tag | commits | next | takes part | image tag | why |\n|---|---|---|---|---|---|---|---|\n"

@@ -4,34 +4,34 @@ import UnisonMetadataAction
 import UnisonSpec
 
 /// What `release tags` is asked: the event, and optionally rules that replace the spec's.
-public struct TagRequest: Sendable {
-    public var event: String
-    public var ref: String
-    public var sha: String
-    public var date: Date
-    public var commitDate: Date?
+package struct TagRequest: Sendable {
+    package var event: String
+    package var ref: String
+    package var sha: String
+    package var date: Date
+    package var commitDate: Date?
     /// `--default-branch`; else the spec's `platform.defaultBranch`; else `main`.
-    public var defaultBranch: String?
-    public var baseRef: String?
-    public var images: [String]
+    package var defaultBranch: String?
+    package var baseRef: String?
+    package var images: [String]
     /// A platform service whose image (from the spec) is added to `images`.
-    public var service: String?
+    package var service: String?
     /// Nil: take the rules of the channel the ref resolves to.
-    public var tags: [String]?
-    public var flavor: [String]?
-    public var labels: [String]
-    public var title: String?
-    public var description: String?
-    public var url: String?
-    public var license: String?
-    public var shortSHALength: Int
+    package var tags: [String]?
+    package var flavor: [String]?
+    package var labels: [String]
+    package var title: String?
+    package var description: String?
+    package var url: String?
+    package var license: String?
+    package var shortSHALength: Int
     /// `GITHUB_RUN_NUMBER` / `GITHUB_RUN_ATTEMPT`: a release branch's beta is numbered by the run.
-    public var runNumber: UInt64?
-    public var runAttempt: UInt64
+    package var runNumber: UInt64?
+    package var runAttempt: UInt64
     /// The repository's tags, for a channel numbered by tag (`{n}`).
-    public var existingTags: [String]
+    package var existingTags: [String]
 
-    public init(
+    package init(
         event: String, ref: String, sha: String, date: Date, commitDate: Date? = nil, defaultBranch: String? = nil,
         baseRef: String? = nil, images: [String] = [], service: String? = nil, tags: [String]? = nil,
         flavor: [String]? = nil, labels: [String] = [], title: String? = nil, description: String? = nil,
@@ -62,21 +62,21 @@ public struct TagRequest: Sendable {
 }
 
 /// The `--json` output of `release tags`.
-public struct TagPlan: Sendable, Equatable, Encodable {
-    public var schema = "unisonctl.release-tags/v1"
-    public var channel: String?
+package struct TagPlan: Sendable, Equatable, Encodable {
+    package var schema = "unisonctl.release-tags/v1"
+    package var channel: String?
     /// The channel's version (`v0.5.0-beta.41`, `v0.5.0-alpha.1`); nil on nightly.
-    public var channelVersion: String?
-    public var prerelease: Bool
+    package var channelVersion: String?
+    package var prerelease: Bool
     /// The GitHub release a tag gets (`draft`, `prerelease`, `release`); nil: none.
-    public var githubRelease: String?
-    public var version: MetadataVersion
-    public var tags: [String]
-    public var labels: [String]
-    public var warnings: [String]
+    package var githubRelease: String?
+    package var version: MetadataVersion
+    package var tags: [String]
+    package var labels: [String]
+    package var warnings: [String]
 
     /// The outputs GitHub Actions steps read, as the action names them.
-    public var githubOutputs: [(name: String, value: String)] {
+    package var githubOutputs: [(name: String, value: String)] {
         [
             ("channel", channel ?? ""), ("channel-version", channelVersion ?? ""), ("prerelease", prerelease ? "true" : "false"),
             ("github-release", githubRelease ?? ""), ("version", version.main ?? ""), ("tags", tags.joined(separator: "\n")),
@@ -85,11 +85,11 @@ public struct TagPlan: Sendable, Equatable, Encodable {
         ]
     }
 
-    public var tagNames: [String]
+    package var tagNames: [String]
 
     enum CodingKeys: String, CodingKey { case schema, channel, channelVersion, prerelease, githubRelease, version, tags, labels, warnings }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(channel, forKey: .channel)
@@ -103,10 +103,10 @@ public struct TagPlan: Sendable, Equatable, Encodable {
     }
 }
 
-public enum ReleaseTags {
+package enum ReleaseTags {
     /// Computes tags and labels. Without `tags`/`flavor` in the request the spec's channel
     /// for the ref supplies them; a ref no channel takes gets the action's defaults.
-    public static func plan(_ request: TagRequest, spec: PlatformSpec?) throws -> TagPlan {
+    package static func plan(_ request: TagRequest, spec: PlatformSpec?) throws -> TagPlan {
         guard request.ref.isEmpty || ["refs/heads/", "refs/tags/", "refs/pull/"].contains(where: request.ref.hasPrefix) else {
             throw ReleaseError.invalidRef(request.ref)
         }
@@ -180,7 +180,7 @@ public enum ReleaseTags {
     /// `vX` and `latest` for a release; only `vX.Y.Z-pre` for a pre-release, which never moves
     /// a moving tag (docker/metadata-action's semver rules; the same policy `plan` enforces).
     /// Build metadata is dropped: `+` is not allowed in a tag.
-    public static func defaults(for version: SemVer) -> [String] {
+    package static func defaults(for version: SemVer) -> [String] {
         let tag = version.tagString(forceV: true)
         let full = tag.split(separator: "+").first.map(String.init) ?? tag
         if version.isPrerelease { return [full] }
@@ -189,13 +189,13 @@ public enum ReleaseTags {
 
     /// The moving tags a release of `version` points: `vX.Y`, `vX`, `latest` (each one
     /// `isMovingTag` accepts).
-    public static func movingTags(for version: SemVer) -> [String] {
+    package static func movingTags(for version: SemVer) -> [String] {
         ["v\(version.major).\(version.minor)", "v\(version.major)", "latest"]
     }
 
     /// `latest`, `vX.Y`, `vX`: tags that move to the newest release. (A bare `1.2` is not
     /// counted: a short SHA can be all digits.)
-    public static func isMovingTag(_ name: String) -> Bool {
+    package static func isMovingTag(_ name: String) -> Bool {
         if name == "latest" { return true }
         guard name.hasPrefix("v") else { return false }
         let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
@@ -203,7 +203,7 @@ public enum ReleaseTags {
     }
 
     /// Parses `--date`: ISO 8601 with or without fractional seconds.
-    public static func parseDate(_ text: String) throws -> Date {
+    package static func parseDate(_ text: String) throws -> Date {
         let plain = ISO8601DateFormatter()
         if let d = plain.date(from: text) { return d }
         let fractional = ISO8601DateFormatter()
@@ -213,7 +213,7 @@ public enum ReleaseTags {
     }
 
     /// "Now" for tags: `--date`, else `SOURCE_DATE_EPOCH` when set, else the clock.
-    public static func now(
+    package static func now(
         explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
         clock: any WallClock = SystemClock()
     ) throws -> Date {

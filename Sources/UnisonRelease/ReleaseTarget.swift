@@ -4,16 +4,16 @@ import UnisonCore
 /// The platform's image targets as its release strategy names them (unison-platform
 /// `docs/release-strategy.md`, `.github/workflows/release.yml`): a per-target release is the
 /// git tag `vX.Y.Z-<suffix>`; `latest-<rolling>` is force-moved to the newest one.
-public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
+package enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
     case wsl2
     case linuxVM = "linux-vm"
     case bareMetal = "bare-metal"
 
     /// The tag suffix the release workflow writes (`-wsl2`, `-linux-vm`, `-bare-metal`).
-    public var suffix: String { rawValue }
+    package var suffix: String { rawValue }
 
     /// Suffixes the real release workflow accepts for this target.
-    public var aliases: [String] {
+    package var aliases: [String] {
         switch self {
         case .wsl2: return ["wsl", "wsl2"]
         case .linuxVM: return ["vm", "linux-vm"]
@@ -22,7 +22,7 @@ public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
     }
 
     /// The rolling git tag (`latest-wsl`, `latest-linux-vm`, `latest-bare-metal`).
-    public var rollingTag: String {
+    package var rollingTag: String {
         switch self {
         case .wsl2: return "latest-wsl"
         case .linuxVM: return "latest-linux-vm"
@@ -31,7 +31,7 @@ public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
     }
 
     /// The spec's `targets:` key this release target is built from.
-    public var specTarget: String {
+    package var specTarget: String {
         switch self {
         case .wsl2: return "wsl"
         case .linuxVM: return "vm"
@@ -41,7 +41,7 @@ public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
 
     /// The release asset names for `version` (`v0.5.0`), as the release strategy lists them.
     /// The ISO is split into `.partNN` files plus `.REASSEMBLE.txt` when it is 2 GiB or more.
-    public func artifactNames(version: String) -> [String] {
+    package func artifactNames(version: String) -> [String] {
         switch self {
         case .wsl2: return ["unisonos-wsl2-\(version).tar.gz", "unisonos-wsl2-\(version).wsl"]
         case .linuxVM: return ["unisonos-linux-vm-\(version).qcow2", "unisonos-linux-vm-\(version).vmdk"]
@@ -52,7 +52,7 @@ public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
     /// `v0.5.0-wsl2` → (`v0.5.0`, .wsl2); a tag without a target suffix is returned as is.
     /// Alpha tags are one bundle carrying every target (the release workflow checks for
     /// `-alpha.` first), so `v0.5.0-alpha.1` never splits.
-    public static func split(_ tag: String) -> (version: String, target: ReleaseTarget?) {
+    package static func split(_ tag: String) -> (version: String, target: ReleaseTarget?) {
         guard !tag.contains("-alpha.") else { return (tag, nil) }
         // `-linux-vm` and `-bare-metal` contain a dash themselves.
         for target in allCases {
@@ -66,25 +66,25 @@ public enum ReleaseTarget: String, Sendable, Codable, CaseIterable {
 }
 
 /// The git tags a platform release creates or moves.
-public struct TargetTagPlan: Sendable, Equatable, Codable {
-    public var schema = "unisonctl.release-targets/v1"
-    public var version: String
-    public var channel: String?
+package struct TargetTagPlan: Sendable, Equatable, Codable {
+    package var schema = "unisonctl.release-targets/v1"
+    package var version: String
+    package var channel: String?
     /// Alpha: one immutable tag, the bundle of every target.
-    public var bundle: Bool
-    public struct Entry: Sendable, Equatable, Codable {
-        public var target: String
+    package var bundle: Bool
+    package struct Entry: Sendable, Equatable, Codable {
+        package var target: String
         /// `v0.5.0-wsl2`: immutable.
-        public var tag: String
+        package var tag: String
         /// `latest-wsl`, moved to `tag`; nil for a pre-release (a pre-release is never latest).
-        public var rolling: String?
-        public var assets: [String]
+        package var rolling: String?
+        package var assets: [String]
     }
-    public var targets: [Entry]
+    package var targets: [Entry]
 
     /// Per-target tags for `version` on `channel`: none for an alpha (its single tag is the
     /// bundle), rolling tags only for a release that is not a pre-release.
-    public static func plan(version: String, channel: String?) -> TargetTagPlan {
+    package static func plan(version: String, channel: String?) -> TargetTagPlan {
         let pre = SemVer(version)?.isPrerelease ?? true
         if channel == "alpha" || version.contains("-alpha.") {
             return TargetTagPlan(

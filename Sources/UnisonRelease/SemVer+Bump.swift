@@ -1,12 +1,12 @@
 import UnisonCore
 
 /// Which part of a version a change moves, from least to most significant.
-public enum VersionBump: Int, Sendable, Codable, Comparable, CustomStringConvertible {
+package enum VersionBump: Int, Sendable, Codable, Comparable, CustomStringConvertible {
     case none = 0, patch, minor, major
 
-    public static func < (a: VersionBump, b: VersionBump) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: VersionBump, b: VersionBump) -> Bool { a.rawValue < b.rawValue }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .none: return "none"
         case .patch: return "patch"
@@ -22,7 +22,7 @@ extension SemVer {
     ///
     /// A pre-release of the target already counts as that target: bumping `2.0.0-rc.1` by
     /// `major` gives `2.0.0`, bumping `1.3.0-beta.2` by `minor` gives `1.3.0`.
-    public func bumped(_ bump: VersionBump) -> SemVer {
+    package func bumped(_ bump: VersionBump) -> SemVer {
         var out = SemVer(major, minor, patch, hasPrefixV: hasPrefixV)
         switch bump {
         case .none:
@@ -41,7 +41,7 @@ extension SemVer {
     }
 
     /// This version without build metadata.
-    public var withoutBuild: SemVer {
+    package var withoutBuild: SemVer {
         var copy = self
         copy.build = []
         return copy
@@ -51,7 +51,7 @@ extension SemVer {
     /// (`beta.1` → `beta.2`, `rc.1.5` → `rc.1.6`); without one, `.1` is appended
     /// (`beta` → `beta.1`). A release version (no pre-release) gets `-<label>.1` on its next
     /// patch, as `npm version prerelease` does.
-    public func nextPrerelease(label: String = "beta") -> SemVer {
+    package func nextPrerelease(label: String = "beta") -> SemVer {
         var out = withoutBuild
         guard isPrerelease else {
             out = bumped(.patch)
@@ -69,14 +69,14 @@ extension SemVer {
     }
 
     /// `label.N` pre-release of the given release: `1.3.0` + `beta`, 4 → `1.3.0-beta.4`.
-    public func withPrerelease(_ label: String, _ n: UInt64) -> SemVer {
+    package func withPrerelease(_ label: String, _ n: UInt64) -> SemVer {
         var out = withoutBuild
         out.prerelease = [.alphanumeric(label), .numeric(n)]
         return out
     }
 
     /// The number N of a `label.N` pre-release (`beta.7` → 7), nil for anything else.
-    public func prereleaseNumber(label: String) -> UInt64? {
+    package func prereleaseNumber(label: String) -> UInt64? {
         guard prerelease.count == 2, prerelease[0] == .alphanumeric(label), case let .numeric(n) = prerelease[1] else { return nil }
         return n
     }

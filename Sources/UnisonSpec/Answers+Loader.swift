@@ -3,25 +3,25 @@ import Yams
 
 /// Reads and validates an answers file with the spec loader's located diagnostics
 /// (`file:line:column`, every problem at once, unknown keys with a suggestion).
-public enum AnswersLoader {
+package enum AnswersLoader {
     /// What the answers are checked against besides their own rules.
-    public struct Context: Sendable {
+    package struct Context: Sendable {
         /// The target being installed: the ISO requires `unison.disk`.
-        public var target: Answers.Target?
+        package var target: Answers.Target?
         /// The spec's model packs; nil skips the pack-name check.
-        public var packs: [String]?
+        package var packs: [String]?
         /// Whole disks present on the machine; nil skips the presence check (`answers check`
         /// on another machine), the installer passes what it found.
-        public var presentDisks: [String]?
+        package var presentDisks: [String]?
 
-        public init(target: Answers.Target? = nil, packs: [String]? = nil, presentDisks: [String]? = nil) {
+        package init(target: Answers.Target? = nil, packs: [String]? = nil, presentDisks: [String]? = nil) {
             self.target = target
             self.packs = packs
             self.presentDisks = presentDisks
         }
     }
 
-    public static func load(file url: URL, context: Context = Context()) throws -> Answers {
+    package static func load(file url: URL, context: Context = Context()) throws -> Answers {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
@@ -45,9 +45,9 @@ public enum AnswersLoader {
 
     /// An answers file is a few hundred bytes; cloud-init user-data is limited to 16 KiB on
     /// most clouds. Anything much larger is not an answers file.
-    public static let maximumSize = 256 * 1024
+    package static let maximumSize = 256 * 1024
 
-    public static func load(text: String, file: String = "answers.yaml", context: Context = Context()) throws -> Answers {
+    package static func load(text: String, file: String = "answers.yaml", context: Context = Context()) throws -> Answers {
         let sink = DiagnosticSink(file: file)
         let root: Node?
         do {

@@ -4,13 +4,13 @@ import UnisonCore
 /// checked against the distribution spec's grammar (UnisonCore's `ImageReferenceGrammar`). The
 /// registry client has the full type; the spec needs only to reject malformed references and to
 /// see tag and digest.
-public struct ImageName: Sendable, Equatable {
-    public var host: String?
-    public var path: String
-    public var tag: String?
-    public var digest: String?
+package struct ImageName: Sendable, Equatable {
+    package var host: String?
+    package var path: String
+    package var tag: String?
+    package var digest: String?
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = ImageReferenceGrammar.split(Substring(text))
         if let d = parts.digest {
             guard ImageReferenceGrammar.isSHA256Digest(d) else { return nil }
@@ -29,7 +29,7 @@ public struct ImageName: Sendable, Equatable {
     }
 
     /// An Ollama model name: `name[:tag]`, optionally `namespace/name:tag`.
-    public static func isValidModelName(_ s: String) -> Bool {
+    package static func isValidModelName(_ s: String) -> Bool {
         guard let name = ImageName(s), name.digest == nil else { return false }
         return true
     }

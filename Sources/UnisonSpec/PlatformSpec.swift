@@ -3,51 +3,51 @@ import UnisonCore
 
 /// The whole UnisonOS platform as declared in `unison.yaml`, validated and with defaults applied.
 /// Encodes to the normalized form `unisonctl spec show --json` prints.
-public struct PlatformSpec: Sendable, Codable, Equatable {
+package struct PlatformSpec: Sendable, Codable, Equatable {
     /// The spec format's version; this toolchain reads version 1.
-    public static let currentSchema = 1
+    package static let currentSchema = 1
 
-    public var schema: Int
-    public var platform: Platform
+    package var schema: Int
+    package var platform: Platform
     /// Every repository of the platform: the declared ones first, then one per service repo.
-    public var repos: [Repo]
-    public var services: [Service]
-    public var infrastructure: [Service]
-    public var channels: [Channel]
-    public var release: ReleaseSettings
-    public var models: Models
-    public var bases: [Base]
-    public var targets: Targets
-    public var installer: Installer
-    public var qa: QA
-    public var telemetry: Telemetry
-    public var readme: ReadmePolicy
-    public var compatibility: Compatibility
+    package var repos: [Repo]
+    package var services: [Service]
+    package var infrastructure: [Service]
+    package var channels: [Channel]
+    package var release: ReleaseSettings
+    package var models: Models
+    package var bases: [Base]
+    package var targets: Targets
+    package var installer: Installer
+    package var qa: QA
+    package var telemetry: Telemetry
+    package var readme: ReadmePolicy
+    package var compatibility: Compatibility
 
     /// Platform services and infrastructure together, in declaration order.
-    public var allServices: [Service] { services + infrastructure }
+    package var allServices: [Service] { services + infrastructure }
 
-    public func service(named name: String) -> Service? { allServices.first { $0.name == name } }
-    public func repo(named name: String) -> Repo? { repos.first { $0.name == name } }
-    public func channel(named name: String) -> Channel? { channels.first { $0.name == name } }
-    public func modelPack(named name: String) -> ModelPack? { models.packs.first { $0.name == name } }
-    public func base(named name: String) -> Base? { bases.first { $0.name == name } }
+    package func service(named name: String) -> Service? { allServices.first { $0.name == name } }
+    package func repo(named name: String) -> Repo? { repos.first { $0.name == name } }
+    package func channel(named name: String) -> Channel? { channels.first { $0.name == name } }
+    package func modelPack(named name: String) -> ModelPack? { models.packs.first { $0.name == name } }
+    package func base(named name: String) -> Base? { bases.first { $0.name == name } }
 }
 
-public struct Platform: Sendable, Codable, Equatable {
-    public var name: String
-    public var displayName: String
-    public var org: String
-    public var registry: String
-    public var defaultBranch: String
-    public var version: SemVer
+package struct Platform: Sendable, Codable, Equatable {
+    package var name: String
+    package var displayName: String
+    package var org: String
+    package var registry: String
+    package var defaultBranch: String
+    package var version: SemVer
 
     /// `ghcr.io/project-unisonos`: where every platform image lives.
-    public var imagePrefix: String { "\(registry)/\(org)" }
+    package var imagePrefix: String { "\(registry)/\(org)" }
 }
 
 /// Repository roles, as the phase-1 role map names them.
-public enum RepoRole: String, Sendable, Codable, CaseIterable {
+package enum RepoRole: String, Sendable, Codable, CaseIterable {
     case workspace, devstack, platform, docs, site
     case baseImage = "base-image"
     case library, service
@@ -63,7 +63,7 @@ public enum RepoRole: String, Sendable, Codable, CaseIterable {
 
 /// How much of the platform depends on a repository (unison-docs `dev/unison-repo-map.md`'s
 /// Status column, reduced to what tooling acts on).
-public enum RepoStatus: String, Sendable, Codable, CaseIterable {
+package enum RepoStatus: String, Sendable, Codable, CaseIterable {
     /// Part of every installation or of the release itself.
     case core
     /// Shipped or supported, but off by default (a compose profile, an add-on).
@@ -75,7 +75,7 @@ public enum RepoStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// Where a repository sits in a developer's workspace checkout.
-public enum RepoCheckout: String, Sendable, Codable, CaseIterable {
+package enum RepoCheckout: String, Sendable, Codable, CaseIterable {
     /// The workspace repository itself: the directory everything else sits in.
     case root
     /// A submodule of the workspace repo (listed in its `.gitmodules`).
@@ -87,31 +87,31 @@ public enum RepoCheckout: String, Sendable, Codable, CaseIterable {
     case external
 }
 
-public struct Repo: Sendable, Codable, Equatable {
-    public var name: String
-    public var role: RepoRole
-    public var description: String
-    public var status: RepoStatus
+package struct Repo: Sendable, Codable, Equatable {
+    package var name: String
+    package var role: RepoRole
+    package var description: String
+    package var status: RepoStatus
     /// Main implementation language (`python`, `javascript`, `markdown`, ...), when known.
-    public var language: String?
+    package var language: String?
     /// The branch the repository's HEAD names; defaults to `platform.defaultBranch`.
-    public var defaultBranch: String
+    package var defaultBranch: String
     /// Commands a README must name: `run`, `test`, and any others the repo declares, exactly as
     /// the repo runs them (`python src/server.py`, `python -m pytest`, `./scripts/up.sh`).
-    public var entrypoints: [String: String]
+    package var entrypoints: [String: String]
     /// Services whose image this repo builds (empty for non-service repos).
-    public var services: [String]
+    package var services: [String]
     /// Image names (under the platform's registry and org) the repo publishes. Defaults to the
     /// repo's name for service repos; differs where the repo publishes under another name
     /// (`unison-capabilities` publishes `unison-capability`).
-    public var images: [String]
-    public var checkout: RepoCheckout
+    package var images: [String]
+    package var checkout: RepoCheckout
     /// The Dockerfile that builds the repo's image, relative to the repo root (`docker/Dockerfile`).
-    public var dockerfile: String?
+    package var dockerfile: String?
     /// What could not be checked, or where the repo deviates from the platform's conventions.
-    public var note: String?
+    package var note: String?
 
-    public init(
+    package init(
         name: String, role: RepoRole, description: String = "", status: RepoStatus = .core,
         language: String? = nil, defaultBranch: String = "main", entrypoints: [String: String] = [:],
         services: [String] = [], images: [String] = [], checkout: RepoCheckout = .sibling, dockerfile: String? = nil,
@@ -137,7 +137,7 @@ public struct Repo: Sendable, Codable, Equatable {
 
     /// Fields added after the first schema decode with their defaults, so JSON written by an
     /// older unisonctl still reads.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try c.decode(String.self, forKey: .name), role: try c.decode(RepoRole.self, forKey: .role),
@@ -154,49 +154,49 @@ public struct Repo: Sendable, Codable, Equatable {
     }
 }
 
-public enum ServiceKind: String, Sendable, Codable { case platform, infrastructure }
+package enum ServiceKind: String, Sendable, Codable { case platform, infrastructure }
 
-public struct Service: Sendable, Codable, Equatable {
-    public var name: String
-    public var kind: ServiceKind
+package struct Service: Sendable, Codable, Equatable {
+    package var name: String
+    package var kind: ServiceKind
     /// The source repository (platform services only).
-    public var repo: String?
+    package var repo: String?
     /// The image without tag for platform services (`ghcr.io/project-unisonos/unison-auth`);
     /// the full pinned reference for infrastructure (`docker.io/library/postgres:15-alpine`).
-    public var image: String
+    package var image: String
     /// The port the image listens on inside the container.
-    public var port: Int
+    package var port: Int
     /// The port `port` is published on, on the host's loopback; nil when the service is only
     /// reachable from other containers (`publish: false`).
-    public var hostPort: Int?
+    package var hostPort: Int?
     /// HTTP health path, when the service has one.
-    public var health: String?
+    package var health: String?
     /// Container port the health endpoint listens on, when it is not `port`; published on the
     /// same host port.
-    public var healthPort: Int?
+    package var healthPort: Int?
     /// A command run inside the container for health, when there is no HTTP endpoint.
-    public var healthCommand: String?
+    package var healthCommand: String?
     /// False for a worker with no health check at all (nothing may wait for it to be healthy).
-    public var healthCheck: Bool
+    package var healthCheck: Bool
     /// More container ports published on the same host port (Jaeger's collector).
-    public var extraPorts: [Int]
-    public var dependsOn: [String]
-    public var env: [String: String]
-    public var volumes: [String]
-    public var command: [String]?
+    package var extraPorts: [Int]
+    package var dependsOn: [String]
+    package var env: [String: String]
+    package var volumes: [String]
+    package var command: [String]?
     /// Compose profiles that enable the service; empty: always on.
-    public var profiles: [String]
+    package var profiles: [String]
     /// File secrets (names of `installer.fileSecrets`) mounted at `/run/secrets/<name>`.
-    public var secrets: [String]
+    package var secrets: [String]
     /// `extra_hosts` entries, e.g. `host.docker.internal:host-gateway` to reach Ollama on the host.
-    public var extraHosts: [String]
+    package var extraHosts: [String]
     /// Linux capabilities added (`cap_add`), e.g. SYS_ADMIN for the VDI agent.
-    public var capAdd: [String]
+    package var capAdd: [String]
     /// `security_opt` entries, e.g. `no-new-privileges:true`.
-    public var securityOpt: [String]
-    public var description: String?
+    package var securityOpt: [String]
+    package var description: String?
 
-    public init(
+    package init(
         name: String, kind: ServiceKind, repo: String? = nil, image: String, port: Int, hostPort: Int? = nil,
         health: String? = nil, healthPort: Int? = nil, healthCommand: String? = nil, healthCheck: Bool = true,
         extraPorts: [Int] = [], dependsOn: [String] = [], env: [String: String] = [:], volumes: [String] = [],
@@ -228,13 +228,13 @@ public struct Service: Sendable, Codable, Equatable {
 
     /// The host port the health endpoint answers on (loopback), when it is published: the host
     /// side of `healthPort` (or `port`) in `publishedPorts`, as the compose bundle publishes it.
-    public var hostHealthPort: Int? { hostPort(publishing: healthPort ?? port) }
+    package var hostHealthPort: Int? { hostPort(publishing: healthPort ?? port) }
 
     /// The host port (loopback) that container port `container` is published on; nil when it is not.
-    public func hostPort(publishing container: Int) -> Int? { publishedPorts.first { $0.container == container }?.host }
+    package func hostPort(publishing container: Int) -> Int? { publishedPorts.first { $0.container == container }?.host }
 
     /// Every `host:container` pair the service publishes.
-    public var publishedPorts: [(host: Int, container: Int)] {
+    package var publishedPorts: [(host: Int, container: Int)] {
         var out: [(host: Int, container: Int)] = []
         if let hostPort { out.append((hostPort, port)) }
         for p in [healthPort].compactMap({ $0 }) + extraPorts where p != port && !out.contains(where: { $0.container == p }) {
@@ -248,7 +248,7 @@ public struct Service: Sendable, Codable, Equatable {
         case env, volumes, command, profiles, secrets, extraHosts, capAdd, securityOpt, description
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try c.decode(String.self, forKey: .name), kind: try c.decode(ServiceKind.self, forKey: .kind),
@@ -272,35 +272,35 @@ public struct Service: Sendable, Codable, Equatable {
     }
 }
 
-public struct Channel: Sendable, Codable, Equatable {
-    public var name: String
+package struct Channel: Sendable, Codable, Equatable {
+    package var name: String
     /// Branch globs (`release/*`) whose pushes publish to this channel; `{default}` stands for
     /// the repository's default branch (`main` or `master`, whichever the repo has).
-    public var branches: [String]
+    package var branches: [String]
     /// Git tag glob (`v*.*.*-beta.*`) whose pushes publish to this channel.
-    public var tagPattern: String?
-    public var events: [String]
+    package var tagPattern: String?
+    package var events: [String]
     /// How versions on this channel are formed, e.g. `v{major}.{minor}.0-beta.{run}` (`{run}`:
     /// the CI run number; `{n}`: one above the highest such tag).
-    public var versionFormat: String?
+    package var versionFormat: String?
     /// The GitHub release a tag on this channel gets: `draft` (a draft pre-release),
     /// `prerelease`, `release`; nil: none.
-    public var githubRelease: String?
+    package var githubRelease: String?
     /// docker/metadata-action `tags:` lines.
-    public var tags: [String]
+    package var tags: [String]
     /// docker/metadata-action `flavor:` lines.
-    public var flavor: [String]
+    package var flavor: [String]
 }
 
-public struct ReleaseSettings: Sendable, Codable, Equatable {
-    public var bumpMinorPreMajor: Bool
-    public var artifacts: String
+package struct ReleaseSettings: Sendable, Codable, Equatable {
+    package var bumpMinorPreMajor: Bool
+    package var artifacts: String
     /// OpenSSH Ed25519 public keys (`ssh-ed25519 AAAA… comment`) that sign releases; published
     /// with each release as its allowed signers (docs/verify.md).
-    public var signingKeys: [String] = []
+    package var signingKeys: [String] = []
 
     /// `ssh-ed25519 <base64 of string "ssh-ed25519", string key[32]> [comment]`.
-    public static func isEd25519PublicKey(_ line: String) -> Bool {
+    package static func isEd25519PublicKey(_ line: String) -> Bool {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count >= 2, fields[0] == "ssh-ed25519", let blob = Data(base64Encoded: String(fields[1])) else { return false }
         let prefix: [UInt8] = [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32]
@@ -308,29 +308,29 @@ public struct ReleaseSettings: Sendable, Codable, Equatable {
     }
 }
 
-public struct Models: Sendable, Codable, Equatable {
-    public var registry: String
-    public var store: String
-    public var packs: [ModelPack]
+package struct Models: Sendable, Codable, Equatable {
+    package var registry: String
+    package var store: String
+    package var packs: [ModelPack]
 }
 
-public struct ModelPack: Sendable, Codable, Equatable {
-    public var name: String
-    public var description: String
+package struct ModelPack: Sendable, Codable, Equatable {
+    package var name: String
+    package var description: String
     /// Ollama model names with tags (`qwen2.5:1.5b`) preloaded into images.
-    public var preload: [String]
-    public var minRam: ByteSize
-    public var minDisk: ByteSize
+    package var preload: [String]
+    package var minRam: ByteSize
+    package var minDisk: ByteSize
     /// unison-platform's selector for this pack (`alpha/default`), written to the env file as
     /// `UNISON_MODEL_PACK_PROFILE`; nil for packs unison-platform does not define.
-    public var profile: String?
+    package var profile: String?
     /// Model packs (unison-common's `.tgz` packs, `name@version`) the profile requires besides
     /// the Ollama models, e.g. `unison.phase1.1.speech@0.1.1`.
-    public var requires: [String]
+    package var requires: [String]
     /// The profile's defaults (`interaction_model`, `planner_model`, ...), as unison-platform writes them.
-    public var defaults: [String: String]
+    package var defaults: [String: String]
 
-    public init(
+    package init(
         name: String, description: String = "", preload: [String] = [], minRam: ByteSize, minDisk: ByteSize,
         profile: String? = nil, requires: [String] = [], defaults: [String: String] = [:]
     ) {
@@ -346,7 +346,7 @@ public struct ModelPack: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case name, description, preload, minRam, minDisk, profile, requires, defaults }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try c.decode(String.self, forKey: .name),
@@ -362,99 +362,99 @@ public struct ModelPack: Sendable, Codable, Equatable {
 /// Where Ollama runs: on the host (the services reach it at `host.docker.internal:11434`
 /// through the `host-gateway` mapping, as unison-platform's compose does) or as the stack's
 /// own `ollama` container (compose profile `ollama`).
-public enum OllamaPlacement: String, Sendable, Codable, CaseIterable {
+package enum OllamaPlacement: String, Sendable, Codable, CaseIterable {
     case host, container
 }
 
-public enum BaseKind: String, Sendable, Codable { case mmdebstrap, oci, tarball, directory }
+package enum BaseKind: String, Sendable, Codable { case mmdebstrap, oci, tarball, directory }
 
-public struct Base: Sendable, Codable, Equatable {
-    public var name: String
-    public var kind: BaseKind
-    public var suite: String?
-    public var mirror: String?
-    public var packages: [String]
+package struct Base: Sendable, Codable, Equatable {
+    package var name: String
+    package var kind: BaseKind
+    package var suite: String?
+    package var mirror: String?
+    package var packages: [String]
     /// OCI reference (`kind: oci`).
-    public var image: String?
+    package var image: String?
     /// File or directory path (`kind: tarball|directory`).
-    public var path: String?
+    package var path: String?
 }
 
-public struct Targets: Sendable, Codable, Equatable {
-    public var wsl: WSLTarget?
-    public var vm: VMTarget?
-    public var iso: ISOTarget?
+package struct Targets: Sendable, Codable, Equatable {
+    package var wsl: WSLTarget?
+    package var vm: VMTarget?
+    package var iso: ISOTarget?
     /// How every target gets its service images unless it says otherwise (absent: `pull`).
-    public var images: ImageDelivery?
+    package var images: ImageDelivery?
 
     /// The delivery a target uses: its own `images`, else the spec's default, else `pull`.
-    public func delivery(_ own: ImageDelivery?) -> ImageDelivery { own ?? images ?? .pull }
+    package func delivery(_ own: ImageDelivery?) -> ImageDelivery { own ?? images ?? .pull }
 }
 
 /// How an image target gets the stack's container images: `preload` puts them in the image
 /// (an OCI layout the engine loads at first boot, no network needed); `pull` leaves them to
 /// `docker compose` at first start.
-public enum ImageDelivery: String, Sendable, Codable, CaseIterable {
+package enum ImageDelivery: String, Sendable, Codable, CaseIterable {
     case preload, pull
 }
 
-public struct WSLTarget: Sendable, Codable, Equatable {
-    public var base: String
-    public var models: String
-    public var formats: [String]
-    public var defaultUser: String
+package struct WSLTarget: Sendable, Codable, Equatable {
+    package var base: String
+    package var models: String
+    package var formats: [String]
+    package var defaultUser: String
     /// Where the target runs Ollama (images carry their own container: no host install).
-    public var ollama: OllamaPlacement = .container
+    package var ollama: OllamaPlacement = .container
     /// `preload` or `pull` (nil: the spec's `targets.images`).
-    public var images: ImageDelivery?
+    package var images: ImageDelivery?
 }
 
-public struct VMTarget: Sendable, Codable, Equatable {
-    public var base: String
-    public var models: String
-    public var formats: [String]
-    public var diskSize: ByteSize
-    public var firmware: String
+package struct VMTarget: Sendable, Codable, Equatable {
+    package var base: String
+    package var models: String
+    package var formats: [String]
+    package var diskSize: ByteSize
+    package var firmware: String
     /// Where the target runs Ollama (images carry their own container: no host install).
-    public var ollama: OllamaPlacement = .container
+    package var ollama: OllamaPlacement = .container
     /// `preload` or `pull` (nil: the spec's `targets.images`).
-    public var images: ImageDelivery?
+    package var images: ImageDelivery?
 }
 
-public struct ISOTarget: Sendable, Codable, Equatable {
-    public var base: String
-    public var models: String
-    public var firmware: [String]
-    public var splitAbove: ByteSize
+package struct ISOTarget: Sendable, Codable, Equatable {
+    package var base: String
+    package var models: String
+    package var firmware: [String]
+    package var splitAbove: ByteSize
     /// Where the target runs Ollama (images carry their own container: no host install).
-    public var ollama: OllamaPlacement = .container
+    package var ollama: OllamaPlacement = .container
     /// `preload` or `pull` (nil: the spec's `targets.images`).
-    public var images: ImageDelivery?
+    package var images: ImageDelivery?
 }
 
-public struct Secret: Sendable, Codable, Equatable {
-    public var name: String
+package struct Secret: Sendable, Codable, Equatable {
+    package var name: String
     /// Random bytes behind the secret (it is written hex-encoded, so twice as many characters).
-    public var bytes: Int
+    package var bytes: Int
 }
 
 /// A secret kept in a file under the keys directory and mounted into the services that name it
 /// (compose `secrets:`), generated at first install and never overwritten.
-public struct FileSecret: Sendable, Codable, Equatable {
+package struct FileSecret: Sendable, Codable, Equatable {
     /// The compose secret name (`unison_bootstrap_token`); mounted at `/run/secrets/<name>`.
-    public var name: String
+    package var name: String
     /// File name under `installer.keysDir` (`bootstrap-token`).
-    public var file: String
+    package var file: String
     /// Random bytes behind the secret (written hex-encoded).
-    public var bytes: Int
+    package var bytes: Int
     /// 0o400 or 0o600.
-    public var mode: UInt32
+    package var mode: UInt32
     /// Owner of the file: the user the consuming image runs as (compose mounts the file with
     /// the host file's owner and mode).
-    public var uid: UInt32
-    public var gid: UInt32
+    package var uid: UInt32
+    package var gid: UInt32
 
-    public init(name: String, file: String, bytes: Int = 32, mode: UInt32 = 0o400, uid: UInt32 = 0, gid: UInt32 = 0) {
+    package init(name: String, file: String, bytes: Int = 32, mode: UInt32 = 0o400, uid: UInt32 = 0, gid: UInt32 = 0) {
         self.name = name
         self.file = file
         self.bytes = bytes
@@ -464,69 +464,69 @@ public struct FileSecret: Sendable, Codable, Equatable {
     }
 }
 
-public struct Installer: Sendable, Codable, Equatable {
-    public var prefix: String
-    public var envFile: String
-    public var dataDir: String
-    public var unit: String
-    public var firstBootUnit: String
-    public var composeProject: String
-    public var secrets: [Secret]
-    public var env: [String: String]
+package struct Installer: Sendable, Codable, Equatable {
+    package var prefix: String
+    package var envFile: String
+    package var dataDir: String
+    package var unit: String
+    package var firstBootUnit: String
+    package var composeProject: String
+    package var secrets: [Secret]
+    package var env: [String: String]
     /// Directory of the file secrets (`UNISON_KEYS_DIR`), mode 0700.
-    public var keysDir: String = "/var/lib/unison/keys"
-    public var fileSecrets: [FileSecret] = []
+    package var keysDir: String = "/var/lib/unison/keys"
+    package var fileSecrets: [FileSecret] = []
     /// Where hosts installed with `unisonctl install` (native, docker) run Ollama.
-    public var ollama: OllamaPlacement = .host
+    package var ollama: OllamaPlacement = .host
 
     /// The file path of a file secret.
-    public func path(of secret: FileSecret) -> String { "\(keysDir)/\(secret.file)" }
+    package func path(of secret: FileSecret) -> String { "\(keysDir)/\(secret.file)" }
 }
 
-public struct HTTPCheck: Sendable, Codable, Equatable {
-    public var name: String
-    public var service: String
-    public var method: String
-    public var path: String
-    public var body: String?
-    public var expect: Int
+package struct HTTPCheck: Sendable, Codable, Equatable {
+    package var name: String
+    package var service: String
+    package var method: String
+    package var path: String
+    package var body: String?
+    package var expect: Int
     /// Text the response body must contain.
-    public var expectBody: String?
+    package var expectBody: String?
     /// A dotted key path (`data.version`) the JSON response body must have.
-    public var expectJSON: String?
+    package var expectJSON: String?
     /// Seconds one request of this check may take (default: the run's request timeout).
-    public var timeout: Int?
+    package var timeout: Int?
 }
 
-public struct BootCheck: Sendable, Codable, Equatable {
-    public var marker: String
-    public var timeout: Int
+package struct BootCheck: Sendable, Codable, Equatable {
+    package var marker: String
+    package var timeout: Int
 }
 
-public struct QA: Sendable, Codable, Equatable {
-    public var boot: BootCheck
-    public var smoke: [HTTPCheck]
-    public var e2e: [HTTPCheck]
+package struct QA: Sendable, Codable, Equatable {
+    package var boot: BootCheck
+    package var smoke: [HTTPCheck]
+    package var e2e: [HTTPCheck]
 }
 
-public struct Telemetry: Sendable, Codable, Equatable {
-    public var enabled: Bool
-    public var dir: String
-    public var retentionDays: Int
-    public var fields: [String]
+package struct Telemetry: Sendable, Codable, Equatable {
+    package var enabled: Bool
+    package var dir: String
+    package var retentionDays: Int
+    package var fields: [String]
 }
 
-public struct ReadmeSection: Sendable, Codable, Equatable {
-    public var id: String
-    public var title: String
-    public var aliases: [String]
+package struct ReadmeSection: Sendable, Codable, Equatable {
+    package var id: String
+    package var title: String
+    package var aliases: [String]
 }
 
-public struct ReadmePolicy: Sendable, Codable, Equatable {
-    public var sections: [ReadmeSection]
+package struct ReadmePolicy: Sendable, Codable, Equatable {
+    package var sections: [ReadmeSection]
 }
 
-public struct Compatibility: Sendable, Codable, Equatable {
-    public var repo: String
-    public var file: String
+package struct Compatibility: Sendable, Codable, Equatable {
+    package var repo: String
+    package var file: String
 }

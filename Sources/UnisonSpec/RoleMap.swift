@@ -2,8 +2,8 @@ import UnisonCore
 
 /// The phase-1 repo role map: every repository of the platform, its role, what it is for,
 /// and the commands its README must name. `docs/repo-roles.md` is this output, checked in.
-public enum RoleMap {
-    public static func markdown(_ spec: PlatformSpec) -> String {
+package enum RoleMap {
+    package static func markdown(_ spec: PlatformSpec) -> String {
         var out = """
             # \(spec.platform.displayName) repository roles
 

@@ -1,14 +1,14 @@
 import UnisonCore
 
 /// One problem found in a spec, located at `file:line:column`.
-public struct SpecDiagnostic: Sendable, Codable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var message: String
-    public var hint: String?
+package struct SpecDiagnostic: Sendable, Codable, Equatable, CustomStringConvertible {
+    package var file: String
+    package var line: Int
+    package var column: Int
+    package var message: String
+    package var hint: String?
 
-    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
+    package init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
         self.file = file
         self.line = line
         self.column = column
@@ -17,26 +17,26 @@ public struct SpecDiagnostic: Sendable, Codable, Equatable, CustomStringConverti
     }
 
     /// `unison.yaml:12:5: message (hint: …)`, the form editors and CI annotate from.
-    public var description: String {
+    package var description: String {
         // One line whatever a value held: control characters in messages are escaped.
         SpecCharacterRule.escapingControls("\(file):\(line):\(column): \(message)" + (hint.map { " (hint: \($0))" } ?? ""))
     }
 }
 
 /// A spec that could not be loaded: every problem found, in file order.
-public struct SpecError: Error, ExitCoded, CustomStringConvertible, Sendable {
-    public var diagnostics: [SpecDiagnostic]
-    public var exitStatus: ExitStatus { .badInput }
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+package struct SpecError: Error, ExitCoded, CustomStringConvertible, Sendable {
+    package var diagnostics: [SpecDiagnostic]
+    package var exitStatus: ExitStatus { .badInput }
+    package var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
 /// The spec file could not be found or read at all.
-public enum SpecLocationError: Error, ExitCoded, CustomStringConvertible, Sendable {
+package enum SpecLocationError: Error, ExitCoded, CustomStringConvertible, Sendable {
     case notFound(searchedFrom: String)
     case unreadable(path: String, reason: String)
 
-    public var exitStatus: ExitStatus { .badInput }
-    public var description: String {
+    package var exitStatus: ExitStatus { .badInput }
+    package var description: String {
         switch self {
         case let .notFound(dir):
             return "no unison.yaml found in \(dir) or any directory above it; pass --spec FILE or set UNISON_SPEC"

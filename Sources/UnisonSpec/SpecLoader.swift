@@ -4,21 +4,21 @@ import Yams
 
 /// Loads `unison.yaml`: parses, reads every section, applies defaults, then validates the
 /// references between sections. Every problem is collected and thrown together as `SpecError`.
-public enum SpecLoader {
+package enum SpecLoader {
     /// Which list of a channel a rule line comes from.
-    public enum ChannelRuleKind: Sendable { case tag, flavor }
+    package enum ChannelRuleKind: Sendable { case tag, flavor }
 
     /// Checks one channel rule line (the release engine's grammar, which this module cannot
     /// see); returns the problem, or nil when the line is good.
-    public typealias ChannelRuleCheck = @Sendable (_ kind: ChannelRuleKind, _ line: String) -> String?
+    package typealias ChannelRuleCheck = @Sendable (_ kind: ChannelRuleKind, _ line: String) -> String?
 
-    public static func load(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
+    package static func load(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
         try loadDocument(file: url, ruleCheck: ruleCheck).spec
     }
 
     /// Reads `url` once and returns the file, its text and the model together, so a use case
     /// that needs the text (an image carries the spec) never reads the file again.
-    public static func loadDocument(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> SpecDocument {
+    package static func loadDocument(file url: URL, ruleCheck: ChannelRuleCheck? = nil) throws -> SpecDocument {
         let bytes: Data
         do {
             bytes = try Data(contentsOf: url)
@@ -38,7 +38,7 @@ public enum SpecLoader {
     }
 
     /// Parses spec text; `file` is the name diagnostics carry.
-    public static func load(text: String, file: String = "unison.yaml", ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
+    package static func load(text: String, file: String = "unison.yaml", ruleCheck: ChannelRuleCheck? = nil) throws -> PlatformSpec {
         let sink = DiagnosticSink(file: file)
         let root: Node?
         do {
@@ -111,19 +111,19 @@ extension DiagnosticSink {
 }
 
 /// A loaded spec: the file it came from, its text as read, and the model parsed from that text.
-public struct SpecDocument: Sendable {
-    public var url: URL
-    public var text: String
-    public var spec: PlatformSpec
+package struct SpecDocument: Sendable {
+    package var url: URL
+    package var text: String
+    package var spec: PlatformSpec
 
-    public init(url: URL, text: String, spec: PlatformSpec) {
+    package init(url: URL, text: String, spec: PlatformSpec) {
         self.url = url
         self.text = text
         self.spec = spec
     }
 
     /// The directory holding the spec: relative paths in it (`release.artifacts`) start here.
-    public var directory: URL { url.deletingLastPathComponent() }
+    package var directory: URL { url.deletingLastPathComponent() }
 }
 
 /// The spec plus where each named thing was declared, for the validator's diagnostics.

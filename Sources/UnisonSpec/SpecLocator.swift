@@ -2,10 +2,10 @@ import Foundation
 
 /// Finds the spec: `--spec`, then `UNISON_SPEC`, then the nearest `unison.yaml` from the
 /// working directory upward.
-public enum SpecLocator {
-    public static let fileName = "unison.yaml"
+package enum SpecLocator {
+    package static let fileName = "unison.yaml"
 
-    public static func locate(
+    package static func locate(
         explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
         from directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     ) throws -> URL {
@@ -23,13 +23,13 @@ public enum SpecLocator {
     }
 
     /// Locates and loads in one step.
-    public static func load(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> (url: URL, spec: PlatformSpec) {
+    package static func load(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> (url: URL, spec: PlatformSpec) {
         let document = try loadDocument(explicit: explicit, ruleCheck: ruleCheck)
         return (document.url, document.spec)
     }
 
     /// Locates and loads in one step, keeping the text read.
-    public static func loadDocument(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> SpecDocument {
+    package static func loadDocument(explicit: String?, ruleCheck: SpecLoader.ChannelRuleCheck? = nil) throws -> SpecDocument {
         try SpecLoader.loadDocument(file: try locate(explicit: explicit), ruleCheck: ruleCheck)
     }
 }

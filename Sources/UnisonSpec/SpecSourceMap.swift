@@ -4,37 +4,37 @@ import Yams
 /// Where things were declared in the spec file, for tools that point people at a line of
 /// unison.yaml (`spec drift`). Keys name a declaration and optionally a field:
 /// `service:auth`, `service:auth.port`, `repo:unison-auth.defaultBranch`.
-public struct SpecSourceMap: Sendable, Equatable {
-    public struct Position: Sendable, Equatable, Codable {
-        public var line: Int
-        public var column: Int
+package struct SpecSourceMap: Sendable, Equatable {
+    package struct Position: Sendable, Equatable, Codable {
+        package var line: Int
+        package var column: Int
     }
 
     /// The spec file as diagnostics name it.
-    public var file: String
+    package var file: String
     var positions: [String: Position]
 
-    public init(file: String, positions: [String: Position] = [:]) {
+    package init(file: String, positions: [String: Position] = [:]) {
         self.file = file
         self.positions = positions
     }
 
     /// The field's position, else its declaration's (`service:auth.port` falls back to `service:auth`).
-    public func position(_ key: String) -> Position? {
+    package func position(_ key: String) -> Position? {
         if let p = positions[key] { return p }
         if let dot = key.lastIndex(of: "."), key[..<dot].contains(":") { return position(String(key[..<dot])) }
         return nil
     }
 
     /// `file:line:column` of a key, or the file alone when it is unknown.
-    public func location(_ key: String) -> String {
+    package func location(_ key: String) -> String {
         position(key).map { "\(file):\($0.line):\($0.column)" } ?? file
     }
 }
 
 extension SpecLoader {
     /// The spec and where each service, repo and their fields were declared.
-    public static func loadWithSourceMap(file url: URL) throws -> (PlatformSpec, SpecSourceMap) {
+    package static func loadWithSourceMap(file url: URL) throws -> (PlatformSpec, SpecSourceMap) {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)

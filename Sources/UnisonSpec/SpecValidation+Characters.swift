@@ -19,11 +19,11 @@
 import Yams
 
 /// What a spec value may hold, by where it ends up.
-public enum SpecCharacterRule: String, Sendable, CaseIterable {
+package enum SpecCharacterRule: String, Sendable, CaseIterable {
     case name, project, absolutePath, unitName, unitText, marker, envKey, envValue, userName
 
     /// Nil when `value` obeys the rule, else what is wrong with it, for a person.
-    public func problem(_ value: String) -> String? {
+    package func problem(_ value: String) -> String? {
         func only(_ allowed: (Unicode.Scalar) -> Bool) -> Bool { value.unicodeScalars.allSatisfy(allowed) }
         func ascii(_ s: Unicode.Scalar, _ extra: String) -> Bool {
             s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || extra.unicodeScalars.contains(s))
@@ -97,7 +97,7 @@ public enum SpecCharacterRule: String, Sendable, CaseIterable {
     static func show(_ s: Unicode.Scalar) -> String { "U+" + String(s.value, radix: 16, uppercase: true).leftPadded(4) }
 
     /// `text` with control characters written as `\u{…}` (backslashes kept as they are).
-    public static func escapingControls(_ text: String) -> String {
+    package static func escapingControls(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = ""
         for s in text.unicodeScalars {
@@ -107,7 +107,7 @@ public enum SpecCharacterRule: String, Sendable, CaseIterable {
     }
 
     /// `value` with control characters written as `\u{…}`, safe to print in one line.
-    public static func printable(_ value: String) -> String {
+    package static func printable(_ value: String) -> String {
         var out = ""
         for s in value.unicodeScalars {
             if isControl(s) || s == "\\" { out += s == "\\" ? "\\\\" : "\\u{\(String(s.value, radix: 16))}" } else { out.unicodeScalars.append(s) }

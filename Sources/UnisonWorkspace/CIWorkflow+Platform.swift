@@ -10,7 +10,7 @@ extension CIWorkflow {
     /// pre-release for an alpha, a pre-release for a beta) with unisonctl-linux-amd64/-arm64,
     /// install.sh and unison.yaml beside the images; a stable release also gets its per-target
     /// tags and moves latest-wsl, latest-linux-vm and latest-bare-metal.
-    public static func platformRelease(spec: PlatformSpec, toolchainRepo: String, toolchainRef: String) throws -> String {
+    package static func platformRelease(spec: PlatformSpec, toolchainRepo: String, toolchainRef: String) throws -> String {
         let platform = try platformRepo(spec)
         try checkRef(toolchainRepo)
         try checkRef(toolchainRef)

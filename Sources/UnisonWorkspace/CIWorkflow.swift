@@ -11,7 +11,7 @@ import UnisonSpec
 /// - `platformRelease`: unison-platform's release workflow (CIWorkflow+Platform.swift).
 ///
 /// Output passes `actionlint` and `zizmor --offline`.
-public enum CIWorkflow {
+package enum CIWorkflow {
     /// Third-party actions, pinned by commit (zizmor's unpinned-uses rule), with the tag each
     /// commit carries; the pins are those unison-platform's workflows use.
     static let checkout = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
@@ -25,13 +25,13 @@ public enum CIWorkflow {
     static let uploadSARIF = "github/codeql-action/upload-sarif@e4fba868fa4b1b91e1fdab776edc8cfbe6e9fb81 # v4"
 
     /// The reusable workflow's file name in the platform repo.
-    public static let reusableFile = "unisonctl-build.yml"
+    package static let reusableFile = "unisonctl-build.yml"
 
-    public enum WorkflowError: Error, CustomStringConvertible, Sendable {
+    package enum WorkflowError: Error, CustomStringConvertible, Sendable {
         case unknownService(String, known: [String])
         case noPlatformRepo
         case badRef(String)
-        public var description: String {
+        package var description: String {
             switch self {
             case .noPlatformRepo:
                 return "no repo in the spec has role platform: the release workflow lives in that repo"
@@ -65,7 +65,7 @@ public enum CIWorkflow {
     /// `.github/workflows/publish.yml` for the repo of `serviceName`: calls the platform's
     /// reusable workflow at `platformRef` (a commit SHA keeps zizmor's unpinned-uses rule
     /// satisfied; `refComment` names what it is).
-    public static func servicePublish(
+    package static func servicePublish(
         spec: PlatformSpec, service serviceName: String, platformRef: String = "main",
         refComment: String? = nil
     ) throws -> String {
@@ -111,7 +111,7 @@ public enum CIWorkflow {
     /// `.github/workflows/unisonctl-build.yml` for the platform repo: the reusable build every
     /// service repo calls. `platformVersion` is the release whose unisonctl and spec it uses
     /// unless the caller passes another.
-    public static func reusableBuild(spec: PlatformSpec, platformVersion: String) throws -> String {
+    package static func reusableBuild(spec: PlatformSpec, platformVersion: String) throws -> String {
         try checkRef(platformVersion)
         let platform = try platformRepo(spec)
         let registry = spec.platform.registry

@@ -1,5 +1,5 @@
 /// How much a finding matters. An `error` makes `workspace check` and `readme check` exit 1.
-public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
+package enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
     case error, warning, info
 
     private var rank: Int {
@@ -11,12 +11,12 @@ public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
     }
 
     /// Errors sort first.
-    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+    package static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 
 /// The stable rule identifiers of the workspace checks. Each is documented, with its severity
 /// and the exact condition it reports, in docs/workspace-rules.md; ids never change meaning.
-public enum Rule: String, Sendable, Codable, CaseIterable {
+package enum Rule: String, Sendable, Codable, CaseIterable {
     // layout
     case layoutMissingRepo = "layout.missing-repo"
     case layoutUnknownRepo = "layout.unknown-repo"
@@ -62,16 +62,16 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
 /// One problem found in a workspace: which rule, how bad, where (`file` relative to the
 /// workspace directory, `line` 1-based, both nil when the finding is about a repo as a whole),
 /// what is wrong and what to do about it.
-public struct Finding: Sendable, Hashable {
-    public var rule: Rule
-    public var severity: Severity
-    public var repo: String
-    public var file: String?
-    public var line: Int?
-    public var message: String
-    public var hint: String
+package struct Finding: Sendable, Hashable {
+    package var rule: Rule
+    package var severity: Severity
+    package var repo: String
+    package var file: String?
+    package var line: Int?
+    package var message: String
+    package var hint: String
 
-    public init(
+    package init(
         _ rule: Rule, _ severity: Severity, repo: String, file: String? = nil, line: Int? = nil,
         _ message: String, hint: String
     ) {
@@ -85,7 +85,7 @@ public struct Finding: Sendable, Hashable {
     }
 
     /// `file:line`, `file`, or the repo name: where an editor or a reader should look.
-    public var location: String {
+    package var location: String {
         guard let file else { return repo }
         return line.map { "\(file):\($0)" } ?? file
     }
@@ -107,7 +107,7 @@ extension Finding: Encodable {
     enum CodingKeys: String, CodingKey { case rule, severity, repo, file, line, message, hint }
 
     /// `file` and `line` are written as `null` when absent, so every finding has the same keys.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(rule.rawValue, forKey: .rule)
         try c.encode(severity, forKey: .severity)

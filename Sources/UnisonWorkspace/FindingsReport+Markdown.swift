@@ -3,7 +3,7 @@ import UnisonCore
 /// The gap report to publish (`workspace check --markdown`): a summary table by rule, then
 /// the findings of each repository with their locations and hints.
 extension FindingsReport {
-    public func markdown(title: String = "Workspace gap report") -> String {
+    package func markdown(title: String = "Workspace gap report") -> String {
         var out = "# \(title)\n\n"
         let repos = orderedRepos()
         if findings.isEmpty {

@@ -2,29 +2,29 @@ import Foundation
 import UnisonCore
 
 /// The result of a check: findings in a stable order, renderable as JSON, Markdown or text.
-public struct FindingsReport: Sendable {
-    public static let workspaceSchema = "unisonctl.workspace-check/v1"
-    public static let readmeSchema = "unisonctl.readme-check/v1"
+package struct FindingsReport: Sendable {
+    package static let workspaceSchema = "unisonctl.workspace-check/v1"
+    package static let readmeSchema = "unisonctl.readme-check/v1"
 
-    public var schema: String
+    package var schema: String
     /// Sorted (repo, file, line, rule), without duplicates.
-    public private(set) var findings: [Finding]
+    package private(set) var findings: [Finding]
 
-    public init(schema: String, findings: [Finding]) {
+    package init(schema: String, findings: [Finding]) {
         self.schema = schema
         self.findings = Array(Set(findings)).sorted(by: Finding.precedes)
     }
 
-    public var hasErrors: Bool { findings.contains { $0.severity == .error } }
+    package var hasErrors: Bool { findings.contains { $0.severity == .error } }
 
-    public func count(_ severity: Severity) -> Int { findings.filter { $0.severity == severity }.count }
+    package func count(_ severity: Severity) -> Int { findings.filter { $0.severity == severity }.count }
 
     /// Exit status the CLI uses: 1 when any finding is an error, 0 otherwise.
-    public var exitStatus: ExitStatus { hasErrors ? .checkFailed : .ok }
+    package var exitStatus: ExitStatus { hasErrors ? .checkFailed : .ok }
 
     /// `{"schema": …, "findings": [{"file", "hint", "line", "message", "repo", "rule", "severity"}]}`
     /// with `schema` first; keys inside a finding are sorted, absent file/line are `null`.
-    public func json() throws -> String {
+    package func json() throws -> String {
         try Self.schemaFirstJSON(schema: schema, key: "findings", value: findings)
     }
 
@@ -40,14 +40,14 @@ public struct FindingsReport: Sendable {
     }
 
     /// `3 errors, 1 warning, 0 info`
-    public var summaryLine: String {
+    package var summaryLine: String {
         let e = count(.error), w = count(.warning), i = count(.info)
         return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s"), \(i) info"
     }
 
     /// One line per finding (`file:line: severity: [rule] message`) with its hint below, then
     /// the summary line: the form editors and CI logs read.
-    public func text() -> String {
+    package func text() -> String {
         var out = ""
         for f in findings {
             out += "\(f.location): \(f.severity.rawValue): [\(f.rule.rawValue)] \(f.message)\n"

@@ -7,8 +7,8 @@ import UnisonSpec
 /// checks the platform, and `images/unisonctl.mk` with the roadmap's `make image-wsl
 /// image-vm image-iso` targets calling unisonctl. The Makefile itself is never edited: it is
 /// checked for `include images/unisonctl.mk` and for its own definitions of those targets.
-public enum PlatformScaffold {
-    public enum State: String, Sendable, Codable {
+package enum PlatformScaffold {
+    package enum State: String, Sendable, Codable {
         case created, unchanged, overwritten
         /// Exists with other content; left as it is (`--force` overwrites).
         case differs
@@ -18,26 +18,26 @@ public enum PlatformScaffold {
         case makefile
     }
 
-    public struct Entry: Sendable, Codable, Equatable {
-        public var path: String
-        public var state: State
-        public var note: String
+    package struct Entry: Sendable, Codable, Equatable {
+        package var path: String
+        package var state: State
+        package var note: String
     }
 
-    public struct Report: Sendable, Codable, Equatable {
-        public var schema = "unisonctl.platform-scaffold/v1"
-        public var directory: String
-        public var check: Bool
-        public var entries: [Entry]
+    package struct Report: Sendable, Codable, Equatable {
+        package var schema = "unisonctl.platform-scaffold/v1"
+        package var directory: String
+        package var check: Bool
+        package var entries: [Entry]
         /// Every file in place with the scaffold's content and the Makefile wired.
-        public var ok: Bool { entries.allSatisfy { [.created, .unchanged, .overwritten].contains($0.state) } }
+        package var ok: Bool { entries.allSatisfy { [.created, .unchanged, .overwritten].contains($0.state) } }
     }
 
-    public static let fragment = "images/unisonctl.mk"
-    public static let targets = ["image-wsl", "image-vm", "image-iso"]
+    package static let fragment = "images/unisonctl.mk"
+    package static let targets = ["image-wsl", "image-vm", "image-iso"]
 
     /// The files, path → content.
-    public static func files(spec: PlatformSpec) -> [(path: String, content: String)] {
+    package static func files(spec: PlatformSpec) -> [(path: String, content: String)] {
         let name = spec.platform.name
         let display = spec.platform.displayName
         let installer = spec.installer
@@ -128,7 +128,7 @@ public enum PlatformScaffold {
 
     /// Writes (or with `check`, only compares) the files under `directory`. A file that exists
     /// with other content is left alone and reported, unless `force`.
-    public static func run(directory: URL, spec: PlatformSpec, check: Bool, force: Bool = false) throws -> Report {
+    package static func run(directory: URL, spec: PlatformSpec, check: Bool, force: Bool = false) throws -> Report {
         var entries: [Entry] = []
         for (path, content) in files(spec: spec) {
             let url = directory.appendingPathComponent(path)

@@ -4,12 +4,12 @@ import UnisonSpec
 /// Phase 1's README alignment: the common sections of the spec's README policy, the role the
 /// spec gives the repo, and the entry-point commands (`make` targets, scripts). The exact rules
 /// are in docs/workspace-rules.md.
-public enum ReadmeAudit {
+package enum ReadmeAudit {
     /// README file names, in order of preference (compared case-insensitively).
     static let readmeNames = ["readme.md", "readme.markdown", "readme"]
 
     /// The README of a repository directory, if it has one.
-    public static func findReadme(in directory: URL) -> URL? {
+    package static func findReadme(in directory: URL) -> URL? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for wanted in readmeNames {
             if let name = names.sorted().first(where: { $0.lowercased() == wanted }) {
@@ -21,7 +21,7 @@ public enum ReadmeAudit {
 
     /// Every README finding for `repo` checked out at `directory`. `displayPrefix` is the repo's
     /// path relative to the workspace (findings name files as `<prefix>/README.md`).
-    public static func audit(
+    package static func audit(
         spec: PlatformSpec, repo: Repo, directory: URL, readme: URL? = nil,
         displayPrefix: String
     ) -> [Finding] {

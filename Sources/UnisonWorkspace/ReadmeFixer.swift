@@ -6,28 +6,28 @@ import UnisonSpec
 /// spec (the repo's role and description, its run and test commands, a docs link). Existing
 /// text is never changed: the new sections go after the last byte of the file. A README that
 /// has every section is not written at all, so a second run leaves the file byte-identical.
-public enum ReadmeFixer {
-    public struct Result: Sendable, Encodable, Equatable {
+package enum ReadmeFixer {
+    package struct Result: Sendable, Encodable, Equatable {
         /// The README as the user named it (or `<dir>/README.md`).
-        public var path: String
-        public var repo: String
+        package var path: String
+        package var repo: String
         /// True when the README did not exist and was written from scratch.
-        public var created: Bool
+        package var created: Bool
         /// Section ids appended, in policy order; empty when nothing changed.
-        public var added: [String]
+        package var added: [String]
         /// Why the file was not looked at (a directory no repo of the spec can be placed at).
-        public var skipped: String?
+        package var skipped: String?
     }
 
-    public static let schema = "unisonctl.readme-fix/v1"
+    package static let schema = "unisonctl.readme-fix/v1"
 
     /// `{"schema": "unisonctl.readme-fix/v1", "files": [{"added", "created", "path", "repo"}]}`
-    public static func json(_ results: [Result]) throws -> String {
+    package static func json(_ results: [Result]) throws -> String {
         try FindingsReport.schemaFirstJSON(schema: schema, key: "files", value: results)
     }
 
     /// One line per README: what was added, or that nothing was missing.
-    public static func text(_ results: [Result]) -> String {
+    package static func text(_ results: [Result]) -> String {
         results.map { r in
             if let skipped = r.skipped { return "\(r.path): skipped, \(skipped)" }
             return r.added.isEmpty
@@ -37,7 +37,7 @@ public enum ReadmeFixer {
     }
 
     /// Fixes one README of `repo`. `display` is the path printed back to the user.
-    public static func fix(readme url: URL, display: String, repo: Repo, spec: PlatformSpec, directory: URL? = nil) throws -> Result {
+    package static func fix(readme url: URL, display: String, repo: Repo, spec: PlatformSpec, directory: URL? = nil) throws -> Result {
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: url.path)
         let original = exists ? try Data(contentsOf: url) : Data()

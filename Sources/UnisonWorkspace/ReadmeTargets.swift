@@ -3,18 +3,18 @@ import UnisonCore
 import UnisonSpec
 
 /// The README commands' view of their arguments: which README, of which repo.
-public enum ReadmeTargets {
-    public struct Target: Sendable {
-        public var readme: URL
+package enum ReadmeTargets {
+    package struct Target: Sendable {
+        package var readme: URL
         /// The path printed back: as given, or `<dir>/README.md` for a directory.
-        public var display: String
-        public var repoDirectory: URL
-        public var repo: Repo
+        package var display: String
+        package var repoDirectory: URL
+        package var repo: Repo
     }
 
     /// A PATH of `readme check|fix`: a target, or a directory no repo of the spec can be placed
     /// at (reported, the other paths still checked).
-    public enum Placement: Sendable {
+    package enum Placement: Sendable {
         case target(Target)
         case unplaced(path: String, display: String, name: String)
     }
@@ -23,7 +23,7 @@ public enum ReadmeTargets {
     /// README, or `README.md` to be created by `fix`). The repo is `repoName` when given (an
     /// unknown name is bad input), else the name of the README's directory, else the name its
     /// `origin` remote's URL ends in. A PATH that does not exist is bad input.
-    public static func place(
+    package static func place(
         _ paths: [String], repoName: String?, spec: PlatformSpec,
         currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     ) throws -> [Placement] {
@@ -54,7 +54,7 @@ public enum ReadmeTargets {
     }
 
     /// Like `place`, with a directory that cannot be placed as bad input.
-    public static func resolve(
+    package static func resolve(
         _ paths: [String], repoName: String?, spec: PlatformSpec,
         currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     ) throws -> [Target] {
@@ -92,7 +92,7 @@ public enum ReadmeTargets {
 
     /// `readme check`: the README findings of every target, in one report; a directory that
     /// cannot be placed is a `readme.unknown-repo` finding and the others are still checked.
-    public static func check(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> FindingsReport {
+    package static func check(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> FindingsReport {
         var findings: [Finding] = []
         for placement in try place(paths, repoName: repoName, spec: spec) {
             guard case let .target(target) = placement else {
@@ -120,7 +120,7 @@ public enum ReadmeTargets {
 
     /// `readme fix`: appends the missing sections of every target; a directory that cannot be
     /// placed is left alone and listed with the reason.
-    public static func fix(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> [ReadmeFixer.Result] {
+    package static func fix(_ paths: [String], repoName: String?, spec: PlatformSpec) throws -> [ReadmeFixer.Result] {
         try place(paths, repoName: repoName, spec: spec).map { placement in
             switch placement {
             case let .target(t):

@@ -4,18 +4,18 @@ import UnisonSpec
 
 /// Where a fact was found: a file (relative to the workspace, or the spec file as given) and,
 /// when known, its line and column.
-public struct DriftLocation: Codable, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
+package struct DriftLocation: Codable, Sendable, Equatable, CustomStringConvertible {
+    package var file: String
+    package var line: Int?
+    package var column: Int?
 
-    public init(file: String, line: Int? = nil, column: Int? = nil) {
+    package init(file: String, line: Int? = nil, column: Int? = nil) {
         self.file = file
         self.line = line
         self.column = column
     }
 
-    public var description: String {
+    package var description: String {
         var out = file
         if let line {
             out += ":\(line)"
@@ -27,8 +27,8 @@ public struct DriftLocation: Codable, Sendable, Equatable, CustomStringConvertib
 
 /// One disagreement between the spec and a checked-out repository, or between two
 /// repositories, with both places.
-public struct Drift: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+package struct Drift: Codable, Sendable, Equatable {
+    package enum Kind: String, Codable, Sendable, CaseIterable {
         /// A Dockerfile's `EXPOSE` or its `CMD`/`ENTRYPOINT` `--port` differs from the service's port.
         case dockerfilePort = "dockerfile.port"
         /// The spec names a Dockerfile the repo does not have.
@@ -60,17 +60,17 @@ public struct Drift: Codable, Sendable, Equatable {
         case reposDisagree = "repos.disagree"
     }
 
-    public var kind: Kind
-    public var repo: String
-    public var message: String
+    package var kind: Kind
+    package var repo: String
+    package var message: String
     /// Where the spec states the fact (nil when the spec says nothing, e.g. an unknown repo).
-    public var spec: DriftLocation?
+    package var spec: DriftLocation?
     /// Where the repository states it.
-    public var found: DriftLocation
+    package var found: DriftLocation
     /// For `repos.disagree`: where the other repository states it.
-    public var other: DriftLocation?
+    package var other: DriftLocation?
 
-    public init(
+    package init(
         _ kind: Kind, repo: String, _ message: String, spec: DriftLocation?, found: DriftLocation,
         other: DriftLocation? = nil
     ) {
@@ -84,29 +84,29 @@ public struct Drift: Codable, Sendable, Equatable {
 }
 
 /// What `unisonctl spec drift` prints with `--json`.
-public struct DriftReport: Codable, Sendable, Equatable {
-    public var schema = "unisonctl.spec-drift/v1"
-    public var workspace: String
-    public var spec: String
+package struct DriftReport: Codable, Sendable, Equatable {
+    package var schema = "unisonctl.spec-drift/v1"
+    package var workspace: String
+    package var spec: String
     /// Repos of the spec found on disk and compared.
-    public var checked: [String]
+    package var checked: [String]
     /// Repos of the spec with no checkout in the workspace (not compared; not drift).
-    public var notCheckedOut: [String]
-    public var drift: [Drift]
+    package var notCheckedOut: [String]
+    package var drift: [Drift]
 
-    public var isClean: Bool { drift.isEmpty }
+    package var isClean: Bool { drift.isEmpty }
 }
 
 /// Compares the spec with a checked-out workspace: Dockerfiles, compose files, publishing
 /// workflows, default branches, README titles and entry points, and repos on disk the spec
 /// lacks. Reads files and asks git for branches; never writes.
-public struct SpecDrift {
-    public let spec: PlatformSpec
-    public let sourceMap: SpecSourceMap
-    public let workspace: URL
+package struct SpecDrift {
+    package let spec: PlatformSpec
+    package let sourceMap: SpecSourceMap
+    package let workspace: URL
     let runner: any ProcessRunner
 
-    public init(spec: PlatformSpec, sourceMap: SpecSourceMap, workspace: URL, runner: any ProcessRunner = SystemProcessRunner()) {
+    package init(spec: PlatformSpec, sourceMap: SpecSourceMap, workspace: URL, runner: any ProcessRunner = SystemProcessRunner()) {
         self.spec = spec
         self.sourceMap = sourceMap
         self.workspace = workspace.standardizedFileURL
@@ -147,7 +147,7 @@ public struct SpecDrift {
         return DriftLocation(file: sourceMap.file)
     }
 
-    public func run() -> DriftReport {
+    package func run() -> DriftReport {
         var drift: [Drift] = []
         var checked: [String] = []
         var missing: [String] = []

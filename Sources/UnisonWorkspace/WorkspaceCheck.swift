@@ -3,14 +3,14 @@ import UnisonCore
 import UnisonSpec
 
 /// Bad input to the workspace and README commands: nothing was checked (exit 2).
-public enum WorkspaceError: Error, CustomStringConvertible, ExitCoded, Sendable {
+package enum WorkspaceError: Error, CustomStringConvertible, ExitCoded, Sendable {
     case notADirectory(path: String)
     case pathNotFound(path: String)
     case unknownRepo(name: String, path: String, known: [String])
 
-    public var exitStatus: ExitStatus { .badInput }
+    package var exitStatus: ExitStatus { .badInput }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .notADirectory(path):
             return "\(path) is not a directory; give the workspace (meta repository) directory"
@@ -27,9 +27,9 @@ public enum WorkspaceError: Error, CustomStringConvertible, ExitCoded, Sendable 
 /// (a meta repository whose submodules are the platform's repos, or a plain directory of
 /// sibling clones) against the spec: layout, git cleanliness, READMEs, the compatibility
 /// matrix, release tags and image references. The rules are in docs/workspace-rules.md.
-public enum WorkspaceCheck {
+package enum WorkspaceCheck {
     /// Runs every check. `expectedBranch` defaults to the spec's `platform.defaultBranch`.
-    public static func run(
+    package static func run(
         directory: URL, spec: PlatformSpec, expectedBranch: String? = nil,
         runner: any ProcessRunner = SystemProcessRunner()
     ) throws -> FindingsReport {

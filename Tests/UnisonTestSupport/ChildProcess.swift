@@ -7,7 +7,7 @@ import Glibc
 extension Process {
     /// Ends a child server a test started and waits for it. SIGKILL: the test runner starts
     /// children with SIGTERM blocked (an inherited signal mask), so SIGTERM would stay pending.
-    public func killAndWait() {
+    package func killAndWait() {
         guard isRunning else { return }
         kill(processIdentifier, SIGKILL)
         waitUntilExit()
@@ -15,7 +15,7 @@ extension Process {
 
     /// Waits until the child writes `file` (the way the Python stand-in servers say they
     /// listen); throws if it exits first or `timeout` passes.
-    public func waitForFile(_ file: URL, timeout: TimeInterval = 20) throws {
+    package func waitForFile(_ file: URL, timeout: TimeInterval = 20) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !FileManager.default.fileExists(atPath: file.path) {
             guard Date() < deadline, isRunning else {

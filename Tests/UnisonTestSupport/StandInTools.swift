@@ -4,12 +4,12 @@ import Foundation
 /// each logs its argv (one line per call, arguments separated by tabs) and answers like the real
 /// tool would on a host with Docker, the compose plugin and a running engine (`engineUp: false`:
 /// `docker info` fails as with a stopped daemon).
-public struct StandInTools: Sendable {
-    public let dir: URL
-    public var bin: URL { dir.appendingPathComponent("bin") }
-    public var log: URL { dir.appendingPathComponent("calls.log") }
+package struct StandInTools: Sendable {
+    package let dir: URL
+    package var bin: URL { dir.appendingPathComponent("bin") }
+    package var log: URL { dir.appendingPathComponent("calls.log") }
 
-    public init(engineUp: Bool = true) throws {
+    package init(engineUp: Bool = true) throws {
         dir = try TempDir.create("stand-in")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let record = """
@@ -54,16 +54,16 @@ public struct StandInTools: Sendable {
     }
 
     /// PATH with the stand-ins first.
-    public var environment: [String: String] {
+    package var environment: [String: String] {
         ["PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
     }
 
     /// Every call so far, as argv arrays (the tool's name first).
-    public func calls() -> [[String]] {
+    package func calls() -> [[String]] {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    public func reset() { try? FileManager.default.removeItem(at: log) }
-    public func cleanup() { try? FileManager.default.removeItem(at: dir) }
+    package func reset() { try? FileManager.default.removeItem(at: log) }
+    package func cleanup() { try? FileManager.default.removeItem(at: dir) }
 }

@@ -1,20 +1,20 @@
 import Foundation
 
 /// A fresh directory under the system's temporary directory, removed when the value goes away.
-public final class TempDir: Sendable {
-    public let url: URL
+package final class TempDir: Sendable {
+    package let url: URL
 
-    public init(_ label: String = "test") throws {
+    package init(_ label: String = "test") throws {
         url = try TempDir.create(label)
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    public func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+    package func path(_ name: String) -> URL { url.appendingPathComponent(name) }
 
     /// Makes a fresh directory named after `label` under `parent` (the system's temporary
     /// directory by default); the caller removes it.
-    public static func create(_ label: String, in parent: URL = FileManager.default.temporaryDirectory) throws -> URL {
+    package static func create(_ label: String, in parent: URL = FileManager.default.temporaryDirectory) throws -> URL {
         let dir = parent.appendingPathComponent("unison-\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
@@ -23,14 +23,14 @@ public final class TempDir: Sendable {
 
 /// A fresh directory under /tmp (short paths for sockets and QEMU arguments, whatever TMPDIR
 /// says), removed by `cleanup()` so that a test decides when.
-public struct Scratch: Sendable {
-    public let url: URL
+package struct Scratch: Sendable {
+    package let url: URL
 
-    public init(_ label: String = "test") throws {
+    package init(_ label: String = "test") throws {
         url = try TempDir.create(label, in: URL(fileURLWithPath: "/tmp"))
     }
 
-    public func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+    package func path(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    public func cleanup() { try? FileManager.default.removeItem(at: url) }
+    package func cleanup() { try? FileManager.default.removeItem(at: url) }
 }

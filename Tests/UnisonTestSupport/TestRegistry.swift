@@ -8,19 +8,19 @@ import Synchronization
 import Glibc
 #endif
 
-public final class TestRegistry: @unchecked Sendable {
-    public let root: URL
-    public let storage: URL
-    public let port: Int
+package final class TestRegistry: @unchecked Sendable {
+    package let root: URL
+    package let storage: URL
+    package let port: Int
     private let process: Process
     private let stopped = Mutex(false)
 
     /// `127.0.0.1:<port>`.
-    public var host: String { "127.0.0.1:\(port)" }
+    package var host: String { "127.0.0.1:\(port)" }
 
     /// Starts `docker-registry serve` with a config written for this test; waits until /v2/
     /// answers. `basicAuth` puts it behind htpasswd (bcrypt, made with `htpasswd -Bbn`).
-    public static func start(basicAuth: (user: String, password: String)? = nil) throws -> TestRegistry {
+    package static func start(basicAuth: (user: String, password: String)? = nil) throws -> TestRegistry {
         var lastError: Error?
         for _ in 0..<5 {
             do { return try TestRegistry(basicAuth: basicAuth) } catch { lastError = error }
@@ -86,11 +86,11 @@ public final class TestRegistry: @unchecked Sendable {
     }
 
     /// The blob file inside the registry's storage (for corrupting content on purpose).
-    public func storedBlob(_ hex: String) -> URL {
+    package func storedBlob(_ hex: String) -> URL {
         storage.appendingPathComponent("docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data")
     }
 
-    public func stop() {
+    package func stop() {
         let first = stopped.withLock { stopped in
             defer { stopped = true }
             return !stopped
@@ -103,14 +103,14 @@ public final class TestRegistry: @unchecked Sendable {
     deinit { stop() }
 }
 
-public struct TestSupportError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestSupportError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
-public enum TestNetwork {
+package enum TestNetwork {
     /// A port nobody listens on right now (bound to 127.0.0.1:0, then released).
-    public static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
@@ -127,7 +127,7 @@ public enum TestNetwork {
     }
 
     /// The status code of `GET path` on 127.0.0.1:port, nil when nothing answers.
-    public static func httpStatus(port: Int, path: String) -> Int? {
+    package static func httpStatus(port: Int, path: String) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -151,9 +151,9 @@ public enum TestNetwork {
 }
 
 /// Runs a tool and returns its stdout, failing the test on a non-zero exit.
-public enum TestProcess {
+package enum TestProcess {
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, cwd: URL? = nil) throws -> String {
+    package static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, cwd: URL? = nil) throws -> String {
         let result = try runStatus(arguments, environment: environment, input: input, cwd: cwd)
         guard result.status == 0 else {
             throw TestSupportError("\(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr.suffix(2000))")
@@ -161,7 +161,7 @@ public enum TestProcess {
         return result.stdout
     }
 
-    public static func runStatus(
+    package static func runStatus(
         _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
         cwd: URL? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -6,9 +6,9 @@ import Testing
 // spelled `.unit`, `.interop` or `.boot` there, never through an alias.
 extension Tag {
     /// In memory, temp files, fakes and `unisonctl` itself: the whole tier runs in seconds.
-    @Tag public static var unit: Self
+    @Tag package static var unit: Self
     /// Output read back by a tool nobody here wrote, or a real server on 127.0.0.1.
-    @Tag public static var interop: Self
+    @Tag package static var interop: Self
     /// Boots something in QEMU (TCG): minutes.
-    @Tag public static var boot: Self
+    @Tag package static var boot: Self
 }
