@@ -126,11 +126,10 @@ package enum TestNetwork {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// The status code of `GET path` on 127.0.0.1:port, nil when nothing answers.
-    package static func httpStatus(port: Int, path: String) -> Int? {
+    /// A TCP socket connected to 127.0.0.1:port (the caller closes it), nil when nothing listens.
+    package static func connectLoopback(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -138,7 +137,17 @@ package enum TestNetwork {
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// The status code of `GET path` on 127.0.0.1:port, nil when nothing answers.
+    package static func httpStatus(port: Int, path: String) -> Int? {
+        guard let fd = connectLoopback(port: port) else { return nil }
+        defer { close(fd) }
         let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var buffer = [UInt8](repeating: 0, count: 64)
