@@ -138,6 +138,7 @@ package enum ISOInstallCheck {
                 try ok.poll(serial)
                 try failed.poll(serial)
                 if failed.seen { reason = "installer failed"; break }
+                if let panic = ok.panic { reason = "the guest kernel panicked: \(panic)"; break }
                 if !vm.isRunning {
                     try ok.poll(serial)
                     try failed.poll(serial)

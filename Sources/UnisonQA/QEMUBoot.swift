@@ -129,6 +129,7 @@ package enum BootCheck {
             while true {
                 try watcher.poll(serial)
                 if watcher.seen { reason = "marker"; break }
+                if let panic = watcher.panic { reason = "the guest kernel panicked: \(panic)"; break }
                 if !vm.isRunning {
                     try watcher.poll(serial)
                     reason = watcher.seen ? "marker" : "qemu exited with status \(vm.exitStatus ?? -1)"
@@ -180,9 +181,14 @@ enum QEMUFault {
 }
 
 /// Accumulates the serial console and looks for the marker, also across read boundaries.
+/// It also notes a guest kernel panic: the kernel stops there (QEMU keeps running, since no
+/// `panic=` reboot is asked for), so waiting for the timeout would only waste it.
 struct ConsoleWatcher {
+    static let panicPrefix = "Kernel panic - not syncing"
     let marker: String
     private(set) var seen = false
+    /// The console's "Kernel panic - not syncing: …" line, once one has been printed.
+    private(set) var panic: String?
     private var offset: UInt64 = 0
     private var text = ""
 
@@ -197,6 +203,12 @@ struct ConsoleWatcher {
         text += String(decoding: data, as: UTF8.self)
         if text.count > 256 << 10 { text = String(text.suffix(128 << 10)) }
         if !seen, text.contains(marker) { seen = true }
+        // The whole line, once its end has arrived.
+        if panic == nil, let start = text.range(of: Self.panicPrefix)?.lowerBound,
+            let end = text[start...].firstIndex(where: \.isNewline)
+        {
+            panic = String(text[start..<end])
+        }
     }
 
     /// The last lines, without terminal escapes and carriage returns.

@@ -56,13 +56,28 @@ struct BootCheckTests {
 
     @Test("without the marker the check times out with the console tail, and QEMU is killed")
     func timeout() async throws {
-        let f = try BootFixture(message: "kernel panic - not syncing\n")
+        let f = try BootFixture(message: "systemd: waiting for a job that never ends\n")
         defer { f.cleanup() }
         let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 20))
         #expect(!result.markerSeen)
         #expect(result.reason.hasPrefix("timeout"))
         #expect(result.seconds >= 20, "the watch lasts at least the timeout")
-        #expect(result.consoleTail.contains("kernel panic - not syncing"))
+        #expect(result.consoleTail.contains("systemd: waiting for a job that never ends"))
+        #expect(processes(mentioning: f.dir.path) == 0)
+    }
+
+    @Test("a guest kernel panic ends the watch at once, naming the panic, and QEMU is killed")
+    func kernelPanic() async throws {
+        let f = try BootFixture(
+            message: "[   19.06] ---[ end trace 0000000000000000 ]---\r\n"
+                + "[   20.01] Kernel panic - not syncing: Fatal exception in interrupt\r\nmore\r\n")
+        defer { f.cleanup() }
+        // The guest halts after printing, as a panicked kernel does; only the panic can end
+        // this watch before its (long) timeout, and the reason says which ended it.
+        let result = try await BootCheck.run(f.options(marker: "UNISONOS-FIRSTBOOT-OK", timeout: 600))
+        #expect(!result.markerSeen)
+        #expect(result.reason == "the guest kernel panicked: Kernel panic - not syncing: Fatal exception in interrupt", "\(result.reason)")
+        #expect(result.consoleTail.contains { $0.contains("end trace") })
         #expect(processes(mentioning: f.dir.path) == 0)
     }
 
@@ -155,5 +170,25 @@ struct BootCheckTests {
         try w.poll(log)
         #expect(w.seen)
         #expect(w.tail(lines: 2) == ["UNISONOS-FIRSTBOOT-OK", ""])
+        #expect(w.panic == nil)
+    }
+
+    @Test("the watcher keeps the first panic line whole, also when it arrives in pieces")
+    func panicLine() throws {
+        let dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-panic-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("serial.log")
+        try Data("[ 1.0] a kernel panic - not syncing in lower case is someone's message\n[ 2.0] Kernel pan".utf8).write(to: log)
+        var w = ConsoleWatcher(marker: "UNISONOS-FIRSTBOOT-OK")
+        try w.poll(log)
+        #expect(w.panic == nil)
+        let h = try FileHandle(forWritingTo: log)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data("ic - not syncing: VFS: Unable to mount root fs\r\n[ 2.1] Kernel panic - not syncing: second\n".utf8))
+        try h.close()
+        try w.poll(log)
+        #expect(w.panic == "Kernel panic - not syncing: VFS: Unable to mount root fs")
+        #expect(!w.seen)
     }
 }
