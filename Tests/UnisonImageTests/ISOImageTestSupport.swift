@@ -57,7 +57,7 @@ enum InstallBoot {
         let serial = scratch.path("serial-\(firmware.rawValue)-\(medium.rawValue)-\(UUID().uuidString.prefix(4)).log")
         FileManager.default.createFile(atPath: serial.path, contents: nil)
         var args = [
-            "-machine", "q35", "-accel", "tcg,thread=multi", "-m", "1024", "-smp", "2", "-nodefaults",
+            "-machine", "q35", "-accel", "tcg,thread=single", "-m", "1024", "-smp", "2", "-nodefaults",
             "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot",
         ]
         if firmware == .uefi {

@@ -129,7 +129,7 @@ struct VMAnswersBootTests {
         let qemu = Process()
         qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
         qemu.arguments = [
-            "-machine", "q35", "-accel", "tcg,thread=multi", "-m", "2048", "-smp", "2", "-nodefaults",
+            "-machine", "q35", "-accel", "tcg,thread=single", "-m", "2048", "-smp", "2", "-nodefaults",
             "-display", "none", "-monitor", "none", "-serial", "file:\(serial.path)", "-no-reboot", "-snapshot",
             "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
             "-drive", "if=pflash,format=raw,unit=1,file=\(vars.path)",
