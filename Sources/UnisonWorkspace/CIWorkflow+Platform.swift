@@ -9,7 +9,10 @@ extension CIWorkflow {
     /// digests from the registry) and SHA256SUMS, and publishes a GitHub release (a draft
     /// pre-release for an alpha, a pre-release for a beta) with unisonctl-linux-amd64/-arm64,
     /// install.sh and unison.yaml beside the images; a stable release also gets its per-target
-    /// tags and moves latest-wsl, latest-linux-vm and latest-bare-metal.
+    /// tags and moves latest-wsl, latest-linux-vm and latest-bare-metal. Each target's files are
+    /// also an OCI artifact (`<registry>/<org>/<platform>-<target>:<version>`) with the SBOMs,
+    /// provenance and SSH signatures attached as referrers, signed keylessly with cosign (the
+    /// workflow's OIDC identity) and verified against that identity.
     package static func platformRelease(spec: PlatformSpec, toolchainRepo: String, toolchainRef: String) throws -> String {
         let platform = try platformRepo(spec)
         try checkRef(toolchainRepo)
@@ -87,8 +90,9 @@ extension CIWorkflow {
                 timeout-minutes: 240
                 permissions:
                   contents: write
-                  packages: read
+                  packages: write
                   actions: read
+                  id-token: write
                 env:
                   TAG: ${{ inputs.tag || github.ref_name }}
                   OUT: dist
@@ -152,6 +156,33 @@ extension CIWorkflow {
                       unisonctl release attest "$OUT" --spec unison.yaml --version "$VERSION" "${key[@]}"
                       unisonctl release verify "$OUT"
                       (cd "$OUT" && sha256sum -c --strict "SHA256SUMS-$VERSION.txt")
+                  - uses: \(cosignInstaller)
+                  - name: Each target's files as an OCI artifact in \(spec.platform.registry), the attestations attached, signed keylessly with cosign
+                    env:
+                      VERSION: ${{ steps.channel.outputs.version }}
+                      GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+                      REPOSITORY_PREFIX: \(spec.platform.imagePrefix.lowercased())/\(spec.platform.name)
+                    run: |
+                      set -euo pipefail
+                      printf '%s' "$GITHUB_TOKEN" | cosign login \(spec.platform.registry) --username "$GITHUB_ACTOR" --password-stdin
+                      identity="$GITHUB_SERVER_URL/$GITHUB_WORKFLOW_REF"
+                      unisonctl release targets --spec unison.yaml --version "$VERSION" --json > targets.json
+                      python3 -c 'import json; [print(t["target"], *t["assets"]) for t in json.load(open("targets.json"))["targets"]]' > artifacts.txt
+                      while read -r target assets; do
+                        files=()
+                        for asset in $assets; do
+                          # An ISO over 2 GiB is in parts by now (split-iso): the parts and their text go instead.
+                          if [ -f "$OUT/$asset" ]; then files+=("$OUT/$asset"); else files+=("$OUT/$asset".part* "$OUT/$asset.REASSEMBLE.txt"); fi
+                        done
+                        repo="$REPOSITORY_PREFIX-$target"
+                        unisonctl oci push-artifact "$repo:$VERSION" "${files[@]}" --artifact-type "application/vnd.unisonos.release.$target.v1" --json > pushed.json
+                        digest="$(python3 -c 'import json; print(json.load(open("pushed.json"))["digest"])')"
+                        unisonctl release attach "$OUT" --subject "$repo@$digest"
+                        cosign sign --yes "$repo@$digest"
+                        cosign verify "$repo@$digest" --certificate-identity "$identity" \\
+                          --certificate-oidc-issuer https://token.actions.githubusercontent.com > /dev/null
+                        echo "$repo:$VERSION -> $digest (signed by $identity)"
+                      done < artifacts.txt
                   - name: GitHub release (alpha a draft pre-release, beta a pre-release)
                     env:
                       GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}

@@ -79,6 +79,16 @@ import UnisonTestSupport
         #expect(text.contains("if: steps.channel.outputs.prerelease == 'false'"))
         #expect(text.contains("unisonctl release targets"))
         #expect(!text.contains("run: ${{"), "no expression is expanded inside a script")
+        // Each target is an OCI artifact in GHCR, attestations attached, signed keylessly and
+        // verified against the workflow's own identity; only this job may mint an OIDC token.
+        #expect(text.contains("uses: sigstore/cosign-installer@dc72c7d5c4d10cd6bcb8cf6e3fd625a9e5e537da # v3.7.0"))
+        #expect(text.contains("REPOSITORY_PREFIX: ghcr.io/project-unisonos/unisonos"))
+        #expect(text.contains("unisonctl oci push-artifact \"$repo:$VERSION\""))
+        #expect(text.contains("unisonctl release attach \"$OUT\" --subject \"$repo@$digest\""))
+        #expect(text.contains("cosign sign --yes \"$repo@$digest\""))
+        #expect(text.contains("--certificate-oidc-issuer https://token.actions.githubusercontent.com"))
+        #expect(text.components(separatedBy: "id-token: write").count == 2, "one job asks for an OIDC token")
+        #expect(text.contains("permissions: {}"))
         try lintClean(file, in: dir)
     }
 
