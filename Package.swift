@@ -86,7 +86,7 @@ let package = Package(
 
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
-        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport"),
+        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
