@@ -119,6 +119,8 @@ let package = Package(
             dependencies: [
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
-        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonTestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonTestSupport"],
+            exclude: ["Golden"]),
     ]
 )
