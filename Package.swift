@@ -113,14 +113,14 @@ let package = Package(
         .testTarget(
             name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
         .testTarget(
             name: "UnisonWorkspaceTests",
             dependencies: [
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
         .testTarget(
-            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonTestSupport"],
+            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonQA", "UnisonTestSupport"],
             exclude: ["Golden"]),
     ]
 )
