@@ -120,7 +120,7 @@ let package = Package(
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
         .testTarget(
-            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonQA", "UnisonTestSupport"],
+            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonQA", "UnisonTestSupport"],
             exclude: ["Golden"]),
     ]
 )
