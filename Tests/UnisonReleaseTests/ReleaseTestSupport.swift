@@ -11,5 +11,4 @@ extension TestRepo {
 
 extension TestSpec {
     static func load() throws -> PlatformSpec { try SpecLoader.load(text: yaml, file: "test-unison.yaml") }
-
 }

@@ -51,5 +51,4 @@ package struct TestRepo: Sendable {
     package func tag(_ name: String, annotated: Bool = false) throws {
         if annotated { try git("tag", "-a", name, "-m", "release \(name)") } else { try git("tag", name) }
     }
-
 }
