@@ -120,7 +120,7 @@ let package = Package(
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
         .testTarget(
-            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonQA", "UnisonTestSupport"],
+            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonTestSupport"],
             exclude: ["Golden"]),
     ]
 )
