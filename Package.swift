@@ -86,7 +86,7 @@ let package = Package(
 
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
-        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport"),
+        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
@@ -113,12 +113,14 @@ let package = Package(
         .testTarget(
             name: "UnisonOpsTests", dependencies: ["UnisonOps", "UnisonCore", "UnisonSpec", "UnisonInstall", "UnisonTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonQATests", dependencies: ["UnisonQA", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
         .testTarget(
             name: "UnisonWorkspaceTests",
             dependencies: [
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
-        .testTarget(name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonTestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonTestSupport"],
+            exclude: ["Golden"]),
     ]
 )

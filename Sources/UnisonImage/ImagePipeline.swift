@@ -130,9 +130,8 @@ package enum ImagePipeline {
         reading.finish()
         status?("base: \(tree.count) entries, \(ProgressReporter.formatBytes(tree.contentSize))")
         if let platform = request.platform {
-            for step in ImageHead.steps {
-                try await step.apply(to: &tree, platform: platform, request: request, workDir: workDir, status: status)
-            }
+            var context = ImageHeadContext(platform: platform, request: request, workDir: workDir, status: status)
+            for step in ImageHead.steps { try await step.apply(to: &tree, context: &context) }
         }
         try request.overlay?.apply(to: &tree)
         tree.clampTimes(to: request.epoch)

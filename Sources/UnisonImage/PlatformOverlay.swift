@@ -11,9 +11,7 @@ extension InstallPlan: RootfsOverlay {}
 /// One step of the shared head: what it adds to the root, after the base is loaded and before
 /// any target's own changes. Steps run in `ImageHead.steps` order, once per build.
 package protocol ImageHeadStep: Sendable {
-    func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?) async throws
+    func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws
 }
 
 /// The platform part of every image, in order: the install plan, the model pack's models,
@@ -33,11 +31,8 @@ package enum ImageHead {
 package struct InstallPlanStep: ImageHeadStep {
     package init() {}
 
-    package func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?
-    ) async throws {
-        try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch).apply(to: &tree)
+    package func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws {
+        try context.installPlan().apply(to: &tree)
     }
 }
 
@@ -46,16 +41,14 @@ package struct InstallPlanStep: ImageHeadStep {
 package struct ModelPreloadStep: ImageHeadStep {
     package init() {}
 
-    package func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?
-    ) async throws {
+    package func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws {
+        let platform = context.platform
         guard
             let store = try await ModelPreload.pull(
                 spec: platform.spec, pack: platform.modelPack,
-                mirror: platform.modelRegistry, workDir: workDir)
+                mirror: platform.modelRegistry, workDir: context.workDir)
         else { return }
-        try ModelStoreOverlay(store: store, destination: platform.spec.models.store, mtime: request.epoch).apply(to: &tree)
+        try ModelStoreOverlay(store: store, destination: platform.spec.models.store, mtime: context.request.epoch).apply(to: &tree)
     }
 }
 
@@ -65,17 +58,15 @@ package struct ModelPreloadStep: ImageHeadStep {
 package struct ServiceImagePreloadStep: ImageHeadStep {
     package init() {}
 
-    package func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?
-    ) async throws {
+    package func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws {
+        let platform = context.platform
         guard var preload = platform.serviceImages else { return }
-        if let status { preload.log = { status("image preload: \($0)") } }
-        let plan = try PlatformOverlay.plan(platform, version: request.version, epoch: request.epoch)
+        if let status = context.status { preload.log = { status("image preload: \($0)") } }
+        let plan = try context.installPlan()
         let store = try await ServiceImagePreload.pull(
             plan: plan, spec: platform.spec, ollama: platform.ollama ?? .container,
-            request: preload, workDir: workDir)
-        try ServiceImagePreload.overlay(store: store, layout: plan.layout, mtime: request.epoch).apply(to: &tree)
+            request: preload, workDir: context.workDir)
+        try ServiceImagePreload.overlay(store: store, layout: plan.layout, mtime: context.request.epoch).apply(to: &tree)
     }
 }
 
@@ -84,12 +75,9 @@ package struct ServiceImagePreloadStep: ImageHeadStep {
 package struct AnswersStep: ImageHeadStep {
     package init() {}
 
-    package func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?
-    ) async throws {
-        guard let answers = platform.answers else { return }
-        try tree.addFile(String(answers.path.drop { $0 == "/" }), answers.text, mode: 0o600, mtime: request.epoch)
+    package func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws {
+        guard let answers = context.platform.answers else { return }
+        try tree.addFile(String(answers.path.drop { $0 == "/" }), answers.text, mode: 0o600, mtime: context.request.epoch)
     }
 }
 

@@ -107,23 +107,9 @@ import UnisonTestSupport
     }
 
     private func lintClean(_ file: URL, in dir: URL) throws {
-        let lint = try run(["actionlint", "-no-color", file.path], cwd: dir)
+        let lint = try TestProcess.runMerged(["actionlint", "-no-color", file.path], cwd: dir)
         #expect(lint.status == 0, "actionlint: \(lint.output)")
-        let audit = try run(["zizmor", "--offline", "--no-progress", file.path], cwd: dir)
+        let audit = try TestProcess.runMerged(["zizmor", "--offline", "--no-progress", file.path], cwd: dir)
         #expect(audit.status == 0, "zizmor: \(audit.output)")
-    }
-
-    private func run(_ args: [String], cwd: URL) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.currentDirectoryURL = cwd
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

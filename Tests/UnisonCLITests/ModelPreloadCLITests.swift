@@ -10,7 +10,7 @@ import UnisonTestSupport
     @Test func wslImageCarriesTheVerifiedModelStore() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let registry = try LoopbackRegistry(storage: dir.appendingPathComponent("registry"))
+        let registry = try TestRegistry.start()
         defer { registry.stop() }
 
         // A model: a fake GGUF blob plus template and params, as Ollama's media types.
@@ -52,7 +52,7 @@ import UnisonTestSupport
 
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let tar = try shell([
+        let tar = try TestProcess.runMerged([
             "tar", "-xzf", out.appendingPathComponent("unisonos-wsl2-0.5.0.tar.gz").path, "-C", root.path,
             "var/lib/unison/models",
         ])
@@ -84,72 +84,5 @@ import UnisonTestSupport
         #expect(r.status == 2)
         #expect(r.stderr.contains("enormous"))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("unisonos-wsl2-0.5.0.tar.gz").path))
-    }
-}
-
-func shell(_ args: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-/// The Debian `docker-registry` server on a free 127.0.0.1 port with its own storage.
-struct LoopbackRegistry {
-    let process: Process
-    let host: String
-
-    init(storage: URL) throws {
-        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
-        let port = try Self.freePort()
-        let config = storage.appendingPathComponent("config.yml")
-        try Data(
-            """
-            version: 0.1
-            log:
-              level: error
-            storage:
-              filesystem:
-                rootdirectory: \(storage.appendingPathComponent("data").path)
-              delete:
-                enabled: true
-            http:
-              addr: 127.0.0.1:\(port)
-            """.utf8
-        ).write(to: config)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", config.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        host = "127.0.0.1:\(port)"
-        for _ in 0..<100 {
-            if (try? shell(["curl", "-fsS", "-o", "/dev/null", "http://\(host)/v2/"]).status) == 0 { return }
-            usleep(100_000)
-        }
-        stop()
-        throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "docker-registry did not answer on \(host)"])
-    }
-
-    /// SIGKILL: the registry keeps nothing worth a clean shutdown, and a SIGTERM may be blocked in
-    /// the signal mask the test runner hands to its children.
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    static func freePort() throws -> Int {
-        let r = try shell(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-        guard r.status == 0, let port = Int(r.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw CocoaError(.featureUnsupported)
-        }
-        return port
     }
 }

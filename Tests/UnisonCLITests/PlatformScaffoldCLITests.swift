@@ -51,23 +51,12 @@ import UnisonTestSupport
         report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         states = try #require(report["entries"] as? [[String: String]])
         #expect(states.allSatisfy { $0["state"] == "unchanged" })
-        let make = try Self.shell(["make", "-n", "-C", dir.path, "image-wsl", "image-vm", "image-iso", "VERSION=v0.5.0-alpha.1", "UNISONCTL=/opt/u"])
+        let make = try TestProcess.runMerged([
+            "make", "-n", "-C", dir.path, "image-wsl", "image-vm", "image-iso", "VERSION=v0.5.0-alpha.1", "UNISONCTL=/opt/u",
+        ])
         #expect(make.status == 0, "\(make.output)")
         #expect(make.output.contains("/opt/u image build wsl --spec unison.yaml --out \"images/out\" --version v0.5.0-alpha.1"))
         #expect(make.output.contains("/opt/u image build iso"))
         #expect(try CLI.run(["platform", "scaffold", dir.path, "--check", "--force"]).status == 2)
-    }
-
-    static func shell(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -23,7 +23,7 @@ import UnisonTestSupport
     @Test func digestsComeFromTheRegistryAtEachReleaseTag() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let registry = try LoopbackRegistry(storage: dir.appendingPathComponent("registry"))
+        let registry = try TestRegistry.start()
         defer { registry.stop() }
         let services = try Self.services()
         #expect(services.count >= 10)
@@ -67,7 +67,7 @@ import UnisonTestSupport
         let digests = pinned.mapValues { String($0[($0.range(of: "@")?.upperBound ?? $0.endIndex)...]) }
         #expect(digests[services[0].name] == given)
         for (i, service) in services.enumerated().dropFirst() {
-            let raw = try shell([
+            let raw = try TestProcess.runMerged([
                 "sh", "-c", "skopeo inspect --tls-verify=false --raw docker://\(registry.host)/\(service.repository):v1.\(i).0 | sha256sum",
             ])
             #expect(raw.status == 0)
@@ -80,7 +80,7 @@ import UnisonTestSupport
     @Test func aTagMissingFromTheRegistryStopsTheManifestAndNamesIt() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let registry = try LoopbackRegistry(storage: dir.appendingPathComponent("registry"))
+        let registry = try TestRegistry.start()
         defer { registry.stop() }
         let services = try Self.services()
         let tagArgs = services.flatMap { ["--service-tag", "\($0.name)=v2.0.0"] }

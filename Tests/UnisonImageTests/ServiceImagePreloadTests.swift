@@ -3,90 +3,39 @@ import Testing
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 
 @testable import UnisonImage
 
 /// The test stack's images (scripts/test-stack-images.sh: busybox-static httpd images built
 /// here) in a real `docker-registry` on 127.0.0.1, preloaded into one OCI layout.
-final class StackRegistry: @unchecked Sendable {
-    let process: Process
-    let host: String
-    let storage: URL
+final class StackRegistry: Sendable {
+    let registry: TestRegistry
+    var host: String { registry.host }
 
     init(scratch: ImageScratch) throws {
-        storage = scratch.path("registry")
-        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
-        let port = Int(
-            try ImageTool.run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
-                .stdoutString.trimmingCharacters(in: .whitespacesAndNewlines))!
-        let config = storage.appendingPathComponent("config.yml")
-        try Data(
-            "version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: \(storage.path)/data}}\nhttp: {addr: 127.0.0.1:\(port)}\n".utf8
-        )
-        .write(to: config)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", config.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        host = "127.0.0.1:\(port)"
-        for _ in 0..<100 where (try? ImageTool.status(["curl", "-fsS", "-o", "/dev/null", "http://\(host)/v2/"]).status) != 0 {
-            usleep(100_000)
-        }
+        registry = try TestRegistry.start()
         try ImageTool.run([Repo.root.appendingPathComponent("scripts/test-stack-images.sh").path, scratch.path("images").path, host])
     }
 
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func stop() { registry.stop() }
 
     /// Flips a byte in the registry's stored copy of the blob (the registry serves it unchecked).
     func corrupt(_ digestHex: String) throws {
-        let data = storage.appendingPathComponent("data/docker/registry/v2/blobs/sha256/\(digestHex.prefix(2))/\(digestHex)/data")
+        let data = registry.storedBlob(digestHex)
         var bytes = try Data(contentsOf: data)
         bytes[bytes.count / 2] ^= 0xff
         try bytes.write(to: data)
     }
 
-    /// The spec of the test stack: two services on one image, an Ollama stand-in (profile ollama).
+    /// The spec of the test stack (the shared fixture stack/stack.yaml, which
+    /// scripts/check-stack-boot.sh can read too), with the shipped base entry verbatim, so
+    /// that the cached base tarball is the one it names.
     static func spec() throws -> String {
         let shipped = try String(contentsOf: Repo.spec, encoding: .utf8)
-        // The shipped base entry, verbatim, so that the cached base tarball is the one it names.
         let start = shipped.range(of: "  - name: debian-trixie\n")!
         let end = shipped.range(of: "  - name: debian-bookworm\n")!
-        let base = String(shipped[start.lowerBound..<end.lowerBound])
-        return """
-            schema: 1
-            platform: {name: unisonos, org: project-unisonos}
-            repos: [{name: unison-docs, role: docs}]
-            services: []
-            infrastructure:
-              - {name: web, image: "docker.io/unisontest/http:1", port: 8090, hostPort: 8090, health: /health, command: [httpd, -f, -p, "8090", -h, /www]}
-              - {name: api, image: "docker.io/unisontest/http:1", port: 8091, health: /readyz, command: [httpd, -f, -p, "8091", -h, /www], dependsOn: [web]}
-              - {name: ollama, image: "docker.io/unisontest/ollama-standin:1", port: 11434, hostPort: 11434, profiles: [ollama], health: /api/version, command: [httpd, -f, -p, "11434", -h, /www]}
-            channels:
-              nightly: {tags: ["type=edge,branch=main"]}
-              beta: {tags: ["type=semver,pattern={{version}}"]}
-              stable: {tags: ["type=semver,pattern={{version}}"]}
-            models:
-              packs:
-                - {name: light, minRam: 1MB, minDisk: 1MB}
-            bases:
-            \(base)targets:
-              images: preload
-              vm: {base: debian-trixie, models: light, diskSize: 4GiB, formats: [qcow2]}
-            installer:
-              secrets: [{name: TEST_SECRET, bytes: 16}]
-              env: {UNISON_MODEL_PACK: light}
-            qa:
-              boot: {marker: UNISONOS-FIRSTBOOT-OK, timeout: 900}
-              smoke:
-                - {name: web-health, service: web, path: /health, expect: 200}
-                - {name: ollama-version, service: ollama, path: /api/version, expect: 200, expectJSON: version}
-
-            """
+        return try TestFixtures.stackSpec(base: String(shipped[start.lowerBound..<end.lowerBound]))
     }
 }
 

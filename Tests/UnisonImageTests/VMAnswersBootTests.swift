@@ -15,19 +15,6 @@ import UnisonTestSupport
 /// 127.0.0.1. One install and one boot check all of it (TCG is slow).
 @Suite("ISO install with answers from a CIDATA medium, then login over SSH", .serialized, .tags(.boot))
 struct VMAnswersBootTests {
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test("the installer carries CIDATA answers; the installed disk's user logs in with its key, password login and root are refused")
     func isoInstallWithCIDATAAnswersLogsInOverSSH() throws {
         let base = try VMDebianTests.debianBase()
@@ -121,7 +108,7 @@ struct VMAnswersBootTests {
         try? FileManager.default.removeItem(at: raw)
         let disk = installed
 
-        let port = try Self.freePort()
+        let port = try TestNetwork.freePort()
         let serial = scratch.path("serial.log")
         FileManager.default.createFile(atPath: serial.path, contents: nil)
         let vars = scratch.path("OVMF_VARS.fd")

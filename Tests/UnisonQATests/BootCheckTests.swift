@@ -5,37 +5,14 @@ import UnisonTestSupport
 
 @testable import UnisonQA
 
-/// A scratch directory with a blank disk and a tiny BIOS that prints `message` on COM1.
-struct BootFixture {
-    let dir: URL
-    let disk: URL
-    let bios: URL
-
-    init(message: String) throws {
-        dir = URL(fileURLWithPath: "/tmp").appendingPathComponent("unison-qa-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        disk = dir.appendingPathComponent("blank.raw")
-        try Data(count: 1 << 20).write(to: disk)
-        bios = dir.appendingPathComponent("bios.bin")
-        try TinyBIOS.image(printing: message).write(to: bios)
-    }
+extension BootFixture {
+    init(message: String) throws { try self.init(bios: TinyBIOS.image(printing: message)) }
 
     func options(marker: String, timeout: TimeInterval) -> BootOptions {
         BootOptions(
             image: disk, firmware: .bios, timeout: timeout, marker: marker, memoryMiB: 64, cpus: 1,
             accelerator: .tcg, serialLog: dir.appendingPathComponent("serial.log"), firmwareFile: bios)
     }
-
-    func cleanup() { try? FileManager.default.removeItem(at: dir) }
-}
-
-/// Counts running processes whose command line mentions `needle` (QEMU must never outlive a check).
-func processes(mentioning needle: String) -> Int {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.filter { Int($0) != nil }.filter { pid in
-        guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        return String(decoding: raw, as: UTF8.self).contains(needle)
-    }.count
 }
 
 @Suite("qa boot: QEMU watched on its serial console", .tags(.boot))

@@ -205,4 +205,20 @@ package enum TestProcess {
             String(decoding: try Data(contentsOf: err), as: UTF8.self)
         )
     }
+
+    /// Runs a tool with stdout and stderr in one stream (the order a terminal shows), in the
+    /// test's own environment; for tools whose messages a test only prints or searches.
+    package static func runMerged(_ arguments: [String], cwd: URL? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = cwd }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }

@@ -9,7 +9,7 @@ import UnisonTestSupport
 /// small shell script stands in for the unisonctl binary and records that it ran.
 @Suite("install.sh", .serialized, .tags(.interop))
 struct InstallScriptTests {
-    static let script = Fixture.repoRoot.appendingPathComponent("scripts/install.sh")
+    static let script = Unisonctl.repoRoot.appendingPathComponent("scripts/install.sh")
 
     /// A static file server for `dir` that logs every request path to `requests.log`.
     final class AssetServer {
@@ -81,17 +81,17 @@ struct InstallScriptTests {
         try Data(stand_in.utf8).write(to: dir.appendingPathComponent(binary))
         try Data("schema: 1\n".utf8).write(to: dir.appendingPathComponent("unison.yaml"))
         let names = (listBinary ? [binary] : []) + ["unison.yaml"]
-        let sums = try Fixture.run(["sha256sum"] + names, cwd: dir)
+        let sums = try SystemProcessRunner().run(["sha256sum"] + names, workingDirectory: dir)
         #expect(sums.status == 0)
         try sums.stdout.write(to: dir.appendingPathComponent("SHA256SUMS-v\(version).txt"))
-        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-v\(version).txt"], cwd: dir).status == 0)
+        #expect(try SystemProcessRunner().run(["sha256sum", "-c", "SHA256SUMS-v\(version).txt"], workingDirectory: dir).status == 0)
         if tamper {
             try Data((stand_in + "echo evil >> '\(ranLog.path)'\n").utf8).write(to: dir.appendingPathComponent(binary))
         }
     }
 
     static func release(_ label: String) throws -> Release {
-        let work = try Fixture.tempDir("installsh-\(label)")
+        let work = try TempDir.create("install-installsh-\(label)")
         let assets = work.appendingPathComponent("assets")
         try FileManager.default.createDirectory(at: assets, withIntermediateDirectories: true)
         return Release(
@@ -105,12 +105,12 @@ struct InstallScriptTests {
             "PATH": "/usr/bin:/bin", "TMPDIR": release.work.path, "WSL_DISTRO_NAME": "",
         ]
         for (k, v) in env { environment[k] = v }
-        return try Fixture.run(["sh", script.path] + args, env: environment)
+        return try SystemProcessRunner().run(["sh", script.path] + args, environment: environment)
     }
 
     @Test("is shellcheck-clean POSIX sh whose last line calls the one function holding everything")
     func shape() throws {
-        let r = try Fixture.run(["shellcheck", "-s", "sh", Self.script.path])
+        let r = try SystemProcessRunner().run(["shellcheck", "-s", "sh", Self.script.path])
         #expect(r.status == 0, "\(r.stdoutString)")
         let text = try String(contentsOf: Self.script, encoding: .utf8)
         let code = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
@@ -130,7 +130,7 @@ struct InstallScriptTests {
         #expect(r.status == 0, "\(r.stderrString)")
         #expect(r.stderrString.contains("verified unisonctl-linux-\(Self.arch) sha256:"))
         let installed = prefix.appendingPathComponent("unisonctl")
-        #expect(Fixture.mode(installed.deletingLastPathComponent(), "/unisonctl") == 0o755)
+        #expect(RootFiles.mode(installed.deletingLastPathComponent(), "/unisonctl") == 0o755)
         let ran = try String(contentsOf: release.ranLog, encoding: .utf8)
         #expect(ran.hasPrefix("ran: install native --channel stable --version 1.2.3 --spec "), "\(ran)")
         #expect(ran.contains("/unison.yaml --root /tmp/x y --models default\n"), "\(ran)")
@@ -157,9 +157,9 @@ struct InstallScriptTests {
         let stand_in =
             "#!/bin/sh\nprintf 'ran:' >> '\(release.ranLog.path)'\nfor a in \"$@\"; do printf ' %s' \"$a\" >> '\(release.ranLog.path)'; done\necho >> '\(release.ranLog.path)'\n"
         try Data(stand_in.utf8).write(to: dir.appendingPathComponent("unisonctl-linux-\(Self.arch)"))
-        let spec = Fixture.repoRoot.appendingPathComponent("unison.yaml")
+        let spec = Unisonctl.repoRoot.appendingPathComponent("unison.yaml")
         try FileManager.default.copyItem(at: spec, to: dir.appendingPathComponent("unison.yaml"))
-        let attest = try Fixture.run([
+        let attest = try SystemProcessRunner().run([
             InstallCLITests.binary.path, "release", "attest", dir.path, "--version", "1.2.3", "--ephemeral-key",
             "--spec", spec.path, "--commit", String(repeating: "a", count: 40),
         ])
@@ -207,7 +207,10 @@ struct InstallScriptTests {
         #expect(!FileManager.default.fileExists(atPath: release.ranLog.path), "the tampered binary ran")
         #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent("unisonctl").path))
         // The independent check agrees that the file does not match.
-        #expect(try Fixture.run(["sha256sum", "-c", "SHA256SUMS-v1.2.3.txt"], cwd: release.assets.appendingPathComponent("v1.2.3")).status != 0)
+        #expect(
+            try SystemProcessRunner().run(
+                ["sha256sum", "-c", "SHA256SUMS-v1.2.3.txt"], workingDirectory: release.assets.appendingPathComponent("v1.2.3")
+            ).status != 0)
     }
 
     @Test(
@@ -218,7 +221,7 @@ struct InstallScriptTests {
         defer { release.server.stop(); try? FileManager.default.removeItem(at: release.work) }
         try Self.publish(release.assets, tag: "v1.2.3", version: "1.2.3", ranLog: release.ranLog)
         let binary = release.assets.appendingPathComponent("v1.2.3/unisonctl-linux-\(Self.arch)")
-        let genuine = try Fixture.run(["sha256sum", binary.path]).stdoutString.split(separator: " ").first.map(String.init) ?? ""
+        let genuine = try SystemProcessRunner().run(["sha256sum", binary.path]).stdoutString.split(separator: " ").first.map(String.init) ?? ""
         #expect(genuine.count == 64)
         let prefix = release.work.appendingPathComponent("bin")
         // The pin matches: installed, and said so.

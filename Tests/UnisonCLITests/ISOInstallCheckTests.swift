@@ -43,7 +43,7 @@ struct ISOInstallCheckTests {
         let out = dir.appendingPathComponent("out")
         let build = try runner.run(
             [
-                CLI.unisonctl.path, "image", "build", "iso", "--spec", repo.appendingPathComponent("unison.yaml").path,
+                QACLI.unisonctl.path, "image", "build", "iso", "--spec", repo.appendingPathComponent("unison.yaml").path,
                 "--base", base.path, "--payload", payload.path, "--out", out.path, "--version", "0.0.3-qa",
             ],
             environment: ["UNISONCTL_QUIET": "1", "SOURCE_DATE_EPOCH": "1700000000"])
@@ -74,7 +74,7 @@ struct ISOInstallCheckTests {
         let small = dir.appendingPathComponent("small.qcow2")
         let cli = try SystemProcessRunner().run(
             [
-                CLI.unisonctl.path, "qa", "install", iso.path, "--target", small.path,
+                QACLI.unisonctl.path, "qa", "install", iso.path, "--target", small.path,
                 "--target-size", "4MiB", "--firmware", "bios", "--accel", "tcg",
                 "--timeout", "240", "--json",
             ], environment: ["UNISONCTL_QUIET": "1"])
@@ -86,7 +86,7 @@ struct ISOInstallCheckTests {
             refused["failure"] as? String == "target disk /dev/vda is too small: 4194304 bytes (4 MiB), the image needs 8388608 bytes (8 MiB)",
             "\(cli.stdoutString)")
         let notISO = try SystemProcessRunner().run(
-            [CLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
+            [QACLI.unisonctl.path, "qa", "install", payload.path, "--target", small.path],
             environment: ["UNISONCTL_QUIET": "1"])
         #expect(notISO.status == 2, "\(notISO.stderrString)")
         #expect(notISO.stderrString.contains(payload.path))

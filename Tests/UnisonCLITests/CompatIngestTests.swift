@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import UnisonCore
-import UnisonSpec
 import UnisonTestSupport
 
 @testable import UnisonOps
@@ -38,17 +37,17 @@ struct CompatIngestTests {
     /// its repository's column (the spec maps one to the other), never add a column of its own,
     /// and `compat check`/`compat ingest` must read the result the same way.
     @Test func addKeysCellsByRepositoryAsTheRealMatrixDoesAndIngestReadsThem() throws {
-        let dir = try OpsFixture.tempDir("compat-add")
+        let dir = try TempDir.create("ops-compat-add")
         defer { try? FileManager.default.removeItem(at: dir) }
         let matrix = dir.appendingPathComponent("compatibility-matrix.md")
         try Data(Self.realMatrix.utf8).write(to: matrix)
-        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let add = try OpsCLI.run([
+        let spec = Unisonctl.repoRoot.appendingPathComponent("unison.yaml").path
+        let add = try Unisonctl.run([
             "compat", "add", "--version", "0.2.0", "--service", "orchestrator=0.2.x", "--service", "unison-context=0.2.x",
             "--spec", spec, "--file", matrix.path,
         ])
         #expect(add.status == 0, "\(add.stderrString)")
-        let show = try OpsCLI.run(["compat", "show", "--file", matrix.path, "--json"])
+        let show = try Unisonctl.run(["compat", "show", "--file", matrix.path, "--json"])
         let shown = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
         #expect(
             shown["services"] as? [String] == [
@@ -60,7 +59,7 @@ struct CompatIngestTests {
         #expect(cells == ["unison-context", "unison-orchestrator"])
         // Two names of one column that disagree are refused, and nothing is written.
         let before = try Data(contentsOf: matrix)
-        let conflict = try OpsCLI.run([
+        let conflict = try Unisonctl.run([
             "compat", "add", "--version", "0.3.0", "--service", "orchestrator=0.3.x", "--service", "unison-orchestrator=0.2.x",
             "--spec", spec, "--file", matrix.path,
         ])
@@ -68,7 +67,7 @@ struct CompatIngestTests {
         #expect(try Data(contentsOf: matrix) == before)
 
         // compat check finds the repository's column from a service name.
-        let check = try OpsCLI.run([
+        let check = try Unisonctl.run([
             "compat", "check", "--file", matrix.path, "--platform", "0.2.0", "--spec", spec,
             "--installed", "orchestrator=v0.2.4", "--installed", "context=v0.2.0",
         ])
@@ -76,14 +75,14 @@ struct CompatIngestTests {
         // compat ingest reads the row compat add wrote.
         let report = dir.appendingPathComponent("r.json")
         try JSONOutput.encoder().encode(Self.report(version: "0.2.0")).write(to: report)
-        let ingest = try OpsCLI.run(["compat", "ingest", report.path, "--matrix", matrix.path, "--spec", spec])
+        let ingest = try Unisonctl.run(["compat", "ingest", report.path, "--matrix", matrix.path, "--spec", spec])
         #expect(ingest.status == 0, "\(ingest.stderrString)")
         #expect(!ingest.stdoutString.contains("release 0.2.0 has no row"), "\(ingest.stdoutString)")
         #expect(try String(contentsOf: matrix, encoding: .utf8).contains("| vm | 0.2.0 |"))
     }
 
     @Test func foldIntoTheRealMatrixCountsOnceAndSuggests() throws {
-        let dir = try OpsFixture.tempDir("ingest")
+        let dir = try TempDir.create("ops-ingest")
         defer { try? FileManager.default.removeItem(at: dir) }
         let matrix = dir.appendingPathComponent("compatibility-matrix.md")
         try Data(Self.realMatrix.utf8).write(to: matrix)
@@ -97,8 +96,8 @@ struct CompatIngestTests {
             try JSONOutput.encoder().encode(r).write(to: url)
             paths.append(url.path)
         }
-        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let first = try OpsCLI.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
+        let spec = Unisonctl.repoRoot.appendingPathComponent("unison.yaml").path
+        let first = try Unisonctl.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
         #expect(first.status == 0, "\(first.stderrString)")
         let out = first.stdoutString
         #expect(out.contains("4 reports counted"))
@@ -119,37 +118,37 @@ struct CompatIngestTests {
         #expect(text.range(of: "| iso | 0.2.0")!.lowerBound < text.range(of: "| vm | 0.0.1")!.lowerBound)
 
         // Still the matrix the one reader reads (compat show; workspace check scans with it).
-        let show = try OpsCLI.run(["compat", "show", "--file", matrix.path, "--json"])
+        let show = try Unisonctl.run(["compat", "show", "--file", matrix.path, "--json"])
         #expect(show.status == 0, "\(show.stderrString)")
         let doc = try #require(try JSONSerialization.jsonObject(with: show.stdout) as? [String: Any])
         #expect((doc["services"] as? [String])?.count == 8 && (doc["rows"] as? [Any])?.count == 1)
 
         // Ingesting the same reports again counts nothing; a new one adds to its row.
-        let again = try OpsCLI.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
+        let again = try Unisonctl.run(["compat", "ingest"] + paths + ["--matrix", matrix.path, "--spec", spec])
         #expect(again.stdoutString.contains("0 reports counted, 4 already counted"))
         #expect(try String(contentsOf: matrix, encoding: .utf8) == text)
         let extra = dir.appendingPathComponent("r9.json")
         var fifth = Self.report()
         fifth.day = "2026-12-04"
         try JSONOutput.encoder().encode(fifth).write(to: extra)
-        #expect(try OpsCLI.run(["compat", "ingest", extra.path, "--matrix", matrix.path, "--spec", spec]).status == 0)
+        #expect(try Unisonctl.run(["compat", "ingest", extra.path, "--matrix", matrix.path, "--spec", spec]).status == 0)
         #expect(try String(contentsOf: matrix, encoding: .utf8).contains("| vm | 0.0.1 | 4 cores, 8GiB RAM, 128GiB disk, AVX2, GPU none | 2 | 0 |\n"))
     }
 
     @Test func badInputChangesNothing() throws {
-        let dir = try OpsFixture.tempDir("ingest-bad")
+        let dir = try TempDir.create("ops-ingest-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
         let matrix = dir.appendingPathComponent("m.md")
         try Data(Self.realMatrix.utf8).write(to: matrix)
         let notReport = dir.appendingPathComponent("x.json")
         try Data("{\"schema\": \"unisonctl.doctor/v1\"}".utf8).write(to: notReport)
-        let r = try OpsCLI.run(["compat", "ingest", notReport.path, "--matrix", matrix.path])
+        let r = try Unisonctl.run(["compat", "ingest", notReport.path, "--matrix", matrix.path])
         #expect(r.status == 2 && r.stderrString.contains("not a pilot report"))
         let broken = dir.appendingPathComponent("broken.md")
         try Data("# no table here\n".utf8).write(to: broken)
         let good = dir.appendingPathComponent("good.json")
         try JSONOutput.encoder().encode(Self.report()).write(to: good)
-        let noTable = try OpsCLI.run(["compat", "ingest", good.path, "--matrix", broken.path])
+        let noTable = try Unisonctl.run(["compat", "ingest", good.path, "--matrix", broken.path])
         #expect(noTable.status != 0 && noTable.stderrString.contains("Release"))
         #expect(try String(contentsOf: broken, encoding: .utf8) == "# no table here\n")
         #expect(try String(contentsOf: matrix, encoding: .utf8) == Self.realMatrix)

@@ -45,13 +45,13 @@ struct QAHTTPCLITests {
         defer { f.cleanup() }
         let auth = "auth=\(server.baseURL)"
 
-        let plain = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", auth])
+        let plain = try QACLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", auth])
         #expect(plain.status == 0, "\(plain.stdoutString)\(plain.stderrString)")
         #expect(plain.stdoutString.contains("PASS  orchestrator-health  GET http://127.0.0.1:\(server.port)/health: HTTP 200"))
         #expect(plain.stdoutString.contains("smoke: 2 of 2 passed"))
 
         let junit = f.dir.appendingPathComponent("smoke.xml")
-        let json = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", auth, "--json", "--junit", junit.path])
+        let json = try QACLI.run(["qa", "smoke", "--spec", f.spec.path, "--base-url", auth, "--json", "--junit", junit.path])
         #expect(json.status == 0, "\(json.stderrString)")
         let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
         #expect(object["schema"] as? String == "unisonctl.qa-run/v1")
@@ -75,7 +75,7 @@ struct QAHTTPCLITests {
         let f = try CLISpec(port: server.port)
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("smoke.xml")
-        let r = try CLI.run([
+        let r = try QACLI.run([
             "qa", "smoke", "--spec", f.spec.path, "--base-url", "auth=http://127.0.0.1:\(TestNetwork.freePort())",
             "--timeout", "8", "--junit", junit.path,
         ])
@@ -96,7 +96,7 @@ struct QAHTTPCLITests {
         defer { f.cleanup() }
         let common = ["qa", "e2e", "--spec", f.spec.path, "--base-url", "auth=\(server.baseURL)"]
 
-        let stopped = try CLI.run(common + ["--json"])
+        let stopped = try QACLI.run(common + ["--json"])
         #expect(stopped.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: stopped.stdout) as? [String: Any])
         let checks = try #require(object["checks"] as? [[String: Any]])
@@ -105,13 +105,13 @@ struct QAHTTPCLITests {
         let counts = try #require(object["counts"] as? [String: Int])
         #expect(counts == ["total": 3, "passed": 1, "failed": 1, "errors": 0, "skipped": 1])
 
-        let all = try CLI.run(common + ["--keep-going"])
+        let all = try QACLI.run(common + ["--keep-going"])
         #expect(all.status == 1)
         #expect(all.stdoutString.contains("PASS  after"))
         #expect(all.stdoutString.contains("FAIL  missing"))
         #expect(all.stdoutString.contains("expected HTTP 200, got 404"))
 
-        let only = try CLI.run(common + ["--only", "after", "--only", "intent"])
+        let only = try QACLI.run(common + ["--only", "after", "--only", "intent"])
         #expect(only.status == 0, "\(only.stdoutString)\(only.stderrString)")
         #expect(only.stdoutString.contains("e2e: 2 of 2 passed"))
     }
@@ -130,7 +130,7 @@ struct QAHTTPCLITests {
         let f = try CLISpec(port: TestNetwork.freePort())
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("never.xml")
-        let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", junit.path] + extra)
+        let r = try QACLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", junit.path] + extra)
         #expect(r.status == 2, "\(r.stdoutString)\(r.stderrString)")
         #expect(r.stderrString.contains(message), "\(r.stderrString)")
         #expect(!FileManager.default.fileExists(atPath: junit.path))
@@ -141,7 +141,7 @@ struct QAHTTPCLITests {
         let f = try CLISpec(port: TestNetwork.freePort())
         defer { f.cleanup() }
         for path in [f.spec.path + "/r.xml", f.dir.path] {
-            let r = try CLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", path, "--timeout", "30"])
+            let r = try QACLI.run(["qa", "smoke", "--spec", f.spec.path, "--junit", path, "--timeout", "30"])
             #expect(r.status == 2, "\(r.stdoutString)\(r.stderrString)")
             #expect(r.stderrString.contains("cannot write the report '\(path)'"), "\(r.stderrString)")
             #expect(r.stdoutString.isEmpty, "no check ran")
@@ -153,7 +153,7 @@ struct QAHTTPCLITests {
         let f = try BootFixture(message: "hello\nMARKER-7\n")
         defer { f.cleanup() }
         let junit = f.dir.appendingPathComponent("boot.xml")
-        let r = try CLI.run([
+        let r = try QACLI.run([
             "qa", "boot", f.disk.path, "--marker", "MARKER-7", "--timeout", "60", "--firmware", "bios",
             "--firmware-file", f.bios.path, "--accel", "tcg", "--memory", "64", "--junit", junit.path,
         ])

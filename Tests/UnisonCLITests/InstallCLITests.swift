@@ -11,14 +11,14 @@ struct InstallCLITests {
     static var binary: URL { Unisonctl.binary }
 
     static func cli(_ args: [String]) throws -> ProcessResult {
-        try Fixture.run(
-            [binary.path] + args + ["--spec", Fixture.repoRoot.appendingPathComponent("unison.yaml").path],
-            env: ["NO_COLOR": "1"], cwd: FileManager.default.temporaryDirectory)
+        try SystemProcessRunner().run(
+            [binary.path] + args + ["--spec", Unisonctl.repoRoot.appendingPathComponent("unison.yaml").path],
+            environment: ["NO_COLOR": "1"], input: nil, workingDirectory: FileManager.default.temporaryDirectory)
     }
 
     @Test("install native --root stages a complete install; a second run changes no file; uninstall undoes it")
     func roundTrip() throws {
-        let dir = try Fixture.tempDir("cli")
+        let dir = try TempDir.create("install-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -36,11 +36,11 @@ struct InstallCLITests {
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: root.path + "/usr/local/bin/unisonctl"))
                 == Data(contentsOf: Self.binary.resolvingSymlinksInPath()))
-        let before = try Fixture.snapshot(root)
+        let before = try RootFiles.snapshot(root)
         let second = try Self.cli(["install", "native", "--root", root.path])
         #expect(second.status == 0)
         #expect(second.stdoutString.contains("already up to date, nothing changed"), "\(second.stdoutString)")
-        #expect(try Fixture.snapshot(root) == before)
+        #expect(try RootFiles.snapshot(root) == before)
 
         let removed = try Self.cli(["uninstall", "--root", root.path, "--purge"])
         #expect(removed.status == 0, "\(removed.stderrString)")
@@ -49,7 +49,7 @@ struct InstallCLITests {
 
     @Test("bad input exits 2 with one clear line")
     func badInput() throws {
-        let dir = try Fixture.tempDir("cli-bad")
+        let dir = try TempDir.create("install-cli-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try Self.cli(["install", "docker", "--root", dir.path, "--models", "huge"])
         #expect(r.status == 2)
@@ -64,13 +64,13 @@ struct InstallCLITests {
 
     @Test("rootless staging: owners are recorded in the manifest, not applied, and the install still succeeds")
     func rootless() throws {
-        let dir = try Fixture.tempDir("rootless")
+        let dir = try TempDir.create("install-rootless")
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let spec = dir.appendingPathComponent("unison.yaml")
-        try Data(try Fixture.specText().utf8).write(to: spec)
-        let binary = try Fixture.fakeBinary(in: dir)
+        try Data(try String(contentsOf: Unisonctl.repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8).utf8).write(to: spec)
+        let binary = try RootFiles.fakeBinary(in: dir)
         for path in [dir.path, root.path, spec.path, binary.path] { chown(path, 65534, 65534) }
         // As root, drop to nobody for the run; as anyone else, the run is rootless already.
         let command =
@@ -79,13 +79,13 @@ struct InstallCLITests {
                 Self.binary.resolvingSymlinksInPath().path, "install", "native", "--root", root.path, "--spec", spec.path,
                 "--unisonctl-binary", binary.path,
             ]
-        let r = try Fixture.run(command, env: ["HOME": dir.path], cwd: dir)
+        let r = try SystemProcessRunner().run(command, environment: ["HOME": dir.path], input: nil, workingDirectory: dir)
         #expect(r.status == 0, "\(r.stderrString)")
         #expect(r.stdoutString.contains("owners recorded in the manifest, not applied"))
         let manifest = try JSONDecoder().decode(
             InstallManifest.self, from: Data(contentsOf: root.appendingPathComponent("var/lib/unison/install-manifest.json")))
         #expect(!manifest.ownershipApplied)
         #expect(manifest.entries.first { $0.path == "/etc/unison/platform.env" }.map { ($0.uid, $0.gid, $0.mode) } ?? (1, 1, nil) == (0, 0, "0600"))
-        #expect(Fixture.mode(root, "/etc/unison/platform.env") == 0o600)
+        #expect(RootFiles.mode(root, "/etc/unison/platform.env") == 0o600)
     }
 }

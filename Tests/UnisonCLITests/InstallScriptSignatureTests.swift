@@ -2,6 +2,7 @@
 // ssh-keygen -Y sign here, checked by ssh-keygen -Y verify inside the script.
 import Foundation
 import Testing
+import UnisonCore
 import UnisonTestSupport
 
 @Suite("install.sh: signed checksum files", .serialized, .tags(.interop))
@@ -11,9 +12,9 @@ struct InstallScriptSignatureTests {
     static func sign(_ release: InstallScriptTests.Release, tag: String, version: String) throws -> String {
         let dir = release.assets.appendingPathComponent(tag)
         let key = release.work.appendingPathComponent("key-\(UUID().uuidString)")
-        #expect(try Fixture.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.path]).status == 0)
+        #expect(try SystemProcessRunner().run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.path]).status == 0)
         #expect(
-            try Fixture.run([
+            try SystemProcessRunner().run([
                 "ssh-keygen", "-q", "-Y", "sign", "-f", key.path, "-n", "file",
                 dir.appendingPathComponent("SHA256SUMS-v\(version).txt").path,
             ]).status == 0)
@@ -41,7 +42,7 @@ struct InstallScriptSignatureTests {
 
         // A key the user pinned, which did not sign this release.
         let other = release.work.appendingPathComponent("other")
-        #expect(try Fixture.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.path]).status == 0)
+        #expect(try SystemProcessRunner().run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.path]).status == 0)
         let pinned = release.work.appendingPathComponent("pinned")
         try Data("release@unisonos \(try String(contentsOf: other.appendingPathExtension("pub"), encoding: .utf8))".utf8).write(to: pinned)
         let prefix = release.work.appendingPathComponent("bin2")
