@@ -11,7 +11,7 @@ main() {
     # registry and OCI
     docker-registry skopeo apache2-utils
     # disks, filesystems, boot
-    qemu-utils qemu-system-x86 ovmf e2fsprogs dosfstools mtools gdisk fdisk
+    qemu-utils qemu-system-x86 ovmf e2fsprogs dosfstools mtools gdisk fdisk cloud-guest-utils
     xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin systemd-boot-efi
     mmdebstrap linux-image-amd64 busybox-static cpio
     # archive interop

@@ -54,6 +54,10 @@ package struct FirstBootReport: Sendable, Codable, Equatable {
     package var failure: String?
     /// The state file, written on success.
     package var stateFile: String
+    /// The root grow step (nil when it did not run: a staged root, or first boot already done).
+    package var root: RootGrowReport? = nil
+    /// The stack gate (nil where the machine does not run the stack itself).
+    package var stack: StackGateReport? = nil
     package var exitCode: Int32 { ok ? ExitStatus.ok.rawValue : ExitStatus.checkFailed.rawValue }
 
     /// The last line printed: the marker on success, `<marker stem>-FAILED: <reason>` otherwise
@@ -68,9 +72,11 @@ package struct FirstBootReport: Sendable, Codable, Equatable {
 /// First boot of an installed (or imaged) machine: seed the env file's secrets the way the
 /// installer does (`EnvFile.seed` with the installed template), check them, verify the
 /// configured model pack's preloaded models offline (`ModelStore.verify`), then wait for the
-/// Ollama API and check it lists each of them with the store's manifest digest. Success is
-/// recorded in the state file (the first-boot unit's `ConditionPathExists=!` stamp), so it
-/// runs once; a failure leaves no state, so the next boot tries again.
+/// Ollama API and check it lists each of them with the store's manifest digest. It starts by
+/// growing the root to the disk (`RootGrow`, never fatal) and ends with the stack gate where the
+/// machine runs the stack. Success is recorded in the state file (the first-boot unit's
+/// `ConditionPathExists=!` stamp) after the gate, so it runs once; a failure or a power loss
+/// before that leaves no state, so the next boot tries again.
 package struct FirstBoot: Sendable {
     package var spec: PlatformSpec
     package var layout: InstallLayout
@@ -83,12 +89,24 @@ package struct FirstBoot: Sendable {
     package var clock: any WallClock
     /// Progress lines for people (stderr in the CLI).
     package var log: @Sendable (String) -> Void
+    /// Grows the root at the start (nil: not here, e.g. a staged root).
+    package var rootGrow: RootGrow?
+    /// Runs the stack gate after the checks (nil: this machine does not run the stack).
+    package var stackGate: (@Sendable () -> StackGateReport)?
+    /// Lines for the console and stdout: the root size, the boot marker once the checks pass,
+    /// the stack's marker (the boot QA reads them in this order).
+    package var announce: @Sendable (String) -> Void
 
     package init(
         spec: PlatformSpec, root: URL = URL(fileURLWithPath: "/"), ollama: OllamaEndpoint = .default,
         timeout: TimeInterval = 600, interval: TimeInterval = 2, force: Bool = false,
-        clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in }
+        clock: any WallClock = SystemClock(), log: @escaping @Sendable (String) -> Void = { _ in },
+        rootGrow: RootGrow? = nil, stackGate: (@Sendable () -> StackGateReport)? = nil,
+        announce: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.rootGrow = rootGrow
+        self.stackGate = stackGate
+        self.announce = announce
         self.spec = spec
         self.layout = InstallLayout(spec: spec)
         self.root = root
@@ -129,6 +147,21 @@ package struct FirstBoot: Sendable {
                 report.alreadyDone = true
                 note("state", "first boot already completed (\(stateFile) exists; --force runs it again)", .skipped)
                 return report
+
+            case .growRoot:
+                if let grown = growRootStep() {
+                    report.root = grown
+                    if let problem = grown.problem {
+                        note("root", "not grown: \(problem)", grown.skipped ? .skipped : .failed)
+                    } else {
+                        note(
+                            "root",
+                            "\(grown.device ?? "/") "
+                                + (grown.grewPartition
+                                    ? "grown to the end of \(grown.disk ?? "its disk")" : "already fills \(grown.disk ?? "its disk")"))
+                    }
+                }
+                action = machine.handle(.rootGrown(problem: report.root?.problem))
 
             case .seedSecrets:
                 let outcome = seedSecrets()
@@ -193,9 +226,23 @@ package struct FirstBoot: Sendable {
                         problem: problem.map { timeLeft ? $0 : "\($0) (gave up after \(Int(timeout)) s)" },
                         timeLeft: timeLeft))
 
+            case .announceChecks:
+                report.marker = spec.qa.boot.marker
+                announce(spec.qa.boot.marker)
+                action = machine.handle(.checksAnnounced)
+
+            case .gateStack:
+                var problem: String?
+                if let stackGate {
+                    let stack = stackGate()
+                    report.stack = stack
+                    announce(stack.finalLine)
+                    if !stack.ok { problem = "\(stack.service ?? "stack"): \(stack.reason ?? "unknown reason")" }
+                }
+                action = machine.handle(.stackGated(problem: problem))
+
             case .recordState:
                 report.ok = true
-                report.marker = spec.qa.boot.marker
                 var problem: String?
                 do {
                     let data = try JSONOutput.encoder().encode(report)
@@ -210,8 +257,8 @@ package struct FirstBoot: Sendable {
                 return report
 
             case let .announceFailure(step, reason):
+                // The marker stays when it was already announced (a failure of the stack gate).
                 report.ok = false
-                report.marker = nil
                 report.failure = "\(step): \(reason)"
                 report.steps.append(FirstBootStep(name: step, status: .failed, detail: reason))
                 return report

@@ -15,17 +15,19 @@ struct FirstBootStateMachineTests {
         return (actions, m.state)
     }
 
-    @Test("the whole path: seed, pack, store, Ollama after two retries, record, success")
+    @Test("the whole path: grow, seed, pack, store, Ollama after two retries, marker, stack gate, record, success")
     func happyPath() {
         let (actions, state) = drive([
-            .begin(stateExists: false, force: false), .seeded(problem: nil), .packResolved(problem: nil, preloads: true),
+            .begin(stateExists: false, force: false), .rootGrown(problem: nil), .seeded(problem: nil),
+            .packResolved(problem: nil, preloads: true),
             .storeVerified(problem: nil), .ollamaChecked(problem: "refused", timeLeft: true),
-            .ollamaChecked(problem: "refused", timeLeft: true), .ollamaChecked(problem: nil, timeLeft: true), .recorded(problem: nil),
+            .ollamaChecked(problem: "refused", timeLeft: true), .ollamaChecked(problem: nil, timeLeft: true), .checksAnnounced,
+            .stackGated(problem: nil), .recorded(problem: nil),
         ])
         #expect(
             actions == [
-                .seedSecrets, .resolvePack, .verifyStore, .probeOllama, .waitThenProbeOllama, .waitThenProbeOllama,
-                .recordState, .announceSuccess,
+                .growRoot, .seedSecrets, .resolvePack, .verifyStore, .probeOllama, .waitThenProbeOllama, .waitThenProbeOllama,
+                .announceChecks, .gateStack, .recordState, .announceSuccess,
             ])
         #expect(state == .done(alreadyDone: false))
     }
@@ -33,16 +35,16 @@ struct FirstBootStateMachineTests {
     @Test("already done: nothing runs unless forced")
     func once() {
         #expect(drive([.begin(stateExists: true, force: false)]) == ([.reportAlreadyDone], .done(alreadyDone: true)))
-        #expect(drive([.begin(stateExists: true, force: true)]).actions == [.seedSecrets])
+        #expect(drive([.begin(stateExists: true, force: true)]).actions == [.growRoot])
     }
 
     @Test("a pack without preloads skips the store and Ollama")
     func nothingToPreload() {
         let (actions, _) = drive([
-            .begin(stateExists: false, force: false), .seeded(problem: nil),
-            .packResolved(problem: nil, preloads: false), .recorded(problem: nil),
+            .begin(stateExists: false, force: false), .rootGrown(problem: nil), .seeded(problem: nil),
+            .packResolved(problem: nil, preloads: false), .checksAnnounced, .stackGated(problem: nil), .recorded(problem: nil),
         ])
-        #expect(actions == [.seedSecrets, .resolvePack, .recordState, .announceSuccess])
+        #expect(actions == [.growRoot, .seedSecrets, .resolvePack, .announceChecks, .gateStack, .recordState, .announceSuccess])
     }
 
     @Test(
@@ -57,10 +59,19 @@ struct FirstBootStateMachineTests {
                     .ollamaChecked(problem: "refused", timeLeft: false),
                 ], "ollama"
             ),
-            ([.seeded(problem: nil), .packResolved(problem: nil, preloads: false), .recorded(problem: "read-only")], "state"),
+            (
+                [.seeded(problem: nil), .packResolved(problem: nil, preloads: false), .checksAnnounced, .stackGated(problem: "web: refused")],
+                "stack"
+            ),
+            (
+                [
+                    .seeded(problem: nil), .packResolved(problem: nil, preloads: false), .checksAnnounced, .stackGated(problem: nil),
+                    .recorded(problem: "read-only"),
+                ], "state"
+            ),
         ])
     func failures(events: [M.Event], step: String) {
-        let (actions, state) = drive([.begin(stateExists: false, force: false)] + events)
+        let (actions, state) = drive([.begin(stateExists: false, force: false), .rootGrown(problem: nil)] + events)
         guard case let .announceFailure(failedStep, _)? = actions.last, case .failed(step, _) = state else {
             Issue.record("ended with \(String(describing: actions.last)) in \(state)")
             return
@@ -68,9 +79,36 @@ struct FirstBootStateMachineTests {
         #expect(failedStep == step)
     }
 
+    @Test("a root that could not grow is reported, and first boot goes on")
+    func growNeverFatal() {
+        let (actions, state) = drive([.begin(stateExists: false, force: false), .rootGrown(problem: "growpart failed")])
+        #expect(actions == [.growRoot, .seedSecrets])
+        #expect(state == .seeding)
+    }
+
+    @Test("the stamp is recorded only after the stack gate ran: no record action before it, none after a failed gate")
+    func stampAfterGate() {
+        var m = M()
+        var actions = [M.Action]()
+        for event: M.Event in [
+            .begin(stateExists: false, force: false), .rootGrown(problem: nil), .seeded(problem: nil),
+            .packResolved(problem: nil, preloads: false), .checksAnnounced,
+        ] {
+            actions.append(m.handle(event))
+        }
+        #expect(!actions.contains(.recordState))
+        #expect(actions.last == .gateStack)
+        // A record event before the gate ran is refused, not taken as done.
+        var early = m
+        #expect(
+            early.handle(.recorded(problem: nil))
+                == .announceFailure(step: "internal", reason: "event recorded(problem: nil) is not expected in state gatingStack"))
+        #expect(m.handle(.stackGated(problem: "web: unhealthy")) == .announceFailure(step: "stack", reason: "web: unhealthy"))
+    }
+
     @Test("an event out of order fails instead of skipping a check")
     func outOfOrder() {
-        let (actions, state) = drive([.begin(stateExists: false, force: false), .storeVerified(problem: nil)])
+        let (actions, state) = drive([.begin(stateExists: false, force: false), .rootGrown(problem: nil), .storeVerified(problem: nil)])
         #expect(actions.last == .announceFailure(step: "internal", reason: "event storeVerified(problem: nil) is not expected in state seeding"))
         if case .failed("internal", _) = state {} else { Issue.record("state \(state)") }
     }

@@ -175,6 +175,86 @@ struct FirstBootTests {
         }
     }
 
+    @Test("the stamp is written only after the stack gate: a failed gate leaves none (next boot runs again); lines in boot-QA order")
+    func stampAfterStackGate() throws {
+        let spec = try FieldFixture.spec()
+        let root = try FieldFixture.stageImage("fb-gate", pack: "none")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let stamp = root.path + spec.installer.dataDir + "/.firstboot-done"
+        let lines = LineLog()
+        let fake = try FakeSysfs("fb-gate-sys")
+        defer { try? FileManager.default.removeItem(at: fake.root) }
+        try fake.writeMountinfo("25 1 254:2 / / rw - ext4 /dev/vda2 rw\n")
+        try fake.addDevice(majorMinor: "254:2", disk: "vda", partition: ("vda2", 2))
+        let grow = fake.grow(runner: GrowRunner { _ in ProcessResult(status: 2, stdout: Data("FAILED: no space\n".utf8), stderr: Data()) })
+        func firstBoot(stackOK: Bool) throws -> FirstBootReport {
+            try FirstBoot(
+                spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1,
+                rootGrow: grow,
+                stackGate: {
+                    // The gate runs while no stamp exists yet.
+                    let stampSeen = FileManager.default.fileExists(atPath: stamp)
+                    return StackGateReport(
+                        ok: stackOK && !stampSeen, seconds: 3, service: stackOK ? nil : "web", reason: stackOK ? nil : "refused",
+                        services: [])
+                },
+                announce: { lines.append($0) }
+            ).run()
+        }
+        let failed = try firstBoot(stackOK: false)
+        #expect(!failed.ok && failed.failure == "stack: web: refused")
+        #expect(!FileManager.default.fileExists(atPath: stamp), "a failed stack gate must leave no stamp")
+        #expect(
+            lines.all == [
+                "firstboot: root filesystem: /dev/vda2 21000000000 bytes", "UNISONOS-FIRSTBOOT-OK",
+                "UNISONOS-STACK-FAILED: web: refused",
+            ])
+        // The grow failure is reported, not fatal.
+        #expect(failed.root?.problem?.contains("growpart /dev/vda 2") == true)
+        #expect(failed.steps.contains { $0.name == "root" && $0.status == .failed })
+
+        // Next boot: runs again (no stamp), the gate passes, the stamp is written with both reports.
+        lines.removeAll()
+        let passed = try firstBoot(stackOK: true)
+        #expect(passed.ok, "\(passed.failure ?? "")")
+        #expect(lines.all.suffix(2) == ["UNISONOS-FIRSTBOOT-OK", "UNISONOS-STACK-OK"])
+        let saved = try JSONDecoder().decode(FirstBootReport.self, from: Data(contentsOf: URL(fileURLWithPath: stamp)))
+        #expect(saved.stack?.ok == true && saved.root?.device == "/dev/vda2")
+    }
+
+    @Test("a grow ahead of first boot (the platform unit, before image loading) runs once; first boot reports it without growing or printing again")
+    func growAhead() throws {
+        let spec = try FieldFixture.spec()
+        let root = try FieldFixture.stageImage("fb-ahead", pack: "none")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fake = try FakeSysfs("fb-ahead-sys")
+        defer { try? FileManager.default.removeItem(at: fake.root) }
+        try fake.writeMountinfo("25 1 254:2 / / rw - ext4 /dev/vda2 rw\n")
+        try fake.addDevice(majorMinor: "254:2", disk: "vda", partition: ("vda2", 2))
+        let runner = GrowRunner { args in
+            ProcessResult(status: 0, stdout: Data(args[0] == "growpart" ? "CHANGED: partition=2\n".utf8 : "".utf8), stderr: Data())
+        }
+        let lines = LineLog()
+        let firstBoot = try FirstBoot(
+            spec: spec, root: root, ollama: OllamaEndpoint(host: "127.0.0.1", port: TestNetwork.freePort()), timeout: 1,
+            rootGrow: fake.grow(runner: runner), announce: { lines.append($0) })
+        let ahead = firstBoot.growRootAhead()
+        #expect(ahead?.grewPartition == true && ahead?.problem == nil)
+        #expect(lines.all == ["firstboot: root filesystem: /dev/vda2 21000000000 bytes"])
+        #expect(firstBoot.growRootAhead() == nil, "once: a restarted platform unit does not grow or print again")
+        #expect(runner.commands.count == 2)
+
+        lines.removeAll()
+        let report = firstBoot.run()
+        #expect(report.ok, "\(report.failure ?? "")")
+        #expect(report.root?.grewPartition == true && report.root?.device == "/dev/vda2")
+        #expect(runner.commands.count == 2, "first boot used the recorded grow")
+        #expect(!lines.all.contains { $0.hasPrefix("firstboot: root filesystem:") }, "\(lines.all)")
+        // After first boot completed, never again.
+        try FileManager.default.removeItem(atPath: root.path + firstBoot.rootGrowRecord)
+        #expect(firstBoot.growRootAhead() == nil)
+    }
+
     @Test("nothing installed, or an unknown pack in the env file: a clear failure")
     func badInstall() throws {
         let spec = try FieldFixture.spec()
@@ -205,4 +285,13 @@ struct FirstBootTests {
         let parsed = try? OllamaEndpoint(parsing: text)
         #expect(parsed?.description == expected)
     }
+}
+
+/// Lines collected from a @Sendable callback.
+final class LineLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    func removeAll() { lock.withLock { lines.removeAll() } }
+    var all: [String] { lock.withLock { lines } }
 }

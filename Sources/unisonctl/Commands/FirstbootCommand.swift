@@ -14,7 +14,11 @@ struct FirstbootCommand: AsyncParsableCommand {
             model store, offline, then waits for the Ollama API (/api/version, /api/tags) to list each of them \
             with the store's manifest digest. A pack that preloads nothing needs no Ollama. On success the state \
             file under installer.dataDir is written (later runs do nothing unless --force) and the spec's \
-            qa.boot.marker is printed, also to /dev/console when there is one; otherwise a FAILED line gives the reason.
+            qa.boot.marker is printed, also to /dev/console when there is one; otherwise a FAILED line gives the reason. \
+            On the live system it first grows the root partition and its ext4 to the end of the disk (growpart, \
+            resize2fs; never fatal) and prints `firstboot: root filesystem: <device> <bytes> bytes`; where the \
+            machine runs its own stack it then waits for it (UNISONOS-STACK-OK or UNISONOS-STACK-FAILED) before \
+            the state file is written.
             Exit status: 0 ok (or already done), 1 a check failed, 2 bad arguments.
             """)
     @Option(name: .long, help: ArgumentHelp("Run against an install staged in this directory.", valueName: "dir"))
@@ -33,6 +37,12 @@ struct FirstbootCommand: AsyncParsableCommand {
     var stackTimeout: Double = 600
     @Flag(name: .long, help: "Run again even if first boot already completed.")
     var force = false
+    @Flag(
+        name: .customLong("grow-root"),
+        help:
+            "Only grow the root partition and filesystem to the disk, once, before first boot (the platform unit runs it ahead of loading preloaded images)."
+    )
+    var growRoot = false
     @Option(
         name: .long,
         help: ArgumentHelp("Apply this answers file first (on a live system they are looked for as `answers apply` does).", valueName: "file"))
@@ -57,34 +67,44 @@ struct FirstbootCommand: AsyncParsableCommand {
             atPath: rootURL.path == "/"
                 ? InstallLayout(spec: spec).firstBootStamp
                 : rootURL.path + InstallLayout(spec: spec).firstBootStamp)
-        if answers != nil || rootURL.path == "/", force || !stampExists {
+        if !growRoot, answers != nil || rootURL.path == "/", force || !stampExists {
             let provision = try Provisioning.run(root: rootURL, file: answers, spec: spec, log: log)
             if rootURL.path == "/", !provision.applied, provision.source == nil { FirstBoot.announce(Provisioner.instructions) }
         }
-        let report = FirstBoot(
+        // Only a real boot (root /) grows its disk, runs its own stack and has a console worth writing to.
+        let live = rootURL.path == "/"
+        let announce: @Sendable (String) -> Void = { line in
+            if !json { Output.line(line) }
+            if live { FirstBoot.announce(line) }
+        }
+        let progress: @Sendable (String) -> Void = { line in
+            if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) }
+        }
+        var firstBoot = FirstBoot(
             spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,
-            interval: interval, force: force,
-            log: { line in if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) } }
-        ).run()
+            interval: interval, force: force, log: progress)
+        firstBoot.announce = announce
+        firstBoot.rootGrow = live ? RootGrow() : nil
+        if growRoot {
+            let grown = firstBoot.growRootAhead()
+            if json, let grown { try Output.json(grown) }
+            return
+        }
+        let gate = StackGate(spec: spec, root: rootURL, timeout: stackTimeout, log: log)
+        if live && gate.applies {
+            firstBoot.stackGate = { gate.run() }
+        }
+        let report = firstBoot.run()
         if json {
             try Output.json(report)
         } else if report.alreadyDone {
             Output.line("first boot already completed (\(report.stateFile)); --force runs it again")
-        } else {
-            Output.line(report.finalLine(specMarker: spec.qa.boot.marker))
         }
-        // The boot QA watches the serial console; only a real boot (root /) has one worth writing to.
-        if rootURL.path == "/", !report.alreadyDone {
-            FirstBoot.announce(report.finalLine(specMarker: spec.qa.boot.marker))
+        // A failure before the checks passed: its FAILED line (after them, the stack's line said it).
+        if !report.ok, report.marker == nil {
+            if !json { Output.line(report.finalLine(specMarker: spec.qa.boot.marker)) }
+            if live { FirstBoot.announce(report.finalLine(specMarker: spec.qa.boot.marker)) }
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
-        // A machine that runs its own stack (the images): wait for it, then its own marker.
-        guard rootURL.path == "/", !report.alreadyDone else { return }
-        let gate = StackGate(spec: spec, root: rootURL, timeout: stackTimeout, log: log)
-        guard gate.applies else { return }
-        let stack = gate.run()
-        if !json { Output.line(stack.finalLine) }
-        FirstBoot.announce(stack.finalLine)
-        if !stack.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }

@@ -9,7 +9,7 @@ struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
         abstract: "Build and inspect the release artifacts (WSL, VM disks, ISO).",
-        subcommands: [ImageBuildCommand.self, ImageInspect.self, ImageTarCommand.self]
+        subcommands: [ImageBuildCommand.self, ImageInspect.self, ImageTarCommand.self, ImageVerifyStore.self]
     )
 }
 
