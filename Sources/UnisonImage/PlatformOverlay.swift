@@ -58,12 +58,9 @@ package struct RootGrowStep: ImageHeadStep {
         )
     }
 
-    package func apply(
-        to tree: inout FileTree, platform: ImagePlatform, request: ImageBuildRequest, workDir: URL,
-        status: (@Sendable (String) -> Void)?
-    ) async throws {
-        let (path, text) = Self.dropIn(layout: InstallLayout(spec: platform.spec))
-        try tree.addFile(path, text, mode: 0o644, mtime: request.epoch)
+    package func apply(to tree: inout FileTree, context: inout ImageHeadContext) async throws {
+        let (path, text) = Self.dropIn(layout: InstallLayout(spec: context.platform.spec))
+        try tree.addFile(path, text, mode: 0o644, mtime: context.request.epoch)
     }
 }
 

@@ -9,7 +9,7 @@ import UnisonTestSupport
     static func blob(_ data: Data, in store: URL) throws -> String {
         let tmp = store.appendingPathComponent("tmp-blob")
         try data.write(to: tmp)
-        let hex = String(try shell(["sha256sum", tmp.path]).output.prefix(64))
+        let hex = String(try TestProcess.runMerged(["sha256sum", tmp.path]).output.prefix(64))
         try FileManager.default.moveItem(at: tmp, to: store.appendingPathComponent("blobs/sha256/\(hex)"))
         return hex
     }
