@@ -21,7 +21,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 OUT ?= dist
 VERSION ?=
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all
+# The same flags as scripts/build.sh and scripts/bench-binary.sh (docs/performance.md).
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic
 UNISONCTL = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/unisonctl
 VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
 
