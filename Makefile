@@ -6,6 +6,7 @@
 #   make image-wsl [OUT=dist] [VERSION=x.y.z]   WSL: unisonos-wsl2-<v>.tar.gz and .wsl
 #   make image-vm  [OUT=dist] [VERSION=x.y.z]   VM disks (qcow2, vmdk)
 #   make image-iso [OUT=dist] [VERSION=x.y.z] [PAYLOAD=disk.qcow2]   hybrid BIOS+UEFI installer ISO
+#   make images    [OUT=dist] [VERSION=x.y.z]   all three in one run (image build all)
 #   make test [TIER=unit|interop|boot]           every test tier, or one (scripts/test.sh)
 #   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
 #   make bench-disk                              our VM disks against mke2fs -d + qemu-img convert
@@ -29,7 +30,7 @@ VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
 .PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk bench-push bench-binary bench
 
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,16p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	scripts/setup.sh
@@ -49,7 +50,9 @@ image-vm: unisonctl base
 image-iso: unisonctl base
 	"$(UNISONCTL)" image build iso --out "$(OUT)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",--unisonctl-binary "$(UNISONCTL)")
 
-images: image-wsl image-vm image-iso
+# All three in one run: the base read once, the ISO carrying the VM disk of the same run.
+images: unisonctl base
+	"$(UNISONCTL)" image build all --targets wsl,vm,iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
 
 test:
 	scripts/test.sh $(if $(TIER),--tier $(TIER),)

@@ -46,6 +46,7 @@ package struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
 
 /// The ISO target: a hybrid installer ISO whose installer writes the payload disk.
 package struct ISOImage: ImageTarget {
+    package var name: String { "iso" }
     package var payload: ISOPayloadSource
     package var firmware: [ISOFirmware]
     /// Payload files larger than this are split (ISO 9660 keeps a file's size in 32 bits).
