@@ -119,9 +119,10 @@ enum ISOPayload {
     /// Packs `raw` into `directory` in the extents layout (`ISOPayloadExtents`): the data
     /// blocks' bytes as `<name>.data.gz` or `<name>.data.gz.NNN` parts of at most `splitAbove`
     /// bytes, and the map `<name>.extents`. Holes of the sparse file are never read; the whole
-    /// disk (holes as zeros) is hashed in the same pass.
+    /// disk (holes as zeros) is hashed in the same pass, unless `sha256` already holds its
+    /// digest (the VM disk written in this build was hashed as it was written out).
     static func pack(
-        raw: URL, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
+        raw: URL, sha256 known: String? = nil, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
         splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?
     ) throws -> ISOPayloadInfo {
         let fd = open(raw.path, O_RDONLY | O_CLOEXEC)
@@ -157,11 +158,11 @@ enum ISOPayload {
                 }
                 try buffer.withUnsafeBytes { whole in
                     let block = UnsafeRawBufferPointer(rebasing: whole[0..<Int(length)])
-                    hasher.update(block)
+                    if known == nil { hasher.update(block) }
                     isData = zeros.withUnsafeBytes { memcmp($0.baseAddress!, block.baseAddress!, block.count) != 0 }
                     if isData { try gzip.write(block) }
                 }
-            } else {
+            } else if known == nil {
                 zeros.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
             }
             if let last = extents.last, last.isData == isData {
@@ -182,7 +183,7 @@ enum ISOPayload {
             parts.append(ISOPayloadPart(name: partName, size: partSize, sha256: partHex))
         }
         return ISOPayloadInfo(
-            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: hasher.finalize().hex,
+            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: known ?? hasher.finalize().hex,
             compression: "gzip", layout: ISOPayloadExtents.layout, map: mapName, dataBytes: map.dataBytes,
             compressedBytes: parts.reduce(0) { $0 + $1.size }, parts: parts)
     }

@@ -146,6 +146,7 @@ package struct ISOImage: ImageTarget {
         // The payload: the raw disk's data extents, compressed and split, and their map.
         let raw: URL, payloadName: String, source: String, sourceFormat: DiskFormat
         var payloadSBOM: URL?
+        var rawSHA256: String?
         switch options.payload {
         case let .build(vm):
             let label = run.disksLaidOut
@@ -159,6 +160,7 @@ package struct ISOImage: ImageTarget {
             var built = [try await disk.write(.raw, to: try VMImage.artifactURL(.raw, inWorkDir), settings: vm, root: root)]
             try ImageSBOM.attach(to: &built, tree: disk.tree, root: root)
             raw = URL(fileURLWithPath: built[0].path)
+            rawSHA256 = built[0].sha256
             payloadName = built[0].name
             payloadSBOM = built[0].sbom.map { URL(fileURLWithPath: $0) }
             source = "built"
@@ -179,7 +181,7 @@ package struct ISOImage: ImageTarget {
         let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? NSNumber)?.int64Value ?? 0
         let progress = reporter("packing \(payloadName)", rawSize)
         let payload = try ISOPayload.pack(
-            raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
+            raw: raw, sha256: rawSHA256, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
             splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
             progress: progress)
         progress.finish()
