@@ -6,10 +6,12 @@
 #   make image-wsl [OUT=dist] [VERSION=x.y.z]   WSL: unisonos-wsl2-<v>.tar.gz and .wsl
 #   make image-vm  [OUT=dist] [VERSION=x.y.z]   VM disks (qcow2, vmdk)
 #   make image-iso [OUT=dist] [VERSION=x.y.z] [PAYLOAD=disk.qcow2]   hybrid BIOS+UEFI installer ISO
+#   make images    [OUT=dist] [VERSION=x.y.z]   all three in one run (image build all)
 #   make test [TIER=unit|interop|boot]           every test tier, or one (scripts/test.sh)
 #   make bench-tar                               our .tar.gz against tar | gzip -6 and pigz
 #   make bench-disk                              our VM disks against mke2fs -d + qemu-img convert
 #   make bench-push                              our registry push against skopeo copy, and a re-push
+#   make bench-build                             image build all (wsl, vm, iso) against the 60 s goal
 #   make bench-binary / make bench               binary size and start-up / every benchmark (issue 17)
 #
 # SOURCE_DATE_EPOCH fixes every timestamp: the same inputs give the same bytes.
@@ -21,14 +23,15 @@ SHELL := /bin/bash
 SWIFT ?= swift
 OUT ?= dist
 VERSION ?=
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all
+# The same flags as scripts/build.sh and scripts/bench-binary.sh (docs/performance.md).
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic
 UNISONCTL = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/unisonctl
 VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
 
-.PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk bench-push bench-binary bench
+.PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk bench-push bench-binary bench-build bench
 
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,17p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	scripts/setup.sh
@@ -48,7 +51,9 @@ image-vm: unisonctl base
 image-iso: unisonctl base
 	"$(UNISONCTL)" image build iso --out "$(OUT)" $(VERSION_FLAG) $(if $(PAYLOAD),--payload "$(PAYLOAD)",--unisonctl-binary "$(UNISONCTL)")
 
-images: image-wsl image-vm image-iso
+# All three in one run: the base read once, the ISO carrying the VM disk of the same run.
+images: unisonctl base
+	"$(UNISONCTL)" image build all --targets wsl,vm,iso --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)
 
 test:
 	scripts/test.sh $(if $(TIER),--tier $(TIER),)
@@ -65,4 +70,7 @@ bench-push: unisonctl
 bench-binary:
 	scripts/bench-binary.sh
 
-bench: bench-tar bench-disk bench-push bench-binary
+bench-build: unisonctl base
+	UNISONCTL_BIN="$(UNISONCTL)" scripts/bench-build.sh
+
+bench: bench-tar bench-disk bench-push bench-binary bench-build

@@ -15,7 +15,8 @@ package enum ISOFirmware: String, Sendable, Codable, CaseIterable {
 ///   ├─ isolinux/isolinux.cfg, boot.cat
 ///   ├─ boot/efiboot.img (FAT32)            ◄── El Torito EFI entry     GPT/MBR partition → same FAT
 ///   │    EFI/BOOT/BOOTX64.EFI (systemd-boot), loader/, unisonos/vmlinuz, unisonos/initrd.img
-///   └─ unisonos/ vmlinuz, initrd.img, install.conf, SHA256SUMS, <disk>.raw.sha256, <disk>.raw.gz[.NNN]
+///   └─ unisonos/ vmlinuz, initrd.img, install.conf, SHA256SUMS, <disk>.raw.sha256, <disk>.raw.extents,
+///                <disk>.raw.data.gz[.NNN] (the disk's data extents, ISOPayloadExtents)
 enum ISOBoot {
     static let kernelName = "vmlinuz"
     static let initrdName = "initrd.img"

@@ -199,6 +199,30 @@ package enum ISOInstaller {
 
         mib() { echo $(($1 / 1048576)); }
 
+        # The payload's extent map on fd 3 (unisonos-extents/1, see ISOPayloadExtents): each
+        # "data OFFSET LENGTH" range is the next LENGTH bytes of the decompressed stream on
+        # stdin, each "zero OFFSET LENGTH" range is zeroed; together they cover the disk.
+        write_extents() {
+            read -r magic total <&3 || { echo "the extent map is empty" >&2; return 1; }
+            if [ "$magic" != unisonos-extents/1 ] || [ "$total" != "$PAYLOAD_BYTES" ]; then
+                echo "the extent map starts '$magic $total', not 'unisonos-extents/1 $PAYLOAD_BYTES'" >&2
+                return 1
+            fi
+            while read -r kind offset length <&3; do
+                case $offset/$length in
+                */|/*|*[!0-9/]*) echo "bad extent line: $kind $offset $length" >&2; return 1 ;;
+                esac
+                case $kind in
+                data) dd of="/dev/$TARGET" bs=1048576 iflag=fullblock,count_bytes count="$length" \
+                    oflag=seek_bytes seek="$offset" conv=notrunc 2>/tmp/extent.log ;;
+                zero) dd if=/dev/zero of="/dev/$TARGET" bs=1048576 iflag=count_bytes count="$length" \
+                    oflag=seek_bytes seek="$offset" conv=notrunc 2>/tmp/extent.log ;;
+                *) echo "bad extent kind: $kind" >&2; false ;;
+                esac || { cat /tmp/extent.log >&2; echo "extent $kind $offset $length failed" >&2; return 1; }
+            done
+            [ "$(head -c 1 | wc -c)" -eq 0 ] || { echo "the payload holds more data than its extent map" >&2; return 1; }
+        }
+
         say "$UNISONOS_TITLE $UNISONOS_VERSION installer ($UNISONOS_ID)"
         while read -r module; do
             [ -n "$module" ] && insmod "/lib/modules/$module.ko" 2>/dev/null
@@ -310,11 +334,11 @@ package enum ISOInstaller {
         say "checking the payload on the medium (sha256sum -c SHA256SUMS)"
         (cd /media/unisonos && sha256sum -c -s SHA256SUMS) || fail "the payload on the install medium is damaged (sha256sum -c SHA256SUMS failed)"
 
-        say "writing $PAYLOAD_NAME ($(mib "$PAYLOAD_BYTES") MiB) to /dev/$TARGET"
+        say "writing $PAYLOAD_NAME ($(mib "$PAYLOAD_BYTES") MiB, $(mib "$PAYLOAD_DATA_BYTES") MiB of data) to /dev/$TARGET"
         # shellcheck disable=SC3040
         set -o pipefail
         # shellcheck disable=SC2086
-        (cd /media/unisonos && cat $PAYLOAD_PARTS) | gunzip -c | dd of="/dev/$TARGET" bs=1048576 conv=fsync 2>/tmp/dd.log \
+        (cd /media/unisonos && cat $PAYLOAD_PARTS) | gunzip -c | write_extents 3<"/media/unisonos/$PAYLOAD_MAP" 2>/tmp/dd.log \
             || fail "writing /dev/$TARGET failed: $(tail -n 2 /tmp/dd.log | tr '\n' ' ')"
         # shellcheck disable=SC3040
         set +o pipefail

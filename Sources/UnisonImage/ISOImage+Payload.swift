@@ -2,6 +2,7 @@ import Foundation
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
+import UnisonOCI
 
 /// One file of the compressed payload on the ISO.
 package struct ISOPayloadPart: Sendable, Codable, Equatable {
@@ -10,17 +11,26 @@ package struct ISOPayloadPart: Sendable, Codable, Equatable {
     package var sha256: String
 }
 
-/// The disk image the installer writes, as it sits on the ISO.
+/// The disk image the installer writes, as it sits on the ISO: its data extents compressed
+/// (`<name>.data.gz[.NNN]`) and the map of data and zero ranges (`<name>.extents`,
+/// `ISOPayloadExtents`), so gigabytes of zeros are neither read nor deflated.
 package struct ISOPayloadInfo: Sendable, Codable, Equatable {
-    /// The raw disk's name (`<name>.raw`); the parts are `<name>.raw.gz[.NNN]`.
+    /// The raw disk's name (`<name>.raw`); the parts are `<name>.raw.data.gz[.NNN]`.
     package var name: String
     /// Where it came from: "built" (the VM pipeline, in-process) or the --payload path.
     package var source: String
     /// The format it was given in (raw, qcow2, vmdk).
     package var sourceFormat: DiskFormat
+    /// The whole disk's size and SHA-256 (what the installer verifies on the target).
     package var size: Int64
     package var sha256: String
     package var compression: String
+    /// `extents/1`: the parts hold the data ranges of `map`, in order.
+    package var layout: String
+    /// The extent map's file name (`<name>.extents`).
+    package var map: String
+    /// Bytes in data ranges (what is compressed; the rest of the disk is zeros).
+    package var dataBytes: Int64
     package var compressedBytes: Int64
     package var parts: [ISOPayloadPart]
 }
@@ -103,33 +113,110 @@ enum ISOPayload {
         return (out, report.format)
     }
 
-    /// Compresses `raw` into `directory` as `<name>.gz` or `<name>.gz.NNN` parts of at most
-    /// `splitAbove` bytes; hashes the raw disk and every part.
+    /// The unit the payload's extents are found in: a block holding any non-zero byte is data.
+    static let blockSize: Int64 = 1 << 20
+
+    /// Packs `raw` into `directory` in the extents layout (`ISOPayloadExtents`): the data
+    /// blocks' bytes as `<name>.data.gz` or `<name>.data.gz.NNN` parts of at most `splitAbove`
+    /// bytes, and the map `<name>.extents`. Holes of the sparse file are never read; the whole
+    /// disk (holes as zeros) is hashed in the same pass, unless `sha256` already holds its
+    /// digest (the VM disk written in this build was hashed as it was written out).
     static func pack(
-        raw: URL, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
+        raw: URL, sha256 known: String? = nil, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
         splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?
     ) throws -> ISOPayloadInfo {
-        let (hex, size) = try SHA256Hex.file(raw)
-        let split = SplitFileSink(directory: directory, baseName: name + ".gz", limit: splitAbove)
+        let fd = open(raw.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DiskError.io(path: raw.path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DiskError.io(path: raw.path, operation: "stat", errno: errno) }
+        let size = Int64(st.st_size)
+        let mapped = try SparseFile.dataRanges(raw)
+        let split = SplitFileSink(directory: directory, baseName: name + ".data.gz", limit: splitAbove)
         let gzip = ParallelGzipSink(split, level: level, threads: threads)
-        let input = try FileSource(raw)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var done: Int64 = 0
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { try gzip.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            done += Int64(n)
-            progress?.set(done)
+        var hasher = DigestHasher(.sha256)
+        let zeros = [UInt8](repeating: 0, count: Int(blockSize))
+        var buffer = [UInt8](repeating: 0, count: Int(blockSize))
+        var extents: [ISOPayloadExtents.Extent] = []
+        var next = 0
+        var offset: Int64 = 0
+        while offset < size {
+            let length = min(blockSize, size - offset)
+            while next < mapped.count, mapped[next].upperBound <= offset { next += 1 }
+            var isData = false
+            if next < mapped.count, mapped[next].lowerBound < offset + length {
+                try buffer.withUnsafeMutableBytes { whole in
+                    var done = 0
+                    while done < Int(length) {
+                        let n = pread(fd, whole.baseAddress! + done, Int(length) - done, off_t(offset) + off_t(done))
+                        if n < 0, errno == EINTR { continue }
+                        guard n > 0 else {
+                            throw DiskError.io(path: raw.path, operation: "read at offset \(offset + Int64(done)) of", errno: n < 0 ? errno : EIO)
+                        }
+                        done += n
+                    }
+                }
+                try buffer.withUnsafeBytes { whole in
+                    let block = UnsafeRawBufferPointer(rebasing: whole[0..<Int(length)])
+                    if known == nil { hasher.update(block) }
+                    isData = zeros.withUnsafeBytes { memcmp($0.baseAddress!, block.baseAddress!, block.count) != 0 }
+                    if isData { try gzip.write(block) }
+                }
+            } else if known == nil {
+                zeros.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
+            }
+            if let last = extents.last, last.isData == isData {
+                extents[extents.count - 1].length += length
+            } else {
+                extents.append(.init(isData: isData, offset: offset, length: length))
+            }
+            offset += length
+            progress?.set(offset)
         }
         try gzip.finish()
+        let map = ISOPayloadExtents(size: size, extents: extents)
+        let mapName = name + ".extents"
+        try Data(map.text.utf8).write(to: directory.appendingPathComponent(mapName))
         var parts: [ISOPayloadPart] = []
         for partName in split.partNames {
             let (partHex, partSize) = try SHA256Hex.file(directory.appendingPathComponent(partName))
             parts.append(ISOPayloadPart(name: partName, size: partSize, sha256: partHex))
         }
         return ISOPayloadInfo(
-            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: hex, compression: "gzip",
+            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: known ?? hasher.finalize().hex,
+            compression: "gzip", layout: ISOPayloadExtents.layout, map: mapName, dataBytes: map.dataBytes,
             compressedBytes: parts.reduce(0) { $0 + $1.size }, parts: parts)
+    }
+}
+
+/// The payload's map: which byte ranges of the disk are data (their bytes follow each other in
+/// the compressed stream, in order) and which are zero (the installer writes zeros there).
+/// Text, one range per line, covering the disk from 0 to its size without a gap:
+///
+///     unisonos-extents/1 <disk bytes>
+///     data <offset> <length>
+///     zero <offset> <length>
+///     ...
+///
+/// Offsets and lengths are decimal bytes; ranges start on 1 MiB boundaries (the last may end
+/// at the disk's size). Read by the installer's /init (busybox `dd` with `seek_bytes` and
+/// `count_bytes`) and by the tests' own reader.
+package struct ISOPayloadExtents: Sendable, Equatable {
+    package static let layout = "extents/1"
+    package static let magic = "unisonos-extents/1"
+
+    package struct Extent: Sendable, Equatable {
+        package var isData: Bool
+        package var offset: Int64
+        package var length: Int64
+    }
+
+    package var size: Int64
+    package var extents: [Extent]
+
+    package var dataBytes: Int64 { extents.filter(\.isData).reduce(0) { $0 + $1.length } }
+
+    package var text: String {
+        "\(Self.magic) \(size)\n" + extents.map { "\($0.isData ? "data" : "zero") \($0.offset) \($0.length)\n" }.joined()
     }
 }

@@ -46,6 +46,7 @@ package struct ISOBuildResult: ImageBuildResult, Codable, Equatable {
 
 /// The ISO target: a hybrid installer ISO whose installer writes the payload disk.
 package struct ISOImage: ImageTarget {
+    package var name: String { "iso" }
     package var payload: ISOPayloadSource
     package var firmware: [ISOFirmware]
     /// Payload files larger than this are split (ISO 9660 keeps a file's size in 32 bits).
@@ -108,9 +109,10 @@ package struct ISOImage: ImageTarget {
         }
     }
 
-    /// Builds the installer ISO: payload (VM disk, raw) → gzip parts + checksums; installer
-    /// (the root's kernel + our initramfs); isolinux and a FAT32 EFI image with systemd-boot;
-    /// `xorriso -as mkisofs` assembles a hybrid ISO, renamed into place with its `.sha256`.
+    /// Builds the installer ISO: payload (VM disk, raw) → its data extents as gzip parts, the
+    /// extent map, checksums; installer (the root's kernel + our initramfs); isolinux and a
+    /// FAT32 EFI image with systemd-boot; `xorriso -as mkisofs` assembles a hybrid ISO,
+    /// renamed into place with its `.sha256`.
     package func build(_ root: ImageRoot, run: inout ImageRun) async throws -> ISOBuildResult {
         let options = self, request = root.request, status = root.status, reporter = root.reporter
         let fm = FileManager.default
@@ -141,9 +143,10 @@ package struct ISOImage: ImageTarget {
         let modules = try ISOInstaller.modules(in: tree, release: release, wanted: ISOInstaller.moduleNames, workDir: workDir)
         status?("installer: kernel \(release), \(modules.count) driver modules")
 
-        // The payload: a raw disk, compressed and split.
+        // The payload: the raw disk's data extents, compressed and split, and their map.
         let raw: URL, payloadName: String, source: String, sourceFormat: DiskFormat
         var payloadSBOM: URL?
+        var rawSHA256: String?
         switch options.payload {
         case let .build(vm):
             let label = run.disksLaidOut
@@ -157,6 +160,7 @@ package struct ISOImage: ImageTarget {
             var built = [try await disk.write(.raw, to: try VMImage.artifactURL(.raw, inWorkDir), settings: vm, root: root)]
             try ImageSBOM.attach(to: &built, tree: disk.tree, root: root)
             raw = URL(fileURLWithPath: built[0].path)
+            rawSHA256 = built[0].sha256
             payloadName = built[0].name
             payloadSBOM = built[0].sbom.map { URL(fileURLWithPath: $0) }
             source = "built"
@@ -175,14 +179,14 @@ package struct ISOImage: ImageTarget {
             sourceFormat = format
         }
         let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? NSNumber)?.int64Value ?? 0
-        let progress = reporter("compressing \(payloadName)", rawSize)
+        let progress = reporter("packing \(payloadName)", rawSize)
         let payload = try ISOPayload.pack(
-            raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
+            raw: raw, sha256: rawSHA256, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
             splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
             progress: progress)
         progress.finish()
         status?(
-            "payload: \(payload.parts.count) part(s), \(ProgressReporter.formatBytes(payload.compressedBytes)) for \(ProgressReporter.formatBytes(payload.size))"
+            "payload: \(payload.parts.count) part(s), \(ProgressReporter.formatBytes(payload.compressedBytes)) for \(ProgressReporter.formatBytes(payload.dataBytes)) of data in \(ProgressReporter.formatBytes(payload.size))"
         )
 
         // Identity: from the payload, the kernel and the build's parameters.
@@ -213,11 +217,15 @@ package struct ISOImage: ImageTarget {
             PAYLOAD_BYTES=\(payload.size)
             PAYLOAD_SHA256=\(ShellQuote.quote(payload.sha256))
             PAYLOAD_COMPRESSION=gzip
+            PAYLOAD_LAYOUT=\(ShellQuote.quote(payload.layout))
+            PAYLOAD_MAP=\(ShellQuote.quote(payload.map))
+            PAYLOAD_DATA_BYTES=\(payload.dataBytes)
             PAYLOAD_PARTS=\(ShellQuote.quote(payload.parts.map(\.name).joined(separator: " ")))
 
             """.utf8
         ).write(to: payloadDir.appendingPathComponent("install.conf"))
-        try Data(payload.parts.map { "\($0.sha256)  \($0.name)\n" }.joined().utf8)
+        let mapHex = try SHA256Hex.file(payloadDir.appendingPathComponent(payload.map)).hex
+        try Data((payload.parts.map { "\($0.sha256)  \($0.name)\n" } + ["\(mapHex)  \(payload.map)\n"]).joined().utf8)
             .write(to: payloadDir.appendingPathComponent("SHA256SUMS"))
         try Data("\(payload.sha256)  \(payload.name)\n".utf8).write(to: payloadDir.appendingPathComponent(payload.name + ".sha256"))
 

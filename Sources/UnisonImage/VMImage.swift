@@ -7,6 +7,7 @@ import UnisonSpec
 /// The VM target: a GPT disk [ESP (FAT32: systemd-boot, kernel, initrd) | root (ext4)], written
 /// as each format in one pass.
 package struct VMImage: ImageTarget {
+    package var name: String { "vm" }
     package var formats: [DiskFormat]
     /// Virtual disk size; a multiple of 1 MiB.
     package var diskSize: Int64

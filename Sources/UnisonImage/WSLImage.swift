@@ -12,6 +12,7 @@ package enum WSLFormat: String, Sendable, CaseIterable, Codable {
 
 /// The WSL target: the root as a gzip tar, `.tar.gz` and `.wsl`.
 package struct WSLImage: ImageTarget {
+    package var name: String { "wsl" }
     package var distribution: WSLDistribution
     package var formats: [WSLFormat]
     package var gzipLevel: Int32

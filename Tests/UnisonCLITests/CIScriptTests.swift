@@ -78,15 +78,18 @@ struct CIScriptTests {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("calls.log")
-        // A stand-in unisonctl: every target writes an artifact, except the one in $FAIL_TARGET.
+        // A stand-in unisonctl: `image build all --targets LIST --out DIR` writes an artifact per
+        // target in order and stops at the one in $FAIL_TARGET, naming it as unisonctl does.
         let fake = dir.appendingPathComponent("unisonctl")
         try Self.write(
             """
             #!/bin/sh
             echo "$*" >> '\(log.path)'
-            if [ "$1 $2" = "image build" ]; then
-              [ "$3" = "$FAIL_TARGET" ] && { echo "stand-in: $3 failed" >&2; exit 1; }
-              touch "$5/unisonos-$3-artifact"
+            if [ "$1 $2 $3 $4 $6" = "image build all --targets --out" ]; then
+              for t in $(echo "$5" | tr , ' '); do
+                [ "$t" = "$FAIL_TARGET" ] && { echo "unisonctl: image target '$t' failed: stand-in" >&2; exit 1; }
+                touch "$7/unisonos-$t-artifact"
+              done
             fi
             exit 0
             """, to: fake)
@@ -106,7 +109,7 @@ struct CIScriptTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         #expect(left == [".unisonctl-build-output", "unisonos-vm-artifact", "unisonos-wsl-artifact"], "the stale ISO is gone: \(left)")
         let calls = try String(contentsOf: log, encoding: .utf8)
-        for target in ["wsl", "vm", "iso"] { #expect(calls.contains("image build \(target) --out \(out.path)"), "\(calls)") }
+        #expect(calls.contains("image build all --targets wsl,vm,iso --out \(out.path)"), "one run names every target: \(calls)")
 
         env["FAIL_TARGET"] = "none"
         let ok = try Self.run([Self.script("build.sh")], environment: env)

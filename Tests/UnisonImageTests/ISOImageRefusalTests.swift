@@ -117,13 +117,13 @@ struct ISOImageRefusalTests {
         odd2.target.firmware = [.uefi]
         let oddResult = try await ISOCase.build(odd2, reporter: quiet)
         #expect(oddResult.payload.name == "odd_name___x_.raw")
-        #expect(oddResult.payload.parts.map(\.name) == ["odd_name___x_.raw.gz"])
+        #expect(oddResult.payload.parts.map(\.name) == ["odd_name___x_.raw.data.gz"])
         try ImageTool.run([
             "xorriso", "-osirrox", "on", "-indev", oddResult.artifact.path, "-extract",
             "/unisonos/install.conf", scratch.path("odd-install.conf").path,
         ])
         let text = try String(contentsOf: scratch.path("odd-install.conf"), encoding: .utf8)
-        #expect(text.contains("PAYLOAD_NAME='odd_name___x_.raw'\n") && text.contains("PAYLOAD_PARTS='odd_name___x_.raw.gz'"), "\(text)")
+        #expect(text.contains("PAYLOAD_NAME='odd_name___x_.raw'\n") && text.contains("PAYLOAD_PARTS='odd_name___x_.raw.data.gz'"), "\(text)")
 
         // The same through the CLI: exit 2 and a sentence naming the problem.
         let common = ["image", "build", "iso", "--spec", Repo.spec.path, "--base", base.path, "--out", out.path, "--version", "1.0.0"]
@@ -167,7 +167,7 @@ struct ISOImageRefusalTests {
         #expect(payload["sourceFormat"] as? String == "qcow2")
         #expect(payload["name"] as? String == "payload.raw")
         #expect(payload["sha256"] as? String == (try SHA256Hex.file(raw).hex))
-        #expect((payload["parts"] as? [[String: Any]])?.map { $0["name"] as? String } == ["payload.raw.gz"], "below splitAbove: one file")
+        #expect((payload["parts"] as? [[String: Any]])?.map { $0["name"] as? String } == ["payload.raw.data.gz"], "below splitAbove: one file")
         let iso = out.appendingPathComponent("unisonos-baremetal-0.0.2-test.iso")
         let torito = try ImageTool.run(["xorriso", "-indev", iso.path, "-report_el_torito", "plain"])
         let report = torito.stdoutString + torito.stderrString

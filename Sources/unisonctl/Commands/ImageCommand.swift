@@ -16,8 +16,8 @@ struct ImageCommand: AsyncParsableCommand {
 struct ImageBuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build an image target from the spec.",
-        subcommands: [ImageBuildWSL.self, ImageBuildVM.self, ImageBuildISO.self]
+        abstract: "Build an image target from the spec, or several in one run.",
+        subcommands: [ImageBuildWSL.self, ImageBuildVM.self, ImageBuildISO.self, ImageBuildAll.self]
     )
 }
 

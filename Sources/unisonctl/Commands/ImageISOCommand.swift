@@ -14,8 +14,9 @@ struct ImageBuildISO: AsyncParsableCommand {
             of the machine, checks it by SHA-256 and powers off; the console shows
             UNISONOS-INSTALL-OK or UNISONOS-INSTALL-FAILED: <reason>. The disk is built from
             targets.iso.base (or --base) with the platform installed, or taken from --payload (a
-            raw, qcow2 or VMDK image from `image build vm`). It is stored gzip-compressed, split
-            into parts above targets.iso.splitAbove. The installer's kernel and drivers come from
+            raw, qcow2 or VMDK image from `image build vm`). Its data blocks are stored gzip-compressed
+            with a map of where they go (zeros are not carried), split into parts above
+            targets.iso.splitAbove. The installer's kernel and drivers come from
             the base. Timestamps come from SOURCE_DATE_EPOCH: the same inputs give the same bytes.
             """
     )
