@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# The platform runs inside the VM disk, offline: the test stack's images (built here by
-# scripts/test-stack-images.sh from Debian's busybox-static, pushed to a docker-registry on
-# 127.0.0.1) are preloaded into a VM disk built from the shipped base, which must boot under
-# QEMU (2 GiB guest) to UNISONOS-STACK-OK printed by the image's own unisonctl after
-# UNISONOS-FIRSTBOOT-OK. Prints the time from power-on to the stack marker.
+# The platform runs inside the VM disk and the ISO-installed disk, offline: the test stack's
+# images (built here by scripts/test-stack-images.sh from Debian's busybox-static, pushed to a
+# docker-registry on 127.0.0.1) are preloaded into a VM disk built from the shipped base, and the
+# installer ISO carries that same disk. Two boots under QEMU (TCG, 2 GiB guest), each to
+# UNISONOS-STACK-OK printed by the image's own unisonctl after UNISONOS-FIRSTBOOT-OK, each followed
+# by the spec's qa.smoke checks from the host (`qa boot --smoke`: SSH tunnels over a restricted
+# user-mode network, the key and user from an answers file baked into the disk):
+#   1. the VM disk behind a 20 GiB qcow2 overlay;
+#   2. the ISO installed (`qa install`) onto a blank 20 GiB qcow2, then that disk.
+# Both must report a root filesystem grown past 15 GiB (first boot's
+# "firstboot: root filesystem: DEVICE BYTES bytes" line; CHECK_ROOT_GROW=0 skips that check).
+# Prints the time from power-on to the stack marker of each boot.
 #
 # Usage: scripts/check-stack-boot.sh UNISONCTL   (a unisonctl that runs in the guest: static stdlib)
 # STACK_BOOT_BASE=TARBALL builds from another base (e.g. one that carries a debug build's Swift runtime).
+# STACK_BOOT_ISO=0 skips the ISO half (install and boot).
 set -euo pipefail
 bin=$(realpath "${1:?usage: check-stack-boot.sh UNISONCTL}")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +32,18 @@ for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/de
 "$here/test-stack-images.sh" "$work/images" "127.0.0.1:$port"
 
 # The shipped spec's base entry, verbatim (the cached base tarball is the one it names).
+# The guest's network (DHCP from QEMU's user-mode stack, which lets it reach nothing) and a user
+# the host logs in as with a fresh key: the stack publishes its ports on the guest's loopback.
+ssh-keygen -q -t ed25519 -N '' -C qa@check-stack-boot -f "$work/id_ed25519"
+cat >"$work/answers.yaml" <<ANSWERS
+#cloud-config
+users:
+  - name: qa
+    ssh_authorized_keys: ["$(cat "$work/id_ed25519.pub")"]
+unison:
+  network: dhcp
+ANSWERS
+
 base=$(sed -n '/^  - name: debian-trixie$/,/^  - name: debian-bookworm$/p' "$here/../unison.yaml" | sed '$d')
 cat >"$work/stack.yaml" <<SPEC
 schema: 1
@@ -46,21 +66,60 @@ $base
 targets:
   images: preload
   vm: {base: debian-trixie, models: light, diskSize: 4GiB, formats: [qcow2]}
+  iso: {base: debian-trixie, models: light, firmware: [bios, uefi]}
 installer:
   secrets: [{name: TEST_SECRET, bytes: 16}]
   env: {UNISON_MODEL_PACK: light}
 qa:
   boot: {marker: UNISONOS-FIRSTBOOT-OK, timeout: 900}
+  smoke:
+    - {name: web-health, service: web, path: /health, expect: 200, expectBody: ok}
+    - {name: ollama-version, service: ollama, path: /api/version, expect: 200, expectJSON: version}
+    - {name: ollama-tags, service: ollama, path: /api/tags, expect: 200, expectJSON: models}
 SPEC
 "$bin" image build vm --spec "$work/stack.yaml" --out "$work/out" --version 9.9.9 --unisonctl-binary "$bin" \
-  ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --image-registry "127.0.0.1:$port"
-serial="$work/serial.log"
-started=$SECONDS
-"$bin" qa boot "$work/out/unisonos-linux-vm-9.9.9.qcow2" --spec "$work/stack.yaml" --memory 2048 --timeout 600 \
-  --marker UNISONOS-STACK-OK --serial-log "$serial" || { tail -c 4000 "$serial" >&2; exit 1; }
-took=$((SECONDS - started))
-grep -q 'firstboot: ' "$serial" || { echo "check-stack-boot: first boot did not run the image's unisonctl" >&2; exit 1; }
-first=$(grep -an 'UNISONOS-FIRSTBOOT-OK' "$serial" | head -n 1 | cut -d: -f1)
-stack=$(grep -an 'UNISONOS-STACK-OK' "$serial" | head -n 1 | cut -d: -f1)
-if [ -z "$first" ] || [ "$first" -ge "$stack" ]; then echo "check-stack-boot: UNISONOS-STACK-OK must follow UNISONOS-FIRSTBOOT-OK" >&2; exit 1; fi
-echo "check-stack-boot: power-on to UNISONOS-STACK-OK in $took s (TCG, 2 GiB guest)"
+  ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --image-registry "127.0.0.1:$port" --answers "$work/answers.yaml"
+vm="$work/out/unisonos-linux-vm-9.9.9.qcow2"
+
+min_root=$((15 * 1024 * 1024 * 1024))
+# boot NAME DISK: boots DISK to UNISONOS-STACK-OK, runs qa.smoke against it, checks the console.
+boot() {
+  local name=$1 disk=$2 serial="$work/serial-$1.log" started=$SECONDS took
+  "$bin" qa boot "$disk" --spec "$work/stack.yaml" --memory 2048 --timeout 600 --marker UNISONOS-STACK-OK \
+    --serial-log "$serial" --smoke --ssh-user qa --ssh-key "$work/id_ed25519" --smoke-junit "$work/smoke-$name.xml" \
+    || { tail -c 4000 "$serial" >&2; echo "check-stack-boot: $name: boot or smoke failed" >&2; exit 1; }
+  took=$((SECONDS - started))
+  grep -q 'firstboot: ' "$serial" || { echo "check-stack-boot: $name: first boot did not run the image's unisonctl" >&2; exit 1; }
+  local first stack
+  first=$(grep -an 'UNISONOS-FIRSTBOOT-OK' "$serial" | head -n 1 | cut -d: -f1)
+  stack=$(grep -an 'UNISONOS-STACK-OK' "$serial" | head -n 1 | cut -d: -f1)
+  if [ -z "$first" ] || [ "$first" -ge "$stack" ]; then echo "check-stack-boot: $name: UNISONOS-STACK-OK must follow UNISONOS-FIRSTBOOT-OK" >&2; exit 1; fi
+  if [ "${CHECK_ROOT_GROW:-1}" = 1 ]; then
+    local bytes
+    bytes=$(root_bytes "$serial") || { echo "check-stack-boot: $name: no 'firstboot: root filesystem: DEVICE BYTES bytes' line on the console" >&2; exit 1; }
+    [ "$bytes" -gt "$min_root" ] || { echo "check-stack-boot: $name: root filesystem is $bytes bytes, not grown past 15 GiB on a 20 GiB disk" >&2; exit 1; }
+    echo "check-stack-boot: $name: root filesystem grown to $bytes bytes"
+  fi
+  echo "check-stack-boot: $name: power-on to UNISONOS-STACK-OK and smoke in $took s (TCG, 2 GiB guest)"
+}
+# root_bytes SERIAL: the BYTES of first boot's "firstboot: root filesystem: DEVICE BYTES bytes" line.
+root_bytes() {
+  tr -d '\r' <"$1" | sed -n 's/^.*firstboot: root filesystem: [^ ][^ ]* \([0-9][0-9]*\) bytes$/\1/p' | head -n 1 | grep .
+}
+
+# 1. The VM disk on a 20 GiB disk: an overlay, so the image stays as built and the root can grow.
+qemu-img create -q -f qcow2 -b "$vm" -F qcow2 "$work/vm-20g.qcow2" 20G
+boot vm "$work/vm-20g.qcow2"
+
+# 2. The ISO carrying that disk, installed onto a blank 20 GiB disk, which then boots the same way.
+if [ "${STACK_BOOT_ISO:-1}" = 1 ]; then
+  "$bin" image build iso --spec "$work/stack.yaml" --out "$work/iso" --version 9.9.9 \
+    ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --payload "$vm"
+  started=$SECONDS
+  "$bin" qa install "$work/iso/unisonos-baremetal-9.9.9.iso" --target "$work/installed.qcow2" --target-size 20GiB \
+    --firmware uefi --memory 2048 --timeout 1800 --serial-log "$work/install.log" \
+    || { tail -c 4000 "$work/install.log" >&2; exit 1; }
+  echo "check-stack-boot: ISO install onto 20 GiB in $((SECONDS - started)) s"
+  rm -rf "$work/iso"
+  boot iso-installed "$work/installed.qcow2"
+fi

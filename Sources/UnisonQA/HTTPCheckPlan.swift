@@ -128,6 +128,9 @@ package struct QAEndpoints: Sendable {
     /// Host for services without an override (default 127.0.0.1).
     package var host: String
     package var overrides: [String: ServiceEndpoint]
+    /// A published port reached elsewhere on `host` (a guest's port forwarded to the host):
+    /// spec port -> port to connect to. Ports not in it are used as they are.
+    package var remappedPorts: [Int: Int] = [:]
 
     /// `baseURLs` are `SERVICE=URL` pairs as given on the command line. Throws `HTTPCheckError`
     /// for an unknown service, a malformed pair or URL, or a service given twice.
@@ -165,7 +168,7 @@ package struct QAEndpoints: Sendable {
         // Published ports: the host side (a service's image may listen on another port inside),
         // read as health and doctor read them (`Service.publishedPorts`).
         let port = (check.path == service.health ? service.hostHealthPort : service.hostPort) ?? service.port
-        return ServiceEndpoint(host: host, port: port)
+        return ServiceEndpoint(host: host, port: remappedPorts[port] ?? port)
     }
 }
 

@@ -48,12 +48,13 @@ package enum HTTPCheckRunner {
     /// before anything runs; failing checks are in the report (`exitCode` 1).
     package static func run(
         spec: PlatformSpec, suite: QASuite, only: [String] = [], host: String? = nil,
-        baseURLs: [String] = [], options: QARunOptions, junit: URL? = nil,
+        baseURLs: [String] = [], remappedPorts: [Int: Int] = [:], options: QARunOptions, junit: URL? = nil,
         status: (@Sendable (String) -> Void)? = nil
     ) throws -> QARunReport {
         let declared = (suite == .smoke ? spec.qa.smoke : spec.qa.e2e).map(HTTPCheckPlan.init)
         let checks = try select(declared, only: only, suite: suite)
-        let endpoints = try QAEndpoints(spec: spec, host: host, baseURLs: baseURLs)
+        var endpoints = try QAEndpoints(spec: spec, host: host, baseURLs: baseURLs)
+        endpoints.remappedPorts = remappedPorts
         if let junit { try JUnitReport.checkWritable(junit) }
         var report = try run(checks, suite: suite, endpoints: endpoints, options: options, status: status)
         if let junit {

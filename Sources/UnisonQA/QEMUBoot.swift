@@ -58,6 +58,8 @@ package struct BootOptions: QEMUMachineOptions, Sendable {
     package var timeout: TimeInterval
     package var marker: String
     package var machine: QEMUMachine
+    /// Guest ports reachable on the host's 127.0.0.1 (none: the guest has no network device).
+    package var forwards: [PortForward] = []
 
     package init(
         image: URL, firmware: BootFirmware = .uefi, timeout: TimeInterval = 300, marker: String,
@@ -87,6 +89,10 @@ package struct BootResult: Sendable, Codable, Equatable {
     package var reason: String
     package var consoleTail: [String]
     package var qemuStderr: String
+    /// The port forwards the guest ran with (absent without any).
+    package var forwards: [PortForward]?
+    /// `qa boot --smoke`: the qa.smoke run against the booted guest, after the marker.
+    package var smoke: QARunReport?
 }
 
 package enum BootCheck {
@@ -94,14 +100,19 @@ package enum BootCheck {
     /// serial console until the marker appears, the timeout passes or QEMU stops. QEMU is
     /// always stopped before this returns. Bad input throws `QAError` (exit 2); a boot that
     /// does not show the marker returns `markerSeen == false`.
+    ///
+    /// `afterMarker` runs once the marker is seen, while the guest still runs (smoke checks
+    /// against it); what it returns is the result's `smoke`. QEMU is stopped after it.
     package static func run(
         _ options: BootOptions, launcher: any QEMULauncher = SystemQEMULauncher(),
-        status: (@Sendable (String) -> Void)? = nil
+        status: (@Sendable (String) -> Void)? = nil,
+        afterMarker: (@Sendable () async throws -> QARunReport)? = nil
     ) async throws -> BootResult {
         guard options.timeout > 0, options.memoryMiB >= 64, options.cpus >= 1, !options.marker.isEmpty else {
             throw QAError.badOption("timeout, memory and cpus must be positive and the marker non-empty")
         }
         let format = try DiskSniff.format(of: options.image)
+        try PortForward.checkFree(options.forwards)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("unisonctl-boot-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -118,11 +129,14 @@ package enum BootCheck {
             + QEMUArguments.make(
                 image: options.image, format: format, accelerator: accel, firmware: firmwareArgs,
                 memoryMiB: options.memoryMiB, cpus: options.cpus, serialLog: serial)
+            + PortForward.qemuArguments(options.forwards)
         let stderrURL = work.appendingPathComponent("qemu.stderr")
         let started = Date()
         let vm = try launcher.start(arguments, stdout: work.appendingPathComponent("qemu.stdout"), stderr: stderrURL)
         var watcher = ConsoleWatcher(marker: options.marker)
         var reason = "timeout after \(Int(options.timeout)) s"
+        var smoke: QARunReport?
+        var seconds: Double = 0
         do {
             defer { vm.stop(grace: 3) }
             let deadline = started.addingTimeInterval(options.timeout)
@@ -142,13 +156,16 @@ package enum BootCheck {
                 if Date() >= deadline { break }
                 try await Task.sleep(nanoseconds: 200_000_000)
             }
+            seconds = Date().timeIntervalSince(started)
+            if watcher.seen, let afterMarker { smoke = try await afterMarker() }
         }
         let stderrText = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
         return BootResult(
             image: options.image.path, format: format, firmware: options.firmware, accelerator: accel,
-            marker: options.marker, markerSeen: watcher.seen, seconds: Date().timeIntervalSince(started),
+            marker: options.marker, markerSeen: watcher.seen, seconds: seconds,
             reason: reason, consoleTail: watcher.tail(lines: 40),
-            qemuStderr: String(stderrText.suffix(4000)))
+            qemuStderr: String(stderrText.suffix(4000)), forwards: options.forwards.isEmpty ? nil : options.forwards,
+            smoke: smoke)
     }
 
     /// `kvm` when asked for or when the probe VM prints on KVM within a few seconds; `tcg` otherwise.
@@ -278,7 +295,8 @@ enum Firmware {
 }
 
 enum QEMUArguments {
-    /// A headless q35 machine: serial console to a file, no monitor, no network, the disk on
+    /// A headless q35 machine: serial console to a file, no monitor, no network (port forwards
+    /// add one: `PortForward.qemuArguments`), the disk on
     /// virtio behind a temporary overlay (`-snapshot`: the image is never written).
     static func make(
         image: URL, format: String, accelerator: String, firmware: [String], memoryMiB: Int, cpus: Int,

@@ -22,6 +22,19 @@ struct QABoot: AsyncParsableCommand {
             the spec's qa.boot. Exit status: 0 the marker appeared, 1 it did not (timeout or QEMU \
             stopped; the console's last lines are printed), 2 bad input. QEMU is always stopped. \
             With --junit FILE the result is also written as a JUnit XML report (one test case).
+
+            --forward [127.0.0.1:]HOSTPORT:GUESTPORT (repeatable) gives the guest a user-mode \
+            network with restrict=on (the guest reaches nothing on the host or beyond) and makes \
+            its TCP port GUESTPORT reachable on the host's 127.0.0.1:HOSTPORT only; a host port \
+            in use is refused before QEMU starts. The guest must bring its network up (answers \
+            network: dhcp).
+
+            --smoke runs the spec's qa.smoke checks against the booted guest once the marker \
+            appears, then stops QEMU. The stack publishes its ports on the guest's own \
+            127.0.0.1, so the checks go through SSH tunnels: the guest's port 22 is forwarded \
+            to a free host port and --ssh-user logs in with --ssh-key (an answers file in the \
+            image gives both). Results are printed as by qa smoke (in --json under "smoke"); \
+            --smoke-junit FILE writes its JUnit report. Exit status 1 when a check fails.
             """
     )
 
@@ -59,7 +72,37 @@ struct QABoot: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the result as a JUnit XML report to this file.", valueName: "file"))
     var junit: String?
 
+    @Option(
+        name: .customLong("forward"),
+        help: ArgumentHelp("Make guest TCP port GUESTPORT reachable on 127.0.0.1:HOSTPORT (repeatable).", valueName: "[127.0.0.1:]HOSTPORT:GUESTPORT")
+    )
+    var forward: [String] = []
+
+    @Flag(help: "After the marker, run the spec's qa.smoke checks against the guest (through SSH), then stop it.")
+    var smoke = false
+
+    @Option(name: .customLong("ssh-user"), help: ArgumentHelp("With --smoke: the guest user to log in as.", valueName: "name"))
+    var sshUser: String?
+
+    @Option(name: .customLong("ssh-key"), help: ArgumentHelp("With --smoke: the private key that user accepts.", valueName: "file"))
+    var sshKey: String?
+
+    @Option(name: .customLong("smoke-junit"), help: ArgumentHelp("With --smoke: write the smoke results as a JUnit XML report.", valueName: "file"))
+    var smokeJUnit: String?
+
     func validate() throws {
+        for text in forward {
+            do { _ = try PortForward.parse(text) } catch let error as QAError { throw ValidationError(error.description) }
+        }
+        if smoke {
+            guard let sshUser, let sshKey else {
+                throw ValidationError("--smoke needs --ssh-user and --ssh-key (the guest's services are reached over SSH)")
+            }
+            guard GuestSmokeOptions.validUser(sshUser) else { throw ValidationError("--ssh-user '\(sshUser)' is not a login name") }
+            guard FileManager.default.isReadableFile(atPath: sshKey) else { throw ValidationError("--ssh-key '\(sshKey)' cannot be read") }
+        } else if sshUser != nil || sshKey != nil || smokeJUnit != nil {
+            throw ValidationError("--ssh-user, --ssh-key and --smoke-junit go with --smoke")
+        }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
         guard memory >= 64 else { throw ValidationError("--memory must be at least 64 (MiB)") }
         guard (1...64).contains(cpus) else { throw ValidationError("--cpus must be between 1 and 64") }
@@ -69,19 +112,32 @@ struct QABoot: AsyncParsableCommand {
     func run() async throws {
         // The spec supplies defaults only: with --marker and --timeout none is needed.
         var spec: PlatformSpec?
-        if marker == nil || timeout == nil || firmware == nil {
+        if smoke { spec = try specOptions.load() }
+        if spec == nil, marker == nil || timeout == nil || firmware == nil {
             do { spec = try specOptions.load() } catch { if marker == nil || timeout == nil { throw error } }
         }
         let chosenFirmware = firmware ?? spec?.targets.vm.flatMap { BootFirmware(rawValue: $0.firmware) } ?? .uefi
-        let options = BootOptions(
+        var options = BootOptions(
             image: URL(fileURLWithPath: file).standardizedFileURL, firmware: chosenFirmware,
             timeout: TimeInterval(timeout ?? spec!.qa.boot.timeout), marker: marker ?? spec!.qa.boot.marker,
             memoryMiB: memory, cpus: cpus, accelerator: accel,
             serialLog: serialLog.map { URL(fileURLWithPath: $0).standardizedFileURL },
             firmwareFile: firmwareFile.map { URL(fileURLWithPath: $0).standardizedFileURL })
+        options.forwards = try forward.map(PortForward.parse)
         let junitURL = junit.map { URL(fileURLWithPath: $0).standardizedFileURL }
         if let junitURL { try JUnitReport.checkWritable(junitURL) }
-        let result = try await BootCheck.run(options, status: QAStatus.line)
+        var afterMarker: (@Sendable () async throws -> QARunReport)?
+        if smoke, let spec, let sshUser, let sshKey {
+            let smokeJUnitURL = smokeJUnit.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            if let smokeJUnitURL { try JUnitReport.checkWritable(smokeJUnitURL) }
+            _ = try GuestSmoke.guestPorts(spec: spec)  // a spec without qa.smoke fails before QEMU starts
+            let sshPort = try LoopbackPort.pick()
+            options.forwards.append(PortForward(hostPort: sshPort, guestPort: 22))
+            let smokeOptions = GuestSmokeOptions(
+                sshKey: URL(fileURLWithPath: sshKey).standardizedFileURL, sshUser: sshUser, sshPort: sshPort, junit: smokeJUnitURL)
+            afterMarker = { try await GuestSmoke.run(spec: spec, options: smokeOptions, status: QAStatus.line) }
+        }
+        let result = try await BootCheck.run(options, status: QAStatus.line, afterMarker: afterMarker)
         if let junitURL { try JUnitReport(boot: result).write(to: junitURL) }
         if jsonOption.json {
             try Output.json(result)
@@ -89,6 +145,7 @@ struct QABoot: AsyncParsableCommand {
             Output.line(
                 "boot ok: '\(result.marker)' seen after \(String(format: "%.1f", result.seconds)) s (\(result.format), \(result.firmware.rawValue), \(result.accelerator))"
             )
+            result.smoke?.summaryLines.forEach(Output.line)
         }
         guard result.markerSeen else {
             let reason =
@@ -96,6 +153,7 @@ struct QABoot: AsyncParsableCommand {
                 + (result.qemuStderr.isEmpty ? "" : "; qemu said: \(result.qemuStderr.split(separator: "\n").suffix(3).joined(separator: " "))")
             throw QAError.markerNotSeen(marker: result.marker, reason: reason, consoleTail: result.consoleTail)
         }
+        if let report = result.smoke, report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 }
 
