@@ -45,38 +45,9 @@ unison:
 ANSWERS
 
 base=$(sed -n '/^  - name: debian-trixie$/,/^  - name: debian-bookworm$/p' "$here/../unison.yaml" | sed '$d')
-cat >"$work/stack.yaml" <<SPEC
-schema: 1
-platform: {name: unisonos, org: project-unisonos}
-repos: [{name: unison-docs, role: docs}]
-services: []
-infrastructure:
-  - {name: web, image: "docker.io/unisontest/http:1", port: 8090, hostPort: 8090, health: /health, command: [httpd, -f, -p, "8090", -h, /www]}
-  - {name: api, image: "docker.io/unisontest/http:1", port: 8091, health: /readyz, command: [httpd, -f, -p, "8091", -h, /www], dependsOn: [web]}
-  - {name: ollama, image: "docker.io/unisontest/ollama-standin:1", port: 11434, hostPort: 11434, profiles: [ollama], health: /api/version, command: [httpd, -f, -p, "11434", -h, /www]}
-channels:
-  nightly: {tags: ["type=edge,branch=main"]}
-  beta: {tags: ["type=semver,pattern={{version}}"]}
-  stable: {tags: ["type=semver,pattern={{version}}"]}
-models:
-  packs:
-    - {name: light, minRam: 1MB, minDisk: 1MB}
-bases:
-$base
-targets:
-  images: preload
-  vm: {base: debian-trixie, models: light, diskSize: 4GiB, formats: [qcow2]}
-  iso: {base: debian-trixie, models: light, firmware: [bios, uefi]}
-installer:
-  secrets: [{name: TEST_SECRET, bytes: 16}]
-  env: {UNISON_MODEL_PACK: light}
-qa:
-  boot: {marker: UNISONOS-FIRSTBOOT-OK, timeout: 900}
-  smoke:
-    - {name: web-health, service: web, path: /health, expect: 200, expectBody: ok}
-    - {name: ollama-version, service: ollama, path: /api/version, expect: 200, expectJSON: version}
-    - {name: ollama-tags, service: ollama, path: /api/tags, expect: 200, expectJSON: models}
-SPEC
+# The test stack's spec, shared with the tests (ServiceImagePreloadTests), the base put in.
+awk -v base="$base" '$0 == "@BASE@" { print base; next } { print }' \
+  "$here/../Tests/UnisonTestSupport/Fixtures/stack/stack.yaml" >"$work/stack.yaml"
 "$bin" image build vm --spec "$work/stack.yaml" --out "$work/out" --version 9.9.9 --unisonctl-binary "$bin" \
   ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --image-registry "127.0.0.1:$port" --answers "$work/answers.yaml"
 vm="$work/out/unisonos-linux-vm-9.9.9.qcow2"
