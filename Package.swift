@@ -86,7 +86,9 @@ let package = Package(
 
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
-        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
+        .target(
+            name: "UnisonTestSupport", dependencies: ["UnisonCore", "UnisonSpec", "UnisonWorkspace"], path: "Tests/UnisonTestSupport",
+            exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
@@ -120,7 +122,10 @@ let package = Package(
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
         .testTarget(
-            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonTestSupport"],
+            name: "UnisonCLITests",
+            dependencies: [
+                "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonTestSupport",
+            ],
             exclude: ["Golden"]),
     ]
 )
