@@ -87,8 +87,8 @@ let package = Package(
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
         .target(
-            name: "UnisonTestSupport", dependencies: ["UnisonCore", "UnisonSpec", "UnisonWorkspace"], path: "Tests/UnisonTestSupport",
-            exclude: ["Fixtures"]),
+            name: "UnisonTestSupport", dependencies: ["UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest"],
+            path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
@@ -124,7 +124,8 @@ let package = Package(
         .testTarget(
             name: "UnisonCLITests",
             dependencies: [
-                "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonTestSupport",
+                "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonAttest",
+                "UnisonOCI", "UnisonTestSupport",
             ],
             exclude: ["Golden"]),
     ]
