@@ -87,7 +87,10 @@ let package = Package(
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
         .target(
-            name: "UnisonTestSupport", dependencies: ["UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest"],
+            name: "UnisonTestSupport",
+            dependencies: [
+                "UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest", "UnisonOCI",
+            ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
