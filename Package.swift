@@ -86,7 +86,12 @@ let package = Package(
 
         // Tests: each target declares what it imports. UnisonTestSupport holds what they share
         // (the tier tags, running unisonctl, temporary directories, child servers).
-        .target(name: "UnisonTestSupport", dependencies: ["UnisonCore"], path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
+        .target(
+            name: "UnisonTestSupport",
+            dependencies: [
+                "UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest", "UnisonOCI",
+            ],
+            path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
@@ -120,7 +125,11 @@ let package = Package(
                 "UnisonWorkspace", "UnisonCore", "UnisonSpec", "UnisonRelease", "UnisonTestSupport",
             ]),
         .testTarget(
-            name: "UnisonCLITests", dependencies: ["UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonTestSupport"],
+            name: "UnisonCLITests",
+            dependencies: [
+                "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonAttest",
+                "UnisonOCI", "UnisonTestSupport",
+            ],
             exclude: ["Golden"]),
     ]
 )

@@ -12,33 +12,11 @@ import UnisonTestSupport
 struct ReleaseVerifyTests {
     static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Schemas")
 
-    /// A release directory: two image artifacts with SBOMs, a manifest, an ISO-style .sha256;
-    /// attested with `key`.
-    static func release(_ tmp: TempDir, key: SSHSigningKey, specKeys: [SSHPublicKey] = []) throws -> (URL, AttestReport) {
-        let dir = tmp.path("out")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let inv = try RootInventory.scan(try SampleRoot.tree(), modelStores: ["/var/lib/unison/models"])
-        for (name, body) in [("unisonos-wsl2-1.0.0.tar.gz", "wsl"), ("unisonos-linux-vm-1.0.0.qcow2", "qcow2")] {
-            let url = dir.appendingPathComponent(name)
-            try Data(String(repeating: body, count: 1000).utf8).write(to: url)
-            try SBOM.write(inv, artifact: url, version: "1.0.0", base: ("base.tar.zst", String(repeating: "cd", count: 32)), epoch: 1_704_067_200)
-        }
-        try Data(#"{"version":"v1.0.0"}"#.utf8).write(to: dir.appendingPathComponent("unisonos-manifest-v1.0.0.json"))
-        let keyFile = tmp.path("release-key")
-        try Data(key.openSSHText().utf8).write(to: keyFile)
-        let report = try ReleaseAttest.run(
-            .init(
-                directory: dir, version: "v1.0.0", key: .file(keyFile), specKeys: specKeys,
-                spec: ("unison.yaml", String(repeating: "ef", count: 32)), commit: String(repeating: "a", count: 40),
-                repositoryURI: "https://github.com/project-unisonOS/unison-platform", epoch: 1_704_067_200, environment: [:]))
-        return (dir, report)
-    }
-
     @Test("attest writes provenance, checksums, allowed signers and signatures that ssh-keygen, sha256sum and the schemas accept")
     func attestThenCheckEverything() throws {
         let tmp = try TempDir()
         let key = SSHSigningKey.generate(comment: "release")
-        let (dir, report) = try Self.release(tmp, key: key)
+        let (dir, report) = try SampleRelease.make(tmp, key: key)
         #expect(report.subjects == 3)
         #expect(
             report.signatures == [
@@ -117,7 +95,7 @@ struct ReleaseVerifyTests {
     func tampered(_ tamper: Tamper) throws {
         let tmp = try TempDir()
         let key = SSHSigningKey.generate(comment: "release")
-        let (dir, _) = try Self.release(tmp, key: key)
+        let (dir, _) = try SampleRelease.make(tmp, key: key)
         let trusted = tmp.path("trusted.pub")
         try Data((key.publicKey.line + "\n").utf8).write(to: trusted)
         #expect(try ReleaseVerifier.verify(directory: dir, keyFile: trusted).failures == [])
@@ -187,7 +165,7 @@ struct ReleaseVerifyTests {
     func specKeys() throws {
         let tmp = try TempDir()
         let listed = SSHSigningKey.generate(comment: "listed").publicKey
-        #expect(throws: AttestError.self) { try Self.release(tmp, key: SSHSigningKey.generate(comment: "x"), specKeys: [listed]) }
+        #expect(throws: AttestError.self) { try SampleRelease.make(tmp, key: SSHSigningKey.generate(comment: "x"), specKeys: [listed]) }
         let dir = tmp.path("eph")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))

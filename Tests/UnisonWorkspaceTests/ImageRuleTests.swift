@@ -113,160 +113,6 @@ import UnisonTestSupport
 /// Image references in Compose files, Dockerfiles and workflows, and publishing workflows,
 /// on real repositories.
 @Suite(.tags(.interop)) struct ImageRuleTests {
-    static let devstackCompose = """
-        services:
-          auth:
-            image: ghcr.io/project-unisonos/unison-auth:edge-main
-          orchestrator:
-            image: ghcr.io/project-unisonos/unison-orchestrator
-          policy:
-            image: docker.io/unisonos/unison-policy:v0.4.0
-          payments:
-            image: ghcr.io/project-unisonos/unison-payments:v0.4.0
-          local:
-            build: .
-            image: ghcr.io/project-unisonos/unison-auth:latest
-          db:
-            image: postgres
-          cache:
-            image: "redis:latest"  # a comment
-          tagged:
-            image: ${REGISTRY:-ghcr.io}/project-unisonos/unison-policy:${POLICY_TAG:-latest}
-          pinned:
-            image: ghcr.io/project-unisonos/unison-policy:${POLICY_TAG}
-          fake-digest:
-            image: ghcr.io/project-unisonos/unison-auth:latest@sha256:jkl0123
-          real-digest:
-            image: ghcr.io/project-unisonos/unison-auth@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-
-        """
-
-    static let releaseCompose = """
-        services:
-          auth:
-            image: ghcr.io/project-unisonos/unison-auth:main
-          orchestrator:
-            image: ghcr.io/project-unisonos/unison-orchestrator:v0.4.0
-          policy:
-            image: ghcr.io/project-unisonos/unison-policy:${UNISON_VERSION}
-          postgres:
-            image: postgres:latest
-          auth-mirror:
-            image: ghcr.io/project-unisonOS/unison-auth:v0.4.0
-          edge:
-            image: ghcr.io/project-unisonos/unison-auth:edge-main
-
-        """
-
-    static let authDockerfile = """
-        ARG BASE=python
-        ARG TAG
-        FROM ${BASE}:3.12-slim AS build
-        FROM build AS test
-        FROM ubuntu
-        FROM ${BASE}:${TAG}
-        FROM --platform=$BUILDPLATFORM ghcr.io/project-unisonos/unison-common:latest
-        # FROM ignored:latest
-        RUN echo \\
-          FROM not-an-instruction
-
-        """
-
-    static let orchestratorWorkflow = """
-        name: publish
-        on: push
-        env:
-          IMAGE: ghcr.io/${{ github.repository_owner }}/unison-orchestrator
-        jobs:
-          build:
-            runs-on: ubuntu-24.04
-            container:
-              image: node
-            steps:
-              - uses: docker/metadata-action@v5
-                id: meta
-                with:
-                  images: |
-                    ${{ env.IMAGE }}
-                    docker.io/unisonos/unison-orchestrator
-              - name: push
-                run: |
-                  docker build -t $IMAGE:sha-${GITHUB_SHA} .
-                  docker push ghcr.io/project-unisonos/orchestrator:edge-main
-                  docker build -t unison-orchestrator:ci . && docker tag unison-orchestrator:ci \\
-                    ghcr.io/project-unisonOS/unison-orchestrator:ci
-
-        """
-
-    static let authWorkflow = """
-        name: build
-        on: pull_request
-        jobs:
-          build:
-            runs-on: ubuntu-24.04
-            steps:
-              - uses: docker/build-push-action@v6
-                with:
-                  push: false
-                  tags: ghcr.io/project-unisonos/unison-auth:pr
-
-        """
-
-    static let policyWorkflow = """
-        name: publish
-        on: push
-        jobs:
-          publish:
-            uses: project-unisonOS/unison-platform/.github/workflows/reusable-build.yml@main
-            with:
-              image_name: unison-policy
-
-        """
-
-    static let reusableBuild = """
-        name: reusable-build
-        on:
-          workflow_call:
-            inputs:
-              image_name: {required: true, type: string}
-        jobs:
-          build:
-            runs-on: ubuntu-24.04
-            steps:
-              - uses: docker/build-push-action@v6
-                with:
-                  push: ${{ github.event_name != 'pull_request' }}
-                  tags: ghcr.io/${{ github.repository_owner }}/${{ inputs.image_name }}:edge-main
-
-        """
-
-    static func workspace(_ sandbox: Sandbox, spec: PlatformSpec) throws -> URL {
-        for repo in spec.repos where repo.role != .workspace {
-            var files = try GoodRepo.files(repo, spec: spec)
-            var tags: [String] = []
-            switch repo.name {
-            case "unison-devstack": files["docker-compose.yml"] = devstackCompose
-            case "unison-platform":
-                files["compose/compose.yaml"] = releaseCompose
-                files[".github/workflows/reusable-build.yml"] = reusableBuild
-                tags = ["v0.4.0"]
-            case "unison-auth":
-                files["Dockerfile"] = authDockerfile
-                files[".github/workflows/publish.yml"] = authWorkflow
-            case "unison-orchestrator": files[".github/workflows/publish.yml"] = orchestratorWorkflow
-            case "unison-policy": files[".github/workflows/publish.yml"] = policyWorkflow
-            case "unison-docs":
-                files["dev/compatibility-matrix.md"] = "| platform | auth | orchestrator | policy |\n|---|---|---|---|\n| v0.4.0 | | | |\n"
-            default: break
-            }
-            try sandbox.repo(repo.name, files: files, tags: tags)
-        }
-        let metaRepo = spec.repos.first { $0.role == .workspace }!
-        return try sandbox.meta(
-            submodules: spec.repos.filter { $0.role != .workspace }.map(\.name),
-            name: metaRepo.name, files: try GoodRepo.files(metaRepo, spec: spec))
-    }
-
     static func key(_ f: Finding) -> String {
         "\(f.location) \(f.severity.rawValue) \(f.rule.rawValue)"
     }
@@ -274,7 +120,7 @@ import UnisonTestSupport
     @Test func imageReferencesAreJudgedWhereTheyAre() throws {
         let spec = try Specs.small()
         let sandbox = try Sandbox()
-        let meta = try Self.workspace(sandbox, spec: spec)
+        let meta = try ImageRuleWorkspace.workspace(sandbox, spec: spec)
         let report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         let images = report.findings.filter { $0.rule.rawValue.hasPrefix("ghcr.") }
         let expected: Set<String> = [
@@ -315,19 +161,19 @@ import UnisonTestSupport
     @Test func publishingIsVerifiedThroughReusableWorkflows() throws {
         let spec = try Specs.small()
         let sandbox = try Sandbox()
-        let meta = try Self.workspace(sandbox, spec: spec)
+        let meta = try ImageRuleWorkspace.workspace(sandbox, spec: spec)
         let policy = meta.appendingPathComponent("unison-policy")
         // The reusable workflow stops pushing: policy no longer publishes.
         try sandbox.commit(
             meta.appendingPathComponent("unison-platform"), ".github/workflows/reusable-build.yml",
-            Self.reusableBuild.replacingOccurrences(of: "push: ${{ github.event_name != 'pull_request' }}", with: "push: false"))
+            ImageRuleWorkspace.reusableBuild.replacingOccurrences(of: "push: ${{ github.event_name != 'pull_request' }}", with: "push: false"))
         var report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         #expect(report.findings.with(.ghcrNoPushWorkflow).map(\.repo) == ["unison-auth", "unison-policy"])
 
         // A reusable workflow of the organisation outside the workspace: trusted, reported as info.
         try sandbox.commit(
             policy, ".github/workflows/publish.yml",
-            Self.policyWorkflow.replacingOccurrences(of: "unison-platform/", with: "unison-infra/"))
+            ImageRuleWorkspace.policyWorkflow.replacingOccurrences(of: "unison-platform/", with: "unison-infra/"))
         report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         let info = try #require(report.findings.with(.ghcrNoPushWorkflow, repo: "unison-policy").first)
         #expect(info.severity == .info && info.file == "unison-policy/.github/workflows/publish.yml" && info.line == 5)
@@ -338,59 +184,5 @@ import UnisonTestSupport
         report = try WorkspaceCheck.run(directory: meta, spec: spec, runner: sandbox.runner)
         let error = try #require(report.findings.with(.ghcrNoPushWorkflow, repo: "unison-policy").first)
         #expect(error.severity == .error && error.file == nil)
-    }
-
-    /// `workspace check` as a subprocess: exit 1 with findings of error level, the exact JSON
-    /// shape, the Markdown report, and bad input.
-    @Test func cliReportsGapsAndExitCodes() throws {
-        let sandbox = try Sandbox()
-        let specFile = sandbox.root.appendingPathComponent("small.yaml")
-        try Data(Specs.smallText.utf8).write(to: specFile)
-        let meta = try Self.workspace(sandbox, spec: try Specs.small())
-
-        let json = try CLI.run(["workspace", "check", "--spec", specFile.path, "--json", meta.path], cwd: sandbox.root)
-        #expect(json.status == 1, "\(json.stderr)")
-        #expect(json.stdout.hasPrefix("{\n  \"schema\" : \"unisonctl.workspace-check/v1\",\n  \"findings\" : ["))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["schema", "findings"])
-        let findings = try #require(object["findings"] as? [[String: Any]])
-        #expect(!findings.isEmpty)
-        for finding in findings {
-            #expect(Set(finding.keys) == ["rule", "severity", "repo", "file", "line", "message", "hint"])
-            #expect(["error", "warning", "info"].contains(finding["severity"] as? String ?? ""))
-        }
-        let noPush = try #require(findings.first { $0["rule"] as? String == "ghcr.no-push-workflow" })
-        #expect(noPush["line"] is NSNull && noPush["repo"] as? String == "unison-auth")
-        #expect(
-            findings.contains {
-                $0["rule"] as? String == "ghcr.bad-reference" && $0["line"] as? Int == 7
-                    && $0["file"] as? String == "unison-devstack/docker-compose.yml"
-            })
-
-        let reportFile = sandbox.root.appendingPathComponent("out/gaps.md")
-        let markdown = try CLI.run(
-            ["workspace", "check", "--spec", specFile.path, "--markdown", "--output", reportFile.path, meta.path],
-            cwd: sandbox.root)
-        #expect(markdown.status == 1 && markdown.stdout.isEmpty)
-        let text = try String(contentsOf: reportFile, encoding: .utf8)
-        #expect(text.hasPrefix("# UnisonOS workspace gap report\n"))
-        #expect(text.contains("| `ghcr.bad-reference` | error | "))
-        #expect(text.contains("\n## unison-devstack\n"))
-        #expect(text.contains("| error | `ghcr.bad-reference` | `unison-devstack/docker-compose.yml:7` |"))
-
-        // Only warnings: exit 0.
-        let warningsOnly = try Sandbox()
-        let clean = try SmallWorkspace.meta(warningsOnly, spec: try Specs.small())
-        try warningsOnly.write(clean, "scratch.txt", "x")
-        let ok = try CLI.run(["workspace", "check", "--spec", specFile.path, clean.path], cwd: sandbox.root)
-        #expect(ok.status == 0, "\(ok.stdout)")
-        #expect(ok.stdout.contains("scratch.txt: warning: [git.untracked]"))
-        #expect(ok.stdout.hasSuffix("0 errors, 1 warning, 0 info\n"))
-
-        let missing = try CLI.run(
-            ["workspace", "check", "--spec", specFile.path, sandbox.root.appendingPathComponent("nope").path], cwd: sandbox.root)
-        #expect(missing.status == 2 && missing.stderr.contains("does not exist"))
-        let both = try CLI.run(["workspace", "check", "--spec", specFile.path, "--json", "--markdown", meta.path], cwd: sandbox.root)
-        #expect(both.status == 2)
     }
 }

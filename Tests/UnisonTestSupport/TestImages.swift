@@ -3,26 +3,24 @@
 // the image spec. skopeo and docker-registry then read them.
 import Foundation
 import UnisonCore
-import UnisonTestSupport
+import UnisonOCI
 
-@testable import UnisonOCI
+package struct TestImage {
+    package let layout: URL
+    package let tag: String
+    package let manifestBytes: Data
+    package let manifestDigest: String
+    package let config: Descriptor
+    package let layers: [Descriptor]
 
-struct TestImage {
-    let layout: URL
-    let tag: String
-    let manifestBytes: Data
-    let manifestDigest: String
-    let config: Descriptor
-    let layers: [Descriptor]
+    package var blobs: [Descriptor] { [config] + layers }
 
-    var blobs: [Descriptor] { [config] + layers }
-
-    static func sha256(_ data: Data) -> String {
+    package static func sha256(_ data: Data) -> String {
         "sha256:" + SHA256Hex.hex(data)
     }
 
     /// Deterministic bytes that do not compress (xorshift), for layers of a chosen size.
-    static func noise(_ count: Int, seed: UInt64) -> Data {
+    package static func noise(_ count: Int, seed: UInt64) -> Data {
         var state = seed | 1
         var out = Data(capacity: count)
         while out.count < count {
@@ -34,7 +32,7 @@ struct TestImage {
 
     /// Writes a one-platform image into the OCI layout `layout` (created when absent) under
     /// `tag`. Each entry of `layerFiles` becomes one layer: a directory tree of files.
-    static func make(
+    package static func make(
         layout: URL, tag: String, layerFiles: [[String: Data]], platform: (os: String, arch: String) = ("linux", "amd64"),
         recordInIndex: Bool = true
     ) throws -> TestImage {
@@ -83,7 +81,7 @@ struct TestImage {
     }
 
     /// Writes index.json with the given entries (descriptor, tag, platform).
-    static func setIndex(layout: URL, entries: [(Descriptor, String?, (String, String)?)]) throws {
+    package static func setIndex(layout: URL, entries: [(Descriptor, String?, (String, String)?)]) throws {
         let items = entries.map { d, tag, platform -> String in
             var s = #"{"mediaType":"\#(d.mediaType)","digest":"\#(d.digest)","size":\#(d.size)"#
             if let tag { s += #","annotations":{"org.opencontainers.image.ref.name":"\#(tag)"}"# }
@@ -95,7 +93,7 @@ struct TestImage {
     }
 
     /// A two-platform image: an index (tagged `tag`) over linux/amd64 and linux/arm64 manifests.
-    static func makeMultiPlatform(layout: URL, tag: String) throws -> (index: Descriptor, amd64: TestImage, arm64: TestImage) {
+    package static func makeMultiPlatform(layout: URL, tag: String) throws -> (index: Descriptor, amd64: TestImage, arm64: TestImage) {
         let amd = try make(layout: layout, tag: "amd", layerFiles: [["etc/arch": Data("amd64\n".utf8)]], recordInIndex: false)
         let arm = try make(
             layout: layout, tag: "arm", layerFiles: [["etc/arch": Data("arm64\n".utf8)]], platform: ("linux", "arm64"),
@@ -117,12 +115,12 @@ struct TestImage {
 }
 
 /// Runs the built `unisonctl`.
-enum OCICLI {
-    static let repoRoot = Unisonctl.repoRoot
+package enum OCICLI {
+    package static let repoRoot = Unisonctl.repoRoot
 
-    static var binary: String { Unisonctl.binary.path }
+    package static var binary: String { Unisonctl.binary.path }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (
+    package static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
         var env = environment
@@ -131,16 +129,4 @@ enum OCICLI {
         env["DOCKER_CONFIG"] = env["DOCKER_CONFIG"] ?? "/nonexistent"
         return try TestProcess.runStatus([binary] + arguments, environment: env, input: input)
     }
-}
-
-/// A registry client for tests: no ambient credentials, quick retries.
-func testClient(
-    credential: RegistryCredential? = nil, chunkSize: Int64 = 8 << 20, attempts: Int = 5,
-    monolithic: Bool = false
-) -> RegistryClient {
-    RegistryClient(
-        configuration: .init(
-            credentials: CredentialSource(explicit: credential, environment: [:], dockerConfig: URL(fileURLWithPath: "/nonexistent")),
-            retry: RetryPolicy(attempts: attempts, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)),
-            chunkSize: chunkSize, monolithicUploads: monolithic))
 }

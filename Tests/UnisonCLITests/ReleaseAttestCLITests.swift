@@ -15,7 +15,7 @@ struct ReleaseAttestCLITests {
     @Test("attest with no key says it generated one; verify exits 0, then 1 naming a flipped byte; a key from the environment is never printed")
     func attestAndVerify() throws {
         let tmp = try TempDir()
-        let (dir, _) = try ReleaseVerifyTests.release(tmp, key: SSHSigningKey.generate(comment: "first"))
+        let (dir, _) = try SampleRelease.make(tmp, key: SSHSigningKey.generate(comment: "first"))
         let noKey = try AttestCLI.run(["release", "attest", dir.path, "--spec", Self.spec, "--version", "1.0.0"])
         #expect(noKey.status == 2)
         #expect(noKey.stderr.contains("--ephemeral-key"))
@@ -73,7 +73,7 @@ struct ReleaseAttestCLITests {
         defer { registry.stop() }
         let tmp = try TempDir()
         let key = SSHSigningKey.generate(comment: "release")
-        let (dir, _) = try ReleaseVerifyTests.release(tmp, key: key)
+        let (dir, _) = try SampleRelease.make(tmp, key: key)
         let pub = tmp.path("release.pub")
         try Data((key.publicKey.line + "\n").utf8).write(to: pub)
 
