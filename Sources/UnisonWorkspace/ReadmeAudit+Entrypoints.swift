@@ -6,7 +6,7 @@ import UnisonSpec
 /// is executable when it is run directly).
 extension ReadmeAudit {
     /// One simple command of an entry point (`make a b`, `./scripts/x.sh`, `bash ci.sh`).
-    enum Invocation: Equatable {
+    package enum Invocation: Equatable {
         /// `make` with its targets (empty: the default goal) and, for `-C dir`/`-f file`, where
         /// the Makefile is.
         case make(targets: [String], directory: String?, file: String?)
@@ -21,7 +21,7 @@ extension ReadmeAudit {
     static let interpreters: Set<String> = ["bash", "sh", "zsh", "dash", "python", "python3", "node", "perl", "ruby", "pwsh"]
 
     /// Splits a command line into its simple commands (at `&&`, `||`, `;`, `|`) and reads each.
-    static func invocations(_ command: String) -> [Invocation] {
+    package static func invocations(_ command: String) -> [Invocation] {
         var segments: [String] = []
         var current = ""
         var chars = Array(command)

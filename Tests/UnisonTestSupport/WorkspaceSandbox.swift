@@ -196,7 +196,7 @@ package enum GoodRepo {
     package static func makefile(_ repo: Repo) -> String {
         var targets: [String] = []
         for command in repo.entrypoints.values.sorted() {
-            for case let .make(names) in EntryPoint.commands(command) { targets += names }
+            for case let .make(names, _, _) in ReadmeAudit.invocations(command) { targets += names }
         }
         var out = ".PHONY: \(targets.joined(separator: " "))\n\n"
         for target in targets { out += "\(target):\n\t@echo \(target)\n\n" }
@@ -208,9 +208,9 @@ package enum GoodRepo {
     package static func files(_ repo: Repo, spec: PlatformSpec) throws -> [String: String] {
         var files = ["README.md": readme(repo, spec: spec), "Makefile": makefile(repo)]
         for command in repo.entrypoints.values {
-            for invocation in EntryPoint.commands(command) {
+            for invocation in ReadmeAudit.invocations(command) {
                 switch invocation {
-                case let .script(path):
+                case let .script(path, _):
                     files[path.hasPrefix("./") ? String(path.dropFirst(2)) : path] = "#!/bin/sh\necho ok\n"
                 case let .compose(composeFiles):
                     for file in composeFiles { files[file.hasPrefix("./") ? String(file.dropFirst(2)) : file] = "services: {}\n" }
@@ -228,64 +228,6 @@ package enum GoodRepo {
             files[".github/workflows/\(CIWorkflow.reusableFile)"] = try CIWorkflow.reusableBuild(spec: spec, platformVersion: "v0.5.0")
         }
         return files
-    }
-}
-
-/// What a clean repo needs for one entry point command, read by the fixture itself (the README
-/// audit that the clean repos are checked with has its own reader): the simple commands between
-/// `&&`, `||`, `;` and `|`, after leading `VAR=value` assignments.
-enum EntryPoint {
-    enum Command: Equatable {
-        /// `make` or `gmake` with the targets it names (options, their values and assignments skipped).
-        case make([String])
-        /// A script run directly or through an interpreter.
-        case script(String)
-        /// `docker compose` or `docker-compose` with the files its `-f` options name.
-        case compose([String])
-        case other
-    }
-
-    static let interpreters: Set<String> = ["bash", "sh", "zsh", "dash", "python", "python3", "node", "perl", "ruby", "pwsh"]
-
-    static func commands(_ line: String) -> [Command] {
-        var separated = line
-        for separator in ["&&", "||", ";", "|"] { separated = separated.replacingOccurrences(of: separator, with: "\n") }
-        return separated.split(separator: "\n").compactMap { segment -> Command? in
-            var tokens = segment.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { token -> String in
-                let t = String(token)
-                if t.count >= 2, let f = t.first, f == t.last, f == "\"" || f == "'" { return String(t.dropFirst().dropLast()) }
-                return t
-            }
-            while let first = tokens.first, first.contains("="), !first.hasPrefix("-"), !first.contains("/") { tokens.removeFirst() }
-            guard let program = tokens.first else { return nil }
-            let arguments = Array(tokens.dropFirst())
-            if program == "make" || program == "gmake" {
-                var targets: [String] = [], skipNext = false
-                for t in arguments {
-                    if skipNext { skipNext = false; continue }
-                    if ["-C", "--directory", "-f", "--file", "--makefile"].contains(t) { skipNext = true; continue }
-                    if t.hasPrefix("-") || t.contains("=") { continue }
-                    targets.append(t)
-                }
-                return .make(targets)
-            }
-            if program == "docker-compose" || (program == "docker" && arguments.first == "compose") {
-                var files: [String] = [], takeNext = false
-                for t in arguments {
-                    if takeNext { files.append(t); takeNext = false; continue }
-                    if t == "-f" || t == "--file" { takeNext = true }
-                    if t.hasPrefix("--file=") { files.append(String(t.dropFirst(7))) }
-                }
-                return .compose(files.filter { !$0.contains("$") && $0 != "-" })
-            }
-            if interpreters.contains(program), let script = arguments.first, isPath(script) { return .script(script) }
-            return isPath(program) ? .script(program) : .other
-        }
-    }
-
-    static func isPath(_ token: String) -> Bool {
-        guard !token.hasPrefix("-"), !token.contains("$") else { return false }
-        return token.contains("/") || [".sh", ".py", ".js", ".ps1", ".bash"].contains { token.hasSuffix($0) }
     }
 }
 
