@@ -128,7 +128,7 @@ let package = Package(
             name: "UnisonCLITests",
             dependencies: [
                 "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonAttest",
-                "UnisonOCI", "UnisonTestSupport",
+                "UnisonOCI", "UnisonPublish", "UnisonTestSupport",
             ],
             exclude: ["Golden"]),
     ]

@@ -8,15 +8,6 @@ import UnisonTestSupport
 
 @Suite("descriptor sizes from hostile manifests", .tags(.unit))
 struct SizeCheckTests {
-    static let digest = "sha256:" + String(repeating: "a", count: 64)
-
-    static func manifest(layerSizes: [String]) -> Data {
-        let layers = layerSizes.map { #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"\#(digest)","size":\#($0)}"# }
-        return Data(
-            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(digest)","size":2},"layers":[\#(layers.joined(separator: ","))]}"#
-                .utf8)
-    }
-
     @Test(
         "a descriptor size outside 0...2^50 is a malformed manifest naming the field",
         arguments: [
@@ -24,7 +15,7 @@ struct SizeCheckTests {
         ])
     func refused(_ size: String) throws {
         do {
-            _ = try ManifestDocument(bytes: Self.manifest(layerSizes: [size]), contentType: nil, reference: "hostile:v1")
+            _ = try ManifestDocument(bytes: HostileManifest.manifest(layerSizes: [size]), contentType: nil, reference: "hostile:v1")
             Issue.record("size \(size) accepted")
         } catch let error as OCIError {
             guard case let .malformedManifest(reference, reason) = error else { Issue.record("wrong error \(error)"); return }
@@ -40,44 +31,16 @@ struct SizeCheckTests {
 
     @Test("sums of sizes are checked: 8193 descriptors of 2^50 bytes overflow Int64 and say so")
     func sums() throws {
-        let big = Descriptor(mediaType: MediaType.octetStream, digest: Digest(Self.digest)!, size: Descriptor.maxSize)
+        let big = Descriptor(mediaType: MediaType.octetStream, digest: Digest(HostileManifest.digest)!, size: Descriptor.maxSize)
         #expect(try Descriptor.totalSize(Array(repeating: big, count: 8191), what: "x") == 8191 << 50)
         #expect(throws: OCIError.self) { try Descriptor.totalSize(Array(repeating: big, count: 8193), what: "x") }
-        let negative = Descriptor(mediaType: MediaType.octetStream, digest: Digest(Self.digest)!, size: -5)
+        let negative = Descriptor(mediaType: MediaType.octetStream, digest: Digest(HostileManifest.digest)!, size: -5)
         #expect(throws: OCIError.self) { try Descriptor.totalSize([negative], what: "x") }
-    }
-
-    @Test("models verify: a manifest with hostile sizes is reported, the other models are still checked")
-    func modelStore() throws {
-        let tmp = try TempDir()
-        let store = tmp.path("store")
-        let blob = Data("{}".utf8)
-        let blobDigest = Digest.sha256(of: blob)
-        try FileManager.default.createDirectory(at: store.appendingPathComponent("blobs"), withIntermediateDirectories: true)
-        try blob.write(to: store.appendingPathComponent("blobs/\(blobDigest.dashed)"))
-        let good =
-            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"\#(blobDigest)","size":2},"layers":[]}"#
-        for (name, text) in [
-            ("good", good), ("huge", String(decoding: Self.manifest(layerSizes: ["9223372036854775807"]), as: UTF8.self)),
-            ("negative", String(decoding: Self.manifest(layerSizes: ["-1"]), as: UTF8.self)),
-        ] {
-            let dir = store.appendingPathComponent("manifests/registry.ollama.ai/library/\(name)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: dir.appendingPathComponent("1b"))
-        }
-        let report = try ModelStore(root: store).verify()
-        #expect(!report.ok)
-        #expect(report.models.count == 3)
-        #expect(report.models.first { $0.name.contains("good") }?.ok == true)
-        #expect(report.problems.filter { $0.kind == .corruptManifest }.count == 2)
-        let cli = try OCICLI.run(["models", "verify", "--store", store.path])
-        #expect(cli.status == 1, "\(cli.stderr)")
-        #expect(cli.stdout.contains("huge") || cli.stderr.contains("huge"), "\(cli.stdout)\(cli.stderr)")
     }
 
     @Test("randomly mutated manifests decode or give OCIError, never a crash (bounded: 800 mutants)")
     func fuzz() {
-        let base = [UInt8](Self.manifest(layerSizes: ["12", "4096"]))
+        let base = [UInt8](HostileManifest.manifest(layerSizes: ["12", "4096"]))
         var state: UInt64 = 0x5eed
         func next() -> UInt64 {
             state &+= 0x9e37_79b9_7f4a_7c15

@@ -4,57 +4,81 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
-import UnisonTestSupport
 #endif
 
-final class FaultProxy: @unchecked Sendable {
-    struct Fault: Encodable {
-        enum Action: String, Encodable { case status, drop_before, drop_after_forward, drop_mid_body, corrupt_body }
-        var method: String
-        var path_contains: String = ""
+package final class FaultProxy: @unchecked Sendable {
+    package struct Fault: Encodable {
+        package enum Action: String, Encodable { case status, drop_before, drop_after_forward, drop_mid_body, corrupt_body }
+        package var method: String
+        package var path_contains: String = ""
         /// Which matching requests (1-based) get the fault.
-        var nth: [Int]
-        var action: Action
-        var status: Int?
+        package var nth: [Int]
+        package var action: Action
+        package var status: Int?
+
+        package init(method: String, path_contains: String = "", nth: [Int], action: Action, status: Int? = nil) {
+            self.method = method
+            self.path_contains = path_contains
+            self.nth = nth
+            self.action = action
+            self.status = status
+        }
     }
 
-    struct TokenAuth: Encodable {
-        var user: String
-        var password: String
+    package struct TokenAuth: Encodable {
+        package var user: String
+        package var password: String
         /// Requests a token may authorize before it "expires" (401 again).
-        var max_uses: Int
+        package var max_uses: Int
+
+        package init(user: String, password: String, max_uses: Int) {
+            self.user = user
+            self.password = password
+            self.max_uses = max_uses
+        }
     }
 
-    struct Config: Encodable {
-        var upstream: String
-        var enforce_content_range = true
-        var faults: [Fault] = []
-        var token_auth: TokenAuth?
-        var redirect_blob_gets = false
+    package struct Config: Encodable {
+        package var upstream: String
+        package var enforce_content_range = true
+        package var faults: [Fault] = []
+        package var token_auth: TokenAuth?
+        package var redirect_blob_gets = false
+
+        package init(
+            upstream: String, enforce_content_range: Bool = true, faults: [Fault] = [], token_auth: TokenAuth? = nil,
+            redirect_blob_gets: Bool = false
+        ) {
+            self.upstream = upstream
+            self.enforce_content_range = enforce_content_range
+            self.faults = faults
+            self.token_auth = token_auth
+            self.redirect_blob_gets = redirect_blob_gets
+        }
     }
 
-    struct Stats: Decodable {
-        var blob_upload_bytes: Int64
-        var patch_bytes: Int64
-        var put_blob_bytes: Int64
-        var manifest_put_bytes: Int64
-        var requests: [String]
-        var faults_fired: Int
-        var auth_on_redirect: Int
-        var redirected: Int
-        var range_rejections: Int
-        var tokens_issued: Int
+    package struct Stats: Decodable {
+        package var blob_upload_bytes: Int64
+        package var patch_bytes: Int64
+        package var put_blob_bytes: Int64
+        package var manifest_put_bytes: Int64
+        package var requests: [String]
+        package var faults_fired: Int
+        package var auth_on_redirect: Int
+        package var redirected: Int
+        package var range_rejections: Int
+        package var tokens_issued: Int
     }
 
-    let port: Int
+    package let port: Int
     private let process: Process
     private let dir: URL
     private let lock = NSLock()
     private var stopped = false
 
-    var host: String { "127.0.0.1:\(port)" }
+    package var host: String { "127.0.0.1:\(port)" }
 
-    init(_ config: Config) throws {
+    package init(_ config: Config) throws {
         dir = try TempDir.create("proxy")
         let script = dir.appendingPathComponent("fault_proxy.py")
         try Data(FaultProxyScript.source.utf8).write(to: script)
@@ -85,12 +109,12 @@ final class FaultProxy: @unchecked Sendable {
         self.port = port
     }
 
-    func stats() throws -> Stats {
+    package func stats() throws -> Stats {
         guard let body = TestNetwork.httpBody(port: port, path: "/__stats") else { throw TestSupportError("no stats from the fault proxy") }
         return try JSONDecoder().decode(Stats.self, from: body)
     }
 
-    func stop() {
+    package func stop() {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
@@ -108,7 +132,7 @@ final class FaultProxy: @unchecked Sendable {
 
 extension TestNetwork {
     /// The body of `GET path` (HTTP/1.0, read until the server closes).
-    static func httpBody(port: Int, path: String) -> Data? {
+    package static func httpBody(port: Int, path: String) -> Data? {
         guard let fd = connectLoopback(port: port) else { return nil }
         defer { close(fd) }
         let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"

@@ -1,10 +1,9 @@
 import Foundation
 import UnisonCore
-
-@testable import UnisonOCI
+import UnisonOCI
 
 /// A registry client for tests: no ambient credentials, quick retries.
-func testClient(
+package func testClient(
     credential: RegistryCredential? = nil, chunkSize: Int64 = 8 << 20, attempts: Int = 5,
     monolithic: Bool = false
 ) -> RegistryClient {

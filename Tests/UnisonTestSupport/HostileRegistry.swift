@@ -8,30 +8,29 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
-import UnisonTestSupport
 #endif
 
-final class HostileRegistry: @unchecked Sendable {
-    struct Entry: Decodable {
-        var listener: String
-        var method: String
-        var path: String
-        var authorization: String?
+package final class HostileRegistry: @unchecked Sendable {
+    package struct Entry: Decodable {
+        package var listener: String
+        package var method: String
+        package var path: String
+        package var authorization: String?
     }
 
-    static let user = "unison"
-    static let password = "hostile-test-secret"
+    package static let user = "unison"
+    package static let password = "hostile-test-secret"
 
-    let port: Int
-    let collectorPort: Int
+    package let port: Int
+    package let collectorPort: Int
     private let process: Process
     private let dir: URL
 
-    var host: String { "127.0.0.1:\(port)" }
+    package var host: String { "127.0.0.1:\(port)" }
 
     /// `location` is the upload URL handed out; `COLLECTOR` in it is replaced by the
     /// collector's port.
-    init(location: String = "http://127.0.0.1:COLLECTOR/upload/session-1") throws {
+    package init(location: String = "http://127.0.0.1:COLLECTOR/upload/session-1") throws {
         dir = try TempDir.create("hostile")
         let script = dir.appendingPathComponent("hostile.py")
         try Data(Self.source.utf8).write(to: script)
@@ -57,12 +56,12 @@ final class HostileRegistry: @unchecked Sendable {
         collectorPort = b
     }
 
-    func log() throws -> [Entry] {
+    package func log() throws -> [Entry] {
         guard let body = TestNetwork.httpBody(port: port, path: "/__log") else { throw TestSupportError("no log from the hostile registry") }
         return try JSONDecoder().decode([Entry].self, from: body)
     }
 
-    func stop() {
+    package func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
