@@ -89,7 +89,8 @@ let package = Package(
         .target(
             name: "UnisonTestSupport",
             dependencies: [
-                "UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest", "UnisonOCI",
+                "UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest", "UnisonOCI", "UnisonInstall",
+                "UnisonOps",
             ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonInstall
+import UnisonTestSupport
 
 @testable import UnisonOps
 

@@ -172,12 +172,3 @@ final class HealthServers {
 
     deinit { stop() }
 }
-
-/// The `unisonctl` built beside the test bundle, or $UNISONCTL_BIN.
-enum OpsCLI {
-    static var binary: URL { Unisonctl.binary }
-
-    static func run(_ args: [String], env: [String: String] = [:]) throws -> ProcessResult {
-        try Unisonctl.run(args, environment: env)
-    }
-}

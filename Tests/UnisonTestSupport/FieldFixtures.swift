@@ -2,24 +2,22 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonInstall
+import UnisonOps
 import UnisonSpec
-import UnisonTestSupport
-
-@testable import UnisonOps
 
 /// Staged installs, Ollama model stores and the store-backed Ollama API server used by the
 /// first-boot, diag and telemetry tests.
-enum FieldFixture {
+package enum FieldFixture {
     /// The repository's spec (its `default` pack preloads qwen2.5:1.5b).
-    static func spec() throws -> PlatformSpec { try OpsFixture.repoSpec() }
+    package static func spec() throws -> PlatformSpec { try SpecLoader.load(file: Unisonctl.repoRoot.appendingPathComponent("unison.yaml")) }
 
-    static func specText() throws -> String {
-        try String(contentsOf: OpsFixture.repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
+    package static func specText() throws -> String {
+        try String(contentsOf: Unisonctl.repoRoot.appendingPathComponent("unison.yaml"), encoding: .utf8)
     }
 
     /// A root with the platform installed as an image is (secrets still placeholders).
-    static func stageImage(_ label: String, pack: String) throws -> URL {
-        let dir = try OpsFixture.tempDir(label)
+    package static func stageImage(_ label: String, pack: String) throws -> URL {
+        let dir = try TempDir.create("ops-\(label)")
         var root = try HostRoot(dir)
         _ = try InstallPlan.make(spec: try spec(), options: InstallOptions(mode: .image, modelPack: pack, specText: try specText()))
             .apply(to: &root)
@@ -27,8 +25,8 @@ enum FieldFixture {
     }
 
     /// A root with the platform installed on a host (secrets generated).
-    static func stageNative(_ label: String) throws -> URL {
-        let dir = try OpsFixture.tempDir(label)
+    package static func stageNative(_ label: String) throws -> URL {
+        let dir = try TempDir.create("ops-\(label)")
         var root = try HostRoot(dir)
         _ = try InstallPlan.make(spec: try spec(), options: InstallOptions(mode: .native, specText: try specText())).apply(to: &root)
         return dir
@@ -37,7 +35,7 @@ enum FieldFixture {
     /// Writes one model in Ollama's store layout: blobs `sha256-<hex>` and the manifest file.
     /// `seed` varies the content so two stores can hold different models of the same name.
     @discardableResult
-    static func writeModel(store: URL, name: (host: String, namespace: String, model: String, tag: String), seed: String) throws -> URL {
+    package static func writeModel(store: URL, name: (host: String, namespace: String, model: String, tag: String), seed: String) throws -> URL {
         let fm = FileManager.default
         let blobs = store.appendingPathComponent("blobs")
         try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
@@ -61,25 +59,25 @@ enum FieldFixture {
         return url
     }
 
-    static let qwen = (host: "registry.ollama.ai", namespace: "library", model: "qwen2.5", tag: "1.5b")
+    package static let qwen = (host: "registry.ollama.ai", namespace: "library", model: "qwen2.5", tag: "1.5b")
 
     /// `sha256sum FILE` (coreutils), as an independent digest.
-    static func sha256sum(_ url: URL) throws -> String {
+    package static func sha256sum(_ url: URL) throws -> String {
         let r = try SystemProcessRunner().run(["sha256sum", url.path])
         return String(r.stdoutString.prefix(64))
     }
 }
 
 /// Tests/UnisonOpsTests/Fixtures/ollama_store_server.py on 127.0.0.1, answering from a store.
-final class OllamaStoreServer {
-    let process = Process()
-    let dir: URL
-    let port: Int
+package final class OllamaStoreServer {
+    package let process = Process()
+    package let dir: URL
+    package let port: Int
 
-    init(store: URL, startAfter: Double = 0, chunked: Bool = false) throws {
-        dir = try OpsFixture.tempDir("ollama")
+    package init(store: URL, startAfter: Double = 0, chunked: Bool = false) throws {
+        dir = try TempDir.create("ops-ollama")
         let ready = dir.appendingPathComponent("ready.json")
-        let script = OpsFixture.repoRoot.appendingPathComponent("Tests/UnisonOpsTests/Fixtures/ollama_store_server.py")
+        let script = Unisonctl.repoRoot.appendingPathComponent("Tests/UnisonOpsTests/Fixtures/ollama_store_server.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script.path, store.path, ready.path, "--start-after", String(startAfter)] + (chunked ? ["--chunked"] : [])
         process.standardOutput = FileHandle.nullDevice
@@ -89,13 +87,22 @@ final class OllamaStoreServer {
         port = try JSONDecoder().decode(Ready.self, from: Data(contentsOf: ready)).port
     }
 
-    var endpoint: OllamaEndpoint { OllamaEndpoint(host: "127.0.0.1", port: port) }
-    var url: String { "http://127.0.0.1:\(port)" }
+    package var endpoint: OllamaEndpoint { OllamaEndpoint(host: "127.0.0.1", port: port) }
+    package var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
+    package func stop() {
         process.killAndWait()
         try? FileManager.default.removeItem(at: dir)
     }
 
     deinit { stop() }
+}
+
+/// The `unisonctl` built beside the test bundle, or $UNISONCTL_BIN.
+package enum OpsCLI {
+    package static var binary: URL { Unisonctl.binary }
+
+    package static func run(_ args: [String], env: [String: String] = [:]) throws -> ProcessResult {
+        try Unisonctl.run(args, environment: env)
+    }
 }

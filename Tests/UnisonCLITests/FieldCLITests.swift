@@ -9,7 +9,7 @@ import UnisonTestSupport
 /// `unisonctl firstboot|diag|telemetry` run as a subprocess: exit codes, --json, stdout lines.
 @Suite("field commands (CLI)", .tags(.interop))
 struct FieldCLITests {
-    var specPath: String { OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path }
+    var specPath: String { Unisonctl.repoRoot.appendingPathComponent("unison.yaml").path }
 
     func json(_ r: ProcessResult) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any], "not JSON: \(r.stdoutString) \(r.stderrString)")
@@ -57,7 +57,7 @@ struct FieldCLITests {
     func diag() throws {
         let root = try FieldFixture.stageNative("cli-diag")
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = try OpsFixture.tempDir("cli-diag-out")
+        let out = try TempDir.create("ops-cli-diag-out")
         defer { try? FileManager.default.removeItem(at: out) }
         // PATH without docker or systemctl: both recorded as missing.
         let r = try OpsCLI.run(
@@ -81,13 +81,13 @@ struct FieldCLITests {
     func diagHungTool() throws {
         let root = try FieldFixture.stageNative("cli-diag-hang")
         defer { try? FileManager.default.removeItem(at: root) }
-        let bin = try OpsFixture.tempDir("cli-diag-bin")
+        let bin = try TempDir.create("ops-cli-diag-bin")
         defer { try? FileManager.default.removeItem(at: bin) }
         // Stand-ins for systemd's tools, which cannot run here: one answers, one hangs.
         try Data("#!/bin/sh\necho 'unison-platform.service - inactive'\nexit 3\n".utf8).write(to: bin.appendingPathComponent("systemctl"))
         try Data("#!/bin/sh\necho 'journal line before the hang'\nexec sleep 47.125\n".utf8).write(to: bin.appendingPathComponent("journalctl"))
         for tool in ["systemctl", "journalctl"] { chmod(bin.appendingPathComponent(tool).path, 0o755) }
-        let out = try OpsFixture.tempDir("cli-diag-hang-out")
+        let out = try TempDir.create("ops-cli-diag-hang-out")
         defer { try? FileManager.default.removeItem(at: out) }
         let r = try OpsCLI.run(
             [
@@ -107,7 +107,7 @@ struct FieldCLITests {
 
     @Test("telemetry: status, enable, record, refused field (2), show, export, purge, disable; --help says nothing is sent")
     func telemetry() throws {
-        let root = try OpsFixture.tempDir("cli-tm")
+        let root = try TempDir.create("ops-cli-tm")
         defer { try? FileManager.default.removeItem(at: root) }
         func run(_ args: [String]) throws -> ProcessResult { try OpsCLI.run(args + ["--root", root.path, "--spec", specPath]) }
 
