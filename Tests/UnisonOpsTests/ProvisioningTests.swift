@@ -6,72 +6,11 @@ import UnisonTestSupport
 
 @testable import UnisonOps
 
-let provisionHash = "$6$pilotsalt$6Dy7TUUid8IfpITE71mK/iFHTlSen/eNgvkFOhovebsM5oY6k2RUHps6BJvzdp17Wpf7trXX.l/WBCzSv5KmW."
-let provisionKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnX+DnA9wYhNsQ9Jq1B9Qk9lgnOrcgrSivFVnb18He0 pilot@laptop"
-
 /// A directory handed over as the CIDATA medium.
 struct DirectoryMedium: MediumMounter {
     var dir: URL
     func withMedium<T>(label: String, _ body: (URL) throws -> T) throws -> T? {
         label == "CIDATA" ? try body(dir) : nil
-    }
-}
-
-enum ProvisionFixture {
-    /// A minimal Debian-like root: passwd/group/shadow with system accounts, a sudo group,
-    /// an installed ssh.service, /etc/skel.
-    static func plantRoot(_ label: String) throws -> URL {
-        let root = try OpsFixture.tempDir("provision-\(label)")
-        func put(_ path: String, _ text: String) throws {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-        try put(
-            "etc/passwd",
-            "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-        )
-        try put("etc/group", "root:x:0:\ndaemon:x:1:\nsudo:x:27:\nnogroup:x:65534:\n")
-        try put("etc/shadow", "root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")
-        try put("etc/gshadow", "root:*::\ndaemon:*::\nsudo:*::\nnogroup:*::\n")
-        try put("etc/hosts", "127.0.0.1\tlocalhost\n")
-        try put("etc/skel/.bashrc", "# skel\n")
-        try put("lib/systemd/system/ssh.service", "[Unit]\nDescription=OpenBSD Secure Shell server\n")
-        if label != "live" { try put("lib/systemd/system/systemd-networkd.service", "[Unit]\n") }
-        try put("bin/bash", "")
-        return root
-    }
-
-    static let answers = """
-        #cloud-config
-        hostname: unison-lab-01
-        users:
-          - name: pilot
-            hashed_passwd: "\(provisionHash)"
-            ssh_authorized_keys: ["\(provisionKey)"]
-          - name: keysonly
-            sudo: true
-            ssh_authorized_keys: ["\(provisionKey)"]
-        locale: de_DE.UTF-8
-        keyboard: {layout: de, variant: nodeadkeys}
-        timezone: Europe/Berlin
-        unison:
-          model-pack: light
-          network: {mode: static, address: 192.168.7.20/24, gateway: 192.168.7.1, dns: [192.168.7.1]}
-          telemetry: true
-
-        """
-
-    static func text(_ root: URL, _ path: String) -> String {
-        (try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)) ?? ""
-    }
-
-    static func attributes(_ root: URL, _ path: String) throws -> (uid: Int, gid: Int, mode: Int) {
-        let a = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(path).path)
-        return (
-            (a[.ownerAccountID] as! NSNumber).intValue, (a[.groupOwnerAccountID] as! NSNumber).intValue,
-            (a[.posixPermissions] as! NSNumber).intValue
-        )
     }
 }
 
@@ -260,48 +199,5 @@ struct ProvisioningTests {
                 && issue.contains("LABEL=CIDATA:/user-data:4:5"), "\(issue)")
         #expect(issue.contains("there is no default password") && !issue.contains("\\"))
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/hostname").path))
-    }
-
-    @Test func answersApplyCLI() throws {
-        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let example = OpsFixture.repoRoot.appendingPathComponent("docs/examples/answers.yaml").path
-        // A file given: applied to the staged root as data, reported as JSON.
-        let root = try ProvisionFixture.plantRoot("apply-cli")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let applied = try OpsCLI.run(["answers", "apply", "--file", example, "--root", root.path, "--spec", spec, "--json"])
-        #expect(applied.status == 0, "\(applied.stderrString)")
-        let doc = try #require(try JSONSerialization.jsonObject(with: applied.stdout) as? [String: Any])
-        #expect(doc["applied"] as? Bool == true, "\(doc)")
-        #expect(ProvisionFixture.text(root, "etc/hostname") == "unison-lab-01\n")
-        #expect(ProvisionFixture.text(root, "etc/passwd").contains("\npilot:x:1000:1000::/home/pilot:/bin/bash\n"))
-        // No answers anywhere under the root: exit 1, the instructions, nothing changed.
-        let bare = try ProvisionFixture.plantRoot("apply-cli-none")
-        defer { try? FileManager.default.removeItem(at: bare) }
-        let passwd = ProvisionFixture.text(bare, "etc/passwd")
-        let none = try OpsCLI.run(["answers", "apply", "--root", bare.path, "--spec", spec])
-        #expect(none.status == 1, "\(none.stderrString)")
-        #expect(none.stdoutString.contains("no default password"), "\(none.stdoutString)")
-        #expect(ProvisionFixture.text(bare, "etc/passwd") == passwd)
-    }
-
-    @Test func answersCheckCLI() throws {
-        let dir = try OpsFixture.tempDir("answers-cli")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let good = OpsFixture.repoRoot.appendingPathComponent("docs/examples/answers.yaml").path
-        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let ok = try OpsCLI.run(["answers", "check", good, "--target", "iso", "--spec", spec])
-        #expect(ok.status == 0, "\(ok.stderrString)")
-        #expect(ok.stdoutString.contains("ok (hostname unison-lab-01, users pilot, ssh server on, network dhcp, disk /dev/vda)"))
-        let bad = dir.appendingPathComponent("bad.yaml")
-        try Data("hostname: \"x;reboot\"\nusers:\n  - name: pilot\n    plain_text_passwd: unison\n".utf8).write(to: bad)
-        let refused = try OpsCLI.run(["answers", "check", bad.path, "--target", "iso", "--spec", spec])
-        #expect(refused.status == 2)
-        #expect(refused.stderrString.contains("bad.yaml:1:11: error: hostname 'x;reboot' is not a host name"), "\(refused.stderrString)")
-        #expect(refused.stderrString.contains("bad.yaml:4:5: error: answers.users[0].plain_text_passwd: plain passwords are refused"))
-        #expect(refused.stderrString.contains("3 problems in the answers file"))
-        let json = try OpsCLI.run(["answers", "check", bad.path, "--json", "--spec", spec])
-        let doc = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
-        #expect(doc["schema"] as? String == "unisonctl.answers-check/v1" && doc["valid"] as? Bool == false)
-        #expect(try OpsCLI.run(["answers", "check", good, "--target", "floppy"]).status == 2)
     }
 }

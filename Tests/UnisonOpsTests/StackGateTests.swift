@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonCore
 import UnisonSpec
+import UnisonTestSupport
 
 @testable import UnisonOps
 
