@@ -165,7 +165,7 @@ struct StackControlTests {
 
         let store = root.appendingPathComponent("var/lib/unison/updates/artifacts")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-        try StagedUpdateTests.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.1", "action": "switch-image"]])
+        try StagedUpdateFixture.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.1", "action": "switch-image"]])
             .write(to: store.appendingPathComponent("job-0123456789ab-apply-override.json"))
         try StagedUpdate(spec: spec, root: root).stage(artifact: "job-0123456789ab-apply-override.json")
         let start = try #require(control.commands(for: .start, backend: .compose).first)

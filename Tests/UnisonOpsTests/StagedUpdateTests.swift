@@ -11,32 +11,15 @@ import UnisonTestSupport
 /// the `updates.record_applied` call.
 @Suite(.serialized, .tags(.unit))
 struct StagedUpdateTests {
-    static let digest = "sha256:" + String(repeating: "ab", count: 32)
-
-    static func artifact(services: [String: [String: String]], job: String = "job-0123456789ab") throws -> Data {
-        try JSONSerialization.data(
-            withJSONObject: [
-                "schema_version": "unison.updates.compose.override.v1", "artifact_kind": "apply", "job_id": job,
-                "plan_id": "plan-ba9876543210", "generated_at": "2026-12-03T12:00:00Z",
-                "execution_plan": ["executor": "compose-dry-run", "mode": "no-op", "steps": []],
-                "services": services,
-            ] as [String: Any], options: [.sortedKeys])
-    }
-
-    static func root() throws -> (URL, StagedUpdate) {
-        let root = try OpsFixture.tempDir("staged")
-        return (root, StagedUpdate(spec: try OpsFixture.repoSpec(), root: root))
-    }
-
     @Test func stageShowClear() throws {
-        let (root, staged) = try Self.root()
+        let (root, staged) = try StagedUpdateFixture.root()
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try staged.staged() == nil)
         // unison-updates reports the path inside its container; the file is in its data dir.
         let store = root.appendingPathComponent("var/lib/unison/updates/artifacts")
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
-        let auth = "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)"
-        try Self.artifact(services: [
+        let auth = "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(StagedUpdateFixture.digest)"
+        try StagedUpdateFixture.artifact(services: [
             "auth": ["image": auth, "action": "switch-image"],
             "storage": ["image": "", "action": "remove-image"],
             "policy": ["image": "ghcr.io/project-unisonos/unison-policy:v0.5.0-alpha.1", "action": "hold"],
@@ -76,14 +59,14 @@ struct StagedUpdateTests {
     }
 
     @Test func hostileOrMismatchedArtifactsAreRefusedAndNothingIsStaged() throws {
-        let (root, staged) = try Self.root()
+        let (root, staged) = try StagedUpdateFixture.root()
         defer { try? FileManager.default.removeItem(at: root) }
         let file = root.appendingPathComponent("a.json")
         let cases: [(Data, String)] = [
-            (try Self.artifact(services: ["auth": ["image": "x\"\n  evil: {}", "action": "switch-image"]]), "image reference"),
-            (try Self.artifact(services: ["not-a-service": ["image": "a/b:c", "action": "switch-image"]]), "not a service"),
-            (try Self.artifact(services: ["auth\nx": ["image": "a/b:c", "action": "switch-image"]]), "not a service"),
-            (try Self.artifact(services: [:], job: "../../etc/passwd"), "job_id"),
+            (try StagedUpdateFixture.artifact(services: ["auth": ["image": "x\"\n  evil: {}", "action": "switch-image"]]), "image reference"),
+            (try StagedUpdateFixture.artifact(services: ["not-a-service": ["image": "a/b:c", "action": "switch-image"]]), "not a service"),
+            (try StagedUpdateFixture.artifact(services: ["auth\nx": ["image": "a/b:c", "action": "switch-image"]]), "not a service"),
+            (try StagedUpdateFixture.artifact(services: [:], job: "../../etc/passwd"), "job_id"),
             (Data(#"{"schema_version": "other", "job_id": "j", "services": {}}"#.utf8), "schema_version"),
             (Data("[]".utf8), "not a JSON object"),
         ]
@@ -98,16 +81,17 @@ struct StagedUpdateTests {
         let manifest = root.appendingPathComponent("unisonos-manifest-v0.5.0-alpha.1.json")
         try JSONSerialization.data(withJSONObject: [
             "schema_version": "unison.platform.release.manifest.v1",
-            "compose": ["images_pinned": ["auth": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)"]],
+            "compose": ["images_pinned": ["auth": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(StagedUpdateFixture.digest)"]],
         ])
         .write(to: manifest)
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:edge-main", "action": "switch-image"]]).write(to: file)
+        try StagedUpdateFixture.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:edge-main", "action": "switch-image"]])
+            .write(to: file)
         #expect(throws: StagedUpdate.Failure.self) { try staged.stage(artifact: file.path, manifest: manifest) }
         #expect(try staged.staged() == nil)
         #expect(
             !FileManager.default.fileExists(atPath: root.appendingPathComponent("opt/unison-platform/staged/compose.next-boot.override.yaml").path))
-        try Self.artifact(services: [
-            "auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(Self.digest)", "action": "switch-image"]
+        try StagedUpdateFixture.artifact(services: [
+            "auth": ["image": "ghcr.io/project-unisonos/unison-auth:v0.5.0-alpha.1@\(StagedUpdateFixture.digest)", "action": "switch-image"]
         ]).write(to: file)
         try staged.stage(artifact: file.path, manifest: manifest)
     }
@@ -152,10 +136,12 @@ struct StagedUpdateTests {
     }
 
     @Test func finalizeRecordsWithUnisonUpdatesAndArchives() throws {
-        let (root, staged) = try Self.root()
+        let (root, staged) = try StagedUpdateFixture.root()
         defer { try? FileManager.default.removeItem(at: root) }
         let file = root.appendingPathComponent("job-0123456789ab-apply-override.json")
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(
+        try StagedUpdateFixture.artifact(services: [
+            "auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(StagedUpdateFixture.digest)", "action": "switch-image"]
+        ]).write(
             to: file)
         #expect(throws: StagedUpdate.Failure.self) { _ = try staged.finalize(updatesHost: "127.0.0.1", updatesPort: 9) }
         try staged.stage(artifact: file.path)
@@ -178,29 +164,5 @@ struct StagedUpdateTests {
         #expect(request == "/v1/tools/updates.record_applied {\"arguments\":{\"job_id\":\"job-0123456789ab\"}}\n")
         #expect(try staged.staged() == nil)
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(String(archived[0].dropFirst())).path))
-    }
-
-    /// The commands, through the built binary and --root.
-    @Test func theCommandsThroughTheCLI() throws {
-        let (root, _) = try Self.root()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let spec = OpsFixture.repoRoot.appendingPathComponent("unison.yaml").path
-        let file = root.appendingPathComponent("apply.json")
-        try Self.artifact(services: ["auth": ["image": "ghcr.io/project-unisonos/unison-auth:v1@\(Self.digest)", "action": "switch-image"]]).write(
-            to: file)
-        var r = try OpsCLI.run(["show-staged-update", "--root", root.path, "--spec", spec])
-        #expect(r.status == 0)
-        #expect(r.stderrString.contains("no staged update"))
-        r = try OpsCLI.run(["stage-update", file.path, "--root", root.path, "--spec", spec])
-        #expect(r.status == 0, "\(r.stderrString)")
-        r = try OpsCLI.run(["show-staged-update", "--root", root.path, "--spec", spec])
-        #expect(r.stdoutString.contains("\"job_id\" : \"job-0123456789ab\""))
-        r = try OpsCLI.run(["finalize-staged-update", "--root", root.path, "--spec", spec, "--updates-port", "9"])
-        #expect(r.status == 1)
-        #expect(r.stderrString.contains("the staged files are kept"))
-        r = try OpsCLI.run(["clear-staged-update", "--root", root.path, "--spec", spec])
-        #expect(r.stdoutString == "cleared the staged update\n")
-        r = try OpsCLI.run(["stage-update", root.appendingPathComponent("missing.json").path, "--root", root.path, "--spec", spec])
-        #expect(r.status == 2)
     }
 }
