@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The platform runs inside the VM disk and the ISO-installed disk, offline: the test stack's
+# The platform runs inside the VM disk and the ISO-installed disk, offline, and the WSL
+# distribution carries it too: the test stack's
 # images (built here by scripts/test-stack-images.sh from Debian's busybox-static, pushed to a
 # docker-registry on 127.0.0.1) are preloaded into a VM disk built from the shipped base, and the
 # installer ISO carries that same disk. Two boots under QEMU (TCG, 2 GiB guest), each to
@@ -51,6 +52,18 @@ awk -v base="$base" '$0 == "@BASE@" { print base; next } { print }' \
 "$bin" image build vm --spec "$work/stack.yaml" --out "$work/out" --version 9.9.9 --unisonctl-binary "$bin" \
   ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --image-registry "127.0.0.1:$port" --answers "$work/answers.yaml"
 vm="$work/out/unisonos-linux-vm-9.9.9.qcow2"
+
+# 0. The WSL distribution carries the same store (WSL cannot run here): GNU tar extracts its
+# /var/lib/unison/images, `image verify-store` checks every blob, and the loader's drop-in is there.
+"$bin" image build wsl --spec "$work/stack.yaml" --out "$work/wsl" --version 9.9.9 --unisonctl-binary "$bin" \
+  ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --image-registry "127.0.0.1:$port"
+mkdir "$work/wsl-root"
+tar -xzf "$work/wsl/unisonos-wsl2-9.9.9.tar.gz" -C "$work/wsl-root" var/lib/unison/images etc/systemd/system/unison-platform.service.d
+"$bin" image verify-store "$work/wsl-root/var/lib/unison/images"
+grep -q 'unison-load-images' "$work/wsl-root"/etc/systemd/system/unison-platform.service.d/*.conf \
+  || { echo "check-stack-boot: wsl: no image loader drop-in on the platform unit" >&2; exit 1; }
+echo "check-stack-boot: wsl: the test stack's images are in the distribution, every blob verified"
+rm -rf "$work/wsl" "$work/wsl-root"
 
 min_root=$((15 * 1024 * 1024 * 1024))
 # boot NAME DISK: boots DISK to UNISONOS-STACK-OK, runs qa.smoke against it, checks the console.
