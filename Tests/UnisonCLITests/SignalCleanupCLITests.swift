@@ -58,20 +58,8 @@ struct SignalCleanupTests {
     static func startServer(_ dir: URL) throws -> (Process, Int) {
         let script = dir.appendingPathComponent("slow.py")
         try Data(server.utf8).write(to: script)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty { break }
-            line.append(b)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let (p, line) = try TestProcess.startAnnouncing(["python3", script.path])
+        guard let port = Int(line.dropFirst(5)) else {
             kill(p.processIdentifier, SIGKILL)
             throw TestSupportError("slow registry did not start")
         }

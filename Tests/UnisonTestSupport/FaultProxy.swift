@@ -84,24 +84,12 @@ package final class FaultProxy: @unchecked Sendable {
         try Data(FaultProxyScript.source.utf8).write(to: script)
         let configURL = dir.appendingPathComponent("config.json")
         try JSONEncoder().encode(config).write(to: configURL)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, configURL.path]
-        let out = Pipe()
-        process.standardOutput = out
         let log = dir.appendingPathComponent("proxy.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
         // The first line is "PORT <n>".
-        var line = Data()
-        let handle = out.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text: String
+        (process, text) = try TestProcess.startAnnouncing(
+            ["python3", script.path, configURL.path], stderr: try FileHandle(forWritingTo: log))
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
             process.terminate()
             throw TestSupportError("fault proxy did not start: \(text) \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")

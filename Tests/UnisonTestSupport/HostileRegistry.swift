@@ -34,20 +34,9 @@ package final class HostileRegistry: @unchecked Sendable {
         dir = try TempDir.create("hostile")
         let script = dir.appendingPathComponent("hostile.py")
         try Data(Self.source.utf8).write(to: script)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, location, Self.user, Self.password]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            line.append(byte)
-        }
-        let parts = String(decoding: line, as: UTF8.self).split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let line: String
+        (process, line) = try TestProcess.startAnnouncing(["python3", script.path, location, Self.user, Self.password])
+        let parts = line.split(separator: " ").map(String.init)
         guard parts.count == 3, parts[0] == "PORTS", let a = Int(parts[1]), let b = Int(parts[2]) else {
             kill(process.processIdentifier, SIGKILL)
             throw TestSupportError("hostile registry did not start: \(parts)")

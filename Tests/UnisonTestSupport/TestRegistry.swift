@@ -161,6 +161,26 @@ package enum TestNetwork {
 
 /// Runs a tool and returns its stdout, failing the test on a non-zero exit.
 package enum TestProcess {
+    /// Starts a helper server (`arguments`, stderr to `stderr`) and returns it with the first
+    /// line it prints on stdout (how our Python stand-ins announce their ports), without the
+    /// newline; empty when it exits first. The caller parses the line and stops the process.
+    package static func startAnnouncing(_ arguments: [String], stderr: FileHandle = .nullDevice) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = stderr
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            line.append(byte)
+        }
+        return (process, String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @discardableResult
     package static func run(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil, cwd: URL? = nil) throws -> String {
         let result = try runStatus(arguments, environment: environment, input: input, cwd: cwd)
