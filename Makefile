@@ -20,12 +20,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-SWIFT ?= swift
 OUT ?= dist
 VERSION ?=
-# The same flags as scripts/build.sh and scripts/bench-binary.sh (docs/performance.md).
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic
-UNISONCTL = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/unisonctl
+# The binary the images carry: scripts/unisonctl-release.sh builds it as scripts/build.sh does.
+UNISONCTL = $(shell scripts/unisonctl-release.sh --path)
 VERSION_FLAG = $(if $(VERSION),--version $(VERSION),)
 
 .PHONY: help setup base unisonctl image-wsl image-vm image-iso images test bench-tar bench-disk bench-push bench-binary bench-build bench
@@ -40,7 +38,7 @@ base:
 	scripts/build-base.sh
 
 unisonctl:
-	$(SWIFT) build $(RELEASE_FLAGS) --product unisonctl
+	scripts/unisonctl-release.sh >/dev/null
 
 image-wsl: unisonctl base
 	"$(UNISONCTL)" image build wsl --out "$(OUT)" --unisonctl-binary "$(UNISONCTL)" $(VERSION_FLAG)

@@ -34,10 +34,8 @@ main() {
   local runs=${RUNS:-21}
   local bin=${UNISONCTL_BIN:-}
   if [ -z "$bin" ]; then
-    # The release flags of scripts/build.sh (the binary the images carry).
-    local flags=(-c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
-    (cd "$root" && swift build "${flags[@]}" --product unisonctl >/dev/null)
-    bin=$(cd "$root" && swift build "${flags[@]}" --show-bin-path)/unisonctl
+    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
+    bin=$("$root/scripts/unisonctl-release.sh")
   fi
   [ -x "$bin" ] || die "unisonctl not found at $bin"
   command -v strip >/dev/null 2>&1 || die "strip not found (binutils)"

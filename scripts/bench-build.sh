@@ -4,8 +4,8 @@
 # one run, as scripts/build.sh runs it, and prints the time against the 60 s goal.
 #
 # Usage: scripts/bench-build.sh
-#   UNISONCTL_BIN: the unisonctl to use (default: a release build with scripts/build.sh's
-#                  flags, built when missing); it is also the binary the images carry
+#   UNISONCTL_BIN: the unisonctl to use (default: scripts/unisonctl-release.sh's build, as
+#                  scripts/build.sh makes it); it is also the binary the images carry
 #   SEPARATE=1:    also time the three `image build <target>` commands one after another
 #   KEEP=DIR:      write the artifacts to DIR (emptied first) and keep them
 set -euo pipefail
@@ -22,9 +22,8 @@ main() {
   root=$(cd "$here/.." && pwd)
   local bin=${UNISONCTL_BIN:-}
   if [ -z "$bin" ]; then
-    local flags=(-c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
-    (cd "$root" && swift build "${flags[@]}" --product unisonctl >/dev/null)
-    bin=$(cd "$root" && swift build "${flags[@]}" --show-bin-path)/unisonctl
+    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
+    bin=$("$root/scripts/unisonctl-release.sh")
   fi
   [ -x "$bin" ] || die "unisonctl not found at $bin"
   local cache=${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases

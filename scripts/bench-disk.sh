@@ -28,8 +28,8 @@ main() {
   local disk_mib=${DISK_SIZE:-4096}
   local bin=${UNISONCTL_BIN:-}
   if [ -z "$bin" ]; then
-    (cd "$root" && swift build -c release --static-swift-stdlib --product unisonctl >/dev/null)
-    bin=$(cd "$root" && swift build -c release --static-swift-stdlib --show-bin-path)/unisonctl
+    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
+    bin=$("$root/scripts/unisonctl-release.sh")
   fi
   [ -x "$bin" ] || die "unisonctl not found at $bin"
   local tool

@@ -81,8 +81,8 @@ main() {
   local layers=${LAYERS:-4} layer_mib=${LAYER_MIB:-64}
   local bin=${UNISONCTL_BIN:-}
   if [ -z "$bin" ]; then
-    (cd "$root" && swift build -c release --static-swift-stdlib --product unisonctl >/dev/null)
-    bin=$(cd "$root" && swift build -c release --static-swift-stdlib --show-bin-path)/unisonctl
+    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
+    bin=$("$root/scripts/unisonctl-release.sh")
   fi
   [ -x "$bin" ] || die "unisonctl not found at $bin"
   for tool in docker-registry skopeo curl gzip sha256sum; do

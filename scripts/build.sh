@@ -18,14 +18,8 @@ if [[ -z ${SKIP_SETUP:-} ]]; then scripts/setup.sh; fi
 if [[ -n ${UNISONCTL_BIN:-} ]]; then
   bin=$UNISONCTL_BIN
 else
-  # The unisonctl that goes into the images: release build, Swift runtime linked in, symbols
-  # stripped, so it runs on a base without Swift. --no-export-dynamic undoes the driver's
-  # -export-dynamic: nothing loads plugins into unisonctl, and an exported symbol table only
-  # keeps every symbol of every module alive past --gc-sections (docs/performance.md).
-  # scripts/bench-binary.sh builds with the same flags.
-  release_flags=(-c release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
-  swift build "${release_flags[@]}" --product unisonctl
-  bin=$(swift build "${release_flags[@]}" --show-bin-path)/unisonctl
+  # The unisonctl that goes into the images (release, static Swift runtime, stripped).
+  bin=$(scripts/unisonctl-release.sh)
 fi
 [[ -x $bin ]] || fail "unisonctl binary $bin missing"
 "$bin" --version

@@ -10,10 +10,11 @@
 #                         ISO of the same installer (carrying the test stack) onto a blank 20 GiB
 #                         disk and boots that, through the same first boot, which costs one TCG
 #                         boot less (~1.5 min)
-#   stack                 scripts/check-stack-boot.sh: the VM disk with the test stack preloaded
-#                         and the disk its ISO installed each boot to UNISONOS-STACK-OK with the
-#                         root grown to a 20 GiB disk, then qa.smoke runs from the host against
-#                         the guest (`qa boot --smoke`)
+#   stack                 scripts/check-stack-boot.sh: the ISO carrying the VM disk with the test
+#                         stack preloaded installs onto a blank 20 GiB disk, which boots to
+#                         UNISONOS-STACK-OK with the root grown, then qa.smoke runs from the host
+#                         against the guest (`qa boot --smoke`); the WSL distribution's store is
+#                         extracted and verified
 #   release               `unisonctl release verify`: SSH signatures, SHA256SUMS, each SBOM against
 #                         its artifact, provenance subjects, nothing unlisted
 # Every artifact and every tool is required: a missing one fails the run, naming it.
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-${OUT:-out}}
-bin=${UNISONCTL_BIN:-$(swift build -c release --static-swift-stdlib -Xlinker --strip-all --show-bin-path)/unisonctl}
+bin=${UNISONCTL_BIN:-$(scripts/unisonctl-release.sh --path)}
 [[ -x $bin ]] || { echo "check-artifacts: $bin missing: run scripts/build.sh first" >&2; exit 2; }
 [[ -d $out ]] || { echo "check-artifacts: no output directory $out: run scripts/build.sh first" >&2; exit 1; }
 missing=()
@@ -81,6 +82,6 @@ target=$(mktemp -d)/installed.qcow2
 "$bin" qa install "$iso" --target "$target" --target-size 6GiB --firmware uefi --timeout 1800
 rm -rf "$(dirname "$target")"
 
-echo "== Test stack: VM disk and ISO-installed disk to UNISONOS-STACK-OK, root grown, smoke from the host"
+echo "== Test stack: the ISO-installed VM disk to UNISONOS-STACK-OK, root grown, smoke from the host"
 scripts/check-stack-boot.sh "$bin"
 echo "check-artifacts: all good"

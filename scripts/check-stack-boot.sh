@@ -3,19 +3,20 @@
 # distribution carries it too: the test stack's
 # images (built here by scripts/test-stack-images.sh from Debian's busybox-static, pushed to a
 # docker-registry on 127.0.0.1) are preloaded into a VM disk built from the shipped base, and the
-# installer ISO carries that same disk. Two boots under QEMU (TCG, 2 GiB guest), each to
-# UNISONOS-STACK-OK printed by the image's own unisonctl after UNISONOS-FIRSTBOOT-OK, each followed
-# by the spec's qa.smoke checks from the host (`qa boot --smoke`: SSH tunnels over a restricted
-# user-mode network, the key and user from an answers file baked into the disk):
-#   1. the VM disk behind a 20 GiB qcow2 overlay;
-#   2. the ISO installed (`qa install`) onto a blank 20 GiB qcow2, then that disk.
-# Both must report a root filesystem grown past 15 GiB (first boot's
+# installer ISO carries that same disk. The ISO is installed (`qa install`) onto a blank 20 GiB
+# qcow2, and that disk boots under QEMU (TCG, 2 GiB guest) to UNISONOS-STACK-OK, printed by the
+# image's own unisonctl after UNISONOS-FIRSTBOOT-OK, then the spec's qa.smoke checks run from the
+# host (`qa boot --smoke`: SSH tunnels over a restricted user-mode network, the key and user from
+# an answers file baked into the disk). The installer checks the written disk's SHA-256 against
+# the VM disk's, so this one boot is the VM disk's boot too; with STACK_BOOT_ISO=0 the VM disk
+# boots instead, behind a 20 GiB qcow2 overlay.
+# The root filesystem must be reported grown past 15 GiB (first boot's
 # "firstboot: root filesystem: DEVICE BYTES bytes" line; CHECK_ROOT_GROW=0 skips that check).
-# Prints the time from power-on to the stack marker of each boot.
+# Prints the time from power-on to the stack marker.
 #
 # Usage: scripts/check-stack-boot.sh UNISONCTL   (a unisonctl that runs in the guest: static stdlib)
 # STACK_BOOT_BASE=TARBALL builds from another base (e.g. one that carries a debug build's Swift runtime).
-# STACK_BOOT_ISO=0 skips the ISO half (install and boot).
+# STACK_BOOT_ISO=0 boots the VM disk itself instead of building and installing the ISO.
 set -euo pipefail
 bin=$(realpath "${1:?usage: check-stack-boot.sh UNISONCTL}")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -91,12 +92,8 @@ root_bytes() {
   tr -d '\r' <"$1" | sed -n 's/^.*firstboot: root filesystem: [^ ][^ ]* \([0-9][0-9]*\) bytes$/\1/p' | head -n 1 | grep .
 }
 
-# 1. The VM disk on a 20 GiB disk: an overlay, so the image stays as built and the root can grow.
-qemu-img create -q -f qcow2 -b "$vm" -F qcow2 "$work/vm-20g.qcow2" 20G
-boot vm "$work/vm-20g.qcow2"
-
-# 2. The ISO carrying that disk, installed onto a blank 20 GiB disk, which then boots the same way.
 if [ "${STACK_BOOT_ISO:-1}" = 1 ]; then
+  # The ISO carrying the VM disk, installed onto a blank 20 GiB disk, which then boots.
   "$bin" image build iso --spec "$work/stack.yaml" --out "$work/iso" --version 9.9.9 \
     ${STACK_BOOT_BASE:+--base "$STACK_BOOT_BASE"} --payload "$vm"
   started=$SECONDS
@@ -106,4 +103,8 @@ if [ "${STACK_BOOT_ISO:-1}" = 1 ]; then
   echo "check-stack-boot: ISO install onto 20 GiB in $((SECONDS - started)) s"
   rm -rf "$work/iso"
   boot iso-installed "$work/installed.qcow2"
+else
+  # The VM disk on a 20 GiB disk: an overlay, so the image stays as built and the root can grow.
+  qemu-img create -q -f qcow2 -b "$vm" -F qcow2 "$work/vm-20g.qcow2" 20G
+  boot vm "$work/vm-20g.qcow2"
 fi

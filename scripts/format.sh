@@ -30,7 +30,7 @@ if [[ ${#paths[@]} -eq 0 ]]; then
 fi
 for p in "${paths[@]}"; do [[ -e $p ]] || { echo "format.sh: no such file or directory: $p" >&2; exit 2; }; done
 
-swift_files() { find "$@" -name '*.swift' -not -path '*/.build/*' -print0 | sort -z; }
+swift_files() { find "$@" -name '*.swift' -not -path '*/.build*/*' -print0 | sort -z; }
 
 if ! $check; then
   swift_files "${paths[@]}" | xargs -0 -r swift format format --configuration .swift-format --in-place

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the unisonctl that goes into the images and prints its path (the build's own output goes
+# to stderr). Release configuration, Swift runtime linked in, symbols stripped, so it runs on a base
+# without Swift. --no-export-dynamic undoes the driver's -export-dynamic: nothing loads plugins into
+# unisonctl, and an exported symbol table only keeps every symbol of every module alive past
+# --gc-sections (docs/performance.md).
+#
+# Its own scratch directory, .build-release, keeps it apart from the debug build in .build: each
+# has its own SwiftPM lock, so .ci/run builds this one at idle priority while the tests build and
+# run, and neither rebuilds the other's products. build.sh, check-artifacts.sh, the Makefile and
+# the benchmark scripts all take the binary from here.
+#   scripts/unisonctl-release.sh          build (incremental), then print the path
+#   scripts/unisonctl-release.sh --path   print the path only, without building
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+flags=(-c release --scratch-path .build-release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
+case ${1:-} in
+  '') swift build "${flags[@]}" --product unisonctl >&2 ;;
+  --path) ;;
+  *) echo "usage: scripts/unisonctl-release.sh [--path]" >&2; exit 2 ;;
+esac
+printf '%s/unisonctl\n' "$(swift build "${flags[@]}" --show-bin-path)"
