@@ -10,8 +10,8 @@
 set -euo pipefail
 
 die() { echo "bench-binary: $*" >&2; exit 2; }
-
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+# shellcheck source=scripts/lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 # Median wall time in milliseconds of RUNS runs of "$@" (output discarded).
 median_ms() {
@@ -32,12 +32,8 @@ main() {
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   root=$(cd "$here/.." && pwd)
   local runs=${RUNS:-21}
-  local bin=${UNISONCTL_BIN:-}
-  if [ -z "$bin" ]; then
-    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
-    bin=$("$root/scripts/unisonctl-release.sh")
-  fi
-  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  local bin
+  bin=$(bench_unisonctl "$root")
   command -v strip >/dev/null 2>&1 || die "strip not found (binutils)"
 
   work=$(mktemp -d /tmp/unison-bench-binary.XXXXXX)

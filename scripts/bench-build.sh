@@ -11,8 +11,8 @@
 set -euo pipefail
 
 die() { echo "bench-build: $*" >&2; exit 2; }
-
-now() { date +%s.%N; }
+# shellcheck source=scripts/lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 
@@ -20,12 +20,8 @@ main() {
   local here root
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   root=$(cd "$here/.." && pwd)
-  local bin=${UNISONCTL_BIN:-}
-  if [ -z "$bin" ]; then
-    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
-    bin=$("$root/scripts/unisonctl-release.sh")
-  fi
-  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  local bin
+  bin=$(bench_unisonctl "$root")
   local cache=${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases
   compgen -G "$cache/*.tar" >/dev/null || die "no cached base in $cache (build it with scripts/build-base.sh)"
 

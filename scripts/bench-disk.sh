@@ -13,11 +13,8 @@
 set -euo pipefail
 
 die() { echo "bench-disk: $*" >&2; exit 2; }
-
-now() { date +%s.%N; }
-
-# Floating-point arithmetic without bc.
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+# shellcheck source=scripts/lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 size_of() { stat -c %s "$1"; }
 
@@ -26,12 +23,8 @@ main() {
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   root=$(cd "$here/.." && pwd)
   local disk_mib=${DISK_SIZE:-4096}
-  local bin=${UNISONCTL_BIN:-}
-  if [ -z "$bin" ]; then
-    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
-    bin=$("$root/scripts/unisonctl-release.sh")
-  fi
-  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  local bin
+  bin=$(bench_unisonctl "$root")
   local tool
   for tool in tar mke2fs mkfs.vfat mcopy mmd sgdisk qemu-img dd truncate; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (see scripts/setup.sh)"
@@ -41,19 +34,10 @@ main() {
   work=$(mktemp -d /tmp/unison-bench-disk.XXXXXX)
   trap 'rm -rf "$work"' EXIT
 
-  local source=${1:-${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/debian-bookworm.tar}
+  local source
+  source=${1:-$(bench_default_base)}
   local rootfs
-  if [ -d "$source" ]; then
-    rootfs=$source
-  elif [ -f "$source" ]; then
-    rootfs="$work/rootfs"
-    mkdir -p "$rootfs"
-    echo "bench-disk: extracting $source for the reference pipeline"
-    # Device nodes need root; the reference image simply goes without them when not root.
-    tar --numeric-owner -xf "$source" -C "$rootfs" 2>/dev/null || tar --exclude='./dev/*' -xf "$source" -C "$rootfs"
-  else
-    die "$source not found (build the default base with scripts/build-base.sh, or pass a directory)"
-  fi
+  rootfs=$(bench_rootfs "$source" "$work/rootfs")
   local kernel initrd loader
   kernel=$(find "$rootfs/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -1)
   [ -n "$kernel" ] || die "no /boot/vmlinuz-* in $source"

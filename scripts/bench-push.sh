@@ -12,11 +12,8 @@
 set -euo pipefail
 
 die() { echo "bench-push: $*" >&2; exit 2; }
-
-now() { date +%s.%N; }
-
-# Floating-point arithmetic without bc.
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+# shellcheck source=scripts/lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -31,9 +28,9 @@ add_blob() {
 # Starts docker-registry with storage under DIR on a free 127.0.0.1 port; prints the port.
 # The pid goes to DIR/pid (the EXIT trap kills it).
 start_registry() {
-  local dir=$1 attempt port
+  local dir=$1 port
   mkdir -p "$dir/storage"
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     cat >"$dir/config.yml" <<EOF
 version: 0.1
@@ -79,12 +76,8 @@ main() {
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   root=$(cd "$here/.." && pwd)
   local layers=${LAYERS:-4} layer_mib=${LAYER_MIB:-64}
-  local bin=${UNISONCTL_BIN:-}
-  if [ -z "$bin" ]; then
-    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
-    bin=$("$root/scripts/unisonctl-release.sh")
-  fi
-  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  local bin
+  bin=$(bench_unisonctl "$root")
   for tool in docker-registry skopeo curl gzip sha256sum; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/setup.sh installs it)"
   done
@@ -158,7 +151,7 @@ main() {
   first_bytes=$(field bytesTransferred "$work/push1.json")
   repush_bytes=$(field bytesTransferred "$work/push2.json")
   repush_skipped=$(field blobsSkipped "$work/push2.json")
-  [ -n "$first_bytes" ] && [ -n "$repush_bytes" ] || die "no bytesTransferred in unisonctl's --json report"
+  if [ -z "$first_bytes" ] || [ -z "$repush_bytes" ]; then die "no bytesTransferred in unisonctl's --json report"; fi
   [ "$first_bytes" -gt 0 ] || die "the first push sent no blob bytes"
 
   # Independent check: skopeo reads back the manifest unisonctl pushed, by digest.

@@ -10,23 +10,16 @@
 set -euo pipefail
 
 die() { echo "bench-tar: $*" >&2; exit 2; }
-
-now() { date +%s.%N; }
-
-# Floating-point arithmetic without bc: awk is in every Debian base.
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+# shellcheck source=scripts/lib/bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bench.sh"
 
 main() {
   local here root
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   root=$(cd "$here/.." && pwd)
   local level=${LEVEL:-6}
-  local bin=${UNISONCTL_BIN:-}
-  if [ -z "$bin" ]; then
-    # The binary the images carry (scripts/unisonctl-release.sh builds it as build.sh does).
-    bin=$("$root/scripts/unisonctl-release.sh")
-  fi
-  [ -x "$bin" ] || die "unisonctl not found at $bin"
+  local bin
+  bin=$(bench_unisonctl "$root")
   for tool in tar gzip pigz; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install it with: apt-get install $tool)"
   done
@@ -35,18 +28,10 @@ main() {
   work=$(mktemp -d /tmp/unison-bench-tar.XXXXXX)
   trap 'rm -rf "$work"' EXIT
 
-  local source=${1:-${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/debian-bookworm.tar}
+  local source
+  source=${1:-$(bench_default_base)}
   local rootfs
-  if [ -d "$source" ]; then
-    rootfs=$source
-  elif [ -f "$source" ]; then
-    rootfs="$work/rootfs"
-    mkdir -p "$rootfs"
-    echo "bench-tar: extracting $source"
-    tar --numeric-owner -xf "$source" -C "$rootfs" 2>/dev/null || tar -xf "$source" -C "$rootfs"
-  else
-    die "$source not found (build the default base with scripts/build-base.sh, or pass a directory)"
-  fi
+  rootfs=$(bench_rootfs "$source" "$work/rootfs")
 
   # Warm the page cache so every contender reads from memory.
   tar --numeric-owner -C "$rootfs" -cf - . >/dev/null
