@@ -189,9 +189,14 @@ package enum ReleasePlanner {
             out +=
                 "| \(r.repo) | \(r.branch ?? "-") | \(r.lastTag ?? "-") | \(r.commits.count) | \(r.nextVersion ?? "-") | \(r.participates ? "yes" : "no") | \(r.imageTag ?? "-") | \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)") |\n"
         }
-        let services = spec.services.map(\.name)
-        out += "\n## Compatibility matrix row\n\n| platform | \(services.joined(separator: " | ")) |\n|---|\(services.map { _ in "---|" }.joined())\n"
-        out += "| \(plan.version) | \(services.map { plan.matrixRow[$0] ?? "-" }.joined(separator: " | ")) |\n"
+        // The matrix's own columns (a repository's, as `compat add` writes them), so the row can
+        // be pasted under its header: a repository's services share its tag.
+        let columns = CompatibilityMatrix.columns(spec: spec)
+        let cells = columns.map { column in
+            spec.services.filter { ($0.repo ?? $0.name) == column }.lazy.compactMap { plan.matrixRow[$0.name] }.first ?? "-"
+        }
+        out += "\n## Compatibility matrix row\n\n| platform | \(columns.joined(separator: " | ")) |\n|---|\(columns.map { _ in "---|" }.joined())\n"
+        out += "| \(plan.version) | \(cells.joined(separator: " | ")) |\n"
         return out
     }
 }
