@@ -26,6 +26,12 @@ package struct FirstBootStep: Sendable, Codable, Equatable {
     package var name: String
     package var status: Status
     package var detail: String
+
+    package init(name: String, status: Status, detail: String) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+    }
 }
 
 /// A preloaded model as the store and the server see it.
@@ -35,6 +41,13 @@ package struct FirstBootModel: Sendable, Codable, Equatable {
     package var storeDigest: String?
     package var serverDigest: String?
     package var ok: Bool
+
+    package init(name: String, storeDigest: String?, serverDigest: String?, ok: Bool) {
+        self.name = name
+        self.storeDigest = storeDigest
+        self.serverDigest = serverDigest
+        self.ok = ok
+    }
 }
 
 /// What `unisonctl firstboot` did. Exit status: 0 ok (or already done), 1 a check failed.
@@ -58,6 +71,23 @@ package struct FirstBootReport: Sendable, Codable, Equatable {
     package var root: RootGrowReport? = nil
     /// The stack gate (nil where the machine does not run the stack itself).
     package var stack: StackGateReport? = nil
+
+    package init(
+        ok: Bool, alreadyDone: Bool, modelPack: String?, ollama: String, ollamaVersion: String?, steps: [FirstBootStep],
+        models: [FirstBootModel], marker: String?, failure: String?, stateFile: String
+    ) {
+        self.ok = ok
+        self.alreadyDone = alreadyDone
+        self.modelPack = modelPack
+        self.ollama = ollama
+        self.ollamaVersion = ollamaVersion
+        self.steps = steps
+        self.models = models
+        self.marker = marker
+        self.failure = failure
+        self.stateFile = stateFile
+    }
+
     package var exitCode: Int32 { ok ? ExitStatus.ok.rawValue : ExitStatus.checkFailed.rawValue }
 
     /// The last line printed: the marker on success, `<marker stem>-FAILED: <reason>` otherwise
