@@ -90,7 +90,7 @@ let package = Package(
             name: "UnisonTestSupport",
             dependencies: [
                 "UnisonCore", "UnisonSpec", "UnisonWorkspace", "UnisonArchive", "UnisonAttest", "UnisonOCI", "UnisonInstall",
-                "UnisonOps",
+                "UnisonOps", "UnisonImage",
             ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
@@ -129,7 +129,7 @@ let package = Package(
             name: "UnisonCLITests",
             dependencies: [
                 "UnisonCore", "UnisonRelease", "UnisonInstall", "UnisonOps", "UnisonQA", "UnisonSpec", "UnisonWorkspace", "UnisonAttest",
-                "UnisonOCI", "UnisonPublish", "UnisonTestSupport",
+                "UnisonOCI", "UnisonPublish", "UnisonImage", "UnisonArchive", "UnisonDisk", "UnisonTestSupport",
             ],
             exclude: ["Golden"]),
     ]

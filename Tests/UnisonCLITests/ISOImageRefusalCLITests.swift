@@ -9,7 +9,7 @@ import UnisonTestSupport
 /// Bad input for the ISO build (nothing at the final path) and the installer refusing a disk
 /// smaller than its payload; the CLI with an existing qcow2 payload and UEFI only.
 @Suite("Installer ISO: payloads and refusals", .serialized, .tags(.boot))
-struct ISOImageRefusalTests {
+struct ISOImageRefusalCLITests {
     static let epoch: Int64 = 1_700_000_000
 
     /// A small raw disk with recognizable content, and the same as qcow2.

@@ -8,7 +8,7 @@ import UnisonTestSupport
 /// `image build … --answers FILE`: the file is checked like `answers check` and carried in the
 /// image as /etc/unison/answers.yaml, root-only, for first boot to apply.
 @Suite("image build --answers", .tags(.interop))
-struct ImageAnswersTests {
+struct ImageAnswersCLITests {
     static let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnX+DnA9wYhNsQ9Jq1B9Qk9lgnOrcgrSivFVnb18He0 pilot@laptop"
 
     @Test func answersAreCarriedRootOnlyAndBadOnesStopTheBuild() throws {

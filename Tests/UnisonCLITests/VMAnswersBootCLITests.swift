@@ -14,10 +14,10 @@ import UnisonTestSupport
 /// host keys and starts sshd, and OpenSSH's client on the host logs in over a port forwarded to
 /// 127.0.0.1. One install and one boot check all of it (TCG is slow).
 @Suite("ISO install with answers from a CIDATA medium, then login over SSH", .serialized, .tags(.boot))
-struct VMAnswersBootTests {
+struct VMAnswersBootCLITests {
     @Test("the installer carries CIDATA answers; the installed disk's user logs in with its key, password login and root are refused")
     func isoInstallWithCIDATAAnswersLogsInOverSSH() throws {
-        let base = try VMDebianTests.debianBase()
+        let base = try VMDebianCLITests.debianBase()
         let listing = try ImageTool.run(["tar", "-tf", base.path]).stdoutString
         try #require(
             listing.contains("usr/sbin/sshd\n"),

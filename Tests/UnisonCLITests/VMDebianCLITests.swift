@@ -9,7 +9,7 @@ import UnisonTestSupport
 /// shipped spec's Debian base (built once by scripts/build-base.sh into the cache), booted
 /// under OVMF until the first-boot unit prints its marker after multi-user.target.
 @Suite("VM image from the Debian base", .serialized, .tags(.boot))
-struct VMDebianTests {
+struct VMDebianCLITests {
     static func debianBase() throws -> URL {
         let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
         if !FileManager.default.fileExists(atPath: tarball.path) {

@@ -8,7 +8,7 @@ import UnisonTestSupport
 /// `unisonctl image build wsl` as users and the acceptance checks run it, on the real Debian
 /// base (built once by scripts/build-base.sh into the cache) and on a synthetic one.
 @Suite("unisonctl image build wsl", .serialized, .tags(.interop))
-struct WSLCommandTests {
+struct WSLCommandCLITests {
     /// The cached Debian base, built by the repository's script when it is not there yet.
     static func debianBase() throws -> URL {
         let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")

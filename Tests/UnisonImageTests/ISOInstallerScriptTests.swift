@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonTestSupport
 
 @testable import UnisonImage
 

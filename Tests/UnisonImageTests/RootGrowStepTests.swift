@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import UnisonInstall
 import UnisonSpec
+import UnisonTestSupport
 
 @testable import UnisonImage
 

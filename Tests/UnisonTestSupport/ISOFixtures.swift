@@ -1,15 +1,14 @@
+// Fixtures of the installer ISO tests (UnisonImageTests and the ISO CLI tests in UnisonCLITests).
 import Foundation
 import Testing
 import UnisonCore
-import UnisonTestSupport
-
-@testable import UnisonImage
+import UnisonImage
 
 /// The VM tests' busybox base plus what the installer needs from an image: the host's storage
 /// drivers under /usr/lib/modules (merged /usr: /lib is a symlink), chosen by the host's own
 /// `modprobe --show-depends` (not by our modules.dep reader).
-enum ISOTestBase {
-    static func make(in scratch: ImageScratch) throws -> URL {
+package enum ISOTestBase {
+    package static func make(in scratch: ImageScratch) throws -> URL {
         let base = try BusyboxBase.make(in: scratch)
         let (release, _) = try BusyboxBase.hostKernel()
         let fm = FileManager.default
@@ -38,19 +37,19 @@ enum ISOTestBase {
 
 /// Boots an installer ISO in QEMU (TCG) with a target disk and watches the serial console:
 /// until QEMU powers off, the installer prints its FAILED marker, or the timeout.
-enum InstallBoot {
-    enum Firmware: String, CaseIterable { case bios, uefi }
-    enum Medium: String { case cdrom, disk }
+package enum InstallBoot {
+    package enum Firmware: String, CaseIterable { case bios, uefi }
+    package enum Medium: String { case cdrom, disk }
 
-    struct Outcome {
-        var console: String
-        var poweredOff: Bool
-        var seconds: Double
-        var installed: Bool { console.contains(ISOInstaller.okMarker) }
-        var failed: Bool { console.contains(ISOInstaller.failedMarker) }
+    package struct Outcome {
+        package var console: String
+        package var poweredOff: Bool
+        package var seconds: Double
+        package var installed: Bool { console.contains(ISOInstaller.okMarker) }
+        package var failed: Bool { console.contains(ISOInstaller.failedMarker) }
     }
 
-    static func run(
+    package static func run(
         iso: URL, target: URL, firmware: Firmware, medium: Medium, scratch: ImageScratch,
         timeout: TimeInterval = 240
     ) throws -> Outcome {

@@ -1,40 +1,40 @@
+// Fixtures of the image tests that UnisonImageTests and the image CLI tests in UnisonCLITests
+// share: running tools, the checkout and its unisonctl, and the synthetic WSL base.
 import Foundation
-import Testing
 import UnisonArchive
 import UnisonCore
-import UnisonTestSupport
 
-@testable import UnisonImage
+/// The shared scratch directory under the image tests' name for it.
+package typealias ImageScratch = Scratch
 
-/// The shared scratch directory under its old name here (UnisonTestSupport's `Scratch`).
-typealias ImageScratch = Scratch
-
-enum ImageTool {
+package enum ImageTool {
     @discardableResult
-    static func run(_ arguments: [String], cwd: URL? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
+    package static func run(_ arguments: [String], cwd: URL? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
         try SystemProcessRunner().check(arguments, environment: environment, workingDirectory: cwd)
     }
 
-    static func status(_ arguments: [String]) throws -> ProcessResult {
+    package static func status(_ arguments: [String]) throws -> ProcessResult {
         try SystemProcessRunner().run(arguments)
     }
 
     @discardableResult
-    static func shell(_ script: String, cwd: URL? = nil) throws -> ProcessResult {
+    package static func shell(_ script: String, cwd: URL? = nil) throws -> ProcessResult {
         try SystemProcessRunner().check(["/bin/sh", "-c", script], workingDirectory: cwd)
     }
 }
 
-enum Repo {
+/// The checkout and its unisonctl as the image tests use them (each image test target calls it
+/// `Repo`; UnisonSpec has a `Repo` of its own).
+package enum ImageRepo {
     /// The repository root, through the symlinks a development package may use.
-    static let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+    package static let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let spec = root.appendingPathComponent("unison.yaml")
+    package static let spec = root.appendingPathComponent("unison.yaml")
 
-    static var unisonctl: URL { Unisonctl.binary }
+    package static var unisonctl: URL { Unisonctl.binary }
 
     /// Runs the CLI; returns status and output.
-    static func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    package static func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         var env = ["UNISONCTL_QUIET": "1", "NO_COLOR": "1"]
         for (k, v) in environment { env[k] = v }
         let result = try SystemProcessRunner().run([unisonctl.path] + arguments, environment: env)
@@ -45,10 +45,10 @@ enum Repo {
 /// A small Debian-shaped root filesystem with everything the WSL target must change: a kernel,
 /// an initramfs and modules owned by a `linux-image` package in dpkg's database, password
 /// hashes, resolv.conf, a machine id, merged /usr, user units.
-enum SyntheticBase {
-    static let kernel = "6.1.0-test-amd64"
+package enum SyntheticBase {
+    package static let kernel = "6.1.0-test-amd64"
 
-    static func tree() throws -> FileTree {
+    package static func tree() throws -> FileTree {
         let t0: Int64 = 1_690_000_000
         var t = FileTree(rootMtime: t0)
         try t.addSymlink("lib", target: "usr/lib", mtime: t0)
@@ -148,7 +148,7 @@ enum SyntheticBase {
         return t
     }
 
-    static func pseudo(_ n: Int) -> Data {
+    package static func pseudo(_ n: Int) -> Data {
         var state: UInt64 = 0x9e37_79b9_7f4a_7c15
         return Data(
             (0..<n).map { _ in
@@ -157,7 +157,7 @@ enum SyntheticBase {
     }
 
     /// The tree as a directory on disk (ownership applied: the tests run as root).
-    static func directory(in scratch: ImageScratch) throws -> URL {
+    package static func directory(in scratch: ImageScratch) throws -> URL {
         let dir = scratch.path("base")
         try tree().materialize(into: dir, options: .init(applyOwnership: true))
         return dir

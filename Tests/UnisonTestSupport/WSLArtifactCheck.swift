@@ -1,17 +1,22 @@
 import Foundation
 import Testing
 import UnisonCore
-import UnisonTestSupport
 
 /// Checks a built WSL artifact against every requirement of Microsoft's custom-distribution
 /// guide using tools nobody here wrote: gzip, GNU tar, Python's tarfile, shellcheck, file,
 /// systemctl --root and dpkg. Shared by the synthetic and the Debian-base tests.
-struct WSLArtifactCheck {
+package struct WSLArtifactCheck {
     let archive: URL
     let scratch: URL
     let epoch: Int64
     var defaultName = "UnisonOS"
     var defaultUser = "unison"
+
+    package init(archive: URL, scratch: URL, epoch: Int64) {
+        self.archive = archive
+        self.scratch = scratch
+        self.epoch = epoch
+    }
 
     struct Member {
         var type: Character
@@ -36,7 +41,7 @@ struct WSLArtifactCheck {
 
     /// Runs every check; returns the extracted root for further checks by the caller.
     @discardableResult
-    func verify(wslCopy: URL?) throws -> URL {
+    package func verify(wslCopy: URL?) throws -> URL {
         try ImageTool.run(["gzip", "-t", archive.path])
         if let wslCopy { try ImageTool.run(["cmp", archive.path, wslCopy.path]) }
 
