@@ -47,7 +47,7 @@ unison:
 ANSWERS
 
 base=$(sed -n '/^  - name: debian-trixie$/,/^  - name: debian-bookworm$/p' "$here/../unison.yaml" | sed '$d')
-# The test stack's spec, shared with the tests (ServiceImagePreloadTests), the base put in.
+# The test stack's spec, shared with the tests (UnisonTestSupport's StackRegistry), the base put in.
 awk -v base="$base" '$0 == "@BASE@" { print base; next } { print }' \
   "$here/../Tests/UnisonTestSupport/Fixtures/stack/stack.yaml" >"$work/stack.yaml"
 "$bin" image build vm --spec "$work/stack.yaml" --out "$work/out" --version 9.9.9 --unisonctl-binary "$bin" \
