@@ -46,6 +46,19 @@ package enum ImageTargetChoice: Sendable {
     case vm(formats: [DiskFormat]?, diskSize: Int64?, kernelArguments: [String])
     /// `payload`: a disk built elsewhere (no platform is installed); else the VM disk of this build.
     case iso(payload: URL?, firmware: [ISOFirmware]?, splitAbove: Int64?, kernelArguments: [String])
+
+    /// The targets' names in build order: the ISO after the VM, whose disk it carries.
+    package static let order = ["wsl", "vm", "iso"]
+
+    /// Target `name` (one of `order`) with the spec's settings throughout.
+    package static func spec(_ name: String) -> ImageTargetChoice? {
+        switch name {
+        case "wsl": return .wsl(gzipLevel: 6)
+        case "vm": return .vm(formats: nil, diskSize: nil, kernelArguments: [])
+        case "iso": return .iso(payload: nil, firmware: nil, splitAbove: nil, kernelArguments: [])
+        default: return nil
+        }
+    }
 }
 
 /// A command line that cannot make a request.
@@ -53,6 +66,7 @@ package enum ImageRequestError: Error, CustomStringConvertible, Sendable, Equata
     case unreadableBinary(String)
     case answersNeedBuiltDisk
     case answersDiskNotWhole(String)
+    case noTargets
 
     package var exitStatus: ExitStatus { .badInput }
 
@@ -62,11 +76,25 @@ package enum ImageRequestError: Error, CustomStringConvertible, Sendable, Equata
         case .answersNeedBuiltDisk: return "--answers needs the VM disk built in this run (not --payload)"
         case let .answersDiskNotWhole(disk):
             return "--answers: unison.disk \(disk): the ISO installer takes a whole-disk name such as /dev/vda (not a /dev/disk/by-* link)"
+        case .noTargets: return "the spec defines no image target (targets.wsl, targets.vm, targets.iso)"
         }
     }
 }
 
 extension ImageBuildRequest {
+    /// One request per target, in build order, each with the spec's settings: `names` (from
+    /// `ImageTargetChoice.order`), or every target the spec defines.
+    package static func all(_ document: SpecDocument, targets names: [String]?, flags: ImageBuildFlags) throws -> [ImageBuildRequest] {
+        let targets = document.spec.targets
+        let defined = ["wsl": targets.wsl != nil, "vm": targets.vm != nil, "iso": targets.iso != nil]
+        let wanted = names ?? ImageTargetChoice.order.filter { defined[$0] == true }
+        let requests = try ImageTargetChoice.order.filter(wanted.contains).compactMap(ImageTargetChoice.spec).map {
+            try ImageBuildRequest(document, $0, flags: flags)
+        }
+        guard !requests.isEmpty else { throw ImageRequestError.noTargets }
+        return requests
+    }
+
     /// The request for `choice`, resolved once from the spec and the command line: the
     /// target's base, the version (`platform.version` unless given), the output directory
     /// (`release.artifacts` beside the spec unless given), the platform with its model pack

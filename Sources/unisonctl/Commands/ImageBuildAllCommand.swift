@@ -19,9 +19,6 @@ struct ImageBuildAll: AsyncParsableCommand {
             """
     )
 
-    /// The build order: the ISO after the VM, whose disk it carries.
-    static let order = ["wsl", "vm", "iso"]
-
     @OptionGroup var specOptions: SpecOptions
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var platform: ImagePlatformOptions
@@ -37,7 +34,7 @@ struct ImageBuildAll: AsyncParsableCommand {
     func validate() throws {
         if let targets {
             let names = Self.names(targets)
-            if let bad = names.first(where: { !Self.order.contains($0) }) {
+            if let bad = names.first(where: { !ImageTargetChoice.order.contains($0) }) {
                 throw ValidationError("--targets: unknown target \(bad) (use wsl, vm, iso)")
             }
             if names.isEmpty { throw ValidationError("--targets needs at least one of wsl, vm, iso") }
@@ -49,28 +46,9 @@ struct ImageBuildAll: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let document = try specOptions.loadDocument()
-        let spec = document.spec
-        let defined = [("wsl", spec.targets.wsl != nil), ("vm", spec.targets.vm != nil), ("iso", spec.targets.iso != nil)]
-        let wanted = targets.map(Self.names) ?? defined.filter(\.1).map(\.0)
         let flags = platform.flags(base: base, output: output)
-        var requests: [ImageBuildRequest] = []
-        for name in Self.order where wanted.contains(name) {
-            let choice: ImageTargetChoice
-            switch name {
-            case "wsl": choice = .wsl(gzipLevel: 6)
-            case "vm": choice = .vm(formats: nil, diskSize: nil, kernelArguments: [])
-            default: choice = .iso(payload: nil, firmware: nil, splitAbove: nil, kernelArguments: [])
-            }
-            requests.append(try ImageBuildRequest(document, choice, flags: flags))
-        }
-        guard !requests.isEmpty else { throw ValidationError("the spec defines no image target (targets.wsl, targets.vm, targets.iso)") }
-        let results = try await ImagePipeline.build(requests, status: ImageStatus.line)
-        if jsonOption.json {
-            try Output.json(ImageBuildAllReport(results: results))
-        } else {
-            for result in results { result.summary.forEach(Output.line) }
-        }
+        let requests = try ImageBuildRequest.all(try specOptions.loadDocument(), targets: targets.map(Self.names), flags: flags)
+        try ImageOutput.printAll(try await ImagePipeline.build(requests, status: ImageStatus.line), json: jsonOption.json)
     }
 }
 

@@ -70,4 +70,9 @@ enum ImageOutput {
             if json { try Output.json(result) } else { result.summary.forEach(Output.line) }
         }
     }
+
+    /// `image build all`: one JSON report holding every result, or each result's summary.
+    static func printAll(_ results: [any ImageBuildResult], json: Bool) throws {
+        if json { try Output.json(ImageBuildAllReport(results: results)) } else { try print(results, json: false) }
+    }
 }
