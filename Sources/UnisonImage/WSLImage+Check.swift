@@ -1,27 +1,29 @@
 import Foundation
 import UnisonArchive
+import UnisonInstall
 
 extension WSLRootfs {
     /// Every requirement of the guide that can be read from the tree; one sentence per problem,
     /// empty when the tree is a valid WSL distribution.
     package static func problems(in tree: FileTree, distribution: WSLDistribution) -> [String] {
         var out: [String] = []
-        func config(_ path: String, contains lines: [String]) {
+        // Each required `key=value` in its own section, read as INI (INIFile): the same line
+        // under another section does not count.
+        func config(_ path: String, requires entries: [(section: String, key: String, value: String)]) {
             guard let e = tree[path], case .regular = e.kind else { out.append("/\(path) is missing"); return }
             if e.uid != 0 || e.gid != 0 { out.append("/\(path) is owned by \(e.uid):\(e.gid), not root:root") }
             if e.mode != 0o644 { out.append("/\(path) has mode \(String(e.mode, radix: 8)), not 644") }
             let body = ((try? text(tree, path)) ?? nil) ?? ""
-            let normalized = Set(body.split(separator: "\n").map { $0.replacingOccurrences(of: " ", with: "") })
-            for line in lines where !normalized.contains(line.replacingOccurrences(of: " ", with: "")) {
-                out.append("/\(path) lacks '\(line)'")
+            for entry in entries where INIFile.value(body, section: entry.section, key: entry.key) != entry.value {
+                out.append("/\(path) lacks '\(entry.key)=\(entry.value)' in [\(entry.section)]")
             }
         }
-        config("etc/wsl.conf", contains: ["[boot]", "systemd=true"])
+        config("etc/wsl.conf", requires: [("boot", "systemd", "true")])
         config(
             "etc/wsl-distribution.conf",
-            contains: [
-                "[oobe]", "command=/\(WSLDistribution.oobePath)", "defaultUid=\(distribution.defaultUid)",
-                "defaultName=\(distribution.defaultName)", "[shortcut]", "icon=/\(WSLDistribution.iconPath)",
+            requires: [
+                ("oobe", "command", "/\(WSLDistribution.oobePath)"), ("oobe", "defaultUid", "\(distribution.defaultUid)"),
+                ("oobe", "defaultName", distribution.defaultName), ("shortcut", "icon", "/\(WSLDistribution.iconPath)"),
             ])
         if let oobe = tree[WSLDistribution.oobePath] {
             if oobe.mode & 0o111 == 0 { out.append("/\(WSLDistribution.oobePath) is not executable") }

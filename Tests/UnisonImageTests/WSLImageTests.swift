@@ -117,7 +117,8 @@ struct WSLImageTests {
             ("etc/resolv.conf", "/etc/resolv.conf is present"),
             ("boot/vmlinuz-9", "/boot/vmlinuz-9 is a kernel or initramfs"),
             ("etc/systemd/system/tmp.mount", "tmp.mount is not masked"),
-            ("etc/wsl.conf", "/etc/wsl.conf lacks 'systemd=true'"),
+            ("etc/wsl.conf", "/etc/wsl.conf lacks 'systemd=true' in [boot]"),
+            ("etc/wsl.conf#other-section", "/etc/wsl.conf lacks 'systemd=true' in [boot]"),
             ("etc/shadow", "/etc/shadow holds a password hash for 'root'"),
         ])
     func problems(_ path: String, _ message: String) throws {
@@ -127,6 +128,8 @@ struct WSLImageTests {
         switch path {
         case "etc/systemd/system/tmp.mount": tree.remove(path)
         case "etc/wsl.conf": try tree.addFile(path, "[boot]\nsystemd=false\n")
+        // The right line under the wrong section.
+        case "etc/wsl.conf#other-section": try tree.addFile("etc/wsl.conf", "[boot]\ncommand=/bin/true\n[network]\nsystemd=true\n")
         case "etc/shadow": try tree.addFile(path, "root:$6$x$y:1::::::\n", mode: 0o640)
         default: try tree.addFile(path, "x")
         }
