@@ -4,11 +4,13 @@
 # `skopeo copy`, each into its own fresh docker-registry (Debian's package, started here on
 # 127.0.0.1 with temporary storage, as the OCI interop tests do). Then unisonctl pushes the
 # same image again: the re-push must send no blob (issue 17, goal 5). Prints wall time of
-# each, the ratio ours / skopeo (below 1: ours is faster) and the goal's verdict (<= 0.7).
+# each (the median of RUNS rounds), the ratio ours / skopeo (below 1: ours is faster) and the
+# goal's verdict (<= 0.7).
 #
 # Usage: scripts/bench-push.sh
 #   UNISONCTL_BIN: the unisonctl to use (default: a release build, built when missing)
 #   LAYERS: number of layers (default 4); LAYER_MIB: MiB of random data per layer (default 64)
+#   RUNS: rounds, each pusher into a fresh registry per round (default 5); medians are compared
 set -euo pipefail
 
 die() { echo "bench-push: $*" >&2; exit 2; }
@@ -59,6 +61,13 @@ EOF
     wait "$(cat "$dir/pid")" 2>/dev/null || true
   done
   die "docker-registry did not start ($(tail -c 500 "$dir/registry.log"))"
+}
+
+# Stops the registry under DIR and removes its storage.
+stop_registry() {
+  kill "$(cat "$1/pid")" 2>/dev/null || true
+  wait "$(cat "$1/pid")" 2>/dev/null || true
+  rm -rf "$1"
 }
 
 stop_registries() {
@@ -119,27 +128,42 @@ main() {
   cat "$layout"/blobs/sha256/* >/dev/null
   echo "bench-push: $layers layers x $layer_mib MiB random (gzip), $total blob bytes, $(nproc) cores"
 
-  # Each contender pushes into its own empty registry. skopeo gets an empty HOME, so its blob
+  # RUNS rounds; in each, each contender pushes into its own fresh, empty registry, the one that
+  # goes first alternating. The ratio is of the medians. skopeo gets an empty HOME, so its blob
   # info cache knows of no earlier copy to mount from.
-  local skopeo_port ours_port
-  skopeo_port=$(start_registry "$work/registry-skopeo")
-  ours_port=$(start_registry "$work/registry-ours")
+  local runs=${RUNS:-5} run ours_port=""
+  local skopeo_times=() ours_times=()
   mkdir -p "$work/home"
+  time_skopeo() {
+    local port t0 t1
+    port=$(start_registry "$work/registry-skopeo-$1")
+    t0=$(now)
+    HOME="$work/home" skopeo copy --quiet --dest-tls-verify=false \
+      "oci:$layout:v1" "docker://127.0.0.1:$port/bench/app:v1" >/dev/null
+    t1=$(now)
+    skopeo_times+=("$(calc "$t1 - $t0")")
+    stop_registry "$work/registry-skopeo-$1"
+  }
+  time_ours() {
+    local t0 t1
+    [ -z "$ours_port" ] || stop_registry "$work/registry-ours-$(($1 - 1))"
+    ours_port=$(start_registry "$work/registry-ours-$1")
+    t0=$(now)
+    UNISONCTL_QUIET=1 "$bin" oci push "oci:$layout:v1" "127.0.0.1:$ours_port/bench/app:v1" --json >"$work/push1.json"
+    t1=$(now)
+    ours_times+=("$(calc "$t1 - $t0")")
+  }
+  for ((run = 1; run <= runs; run++)); do
+    if ((run % 2)); then time_skopeo "$run"; time_ours "$run"; else time_ours "$run"; time_skopeo "$run"; fi
+  done
+  local skopeo_time ours_time
+  skopeo_time=$(median "${skopeo_times[@]}")
+  ours_time=$(median "${ours_times[@]}")
+  echo "bench-push: skopeo copy runs: ${skopeo_times[*]}"
+  echo "bench-push: unisonctl oci push runs: ${ours_times[*]}"
 
+  # The re-push, into the registry of the last round: every blob is there already.
   local t0 t1
-  t0=$(now)
-  HOME="$work/home" skopeo copy --quiet --dest-tls-verify=false \
-    "oci:$layout:v1" "docker://127.0.0.1:$skopeo_port/bench/app:v1" >/dev/null
-  t1=$(now)
-  local skopeo_time
-  skopeo_time=$(calc "$t1 - $t0")
-
-  t0=$(now)
-  UNISONCTL_QUIET=1 "$bin" oci push "oci:$layout:v1" "127.0.0.1:$ours_port/bench/app:v1" --json >"$work/push1.json"
-  t1=$(now)
-  local ours_time
-  ours_time=$(calc "$t1 - $t0")
-
   t0=$(now)
   UNISONCTL_QUIET=1 "$bin" oci push "oci:$layout:v1" "127.0.0.1:$ours_port/bench/app:v1" --json >"$work/push2.json"
   t1=$(now)
@@ -160,8 +184,8 @@ main() {
   [ "$pushed" = "$manifest_hex" ] || die "the registry holds manifest sha256:$pushed, not sha256:$manifest_hex"
 
   printf '\n%-30s %10s %16s %12s\n' "pusher" "seconds" "blob bytes sent" "time/skopeo"
-  printf '%-30s %10.2f %16s %12.3f\n' "skopeo copy" "$skopeo_time" "-" 1
-  printf '%-30s %10.2f %16d %12.3f\n' "unisonctl oci push" "$ours_time" "$first_bytes" "$(calc "$ours_time / $skopeo_time")"
+  printf '%-30s %10.2f %16s %12.3f\n' "skopeo copy (median)" "$skopeo_time" "-" 1
+  printf '%-30s %10.2f %16d %12.3f\n' "unisonctl oci push (median)" "$ours_time" "$first_bytes" "$(calc "$ours_time / $skopeo_time")"
   printf '%-30s %10.2f %16d %12.3f\n' "unisonctl oci push (re-push)" "$repush_time" "$repush_bytes" "$(calc "$repush_time / $skopeo_time")"
   local ratio verdict=met
   ratio=$(calc "$ours_time / $skopeo_time")

@@ -7,6 +7,11 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 now() { date +%s.%N; }
 
+# median NUMBER...: the middle value (the mean of the two middle ones for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # bench_unisonctl ROOT: $UNISONCTL_BIN, else the binary the images carry (built when missing by
 # scripts/unisonctl-release.sh, as scripts/build.sh builds it).
 bench_unisonctl() {
