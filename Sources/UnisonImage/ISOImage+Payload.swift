@@ -119,8 +119,8 @@ enum ISOPayload {
     /// Packs `raw` into `directory` in the extents layout (`ISOPayloadExtents`): the data
     /// blocks' bytes as `<name>.data.gz` or `<name>.data.gz.NNN` parts of at most `splitAbove`
     /// bytes, and the map `<name>.extents`. Holes of the sparse file are never read; the whole
-    /// disk (holes as zeros) is hashed in the same pass, unless `sha256` already holds its
-    /// digest (the VM disk written in this build was hashed as it was written out).
+    /// disk (holes as zeros, from memory) is hashed in the same pass, unless `sha256` already
+    /// holds its digest.
     static func pack(
         raw: URL, sha256 known: String? = nil, name: String, source: String, sourceFormat: DiskFormat, into directory: URL,
         splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?

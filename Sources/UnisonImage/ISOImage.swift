@@ -146,7 +146,8 @@ package struct ISOImage: ImageTarget {
         // The payload: the raw disk's data extents, compressed and split, and their map.
         let raw: URL, payloadName: String, source: String, sourceFormat: DiskFormat
         var payloadSBOM: URL?
-        var rawSHA256: String?
+        // The tree of the VM disk built in this run: its SBOM is written once packing has hashed it.
+        var builtTree: FileTree?
         switch options.payload {
         case let .build(vm):
             let label = run.disksLaidOut
@@ -157,12 +158,10 @@ package struct ISOImage: ImageTarget {
             if run.disksLaidOut == label { status?("payload: the VM disk built in this run") }
             var inWorkDir = request
             inWorkDir.outputDirectory = workDir.appendingPathComponent("vm")
-            var built = [try await disk.write(.raw, to: try VMImage.artifactURL(.raw, inWorkDir), settings: vm, root: root)]
-            try ImageSBOM.attach(to: &built, tree: disk.tree, root: root)
-            raw = URL(fileURLWithPath: built[0].path)
-            rawSHA256 = built[0].sha256
-            payloadName = built[0].name
-            payloadSBOM = built[0].sbom.map { URL(fileURLWithPath: $0) }
+            raw = try VMImage.artifactURL(.raw, inWorkDir)
+            try await disk.encode(.raw, to: raw, settings: vm, root: root)
+            builtTree = disk.tree
+            payloadName = raw.lastPathComponent
             source = "built"
             sourceFormat = .raw
         case let .image(url):
@@ -181,10 +180,15 @@ package struct ISOImage: ImageTarget {
         let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? NSNumber)?.int64Value ?? 0
         let progress = reporter("packing \(payloadName)", rawSize)
         let payload = try ISOPayload.pack(
-            raw: raw, sha256: rawSHA256, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
+            raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
             splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
             progress: progress)
         progress.finish()
+        if let builtTree {
+            var built = [ImageArtifact(name: payloadName, path: raw.path, format: .raw, sha256: payload.sha256, size: payload.size)]
+            try ImageSBOM.attach(to: &built, tree: builtTree, root: root)
+            payloadSBOM = built[0].sbom.map { URL(fileURLWithPath: $0) }
+        }
         status?(
             "payload: \(payload.parts.count) part(s), \(ProgressReporter.formatBytes(payload.compressedBytes)) for \(ProgressReporter.formatBytes(payload.dataBytes)) of data in \(ProgressReporter.formatBytes(payload.size))"
         )

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import UnisonArchive
 import UnisonAttest
 import UnisonCore
@@ -19,7 +20,21 @@ enum ImageSBOM {
         case .directory, .ociLayout: file = nil
         }
         let name = file?.lastPathComponent ?? source.description
-        return (name, try file.map { try SHA256Hex.file($0).hex })
+        return (name, try file.map(baseDigest))
+    }
+
+    /// Base tarballs hashed in this process, by path, size and modification time: every
+    /// artifact's SBOM names the same base, and hashing 700 MB again for each costs seconds.
+    private static let baseDigests = Mutex<[String: String]>([:])
+
+    private static func baseDigest(_ url: URL) throws -> String {
+        var st = stat()
+        guard stat(url.path, &st) == 0 else { return try SHA256Hex.file(url).hex }
+        let key = "\(url.path)\u{0}\(st.st_size)\u{0}\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\u{0}\(st.st_ino)"
+        if let known = baseDigests.withLock({ $0[key] }) { return known }
+        let hex = try SHA256Hex.file(url).hex
+        baseDigests.withLock { $0[key] = hex }
+        return hex
     }
 
     /// Writes the SBOM of each artifact; returns their paths in the same order.

@@ -82,6 +82,14 @@ package struct VMImage: ImageTarget {
         var info: VMBuildResult
 
         func write(_ format: DiskFormat, to destination: URL, settings: VMImage, root: ImageRoot) async throws -> ImageArtifact {
+            try await encode(format, to: destination, settings: settings, root: root)
+            return try ImageArtifact.file(destination, format: format)
+        }
+
+        /// Writes the disk in `format` to `destination` (atomically), without hashing the result:
+        /// for a raw disk that another pass reads anyway (the ISO's payload hashes it as it packs,
+        /// holes from memory, where reading 4 GiB of mostly holes back costs far longer).
+        func encode(_ format: DiskFormat, to destination: URL, settings: VMImage, root: ImageRoot) async throws {
             let encoder: any DiskEncoder =
                 switch format {
                 case .raw: RawEncoder()
@@ -94,7 +102,6 @@ package struct VMImage: ImageTarget {
                 try await encoder.encode(layout, to: tmp) { progress.set($0) }
             }
             progress.finish()
-            return try ImageArtifact.file(destination, format: format)
         }
 
         func result(artifacts: [ImageArtifact], request: ImageBuildRequest) -> VMBuildResult {
