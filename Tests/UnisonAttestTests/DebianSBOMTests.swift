@@ -10,26 +10,9 @@ import UnisonTestSupport
 
 @Suite("SBOM of the Debian base", .serialized, .tags(.interop))
 struct DebianSBOMTests {
-    static func debianBase() throws -> URL {
-        let env = ProcessInfo.processInfo.environment
-        let cache: URL
-        if let dir = env["UNISONCTL_CACHE_DIR"], !dir.isEmpty {
-            cache = URL(fileURLWithPath: dir)
-        } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
-            cache = URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl")
-        } else {
-            cache = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/unisonctl")
-        }
-        let tarball = cache.appendingPathComponent("bases/debian-trixie.tar")
-        if !FileManager.default.fileExists(atPath: tarball.path) {
-            try TestProcess.run([AttestCLI.repoRoot.appendingPathComponent("scripts/build-base.sh").path])
-        }
-        return tarball
-    }
-
     @Test("every installed package is listed with a purl; DEP-5 licenses become valid SPDX expressions; pyspdxtools accepts it")
     func debianBase() throws {
-        let base = try Self.debianBase()
+        let base = try ImageRepo.debianBase()
         let tree = try FileTree(tarball: base)
         let inventory = try RootInventory.scan(tree, modelStores: ["/var/lib/unison/models"])
         // dpkg-query over the same database agrees on the installed packages.

@@ -17,7 +17,7 @@ import UnisonTestSupport
 struct VMAnswersBootCLITests {
     @Test("the installer carries CIDATA answers; the installed disk's user logs in with its key, password login and root are refused")
     func isoInstallWithCIDATAAnswersLogsInOverSSH() throws {
-        let base = try VMDebianCLITests.debianBase()
+        let base = try ImageRepo.debianBase()
         let listing = try ImageTool.run(["tar", "-tf", base.path]).stdoutString
         try #require(
             listing.contains("usr/sbin/sshd\n"),

@@ -10,17 +10,9 @@ import UnisonTestSupport
 /// under OVMF until the first-boot unit prints its marker after multi-user.target.
 @Suite("VM image from the Debian base", .serialized, .tags(.boot))
 struct VMDebianCLITests {
-    static func debianBase() throws -> URL {
-        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
-        if !FileManager.default.fileExists(atPath: tarball.path) {
-            try ImageTool.run([Repo.root.appendingPathComponent("scripts/build-base.sh").path])
-        }
-        return tarball
-    }
-
     @Test("builds byte-identically twice, passes e2fsck and sgdisk, and boots to the first-boot marker")
     func debianBoots() throws {
-        _ = try Self.debianBase()
+        _ = try ImageRepo.debianBase()
         let scratch = try ImageScratch("vm-debian")
         defer { scratch.cleanup() }
         let env = ["SOURCE_DATE_EPOCH": "1700000000"]

@@ -9,18 +9,9 @@ import UnisonTestSupport
 /// base (built once by scripts/build-base.sh into the cache) and on a synthetic one.
 @Suite("unisonctl image build wsl", .serialized, .tags(.interop))
 struct WSLCommandCLITests {
-    /// The cached Debian base, built by the repository's script when it is not there yet.
-    static func debianBase() throws -> URL {
-        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
-        if !FileManager.default.fileExists(atPath: tarball.path) {
-            try ImageTool.run([Repo.root.appendingPathComponent("scripts/build-base.sh").path])
-        }
-        return tarball
-    }
-
     @Test("the default base: two runs with one SOURCE_DATE_EPOCH give identical, valid artifacts")
     func debianReproducible() throws {
-        _ = try Self.debianBase()
+        _ = try ImageRepo.debianBase()
         let scratch = try ImageScratch("wsl-debian")
         defer { scratch.cleanup() }
         let epoch: Int64 = 1_700_000_000
@@ -50,7 +41,7 @@ struct WSLCommandCLITests {
         let root = try WSLArtifactCheck(archive: tgz, scratch: scratch.url, epoch: epoch)
             .verify(wslCopy: scratch.path("a/unisonos-wsl2-9.9.9.wsl"))
         // The base keeps the kernel for the VM target; the WSL image does not.
-        let baseList = try ImageTool.run(["tar", "-tf", try Self.debianBase().path]).stdoutString
+        let baseList = try ImageTool.run(["tar", "-tf", try ImageRepo.debianBase().path]).stdoutString
         #expect(baseList.contains("./boot/vmlinuz-") && baseList.contains("./boot/initrd.img-"))
         #expect(baseList.contains("./usr/lib/systemd/boot/efi/systemd-bootx64.efi"))
         // The image works: a shell runs in it, and the first-run script creates the default

@@ -3,6 +3,7 @@
 import Foundation
 import UnisonArchive
 import UnisonCore
+import UnisonImage
 
 /// The shared scratch directory under the image tests' name for it.
 package typealias ImageScratch = Scratch
@@ -32,6 +33,16 @@ package enum ImageRepo {
     package static let spec = root.appendingPathComponent("unison.yaml")
 
     package static var unisonctl: URL { Unisonctl.binary }
+
+    /// The shipped spec's Debian base in the cache, built by scripts/build-base.sh when it is
+    /// not there yet.
+    package static func debianBase() throws -> URL {
+        let tarball = BaseCache.directory().appendingPathComponent("bases/debian-trixie.tar")
+        if !FileManager.default.fileExists(atPath: tarball.path) {
+            try ImageTool.run([root.appendingPathComponent("scripts/build-base.sh").path])
+        }
+        return tarball
+    }
 
     /// Runs the CLI; returns status and output.
     package static func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
