@@ -5,10 +5,9 @@
 # unisonctl, and an exported symbol table only keeps every symbol of every module alive past
 # --gc-sections (docs/performance.md).
 #
-# Its own scratch directory, .build-release, keeps it apart from the debug build in .build: each
-# has its own SwiftPM lock, so .ci/run builds this one at idle priority while the tests build and
-# run, and neither rebuilds the other's products. build.sh, check-artifacts.sh, the Makefile and
-# the benchmark scripts all take the binary from here.
+# Its own scratch directory, .build-release, keeps it apart from the debug build in .build (each
+# has its own SwiftPM lock and neither rebuilds the other's products). build.sh,
+# check-artifacts.sh, the Makefile and the benchmark scripts all take the binary from here.
 #   scripts/unisonctl-release.sh          build (incremental), then print the path
 #   scripts/unisonctl-release.sh --path   print the path only, without building
 set -euo pipefail
