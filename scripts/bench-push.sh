@@ -74,8 +74,7 @@ stop_registries() {
   local pidfile
   for pidfile in "$work"/registry-*/pid; do
     [ -f "$pidfile" ] || continue
-    kill "$(cat "$pidfile")" 2>/dev/null || true
-    wait "$(cat "$pidfile")" 2>/dev/null || true
+    stop_registry "$(dirname "$pidfile")"
   done
   rm -rf "$work"
 }
