@@ -53,7 +53,7 @@ package enum ImageTargetChoice: Sendable {
     /// Target `name` (one of `order`) with the spec's settings throughout.
     package static func spec(_ name: String) -> ImageTargetChoice? {
         switch name {
-        case "wsl": return .wsl(gzipLevel: 6)
+        case "wsl": return .wsl(gzipLevel: WSLImage.defaultGzipLevel)
         case "vm": return .vm(formats: nil, diskSize: nil, kernelArguments: [])
         case "iso": return .iso(payload: nil, firmware: nil, splitAbove: nil, kernelArguments: [])
         default: return nil

@@ -17,7 +17,10 @@ package struct WSLImage: ImageTarget {
     package var formats: [WSLFormat]
     package var gzipLevel: Int32
 
-    package init(distribution: WSLDistribution, formats: [WSLFormat] = WSLFormat.allCases, gzipLevel: Int32 = 6) {
+    /// The archive's gzip level unless the command line names one.
+    package static let defaultGzipLevel: Int32 = 6
+
+    package init(distribution: WSLDistribution, formats: [WSLFormat] = WSLFormat.allCases, gzipLevel: Int32 = defaultGzipLevel) {
         self.distribution = distribution
         self.formats = formats.isEmpty ? WSLFormat.allCases : formats
         self.gzipLevel = gzipLevel

@@ -44,7 +44,7 @@ struct ImageBuildWSL: AsyncParsableCommand {
     @OptionGroup var output: ImageOutputOptions
 
     @Option(help: ArgumentHelp("gzip level, 1-9.", valueName: "n"))
-    var level: Int32 = 6
+    var level: Int32 = WSLImage.defaultGzipLevel
 
     func validate() throws {
         guard (1...9).contains(level) else { throw ValidationError("--level must be between 1 and 9") }
