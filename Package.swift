@@ -24,11 +24,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
 
+        // posix_spawn's chdir file action, which Swift's Glibc module does not export.
+        .target(name: "CSpawn"),
         // Leaf: processes, progress, clocks, atomic files, hashing, JSON.
         .target(
             name: "UnisonCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "CSpawn",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
             name: "UnisonSpec",

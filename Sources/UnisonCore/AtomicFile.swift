@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 #if canImport(Glibc)
 import Glibc
@@ -109,7 +110,7 @@ package enum AtomicFile {
         if rename(tmp.path, destination.path) != 0 { throw failure(destination, errno) }
     }
 
-    private static func failure(_ url: URL, _ code: Int32) -> CocoaError {
-        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: String(cString: strerror(code))])
+    private static func failure(_ url: URL, _ code: Int32) -> FileIOError {
+        .system(operation: "write", path: url.path, errno: code)
     }
 }

@@ -11,7 +11,7 @@ package struct ByteSize: Sendable, Hashable, Comparable, StringCodable {
     }
 
     package init?(_ raw: String) {
-        let s = raw.replacingOccurrences(of: " ", with: "")
+        let s = raw.replacing(" ", with: "")
         let digits = s.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let n = Int64(digits) else { return nil }
         let unit = s.dropFirst(digits.count).lowercased()

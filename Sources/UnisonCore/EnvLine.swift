@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One line of a `KEY=VALUE` file: Docker Compose's env files, `.env`, `/etc/os-release`. The one
 /// place that reads and writes the format; comments and other lines are kept as written so a
@@ -15,8 +15,8 @@ package enum EnvLine: Sendable, Equatable {
     package init(_ line: String) {
         let trimmed = line.drop { $0 == " " || $0 == "\t" }
         guard !trimmed.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { self = .other(line); return }
-        var key = line[..<eq].trimmingCharacters(in: .whitespaces)
-        if key.hasPrefix("export ") { key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+        var key = line[..<eq].trimming(.whitespaces)
+        if key.hasPrefix("export ") { key = String(key.dropFirst(7)).trimming(.whitespaces) }
         guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { self = .other(line); return }
         self = .assignment(key: key, value: String(line[line.index(after: eq)...]))
     }
@@ -39,7 +39,7 @@ package enum EnvLine: Sendable, Equatable {
     /// Escapes are left as written (`"a\nb"` reads as `a\nb`): a value `quote` escaped comes
     /// back in its escaped, one-line form, never as several lines.
     package static func unquote(_ raw: String) -> String {
-        let t = raw.trimmingCharacters(in: .whitespaces)
+        let t = raw.trimming(.whitespaces)
         if t.count >= 2, let f = t.first, let l = t.last, f == l, f == "\"" || f == "'" {
             return String(t.dropFirst().dropLast())
         }

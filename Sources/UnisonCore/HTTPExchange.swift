@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One plain-HTTP/1.1 request and its whole response over a TCP socket, under a single
 /// deadline covering connect, send and receive (name resolution is the system resolver's,
@@ -203,7 +204,7 @@ package enum HTTPExchange {
                     headers.append(
                         Header(
                             name: String(line[..<colon]),
-                            value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                            value: line[line.index(after: colon)...].trimming(.whitespaces)))
                 case .success(nil): return .failure(.failed("connection closed inside the response head"))
                 case let .failure(f): return .failure(f.phase("response headers"))
                 }
@@ -245,7 +246,7 @@ package enum HTTPExchange {
             case .success(nil): return .failure(.failed("connection closed inside a chunked body"))
             case let .failure(f): return .failure(f)
             }
-            let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimming(.whitespaces) } ?? ""
             guard let size = Int(hex, radix: 16), size >= 0 else { return .failure(.failed("bad chunk size '\(sizeLine.prefix(40))'")) }
             if size == 0 {
                 // Trailer fields, then the empty line; a server that closes here is fine too.

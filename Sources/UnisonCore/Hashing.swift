@@ -1,15 +1,16 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// SHA-256 helpers shared by checksums, OCI digests and model verification.
 package enum SHA256Hex {
     package static func hex(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        NumberText.hex(bytes: SHA256.hash(data: data))
     }
 
     /// Hashes a file in 1 MiB reads; returns the hex digest and the byte count.
     package static func file(_ url: URL) throws -> (hex: String, size: Int64) {
-        let handle = try FileHandle(forReadingFrom: url)
+        let handle = try FileIO(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()
         var size: Int64 = 0
@@ -17,6 +18,6 @@ package enum SHA256Hex {
             hasher.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+        return (NumberText.hex(bytes: hasher.finalize()), size)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One line of an INI-style file (`/etc/wsl.conf`, git's config and `.gitmodules`), the one
 /// place that says what such a line is. Classified, not judged: callers decide what a section
@@ -13,11 +13,11 @@ package enum INILine: Sendable, Equatable {
     case other
 
     package init<S: StringProtocol>(_ line: S) {
-        let t = line.trimmingCharacters(in: .whitespaces)
+        let t = line.trimming(.whitespaces)
         if t.hasPrefix("["), t.hasSuffix("]") {
-            self = .section(String(t.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces))
+            self = .section(String(t.dropFirst().dropLast()).trimming(.whitespaces))
         } else if !t.hasPrefix("#"), !t.hasPrefix(";"), let eq = t.firstIndex(of: "=") {
-            self = .entry(key: t[..<eq].trimmingCharacters(in: .whitespaces), value: t[t.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+            self = .entry(key: t[..<eq].trimming(.whitespaces), value: t[t.index(after: eq)...].trimming(.whitespaces))
         } else {
             self = .other
         }

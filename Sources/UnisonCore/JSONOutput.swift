@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one JSON encoder for machine-readable output: sorted keys and stable formatting so that
 /// output is diffable and reproducible; slashes are not escaped (paths and image references).

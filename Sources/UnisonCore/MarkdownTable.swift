@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// GitHub-flavoured markdown table rows (`| a | b |`), the one place that reads and writes them:
 /// the compatibility matrix, the pilot section folded into it, the role map and findings reports.
@@ -24,7 +24,7 @@ package enum MarkdownTable {
         }
         out.append(current)
         return out.map { cell in
-            var t = cell.trimmingCharacters(in: .whitespaces)
+            var t = cell.trimming(.whitespaces)
             if t.count >= 2, t.hasPrefix("`"), t.hasSuffix("`") { t = String(t.dropFirst().dropLast()) }
             return t
         }
@@ -32,7 +32,7 @@ package enum MarkdownTable {
 
     /// `|---|:--:|`
     package static func isDelimiterRow(_ line: String) -> Bool {
-        let parts = cells(line.trimmingCharacters(in: .whitespaces))
+        let parts = cells(line.trimming(.whitespaces))
         return !parts.isEmpty && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == ":" } }
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The outcome of one finished child process.
 package struct ProcessResult: Sendable {
@@ -60,7 +61,7 @@ extension ProcessRunner {
     }
 }
 
-/// Runs programs with Foundation's `Process`, resolving the executable on `PATH`.
+/// Runs programs with `posix_spawn` (ChildProcess), resolving the executable on `PATH`.
 package struct SystemProcessRunner: ProcessRunner {
     package init() {}
 
@@ -72,49 +73,41 @@ package struct SystemProcessRunner: ProcessRunner {
         guard let executable = Self.which(arguments[0]) else {
             throw ProcessError.notFound(tool: arguments[0], hint: ToolHints.hint(for: arguments[0]))
         }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = Array(arguments.dropFirst())
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-
         // Output goes to temporary files rather than pipes: a tool that writes more than a pipe
-        // buffer to both streams would otherwise deadlock against a sequential reader.
+        // buffer to both streams would otherwise deadlock against a sequential reader. Input comes
+        // from a temporary file too, so no writer thread is needed.
         let tmp = FileManager.default.temporaryDirectory
-        let outURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).out")
-        let errURL = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString).err")
-        guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
-        }
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        let inputPipe = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
-        try process.run()
+        let stem = tmp.appendingPathComponent("unisonctl-\(UUID().uuidString)").path
+        let outFD = try Self.createTemporary(stem + ".out")
+        defer { close(outFD); unlink(stem + ".out") }
+        let errFD = try Self.createTemporary(stem + ".err")
+        defer { close(errFD); unlink(stem + ".err") }
+        var inFD: Int32?
         if let input {
-            let writer = inputPipe.fileHandleForWriting
-            DispatchQueue.global().async {
-                try? writer.write(contentsOf: input)
-                try? writer.close()
-            }
+            let fd = try Self.createTemporary(stem + ".in")
+            unlink(stem + ".in")
+            inFD = fd
+            try FileIO(fileDescriptor: fd).write(contentsOf: input)
+            lseek(fd, 0, SEEK_SET)
         }
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
+        defer { if let inFD { close(inFD) } }
+
+        let merged = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }
+        let child = try ChildProcess(
+            executable: executable.path, arguments: Array(arguments.dropFirst()), environment: merged,
+            workingDirectory: workingDirectory?.path, stdin: inFD, stdout: outFD, stderr: errFD)
+        let status = child.wait()
         return ProcessResult(
-            status: process.terminationStatus,
-            stdout: (try? Data(contentsOf: outURL)) ?? Data(),
-            stderr: (try? Data(contentsOf: errURL)) ?? Data())
+            status: status,
+            stdout: (try? Data(contentsOf: URL(fileURLWithPath: stem + ".out"))) ?? Data(),
+            stderr: (try? Data(contentsOf: URL(fileURLWithPath: stem + ".err"))) ?? Data())
+    }
+
+    /// Creates `path` for reading and writing, owner-only, failing if it exists.
+    private static func createTemporary(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileIOError.system(operation: "create", path: path, errno: errno) }
+        return fd
     }
 
     /// The first executable named `name` on `PATH` (plus the sbin directories, which Debian

@@ -1,11 +1,12 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One progress helper for long work: a redrawn bar on a terminal, a plain line every few
 /// seconds otherwise (CI logs), nothing when quiet. Thread-safe; reports go to stderr.
 package final class ProgressReporter: @unchecked Sendable {
     package enum Style: Sendable { case bar, lines, silent }
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private let label: String
     private let total: Int64?
     private let style: Style
@@ -21,7 +22,7 @@ package final class ProgressReporter: @unchecked Sendable {
     package init(
         _ label: String, total: Int64? = nil, style: Style = ProgressReporter.defaultStyle,
         interval: TimeInterval? = nil,
-        sink: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+        sink: @escaping @Sendable (String) -> Void = { FileIO.standardError.write($0) }
     ) {
         self.label = label
         self.total = total
@@ -51,7 +52,7 @@ package final class ProgressReporter: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard !finished else { return }
         finished = true
-        let elapsed = String(format: "%.1fs", Date().timeIntervalSince(started))
+        let elapsed = NumberText.fixed(Date().timeIntervalSince(started), digits: 1) + "s"
         switch style {
         case .silent: return
         case .bar: write("\r\u{1B}[2K\(label): \(message ?? "done") (\(elapsed))\n")
@@ -93,6 +94,6 @@ package final class ProgressReporter: @unchecked Sendable {
         var value = Double(n)
         var unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+        return unit == 0 ? "\(n) B" : "\(NumberText.fixed(value, digits: 1)) \(units[unit])"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Build time for reproducible outputs: `SOURCE_DATE_EPOCH` when set
 /// (https://reproducible-builds.org/specs/source-date-epoch/), otherwise a fixed epoch so that
@@ -8,7 +8,7 @@ package enum SourceDateEpoch {
     package static let fallback: Int64 = 1_704_067_200
 
     package static func current(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int64 {
-        if let raw = environment["SOURCE_DATE_EPOCH"], let value = Int64(raw.trimmingCharacters(in: .whitespaces)), value >= 0 {
+        if let raw = environment["SOURCE_DATE_EPOCH"], let value = Int64(raw.trimming(.whitespaces)), value >= 0 {
             return value
         }
         return fallback

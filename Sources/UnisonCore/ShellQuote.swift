@@ -4,7 +4,7 @@ package enum ShellQuote {
     /// `value` in single quotes, each `'` written as `'\''`. Always quoted, so the reader sees
     /// at a glance that the word is data.
     package static func quote(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        "'" + value.replacing("'", with: #"'\''"#) + "'"
     }
 
     /// Several values as separate quoted words.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ import Glibc
 /// no thread registers anything new (it waits for the exit), and a file made by
 /// `createFile(_:mode:)` exists before the sweep or not at all, so nothing appears behind it.
 package enum TempPaths {
-    private static let lock = NSLock()
+    private static let lock = Lock()
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var terminating = false
@@ -39,7 +40,7 @@ package enum TempPaths {
         if fd >= 0 { paths.insert(url.path) }
         lock.unlock()
         guard fd >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: String(cString: strerror(code))])
+            throw FileIOError.system(operation: "create", path: url.path, errno: code)
         }
         return fd
     }
@@ -95,7 +96,7 @@ package enum TempPaths {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         signalPipe = fds[1]
         let reader = fds[0]
-        let thread = Thread {
+        Threads.detach {
             var byte: UInt8 = 0
             while true {
                 let n = read(reader, &byte, 1)
@@ -111,8 +112,6 @@ package enum TempPaths {
             removeAll(forget: false)
             _exit(128 + Int32(byte))
         }
-        thread.name = "unisonctl-signals"
-        thread.start()
         for sig in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { sig in

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Terminal facts and colour, honouring `NO_COLOR` (https://no-color.org).
 package enum Terminal {

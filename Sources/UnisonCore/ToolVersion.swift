@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The version of unisonctl itself, printed by `unisonctl --version` and recorded in every
