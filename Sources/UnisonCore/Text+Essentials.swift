@@ -1,0 +1,109 @@
+// Text helpers that FoundationEssentials does not have. They replace the string methods of full
+// Foundation (swift-corelibs-foundation), whose first use links CoreFoundation and ICU with its
+// data (+44 MB, docs/performance.md), so that no module of unisonctl needs more than Essentials.
+// Every helper is locale-independent: the output is the same on every host.
+
+/// A set of Unicode scalars to trim or test against; the named sets match Foundation's
+/// `CharacterSet` of the same name.
+package struct ScalarSet: Sendable {
+    private let test: @Sendable (Unicode.Scalar) -> Bool
+
+    package init(_ test: @escaping @Sendable (Unicode.Scalar) -> Bool) { self.test = test }
+
+    package init(charactersIn characters: String) {
+        let set = Set(characters.unicodeScalars)
+        self.test = { set.contains($0) }
+    }
+
+    package func contains(_ scalar: Unicode.Scalar) -> Bool { test(scalar) }
+
+    /// General category Zs and the tab (U+0009).
+    package static let whitespaces = ScalarSet { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
+    /// U+000A to U+000D, U+0085, U+2028 and U+2029.
+    package static let newlines = ScalarSet { s in
+        (0x0A...0x0D).contains(s.value) || s.value == 0x85 || s.value == 0x2028 || s.value == 0x2029
+    }
+    package static let whitespacesAndNewlines = ScalarSet { whitespaces.contains($0) || newlines.contains($0) }
+    /// ASCII letters and digits only; the platform's names, tags and keys are ASCII.
+    package static let asciiAlphanumerics = ScalarSet { s in
+        s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s))
+    }
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing scalars in `set`, compared scalar by scalar (as
+    /// Foundation's `trimmingCharacters(in:)` does), so "\r\n" loses both scalars.
+    package func trimming(_ set: ScalarSet) -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !set.contains($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !set.contains($0) })!
+        return String(scalars[first...last])
+    }
+
+    /// The string cut or padded on the right with `pad` to exactly `length` characters.
+    package func padded(to length: Int, with pad: Character = " ") -> String {
+        let text = String(self)
+        if text.count >= length { return String(text.prefix(length)) }
+        return text + String(repeating: pad, count: length - text.count)
+    }
+
+    /// Whether `other` occurs in the string as a run of scalars (a literal search, like full
+    /// Foundation's `contains`). The standard library's `contains` compares characters, so
+    /// "a\r\nb" would not contain "\n" (CR LF is one character): a newline check on hostile
+    /// input must not pass a CR LF. Being non-generic, this overload wins for `String` arguments.
+    package func contains(_ other: String) -> Bool {
+        other.isEmpty || unicodeScalars.firstRange(of: other.unicodeScalars) != nil
+    }
+
+    /// Every occurrence of `target` replaced, scalar by scalar (full Foundation's
+    /// `replacingOccurrences(of:with:)`); see `contains(_:)` for why not by characters.
+    package func replacing(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return String(self) }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: unicodeScalars.replacing(target.unicodeScalars, with: replacement.unicodeScalars))
+        return String(scalars)
+    }
+}
+
+/// Fixed-width number formatting without `String(format:)` (which needs full Foundation).
+package enum NumberText {
+    /// `value` in hexadecimal, zero-padded to `width` digits (`%0<width>x` / `%0<width>X`).
+    package static func hex(_ value: some BinaryInteger, width: Int = 0, uppercase: Bool = false) -> String {
+        let digits = String(value, radix: 16, uppercase: uppercase)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// Bytes as lowercase hex, two digits each.
+    package static func hex(bytes: some Sequence<UInt8>) -> String {
+        let table = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for b in bytes {
+            out.append(table[Int(b >> 4)])
+            out.append(table[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A decimal integer zero-padded to `width` digits (`%0<width>d`).
+    package static func decimal(_ value: some BinaryInteger, width: Int) -> String {
+        let digits = String(value.magnitude)
+        let padded = digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        return value < 0 ? "-" + padded : padded
+    }
+
+    /// `value` with exactly `digits` decimals, rounded half away from zero (`%.<digits>f` for
+    /// the values we print: durations, sizes, versions).
+    package static func fixed(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9.0e18 else { return "\(value)" }
+        let units = UInt64(scaled)
+        let whole = units / UInt64(scale)
+        let sign = value < 0 && units != 0 ? "-" : ""
+        guard digits > 0 else { return "\(sign)\(whole)" }
+        let fraction = decimal(units % UInt64(scale), width: digits)
+        return "\(sign)\(whole).\(fraction)"
+    }
+}
