@@ -34,10 +34,10 @@ extension StringProtocol {
     /// The string without leading and trailing scalars in `set`, compared scalar by scalar (as
     /// Foundation's `trimmingCharacters(in:)` does), so "\r\n" loses both scalars.
     package func trimming(_ set: ScalarSet) -> String {
-        let scalars = unicodeScalars
+        let scalars = String(self).unicodeScalars
         guard let first = scalars.firstIndex(where: { !set.contains($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !set.contains($0) })!
-        return String(scalars[first...last])
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 
     /// The string cut or padded on the right with `pad` to exactly `length` characters.
@@ -52,16 +52,14 @@ extension StringProtocol {
     /// "a\r\nb" would not contain "\n" (CR LF is one character): a newline check on hostile
     /// input must not pass a CR LF. Being non-generic, this overload wins for `String` arguments.
     package func contains(_ other: String) -> Bool {
-        other.isEmpty || unicodeScalars.firstRange(of: other.unicodeScalars) != nil
+        other.isEmpty || String(self).unicodeScalars.firstRange(of: other.unicodeScalars) != nil
     }
 
     /// Every occurrence of `target` replaced, scalar by scalar (full Foundation's
     /// `replacingOccurrences(of:with:)`); see `contains(_:)` for why not by characters.
     package func replacing(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return String(self) }
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: unicodeScalars.replacing(target.unicodeScalars, with: replacement.unicodeScalars))
-        return String(scalars)
+        return String(String(self).unicodeScalars.replacing(target.unicodeScalars, with: replacement.unicodeScalars))
     }
 }
 
