@@ -16,13 +16,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
-        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev).
+        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev, libyaml-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         // libdeflate is linked statically (see UnisonArchive's linker settings): the images' base
         // and most hosts have no libdeflate.so, and unisonctl must run there.
         .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
+        // libyaml, linked statically like libdeflate (UnisonYAML's linker settings).
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
 
         // Leaf: processes, progress, clocks, atomic files, hashing, JSON.
         .target(
@@ -30,6 +32,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto")
             ]),
+        // YAML composed over libyaml into a node tree with marks (leaf; no Foundation).
+        .target(name: "UnisonYAML", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
         .target(
             name: "UnisonSpec",
             dependencies: [
@@ -94,6 +98,7 @@ let package = Package(
             ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonYAMLTests", dependencies: ["UnisonYAML", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
         .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore", "UnisonTestSupport"]),
