@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
@@ -34,12 +33,7 @@ let package = Package(
             ]),
         // YAML composed over libyaml into a node tree with marks (leaf; no Foundation).
         .target(name: "UnisonYAML", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
-        .target(
-            name: "UnisonSpec",
-            dependencies: [
-                "UnisonCore",
-                .product(name: "Yams", package: "Yams"),
-            ]),
+        .target(name: "UnisonSpec", dependencies: ["UnisonCore", "UnisonYAML"]),
         // docker/metadata-action's tag and label rules, reproduced to the action's own cases (leaf).
         .target(name: "UnisonMetadataAction", dependencies: ["UnisonCore"]),
         .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec", "UnisonMetadataAction"]),
