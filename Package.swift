@@ -10,19 +10,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
-        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev).
+        // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev, libyaml-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         // libdeflate is linked statically (see UnisonArchive's linker settings): the images' base
         // and most hosts have no libdeflate.so, and unisonctl must run there.
         .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma"),
+        // libyaml, linked statically like libdeflate (UnisonYAML's linker settings).
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
 
         // posix_spawn's chdir file action, which Swift's Glibc module does not export.
         .target(name: "CSpawn"),
@@ -33,12 +34,9 @@ let package = Package(
                 "CSpawn",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(
-            name: "UnisonSpec",
-            dependencies: [
-                "UnisonCore",
-                .product(name: "Yams", package: "Yams"),
-            ]),
+        // YAML composed over libyaml into a node tree with marks (leaf; no Foundation).
+        .target(name: "UnisonYAML", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
+        .target(name: "UnisonSpec", dependencies: ["UnisonCore", "UnisonYAML"]),
         // docker/metadata-action's tag and label rules, reproduced to the action's own cases (leaf).
         .target(name: "UnisonMetadataAction", dependencies: ["UnisonCore"]),
         .target(name: "UnisonRelease", dependencies: ["UnisonCore", "UnisonSpec", "UnisonMetadataAction"]),
@@ -97,6 +95,7 @@ let package = Package(
             ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
+        .testTarget(name: "UnisonYAMLTests", dependencies: ["UnisonYAML", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
         .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore", "UnisonTestSupport"]),

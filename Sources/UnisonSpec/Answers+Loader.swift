@@ -1,5 +1,6 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import UnisonCore
+import UnisonYAML
 
 /// Reads and validates an answers file with the spec loader's located diagnostics
 /// (`file:line:column`, every problem at once, unknown keys with a suggestion).
@@ -24,7 +25,7 @@ package enum AnswersLoader {
     package static func load(file url: URL, context: Context = Context()) throws -> Answers {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
         }
         guard data.count <= maximumSize else {
             throw SpecError(diagnostics: [
@@ -51,8 +52,8 @@ package enum AnswersLoader {
         let sink = DiagnosticSink(file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
+            root = try UnisonYAML.compose(yaml: text)
+        } catch let error as YAMLError {
             sink.append(yamlError: error, text: text)
             throw SpecError(diagnostics: sink.sorted)
         }

@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// Answers for an unattended install or first boot: the questions a person would otherwise be
 /// asked at the console, for every target (VM disk, WSL, the ISO installer).
 ///

@@ -1,4 +1,5 @@
-import Yams
+import UnisonCore
+import UnisonYAML
 
 /// Reads a composed YAML tree while collecting every problem instead of stopping at the first:
 /// wrong types, missing keys and unknown keys each become a located diagnostic.
@@ -60,7 +61,7 @@ final class MapReader {
     func value(_ key: String, required: Bool = false) -> Node? {
         consumed.insert(key)
         if let pair = pairs.first(where: { $0.key == key }) {
-            if case let .scalar(s) = pair.value, s.tag == Tag(.null) || (s.style == .plain && ["", "~", "null"].contains(s.string)) {
+            if case let .scalar(s) = pair.value, s.tag == .null || (s.style == .plain && ["", "~", "null"].contains(s.string)) {
                 if required { sink.report(pair.value, "\(path).\(key) must not be empty") }
                 return nil
             }
@@ -176,7 +177,6 @@ extension Node {
         case .scalar: return "a scalar"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
         }
     }
 

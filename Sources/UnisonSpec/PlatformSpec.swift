@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// The whole UnisonOS platform as declared in `unison.yaml`, validated and with defaults applied.

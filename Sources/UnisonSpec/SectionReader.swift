@@ -1,5 +1,5 @@
 import UnisonCore
-import Yams
+import UnisonYAML
 
 /// Reads each top-level section of the spec into the model, applying defaults. Locations of
 /// names and references are remembered for the cross-reference checks that follow.

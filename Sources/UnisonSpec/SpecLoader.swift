@@ -1,6 +1,6 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
-import Yams
+import UnisonYAML
 
 /// Loads `unison.yaml`: parses, reads every section, applies defaults, then validates the
 /// references between sections. Every problem is collected and thrown together as `SpecError`.
@@ -23,7 +23,7 @@ package enum SpecLoader {
         do {
             bytes = try Data(contentsOf: url)
         } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
         }
         if let bad = SpecEncoding.firstInvalid(Array(bytes)) {
             throw SpecError(diagnostics: [
@@ -42,8 +42,8 @@ package enum SpecLoader {
         let sink = DiagnosticSink(file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
+            root = try UnisonYAML.compose(yaml: text)
+        } catch let error as YAMLError {
             sink.append(yamlError: error, text: text)
             throw SpecError(diagnostics: sink.sorted)
         }
@@ -69,25 +69,25 @@ package enum SpecLoader {
 
 extension DiagnosticSink {
     /// Turns a libyaml error into a located diagnostic.
-    func append(yamlError error: YamlError, text: String) {
+    func append(yamlError error: YAMLError, text: String) {
         switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-            let .composer(context, problem, mark, _):
+        case let .scanner(context, problem, mark), let .parser(context, problem, mark),
+            let .composer(context, problem, mark):
             let ctx = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
             report(line: mark.line, column: mark.column, "YAML syntax error: \(problem)\(ctx)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            // Yams marks the first occurrence; point at the repeat, which is the one to remove.
+            // The error marks the first occurrence; point at the repeat, which is the one to remove.
             for key in duplicates {
                 let (line, column) = Self.secondOccurrence(of: key, after: context.mark, in: text)
                 report(
                     line: line, column: column, "duplicate key '\(key)'",
                     hint: "first defined at \(context.mark.line):\(context.mark.column)")
             }
-        case let .reader(problem, offset, _, _):
-            let prefix = text.utf8.prefix(offset ?? 0)
+        case let .reader(problem, offset, _):
+            let prefix = text.utf8.prefix(offset)
             let line = prefix.filter { $0 == UInt8(ascii: "\n") }.count + 1
             report(line: line, column: 1, "the spec cannot be read as text: \(problem)")
-        default:
+        case .memory:
             report(line: 1, column: 1, "YAML error: \(error)")
         }
     }

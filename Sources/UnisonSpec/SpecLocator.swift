@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Finds the spec: `--spec`, then `UNISON_SPEC`, then the nearest `unison.yaml` from the
 /// working directory upward.

@@ -1,5 +1,6 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import UnisonCore
+import UnisonYAML
 
 /// Where things were declared in the spec file, for tools that point people at a line of
 /// unison.yaml (`spec drift`). Keys name a declaration and optionally a field:
@@ -39,18 +40,18 @@ extension SpecLoader {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
         }
         let name = displayPath(url)
         let spec = try load(text: text, file: name)
         // The text parsed and validated; composing it again only collects the positions.
         let sink = DiagnosticSink(file: name)
-        guard let root = try? Yams.compose(yaml: text), let located = SectionReader(sink: sink).read(root) else {
+        guard let root = try? UnisonYAML.compose(yaml: text), let located = SectionReader(sink: sink).read(root) else {
             return (spec, SpecSourceMap(file: name))
         }
         var positions: [String: SpecSourceMap.Position] = [:]
         for (key, node) in located.locations where !key.contains("#dup") {
-            if let mark = node.mark { positions[key] = .init(line: mark.line, column: mark.column) }
+            positions[key] = .init(line: node.mark.line, column: node.mark.column)
         }
         return (spec, SpecSourceMap(file: name, positions: positions))
     }

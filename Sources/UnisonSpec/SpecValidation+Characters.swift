@@ -16,7 +16,8 @@
 //   envValue       installer.env / services[].env values                     no control characters (a newline
 //                                                                            would add keys to the env file)
 //   userName       targets.wsl.defaultUser                                   [a-z_][a-z0-9_-]{0,31}
-import Yams
+import UnisonCore
+import UnisonYAML
 
 /// What a spec value may hold, by where it ends up.
 package enum SpecCharacterRule: String, Sendable, CaseIterable {
@@ -171,7 +172,8 @@ struct SpecCharacterCheck {
     private func check(_ value: String, _ node: Node, _ field: String, _ rule: SpecCharacterRule) {
         guard let problem = rule.problem(value) else { return }
         // One diagnostic per value: the section readers may have reported it already.
-        if let mark = node.mark, sink.diagnostics.contains(where: { $0.line == mark.line && $0.column == mark.column }) { return }
+        let mark = node.mark
+        if sink.diagnostics.contains(where: { $0.line == mark.line && $0.column == mark.column }) { return }
         sink.report(
             node, "\(field) '\(SpecCharacterRule.printable(value))' \(problem)",
             hint: "it is written into \(Self.destination(rule)); values there are data, never code")

@@ -1,4 +1,5 @@
-import Yams
+import UnisonCore
+import UnisonYAML
 
 /// Checks what no single section can: duplicate names, references between sections,
 /// dependency cycles, image pins and port clashes.
