@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 /// Values unisonctl fills into a channel's rule lines before docker/metadata-action's own
 /// expressions are evaluated: what the action cannot know (the version a release branch's run
