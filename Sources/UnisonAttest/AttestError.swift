@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Errors of the attestation area: keys, signatures, SBOMs, provenance. Each case carries the
@@ -34,7 +34,7 @@ enum BoundedRead {
     static let sbom = 256 << 20
 
     static func data(_ url: URL, limit: Int, what: String) throws -> Data {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0
+        let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? UInt).map { Int(truncatingIfNeeded: $0) } ?? 0
         guard size <= limit else {
             throw AttestError.unreadable(path: url.path, reason: "\(size) bytes is more than a \(what) may be (\(limit))")
         }

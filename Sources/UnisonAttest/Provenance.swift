@@ -10,7 +10,7 @@
 //
 // No timestamps are written (startedOn/finishedOn are optional): the same release gives the
 // same bytes.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 package struct InTotoStatement: Sendable, Codable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonRelease
 
@@ -103,7 +103,7 @@ package enum ReleaseAttest {
             }
         }
         let v = r.version
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        let allowed = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
         guard !v.isEmpty, !v.hasPrefix("."), v.unicodeScalars.allSatisfy(allowed.contains) else {
             throw AttestError.badInput("version '\(v)' cannot name release files (letters, digits, . _ + - only)")
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// The files of a release directory, by role. Names decide the role:
 ///
@@ -34,8 +35,8 @@ package struct ReleaseLayout: Sendable, Equatable {
             throw AttestError.unreadable(path: directory.path, reason: "not a readable directory")
         }
         for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDir), !isDir.boolValue
+            var isDir = false
+            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isDir), !isDir
             else { continue }
             if name.hasSuffix(Self.signatureSuffix) {
                 signatures.append(name)

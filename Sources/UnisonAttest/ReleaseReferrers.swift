@@ -2,7 +2,7 @@
 // `subject` is the image or artifact it describes (distribution spec 1.1 referrers), found by
 // the referrers API or, where the registry has none (GHCR, docker-registry 2.8), the
 // `sha256-<hex>` tag fallback that `RegistryClient.pushArtifact` maintains.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 

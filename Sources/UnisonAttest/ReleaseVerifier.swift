@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// `unisonctl release verify --json`: what was checked and every failure found.

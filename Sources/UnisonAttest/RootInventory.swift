@@ -7,7 +7,7 @@
 //   <store>/manifests/<host>/<ns>/<model>/<tag>   Ollama model manifests (digest = sha256 of the file)
 //   …/oci-layout + index.json                OCI image layouts (preloaded images), per manifest
 //   usr/local/bin/unisonctl                  the toolchain itself
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 
@@ -78,7 +78,7 @@ package struct RootInventory: Sendable, Codable, Equatable {
             if let s = fields["Source"] {
                 let parts = s.split(separator: " ", maxSplits: 1)
                 source = String(parts[0])
-                if parts.count > 1 { sourceVersion = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "() ")) }
+                if parts.count > 1 { sourceVersion = parts[1].trimming(ScalarSet(charactersIn: "() ")) }
             }
             let (license, refs) = try copyrightLicense(tree, package: name)
             out.append(
@@ -95,12 +95,12 @@ package struct RootInventory: Sendable, Codable, Equatable {
         var last: String?
         for line in paragraph.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.first == " " || line.first == "\t" {
-                if let last { fields[last, default: ""] += "\n" + line.trimmingCharacters(in: .whitespaces) }
+                if let last { fields[last, default: ""] += "\n" + line.trimming(.whitespaces) }
                 continue
             }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = String(line[..<colon])
-            fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            fields[key] = line[line.index(after: colon)...].trimming(.whitespaces)
             last = key
         }
         return fields
@@ -118,7 +118,7 @@ package struct RootInventory: Sendable, Codable, Equatable {
         guard
             let chosen = paragraphs.first(where: { $0["Files"]?.split(whereSeparator: \.isWhitespace).contains("*") ?? false })
                 ?? paragraphs.first,
-            let license = chosen["License"]?.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces),
+            let license = chosen["License"]?.split(separator: "\n").first.map(String.init)?.trimming(.whitespaces),
             !license.isEmpty
         else { return (nil, []) }
         return DebianLicense.spdxExpression(license)
@@ -146,12 +146,15 @@ package struct RootInventory: Sendable, Codable, Equatable {
             let dir = entry.path == "oci-layout" ? "" : String(entry.path.dropLast("/oci-layout".count))
             guard let index = tree[dir.isEmpty ? "index.json" : dir + "/index.json"], case let .regular(content) = index.kind,
                 content.size < 4 << 20,
-                let object = try JSONSerialization.jsonObject(with: try content.data()) as? [String: Any],
-                let manifests = object["manifests"] as? [[String: Any]]
+                let object = try JSONValue.parse(try content.data()).object,
+                let manifests = object["manifests"]?.array?.compactMap(\.object), manifests.count == object["manifests"]?.array?.count
             else { continue }
             for m in manifests {
-                guard let digest = m["digest"] as? String else { continue }
-                let annotations = m["annotations"] as? [String: String] ?? [:]
+                guard let digest = m["digest"]?.string else { continue }
+                // All strings or none, as the `[String: String]` cast was.
+                let values = m["annotations"]?.object ?? [:]
+                let strings = values.compactMapValues(\.string)
+                let annotations = strings.count == values.count ? strings : [:]
                 let name = annotations["io.containerd.image.name"] ?? annotations["org.opencontainers.image.ref.name"]
                 let (repo, tag) = splitReference(name, fallback: "/" + dir)
                 out.append(OCIImage(repository: repo, tag: tag, digest: digest, kind: .image))
@@ -198,7 +201,7 @@ enum DebianLicense {
             if plus { version.removeLast() }
             guard let v = Double(version) else { return nil }
             let allowed: [String: [String]] = ["gpl": ["1.0", "2.0", "3.0"], "lgpl": ["2.0", "2.1", "3.0"], "agpl": ["1.0", "3.0"]]
-            let text = version.contains(".") ? version : String(format: "%.1f", v)
+            let text = version.contains(".") ? version : NumberText.fixed(v, digits: 1)
             guard allowed[family]!.contains(text) else { return nil }
             return "\(family.uppercased())-\(text)-\(plus ? "or-later" : "only")"
         }
@@ -210,7 +213,7 @@ enum DebianLicense {
     static func spdxExpression(_ text: String) -> (String?, [String]) {
         var refs: [String] = []
         var out: [String] = []
-        let words = text.replacingOccurrences(of: ",", with: " ").split(whereSeparator: \.isWhitespace).map(String.init)
+        let words = text.replacing(",", with: " ").split(whereSeparator: \.isWhitespace).map(String.init)
         var term: [String] = []
         func flush() {
             guard !term.isEmpty else { return }
@@ -218,7 +221,7 @@ enum DebianLicense {
             if term.count == 1, let id = spdx(name) {
                 out.append(id)
             } else {
-                let ref = SPDXDocument.identifier(name).replacingOccurrences(of: "SPDXRef-", with: "LicenseRef-")
+                let ref = SPDXDocument.identifier(name).replacing("SPDXRef-", with: "LicenseRef-")
                 refs.append(name)
                 out.append(ref)
             }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Builds the SPDX 2.3 SBOM of one artifact from its root's inventory: the artifact is the
@@ -98,7 +98,7 @@ package enum SBOM {
         }
         let extracted = refs.sorted().map { name in
             SPDXDocument.ExtractedLicense(
-                licenseId: SPDXDocument.identifier(name).replacingOccurrences(of: "SPDXRef-", with: "LicenseRef-"),
+                licenseId: SPDXDocument.identifier(name).replacing("SPDXRef-", with: "LicenseRef-"),
                 extractedText: "License named '\(name)' in a Debian copyright file of this image; see /usr/share/doc/<package>/copyright.",
                 name: name)
         }
@@ -146,24 +146,29 @@ package enum SBOM {
     }
 
     static func timestamp(_ epoch: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+        Date(timeIntervalSince1970: TimeInterval(epoch)).formatted(.iso8601)
     }
 
     static func derivedUUID(_ text: String) -> String {
         var b = Array(SHA256.hash(data: Data(text.utf8)).prefix(16))
         b[6] = (b[6] & 0x0F) | 0x50
         b[8] = (b[8] & 0x3F) | 0x80
-        let hex = b.map { String(format: "%02x", $0) }.joined()
+        let hex = NumberText.hex(bytes: b)
         let c = Array(hex)
         return [String(c[0..<8]), String(c[8..<12]), String(c[12..<16]), String(c[16..<20]), String(c[20..<32])].joined(separator: "-")
     }
 
     /// Percent-encoding for purl components: everything but unreserved characters.
     static func percent(_ s: String) -> String {
-        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
-        return s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
+        let unreserved = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/".utf8)
+        var out = ""
+        for byte in s.utf8 {
+            if unreserved.contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + NumberText.hex(byte, width: 2, uppercase: true)
+            }
+        }
+        return out
     }
 }

@@ -1,7 +1,7 @@
 // SPDX 2.3 documents in their JSON serialization (spdx.github.io/spdx-spec/v2.3, and the JSON
 // schema spdx-schema.json of spdx/spdx-spec). Only the fields an image SBOM needs; every
 // optional field is left out when absent. Encoded with sorted keys: same inputs, same bytes.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 package struct SPDXDocument: Sendable, Codable, Equatable {

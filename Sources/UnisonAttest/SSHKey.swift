@@ -9,7 +9,8 @@
 //
 // Only unencrypted keys are read: a passphrase-protected key is refused with a clear error.
 import Crypto
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// An Ed25519 public key as SSH names it.
 package struct SSHPublicKey: Sendable, Equatable, Hashable {
@@ -37,7 +38,7 @@ package struct SSHPublicKey: Sendable, Equatable, Hashable {
     /// `SHA256:<base64 without padding>`, as `ssh-keygen -l` prints it.
     package var fingerprint: String {
         let b64 = Data(SHA256.hash(data: blob)).base64EncodedString()
-        return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
+        return "SHA256:" + b64.replacing("=", with: "")
     }
 
     package static func == (a: SSHPublicKey, b: SSHPublicKey) -> Bool { a.raw == b.raw }
@@ -60,7 +61,7 @@ package struct SSHPublicKey: Sendable, Equatable, Hashable {
 
     /// Parses `ssh-ed25519 AAAA… [comment]` (an OpenSSH `.pub` line or a spec entry).
     package init(line: String, source: String = "public key") throws {
-        let fields = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        let fields = line.trimming(.whitespacesAndNewlines).split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard fields.count >= 2 else { throw AttestError.badKey(source: source, reason: "expected 'ssh-ed25519 <base64> [comment]'") }
         guard fields[0] == Self.algorithm else {
             throw AttestError.badKey(source: source, reason: "key type \(fields[0]) is not supported (only ssh-ed25519)")

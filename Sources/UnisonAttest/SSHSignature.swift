@@ -10,7 +10,8 @@
 //
 // Ed25519 signatures are deterministic, so the same key and file give the same bytes.
 import Crypto
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 package struct SSHSignature: Sendable, Equatable {
     package static let label = "SSH SIGNATURE"
@@ -97,8 +98,8 @@ package struct SSHSignature: Sendable, Equatable {
     /// Whether this is a valid signature of the file at `url` (hashed in 1 MiB reads).
     package func verifies(file url: URL, namespace expected: String = fileNamespace, trusted: [SSHPublicKey]) throws -> Bool {
         guard namespace == expected, trusted.contains(publicKey), let key = try? publicKey.cryptoKey else { return false }
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: url) } catch {
+        let handle: FileIO
+        do { handle = try FileIO(forReadingFrom: url) } catch {
             throw AttestError.unreadable(path: url.path, reason: "cannot read the signed file")
         }
         defer { try? handle.close() }
@@ -133,7 +134,7 @@ package enum AllowedSigners {
     package static func keys(in text: String, source: String) throws -> [SSHPublicKey] {
         var keys: [SSHPublicKey] = []
         for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
             let fields = trimmed.split(separator: " ", omittingEmptySubsequences: true)
             guard let at = fields.firstIndex(of: Substring(SSHPublicKey.algorithm)), at + 1 < fields.count else { continue }

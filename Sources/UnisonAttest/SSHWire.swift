@@ -4,7 +4,8 @@
 //   string   uint32 length, then that many bytes
 //
 // The reader checks every length against what is left, so hostile input fails with an offset.
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 struct SSHWriter {
     private(set) var bytes = Data()
@@ -71,7 +72,7 @@ enum Armor {
     /// The bytes between the BEGIN and END lines of `label`, nil when the armor is missing or
     /// the base64 is invalid.
     static func unwrap(_ text: String, label: String) -> Data? {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimming(.whitespaces) }
         guard let begin = lines.firstIndex(of: "-----BEGIN \(label)-----"),
             let end = lines.firstIndex(of: "-----END \(label)-----"), end > begin
         else { return nil }

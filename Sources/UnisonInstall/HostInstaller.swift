@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -16,8 +16,8 @@ package struct HostInstaller: Sendable {
     }
 
     package var systemdRunning: Bool {
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir.boolValue
+        var isDir = false
+        return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir
     }
 
     package struct Outcome: Sendable, Codable {
@@ -72,7 +72,7 @@ package struct HostInstaller: Sendable {
                 let r = try? runner.run(args)
                 actions.append(
                     args.joined(separator: " ")
-                        + (r?.status == 0 ? "" : " (failed: \(r?.stderrString.trimmingCharacters(in: .whitespacesAndNewlines) ?? "not run"))"))
+                        + (r?.status == 0 ? "" : " (failed: \(r?.stderrString.trimming(.whitespacesAndNewlines) ?? "not run"))"))
             }
         }
         var report = try Uninstaller.uninstall(root: &hostRoot, manifestPath: layout.manifest, purge: purge, dryRun: dryRun)
@@ -145,7 +145,7 @@ package struct HostInstaller: Sendable {
             let r = try runner.run(args)
             guard r.status == 0 else {
                 throw InstallError.hostActionFailed(
-                    command: args.joined(separator: " "), reason: r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))
+                    command: args.joined(separator: " "), reason: r.stderrString.trimming(.whitespacesAndNewlines))
             }
             actions.append(args.joined(separator: " "))
         }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import UnisonCore
 
 /// A directory of this machine used as the installed system's `/`: the real root, or a staging
 /// directory (`--root DIR`). Nothing is written outside it: every parent directory is checked
@@ -32,14 +34,26 @@ package struct HostRoot: InstallRoot {
     /// Checks that the parent of `path` exists and resolves inside the root.
     private func checkedParent(_ path: String) throws -> String {
         let host = try hostPath(path)
-        let parent = (host as NSString).deletingLastPathComponent
+        let parent = Self.parent(of: host)
         guard let real = realpath(parent, nil) else { throw failure(path, "resolve the parent of") }
         let resolved = String(cString: real)
         free(real)
         if realRoot != "/", resolved != realRoot, !resolved.hasPrefix(realRoot + "/") {
             throw InstallError.escapesRoot(path: path, root: realRoot)
         }
-        return resolved + "/" + (host as NSString).lastPathComponent
+        return resolved + "/" + Self.lastComponent(of: host)
+    }
+
+    /// NSString's `deletingLastPathComponent` and `lastPathComponent` for the host paths here:
+    /// absolute, without empty components or a trailing slash (`checkPath` and realpath see to it).
+    static func parent(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return slash == path.utf8.startIndex ? "/" : String(decoding: path.utf8[..<slash], as: UTF8.self)
+    }
+
+    static func lastComponent(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(decoding: path.utf8[path.utf8.index(after: slash)...], as: UTF8.self)
     }
 
     private func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> InstallError {
@@ -68,7 +82,7 @@ package struct HostRoot: InstallRoot {
         let host = try checkedParent(path)
         let fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw failure(path, "read") }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let handle = FileIO(fileDescriptor: fd, closeOnDealloc: true)
         return try handle.readToEnd() ?? Data()
     }
 
@@ -92,10 +106,10 @@ package struct HostRoot: InstallRoot {
     }
 
     package mutating func copyFile(_ path: String, from source: URL, mode: UInt32, owner: FileOwner) throws {
-        guard let input = FileHandle(forReadingAtPath: source.path) else { throw InstallError.missingBinary(path: source.path) }
+        guard let input = FileIO(forReadingAtPath: source.path) else { throw InstallError.missingBinary(path: source.path) }
         defer { try? input.close() }
         try replace(path, mode: mode, owner: owner) { fd, _ in
-            let out = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+            let out = FileIO(fileDescriptor: fd, closeOnDealloc: false)
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try out.write(contentsOf: chunk) }
         }
     }
@@ -103,8 +117,8 @@ package struct HostRoot: InstallRoot {
     /// Writes through a temporary name created with the final mode, then renames it over `path`.
     private func replace(_ path: String, mode: UInt32, owner: FileOwner, _ body: (Int32, String) throws -> Void) throws {
         let host = try checkedParent(path)
-        let dir = (host as NSString).deletingLastPathComponent
-        let tmp = dir + "/.\((host as NSString).lastPathComponent).unisonctl-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let dir = Self.parent(of: host)
+        let tmp = dir + "/.\(Self.lastComponent(of: host)).unisonctl-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode & 0o777 & 0o700))
         if fd < 0 { throw failure(path, "create a temporary file for") }
         do {
@@ -153,7 +167,7 @@ package struct HostRoot: InstallRoot {
         var st = stat()
         guard lstat(host, &st) == 0 else { return }
         do { try FileManager.default.removeItem(atPath: host) } catch {
-            throw InstallError.ioFailed(path: path, operation: "remove", reason: error.localizedDescription)
+            throw InstallError.ioFailed(path: path, operation: "remove", reason: ErrorText.describe(error))
         }
     }
 

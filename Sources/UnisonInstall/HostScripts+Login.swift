@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A way in on a machine nobody has configured: the words shown when no person's account exists,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Line-level edits of INI files such as `/etc/wsl.conf`: one key of one section is set and
@@ -35,7 +35,7 @@ package enum INIFile {
                 continue
             }
             guard current == section else { continue }
-            if !line.trimmingCharacters(in: .whitespaces).isEmpty { sectionEnd = i }
+            if !line.trimming(.whitespaces).isEmpty { sectionEnd = i }
             if case let .entry(k, _) = parsed, k == key { keyLine = i }
         }
         let newLine = INILine.entry(key, value)
@@ -44,7 +44,7 @@ package enum INIFile {
         } else if let sectionEnd {
             lines.insert(newLine, at: sectionEnd + 1)
         } else {
-            if let last = lines.last, !last.trimmingCharacters(in: .whitespaces).isEmpty { lines.append("") }
+            if let last = lines.last, !last.trimming(.whitespaces).isEmpty { lines.append("") }
             lines.append(INILine.section(section))
             lines.append(newLine)
         }

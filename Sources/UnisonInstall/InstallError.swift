@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Everything that can stop an install or uninstall, with the path or name that failed.

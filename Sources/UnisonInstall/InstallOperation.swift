@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonSpec
 
 /// A numeric owner (names are not resolvable inside an image being built).

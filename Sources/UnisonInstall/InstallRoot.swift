@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 
 /// What is at a path of a root, without following a final symlink.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonRelease
 import UnisonSpec
@@ -7,7 +7,7 @@ extension ReleasePins {
     /// Reads a release manifest (`ReleasePins.parse`: the release's own model) for an install.
     package static func load(_ url: URL) throws -> ReleasePins {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw InstallError.unreadable(path: url.path, reason: "\(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch { throw InstallError.unreadable(path: url.path, reason: ErrorText.describe(error)) }
         do {
             return try parse(data, source: url.path)
         } catch let ReleaseError.badManifest(path, reason) {

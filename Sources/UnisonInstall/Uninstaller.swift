@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Undoes an install from its manifest: removes what the install created and keeps the data
 /// directory and the env file unless `purge`. Paths the install found already there (a host's

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonMetadataAction
 import UnisonSpec
@@ -133,21 +133,24 @@ package enum ChannelResolver {
 
     /// `release/0.5` → (0, 5): the last `X.Y` in the branch name.
     package static func releaseLine(_ branch: String) -> (major: UInt64, minor: UInt64)? {
-        guard let regex = try? NSRegularExpression(pattern: "(?:^|[^0-9.])(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$") else { return nil }
-        let ns = branch as NSString
-        guard let m = regex.firstMatch(in: branch, range: NSRange(location: 0, length: ns.length)),
-            let major = UInt64(ns.substring(with: m.range(at: 1))), let minor = UInt64(ns.substring(with: m.range(at: 2)))
+        // Matched scalar by scalar; the optional line terminator before the end keeps what
+        // NSRegularExpression's `$` allowed ("release/0.5\n" is still 0.5).
+        guard
+            let regex = try? Regex(
+                "(?:^|[^0-9.])(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:\\r\\n|[\\n\\x{0B}\\x{0C}\\r\\x{85}\\x{2028}\\x{2029}])?$"),
+            let m = try? regex.matchingSemantics(.unicodeScalar).firstMatch(in: branch),
+            let major = m.output[1].substring.flatMap({ UInt64($0) }), let minor = m.output[2].substring.flatMap({ UInt64($0) })
         else { return nil }
         return (major, minor)
     }
 
     /// Fills `{major}`, `{minor}`, `{patch}`, `{n}` (or `{run}`) in a version format.
     package static func render(format: String, major: UInt64, minor: UInt64, patch: UInt64 = 0, n: UInt64) -> String {
-        format.replacingOccurrences(of: "{major}", with: String(major))
-            .replacingOccurrences(of: "{minor}", with: String(minor))
-            .replacingOccurrences(of: "{patch}", with: String(patch))
-            .replacingOccurrences(of: "{n}", with: String(n))
-            .replacingOccurrences(of: "{run}", with: String(n))
+        format.replacing("{major}", with: String(major))
+            .replacing("{minor}", with: String(minor))
+            .replacing("{patch}", with: String(patch))
+            .replacing("{n}", with: String(n))
+            .replacing("{run}", with: String(n))
     }
 
     /// N one above the highest existing tag of the same line in that format (1 when none).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// Values unisonctl fills into a channel's rule lines before docker/metadata-action's own
 /// expressions are evaluated: what the action cannot know (the version a release branch's run
@@ -16,7 +17,7 @@ package enum ChannelVariables {
     /// `line` with every placeholder replaced by its value in `values` (missing: empty).
     package static func substitute(_ line: String, _ values: [String: String]) -> String {
         var out = line
-        for name in names { out = out.replacingOccurrences(of: "{\(name)}", with: values[name] ?? "") }
+        for name in names { out = out.replacing("{\(name)}", with: values[name] ?? "") }
         return out
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A version requirement in a matrix cell, in node-semver's range grammar restricted to one
@@ -267,10 +267,10 @@ package struct CompatibilityMatrix: Sendable, Equatable, Codable {
 
     /// The table of `markdown`, or nil when it has none headed `| Release |` or `| platform |`.
     package static func scan(markdown: String) -> Scan? {
-        let lines = markdown.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = markdown.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var inFence = false
         for index in lines.indices {
-            let trimmed = lines[index].trimmingCharacters(in: .whitespaces)
+            let trimmed = lines[index].trimming(.whitespaces)
             if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
             guard !inFence, trimmed.hasPrefix("|"), let first = cells(trimmed).first,
                 firstColumnNames.contains(first.lowercased())
@@ -280,8 +280,8 @@ package struct CompatibilityMatrix: Sendable, Equatable, Codable {
             let hasDelimiter = r < lines.count && isDelimiterRow(lines[r])
             if hasDelimiter { r += 1 }
             var scan = Scan(headerLine: index + 1, firstColumn: first, columns: Array(header.dropFirst()), hasDelimiter: hasDelimiter, rows: [])
-            while r < lines.count, lines[r].trimmingCharacters(in: .whitespaces).hasPrefix("|") {
-                let values = cells(lines[r].trimmingCharacters(in: .whitespaces))
+            while r < lines.count, lines[r].trimming(.whitespaces).hasPrefix("|") {
+                let values = cells(lines[r].trimming(.whitespaces))
                 let platformText = values.first ?? ""
                 var row = Scan.ScannedRow(
                     line: r + 1, platformText: platformText, platform: SemVer(platformText),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A commit message read as Conventional Commits 1.0.0
@@ -46,7 +46,7 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
 
     /// Parses a full message; nil when the first line is not a Conventional Commits header.
     package init?(message: String) {
-        let lines = message.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = message.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, let parsed = Self.parseHeader(Substring(header)) else { return nil }
         type = parsed.type
         scope = parsed.scope
@@ -75,9 +75,9 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
             }
         }
         for i in footers.indices {
-            footers[i].value = footers[i].value.trimmingCharacters(in: .whitespacesAndNewlines)
+            footers[i].value = footers[i].value.trimming(.whitespacesAndNewlines)
         }
-        body = bodyLines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        body = bodyLines.joined(separator: "\n").trimming(.whitespacesAndNewlines)
         self.footers = footers
     }
 
@@ -100,7 +100,7 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
         guard i < line.endIndex, line[i] == ":" else { return nil }
         i = line.index(after: i)
         guard i < line.endIndex, line[i] == " " else { return nil }
-        let description = line[i...].trimmingCharacters(in: .whitespaces)
+        let description = line[i...].trimming(.whitespaces)
         guard !description.isEmpty else { return nil }
         return (type.lowercased(), scope, bang, description)
     }
@@ -109,7 +109,7 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
     /// for spaces, or the literal `BREAKING CHANGE`.
     static func footerStart(_ line: Substring) -> (String, String)? {
         if line.hasPrefix("BREAKING CHANGE: ") || line == "BREAKING CHANGE:" {
-            return ("BREAKING CHANGE", String(line.dropFirst("BREAKING CHANGE:".count)).trimmingCharacters(in: .whitespaces))
+            return ("BREAKING CHANGE", String(line.dropFirst("BREAKING CHANGE:".count)).trimming(.whitespaces))
         }
         var i = line.startIndex
         while i < line.endIndex, line[i].isASCII, line[i].isLetter || line[i].isNumber || line[i] == "-" { i = line.index(after: i) }
@@ -117,7 +117,7 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
         let token = String(line[line.startIndex..<i])
         let rest = line[i...]
         if rest.hasPrefix(": ") || rest == ":" {
-            return (token, String(rest.dropFirst(1)).trimmingCharacters(in: .whitespaces))
+            return (token, String(rest.dropFirst(1)).trimming(.whitespaces))
         }
         if rest.hasPrefix(" #") {
             return (token, String(rest.dropFirst(2)))
@@ -129,7 +129,7 @@ package struct ConventionalCommit: Sendable, Equatable, Codable {
 /// A version string from a footer, kept as written and parsed when it is valid SemVer.
 package struct SemVerText: Sendable, Equatable, Codable {
     package var text: String
-    package init(_ text: String) { self.text = text.trimmingCharacters(in: .whitespaces) }
+    package init(_ text: String) { self.text = text.trimming(.whitespaces) }
 }
 
 extension SemVerText {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// GitHub Actions step outputs (`$GITHUB_OUTPUT`): each value written as
@@ -27,7 +27,7 @@ package enum GitHubOutput {
             try AtomicFile.write(Data(text.utf8), to: url)
             return
         }
-        let handle = try FileHandle(forWritingTo: url)
+        let handle = try FileIO(forWritingTo: url)
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(text.utf8))
@@ -40,7 +40,7 @@ package enum GitHubOutput {
         var i = 0
         while i < lines.count {
             let line = lines[i]
-            if let r = line.range(of: "<<") {
+            if let r = line.firstRange(of: "<<") {
                 let name = String(line[..<r.lowerBound])
                 let delimiter = String(line[r.upperBound...])
                 var value: [String] = []

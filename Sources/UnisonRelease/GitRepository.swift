@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// One commit as `git log` reports it.
@@ -35,7 +35,7 @@ package struct GitRepository: Sendable {
         let env = ["LC_ALL": "C", "GIT_PAGER": "cat", "GIT_CONFIG_NOSYSTEM": "1"]
         let result = try runner.run(["git", "-C", directory.path] + arguments, environment: env, input: nil, workingDirectory: nil)
         guard result.status == 0 else {
-            let message = result.stderrString.trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = result.stderrString.trimming(.whitespacesAndNewlines)
             if message.contains("not a git repository") { throw ReleaseError.notAGitRepository(path: directory.path) }
             throw ReleaseError.git(path: directory.path, message: message.isEmpty ? "exit status \(result.status)" : message)
         }
@@ -56,7 +56,7 @@ package struct GitRepository: Sendable {
             guard isRepository() else { throw ReleaseError.notAGitRepository(path: directory.path) }
             return nil
         }
-        return result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.stdoutString.trimming(.whitespacesAndNewlines)
     }
 
     /// Every tag, peeled to its commit, sorted by name. With `mergedInto`, only tags whose
@@ -82,11 +82,11 @@ package struct GitRepository: Sendable {
         var commits: [GitCommit] = []
         var i = 0
         while i + 3 < fields.count {
-            let sha = fields[i].trimmingCharacters(in: .whitespacesAndNewlines)
+            let sha = fields[i].trimming(.whitespacesAndNewlines)
             commits.append(
                 GitCommit(
                     sha: sha, author: fields[i + 1], date: fields[i + 2],
-                    message: fields[i + 3].trimmingCharacters(in: .newlines)))
+                    message: fields[i + 3].trimming(.newlines)))
             i += 4
         }
         return commits
@@ -102,7 +102,7 @@ package struct GitRepository: Sendable {
     /// The repository's default branch: what `origin/HEAD` points at, else a local `main`,
     /// else `master`; nil when none of them exists.
     package func defaultBranch() throws -> String? {
-        if let remote = try? git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines),
+        if let remote = try? git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"]).trimming(.whitespacesAndNewlines),
             remote.hasPrefix("origin/")
         {
             let name = String(remote.dropFirst("origin/".count))
@@ -117,7 +117,7 @@ package struct GitRepository: Sendable {
 
     /// The committer date of a revision.
     package func commitDate(_ revision: String = "HEAD") throws -> Date? {
-        let out = try git(["show", "-s", "--format=%cI", revision]).trimmingCharacters(in: .whitespacesAndNewlines)
-        return ISO8601DateFormatter().date(from: out)
+        let out = try git(["show", "-s", "--format=%cI", revision]).trimming(.whitespacesAndNewlines)
+        return try? Date.ISO8601FormatStyle().parse(out)
     }
 }

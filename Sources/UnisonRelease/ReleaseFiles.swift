@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -60,7 +60,7 @@ package enum ReleaseFiles {
         }
         var assets: [String: ReleaseManifest.Asset] = [:]
         for a in try artifacts(in: request.artifactsDirectory, version: version) { assets[a.name] = .init(sizeBytes: a.size, sha256: a.sha256) }
-        let builtAt = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(request.sourceDateEpoch)))
+        let builtAt = Date(timeIntervalSince1970: TimeInterval(request.sourceDateEpoch)).formatted(.iso8601)
         return ReleaseManifest(
             release: .init(
                 version: version, channel: channel, builtAt: builtAt,
@@ -156,11 +156,11 @@ package enum ReleaseFiles {
             do { data = try Data(contentsOf: file) } catch {
                 throw ReleaseError.unreadable(path: file.path, reason: "cannot read the file")
             }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let object = (try? JSONValue.parse(data))?.object else {
                 throw ReleaseError.unreadable(path: file.path, reason: "expected a JSON object {\"name\": \"value\"}")
             }
             for (key, value) in object {
-                guard let s = value as? String else {
+                guard let s = value.string else {
                     throw ReleaseError.unreadable(path: file.path, reason: "the value of '\(key)' is not a string")
                 }
                 out[key] = s

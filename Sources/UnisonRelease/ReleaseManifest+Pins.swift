@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -47,8 +47,8 @@ package struct ReleasePins: Sendable, Equatable {
 
     /// Reads either form; `source` names the file in errors (`ReleaseError.badManifest`).
     package static func parse(_ data: Data, source: String) throws -> ReleasePins {
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let schema = object[ReleaseManifest.CodingKeys.schemaVersion.rawValue] as? String
+        if let object = (try? JSONValue.parse(data))?.object,
+            let schema = object[ReleaseManifest.CodingKeys.schemaVersion.rawValue]?.string
         {
             guard schema == ReleaseManifest.schemaID else {
                 throw ReleaseError.badManifest(path: source, reason: "schema_version '\(schema)' is not \(ReleaseManifest.schemaID)")
@@ -96,7 +96,7 @@ package struct ReleasePins: Sendable, Equatable {
         }
         var pins: [String: Pin] = [:]
         for (name, reference) in file.imagesPinned {
-            guard let at = reference.range(of: "@sha256:") else {
+            guard let at = reference.firstRange(of: "@sha256:") else {
                 throw ReleaseError.badManifest(path: source, reason: "compose.images_pinned.\(name) '\(reference)' is not pinned by a sha256 digest")
             }
             let digest = String(reference[reference.index(after: at.lowerBound)...])

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Release notes from the commits of every participating repository, grouped by type.

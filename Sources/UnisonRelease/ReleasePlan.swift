@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -91,9 +91,9 @@ package enum ReleasePlanner {
         for repo in spec.repos {
             let dir = workspace.appendingPathComponent(repo.name)
             var plan = RepoPlan(repo: repo.name, role: repo.role.rawValue, status: .ok, services: repo.services)
-            var isDir: ObjCBool = false
+            var isDir = false
             let git = GitRepository(directory: dir, runner: runner)
-            if !FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) || !isDir.boolValue {
+            if !FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) || !isDir {
                 plan.status = .missing
                 plan.reason = "not in the workspace"
             } else if !git.hasOwnGitDirectory() {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonMetadataAction
 import UnisonSpec
@@ -204,12 +204,14 @@ package enum ReleaseTags {
 
     /// Parses `--date`: ISO 8601 with or without fractional seconds.
     package static func parseDate(_ text: String) throws -> Date {
-        let plain = ISO8601DateFormatter()
-        if let d = plain.date(from: text) { return d }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = fractional.date(from: text) { return d }
-        throw ReleaseError.invalidDate(text)
+        // As ISO8601DateFormatter did: leading blanks skipped, fractions kept to the millisecond
+        // (cut, not rounded; the microsecond rounding only removes the parser's binary noise).
+        let start = text.unicodeScalars.drop { $0 == " " || $0 == "\t" }
+        guard let parsed = try? Date.ISO8601FormatStyle().parse(String(String.UnicodeScalarView(start))) else {
+            throw ReleaseError.invalidDate(text)
+        }
+        let milliseconds = ((parsed.timeIntervalSince1970 * 1_000_000).rounded() / 1000).rounded(.down)
+        return Date(timeIntervalSince1970: milliseconds / 1000)
     }
 
     /// "Now" for tags: `--date`, else `SOURCE_DATE_EPOCH` when set, else the clock.

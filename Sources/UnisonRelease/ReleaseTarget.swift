@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// The platform's image targets as its release strategy names them (unison-platform

@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// A reader for the block-style YAML that Compose files and GitHub Actions workflows are
 /// written in, keeping the 1-based line of every key and scalar so that findings can point at
 /// `file:line`. YAML 1.2 §8 (block collections and block scalars) is what it follows; flow
@@ -90,7 +92,7 @@ struct BlockYAML {
         var i = 0
 
         init(_ text: String) {
-            let split = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            let split = text.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
             lines = split.enumerated().map { index, line in
                 let raw = String(line)
                 let indent = raw.prefix { $0 == " " }.count
@@ -286,7 +288,7 @@ struct BlockYAML {
         if s.hasPrefix("!"), !s.hasPrefix("!!"), let space = s.firstIndex(of: " ") { s = String(s[s.index(after: space)...]).trimmingSpaces }
         guard s.count >= 2, let first = s.first, let last = s.last, first == last, first == "\"" || first == "'" else { return s }
         let inner = String(s.dropFirst().dropLast())
-        if first == "'" { return inner.replacingOccurrences(of: "''", with: "'") }
+        if first == "'" { return inner.replacing("''", with: "'") }
         var out = ""
         var escaping = false
         for c in inner {

@@ -1,3 +1,4 @@
+import UnisonCore
 import UnisonSpec
 
 /// GitHub Actions workflows generated from the spec, for the real repositories:

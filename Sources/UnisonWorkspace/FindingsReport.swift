@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// The result of a check: findings in a stable order, renderable as JSON, Markdown or text.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -98,10 +98,10 @@ struct TagMatcher {
     static func pieces(_ text: String) -> [Piece]? {
         var pieces: [Piece] = []
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             if open.lowerBound > rest.startIndex { pieces.append(.literal(String(rest[..<open.lowerBound]))) }
-            guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
-            let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else { return nil }
+            let expression = rest[open.upperBound..<close.lowerBound].trimming(.whitespaces)
             if expression == "branch" {
                 pieces.append(.word)
             } else {

@@ -43,7 +43,7 @@ struct ImageReference: Equatable {
 
     /// The reference as a person reads it, unresolved parts shown as `${…}`.
     static func display(_ text: String) -> String {
-        text.replacingOccurrences(of: String(unresolved), with: "${…}")
+        text.replacing(String(unresolved), with: "${…}")
     }
 }
 
@@ -78,7 +78,7 @@ enum Interpolation {
 
     private static func expand(_ body: String, _ lookup: (String) -> String?) -> String {
         for separator in [":-", "-", ":?", "?", ":+", "+"] {
-            if let range = body.range(of: separator) {
+            if let range = body.firstRange(of: separator) {
                 let name = String(body[..<range.lowerBound])
                 guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.isEmpty else { continue }
                 let word = String(body[range.upperBound...])
@@ -99,9 +99,9 @@ enum Interpolation {
     static func github(_ text: String, _ resolve: (String) -> String?) -> String {
         var out = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "${{") {
+        while let open = rest.firstRange(of: "${{") {
             out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
                 out += rest[open.lowerBound...]
                 return out
             }

@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// GitHub Actions workflows: the images jobs run in, the images steps build and push, and
 /// whether the workflow pushes at all (docker/build-push-action or docker/bake-action with
 /// `push:` not false, `docker push`, `docker buildx build --push`, push-to-registry, or a

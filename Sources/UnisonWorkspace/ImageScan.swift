@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Where a file mentions a container image, and what it does with it.
@@ -62,9 +62,9 @@ enum ImageScan {
             for name in names.sorted() {
                 let url = directory.appendingPathComponent(name)
                 let rel = relative.isEmpty ? name : relative + "/" + name
-                var isDirectory: ObjCBool = false
+                var isDirectory = false
                 guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else { continue }
-                if isDirectory.boolValue {
+                if isDirectory {
                     if name.hasPrefix(".") || skippedDirectories.contains(name) { continue }
                     if fm.fileExists(atPath: url.appendingPathComponent(".git").path) { continue }
                     walk(url, rel, depth: depth + 1)
@@ -100,7 +100,7 @@ enum ImageScan {
 
     /// `KEY=VALUE` lines of a Compose `.env` file (quotes removed, comments skipped).
     static func dotEnv(_ text: String) -> [String: String] {
-        EnvLine.values(text.replacingOccurrences(of: "\r\n", with: "\n"))
+        EnvLine.values(text.replacing("\r\n", with: "\n"))
     }
 
     // MARK: Dockerfile
@@ -114,7 +114,7 @@ enum ImageScan {
         var sawFrom = false
         var logical: [(Int, String)] = []
         var pending = "", pendingLine = 0
-        for (index, raw) in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw)
             if pending.isEmpty {
                 if line.trimmingSpaces.hasPrefix("#") { continue }

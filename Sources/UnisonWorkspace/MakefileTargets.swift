@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// The targets a Makefile defines, read the way GNU make's rule syntax (manual §4.2, "Rule
 /// Syntax") lays them out: `targets : prerequisites` on a line not starting with a tab, with
@@ -49,7 +50,7 @@ struct MakefileTargets {
         var logical: [(Int, String)] = []
         var pending = ""
         var pendingLine = 0
-        for (index, raw) in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = String(raw)
             if pending.isEmpty { pendingLine = index + 1 }
             if line.hasSuffix("\\") {

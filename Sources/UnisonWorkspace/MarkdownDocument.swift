@@ -1,3 +1,5 @@
+import UnisonCore
+
 /// The parts of a Markdown file the README rules need, following CommonMark 0.31 where it
 /// matters: ATX headings (`## Run`, up to three spaces of indentation, optional closing `#`s),
 /// setext headings (a paragraph underlined with `===` or `---`), HTML headings on a line of
@@ -19,7 +21,7 @@ struct MarkdownDocument {
     private(set) var inCode: [Bool] = []
 
     init(_ text: String) {
-        lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines = text.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         scan()
     }
 

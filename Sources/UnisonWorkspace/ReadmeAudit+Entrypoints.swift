@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 /// Entry points: each command of a repo's `entrypoints` must be documented in its README and

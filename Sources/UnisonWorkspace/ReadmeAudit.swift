@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 /// Phase 1's README alignment: the common sections of the spec's README policy, the role the
@@ -62,8 +63,8 @@ package enum ReadmeAudit {
         }
         let names = acceptedNames(section)
         return candidates.contains { text in
-            let squeezed = text.replacingOccurrences(of: " ", with: "")
-            return !text.isEmpty && names.contains { $0 == text || $0.replacingOccurrences(of: " ", with: "") == squeezed }
+            let squeezed = text.replacing(" ", with: "")
+            return !text.isEmpty && names.contains { $0 == text || $0.replacing(" ", with: "") == squeezed }
         }
     }
 
@@ -91,7 +92,7 @@ package enum ReadmeAudit {
     /// Words that name a role in prose: its identifier, with `-` also read as a space.
     static func roleWords(_ role: RepoRole) -> [String] {
         let raw = role.rawValue
-        return raw.contains("-") ? [raw, raw.replacingOccurrences(of: "-", with: " ")] : [raw]
+        return raw.contains("-") ? [raw, raw.replacing("-", with: " ")] : [raw]
     }
 
     /// Text as the role rule compares it: lowercased, markup characters (`` ` * _ ``) and link
@@ -115,7 +116,7 @@ package enum ReadmeAudit {
     /// True when `word` (or its plural) occurs in `text` as a whole word.
     static func containsWord(_ text: String, _ word: String) -> Bool {
         var searchRange = text.startIndex..<text.endIndex
-        while let found = text.range(of: word, range: searchRange) {
+        while let found = text[searchRange].firstRange(of: word) {
             let beforeOK = found.lowerBound == text.startIndex || !Self.isWordChar(text[text.index(before: found.lowerBound)])
             var end = found.upperBound
             if end < text.endIndex, text[end] == "s" { end = text.index(after: end) }

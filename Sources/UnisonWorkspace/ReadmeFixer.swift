@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -54,7 +54,7 @@ package enum ReadmeFixer {
             addition += "\n"
         }
         addition += skeleton(missing, repo: repo, spec: spec, directory: directory ?? url.deletingLastPathComponent())
-        if newline == "\r\n" { addition = addition.replacingOccurrences(of: "\n", with: "\r\n") }
+        if newline == "\r\n" { addition = addition.replacing("\n", with: "\r\n") }
 
         var data = (exists && !text.allSatisfy(\.isWhitespace)) ? original : Data()
         data.append(Data(addition.utf8))

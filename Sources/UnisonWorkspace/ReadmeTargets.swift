@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -33,10 +33,10 @@ package enum ReadmeTargets {
         let fm = FileManager.default
         return try paths.map { path in
             let url = URL(fileURLWithPath: path, relativeTo: currentDirectory).standardizedFileURL
-            var isDirectory: ObjCBool = false
+            var isDirectory = false
             let readme: URL, display: String, directory: URL
             guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw WorkspaceError.pathNotFound(path: path) }
-            if isDirectory.boolValue {
+            if isDirectory {
                 directory = url
                 readme = ReadmeAudit.findReadme(in: url) ?? url.appendingPathComponent("README.md")
                 display = WorkspaceCheck.Located.join(path.trimmingTrailingSlash, readme.lastPathComponent)
@@ -72,7 +72,7 @@ package enum ReadmeTargets {
         var inOrigin = false
         for raw in config.split(separator: "\n") {
             let line = INILine(raw)
-            if case let .section(name) = line { inOrigin = name.replacingOccurrences(of: " ", with: "") == "remote\"origin\""; continue }
+            if case let .section(name) = line { inOrigin = name.replacing(" ", with: "") == "remote\"origin\""; continue }
             guard inOrigin, case .entry(key: "url", var url) = line else { continue }
             while url.hasSuffix("/") { url.removeLast() }
             if url.hasSuffix(".git") { url.removeLast(4) }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -60,7 +60,7 @@ extension SpecDrift {
             let url = workflows.appendingPathComponent(name)
             guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            let trimmed = lines.map { $0.trimmingCharacters(in: .whitespaces) }
+            let trimmed = lines.map { $0.trimming(.whitespaces) }
             let publishes = text.contains("packages: write") || text.contains("reusable-build.yml") || text.contains("push: true")
             guard publishes, !trimmed.contains("if: false") else { continue }
             for (i, line) in trimmed.enumerated() {
@@ -83,13 +83,13 @@ extension SpecDrift {
         var out: [String] = []
         let t = line.hasPrefix("- ") ? String(line.dropFirst(2)) : line
         if t.hasPrefix("image_name:") {
-            let value = BlockYAML.unquote(String(t.dropFirst("image_name:".count)).trimmingCharacters(in: .whitespaces))
+            let value = BlockYAML.unquote(String(t.dropFirst("image_name:".count)).trimming(.whitespaces))
             if !value.isEmpty, !value.contains("${{") { out.append(value.lowercased()) }
         }
         let lower = t.lowercased()
         for prefix in ["ghcr.io/\(org.lowercased())/", "ghcr.io/${{ github.repository_owner }}/", "ghcr.io/${{ github.repository }}"] {
             var rest = Substring(lower)
-            while let r = rest.range(of: prefix) {
+            while let r = rest.firstRange(of: prefix) {
                 let after = rest[r.upperBound...]
                 if prefix.hasSuffix("}}") {
                     out.append(repo)
@@ -115,7 +115,7 @@ extension SpecDrift {
                     ["git", "-C", dir.path] + args, environment: ["GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"],
                     input: nil, workingDirectory: nil), r.status == 0
             else { return nil }
-            let s = r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+            let s = r.stdoutString.trimming(.whitespacesAndNewlines)
             return s.isEmpty ? nil : s
         }
         var branch: String?
@@ -154,7 +154,7 @@ extension SpecDrift {
                         spec: specLocation("repo:\(repo.name)"), found: DriftLocation(file: file, line: line)))
             }
         }
-        let flat = text.replacingOccurrences(of: "`", with: "")
+        let flat = text.replacing("`", with: "")
         for (key, command) in repo.entrypoints.sorted(by: { $0.key < $1.key }) where !flat.contains(command) {
             out.append(
                 Drift(
@@ -169,10 +169,10 @@ extension SpecDrift {
     static func title(_ lines: [String]) -> (String, Int)? {
         var fenced = false
         for (i, line) in lines.enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
+            let t = line.trimming(.whitespaces)
             if t.hasPrefix("```") || t.hasPrefix("~~~") { fenced.toggle(); continue }
             if fenced { continue }
-            if t.hasPrefix("# ") { return (String(t.dropFirst(2)).trimmingCharacters(in: .whitespaces), i + 1) }
+            if t.hasPrefix("# ") { return (String(t.dropFirst(2)).trimming(.whitespaces), i + 1) }
             if !t.isEmpty, i + 1 < lines.count, lines[i + 1].hasPrefix("==="),
                 lines[i + 1].allSatisfy({ $0 == "=" || $0 == " " })
             {
@@ -255,7 +255,7 @@ struct DockerfileFacts {
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw)
             if current.isEmpty {
-                let t = line.trimmingCharacters(in: .whitespaces)
+                let t = line.trimming(.whitespaces)
                 if t.hasPrefix("#") || t.isEmpty { continue }
                 start = i + 1
             }
@@ -269,7 +269,7 @@ struct DockerfileFacts {
         }
         if !current.isEmpty { logical.append((current, start)) }
         for (text, line) in logical {
-            let t = text.trimmingCharacters(in: .whitespaces)
+            let t = text.trimming(.whitespaces)
             let upper = t.uppercased()
             if upper.hasPrefix("FROM ") {
                 facts = DockerfileFacts()
@@ -281,11 +281,11 @@ struct DockerfileFacts {
             } else if upper.hasPrefix("CMD ") || upper.hasPrefix("ENTRYPOINT ") {
                 if upper.hasPrefix("HEALTHCHECK") { continue }
                 let body = t.drop { $0 != " " }
-                let words = ComposeFile.flowItems(body.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+                let words = ComposeFile.flowItems(body.trimming(.whitespaces).trimming(ScalarSet(charactersIn: "[]")))
                     .flatMap { $0.split(separator: " ").map(String.init) }
                 if let i = words.firstIndex(where: { $0 == "--port" || $0.hasPrefix("--port=") }) {
                     let value = words[i].hasPrefix("--port=") ? String(words[i].dropFirst(7)) : (i + 1 < words.count ? words[i + 1] : "")
-                    if let n = Int(ComposeFile.resolve(value).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))) {
+                    if let n = Int(ComposeFile.resolve(value).trimming(ScalarSet(charactersIn: "\"'"))) {
                         facts.commandPort = (n, line)
                     }
                 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// The parts of a Compose file `spec drift` compares, each with its line.
 struct ComposeFile {
@@ -97,7 +98,7 @@ struct ComposeFile {
         case let .seq(items):
             return items.compactMap { $0.scalar.map { (BlockYAML.unquote($0.text), $0.line) } }
         case let .scalar(text, line):
-            let t = text.trimmingCharacters(in: .whitespaces)
+            let t = text.trimming(.whitespaces)
             if t.hasPrefix("["), t.hasSuffix("]") {
                 return flowItems(String(t.dropFirst().dropLast())).map { ($0, line) }
             }
@@ -118,13 +119,13 @@ struct ComposeFile {
             } else if c == "\"" || c == "'" {
                 quote = c
             } else if c == "," {
-                items.append(current.trimmingCharacters(in: .whitespaces))
+                items.append(current.trimming(.whitespaces))
                 current = ""
             } else {
                 current.append(c)
             }
         }
-        let last = current.trimmingCharacters(in: .whitespaces)
+        let last = current.trimming(.whitespaces)
         if !last.isEmpty { items.append(last) }
         return items
     }
@@ -134,7 +135,7 @@ struct ComposeFile {
     static func resolve(_ text: String) -> String {
         var out = ""
         var rest = Substring(text)
-        while let start = rest.range(of: "${") {
+        while let start = rest.firstRange(of: "${") {
             out += rest[..<start.lowerBound]
             let after = rest[start.upperBound...]
             guard let end = after.firstIndex(of: "}") else { out += rest[start.lowerBound...]; return out }
@@ -149,7 +150,7 @@ struct ComposeFile {
 
     /// `HOST:CONTAINER`, `IP:HOST:CONTAINER` or `CONTAINER`, with `/tcp` and variables resolved.
     static func parsePort(_ text: String) -> (host: Int?, container: Int)? {
-        var t = resolve(text.trimmingCharacters(in: .whitespaces))
+        var t = resolve(text.trimming(.whitespaces))
         if let slash = t.firstIndex(of: "/") { t = String(t[..<slash]) }
         let parts = t.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let container = parts.last.flatMap({ Int($0) }) else { return nil }
@@ -165,11 +166,9 @@ struct ComposeFile {
 
     static func probe(_ test: String) -> Probe {
         let pattern = #"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::(\d+))?(/[^\s"',\]]*)?"#
-        if let regex = try? NSRegularExpression(pattern: pattern),
-            let m = regex.firstMatch(in: test, range: NSRange(test.startIndex..., in: test))
-        {
-            let port = Range(m.range(at: 1), in: test).flatMap { Int(test[$0]) } ?? 80
-            let path = Range(m.range(at: 2), in: test).map { String(test[$0]) } ?? "/"
+        if let regex = try? Regex(pattern).matchingSemantics(.unicodeScalar), let m = try? regex.firstMatch(in: test) {
+            let port = m.output[1].substring.flatMap { Int($0) } ?? 80
+            let path = m.output[2].substring.map(String.init) ?? "/"
             return .http(port: port, path: path)
         }
         var words = test.split(separator: " ").map(String.init)

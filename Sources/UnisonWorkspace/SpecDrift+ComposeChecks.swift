@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 extension SpecDrift {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -125,8 +125,8 @@ package struct SpecDrift {
             workspace.appendingPathComponent(repo.name),
             workspace.deletingLastPathComponent().appendingPathComponent(repo.name),
         ] {
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir.boolValue,
+            var isDir = false
+            if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir,
                 (try? fm.contentsOfDirectory(atPath: candidate.path))?.isEmpty == false
             {
                 return candidate

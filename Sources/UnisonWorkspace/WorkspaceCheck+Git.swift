@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Cleanliness: uncommitted and untracked changes, detached heads, unexpected branches, and

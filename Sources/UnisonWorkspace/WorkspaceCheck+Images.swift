@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 /// GHCR usage: image references in Compose files, Dockerfiles and workflows, and whether each

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 /// Links in a repository's README that point at files: relative links (`[x](docs/a.md)`,
@@ -29,12 +30,12 @@ enum ReadmeLinks {
     static func destinations(_ line: String) -> [String] {
         var out: [String] = []
         let trimmed = line.trimmingSpaces
-        if trimmed.hasPrefix("["), let close = trimmed.range(of: "]:") {
+        if trimmed.hasPrefix("["), let close = trimmed.firstRange(of: "]:") {
             let rest = String(trimmed[close.upperBound...]).trimmingSpaces
             if let first = rest.split(separator: " ").first { out.append(String(first)) }
         }
         var index = line.startIndex
-        while let open = line[index...].range(of: "](") {
+        while let open = line[index...].firstRange(of: "](") {
             var depth = 1
             var end = open.upperBound
             while end < line.endIndex {
@@ -108,7 +109,33 @@ enum ReadmeLinks {
         var d = dest
         if let hash = d.firstIndex(of: "#") { d = String(d[..<hash]) }
         if let q = d.firstIndex(of: "?") { d = String(d[..<q]) }
-        return d.removingPercentEncoding ?? d
+        return percentDecoded(d) ?? d
+    }
+
+    /// `%XX` sequences decoded (Foundation's `removingPercentEncoding`): nil when a `%` is not
+    /// followed by two hex digits or the bytes are not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var it = Array(text.utf8)[...]
+        while let b = it.popFirst() {
+            guard b == UInt8(ascii: "%") else {
+                bytes.append(b)
+                continue
+            }
+            guard it.count >= 2, let high = hexValue(it[it.startIndex]), let low = hexValue(it[it.startIndex + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            it = it.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 
@@ -117,7 +144,7 @@ extension WorkspaceCheck.Context {
     func workspaceDirectory(ofRepo name: String) -> URL? {
         let key = name.lowercased()
         if let located = repos.first(where: {
-            $0.repo.name.lowercased() == key || ($0.relativePath as NSString).lastPathComponent.lowercased() == key
+            $0.repo.name.lowercased() == key || WorkspacePath.lastComponent($0.relativePath).lowercased() == key
         }) {
             return located.directory
         }
@@ -134,7 +161,7 @@ extension WorkspaceCheck.Context {
         else { return }
         let file = located.display(readme.lastPathComponent)
         let document = MarkdownDocument(text)
-        let workspaceRepos = Set(repoDirectories.map { ($0 as NSString).lastPathComponent })
+        let workspaceRepos = Set(repoDirectories.map(WorkspacePath.lastComponent))
         let fm = FileManager.default
         let repoRoot = located.directory.standardizedFileURL
         for reference in ReadmeLinks.references(document, org: spec.platform.org, workspaceRepos: workspaceRepos) {

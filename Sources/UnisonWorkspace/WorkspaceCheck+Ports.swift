@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonSpec
 
 /// Host ports the devstack's Compose files publish. The files of the devstack repository are

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -33,11 +33,11 @@ package enum WorkspaceCheck {
         directory: URL, spec: PlatformSpec, expectedBranch: String? = nil,
         runner: any ProcessRunner = SystemProcessRunner()
     ) throws -> FindingsReport {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw WorkspaceError.pathNotFound(path: directory.path)
         }
-        guard isDirectory.boolValue else { throw WorkspaceError.notADirectory(path: directory.path) }
+        guard isDirectory else { throw WorkspaceError.notADirectory(path: directory.path) }
 
         var context = Context(
             root: directory.standardizedFileURL, spec: spec, runner: runner,
@@ -154,8 +154,8 @@ package enum WorkspaceCheck {
             let entries = (try? fm.contentsOfDirectory(atPath: root.path))?.sorted() ?? []
             for name in entries where !name.hasPrefix(".") && !repoDirectories.contains(name) {
                 let directory = root.appendingPathComponent(name)
-                var isDirectory: ObjCBool = false
-                guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue,
+                var isDirectory = false
+                guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory,
                     WorkspaceGit.isRepository(directory)
                 else { continue }
                 repoDirectories.insert(name)
@@ -189,14 +189,26 @@ package enum WorkspaceCheck {
         /// Stands for the meta repository when the spec declares no `workspace` repo (the
         /// spec model has no public memberwise initializer; `Repo` is Codable).
         static func unlistedMeta(named name: String) throws -> Repo {
-            let object: [String: Any] = [
-                "name": name, "role": "workspace", "description": "", "entrypoints": [String: String](), "services": [String](),
+            let object: JSONValue = [
+                "name": .string(name), "role": "workspace", "description": "", "entrypoints": [:], "services": [],
             ]
-            return try JSONDecoder().decode(Repo.self, from: JSONSerialization.data(withJSONObject: object))
+            return try JSONDecoder().decode(Repo.self, from: object.encoded())
         }
 
         static func quote(_ path: String) -> String {
-            path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) } ? path : "'\(path.replacingOccurrences(of: "'", with: "'\\''"))'"
+            path.allSatisfy { $0.isLetter || $0.isNumber || "/._-+".contains($0) } ? path : "'\(path.replacing("'", with: "'\\''"))'"
         }
+    }
+}
+
+/// Path names as NSString's `lastPathComponent` gave them, for the relative directory names of
+/// a workspace: trailing slashes ignored, "/" stays "/".
+enum WorkspacePath {
+    static func lastComponent(_ path: String) -> String {
+        guard path != "/" else { return path }
+        var bytes = path.utf8[...]
+        while bytes.last == UInt8(ascii: "/") { bytes = bytes.dropLast() }
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { bytes = bytes[bytes.index(after: slash)...] }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// The read-only git queries the workspace checks make, run through a `ProcessRunner` with
@@ -48,14 +48,14 @@ struct WorkspaceGit {
     func headCommit() throws -> String? {
         let result = try git(["rev-parse", "--verify", "-q", "HEAD^{commit}"])
         guard result.status == 0 else { return nil }
-        return result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.stdoutString.trimming(.whitespacesAndNewlines)
     }
 
     /// The branch HEAD is on; nil when HEAD is detached.
     func currentBranch() throws -> String? {
         let result = try git(["symbolic-ref", "-q", "--short", "HEAD"])
         guard result.status == 0 else { return nil }
-        let name = result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = result.stdoutString.trimming(.whitespacesAndNewlines)
         return name.isEmpty ? nil : name
     }
 
@@ -64,7 +64,7 @@ struct WorkspaceGit {
     func originDefaultBranch() throws -> String? {
         let result = try git(["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"])
         guard result.status == 0 else { return nil }
-        let name = result.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = result.stdoutString.trimming(.whitespacesAndNewlines)
         guard name.hasPrefix("origin/"), name.count > 7 else { return nil }
         return String(name.dropFirst(7))
     }
@@ -122,10 +122,10 @@ struct WorkspaceGit {
             if body.hasSuffix(".path") { paths[String(body.dropLast(5))] = value }
             if body.hasSuffix(".url") { urls[String(body.dropLast(4))] = value }
         }
-        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r\n", with: "\n").split(
+        let lines = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").replacing("\r\n", with: "\n").split(
             separator: "\n", omittingEmptySubsequences: false)
         return paths.map { name, path in
-            let header = lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "[submodule \"\(name)\"]" }
+            let header = lines.firstIndex { $0.trimming(.whitespaces) == "[submodule \"\(name)\"]" }
             return Submodule(name: name, path: path, url: urls[name], line: header.map { $0 + 1 })
         }.sorted { $0.path < $1.path }
     }
