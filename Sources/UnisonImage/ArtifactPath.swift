@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Where a build writes an artifact: always a direct child of the output directory. Artifact

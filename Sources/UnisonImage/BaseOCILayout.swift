@@ -9,7 +9,7 @@
 // index.json → (nested index → platform linux/amd64) → image manifest → layers[] in order,
 // each a tar (optionally gzip or zstd) applied with whiteouts. Every blob read is checked
 // against its digest. The registry path (pulling into such a layout) belongs to UnisonOCI.
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 

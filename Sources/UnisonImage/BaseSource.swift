@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 import UnisonSpec
@@ -46,17 +46,17 @@ package enum BaseSource: Sendable, Equatable, CustomStringConvertible {
                 }
             }
             let u = url(dir)
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: u.path, isDirectory: &isDir), isDir.boolValue else {
+            var isDir = false
+            guard fm.fileExists(atPath: u.path, isDirectory: &isDir), isDir else {
                 throw BaseError.notFound(
                     text, hint: "oci: needs an OCI image layout directory, e.g. made by `skopeo copy docker://IMAGE oci:DIR:TAG`")
             }
             return .ociLayout(u, tag: tag)
         }
-        var isDir: ObjCBool = false
+        var isDir = false
         let u = url(text)
         if fm.fileExists(atPath: u.path, isDirectory: &isDir) {
-            if isDir.boolValue {
+            if isDir {
                 if fm.fileExists(atPath: u.appendingPathComponent("oci-layout").path) { return .ociLayout(u, tag: nil) }
                 return .directory(u)
             }
@@ -106,7 +106,7 @@ package enum BaseCache {
     package static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let dir = environment["UNISONCTL_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("unisonctl") }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/unisonctl")
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Problems specific to installer ISO builds (kernel lookup, sizes and filesystems report

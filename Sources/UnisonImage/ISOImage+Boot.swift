@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
@@ -106,9 +107,11 @@ enum ISOBoot {
         var t = time_t(epoch)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(
-            format: "%04d%02d%02d%02d%02d%02d00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let fields = [
+            (Int(parts.tm_year) + 1900, 4), (Int(parts.tm_mon) + 1, 2), (Int(parts.tm_mday), 2),
+            (Int(parts.tm_hour), 2), (Int(parts.tm_min), 2), (Int(parts.tm_sec), 2),
+        ]
+        return fields.map { NumberText.decimal($0.0, width: $0.1) }.joined() + "00"
     }
 
     /// An ISO 9660 volume identifier: d-characters (A-Z, 0-9, _), at most 32.

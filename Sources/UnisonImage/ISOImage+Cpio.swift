@@ -18,8 +18,9 @@
 //      110        name, NUL, zero-padded to a multiple of 4 from the header's start
 //                 data, zero-padded to a multiple of 4
 //   ... the last member is named "TRAILER!!!".
-import Foundation
+import FoundationEssentials
 import UnisonArchive
+import UnisonCore
 import UnisonDisk
 
 enum NewcArchive {
@@ -62,7 +63,7 @@ enum NewcArchive {
             rdev.0, rdev.1, UInt32(nameBytes.count), 0,
         ]
         var header = "070701"
-        for f in fields { header += String(format: "%08X", f) }
+        for f in fields { header += NumberText.hex(f, width: 8, uppercase: true) }
         out.append(contentsOf: Array(header.utf8))
         out.append(contentsOf: nameBytes)
         pad(&out)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
@@ -50,7 +51,7 @@ final class SplitFileSink: ByteSink {
 
     init(
         directory: URL, baseName: String, limit: Int64, keepSinglePart: Bool = false,
-        partName: @escaping @Sendable (_ base: String, _ index: Int) -> String = { String(format: "%@.%03d", $0, $1) }
+        partName: @escaping @Sendable (_ base: String, _ index: Int) -> String = { "\($0).\(NumberText.decimal($1, width: 3))" }
     ) {
         self.directory = directory
         self.baseName = baseName

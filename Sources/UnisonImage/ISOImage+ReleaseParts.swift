@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
@@ -36,7 +37,7 @@ package struct ISOReleaseParts: Sendable, Codable, Equatable {
         defer { try? FileManager.default.removeItem(at: staging) }
 
         let sink = SplitFileSink(directory: staging, baseName: name, limit: partSize, keepSinglePart: true) {
-            String(format: "%@.part%02d", $0, $1)
+            "\($0).part\(NumberText.decimal($1, width: 2))"
         }
         let input = try FileSource(iso)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)

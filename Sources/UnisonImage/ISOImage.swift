@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonAttest
 import UnisonCore
@@ -117,7 +118,7 @@ package struct ISOImage: ImageTarget {
         let options = self, request = root.request, status = root.status, reporter = root.reporter
         let fm = FileManager.default
         let isohybridMBR = options.isolinuxDir.appendingPathComponent("isohdpfx.bin")
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        let allowed = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
         let workDir = root.workDir
         let staging = workDir.appendingPathComponent("iso")
         let payloadDir = staging.appendingPathComponent(ISOInstaller.isoDir)
@@ -172,12 +173,12 @@ package struct ISOImage: ImageTarget {
             // The name is read by the installer's shell: letters, digits and . _ + - only.
             let stem = url.deletingPathExtension().lastPathComponent.unicodeScalars
                 .map { allowed.contains($0) ? Character($0) : "_" }
-            let cleaned = String(stem).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            let cleaned = String(stem).trimming(ScalarSet(charactersIn: "."))
             payloadName = (cleaned.isEmpty ? "payload" : cleaned) + ".raw"
             source = url.path
             sourceFormat = format
         }
-        let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? UInt).map(Int64.init) ?? 0
         let progress = reporter("packing \(payloadName)", rawSize)
         let payload = try ISOPayload.pack(
             raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
@@ -302,10 +303,7 @@ extension ISOImage {
     static func normalizeTimes(_ root: URL, epoch: Int64) throws {
         let fm = FileManager.default
         let date = Date(timeIntervalSince1970: TimeInterval(epoch))
-        var paths = [root.path]
-        if let e = fm.enumerator(atPath: root.path) {
-            while let p = e.nextObject() as? String { paths.append(root.appendingPathComponent(p).path) }
-        }
+        let paths = [root.path] + DirectoryWalk.entries(under: root.path).map { root.appendingPathComponent($0.path).path }
         for p in paths {
             try fm.setAttributes([.modificationDate: date], ofItemAtPath: p)
         }

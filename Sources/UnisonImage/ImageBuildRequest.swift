@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -26,7 +26,7 @@ package struct ImageVersion: Sendable, Equatable, CustomStringConvertible, Expre
     /// Letters, digits and `. _ + -`, not starting with a dot: the one check of a version
     /// that goes into artifact names, made before any work.
     package func check() throws {
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        let allowed = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
         guard !text.isEmpty, !text.hasPrefix("."), text.unicodeScalars.allSatisfy(allowed.contains) else {
             throw VMError.badVersion(text)
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonInstall
 
 /// What the head's steps share in one build: the platform and request they read, the work

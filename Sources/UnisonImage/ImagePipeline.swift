@@ -1,7 +1,9 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
+import UnisonInstall
+import UnisonSpec
 
 /// One kind of image written from the shared root: WSL, VM disks, installer ISO.
 package protocol ImageTarget: Sendable {

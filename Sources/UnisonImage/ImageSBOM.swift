@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 import UnisonArchive
 import UnisonAttest
@@ -15,8 +16,8 @@ enum ImageSBOM {
         case let .tarball(url): file = url
         case let .named(base):
             let url = BaseCache.location(of: base, cacheDir: cacheDir)
-            var isDir: ObjCBool = false
-            file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && !isDir.boolValue ? url : nil
+            var isDir = false
+            file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && !isDir ? url : nil
         case .directory, .ociLayout: file = nil
         }
         let name = file?.lastPathComponent ?? source.description

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 import UnisonOCI
@@ -72,14 +72,7 @@ package struct ModelStoreOverlay: RootfsOverlay {
     package func apply(to tree: inout FileTree) throws {
         let base = try FileTree.normalize(destination, allowAbsolute: true)
         try tree.addDirectory(base, mtime: mtime)
-        let fm = FileManager.default
-        guard let walker = fm.enumerator(at: store, includingPropertiesForKeys: [.isDirectoryKey]) else { return }
-        var paths: [(String, Bool, URL)] = []
-        for case let url as URL in walker {
-            let relative = String(url.standardizedFileURL.path.dropFirst(store.standardizedFileURL.path.count + 1))
-            let isDir = (try url.resourceValues(forKeys: [.isDirectoryKey])).isDirectory ?? false
-            paths.append((relative, isDir, url))
-        }
+        let paths = DirectoryWalk.entries(under: store.path).map { ($0.path, $0.isDirectory, store.appendingPathComponent($0.path)) }
         for (relative, isDir, url) in paths.sorted(by: { $0.0 < $1.0 }) {
             let path = base + "/" + relative
             if isDir {

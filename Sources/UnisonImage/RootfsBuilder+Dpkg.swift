@@ -7,8 +7,9 @@
 // Used to take packages out of an image without running dpkg (builds are rootless and do not
 // execute the image's binaries): their files are removed, then their status paragraph and
 // info files, so `dpkg --audit` in the image stays clean.
-import Foundation
+import FoundationEssentials
 import UnisonArchive
+import UnisonCore
 
 package enum DpkgDatabase {
     static let admin = "var/lib/dpkg"
@@ -59,7 +60,7 @@ package enum DpkgDatabase {
             if removed.contains(name) { continue }
             let deps = ["Depends", "Pre-Depends"].compactMap { field($0, in: p) }.joined(separator: ",")
             let depNames = deps.split(whereSeparator: { ",|".contains($0) }).compactMap {
-                $0.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map { String($0.split(separator: ":")[0]) }
+                $0.trimming(.whitespaces).split(separator: " ").first.map { String($0.split(separator: ":")[0]) }
             }
             if depNames.contains(where: removed.contains) { dependents.append(name) }
             kept.append(p)
@@ -75,12 +76,12 @@ package enum DpkgDatabase {
     static func paragraphs(_ tree: FileTree) throws -> [String] {
         guard let status = tree[admin + "/status"], case let .regular(content) = status.kind else { return [] }
         let text = String(decoding: try content.data(), as: UTF8.self)
-        return text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }
+        return text.components(separatedBy: "\n\n").map { $0.trimming(.newlines) }.filter { !$0.isEmpty }
     }
 
     static func field(_ name: String, in paragraph: String) -> String? {
         for line in paragraph.split(separator: "\n") where line.hasPrefix(name + ":") {
-            return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+            return line.dropFirst(name.count + 1).trimming(.whitespaces)
         }
         return nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 
@@ -40,7 +40,7 @@ package enum RootfsBuilder {
         else { return false }
         var rest = Substring(name.dropFirst(parts[0].count).dropLast(parts[parts.count - 1].count))
         for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
-            guard let r = rest.range(of: middle) else { return false }
+            guard let r = rest.firstRange(of: middle) else { return false }
             rest = rest[r.upperBound...]
         }
         return true

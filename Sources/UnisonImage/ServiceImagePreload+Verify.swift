@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 
@@ -73,9 +73,9 @@ extension ServiceImagePreload {
             if let known = checked[key] { return known }
             var problem: String?
             // The size first (a stat): a cut-short blob says so rather than "does not match".
-            let size = (try? FileManager.default.attributesOfItem(atPath: layout.blobURL(blob.digest).path))?[.size] as? NSNumber
-            if let size, size.int64Value != blob.size {
-                problem = "is \(size.int64Value) bytes, its descriptor says \(blob.size)"
+            let size = ((try? FileManager.default.attributesOfItem(atPath: layout.blobURL(blob.digest).path))?[.size] as? UInt).map(Int64.init)
+            if let size, size != blob.size {
+                problem = "is \(size) bytes, its descriptor says \(blob.size)"
             } else {
                 do { try body() } catch let OCIError.digestMismatch(_, _, actual) {
                     problem = "does not match its digest (the file hashes to \(actual))"
@@ -121,8 +121,9 @@ extension ServiceImagePreload {
             let allowed = Set(blobs.map { "blobs/sha256/\($0.digest.hex)" })
             let view = store.appendingPathComponent("docker/\(n).json")
             guard let data = FileManager.default.contents(atPath: view.path),
-                let archive = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]], archive.count == 1,
-                let config = archive[0]["Config"] as? String, let layers = archive[0]["Layers"] as? [String]
+                let archive = (try? JSONValue.parse(data))?.array, archive.count == 1, archive[0].object != nil,
+                let config = archive[0]["Config"]?.string, let layerValues = archive[0]["Layers"]?.array,
+                let layers = Optional(layerValues.compactMap(\.string)), layers.count == layerValues.count
             else {
                 fail(nil, "docker/\(n).json is missing or not a docker-archive manifest")
                 continue

@@ -13,7 +13,7 @@
 // ServiceImagePreload+Verify.swift), then streams each image to `docker load` as a tar of
 // its blobs with docker/<n>.json as manifest.json. Docker's classic image store reads
 // docker-archive manifests only (moby image/tarexport), so the layout carries both views.
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 import UnisonInstall
@@ -154,15 +154,15 @@ package enum ServiceImagePreload {
             // Docker's repository:tag (its classic store has no digest references for loaded images).
             let repoTag =
                 "\(canonical.registry == ImageReference.dockerHub ? "docker.io" : canonical.registry)/\(canonical.repository):\(canonical.tag?.value ?? "latest")"
-            let dockerManifest: [[String: Any]] = [
+            let dockerManifest: JSONValue = [
                 [
-                    "Config": "blobs/sha256/\(manifest.config.digest.hex)",
-                    "RepoTags": [repoTag],
-                    "Layers": manifest.layers.map { "blobs/sha256/\($0.digest.hex)" },
+                    "Config": .string("blobs/sha256/\(manifest.config.digest.hex)"),
+                    "RepoTags": [.string(repoTag)],
+                    "Layers": .array(manifest.layers.map { .string("blobs/sha256/\($0.digest.hex)") }),
                 ]
             ]
             try AtomicFile.write(
-                try JSONSerialization.data(withJSONObject: dockerManifest, options: [.sortedKeys, .withoutEscapingSlashes]),
+                try dockerManifest.encoded(),
                 to: dir.appendingPathComponent("docker/\(n).json"))
             let sums = ([manifest.config] + manifest.layers).map { "\($0.digest.hex)  blobs/sha256/\($0.digest.hex)\n" }.joined()
             try AtomicFile.write(Data(sums.utf8), to: dir.appendingPathComponent("docker/\(n).sha256"))
@@ -182,7 +182,7 @@ package enum ServiceImagePreload {
         var total: Int64 = 0
         for name in blobFiles {
             let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("blobs/sha256/\(name)").path)
-            total += (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            total += (attributes[.size] as? UInt).map(Int64.init) ?? 0
         }
         let report = Report(destination: destination, images: entries, blobs: blobFiles.count, bytes: total, unsharedBytes: unshared)
         try AtomicFile.write(try JSONOutput.encoder().encode(report), to: dir.appendingPathComponent("preload.json"))

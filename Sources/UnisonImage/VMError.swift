@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Problems of VM disk builds, and the artifact version every target checks (format, sizes and filesystems report `DiskError`).

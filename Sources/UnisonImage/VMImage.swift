@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 import UnisonDisk
@@ -189,13 +190,15 @@ package struct VMImage: ImageTarget {
         try layout.add(ext4.extents(at: gpt.partitions[1].offset), at: 0)
         try layout.add(.bytes(gpt.backupRegion()), at: gpt.backupRegionOffset)
 
+        // The FAT volume serial as blkid prints it: XXXX-XXXX.
+        let espSerial = [volumeID >> 16, volumeID & 0xFFFF].map { NumberText.hex($0, width: 4, uppercase: true) }.joined(separator: "-")
         let info = VMBuildResult(
             version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch, diskSize: settings.diskSize,
             diskGUID: diskGUID,
             partitions: [
                 VMPartitionInfo(
                     name: gpt.partitions[0].name, type: PartitionType.efiSystem, guid: espGUID, offset: gpt.partitions[0].offset,
-                    size: espSize, filesystem: "fat32", filesystemID: String(format: "%04X-%04X", volumeID >> 16, volumeID & 0xFFFF)),
+                    size: espSize, filesystem: "fat32", filesystemID: espSerial),
                 VMPartitionInfo(
                     name: gpt.partitions[1].name, type: PartitionType.linuxRootX86_64, guid: rootGUID,
                     offset: gpt.partitions[1].offset, size: rootSize, filesystem: "ext4", filesystemID: fsUUID.text(uppercase: false)),

@@ -11,7 +11,7 @@
 //   with uid 0 in /etc/passwd, no kernel and no initramfs;
 // - with systemd, the units known to break under WSL disabled or masked (system and user):
 //   systemd-resolved, systemd-networkd, NetworkManager, the systemd-tmpfiles units, tmp.mount.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// The distribution's identity and first-run user, from the spec's `targets.wsl`.
@@ -59,7 +59,7 @@ package struct WSLDistribution: Sendable, Equatable {
     /// `/etc/wsl.conf` for a base or overlay that already wrote one (the installer's WSL mode
     /// adds a `[boot] command`): `[boot] systemd=true` is set and every other line is kept.
     package func wslConf(merging existing: String?) -> String {
-        guard let existing, !existing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return wslConf }
+        guard let existing, !existing.trimming(.whitespacesAndNewlines).isEmpty else { return wslConf }
         var lines = INILine.lines(existing)
         func section(_ line: String) -> String? { if case let .section(name) = INILine(line) { name } else { nil } }
         func key(_ line: String) -> String? { if case let .entry(k, _) = INILine(line) { k.lowercased() } else { nil } }
@@ -152,13 +152,13 @@ package struct WSLDistribution: Sendable, Equatable {
     /// Checks the values a WSL config file can hold.
     package func validate() throws {
         func check(_ ok: Bool, _ what: String) throws { if !ok { throw WSLError.badDistribution(what) } }
-        let nameChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        let nameChars = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         try check(
             !defaultName.isEmpty && defaultName.unicodeScalars.allSatisfy(nameChars.contains),
             "defaultName '\(defaultName)' must be letters, digits, '.', '_' or '-'")
         // useradd's rule for portable names (shadow-utils): lowercase start, then [a-z0-9_-].
-        let userStart = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
-        let userChars = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789_-")
+        let userStart = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
+        let userChars = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789_-")
         try check(
             !defaultUser.isEmpty && defaultUser.count <= 32 && userStart.contains(defaultUser.unicodeScalars.first!)
                 && defaultUser.unicodeScalars.allSatisfy(userChars.contains),

@@ -16,7 +16,8 @@
 //
 // Drawn in code (a white "U" on a rounded blue square) so the image needs no binary asset and
 // is the same bytes on every build.
-import Foundation
+import FoundationEssentials
+import Glibc
 
 package enum WSLIcon {
     package static let size = 64

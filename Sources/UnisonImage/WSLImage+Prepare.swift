@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 
 /// The changes that make a root filesystem a WSL distribution (see WSLDistribution.swift for

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonBuildInfo
 import UnisonCore
 
@@ -52,24 +53,24 @@ struct Unisonctl: AsyncParsableCommand {
         TempPaths.yieldToSignalCleanup()
         if let coded = error as? ExitCoded {
             ErrorOutput.print(error)
-            Foundation.exit(coded.exitStatus.rawValue)
+            Glibc.exit(coded.exitStatus.rawValue)
         }
         if let exitCode = error as? ExitCode {
-            Foundation.exit(exitCode.rawValue)
+            Glibc.exit(exitCode.rawValue)
         }
         let code = exitCode(for: error)
         if code == .success {
             // --help, --version and completion scripts.
             Swift.print(fullMessage(for: error))
-            Foundation.exit(0)
+            Glibc.exit(0)
         }
         let message = fullMessage(for: error)
         if code == .validationFailure || error is ValidationError || isUsageError(error) {
-            FileHandle.standardError.write(Data("\(message)\n".utf8))
-            Foundation.exit(ExitStatus.badInput.rawValue)
+            FileIO.standardError.write("\(message)\n")
+            Glibc.exit(ExitStatus.badInput.rawValue)
         }
-        FileHandle.standardError.write(Data("unisonctl: \(message)\n".utf8))
-        Foundation.exit(ExitStatus.checkFailed.rawValue)
+        FileIO.standardError.write("unisonctl: \(message)\n")
+        Glibc.exit(ExitStatus.checkFailed.rawValue)
     }
 
     /// ArgumentParser reports unknown options and missing arguments with EX_USAGE (64).

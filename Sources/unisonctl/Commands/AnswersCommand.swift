@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOps
 import UnisonSpec
@@ -89,7 +89,7 @@ struct AnswersCommand: AsyncParsableCommand {
             let json = output.json
             let report = try Provisioning.run(
                 root: rootURL, file: file, spec: InstalledSpec.load(specOptions, root: rootURL),
-                log: { if !json { FileHandle.standardError.write(Data("answers: \($0)\n".utf8)) } })
+                log: { if !json { FileIO.standardError.write("answers: \($0)\n") } })
             if json {
                 try Output.json(report)
             } else if !report.applied, report.source == nil {
@@ -164,6 +164,6 @@ enum AnswersOutput {
             error.diagnostics.map { d in
                 "\(d.file):\(d.line):\(d.column): error: \(d.message)" + (d.hint.map { "\n    hint: \($0)" } ?? "")
             }.joined(separator: "\n") + "\n\(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s") in the answers file\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        FileIO.standardError.write(text)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
+import UnisonSpec
 import UnisonWorkspace
 
 struct CICommand: AsyncParsableCommand {
@@ -76,10 +77,9 @@ struct CICommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
             if service != nil, !(platformRef.count == 40 && platformRef.allSatisfy(\.isHexDigit)) {
-                FileHandle.standardError.write(
-                    Data(
-                        "warning: the reusable workflow is called at '\(platformRef)', not a commit SHA: zizmor's unpinned-uses rule flags it (pass --platform-ref SHA)\n"
-                            .utf8))
+                FileIO.standardError.write(
+                    "warning: the reusable workflow is called at '\(platformRef)', not a commit SHA: zizmor's unpinned-uses rule flags it (pass --platform-ref SHA)\n"
+                )
             }
             if let outputFile {
                 try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: outputFile))

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonRelease
 import UnisonSpec
@@ -113,7 +113,7 @@ struct CompatCommand: AsyncParsableCommand {
                     print("  \(d.service): installed \(d.installed ?? "none"), \(result.platform ?? "") has \(d.expected)")
                 }
             }
-            for name in result.unknownServices { FileHandle.standardError.write(Data("warning: \(name) is not a column of the matrix\n".utf8)) }
+            for name in result.unknownServices { FileIO.standardError.write("warning: \(name) is not a column of the matrix\n") }
             if !result.ok { throw ExitCode(ExitStatus.checkFailed.rawValue) }
         }
     }

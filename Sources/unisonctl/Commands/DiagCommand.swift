@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOps
 import UnisonSpec
@@ -42,8 +42,8 @@ struct DiagCommand: AsyncParsableCommand {
             try Output.json(result)
         } else {
             for c in result.collectors where c.status != .ok || c.truncated {
-                FileHandle.standardError.write(
-                    Data("note: \(c.name): \(c.status.rawValue)\(c.truncated ? " (truncated)" : "")\(c.detail.map { ": \($0)" } ?? "")\n".utf8))
+                FileIO.standardError.write(
+                    "note: \(c.name): \(c.status.rawValue)\(c.truncated ? " (truncated)" : "")\(c.detail.map { ": \($0)" } ?? "")\n")
             }
             Output.line("\(result.bundle) (\(ProgressReporter.formatBytes(result.bytes)), \(result.files) files, sha256 \(result.sha256))")
         }

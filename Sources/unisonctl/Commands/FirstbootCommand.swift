@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonOps
@@ -61,7 +61,7 @@ struct FirstbootCommand: AsyncParsableCommand {
         let rootURL = URL(fileURLWithPath: root ?? "/")
         let spec = try InstalledSpec.require(specOptions, root: rootURL)
         let json = output.json
-        let log: @Sendable (String) -> Void = { line in if !json { FileHandle.standardError.write(Data("firstboot: \(line)\n".utf8)) } }
+        let log: @Sendable (String) -> Void = { line in if !json { FileIO.standardError.write("firstboot: \(line)\n") } }
         // Answers first (user, hostname, sshd), once: a live boot looks for them, a staged root only takes --answers.
         let stampExists = FileManager.default.fileExists(
             atPath: rootURL.path == "/"
@@ -78,7 +78,7 @@ struct FirstbootCommand: AsyncParsableCommand {
             if live { FirstBoot.announce(line) }
         }
         let progress: @Sendable (String) -> Void = { line in
-            if !json { FileHandle.standardError.write(Data("firstboot: \(Terminal.escapingControls(line))\n".utf8)) }
+            if !json { FileIO.standardError.write("firstboot: \(Terminal.escapingControls(line))\n") }
         }
         var firstBoot = FirstBoot(
             spec: spec, root: rootURL, ollama: try OllamaEndpoint(parsing: ollama), timeout: timeout,

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonImage
 import UnisonSpec
@@ -42,7 +42,7 @@ struct ImageBuildAll: AsyncParsableCommand {
     }
 
     static func names(_ list: String) -> [String] {
-        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        list.split(separator: ",").map { $0.trimming(.whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 
     func run() async throws {

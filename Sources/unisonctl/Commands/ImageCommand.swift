@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 import UnisonCore
 import UnisonImage
@@ -96,7 +96,7 @@ struct ImageTarCommand: AsyncParsableCommand {
 enum ImageStatus {
     static let line: @Sendable (String) -> Void = { text in
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] == nil {
-            FileHandle.standardError.write(Data("image: \(text)\n".utf8))
+            FileIO.standardError.write("image: \(text)\n")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonImage
 import UnisonSpec
@@ -64,7 +64,7 @@ struct ImageBuildISO: AsyncParsableCommand {
             }
         }
         if let firmware {
-            let names = firmware.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let names = firmware.split(separator: ",").map { $0.trimming(.whitespaces).lowercased() }
             if let bad = names.first(where: { ISOFirmware(rawValue: $0) == nil }) {
                 throw ValidationError("--firmware: unknown firmware \(bad) (use bios, uefi)")
             }
@@ -94,6 +94,6 @@ struct ImageBuildISO: AsyncParsableCommand {
 extension ISOFirmware {
     /// `--firmware bios,uefi`, in the order of `allCases` (validated before).
     static func list(_ text: String) -> [ISOFirmware] {
-        allCases.filter { f in text.lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == f.rawValue } }
+        allCases.filter { f in text.lowercased().split(separator: ",").contains { $0.trimming(.whitespaces) == f.rawValue } }
     }
 }

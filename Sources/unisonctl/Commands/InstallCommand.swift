@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -76,11 +76,11 @@ struct InstallArguments: ParsableArguments {
         if output.json { try Output.json(outcome); return }
         if dryRun {
             let plan = try InstallPlan.make(spec: spec, options: options)
-            Output.line(plan.description.trimmingCharacters(in: .newlines))
+            Output.line(plan.description.trimming(.newlines))
         } else if let report = outcome.report {
             for change in report.changes where change.action != .unchanged {
                 Output.line(
-                    "\(change.action.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(change.path)"
+                    "\(change.action.rawValue.padded(to: 10)) \(change.path)"
                         + (change.detail.map { "  (\($0))" } ?? ""))
             }
             let changed = report.changes.filter { $0.action != .unchanged && $0.action != .kept }.count
@@ -154,7 +154,7 @@ struct UninstallCommand: AsyncParsableCommand {
         if output.json { try Output.json(report); return }
         for change in report.changes {
             let verb = change.action == .removed && dryRun ? "would remove" : change.action.rawValue
-            Output.line("\(verb.padding(toLength: 12, withPad: " ", startingAt: 0)) \(change.path)" + (change.detail.map { "  (\($0))" } ?? ""))
+            Output.line("\(verb.padded(to: 12)) \(change.path)" + (change.detail.map { "  (\($0))" } ?? ""))
         }
         for action in report.hostActions { Output.line("host: \(action)") }
     }

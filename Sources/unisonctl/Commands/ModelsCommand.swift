@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 
@@ -50,10 +50,9 @@ struct ModelsVerify: AsyncParsableCommand {
         } else {
             for model in report.models { Output.line("\(model.ok ? "ok     " : "FAILED ") \(model.name) (\(model.blobs) blobs)") }
             for problem in report.problems {
-                FileHandle.standardError.write(
-                    Data(
-                        "unisonctl: \(problem.model): \(problem.kind.rawValue) \(problem.digest.map { "\($0) " } ?? "")\(problem.path): \(problem.detail)\n"
-                            .utf8))
+                FileIO.standardError.write(
+                    "unisonctl: \(problem.model): \(problem.kind.rawValue) \(problem.digest.map { "\($0) " } ?? "")\(problem.path): \(problem.detail)\n"
+                )
             }
             if report.models.isEmpty { Output.line("no models in \(store)") }
         }
@@ -93,8 +92,8 @@ struct ModelsPush: AsyncParsableCommand {
             let inputs = arguments.dropLast()
             var files: [ModelFile] = []
             for input in inputs {
-                var isDirectory: ObjCBool = false
-                if !input.contains("="), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+                var isDirectory = false
+                if !input.contains("="), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory {
                     files += try ModelFile.files(in: URL(fileURLWithPath: input))
                 } else {
                     files.append(try ModelFile(argument: input))

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 
@@ -67,7 +67,7 @@ struct RegistryOptions: ParsableArguments {
         if let username {
             var secret = password ?? ""
             if passwordStdin {
-                secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                secret = String(decoding: FileIO.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
             }
             credential = RegistryCredential(username: username, password: secret)

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonOps
@@ -28,10 +29,10 @@ private func runStack(_ action: StackControl.Action, _ specOptions: SpecOptions,
     let control = try root.control(specOptions)
     let outcome = try control.perform(action)
     if json { try Output.json(outcome); return }
-    if let note = outcome.note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    if let note = outcome.note { FileIO.standardError.write("note: \(note)\n") }
     for step in outcome.steps {
         if !step.stdout.isEmpty { print(step.stdout, terminator: step.stdout.hasSuffix("\n") ? "" : "\n") }
-        if !step.stderr.isEmpty { FileHandle.standardError.write(Data(step.stderr.utf8)) }
+        if !step.stderr.isEmpty { FileIO.standardError.write(step.stderr) }
     }
 }
 
@@ -98,12 +99,12 @@ struct LogsCommand: AsyncParsableCommand {
         // Followed logs never end: they stream straight to the terminal instead of being captured.
         for command in control.commands(for: action, backend: backend) {
             guard let exe = SystemProcessRunner.which(command[0]) else { throw ProcessError.notFound(tool: command[0], hint: nil) }
-            let process = Process()
-            process.executableURL = exe
-            process.arguments = Array(command.dropFirst())
-            try process.run()
-            process.waitUntilExit()
-            if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+            // The child shares our standard streams, as Foundation's Process did by default.
+            let process = try ChildProcess(
+                executable: exe.path, arguments: Array(command.dropFirst()),
+                stdin: STDIN_FILENO, stdout: STDOUT_FILENO, stderr: STDERR_FILENO)
+            let status = process.wait()
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }
@@ -146,12 +147,12 @@ struct HealthCommand: AsyncParsableCommand {
         } else {
             for s in report.services {
                 Output.line(
-                    "\(s.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(s.url ?? "-")  \(s.detail)"
+                    "\(s.state.rawValue.padded(to: 9)) \(s.name.padded(to: 20)) \(s.url ?? "-")  \(s.detail)"
                 )
             }
             for s in report.skipped {
                 Output.line(
-                    "\("skipped".padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.name.padding(toLength: 20, withPad: " ", startingAt: 0)) -  \(s.reason)"
+                    "\("skipped".padded(to: 9)) \(s.name.padded(to: 20)) -  \(s.reason)"
                 )
             }
             Output.line(

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonOps
 import UnisonSpec
@@ -64,14 +65,14 @@ struct PilotCommand: AsyncParsableCommand {
                 guard Terminal.isTTY(STDIN_FILENO) else {
                     throw ValidationError("not writing \(out): confirm on a terminal, or pass --yes after reading the report above")
                 }
-                FileHandle.standardError.write(Data("Write this report to \(out)? [y/N] ".utf8))
+                FileIO.standardError.write("Write this report to \(out)? [y/N] ")
                 guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                    FileHandle.standardError.write(Data("not written\n".utf8))
+                    FileIO.standardError.write("not written\n")
                     return
                 }
             }
             try AtomicFile.write(Data((text + "\n").utf8), to: URL(fileURLWithPath: out), permissions: 0o600)
-            FileHandle.standardError.write(Data("wrote \(out)\(report.diag.map { " and \($0.file)" } ?? "")\n".utf8))
+            FileIO.standardError.write("wrote \(out)\(report.diag.map { " and \($0.file)" } ?? "")\n")
         }
     }
 }

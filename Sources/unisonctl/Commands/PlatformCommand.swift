@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonWorkspace
 
@@ -40,7 +40,7 @@ struct PlatformCommand: AsyncParsableCommand {
             if output.json {
                 try Output.json(report)
             } else {
-                for e in report.entries { print("\(e.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(e.path): \(e.note)") }
+                for e in report.entries { print("\(e.state.rawValue.padded(to: 11)) \(e.path): \(e.note)") }
             }
             if !report.ok { throw ExitCode(1) }
         }

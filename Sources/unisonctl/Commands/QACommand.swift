@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonQA
 import UnisonSpec
@@ -143,7 +143,7 @@ struct QABoot: AsyncParsableCommand {
             try Output.json(result)
         } else if result.markerSeen {
             Output.line(
-                "boot ok: '\(result.marker)' seen after \(String(format: "%.1f", result.seconds)) s (\(result.format), \(result.firmware.rawValue), \(result.accelerator))"
+                "boot ok: '\(result.marker)' seen after \(NumberText.fixed(result.seconds, digits: 1)) s (\(result.format), \(result.firmware.rawValue), \(result.accelerator))"
             )
             result.smoke?.summaryLines.forEach(Output.line)
         }
@@ -277,7 +277,7 @@ extension BootAccelerator: ExpressibleByArgument {}
 enum QAStatus {
     static let line: @Sendable (String) -> Void = { text in
         if ProcessInfo.processInfo.environment["UNISONCTL_QUIET"] == nil {
-            FileHandle.standardError.write(Data("qa: \(Terminal.escapingControls(text))\n".utf8))
+            FileIO.standardError.write("qa: \(Terminal.escapingControls(text))\n")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonQA
 
@@ -78,7 +78,7 @@ struct QAInstall: AsyncParsableCommand {
             try Output.json(result)
         } else if result.installed {
             Output.line(
-                "install ok: \(result.target) written and verified after \(String(format: "%.1f", result.seconds)) s (\(result.medium.rawValue), \(result.firmware.rawValue), \(result.accelerator))"
+                "install ok: \(result.target) written and verified after \(NumberText.fixed(result.seconds, digits: 1)) s (\(result.medium.rawValue), \(result.firmware.rawValue), \(result.accelerator))"
             )
         }
         try result.check()

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonAttest
 import UnisonCore
 import UnisonOCI
@@ -56,12 +56,11 @@ extension ReleaseCommand {
                     prefix: spec.platform.name, key: source, specKeys: specKeys,
                     spec: (specURL.lastPathComponent, try SHA256Hex.file(specURL).hex),
                     commit: sha?.lowercased(), repositoryURI: repositoryURI, epoch: SourceDateEpoch.current(env), environment: env))
-            for w in report.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            for w in report.warnings { FileIO.standardError.write("warning: \(w)\n") }
             if report.ephemeralKey {
-                FileHandle.standardError.write(
-                    Data(
-                        "release attest: no signing key given: signed with a key generated for this run (\(report.key)); its private half is discarded, so the signatures show the files are unchanged since this build, not who built them\n"
-                            .utf8))
+                FileIO.standardError.write(
+                    "release attest: no signing key given: signed with a key generated for this run (\(report.key)); its private half is discarded, so the signatures show the files are unchanged since this build, not who built them\n"
+                )
             }
             if output.json { try Output.json(report); return }
             Output.line("\(report.directory): \(report.subjects) artifacts attested; signed by \(report.key) (\(report.keySource))")
@@ -89,9 +88,9 @@ extension ReleaseCommand {
         @OptionGroup var output: JSONOption
 
         func run() async throws {
-            var isDir: ObjCBool = false
+            var isDir = false
             let report: VerifyReport
-            if FileManager.default.fileExists(atPath: target, isDirectory: &isDir), isDir.boolValue {
+            if FileManager.default.fileExists(atPath: target, isDirectory: &isDir), isDir {
                 report = try ReleaseVerifier.verify(directory: URL(fileURLWithPath: target), keyFile: key.map { URL(fileURLWithPath: $0) })
             } else {
                 guard let ref = try? ImageReference(parsing: target) else {
@@ -106,7 +105,7 @@ extension ReleaseCommand {
             if output.json {
                 try Output.json(report)
             } else {
-                for note in report.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+                for note in report.notes { FileIO.standardError.write("note: \(note)\n") }
                 for failure in report.failures { Output.line("FAIL \(failure)") }
                 Output.line(
                     report.ok

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 import UnisonPublish
@@ -154,7 +154,7 @@ struct ReleaseCommand: AsyncParsableCommand {
                 existingTags: (try? GitRepository(directory: URL(fileURLWithPath: repo)).tags().map(\.name)) ?? [])
             let needsSpec = service != nil || (tagRules.isEmpty && flavorRules.isEmpty)
             let plan = try ReleaseTags.plan(request, spec: needsSpec ? try specOptions.loadReleaseSpecIfPresent() : nil)
-            for warning in plan.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            for warning in plan.warnings { FileIO.standardError.write("warning: \(warning)\n") }
             if let githubOutput { try GitHubOutput.append(plan.githubOutputs, to: URL(fileURLWithPath: githubOutput)) }
             if output.json { try Output.json(plan); return }
             for tag in plan.tags { print(tag) }
@@ -202,7 +202,7 @@ extension ReleaseCommand {
             if output.json { try Output.json(plan); return }
             for t in plan.targets {
                 print(
-                    "\(t.target.padding(toLength: 10, withPad: " ", startingAt: 0)) \(t.tag)\(t.rolling.map { " -> \($0)" } ?? "")  \(t.assets.joined(separator: " "))"
+                    "\(t.target.padded(to: 10)) \(t.tag)\(t.rolling.map { " -> \($0)" } ?? "")  \(t.assets.joined(separator: " "))"
                 )
             }
         }
@@ -235,7 +235,7 @@ extension ReleaseCommand {
             for r in plan.repos {
                 let mark = r.participates ? "+" : " "
                 print(
-                    "\(mark) \(r.repo.padding(toLength: 28, withPad: " ", startingAt: 0)) \((r.lastTag ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) -> \((r.nextVersion ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.branch ?? "-") \(r.commits.count) commits  \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)")"
+                    "\(mark) \(r.repo.padded(to: 28)) \((r.lastTag ?? "-").padded(to: 10)) -> \((r.nextVersion ?? "-").padded(to: 10)) \(r.branch ?? "-") \(r.commits.count) commits  \(r.status == .ok ? r.reason : "\(r.status.rawValue): \(r.reason)")"
                 )
             }
         }
@@ -437,7 +437,7 @@ enum ReleaseText {
         }
         for c in next.commits {
             let mark = next.deciding.contains(c.sha) ? "*" : " "
-            lines.append("\(mark) \(String(c.sha.prefix(7))) \(c.bump.description.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.subject)")
+            lines.append("\(mark) \(String(c.sha.prefix(7))) \(c.bump.description.padded(to: 5)) \(c.subject)")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -82,7 +82,7 @@ enum SpecSummary {
             // host port -> the image's port ("-" when only the stack reaches it)
             let ports = "\(s.hostPort.map(String.init) ?? "-")->\(s.port)"
             let profiles = s.profiles.isEmpty ? "" : "  [" + s.profiles.joined(separator: ",") + "]"
-            lines.append("  \(s.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(s.image)  \(ports) \(health)\(profiles)\(deps)")
+            lines.append("  \(s.name.padded(to: 24)) \(s.image)  \(ports) \(health)\(profiles)\(deps)")
         }
         lines.append("")
         lines.append("channels: " + spec.channels.map { "\($0.name) (\($0.tags.count) tag rules)" }.joined(separator: ", "))

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 import UnisonWorkspace
@@ -29,8 +29,8 @@ extension SpecCommand {
 
         func run() async throws {
             let root = URL(fileURLWithPath: workspace).standardizedFileURL
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDir), isDir.boolValue else {
+            var isDir = false
+            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDir), isDir else {
                 throw ValidationError("\(workspace) is not a directory")
             }
             let url = try SpecLocator.locate(explicit: specOptions.spec)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOps
 import UnisonSpec
@@ -49,7 +49,7 @@ struct ShowStagedUpdateCommand: AsyncParsableCommand {
     func run() async throws {
         let staged = try options.staged()
         guard try staged.staged() != nil else {
-            FileHandle.standardError.write(Data("no staged update at \(staged.metadataPath)\n".utf8))
+            FileIO.standardError.write("no staged update at \(staged.metadataPath)\n")
             return
         }
         print(String(decoding: try Data(contentsOf: staged.host(staged.metadataPath)), as: UTF8.self), terminator: "")

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import UnisonCore
+import UnisonSpec
 import UnisonWorkspace
 
 struct WorkspaceCommand: AsyncParsableCommand {

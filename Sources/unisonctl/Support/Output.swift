@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonSpec
 
@@ -29,8 +30,8 @@ enum ErrorOutput {
         case let described as CustomStringConvertible:
             text = "unisonctl: \(Terminal.escapingControls(described.description))"
         default:
-            text = "unisonctl: \(Terminal.escapingControls(error.localizedDescription))"
+            text = "unisonctl: \(Terminal.escapingControls(ErrorText.describe(error)))"
         }
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileIO.standardError.write((text + "\n"))
     }
 }
