@@ -223,8 +223,9 @@ package struct DiagRedaction: Sendable {
 
 /// The patterns `DiagRedaction.scrub` applies, compiled once. They match scalar by scalar, as
 /// NSRegularExpression (ICU) did. Swift's Regex has no lookbehind, and its `\b` misplaces word
-/// boundaries when matching by scalars ("9token" has one), so the patterns that began with
-/// either leave it out and `matches(_:in:where:)` checks it at each match's start, ICU's way.
+/// boundaries when matching by scalars ("9token" has one): the patterns that began with `\b`
+/// leave it out and `matches` checks it at each match's start, ICU's way, and `NAME=value`
+/// (which began with a lookbehind) is matched by hand in `replaceKeyValues`.
 enum Patterns {
     static func re(_ p: String) -> Regex<AnyRegexOutput> {
         // The patterns are constants of this file; a typo is a programming error caught by tests.
