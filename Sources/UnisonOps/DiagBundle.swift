@@ -8,7 +8,9 @@
 //
 // Secrets never enter it (DiagRedaction). Each collector runs on its own thread with a
 // deadline and a size cap; one that fails or hangs is recorded and the bundle goes on.
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Synchronization
 import UnisonArchive
 import UnisonCore
@@ -123,11 +125,9 @@ package struct DiagBundle: Sendable {
 
     /// `unison-diag-<host>-<yyyyMMdd'T'HHmmss'Z'>`.
     package static func bundleName(host: String, date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return "unison-diag-\(safeHostName(host))-\(f.string(from: date))"
+        let t = UTCTime(date)
+        let stamp = "\(t.digits(t.year, 4))\(t.digits(t.month))\(t.digits(t.day))T\(t.digits(t.hour))\(t.digits(t.minute))\(t.digits(t.second))Z"
+        return "unison-diag-\(safeHostName(host))-\(stamp)"
     }
 
     /// Where the bundle goes: `--output` as a file, or the default name inside a directory.
@@ -136,13 +136,13 @@ package struct DiagBundle: Sendable {
         guard let output = options.output else {
             return URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(name + ".tar.gz")
         }
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: output.path, isDirectory: &isDir), isDir.boolValue {
+        var isDir = false
+        if fm.fileExists(atPath: output.path, isDirectory: &isDir), isDir {
             return output.appendingPathComponent(name + ".tar.gz")
         }
         if output.hasDirectoryPath { throw DiagError.badOutput(path: output.path, reason: "the directory does not exist") }
         let parent = output.deletingLastPathComponent()
-        guard fm.fileExists(atPath: parent.path, isDirectory: &isDir), isDir.boolValue else {
+        guard fm.fileExists(atPath: parent.path, isDirectory: &isDir), isDir else {
             throw DiagError.badOutput(path: output.path, reason: "its directory \(parent.path) does not exist")
         }
         return output
@@ -167,11 +167,9 @@ package struct DiagBundle: Sendable {
             files += produced
         }
 
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime]
         files.sort { $0.path < $1.path }
         let manifest = DiagManifest(
-            name: name, created: iso.string(from: now), host: Self.safeHostName(options.hostName ?? Self.systemHostName()),
+            name: name, created: UTCTime(now).internetDateTime, host: Self.safeHostName(options.hostName ?? Self.systemHostName()),
             unisonctl: ToolVersion.current, root: control.root.path,
             files: files.map { .init(path: $0.path, size: $0.data.count, sha256: SHA256Hex.hex($0.data)) },
             collectors: results)
@@ -187,9 +185,9 @@ package struct DiagBundle: Sendable {
             try tree.addDirectory(name, mode: 0o755, mtime: mtime)
             for file in files {
                 let path = name + "/" + file.path
-                var dir = (path as NSString).deletingLastPathComponent
+                var dir = PathText.parent(path)
                 var missing: [String] = []
-                while !dir.isEmpty, dir != name, !tree.contains(dir) { missing.append(dir); dir = (dir as NSString).deletingLastPathComponent }
+                while !dir.isEmpty, dir != name, !tree.contains(dir) { missing.append(dir); dir = PathText.parent(dir) }
                 for d in missing.reversed() { try tree.addDirectory(d, mode: 0o755, mtime: mtime) }
                 try tree.addFile(path, file.data, mode: 0o644, mtime: mtime)
             }
@@ -210,7 +208,7 @@ package struct DiagBundle: Sendable {
         let box = CollectorBox()
         let done = DispatchSemaphore(value: 0)
         let body = collector.body
-        Thread.detachNewThread {
+        Threads.detach {
             box.set(body())
             done.signal()
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonOCI
@@ -51,7 +52,7 @@ struct DiagCollectors: Sendable {
                 return (out + "not run: '\(command[0])' is not installed here\n", true, nil)
             }
             if SystemProcessRunner.which("timeout") != nil {
-                run = ["timeout", "--signal=KILL", String(format: "%.1f", max(0.5, options.collectorTimeout * 0.45))] + command
+                run = ["timeout", "--signal=KILL", NumberText.fixed(max(0.5, options.collectorTimeout * 0.45), digits: 1)] + command
             }
         }
         do {
@@ -171,8 +172,8 @@ struct DiagCollectors: Sendable {
 
     func models() -> DiagCollector.Output {
         let store = control.hostPath(spec.models.store)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir else {
             return .init(
                 status: .ok, detail: "no model store at \(spec.models.store)",
                 files: [("models/verify.txt", text("no model store at \(spec.models.store)\n"))])
@@ -191,7 +192,7 @@ struct DiagCollectors: Sendable {
         var s = ""
         for path in Array(Set(["/", layout.dataDir, layout.prefix, spec.models.store])).sorted() {
             var dir = control.hostPath(path)
-            while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
+            while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = PathText.parent(dir) }
             var st = statvfs()
             if statvfs(dir, &st) == 0 {
                 let total = Int64(st.f_blocks) * Int64(st.f_frsize), free = Int64(st.f_bavail) * Int64(st.f_frsize)

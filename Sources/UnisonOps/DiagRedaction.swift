@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 import UnisonInstall
 import UnisonSpec
 
@@ -65,7 +66,7 @@ package struct DiagRedaction: Sendable {
         var long = Set(values)
         var short = Set(words)
         for raw in new {
-            for v in Set([raw, raw.trimmingCharacters(in: .whitespaces), Self.unquote(raw)]) {
+            for v in Set([raw, raw.trimming(.whitespaces), Self.unquote(raw)]) {
                 guard !v.isEmpty, !v.hasPrefix(EnvFile.placeholder), v != Self.mask else { continue }
                 if v.count >= Self.minimumScrubLength { long.insert(v) } else if v.count >= Self.minimumWordLength { short.insert(v) }
             }
@@ -81,7 +82,7 @@ package struct DiagRedaction: Sendable {
         for entry in Self.entries(envText) {
             if isSecret(entry.key) {
                 found.append(entry.value)
-                found += entry.continuation.map { $0.trimmingCharacters(in: .whitespaces) }
+                found += entry.continuation.map { $0.trimming(.whitespaces) }
                 if let last = entry.continuation.last { found.append(String(last.dropLast())) }  // without the closing quote
             }
             found += Self.urlPasswords(in: ([entry.value] + entry.continuation).joined(separator: "\n"))
@@ -107,7 +108,7 @@ package struct DiagRedaction: Sendable {
             defer { i += 1 }
             guard case let .assignment(key, value) = lines[i] else { continue }
             var entry = Entry(key: key, value: value, line: i, continuation: [])
-            let t = value.trimmingCharacters(in: .whitespaces)
+            let t = value.trimming(.whitespaces)
             if let q = t.first, q == "\"" || q == "'", !closes(t.dropFirst(), quote: q) {
                 var j = i + 1
                 while j < lines.count {
@@ -138,16 +139,15 @@ package struct DiagRedaction: Sendable {
     }
 
     static func unquote(_ v: String) -> String {
-        let t = v.trimmingCharacters(in: .whitespaces)
+        let t = v.trimming(.whitespaces)
         if t.count >= 2, let f = t.first, f == t.last, f == "\"" || f == "'" { return String(t.dropFirst().dropLast()) }
         return t
     }
 
     /// The passwords of `scheme://user:password@` URLs in `text`.
     static func urlPasswords(in text: String) -> [String] {
-        let ns = text as NSString
-        return Patterns.urlPassword.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap { m in
-            m.numberOfRanges > 2 ? ns.substring(with: m.range(at: 2)).removingPercentEncoding ?? ns.substring(with: m.range(at: 2)) : nil
+        Patterns.matches(Patterns.urlPassword, in: text, startingAt: Patterns.urlStart).compactMap { m in
+            m.output.count > 2 ? m.output[2].substring.map { String($0).removingPercentEncoding ?? String($0) } : nil
         }
     }
 
@@ -185,16 +185,34 @@ package struct DiagRedaction: Sendable {
     /// the mask.
     package func scrub(_ text: String) -> String {
         var t = text
-        for v in values where t.contains(v) { t = t.replacingOccurrences(of: v, with: Self.mask) }
-        for w in words where t.contains(w) {
-            let pattern = "(?<![A-Za-z0-9])" + NSRegularExpression.escapedPattern(for: w) + "(?![A-Za-z0-9])"
-            if let re = try? NSRegularExpression(pattern: pattern) {
-                t = re.stringByReplacingMatches(
-                    in: t, range: NSRange(location: 0, length: (t as NSString).length),
-                    withTemplate: NSRegularExpression.escapedTemplate(for: Self.mask))
+        for v in values where t.contains(v) { t = t.replacing(v, with: Self.mask) }
+        for w in words where t.contains(w) { t = Self.replaceWord(w, in: t) }
+        return Patterns.apply(t)
+    }
+
+    /// `text` with each occurrence of `word` that no ASCII letter or digit touches on either
+    /// side replaced by the mask; left to right, scalar by scalar (what the regular expression
+    /// `(?<![A-Za-z0-9])word(?![A-Za-z0-9])` did; Swift's Regex has no lookbehind).
+    static func replaceWord(_ word: String, in text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        let target = Array(word.unicodeScalars)
+        guard !target.isEmpty else { return text }
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            let end = i + target.count
+            if end <= scalars.count, scalars[i..<end].elementsEqual(target),
+                i == 0 || !Patterns.isASCIIAlphanumeric(scalars[i - 1]),
+                end == scalars.count || !Patterns.isASCIIAlphanumeric(scalars[end])
+            {
+                out.append(contentsOf: Self.mask.unicodeScalars)
+                i = end
+            } else {
+                out.append(scalars[i])
+                i += 1
             }
         }
-        return Patterns.apply(t)
+        return String(out)
     }
 
     /// Bytes: scrubbed as UTF-8 text (invalid sequences become U+FFFD, which is fine for logs).
@@ -203,63 +221,270 @@ package struct DiagRedaction: Sendable {
     }
 }
 
-/// The patterns `DiagRedaction.scrub` applies, compiled once.
+/// The patterns `DiagRedaction.scrub` applies, compiled once. They match scalar by scalar, as
+/// NSRegularExpression (ICU) did. Swift's Regex has no lookbehind, and its `\b` misplaces word
+/// boundaries when matching by scalars ("9token" has one): the patterns that began with `\b`
+/// leave it out and `matches` checks it at each match's start, ICU's way, and `NAME=value`
+/// (which began with a lookbehind) is matched by hand in `replaceKeyValues`.
 enum Patterns {
-    static func re(_ p: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
+    static func re(_ p: String) -> Regex<AnyRegexOutput> {
         // The patterns are constants of this file; a typo is a programming error caught by tests.
-        try! NSRegularExpression(pattern: p, options: options)
+        try! Regex(p).matchingSemantics(.unicodeScalar)
     }
 
-    static let urlPassword = re(#"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"'<>]*:)([^\s@/"'<>]+)@"#)
-    static let pem = re(#"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|\z)"#)
-    static let authorization = re(#"(?i)\b(authorization\s*[:=]\s*)(?:(bearer|basic|token|digest)\s+)?(?!<redacted>)[^\s"',]+"#)
-    static let scheme = re(#"(?i)\b(bearer|basic|token)\s+(?![A-Za-z]+=)(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}"#)
-    static let tokens = re(
-        #"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})"#
+    // ICU's (?i) let s and k also match U+017F (long s) and U+212A (Kelvin sign), which Swift's
+    // does not: the case-insensitive patterns below name them.
+    // Regex is not declared Sendable, but matching never mutates it (its compiled program is
+    // stored once, atomically), so these constants are shared by the collector threads.
+    nonisolated(unsafe) static let urlPassword = re(#"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"'<>]*:)([^\s@/"'<>]+)@"#)
+    nonisolated(unsafe) static let pem = re(#"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|\z)"#)
+    /// After a word boundary.
+    nonisolated(unsafe) static let authorization = re(
+        #"(?i)(authorization\s*[:=]\s*)(?:(bearer|ba[s\x{17F}]ic|to[k\x{212A}]en|dige[s\x{17F}]t)\s+)?(?!<redacted>)[^\s"',]+"#)
+    /// After a word boundary.
+    nonisolated(unsafe) static let scheme = re(
+        #"(?i)(bearer|ba[s\x{17F}]ic|to[k\x{212A}]en)\s+(?![A-Za-z\x{17F}\x{212A}]+=)(?!<redacted>)[A-Za-z\x{17F}\x{212A}0-9._~+/=-]{8,}"#)
+    /// After a word boundary.
+    nonisolated(unsafe) static let tokens = re(
+        #"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})"#
     )
-    static let keyValue = re(#"(?i)((?<![A-Za-z0-9])["']?([A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(?!<redacted>|CHANGE_ME)([^\s"',}\]]+)"#)
+    static func isASCIIAlphanumeric(_ s: Unicode.Scalar) -> Bool { ScalarSet.asciiAlphanumerics.contains(s) }
 
     static func apply(_ text: String) -> String {
         var t = text
         t = replacePEM(t)
-        t = urlPassword.stringByReplacingMatches(in: t, range: full(t), withTemplate: "$1\(DiagRedaction.mask)@")
-        t = authorization.stringByReplacingMatches(in: t, range: full(t), withTemplate: "$1$2 \(DiagRedaction.mask)")
-        t = scheme.stringByReplacingMatches(in: t, range: full(t), withTemplate: "$1 \(DiagRedaction.mask)")
-        t = tokens.stringByReplacingMatches(in: t, range: full(t), withTemplate: DiagRedaction.mask)
+        t = replace(urlPassword, in: t, startingAt: urlStart) { m in "\(group(m, 1))\(DiagRedaction.mask)@" }
+        t = replace(authorization, in: t, startingAt: { startsWith($0, $1, "authorization") }, where: wordBoundary) { m in
+            "\(group(m, 1))\(group(m, 2)) \(DiagRedaction.mask)"
+        }
+        t = replace(scheme, in: t, startingAt: { v, i in ["bearer", "basic", "token"].contains { startsWith(v, i, $0) } }, where: wordBoundary) {
+            m in "\(group(m, 1)) \(DiagRedaction.mask)"
+        }
+        t = replace(tokens, in: t, startingAt: tokenStart, where: wordBoundary) { _ in DiagRedaction.mask }
         t = replaceKeyValues(t)
         return t
     }
 
-    static func full(_ t: String) -> NSRange { NSRange(location: 0, length: (t as NSString).length) }
+    /// A capture's text; empty when the group took no part in the match (ICU's `$n`).
+    static func group(_ m: Regex<AnyRegexOutput>.Match, _ i: Int) -> Substring {
+        m.output[i].substring ?? ""
+    }
+
+    /// `t` between two indices as scalars (a match may begin inside a character).
+    static func slice(_ t: String, _ from: String.Index, _ to: String.Index) -> Substring {
+        Substring(t.unicodeScalars[from..<to])
+    }
+
+    /// The matches of `regex`, left to right and not overlapping, whose start passes `accept`;
+    /// a refused start is retried one scalar later, as the engine does when an assertion at the
+    /// start of the pattern fails.
+    /// With `startingAt`, only the positions it names are tried (a match can begin nowhere
+    /// else), which spares Swift's Regex, much slower than ICU, a search from every position.
+    static func matches(
+        _ regex: Regex<AnyRegexOutput>, in t: String, startingAt candidate: Candidate? = nil,
+        where accept: (String, String.Index) -> Bool = { _, _ in true }
+    ) -> [Regex<AnyRegexOutput>.Match] {
+        var found: [Regex<AnyRegexOutput>.Match] = []
+        let scalars = t.unicodeScalars
+        var from = t.startIndex
+        func next() -> Regex<AnyRegexOutput>.Match? {
+            guard let candidate else { return try? regex.firstMatch(in: t[from...]) }
+            var i = from
+            while i < t.endIndex {
+                if candidate(scalars, i), accept(t, i), let m = try? regex.prefixMatch(in: t[i...]) { return m }
+                i = scalars.index(after: i)
+            }
+            return nil
+        }
+        while let m = next() {
+            guard accept(t, m.range.lowerBound) else {
+                guard m.range.lowerBound < t.endIndex else { break }
+                from = scalars.index(after: m.range.lowerBound)
+                continue
+            }
+            found.append(m)
+            if m.range.isEmpty {
+                guard m.range.upperBound < t.endIndex else { break }
+                from = scalars.index(after: m.range.upperBound)
+            } else {
+                from = m.range.upperBound
+            }
+        }
+        return found
+    }
+
+    typealias Candidate = (String.UnicodeScalarView, String.Index) -> Bool
+
+    /// `t` with each match replaced by what `replacement` makes of it.
+    static func replace(
+        _ regex: Regex<AnyRegexOutput>, in t: String, startingAt candidate: Candidate? = nil,
+        where accept: (String, String.Index) -> Bool = { _, _ in true }, with replacement: (Regex<AnyRegexOutput>.Match) -> String
+    ) -> String {
+        var out = ""
+        var last = t.startIndex
+        for m in matches(regex, in: t, startingAt: candidate, where: accept) {
+            out += slice(t, last, m.range.lowerBound)
+            out += replacement(m)
+            last = m.range.upperBound
+        }
+        return out + slice(t, last, t.endIndex)
+    }
+
+    /// Whether `word` (lowercase ASCII) starts at `i`, compared as `(?i)` did: ASCII letters in
+    /// either case, and U+017F and U+212A for s and k.
+    static func startsWith(_ v: String.UnicodeScalarView, _ i: String.Index, _ word: String) -> Bool {
+        var j = i
+        for w in word.unicodeScalars {
+            guard j < v.endIndex else { return false }
+            let c = v[j]
+            let same =
+                c.isASCII
+                ? (c == w || (("A"..."Z").contains(c) && c.value + 32 == w.value))
+                : (w == "s" && c.value == 0x17F) || (w == "k" && c.value == 0x212A)
+            guard same else { return false }
+            j = v.index(after: j)
+        }
+        return true
+    }
+
+    /// Where `tokens` can begin: gh, gi(thub_pat_), gl(pat-), xox, AKIA or sk-.
+    static func tokenStart(_ v: String.UnicodeScalarView, _ i: String.Index) -> Bool {
+        switch v[i] {
+        case "g":
+            let n = v.index(after: i)
+            return n < v.endIndex && ["h", "i", "l"].contains(v[n])
+        case "x", "A", "s": return ["xox", "AKIA", "sk-"].contains { exact(v, i, $0) }
+        default: return false
+        }
+    }
+
+    static func exact(_ v: String.UnicodeScalarView, _ i: String.Index, _ word: String) -> Bool {
+        var j = i
+        for w in word.unicodeScalars {
+            guard j < v.endIndex, v[j] == w else { return false }
+            j = v.index(after: j)
+        }
+        return true
+    }
+
+    /// Where `urlPassword` can begin: a letter, then scheme characters up to "://".
+    static func urlStart(_ v: String.UnicodeScalarView, _ i: String.Index) -> Bool {
+        guard v[i].isASCII, v[i].properties.isAlphabetic else { return false }
+        var j = v.index(after: i)
+        while j < v.endIndex, isASCIIAlphanumeric(v[j]) || "+.-".unicodeScalars.contains(v[j]) { j = v.index(after: j) }
+        return exact(v, j, "://")
+    }
+
+    /// ICU's `\b`: a word character on one side only, where a combining mark or format
+    /// character is never a boundary and is skipped when looking back.
+    static func wordBoundary(_ t: String, _ i: String.Index) -> Bool {
+        let scalars = t.unicodeScalars
+        var here = false
+        if i < t.endIndex {
+            let c = scalars[i]
+            if c.properties.isGraphemeExtend || c.properties.generalCategory == .format { return false }
+            here = isWordScalar(c)
+        }
+        var before = false
+        var j = i
+        while j > t.startIndex {
+            j = scalars.index(before: j)
+            let p = scalars[j]
+            if p.properties.isGraphemeExtend || p.properties.generalCategory == .format { continue }
+            before = isWordScalar(p)
+            break
+        }
+        return here != before
+    }
+
+    /// ICU's `\w`: letters, marks, decimal digits, connector punctuation, ZWNJ and ZWJ.
+    static func isWordScalar(_ s: Unicode.Scalar) -> Bool {
+        let p = s.properties
+        switch p.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return p.isAlphabetic || s.value == 0x200C || s.value == 0x200D
+        }
+    }
 
     private static func replacePEM(_ t: String) -> String {
-        let ns = t as NSString
         var out = ""
-        var last = 0
-        for m in pem.matches(in: t, range: full(t)) {
-            let label = ns.substring(with: m.range(at: 1))
+        var last = t.startIndex
+        for m in matches(pem, in: t, startingAt: { exact($0, $1, "-----BEGIN ") }) {
+            let label = group(m, 1)
             guard !label.hasSuffix("CERTIFICATE"), label != "PUBLIC KEY" else { continue }
-            out += ns.substring(with: NSRange(location: last, length: m.range.location - last))
+            out += slice(t, last, m.range.lowerBound)
             out += "-----BEGIN \(label)----- \(DiagRedaction.mask) -----END \(label)-----"
-            last = m.range.location + m.range.length
+            last = m.range.upperBound
         }
-        return out + ns.substring(from: last)
+        return out + slice(t, last, t.endIndex)
     }
 
     private static let secretNameCheck = DiagRedactionNames()
 
+    /// `t` with the value of each secret-looking `NAME=value`, `NAME: value` or
+    /// `"NAME": "value"` masked. Matched by hand, as ICU matched
+    /// `(?i)((?<![A-Za-z0-9])["']?([A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(?!<redacted>|CHANGE_ME)([^\s"',}\]]+)`
+    /// left to right: Swift's Regex has no lookbehind, and took seconds on a few hundred lines.
     private static func replaceKeyValues(_ t: String) -> String {
-        let ns = t as NSString
-        var out = ""
+        let s = Array(t.unicodeScalars)
+        var out = String.UnicodeScalarView()
         var last = 0
-        for m in keyValue.matches(in: t, range: full(t)) {
-            let name = ns.substring(with: m.range(at: 2))
-            guard !name.isEmpty, secretNameCheck.isSecret(name) else { continue }
-            let value = m.range(at: 4)
-            out += ns.substring(with: NSRange(location: last, length: value.location - last)) + DiagRedaction.mask
-            last = value.location + value.length
+        var p = 0
+        while p < s.count {
+            guard p == 0 || !isKeyLetterOrDigit(s[p - 1]), let m = keyValueMatch(s, at: p) else {
+                p += 1
+                continue
+            }
+            let name = String(String.UnicodeScalarView(s[m.name]))
+            if !name.isEmpty, secretNameCheck.isSecret(name) {
+                out.append(contentsOf: s[last..<m.value.lowerBound])
+                out.append(contentsOf: DiagRedaction.mask.unicodeScalars)
+                last = m.value.upperBound
+            }
+            p = m.value.upperBound
         }
-        return out + ns.substring(from: last)
+        out.append(contentsOf: s[last...])
+        return String(out)
+    }
+
+    /// The pattern above tried at `p` (its lookbehind aside). Only one way through it can
+    /// succeed (the optional quotes and the runs cannot trade characters), so no backtracking.
+    static func keyValueMatch(_ s: [Unicode.Scalar], at p: Int) -> (name: Range<Int>, value: Range<Int>)? {
+        func isQuote(_ i: Int) -> Bool { i < s.count && (s[i] == "\"" || s[i] == "'") }
+        func isBlank(_ i: Int) -> Bool { i < s.count && (s[i] == " " || s[i] == "\t") }
+        var i = p
+        if isQuote(i) { i += 1 }
+        let nameStart = i
+        while i < s.count, isKeyLetterOrDigit(s[i]) || s[i] == "_" || s[i] == "." || s[i] == "-" { i += 1 }
+        let name = nameStart..<i
+        if isQuote(i) { i += 1 }
+        while isBlank(i) { i += 1 }
+        guard i < s.count, s[i] == ":" || s[i] == "=" else { return nil }
+        i += 1
+        while isBlank(i) { i += 1 }
+        if isQuote(i) { i += 1 }
+        if startsWithFolded(s, i, "<redacted>") || startsWithFolded(s, i, "change_me") { return nil }
+        let valueStart = i
+        while i < s.count, !s[i].properties.isWhitespace, !"\"',}]".unicodeScalars.contains(s[i]) { i += 1 }
+        guard i > valueStart else { return nil }
+        return (name, valueStart..<i)
+    }
+
+    /// `[A-Za-z0-9]` under `(?i)`: ICU's class also held U+017F and U+212A (long s, Kelvin sign).
+    static func isKeyLetterOrDigit(_ c: Unicode.Scalar) -> Bool {
+        isASCIIAlphanumeric(c) || c.value == 0x17F || c.value == 0x212A
+    }
+
+    /// Whether `word` (lowercase ASCII, no s or k) starts at `i`, ASCII letters in either case.
+    static func startsWithFolded(_ s: [Unicode.Scalar], _ i: Int, _ word: String) -> Bool {
+        var j = i
+        for w in word.unicodeScalars {
+            guard j < s.count else { return false }
+            let c = s[j]
+            guard c == w || (("A"..."Z").contains(c) && c.value + 32 == w.value) else { return false }
+            j += 1
+        }
+        return true
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -110,7 +111,7 @@ package struct Doctor: Sendable {
                     fix: "install Docker first, then: apt-get install docker-compose-plugin"))
             return (false, false)
         }
-        findings.append(Finding("docker", .ok, version.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
+        findings.append(Finding("docker", .ok, version.stdoutString.trimming(.whitespacesAndNewlines)))
         if let info = try? control.runner.run(["docker", "info", "--format", "{{.ServerVersion}}"]), info.status != 0 {
             findings.append(
                 Finding(
@@ -125,7 +126,7 @@ package struct Doctor: Sendable {
                     fix: "apt-get install docker-compose-plugin (Docker's repository) or docker-compose-v2 (Ubuntu)"))
             return (true, false)
         }
-        findings.append(Finding("compose", .ok, compose.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)))
+        findings.append(Finding("compose", .ok, compose.stdoutString.trimming(.whitespacesAndNewlines)))
         return (true, true)
     }
 
@@ -146,7 +147,7 @@ package struct Doctor: Sendable {
         }
         guard installed else { return }
         let enabled =
-            (try? control.runner.run(["systemctl", "is-enabled", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            (try? control.runner.run(["systemctl", "is-enabled", layout.unit]))?.stdoutString.trimming(.whitespacesAndNewlines) ?? ""
         if enabled == "enabled" {
             findings.append(Finding("unit", .ok, "\(layout.unit) is enabled"))
         } else {
@@ -156,7 +157,7 @@ package struct Doctor: Sendable {
                     fix: "systemctl enable --now \(layout.unit)"))
         }
         let active =
-            (try? control.runner.run(["systemctl", "is-active", layout.unit]))?.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            (try? control.runner.run(["systemctl", "is-active", layout.unit]))?.stdoutString.trimming(.whitespacesAndNewlines) ?? ""
         if active == "failed" {
             findings.append(Finding("unit", .error, "\(layout.unit) has failed", fix: "journalctl -u \(layout.unit) -n 50; then unisonctl recover"))
         }
@@ -222,7 +223,7 @@ package struct Doctor: Sendable {
         if composeAvailable, let r = try? control.runner.run(control.compose + ["config", "--quiet"]), r.status != 0 {
             findings.append(
                 Finding(
-                    "compose-config", .error, "docker compose rejects the file: \(r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))",
+                    "compose-config", .error, "docker compose rejects the file: \(r.stderrString.trimming(.whitespacesAndNewlines))",
                     fix: "unisonctl install native (regenerates it)"))
         }
     }
@@ -338,7 +339,7 @@ package struct Doctor: Sendable {
         }
 
         var dir = control.hostPath(layout.dataDir)
-        while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
+        while !FileManager.default.fileExists(atPath: dir), dir != "/" { dir = PathText.parent(dir) }
         if let free = freeBytes(dir) {
             if free < pack.minDisk.bytes {
                 findings.append(

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// The partition the root filesystem is mounted from, found the kernel's way: the root mount's
@@ -114,7 +115,7 @@ package struct RootGrow: Sendable {
         let dir = link.resolvingSymlinksInPath()
         let name = dir.lastPathComponent
         guard let numberText = try? String(contentsOf: dir.appendingPathComponent("partition"), encoding: .utf8),
-            let number = Int(numberText.trimmingCharacters(in: .whitespacesAndNewlines)), number > 0
+            let number = Int(numberText.trimming(.whitespacesAndNewlines)), number > 0
         else { throw RootGrowError.notAPartition(device: devDir + "/" + name) }
         let disk = dir.deletingLastPathComponent().lastPathComponent
         return RootDevice(partition: devDir + "/" + name, disk: devDir + "/" + disk, number: number, fsType: fsType)
@@ -161,7 +162,7 @@ package struct RootGrow: Sendable {
 
     static func failure(_ command: String, _ result: ProcessResult) -> String {
         let text = (result.stderrString + "\n" + result.stdoutString).split(separator: "\n")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.suffix(2).joined(separator: " / ")
+            .map { $0.trimming(.whitespaces) }.filter { !$0.isEmpty }.suffix(2).joined(separator: " / ")
         return "'\(command)' exited with status \(result.status)" + (text.isEmpty ? "" : ": \(text)")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -67,7 +67,7 @@ package struct StackGate: Sendable {
     static func loadFailure(_ text: String) -> (service: String, reason: String) {
         let line = text.split(separator: "\n").first.map(String.init) ?? text
         guard let colon = line.firstIndex(of: ":") else { return ("images", line) }
-        return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        return (String(line[..<colon]), line[line.index(after: colon)...].trimming(.whitespaces))
     }
 
     /// The first service of `report` that is not healthy, with its state and detail.
@@ -83,7 +83,7 @@ package struct StackGate: Sendable {
         let deadline = start.addingTimeInterval(timeout)
         let envText = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8)
         let profiles = envText.flatMap { EnvFile.value(of: "COMPOSE_PROFILES", in: $0) }
-            .map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+            .map { Set($0.split(separator: ",").map { $0.trimming(.whitespaces) }) }
         let checker =
             checker
             ?? HealthChecker(
@@ -112,7 +112,7 @@ package struct StackGate: Sendable {
                 report.reason = failure.reason + " (gave up after \(Int(timeout)) s)"
                 break
             }
-            Thread.sleep(forTimeInterval: interval)
+            Threads.sleep(interval)
         }
         report.seconds = Int(clock.now().timeIntervalSince(start).rounded())
         if !report.ok {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonOCI
@@ -236,7 +237,7 @@ package struct FirstBoot: Sendable {
                 action = machine.handle(.storeVerified(problem: problem))
 
             case .probeOllama, .waitThenProbeOllama:
-                if action == .waitThenProbeOllama { Thread.sleep(forTimeInterval: interval) }
+                if action == .waitThenProbeOllama { Threads.sleep(interval) }
                 let limit = deadline ?? clock.now().addingTimeInterval(timeout)
                 deadline = limit
                 let problem = probeOllama(api, expected: expected, report: &report)
@@ -357,8 +358,8 @@ package struct FirstBoot: Sendable {
 
     /// Each preloaded model's manifest digest, after `ModelStore.verify()` found it intact.
     func verifyStore(pack: ModelPack, storeRoot: URL, models: inout [FirstBootModel]) throws -> [(name: ModelName, digest: String?)] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: storeRoot.path, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: storeRoot.path, isDirectory: &isDir), isDir else {
             throw StoreFailure(
                 detail:
                     "the model store \(spec.models.store) does not exist, but pack '\(pack.name)' preloads \(pack.preload.joined(separator: ", "))")

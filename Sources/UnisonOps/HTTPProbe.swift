@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A health probe: one GET through UnisonCore's `HTTPExchange` (plain HTTP/1.1, one deadline

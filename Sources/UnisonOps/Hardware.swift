@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `doctor` knows of the machine: CPUs, AVX, RAM and GPUs. A field is nil when it could
 /// not be read.
@@ -54,7 +54,7 @@ package struct ProcHardware: HardwareSource {
             var flags: Set<Substring>?
             for line in cpuinfo.split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 1)
-                guard let key = parts.first?.trimmingCharacters(in: .whitespaces) else { continue }
+                guard let key = parts.first?.trimming(.whitespaces) else { continue }
                 if key == "processor" { count += 1 }
                 if key == "flags", flags == nil, parts.count == 2 { flags = Set(parts[1].split(separator: " ")) }
             }
@@ -75,7 +75,7 @@ package struct ProcHardware: HardwareSource {
         for id in ((try? FileManager.default.contentsOfDirectory(atPath: gpuDir.path)) ?? []).sorted() {
             let info = text("proc/driver/nvidia/gpus/\(id)/information") ?? ""
             let model = info.split(separator: "\n").first { $0.hasPrefix("Model:") }
-                .map { $0.dropFirst("Model:".count).trimmingCharacters(in: .whitespaces) }
+                .map { $0.dropFirst("Model:".count).trimming(.whitespaces) }
             gpus.append(model.flatMap { $0.isEmpty ? nil : $0 } ?? "NVIDIA GPU \(id)")
         }
         return HardwareReading(cores: cores, avx: avx, memTotal: memTotal, gpus: gpus)

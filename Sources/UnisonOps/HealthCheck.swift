@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 import UnisonCore
 import UnisonSpec
@@ -68,20 +69,23 @@ package struct ComposeHealthSource: ContainerHealthSource {
     package func health(project: String) throws -> [String: String] {
         let r = try runner.run(["docker", "compose", "-f", composeFile, "-p", project, "ps", "--all", "--format", "json"])
         guard r.status == 0 else { throw OpsError.commandFailed(command: "docker compose ps", status: r.status, stderr: r.stderrString) }
-        var rows: [[String: Any]] = []
-        let text = r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines)
+        var rows: [[String: JSONValue]] = []
+        let text = r.stdoutString.trimming(.whitespacesAndNewlines)
         if text.hasPrefix("[") {
-            rows = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+            // An array of objects, or nothing (one element of another kind drops them all).
+            if let items = (try? JSONValue.parse(Data(text.utf8)))?.array, items.allSatisfy({ $0.object != nil }) {
+                rows = items.compactMap(\.object)
+            }
         } else {
             for line in text.split(separator: "\n") {
-                if let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { rows.append(row) }
+                if let row = (try? JSONValue.parse(Data(line.utf8)))?.object { rows.append(row) }
             }
         }
         var out: [String: String] = [:]
         for row in rows {
-            guard let service = row["Service"] as? String else { continue }
-            let state = row["State"] as? String ?? ""
-            let health = row["Health"] as? String ?? ""
+            guard let service = row["Service"]?.string else { continue }
+            let state = row["State"]?.string ?? ""
+            let health = row["Health"]?.string ?? ""
             out[service] = state == "running" ? (health.isEmpty ? "running" : health) : (state.isEmpty ? "unknown" : state)
         }
         return out
@@ -141,10 +145,10 @@ package struct HealthChecker: Sendable {
         let group = DispatchGroup()
         for i in services.indices {
             group.enter()
-            Thread {
+            Threads.detach {
                 results.set(i, check(services[i], docker: dockerView))
                 group.leave()
-            }.start()
+            }
         }
         group.wait()
         return HealthReport(services: results.values, attempts: attempts, skipped: skippedServices)
@@ -167,7 +171,7 @@ package struct HealthChecker: Sendable {
             case .timedOut:
                 return ServiceHealth(
                     name: s.name, url: url, state: .timeout, status: nil,
-                    detail: "no answer within \(String(format: "%.1f", requestTimeout)) s")
+                    detail: "no answer within \(NumberText.fixed(requestTimeout, digits: 1)) s")
             case let .failed(reason):
                 return ServiceHealth(name: s.name, url: url, state: .unhealthy, status: nil, detail: reason)
             }
@@ -201,7 +205,7 @@ package struct HealthChecker: Sendable {
         while true {
             let report = checkOnce(attempts: attempt)
             if report.healthy || Date().addingTimeInterval(interval) >= deadline { return report }
-            Thread.sleep(forTimeInterval: interval)
+            Threads.sleep(interval)
             attempt += 1
         }
     }

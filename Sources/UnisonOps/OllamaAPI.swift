@@ -9,7 +9,7 @@
 // `sha256:` prefix (`server/manifest.go` hashes the manifest bytes as it decodes them). Plain
 // HTTP only, through UnisonCore's HTTPExchange: the server listens on the machine itself or
 // inside the compose network.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A local plain-HTTP Ollama endpoint, `http://host:port`.
@@ -86,7 +86,7 @@ package struct OllamaAPI: Sendable {
         }
     }
 
-    func getJSON(_ path: String) -> Result<Any, Failure> {
+    func getJSON(_ path: String) -> Result<JSONValue, Failure> {
         switch HTTPExchange.perform(
             HTTPExchange.Request(target: path, headers: [.init(name: "Accept", value: "application/json")]),
             host: endpoint.host, port: endpoint.port, timeout: requestTimeout, maxBody: 16 << 20)
@@ -95,18 +95,28 @@ package struct OllamaAPI: Sendable {
         case let .success(response):
             guard response.status == 200 else { return .failure(.status(path: path, code: response.status)) }
             guard !response.truncated else { return .failure(.badBody(path: path, reason: "larger than 16 MiB")) }
-            do {
-                return .success(try JSONSerialization.jsonObject(with: response.body))
-            } catch {
+            // An object or an array, as JSONSerialization accepted without .fragmentsAllowed.
+            guard let value = try? JSONValue.parse(response.body), value.object != nil || value.array != nil else {
                 return .failure(.badBody(path: path, reason: "not JSON (\(response.body.count) bytes)"))
             }
+            return .success(value)
+        }
+    }
+
+    /// A JSON number (or boolean) as NSNumber's `int64Value` read it: fractions cut off.
+    static func int64(_ value: JSONValue?) -> Int64? {
+        switch value {
+        case .integer(let i)?: i
+        case .double(let d)? where d.isFinite && abs(d) < 9.2e18: Int64(d)
+        case .bool(let b)?: b ? 1 : 0
+        default: nil
         }
     }
 
     /// The server's version string.
     package func version() -> Result<String, Failure> {
         getJSON("/api/version").flatMap { object in
-            guard let version = (object as? [String: Any])?["version"] as? String else {
+            guard let version = object["version"]?.string else {
                 return .failure(.badBody(path: "/api/version", reason: "no \"version\" string"))
             }
             return .success(version)
@@ -116,18 +126,18 @@ package struct OllamaAPI: Sendable {
     /// Every model the server lists.
     package func tags() -> Result<[OllamaListedModel], Failure> {
         getJSON("/api/tags").flatMap { object in
-            guard let models = (object as? [String: Any])?["models"] as? [[String: Any]] else {
+            guard let list = object["models"]?.array, list.allSatisfy({ $0.object != nil }) else {
                 return .failure(.badBody(path: "/api/tags", reason: "no \"models\" array"))
             }
+            let models = list.compactMap(\.object)
             var out: [OllamaListedModel] = []
             for (i, m) in models.enumerated() {
-                guard let name = m["name"] as? String, let digest = m["digest"] as? String else {
+                guard let name = m["name"]?.string, let digest = m["digest"]?.string else {
                     return .failure(.badBody(path: "/api/tags", reason: "model \(i) lacks \"name\" or \"digest\""))
                 }
                 out.append(
                     OllamaListedModel(
-                        name: name, model: m["model"] as? String, digest: digest,
-                        size: (m["size"] as? NSNumber)?.int64Value))
+                        name: name, model: m["model"]?.string, digest: digest, size: Self.int64(m["size"])))
             }
             return .success(out)
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonRelease
 import UnisonSpec
@@ -55,13 +55,13 @@ package enum PilotFold {
 
     /// The section's rows and counted digests, read back from the document.
     static func readSection(_ markdown: String) -> (rows: [Row], digests: [String]) {
-        let lines = markdown.components(separatedBy: "\n")
-        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == heading }) else { return ([], []) }
+        let lines = markdown.scalarComponents(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.trimming(.whitespaces) == heading }) else { return ([], []) }
         var rows: [Row] = []
         var digests: [String] = []
         for line in lines[(start + 1)...] {
             if line.hasPrefix("## ") { break }
-            if line.hasPrefix(commentPrefix), let end = line.range(of: " -->") {
+            if line.hasPrefix(commentPrefix), let end = line.firstRange(of: " -->") {
                 digests = line[line.index(line.startIndex, offsetBy: commentPrefix.count)..<end.lowerBound]
                     .split(separator: ",").map(String.init)
                 continue
@@ -128,10 +128,10 @@ package enum PilotFold {
 
     /// Replaces the section (up to the next `## ` heading) or appends it.
     static func splice(_ markdown: String, section: String) -> String {
-        var lines = markdown.components(separatedBy: "\n")
-        if let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == heading }) {
+        var lines = markdown.scalarComponents(separatedBy: "\n")
+        if let start = lines.firstIndex(where: { $0.trimming(.whitespaces) == heading }) {
             let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("## ") } ?? lines.count
-            var replacement = section.components(separatedBy: "\n")
+            var replacement = section.scalarComponents(separatedBy: "\n")
             if end < lines.count { /* keep a blank line before the next heading */  } else if replacement.last == "" { replacement.removeLast() }
             lines.replaceSubrange(start..<end, with: replacement)
             var text = lines.joined(separator: "\n")

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -200,7 +201,7 @@ package struct PilotReporter: Sendable {
         var vendors: Set<String> = []
         for device in devices {
             func read(_ name: String) -> String {
-                ((try? String(contentsOfFile: "\(dir)/\(device)/\(name)", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                ((try? String(contentsOfFile: "\(dir)/\(device)/\(name)", encoding: .utf8)) ?? "").trimming(.whitespacesAndNewlines)
             }
             guard read("class").hasPrefix("0x03") else { continue }
             switch read("vendor").lowercased() {

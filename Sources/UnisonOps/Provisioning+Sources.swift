@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// Where answers were found. Looked for in this order, the first found wins:
@@ -125,10 +126,11 @@ package struct AnswersLocator: Sendable {
 
     /// A regular file's text, nil when absent; a size over the answers limit is an error.
     static func read(_ url: URL) throws -> String? {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else { return nil }
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir else { return nil }
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        // FoundationEssentials stores the size as UInt (full Foundation had an NSNumber).
+        let size = (attributes?[.size] as? UInt).map { Int(clamping: $0) } ?? 0
         guard size <= 256 * 1024 else { throw ProvisionError.unreadable(path: url.path, reason: "\(size) bytes is too large for an answers file") }
         guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
             throw ProvisionError.unreadable(path: url.path, reason: "not readable as UTF-8 text")

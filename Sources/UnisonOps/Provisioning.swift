@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -277,7 +278,9 @@ package struct Provisioner: Sendable {
         if let skel = try? fm.contentsOfDirectory(atPath: host("/etc/skel").path) {
             for name in skel where !fm.fileExists(atPath: homeURL.appendingPathComponent(name).path) {
                 let source = host("/etc/skel").appendingPathComponent(name)
-                guard (try? source.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                // A regular file itself, not through a symlink (URL's isRegularFileKey, from lstat).
+                var st = stat()
+                guard lstat(source.path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
                 try fm.copyItem(at: source, to: homeURL.appendingPathComponent(name))
                 try own(homeURL.appendingPathComponent(name), uid: uid, gid: gid, mode: 0o644)
             }

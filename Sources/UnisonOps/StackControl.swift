@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -36,8 +36,8 @@ package struct StackControl: Sendable {
     package func hostPath(_ path: String) -> String { root.path == "/" ? path : root.path + path }
 
     package var systemdRunning: Bool {
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir.boolValue
+        var isDir = false
+        return FileManager.default.fileExists(atPath: systemdProbe, isDirectory: &isDir) && isDir
     }
 
     /// systemd when it runs and the unit is installed; compose otherwise.
@@ -51,7 +51,7 @@ package struct StackControl: Sendable {
     package var activeProfiles: Set<String>? {
         guard let text = try? String(contentsOfFile: hostPath(layout.envFile), encoding: .utf8) else { return nil }
         let value = EnvFile.value(of: "COMPOSE_PROFILES", in: text) ?? ""
-        return Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        return Set(value.split(separator: ",").map { $0.trimming(.whitespaces) }.filter { !$0.isEmpty })
     }
 
     /// `docker compose` with the installed project's file, name and env file, plus a staged
@@ -124,7 +124,7 @@ package struct StackControl: Sendable {
         guard version.status == 0 else { throw OpsError.dockerMissing }
         let compose = try runner.run(["docker", "compose", "version"])
         guard compose.status == 0 else {
-            throw OpsError.composePluginMissing(detail: compose.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw OpsError.composePluginMissing(detail: compose.stderrString.trimming(.whitespacesAndNewlines))
         }
     }
 

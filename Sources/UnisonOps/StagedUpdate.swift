@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonInstall
 import UnisonSpec
@@ -87,26 +87,26 @@ package struct StagedUpdate: Sendable {
         where FileManager.default.fileExists(atPath: candidate.path) {
             return candidate
         }
-        let name = (path as NSString).lastPathComponent
+        let name = PathText.lastComponent(path)
         let inStore = host(updatesArtifactsDir + "/" + name)
         return FileManager.default.fileExists(atPath: inStore.path) ? inStore : nil
     }
 
     /// Reads and checks an apply (or rollback) artifact: service → image to run.
-    package func read(artifact url: URL) throws -> (document: [String: Any], images: [(service: String, image: String)]) {
+    package func read(artifact url: URL) throws -> (document: [String: JSONValue], images: [(service: String, image: String)]) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw Failure.unreadable(path: url.path, reason: "cannot read it") }
         guard data.count < 4 << 20 else { throw Failure.badArtifact(path: url.path, reason: "larger than 4 MiB") }
-        guard let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let document = (try? JSONValue.parse(data))?.object else {
             throw Failure.badArtifact(path: url.path, reason: "not a JSON object")
         }
-        guard document["schema_version"] as? String == Self.artifactSchema else {
+        guard document["schema_version"]?.string == Self.artifactSchema else {
             throw Failure.badArtifact(path: url.path, reason: "schema_version is not \(Self.artifactSchema)")
         }
-        guard let jobID = document["job_id"] as? String, Self.isSafeName(jobID) else {
+        guard let jobID = document["job_id"]?.string, Self.isSafeName(jobID) else {
             throw Failure.badArtifact(path: url.path, reason: "job_id missing or not [A-Za-z0-9._-]")
         }
-        guard let services = document["services"] as? [String: Any] else {
+        guard let services = document["services"]?.object else {
             throw Failure.badArtifact(path: url.path, reason: "services is not an object")
         }
         let known = Set(spec.allServices.map(\.name))
@@ -115,9 +115,9 @@ package struct StagedUpdate: Sendable {
             guard Self.isSafeName(name), known.contains(name) else {
                 throw Failure.badArtifact(path: url.path, reason: "service '\(name)' is not a service of this platform")
             }
-            let entry = services[name] as? [String: Any] ?? [:]
-            let image = entry["image"] as? String ?? ""
-            let action = entry["action"] as? String ?? ""
+            let entry = services[name]?.object ?? [:]
+            let image = entry["image"]?.string ?? ""
+            let action = entry["action"]?.string ?? ""
             if image.isEmpty || action == "remove-image" { continue }
             guard image.count < 512, image.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "\\" && !$0.isNewline }),
                 image.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f })
@@ -156,11 +156,11 @@ package struct StagedUpdate: Sendable {
                 if let pin = pinned[service], pin != image { throw Failure.notInManifest(service: service, image: image, pinned: pin) }
             }
         }
-        let planID = document["plan_id"] as? String ?? "unknown"
+        let planID = document["plan_id"]?.string ?? "unknown"
         let metadata = Metadata(
-            installedFrom: path, installedAt: document["generated_at"] as? String,
-            artifactKind: document["artifact_kind"] as? String, jobID: document["job_id"] as! String,
-            planID: document["plan_id"] as? String, overridePath: overridePath)
+            installedFrom: path, installedAt: document["generated_at"]?.string,
+            artifactKind: document["artifact_kind"]?.string, jobID: document["job_id"]!.string!,
+            planID: document["plan_id"]?.string, overridePath: overridePath)
         try FileManager.default.createDirectory(at: host(stagedDir), withIntermediateDirectories: true)
         try AtomicFile.write(Data(Self.overrideYAML(images: images, planID: planID).utf8), to: host(overridePath))
         var json = try JSONOutput.encoder().encode(metadata)
@@ -171,13 +171,17 @@ package struct StagedUpdate: Sendable {
 
     /// `compose.images_pinned` of a `unison.platform.release.manifest.v1` manifest.
     static func pinned(_ url: URL) throws -> [String: String] {
-        guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let data = try? Data(contentsOf: url), let object = (try? JSONValue.parse(data))?.object else {
             throw Failure.unreadable(path: url.path, reason: "not a readable JSON release manifest")
         }
-        guard object["schema_version"] as? String == "unison.platform.release.manifest.v1" else {
+        guard object["schema_version"]?.string == "unison.platform.release.manifest.v1" else {
             throw Failure.unreadable(path: url.path, reason: "schema_version is not unison.platform.release.manifest.v1")
         }
-        return (object["compose"] as? [String: Any])?["images_pinned"] as? [String: String] ?? [:]
+        // Every value a string, or none taken (the cast to [String: String] did the same).
+        guard let pinned = object["compose"]?["images_pinned"]?.object,
+            pinned.values.allSatisfy({ $0.string != nil })
+        else { return [:] }
+        return pinned.compactMapValues(\.string)
     }
 
     /// The staged metadata, nil when nothing is staged.
@@ -205,7 +209,9 @@ package struct StagedUpdate: Sendable {
     package func finalize(updatesHost: String, updatesPort: Int, retain: Bool = false) throws -> [String] {
         guard let metadata = try staged() else { throw Failure.nothingStaged(path: metadataPath) }
         guard Self.isSafeName(metadata.jobID) else { throw Failure.unreadable(path: metadataPath, reason: "job_id is not [A-Za-z0-9._-]") }
-        let body = try JSONSerialization.data(withJSONObject: ["arguments": ["job_id": metadata.jobID]], options: [.sortedKeys])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = try encoder.encode(["arguments": ["job_id": metadata.jobID]])
         let url = "http://\(updatesHost):\(updatesPort)/v1/tools/updates.record_applied"
         let request = HTTPExchange.Request(
             method: "POST", target: "/v1/tools/updates.record_applied",
@@ -221,7 +227,7 @@ package struct StagedUpdate: Sendable {
         try FileManager.default.createDirectory(at: host(archiveDir), withIntermediateDirectories: true)
         var archived: [String] = []
         for path in [overridePath, metadataPath] where FileManager.default.fileExists(atPath: host(path).path) {
-            let name = (path as NSString).lastPathComponent.replacingOccurrences(of: "compose.next-boot", with: "\(metadata.jobID).next-boot")
+            let name = PathText.lastComponent(path).replacing("compose.next-boot", with: "\(metadata.jobID).next-boot")
             let target = archiveDir + "/" + name
             try? FileManager.default.removeItem(at: host(target))
             try FileManager.default.copyItem(at: host(path), to: host(target))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -36,7 +36,7 @@ package enum TelemetryField: String, Sendable, CaseIterable, Codable {
 
     /// The coarse value to store for `raw`, or why it is refused.
     package func normalize(_ raw: String, spec: PlatformSpec) -> Result<String, TelemetryError> {
-        let value = raw.trimmingCharacters(in: .whitespaces)
+        let value = raw.trimming(.whitespaces)
         func oneOf(_ allowed: [String]) -> Result<String, TelemetryError> {
             allowed.contains(value) ? .success(value) : .failure(.badValue(field: rawValue, value: raw, allowed: allowed))
         }

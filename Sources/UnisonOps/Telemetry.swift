@@ -9,7 +9,8 @@
 // by `enable`/`disable`) overrides it. Days are UTC; nothing finer than a day is stored. Files
 // older than `telemetry.retentionDays` are pruned whenever events are recorded, shown or
 // exported.
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 import UnisonSpec
 
@@ -43,7 +44,11 @@ package struct TelemetryEvent: Sendable, Equatable {
     func jsonLine() throws -> Data {
         var object: [String: String] = fields
         object["day"] = day
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) + Data("\n".utf8)
+        // JSONEncoder escapes "/" as JSONSerialization did; the keys are lowercase ASCII and "_",
+        // which every key order sorts the same way.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(object) + Data("\n".utf8)
     }
 }
 
@@ -106,15 +111,19 @@ package struct TelemetryStore: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        return "\(NumberText.decimal(c.year!, width: 4))-\(NumberText.decimal(c.month!, width: 2))-\(NumberText.decimal(c.day!, width: 2))"
     }
 
     static func date(ofDay day: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd"
-        guard day.count == 10, let d = f.date(from: day), Self.day(d) == day else { return nil }
+        // yyyy-MM-dd in UTC; the round trip through `day` refuses what no calendar has (02-30).
+        let parts = day.split(separator: "-", omittingEmptySubsequences: false)
+        guard day.count == 10, parts.count == 3, parts.map(\.count) == [4, 2, 2],
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: Int(parts[0]), month: Int(parts[1]), day: Int(parts[2]))
+        guard let d = calendar.date(from: components), Self.day(d) == day else { return nil }
         return d
     }
 
@@ -244,12 +253,12 @@ package struct TelemetryStore: Sendable {
         var dropped = 0
         for file in eventFiles() {
             let text = (try? String(contentsOf: file.url, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { dropped += 1; continue }
+            for line in text.split(separator: "\n") where !line.trimming(.whitespaces).isEmpty {
+                guard let object = (try? JSONValue.parse(Data(line.utf8)))?.object else { dropped += 1; continue }
                 var event: [String: String] = ["day": file.day]
                 var lost = false
                 for (k, v) in object where k != "day" {
-                    if allowed.contains(k), let s = v as? String, let field = TelemetryField(rawValue: k),
+                    if allowed.contains(k), let s = v.string, let field = TelemetryField(rawValue: k),
                         case let .success(value) = field.normalize(s, spec: spec)
                     {
                         event[k] = value
@@ -280,8 +289,8 @@ package struct TelemetryStore: Sendable {
     /// Writes the summary to `url` atomically (sorted keys, so equal data gives equal bytes).
     package func export(to url: URL) throws -> TelemetrySummary {
         let summary = try summary()
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+        var isDir = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir {
             throw TelemetryError.badOutput(path: url.path, reason: "is a directory")
         }
         do {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -34,8 +34,8 @@ package struct GuestSmokeOptions: Sendable, Equatable {
     /// A login name as answers files allow it (no option or host syntax can ride along).
     package static func validUser(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.count <= 32 else { return false }
-        let lower = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
-        let rest = lower.union(CharacterSet(charactersIn: "0123456789-"))
+        let lower = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
+        let rest = ScalarSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_0123456789-")
         return lower.contains(first) && name.unicodeScalars.allSatisfy(rest.contains)
     }
 }
@@ -94,7 +94,7 @@ package enum GuestSmoke {
                     spec: spec, suite: .smoke, remappedPorts: tunnels, options: options.run, junit: options.junit, status: status)
                 return report
             }
-            lastError = ((try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            lastError = ((try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "").trimming(.whitespacesAndNewlines)
             if Date() >= deadline { break }
             try await Task.sleep(nanoseconds: 2_000_000_000)
         }

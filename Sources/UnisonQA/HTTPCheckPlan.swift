@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonSpec
 
@@ -53,9 +53,8 @@ package struct HTTPCheckPlan: Sendable, Equatable, Codable {
     /// `application/json` when the body parses as a JSON object or array, else plain text.
     package var contentType: String? {
         guard let body else { return nil }
-        if let data = body.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data),
-            object is [String: Any] || object is [Any]
-        {
+        // JSONSerialization's rule without .fragmentsAllowed: only an object or array is JSON.
+        if let object = try? JSONValue.parse(Data(body.utf8)), object.object != nil || object.array != nil {
             return "application/json"
         }
         return "text/plain; charset=utf-8"

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 import UnisonCore
 import UnisonSpec
@@ -123,11 +124,10 @@ package enum HTTPCheckRunner {
             let group = DispatchGroup()
             for (i, (check, endpoint)) in targets.enumerated() {
                 group.enter()
-                let thread = Thread {
+                Threads.detach {
                     box.set(i, runCheck(check, endpoint, options: options, deadline: deadline, status: status))
                     group.leave()
                 }
-                thread.start()
             }
             group.wait()
             results = box.values
@@ -169,7 +169,7 @@ package enum HTTPCheckRunner {
                 if attempts % 10 == 1 {
                     status?("\(check.name): \(verdict.message) (attempt \(attempts)); retrying until the deadline")
                 }
-                Thread.sleep(forTimeInterval: pause)
+                Threads.sleep(pause)
                 backoff = min(options.maxBackoff, backoff * 2)
                 continue
             }
@@ -235,9 +235,9 @@ package enum HTTPCheckRunner {
 
     /// Walks `a.b.c` through nested JSON objects.
     static func jsonHasKey(_ body: Data, _ path: String) -> Bool {
-        guard var node = try? JSONSerialization.jsonObject(with: body) else { return false }
+        guard var node = try? JSONValue.parse(body), node.object != nil || node.array != nil else { return false }
         for key in path.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let object = node as? [String: Any], let next = object[String(key)] else { return false }
+            guard let object = node.object, let next = object[String(key)] else { return false }
             node = next
         }
         return true

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// How the installer ISO is attached: as a CD (AHCI) or as a USB-stick-like disk (virtio).
@@ -118,7 +118,7 @@ package enum ISOInstallCheck {
         )
         let serial = options.serialLog ?? work.appendingPathComponent("serial.log")
         try? fm.removeItem(at: serial)
-        fm.createFile(atPath: serial.path, contents: nil)
+        _ = fm.createFile(atPath: serial.path, contents: nil)
         let arguments =
             [options.qemu]
             + qemuArguments(
@@ -192,14 +192,14 @@ package enum ISOInstallCheck {
     /// The text after the last `<marker>: ` on the console.
     static func failureReason(_ lines: [String], marker: String) -> String {
         for line in lines.reversed() {
-            if let r = line.range(of: marker + ": ") { return String(line[r.upperBound...]).trimmingCharacters(in: .whitespaces) }
+            if let r = line.range(of: marker + ": ") { return String(line[r.upperBound...]).trimming(.whitespaces) }
         }
         return "(no reason printed)"
     }
 
     /// ISO 9660: the primary volume descriptor's "CD001" at byte 32769.
     static func checkISO(_ url: URL) throws {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw QAError.imageNotFound(url.path) }
+        guard let handle = try? FileIO(forReadingFrom: url) else { throw QAError.imageNotFound(url.path) }
         defer { try? handle.close() }
         try? handle.seek(toOffset: 32769)
         guard let magic = try? handle.read(upToCount: 5), magic == Data("CD001".utf8) else {

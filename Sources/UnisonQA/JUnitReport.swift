@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// A JUnit XML report, the de-facto format CI systems read test results from (the Ant
@@ -122,8 +123,8 @@ package struct JUnitReport: Sendable, Equatable {
     /// Refuses a report path that cannot be written (its directory is created if missing),
     /// so that a run is not wasted on a report that cannot be kept.
     package static func checkWritable(_ url: URL) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+        var isDir = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir {
             throw HTTPCheckError.cannotWrite(path: url.path, detail: "it is a directory")
         }
         let dir = url.deletingLastPathComponent()
@@ -138,7 +139,7 @@ package struct JUnitReport: Sendable, Equatable {
     }
 
     static func reason(_ error: Error) -> String {
-        if let cocoa = error as? CocoaError, let text = cocoa.userInfo[NSLocalizedDescriptionKey] as? String { return text }
+        if let cocoa = error as? CocoaError, let text = cocoa.userInfo["NSLocalizedDescription"] as? String { return text }
         return "\(error)"
     }
 }

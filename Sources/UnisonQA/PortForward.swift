@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// One TCP port of the guest made reachable on the host: `[127.0.0.1:]HOSTPORT:GUESTPORT`.

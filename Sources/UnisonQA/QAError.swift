@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Failures of the QA harness: bad input (exit 2) or a check that did not pass (exit 1).

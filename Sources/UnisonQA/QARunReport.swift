@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// How one HTTP check ended.
@@ -109,7 +109,7 @@ package struct QARunReport: Sendable, Codable, Equatable {
             default: mark = "FAIL "
             }
             let tries = c.attempts > 1 ? ", \(c.attempts) attempts" : ""
-            let name = c.name.padding(toLength: max(width, c.name.count), withPad: " ", startingAt: 0)
+            let name = c.name.padded(to: max(width, c.name.count))
             if c.outcome == .skipped { return "\(mark) \(name)  \(c.method) \(c.url): \(c.message)" }
             return "\(mark) \(name)  \(c.method) \(c.url): \(c.message) (\(QATime.format(c.seconds)) s\(tries))"
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// Firmware a boot check starts the VM with.
@@ -123,7 +124,7 @@ package enum BootCheck {
 
         let serial = options.serialLog ?? work.appendingPathComponent("serial.log")
         try? FileManager.default.removeItem(at: serial)
-        FileManager.default.createFile(atPath: serial.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: serial.path, contents: nil)
         let arguments =
             [options.qemu]
             + QEMUArguments.make(
@@ -212,7 +213,7 @@ struct ConsoleWatcher {
     init(marker: String) { self.marker = marker }
 
     mutating func poll(_ url: URL) throws {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return }
+        guard let handle = try? FileIO(forReadingFrom: url) else { return }
         defer { try? handle.close() }
         try handle.seek(toOffset: offset)
         guard let data = try handle.readToEnd(), !data.isEmpty else { return }
@@ -221,7 +222,7 @@ struct ConsoleWatcher {
         if text.count > 256 << 10 { text = String(text.suffix(128 << 10)) }
         if !seen, text.contains(marker) { seen = true }
         // The whole line, once its end has arrived.
-        if panic == nil, let start = text.range(of: Self.panicPrefix)?.lowerBound,
+        if panic == nil, let start = text.firstRange(of: Self.panicPrefix)?.lowerBound,
             let end = text[start...].firstIndex(where: \.isNewline)
         {
             panic = String(text[start..<end])
@@ -230,8 +231,11 @@ struct ConsoleWatcher {
 
     /// The last lines, without terminal escapes and carriage returns.
     func tail(lines: Int) -> [String] {
-        let cleaned = text.replacingOccurrences(of: "\u{1B}\\[[0-9;?]*[A-Za-z]", with: "", options: .regularExpression)
-            .replacingOccurrences(of: "\r", with: "")
+        // Scalar by scalar, as NSRegularExpression matched: a combining mark after the final
+        // letter must not hide the sequence.
+        let escape = #/\x{1B}\[[0-9;?]*[A-Za-z]/#.matchingSemantics(.unicodeScalar)
+        let cleaned = text.replacing(escape, with: "")
+            .replacing("\r", with: "")
         return cleaned.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).map(String.init)
     }
 }
@@ -239,9 +243,9 @@ struct ConsoleWatcher {
 /// Sniffs a disk image's container format for QEMU's `format=` (never let QEMU guess raw).
 enum DiskSniff {
     static func format(of url: URL) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
-            let handle = try? FileHandle(forReadingFrom: url)
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir,
+            let handle = try? FileIO(forReadingFrom: url)
         else {
             throw QAError.imageNotFound(url.path)
         }
@@ -333,7 +337,7 @@ enum KVMProbe {
         let bios = workDir.appendingPathComponent("probe-bios.bin")
         try TinyBIOS.image(printing: "KVM-OK\n", exerciseFPU: true).write(to: bios)
         let serial = workDir.appendingPathComponent("probe-serial.log")
-        FileManager.default.createFile(atPath: serial.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: serial.path, contents: nil)
         let vm = try launcher.start(
             [
                 qemu, "-machine", "pc", "-accel", "kvm", "-m", "16", "-nodefaults", "-display", "none",

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A 64 KiB x86 firmware image that prints a message on the first serial port and halts.
 /// Used to probe whether an accelerator (KVM) actually runs guest code, and to test the boot
