@@ -1,7 +1,7 @@
 import CLzma
 import CZlib
 import CZstd
-import Foundation
+import FoundationEssentials
 
 /// Stream compressions an archive may use, recognized by their magic numbers:
 /// gzip RFC 1952 (`1f 8b`), zstd RFC 8878 (`28 b5 2f fd`), xz (`fd 37 7a 58 5a 00`).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where archive bytes are read from: a file, or a decompressor wrapped around one.
 ///

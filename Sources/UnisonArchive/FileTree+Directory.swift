@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Problems reading a directory into a tree.
 package enum DirectoryTreeError: Error, CustomStringConvertible, Sendable, Equatable {

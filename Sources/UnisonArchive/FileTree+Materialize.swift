@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Writing a tree out as real files (for tools that take a directory, such as `mke2fs -d`).
 package struct MaterializeOptions: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How archives are read into a `FileTree`.
 package struct TarReadOptions: Sendable, Equatable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// An in-memory description of a root filesystem: what an image will contain, with ownership,
 /// modes, times and xattrs recorded but never applied to the build host (builds are rootless).
@@ -21,7 +22,7 @@ package struct FileTree: Sendable {
             case let .bytes(d): return Int64(d.count)
             case let .file(url):
                 let attrs = try? FileManager.default.attributesOfItem(atPath: url.path)
-                return (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+                return (attrs?[.size] as? UInt).map(Int64.init) ?? 0
             case let .range(_, _, length): return length
             }
         }
@@ -32,7 +33,7 @@ package struct FileTree: Sendable {
             case let .bytes(d): return d
             case let .file(url): return try Data(contentsOf: url)
             case let .range(url, offset, length):
-                let h = try FileHandle(forReadingFrom: url)
+                let h = try FileIO(forReadingFrom: url)
                 defer { try? h.close() }
                 try h.seek(toOffset: UInt64(offset))
                 return try h.read(upToCount: Int(length)) ?? Data()

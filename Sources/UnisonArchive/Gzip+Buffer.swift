@@ -7,7 +7,7 @@
 // Reproducible: libdeflate writes MTIME 0, no name and a fixed OS byte; the deflate output is a
 // function of the input and the level.
 import CLibdeflate
-import Foundation
+import FoundationEssentials
 
 package enum GzipBuffer {
     /// `data` as a single gzip member at libdeflate `level` (1...12).

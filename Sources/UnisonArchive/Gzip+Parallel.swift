@@ -24,7 +24,9 @@
 // finished first, or of how the input was split into writes. A full block of zeros (disk
 // images are mostly zeros) is compressed once per level and block size and reused.
 import CLibdeflate
-import Foundation
+import Dispatch
+import FoundationEssentials
+import UnisonCore
 
 package final class ParallelGzipSink: ByteSink {
     package static let defaultBlockSize = 1 << 20
@@ -137,7 +139,7 @@ package final class ParallelGzipSink: ByteSink {
     enum ZeroMembers {
         struct Key: Hashable { let level: Int32; let size: Int }
         private final class Cache: @unchecked Sendable {
-            let lock = NSLock()
+            let lock = Lock()
             var members: [Key: [UInt8]] = [:]
         }
         private static let cache = Cache()
@@ -156,7 +158,7 @@ package final class ParallelGzipSink: ByteSink {
 
     /// Worker threads taking blocks in submission order until shut down.
     private final class WorkerPool: @unchecked Sendable {
-        private let condition = NSCondition()
+        private let condition = Condition()
         private var queue: [BlockTask] = []
         private var head = 0
         private var stopping = false
@@ -164,10 +166,10 @@ package final class ParallelGzipSink: ByteSink {
 
         init(threads: Int, level: Int32) {
             self.level = level
-            for i in 0..<threads {
-                let thread = Thread { [self] in loop() }
-                thread.name = "unisonctl-gzip-\(i)"
-                thread.start()
+            // (Foundation's Thread named them "unisonctl-gzip-N", but that is past Linux's 15-byte
+            // thread name limit, so the name never reached the system; none is set.)
+            for _ in 0..<threads {
+                Threads.detach { [self] in loop() }
             }
         }
 

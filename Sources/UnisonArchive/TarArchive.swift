@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Whole-archive operations: a tree to a (compressed) tarball on disk, written atomically.

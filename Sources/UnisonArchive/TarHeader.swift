@@ -24,7 +24,7 @@
 //
 // Every header and every file body is padded to a 512-byte block; the archive ends with two
 // zero blocks.
-import Foundation
+import FoundationEssentials
 
 package enum TarBlock {
     package static let size = 512

@@ -5,7 +5,7 @@
 // `length` is the decimal byte count of the whole record, its own digits included; values are
 // UTF-8 text except SCHILY.xattr.* values, which GNU tar and bsdtar store as raw bytes (the
 // length prefix makes any byte safe).
-import Foundation
+import FoundationEssentials
 
 enum PAX {
     /// One record with its self-inclusive length prefix.

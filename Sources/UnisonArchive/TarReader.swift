@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// One member of a tar archive after PAX and GNU extensions have been applied.

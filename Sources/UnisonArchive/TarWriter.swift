@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How a `FileTree` becomes tar members.
 package struct TarWriteOptions: Sendable, Equatable {

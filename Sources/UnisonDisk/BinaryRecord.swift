@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A fixed-size block of bytes that on-disk structures are encoded into, field by field, at
 /// their documented offsets and in the byte order their specification names. Nothing is ever
@@ -58,7 +58,7 @@ package struct BinaryView: Sendable {
     /// ASCII up to the first NUL, with trailing spaces removed.
     package func ascii(_ offset: Int, _ length: Int) -> String {
         let raw = slice(offset, length).prefix { $0 != 0 }
-        return String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        return String(decoding: raw, as: UTF8.self).trimming(.whitespaces)
     }
 
     private func value(_ offset: Int, _ width: Int, bigEndian: Bool) -> UInt64 {

@@ -1,5 +1,6 @@
 import CZlib
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// CRC-32 (IEEE 802.3, the one GPT headers and entry arrays carry), computed by zlib.
 package enum CRC32 {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Container formats a VM disk is written in.
 package enum DiskFormat: String, Sendable, CaseIterable, Codable {
@@ -10,7 +11,7 @@ package enum DiskFormat: String, Sendable, CaseIterable, Codable {
     package static func list(_ text: String) -> (formats: [DiskFormat], unknown: [String]) {
         var formats: [DiskFormat] = []
         var unknown: [String] = []
-        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !part.isEmpty {
+        for part in text.split(separator: ",").map({ $0.trimming(.whitespaces).lowercased() }) where !part.isEmpty {
             if let f = DiskFormat(rawValue: part) {
                 if !formats.contains(f) { formats.append(f) }
             } else {
@@ -45,7 +46,7 @@ final class OutputFile {
         buffer.reserveCapacity(bufferLimit + (1 << 17))
     }
 
-    deinit { Foundation.close(fd) }
+    deinit { Glibc.close(fd) }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         buffer.append(contentsOf: bytes)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 /// Everything that can go wrong building or reading a disk, with the path, offset or size that

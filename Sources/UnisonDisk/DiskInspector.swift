@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// What `unisonctl image inspect` reports about a disk image.
 package struct DiskReport: Sendable, Codable, Equatable {
@@ -46,7 +47,7 @@ package struct DiskReport: Sendable, Codable, Equatable {
 package enum DiskInspector {
     package static func inspect(_ url: URL) throws -> DiskReport {
         let reader = try DiskImage.open(url)
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.int64Value ?? 0
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? UInt).map(Int64.init) ?? 0
         var report = DiskReport(
             path: url.path, format: reader.format, virtualSize: reader.virtualSize, fileSize: fileSize,
             partitionTable: "none", partitions: [])
@@ -54,7 +55,7 @@ package enum DiskInspector {
             let text = vmdk.descriptor
             func field(_ key: String) -> String {
                 for line in text.split(separator: "\n") where line.hasPrefix(key + "=") {
-                    return String(line.dropFirst(key.count + 1)).trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
+                    return String(line.dropFirst(key.count + 1)).trimming(ScalarSet(charactersIn: "\" \r"))
                 }
                 return ""
             }
@@ -79,7 +80,8 @@ package enum DiskInspector {
             if let fat = FAT32BootSector.probe(Array(head[0..<512])) {
                 fs = .init(
                     type: "fat32", label: fat.label,
-                    uuid: String(format: "%04X-%04X", fat.volumeID >> 16, fat.volumeID & 0xFFFF))
+                    uuid: NumberText.hex(fat.volumeID >> 16, width: 4, uppercase: true) + "-"
+                        + NumberText.hex(fat.volumeID & 0xFFFF, width: 4, uppercase: true))
             } else if let ext4 = Ext4Superblock.probe(head) {
                 fs = .init(type: "ext4", label: ext4.label, uuid: ext4.uuid.text(uppercase: false))
             }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Walks a `DiskLayout` in fixed-size chunks (a qcow2 cluster, a VMDK grain, a raw write),
 /// in ascending order, yielding only chunks that hold a non-zero byte. Chunks no extent touches
@@ -24,7 +25,7 @@ package struct LayoutChunker {
 
     /// Closes the host files.
     package mutating func close() {
-        for fd in files.values { Foundation.close(fd) }
+        for fd in files.values { Glibc.close(fd) }
         files = [:]
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a virtual disk holds, as a sorted list of extents over an implicit sea of zeros:
 /// GPT regions and FAT structures as bytes, file data and the ext4 image as ranges of files on

@@ -1,5 +1,6 @@
 import CZlib
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Random access to the virtual disk inside a container file (for `image inspect` and tests).
 package protocol DiskReader: AnyObject {

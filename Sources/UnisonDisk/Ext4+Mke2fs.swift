@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 
@@ -60,7 +61,7 @@ package struct Mke2fsExt4Builder: Ext4Builder {
         guard fm.createFile(atPath: image.path, contents: nil) else {
             throw DiskError.io(path: image.path, operation: "create", errno: errno)
         }
-        let handle = try FileHandle(forWritingTo: image)
+        let handle = try FileIO(forWritingTo: image)
         try handle.truncate(atOffset: UInt64(size))
         try handle.close()
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonArchive
 import UnisonCore
 
@@ -1020,12 +1021,12 @@ final class ContentReader {
 
     init() { buffer = .allocate(byteCount: 1 << 20, alignment: 4096) }
     deinit {
-        if fd >= 0 { Foundation.close(fd) }
+        if fd >= 0 { Glibc.close(fd) }
         buffer.deallocate()
     }
 
     func close() throws {
-        if fd >= 0 { Foundation.close(fd) }
+        if fd >= 0 { Glibc.close(fd) }
         fd = -1
         openPath = nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // FAT32 boot sector and FSInfo, Microsoft "FAT: General Overview of On-Disk Format" (fatgen103),
 // §3.1-3.3 (BPB), §5 (FSInfo). Little-endian.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 // FAT directory entries, fatgen103 §6 (short entries), §7 (long names).
 //
@@ -35,7 +36,7 @@ enum FATNames {
         }
         for s in name.unicodeScalars where s.value < 0x20 || forbidden.contains(s) {
             throw DiskError.unsupportedEntry(
-                path: path, filesystem: "FAT32", detail: "the name holds the character U+\(String(format: "%04X", s.value))")
+                path: path, filesystem: "FAT32", detail: "the name holds the character U+\(NumberText.hex(s.value, width: 4, uppercase: true))")
         }
         guard !name.hasSuffix(" "), !name.hasSuffix(".") else {
             throw DiskError.unsupportedEntry(path: path, filesystem: "FAT32", detail: "the name ends with a space or a dot")

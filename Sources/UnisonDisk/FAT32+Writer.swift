@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonArchive
 
 /// A FAT32 volume laid out from a `FileTree`: the reserved region, both FATs and the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reading a GPT back (for `image inspect` and tests): header fields, CRCs, entries.
 package struct GPTReadResult: Sendable, Equatable {

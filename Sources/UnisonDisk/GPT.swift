@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // GUID Partition Table, UEFI specification 2.10 §5.2-5.3; partition type GUIDs from the
 // Discoverable Partitions Specification (uapi-group.org/specifications/specs/discoverable_partitions_specification).

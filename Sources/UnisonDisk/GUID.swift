@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A GUID as GPT stores it (UEFI specification 2.10, appendix A "GUID and Time Formats").
@@ -21,7 +21,7 @@ package struct GUID: Sendable, Hashable, StringCodable {
 
     /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (either case).
     package init?(_ text: String) {
-        let hex = text.replacingOccurrences(of: "-", with: "")
+        let hex = text.replacing("-", with: "")
         let groups = text.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
         guard groups == [8, 4, 4, 4, 12], hex.count == 32 else { return nil }
         var out: [UInt8] = []
@@ -51,7 +51,7 @@ package struct GUID: Sendable, Hashable, StringCodable {
     package var description: String { text(uppercase: true) }
 
     package func text(uppercase: Bool) -> String {
-        let hex = bytes.map { String(format: uppercase ? "%02X" : "%02x", $0) }
+        let hex = bytes.map { NumberText.hex($0, width: 2, uppercase: uppercase) }
         return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// QCOW2 v3 writer (qemu docs/interop/qcow2.txt): 64 KiB clusters, only clusters that hold a
 /// non-zero byte allocated, uncompressed, 16-bit refcounts, no snapshots or extensions.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // QCOW2 version 3 header, qemu docs/interop/qcow2.txt ("Header"). Big-endian throughout.
 //

@@ -1,5 +1,5 @@
 import CLibdeflate
-import Foundation
+import FoundationEssentials
 
 /// VMDK stream-optimized writer (VMware Virtual Disk Format 5.0; what ovftool and ESXi
 /// import), version 3, 64 KiB grains deflated (zlib wrapper, libdeflate) on every core.

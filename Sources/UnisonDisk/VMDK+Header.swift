@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 // VMDK hosted sparse extent header, VMware "Virtual Disk Format 5.0" §"Hosted Sparse Extent
 // Header" and §"Stream-Optimized Compressed Sparse Extents"; qemu block/vmdk.c (VMDK4Header)
@@ -124,7 +125,7 @@ package struct VMDKDescriptor: Sendable, Equatable {
             # Disk DescriptorFile
             version=1
             encoding="UTF-8"
-            CID=\(String(format: "%08x", cid))
+            CID=\(NumberText.hex(cid, width: 8))
             parentCID=ffffffff
             createType="streamOptimized"
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// docker/metadata-action (https://github.com/docker/metadata-action, src/meta.ts) reproduced:
@@ -134,7 +134,7 @@ package struct MetadataAction: Sendable {
                 state.warnings.append("\(matchPattern) does not match \(raw).")
             }
         }
-        raw = raw.replacingOccurrences(of: "/", with: "-")
+        raw = raw.replacing("/", with: "-")
         guard let version = NodeSemver(raw) else {
             state.warnings.append("\(raw) is not a valid semver. More info: https://semver.org/")
             return
@@ -320,7 +320,7 @@ package struct MetadataAction: Sendable {
 
     /// `Date.prototype.toISOString()`: UTC with milliseconds.
     package static func isoString(_ date: Date) -> String {
-        let t = LocalTime(date: date, timeZone: TimeZone(identifier: "UTC")!)
+        let t = LocalTime(date: date, timeZone: .utc)
         func pad(_ n: Int, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(n).count)) + String(n) }
         return
             "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.millisecond, 3))Z"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the action reads from the GitHub event: the trigger, the ref and commit, and the few
 /// payload fields its expressions use. `release tags` fills it from command-line options.

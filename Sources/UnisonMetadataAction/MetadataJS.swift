@@ -1,11 +1,12 @@
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 /// JavaScript conversions the action's behaviour depends on, reproduced where they matter.
 enum MetadataJS {
     /// `Number(s)`: nil where JS gives NaN. Whitespace is trimmed, `""` is 0, `0x`/`0o`/`0b`
     /// prefixes and `Infinity` are understood.
     static func number(_ s: String) -> Double? {
-        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = s.trimming(.whitespacesAndNewlines)
         if t.isEmpty { return 0 }
         let lower = t.lowercased()
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where lower.hasPrefix(prefix) {
@@ -31,7 +32,7 @@ enum MetadataJS {
         var out = ""
         var inRun = false
         for c in s.unicodeScalars {
-            let ok = c.isASCII && (CharacterSet.alphanumerics.contains(c) || c == "." || c == "_" || c == "-")
+            let ok = ScalarSet.asciiAlphanumerics.contains(c) || c == "." || c == "_" || c == "-"
             if ok {
                 out.unicodeScalars.append(c)
                 inRun = false

@@ -1,18 +1,19 @@
-import Foundation
+import FoundationEssentials
 
-/// A JavaScript regular expression (`String.prototype.match`) run with NSRegularExpression.
+/// A JavaScript regular expression (`String.prototype.match`) run with the standard library's
+/// `Regex`, matching scalar by scalar as ICU (and JavaScript) do, not by grapheme clusters.
 struct MetadataRegex {
-    let regex: NSRegularExpression
+    let regex: Regex<AnyRegexOutput>
     let global: Bool
 
     init(source: String, flags: String, line: String) throws {
-        var options: NSRegularExpression.Options = []
-        if flags.contains("i") { options.insert(.caseInsensitive) }
-        if flags.contains("m") { options.insert(.anchorsMatchLines) }
-        if flags.contains("s") { options.insert(.dotMatchesLineSeparators) }
         global = flags.contains("g")
         do {
-            regex = try NSRegularExpression(pattern: Self.icuPattern(source), options: options)
+            var regex = try Regex(Self.icuPattern(source)).matchingSemantics(.unicodeScalar)
+            if flags.contains("i") { regex = regex.ignoresCase() }
+            if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
+            if flags.contains("s") { regex = regex.dotMatchesNewlines() }
+            self.regex = regex
         } catch {
             throw MetadataActionError.invalidRule(line: line, reason: "invalid regular expression '\(source)'")
         }
@@ -54,16 +55,11 @@ struct MetadataRegex {
     /// The match array JavaScript returns: `[whole, group1, …]` (nil for a group that did not
     /// take part), or every whole match with the `g` flag; nil when nothing matches.
     func match(_ s: String) -> [String?]? {
-        let ns = s as NSString
-        let range = NSRange(location: 0, length: ns.length)
         if global {
-            let all = regex.matches(in: s, range: range).map { Optional(ns.substring(with: $0.range)) }
+            let all = s.matches(of: regex).map { Optional(String(s[$0.range])) }
             return all.isEmpty ? nil : all
         }
-        guard let m = regex.firstMatch(in: s, range: range) else { return nil }
-        return (0..<m.numberOfRanges).map { i in
-            let r = m.range(at: i)
-            return r.location == NSNotFound ? nil : ns.substring(with: r)
-        }
+        guard let m = s.firstMatch(of: regex) else { return nil }
+        return m.output.map { $0.substring.map(String.init) }
     }
 }

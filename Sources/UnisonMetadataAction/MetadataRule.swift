@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // docker/metadata-action's rule language (src/tag.ts, src/flavor.ts, src/image.ts), evaluated
 // with the same results. Each input line is one CSV record (csv-parse: comma separated, a field
@@ -74,8 +74,8 @@ package struct MetadataRule: Sendable, Equatable {
         for field in fields {
             // Split at the first `=` that has at least one character before it.
             if let eq = field.firstIndex(of: "="), eq != field.startIndex {
-                let key = field[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = field[field.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+                let key = field[..<eq].trimming(.whitespaces).lowercased()
+                let value = field[field.index(after: eq)...].trimming(.whitespaces)
                 if key == "type" {
                     guard let t = MetadataRuleType(rawValue: value) else {
                         throw MetadataActionError.invalidRule(line: line, reason: "unknown tag type '\(value)'")
@@ -85,7 +85,7 @@ package struct MetadataRule: Sendable, Equatable {
                     rule[key] = value
                 }
             } else {
-                rule["value"] = field.trimmingCharacters(in: .whitespaces)
+                rule["value"] = field.trimming(.whitespaces)
             }
         }
         rule.type = type ?? .raw
@@ -145,7 +145,7 @@ package struct MetadataFlavor: Sendable, Equatable {
             var onLatestFor = ""
             for field in try MetadataCSV.firstRecord(line) {
                 // flavor.ts splits at every `=` and keeps the second part.
-                let parts = field.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = field.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
                 guard parts.count > 1 else { throw MetadataActionError.invalidRule(line: line, reason: "invalid flavor entry") }
                 let value = parts[1]
                 switch parts[0].lowercased() {
@@ -185,13 +185,13 @@ package struct MetadataImage: Sendable, Equatable {
         if inputs.count == 1 {
             let fields = try MetadataCSV.firstRecord(inputs[0])
             if !fields.contains(where: { $0.contains("=") }) {
-                return fields.map { MetadataImage(name: $0.trimmingCharacters(in: .whitespaces), enable: true) }
+                return fields.map { MetadataImage(name: $0.trimming(.whitespaces), enable: true) }
             }
         }
         return try inputs.map { line in
             var image = MetadataImage(name: "", enable: true)
             for field in try MetadataCSV.firstRecord(line) {
-                let parts = field.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = field.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
                 if parts.count == 1 {
                     image.name = parts[0]
                     continue
@@ -218,12 +218,12 @@ package struct MetadataImage: Sendable, Equatable {
 /// commas, so quotes are removed here before each line is parsed again as a rule.
 enum MetadataInput {
     static func lines(_ inputs: [String]) -> [String] {
-        let text = inputs.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = inputs.joined(separator: "\n").trimming(.whitespacesAndNewlines)
         guard !text.isEmpty else { return [] }
         return relaxedRecords(text)
             .map { $0.count == 1 ? $0[0] : $0.joined(separator: ",") }
             .filter { !$0.isEmpty }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimming(.whitespaces) }
     }
 
     /// csv-parse with `relax_quotes`, `comment: '#'`, `comment_no_infix`, `skip_empty_lines`.

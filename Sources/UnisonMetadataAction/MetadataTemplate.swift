@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A value a template expression yields, printed the way handlebars prints JavaScript values.
 package enum TemplateValue: Sendable, Equatable {
@@ -193,7 +193,7 @@ package enum MetadataTemplate {
             var escaped = !triple
             if !triple, inner.first == "&" { escaped = false; inner.removeFirst() }
             if let first = inner.first(where: { !$0.isWhitespace }),
-                "#/^>".contains(first) || String(inner).trimmingCharacters(in: .whitespaces) == "else"
+                "#/^>".contains(first) || String(inner).trimming(.whitespaces) == "else"
             {
                 throw MetadataActionError.invalidTemplate(template: template, reason: "blocks and partials are not supported")
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Date formatting with Moment.js format tokens (https://momentjs.com/docs/#/displaying/format/)
 /// in the English locale, as the action's `{{date 'FORMAT' tz='ZONE'}}` uses them.
@@ -7,12 +7,12 @@ import Foundation
 /// next token literal, localized formats (`LT`, `L`, `LLLL`, …) expand first, and the longest
 /// token alternative wins in moment's own order (so `YYYYMMDD` is `YYYY` `MM` `DD`).
 package struct MomentFormat: Sendable {
-    package var timeZone: TimeZone
+    var timeZone: ZoneRules
     package var zoneName: String
 
     /// `zone` is an IANA name; moment-timezone's default is UTC.
     package init(zone: String = "UTC") throws {
-        guard !zone.isEmpty, let tz = TimeZone(identifier: zone) else { throw MetadataActionError.unknownTimeZone(zone) }
+        guard !zone.isEmpty, let tz = ZoneRules(identifier: zone) else { throw MetadataActionError.unknownTimeZone(zone) }
         timeZone = tz
         zoneName = zone
     }
@@ -34,7 +34,7 @@ package struct MomentFormat: Sendable {
         for token in Self.tokens(Self.expandLocalized(pattern)) {
             switch token {
             case let .literal(s): out += s
-            case let .token(s): out += render(s, t) ?? s.replacingOccurrences(of: "\\", with: "")
+            case let .token(s): out += render(s, t) ?? s.replacing("\\", with: "")
             }
         }
         return out
@@ -226,7 +226,7 @@ package struct MomentFormat: Sendable {
             return "\(sign)\(pad(abs(offset) / 60, 2))\(sep)\(pad(abs(offset) % 60, 2))"
         case "z", "zz":
             if zoneName == "UTC" || zoneName == "Etc/UTC" { return "UTC" }
-            return timeZone.abbreviation(for: t.date) ?? zoneName
+            return timeZone.abbreviation(for: t.date)
         default:
             if token.count > 3, token.allSatisfy({ $0 == "S" }) {
                 var n = t.millisecond
@@ -256,7 +256,7 @@ struct LocalTime {
     let weekday: Int
     let dayOfYear: Int
 
-    init(date: Date, timeZone: TimeZone) {
+    init(date: Date, timeZone: ZoneRules) {
         self.date = date
         epochMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         offsetSeconds = timeZone.secondsFromGMT(for: date)

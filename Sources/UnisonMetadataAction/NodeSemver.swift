@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A version as node-semver parses it in strict mode (what the action accepts for
@@ -11,7 +11,7 @@ struct NodeSemver {
     /// most 256 characters, numbers within JavaScript's safe integer range.
     init?(_ text: String) {
         guard text.count <= 256 else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimming(.whitespacesAndNewlines)
         guard !trimmed.hasPrefix("V"), let v = SemVer(trimmed) else { return nil }
         let maxSafe: UInt64 = (1 << 53) - 1
         guard v.major <= maxSafe, v.minor <= maxSafe, v.patch <= maxSafe else { return nil }

@@ -3,7 +3,7 @@
 // layer per file titled by `org.opencontainers.image.title`, and optionally a `subject` that
 // makes it a referrer (an SBOM or signature attached to an image). Disk images, release
 // manifests and checksum files are published this way.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// One file of an artifact.
@@ -114,9 +114,8 @@ extension RegistryClient {
         var allAnnotations = annotations
         if allAnnotations["org.opencontainers.image.created"] == nil {
             let epoch = SourceDateEpoch.current(environment)
-            let formatter = ISO8601DateFormatter()
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            allAnnotations["org.opencontainers.image.created"] = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+            // Internet date-time in UTC to the second ("2024-02-29T13:05:09Z").
+            allAnnotations["org.opencontainers.image.created"] = Date(timeIntervalSince1970: TimeInterval(epoch)).formatted(.iso8601)
         }
         let manifest = ImageManifest(
             artifactType: artifactType, config: .empty, layers: layers, subject: subjectDescriptor,

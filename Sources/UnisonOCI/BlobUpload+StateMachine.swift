@@ -12,7 +12,7 @@
 //
 // Offsets are what the registry reports, never what the client assumes it sent: after a dropped
 // connection the registry may hold more (or less) of the chunk than the client knows.
-import Foundation
+import FoundationEssentials
 
 struct BlobUploadStateMachine: Sendable, Equatable {
     enum State: Sendable, Equatable {

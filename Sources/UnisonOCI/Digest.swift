@@ -1,7 +1,7 @@
 // Content digests as the OCI image spec defines them (opencontainers/image-spec `descriptor.md`,
 // "Digests"): `algorithm ":" encoded`, here sha256 (64 lowercase hex) or sha512 (128).
 import Crypto
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A validated content digest such as `sha256:9f86d0…`. Only registered algorithms with their
@@ -43,7 +43,7 @@ package struct Digest: Sendable, Hashable, Comparable, StringCodable {
 
     /// Hashes a file in 1 MiB reads with this digest's algorithm, returning digest and size.
     package static func of(file url: URL, algorithm: Algorithm = .sha256) throws -> (digest: Digest, size: Int64) {
-        let handle = try FileHandle(forReadingFrom: url)
+        let handle = try FileIO(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = DigestHasher(algorithm)
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {

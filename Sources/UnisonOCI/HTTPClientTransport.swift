@@ -2,8 +2,10 @@
 // them itself so that credentials never go to another host) and no response decompression
 // (digests are over the exact bytes).
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
+import Glibc
 import NIOCore
+import UnisonCore
 
 package final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {
     private let client: HTTPClient
@@ -91,7 +93,7 @@ struct FileChunks: AsyncSequence, Sendable {
         let url: URL
         var position: Int64
         let end: Int64
-        var handle: FileHandle?
+        var handle: FileIO?
 
         mutating func next() async throws -> ByteBuffer? {
             guard position < end else {
@@ -100,7 +102,7 @@ struct FileChunks: AsyncSequence, Sendable {
                 return nil
             }
             if handle == nil {
-                let h = try FileHandle(forReadingFrom: url)
+                let h = try FileIO(forReadingFrom: url)
                 try h.seek(toOffset: UInt64(position))
                 handle = h
             }

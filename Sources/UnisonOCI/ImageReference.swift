@@ -3,7 +3,7 @@
 //
 // Docker Hub defaults: no domain means `docker.io`, and a single component there means
 // `library/<name>`; its API lives at `registry-1.docker.io`.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// A validated tag (`[\w][\w.-]{0,127}`).

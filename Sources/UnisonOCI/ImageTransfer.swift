@@ -3,7 +3,7 @@
 // blobs first (a bounded number at once), then child manifests by digest, then the root under
 // its tag. Blobs the destination has are skipped (HEAD), blobs in another repository of the
 // same registry are mounted, so a re-push or a promotion sends no layer bytes.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// Options of a copy.

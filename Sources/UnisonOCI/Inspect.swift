@@ -1,5 +1,5 @@
 // `inspect`: what a reference points to, for people and for `--json`.
-import Foundation
+import FoundationEssentials
 
 package struct InspectReport: Sendable, Codable, Equatable {
     package var schema = "unisonctl.oci-inspect/v1"

@@ -4,7 +4,7 @@
 //
 // Fetched manifests are kept as the exact bytes the registry returned: their digest is over
 // those bytes, so copies and promotions move bytes and only parse them to walk descriptors.
-import Foundation
+import FoundationEssentials
 
 package enum MediaType {
     package static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
@@ -221,7 +221,7 @@ package struct ManifestDocument: Sendable {
                 reference: reference,
                 reason: "schemaVersion \(probe.schemaVersion.map(String.init) ?? "missing") is not supported (Docker schema 1 manifests are not)")
         }
-        let header = contentType.map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0 }
+        let header = contentType.map { $0.split(separator: ";").first.map { $0.trimming(.whitespaces) } ?? $0 }
         let isIndex = probe.manifests != nil && probe.config == nil
         let type =
             probe.mediaType ?? header.flatMap { MediaType.manifestTypes.contains($0) ? $0 : nil }

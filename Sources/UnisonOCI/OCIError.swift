@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// One entry of a distribution-spec error body: `{"errors": [{"code", "message", "detail"}]}`.
@@ -16,23 +16,25 @@ package struct RegistryErrorDetail: Sendable, Hashable, Codable {
 
     /// Parses an error body; nil when it is not one (HTML, empty, plain text).
     static func parse(_ body: Data) -> [RegistryErrorDetail]? {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-            let errors = object["errors"] as? [[String: Any]]
+        guard let errors = (try? JSONValue.parse(body))?["errors"]?.array,
+            errors.allSatisfy({ $0.object != nil })
         else { return nil }
         return errors.map { e in
             var detail: String?
-            if let d = e["detail"], !(d is NSNull) {
-                if let s = d as? String {
-                    detail = s
-                } else if JSONSerialization.isValidJSONObject(d),
-                    let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys])
-                {
-                    detail = String(decoding: data, as: UTF8.self)
-                } else {
-                    detail = "\(d)"
-                }
+            switch e["detail"] {
+            case nil, .null?: break
+            case let .string(s)?: detail = s
+            // A number prints as JSONSerialization's NSNumber did: true is "1".
+            case let .bool(b)?: detail = b ? "1" : "0"
+            case let .integer(i)?: detail = String(i)
+            case let .double(d)?: detail = String(d)
+            case let d?:
+                // Compact, sorted keys, "/" escaped as "\/": the bytes JSONSerialization wrote.
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                detail = (try? encoder.encode(d)).map { String(decoding: $0, as: UTF8.self) }
             }
-            return RegistryErrorDetail(code: e["code"] as? String ?? "UNKNOWN", message: e["message"] as? String, detail: detail)
+            return RegistryErrorDetail(code: e["code"]?.string ?? "UNKNOWN", message: e["message"]?.string, detail: detail)
         }
     }
 }

@@ -7,7 +7,7 @@
 //
 // Blobs are written to a temporary name in blobs/<alg>/ and renamed once verified; index.json
 // is replaced atomically. Reads check digest and size.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 package struct OCILayout: Sendable {
@@ -49,9 +49,9 @@ package struct OCILayout: Sendable {
     /// Whether the blob is present with the descriptor's size (content is checked on read).
     package func hasBlob(_ descriptor: Descriptor) -> Bool {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: blobURL(descriptor.digest).path),
-            let size = attributes[.size] as? NSNumber
+            let size = attributes[.size] as? UInt
         else { return false }
-        return size.int64Value == descriptor.size
+        return Int64(size) == descriptor.size
     }
 
     /// Reads a blob into memory, verified.

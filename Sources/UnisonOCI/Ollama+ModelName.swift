@@ -2,7 +2,7 @@
 // defaults `registry.ollama.ai`, `library`, `latest`. In a registry the model is the repository
 // `<namespace>/<model>` and the tag is the tag; in the store its manifest is the file
 // `manifests/<host>/<namespace>/<model>/<tag>` (host with its port, as Ollama writes it).
-import Foundation
+import FoundationEssentials
 
 package struct ModelName: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     package static let defaultHost = "registry.ollama.ai"

@@ -6,7 +6,7 @@
 //
 // An Ollama server pointed at the root lists every manifest found four levels below
 // `manifests/`. Writes go to a temporary name and are renamed once verified.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 package struct ModelStore: Sendable {
@@ -23,7 +23,7 @@ package struct ModelStore: Sendable {
     package func hasVerifiedBlob(_ descriptor: Descriptor) -> Bool {
         let url = blobURL(descriptor.digest)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-            (attributes[.size] as? NSNumber)?.int64Value == descriptor.size,
+            (attributes[.size] as? UInt).map(Int64.init) == descriptor.size,
             let (digest, _) = try? Digest.of(file: url, algorithm: descriptor.digest.algorithm)
         else { return false }
         return digest == descriptor.digest
@@ -43,8 +43,8 @@ package struct ModelStore: Sendable {
     func manifestFiles() throws -> [(name: ModelName, url: URL)] {
         let fm = FileManager.default
         let manifests = root.appendingPathComponent("manifests")
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard fm.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory else {
             throw OCIError.invalidArgument("model store \(root.path) is not a directory")
         }
         guard fm.fileExists(atPath: manifests.path) else { return [] }
@@ -57,8 +57,8 @@ package struct ModelStore: Sendable {
                 for model in children(manifests.appendingPathComponent("\(host)/\(namespace)")) {
                     for tag in children(manifests.appendingPathComponent("\(host)/\(namespace)/\(model)")) {
                         let url = manifests.appendingPathComponent("\(host)/\(namespace)/\(model)/\(tag)")
-                        var dir: ObjCBool = false
-                        guard fm.fileExists(atPath: url.path, isDirectory: &dir), !dir.boolValue,
+                        var dir = false
+                        guard fm.fileExists(atPath: url.path, isDirectory: &dir), !dir,
                             let name = try? ModelName(host: host, namespace: namespace, model: model, tag: tag)
                         else { continue }
                         out.append((name, url))
@@ -130,7 +130,7 @@ package struct ModelStore: Sendable {
     private func check(_ descriptor: Descriptor) -> ModelStoreReport.Problem.Kind? {
         let url = blobURL(descriptor.digest)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return .missingBlob }
-        if (attributes[.size] as? NSNumber)?.int64Value != descriptor.size { return .sizeMismatch }
+        if (attributes[.size] as? UInt).map(Int64.init) != descriptor.size { return .sizeMismatch }
         guard let (digest, _) = try? Digest.of(file: url, algorithm: descriptor.digest.algorithm) else { return .missingBlob }
         return digest == descriptor.digest ? nil : .corruptBlob
     }

@@ -2,7 +2,7 @@
 // place first, the manifest last, so an interrupted pull never shows a model whose blobs are
 // missing). Pushing publishes files (or a model from a store) with Ollama's media types in a
 // Docker v2 schema 2 manifest whose config is Ollama's model config.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 package struct ModelPullReport: Sendable, Codable, Equatable {

@@ -7,7 +7,7 @@
 //                                                       {"token"|"access_token", "expires_in"}
 // Tokens are cached per registry and scope set, dropped on a 401 and fetched again, and never
 // logged or printed.
-import Foundation
+import FoundationEssentials
 
 /// A scope of the token protocol: `repository:<name>:<actions>`.
 package struct AuthScope: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -65,7 +65,7 @@ package struct AuthChallenge: Sendable, Hashable {
                 }
             } else {
                 let raw = s.prefix { $0 != "," }
-                value = raw.trimmingCharacters(in: .whitespaces)
+                value = raw.trimming(.whitespaces)
                 s = s.dropFirst(raw.count)
             }
             params[key.lowercased()] = value

@@ -3,7 +3,8 @@
 // beside the destination; the file is renamed into place only when digest and size match, so
 // nothing of a corrupt blob is ever kept. A dropped connection resumes with `Range` when the
 // registry (or the storage it redirects to) answers 206, and starts over otherwise.
-import Foundation
+import FoundationEssentials
+import Glibc
 import UnisonCore
 
 extension RegistryClient {
@@ -49,13 +50,13 @@ extension RegistryClient {
         let fm = FileManager.default
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary: URL
-        let handle: FileHandle
+        let handle: FileIO
         do {
             let (url, fd) = try AtomicFile.createTemporary(for: destination)
             temporary = url
-            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            handle = FileIO(fileDescriptor: fd, closeOnDealloc: true)
         } catch {
-            throw OCIError.io(path: destination.path, reason: "cannot create a temporary file: \(error.localizedDescription)")
+            throw OCIError.io(path: destination.path, reason: "cannot create a temporary file: \(ErrorText.describe(error))")
         }
         var keep = false
         defer {
@@ -135,8 +136,8 @@ extension RegistryClient {
 
     /// `bytes 100-199/1000` → 100.
     static func contentRangeStart(_ header: String?) -> Int64? {
-        guard var text = header?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if text.hasPrefix("bytes") { text = String(text.dropFirst(5)).trimmingCharacters(in: .whitespaces) }
+        guard var text = header?.trimming(.whitespaces) else { return nil }
+        if text.hasPrefix("bytes") { text = String(text.dropFirst(5)).trimming(.whitespaces) }
         guard let dash = text.firstIndex(of: "-") else { return nil }
         return Int64(text[..<dash])
     }

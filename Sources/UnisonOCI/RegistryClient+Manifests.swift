@@ -1,7 +1,7 @@
 // Manifests: GET/HEAD/PUT /v2/<name>/manifests/<reference> (distribution-spec "Pulling
 // manifests", "Pushing manifests"). Every GET sends the full Accept list, is bounded by the
 // manifest size limit, and is checked against the digest asked for or announced.
-import Foundation
+import FoundationEssentials
 
 extension RegistryClient {
     /// Fetches a manifest or index by tag or digest. The bytes are verified against the
@@ -56,7 +56,7 @@ extension RegistryClient {
         }
         let size = response.headers["Content-Length"].flatMap { Int64($0) } ?? 0
         let type =
-            response.headers["Content-Type"].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) }
+            response.headers["Content-Type"].map { String($0.split(separator: ";")[0]).trimming(.whitespaces) }
             ?? MediaType.ociManifest
         return Descriptor(mediaType: type, digest: digest, size: size)
     }

@@ -4,7 +4,7 @@
 // 2.8, GHCR) answer 404, and clients keep an index under the tag `<alg>-<hex>` instead
 // (algorithm cut to 32 characters, hex to 64), updated after each manifest push with a subject
 // when the registry did not answer the push with `OCI-Subject`.
-import Foundation
+import FoundationEssentials
 
 extension RegistryClient {
     /// The referrers tag of a subject digest: `sha256-<hex>`.

@@ -9,7 +9,7 @@
 //   - retries, when the request is safe to replay, on dropped connections, 408, 429 (honouring
 //     Retry-After) and 5xx, waiting as `RetryPolicy` says;
 //   - turns any other unexpected status into `OCIError.registry` with the error body's codes.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 struct RegistryExchange: Sendable {
@@ -133,8 +133,8 @@ extension RegistryClient {
             // A server's words: terminal control sequences in them are escaped, never replayed.
             let text = Terminal.escapingControls(
                 String(decoding: body.prefix(200), as: UTF8.self)
-                    .replacingOccurrences(of: "\n", with: " ")
-            ).trimmingCharacters(in: .whitespaces)
+                    .replacing("\n", with: " ")
+            ).trimming(.whitespaces)
             excerpt = text.isEmpty ? nil : text
         }
         return .registry(status: status, what: exchange.what, reference: exchange.reference, errors: details, bodyExcerpt: excerpt)
@@ -217,12 +217,12 @@ extension RegistryClient {
                 let codes = data.flatMap(RegistryErrorDetail.parse)?.map(\.code).joined(separator: ", ")
                 throw OCIError.tokenRequestFailed(realm: realmHost, status: response.status, detail: codes ?? "no token")
             }
-            guard let data, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let token = (object["token"] as? String) ?? (object["access_token"] as? String), !token.isEmpty
+            guard let data, let object = (try? JSONValue.parse(data))?.object,
+                let token = object["token"]?.string ?? object["access_token"]?.string, !token.isEmpty
             else {
                 throw OCIError.tokenRequestFailed(realm: realmHost, status: 200, detail: "the answer has no token")
             }
-            let expiresIn = (object["expires_in"] as? NSNumber)?.doubleValue
+            let expiresIn = object["expires_in"]?.double
             await auth.store(token: token, expiresIn: expiresIn, registry: exchange.registry, scopes: exchange.scopes)
             return
         }

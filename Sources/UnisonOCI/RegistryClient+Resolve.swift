@@ -1,6 +1,6 @@
 // Resolving tags to digests for release pinning: the digest is computed from the manifest bytes
 // fetched (and checked against what the registry announced), never taken from a header alone.
-import Foundation
+import FoundationEssentials
 
 extension RegistryClient {
     /// The manifest digest every reference has now, by name, in name order. The first reference

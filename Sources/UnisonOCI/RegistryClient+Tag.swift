@@ -2,7 +2,7 @@
 // that is all it takes (the blobs are already there); into another repository the blobs are
 // mounted first. (Promoting a whole release, and which tags a release gets, is UnisonPublish's
 // and UnisonRelease's.)
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// One tagging operation's result.

@@ -1,6 +1,6 @@
 // Tag listing (distribution-spec "Listing tags"): GET /v2/<name>/tags/list?n=<page>, following
 // `Link: <…?n=…&last=…>; rel="next"` until there is none.
-import Foundation
+import FoundationEssentials
 
 extension RegistryClient {
     /// Every tag of `repository`, in the order the registry lists them (lexical per the spec).
@@ -36,7 +36,7 @@ extension RegistryClient {
     static func nextLink(_ header: String?, base: URL) -> URL? {
         guard let header else { return nil }
         for part in header.split(separator: ",") {
-            let piece = part.trimmingCharacters(in: .whitespaces)
+            let piece = part.trimming(.whitespaces)
             guard piece.contains("rel=\"next\"") || piece.contains("rel=next"),
                 let open = piece.firstIndex(of: "<"), let close = piece.firstIndex(of: ">"), open < close
             else { continue }

@@ -7,7 +7,7 @@
 //   PUT <location>?digest=<d> [final bytes]               → 201
 // docker-registry 2.8 does not support `POST ?digest=` with a body, so a small blob is POST then
 // PUT. The session itself is `BlobUploadStateMachine`; this file performs its actions.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 
 /// What pushing one blob took.
@@ -215,7 +215,7 @@ extension RegistryClient {
     /// `Range: 0-<last>` → last (inclusive). "0-0" right after a POST means nothing yet; it is
     /// read as one byte only when the session already holds data, which callers decide.
     static func rangeEnd(_ header: String?) -> Int64? {
-        guard var text = header?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard var text = header?.trimming(.whitespaces) else { return nil }
         if text.hasPrefix("bytes=") { text = String(text.dropFirst(6)) }
         let parts = text.split(separator: "-")
         guard parts.count == 2, let first = Int64(parts[0]), first == 0, let last = Int64(parts[1]) else { return nil }

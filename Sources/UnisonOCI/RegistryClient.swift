@@ -4,7 +4,7 @@
 // redirects without leaking credentials, retries by `RetryPolicy`, and turns error bodies into
 // `OCIError.registry`. The operations live in `+Manifests`, `+Blobs`, `+Upload`, `+Tags` and
 // `+Referrers`; whole-image copies in `ImageTransfer`.
-import Foundation
+import FoundationEssentials
 import Synchronization
 import UnisonCore
 

@@ -8,7 +8,8 @@
 //   4. ~/.docker/config.json (or $DOCKER_CONFIG/config.json): `auths.<host>.auth`, base64 of
 //      `user:password`; keys may be written as URLs (`https://index.docker.io/v1/`).
 // Secrets are never printed: descriptions show the user name only.
-import Foundation
+import FoundationEssentials
+import UnisonCore
 
 package struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
     package var username: String
@@ -77,18 +78,17 @@ package struct CredentialSource: Sendable {
 
     func dockerConfigCredential(for registry: String) -> RegistryCredential? {
         guard let dockerConfig, let data = FileManager.default.contents(atPath: dockerConfig.path),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let auths = object["auths"] as? [String: Any]
+            let auths = (try? JSONValue.parse(data))?["auths"]?.object
         else { return nil }
         let wanted = Self.normalize(registry)
         for (key, value) in auths.sorted(by: { $0.key < $1.key }) where Self.normalize(key) == wanted {
-            guard let entry = value as? [String: Any] else { continue }
-            if let auth = entry["auth"] as? String, let decoded = Data(base64Encoded: auth),
+            guard let entry = value.object else { continue }
+            if let auth = entry["auth"]?.string, let decoded = Data(base64Encoded: auth),
                 let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
             {
                 return RegistryCredential(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
             }
-            if let user = entry["username"] as? String, let password = entry["password"] as? String {
+            if let user = entry["username"]?.string, let password = entry["password"]?.string {
                 return RegistryCredential(username: user, password: password)
             }
         }
@@ -98,7 +98,7 @@ package struct CredentialSource: Sendable {
     /// `https://index.docker.io/v1/` → `docker.io`; `http://host:5000/x` → `host:5000`.
     static func normalize(_ key: String) -> String {
         var s = Substring(key.lowercased())
-        if let scheme = s.range(of: "://") { s = s[scheme.upperBound...] }
+        if let scheme = s.firstRange(of: "://") { s = s[scheme.upperBound...] }
         if let slash = s.firstIndex(of: "/") { s = s[..<slash] }
         let host = String(s)
         return ["index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"].contains(host) ? ImageReference.dockerHub : host

@@ -1,7 +1,7 @@
 // The I/O boundary under the registry client: one HTTP exchange at a time, no auth, no
 // retries, no redirects (the client's request executor does all of that). The real transport
 // is AsyncHTTPClient (`HTTPClientTransport`); tests can put anything behind the protocol.
-import Foundation
+import FoundationEssentials
 
 package enum HTTPMethod: String, Sendable {
     case GET, HEAD, POST, PUT, PATCH, DELETE

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How often and how patiently the client retries: an explicit value rather than loops with
 /// magic numbers. Applies to 408, 429, 5xx answers and to dropped or refused connections.
@@ -43,7 +44,7 @@ package struct RetryPolicy: Sendable, Hashable {
 
     /// `Retry-After` in delta-seconds form (the HTTP-date form is not used by registries).
     static func retryAfter(_ header: String?) -> Duration? {
-        guard let header, let seconds = Int(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 else { return nil }
+        guard let header, let seconds = Int(header.trimming(.whitespaces)), seconds >= 0 else { return nil }
         return .seconds(seconds)
     }
 }

@@ -1,7 +1,7 @@
 // `release manifest --resolve-digests`: the digest each service's image has at its release
 // tag, read from the registry (the digest is computed from the manifest bytes fetched, never
 // taken from a header alone; see `RegistryClient.resolveDigests`).
-import Foundation
+import FoundationEssentials
 import UnisonOCI
 import UnisonSpec
 

@@ -1,7 +1,7 @@
 // `release promote`: every platform service image's tested digest (`edge-main`) gets the
 // release tags, without rebuilding and without sending layers. All sources are resolved
 // before any tag moves, so a missing image stops the promotion with nothing changed.
-import Foundation
+import FoundationEssentials
 import UnisonCore
 import UnisonOCI
 import UnisonRelease

@@ -1,6 +1,6 @@
 // Where a release's service images live: the spec's image repositories, optionally moved to a
 // registry that stands in for the spec's (a test registry or a mirror of GHCR).
-import Foundation
+import FoundationEssentials
 import UnisonOCI
 import UnisonSpec
 

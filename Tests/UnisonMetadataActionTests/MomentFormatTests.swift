@@ -57,3 +57,43 @@ struct MomentFormatTests {
         #expect(MetadataAction.isoString(Date(timeIntervalSince1970: 1_709_211_909.5)) == "2024-02-29T13:05:09.500Z")
     }
 }
+
+/// Zone offsets from the system's tz database (TZif), past its last transition too.
+@Suite(.tags(.unit))
+struct ZoneRulesTests {
+    @Test(arguments: [
+        ("America/New_York", 2_224_828_800, -14400),  // 2040-07-01, from the footer rule
+        ("America/New_York", 2_208_988_800, -18000),  // 2040-01-01
+        ("Australia/Sydney", 2_208_988_800, 39600),  // southern summer spans New Year
+        ("Australia/Sydney", 2_224_828_800, 36000),
+        ("Asia/Kathmandu", 1_578_616_200, 20700),
+        ("Europe/Paris", 1_594_341_000, 7200),
+        ("UTC", 1_594_341_000, 0),
+    ])
+    func offsets(_ zone: String, _ seconds: Double, _ expected: Int) throws {
+        let rules = try #require(ZoneRules(identifier: zone))
+        #expect(rules.secondsFromGMT(for: Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
+    @Test(arguments: ["Mars/Olympus", "../etc/passwd", "/etc/passwd", "utc", "America", "zone.tab", "posix/Asia/Tokyo", ""])
+    func rejects(_ zone: String) {
+        #expect(ZoneRules(identifier: zone) == nil)
+    }
+
+    @Test func abbreviationsNameTheOffset() throws {
+        let date = Date(timeIntervalSince1970: 1_594_341_000)
+        #expect(try #require(ZoneRules(identifier: "Asia/Kathmandu")).abbreviation(for: date) == "GMT+5:45")
+        #expect(try #require(ZoneRules(identifier: "America/St_Johns")).abbreviation(for: date) == "GMT-2:30")
+        #expect(try #require(ZoneRules(identifier: "Europe/London")).abbreviation(for: date) == "GMT+1")
+        #expect(try #require(ZoneRules(identifier: "Etc/UTC")).abbreviation(for: date) == "UTC")
+        #expect(try #require(ZoneRules(identifier: "GMT")).abbreviation(for: date) == "GMT")
+    }
+
+    @Test func posixRules() {
+        #expect(PosixRule("<+0545>-5:45") == PosixRule(standardOffset: 20700))
+        #expect(PosixRule("EST5EDT,M3.2.0,M11.1.0")?.dst?.start == .monthWeekDay(month: 3, week: 2, weekday: 0, time: 7200))
+        #expect(PosixRule("AEST-10AEDT,M10.1.0,M4.1.0/3")?.dst?.end == .monthWeekDay(month: 4, week: 1, weekday: 0, time: 10800))
+        #expect(PosixRule("EST5EDT,M13.2.0,M11.1.0") == nil)
+        #expect(PosixRule("5") == nil)
+    }
+}
