@@ -8,10 +8,13 @@ struct MetadataRegex {
 
     init(source: String, flags: String, line: String) throws {
         global = flags.contains("g")
+        let multiline = flags.contains("m")
         do {
-            var regex = try Regex(Self.icuPattern(source)).matchingSemantics(.unicodeScalar)
+            // ICU (NSRegularExpression, which this replaced) refused an empty pattern.
+            guard !source.isEmpty else { throw MetadataActionError.invalidRule(line: line, reason: "") }
+            var regex = try Regex(Self.icuPattern(source, multiline: multiline)).matchingSemantics(.unicodeScalar)
             if flags.contains("i") { regex = regex.ignoresCase() }
-            if flags.contains("m") { regex = regex.anchorsMatchLineEndings() }
+            if multiline { regex = regex.anchorsMatchLineEndings() }
             if flags.contains("s") { regex = regex.dotMatchesNewlines() }
             self.regex = regex
         } catch {
@@ -19,9 +22,14 @@ struct MetadataRegex {
         }
     }
 
+    /// ICU's `$` without the m flag: the end of the input, or before one line terminator that
+    /// ends it (the standard library's `$` matches only at the very end).
+    static let icuEnd = #"(?=(?:\r\n|[\n\x{0B}\x{0C}\r\x{85}\x{2028}\x{2029}])?\z)"#
+
     /// JavaScript (Annex B) reads a `{` that does not start a `{n}`, `{n,}` or `{n,m}`
-    /// quantifier as a literal brace; ICU rejects it, so such braces are escaped.
-    static func icuPattern(_ source: String) -> String {
+    /// quantifier as a literal brace; ICU rejects it, so such braces are escaped. Without the
+    /// m flag, `$` becomes `icuEnd`.
+    static func icuPattern(_ source: String, multiline: Bool = false) -> String {
         let chars = Array(source)
         var out = ""
         var i = 0
@@ -36,6 +44,7 @@ struct MetadataRegex {
                 out.append(c); i += 1; continue
             }
             if c == "[" { inClass = true; out.append(c); i += 1; continue }
+            if c == "$", !multiline { out += icuEnd; i += 1; continue }
             if c == "{" || c == "}" {
                 if c == "{", let close = chars[i...].firstIndex(of: "}") {
                     let body = String(chars[(i + 1)..<close])

@@ -1,0 +1,35 @@
+import Testing
+
+@testable import UnisonMetadataAction
+
+/// JavaScript patterns on the standard library's Regex, keeping what ICU (the engine before) did.
+@Suite(.tags(.unit))
+struct MetadataRegexTests {
+    static func match(_ source: String, _ text: String, flags: String = "") throws -> [String?]? {
+        try MetadataRegex(source: source, flags: flags, line: "t").match(text)
+    }
+
+    @Test func dollarAlsoMatchesBeforeOneFinalLineTerminator() throws {
+        #expect(try Self.match("v(\\d)$", "v1\n") == ["v1", "1"])
+        #expect(try Self.match("v(\\d)$", "v1\r\n") == ["v1", "1"])
+        #expect(try Self.match("v(\\d)$", "v1\n\n") == nil)
+        #expect(try Self.match("[$]", "a$") == ["$"])
+        #expect(try Self.match("a$", "a\nb", flags: "m") == ["a"])
+    }
+
+    @Test func matchesScalarsNotCharacters() throws {
+        // "\r\n" is one Character; ICU saw two scalars.
+        #expect(try Self.match("\\r", "a\r\nb") == ["\r"])
+        #expect(try Self.match("e", "e\u{301}") == ["e"])
+    }
+
+    @Test func groupsThatDidNotTakePartAreNil() throws {
+        #expect(try Self.match("(a)|(b)", "b") == ["b", nil, "b"])
+        #expect(try Self.match("\\d", "a1b22", flags: "g") == ["1", "2", "2"])
+    }
+
+    @Test(arguments: ["", "(", "a{1,x}("])
+    func rejects(_ source: String) {
+        #expect(throws: MetadataActionError.self) { try MetadataRegex(source: source, flags: "", line: "t") }
+    }
+}
