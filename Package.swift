@@ -136,3 +136,12 @@ let package = Package(
             exclude: ["Golden"]),
     ]
 )
+
+// Shipped modules see only the members of the modules they import themselves (SE-0444). Without
+// this a full-Foundation method (`caseInsensitiveCompare`, `range(of:options:)`) compiles in a
+// module that imports only FoundationEssentials, because a dependency (swift-crypto) imports
+// Foundation; the linker then pulls in CoreFoundation and ICU (docs/performance.md).
+for target in package.targets
+where (target.type == .regular && target.name.hasPrefix("Unison") && target.name != "UnisonTestSupport") || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -15,6 +15,7 @@
 #                         UNISONOS-STACK-OK with the root grown, then qa.smoke runs from the host
 #                         against the guest (`qa boot --smoke`); the WSL distribution's store is
 #                         extracted and verified
+#   unisonctl             the release binary links neither CoreFoundation nor ICU data
 #   release               `unisonctl release verify`: SSH signatures, SHA256SUMS, each SBOM against
 #                         its artifact, provenance subjects, nothing unlisted
 # Every artifact and every tool is required: a missing one fails the run, naming it.
@@ -44,6 +45,15 @@ one() { # the single file matching a glob in $out, or a clear failure
   [[ ${#matches[@]} -eq 1 && -f ${matches[0]} ]] || { echo "check-artifacts: expected one $1 in $out, found: ${matches[*]}" >&2; exit 1; }
   printf '%s\n' "${matches[0]}"
 }
+
+echo "== unisonctl: the binary every image carries"
+# No module may link full Foundation (CoreFoundation, ICU and its data, +44 MB): its C symbols
+# and ICU's data archive name are read from the bytes, as scripts/bench-binary.sh does.
+if grep -a -q 'CFStringCreateWithCString' "$bin" || grep -a -q 'icudt[0-9][0-9]*l' "$bin"; then
+  echo "check-artifacts: $bin links full Foundation or ICU data (every module must use FoundationEssentials)" >&2
+  exit 1
+fi
+echo "$bin: $(stat -c %s "$bin") bytes, no CoreFoundation, no ICU data"
 
 echo "== release: signatures, checksums, SBOMs, provenance"
 "$bin" release verify "$out"

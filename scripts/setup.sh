@@ -7,7 +7,7 @@ set -euo pipefail
 main() {
   local packages=(
     # build
-    zlib1g-dev libzstd-dev liblzma-dev libdeflate-dev libyaml-dev pkg-config make git
+    zlib1g-dev libzstd-dev liblzma-dev libdeflate-dev libyaml-dev pkg-config make git binutils
     # registry and OCI
     docker-registry skopeo apache2-utils
     # disks, filesystems, boot

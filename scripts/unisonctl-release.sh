@@ -3,7 +3,12 @@
 # to stderr). Release configuration, Swift runtime linked in, symbols stripped, so it runs on a base
 # without Swift. --no-export-dynamic undoes the driver's -export-dynamic: nothing loads plugins into
 # unisonctl, and an exported symbol table only keeps every symbol of every module alive past
-# --gc-sections (docs/performance.md).
+# --gc-sections (docs/performance.md). GNU ld packs the relative relocations (DT_RELR: 3.3 MB less
+# than gold's .rela.dyn, the binary stays position-independent); the loader must be glibc 2.36 or
+# newer (Debian 12 and 13, Ubuntu 24.04), as in every image and on the build hosts. Not lld: it
+# takes a weak symbol from the first archive on the line that defines it, and the Swift driver
+# lists libFoundation.a (which a dependency's `import Foundation` autolinks) before
+# libFoundationEssentials.a, so lld alone pulled CoreFoundation and ICU back in (+43 MB).
 #
 # Its own scratch directory, .build-release, keeps it apart from the debug build in .build (each
 # has its own SwiftPM lock and neither rebuilds the other's products). build.sh,
@@ -12,7 +17,8 @@
 #   scripts/unisonctl-release.sh --path   print the path only, without building
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-flags=(-c release --scratch-path .build-release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic)
+flags=(-c release --scratch-path .build-release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic
+  -Xswiftc -use-ld=bfd -Xlinker -z -Xlinker pack-relative-relocs)
 case ${1:-} in
   '') swift build "${flags[@]}" --product unisonctl >&2 ;;
   --path) ;;

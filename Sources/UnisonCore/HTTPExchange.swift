@@ -45,7 +45,7 @@ package enum HTTPExchange {
         }
 
         package func header(_ name: String) -> String? {
-            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 

@@ -40,6 +40,34 @@ extension StringProtocol {
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
 
+    /// The string with every `%XX` replaced by its byte, read as UTF-8; nil when a `%` is not
+    /// followed by two hex digits or the bytes are not UTF-8 (full Foundation's
+    /// `removingPercentEncoding`).
+    package func percentDecoded() -> String? {
+        func hexValue(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var rest = Array(utf8)[...]
+        while let b = rest.popFirst() {
+            guard b == UInt8(ascii: "%") else {
+                bytes.append(b)
+                continue
+            }
+            guard rest.count >= 2, let high = hexValue(rest[rest.startIndex]), let low = hexValue(rest[rest.startIndex + 1]) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+            rest = rest.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// The string cut or padded on the right with `pad` to exactly `length` characters.
     package func padded(to length: Int, with pad: Character = " ") -> String {
         let text = String(self)

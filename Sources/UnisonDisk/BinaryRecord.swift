@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 /// A fixed-size block of bytes that on-disk structures are encoded into, field by field, at
 /// their documented offsets and in the byte order their specification names. Nothing is ever

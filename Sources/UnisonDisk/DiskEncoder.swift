@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import UnisonCore
 
 /// Container formats a VM disk is written in.
 package enum DiskFormat: String, Sendable, CaseIterable, Codable {

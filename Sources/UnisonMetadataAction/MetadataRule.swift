@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 // docker/metadata-action's rule language (src/tag.ts, src/flavor.ts, src/image.ts), evaluated
 // with the same results. Each input line is one CSV record (csv-parse: comma separated, a field

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 /// A value a template expression yields, printed the way handlebars prints JavaScript values.
 package enum TemplateValue: Sendable, Equatable {

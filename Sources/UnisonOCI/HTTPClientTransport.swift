@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import FoundationEssentials
 import Glibc
 import NIOCore
+import NIOHTTP1
 import UnisonCore
 
 package final class HTTPClientTransport: RegistryTransport, @unchecked Sendable {

@@ -5,6 +5,7 @@
 // Fetched manifests are kept as the exact bytes the registry returned: their digest is over
 // those bytes, so copies and promotions move bytes and only parse them to walk descriptors.
 import FoundationEssentials
+import UnisonCore
 
 package enum MediaType {
     package static let ociManifest = "application/vnd.oci.image.manifest.v1+json"

@@ -8,6 +8,7 @@
 // Tokens are cached per registry and scope set, dropped on a 401 and fetched again, and never
 // logged or printed.
 import FoundationEssentials
+import UnisonCore
 
 /// A scope of the token protocol: `repository:<name>:<actions>`.
 package struct AuthScope: Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -2,6 +2,7 @@
 // manifests", "Pushing manifests"). Every GET sends the full Accept list, is bounded by the
 // manifest size limit, and is checked against the digest asked for or announced.
 import FoundationEssentials
+import UnisonCore
 
 extension RegistryClient {
     /// Fetches a manifest or index by tag or digest. The bytes are verified against the

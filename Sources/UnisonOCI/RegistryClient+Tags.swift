@@ -1,6 +1,7 @@
 // Tag listing (distribution-spec "Listing tags"): GET /v2/<name>/tags/list?n=<page>, following
 // `Link: <…?n=…&last=…>; rel="next"` until there is none.
 import FoundationEssentials
+import UnisonCore
 
 extension RegistryClient {
     /// Every tag of `repository`, in the order the registry lists them (lexical per the spec).

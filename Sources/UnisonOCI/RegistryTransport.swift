@@ -45,11 +45,11 @@ package struct ResponseHeaders: Sendable {
     package init(_ fields: [(name: String, value: String)]) { self.fields = fields }
 
     package subscript(_ name: String) -> String? {
-        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        fields.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
     package func all(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
     }
 }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import UnisonCore
 
 /// How often and how patiently the client retries: an explicit value rather than loops with
 /// magic numbers. Applies to 408, 429, 5xx answers and to dropped or refused connections.

@@ -147,7 +147,7 @@ package struct DiagRedaction: Sendable {
     /// The passwords of `scheme://user:password@` URLs in `text`.
     static func urlPasswords(in text: String) -> [String] {
         Patterns.matches(Patterns.urlPassword, in: text, startingAt: Patterns.urlStart).compactMap { m in
-            m.output.count > 2 ? m.output[2].substring.map { String($0).removingPercentEncoding ?? String($0) } : nil
+            m.output.count > 2 ? m.output[2].substring.map { String($0).percentDecoded() ?? String($0) } : nil
         }
     }
 

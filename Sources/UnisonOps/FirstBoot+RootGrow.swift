@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import UnisonCore
+import UnisonInstall
 
 /// The partition the root filesystem is mounted from, found the kernel's way: the root mount's
 /// `major:minor` in mountinfo (proc(5)), then `/sys/dev/block/<major:minor>`, a link to the

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 /// What `doctor` knows of the machine: CPUs, AVX, RAM and GPUs. A field is nil when it could
 /// not be read.

@@ -109,7 +109,7 @@ package struct TelemetryStore: Sendable {
 
     static func day(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt  // TimeZone(identifier:) needs ICU, which is not linked
         let c = calendar.dateComponents([.year, .month, .day], from: date)
         return "\(NumberText.decimal(c.year!, width: 4))-\(NumberText.decimal(c.month!, width: 2))-\(NumberText.decimal(c.day!, width: 2))"
     }
@@ -121,7 +121,7 @@ package struct TelemetryStore: Sendable {
             parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } })
         else { return nil }
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt  // TimeZone(identifier:) needs ICU, which is not linked
         let components = DateComponents(year: Int(parts[0]), month: Int(parts[1]), day: Int(parts[2]))
         guard let d = calendar.date(from: components), Self.day(d) == day else { return nil }
         return d

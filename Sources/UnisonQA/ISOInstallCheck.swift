@@ -192,7 +192,7 @@ package enum ISOInstallCheck {
     /// The text after the last `<marker>: ` on the console.
     static func failureReason(_ lines: [String], marker: String) -> String {
         for line in lines.reversed() {
-            if let r = line.range(of: marker + ": ") { return String(line[r.upperBound...]).trimming(.whitespaces) }
+            if let r = line.firstRange(of: marker + ": ") { return String(line[r.upperBound...]).trimming(.whitespaces) }
         }
         return "(no reason printed)"
     }

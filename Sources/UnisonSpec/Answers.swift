@@ -1,3 +1,4 @@
+import FoundationEssentials
 import UnisonCore
 
 /// Answers for an unattended install or first boot: the questions a person would otherwise be

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import UnisonCore
+import UnisonSpec
 
 /// Cleanliness: uncommitted and untracked changes, detached heads, unexpected branches, and
 /// submodules checked out at another commit than the meta repository records.

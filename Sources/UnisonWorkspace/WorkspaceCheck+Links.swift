@@ -109,33 +109,7 @@ enum ReadmeLinks {
         var d = dest
         if let hash = d.firstIndex(of: "#") { d = String(d[..<hash]) }
         if let q = d.firstIndex(of: "?") { d = String(d[..<q]) }
-        return percentDecoded(d) ?? d
-    }
-
-    /// `%XX` sequences decoded (Foundation's `removingPercentEncoding`): nil when a `%` is not
-    /// followed by two hex digits or the bytes are not UTF-8.
-    static func percentDecoded(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var it = Array(text.utf8)[...]
-        while let b = it.popFirst() {
-            guard b == UInt8(ascii: "%") else {
-                bytes.append(b)
-                continue
-            }
-            guard it.count >= 2, let high = hexValue(it[it.startIndex]), let low = hexValue(it[it.startIndex + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            it = it.dropFirst(2)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return d.percentDecoded() ?? d
     }
 }
 

@@ -30,6 +30,11 @@ import UnisonTestSupport
         #expect("it's".replacing("'", with: #"'\''"#) == #"it'\''s"#)
     }
 
+    @Test(arguments: ["a%20b", "%41%7a", "100%", "%zz", "%e2%82%ac", "%ff", "plain", "%2", ""])
+    func percentDecodingMatchesFoundation(_ text: String) {
+        #expect(text.percentDecoded() == text.removingPercentEncoding)
+    }
+
     @Test func paddingCutsOrFills() {
         #expect("ab".padded(to: 4) == "ab  ")
         #expect("abcdef".padded(to: 3) == "abc")
