@@ -133,3 +133,39 @@ package enum NumberText {
         return "\(sign)\(whole).\(fraction)"
     }
 }
+
+/// Path string operations with NSString's rules (`deletingLastPathComponent`,
+/// `lastPathComponent`), for paths that are not URLs; full Foundation's NSString is not linked.
+package enum PathText {
+    /// Repeated slashes as one, no trailing slash (except for "/" itself).
+    package static func fixed(_ path: String) -> String {
+        var out = ""
+        var lastWasSlash = false
+        for c in path {
+            if c == "/" {
+                if lastWasSlash { continue }
+                lastWasSlash = true
+            } else {
+                lastWasSlash = false
+            }
+            out.append(c)
+        }
+        while out.count > 1, out.hasSuffix("/") { out.removeLast() }
+        return out
+    }
+
+    /// The path without its last component: "/a/b" → "/a", "/a" → "/", "a" → "", "/" → "/".
+    package static func parent(_ path: String) -> String {
+        let p = fixed(path)
+        guard p != "/", !p.isEmpty else { return p }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
+    }
+
+    /// The last component: "/a/b/" → "b", "/" → "/", "" → "".
+    package static func lastComponent(_ path: String) -> String {
+        let p = fixed(path)
+        guard p != "/", let slash = p.lastIndex(of: "/") else { return p }
+        return String(p[p.index(after: slash)...])
+    }
+}

@@ -90,16 +90,17 @@ package enum Threads {
 /// One sentence for any error, without full Foundation's `localizedDescription`: our own errors
 /// describe themselves; Foundation's file errors become "<path>: <reason>".
 package enum ErrorText {
+    /// "<path>: <reason>" for a file error that names its path, else the reason alone.
     package static func describe(_ error: any Error) -> String {
+        if let cocoa = error as? CocoaError, let path = cocoa.filePath { return "\(path): \(reason(error))" }
+        return reason(error)
+    }
+
+    /// The reason alone, for messages that name the path already.
+    package static func reason(_ error: any Error) -> String {
         if let cocoa = error as? CocoaError {
-            var reason: String
-            if let posix = cocoa.underlying as? POSIXError {
-                reason = String(cString: strerror(posix.code.rawValue))
-            } else {
-                reason = cocoaReason(cocoa.code)
-            }
-            if let path = cocoa.filePath { reason = "\(path): \(reason)" }
-            return reason
+            if let posix = cocoa.underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+            return cocoaReason(cocoa.code)
         }
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         return String(describing: error)

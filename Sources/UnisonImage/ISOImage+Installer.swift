@@ -57,7 +57,7 @@ package enum ISOInstaller {
             }
             return []
         }
-        let moduleRoot = Self.parentPath(depPath)
+        let moduleRoot = PathText.parent(depPath)
         let text = String(decoding: try depContent.data(), as: UTF8.self)
         var paths: [String: String] = [:]
         var deps: [String: [String]] = [:]
@@ -89,29 +89,10 @@ package enum ISOInstaller {
 
     /// `kernel/drivers/nvme/host/nvme-core.ko.xz` -> `nvme_core`.
     static func moduleName(_ path: String) -> String {
-        var base = Self.lastComponent(path)
+        var base = PathText.lastComponent(path)
         for ext in [".xz", ".zst", ".gz"] where base.hasSuffix(ext) { base = String(base.dropLast(ext.count)) }
         if base.hasSuffix(".ko") { base = String(base.dropLast(3)) }
         return base.replacing("-", with: "_")
-    }
-
-    /// NSString's `lastPathComponent`: the text after the last "/", trailing slashes ignored.
-    static func lastComponent(_ path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
-        if p == "/" { return "/" }
-        return String(p.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
-    }
-
-    /// NSString's `deletingLastPathComponent`: "" without a slash, "/" for a top-level name.
-    static func parentPath(_ path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
-        guard let slash = p.lastIndex(of: "/") else { return "" }
-        if slash == p.startIndex { return "/" }
-        var parent = p[..<slash]
-        while parent.count > 1 && parent.hasSuffix("/") { parent = parent.dropLast() }
-        return String(parent)
     }
 
     static func decompressed(_ content: FileTree.Content, path: String, workDir: URL) throws -> Data {

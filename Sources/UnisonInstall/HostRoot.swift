@@ -34,26 +34,14 @@ package struct HostRoot: InstallRoot {
     /// Checks that the parent of `path` exists and resolves inside the root.
     private func checkedParent(_ path: String) throws -> String {
         let host = try hostPath(path)
-        let parent = Self.parent(of: host)
+        let parent = PathText.parent(host)
         guard let real = realpath(parent, nil) else { throw failure(path, "resolve the parent of") }
         let resolved = String(cString: real)
         free(real)
         if realRoot != "/", resolved != realRoot, !resolved.hasPrefix(realRoot + "/") {
             throw InstallError.escapesRoot(path: path, root: realRoot)
         }
-        return resolved + "/" + Self.lastComponent(of: host)
-    }
-
-    /// NSString's `deletingLastPathComponent` and `lastPathComponent` for the host paths here:
-    /// absolute, without empty components or a trailing slash (`checkPath` and realpath see to it).
-    static func parent(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
-        return slash == path.utf8.startIndex ? "/" : String(decoding: path.utf8[..<slash], as: UTF8.self)
-    }
-
-    static func lastComponent(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
-        return String(decoding: path.utf8[path.utf8.index(after: slash)...], as: UTF8.self)
+        return resolved + "/" + PathText.lastComponent(host)
     }
 
     private func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> InstallError {
@@ -117,8 +105,8 @@ package struct HostRoot: InstallRoot {
     /// Writes through a temporary name created with the final mode, then renames it over `path`.
     private func replace(_ path: String, mode: UInt32, owner: FileOwner, _ body: (Int32, String) throws -> Void) throws {
         let host = try checkedParent(path)
-        let dir = Self.parent(of: host)
-        let tmp = dir + "/.\(Self.lastComponent(of: host)).unisonctl-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let dir = PathText.parent(host)
+        let tmp = dir + "/.\(PathText.lastComponent(host)).unisonctl-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode & 0o777 & 0o700))
         if fd < 0 { throw failure(path, "create a temporary file for") }
         do {

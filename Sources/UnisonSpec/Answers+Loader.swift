@@ -25,7 +25,7 @@ package enum AnswersLoader {
     package static func load(file url: URL, context: Context = Context()) throws -> Answers {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
+            throw SpecLocationError.unreadable(path: url.path, reason: ErrorText.reason(error))
         }
         guard data.count <= maximumSize else {
             throw SpecError(diagnostics: [

@@ -23,7 +23,7 @@ package enum SpecLoader {
         do {
             bytes = try Data(contentsOf: url)
         } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
+            throw SpecLocationError.unreadable(path: url.path, reason: ErrorText.reason(error))
         }
         if let bad = SpecEncoding.firstInvalid(Array(bytes)) {
             throw SpecError(diagnostics: [

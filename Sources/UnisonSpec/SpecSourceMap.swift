@@ -40,7 +40,7 @@ extension SpecLoader {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw SpecLocationError.unreadable(path: url.path, reason: SpecFileError.reason(error))
+            throw SpecLocationError.unreadable(path: url.path, reason: ErrorText.reason(error))
         }
         let name = displayPath(url)
         let spec = try load(text: text, file: name)

@@ -118,7 +118,7 @@ extension WorkspaceCheck.Context {
     func workspaceDirectory(ofRepo name: String) -> URL? {
         let key = name.lowercased()
         if let located = repos.first(where: {
-            $0.repo.name.lowercased() == key || WorkspacePath.lastComponent($0.relativePath).lowercased() == key
+            $0.repo.name.lowercased() == key || PathText.lastComponent($0.relativePath).lowercased() == key
         }) {
             return located.directory
         }
@@ -135,7 +135,7 @@ extension WorkspaceCheck.Context {
         else { return }
         let file = located.display(readme.lastPathComponent)
         let document = MarkdownDocument(text)
-        let workspaceRepos = Set(repoDirectories.map(WorkspacePath.lastComponent))
+        let workspaceRepos = Set(repoDirectories.map(PathText.lastComponent))
         let fm = FileManager.default
         let repoRoot = located.directory.standardizedFileURL
         for reference in ReadmeLinks.references(document, org: spec.platform.org, workspaceRepos: workspaceRepos) {

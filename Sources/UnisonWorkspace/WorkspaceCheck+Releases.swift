@@ -53,7 +53,7 @@ extension WorkspaceCheck.Context {
     func columnTarget(_ column: String) -> (specRepo: Bool, onDisk: Bool) {
         let key = column.lowercased()
         let specRepo = spec.repos.contains { $0.name.lowercased() == key }
-        let onDisk = repoDirectories.contains { $0.lowercased() == key || WorkspacePath.lastComponent($0).lowercased() == key }
+        let onDisk = repoDirectories.contains { $0.lowercased() == key || PathText.lastComponent($0).lowercased() == key }
         return (specRepo, onDisk)
     }
 

@@ -200,15 +200,3 @@ package enum WorkspaceCheck {
         }
     }
 }
-
-/// Path names as NSString's `lastPathComponent` gave them, for the relative directory names of
-/// a workspace: trailing slashes ignored, "/" stays "/".
-enum WorkspacePath {
-    static func lastComponent(_ path: String) -> String {
-        guard path != "/" else { return path }
-        var bytes = path.utf8[...]
-        while bytes.last == UInt8(ascii: "/") { bytes = bytes.dropLast() }
-        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { bytes = bytes[bytes.index(after: slash)...] }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}

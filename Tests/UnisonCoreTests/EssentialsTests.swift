@@ -35,6 +35,17 @@ import UnisonTestSupport
         #expect(text.percentDecoded() == text.removingPercentEncoding)
     }
 
+    // NSString's documented results (swift-corelibs-foundation's own implementation traps on
+    // some of these inputs, so they are written out rather than computed).
+    @Test(arguments: [
+        ("/a/b", "/a", "b"), ("/a/b/", "/a", "b"), ("/a", "/", "a"), ("/", "/", "/"), ("a", "", "a"),
+        ("a/b", "a", "b"), ("", "", ""), ("//a//b//", "/a", "b"), ("a/", "", "a"),
+    ])
+    func pathTextFollowsNSStringRules(_ path: String, _ parent: String, _ last: String) {
+        #expect(PathText.parent(path) == parent, "parent of \(path)")
+        #expect(PathText.lastComponent(path) == last, "last component of \(path)")
+    }
+
     @Test func paddingCutsOrFills() {
         #expect("ab".padded(to: 4) == "ab  ")
         #expect("abcdef".padded(to: 3) == "abc")
