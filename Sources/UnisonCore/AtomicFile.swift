@@ -47,16 +47,10 @@ package enum AtomicFile {
         defer { TempPaths.unregister(tmp) }
         do {
             defer { close(fd) }
-            try data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw failure(tmp, errno)
-                    }
-                    offset += n
-                }
+            do {
+                try FileIO(fileDescriptor: fd).write(contentsOf: data)
+            } catch FileIOError.system(_, _, let code) {
+                throw failure(tmp, code)
             }
             try commit(tmp, to: destination)
         } catch {
