@@ -8,7 +8,7 @@ import Synchronization
 /// 0, 1 and 2 and inherits nothing else (every descriptor we open is O_CLOEXEC).
 package final class ChildProcess: @unchecked Sendable {
     package let pid: pid_t
-    private let status = Mutex<Int32?>(nil)
+    private let termination = Mutex<Termination?>(nil)
 
     /// Starts `executable` with `arguments` (argv[0] is the executable's path). `environment`
     /// replaces the whole environment when given; `workingDirectory` is entered in the child.
@@ -52,25 +52,53 @@ package final class ChildProcess: @unchecked Sendable {
         pid = child
     }
 
-    /// Waits for the child and returns its exit status, or the signal number that ended it (what
-    /// Foundation's `terminationStatus` reported).
+    /// How a finished child ended.
+    package enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+
+        /// The exit status, or the signal number that ended it (what Foundation's
+        /// `terminationStatus` reported).
+        package var status: Int32 {
+            switch self {
+            case .exited(let code), .signalled(let code): code
+            }
+        }
+
+        /// The exit status, or 128 + the signal number (a shell's `$?`).
+        package var shellStatus: Int32 {
+            switch self {
+            case .exited(let code): code
+            case .signalled(let signal): 128 + signal
+            }
+        }
+    }
+
+    /// Waits for the child and returns its exit status, or the signal number that ended it.
     @discardableResult
-    package func wait() -> Int32 {
-        if let known = status.withLock({ $0 }) { return known }
+    package func wait() -> Int32 { waitForTermination().status }
+
+    /// Waits for the child and returns how it ended.
+    package func waitForTermination() -> Termination {
+        if let known = termination.withLock({ $0 }) { return known }
         var raw: Int32 = 0
         while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
         let result = Self.decode(raw)
-        status.withLock { $0 = $0 ?? result }
-        return status.withLock { $0! }
+        return termination.withLock {
+            $0 = $0 ?? result; return $0!
+        }
     }
 
     /// The exit status if the child has ended, without waiting.
-    package func poll() -> Int32? {
-        if let known = status.withLock({ $0 }) { return known }
+    package func poll() -> Int32? { pollTermination()?.status }
+
+    /// How the child ended, if it has, without waiting.
+    package func pollTermination() -> Termination? {
+        if let known = termination.withLock({ $0 }) { return known }
         var raw: Int32 = 0
-        guard waitpid(pid, &raw, WNOHANG) == pid else { return status.withLock { $0 } }
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return termination.withLock { $0 } }
         let result = Self.decode(raw)
-        return status.withLock {
+        return termination.withLock {
             $0 = $0 ?? result; return $0
         }
     }
@@ -78,11 +106,11 @@ package final class ChildProcess: @unchecked Sendable {
     package var isRunning: Bool { poll() == nil }
 
     package func signal(_ number: Int32) {
-        if status.withLock({ $0 }) == nil { kill(pid, number) }
+        if termination.withLock({ $0 }) == nil { kill(pid, number) }
     }
 
-    private static func decode(_ raw: Int32) -> Int32 {
+    private static func decode(_ raw: Int32) -> Termination {
         let signal = raw & 0x7F
-        return signal == 0 ? (raw >> 8) & 0xFF : signal
+        return signal == 0 ? .exited((raw >> 8) & 0xFF) : .signalled(signal)
     }
 }

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import Synchronization
 import UnisonCore
 
 /// A running virtual machine process.
@@ -32,43 +31,24 @@ package struct SystemQEMULauncher: QEMULauncher {
         let child = try ChildProcess(
             executable: executable.path, arguments: Array(arguments.dropFirst()),
             stdout: out.fileDescriptor, stderr: err.fileDescriptor)
-        return SystemVMProcess(child.pid)
+        return SystemVMProcess(child)
     }
 }
 
-/// A started VM, reaped here with `waitpid` so that a death by signal stays distinguishable
-/// from an exit (ChildProcess's status folds the two).
+/// A started VM; its status is the exit status or 128 + the signal that ended it.
 final class SystemVMProcess: VMProcess, @unchecked Sendable {
-    private let pid: pid_t
-    /// The exit status, or 128 + the signal number; nil while the process runs.
-    private let status = Mutex<Int32?>(nil)
-    init(_ pid: pid_t) { self.pid = pid }
+    private let child: ChildProcess
+    init(_ child: ChildProcess) { self.child = child }
 
-    /// Reaps the child if it has ended (`block`: waits for it).
-    private func reap(block: Bool) -> Int32? {
-        status.withLock { known in
-            if let known { return known }
-            var raw: Int32 = 0
-            var got: pid_t
-            repeat { got = waitpid(pid, &raw, block ? 0 : WNOHANG) } while got < 0 && errno == EINTR
-            guard got == pid else { return nil }
-            let signal = raw & 0x7F
-            known = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
-            return known
-        }
-    }
-
-    var isRunning: Bool { reap(block: false) == nil }
-    var exitStatus: Int32? { reap(block: false) }
+    var isRunning: Bool { child.isRunning }
+    var exitStatus: Int32? { child.pollTermination()?.shellStatus }
 
     func stop(grace: TimeInterval) {
         guard isRunning else { return }
-        kill(pid, SIGTERM)
+        child.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while isRunning, Date() < deadline { usleep(20_000) }
-        if isRunning {
-            kill(pid, SIGKILL)
-        }
-        _ = reap(block: true)
+        if isRunning { child.signal(SIGKILL) }
+        _ = child.waitForTermination()
     }
 }
