@@ -10,9 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, libzstd-dev, liblzma-dev, libdeflate-dev, libyaml-dev).
@@ -27,13 +26,11 @@ let package = Package(
 
         // posix_spawn's chdir file action, which Swift's Glibc module does not export.
         .target(name: "CSpawn"),
+        // SHA-256/512 and Ed25519 over the BoringSSL swift-nio-ssl links (CNIOBoringSSL, reached
+        // through the NIOSSL product), so the binary carries one BoringSSL.
+        .target(name: "UnisonCrypto", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // Leaf: processes, progress, clocks, atomic files, hashing, JSON.
-        .target(
-            name: "UnisonCore",
-            dependencies: [
-                "CSpawn",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]),
+        .target(name: "UnisonCore", dependencies: ["CSpawn", "UnisonCrypto"]),
         // YAML composed over libyaml into a node tree with marks (leaf; no Foundation).
         .target(name: "UnisonYAML", dependencies: ["CYAML"], linkerSettings: [.linkedLibrary(":libyaml.a")]),
         .target(name: "UnisonSpec", dependencies: ["UnisonCore", "UnisonYAML"]),
@@ -44,9 +41,11 @@ let package = Package(
             name: "UnisonOCI",
             dependencies: [
                 "UnisonCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "UnisonCrypto",
             ]),
         // FileTree, tar, gzip/zstd/xz: format code with no network and no spec.
         .target(
@@ -59,7 +58,7 @@ let package = Package(
             name: "UnisonAttest",
             dependencies: [
                 "UnisonCore", "UnisonRelease", "UnisonOCI", "UnisonArchive",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "UnisonCrypto",
             ]),
         // GPT, FAT32, ext4 (via mke2fs for now), raw/qcow2/vmdk encoders.
         .target(name: "UnisonDisk", dependencies: ["UnisonCore", "UnisonArchive", "CZlib", "CLibdeflate"]),
@@ -94,13 +93,19 @@ let package = Package(
                 "UnisonOps", "UnisonImage",
             ],
             path: "Tests/UnisonTestSupport", exclude: ["Fixtures"]),
+        .testTarget(name: "UnisonCryptoTests", dependencies: ["UnisonCrypto", "UnisonTestSupport"]),
         .testTarget(name: "UnisonCoreTests", dependencies: ["UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonYAMLTests", dependencies: ["UnisonYAML", "UnisonTestSupport"]),
         .testTarget(name: "UnisonSpecTests", dependencies: ["UnisonSpec", "UnisonCore", "UnisonTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "UnisonReleaseTests", dependencies: ["UnisonRelease", "UnisonCore", "UnisonSpec", "UnisonTestSupport"]),
         .testTarget(name: "UnisonMetadataActionTests", dependencies: ["UnisonMetadataAction", "UnisonCore", "UnisonTestSupport"]),
         .testTarget(name: "UnisonPublishTests", dependencies: ["UnisonPublish", "UnisonOCI", "UnisonSpec", "UnisonCore", "UnisonTestSupport"]),
-        .testTarget(name: "UnisonOCITests", dependencies: ["UnisonOCI", "UnisonCore", "UnisonPublish", "UnisonTestSupport"]),
+        .testTarget(
+            name: "UnisonOCITests",
+            dependencies: [
+                "UnisonOCI", "UnisonCore", "UnisonPublish", "UnisonTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(name: "UnisonArchiveTests", dependencies: ["UnisonArchive", "UnisonCore", "UnisonTestSupport"]),
         .testTarget(
             name: "UnisonAttestTests",
@@ -139,9 +144,29 @@ let package = Package(
 
 // Shipped modules see only the members of the modules they import themselves (SE-0444). Without
 // this a full-Foundation method (`caseInsensitiveCompare`, `range(of:options:)`) compiles in a
-// module that imports only FoundationEssentials, because a dependency (swift-crypto) imports
+// module that imports only FoundationEssentials, because a dependency imports
 // Foundation; the linker then pulls in CoreFoundation and ICU (docs/performance.md).
 for target in package.targets
 where (target.type == .regular && target.name.hasPrefix("Unison") && target.name != "UnisonTestSupport") || target.type == .executable {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}
+
+// Nor do they see the standard library's `_StringProcessing` (Regex and the collection algorithms
+// `firstRange(of:)`, `replacing(_:with:)`, `split(separator:)` on collections): its first use links
+// it and the regex parser whole (1.4 MB). UnisonCore has the literal-search helpers and `Pattern`.
+for target in package.targets
+where ((target.type == .regular && target.name.hasPrefix("Unison") && target.name != "UnisonTestSupport") || target.type == .executable) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
+}
+
+// Release builds optimize for size where speed is not at stake (docs/performance.md, "Binary
+// size"): the command layer, specs, release logic, registry protocol and image orchestration.
+// The modules with the hot loops (hashing, tar and gzip, the disk encoders and ext4, the text
+// and YAML primitives every command runs through) keep `-O`.
+let speedCritical: Set<String> = ["UnisonCore", "UnisonCrypto", "UnisonArchive", "UnisonDisk", "UnisonYAML"]
+for target in package.targets
+where ((target.type == .regular && target.name.hasPrefix("Unison") && target.name != "UnisonTestSupport") || target.type == .executable)
+    && !speedCritical.contains(target.name)
+{
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Osize"], .when(configuration: .release))]
 }

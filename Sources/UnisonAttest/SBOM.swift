@@ -1,6 +1,6 @@
-import Crypto
 import FoundationEssentials
 import UnisonCore
+import UnisonCrypto
 
 /// Builds the SPDX 2.3 SBOM of one artifact from its root's inventory: the artifact is the
 /// described package, and it CONTAINS every Debian package, model, image and tool of the root.

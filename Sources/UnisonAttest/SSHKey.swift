@@ -8,9 +8,9 @@
 //         string sk[64] (seed ‖ pk), string comment, padding 1, 2, 3, … to a multiple of 8
 //
 // Only unencrypted keys are read: a passphrase-protected key is refused with a clear error.
-import Crypto
 import FoundationEssentials
 import UnisonCore
+import UnisonCrypto
 
 /// An Ed25519 public key as SSH names it.
 package struct SSHPublicKey: Sendable, Equatable, Hashable {
@@ -73,10 +73,10 @@ package struct SSHPublicKey: Sendable, Equatable, Hashable {
         comment = fields.count > 2 ? String(fields[2]) : ""
     }
 
-    var cryptoKey: Curve25519.Signing.PublicKey {
+    var cryptoKey: Ed25519.PublicKey {
         get throws {
-            do { return try Curve25519.Signing.PublicKey(rawRepresentation: raw) } catch {
-                throw AttestError.badKey(source: "public key", reason: "not a valid Ed25519 point")
+            do { return try Ed25519.PublicKey(rawRepresentation: raw) } catch {
+                throw AttestError.badKey(source: "public key", reason: "an Ed25519 key is 32 bytes, got \(error.got)")
             }
         }
     }
@@ -84,20 +84,19 @@ package struct SSHPublicKey: Sendable, Equatable, Hashable {
 
 /// An Ed25519 private key that signs. Its description never shows key material.
 package struct SSHSigningKey: Sendable, CustomStringConvertible {
-    /// The 32-byte Ed25519 seed (swift-crypto's key type is not Sendable).
-    private let seed: Data
+    private let key: Ed25519.PrivateKey
     package let publicKey: SSHPublicKey
 
     package var description: String { "ssh-ed25519 signing key \(publicKey.fingerprint)" }
 
-    init(key: Curve25519.Signing.PrivateKey, comment: String) {
-        self.seed = key.rawRepresentation
+    init(key: Ed25519.PrivateKey, comment: String) {
+        self.key = key
         self.publicKey = try! SSHPublicKey(raw: key.publicKey.rawRepresentation, comment: comment)
     }
 
     /// A fresh key (for a build that was given none).
     package static func generate(comment: String) -> SSHSigningKey {
-        SSHSigningKey(key: Curve25519.Signing.PrivateKey(), comment: comment)
+        SSHSigningKey(key: Ed25519.PrivateKey(), comment: comment)
     }
 
     /// Reads an unencrypted OpenSSH private key (`ssh-keygen -t ed25519 -N ''`). `source`
@@ -138,9 +137,9 @@ package struct SSHSigningKey: Sendable, CustomStringConvertible {
             guard sk.count == 64, pk.count == 32, sk.suffix(32) == pk else {
                 throw AttestError.badKey(source: source, reason: "the Ed25519 private key is not 64 bytes ending in its public key")
             }
-            let key: Curve25519.Signing.PrivateKey
-            do { key = try Curve25519.Signing.PrivateKey(rawRepresentation: sk.prefix(32)) } catch {
-                throw AttestError.badKey(source: source, reason: "not a valid Ed25519 seed")
+            let key: Ed25519.PrivateKey
+            do { key = try Ed25519.PrivateKey(rawRepresentation: sk.prefix(32)) } catch {
+                throw AttestError.badKey(source: source, reason: "the Ed25519 seed is not 32 bytes")
             }
             guard key.publicKey.rawRepresentation == pk, try SSHPublicKey(blob: publicBlob, source: source).raw == pk else {
                 throw AttestError.badKey(source: source, reason: "the public key does not match the private key")
@@ -159,7 +158,7 @@ package struct SSHSigningKey: Sendable, CustomStringConvertible {
         priv.uint32(check)
         priv.string(SSHPublicKey.algorithm)
         priv.string(publicKey.raw)
-        priv.string(seed + publicKey.raw)
+        priv.string(key.rawRepresentation + publicKey.raw)
         priv.string(publicKey.comment)
         var pad: UInt8 = 1
         var section = priv.bytes
@@ -175,7 +174,7 @@ package struct SSHSigningKey: Sendable, CustomStringConvertible {
         return Armor.wrap(w.bytes, label: "OPENSSH PRIVATE KEY", width: 70)
     }
 
-    func sign(_ data: Data) throws -> Data {
-        try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: data)
+    func sign(_ data: Data) -> Data {
+        key.signature(for: data)
     }
 }

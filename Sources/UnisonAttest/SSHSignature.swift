@@ -9,9 +9,9 @@
 //   armor:         -----BEGIN SSH SIGNATURE----- / base64 in 70-column lines / -----END SSH SIGNATURE-----
 //
 // Ed25519 signatures are deterministic, so the same key and file give the same bytes.
-import Crypto
 import FoundationEssentials
 import UnisonCore
+import UnisonCrypto
 
 package struct SSHSignature: Sendable, Equatable {
     package static let label = "SSH SIGNATURE"
@@ -27,7 +27,7 @@ package struct SSHSignature: Sendable, Equatable {
     /// Signs `message` (the whole file's bytes) in `namespace` with SHA-512.
     package static func sign(_ message: Data, key: SSHSigningKey, namespace: String = fileNamespace) throws -> SSHSignature {
         let signed = signedData(hash: Data(SHA512.hash(data: message)), namespace: namespace, algorithm: "sha512")
-        return SSHSignature(publicKey: key.publicKey, namespace: namespace, hashAlgorithm: "sha512", signature: try key.sign(signed))
+        return SSHSignature(publicKey: key.publicKey, namespace: namespace, hashAlgorithm: "sha512", signature: key.sign(signed))
     }
 
     static func signedData(hash: Data, namespace: String, algorithm: String) -> Data {

@@ -1,6 +1,6 @@
-import Crypto
 import FoundationEssentials
 import Glibc
+import UnisonCrypto
 
 /// SHA-256 helpers shared by checksums, OCI digests and model verification.
 package enum SHA256Hex {

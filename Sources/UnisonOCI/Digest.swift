@@ -1,8 +1,8 @@
 // Content digests as the OCI image spec defines them (opencontainers/image-spec `descriptor.md`,
 // "Digests"): `algorithm ":" encoded`, here sha256 (64 lowercase hex) or sha512 (128).
-import Crypto
 import FoundationEssentials
 import UnisonCore
+import UnisonCrypto
 
 /// A validated content digest such as `sha256:9f86d0…`. Only registered algorithms with their
 /// exact encoded length are accepted, so a `Digest` is always safe to use in a path or URL.
@@ -82,28 +82,21 @@ package struct DigestHasher {
         count += Int64(data.count)
         switch engine {
         case var .sha256(h):
-            for region in data.regions { region.withUnsafeBytes { h.update(bufferPointer: $0) } }
+            h.update(data: data)
             engine = .sha256(h)
         case var .sha512(h):
-            for region in data.regions { region.withUnsafeBytes { h.update(bufferPointer: $0) } }
+            h.update(data: data)
             engine = .sha512(h)
         }
     }
 
     package func finalize() -> Digest {
-        let bytes: [UInt8]
+        let digest: HashDigest
         switch engine {
-        case let .sha256(h): bytes = Array(h.finalize())
-        case let .sha512(h): bytes = Array(h.finalize())
+        case let .sha256(h): digest = h.finalize()
+        case let .sha512(h): digest = h.finalize()
         }
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 0x0f)])
-        }
-        return Digest(unchecked: algorithm, hex: String(decoding: out, as: UTF8.self))
+        return Digest(unchecked: algorithm, hex: digest.hex)
     }
 }
 

@@ -1,6 +1,6 @@
 // The I/O boundary under the registry client: one HTTP exchange at a time, no auth, no
 // retries, no redirects (the client's request executor does all of that). The real transport
-// is AsyncHTTPClient (`HTTPClientTransport`); tests can put anything behind the protocol.
+// is our HTTP/1.1 client on swift-nio (`HTTPClientTransport`); tests can put anything behind the protocol.
 import FoundationEssentials
 
 package enum HTTPMethod: String, Sendable {
