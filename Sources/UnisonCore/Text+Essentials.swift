@@ -2,6 +2,7 @@
 // Foundation (swift-corelibs-foundation), whose first use links CoreFoundation and ICU with its
 // data (+44 MB, docs/performance.md), so that no module of unisonctl needs more than Essentials.
 // Every helper is locale-independent: the output is the same on every host.
+import Glibc
 
 /// A set of Unicode scalars to trim or test against; the named sets match Foundation's
 /// `CharacterSet` of the same name.
@@ -80,14 +81,64 @@ extension StringProtocol {
     /// "a\r\nb" would not contain "\n" (CR LF is one character): a newline check on hostile
     /// input must not pass a CR LF. Being non-generic, this overload wins for `String` arguments.
     package func contains(_ other: String) -> Bool {
-        other.isEmpty || String(self).unicodeScalars.firstRange(of: other.unicodeScalars) != nil
+        other.isEmpty || firstRange(of: other) != nil
+    }
+
+    /// The first occurrence of `other` as a run of scalars (see `contains(_:)`), found in the UTF-8
+    /// bytes: in valid UTF-8 a match of a whole encoded string can only start on a scalar
+    /// boundary, so a byte match is a scalar match. This and `replacing(_:with:)` stand in for the
+    /// standard library's `_StringProcessing` algorithms, whose first use links that module and
+    /// the regex parser into the binary (docs/performance.md); shipped modules do not import it.
+    package func firstRange(of other: String) -> Range<String.Index>? {
+        let utf8 = self.utf8
+        guard let offset = TextSearch.firstOffset(of: other, in: utf8, from: 0) else { return nil }
+        let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+        return lower..<utf8.index(lower, offsetBy: other.utf8.count)
     }
 
     /// Every occurrence of `target` replaced, scalar by scalar (full Foundation's
     /// `replacingOccurrences(of:with:)`); see `contains(_:)` for why not by characters.
     package func replacing(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return String(self) }
-        return String(String(self).unicodeScalars.replacing(target.unicodeScalars, with: replacement.unicodeScalars))
+        let bytes = Array(self.utf8)
+        let needle = target.utf8.count
+        var out: [UInt8] = []
+        var copied = 0
+        while let found = TextSearch.firstOffset(of: target, in: bytes, from: copied) {
+            if out.isEmpty { out.reserveCapacity(bytes.count) }
+            out.append(contentsOf: bytes[copied..<found])
+            out.append(contentsOf: replacement.utf8)
+            copied = found + needle
+        }
+        guard copied > 0 else { return String(self) }
+        out.append(contentsOf: bytes[copied...])
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Byte-level substring search over any UTF-8 view or byte array: `memchr` finds each candidate
+/// first byte, `memcmp` checks the rest.
+enum TextSearch {
+    /// The byte offset of the first occurrence of `needle` in `haystack` at or after `start`.
+    static func firstOffset(of needle: String, in haystack: some Collection<UInt8>, from start: Int) -> Int? {
+        var needle = needle
+        return needle.withUTF8 { n -> Int? in
+            let search = { (h: UnsafeBufferPointer<UInt8>) -> Int? in
+                guard start <= h.count, n.count <= h.count - start else { return nil }
+                guard let first = n.first, let base = h.baseAddress, let nb = n.baseAddress else { return start }
+                var at = start
+                let last = h.count - n.count
+                while at <= last {
+                    guard let hit = memchr(base + at, Int32(first), last - at + 1) else { return nil }
+                    at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if n.count == 1 || memcmp(base + at + 1, nb + 1, n.count - 1) == 0 { return at }
+                    at += 1
+                }
+                return nil
+            }
+            if let found = haystack.withContiguousStorageIfAvailable(search) { return found }
+            return Array(haystack).withUnsafeBufferPointer(search)
+        }
     }
 }
 

@@ -125,7 +125,7 @@ package struct MetadataAction: Sendable {
         let matchPattern = rule["match"] ?? ""
         if !matchPattern.isEmpty {
             let regex = try MetadataRegex(source: matchPattern, flags: "", line: rule.line)
-            if let groups = regex.match(raw) {
+            if let groups = try regex.match(raw) {
                 guard groups.count > 1, let group = groups[1] else {
                     throw MetadataActionError.invalidRule(line: rule.line, reason: "match pattern '\(matchPattern)' has no capture group 1")
                 }
@@ -167,7 +167,7 @@ package struct MetadataAction: Sendable {
         } else {
             regex = try MetadataRegex(source: pattern, flags: "", line: rule.line)
         }
-        guard let groups = regex.match(raw) else {
+        guard let groups = try regex.match(raw) else {
             state.warnings.append("\(pattern) does not match \(raw).")
             return
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import UnisonCore
 
 /// Date formatting with Moment.js format tokens (https://momentjs.com/docs/#/displaying/format/)
 /// in the English locale, as the action's `{{date 'FORMAT' tz='ZONE'}}` uses them.

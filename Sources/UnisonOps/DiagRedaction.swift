@@ -146,8 +146,8 @@ package struct DiagRedaction: Sendable {
 
     /// The passwords of `scheme://user:password@` URLs in `text`.
     static func urlPasswords(in text: String) -> [String] {
-        Patterns.matches(Patterns.urlPassword, in: text, startingAt: Patterns.urlStart).compactMap { m in
-            m.output.count > 2 ? m.output[2].substring.map { String($0).percentDecoded() ?? String($0) } : nil
+        Patterns.matches(Patterns.urlPassword, in: PatternInput(text), startingAt: Patterns.urlStart).compactMap { m in
+            m[2].map { String($0).percentDecoded() ?? String($0) }
         }
     }
 
@@ -192,7 +192,7 @@ package struct DiagRedaction: Sendable {
 
     /// `text` with each occurrence of `word` that no ASCII letter or digit touches on either
     /// side replaced by the mask; left to right, scalar by scalar (what the regular expression
-    /// `(?<![A-Za-z0-9])word(?![A-Za-z0-9])` did; Swift's Regex has no lookbehind).
+    /// `(?<![A-Za-z0-9])word(?![A-Za-z0-9])` did, without compiling a pattern per word).
     static func replaceWord(_ word: String, in text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         let target = Array(word.unicodeScalars)
@@ -205,7 +205,7 @@ package struct DiagRedaction: Sendable {
                 i == 0 || !Patterns.isASCIIAlphanumeric(scalars[i - 1]),
                 end == scalars.count || !Patterns.isASCIIAlphanumeric(scalars[end])
             {
-                out.append(contentsOf: Self.mask.unicodeScalars)
+                for c in Self.mask.unicodeScalars { out.append(c) }
                 i = end
             } else {
                 out.append(scalars[i])
@@ -222,30 +222,28 @@ package struct DiagRedaction: Sendable {
 }
 
 /// The patterns `DiagRedaction.scrub` applies, compiled once. They match scalar by scalar, as
-/// NSRegularExpression (ICU) did. Swift's Regex has no lookbehind, and its `\b` misplaces word
-/// boundaries when matching by scalars ("9token" has one): the patterns that began with `\b`
-/// leave it out and `matches` checks it at each match's start, ICU's way, and `NAME=value`
-/// (which began with a lookbehind) is matched by hand in `replaceKeyValues`.
+/// NSRegularExpression (ICU) did. ICU's `\b` skips combining marks and format characters
+/// looking back, which `Pattern`'s does not: the patterns that began with `\b` leave it out and
+/// `matches` checks it at each match's start, ICU's way; `NAME=value` (which began with a
+/// lookbehind) is matched by hand in `replaceKeyValues`, in one pass with no backtracking.
 enum Patterns {
-    static func re(_ p: String) -> Regex<AnyRegexOutput> {
+    static func re(_ p: String) -> Pattern {
         // The patterns are constants of this file; a typo is a programming error caught by tests.
-        try! Regex(p).matchingSemantics(.unicodeScalar)
+        try! Pattern(p)
     }
 
-    // ICU's (?i) let s and k also match U+017F (long s) and U+212A (Kelvin sign), which Swift's
-    // does not: the case-insensitive patterns below name them.
-    // Regex is not declared Sendable, but matching never mutates it (its compiled program is
-    // stored once, atomically), so these constants are shared by the collector threads.
-    nonisolated(unsafe) static let urlPassword = re(#"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"'<>]*:)([^\s@/"'<>]+)@"#)
-    nonisolated(unsafe) static let pem = re(#"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|\z)"#)
+    // ICU's (?i) let s and k also match U+017F (long s) and U+212A (Kelvin sign), which
+    // Pattern's does not: the case-insensitive patterns below name them.
+    static let urlPassword = re(#"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@"'<>]*:)([^\s@/"'<>]+)@"#)
+    static let pem = re(#"-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|\z)"#)
     /// After a word boundary.
-    nonisolated(unsafe) static let authorization = re(
+    static let authorization = re(
         #"(?i)(authorization\s*[:=]\s*)(?:(bearer|ba[s\x{17F}]ic|to[k\x{212A}]en|dige[s\x{17F}]t)\s+)?(?!<redacted>)[^\s"',]+"#)
     /// After a word boundary.
-    nonisolated(unsafe) static let scheme = re(
+    static let scheme = re(
         #"(?i)(bearer|ba[s\x{17F}]ic|to[k\x{212A}]en)\s+(?![A-Za-z\x{17F}\x{212A}]+=)(?!<redacted>)[A-Za-z\x{17F}\x{212A}0-9._~+/=-]{8,}"#)
     /// After a word boundary.
-    nonisolated(unsafe) static let tokens = re(
+    static let tokens = re(
         #"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,})"#
     )
     static func isASCIIAlphanumeric(_ s: Unicode.Scalar) -> Bool { ScalarSet.asciiAlphanumerics.contains(s) }
@@ -266,48 +264,48 @@ enum Patterns {
     }
 
     /// A capture's text; empty when the group took no part in the match (ICU's `$n`).
-    static func group(_ m: Regex<AnyRegexOutput>.Match, _ i: Int) -> Substring {
-        m.output[i].substring ?? ""
+    static func group(_ m: PatternMatch, _ i: Int) -> Substring {
+        m[i] ?? ""
     }
 
-    /// `t` between two indices as scalars (a match may begin inside a character).
-    static func slice(_ t: String, _ from: String.Index, _ to: String.Index) -> Substring {
-        Substring(t.unicodeScalars[from..<to])
-    }
-
-    /// The matches of `regex`, left to right and not overlapping, whose start passes `accept`;
-    /// a refused start is retried one scalar later, as the engine does when an assertion at the
-    /// start of the pattern fails.
+    /// The matches of `pattern`, left to right and not overlapping, whose start passes
+    /// `accept`; a refused start is retried one scalar later, as the engine does when an
+    /// assertion at the start of the pattern fails.
     /// With `startingAt`, only the positions it names are tried (a match can begin nowhere
-    /// else), which spares Swift's Regex, much slower than ICU, a search from every position.
+    /// else), which spares most positions a search.
+    /// A search over its step budget ends the scan (the patterns here never need that many).
     static func matches(
-        _ regex: Regex<AnyRegexOutput>, in t: String, startingAt candidate: Candidate? = nil,
+        _ pattern: Pattern, in input: PatternInput, startingAt candidate: Candidate? = nil,
         where accept: (String, String.Index) -> Bool = { _, _ in true }
-    ) -> [Regex<AnyRegexOutput>.Match] {
-        var found: [Regex<AnyRegexOutput>.Match] = []
+    ) -> [PatternMatch] {
+        var found: [PatternMatch] = []
+        let t = input.text
         let scalars = t.unicodeScalars
-        var from = t.startIndex
-        func next() -> Regex<AnyRegexOutput>.Match? {
-            guard let candidate else { return try? regex.firstMatch(in: t[from...]) }
+        let n = input.scalars.count
+        var from = 0
+        func next() -> PatternMatch? {
+            guard let candidate else { return try? pattern.firstMatch(in: input, from: from) }
             var i = from
-            while i < t.endIndex {
-                if candidate(scalars, i), accept(t, i), let m = try? regex.prefixMatch(in: t[i...]) { return m }
-                i = scalars.index(after: i)
+            while i < n {
+                let index = input.index(i)
+                if candidate(scalars, index), accept(t, index), let m = try? pattern.prefixMatch(in: input, at: i) { return m }
+                i += 1
             }
             return nil
         }
         while let m = next() {
-            guard accept(t, m.range.lowerBound) else {
-                guard m.range.lowerBound < t.endIndex else { break }
-                from = scalars.index(after: m.range.lowerBound)
+            let r = m.scalarRange
+            guard accept(t, input.index(r.lowerBound)) else {
+                guard r.lowerBound < n else { break }
+                from = r.lowerBound + 1
                 continue
             }
             found.append(m)
-            if m.range.isEmpty {
-                guard m.range.upperBound < t.endIndex else { break }
-                from = scalars.index(after: m.range.upperBound)
+            if r.isEmpty {
+                guard r.upperBound < n else { break }
+                from = r.upperBound + 1
             } else {
-                from = m.range.upperBound
+                from = r.upperBound
             }
         }
         return found
@@ -317,17 +315,18 @@ enum Patterns {
 
     /// `t` with each match replaced by what `replacement` makes of it.
     static func replace(
-        _ regex: Regex<AnyRegexOutput>, in t: String, startingAt candidate: Candidate? = nil,
-        where accept: (String, String.Index) -> Bool = { _, _ in true }, with replacement: (Regex<AnyRegexOutput>.Match) -> String
+        _ pattern: Pattern, in t: String, startingAt candidate: Candidate? = nil,
+        where accept: (String, String.Index) -> Bool = { _, _ in true }, with replacement: (PatternMatch) -> String
     ) -> String {
+        let input = PatternInput(t)
         var out = ""
-        var last = t.startIndex
-        for m in matches(regex, in: t, startingAt: candidate, where: accept) {
-            out += slice(t, last, m.range.lowerBound)
+        var last = 0
+        for m in matches(pattern, in: input, startingAt: candidate, where: accept) {
+            out += input.slice(last..<m.scalarRange.lowerBound)
             out += replacement(m)
-            last = m.range.upperBound
+            last = m.scalarRange.upperBound
         }
-        return out + slice(t, last, t.endIndex)
+        return out + input.slice(last..<input.scalars.count)
     }
 
     /// Whether `word` (lowercase ASCII) starts at `i`, compared as `(?i)` did: ASCII letters in
@@ -407,16 +406,17 @@ enum Patterns {
     }
 
     private static func replacePEM(_ t: String) -> String {
+        let input = PatternInput(t)
         var out = ""
-        var last = t.startIndex
-        for m in matches(pem, in: t, startingAt: { exact($0, $1, "-----BEGIN ") }) {
+        var last = 0
+        for m in matches(pem, in: input, startingAt: { exact($0, $1, "-----BEGIN ") }) {
             let label = group(m, 1)
             guard !label.hasSuffix("CERTIFICATE"), label != "PUBLIC KEY" else { continue }
-            out += slice(t, last, m.range.lowerBound)
+            out += input.slice(last..<m.scalarRange.lowerBound)
             out += "-----BEGIN \(label)----- \(DiagRedaction.mask) -----END \(label)-----"
-            last = m.range.upperBound
+            last = m.scalarRange.upperBound
         }
-        return out + slice(t, last, t.endIndex)
+        return out + input.slice(last..<input.scalars.count)
     }
 
     private static let secretNameCheck = DiagRedactionNames()
@@ -424,7 +424,7 @@ enum Patterns {
     /// `t` with the value of each secret-looking `NAME=value`, `NAME: value` or
     /// `"NAME": "value"` masked. Matched by hand, as ICU matched
     /// `(?i)((?<![A-Za-z0-9])["']?([A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*)(["']?)(?!<redacted>|CHANGE_ME)([^\s"',}\]]+)`
-    /// left to right: Swift's Regex has no lookbehind, and took seconds on a few hundred lines.
+    /// left to right, in one pass (the secret-name check is code, not a pattern).
     private static func replaceKeyValues(_ t: String) -> String {
         let s = Array(t.unicodeScalars)
         var out = String.UnicodeScalarView()
@@ -437,13 +437,14 @@ enum Patterns {
             }
             let name = String(String.UnicodeScalarView(s[m.name]))
             if !name.isEmpty, secretNameCheck.isSecret(name) {
-                out.append(contentsOf: s[last..<m.value.lowerBound])
-                out.append(contentsOf: DiagRedaction.mask.unicodeScalars)
+                // Scalar by scalar: append(contentsOf:) on a scalar view copies the whole string each time.
+                for c in s[last..<m.value.lowerBound] { out.append(c) }
+                for c in DiagRedaction.mask.unicodeScalars { out.append(c) }
                 last = m.value.upperBound
             }
             p = m.value.upperBound
         }
-        out.append(contentsOf: s[last...])
+        for c in s[last...] { out.append(c) }
         return String(out)
     }
 

@@ -229,13 +229,16 @@ struct ConsoleWatcher {
         }
     }
 
+    /// A CSI terminal escape (`ESC [ params letter`). A constant of this file: a typo is a
+    /// programming error caught by tests.
+    static let terminalEscape = try! Pattern(#"\x{1B}\[[0-9;?]*[A-Za-z]"#)
+
     /// The last lines, without terminal escapes and carriage returns.
     func tail(lines: Int) -> [String] {
         // Scalar by scalar, as NSRegularExpression matched: a combining mark after the final
         // letter must not hide the sequence.
-        let escape = #/\x{1B}\[[0-9;?]*[A-Za-z]/#.matchingSemantics(.unicodeScalar)
-        let cleaned = text.replacing(escape, with: "")
-            .replacing("\r", with: "")
+        let withoutEscapes = (try? Self.terminalEscape.replacingMatches(in: text) { _ in "" }) ?? text
+        let cleaned = withoutEscapes.replacing("\r", with: "")
         return cleaned.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).map(String.init)
     }
 }

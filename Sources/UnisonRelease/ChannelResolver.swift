@@ -131,15 +131,15 @@ package enum ChannelResolver {
             reason: version.previous.map { "one above \($0)" } ?? "first of the \(line.major).\(line.minor) line")
     }
 
+    /// A constant of this file: a typo is a programming error caught by tests.
+    static let releaseLinePattern = try! Pattern(#"(?:^|[^0-9.])(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z"#)
+
     /// `release/0.5` → (0, 5): the last `X.Y` in the branch name.
     package static func releaseLine(_ branch: String) -> (major: UInt64, minor: UInt64)? {
-        // Matched scalar by scalar; the optional line terminator before the end keeps what
-        // NSRegularExpression's `$` allowed ("release/0.5\n" is still 0.5).
-        guard
-            let regex = try? Regex(
-                "(?:^|[^0-9.])(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:\\r\\n|[\\n\\x{0B}\\x{0C}\\r\\x{85}\\x{2028}\\x{2029}])?$"),
-            let m = try? regex.matchingSemantics(.unicodeScalar).firstMatch(in: branch),
-            let major = m.output[1].substring.flatMap({ UInt64($0) }), let minor = m.output[2].substring.flatMap({ UInt64($0) })
+        // `\Z` allows one line terminator before the end, as NSRegularExpression's `$` did
+        // ("release/0.5\n" is still 0.5).
+        guard let m = try? releaseLinePattern.firstMatch(in: branch),
+            let major = m[1].flatMap({ UInt64($0) }), let minor = m[2].flatMap({ UInt64($0) })
         else { return nil }
         return (major, minor)
     }

@@ -164,11 +164,14 @@ struct ComposeFile {
         case command(String)
     }
 
+    /// A local HTTP URL: its port and path. A constant of this file: a typo is a programming
+    /// error caught by tests.
+    static let localURL = try! Pattern(#"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::(\d+))?(/[^\s"',\]]*)?"#)
+
     static func probe(_ test: String) -> Probe {
-        let pattern = #"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::(\d+))?(/[^\s"',\]]*)?"#
-        if let regex = try? Regex(pattern).matchingSemantics(.unicodeScalar), let m = try? regex.firstMatch(in: test) {
-            let port = m.output[1].substring.flatMap { Int($0) } ?? 80
-            let path = m.output[2].substring.map(String.init) ?? "/"
+        if let m = try? localURL.firstMatch(in: test) {
+            let port = m[1].flatMap { Int($0) } ?? 80
+            let path = m[2].map(String.init) ?? "/"
             return .http(port: port, path: path)
         }
         var words = test.split(separator: " ").map(String.init)

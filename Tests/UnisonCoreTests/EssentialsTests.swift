@@ -30,6 +30,37 @@ import UnisonTestSupport
         #expect("it's".replacing("'", with: #"'\''"#) == #"it'\''s"#)
     }
 
+    @Test func firstRangeIsALiteralScalarSearch() {
+        let text = "x=a\r\nb é e\u{301}"
+        #expect(text.firstRange(of: "\n").map { text.utf8.distance(from: text.utf8.startIndex, to: $0.lowerBound) } == 4)
+        #expect(text.firstRange(of: "\u{301}") != nil, "a combining mark is found on its own, as Foundation does")
+        #expect(text.firstRange(of: "zz") == nil)
+        #expect(text.firstRange(of: "") == text.startIndex..<text.startIndex)
+        let tail = text[text.firstRange(of: "b")!.lowerBound...]
+        #expect(tail.firstRange(of: "é").map { String(tail[$0]) } == "é", "a substring's ranges index its base string")
+        #expect("aaa".replacing("aa", with: "b") == "ba", "occurrences do not overlap")
+        #expect("ab".replacing("abc", with: "x") == "ab")
+    }
+
+    /// Literal search against Foundation's on random strings of awkward scalars (CR LF, combining
+    /// marks, multi-byte letters): the same first match, the same replacement result.
+    @Test func searchAgreesWithFoundationOnRandomText() {
+        let pieces = ["a", "b", "é", "\r", "\n", "\r\n", "e\u{301}", "\u{301}", "€", "ab"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let needle = (0..<Int.random(in: 1...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let ours = text.firstRange(of: needle).map { text.utf8.distance(from: text.utf8.startIndex, to: $0.lowerBound) }
+            let foundation = (text as NSString).range(of: needle, options: .literal)
+            let expected =
+                foundation.location == NSNotFound
+                ? nil : String(decoding: text.utf16.prefix(foundation.location), as: UTF16.self).utf8.count
+            #expect(ours == expected, "\(Array(text.unicodeScalars)) / \(Array(needle.unicodeScalars))")
+            #expect(text.contains(needle) == (expected != nil))
+            #expect(text.replacing(needle, with: "<>") == text.replacingOccurrences(of: needle, with: "<>", options: .literal))
+        }
+    }
+
     @Test(arguments: ["a%20b", "%41%7a", "100%", "%zz", "%e2%82%ac", "%ff", "plain", "%2", ""])
     func percentDecodingMatchesFoundation(_ text: String) {
         #expect(text.percentDecoded() == text.removingPercentEncoding)
