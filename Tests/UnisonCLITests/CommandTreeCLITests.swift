@@ -72,4 +72,35 @@ struct CommandTreeCLITests {
         #expect(!CommandTree.invoked(["start"], in: #"let verbs = "start""#))
         #expect(CommandTree.invoked(["start"], in: #"OpsCLI.run(["start", "--root", r])"#))
     }
+
+    /// Start-up: ArgumentParser builds the whole command tree on every run, and a command
+    /// without a `commandName` gets its name from `String(describing: Self.self)`, a dynamic
+    /// cast that scans every protocol conformance record of the binary. Those scans were half of
+    /// `unisonctl --version` (docs/performance.md), so every configuration names its command.
+    @Test("every command configuration names its command (no name derived from the type at start-up)")
+    func everyConfigurationNamesItsCommand() throws {
+        let commands = CLI.repoRoot.appendingPathComponent("Sources/unisonctl")
+        let files = FileManager.default.enumerator(atPath: commands.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        var unnamed: [String] = []
+        var seen = 0
+        for file in files {
+            let text = try String(contentsOf: commands.appendingPathComponent(file), encoding: .utf8)
+            var rest = text[...]
+            while let open = rest.range(of: "CommandConfiguration(") {
+                seen += 1
+                var depth = 1
+                var index = open.upperBound
+                while depth > 0, index < rest.endIndex {
+                    if rest[index] == "(" { depth += 1 } else if rest[index] == ")" { depth -= 1 }
+                    index = rest.index(after: index)
+                }
+                if !rest[open.upperBound..<index].contains("commandName:") {
+                    unnamed.append("\(file):\(text[..<open.lowerBound].filter { $0 == "\n" }.count + 1)")
+                }
+                rest = rest[index...]
+            }
+        }
+        #expect(seen > 50, "the scan found the configurations")
+        #expect(unnamed.isEmpty, "name these commands explicitly: \(unnamed)")
+    }
 }

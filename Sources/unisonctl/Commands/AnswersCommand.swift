@@ -19,6 +19,7 @@ struct AnswersCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check an answers file; print every problem as file:line:column and exit 2 if there is any.")
 
         @Argument(help: ArgumentHelp("The answers file.", valueName: "file"))
@@ -68,6 +69,7 @@ struct AnswersCommand: AsyncParsableCommand {
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "apply",
             abstract: "Apply answers to this system or a root: user, hostname, SSH server, locale, keyboard, time zone, network, pack, telemetry.",
             discussion: """
                 Without --file, answers are looked for as first boot does: unison.answers=PATH on the kernel command \

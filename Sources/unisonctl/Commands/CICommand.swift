@@ -13,6 +13,7 @@ struct CICommand: AsyncParsableCommand {
 
     struct Workflow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "workflow",
             abstract: "Print (or write) a service repo's publish workflow, the platform's reusable build, or its release workflow.",
             discussion: """
                 --service NAME: the service repo's .github/workflows/publish.yml, calling the platform's reusable \

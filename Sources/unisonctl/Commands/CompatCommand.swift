@@ -18,7 +18,7 @@ struct CompatCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the matrix.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the matrix.")
         @OptionGroup var file: FileOption
         @OptionGroup var output: JSONOption
 
@@ -31,6 +31,7 @@ struct CompatCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add the row of a platform release (from --service pairs and/or a workspace's release plan) and rewrite the file.",
             discussion:
                 "Columns are the services' repositories (unison-orchestrator), as unison-docs' matrix has them; a matrix that names a service's own column keeps it."
@@ -77,6 +78,7 @@ struct CompatCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check installed service versions against the matrix: the row they match, or what differs (exit 1).")
 
         @Option(name: .customLong("installed"), help: ArgumentHelp("An installed service version (repeatable).", valueName: "name=v1.2.3"))

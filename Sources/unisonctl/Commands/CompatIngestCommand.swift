@@ -8,6 +8,7 @@ import UnisonSpec
 extension CompatCommand {
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ingest",
             abstract: "Fold pilot reports into the matrix document's tested-hardware table and print what they suggest for the defaults.",
             discussion: """
                 The releases × services table is kept as written; a '## Tested hardware' section counts, per target, \

@@ -14,6 +14,7 @@ struct PilotCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Print the pilot report (schema unisonctl.pilot-report/v1); with --out, write it after showing it.",
             discussion: """
                 The report holds the target and release, coarse hardware (cores, AVX, RAM and disk size classes, GPU \

@@ -12,6 +12,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
     struct Scaffold: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scaffold",
             abstract:
                 "Write (or with --check verify) images/, installer/ and qa/ READMEs and images/unisonctl.mk (make image-wsl image-vm image-iso).",
             discussion: """

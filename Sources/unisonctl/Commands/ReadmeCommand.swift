@@ -24,6 +24,7 @@ struct ReadmeCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check READMEs: the policy's sections, the repo's role, its entry-point commands.",
             discussion:
                 "A directory no repo of the spec can be placed at is a readme.unknown-repo finding; the other paths are still checked. Exit status: 1 when a section is missing (or another error-level finding exists), 0 otherwise."
@@ -43,6 +44,7 @@ struct ReadmeCommand: AsyncParsableCommand {
 
     struct Fix: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "fix",
             abstract: "Append the sections a README lacks (a skeleton from the spec); existing text is never changed.",
             discussion:
                 "Running it twice changes nothing the second time. A repo directory without a README gets a new README.md. A run or test command is written only when the repo has what it runs. A directory no repo of the spec can be placed at is skipped (exit 1)."

@@ -9,6 +9,7 @@ import UnisonSpec
 extension ReleaseCommand {
     struct Attest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "attest",
             abstract:
                 "Write the provenance, allowed signers and SHA256SUMS-<v>.txt of a release directory, and SSH-sign them with the SBOMs and manifest.",
             discussion: """
@@ -70,6 +71,7 @@ extension ReleaseCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Verify a release directory offline: signatures, checksums, SBOMs and provenance against the files, nothing unlisted.",
             discussion: """
                 Trusted keys come from --key (an allowed_signers or .pub file: use the spec's \
@@ -118,6 +120,7 @@ extension ReleaseCommand {
 
     struct Attach: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "attach",
             abstract: "Push a release's SBOMs, provenance and signatures as referrers (--subject) of an image or artifact in a registry.",
             discussion: """
                 Three artifacts, each with the SSH signatures of its files: the SBOM(s) \

@@ -19,6 +19,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Version: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "version",
             abstract: "Print the next version of a repository from its Conventional Commits since the last release tag.")
 
         @Option(help: ArgumentHelp("Repository to read (default: the current directory).", valueName: "path"))
@@ -36,6 +37,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Channel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "channel",
             abstract: "Print the channel a git ref publishes to and the version it carries (beta branch: numbered by the CI run).")
 
         @Option(
@@ -76,6 +78,7 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Tags: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tags",
             abstract: "Compute image tags and OCI labels exactly as docker/metadata-action does.",
             discussion: """
                 Without --tag/--flavor the rules come from the spec channel the ref resolves to; a ref no channel \
@@ -182,6 +185,7 @@ struct RunOptions: ParsableArguments {
 extension ReleaseCommand {
     struct Targets: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "targets",
             abstract:
                 "Print a release's per-target git tags (vX.Y.Z-wsl2, -linux-vm, -bare-metal), the rolling latest-* tags they move, and their asset names.",
             discussion: """
@@ -210,6 +214,7 @@ extension ReleaseCommand {
 
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "plan",
             abstract:
                 "Plan a platform release: every repo's last tag, commits since, whether it takes part, the image tag pinned, and the matrix row.")
 
@@ -243,6 +248,7 @@ extension ReleaseCommand {
 
     struct Manifest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "manifest",
             abstract: "Write unisonos-manifest-<v>.json (schema unison.platform.release.manifest.v1, as unison-updates reads it).",
             discussion: """
                 release (version, channel, built_at, git), assets (size and sha256 of each file of the artifacts \
@@ -325,6 +331,7 @@ extension ReleaseCommand {
 
     struct Checksums: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checksums",
             abstract: "Write SHA256SUMS-<v>.txt for the artifacts directory (checkable with sha256sum -c).")
 
         @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0.", valueName: "version"))
@@ -348,6 +355,7 @@ extension ReleaseCommand {
 
     struct Notes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "notes",
             abstract: "Write release notes grouped by type from the commits of every participating repo.")
 
         @Option(help: ArgumentHelp("Platform version, e.g. v0.5.0.", valueName: "version"))

@@ -12,6 +12,7 @@ struct ReposCommand: AsyncParsableCommand {
 
     struct Roles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "roles",
             abstract: "Render the repo role map (docs/repo-roles.md is this output).")
 
         @OptionGroup var specOptions: SpecOptions

@@ -12,6 +12,7 @@ struct SpecCommand: AsyncParsableCommand {
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check a spec; print every problem as file:line:column and exit 2 if there is any.")
 
         @Argument(help: ArgumentHelp("Spec file (default: found as for --spec).", valueName: "file"))
@@ -43,6 +44,7 @@ struct SpecCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the spec normalized, with defaults applied.")
 
         @OptionGroup var specOptions: SpecOptions

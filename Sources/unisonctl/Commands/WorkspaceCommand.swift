@@ -13,6 +13,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Check a workspace against the spec: layout, git cleanliness, READMEs, compatibility matrix, release tags, image references.",
             discussion: """
                 DIR is the meta repository (whose submodules are the platform's repos) or a directory of sibling clones.
