@@ -133,47 +133,116 @@ enum ISOPayload {
         guard fstat(fd, &st) == 0 else { throw DiskError.io(path: raw.path, operation: "stat", errno: errno) }
         let size = Int64(st.st_size)
         let mapped = try SparseFile.dataRanges(raw)
-        let split = SplitFileSink(directory: directory, baseName: name + ".data.gz", limit: splitAbove)
-        let gzip = ParallelGzipSink(split, level: level, threads: threads)
-        var hasher = DigestHasher(.sha256)
-        let zeros = [UInt8](repeating: 0, count: Int(blockSize))
+        var packer = PayloadPacker(
+            size: size, hashing: known == nil, name: name, into: directory, splitAbove: splitAbove, level: level, threads: threads,
+            progress: progress)
         var buffer = [UInt8](repeating: 0, count: Int(blockSize))
-        var extents: [ISOPayloadExtents.Extent] = []
         var next = 0
         var offset: Int64 = 0
         while offset < size {
             let length = min(blockSize, size - offset)
             while next < mapped.count, mapped[next].upperBound <= offset { next += 1 }
-            var isData = false
-            if next < mapped.count, mapped[next].lowerBound < offset + length {
-                try buffer.withUnsafeMutableBytes { whole in
-                    var done = 0
-                    while done < Int(length) {
-                        let n = pread(fd, whole.baseAddress! + done, Int(length) - done, off_t(offset) + off_t(done))
-                        if n < 0, errno == EINTR { continue }
-                        guard n > 0 else {
-                            throw DiskError.io(path: raw.path, operation: "read at offset \(offset + Int64(done)) of", errno: n < 0 ? errno : EIO)
-                        }
-                        done += n
+            guard next < mapped.count, mapped[next].lowerBound < offset + length else {
+                offset += length
+                try packer.zeros(upTo: offset)
+                continue
+            }
+            try buffer.withUnsafeMutableBytes { whole in
+                var done = 0
+                while done < Int(length) {
+                    let n = pread(fd, whole.baseAddress! + done, Int(length) - done, off_t(offset) + off_t(done))
+                    if n < 0, errno == EINTR { continue }
+                    guard n > 0 else {
+                        throw DiskError.io(path: raw.path, operation: "read at offset \(offset + Int64(done)) of", errno: n < 0 ? errno : EIO)
                     }
+                    done += n
                 }
-                try buffer.withUnsafeBytes { whole in
-                    let block = UnsafeRawBufferPointer(rebasing: whole[0..<Int(length)])
-                    if known == nil { hasher.update(block) }
-                    isData = zeros.withUnsafeBytes { memcmp($0.baseAddress!, block.baseAddress!, block.count) != 0 }
-                    if isData { try gzip.write(block) }
-                }
-            } else if known == nil {
-                zeros.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
             }
-            if let last = extents.last, last.isData == isData {
-                extents[extents.count - 1].length += length
-            } else {
-                extents.append(.init(isData: isData, offset: offset, length: length))
-            }
+            try buffer.withUnsafeBytes { try packer.block(UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
             offset += length
-            progress?.set(offset)
         }
+        return try packer.finish(sha256: known, source: source, sourceFormat: sourceFormat)
+    }
+
+    /// Packs a disk laid out in this run straight from its layout, in the same format and to the
+    /// same bytes as packing the raw disk written from it, without writing that disk (4 GiB,
+    /// mostly holes) and reading it back: only the layout's non-zero blocks are read.
+    static func pack(
+        layout: DiskLayout, name: String, source: String, into directory: URL,
+        splitAbove: Int64, level: Int32, threads: Int, progress: ProgressReporter?
+    ) throws -> ISOPayloadInfo {
+        var packer = PayloadPacker(
+            size: layout.size, hashing: true, name: name, into: directory, splitAbove: splitAbove, level: level, threads: threads,
+            progress: progress)
+        var chunker = LayoutChunker(layout, chunkSize: Int(blockSize))
+        defer { chunker.close() }
+        while try chunker.nextInPlace({ index, bytes in
+            let offset = index * blockSize
+            try packer.zeros(upTo: offset)
+            try packer.block(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(min(blockSize, layout.size - offset))]))
+        }) {}
+        try packer.zeros(upTo: layout.size)
+        return try packer.finish(sha256: nil, source: source, sourceFormat: .raw)
+    }
+}
+
+/// One pass of packing: blocks arrive in disk order, each either read (`block`, data when it
+/// holds a non-zero byte) or known to be zero (`zeros`); the data goes to the gzip parts, every
+/// block to the disk's hash and the extent map.
+private struct PayloadPacker {
+    let size: Int64
+    let name: String
+    let directory: URL
+    let progress: ProgressReporter?
+    let split: SplitFileSink
+    let gzip: ParallelGzipSink
+    var hasher: DigestHasher?
+    var extents: [ISOPayloadExtents.Extent] = []
+    /// Where the next block starts.
+    var offset: Int64 = 0
+    static let zeroBlock = [UInt8](repeating: 0, count: Int(ISOPayload.blockSize))
+
+    init(
+        size: Int64, hashing: Bool, name: String, into directory: URL, splitAbove: Int64, level: Int32, threads: Int,
+        progress: ProgressReporter?
+    ) {
+        self.size = size
+        self.name = name
+        self.directory = directory
+        self.progress = progress
+        split = SplitFileSink(directory: directory, baseName: name + ".data.gz", limit: splitAbove)
+        gzip = ParallelGzipSink(split, level: level, threads: threads)
+        hasher = hashing ? DigestHasher(.sha256) : nil
+    }
+
+    /// Blocks from `offset` up to `end` (a block boundary or the disk's size) are zeros.
+    mutating func zeros(upTo end: Int64) throws {
+        while offset < end {
+            let length = min(ISOPayload.blockSize, end - offset)
+            Self.zeroBlock.withUnsafeBytes { hasher?.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
+            record(isData: false, length: length)
+        }
+    }
+
+    /// The block at `offset`, read.
+    mutating func block(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher?.update(bytes)
+        let isData = Self.zeroBlock.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) != 0 }
+        if isData { try gzip.write(bytes) }
+        record(isData: isData, length: Int64(bytes.count))
+    }
+
+    private mutating func record(isData: Bool, length: Int64) {
+        if let last = extents.last, last.isData == isData {
+            extents[extents.count - 1].length += length
+        } else {
+            extents.append(.init(isData: isData, offset: offset, length: length))
+        }
+        offset += length
+        progress?.set(offset)
+    }
+
+    mutating func finish(sha256 known: String?, source: String, sourceFormat: DiskFormat) throws -> ISOPayloadInfo {
         try gzip.finish()
         let map = ISOPayloadExtents(size: size, extents: extents)
         let mapName = name + ".extents"
@@ -184,7 +253,7 @@ enum ISOPayload {
             parts.append(ISOPayloadPart(name: partName, size: partSize, sha256: partHex))
         }
         return ISOPayloadInfo(
-            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: known ?? hasher.finalize().hex,
+            name: name, source: source, sourceFormat: sourceFormat, size: size, sha256: known ?? hasher!.finalize().hex,
             compression: "gzip", layout: ISOPayloadExtents.layout, map: mapName, dataBytes: map.dataBytes,
             compressedBytes: parts.reduce(0) { $0 + $1.size }, parts: parts)
     }

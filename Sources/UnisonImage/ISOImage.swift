@@ -145,10 +145,11 @@ package struct ISOImage: ImageTarget {
         status?("installer: kernel \(release), \(modules.count) driver modules")
 
         // The payload: the raw disk's data extents, compressed and split, and their map.
-        let raw: URL, payloadName: String, source: String, sourceFormat: DiskFormat
+        let raw: URL, payloadName: String
         var payloadSBOM: URL?
         // The tree of the VM disk built in this run: its SBOM is written once packing has hashed it.
         var builtTree: FileTree?
+        let payload: ISOPayloadInfo
         switch options.payload {
         case let .build(vm):
             let label = run.disksLaidOut
@@ -159,12 +160,16 @@ package struct ISOImage: ImageTarget {
             if run.disksLaidOut == label { status?("payload: the VM disk built in this run") }
             var inWorkDir = request
             inWorkDir.outputDirectory = workDir.appendingPathComponent("vm")
+            // Named as the raw disk would be (its SBOM goes beside it), packed from the layout.
             raw = try VMImage.artifactURL(.raw, inWorkDir)
-            try await disk.encode(.raw, to: raw, settings: vm, root: root)
+            try fm.createDirectory(at: raw.deletingLastPathComponent(), withIntermediateDirectories: true)
             builtTree = disk.tree
             payloadName = raw.lastPathComponent
-            source = "built"
-            sourceFormat = .raw
+            let progress = reporter("packing \(payloadName)", disk.layout.size)
+            payload = try ISOPayload.pack(
+                layout: disk.layout, name: payloadName, source: "built", into: payloadDir, splitAbove: options.splitAbove,
+                level: options.gzipLevel, threads: request.threads, progress: progress)
+            progress.finish()
         case let .image(url):
             let (converted, format) = try ISOPayload.raw(from: url, workDir: workDir, runner: options.runner)
             let beside = SBOMFile.url(for: url)
@@ -175,16 +180,14 @@ package struct ISOImage: ImageTarget {
                 .map { allowed.contains($0) ? Character($0) : "_" }
             let cleaned = String(stem).trimming(ScalarSet(charactersIn: "."))
             payloadName = (cleaned.isEmpty ? "payload" : cleaned) + ".raw"
-            source = url.path
-            sourceFormat = format
+            let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? UInt).map(Int64.init) ?? 0
+            let progress = reporter("packing \(payloadName)", rawSize)
+            payload = try ISOPayload.pack(
+                raw: raw, name: payloadName, source: url.path, sourceFormat: format, into: payloadDir,
+                splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
+                progress: progress)
+            progress.finish()
         }
-        let rawSize = (try fm.attributesOfItem(atPath: raw.path)[.size] as? UInt).map(Int64.init) ?? 0
-        let progress = reporter("packing \(payloadName)", rawSize)
-        let payload = try ISOPayload.pack(
-            raw: raw, name: payloadName, source: source, sourceFormat: sourceFormat, into: payloadDir,
-            splitAbove: options.splitAbove, level: options.gzipLevel, threads: request.threads,
-            progress: progress)
-        progress.finish()
         if let builtTree {
             var built = [ImageArtifact(name: payloadName, path: raw.path, format: .raw, sha256: payload.sha256, size: payload.size)]
             try ImageSBOM.attach(to: &built, tree: builtTree, root: root)
@@ -285,7 +288,7 @@ package struct ISOImage: ImageTarget {
             try AtomicFile.write(try doc.encoded(), to: url, permissions: 0o644)
             sbom = url.path
         } else {
-            status?("no SBOM: the payload \(source) has none beside it (\(SBOMFile.suffix))")
+            status?("no SBOM: the payload \(payload.source) has none beside it (\(SBOMFile.suffix))")
         }
         return ISOBuildResult(
             version: request.version.text, base: request.base.description, sourceDateEpoch: request.epoch, firmware: options.firmware,

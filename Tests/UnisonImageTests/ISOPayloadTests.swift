@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import UnisonCore
+import UnisonDisk
 import UnisonTestSupport
 
 @testable import UnisonImage
@@ -82,6 +83,44 @@ struct ISOPayloadTests {
         return try ISOPayload.pack(
             raw: raw, name: "disk.raw", source: raw.path, sourceFormat: .raw, into: dir, splitAbove: splitAbove, level: 6,
             threads: 2, progress: nil)
+    }
+
+    /// `image build iso` packs the disk it laid out in the same run straight from the layout;
+    /// packing the raw disk written from that layout must give the same files, byte for byte.
+    @Test("packing from a layout writes the same parts, map and digest as packing the raw disk written from it")
+    func layoutPackingMatchesRawPacking() async throws {
+        let scratch = try ImageScratch("payload-layout")
+        defer { scratch.cleanup() }
+        // Sources of every kind: in-memory bytes, ranges of a host file (one all zeros, one past
+        // the file's end, which reads as zeros), an extent across a block boundary, the short last block.
+        let host = scratch.path("host.bin")
+        let hostBytes = try Self.disk(host)
+        let m = Int64(Self.mib)
+        var layout = DiskLayout(size: 11 * m + 1536)
+        try layout.add(.bytes(Data(hostBytes[0..<Self.mib])), at: 0)
+        try layout.add(.bytes(Data("hello".utf8)), at: 2 * m + 100)
+        try layout.add(.file(host, offset: 4 * m, length: m), at: 3 * m)
+        try layout.add(.file(host, offset: 5 * m, length: 2 * m + 4096), at: 5 * m - 2048)
+        try layout.add(.file(host, offset: 9 * m, length: 3 * m), at: 8 * m)
+        try layout.add(.bytes(Data("the end".utf8)), at: layout.size - 7)
+        let raw = scratch.path("disk.raw")
+        try await RawEncoder().encode(layout, to: raw, progress: nil)
+
+        let fromRaw = try Self.pack(raw, into: scratch.path("from-raw"), splitAbove: 1 << 20)
+        try FileManager.default.createDirectory(at: scratch.path("from-layout"), withIntermediateDirectories: true)
+        let fromLayout = try ISOPayload.pack(
+            layout: layout, name: "disk.raw", source: raw.path, into: scratch.path("from-layout"), splitAbove: 1 << 20, level: 6,
+            threads: 2, progress: nil)
+        #expect(fromLayout == fromRaw)
+        #expect(fromLayout.sha256 == (try SHA256Hex.file(raw).hex))
+        #expect(fromRaw.parts.count > 1, "the data spans several parts")
+        for name in fromRaw.parts.map(\.name) + [fromRaw.map] {
+            let a = try Data(contentsOf: scratch.path("from-raw").appendingPathComponent(name))
+            let b = try Data(contentsOf: scratch.path("from-layout").appendingPathComponent(name))
+            #expect(a == b, "\(name) differs")
+        }
+        let map = try String(contentsOf: scratch.path("from-layout").appendingPathComponent(fromLayout.map), encoding: .utf8)
+        #expect(map.contains("zero \(3 * m) \(m)"), "the all-zero file range is a zero extent: \(map)")
     }
 
     @Test("the map lists the non-zero blocks as data and the rest as zero; python3 rebuilds the disk from map and parts")
