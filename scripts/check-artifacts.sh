@@ -53,7 +53,16 @@ if grep -a -q 'CFStringCreateWithCString' "$bin" || grep -a -q 'icudt[0-9][0-9]*
   echo "check-artifacts: $bin links full Foundation or ICU data (every module must use FoundationEssentials)" >&2
   exit 1
 fi
-echo "$bin: $(stat -c %s "$bin") bytes, no CoreFoundation, no ICU data"
+# Issue 17's size goal: the binary every image carries stays at most 25 MB (stripped).
+stripped=$(mktemp /tmp/unisonctl-stripped.XXXXXX)
+strip --strip-all -o "$stripped" "$bin"
+size=$(stat -c %s "$stripped")
+rm -f "$stripped"
+if ((size > 25000000)); then
+  echo "check-artifacts: $bin is $size bytes stripped, over the 25 MB goal (docs/performance.md, \"Binary size\")" >&2
+  exit 1
+fi
+echo "$bin: $size bytes (goal <= 25 MB), no CoreFoundation, no ICU data"
 
 echo "== release: signatures, checksums, SBOMs, provenance"
 "$bin" release verify "$out"

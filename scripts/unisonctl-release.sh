@@ -9,6 +9,8 @@
 # takes a weak symbol from the first archive on the line that defines it, and the Swift driver
 # lists libFoundation.a (which a dependency's `import Foundation` autolinks) before
 # libFoundationEssentials.a, so lld alone pulled CoreFoundation and ICU back in (+43 MB).
+# scripts/lib/release-link.ld drops the unwind tables (.eh_frame, 4.7 MB; nothing in unisonctl
+# unwinds, see the file).
 #
 # Its own scratch directory, .build-release, keeps it apart from the debug build in .build (each
 # has its own SwiftPM lock and neither rebuilds the other's products). build.sh,
@@ -18,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 flags=(-c release --scratch-path .build-release --static-swift-stdlib -Xlinker --strip-all -Xlinker --no-export-dynamic
-  -Xswiftc -use-ld=bfd -Xlinker -z -Xlinker pack-relative-relocs)
+  -Xswiftc -use-ld=bfd -Xlinker -z -Xlinker pack-relative-relocs -Xlinker -T -Xlinker "$PWD/scripts/lib/release-link.ld")
 case ${1:-} in
   '') swift build "${flags[@]}" --product unisonctl >&2 ;;
   --path) ;;
