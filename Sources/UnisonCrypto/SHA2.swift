@@ -35,9 +35,29 @@ package struct HashDigest: Sendable, Hashable, RandomAccessCollection, CustomStr
     }
 }
 
+/// What SHA-256 and SHA-512 share: a fresh state, byte updates, a finalized copy.
+package protocol SHA2Hasher: Sendable {
+    init()
+    mutating func update(bufferPointer: UnsafeRawBufferPointer)
+    func finalize() -> HashDigest
+}
+
+extension SHA2Hasher {
+    /// Hashes each contiguous region of `data` in place.
+    package mutating func update(data: some DataProtocol) {
+        for region in data.regions { region.withUnsafeBytes { update(bufferPointer: $0) } }
+    }
+
+    package static func hash(data: some DataProtocol) -> HashDigest {
+        var hasher = Self()
+        hasher.update(data: data)
+        return hasher.finalize()
+    }
+}
+
 /// Streaming SHA-256: `update` as often as needed, then `finalize` (which leaves the hasher
 /// usable, as a copy is finalized).
-package struct SHA256: Sendable {
+package struct SHA256: SHA2Hasher {
     package static let byteCount = 32
     private var context = SHA256_CTX()
 
@@ -48,25 +68,14 @@ package struct SHA256: Sendable {
         SHA256_Update(&context, base, bufferPointer.count)
     }
 
-    /// Hashes each contiguous region of `data` in place.
-    package mutating func update(data: some DataProtocol) {
-        for region in data.regions { region.withUnsafeBytes { update(bufferPointer: $0) } }
-    }
-
     package func finalize() -> HashDigest {
         var copy = context
         return HashDigest(count: Self.byteCount) { _ = SHA256_Final($0, &copy) }
     }
-
-    package static func hash(data: some DataProtocol) -> HashDigest {
-        var hasher = SHA256()
-        hasher.update(data: data)
-        return hasher.finalize()
-    }
 }
 
 /// Streaming SHA-512, shaped as `SHA256`.
-package struct SHA512: Sendable {
+package struct SHA512: SHA2Hasher {
     package static let byteCount = 64
     private var context = SHA512_CTX()
 
@@ -77,19 +86,8 @@ package struct SHA512: Sendable {
         SHA512_Update(&context, base, bufferPointer.count)
     }
 
-    /// Hashes each contiguous region of `data` in place.
-    package mutating func update(data: some DataProtocol) {
-        for region in data.regions { region.withUnsafeBytes { update(bufferPointer: $0) } }
-    }
-
     package func finalize() -> HashDigest {
         var copy = context
         return HashDigest(count: Self.byteCount) { _ = SHA512_Final($0, &copy) }
-    }
-
-    package static func hash(data: some DataProtocol) -> HashDigest {
-        var hasher = SHA512()
-        hasher.update(data: data)
-        return hasher.finalize()
     }
 }
