@@ -20,6 +20,8 @@ main() {
     shellcheck systemd python3 python3-pip curl ca-certificates file python3-markdown-it python3-yaml libxml2-utils
     # release signatures and attestations: ssh-keygen -Y verify, provenance schemas
     openssh-client python3-jsonschema
+    # TLS registry tests: a throwaway CA and certificates per run
+    openssl
   )
   local missing=()
   local p

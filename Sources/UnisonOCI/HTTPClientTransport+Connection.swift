@@ -40,6 +40,7 @@ final class HTTPConnection: Sendable {
                     if let tls {
                         // Verifies the chain against the system roots and the name (or IP) against the certificate.
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        if let serverName { try sync.addHandler(PeerNameCheck(host: serverName)) }
                     }
                     try sync.addHTTPClientHandlers()
                     try sync.addHandler(HTTPExchangeHandler(readTimeout: read, seen: seen))
@@ -56,7 +57,10 @@ final class HTTPConnection: Sendable {
             return HTTPConnection(channel: channel, handler: handler, usesTLS: tls != nil, seen: seen)
         } catch {
             channel.close(promise: nil)
-            throw error
+            // A peer that accepts and closes at once leaves a channel whose handlers are gone
+            // (ChannelPipelineError.notFound): what happened is a closed connection, and what
+            // broke it (a TLS alert, a reset) says more when it was recorded.
+            throw seen.cause.withLock { $0 } ?? (error is ChannelPipelineError ? ConnectionClosed() : error)
         }
     }
 

@@ -14,7 +14,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import Synchronization
 import UnisonCore
 
 package final class HTTPClientTransport: RegistryTransport, Sendable {
@@ -24,14 +23,19 @@ package final class HTTPClientTransport: RegistryTransport, Sendable {
     let connectTimeout: Duration
     let readTimeout: Duration
     let pool: HTTPConnectionPool
-    private let tls = TLSContextCache()
+    private let tls: TLSContextCache
 
     /// `connectTimeout` bounds connection setup, `readTimeout` the silence between two reads;
-    /// at most `connectionsPerOrigin` connections to one origin are open at a time.
-    package init(connectTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(120), connectionsPerOrigin: Int = 8) {
+    /// at most `connectionsPerOrigin` connections to one origin are open at a time. `trust`
+    /// says where each registry's own CA and client certificates are (`certs.d`).
+    package init(
+        connectTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(120), connectionsPerOrigin: Int = 8,
+        trust: TLSTrust = .system
+    ) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.pool = HTTPConnectionPool(limit: max(1, connectionsPerOrigin))
+        self.tls = TLSContextCache(trust: trust)
     }
 
     /// Closes the idle connections of a transport made with `init` (never call it on `shared`).
@@ -57,13 +61,13 @@ package final class HTTPClientTransport: RegistryTransport, Sendable {
             case .create:
                 do {
                     connection = try await HTTPConnection.connect(
-                        to: target, tls: target.origin.tls ? try tls.context() : nil,
+                        to: target, tls: target.origin.tls ? try tls.context(for: target.origin) : nil,
                         connectTimeout: connectTimeout, readTimeout: readTimeout)
                     pool.opened(target.origin)
                 } catch {
                     pool.discard(target.origin)
                     if error is CancellationError || Task.isCancelled { throw CancellationError() }
-                    throw TransportError(Self.describe(error))
+                    throw Self.transportError(error, origin: target.origin)
                 }
                 reused = false
             }
@@ -77,7 +81,7 @@ package final class HTTPClientTransport: RegistryTransport, Sendable {
                     retried = true
                     continue
                 }
-                throw TransportError(Self.describe(failure.underlying))
+                throw Self.transportError(failure.underlying, origin: target.origin)
             }
         }
     }
@@ -191,6 +195,13 @@ package final class HTTPClientTransport: RegistryTransport, Sendable {
         return false
     }
 
+    /// The error `send` throws for `error`: ours as it is (a read timeout, a name check), a TLS
+    /// failure with what to do about it (not retryable), else the failure in plain words.
+    static func transportError(_ error: Error, origin: HTTPOrigin) -> TransportError {
+        if let known = error as? TransportError { return known }
+        return TLSTrust.failure(error, origin: origin) ?? TransportError(describe(error))
+    }
+
     /// Plain words for a failure below HTTP: the errno's own text, not NIO's wrapping.
     static func describe(_ error: Error) -> String {
         if let e = error as? TransportError { return e.detail }
@@ -265,21 +276,4 @@ struct ConnectionClosed: Error, CustomStringConvertible {
 struct ExchangeFailure: Error {
     var underlying: Error
     var beforeResponse: Bool
-}
-
-/// One TLS context per transport (loading the system trust roots is not free), made on first use.
-private final class TLSContextCache: Sendable {
-    private let cached = Mutex<NIOSSLContext?>(nil)
-
-    func context() throws -> NIOSSLContext {
-        try cached.withLock { context in
-            if let context { return context }
-            // System trust roots, full certificate and host name verification (the defaults).
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.applicationProtocols = ["http/1.1"]
-            let made = try NIOSSLContext(configuration: configuration)
-            context = made
-            return made
-        }
-    }
 }

@@ -62,7 +62,7 @@ extension RegistryClient {
             do {
                 response = try await transport.send(TransportRequest(method: method, url: url, headers: headers, body: body))
             } catch let error as TransportError {
-                if attempt < policy.attempts {
+                if error.retryable, attempt < policy.attempts {
                     stats.update { $0.retries += 1 }
                     try await Task.sleep(for: policy.delay(afterAttempt: attempt))
                     continue
@@ -195,7 +195,7 @@ extension RegistryClient {
             do {
                 response = try await transport.send(TransportRequest(method: .GET, url: tokenURL, headers: headers))
             } catch let error as TransportError {
-                if attempt < policy.attempts {
+                if error.retryable, attempt < policy.attempts {
                     try await Task.sleep(for: policy.delay(afterAttempt: attempt))
                     continue
                 }

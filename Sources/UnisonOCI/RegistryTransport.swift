@@ -99,10 +99,16 @@ package struct TransportResponse: Sendable {
     }
 }
 
-/// A failure below HTTP: the connection was refused, dropped or timed out. Retryable.
+/// A failure below HTTP: the connection was refused, dropped or timed out (retryable), or it
+/// can never succeed as configured, such as a certificate the client does not trust or a
+/// client certificate that cannot be read (not retryable: the request executor gives up at once).
 package struct TransportError: Error, Sendable, CustomStringConvertible {
     package let detail: String
-    package init(_ detail: String) { self.detail = detail }
+    package let retryable: Bool
+    package init(_ detail: String, retryable: Bool = true) {
+        self.detail = detail
+        self.retryable = retryable
+    }
     package var description: String { detail }
 }
 

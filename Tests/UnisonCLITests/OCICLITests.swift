@@ -83,5 +83,12 @@ struct OCICLITests {
         #expect(missing.stderr.contains("\(registry.host)/team/none:v9") && missing.stderr.contains("404"))
         let noTag = try OCICLI.run(["oci", "pull", "\(registry.host)/team/none", "--output", "/tmp/x"])
         #expect(noTag.status == 2)
+        let noCertsDir = try OCICLI.run(["oci", "inspect", "\(registry.host)/team/none:v9", "--certs-dir", "/nonexistent/certs.d"])
+        #expect(noCertsDir.status == 2)
+        #expect(noCertsDir.stderr.contains("--certs-dir '/nonexistent/certs.d' is not a directory"), "\(noCertsDir.stderr)")
+        // An existing certs.d is taken (it only matters for HTTPS registries): the request is made.
+        let certsDir = try TempDir("certs.d")
+        let withCertsDir = try OCICLI.run(["oci", "inspect", "\(registry.host)/team/none:v9", "--certs-dir", certsDir.url.path])
+        #expect(withCertsDir.status == 1 && withCertsDir.stderr.contains("404"), "\(withCertsDir.stderr)")
     }
 }

@@ -1,6 +1,6 @@
 // A real docker-registry (distribution 2.8, Debian's package) started by a test on a free
-// 127.0.0.1 port with temporary storage, optionally behind htpasswd Basic auth, and killed
-// when the test is done. Reusable by any test target that needs a registry.
+// 127.0.0.1 port with temporary storage, optionally behind htpasswd Basic auth or serving TLS
+// (with client certificates required when given their CA), and killed when the test is done. Reusable by any test target that needs a registry.
 import Foundation
 import Synchronization
 
@@ -18,17 +18,31 @@ package final class TestRegistry: @unchecked Sendable {
     /// `127.0.0.1:<port>`.
     package var host: String { "127.0.0.1:\(port)" }
 
+    /// PEM files for a registry that serves HTTPS: its certificate and key, and the CA a
+    /// client certificate must come from (none: no client certificate asked for).
+    package struct TLS: Sendable {
+        package var certificate: String
+        package var key: String
+        package var clientCA: String?
+        package init(certificate: String, key: String, clientCA: String? = nil) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
+    }
+
     /// Starts `docker-registry serve` with a config written for this test; waits until /v2/
-    /// answers. `basicAuth` puts it behind htpasswd (bcrypt, made with `htpasswd -Bbn`).
-    package static func start(basicAuth: (user: String, password: String)? = nil) throws -> TestRegistry {
+    /// answers. `basicAuth` puts it behind htpasswd (bcrypt, made with `htpasswd -Bbn`); `tls`
+    /// makes it serve HTTPS only.
+    package static func start(basicAuth: (user: String, password: String)? = nil, tls: TLS? = nil) throws -> TestRegistry {
         var lastError: Error?
         for _ in 0..<5 {
-            do { return try TestRegistry(basicAuth: basicAuth) } catch { lastError = error }
+            do { return try TestRegistry(basicAuth: basicAuth, tls: tls) } catch { lastError = error }
         }
         throw lastError!
     }
 
-    private init(basicAuth: (user: String, password: String)?) throws {
+    private init(basicAuth: (user: String, password: String)?, tls: TLS?) throws {
         let fm = FileManager.default
         root = fm.temporaryDirectory.appendingPathComponent("unisonoci-registry-\(UUID().uuidString)")
         storage = root.appendingPathComponent("storage")
@@ -48,6 +62,21 @@ package final class TestRegistry: @unchecked Sendable {
             http:
               addr: 127.0.0.1:\(port)
             """
+        if let tls {
+            config += """
+
+                  tls:
+                    certificate: \(tls.certificate)
+                    key: \(tls.key)
+                """
+            if let clientCA = tls.clientCA {
+                config += """
+
+                        clientcas:
+                          - \(clientCA)
+                    """
+            }
+        }
         if let basicAuth {
             let htpasswd = try TestProcess.run(["htpasswd", "-Bbn", basicAuth.user, basicAuth.password])
             let file = root.appendingPathComponent("htpasswd")
@@ -78,7 +107,10 @@ package final class TestRegistry: @unchecked Sendable {
                 let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
                 throw TestSupportError("docker-registry exited: \(text.suffix(500))")
             }
-            if let status = TestNetwork.httpStatus(port: port, path: "/v2/"), status == 200 || status == 401 { return }
+            // A TLS listener answers a plain-HTTP request with 400 ("an HTTP request to an HTTPS server").
+            if let status = TestNetwork.httpStatus(port: port, path: "/v2/"), status == 200 || status == 401 || (tls != nil && status == 400) {
+                return
+            }
             usleep(50_000)
         }
         stop()

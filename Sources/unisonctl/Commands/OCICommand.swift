@@ -14,7 +14,9 @@ struct OCICommand: AsyncParsableCommand {
             written to, or read from when nothing is written), else UNISON_REGISTRY_USER/UNISON_REGISTRY_PASSWORD (for \
             UNISON_REGISTRY_HOST when set, else for that same registry only), else GITHUB_TOKEN for ghcr.io, else \
             ~/.docker/config.json. Credentials go only to their registry's origin (scheme, host, port): never to an \
-            upload Location or redirect elsewhere. Only localhost, 127.0.0.0/8 and ::1 count as loopback.
+            upload Location or redirect elsewhere. Only localhost, 127.0.0.0/8 and ::1 count as loopback. HTTPS checks the \
+            certificate chain and name always; a private registry's CA and client certificate come from \
+            /etc/containers/certs.d and /etc/docker/certs.d (HOST:PORT/*.crt, NAME.cert and NAME.key), or --certs-dir.
             """,
         subcommands: [
             OCIPush.self, OCIPull.self, OCICopy.self, OCITag.self, OCIList.self, OCIInspect.self,
@@ -51,12 +53,25 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .long, help: "Tries per request before giving up (dropped connections, 429, 5xx).")
     var retries: Int = 5
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "certs.d directory read instead of /etc/containers/certs.d and /etc/docker/certs.d: <dir>/HOST:PORT/*.crt are CAs "
+                + "trusted for that registry, NAME.cert with NAME.key its client certificate.", valueName: "dir"))
+    var certsDir: String?
+
     func validate() throws {
         guard ByteSize(chunkSize).map({ $0.bytes > 0 }) ?? false else { throw ValidationError("--chunk-size '\(chunkSize)' is not a size") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
         if passwordStdin || password != nil { guard username != nil else { throw ValidationError("a password needs --username") } }
         if username != nil, !passwordStdin, password == nil { throw ValidationError("--username needs --password-stdin") }
+        if let certsDir {
+            var isDirectory = false
+            guard FileManager.default.fileExists(atPath: certsDir, isDirectory: &isDirectory), isDirectory else {
+                throw ValidationError("--certs-dir '\(certsDir)' is not a directory")
+            }
+        }
     }
 
     /// A client for a command. Credentials given on the command line go to `host` only (the
@@ -77,7 +92,8 @@ struct RegistryOptions: ParsableArguments {
         return RegistryClient(
             configuration: .init(
                 credentials: CredentialSource(explicit: credential, for: host), plainHTTP: plainHTTP || extraPlain, retry: policy,
-                chunkSize: ByteSize(chunkSize)?.bytes ?? 8 << 20, monolithicUploads: monolithic, maxConcurrentTransfers: jobs))
+                chunkSize: ByteSize(chunkSize)?.bytes ?? 8 << 20, monolithicUploads: monolithic, maxConcurrentTransfers: jobs),
+            transport: certsDir.map { HTTPClientTransport(trust: TLSTrust(directories: [$0])) } ?? HTTPClientTransport.shared)
     }
 
     var progress: ProgressReporter.Style { ProgressReporter.defaultStyle }
