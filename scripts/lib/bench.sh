@@ -21,9 +21,10 @@ bench_unisonctl() {
   printf '%s\n' "$bin"
 }
 
-# bench_default_base: the cached Debian base that scripts/build-base.sh writes.
+# bench_default_base: the cached Debian base that scripts/build-base.sh writes by default
+# (the spec's first base, debian-trixie; setup.sh builds it).
 bench_default_base() {
-  printf '%s\n' "${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/debian-bookworm.tar"
+  printf '%s\n' "${UNISONCTL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/unisonctl}/bases/debian-trixie.tar"
 }
 
 # bench_rootfs SOURCE DIR: SOURCE itself when it is a directory; a tarball is extracted into DIR
