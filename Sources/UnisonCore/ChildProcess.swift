@@ -5,7 +5,11 @@ import Synchronization
 
 /// A child process started with `posix_spawn`, in place of full Foundation's `Process`. Its
 /// standard streams are file descriptors the caller opened (or /dev/null); the child gets them as
-/// 0, 1 and 2 and inherits nothing else (every descriptor we open is O_CLOEXEC).
+/// 0, 1 and 2 and inherits nothing else. Our own descriptors are O_CLOEXEC, and the child also
+/// closes every descriptor from 3 up before it runs the program, so one a library or another
+/// thread opened without O_CLOEXEC (a registry credential file, a script being written) never
+/// leaks into a long-lived child such as QEMU (where a script's write descriptor would make
+/// every later exec of it fail with ETXTBSY).
 package final class ChildProcess: @unchecked Sendable {
     package let pid: pid_t
     private let termination = Mutex<Termination?>(nil)
@@ -26,6 +30,8 @@ package final class ChildProcess: @unchecked Sendable {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
             }
         }
+        // After the dup2s, which read their sources from the descriptors it closes.
+        unison_spawn_file_actions_addclosefrom(&actions, 3)
         if let workingDirectory { unison_spawn_file_actions_addchdir(&actions, workingDirectory) }
 
         var attributes = posix_spawnattr_t()

@@ -7,4 +7,8 @@
 /// owned by the Glibc module.
 int unison_spawn_file_actions_addchdir(void *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+, also _GNU_SOURCE only): the child
+/// closes every descriptor from `from` up.
+int unison_spawn_file_actions_addclosefrom(void *actions, int from);
+
 #endif
