@@ -47,7 +47,7 @@ extension ReleaseCommand {
                 throw ValidationError("no signing key: pass --key FILE, set \(SigningKeySource.variable), or pass --ephemeral-key")
             }
             let specKeys = try spec.release.signingKeys.map { try SSHPublicKey(line: $0, source: "release.signingKeys") }
-            let sha = try commit ?? (try? GitRepository(directory: URL(fileURLWithPath: repo)).head()) ?? nil
+            let sha = commit ?? (try? GitRepository(directory: URL(fileURLWithPath: repo)).head()) ?? nil
             var repositoryURI: String?
             if let server = env["GITHUB_SERVER_URL"], let repository = env["GITHUB_REPOSITORY"] { repositoryURI = "\(server)/\(repository)" }
             let report = try ReleaseAttest.run(
