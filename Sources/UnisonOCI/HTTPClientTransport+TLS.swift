@@ -48,6 +48,15 @@ package struct TLSTrust: Sendable, Hashable {
         return port == 443 ? literal : "\(literal):\(port)"
     }
 
+    /// Whether any of the directories holds a folder named for `host:port`.
+    func hasFolder(host: String, port: Int) -> Bool {
+        guard let name = Self.folderName(host: host, port: port) else { return false }
+        return directories.contains { directory in
+            var isDirectory = false
+            return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && isDirectory
+        }
+    }
+
     /// The files that apply to `host:port`; a folder that does not exist adds nothing.
     func material(host: String, port: Int) throws -> Material {
         var material = Material()
@@ -160,8 +169,21 @@ final class TLSContextCache: Sendable {
     private let trust: TLSTrust
     private let contexts = Mutex<[TLSTrust.Material: NIOSSLContext]>([:])
     private let byOrigin = Mutex<[HTTPOrigin: TLSTrust.Material]>([:])
+    /// Answers of `hasFolder`, so one run keeps one scheme per registry.
+    private let folders = Mutex<[String: Bool]>([:])
 
     init(trust: TLSTrust) { self.trust = trust }
+
+    func hasFolder(host: String, port: Int) -> Bool {
+        let key = "\(host) \(port)"
+        if let known = folders.withLock({ $0[key] }) { return known }
+        let found = trust.hasFolder(host: host, port: port)
+        return folders.withLock { cached in
+            if let other = cached[key] { return other }
+            cached[key] = found
+            return found
+        }
+    }
 
     func context(for origin: HTTPOrigin) throws -> NIOSSLContext {
         let material: TLSTrust.Material

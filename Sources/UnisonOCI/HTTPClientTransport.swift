@@ -43,6 +43,9 @@ package final class HTTPClientTransport: RegistryTransport, Sendable {
         pool.shutdown()
     }
 
+    /// Whether a `certs.d` folder of this transport's trust is named for `host:port`.
+    package func hasTLSFolder(host: String, port: Int) -> Bool { tls.hasFolder(host: host, port: port) }
+
     /// Connections opened so far (for tests and statistics).
     package var connectionsOpened: Int { pool.opened }
 

@@ -122,6 +122,20 @@ extension RegistryClient {
                 try await Task.sleep(for: wait)
                 continue
             }
+            if response.status == 400, url.scheme == "http", let errorBody,
+                String(decoding: errorBody.prefix(200), as: UTF8.self).contains("HTTPS server")
+            {
+                // What Go's server (docker-registry) answers plain HTTP on a TLS port.
+                let host = url.host ?? ""
+                let advice =
+                    Self.isLoopback(host: host)
+                    ? "a certs.d folder named \(TLSTrust.folderName(host: host, port: url.port ?? 443) ?? Self.authority(url)) holding its CA "
+                        + "(in /etc/containers/certs.d, /etc/docker/certs.d or --certs-dir) makes unisonctl use HTTPS for it"
+                    : "leave out --plain-http"
+                throw OCIError.registry(
+                    status: 400, what: exchange.what, reference: exchange.reference, errors: [],
+                    bodyExcerpt: "the registry speaks HTTPS, and this went over plain HTTP; \(advice)")
+            }
             throw Self.registryError(status: response.status, exchange: exchange, body: errorBody)
         }
     }

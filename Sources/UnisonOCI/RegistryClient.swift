@@ -11,7 +11,8 @@ import UnisonCore
 package struct RegistryClient: Sendable {
     package struct Configuration: Sendable {
         package var credentials: CredentialSource
-        /// Use plain HTTP for every registry (`--plain-http`); loopback hosts always use it.
+        /// Use plain HTTP for every registry (`--plain-http`). Loopback hosts use it without
+        /// this flag unless the transport has a `certs.d` folder for them.
         package var plainHTTP: Bool
         package var retry: RetryPolicy
         /// Blobs larger than this are uploaded in PATCH chunks of this size; smaller ones in
@@ -72,9 +73,14 @@ package struct RegistryClient: Sendable {
 
     // MARK: Endpoints
 
-    /// Whether `registry` is spoken to over plain HTTP: loopback always, others with `plainHTTP`.
+    /// Whether `registry` is spoken to over plain HTTP: every registry with `plainHTTP`; a
+    /// loopback one unless the transport has a `certs.d` folder named for it (a registry on this
+    /// machine set up for TLS the way Docker and skopeo expect); never any other.
     package func usesPlainHTTP(_ registry: String) -> Bool {
-        configuration.plainHTTP || Self.isLoopback(host: Self.hostName(of: registry))
+        if configuration.plainHTTP { return true }
+        let host = Self.hostName(of: registry)
+        guard Self.isLoopback(host: host) else { return false }
+        return !transport.hasTLSFolder(host: host, port: Self.port(of: registry) ?? 443)
     }
 
     /// `https://host[:port]` (`registry-1.docker.io` for Docker Hub).
@@ -97,8 +103,16 @@ package struct RegistryClient: Sendable {
         return String(registry.split(separator: ":").first ?? Substring(registry))
     }
 
-    /// Hosts spoken to over plain HTTP without `--plain-http`: `localhost`, 127.0.0.0/8 and
-    /// `::1` only. Other `*.localhost` names are not trusted to resolve to this machine (a
+    /// The port written in `host:port` or `[v6]:port`, nil when none is.
+    static func port(of registry: String) -> Int? {
+        var rest = Substring(registry)
+        if registry.hasPrefix("["), let close = registry.firstIndex(of: "]") { rest = registry[registry.index(after: close)...] }
+        guard let colon = rest.lastIndex(of: ":") else { return nil }
+        return Int(rest[rest.index(after: colon)...])
+    }
+
+    /// Hosts spoken to over plain HTTP without `--plain-http` (unless a `certs.d` folder names
+    /// them): `localhost`, 127.0.0.0/8 and `::1` only. Other `*.localhost` names are not trusted to resolve to this machine (a
     /// resolver may send them anywhere), so they need `--plain-http` like any other host.
     static func isLoopback(host: String) -> Bool {
         var h = host.lowercased()

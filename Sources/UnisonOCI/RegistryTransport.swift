@@ -115,4 +115,11 @@ package struct TransportError: Error, Sendable, CustomStringConvertible {
 /// One HTTP exchange. Implementations must not follow redirects or add credentials.
 package protocol RegistryTransport: Sendable {
     func send(_ request: TransportRequest) async throws -> TransportResponse
+    /// Whether this transport has TLS material of its own for `host:port` (a `certs.d` folder
+    /// named for it): a loopback registry is then spoken to over HTTPS.
+    func hasTLSFolder(host: String, port: Int) -> Bool
+}
+
+extension RegistryTransport {
+    package func hasTLSFolder(host: String, port: Int) -> Bool { false }
 }

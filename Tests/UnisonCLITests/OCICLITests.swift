@@ -69,6 +69,31 @@ struct OCICLITests {
         #expect(referrers.stdout.contains(artifact.digest.description))
     }
 
+    @Test("a TLS registry on 127.0.0.1: --certs-dir with its folder pushes over HTTPS (skopeo reads it back verified); without, exit 1 says how")
+    func tlsOnLoopback() throws {
+        let tmp = try TempDir("oci-tls")
+        let pki = try TestPKI(in: tmp.path("pki"))
+        let registry = try TestRegistry.start(tls: .init(certificate: pki.serverCertificate, key: pki.serverKey))
+        defer { registry.stop() }
+        let certsD = try pki.certsD("certs.d", folder: registry.host, [("ca.crt", pki.serverCA)])
+        let image = try TestImage.make(layout: tmp.path("src"), tag: "v1", layerFiles: [["etc/hostname": Data("unison\n".utf8)]])
+        let ref = "\(registry.host)/team/app:v1"
+
+        let push = try OCICLI.run(["oci", "push", "oci:\(image.layout.path):v1", ref, "--certs-dir", certsD])
+        #expect(push.status == 0, "\(push.stderr)")
+        // skopeo verifies the chain with the same CA folder (no --tls-verify=false).
+        #expect(
+            try TestProcess.run(["skopeo", "inspect", "--raw", "--cert-dir", certsD + "/" + registry.host, "docker://\(ref)"])
+                == String(decoding: image.manifestBytes, as: UTF8.self))
+        let inspect = try OCICLI.run(["oci", "inspect", ref, "--certs-dir", certsD])
+        #expect(inspect.status == 0 && inspect.stdout.contains(image.manifestDigest), "\(inspect.stderr)")
+
+        let bare = try OCICLI.run(["oci", "inspect", ref])
+        #expect(bare.status == 1)
+        #expect(bare.stderr.contains("the registry speaks HTTPS, and this went over plain HTTP"), "\(bare.stderr)")
+        #expect(bare.stderr.contains("a certs.d folder named \(registry.host)"), "\(bare.stderr)")
+    }
+
     @Test("bad references and flags exit 2; an unknown image exits 1 naming it")
     func errors() throws {
         let registry = try TestRegistry.start()

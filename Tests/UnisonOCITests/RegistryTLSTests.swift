@@ -9,53 +9,6 @@ import UnisonTestSupport
 
 @testable import UnisonOCI
 
-/// A throwaway PKI under one directory: a server CA and a server certificate for
-/// `serverNames` (subjectAltName syntax; IP 127.0.0.1 only by default), and a client CA with a
-/// client certificate.
-struct TestPKI {
-    let dir: URL
-    var serverCA: String { dir.appendingPathComponent("server-ca.crt").path }
-    var serverCertificate: String { dir.appendingPathComponent("server.crt").path }
-    var serverKey: String { dir.appendingPathComponent("server.key").path }
-    var clientCA: String { dir.appendingPathComponent("client-ca.crt").path }
-    var clientCertificate: String { dir.appendingPathComponent("client.crt").path }
-    var clientKey: String { dir.appendingPathComponent("client.key").path }
-
-    init(in dir: URL, serverNames: String = "IP:127.0.0.1") throws {
-        self.dir = dir
-        func openssl(_ arguments: [String]) throws { try TestProcess.run(["openssl"] + arguments, cwd: dir) }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        for ca in ["server-ca", "client-ca"] {
-            try openssl(
-                ["req", "-x509"] + ec + [
-                    "-keyout", "\(ca).key", "-out", "\(ca).crt", "-days", "2", "-subj", "/CN=unisonctl test \(ca)",
-                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                ])
-        }
-        try Data("subjectAltName=\(serverNames)\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n".utf8)
-            .write(to: dir.appendingPathComponent("server.ext"))
-        try Data("extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n".utf8).write(to: dir.appendingPathComponent("client.ext"))
-        for (leaf, ca) in [("server", "server-ca"), ("client", "client-ca")] {
-            try openssl(["req"] + ec + ["-keyout", "\(leaf).key", "-out", "\(leaf).csr", "-subj", "/CN=unisonctl test \(leaf)"])
-            try openssl([
-                "x509", "-req", "-in", "\(leaf).csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial",
-                "-out", "\(leaf).crt", "-days", "2", "-extfile", "\(leaf).ext",
-            ])
-        }
-    }
-
-    /// `certs.d/<folder>/` holding copies of `files` (name in the folder, source path).
-    func certsD(_ name: String, folder: String, _ files: [(String, String)]) throws -> String {
-        let root = dir.appendingPathComponent(name)
-        let target = root.appendingPathComponent(folder)
-        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        for (file, source) in files {
-            try FileManager.default.copyItem(atPath: source, toPath: target.appendingPathComponent(file).path)
-        }
-        return root.path
-    }
-}
-
 @Suite("Registry TLS: certs.d trust, failures at once, client certificates", .tags(.interop))
 struct RegistryTLSTests {
     private func get(_ transport: HTTPClientTransport, _ url: String) async throws -> Int {
@@ -143,11 +96,54 @@ struct RegistryTLSTests {
         #expect(client.stats.snapshot.retries == 0)
     }
 
+    @Test("a loopback registry goes over HTTPS when a certs.d folder names it, else over plain HTTP, where its 400 says what to do")
+    func loopbackScheme() async throws {
+        let temp = try TempDir("tls")
+        let pki = try TestPKI(in: temp.url)
+        let registry = try TestRegistry.start(tls: .init(certificate: pki.serverCertificate, key: pki.serverKey))
+        defer { registry.stop() }
+        let certsD = try pki.certsD("certs.d", folder: registry.host, [("ca.crt", pki.serverCA)])
+        let configuration = RegistryClient.Configuration(credentials: .none, retry: .none)
+        let missing = try ImageReference(parsing: "\(registry.host)/tls/none:v1")
+
+        let transport = HTTPClientTransport(trust: TLSTrust(directories: ["/nonexistent", certsD]))
+        let client = RegistryClient(configuration: configuration, transport: transport)
+        #expect(!client.usesPlainHTTP(registry.host))
+        #expect(client.baseURL(registry.host).absoluteString == "https://\(registry.host)")
+        #expect(client.usesPlainHTTP("127.0.0.1:\(registry.port == 65535 ? 1 : registry.port + 1)"), "no folder for that port")
+        // The registry's own 404 for a missing tag: the exchange went over TLS, trusted by the folder.
+        do {
+            _ = try await client.fetchManifest(missing)
+            Issue.record("a manifest that was never pushed was found")
+        } catch let OCIError.registry(status, _, _, errors, _) {
+            #expect(status == 404)
+            #expect(errors.map(\.code) == ["MANIFEST_UNKNOWN"])
+        }
+        var plain = configuration
+        plain.plainHTTP = true
+        #expect(RegistryClient(configuration: plain, transport: transport).usesPlainHTTP(registry.host), "--plain-http wins")
+        try await transport.shutdown()
+
+        // No folder: plain HTTP to a TLS port; Go's 400 becomes advice naming the folder.
+        let bareTransport = HTTPClientTransport(trust: TLSTrust(directories: [temp.path("empty").path]))
+        let bare = RegistryClient(configuration: configuration, transport: bareTransport)
+        #expect(bare.usesPlainHTTP(registry.host))
+        do {
+            _ = try await bare.fetchManifest(missing)
+            Issue.record("plain HTTP to a TLS registry answered")
+        } catch let error as OCIError {
+            let text = "\(error)"
+            #expect(text.contains("HTTP 400: the registry speaks HTTPS, and this went over plain HTTP"), "\(text)")
+            #expect(text.contains("a certs.d folder named \(registry.host) holding its CA"), "\(text)")
+        }
+        try await bareTransport.shutdown()
+    }
+
     @Test("connected by name, the certificate must name the host: an address entry alone does not do (NIOSSL would take it)")
     func names() async throws {
         let temp = try TempDir("tls")
         // Issued for IP 127.0.0.1 only: fine for https://127.0.0.1, refused for https://localhost.
-        let byAddress = try TestPKI(in: temp.path("address").creatingDirectory())
+        let byAddress = try TestPKI(in: temp.path("address"))
         let registry = try TestRegistry.start(tls: .init(certificate: byAddress.serverCertificate, key: byAddress.serverKey))
         defer { registry.stop() }
         let certsD = try byAddress.certsD(
@@ -162,7 +158,7 @@ struct RegistryTLSTests {
         try await transport.shutdown()
 
         // Issued for DNS localhost only: fine by that name, refused for the bare address.
-        let byName = try TestPKI(in: temp.path("name").creatingDirectory(), serverNames: "DNS:localhost")
+        let byName = try TestPKI(in: temp.path("name"), serverNames: "DNS:localhost")
         let named = try TestRegistry.start(tls: .init(certificate: byName.serverCertificate, key: byName.serverKey))
         defer { named.stop() }
         let namedD = try byName.certsD("certs.d", folder: "localhost:\(named.port)", [("ca.crt", byName.serverCA)])
@@ -240,20 +236,16 @@ struct RegistryTLSTests {
         #expect(TLSTrust.folderName(host: "..", port: 443) == nil)
         #expect(TLSTrust.folderName(host: "a/b", port: 443) == nil)
         #expect(TLSTrust.folderName(host: "", port: 443) == nil)
+        // The port a registry name carries, which picks the folder a loopback registry is looked up by.
+        #expect(RegistryClient.port(of: "127.0.0.1:5000") == 5000)
+        #expect(RegistryClient.port(of: "[::1]:5000") == 5000)
+        #expect(RegistryClient.port(of: "[::1]") == nil)
+        #expect(RegistryClient.port(of: "localhost") == nil)
     }
 }
 
-/// The real transport, with `https://registry.test/…` sent to `https://127.0.0.1:<port>/…`:
-/// the registry client speaks plain HTTP to loopback names, so a TLS registry on loopback is
-/// reached through a name the client treats as remote.
-extension URL {
-    /// This directory, made (with its parents) if missing.
-    fileprivate func creatingDirectory() throws -> URL {
-        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
-        return self
-    }
-}
-
+/// The real transport, with `https://registry.test/…` sent to `https://127.0.0.1:<port>/…`: a
+/// name the client treats as remote (HTTPS, retries by the policy), served by a local registry.
 private struct ReroutingTransport: RegistryTransport {
     let port: Int
     let inner = HTTPClientTransport(trust: TLSTrust(directories: []))

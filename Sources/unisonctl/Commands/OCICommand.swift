@@ -27,7 +27,9 @@ struct OCICommand: AsyncParsableCommand {
 
 /// Flags shared by every command that talks to a registry.
 struct RegistryOptions: ParsableArguments {
-    @Flag(name: .long, help: "Use plain HTTP for non-loopback registries too.")
+    @Flag(
+        name: .long,
+        help: "Use plain HTTP for every registry (localhost, 127.0.0.0/8 and ::1 use it anyway, unless a certs.d folder names them).")
     var plainHTTP = false
 
     @Option(name: .long, help: "Registry user name, for the registry written to (the password comes from --password-stdin).")
@@ -57,7 +59,8 @@ struct RegistryOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "certs.d directory read instead of /etc/containers/certs.d and /etc/docker/certs.d: <dir>/HOST:PORT/*.crt are CAs "
-                + "trusted for that registry, NAME.cert with NAME.key its client certificate.", valueName: "dir"))
+                + "trusted for that registry, NAME.cert with NAME.key its client certificate; a loopback registry with a folder "
+                + "is spoken to over HTTPS.", valueName: "dir"))
     var certsDir: String?
 
     func validate() throws {
