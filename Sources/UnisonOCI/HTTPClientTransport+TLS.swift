@@ -48,23 +48,19 @@ package struct TLSTrust: Sendable, Hashable {
         return port == 443 ? literal : "\(literal):\(port)"
     }
 
-    /// Whether any of the directories holds a folder named for `host:port`.
-    func hasFolder(host: String, port: Int) -> Bool {
-        guard let name = Self.folderName(host: host, port: port) else { return false }
-        return directories.contains { directory in
+    /// The folders named for `host:port` that exist, in the directories' order.
+    func folders(host: String, port: Int) -> [String] {
+        guard let name = Self.folderName(host: host, port: port) else { return [] }
+        return directories.map { $0 + "/" + name }.filter { folder in
             var isDirectory = false
-            return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && isDirectory
+            return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory
         }
     }
 
     /// The files that apply to `host:port`; a folder that does not exist adds nothing.
     func material(host: String, port: Int) throws -> Material {
         var material = Material()
-        guard let name = Self.folderName(host: host, port: port) else { return material }
-        for directory in directories {
-            let folder = directory + "/" + name
-            var isDirectory = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory else { continue }
+        for folder in folders(host: host, port: port) {
             let entries: [String]
             do {
                 entries = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
@@ -169,16 +165,16 @@ final class TLSContextCache: Sendable {
     private let trust: TLSTrust
     private let contexts = Mutex<[TLSTrust.Material: NIOSSLContext]>([:])
     private let byOrigin = Mutex<[HTTPOrigin: TLSTrust.Material]>([:])
-    /// Answers of `hasFolder`, so one run keeps one scheme per registry.
-    private let folders = Mutex<[String: Bool]>([:])
+    /// Whether an origin has a folder, asked once, so one run keeps one scheme per registry.
+    private let hasFolders = Mutex<[HTTPOrigin: Bool]>([:])
 
     init(trust: TLSTrust) { self.trust = trust }
 
     func hasFolder(host: String, port: Int) -> Bool {
-        let key = "\(host) \(port)"
-        if let known = folders.withLock({ $0[key] }) { return known }
-        let found = trust.hasFolder(host: host, port: port)
-        return folders.withLock { cached in
+        let key = HTTPOrigin(tls: true, host: host, port: port)
+        if let known = hasFolders.withLock({ $0[key] }) { return known }
+        let found = !trust.folders(host: host, port: port).isEmpty
+        return hasFolders.withLock { cached in
             if let other = cached[key] { return other }
             cached[key] = found
             return found

@@ -122,28 +122,24 @@ extension RegistryClient {
                 try await Task.sleep(for: wait)
                 continue
             }
-            if response.status == 400, url.scheme == "http", let errorBody,
-                String(decoding: errorBody.prefix(200), as: UTF8.self).contains("HTTPS server")
-            {
-                // What Go's server (docker-registry) answers plain HTTP on a TLS port.
-                let host = url.host ?? ""
-                let advice =
-                    Self.isLoopback(host: host)
-                    ? "a certs.d folder named \(TLSTrust.folderName(host: host, port: url.port ?? 443) ?? Self.authority(url)) holding its CA "
-                        + "(in /etc/containers/certs.d, /etc/docker/certs.d or --certs-dir) makes unisonctl use HTTPS for it"
-                    : "leave out --plain-http"
-                throw OCIError.registry(
-                    status: 400, what: exchange.what, reference: exchange.reference, errors: [],
-                    bodyExcerpt: "the registry speaks HTTPS, and this went over plain HTTP; \(advice)")
-            }
-            throw Self.registryError(status: response.status, exchange: exchange, body: errorBody)
+            throw Self.registryError(status: response.status, exchange: exchange, url: url, body: errorBody)
         }
     }
 
-    static func registryError(status: Int, exchange: RegistryExchange, body: Data?) -> OCIError {
+    /// The error for a response the exchange did not expect, from its status and body.
+    static func registryError(status: Int, exchange: RegistryExchange, url: URL, body: Data?) -> OCIError {
         let details = body.flatMap(RegistryErrorDetail.parse) ?? []
         var excerpt: String?
-        if details.isEmpty, let body, !body.isEmpty {
+        if status == 400, url.scheme == "http", let body, String(decoding: body.prefix(200), as: UTF8.self).contains("HTTPS server") {
+            // What Go's server (docker-registry) answers plain HTTP on a TLS port.
+            let host = url.host ?? ""
+            let advice =
+                isLoopback(host: host)
+                ? "a certs.d folder named \(TLSTrust.folderName(host: host, port: url.port ?? 443) ?? authority(url)) holding its CA "
+                    + "(in /etc/containers/certs.d, /etc/docker/certs.d or --certs-dir) makes unisonctl use HTTPS for it"
+                : "leave out --plain-http"
+            excerpt = "the registry speaks HTTPS, and this went over plain HTTP; \(advice)"
+        } else if details.isEmpty, let body, !body.isEmpty {
             // A server's words: terminal control sequences in them are escaped, never replayed.
             let text = Terminal.escapingControls(
                 String(decoding: body.prefix(200), as: UTF8.self)

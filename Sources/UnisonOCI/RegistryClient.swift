@@ -78,9 +78,9 @@ package struct RegistryClient: Sendable {
     /// machine set up for TLS the way Docker and skopeo expect); never any other.
     package func usesPlainHTTP(_ registry: String) -> Bool {
         if configuration.plainHTTP { return true }
-        let host = Self.hostName(of: registry)
+        let (host, port) = Self.hostAndPort(of: registry)
         guard Self.isLoopback(host: host) else { return false }
-        return !transport.hasTLSFolder(host: host, port: Self.port(of: registry) ?? 443)
+        return !transport.hasTLSFolder(host: host, port: port ?? 443)
     }
 
     /// `https://host[:port]` (`registry-1.docker.io` for Docker Hub).
@@ -96,24 +96,27 @@ package struct RegistryClient: Sendable {
         return components.url!
     }
 
-    static func hostName(of registry: String) -> String {
+    /// The host of `host[:port]` or `[v6][:port]` (without brackets) and the port written after
+    /// it, nil when none is.
+    static func hostAndPort(of registry: String) -> (host: String, port: Int?) {
+        let host: Substring
+        let rest: Substring
         if registry.hasPrefix("["), let close = registry.firstIndex(of: "]") {
-            return String(registry[registry.index(after: registry.startIndex)..<close])
+            host = registry[registry.index(after: registry.startIndex)..<close]
+            rest = registry[registry.index(after: close)...]
+        } else if let colon = registry.firstIndex(of: ":") {
+            host = registry[..<colon]
+            rest = registry[colon...]
+        } else {
+            return (registry, nil)
         }
-        return String(registry.split(separator: ":").first ?? Substring(registry))
-    }
-
-    /// The port written in `host:port` or `[v6]:port`, nil when none is.
-    static func port(of registry: String) -> Int? {
-        var rest = Substring(registry)
-        if registry.hasPrefix("["), let close = registry.firstIndex(of: "]") { rest = registry[registry.index(after: close)...] }
-        guard let colon = rest.lastIndex(of: ":") else { return nil }
-        return Int(rest[rest.index(after: colon)...])
+        return (String(host), rest.first == ":" ? Int(rest.dropFirst()) : nil)
     }
 
     /// Hosts spoken to over plain HTTP without `--plain-http` (unless a `certs.d` folder names
-    /// them): `localhost`, 127.0.0.0/8 and `::1` only. Other `*.localhost` names are not trusted to resolve to this machine (a
-    /// resolver may send them anywhere), so they need `--plain-http` like any other host.
+    /// them): `localhost`, 127.0.0.0/8 and `::1` only. Other `*.localhost` names are not trusted
+    /// to resolve to this machine (a resolver may send them anywhere), so they need
+    /// `--plain-http` like any other host.
     static func isLoopback(host: String) -> Bool {
         var h = host.lowercased()
         if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }

@@ -237,10 +237,10 @@ struct RegistryTLSTests {
         #expect(TLSTrust.folderName(host: "a/b", port: 443) == nil)
         #expect(TLSTrust.folderName(host: "", port: 443) == nil)
         // The port a registry name carries, which picks the folder a loopback registry is looked up by.
-        #expect(RegistryClient.port(of: "127.0.0.1:5000") == 5000)
-        #expect(RegistryClient.port(of: "[::1]:5000") == 5000)
-        #expect(RegistryClient.port(of: "[::1]") == nil)
-        #expect(RegistryClient.port(of: "localhost") == nil)
+        #expect(RegistryClient.hostAndPort(of: "127.0.0.1:5000") == ("127.0.0.1", 5000))
+        #expect(RegistryClient.hostAndPort(of: "[::1]:5000") == ("::1", 5000))
+        #expect(RegistryClient.hostAndPort(of: "[::1]") == ("::1", nil))
+        #expect(RegistryClient.hostAndPort(of: "localhost") == ("localhost", nil))
     }
 }
 
