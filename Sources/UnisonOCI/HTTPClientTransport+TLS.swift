@@ -33,11 +33,16 @@ package struct TLSTrust: Sendable, Hashable {
     package static let maximumFileSize = 1 << 20
 
     /// What a connection to `host:port` trusts and presents: CA files, and the client
-    /// certificate with its key (both or neither).
+    /// certificate (`NAME.cert`, whose key is `NAME.key` beside it).
     struct Material: Hashable {
         var authorities: [String] = []
         var clientCertificate: String?
-        var clientKey: String?
+
+        /// The key of `clientCertificate`.
+        var clientKey: String? { clientCertificate.map { Material.keyPath(ofCertificate: $0) } }
+
+        /// `NAME.key` for `NAME.cert`.
+        static func keyPath(ofCertificate path: String) -> String { String(path.dropLast(".cert".count)) + ".key" }
     }
 
     /// The folder name for an origin, nil when the host could name no folder of its own (a
@@ -71,14 +76,11 @@ package struct TLSTrust: Sendable, Hashable {
                 material.authorities.append(folder + "/" + entry)
             }
             for entry in entries where entry.hasSuffix(".cert") {
-                let key = String(entry.dropLast(".cert".count)) + ".key"
+                let key = Material.keyPath(ofCertificate: entry)
                 guard entries.contains(key) else {
                     throw TransportError("TLS: client certificate \(folder)/\(entry) has no key \(folder)/\(key)", retryable: false)
                 }
-                if material.clientCertificate == nil {
-                    material.clientCertificate = folder + "/" + entry
-                    material.clientKey = folder + "/" + key
-                }
+                if material.clientCertificate == nil { material.clientCertificate = folder + "/" + entry }
             }
         }
         return material
